@@ -1,0 +1,284 @@
+"""Command line: ``rca-app validate``, ``rca-app analyze``, ``rca-app demo``.
+
+Exit codes: 0 success, 2 bad input (every problem on stderr, no traceback), 130 cancelled,
+1 internal error (details written to a log file whose path is printed).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import traceback
+from pathlib import Path
+
+EXIT_OK, EXIT_INTERNAL, EXIT_INPUT, EXIT_CANCELLED = 0, 1, 2, 130
+
+
+def split_window(text: str) -> tuple[str | None, str | None]:
+    """``START/END`` (or ``START..END``); either side may be empty for an open window.
+
+    Dates such as 03/01/2026 contain slashes too, so with several slashes the middle one
+    separates START from END."""
+    s = text.strip()
+    if ".." in s:
+        a, b = s.split("..", 1)
+    else:
+        k = s.count("/")
+        if k == 0:
+            raise ValueError(f"window '{text}' must look like START/END (or START..END)")
+        if k % 2 == 0:
+            raise ValueError(f"window '{text}' is ambiguous: use START..END when dates contain slashes")
+        cut = [i for i, ch in enumerate(s) if ch == "/"][k // 2]
+        a, b = s[:cut], s[cut + 1:]
+    a, b = a.strip(), b.strip()
+    return (a or None), (b or None)
+
+
+def _window_arg(text: str):
+    if text.strip().lower() == "auto":
+        return "auto"
+    try:
+        return split_window(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+
+
+def _add_data_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("data", help="CSV, Excel (.xlsx) or Parquet file, one row per unit/batch/time window")
+    p.add_argument("--layout", required=True, help="plant layout TOML (stations in process-flow order)")
+    p.add_argument("--sheet", help="Excel sheet name or 0-based index (default: the first sheet)")
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--dayfirst", dest="dayfirst", action="store_const", const=True, default=None,
+                   help="read ambiguous dates as day/month (31.12. style)")
+    g.add_argument("--monthfirst", dest="dayfirst", action="store_const", const=False,
+                   help="read ambiguous dates as month/day (US style)")
+    p.add_argument("--gaps", choices=["drop", "impute"], default="drop",
+                   help="sensor gaps: drop the row (default) or impute (interpolate in time order)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from rca_app import __version__
+
+    parser = argparse.ArgumentParser(
+        prog="rca-app", description="Find why yield dropped: causal root-cause analysis of a production line.")
+    parser.add_argument("--version", action="version", version=f"rca-app {__version__}")
+    sub = parser.add_subparsers(dest="command")
+
+    v = sub.add_parser("validate", help="check a data file against a plant layout and summarise it")
+    _add_data_args(v)
+
+    a = sub.add_parser("analyze", help="rank the root causes of a KPI drop and propose setpoint actions")
+    _add_data_args(a)
+    a.add_argument("--anomaly", required=True, type=_window_arg,
+                   help="incident window START/END (timestamps, or 0-based rows with END exclusive) or 'auto'")
+    a.add_argument("--reference", type=_window_arg, help="reference window START/END (default: all rows before the incident)")
+    a.add_argument("--json", dest="json_out", help="write the full result as JSON here")
+    a.add_argument("--seed", type=int, default=0, help="random seed (results are deterministic for a seed)")
+    a.add_argument("--graph-bootstrap", type=int, default=20, help="resamples for edge confidence (default 20)")
+    a.add_argument("--rank-bootstrap", type=int, default=30, help="refits for restoration intervals (default 30)")
+    a.add_argument("--folds", type=int, default=5, help="cross-fitting folds (default 5)")
+    a.add_argument("--quiet", action="store_true", help="no progress lines")
+
+    d = sub.add_parser("demo", help="analyse a bundled sample plant headless and say where the results went")
+    d.add_argument("--plant", default=None, help="sample plant folder name (default: injection_moulding)")
+    d.add_argument("--out", default=None, help="output folder (default: ./rca_demo_output)")
+    d.add_argument("--quiet", action="store_true")
+
+    sub.add_parser("gui", help="open the desktop application")
+    return parser
+
+
+def _load(args):
+    from rca_app.core.data import load_table, prepare
+    from rca_app.core.layout import load_layout
+
+    layout = load_layout(args.layout)
+    sheet = args.sheet
+    if sheet is not None and sheet.isdigit():
+        sheet = int(sheet)
+    raw = load_table(args.data, sheet=sheet)
+    return prepare(raw, layout, dayfirst=args.dayfirst, gaps=args.gaps)
+
+
+def cmd_validate(args) -> int:
+    data = _load(args)
+    print(data.summary_text())
+    return EXIT_OK
+
+
+def _write_json_atomic(path: Path, obj) -> None:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(obj, f, indent=2, default=_json_default)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _json_default(o):
+    import numpy as np
+
+    if isinstance(o, (np.integer,)):
+        return int(o)
+    if isinstance(o, (np.floating,)):
+        return float(o)
+    if isinstance(o, np.ndarray):
+        return o.tolist()
+    if isinstance(o, (set, tuple)):
+        return list(o)
+    return str(o)
+
+
+def format_summary(r) -> str:
+    """Plain-language summary of an AnalysisResult for the terminal."""
+    a = r.anomaly
+    lines = [
+        f"Plant: {r.plant}   KPI: {r.target} ({r.goal})",
+        f"Incident: {a['start']} to {a['end']} ({a['n_rows']} rows)"
+        + ("  [suggested automatically: " + a.get("rule", "") + "]" if a.get("auto") else ""),
+        f"Reference: {r.reference['start']} to {r.reference['end']} ({r.reference['n_rows']} rows)",
+        f"{r.target}: reference mean {a['target_reference_mean']:.4g}, incident mean "
+        f"{a['target_anomaly_mean']:.4g} (shortfall {a['shortfall']:.4g}"
+        + (f", {a['shortfall_pct']:.1f}%" if a.get("shortfall_pct") is not None else "") + ")",
+        "",
+        "Root causes (restoration = share of the KPI loss that comes back if the sensor behaves as in the reference):",
+        f"  {'#':>2}  {'sensor':<28} {'station':<22} {'restoration':>11}  {'90% interval':>17}  {'ranked 1st':>10}",
+    ]
+    for i, c in enumerate(r.root_causes[:10], 1):
+        lo, hi = c["restoration_ci"]
+        lines.append(f"  {i:>2}  {c['node']:<28} {c['station']:<22} {100 * c['restoration']:>10.0f}%  "
+                     f"[{100 * lo:>5.0f}%, {100 * hi:>5.0f}%]  {100 * c['share_ranked_first']:>9.0f}%")
+    if r.actions:
+        lines += ["", "Setpoint actions (do-operator on the incident rows, inside the reference range):"]
+        for act in r.actions:
+            v = act["recommended_value"]
+            vtxt = v if isinstance(v, str) else f"{v:.4g}"
+            cur = act["incident_value"]
+            ctxt = cur if isinstance(cur, str) else f"{cur:.4g}"
+            lo, hi = act["predicted_target_ci"]
+            lines.append(f"  set {act['node']} to {vtxt} (incident: {ctxt}): predicted {r.target} "
+                         f"{act['predicted_target']:.4g} [{lo:.4g}, {hi:.4g}], restores {100 * act['restoration']:.0f}%")
+            for w in act["warnings"]:
+                lines.append(f"    warning: {w}")
+    msgs = r.diagnostics.get("messages") or []
+    if msgs:
+        lines += ["", "Notes:"] + [f"  - {m}" for m in msgs]
+    return "\n".join(lines)
+
+
+def cmd_analyze(args) -> int:
+    from rca_app.core.analysis import AnalysisSettings, run_analysis
+    from rca_app.core.progress import ConsoleProgress
+
+    data = _load(args)
+    for p in data.problems:
+        print(f"warning: {p}", file=sys.stderr)
+    settings = AnalysisSettings(seed=args.seed, graph_bootstrap=args.graph_bootstrap,
+                                rank_bootstrap=args.rank_bootstrap, n_folds=args.folds)
+    outcome = run_analysis(data, args.anomaly, args.reference, settings,
+                           progress=ConsoleProgress(quiet=args.quiet))
+    r = outcome.result
+    r.settings["command"] = " ".join(["rca-app"] + sys.argv[1:]) if sys.argv else ""
+    if args.anomaly == "auto":
+        print(f"Incident window used (auto): {r.anomaly['start']}/{r.anomaly['end']}")
+    print(format_summary(r))
+    if args.json_out:
+        _write_json_atomic(Path(args.json_out), r.to_dict())
+        print(f"\nResult written to {args.json_out}")
+    return EXIT_OK
+
+
+def cmd_demo(args) -> int:
+    from rca_app.core.analysis import AnalysisSettings, run_analysis
+    from rca_app.core.data import load_table, prepare
+    from rca_app.core.layout import load_layout
+    from rca_app.core.progress import ConsoleProgress
+    from rca_app.resources import DEFAULT_SAMPLE_PLANT, sample_plant
+
+    plant = sample_plant(args.plant or DEFAULT_SAMPLE_PLANT)
+    truth = json.loads((plant / "truth.json").read_text(encoding="utf-8"))
+    layout = load_layout(plant / "layout.toml")
+    data = prepare(load_table(plant / "data.csv"), layout)
+    an = truth["anomaly"]
+    print(f"Analysing sample plant '{plant.name}' ({plant}), incident {an['start']} to {an['end']}", flush=True)
+    outcome = run_analysis(data, (an["start"], an["end"]), None, AnalysisSettings(),
+                           progress=ConsoleProgress(quiet=args.quiet))
+    out = Path(args.out or "rca_demo_output")
+    _write_json_atomic(out / f"{plant.name}_result.json", outcome.result.to_dict())
+    print(format_summary(outcome.result))
+    print(f"\nTrue root cause (truth.json): {', '.join(truth['root_causes'])}")
+    print(f"Results written to {(out / f'{plant.name}_result.json').resolve()}")
+    return EXIT_OK
+
+
+def display_available() -> tuple[bool, str]:
+    """Whether a Qt window can be shown here, and why not."""
+    if os.environ.get("QT_QPA_PLATFORM", "").startswith("offscreen"):
+        return True, ""
+    if sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        return False, "no display available (neither DISPLAY nor WAYLAND_DISPLAY is set)"
+    import importlib.util
+
+    if importlib.util.find_spec("PySide6") is None:
+        return False, "the GUI libraries (PySide6) are not installed"
+    return True, ""
+
+
+def cmd_start(args) -> int:
+    """No sub-command: open the desktop app, or fall back to the headless demo."""
+    ok, why = display_available()
+    try:
+        from rca_app.gui import app as gui_app  # noqa: F401
+    except ImportError:
+        ok, why = False, "the desktop window is not built yet in this version"
+    if ok:
+        return gui_app.main([])
+    print(f"{why}: running the headless analysis of a sample plant instead.", file=sys.stderr)
+    return cmd_demo(argparse.Namespace(plant=None, out=None, quiet=False))
+
+
+def _log_internal_error(exc: BaseException) -> Path:
+    log_dir = Path(tempfile.gettempdir()) / "rca_app"
+    log_dir.mkdir(parents=True, exist_ok=True)
+    path = log_dir / "rca_app_error.log"
+    with open(path, "a", encoding="utf-8") as f:
+        f.write("".join(traceback.format_exception(exc)))
+        f.write("\n")
+    return path
+
+
+def main(argv: list[str] | None = None) -> int:
+    from rca_app.core.errors import Cancelled, RcaInputError
+
+    os.environ.setdefault("MPLBACKEND", "Agg")
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    commands = {"validate": cmd_validate, "analyze": cmd_analyze, "demo": cmd_demo, "gui": cmd_start, None: cmd_start}
+    try:
+        return commands[args.command](args)
+    except RcaInputError as e:
+        print(f"error: {len(e.problems)} problem(s) with the input:", file=sys.stderr)
+        for p in e.problems:
+            print(f"  - {p}", file=sys.stderr)
+        return EXIT_INPUT
+    except (FileNotFoundError, IsADirectoryError, PermissionError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return EXIT_INPUT
+    except Cancelled:
+        print("cancelled", file=sys.stderr)
+        return EXIT_CANCELLED
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return EXIT_CANCELLED
+    except Exception as e:  # noqa: BLE001 - last line of defence: log, say where, never a raw traceback
+        path = _log_internal_error(e)
+        print(f"internal error: {type(e).__name__}: {e}\nDetails were written to {path}", file=sys.stderr)
+        return EXIT_INTERNAL

@@ -1,0 +1,318 @@
+"""One investigation from prepared data to a ranked, serialisable result.
+
+The CLI, the GUI and the report all go through :func:`run_analysis` and read the same
+:class:`AnalysisResult` (plain data, JSON round-trip).
+"""
+from __future__ import annotations
+
+import os
+import platform
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+import rca_app
+from rca_app.core.data import PlantData, rows_for_window
+from rca_app.core.discovery import DiscoveryResult, DiscoverySettings, discover, noise_checks
+from rca_app.core.errors import Problem, RcaInputError
+from rca_app.core.graph import CausalGraph, Edge
+from rca_app.core.progress import Progress, SubProgress, check_cancel
+from rca_app.core.rootcause import Incident, RankingResult, RankingSettings, rank_root_causes
+from rca_app.core.scm import SCMSettings, StructuralCausalModel, edge_effects
+from rca_app.core.windows import suggest_anomaly_window
+
+RESULT_SCHEMA_VERSION = 1
+
+
+@dataclass
+class AnalysisSettings:
+    seed: int = 0
+    graph_bootstrap: int = 20        # resamples for edge confidence
+    rank_bootstrap: int = 30         # refits for restoration intervals
+    n_folds: int = 5                 # cross-fitting folds
+    mechanisms: tuple[str, ...] = ("linear", "poly2", "hgb")
+    action_grid: int = 25
+    bootstrap_max_rows: int = 5000
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["mechanisms"] = list(self.mechanisms)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "AnalysisSettings":
+        d = dict(d)
+        if "mechanisms" in d:
+            d["mechanisms"] = tuple(d["mechanisms"])
+        return cls(**{k: v for k, v in d.items() if k in cls.__dataclass_fields__})
+
+
+@dataclass
+class Window:
+    start: str | int
+    end: str | int
+    n_rows: int
+    first_row: int          # 0-based positions in the prepared data
+    stop_row: int
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class AnalysisResult:
+    """Everything an investigation found, as plain JSON-ready data."""
+
+    target: str
+    goal: str
+    plant: str
+    anomaly: dict
+    reference: dict
+    root_causes: list[dict]
+    actions: list[dict]
+    graph: dict
+    mechanisms: list[dict]
+    diagnostics: dict
+    settings: dict
+    seed: int
+    software: dict
+    input: dict
+    layout: dict
+    schema_version: int = RESULT_SCHEMA_VERSION
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "AnalysisResult":
+        return cls(**{k: v for k, v in d.items() if k in cls.__dataclass_fields__})
+
+    @property
+    def top_cause(self) -> dict | None:
+        return self.root_causes[0] if self.root_causes else None
+
+
+@dataclass
+class AnalysisOutcome:
+    """The result plus the live fitted objects (for what-ifs in the GUI; not serialised)."""
+
+    result: AnalysisResult
+    scm: StructuralCausalModel
+    incident: Incident
+    bootstrap_models: list = field(default_factory=list)
+    discovery: DiscoveryResult | None = None
+
+
+def _fmt_bound(data: PlantData, pos: int, end: bool = False):
+    """A window bound in the user's terms: a timestamp (ISO) or a row position."""
+    if data.time is None:
+        return int(pos)
+    if pos >= data.n_rows:
+        # Exclusive end past the last row: one sampling step after the last timestamp.
+        t = data.time.iloc[-1]
+        step = data.time.diff().median() if data.n_rows > 1 else pd.Timedelta(0)
+        return (t + (step if pd.notna(step) else pd.Timedelta(0))).isoformat()
+    return data.time.iloc[pos].isoformat()
+
+
+def resolve_windows(data: PlantData, anomaly, reference=None) -> tuple[slice, slice, dict]:
+    """Turn the user's window strings (or "auto") into row slices of ``data.frame``."""
+    info: dict[str, Any] = {"auto": False}
+    target = data.layout.target
+    if isinstance(anomaly, str) and anomaly.strip().lower() == "auto":
+        ref_slice = None
+        if reference is not None:
+            ref_slice = rows_for_window(data, *reference)
+        sw = suggest_anomaly_window(data.frame[target].to_numpy(float), data.layout.goal, ref_slice)
+        if sw is None:
+            raise RcaInputError(Problem(
+                f"{target} never leaves its reference control limits ({sw_rule()}); "
+                "no incident window to suggest: give one with --anomaly START/END",
+                file=data.file_name, column=target))
+        an = slice(sw.start, sw.end)
+        info.update(auto=True, rule=sw.rule, centre=sw.centre, sigma=sw.sigma, limit=sw.limit)
+    else:
+        an = rows_for_window(data, *anomaly)
+    if reference is None:
+        if an.start == 0:
+            raise RcaInputError(Problem(
+                "the incident window starts at the first row, so there is no reference period "
+                "before it: give one with --reference START/END", file=data.file_name))
+        ref = slice(0, an.start)
+    else:
+        ref = rows_for_window(data, *reference)
+        if ref.start < an.stop and an.start < ref.stop:
+            raise RcaInputError(Problem("the reference and incident windows overlap", file=data.file_name))
+    return ref, an, info
+
+
+def sw_rule() -> str:
+    return "EWMA lambda=0.1 against 3-sigma I-MR limits of the first half"
+
+
+def _check_enough(data: PlantData, ref: slice, an: slice) -> None:
+    from rca_app.core.data import min_rows_needed
+
+    n_ref = ref.stop - ref.start
+    need = min_rows_needed(len(data.layout.nodes))
+    problems = []
+    if n_ref < need:
+        problems.append(Problem(
+            f"the reference period has {n_ref} rows; at least {need} are needed for "
+            f"{len(data.layout.nodes)} sensors", file=data.file_name))
+    if an.stop - an.start < 5:
+        problems.append(Problem(f"the incident window has {an.stop - an.start} rows; at least 5 are needed",
+                                file=data.file_name))
+    if problems:
+        raise RcaInputError(problems)
+
+
+def _new_levels(data: PlantData, ref: pd.DataFrame, an: pd.DataFrame) -> list[str]:
+    msgs = []
+    for c in data.categorical_nodes:
+        new = sorted(set(an[c].astype(str)) - set(ref[c].astype(str)))
+        if new:
+            msgs.append(
+                f"{c}: level(s) {', '.join(new)} appear only in the incident window. Their effect cannot "
+                "be learnt from the reference period, so the ranking attributes it to the sensors "
+                f"{c} acts on. Include some rows with {', '.join(new)} in the reference to rank {c} itself."
+            )
+    return msgs
+
+
+def run_analysis(data: PlantData, anomaly, reference=None, settings: AnalysisSettings | None = None,
+                 graph: CausalGraph | None = None, progress: Progress | None = None) -> AnalysisOutcome:
+    """Discover (unless ``graph`` is given), fit the SCM, rank root causes, propose actions."""
+    settings = settings or AnalysisSettings()
+    layout = data.layout
+    timings: dict[str, float] = {}
+    t_all = time.perf_counter()
+    ref_sl, an_sl, win_info = resolve_windows(data, anomaly, reference)
+    _check_enough(data, ref_sl, an_sl)
+    frame = data.frame
+    ref = frame.iloc[ref_sl].reset_index(drop=True)
+    an = frame.iloc[an_sl].reset_index(drop=True)
+    constraints = layout.constraints()
+    categorical = list(data.categorical_nodes)
+    messages = _new_levels(data, ref, an)
+
+    t = time.perf_counter()
+    disc = None
+    if graph is None:
+        disc = discover(ref, constraints, categorical,
+                        DiscoverySettings(n_bootstrap=settings.graph_bootstrap,
+                                          bootstrap_max_rows=settings.bootstrap_max_rows, seed=settings.seed),
+                        SubProgress(progress, 0.0, 0.35, ""))
+        graph = disc.graph
+        checks = disc.noise_checks
+        messages += disc.messages
+    else:
+        problems = graph.validate(constraints)
+        if problems:
+            raise RcaInputError([Problem(p, file=layout.source) for p in problems])
+        checks = noise_checks(ref, graph, set(categorical))
+    timings["discovery_s"] = time.perf_counter() - t
+
+    check_cancel(progress)
+    t = time.perf_counter()
+    scm_settings = SCMSettings(n_folds=settings.n_folds, mechanisms=tuple(settings.mechanisms), seed=settings.seed)
+    scm = StructuralCausalModel(graph, categorical, layout.monotone, scm_settings).fit(
+        ref, SubProgress(progress, 0.35, 0.45, ""))
+    effects = {(e.source, e.target): e for e in edge_effects(scm)}
+    timings["fit_s"] = time.perf_counter() - t
+
+    # Bootstrap refits keep the graph and each node's mechanism kind; only the target's causes
+    # (and the target) are refitted, since nothing else enters the ranking.
+    kinds = {n: m.kind for n, m in scm.mechanisms_.items()}
+    relevant = graph.ancestors(layout.target) | {layout.target}
+
+    def refit(sample: pd.DataFrame, seed: int) -> StructuralCausalModel:
+        s = SCMSettings(n_folds=settings.n_folds, mechanisms=tuple(settings.mechanisms), seed=seed)
+        return StructuralCausalModel(graph, categorical, layout.monotone, s, only=relevant,
+                                     fixed_kinds=kinds).fit(sample)
+
+    t = time.perf_counter()
+    incident = Incident(layout.target, layout.goal, ref, an)
+    ranking = rank_root_causes(scm, incident, layout,
+                               RankingSettings(settings.rank_bootstrap, settings.action_grid, settings.seed),
+                               refit, SubProgress(progress, 0.45, 1.0, ""))
+    timings["ranking_s"] = time.perf_counter() - t
+    timings["total_s"] = time.perf_counter() - t_all
+    messages += ranking.messages
+
+    edges_out = []
+    for e in graph.edges:
+        eff = effects.get(e.key)
+        d = e.to_dict()
+        d["effect"] = eff.effect if eff is not None else e.effect
+        d["std_error"] = eff.std_error if eff is not None else None
+        if eff is not None and eff.level_effects:
+            d["level_effects"] = eff.level_effects
+        d["source_station"] = layout.station_of(e.source)
+        d["target_station"] = layout.station_of(e.target)
+        edges_out.append(d)
+    graph_out = {
+        "nodes": [{"name": n, "station": layout.station_of(n), "tier": layout.tier_of(n),
+                   "unit": layout.unit(n), "categorical": n in categorical,
+                   "controllable": n in layout.controllable, "exogenous": layout.is_exogenous(n)}
+                  for n in graph.nodes],
+        "edges": edges_out,
+        "stations": [s.name for s in layout.stations],
+    }
+    ref_target = ref[layout.target].to_numpy(float)
+    result = AnalysisResult(
+        target=layout.target, goal=layout.goal, plant=layout.name,
+        anomaly={
+            "start": _fmt_bound(data, an_sl.start), "end": _fmt_bound(data, an_sl.stop, end=True),
+            "first_row": an_sl.start, "stop_row": an_sl.stop, "n_rows": an_sl.stop - an_sl.start,
+            "target_reference_mean": incident.reference_mean, "target_anomaly_mean": incident.anomaly_mean,
+            "target_reference_sd": float(ref_target.std()),
+            "shortfall": incident.shortfall,
+            "shortfall_pct": 100 * incident.shortfall / abs(incident.reference_mean) if incident.reference_mean else None,
+            **win_info,
+        },
+        reference={"start": _fmt_bound(data, ref_sl.start), "end": _fmt_bound(data, ref_sl.stop, end=True),
+                   "first_row": ref_sl.start, "stop_row": ref_sl.stop, "n_rows": ref_sl.stop - ref_sl.start},
+        root_causes=[c.to_dict() for c in ranking.root_causes],
+        actions=[a.to_dict() for a in ranking.actions],
+        graph=graph_out,
+        mechanisms=[scm.reports_[n].to_dict() for n in graph.nodes if n in scm.reports_],
+        diagnostics={
+            "messages": messages,
+            "noise_checks": [asdict(c) for c in checks],
+            "unstable_edges": disc.unstable_edges if disc is not None else [],
+            "causal_order": disc.causal_order if disc is not None else None,
+            "graph_source": "discovered" if disc is not None else "given",
+            "data_problems": [p.to_dict() for p in data.problems],
+            "dropped_rows": dict(data.dropped_rows),
+            "imputed_cells": dict(data.imputed_cells),
+            "gaps_policy": data.gaps,
+            "timings": timings,
+            "bootstrap_refits_used": len(ranking.bootstrap_models),
+        },
+        settings=settings.to_dict(),
+        seed=settings.seed,
+        software={"name": "rca_app", "version": rca_app.__version__, "python": platform.python_version(),
+                  **_versions()},
+        input={"file": data.raw.file_name, "path": str(data.raw.path), "sha256": data.raw.sha256,
+               "size_bytes": data.raw.size_bytes, "sheet": data.raw.sheet, "rows_used": data.n_rows,
+               "gaps": data.gaps, "dayfirst": data.dayfirst},
+        layout={"name": layout.name, "file": layout.source, "text": layout.text, "target": layout.target,
+                "goal": layout.goal, "time_column": layout.time_column},
+    )
+    return AnalysisOutcome(result, scm, incident, ranking.bootstrap_models, disc)
+
+
+def _versions() -> dict:
+    import importlib.metadata as md
+
+    out = {}
+    for pkg in ("numpy", "pandas", "scipy", "scikit-learn", "lingam"):
+        try:
+            out[pkg] = md.version(pkg)
+        except md.PackageNotFoundError:
+            pass
+    return out

@@ -1,0 +1,88 @@
+"""Suggesting the incident window from the KPI alone.
+
+Rule (documented for engineers, and printed by the CLI):
+1. Baseline: the given reference rows, or else the first half of the series.
+2. Centre = baseline mean; sigma = average moving range / 1.128 (the I-MR chart's short-term
+   sigma, which is not inflated by slow drifts).
+3. An EWMA of the KPI (lambda = 0.1) is compared with its 3-sigma EWMA control limit on the bad
+   side (below for maximize, above for minimize). Each row where it is beyond the limit signals.
+4. The incident is the longest run of signalling rows (gaps of up to 5 rows bridged). Its start is
+   moved back to the last row before the run where the EWMA was still on the good side of the
+   centre line (the EWMA reacts with a lag); its end is the last signalling row (exclusive: +1),
+   or the end of the data.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+EWMA_LAMBDA = 0.1
+EWMA_L = 3.0
+MAX_GAP = 5
+
+
+@dataclass
+class SuggestedWindow:
+    start: int       # 0-based row position, inclusive
+    end: int         # exclusive
+    centre: float
+    sigma: float
+    limit: float     # the EWMA control limit that was crossed
+    rule: str = "EWMA(lambda=0.1) beyond 3-sigma limit of the reference I-MR sigma"
+
+
+def control_limits(y: np.ndarray) -> tuple[float, float]:
+    """Centre and short-term sigma (I-MR) of a KPI series."""
+    y = np.asarray(y, dtype=float)
+    y = y[np.isfinite(y)]
+    centre = float(y.mean())
+    mr = np.abs(np.diff(y))
+    sigma = float(mr.mean() / 1.128) if len(mr) else float(y.std())
+    return centre, sigma if sigma > 0 else float(y.std() or 1.0)
+
+
+def suggest_anomaly_window(y, goal: str = "maximize", reference: slice | None = None) -> SuggestedWindow | None:
+    """The incident window by the rule in this module's docstring; None if the KPI never leaves
+    its limits."""
+    y = np.asarray(y, dtype=float)
+    n = len(y)
+    if n < 20:
+        return None
+    base = y[reference] if reference is not None else y[: n // 2]
+    centre, sigma = control_limits(base)
+    lam = EWMA_LAMBDA
+    z = np.empty(n)
+    acc = centre
+    for i, v in enumerate(y):
+        acc = lam * v + (1 - lam) * acc
+        z[i] = acc
+    width = EWMA_L * sigma * np.sqrt(lam / (2 - lam))
+    sign = -1.0 if goal == "maximize" else 1.0
+    limit = centre + sign * width
+    bad = (z - limit) * sign > 0
+    if not bad.any():
+        return None
+    # Longest run of signals, bridging short gaps.
+    runs = []
+    i = 0
+    while i < n:
+        if bad[i]:
+            j = i
+            last = i
+            while j < n and (bad[j] or j - last <= MAX_GAP):
+                if bad[j]:
+                    last = j
+                j += 1
+            runs.append((i, last))
+            i = last + 1
+        else:
+            i += 1
+    s, e = max(runs, key=lambda r: r[1] - r[0])
+    start = s
+    while start > 0 and (z[start - 1] - centre) * sign > 0:
+        start -= 1
+    end = e + 1
+    if n - end <= MAX_GAP:
+        end = n
+    return SuggestedWindow(start, end, centre, sigma, float(limit))

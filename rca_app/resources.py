@@ -1,0 +1,33 @@
+"""Finding bundled files (sample plants, icons, fonts) the same way frozen and unfrozen."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+
+def project_root() -> Path:
+    """The folder holding sample_plants/ and resources/: the PyInstaller bundle's folder when
+    frozen, else the source checkout (the package is installed in editable mode)."""
+    if getattr(sys, "frozen", False) and hasattr(sys, "_MEIPASS"):
+        return Path(sys._MEIPASS)
+    return Path(__file__).resolve().parent.parent
+
+
+def resource_path(*parts: str) -> Path:
+    return project_root().joinpath("resources", *parts)
+
+
+def sample_plants_dir() -> Path:
+    return project_root() / "sample_plants"
+
+
+def sample_plant(name: str) -> Path:
+    d = sample_plants_dir() / name
+    if not (d / "layout.toml").exists():
+        available = sorted(p.name for p in sample_plants_dir().iterdir() if (p / "layout.toml").exists()) \
+            if sample_plants_dir().exists() else []
+        raise FileNotFoundError(f"no sample plant '{name}' (available: {', '.join(available) or 'none'})")
+    return d
+
+
+DEFAULT_SAMPLE_PLANT = "injection_moulding"
