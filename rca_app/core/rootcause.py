@@ -115,7 +115,11 @@ class Incident:
 
 
 def candidate_nodes(scm: StructuralCausalModel, target: str) -> list[str]:
-    return [n for n in scm.order_ if n in scm.graph.ancestors(target)]
+    """The target's ancestors, and the target itself: restoring the target's own noise asks
+    "was it something no measured upstream sensor explains?" (a cause at the last station, or
+    one the data do not see)."""
+    anc = scm.graph.ancestors(target)
+    return [n for n in scm.order_ if n in anc] + [target]
 
 
 def _reference_noise_draws(scm, node, idx, rng):

@@ -33,6 +33,7 @@ MECHANISM_KINDS = ("linear", "poly2", "hgb")
 _SIMPLER_MARGIN = 0.01
 # Rows used when comparing candidate mechanisms on long histories (the final fit uses all rows).
 _SELECTION_MAX_ROWS = 6000
+_SELECTION_FOLDS = 3
 
 
 # --------------------------------------------------------------------------------------------
@@ -214,6 +215,14 @@ class StructuralCausalModel:
 
     # -- fitting -------------------------------------------------------------------------------
     def fit(self, frame: pd.DataFrame, progress: Progress | None = None) -> "StructuralCausalModel":
+        from threadpoolctl import threadpool_limits
+
+        # Gradient boosting's OpenMP threads cost more than they give on plant-sized tables
+        # (and stall badly when another process holds a core): one thread per fit.
+        with threadpool_limits(1, user_api="openmp"):
+            return self._fit(frame, progress)
+
+    def _fit(self, frame: pd.DataFrame, progress: Progress | None) -> "StructuralCausalModel":
         g = self.graph
         self.order_ = g.topological_order()
         self.levels_ = {
@@ -295,21 +304,30 @@ class StructuralCausalModel:
             idx = np.sort(rng.choice(n, _SELECTION_MAX_ROWS, replace=False))
         sub = {k: v[idx] for k, v in values.items()}
         ys = y[idx]
-        folds = _folds(len(idx), min(self.settings.n_folds, 5), rng)
+        folds = _folds(len(idx), min(self.settings.n_folds, _SELECTION_FOLDS), rng)
         kinds = [k for k in self.settings.mechanisms if k in MECHANISM_KINDS]
         if mono is not None and "poly2" in kinds:
             kinds.remove("poly2")  # a quadratic cannot promise monotonicity
         if not design.numeric:
             kinds = ["linear"]  # only categorical parents: level means are already exact
-        mse = {}
         var = ys.var() if ys.var() > 0 else 1.0
-        for kind in kinds:
+
+        def oof_mse(kind: str) -> float:
             A = design.poly2(sub) if kind == "poly2" else design.linear(sub)
             oof = np.empty_like(ys)
             for k in range(folds.max() + 1):
                 tr, te = folds != k, folds == k
                 oof[te] = self._new_model(kind, mono).fit(A[tr], ys[tr]).predict(A[te])
-            mse[kind] = float(np.mean((ys - oof) ** 2))
+            return float(np.mean((ys - oof) ** 2))
+
+        mse = {k: oof_mse(k) for k in kinds if k != "hgb"}
+        # Trees are the costly candidate: try them only where a quadratic already shows the
+        # mechanism is not linear, or where a monotone declaration rules the quadratic out.
+        if "hgb" in kinds:
+            lin = mse.get("linear", np.inf)
+            curved = "poly2" in mse and mse["poly2"] < lin * (1 - 2 * _SIMPLER_MARGIN)
+            if curved or mono is not None or "linear" not in mse:
+                mse["hgb"] = oof_mse("hgb")
         best = min(mse.values())
         chosen = next(k for k in ("linear", "poly2", "hgb") if k in mse and mse[k] <= best * (1 + _SIMPLER_MARGIN))
         return chosen, {k: float(1 - v / var) for k, v in mse.items()}
