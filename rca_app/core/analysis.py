@@ -21,7 +21,7 @@ from rca_app.core.errors import Problem, RcaInputError
 from rca_app.core.graph import CausalGraph, Edge
 from rca_app.core.progress import Progress, SubProgress, check_cancel
 from rca_app.core.rootcause import Incident, RankingResult, RankingSettings, rank_root_causes
-from rca_app.core.scm import SCMSettings, StructuralCausalModel, edge_effects
+from rca_app.core.scm import SCMSettings, StructuralCausalModel, edge_effects, pool_invariant_mechanisms
 from rca_app.core.windows import suggest_anomaly_window
 
 RESULT_SCHEMA_VERSION = 1
@@ -33,7 +33,7 @@ class AnalysisSettings:
     graph_bootstrap: int = 20        # resamples for edge confidence
     rank_bootstrap: int = 30         # refits for restoration intervals
     n_folds: int = 5                 # cross-fitting folds
-    mechanisms: tuple[str, ...] = ("linear", "poly2", "hgb")
+    mechanisms: tuple[str, ...] = ("linear", "poly2", "spline", "hgb")
     action_grid: int = 25
     bootstrap_max_rows: int = 5000
 
@@ -219,20 +219,32 @@ def run_analysis(data: PlantData, anomaly, reference=None, settings: AnalysisSet
     check_cancel(progress)
     t = time.perf_counter()
     scm_settings = SCMSettings(n_folds=settings.n_folds, mechanisms=tuple(settings.mechanisms), seed=settings.seed)
-    scm = StructuralCausalModel(graph, categorical, layout.monotone, scm_settings).fit(
+    levels = {c: sorted(frame[c].astype(str).unique().tolist()) for c in categorical}
+    scm = StructuralCausalModel(graph, categorical, layout.monotone, scm_settings, levels=levels).fit(
         ref, SubProgress(progress, 0.35, 0.45, ""))
     effects = {(e.source, e.target): e for e in edge_effects(scm)}
+    relevant = graph.ancestors(layout.target) | {layout.target}
+    check_cancel(progress)
+    scm, invariance = pool_invariant_mechanisms(scm, an, relevant)
+    pooled_nodes = {c.node for c in invariance if c.pooled}
+    for n in sorted(pooled_nodes, key=graph.nodes.index):
+        messages.append(
+            f"{n}: during the incident it left the range seen in the reference period, but one "
+            "mechanism explains both periods, so it is treated as following its causes (its "
+            "mechanism is learned on reference and incident rows together).")
     timings["fit_s"] = time.perf_counter() - t
 
-    # Bootstrap refits keep the graph and each node's mechanism kind; only the target's causes
-    # (and the target) are refitted, since nothing else enters the ranking.
+    # Bootstrap refits keep the graph, each node's mechanism kind and the pooling decision; only
+    # the target's causes (and the target) are refitted, since nothing else enters the ranking.
     kinds = {n: m.kind for n, m in scm.mechanisms_.items()}
-    relevant = graph.ancestors(layout.target) | {layout.target}
 
     def refit(sample: pd.DataFrame, seed: int) -> StructuralCausalModel:
         s = SCMSettings(n_folds=settings.n_folds, mechanisms=tuple(settings.mechanisms), seed=seed)
-        return StructuralCausalModel(graph, categorical, layout.monotone, s, only=relevant,
-                                     fixed_kinds=kinds).fit(sample)
+        m = StructuralCausalModel(graph, categorical, layout.monotone, s, only=relevant,
+                                  fixed_kinds=kinds, levels=levels).fit(sample)
+        if pooled_nodes:
+            m, _ = pool_invariant_mechanisms(m, an, relevant, decided=pooled_nodes)
+        return m
 
     t = time.perf_counter()
     incident = Incident(layout.target, layout.goal, ref, an)
@@ -290,6 +302,7 @@ def run_analysis(data: PlantData, anomaly, reference=None, settings: AnalysisSet
             "dropped_rows": dict(data.dropped_rows),
             "imputed_cells": dict(data.imputed_cells),
             "gaps_policy": data.gaps,
+            "invariance_checks": [asdict(c) for c in invariance],
             "timings": timings,
             "bootstrap_refits_used": len(ranking.bootstrap_models),
         },

@@ -20,6 +20,7 @@ the fitted model, as in DoWhy's gcm.
 """
 from __future__ import annotations
 
+import copy
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -28,7 +29,8 @@ import pandas as pd
 from rca_app.core.graph import CausalGraph
 from rca_app.core.progress import Progress, check_cancel
 
-MECHANISM_KINDS = ("linear", "poly2", "hgb")
+# In order of simplicity: the simplest kind within the margin of the best error wins.
+MECHANISM_KINDS = ("linear", "poly2", "spline", "hgb")
 # A more complex mechanism must beat the simpler one by this relative out-of-fold MSE margin.
 _SIMPLER_MARGIN = 0.01
 # Rows used when comparing candidate mechanisms on long histories (the final fit uses all rows).
@@ -86,6 +88,28 @@ class _Design:
     def linear(self, values) -> np.ndarray:
         return np.hstack([self.numeric_matrix(values), self.dummies(values)])
 
+    def spline(self, values) -> np.ndarray:
+        """Additive cubic splines per numeric parent (knots at quantiles, linear beyond the
+        outer knots): thresholds and saturation without the blockiness of trees."""
+        if not hasattr(self, "_splines"):
+            from sklearn.preprocessing import SplineTransformer
+
+            Z = self.numeric_matrix(values)
+            self._splines = [
+                SplineTransformer(n_knots=8, degree=3, knots="quantile", extrapolation="linear").fit(Z[:, [i]])
+                for i in range(Z.shape[1])
+            ]
+        Z = self.numeric_matrix(values)
+        cols = [sp.transform(Z[:, [i]]) for i, sp in enumerate(self._splines)]
+        return np.hstack(cols + [self.dummies(values)]) if cols else self.dummies(values)
+
+    def features(self, kind: str, values) -> np.ndarray:
+        if kind == "poly2":
+            return self.poly2(values)
+        if kind == "spline":
+            return self.spline(values)
+        return self.linear(values)
+
     def poly2(self, values) -> np.ndarray:
         Z = self.numeric_matrix(values)
         k = Z.shape[1]
@@ -138,6 +162,9 @@ class MechanismReport:
     oof_r2: float | None
     candidates: dict[str, float] = field(default_factory=dict)  # kind -> out-of-fold R^2
     noise_sd: float | None = None
+    # True: learned on reference + incident rows (an unchanged mechanism driven outside the
+    # reference range; see pool_invariant_mechanisms).
+    pooled: bool = False
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -159,9 +186,7 @@ class NodeMechanism:
 
     # -- prediction ----------------------------------------------------------------------------
     def _features(self, values) -> np.ndarray:
-        if self.kind == "poly2":
-            return self.design.poly2(values)
-        return self.design.linear(values)
+        return self.design.features(self.kind, values)
 
     def predict(self, values: dict[str, np.ndarray]) -> np.ndarray:
         """Mean of the node given its parents (numeric nodes)."""
@@ -203,7 +228,7 @@ class StructuralCausalModel:
 
     def __init__(self, graph: CausalGraph, categorical=(), monotone: dict | None = None,
                  settings: SCMSettings | None = None, only: set[str] | None = None,
-                 fixed_kinds: dict[str, str] | None = None):
+                 fixed_kinds: dict[str, str] | None = None, levels: dict[str, list[str]] | None = None):
         self.graph = graph
         self.categorical = set(categorical)
         self.monotone = dict(monotone or {})
@@ -212,6 +237,9 @@ class StructuralCausalModel:
         self.only = only
         # Skip model selection and use these kinds (bootstrap refits keep the main fit's choice).
         self.fixed_kinds = fixed_kinds or {}
+        # Levels of categorical nodes; give them when the data to be queried holds levels that
+        # the training rows lack (a supplier seen only in the incident).
+        self.levels = levels
 
     # -- fitting -------------------------------------------------------------------------------
     def fit(self, frame: pd.DataFrame, progress: Progress | None = None) -> "StructuralCausalModel":
@@ -225,7 +253,7 @@ class StructuralCausalModel:
     def _fit(self, frame: pd.DataFrame, progress: Progress | None) -> "StructuralCausalModel":
         g = self.graph
         self.order_ = g.topological_order()
-        self.levels_ = {
+        self.levels_ = dict(self.levels) if self.levels else {
             n: sorted(frame[n].astype(str).unique().tolist()) for n in g.nodes if n in self.categorical
         }
         values = encode_frame(frame, g.nodes, self.levels_)
@@ -306,14 +334,15 @@ class StructuralCausalModel:
         ys = y[idx]
         folds = _folds(len(idx), min(self.settings.n_folds, _SELECTION_FOLDS), rng)
         kinds = [k for k in self.settings.mechanisms if k in MECHANISM_KINDS]
-        if mono is not None and "poly2" in kinds:
-            kinds.remove("poly2")  # a quadratic cannot promise monotonicity
+        if mono is not None:
+            # Quadratics and free splines cannot promise monotonicity; monotone trees can.
+            kinds = [k for k in kinds if k not in ("poly2", "spline")]
         if not design.numeric:
             kinds = ["linear"]  # only categorical parents: level means are already exact
         var = ys.var() if ys.var() > 0 else 1.0
 
         def oof_mse(kind: str) -> float:
-            A = design.poly2(sub) if kind == "poly2" else design.linear(sub)
+            A = design.features(kind, sub)
             oof = np.empty_like(ys)
             for k in range(folds.max() + 1):
                 tr, te = folds != k, folds == k
@@ -325,11 +354,11 @@ class StructuralCausalModel:
         # mechanism is not linear, or where a monotone declaration rules the quadratic out.
         if "hgb" in kinds:
             lin = mse.get("linear", np.inf)
-            curved = "poly2" in mse and mse["poly2"] < lin * (1 - 2 * _SIMPLER_MARGIN)
+            curved = any(k in mse and mse[k] < lin * (1 - 2 * _SIMPLER_MARGIN) for k in ("poly2", "spline"))
             if curved or mono is not None or "linear" not in mse:
                 mse["hgb"] = oof_mse("hgb")
         best = min(mse.values())
-        chosen = next(k for k in ("linear", "poly2", "hgb") if k in mse and mse[k] <= best * (1 + _SIMPLER_MARGIN))
+        chosen = next(k for k in MECHANISM_KINDS if k in mse and mse[k] <= best * (1 + _SIMPLER_MARGIN))
         return chosen, {k: float(1 - v / var) for k, v in mse.items()}
 
     def _fit_classifier(self, node, parents, design, values) -> None:
@@ -553,3 +582,96 @@ def edge_effects(scm: StructuralCausalModel, frame: pd.DataFrame | None = None) 
         se = float(np.sqrt(np.mean(psi**2)) / (denom / n) / np.sqrt(n))
         out.append(EdgeEffect(src, child, theta, se))
     return out
+
+
+# --------------------------------------------------------------------------------------------
+# Mechanisms driven outside the reference range
+# --------------------------------------------------------------------------------------------
+# A sensor's incident residuals (under a mechanism learned on reference + incident rows) count
+# as "indistinguishable from the reference" below these thresholds.
+INVARIANCE_MAX_Z = 3.0
+INVARIANCE_MAX_SD_RATIO = 1.5
+
+
+@dataclass
+class InvarianceCheck:
+    node: str
+    z_reference_model: float     # incident residual shift under the reference-only mechanism
+    z_pooled_model: float        # the same under the mechanism learned on both periods
+    sd_ratio_reference: float    # incident / reference residual spread, reference-only mechanism
+    sd_ratio_pooled: float       # the same, pooled mechanism
+    pooled: bool                 # True: the mechanism is taken as unchanged and learned on both
+
+
+def _shift_z(ref_res: np.ndarray, inc_res: np.ndarray) -> tuple[float, float]:
+    sd = float(ref_res.std()) or 1.0
+    z = (float(inc_res.mean()) - float(ref_res.mean())) / (sd / np.sqrt(len(inc_res)))
+    return z, float(inc_res.std()) / sd
+
+
+def pool_invariant_mechanisms(scm: StructuralCausalModel, incident: pd.DataFrame,
+                              nodes: set[str] | None = None,
+                              decided: set[str] | None = None) -> tuple[StructuralCausalModel, list[InvarianceCheck]]:
+    """Learn from the incident too where a mechanism evidently did not change.
+
+    A mechanism learned on the reference period knows nothing of ranges the reference never
+    visited (a threshold the process only crosses during the incident). Its residuals then make
+    a sensor look faulty when it merely followed its upstream cause. Under the sparse-mechanism-
+    shift view (few mechanisms change in an incident), a sensor whose incident rows are explained
+    by one mechanism fitted on both periods, with residuals indistinguishable from the reference
+    (mean shift |z| < 3, and spread ratio < 1.5 or at most half what the reference-only
+    mechanism leaves), is taken as unchanged; its mechanism is relearned on both
+    periods, and its reference noise is the out-of-fold residual of the reference rows.
+
+    ``decided``: skip the test and pool exactly these nodes (bootstrap refits keep the decision).
+    Returns a new SCM (the input is not modified) and the checks made.
+    """
+    ref_frame_len = scm.n_reference_
+    candidates = [n for n in scm.order_ if n in scm.mechanisms_
+                  and scm.mechanisms_[n].kind in MECHANISM_KINDS
+                  and (nodes is None or n in nodes)]
+    if decided is not None:
+        candidates = [n for n in candidates if n in decided]
+    if not candidates or len(incident) == 0:
+        return scm, []
+    ref_frame = decode_values(scm, scm.reference_values_)
+    pooled_frame = pd.concat([ref_frame, incident[list(ref_frame.columns)].reset_index(drop=True)],
+                             ignore_index=True)
+    for c in scm.levels_:
+        pooled_frame[c] = pooled_frame[c].astype(str)
+    kinds = None if decided is None else {n: scm.mechanisms_[n].kind for n in candidates}
+    pooled = StructuralCausalModel(scm.graph, scm.categorical, scm.monotone, scm.settings,
+                                   only=set(candidates), fixed_kinds=kinds, levels=scm.levels_).fit(pooled_frame)
+    inc_values = encode_frame(incident, scm.graph.nodes, scm.levels_)
+    checks, swap = [], []
+    for n in candidates:
+        m_ref, m_pool = scm.mechanisms_[n], pooled.mechanisms_[n]
+        inc_ref_res = inc_values[n] - m_ref.predict(inc_values)
+        z_ref, ratio_ref = _shift_z(m_ref.ref_noise, inc_ref_res)
+        res = m_pool.ref_noise
+        z_pool, ratio = _shift_z(res[:ref_frame_len], res[ref_frame_len:])
+        if decided is not None:
+            ok = True
+        else:
+            # Unchanged: the reference-only mechanism leaves a shift (or a blow-up of spread)
+            # that the pooled one removes. A node whose own noise grew keeps the wider spread
+            # under both, so it is not mistaken for one merely driven out of range.
+            anomalous_under_ref = abs(z_ref) >= INVARIANCE_MAX_Z or ratio_ref >= INVARIANCE_MAX_SD_RATIO
+            spread_ok = ratio < INVARIANCE_MAX_SD_RATIO or ratio < 0.5 * ratio_ref
+            ok = anomalous_under_ref and abs(z_pool) < INVARIANCE_MAX_Z and spread_ok
+        checks.append(InvarianceCheck(n, float(z_ref), float(z_pool), float(ratio_ref), float(ratio), bool(ok)))
+        if ok:
+            swap.append(n)
+    if not swap:
+        return scm, checks
+    out = copy.copy(scm)
+    out.mechanisms_ = dict(scm.mechanisms_)
+    out.reports_ = dict(scm.reports_)
+    for n in swap:
+        mech = copy.copy(pooled.mechanisms_[n])
+        mech.ref_noise = pooled.mechanisms_[n].ref_noise[:ref_frame_len]
+        out.mechanisms_[n] = mech
+        rep = copy.copy(pooled.reports_[n])
+        rep.pooled = True
+        out.reports_[n] = rep
+    return out, checks
