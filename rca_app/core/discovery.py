@@ -30,6 +30,10 @@ class DiscoverySettings:
     bootstrap_max_rows: int = 5000
     categorical_alpha: float = 1e-3
     categorical_min_partial_r2: float = 0.005
+    # Curved edges LiNGAM cannot see (an optimum: no linear slope) are added when a quadratic
+    # in the candidate explains the child beyond its parents this clearly.
+    curvature_alpha: float = 1e-4
+    curvature_min_partial_r2: float = 0.01
     seed: int = 0
 
     def to_dict(self) -> dict:
@@ -114,6 +118,43 @@ def _categorical_adds(frame, child, base_parents, cat, categorical, settings) ->
     return p < settings.categorical_alpha and partial_r2 >= settings.categorical_min_partial_r2
 
 
+def _add_curved_edges(frame, order, edges, categorical, constraints, settings) -> None:
+    """Add edges whose effect is curved with no linear trend, which linear LiNGAM misses.
+
+    Yield against a temperature with an optimum at its usual setting is the typical case: the
+    slope is zero on average, so the adaptive lasso drops the edge. For each numeric child,
+    candidates earlier in the causal order are tested with a nested F-test of (x, x^2) added to
+    the child's current parents; the clearest is added, and the search repeats."""
+    pos = {n: i for i, n in enumerate(order)}
+    cols = {n: frame[n].to_numpy(dtype=float) for n in order}
+    for child in order[1:]:
+        y = cols[child]
+        while True:
+            parents = [p for p in frame.columns if (p, child) in edges]
+            A0 = _design(frame, parents, categorical)
+            rss0 = _rss(A0, y)
+            best = None
+            for cand in order[: pos[child]]:
+                if (cand, child) in edges or not constraints.allows(cand, child):
+                    continue
+                x = cols[cand]
+                z = (x - x.mean()) / (x.std() or 1.0)
+                A1 = np.hstack([A0, z[:, None], (z * z)[:, None]])
+                rss1 = _rss(A1, y)
+                dof = len(y) - A1.shape[1]
+                if dof <= 0 or rss1 <= 0 or rss0 <= 0:
+                    continue
+                F = ((rss0 - rss1) / 2) / (rss1 / dof)
+                p = stats.f.sf(F, 2, dof)
+                r2 = (rss0 - rss1) / rss0
+                if p < settings.curvature_alpha and r2 >= settings.curvature_min_partial_r2:
+                    if best is None or r2 > best[1]:
+                        best = (cand, r2)
+            if best is None:
+                break
+            edges.add((best[0], child))
+
+
 def _categorical_child_parents(frame, child, candidates, categorical, settings) -> list[str]:
     """Parents of a non-exogenous categorical sensor: forward selection by likelihood-ratio
     test of a multinomial logistic model (a categorical child cannot go through LiNGAM)."""
@@ -177,6 +218,7 @@ def _discover_once(frame: pd.DataFrame, nodes: list[str], categorical: set[str],
                 if B[i, j] != 0 and constraints.allows(parent, child):
                     edges.add((parent, child))
     edges |= set(constraints.required)
+    _add_curved_edges(frame, order_names, edges, categorical, constraints, settings)
     # Categorical sources into numeric children, children in causal order.
     cats = [c for c in nodes if c in categorical]
     for child in order_names:
