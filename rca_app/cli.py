@@ -49,6 +49,8 @@ def _add_data_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("data", help="CSV, Excel (.xlsx) or Parquet file, one row per unit/batch/time window")
     p.add_argument("--layout", required=True, help="plant layout TOML (stations in process-flow order)")
     p.add_argument("--sheet", help="Excel sheet name or 0-based index (default: the first sheet)")
+    p.add_argument("--sep", help="CSV field separator (default: detected; ',' or ';')")
+    p.add_argument("--decimal", help="CSV decimal mark (default: detected; '.' or ',')")
     g = p.add_mutually_exclusive_group()
     g.add_argument("--dayfirst", dest="dayfirst", action="store_const", const=True, default=None,
                    help="read ambiguous dates as day/month (31.12. style)")
@@ -98,7 +100,7 @@ def _load(args):
     sheet = args.sheet
     if sheet is not None and sheet.isdigit():
         sheet = int(sheet)
-    raw = load_table(args.data, sheet=sheet)
+    raw = load_table(args.data, sheet=sheet, sep=args.sep, decimal=args.decimal)
     return prepare(raw, layout, dayfirst=args.dayfirst, gaps=args.gaps)
 
 

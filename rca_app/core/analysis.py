@@ -157,12 +157,13 @@ def _check_enough(data: PlantData, ref: slice, an: slice) -> None:
     from rca_app.core.data import min_rows_needed
 
     n_ref = ref.stop - ref.start
-    need = min_rows_needed(len(data.layout.nodes))
+    n_sensors = len(data.frame.columns) - 1  # the KPI is not a sensor
+    need = min_rows_needed(n_sensors)
     problems = []
     if n_ref < need:
         problems.append(Problem(
             f"the reference period has {n_ref} rows; at least {need} are needed for "
-            f"{len(data.layout.nodes)} sensors", file=data.file_name))
+            f"{n_sensors} sensors", file=data.file_name))
     if an.stop - an.start < 5:
         problems.append(Problem(f"the incident window has {an.stop - an.start} rows; at least 5 are needed",
                                 file=data.file_name))

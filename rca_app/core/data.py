@@ -158,7 +158,8 @@ class RawTable:
     header_row: int = 1
     # column -> {status text as written: count}; plain empty cells are not listed.
     status_counts: dict[str, dict[str, int]] = field(default_factory=dict)
-    _summary_cache: list[ColumnSummary] | None = field(default=None, repr=False, compare=False)
+    _summary_cache: list[ColumnSummary] | None = field(default=None, init=False, repr=False,
+                                                       compare=False)
 
     @property
     def n_rows(self) -> int:
@@ -278,8 +279,15 @@ class PlantData:
         present = set(self.frame.columns)
         for k, st in enumerate(self.layout.stations, 1):
             names = [n for n in _station_nodes(st) if n in present and n != self.layout.target]
-            shown = [f"{n} (categorical)" if n in self.categorical_nodes else n for n in names]
-            extra = " [exogenous]" if st.exogenous else ""
+            # ``exogenous`` is True for the whole station or a list of its sensors.
+            ex = st.exogenous
+            ex_set = set() if isinstance(ex, bool) else set(ex or ())
+            shown = []
+            for n in names:
+                tags = [t for t, on in (("categorical", n in self.categorical_nodes),
+                                        ("exogenous", n in ex_set)) if on]
+                shown.append(f"{n} ({', '.join(tags)})" if tags else n)
+            extra = " [exogenous]" if ex is True else ""
             lines.append(f"  {k}. {st.name}{extra}: {len(names)} sensor(s): " + ", ".join(shown))
         lines.append("Missing values per column (before gap handling):")
         miss = [(c, n) for c, n in self.missing_counts.items() if n]
@@ -585,7 +593,9 @@ def _parse_times(s: pd.Series, dayfirst: bool | None) -> _TimeParse:
     times = pd.to_datetime(parts, errors="coerce")
     frac = m["frac"].fillna("").str.ljust(9, "0").str[:9]
     ns = pd.to_numeric(frac.where(frac != "", "0"), errors="coerce").fillna(0).to_numpy(dtype=np.int64)
-    times = times + pd.to_timedelta(ns, unit="ns")
+    if ns.any():
+        # Microseconds: nanosecond arithmetic would overflow for dates past 2262.
+        times = times + pd.to_timedelta(ns // 1000, unit="us").as_unit("us")
     # A date past pandas' range ('9999-...') or an impossible one ('31.02.') ends up NaT.
     times = times.where(pd.Series(matched & hour_ok), pd.NaT)
 
@@ -600,7 +610,7 @@ def _parse_times(s: pd.Series, dayfirst: bool | None) -> _TimeParse:
         digits = tzs.str.replace(r"[^0-9]", "", regex=True)
         hh = pd.to_numeric(digits.str[:2], errors="coerce").fillna(0).to_numpy(dtype=np.int64)
         mm = pd.to_numeric(digits.str[2:4], errors="coerce").fillna(0).to_numpy(dtype=np.int64)
-        offset = pd.to_timedelta(sign * (hh * 60 + mm), unit="min")
+        offset = pd.to_timedelta(sign * (hh * 60 + mm), unit="min").as_unit("us")
         times = (times - offset).dt.tz_localize("UTC")
         converted = True
     bad = present & times.isna().to_numpy()
@@ -672,9 +682,8 @@ def load_table(
                 file=name, severity="warning", code="decimal_guess",
             ))
     # Numbers as column names usually mean the file has no header line.
-    if len(frame.columns) > 1 and all(
-        not np.isnan(v) for v in _parse_numbers(pd.Series(list(frame.columns), dtype="str"), meta["decimal"])[0]
-    ):
+    header_values = _parse_numbers(pd.Series(list(frame.columns), dtype="str"), meta["decimal"])[0]
+    if len(frame.columns) > 1 and not np.isnan(header_values).any():
         warnings.append(Problem(
             "the first row holds numbers, not column names; the file needs a header row",
             file=name, row=header_row, severity="warning", code="no_header",
@@ -796,7 +805,7 @@ def _reread_ragged(text: str, sep: str, name: str, lead_rows: int, opts: dict, f
     widest = max(len(r) for r in records)
     try:
         return pd.read_csv(io.StringIO(text), names=list(range(widest)), **opts)
-    except Exception as e:  # noqa: BLE001
+    except Exception:  # noqa: BLE001
         raise _err(f"could not read the file as CSV: {first_error}", name) from None
 
 
@@ -1105,10 +1114,10 @@ def prepare(raw: RawTable, layout: Layout, *, dayfirst: bool | None = None,
     missing_counts = {c: int(isna(c).sum()) for c in present}
     for col in present:
         if col not in bad_cols and n and missing_counts[col] == n:
-            st = raw.status_counts.get(col)
+            counts = raw.status_counts.get(col)
             why = ""
-            if st:
-                why = " (" + ", ".join(f"{_quote(k)} ×{v}" for k, v in list(st.items())[:4]) + ")"
+            if counts:
+                why = " (" + ", ".join(f"{_quote(k)} ×{v}" for k, v in list(counts.items())[:4]) + ")"
             pl.add(f"column is empty: all {n} values are missing{why}", file=file, column=col,
                    code="all_missing")
             bad_cols.add(col)
@@ -1121,6 +1130,10 @@ def prepare(raw: RawTable, layout: Layout, *, dayfirst: bool | None = None,
     if time_col and time_col in colset:
         times_all, used_dayfirst, time_ok = _check_time(frame[time_col], time_col, dayfirst,
                                                        file, src_all, pl)
+        if time_ok and n and times_all.isna().all():
+            pl.add(f"time column is empty: none of the {n} rows has a timestamp", file=file,
+                   column=time_col, code="bad_time")
+            time_ok = False
         if time_ok:
             no_time = times_all.isna().to_numpy()
             if no_time.any():
@@ -1137,8 +1150,7 @@ def prepare(raw: RawTable, layout: Layout, *, dayfirst: bool | None = None,
                         f"sorted by '{time_col}'", file=file, column=time_col, row=first,
                         code="unsorted")
             order = order[perm]
-            st = pd.Series(tnum[perm])
-            dup = st.duplicated(keep="first").to_numpy()
+            dup = pd.Series(tnum[perm]).duplicated(keep="first").to_numpy()
             if dup.any():
                 rows_dup = src_all[order][dup]
                 first_ts = times_all.iloc[int(order[dup][0])]
@@ -1200,22 +1212,28 @@ def prepare(raw: RawTable, layout: Layout, *, dayfirst: bool | None = None,
     # --- checks on what is left ---------------------------------------------------------
     n_final = len(final)
     n_sensors = len([c for c in nodes if c != target])
-    if target in colset and gaps in GAP_POLICIES and not pl.errors:
-        need = min_rows_needed(n_sensors)
-        if n_final < need:
-            hint = ""
-            if dropped:
-                hint = " after dropping rows (" + ", ".join(
-                    f"{v} {_DROP_REASONS.get(k, k)}" for k, v in dropped.items()) + ")"
-                worst = max(sensors, key=lambda c: missing_counts.get(c, 0), default=None)
-                if gaps == "drop" and worst and missing_counts.get(worst, 0):
-                    hint += (f"; '{worst}' alone misses {missing_counts[worst]} values: "
-                             f"consider gaps='impute' or leaving it out of the layout")
-            pl.add(f"only {n_final} usable row(s){hint}; {n_sensors} sensor(s) need at least "
-                   f"{need} rows (max({MIN_ROWS}, {MIN_ROWS_PER_SENSOR} per sensor))",
-                   file=file, code="too_few_rows")
+    # n_final can only shrink once other errors are fixed, so this check never misleads.
+    need = min_rows_needed(n_sensors)
+    if n_final < need:
+        hint = ""
+        if dropped:
+            hint = " after dropping rows (" + ", ".join(
+                f"{v} {_DROP_REASONS.get(k, k)}" for k, v in dropped.items()) + ")"
+            worst = max(sensors, key=lambda c: missing_counts.get(c, 0), default=None)
+            if gaps == "drop" and worst and missing_counts.get(worst, 0):
+                hint += (f"; '{worst}' alone misses {missing_counts[worst]} values: "
+                         f"consider gaps='impute' or leaving it out of the layout")
+        pl.add(f"only {n_final} usable row(s){hint}; {n_sensors} sensor(s) need at least "
+               f"{need} rows (max({MIN_ROWS}, {MIN_ROWS_PER_SENSOR} per sensor))",
+               file=file, code="too_few_rows")
     for c in good_cols:
         v = out_values[c]
+        if n_final and pd.isna(v).all():
+            # Only possible with gaps='impute': the column's values sit in dropped rows.
+            pl.add(f"no value is left in the {n_final} rows used (its values are all in rows "
+                   f"dropped for a missing target or timestamp)", file=file, column=c,
+                   code="all_missing")
+            continue
         if c in categorical:
             levels = pd.unique(v[~pd.isna(v)])
             if n_final and len(levels) == 1:
@@ -1338,7 +1356,8 @@ def _time_numbers(times: pd.Series) -> np.ndarray:
     t = times
     if getattr(t.dt, "tz", None) is not None:
         t = t.dt.tz_convert("UTC").dt.tz_localize(None)
-    return t.to_numpy(dtype="datetime64[ns]").astype(np.int64)
+    # Native unit (not forced to ns, which overflows past 2262): only the order matters.
+    return t.to_numpy().astype(np.int64)
 
 
 def _check_time(s: pd.Series, col: str, dayfirst: bool | None, file: str, src: np.ndarray,
