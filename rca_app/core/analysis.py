@@ -330,3 +330,33 @@ def _versions() -> dict:
         except md.PackageNotFoundError:
             pass
     return out
+
+
+def what_if(outcome: AnalysisOutcome, node: str, value) -> dict:
+    """The KPI of the incident rows under do(node = value), for the what-if slider.
+
+    Returns the per-row predicted KPI (for a distribution plot), its mean, a 90% interval of
+    the mean from the bootstrap refits, the restoration, and a warning when ``value`` lies
+    outside the range the reference period covered (the model would extrapolate)."""
+    from rca_app.core.rootcause import what_if as _rows
+
+    inc = outcome.incident
+    rows = _rows(outcome.scm, inc, node, value)
+    mean = float(np.mean(rows))
+    boots = [float(np.mean(_rows(m, inc, node, value))) for m in outcome.bootstrap_models]
+    ci = (float(np.percentile(boots, 5)), float(np.percentile(boots, 95))) if boots else (mean, mean)
+    short = inc.reference_mean - inc.anomaly_mean
+    warning = None
+    if node not in outcome.scm.categorical:
+        ref = inc.reference[node].to_numpy(float)
+        lo, hi = float(np.min(ref)), float(np.max(ref))
+        if not (lo <= float(value) <= hi):
+            warning = (f"{value:.4g} is outside the range {node} covered in the reference period "
+                       f"({lo:.4g} to {hi:.4g}): the prediction extrapolates and may be wrong")
+    if node not in outcome.scm.graph.ancestors(inc.target):
+        warning = f"{node} has no causal path to {inc.target} in the graph: changing it predicts no effect"
+    return {
+        "node": node, "value": value, "predicted_rows": rows, "predicted_mean": mean,
+        "predicted_mean_ci": ci, "incident_mean": inc.anomaly_mean, "reference_mean": inc.reference_mean,
+        "restoration": (mean - inc.anomaly_mean) / short if short else 0.0, "warning": warning,
+    }
