@@ -60,8 +60,9 @@ def report(res: dict) -> str:
         def f(x):
             return "-" if x is None else f"{100 * x:.0f}%"
         dc, aa = s.get("dowhy_distribution_change_top1"), s.get("dowhy_attribute_anomalies_top1")
+        aa_txt = f"{f(aa)} (n={s.get('dowhy_attribute_anomalies_n', 0)})" if aa is not None else "-"
         lines.append(f"| {k} | {s['n']} | {f(s['top1'])} | {f(s['top3'])} | {f(s['all_roots_top3'])} | "
-                     f"{s['precision']:.2f} | {s['recall']:.2f} | {s['shd']:.1f} | {f(dc)} | {f(aa)} | {s['seconds']:.1f} | "
+                     f"{s['precision']:.2f} | {s['recall']:.2f} | {s['shd']:.1f} | {f(dc)} | {aa_txt} | {s['seconds']:.1f} | "
                      f"{s.get('dowhy_distribution_change_seconds') or 0:.1f} / {s.get('dowhy_attribute_anomalies_seconds') or 0:.1f} |")
     return "\n".join(lines)
 
