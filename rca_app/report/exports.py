@@ -1,0 +1,112 @@
+"""Machine-readable companions of the report: ranking, actions and graph edges as CSV, the
+full result as JSON. Each file is written atomically (temp file in the folder, then rename)."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import tempfile
+from pathlib import Path
+
+EXPORT_FILES = {
+    "ranking": "ranking.csv",
+    "actions": "actions.csv",
+    "edges": "graph_edges.csv",
+    "result": "result.json",
+}
+
+
+def _write_atomic(path: Path, text: str, encoding: str = "utf-8") -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding=encoding, newline="") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _json_default(o):
+    import numpy as np
+
+    if isinstance(o, np.integer):
+        return int(o)
+    if isinstance(o, np.floating):
+        return float(o)
+    if isinstance(o, np.ndarray):
+        return o.tolist()
+    if isinstance(o, (set, tuple)):
+        return list(o)
+    return str(o)
+
+
+def _csv(header: list[str], rows: list[list]) -> str:
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\r\n")
+    w.writerow(header)
+    for r in rows:
+        w.writerow(["" if v is None else v for v in r])
+    return buf.getvalue()
+
+
+def ranking_rows(result) -> tuple[list[str], list[list]]:
+    header = ["rank", "node", "station", "restoration", "restoration_ci_low", "restoration_ci_high",
+              "share_ranked_first", "controllable", "categorical", "reference_mean", "reference_sd",
+              "anomaly_mean", "anomaly_sd", "shift_sd", "noise_shift_z", "noise_sd_ratio"]
+    rows = []
+    for i, c in enumerate(result.root_causes, 1):
+        ev = c.get("evidence") or {}
+        lo, hi = c["restoration_ci"]
+        rows.append([i, c["node"], c["station"], c["restoration"], lo, hi, c["share_ranked_first"],
+                     c["controllable"], c["categorical"], ev.get("reference_mean"), ev.get("reference_sd"),
+                     ev.get("anomaly_mean"), ev.get("anomaly_sd"), ev.get("shift_sd"),
+                     ev.get("noise_shift_z"), ev.get("noise_sd_ratio")])
+    return header, rows
+
+
+def export_tables(result, out_dir) -> list[Path]:
+    """Write the exports into ``out_dir`` (created if needed); returns the paths written."""
+    if isinstance(result, dict):
+        from rca_app.core.analysis import AnalysisResult
+
+        result = AnalysisResult.from_dict(result)
+    out = Path(out_dir)
+    written = []
+
+    # Excel opens UTF-8 CSV correctly only with a BOM, and sensor names may be non-ASCII.
+    header, rows = ranking_rows(result)
+    p = out / EXPORT_FILES["ranking"]
+    _write_atomic(p, _csv(header, rows), "utf-8-sig")
+    written.append(p)
+
+    rows = []
+    for a in result.actions:
+        rng = list(a.get("reference_range") or [])
+        num = len(rng) == 2 and not any(isinstance(v, str) for v in rng)
+        rows.append([a["node"], a["station"], a["recommended_value"], a.get("incident_value"),
+                     rng[0] if num else "", rng[1] if num else "", "" if num else "|".join(map(str, rng)),
+                     a["predicted_target"], *a["predicted_target_ci"], a["restoration"], *a["restoration_ci"],
+                     " | ".join(a.get("warnings") or [])])
+    p = out / EXPORT_FILES["actions"]
+    _write_atomic(p, _csv(["node", "station", "recommended_value", "incident_value", "reference_low",
+                           "reference_high", "reference_levels", "predicted_target", "predicted_target_ci_low",
+                           "predicted_target_ci_high", "restoration", "restoration_ci_low",
+                           "restoration_ci_high", "warnings"], rows), "utf-8-sig")
+    written.append(p)
+
+    rows = [[e["source"], e["target"], e.get("source_station"), e.get("target_station"), e.get("effect"),
+             e.get("std_error"), e.get("confidence"), e.get("origin")] for e in result.graph.get("edges", [])]
+    p = out / EXPORT_FILES["edges"]
+    _write_atomic(p, _csv(["source", "target", "source_station", "target_station", "effect", "std_error",
+                           "confidence", "origin"], rows), "utf-8-sig")
+    written.append(p)
+
+    p = out / EXPORT_FILES["result"]
+    _write_atomic(p, json.dumps(result.to_dict(), indent=2, default=_json_default) + "\n")
+    written.append(p)
+    return written

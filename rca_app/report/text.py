@@ -1,0 +1,380 @@
+"""Numbers and sentences of the report, kept free of reportlab so they are easy to test.
+
+Everything here reads an ``AnalysisResult`` (plain data) and returns plain strings; the
+builder only escapes and lays them out.
+"""
+from __future__ import annotations
+
+import getpass
+import hashlib
+import json
+import math
+import shlex
+from datetime import datetime
+from pathlib import Path
+
+# A sensor "moved" when its incident mean is this many reference SDs away; it moved "on its
+# own" when its noise (what its causes do not explain) moved this far. One SD is large enough
+# to matter on a plant and small enough to catch the drifts that cost yield.
+SHIFT_SD = 1.0
+NOISE_Z = 1.0
+SPREAD_RATIO = 1.5          # incident/reference noise spread outside [1/1.5, 1.5]: spread changed
+MIX_CHANGE = 0.2            # total-variation distance of a categorical's level shares
+
+
+# --- numbers ------------------------------------------------------------------------------
+
+def decimals_for(scale: float | None, default: int = 2) -> int:
+    """Decimals that show a value to about a tenth of ``scale`` (a typical spread)."""
+    if scale is None or not math.isfinite(scale) or scale <= 0:
+        return default
+    return max(0, min(6, 1 - math.floor(math.log10(scale))))
+
+
+def fmt_num(v, decimals: int | None = None) -> str:
+    if v is None:
+        return "–"
+    if isinstance(v, str):
+        return v
+    v = float(v)
+    if not math.isfinite(v):
+        return "–"
+    out = f"{v:.4g}" if decimals is None else f"{v:.{decimals}f}"
+    return out[1:] if out.startswith("-") and float(out) == 0 else out  # no "-0.0"
+
+
+def fmt_pct(frac, decimals: int = 0) -> str:
+    """A share (1.0 = all) as a percentage: ``0.993`` -> ``99%``."""
+    if frac is None or not math.isfinite(float(frac)):
+        return "–"
+    return fmt_num(100 * float(frac), decimals) + "%"
+
+
+def fmt_interval(lo, hi, fmt=fmt_pct) -> str:
+    return f"{fmt(lo)} to {fmt(hi)}"
+
+
+def with_unit(text: str, unit: str) -> str:
+    if not unit:
+        return text
+    return f"{text}{unit}" if unit == "%" else f"{text} {unit}"
+
+
+def fmt_amount(v: float, unit: str, decimals: int) -> str:
+    """A difference in the KPI's unit; a difference of percentages is in percentage points."""
+    s = fmt_num(v, decimals)
+    if unit == "%":
+        return f"{s} percentage points"
+    return with_unit(s, unit)
+
+
+def fmt_bytes(n) -> str:
+    if n is None:
+        return "–"
+    n = int(n)
+    for unit, size in (("MB", 1 << 20), ("kB", 1 << 10)):
+        if n >= size:
+            return f"{n / size:.1f} {unit} ({n:,} bytes)"
+    return f"{n:,} bytes"
+
+
+# --- time ---------------------------------------------------------------------------------
+
+def parse_bound(v) -> datetime | int | None:
+    if v is None:
+        return None
+    if isinstance(v, (int, float)) and not isinstance(v, bool):
+        return int(v)
+    try:
+        return datetime.fromisoformat(str(v))
+    except ValueError:
+        return None
+
+
+def fmt_bound(v) -> str:
+    """A window bound as a person reads it: ``2026-03-18 08:40`` or ``row 2500``."""
+    p = parse_bound(v)
+    if p is None:
+        return str(v)
+    if isinstance(p, int):
+        return f"row {p}"
+    s = p.strftime("%Y-%m-%d %H:%M:%S" if p.second else "%Y-%m-%d %H:%M")
+    if p.tzinfo is not None:
+        off = p.utcoffset()
+        s += " UTC" if off is not None and off.total_seconds() == 0 else p.strftime(" %z")
+    return s
+
+
+def fmt_window(w: dict) -> str:
+    return f"{fmt_bound(w.get('start'))} to {fmt_bound(w.get('end'))}"
+
+
+def fmt_duration(w: dict) -> str:
+    """``2 d 2 h, 300 rows``; rows only when the data has no time column."""
+    rows = f"{int(w.get('n_rows', 0)):,} rows"
+    a, b = parse_bound(w.get("start")), parse_bound(w.get("end"))
+    if not (isinstance(a, datetime) and isinstance(b, datetime)):
+        return rows
+    try:
+        secs = (b - a).total_seconds()
+    except TypeError:  # one bound with a time zone, one without
+        return rows
+    mins = int(round(secs / 60))
+    d, rem = divmod(mins, 24 * 60)
+    h, m = divmod(rem, 60)
+    parts = [f"{d} d" if d else "", f"{h} h" if h else "", f"{m} min" if m and not d else ""]
+    span = " ".join(p for p in parts if p) or "0 min"
+    return f"{span}, {rows}"
+
+
+# --- result helpers -----------------------------------------------------------------------
+
+def node_info(result) -> dict[str, dict]:
+    return {n["name"]: n for n in result.graph.get("nodes", [])}
+
+
+def unit_of(result, node: str) -> str:
+    return node_info(result).get(node, {}).get("unit", "") or ""
+
+
+def target_decimals(result) -> int:
+    return decimals_for(result.anomaly.get("target_reference_sd"))
+
+
+def refits_used(result) -> int:
+    n = result.diagnostics.get("bootstrap_refits_used")
+    return int(n if n is not None else result.settings.get("rank_bootstrap", 0))
+
+
+def default_author() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # noqa: BLE001 - no user name in some containers/services
+        return "unknown"
+
+
+def default_report_id(result) -> str:
+    """Stable for one analysis: the incident date plus a hash of the input and settings, so
+    regenerating the report of the same analysis keeps its id."""
+    start = parse_bound(result.anomaly.get("start"))
+    day = start.strftime("%Y%m%d") if isinstance(start, datetime) else "ROWS"
+    key = json.dumps({"sha": result.input.get("sha256"), "anomaly": [result.anomaly.get("start"),
+                      result.anomaly.get("end")], "reference": [result.reference.get("start"),
+                      result.reference.get("end")], "settings": {k: v for k, v in result.settings.items()
+                                                                 if k != "command"}},
+                     sort_keys=True, default=str)
+    return f"RCA-{day}-{hashlib.sha256(key.encode()).hexdigest()[:6].upper()}"
+
+
+def kpi_change(result) -> dict:
+    """Direction words and formatted numbers of the KPI change."""
+    a = result.anomaly
+    unit = unit_of(result, result.target)
+    dec = target_decimals(result)
+    worse = (a.get("shortfall") or 0) > 0
+    maximize = result.goal == "maximize"
+    moved = a["target_anomaly_mean"] < a["target_reference_mean"]
+    return {
+        "unit": unit, "dec": dec, "worse": worse,
+        "verb": "dropped" if moved else "rose",
+        "loss_word": ("loss" if maximize else "increase") if worse else "change",
+        "ref": with_unit(fmt_num(a["target_reference_mean"], dec), unit),
+        "inc": with_unit(fmt_num(a["target_anomaly_mean"], dec), unit),
+        "amount": fmt_amount(abs(a["target_anomaly_mean"] - a["target_reference_mean"]), unit, dec),
+        "pct": (f"{abs(a['shortfall_pct']):.1f}%" if a.get("shortfall_pct") is not None else None),
+        "sd": with_unit(fmt_num(a.get("target_reference_sd"), dec), unit),
+    }
+
+
+# --- is / is not --------------------------------------------------------------------------
+
+def mix_change(level_shares: dict | None) -> float | None:
+    if not level_shares:
+        return None
+    return 0.5 * sum(abs(float(inc) - float(ref)) for ref, inc in level_shares.values())
+
+
+def classify(ev: dict) -> tuple[str, bool]:
+    """(verdict, changed) for one sensor's evidence."""
+    if ev.get("level_shares"):
+        tv = mix_change(ev["level_shares"]) or 0.0
+        return ("level mix changed", True) if tv >= MIX_CHANGE else ("within reference", False)
+    z, s, r = ev.get("noise_shift_z"), ev.get("shift_sd"), ev.get("noise_sd_ratio")
+    if z is not None and abs(z) >= NOISE_Z:
+        return "shifted on its own", True
+    if r is not None and r > 0 and (r >= SPREAD_RATIO or r <= 1 / SPREAD_RATIO):
+        return "spread changed", True
+    if s is not None and abs(s) >= SHIFT_SD:
+        return "shifted with its causes", True
+    return "within reference", False
+
+
+def level_change_text(level_shares: dict) -> str:
+    """The level whose share grew most: ``Ostglas made up 88% of the incident rows (5% before)``."""
+    lvl, (ref, inc) = max(level_shares.items(), key=lambda kv: float(kv[1][1]) - float(kv[1][0]))
+    return f"{lvl} made up {fmt_pct(inc)} of the incident rows against {fmt_pct(ref)} in the reference"
+
+
+def shift_text(result, cause: dict) -> str:
+    ev = cause["evidence"]
+    if cause.get("categorical") and ev.get("level_shares"):
+        return f"The mix of its levels changed: {level_change_text(ev['level_shares'])}."
+    if ev.get("reference_mean") is None:
+        return ""
+    unit = unit_of(result, cause["node"])
+    dec = decimals_for(ev.get("reference_sd"))
+    s = (f"During the incident it averaged {with_unit(fmt_num(ev['anomaly_mean'], dec), unit)} against "
+         f"{with_unit(fmt_num(ev['reference_mean'], dec), unit)} in the reference "
+         f"({fmt_num(ev.get('shift_sd'), 1)} reference SD)")
+    z = ev.get("noise_shift_z")
+    if z is not None and abs(z) >= NOISE_Z:
+        s += (f"; its own noise z-score is {fmt_num(z, 1)}, so the change is not explained by the "
+              "sensors upstream of it")
+    elif z is not None:
+        s += f"; its noise z-score is only {fmt_num(z, 1)}, so it mostly followed its upstream causes"
+    return s + "."
+
+
+# --- summary ------------------------------------------------------------------------------
+
+def confidence_word(share: float) -> str:
+    if share >= 0.9:
+        return "the ranking is clear"
+    if share >= 0.6:
+        return "the ranking is fairly clear"
+    return "the ranking is uncertain"
+
+
+def cause_label(result, node: str) -> str:
+    """The KPI's own noise can rank as a cause: say what that means."""
+    return f"{node} (KPI's own, unexplained)" if node == result.target else node
+
+
+def best_action(result) -> dict | None:
+    acts = [a for a in result.actions if a.get("restoration") is not None]
+    return max(acts, key=lambda a: a["restoration"]) if acts else None
+
+
+def action_value_decimals(action: dict) -> int:
+    rng = action.get("reference_range") or []
+    if len(rng) == 2 and not any(isinstance(v, str) for v in rng):
+        return decimals_for((float(rng[1]) - float(rng[0])) / 4)
+    return 2
+
+
+def fmt_setpoint(action: dict, value, unit: str) -> str:
+    if isinstance(value, str):
+        return value
+    return with_unit(fmt_num(value, action_value_decimals(action)), unit)
+
+
+def summary_paragraphs(result) -> list[str]:
+    """Plain-language summary; ``**x**`` marks words the builder sets in bold."""
+    a = result.anomaly
+    k = kpi_change(result)
+    kpi = result.target
+    out = []
+    pct = f" ({k['pct']} of the reference level)" if k["pct"] else ""
+    p = (f"During the incident ({fmt_window(a)}; {fmt_duration(a)}) **{kpi}** averaged {k['inc']} against "
+         f"{k['ref']} in the reference period: a {k['loss_word']} of **{k['amount']}**{pct}. "
+         f"For comparison, its normal variation in the reference period is {k['sd']} (one SD).")
+    if a.get("auto"):
+        p += f" The incident window was suggested automatically ({a.get('rule', 'control-chart rule')})."
+    out.append(p)
+
+    top = result.top_cause
+    if top is None:
+        out.append("No sensor upstream of the KPI was found, so no root cause can be ranked.")
+    elif top["node"] == result.target:
+        lo, hi = top["restoration_ci"]
+        p = (f"The largest part of the {k['loss_word']} is not explained by any measured sensor: it sits in "
+             f"{kpi}'s own variation, which restores **{fmt_pct(top['restoration'])}** (90% interval "
+             f"{fmt_interval(lo, hi)}). The cause is probably something that is not measured (a raw-material "
+             "property, a step without sensors, the measurement of the KPI itself).")
+        if len(result.root_causes) > 1:
+            r2 = result.root_causes[1]
+            p += (f" The measured sensor with the largest share is {r2['node']} ({r2['station']}), restoring "
+                  f"{fmt_pct(r2['restoration'])}.")
+        out.append(p)
+    else:
+        lo, hi = top["restoration_ci"]
+        n = refits_used(result)
+        p = (f"The most likely root cause is **{cause_label(result, top['node'])}** at the {top['station']} station. If it had "
+             f"behaved as in the reference period, the model predicts that **{fmt_pct(top['restoration'])}** "
+             f"of the {k['loss_word']} would come back (90% interval {fmt_interval(lo, hi)}). "
+             + shift_text(result, top))
+        p += (f" It was ranked first in {fmt_pct(top['share_ranked_first'])} of {n} bootstrap refits: "
+              f"{confidence_word(top['share_ranked_first'])}.")
+        if len(result.root_causes) > 1:
+            r2 = result.root_causes[1]
+            p += (f" The runner-up, {cause_label(result, r2['node'])} ({r2['station']}), restores "
+                  f"{fmt_pct(r2['restoration'])}.")
+        if top.get("controllable"):
+            p += (f" {top['node']} is a controllable setpoint, so returning it to its reference level "
+                  "is the direct correction.")
+        out.append(p)
+
+    act = best_action(result)
+    if act is None:
+        out.append("No controllable setpoint acts on the KPI in the causal graph, so no setpoint "
+                   "compensation is proposed: the root cause itself has to be removed.")
+    else:
+        unit = unit_of(result, act["node"])
+        lo, hi = act["predicted_target_ci"]
+        cur = act.get("incident_value")
+        cur_txt = f" (incident average {fmt_setpoint(act, cur, unit)})" if cur is not None else ""
+        p = (f"Recommended action: set the controllable setpoint **{act['node']}** ({act['station']}) to "
+             f"**{fmt_setpoint(act, act['recommended_value'], unit)}**{cur_txt}. The model predicts "
+             f"{kpi} of {with_unit(fmt_num(act['predicted_target'], k['dec']), k['unit'])} (90% interval "
+             f"{fmt_num(lo, k['dec'])} to {fmt_num(hi, k['dec'])}), which recovers "
+             f"{fmt_pct(act['restoration'])} of the {k['loss_word']}.")
+        if act["restoration"] < 0.5:
+            p += (" This compensates only part of it; removing the root cause remains the priority, "
+                  "the setpoint change is a containment measure.")
+        if act.get("warnings"):
+            p += " Caution: " + " ".join(w[0].upper() + w[1:] + ("" if w.endswith(".") else ".")
+                                        for w in act["warnings"])
+        out.append(p)
+    return out
+
+
+# --- reproducibility ----------------------------------------------------------------------
+
+def _window_arg(w: dict) -> str:
+    a, b = w.get("start"), w.get("end")
+    if isinstance(a, int) and isinstance(b, int):
+        return f"{w.get('first_row', a)}/{w.get('stop_row', b)}"
+    sep = ".." if "/" in f"{a}{b}" else "/"
+    return f"{a}{sep}{b}"
+
+
+def reproduce_command(result) -> tuple[str, bool]:
+    """The CLI command that reproduces the result, and whether it was recorded (True) or
+    rebuilt from the settings (False)."""
+    cmd = (result.settings or {}).get("command")
+    if cmd:
+        return str(cmd), True
+    inp, lay, s = result.input, result.layout, result.settings
+    data_path = inp.get("path") or inp.get("file") or "DATA"
+    layout = lay.get("file") or "layout.toml"
+    # The result keeps the layout's file name only; next to the data is where it usually is.
+    cand = Path(data_path).parent / layout
+    if not Path(layout).is_absolute() and cand.exists():
+        layout = str(cand)
+    parts = ["rca-app", "analyze", data_path, "--layout", layout]
+    if inp.get("sheet") not in (None, ""):
+        parts += ["--sheet", str(inp["sheet"])]
+    if inp.get("dayfirst") is True:
+        parts.append("--dayfirst")
+    elif inp.get("dayfirst") is False:
+        parts.append("--monthfirst")
+    if inp.get("gaps") and inp.get("gaps") != "drop":
+        parts += ["--gaps", str(inp["gaps"])]
+    parts += ["--anomaly", _window_arg(result.anomaly), "--reference", _window_arg(result.reference)]
+    defaults = {"graph_bootstrap": 20, "rank_bootstrap": 30, "n_folds": 5}
+    parts += ["--seed", str(result.seed)]
+    for key, flag in (("graph_bootstrap", "--graph-bootstrap"), ("rank_bootstrap", "--rank-bootstrap"),
+                      ("n_folds", "--folds")):
+        if key in s and s[key] != defaults[key]:
+            parts += [flag, str(s[key])]
+    return " ".join(shlex.quote(str(p)) for p in parts), False
