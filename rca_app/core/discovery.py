@@ -124,24 +124,57 @@ def _add_curved_edges(frame, order, edges, categorical, constraints, settings) -
     Yield against a temperature with an optimum at its usual setting is the typical case: the
     slope is zero on average, so the adaptive lasso drops the edge. For each numeric child,
     candidates earlier in the causal order are tested with a nested F-test of (x, x^2) added to
-    the child's current parents; the clearest is added, and the search repeats."""
-    pos = {n: i for i, n in enumerate(order)}
-    cols = {n: frame[n].to_numpy(dtype=float) for n in order}
+    the child's current numeric parents; the clearest is added, and the search repeats.
+
+    All these regressions are solved from one Gram matrix of [1, x, x^2] over the numeric
+    sensors, so the search costs nothing next to discovery itself. Categorical parents are
+    partialled out of every column first, which gives the same nested F-tests."""
+    if len(order) < 2:
+        return
+    n = len(frame)
+    Z = frame[order].to_numpy(dtype=float)
+    Z = (Z - Z.mean(axis=0)) / np.where(Z.std(axis=0) > 0, Z.std(axis=0), 1.0)
+    k = len(order)
+    M = np.hstack([np.ones((n, 1)), Z, Z * Z - 1.0])  # column 0: intercept; 1..k: x; k+1..2k: x^2
+    cats = [c for c in frame.columns if c in categorical]
+    pos = {name: i for i, name in enumerate(order)}
+    cat_parents_of = {c: [p for p in cats if (p, c) in edges] for c in order}
+    # Children with categorical parents get their own (rare) partialled Gram; the rest share G.
+    G_all = M.T @ M
+
+    def gram_for(child) -> tuple[np.ndarray, int]:
+        """The Gram matrix to use for ``child`` and the degrees of freedom its categorical
+        parents take."""
+        cp = cat_parents_of[child]
+        D = _design(frame, cp, categorical)[:, 1:] if cp else np.zeros((n, 0))
+        if D.shape[1] == 0:
+            return G_all, 0
+        Dc = np.hstack([np.ones((n, 1)), D])
+        beta = np.linalg.lstsq(Dc, M[:, 1:], rcond=None)[0]
+        R = M.copy()
+        R[:, 1:] = M[:, 1:] - Dc @ beta
+        return R.T @ R, D.shape[1]
+
+    def rss(G, cols, yc):
+        A = G[np.ix_(cols, cols)]
+        b = G[cols, yc]
+        coef = np.linalg.lstsq(A, b, rcond=None)[0]
+        return float(G[yc, yc] - b @ coef), len(cols)
+
     for child in order[1:]:
-        y = cols[child]
+        G, extra = gram_for(child)
+        yc = 1 + pos[child]
         while True:
-            parents = [p for p in frame.columns if (p, child) in edges]
-            A0 = _design(frame, parents, categorical)
-            rss0 = _rss(A0, y)
+            parents = [p for p in order if (p, child) in edges]
+            base = [0] + [1 + pos[p] for p in parents]
+            rss0, q0 = rss(G, base, yc)
             best = None
             for cand in order[: pos[child]]:
                 if (cand, child) in edges or not constraints.allows(cand, child):
                     continue
-                x = cols[cand]
-                z = (x - x.mean()) / (x.std() or 1.0)
-                A1 = np.hstack([A0, z[:, None], (z * z)[:, None]])
-                rss1 = _rss(A1, y)
-                dof = len(y) - A1.shape[1]
+                cols = base + [1 + pos[cand], 1 + k + pos[cand]]
+                rss1, q1 = rss(G, cols, yc)
+                dof = n - q1 - extra
                 if dof <= 0 or rss1 <= 0 or rss0 <= 0:
                     continue
                 F = ((rss0 - rss1) / 2) / (rss1 / dof)
