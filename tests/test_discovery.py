@@ -1,0 +1,101 @@
+"""Discovery under the tiers: numeric edges, categorical edges, curved edges, confidence,
+and the Gaussianity warning."""
+import numpy as np
+import pandas as pd
+import pytest
+
+from rca_app.core.discovery import DiscoverySettings, discover
+from rca_app.core.layout import parse_layout
+
+LAYOUT = """
+[plant]
+name = "Test line"
+target = "yield_pct"
+
+[[station]]
+name = "Incoming"
+sensors = ["moisture", "supplier", "ambient"]
+exogenous = true
+categorical = ["supplier"]
+
+[[station]]
+name = "Dryer"
+sensors = ["dryer_temp", "dewpoint"]
+
+[[station]]
+name = "Press"
+sensors = ["viscosity", "pressure"]
+
+[[station]]
+name = "Quality"
+sensors = ["yield_pct"]
+"""
+TRUE = {("moisture", "dewpoint"), ("dryer_temp", "dewpoint"), ("dewpoint", "viscosity"),
+        ("supplier", "viscosity"), ("viscosity", "pressure"), ("pressure", "yield_pct"),
+        ("ambient", "yield_pct")}
+
+
+def _frame(n=3000, seed=0, gaussian=False):
+    rng = np.random.default_rng(seed)
+    e = (lambda s: rng.normal(0, s, n)) if gaussian else (lambda s: rng.uniform(-s, s, n) * 1.7)
+    moisture = 0.15 + e(0.02)
+    supplier = rng.choice(["A", "B"], n, p=[0.6, 0.4])
+    ambient = 22 + e(1.5)
+    dryer_temp = 80 + e(2)
+    dewpoint = -20 + 200 * (moisture - 0.15) - 0.8 * (dryer_temp - 80) + e(1)
+    viscosity = 100 + 1.5 * dewpoint + np.where(supplier == "B", 4.0, 0.0) + e(1)
+    pressure = 1200 - 3 * viscosity + e(3)
+    # yield has an optimum in ambient temperature at its usual value: no linear slope at all.
+    yield_pct = 95 + 0.05 * (pressure - 900) - 0.3 * (ambient - 22) ** 2 + e(0.3)
+    return pd.DataFrame({"moisture": moisture, "supplier": pd.Categorical(supplier), "ambient": ambient,
+                         "dryer_temp": dryer_temp, "dewpoint": dewpoint, "viscosity": viscosity,
+                         "pressure": pressure, "yield_pct": yield_pct})
+
+
+@pytest.fixture(scope="module")
+def result():
+    c = parse_layout(LAYOUT).constraints()
+    return discover(_frame(), c, ["supplier"], DiscoverySettings(n_bootstrap=8, seed=1)), c
+
+
+def test_finds_the_true_graph(result):
+    res, _ = result
+    found = res.graph.edge_keys
+    assert TRUE <= found, TRUE - found
+    assert len(found - TRUE) <= 1, found - TRUE
+
+
+def test_every_edge_respects_the_tiers(result):
+    res, c = result
+    assert all(c.allows(s, t) for s, t in res.graph.edge_keys)
+    assert res.graph.find_cycle() is None
+
+
+def test_categorical_and_curved_edges(result):
+    res, _ = result
+    assert ("supplier", "viscosity") in res.graph.edge_keys       # by the conditional test
+    assert ("supplier", "pressure") not in res.graph.edge_keys    # explained by viscosity
+    assert ("ambient", "yield_pct") in res.graph.edge_keys        # curved, found by the F-test
+
+
+def test_confidence_is_a_share_of_resamples(result):
+    res, _ = result
+    for e in res.graph.edges:
+        assert 0.0 <= e.confidence <= 1.0
+        if e.key in TRUE:
+            assert e.confidence >= 0.75, e
+
+
+def test_gaussian_data_is_flagged():
+    c = parse_layout(LAYOUT).constraints()
+    res = discover(_frame(gaussian=True, n=2000), c, ["supplier"], DiscoverySettings(n_bootstrap=0))
+    assert any("Gaussian" in m for m in res.messages)
+    assert sum(ch.near_gaussian for ch in res.noise_checks) >= 4
+
+
+def test_deterministic_for_a_seed():
+    c = parse_layout(LAYOUT).constraints()
+    f = _frame(n=1500, seed=3)
+    a = discover(f, c, ["supplier"], DiscoverySettings(n_bootstrap=4, seed=9))
+    b = discover(f, c, ["supplier"], DiscoverySettings(n_bootstrap=4, seed=9))
+    assert a.graph == b.graph
