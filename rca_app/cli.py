@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shlex
 import sys
 import tempfile
 import traceback
@@ -82,11 +83,18 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--rank-bootstrap", type=int, default=30, help="refits for restoration intervals (default 30)")
     a.add_argument("--folds", type=int, default=5, help="cross-fitting folds (default 5)")
     a.add_argument("--quiet", action="store_true", help="no progress lines")
+    a.add_argument("--report", metavar="OUT.pdf", help="write the PDF investigation report here")
+    a.add_argument("--export-dir", metavar="DIR",
+                   help="write ranking.csv, actions.csv, graph_edges.csv and result.json into DIR")
+    a.add_argument("--author", help="author named in the report (default: the OS user name)")
+    a.add_argument("--notes", metavar="FILE",
+                   help="engineer's notes for the report (JSON or text: team, containment, corrective action, comments)")
 
     d = sub.add_parser("demo", help="analyse a bundled sample plant headless and say where the results went")
     d.add_argument("--plant", default=None, help="sample plant folder name (default: injection_moulding)")
     d.add_argument("--out", default=None, help="output folder (default: ./rca_demo_output)")
     d.add_argument("--quiet", action="store_true")
+    d.add_argument("--report", metavar="OUT.pdf", help="also write the PDF investigation report here")
 
     sub.add_parser("gui", help="open the desktop application")
     return parser
@@ -180,6 +188,7 @@ def cmd_analyze(args) -> int:
     from rca_app.core.analysis import AnalysisSettings, run_analysis
     from rca_app.core.progress import ConsoleProgress
 
+    notes = _report_preflight(args)
     data = _load(args)
     for p in data.problems:
         print(f"warning: {p}", file=sys.stderr)
@@ -188,13 +197,14 @@ def cmd_analyze(args) -> int:
     outcome = run_analysis(data, args.anomaly, args.reference, settings,
                            progress=ConsoleProgress(quiet=args.quiet))
     r = outcome.result
-    r.settings["command"] = " ".join(["rca-app"] + sys.argv[1:]) if sys.argv else ""
+    r.settings["command"] = _analyze_command(args)
     if args.anomaly == "auto":
         print(f"Incident window used (auto): {r.anomaly['start']}/{r.anomaly['end']}")
     print(format_summary(r))
     if args.json_out:
         _write_json_atomic(Path(args.json_out), r.to_dict())
         print(f"\nResult written to {args.json_out}")
+    _write_report_outputs(r, data, args.report, args.export_dir, notes, args.author)
     return EXIT_OK
 
 
@@ -205,6 +215,7 @@ def cmd_demo(args) -> int:
     from rca_app.core.progress import ConsoleProgress
     from rca_app.resources import DEFAULT_SAMPLE_PLANT, sample_plant
 
+    _report_preflight(args)
     plant = sample_plant(args.plant or DEFAULT_SAMPLE_PLANT)
     truth = json.loads((plant / "truth.json").read_text(encoding="utf-8"))
     layout = load_layout(plant / "layout.toml")
@@ -218,7 +229,63 @@ def cmd_demo(args) -> int:
     print(format_summary(outcome.result))
     print(f"\nTrue root cause (truth.json): {', '.join(truth['root_causes'])}")
     print(f"Results written to {(out / f'{plant.name}_result.json').resolve()}")
+    _write_report_outputs(outcome.result, data, getattr(args, "report", None), None, None, None)
     return EXIT_OK
+
+
+def _analyze_command(args) -> str:
+    """The shell command that reproduces this analysis, for the report's appendix.
+
+    Rebuilt from the parsed options rather than taken from sys.argv, which belongs to the host
+    process when main(argv) is called in-process (GUI, tests); output options are left out."""
+    def window(w):
+        return w if isinstance(w, str) else f"{w[0] or ''}{'..' if '/' in f'{w[0]}{w[1]}' else '/'}{w[1] or ''}"
+
+    parts = ["rca-app", "analyze", args.data, "--layout", args.layout]
+    for flag, value in (("--sheet", args.sheet), ("--sep", args.sep), ("--decimal", args.decimal)):
+        if value is not None:
+            parts += [flag, str(value)]
+    if args.dayfirst is not None:
+        parts.append("--dayfirst" if args.dayfirst else "--monthfirst")
+    if args.gaps != "drop":
+        parts += ["--gaps", args.gaps]
+    parts += ["--anomaly", window(args.anomaly)]
+    if args.reference is not None:
+        parts += ["--reference", window(args.reference)]
+    parts += ["--seed", str(args.seed), "--graph-bootstrap", str(args.graph_bootstrap),
+              "--rank-bootstrap", str(args.rank_bootstrap), "--folds", str(args.folds)]
+    return shlex.join(parts)
+
+
+def _report_preflight(args) -> dict | None:
+    """Check report options before a long analysis: reportlab present, notes file readable."""
+    from rca_app.core.errors import Problem, RcaInputError
+
+    notes = None
+    if getattr(args, "report", None):
+        from rca_app.report import report_available
+
+        ok, why = report_available()
+        if not ok:
+            raise RcaInputError(Problem(f"--report: {why}"))
+    if getattr(args, "notes", None):
+        from rca_app.report import load_notes
+
+        notes = load_notes(args.notes)
+    return notes
+
+
+def _write_report_outputs(result, data, report, export_dir, notes, author) -> None:
+    if export_dir:
+        from rca_app.report import export_tables
+
+        paths = export_tables(result, export_dir)
+        print(f"Exports written to {Path(export_dir).resolve()}: {', '.join(p.name for p in paths)}")
+    if report:
+        from rca_app.report import build_report
+
+        path = build_report(result, data, report, notes=notes, author=author)
+        print(f"Report written to {path.resolve()}")
 
 
 def display_available() -> tuple[bool, str]:

@@ -26,6 +26,7 @@ from reportlab.platypus import (BaseDocTemplate, CondPageBreak, Frame, KeepToget
 import rca_app
 from rca_app.report import figures
 from rca_app.report import text as T
+from rca_app.report.exports import default_file_mode
 from rca_app.report.mpl_canvas import FigureFlowable
 
 PAGE_W, PAGE_H = A4
@@ -94,7 +95,8 @@ def register_fonts() -> None:
 # --- styles and small flowable helpers ----------------------------------------------------
 
 def _styles() -> dict[str, ParagraphStyle]:
-    base = ParagraphStyle("body", fontName=SANS, fontSize=9, leading=12.6, spaceAfter=5, alignment=TA_LEFT)
+    base = ParagraphStyle("body", fontName=SANS, fontSize=9, leading=12.6, spaceAfter=5, alignment=TA_LEFT,
+                          bulletFontName=SANS)
     s = {
         "body": base,
         "title": ParagraphStyle("title", parent=base, fontName=SANS_B, fontSize=19, leading=23,
@@ -114,6 +116,8 @@ def _styles() -> dict[str, ParagraphStyle]:
                                textColor=colors.white, spaceAfter=0),
         "mono": ParagraphStyle("mono", parent=base, fontName=MONO, fontSize=7, leading=8.8, spaceAfter=6),
         "bullet": ParagraphStyle("bullet", parent=base, leftIndent=11, bulletIndent=2, spaceAfter=3),
+        "sbullet": ParagraphStyle("sbullet", parent=base, fontSize=7.8, leading=10.2, leftIndent=10,
+                                  bulletIndent=2, spaceAfter=2),
         "note": ParagraphStyle("note", parent=base, fontSize=8.8, leading=12, spaceAfter=0),
     }
     return s
@@ -547,7 +551,7 @@ class ReportBuilder:
             if warns:
                 st.append(Spacer(1, 4))
                 st.append(self.P("<b>Warnings</b>", "small", markup=True))
-                st += self.bullets(warns, "small")
+                st += self.bullets(warns, "sbullet")
             best = acts[0]
             fig = self._fig("action", lambda: figures.action_curve(r, best, FIG_W_IN))
             st.append(Spacer(1, 6))
@@ -597,7 +601,7 @@ class ReportBuilder:
         st = [self.H1(SECTIONS[6])]
         st.append(self.H2("Warnings"))
         warns = self._warnings()
-        st += self.bullets(warns, "small") if warns else [self.P("No warnings.", "small")]
+        st += self.bullets(warns, "sbullet") if warns else [self.P("No warnings.", "small")]
 
         st.append(self.H2("Mechanisms"))
         st.append(self.P(
@@ -853,6 +857,7 @@ def build_report(result, data=None, out_path="report.pdf", notes: dict | None = 
         rl_config.useA85 = 0  # plain Flate streams: ASCII85 would add 25% for nothing
         with rc_context(figures.RC_PARAMS):
             ReportBuilder(result, data, notes, author, report_id).build(tmp)
+        os.chmod(tmp, default_file_mode())
         os.replace(tmp, out)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -44,7 +44,6 @@ RC_PARAMS = {
     "legend.frameon": False,
     "text.parse_math": False,      # sensor names may contain '$'
     "text.hinting": "no_hinting",  # metrics must match the unhinted glyphs reportlab embeds
-    "text.hinting_factor": 1,
     "figure.dpi": 72,
     "svg.fonttype": "none",
 }
