@@ -99,3 +99,12 @@ def test_deterministic_for_a_seed():
     a = discover(f, c, ["supplier"], DiscoverySettings(n_bootstrap=4, seed=9))
     b = discover(f, c, ["supplier"], DiscoverySettings(n_bootstrap=4, seed=9))
     assert a.graph == b.graph
+
+
+def test_lingam_engine_gives_the_same_graph():
+    c = parse_layout(LAYOUT).constraints()
+    f = _frame(n=1500, seed=4)
+    fast = discover(f, c, ["supplier"], DiscoverySettings(n_bootstrap=0, engine="fast"))
+    ref = discover(f, c, ["supplier"], DiscoverySettings(n_bootstrap=0, engine="lingam"))
+    assert fast.graph.edge_keys == ref.graph.edge_keys
+    assert fast.causal_order == ref.causal_order

@@ -36,6 +36,7 @@ class AnalysisSettings:
     mechanisms: tuple[str, ...] = ("linear", "poly2", "spline", "hgb")
     action_grid: int = 25
     bootstrap_max_rows: int = 5000
+    discovery_engine: str = "fast"   # or "lingam": the lingam package's DirectLiNGAM
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -204,7 +205,7 @@ def run_analysis(data: PlantData, anomaly, reference=None, settings: AnalysisSet
     disc = None
     if graph is None:
         disc = discover(ref, constraints, categorical,
-                        DiscoverySettings(n_bootstrap=settings.graph_bootstrap,
+                        DiscoverySettings(engine=settings.discovery_engine, n_bootstrap=settings.graph_bootstrap,
                                           bootstrap_max_rows=settings.bootstrap_max_rows, seed=settings.seed),
                         SubProgress(progress, 0.0, 0.35, ""))
         graph = disc.graph
