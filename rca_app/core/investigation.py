@@ -395,6 +395,28 @@ def window_label(data, window) -> str:
     return f"{first.strftime(fmt)} to {last.strftime(fmt)} ({n:,} rows)"
 
 
+def windows_problem(data, reference, anomaly) -> str | None:
+    """Why these windows cannot be analysed yet (None if they can), in one sentence."""
+    from rca_app.core.data import min_rows_needed
+
+    if anomaly is None:
+        return "Mark the incident window (red band), or press Auto-detect."
+    try:
+        an = window_rows(data, anomaly)
+        ref = window_rows(data, reference) if reference is not None else slice(0, an.start)
+    except RcaInputError as e:
+        return "; ".join(p.message for p in e.problems)
+    if ref.start < an.stop and an.start < ref.stop:
+        return "The reference and incident windows overlap: move them apart."
+    need = min_rows_needed(len(data.frame.columns) - 1)
+    if ref.stop - ref.start < need:
+        return (f"The reference window has {ref.stop - ref.start} rows; at least {need} are needed "
+                f"for {len(data.frame.columns) - 1} sensors. Widen it.")
+    if an.stop - an.start < 5:
+        return f"The incident window has {an.stop - an.start} rows; at least 5 are needed."
+    return None
+
+
 def kpi_limits(data, reference=None) -> dict:
     """Centre line and 3-sigma (I-MR) control limits of the KPI in the reference window."""
     from rca_app.core.windows import control_limits
@@ -765,7 +787,7 @@ def mechanism_view(outcome, node: str, parent: str | None = None, points: int = 
     """How ``node`` depends on one parent in the fitted model, for the mechanism panel.
 
     Scatter: the reference rows (node against the parent). Curve: the fitted mechanism's
-    prediction along the parent's reference range (1st to 99th percentile) with every other
+    prediction along the parent's reference range (minimum to maximum) with every other
     parent held at its reference mean (categorical: its most common level)."""
     scm = outcome.scm
     report = next((m for m in outcome.result.mechanisms if m["node"] == node), None)
@@ -793,8 +815,7 @@ def mechanism_view(outcome, node: str, parent: str | None = None, points: int = 
     if parent in scm.levels_:
         grid = np.arange(len(scm.levels_[parent]), dtype=np.int64)
     else:
-        lo, hi = np.quantile(vals[parent], [0.01, 0.99])
-        grid = np.linspace(lo, hi, points)
+        grid = np.linspace(float(np.min(vals[parent])), float(np.max(vals[parent])), points)
     inputs = {}
     for p in mech.parents:
         if p in scm.levels_:

@@ -1,0 +1,547 @@
+"""Step 3, Layout: stations as ordered columns, sensors dragged between them, roles marked,
+the layout TOML opened and saved. Every edit is a core function (investigation.layout_*) and is
+validated by the core as you go."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QBrush, QColor, QFont, QUndoCommand, QUndoStack
+from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QFormLayout, QFrame,
+                               QGroupBox, QHBoxLayout, QLabel, QLineEdit, QListWidget,
+                               QListWidgetItem, QPushButton, QScrollArea, QSplitter, QToolButton,
+                               QVBoxLayout, QWidget)
+
+from rca_app.core import investigation as inv
+from rca_app.core.errors import RcaInputError
+from rca_app.core.layout import Layout, load_layout
+from rca_app.gui import dialogs, glossary
+from rca_app.gui.session import Session
+from rca_app.gui.widgets import Banner, StepHeader
+
+_NAME_ROLE = Qt.ItemDataRole.UserRole
+
+
+class _LayoutEdit(QUndoCommand):
+    def __init__(self, editor: "LayoutStep", before: Layout, after: Layout, text: str) -> None:
+        super().__init__(text)
+        self.editor, self.before, self.after = editor, before, after
+
+    def redo(self) -> None:
+        self.editor._show(self.after)
+
+    def undo(self) -> None:
+        self.editor._show(self.before)
+
+
+class SensorList(QListWidget):
+    """A station's sensors; drops from any other list move the sensors here (through the core)."""
+
+    def __init__(self, editor: "LayoutStep", station: int | None) -> None:
+        super().__init__()
+        self.editor, self.station = editor, station
+        self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.setDragEnabled(True)
+        self.setAcceptDrops(True)
+        self.setDropIndicatorShown(True)
+        self.setDragDropMode(QAbstractItemView.DragDropMode.DragDrop)
+        self.setDefaultDropAction(Qt.DropAction.MoveAction)
+        self.setMinimumWidth(150)
+        self.itemSelectionChanged.connect(self._selected)
+
+    def dragEnterEvent(self, event) -> None:
+        if isinstance(event.source(), SensorList):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dragMoveEvent(self, event) -> None:
+        if isinstance(event.source(), SensorList):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dropEvent(self, event) -> None:
+        src = event.source()
+        if not isinstance(src, SensorList):
+            event.ignore()
+            return
+        names = [i.data(_NAME_ROLE) for i in src.selectedItems()]
+        row = self.indexAt(event.position().toPoint()).row()
+        # Copy, not move, as seen by Qt: the lists are rebuilt from the layout, so Qt must not
+        # also remove the dragged items from the source list afterwards.
+        event.setDropAction(Qt.DropAction.CopyAction)
+        event.accept()
+        station = self.station
+        QTimer.singleShot(0, lambda: self.editor.move_sensors(names, station, None if row < 0 else row))
+
+    def _selected(self) -> None:
+        items = self.selectedItems()
+        if items:
+            self.editor.select_sensor(items[0].data(_NAME_ROLE), self)
+
+
+class StationColumn(QFrame):
+    def __init__(self, editor: "LayoutStep", index: int, layout: Layout) -> None:
+        super().__init__()
+        st = layout.stations[index]
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.setObjectName("station")
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(6, 6, 6, 6)
+        top = QHBoxLayout()
+        num = QLabel(f"<b>{index + 1}</b>")
+        top.addWidget(num)
+        self.name = QLineEdit(st.name)
+        self.name.setToolTip("Station name (stations run left to right in process-flow order)")
+        self.name.editingFinished.connect(lambda: editor.rename_station(index, self.name.text()))
+        top.addWidget(self.name, 1)
+        lay.addLayout(top)
+        buttons = QHBoxLayout()
+        for text, tip, fn in (("◀", "Move this station earlier in the flow", lambda: editor.move_station(index, index - 1)),
+                              ("▶", "Move this station later in the flow", lambda: editor.move_station(index, index + 1)),
+                              ("✕", "Remove this station (its sensors become unassigned)", lambda: editor.remove_station(index))):
+            b = QToolButton()
+            b.setText(text)
+            b.setToolTip(tip)
+            b.clicked.connect(fn)
+            buttons.addWidget(b)
+        buttons.addStretch(1)
+        self.exo_all = QCheckBox("all exogenous")
+        self.exo_all.setToolTip(glossary.EXOGENOUS)
+        self.exo_all.setChecked(st.exogenous is True)
+        self.exo_all.toggled.connect(lambda on: editor.set_station_exogenous(index, on))
+        buttons.addWidget(self.exo_all)
+        lay.addLayout(buttons)
+        self.list = SensorList(editor, index)
+        editor.fill_list(self.list, st.sensors, layout)
+        lay.addWidget(self.list, 1)
+
+
+class LayoutStep(QWidget):
+    appliedLayout = Signal()
+
+    def __init__(self, session: Session, parent=None) -> None:
+        super().__init__(parent)
+        self.session = session
+        self.layout_obj: Layout | None = None
+        self.undo_stack = QUndoStack(self)
+        self.selected: str | None = None
+        self.columns: list[StationColumn] = []
+        self._suspend = False
+
+        lay = QVBoxLayout(self)
+        lay.addWidget(StepHeader("3  Layout", glossary.STEP_HELP["layout"]))
+        bar = QHBoxLayout()
+        self.open_button = QPushButton("Open layout…")
+        self.open_button.clicked.connect(self.open_layout)
+        self.save_button = QPushButton("Save layout as…")
+        self.save_button.clicked.connect(self.save_layout)
+        self.draft_button = QPushButton("Start from the data columns")
+        self.draft_button.setToolTip("A first layout: every column of the file in one station; then split it up.")
+        self.draft_button.clicked.connect(self.draft)
+        self.add_button = QPushButton("+ Add station")
+        self.add_button.clicked.connect(self.add_station)
+        self.apply_button = QPushButton("Use this layout")
+        f = QFont(self.apply_button.font())
+        f.setBold(True)
+        self.apply_button.setFont(f)
+        self.apply_button.setToolTip("Check the data against this layout and use it for the analysis.")
+        self.apply_button.clicked.connect(self.apply)
+        for b in (self.open_button, self.save_button, self.draft_button, self.add_button):
+            bar.addWidget(b)
+        bar.addStretch(1)
+        bar.addWidget(self.apply_button)
+        lay.addLayout(bar)
+
+        plant = QHBoxLayout()
+        self.plant_name = QLineEdit()
+        self.plant_name.setPlaceholderText("Line name")
+        self.plant_name.editingFinished.connect(lambda: self._plant(name=self.plant_name.text()))
+        self.target = QComboBox()
+        self.target.setToolTip("The KPI to explain (yield, scrap rate, defect ppm). It must sit in the last station "
+                               "that influences it.")
+        self.target.activated.connect(lambda _i: self._plant(target=self.target.currentText()))
+        self.goal = QComboBox()
+        self.goal.addItem("higher is better", "maximize")
+        self.goal.addItem("lower is better", "minimize")
+        self.goal.activated.connect(lambda _i: self._plant(goal=self.goal.currentData()))
+        self.time_column = QComboBox()
+        self.time_column.setToolTip("The column holding timestamps (none: rows are in time order).")
+        self.time_column.activated.connect(lambda _i: self._plant(time_column=self.time_column.currentData()))
+        for label, w in (("Line:", self.plant_name), ("KPI:", self.target), ("", self.goal),
+                         ("Time column:", self.time_column)):
+            if label:
+                plant.addWidget(QLabel(label))
+            plant.addWidget(w, 1 if w is self.plant_name else 0)
+        lay.addLayout(plant)
+        self.banner = Banner()
+        lay.addWidget(self.banner)
+
+        self.stations_host = QWidget()
+        self.stations_row = QHBoxLayout(self.stations_host)
+        self.stations_row.setContentsMargins(0, 0, 0, 0)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(self.stations_host)
+        scroll.setToolTip(glossary.STATION)
+
+        props = QGroupBox("Selected sensor")
+        form = QFormLayout(props)
+        self.sensor_name = QLabel("(click a sensor)")
+        self.sensor_name.setWordWrap(True)
+        form.addRow(self.sensor_name)
+        self.role_boxes = {}
+        for role, tip in (("exogenous", glossary.EXOGENOUS), ("controllable", glossary.CONTROLLABLE),
+                          ("categorical", glossary.CATEGORICAL)):
+            box = QCheckBox(role.capitalize())
+            box.setToolTip(tip)
+            box.toggled.connect(lambda on, r=role: self.set_role(r, on))
+            self.role_boxes[role] = box
+            form.addRow(box)
+        self.unit = QLineEdit()
+        self.unit.setPlaceholderText("e.g. °C, bar, %")
+        self.unit.editingFinished.connect(self._unit_changed)
+        form.addRow("Unit:", self.unit)
+        legend = QLabel("<small><b>bold red</b>: the KPI<br><i>grey italic</i>: exogenous<br>"
+                        "<span style='color:#1d7a3a'>green</span>: controllable setpoint<br>"
+                        "◆ categorical</small>")
+        form.addRow(legend)
+        props.setMaximumWidth(260)
+
+        self.problems = QListWidget()
+        self.problems.setWordWrap(True)
+        self.problems.setMaximumHeight(130)
+        self.problems.setToolTip("What the core finds wrong with the layout as it is now.")
+        middle = QSplitter(Qt.Orientation.Horizontal)
+        middle.addWidget(scroll)
+        middle.addWidget(props)
+        middle.setStretchFactor(0, 5)
+        middle.setStretchFactor(1, 1)
+        lay.addWidget(middle, 1)
+        self.problems_title = QLabel("<b>Checks</b>")
+        lay.addWidget(self.problems_title)
+        lay.addWidget(self.problems)
+
+        session.layoutChanged.connect(self.load_from_session)
+        session.rawChanged.connect(self._raw_changed)
+        self.load_from_session()
+
+    # ------------------------------------------------------------------ state
+    def load_from_session(self) -> None:
+        s = self.session
+        self.undo_stack.clear()
+        if s.layout is not None:
+            self._show(s.layout)
+        elif s.raw is not None:
+            self._show(inv.draft_layout(s.raw))
+        else:
+            self._show(None)
+
+    def _raw_changed(self) -> None:
+        if self.session.layout is None and self.session.raw is not None:
+            self.undo_stack.clear()
+            self._show(inv.draft_layout(self.session.raw))
+        else:
+            self._show(self.layout_obj)
+
+    def _edit(self, after: Layout, text: str) -> None:
+        if self.layout_obj is None:
+            return
+        self.undo_stack.push(_LayoutEdit(self, self.layout_obj, after, text))
+
+    def _show(self, layout: Layout | None) -> None:
+        self.layout_obj = layout
+        self._suspend = True
+        try:
+            self._rebuild()
+        finally:
+            self._suspend = False
+        self._validate()
+
+    def columns_of_data(self) -> list[str]:
+        raw = self.session.raw
+        if raw is not None:
+            return [str(c) for c in raw.frame.columns]
+        return list(self.layout_obj.nodes) if self.layout_obj else []
+
+    def _rebuild(self) -> None:
+        lay = self.layout_obj
+        while self.stations_row.count():
+            item = self.stations_row.takeAt(0)
+            if item.widget():
+                item.widget().deleteLater()
+        self.columns = []
+        enabled = lay is not None
+        for w in (self.save_button, self.add_button, self.apply_button, self.plant_name, self.target,
+                  self.goal, self.time_column):
+            w.setEnabled(enabled)
+        self.draft_button.setEnabled(self.session.raw is not None)
+        if lay is None:
+            self.stations_row.addWidget(QLabel("Open a data file first, or open a layout file."))
+            return
+        self.plant_name.setText(lay.name)
+        cols = self.columns_of_data()
+        self.target.clear()
+        numeric = [c for c in cols if c != lay.time_column]
+        self.target.addItems(numeric if lay.target in numeric or not lay.target else numeric + [lay.target])
+        self.target.setCurrentText(lay.target)
+        self.goal.setCurrentIndex(max(0, self.goal.findData(lay.goal)))
+        self.time_column.clear()
+        self.time_column.addItem("(none)", None)
+        for c in cols:
+            self.time_column.addItem(c, c)
+        self.time_column.setCurrentIndex(max(0, self.time_column.findData(lay.time_column)))
+
+        unassigned = inv.unassigned_columns(lay, cols)
+        box = QFrame()
+        box.setFrameShape(QFrame.Shape.StyledPanel)
+        bl = QVBoxLayout(box)
+        bl.setContentsMargins(6, 6, 6, 6)
+        bl.addWidget(QLabel("<b>Not in any station</b>"))
+        hint = QLabel("<small>Left out of the analysis. Drag into a station to use.</small>")
+        hint.setWordWrap(True)
+        bl.addWidget(hint)
+        self.unassigned_list = SensorList(self, None)
+        self.fill_list(self.unassigned_list, unassigned, lay)
+        bl.addWidget(self.unassigned_list, 1)
+        box.setFixedWidth(170)
+        self.stations_row.addWidget(box)
+        for i in range(len(lay.stations)):
+            col = StationColumn(self, i, lay)
+            self.columns.append(col)
+            self.stations_row.addWidget(col)
+        self.stations_row.addStretch(1)
+        self._show_selected()
+
+    def fill_list(self, widget: QListWidget, names: list[str], lay: Layout) -> None:
+        for n in names:
+            tags = []
+            item = QListWidgetItem()
+            f = item.font()
+            if n == lay.target:
+                tags.append("KPI")
+                f.setBold(True)
+                item.setForeground(QBrush(QColor("#b3261e")))
+            if n in lay.categorical:
+                tags.append("categorical")
+            if n in lay.controllable:
+                tags.append("setpoint")
+                item.setForeground(QBrush(QColor("#1d7a3a")))
+            try:
+                exo = lay.is_exogenous(n)
+            except KeyError:
+                exo = False
+            if exo:
+                tags.append("exogenous")
+                f.setItalic(True)
+                if n not in lay.controllable:
+                    item.setForeground(QBrush(QColor("#6b6b6b")))
+            item.setFont(f)
+            unit = lay.unit(n)
+            item.setText(("◆ " if n in lay.categorical else "") + n + (f"  [{unit}]" if unit else ""))
+            item.setToolTip(f"{n}: " + (", ".join(tags) if tags else "measured sensor"))
+            item.setData(_NAME_ROLE, n)
+            widget.addItem(item)
+            if n == self.selected:
+                item.setSelected(True)
+
+    def _validate(self) -> None:
+        self.problems.clear()
+        lay = self.layout_obj
+        if lay is None:
+            self.problems_title.setText("<b>Checks</b>")
+            self.banner.clear()
+            return
+        problems = lay.problems()
+        cols = set(self.columns_of_data())
+        if self.session.raw is not None:
+            missing = [n for n in lay.nodes if n not in cols]
+            for n in missing:
+                problems.append(_problem(f"'{n}' is in the layout but not a column of {self.session.raw.file_name}", n))
+        for p in problems:
+            item = QListWidgetItem(("⛔ " if p.severity == "error" else "⚠ ") + p.message)
+            item.setForeground(QBrush(QColor("#b3261e" if p.severity == "error" else "#8a5a00")))
+            item.setToolTip(str(p))
+            self.problems.addItem(item)
+        errors = [p for p in problems if p.severity == "error"]
+        self.problems_title.setText(f"<b>Checks</b>: {len(errors)} errors, {len(problems) - len(errors)} warnings"
+                                    if problems else "<b>Checks</b>: the layout is valid")
+        if not problems:
+            self.problems.addItem("✓ No problems found.")
+        self.apply_button.setEnabled(not errors)
+        applied = self.session.layout
+        if applied is not None and _same(applied, lay):
+            self.banner.show_message("This layout is in use.", "ok")
+        elif errors:
+            self.banner.show_message("Fix the errors listed below, then press 'Use this layout'.", "error")
+        else:
+            self.banner.show_message("Layout edited: press 'Use this layout' to check the data against it and use it.",
+                                     "warn")
+
+    # ------------------------------------------------------------------ edits
+    def move_sensors(self, names: list[str], station: int | None, index: int | None = None) -> None:
+        lay = self.layout_obj
+        for k, n in enumerate(names):
+            lay = inv.layout_move_sensor(lay, n, station, None if index is None else index + k)
+        where = "out of every station" if station is None else f"to {lay.stations[station].name}"
+        self._edit(lay, f"move {', '.join(names)} {where}")
+
+    def move_station(self, index: int, new_index: int) -> None:
+        if 0 <= new_index < len(self.layout_obj.stations):
+            self._edit(inv.layout_move_station(self.layout_obj, index, new_index), "reorder stations")
+
+    def remove_station(self, index: int) -> None:
+        self._edit(inv.layout_remove_station(self.layout_obj, index), "remove station")
+
+    def rename_station(self, index: int, name: str) -> None:
+        if self._suspend or self.layout_obj is None or self.layout_obj.stations[index].name == name:
+            return
+        self._edit(inv.layout_rename_station(self.layout_obj, index, name), "rename station")
+
+    def add_station(self) -> None:
+        k = len(self.layout_obj.stations) + 1
+        self._edit(inv.layout_add_station(self.layout_obj, f"Station {k}"), "add station")
+
+    def set_station_exogenous(self, index: int, on: bool) -> None:
+        if self._suspend:
+            return
+        lay = self.layout_obj
+        for n in lay.stations[index].sensors:
+            lay = inv.layout_set_role(lay, n, "exogenous", on)
+        self._edit(lay, "mark station exogenous")
+
+    def _plant(self, **values) -> None:
+        if self._suspend or self.layout_obj is None:
+            return
+        if all(getattr(self.layout_obj, k) == v for k, v in values.items()):
+            return
+        self._edit(inv.layout_set_plant(self.layout_obj, **values), "change " + ", ".join(values))
+
+    def select_sensor(self, name: str, source: QListWidget | None = None) -> None:
+        self.selected = name
+        for lst in [c.list for c in self.columns] + [getattr(self, "unassigned_list", None)]:
+            if lst is not None and lst is not source:
+                lst.blockSignals(True)
+                lst.clearSelection()
+                lst.blockSignals(False)
+        self._show_selected()
+
+    def _show_selected(self) -> None:
+        lay, n = self.layout_obj, self.selected
+        in_station = lay is not None and n in lay.nodes
+        self._suspend = True
+        try:
+            self.sensor_name.setText(f"<b>{n}</b>" if n and lay is not None else "(click a sensor)")
+            for role, box in self.role_boxes.items():
+                box.setEnabled(in_station)
+                on = False
+                if in_station:
+                    on = lay.is_exogenous(n) if role == "exogenous" else n in getattr(lay, role)
+                box.setChecked(on)
+            self.unit.setEnabled(lay is not None and bool(n))
+            self.unit.setText(lay.unit(n) if lay is not None and n else "")
+        finally:
+            self._suspend = False
+
+    def set_role(self, role: str, on: bool) -> None:
+        if self._suspend or not self.selected or self.layout_obj is None:
+            return
+        try:
+            after = inv.layout_set_role(self.layout_obj, self.selected, role, on)
+        except RcaInputError as e:
+            self.banner.show_message("; ".join(p.message for p in e.problems), "error")
+            return
+        self._edit(after, f"mark {self.selected} {role}" if on else f"unmark {self.selected} {role}")
+
+    def _unit_changed(self) -> None:
+        if self._suspend or not self.selected or self.layout_obj is None:
+            return
+        if self.layout_obj.unit(self.selected) != self.unit.text().strip():
+            self._edit(inv.layout_set_unit(self.layout_obj, self.selected, self.unit.text().strip()), "set unit")
+
+    # ------------------------------------------------------------------ files
+    def draft(self) -> None:
+        if self.session.raw is None:
+            return
+        if self.layout_obj is not None:
+            self._edit(inv.draft_layout(self.session.raw), "start from the data columns")
+        else:
+            self._show(inv.draft_layout(self.session.raw))
+
+    def open_layout(self, path: str | None = None) -> bool:
+        path = path or dialogs.open_path(self, "Open plant layout", "Plant layout (*.toml);;All files (*)")
+        if not path:
+            return False
+        try:
+            lay = load_layout(path)
+        except RcaInputError as e:
+            dialogs.show_problems(self, "Layout not opened", f"{Path(path).name} cannot be used as it is:", e.problems)
+            return False
+        if self.layout_obj is None:
+            self._show(lay)
+        else:
+            self._edit(lay, f"open {Path(path).name}")
+        self.apply()
+        return True
+
+    def save_layout(self) -> None:
+        if self.layout_obj is None:
+            return
+        path = dialogs.save_path(self, "Save plant layout", "Plant layout (*.toml)", self.layout_obj.source)
+        if not path:
+            return
+        if not path.lower().endswith(".toml"):
+            path += ".toml"
+        text = self.layout_obj.to_toml() if not _same_text(self.layout_obj) else self.layout_obj.text
+        try:
+            inv.atomic_write_text(path, text)
+        except OSError as e:
+            dialogs.show_error(self, "Layout not saved", f"Could not write {path}: {e.strerror or e}")
+            return
+        self.banner.show_message(f"Saved to {path}.", "ok")
+
+    def apply(self) -> bool:
+        if self.layout_obj is None:
+            return False
+        try:
+            self.session.apply_layout(self.layout_obj)
+        except RcaInputError as e:
+            self.problems.clear()
+            for p in e.problems:
+                item = QListWidgetItem("⛔ " + p.message)
+                item.setForeground(QBrush(QColor("#b3261e")))
+                self.problems.addItem(item)
+            self.banner.show_message("The layout has errors (listed below): it was not applied.", "error")
+            return False
+        self._validate()
+        if self.session.data is None and self.session.raw is not None:
+            self.banner.show_message("The layout is valid, but the data do not fit it: see the problems in step 1 (Data).",
+                                     "error")
+        self.appliedLayout.emit()
+        return True
+
+
+def _problem(message: str, column: str):
+    from rca_app.core.errors import Problem
+
+    return Problem(message, column=column)
+
+
+def _same(a: Layout, b: Layout) -> bool:
+    from dataclasses import replace
+
+    return replace(a, text="", source="") == replace(b, text="", source="")
+
+
+def _same_text(lay: Layout) -> bool:
+    """Whether the layout still says what its original text says (then save that text, with
+    its comments)."""
+    if not lay.text:
+        return False
+    from rca_app.core.layout import parse_layout
+
+    try:
+        return _same(parse_layout(lay.text, lay.source), lay)
+    except RcaInputError:
+        return False

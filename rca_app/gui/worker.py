@@ -1,0 +1,123 @@
+"""Long computations off the GUI thread, with progress, status text and a real Cancel.
+
+A :class:`Job` runs one module-level function in a QThread. The function receives a
+:class:`QtProgress` (the core's CancelFlag, plus Qt signals), so the core's own progress calls
+update the progress bar and its cancellation checks stop the work when Cancel is pressed.
+"""
+from __future__ import annotations
+
+import traceback
+from dataclasses import replace
+from typing import Any, Callable
+
+from PySide6.QtCore import QThread, Signal
+
+from rca_app.core.errors import Cancelled
+from rca_app.core.progress import CancelFlag
+
+
+class QtProgress(CancelFlag):
+    """The core's progress protocol, forwarded to a Job's signals (thread-safe: Qt queues
+    signals emitted in the worker thread to receivers in the GUI thread)."""
+
+    def __init__(self, job: "Job") -> None:
+        super().__init__()
+        self._job = job
+
+    def step(self, message: str, fraction: float | None = None) -> None:
+        self._job.statusChanged.emit(message)
+        if fraction is not None:
+            self._job.progressChanged.emit(float(fraction))
+
+
+class Job(QThread):
+    """Run ``fn(*args, progress=QtProgress, **kwargs)`` in a thread.
+
+    Exactly one of ``succeeded(result)``, ``failed(exception)`` or ``cancelled()`` is emitted,
+    then QThread's own ``finished``."""
+
+    progressChanged = Signal(float)
+    statusChanged = Signal(str)
+    succeeded = Signal(object)
+    failed = Signal(object)
+    cancelled = Signal()
+
+    def __init__(self, title: str, fn: Callable[..., Any], *args, cancellable: bool = True,
+                 parent=None, **kwargs) -> None:
+        super().__init__(parent)
+        self.title = title
+        self.cancellable = cancellable
+        self.progress = QtProgress(self)
+        self._fn, self._args, self._kwargs = fn, args, kwargs
+        self.outcome: str | None = None   # "succeeded" | "failed" | "cancelled" once done
+
+    def run(self) -> None:  # runs in the worker thread
+        try:
+            result = self._fn(*self._args, progress=self.progress, **self._kwargs)
+        except Cancelled:
+            self.outcome = "cancelled"
+            self.cancelled.emit()
+        except BaseException as exc:  # noqa: BLE001 - reported to the GUI, never lost in a thread
+            exc.traceback_text = traceback.format_exc()  # type: ignore[attr-defined]
+            self.outcome = "failed"
+            self.failed.emit(exc)
+        else:
+            if self.progress.cancelled():
+                # Finished before noticing the request: the user asked to drop it, so drop it.
+                self.outcome = "cancelled"
+                self.cancelled.emit()
+            else:
+                self.outcome = "succeeded"
+                self.succeeded.emit(result)
+
+    def cancel(self) -> None:
+        if self.cancellable:
+            self.progress.cancel()
+
+
+# ------------------------------------------------------------------------------------------
+# The functions jobs run (module level: no widget state crosses into the worker thread).
+# ------------------------------------------------------------------------------------------
+def load_job(path: str, options: dict, layout, progress) -> dict:
+    """Read a data file and, when a layout is known, prepare the analysis table.
+
+    A file that cannot be read raises RcaInputError (the previous data stay). A layout that
+    does not fit the file is not fatal: the table is shown with the problems listed."""
+    from rca_app.core.data import load_table, prepare
+    from rca_app.core.errors import RcaInputError
+
+    progress.step(f"reading {path}", None)
+    raw = load_table(path, sheet=options.get("sheet"), sep=options.get("sep"), decimal=options.get("decimal"))
+    problems = list(raw.problems)
+    data = None
+    if layout is not None:
+        progress.step("checking the table against the layout", None)
+        try:
+            data = prepare(raw, layout, dayfirst=options.get("dayfirst"), gaps=options.get("gaps", "drop"))
+            problems += [p for p in data.problems if p not in problems]
+        except RcaInputError as e:
+            problems += e.problems
+    raw.summary()   # computed here, off the GUI thread (it is cached)
+    return {"raw": raw, "data": data, "problems": problems, "path": path, "options": options}
+
+
+def analysis_job(data, anomaly, reference, settings: dict, graph=None, edits=(), progress=None):
+    """Discover (graph None) or refit (graph given), then rank: the core's run_analysis.
+
+    On re-discovery the engineer's graph edits are kept as layout knowledge."""
+    from rca_app.core.analysis import AnalysisSettings, run_analysis
+    from rca_app.core.investigation import layout_with_edits
+
+    progress.step("preparing the analysis", 0.0)
+    if graph is None and edits:
+        data = replace(data, layout=layout_with_edits(data.layout, list(edits)))
+    return run_analysis(data, anomaly, reference, AnalysisSettings.from_dict(settings or {}),
+                        graph=graph, progress=progress)
+
+
+def report_job(result: dict, data, out_path: str, notes: dict, author: str | None, progress=None):
+    from rca_app.core.analysis import AnalysisResult
+    from rca_app.report import build_report  # guarded by the caller
+
+    progress.step("writing the PDF report", None)
+    return build_report(AnalysisResult.from_dict(result), data, out_path, notes=notes, author=author)
