@@ -506,8 +506,8 @@ class ReportBuilder:
                 fig = self._fig(("trend", node), lambda node=node: figures.trend_figure(r, self.data, node, FIG_W_IN))
                 lo_row, hi_row, cut = figures.display_rows(r, len(self.data.frame))
                 cap = (f"Top: {node}" + ("" if c.get("categorical") else
-                       " (grey: raw values; red: rolling mean; green dashed: reference mean)")
-                       + f". Bottom: {r.target} (blue: rolling mean). Shaded: the incident window.")
+                       " (grey: raw values; red: rolling mean; dashed: reference mean)")
+                       + f". Bottom: {r.target} (dark blue: rolling mean). Shaded: the incident window.")
                 if cut:
                     cap += f" Only the last {r.anomaly['first_row'] - lo_row:,} rows of the reference period are shown."
                 block += [fig, self.P(cap, "caption")]
@@ -546,7 +546,8 @@ class ReportBuilder:
                             f"{T.fmt_pct(a['restoration'])} ({T.fmt_interval(rlo, rhi)})"])
             w = [44 * mm, 21 * mm, 26 * mm, 31 * mm, 28 * mm]
             w.append(TEXT_W - sum(w))
-            st.append(self.table(tab, w, highlight_row=1))
+            # Heading, intro and the (short) table on one page.
+            st = [KeepTogether(st + [self.table(tab, w, highlight_row=1)])]
             warns = [f"{a['node']}: {wtxt}" for a in acts for wtxt in a.get("warnings") or []]
             if warns:
                 st.append(Spacer(1, 4))
@@ -567,33 +568,40 @@ class ReportBuilder:
         return st
 
     def _warnings(self) -> list[str]:
+        """Every warning, grouped (markup strings): data, rows and gaps, model, actions."""
         r, d = self.r, self.r.diagnostics
         out = []
         for p in d.get("data_problems") or []:
             where = ", ".join(x for x in (p.get("file"), f"column '{p['column']}'" if p.get("column") else None,
                                           f"row {p['row']}" if p.get("row") is not None else None) if x)
-            out.append(f"[{p.get('severity', 'warning')}] {where + ': ' if where else ''}{p.get('message', '')}")
+            out.append(f"<b>Data ({escape(str(p.get('severity', 'warning')))}).</b> "
+                       f"{escape(where + ': ' if where else '')}{escape(str(p.get('message', '')))}")
         reasons = {"missing_time": "without a timestamp", "missing_target": "without a KPI value",
                    "missing_sensor": "with sensor gaps"}
-        for reason, n in (d.get("dropped_rows") or {}).items():
-            if n:
-                out.append(f"{n:,} rows {reasons.get(reason, reason)} were dropped.")
-        for col, n in (d.get("imputed_cells") or {}).items():
-            if n:
-                out.append(f"{n:,} missing cells of {col} were imputed (gap policy '{d.get('gaps_policy')}').")
-        out += list(d.get("messages") or [])
-        for a in r.actions:
-            out += [f"{a['node']}: {w}" for w in a.get("warnings") or []]
+        dropped = [f"{n:,} {reasons.get(k, k)}" for k, n in (d.get("dropped_rows") or {}).items() if n]
+        imputed = [f"{c} {n:,}" for c, n in (d.get("imputed_cells") or {}).items() if n]
+        if dropped or imputed:
+            txt = []
+            if dropped:
+                txt.append("rows dropped: " + ", ".join(dropped))
+            if imputed:
+                txt.append(f"cells imputed (gap policy '{d.get('gaps_policy')}'): " + ", ".join(imputed))
+            joined = "; ".join(txt)
+            out.append("<b>Rows and gaps.</b> " + escape(joined[0].upper() + joined[1:] + "."))
+        out += [f"<b>Model.</b> {escape(m)}" for m in d.get("messages") or []]
         near = [c["node"] for c in d.get("noise_checks") or [] if c.get("near_gaussian")]
         if near:
-            out.append("Noise close to Gaussian for " + ", ".join(near) + ": the direction of edges between them "
-                       "rests on the station order more than on the data.")
+            out.append("<b>Model.</b> " + escape("Noise close to Gaussian for " + ", ".join(near) + ": the direction "
+                       "of edges between them rests on the station order more than on the data."))
         uns = d.get("unstable_edges") or []
         if uns:
-            out.append(f"{len(uns)} candidate edge(s) appeared in some bootstrap resamples but not often enough to be "
-                       "kept (listed below).")
+            out.append(f"<b>Model.</b> {len(uns)} candidate edge(s) appeared in some bootstrap resamples but not "
+                       "often enough to be kept (listed under Edges).")
         if d.get("graph_source") == "given":
-            out.append("The causal graph was supplied or edited by the user; it was not discovered from the data.")
+            out.append("<b>Model.</b> The causal graph was supplied or edited by the user; it was not discovered "
+                       "from the data.")
+        for a in r.actions:
+            out += [f"<b>Action (range).</b> {escape(a['node'])}: {escape(w)}" for w in a.get("warnings") or []]
         return out
 
     def diagnostics(self) -> list:
@@ -601,7 +609,7 @@ class ReportBuilder:
         st = [self.H1(SECTIONS[6])]
         st.append(self.H2("Warnings"))
         warns = self._warnings()
-        st += self.bullets(warns, "sbullet") if warns else [self.P("No warnings.", "small")]
+        st += self.bullets(warns, "sbullet", markup=True) if warns else [self.P("No warnings.", "small")]
 
         st.append(self.H2("Mechanisms"))
         st.append(self.P(

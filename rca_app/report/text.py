@@ -106,6 +106,9 @@ def fmt_bound(v) -> str:
 
 
 def fmt_window(w: dict) -> str:
+    a, b = parse_bound(w.get("start")), parse_bound(w.get("end"))
+    if isinstance(a, int) and isinstance(b, int):
+        return f"rows {a} to {b - 1}"  # row windows are 0-based with an exclusive end
     return f"{fmt_bound(w.get('start'))} to {fmt_bound(w.get('end'))}"
 
 
