@@ -36,11 +36,12 @@ def _entropy_rows(u: np.ndarray) -> np.ndarray:
     n = u.shape[1]
     w = np.cosh(u)
     np.log(w, out=w)
-    a = w.sum(axis=1) / n
+    a = w.sum(axis=1).astype(np.float64) / n  # pairwise sums along contiguous rows
     np.square(u, out=w)
     w *= -0.5
     np.exp(w, out=w)
-    b = np.einsum("ij,ij->i", u, w) / n
+    w *= u
+    b = w.sum(axis=1).astype(np.float64) / n
     return _H_GAUSS - _K1 * (a - _GAMMA) ** 2 - _K2 * b**2
 
 
@@ -73,9 +74,14 @@ class FastDirectLiNGAM:
     1: a path; -1: unknown).
     """
 
-    def __init__(self, prior_knowledge: np.ndarray | None = None, n_jobs: int | None = None):
+    def __init__(self, prior_knowledge: np.ndarray | None = None, n_jobs: int | None = None,
+                 precision: str = "float64"):
         self.prior_knowledge = prior_knowledge
         self.n_jobs = n_jobs
+        # "float64" reproduces lingam exactly. "float32" computes the entropies in single
+        # precision (several times faster); near-ties between candidates, whose order is then
+        # arbitrary, may resolve differently. Used for bootstrap resamples, not the main fit.
+        self.precision = precision
 
     # -- causal order -----------------------------------------------------------------------
     def _candidates(self, U: list[int], orders: np.ndarray) -> list[int]:
@@ -101,8 +107,9 @@ class FastDirectLiNGAM:
         var = Xs64.var(axis=0)
         coef = cov / var[None, :]
         # (k, n): one contiguous row per sensor, so row reductions use pairwise summation.
-        # float64 throughout: score gaps between candidates can be ~1e-9, below float32's reach.
-        Xs = np.ascontiguousarray(Xs64.T)
+        # float64 by default: score gaps between candidates can be ~1e-9, below float32's reach.
+        dtype = np.float32 if self.precision == "float32" else np.float64
+        Xs = np.ascontiguousarray(Xs64.T, dtype=dtype)
         Hx = _entropy_rows(Xs)
         Hr = np.full((k, k), np.nan)
 
@@ -116,12 +123,12 @@ class FastDirectLiNGAM:
             # near-collinear pairs, where that form loses precision, are measured directly.
             c = coef[a, bs]
             var_r = var[a] - 2 * c * cov[a, bs] + c * c * var[bs]
-            r = np.multiply(Xs[bs], -c[:, None])
+            r = np.multiply(Xs[bs], -c[:, None].astype(dtype))
             r += Xs[a][None, :]
             shaky = var_r < 1e-6
             if shaky.any():
-                var_r[shaky] = r[shaky].var(axis=1)
-            r *= (1.0 / np.sqrt(var_r))[:, None]
+                var_r[shaky] = r[shaky].var(axis=1, dtype=np.float64)
+            r *= (1.0 / np.sqrt(var_r))[:, None].astype(dtype)
             Hr[a, bs] = _entropy_rows(r)
 
         if pool is None:
