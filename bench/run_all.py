@@ -19,13 +19,32 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="fewer plants and sizes (a smoke run)")
     ap.add_argument("--no-dowhy", action="store_true")
+    ap.add_argument("--only", choices=["speed", "accuracy"], help="run one part; merged into the results file")
     args = ap.parse_args()
-    res: dict = {"machine": {"python": platform.python_version(), "cpus": os.cpu_count(),
-                             "platform": platform.platform()},
-                 "started": time.strftime("%Y-%m-%d %H:%M:%S")}
+    OUT.mkdir(exist_ok=True)
+    name = "quick.json" if args.quick else "latest.json"
+    previous = json.loads((OUT / name).read_text(encoding="utf-8")) if args.only and (OUT / name).exists() else {}
+    res: dict = {**previous, "machine": {"python": platform.python_version(), "cpus": os.cpu_count(),
+                                         "platform": platform.platform()}}
+    if args.only != "accuracy":
+        res.update(run_speed(args.quick))
+        res["speed_started"] = time.strftime("%Y-%m-%d %H:%M:%S")
+    if args.only != "speed":
+        print("== Root-cause accuracy on random plants (ours discovers its graph; DoWhy gets the true one)", flush=True)
+        res["accuracy_started"] = time.strftime("%Y-%m-%d %H:%M:%S")
+        res["accuracy"] = accuracy.run(n_per_type=2 if args.quick else 6, with_dowhy=not args.no_dowhy,
+                                       quick=args.quick)
+    (OUT / name).write_text(json.dumps(res, indent=1, default=str), encoding="utf-8")
+    if "accuracy" in res:
+        print(report(res))
+    print(f"\nwritten to {OUT / name}")
+
+
+def run_speed(quick: bool) -> dict:
+    res: dict = {}
 
     print("== Discovery: ours vs lingam.DirectLiNGAM, same data, same prior knowledge", flush=True)
-    sizes = [(20, 2000)] if args.quick else [(25, 5000), (50, 10_000)]
+    sizes = [(20, 2000)] if quick else [(25, 5000), (50, 10_000)]
     res["discovery"] = [speed.discovery_vs_lingam(p, n) for p, n in sizes]
     for d in res["discovery"]:
         print(f"  {d['sensors']} sensors x {d['rows']} rows: lingam {d['lingam_s']:.2f}s, ours {d['ours_s']:.2f}s, "
@@ -36,21 +55,13 @@ def main() -> None:
     print(f"  {res['ranking_200_rows']}", flush=True)
 
     print("== Whole analysis (discovery, fit, ranking with intervals, actions)", flush=True)
-    grid = [(25, 5000)] if args.quick else [(25, 20_000), (50, 5000), (50, 20_000), (100, 20_000)]
+    grid = [(25, 5000)] if quick else [(25, 20_000), (50, 5000), (50, 20_000), (100, 20_000)]
     res["whole_analysis"] = []
     for p, n in grid:
         w = speed.whole_analysis(p, n)
         res["whole_analysis"].append(w)
         print(f"  {w}", flush=True)
-
-    print("== Root-cause accuracy on random plants (ours discovers its graph; DoWhy gets the true one)", flush=True)
-    acc = accuracy.run(n_per_type=2 if args.quick else 6, with_dowhy=not args.no_dowhy, quick=args.quick)
-    res["accuracy"] = acc
-    OUT.mkdir(exist_ok=True)
-    name = "quick.json" if args.quick else "latest.json"
-    (OUT / name).write_text(json.dumps(res, indent=1, default=str), encoding="utf-8")
-    print(report(res))
-    print(f"\nwritten to {OUT / name}")
+    return res
 
 
 def report(res: dict) -> str:
