@@ -87,8 +87,8 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--export-dir", metavar="DIR",
                    help="write ranking.csv, actions.csv, graph_edges.csv and result.json into DIR")
     a.add_argument("--author", help="author named in the report (default: the OS user name)")
-    a.add_argument("--notes", metavar="FILE",
-                   help="engineer's notes for the report (JSON or text: team, containment, corrective action, comments)")
+    a.add_argument("--notes", metavar="FILE", help="engineer's notes for the report, JSON or text "
+                   "(team, containment, corrective action, comments)")
 
     d = sub.add_parser("demo", help="analyse a bundled sample plant headless and say where the results went")
     d.add_argument("--plant", default=None, help="sample plant folder name (default: injection_moulding)")

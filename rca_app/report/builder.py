@@ -20,8 +20,8 @@ from reportlab.lib.enums import TA_LEFT
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.platypus import (BaseDocTemplate, CondPageBreak, Frame, KeepTogether, PageBreak,
-                                PageTemplate, Paragraph, Preformatted, Spacer, Table, TableStyle)
+from reportlab.platypus import (BaseDocTemplate, CondPageBreak, Frame, KeepTogether, PageTemplate, Paragraph,
+                                Preformatted, Spacer, Table, TableStyle)
 
 import rca_app
 from rca_app.report import figures
@@ -179,9 +179,11 @@ class ReportBuilder:
         d, inp = self.data, self.r.input
         sha = getattr(getattr(d, "raw", None), "sha256", None)
         if inp.get("sha256") and sha and sha != inp["sha256"]:
-            return "The data passed to the report is not the file that was analysed (SHA-256 differs); trend figures are left out."
+            return ("The data passed to the report is not the file that was analysed (SHA-256 differs); "
+                    "trend figures are left out.")
         if len(d.frame) != inp.get("rows_used", len(d.frame)):
-            return "The data passed to the report has a different number of rows than the analysis used; trend figures are left out."
+            return ("The data passed to the report has a different number of rows than the analysis used; "
+                    "trend figures are left out.")
         missing = [n for n in (self.r.target,) if n not in d.frame.columns]
         if missing:
             return "The data passed to the report lacks the KPI column; trend figures are left out."
@@ -433,8 +435,8 @@ class ReportBuilder:
         top = r.top_cause
         head = self.H1(SECTIONS[2])
         n_e = len(r.graph.get("edges", []))
-        src = "discovered from the reference period" if r.diagnostics.get("graph_source", "discovered") == "discovered" \
-            else "given by the user (edited or loaded), not discovered"
+        src = ("given by the user (edited or loaded), not discovered" if r.diagnostics.get("graph_source") == "given"
+               else "discovered from the reference period")
         intro = self.P(
             f"The causal graph has {len(r.graph['nodes'])} sensors and {n_e} edges, {src}. Stations run left to "
             "right in process order; an arrow means the upstream sensor drives the downstream one.")
@@ -515,7 +517,7 @@ class ReportBuilder:
         return st
 
     def actions(self) -> list:
-        r, k = self.r, self.kpi
+        r = self.r
         st = [self.H1(SECTIONS[5] + " (D5)")]
         acts = sorted(r.actions, key=lambda a: -a["restoration"])
         if not acts:
@@ -539,10 +541,11 @@ class ReportBuilder:
                 lo, hi = a["predicted_target_ci"]
                 rlo, rhi = a["restoration_ci"]
                 inc = a.get("incident_value")
+                dec = T.prediction_decimals(r, a)
                 tab.append([f"{a['node']} ({a['station']})", T.fmt_setpoint(a, inc, unit) if inc is not None else "–",
                             T.fmt_setpoint(a, a["recommended_value"], unit), rng_txt,
-                            f"{T.fmt_num(a['predicted_target'], k['dec'])} ({T.fmt_num(lo, k['dec'])} to "
-                            f"{T.fmt_num(hi, k['dec'])})",
+                            f"{T.fmt_num(a['predicted_target'], dec)} ({T.fmt_num(lo, dec)} to "
+                            f"{T.fmt_num(hi, dec)})",
                             f"{T.fmt_pct(a['restoration'])} ({T.fmt_interval(rlo, rhi)})"])
             w = [44 * mm, 21 * mm, 26 * mm, 31 * mm, 28 * mm]
             w.append(TEXT_W - sum(w))
@@ -555,13 +558,18 @@ class ReportBuilder:
                 st += self.bullets(warns, "sbullet")
             best = acts[0]
             fig = self._fig("action", lambda: figures.action_curve(r, best, FIG_W_IN))
-            st.append(Spacer(1, 6))
-            st.append(KeepTogether([
-                self.H2(f"Predicted {r.target} against {best['node']}"), fig,
-                self.P(f"Predicted mean {r.target} of the incident rows for each setting of {best['node']} "
+            if isinstance(best["recommended_value"], str):
+                cap = (f"Predicted mean {r.target} of the incident rows for each level of {best['node']} seen in "
+                       "the reference period; green: the recommended level. Dashed lines: the KPI level of the "
+                       "reference period and of the incident.")
+            else:
+                cap = (f"Predicted mean {r.target} of the incident rows for each setting of {best['node']} "
                        "(navy), over the range observed in the reference period (green band). Green point: "
                        "the recommended setting with its 90% interval. Dashed lines: the KPI level of the "
-                       "reference period and of the incident.", "caption")]))
+                       "reference period and of the incident.")
+            st.append(Spacer(1, 6))
+            st.append(KeepTogether([self.H2(f"Predicted {r.target} against {best['node']}"), fig,
+                                    self.P(cap, "caption")]))
         box = self.note_box("D5 Corrective actions", self.notes.get("corrective_action"),
                             placeholder="Not recorded. Decided corrective actions can be added with --notes.")
         st.append(KeepTogether([box]))
@@ -733,7 +741,7 @@ class ReportBuilder:
         from rca_app.core.analysis import AnalysisSettings
 
         r = self.r
-        st = [PageBreak(), self.H1(SECTIONS[8])]
+        st = [CondPageBreak(110 * mm), self.H1(SECTIONS[8])]
         st.append(self.P(
             "Everything needed to reproduce the analysis. The analysis is deterministic for a seed: the same "
             "command on a file with the same SHA-256 and the same software versions gives the same numbers."))
@@ -775,9 +783,10 @@ class ReportBuilder:
                          "The result was not produced from the command line; this command reproduces it "
                          "(built from the recorded settings):", "small"))
         st.append(Preformatted(_wrap_command(cmd, 100), self.st["mono"]))
+        # Settings the command line cannot set must match the defaults for the command to reproduce.
         defaults = AnalysisSettings().to_dict()
-        off = [k for k in ("mechanisms", "action_grid", "bootstrap_max_rows")
-               if k in r.settings and r.settings[k] != defaults[k]]
+        on_cli = {"seed", "graph_bootstrap", "rank_bootstrap", "n_folds", "command"}
+        off = [k for k, v in r.settings.items() if k not in on_cli and k in defaults and v != defaults[k]]
         if off:
             st.append(self.P("Note: the settings " + ", ".join(off) + " differ from the defaults and have no "
                              "command-line option; set them in the application to reproduce.", "small"))
@@ -795,7 +804,8 @@ class ReportBuilder:
         self._h = 0
         return (self.title_block() + self.summary() + self.is_is_not() + self.causal_graph() + self.ranking()
                 + [CondPageBreak(90 * mm)] + self.evidence() + self.actions() + [CondPageBreak(60 * mm)]
-                + self.diagnostics() + self.assumptions() + self.appendix())
+                + _keep_headed_tables(self.diagnostics()) + self.assumptions()
+                + _keep_headed_tables(self.appendix()))
 
     def build(self, target: str) -> None:
         meta = dict(title=f"Root-cause investigation report {self.report_id}", author=self.author,
@@ -809,6 +819,29 @@ class ReportBuilder:
         doc.build(self.story())
         if doc.page != self.total_pages:  # cannot happen with a deterministic story; never print a wrong total
             raise RuntimeError(f"page count changed between passes ({self.total_pages} -> {doc.page})")
+
+
+def _keep_headed_tables(story: list) -> list:
+    """Keep each sub-heading with its intro and a short table on one page; before a long table
+    (which splits with its header repeated) only demand room for a few rows, so a half-empty
+    page is not left behind. A heading alone at the foot of a page looks broken."""
+    out, i = [], 0
+    while i < len(story):
+        f = story[i]
+        if isinstance(f, Heading) and f.outline_level == 1:
+            j = i + 1
+            while j < len(story) and j <= i + 3 and not isinstance(story[j], (Table, Heading)):
+                j += 1
+            if j < len(story) and isinstance(story[j], Table):
+                if len(story[j]._cellvalues) <= 16:
+                    out.append(KeepTogether(story[i:j + 1]))
+                    i = j + 1
+                    continue
+                # A long table may split; just make sure a few rows follow the heading.
+                out.append(CondPageBreak(55 * mm))
+        out.append(f)
+        i += 1
+    return out
 
 
 def _clip(s: str, n: int) -> str:

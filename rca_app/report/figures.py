@@ -12,7 +12,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrowPatch
 
 from rca_app.core.graph_layout import station_layout
-from rca_app.report.text import cause_label, node_info
+from rca_app.report.text import cause_label, fmt_pct, node_info
 
 # Colours: one accent for the root cause, one for the KPI; the rest stays quiet.
 RED = "#c0392b"
@@ -184,7 +184,7 @@ def ranking_chart(result, width_in: float, n_max: int = 12) -> Figure:
     ax.text(100, y.max() + 0.6 if n else 0.6, " whole loss", color=GREY, fontsize=6.5, va="bottom",
             ha="center")
     for yi, v, h in zip(y, vals, hi):
-        ax.text(max(v, h) + 0.01 * span, yi, f"{v:.0f}%", va="center", fontsize=6.5, color="#222222")
+        ax.text(max(v, h) + 0.01 * span, yi, fmt_pct(v / 100), va="center", fontsize=6.5, color="#222222")
     ax.set_xlabel("restoration: share of the KPI loss that comes back (%), with 90% interval")
     ax.xaxis.grid(True, color="#e3e6e9", lw=0.5, zorder=0)
     ax.set_ylim(-0.6, (y.max() if n else 0) + 1.0)
@@ -320,7 +320,11 @@ def action_curve(result, action: dict, width_in: float) -> Figure:
         labels = [str(p[0]) for p in curve]
         vals = [float(p[1]) for p in curve]
         colors = [GREEN if lab == str(action["recommended_value"]) else BLUE for lab in labels]
-        ax.bar(labels, vals, color=colors, width=0.6, zorder=2)
+        # Dots, not bars: the axis does not start at zero, and truncated bars mislead.
+        xs = np.arange(len(labels))
+        ax.scatter(xs, vals, c=colors, s=42, zorder=3)
+        ax.set_xticks(xs, labels)
+        ax.set_xlim(-0.6, len(labels) - 0.4)
         lo_y = min(vals + [a["target_anomaly_mean"], a["target_reference_mean"]])
         hi_y = max(vals + [a["target_anomaly_mean"], a["target_reference_mean"]])
         pad = 0.15 * (hi_y - lo_y or 1)

@@ -258,6 +258,12 @@ def best_action(result) -> dict | None:
     return max(acts, key=lambda a: a["restoration"]) if acts else None
 
 
+def prediction_decimals(result, action: dict) -> int:
+    """Enough decimals that a narrow 90% interval does not print as ``1.46 to 1.46``."""
+    lo, hi = action["predicted_target_ci"]
+    return max(target_decimals(result), min(decimals_for(abs(hi - lo)), 5))
+
+
 def action_value_decimals(action: dict) -> int:
     rng = action.get("reference_range") or []
     if len(rng) == 2 and not any(isinstance(v, str) for v in rng):
@@ -278,8 +284,9 @@ def summary_paragraphs(result) -> list[str]:
     kpi = result.target
     out = []
     pct = f" ({k['pct']} of the reference level)" if k["pct"] else ""
+    art = "an" if k["loss_word"][0] in "aeiou" else "a"
     p = (f"During the incident ({fmt_window(a)}; {fmt_duration(a)}) **{kpi}** averaged {k['inc']} against "
-         f"{k['ref']} in the reference period: a {k['loss_word']} of **{k['amount']}**{pct}. "
+         f"{k['ref']} in the reference period: {art} {k['loss_word']} of **{k['amount']}**{pct}. "
          f"For comparison, its normal variation in the reference period is {k['sd']} (one SD).")
     if a.get("auto"):
         p += f" The incident window was suggested automatically ({a.get('rule', 'control-chart rule')})."
@@ -302,7 +309,7 @@ def summary_paragraphs(result) -> list[str]:
     else:
         lo, hi = top["restoration_ci"]
         n = refits_used(result)
-        p = (f"The most likely root cause is **{cause_label(result, top['node'])}** at the {top['station']} station. If it had "
+        p = (f"The most likely root cause is **{top['node']}** at the {top['station']} station. If it had "
              f"behaved as in the reference period, the model predicts that **{fmt_pct(top['restoration'])}** "
              f"of the {k['loss_word']} would come back (90% interval {fmt_interval(lo, hi)}). "
              + shift_text(result, top))
@@ -325,11 +332,15 @@ def summary_paragraphs(result) -> list[str]:
         unit = unit_of(result, act["node"])
         lo, hi = act["predicted_target_ci"]
         cur = act.get("incident_value")
-        cur_txt = f" (incident average {fmt_setpoint(act, cur, unit)})" if cur is not None else ""
+        if isinstance(cur, str):
+            cur_txt = f" (during the incident mostly {cur})"
+        else:
+            cur_txt = f" (incident average {fmt_setpoint(act, cur, unit)})" if cur is not None else ""
+        dec = prediction_decimals(result, act)
         p = (f"Recommended action: set the controllable setpoint **{act['node']}** ({act['station']}) to "
              f"**{fmt_setpoint(act, act['recommended_value'], unit)}**{cur_txt}. The model predicts "
-             f"{kpi} of {with_unit(fmt_num(act['predicted_target'], k['dec']), k['unit'])} (90% interval "
-             f"{fmt_num(lo, k['dec'])} to {fmt_num(hi, k['dec'])}), which recovers "
+             f"{kpi} of {with_unit(fmt_num(act['predicted_target'], dec), k['unit'])} (90% interval "
+             f"{fmt_num(lo, dec)} to {fmt_num(hi, dec)}), which recovers "
              f"{fmt_pct(act['restoration'])} of the {k['loss_word']}.")
         if act["restoration"] < 0.5:
             p += (" This compensates only part of it; removing the root cause remains the priority, "
