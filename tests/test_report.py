@@ -227,3 +227,25 @@ def test_demo_report(tmp_path, monkeypatch):
     assert "most likely root cause is bottle_supplier" in flat
     _check_numbering(pages)
     assert Path(tmp_path / "demo" / "bottling_line_result.json").exists()
+
+
+def test_non_ascii_sensor_names(reports, tmp_path):
+    _, _, r, _ = reports["chemical_reactor"]
+    text = json.dumps(r.to_dict(), ensure_ascii=False)
+    d = json.loads(text.replace("preheater_outlet_temp_C", "Vorwärmer_Austritt_°C")
+                       .replace("Preheater", "Vorwärmer µ-Zone ≤ 3"))
+    pages = _pages(build_report(d, None, tmp_path / "umlaut.pdf", author="Zoë"))
+    flat = _flat("\n".join(pages))
+    assert "most likely root cause is Vorwärmer_Austritt_°C at the Vorwärmer µ-Zone ≤ 3 station" in flat
+    _check_numbering(pages)
+
+
+def test_importing_the_report_package_stays_light():
+    import subprocess
+    import sys
+
+    code = ("import sys, rca_app.report, rca_app.cli; rca_app.cli.build_parser();"
+            "heavy=[m for m in ('matplotlib', 'reportlab', 'PySide6') if m in sys.modules];"
+            "print(heavy); sys.exit(1 if heavy else 0)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stdout + out.stderr

@@ -23,8 +23,8 @@ def report_available() -> tuple[bool, str]:
     return True, ""
 
 
-def build_report(result, data=None, out_path="report.pdf", notes: dict | None = None,
-                 author: str | None = None, report_id: str | None = None) -> Path:
+def build_report(result, data, out_path, notes: dict | None = None, author: str | None = None,
+                 report_id: str | None = None) -> Path:
     """Write the PDF investigation report of ``result`` (an ``AnalysisResult`` or its dict).
 
     ``data`` (the ``PlantData`` analysed) adds trend figures; None leaves them out with a note.

@@ -878,8 +878,8 @@ def _wrap_command(cmd: str, width: int) -> str:
     return "\n".join(lines)
 
 
-def build_report(result, data=None, out_path="report.pdf", notes: dict | None = None,
-                 author: str | None = None, report_id: str | None = None) -> Path:
+def build_report(result, data, out_path, notes: dict | None = None, author: str | None = None,
+                 report_id: str | None = None) -> Path:
     """Write the investigation report of ``result`` to ``out_path`` atomically; returns the path."""
     from matplotlib import rc_context
     from reportlab import rl_config
