@@ -46,7 +46,10 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
     from rca_app.gui import dialogs
+    from rca_app.gui._compat import protect_bool_refcounts
     from rca_app.gui.main_window import MainWindow
+
+    protect_bool_refcounts()
 
     logging.basicConfig(level=logging.INFO, filename=str(dialogs.log_file().with_name("rca_app_gui.log")),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")

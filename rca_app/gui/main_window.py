@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (QApplication, QHBoxLayout, QLabel, QListWidget, Q
 from rca_app.core import investigation as inv
 from rca_app.core.errors import RcaInputError
 from rca_app.gui import dialogs, glossary
+from rca_app.gui._compat import protect_bool_refcounts
 from rca_app.gui.session import Session
 from rca_app.gui.steps.causes_step import CausesStep
 from rca_app.gui.steps.data_step import DataStep
@@ -42,6 +43,7 @@ class MainWindow(QMainWindow):
     def __init__(self, settings: QSettings | None = None, recovery_dir: str | Path | None = None,
                  autosave_ms: int = AUTOSAVE_MS) -> None:
         super().__init__()
+        protect_bool_refcounts()
         self.settings = settings if settings is not None else QSettings("rca_app", "rca_app")
         self.recovery_dir = Path(recovery_dir) if recovery_dir else _default_recovery_dir()
         self.session = Session(self)

@@ -1,0 +1,40 @@
+"""Workarounds for bugs in the Qt bindings, each checked at run time before it is applied."""
+from __future__ import annotations
+
+import sys
+
+_done = False
+
+
+def _emit_drops_a_reference_to_true() -> bool:
+    """PySide6 6.12's ``SignalInstance.emit()`` returns ``True`` without a new reference, so
+    every emit from Python (ours and pyqtgraph's) takes one reference off ``True``. On
+    Python < 3.12, where ``True`` is not immortal, the process aborts ("bool_dealloc") once the
+    count reaches zero: after some thousand signals, i.e. minutes of dragging a chart."""
+    from PySide6.QtCore import QObject, Signal
+
+    class _Probe(QObject):
+        ping = Signal()
+
+    probe = _Probe()
+    before = sys.getrefcount(True)
+    for _ in range(8):
+        probe.ping.emit()
+    return sys.getrefcount(True) < before
+
+
+def protect_bool_refcounts() -> bool:
+    """Make ``True``/``False`` effectively immortal (as Python 3.12 does) when the bug above is
+    present. Returns whether the workaround was applied."""
+    global _done
+    if _done or sys.version_info >= (3, 12) or sys.implementation.name != "cpython":
+        return False
+    _done = True
+    if not _emit_drops_a_reference_to_true():
+        return False
+    import ctypes
+
+    for obj in (True, False):
+        # ob_refcnt is the first field of every CPython object.
+        ctypes.c_ssize_t.from_address(id(obj)).value += 1 << 40
+    return True
