@@ -229,13 +229,16 @@ def test_demo_report(tmp_path, monkeypatch):
     assert Path(tmp_path / "demo" / "bottling_line_result.json").exists()
 
 
-def test_non_ascii_sensor_names(reports, tmp_path):
+def test_non_ascii_sensor_names_and_long_notes(reports, tmp_path):
     _, _, r, _ = reports["chemical_reactor"]
     text = json.dumps(r.to_dict(), ensure_ascii=False)
     d = json.loads(text.replace("preheater_outlet_temp_C", "Vorwärmer_Austritt_°C")
                        .replace("Preheater", "Vorwärmer µ-Zone ≤ 3"))
-    pages = _pages(build_report(d, None, tmp_path / "umlaut.pdf", author="Zoë"))
+    # A note longer than a page must split, not fail.
+    notes = {"comments": "\n".join(f"Observation {i}: nothing unusual on shift {i % 3 + 1}." for i in range(150))}
+    pages = _pages(build_report(d, None, tmp_path / "umlaut.pdf", author="Zoë", notes=notes))
     flat = _flat("\n".join(pages))
+    assert "Observation 149" in flat
     assert "most likely root cause is Vorwärmer_Austritt_°C at the Vorwärmer µ-Zone ≤ 3 station" in flat
     _check_numbering(pages)
 

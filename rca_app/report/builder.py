@@ -166,10 +166,9 @@ class ReportBuilder:
         self.st = _styles()
         self.total_pages: int | None = None
         self._figs: dict = {}
-        self.info = T.node_info(result)
         self.kpi = T.kpi_change(result)
         self.data_note = self._check_data()
-        self._h = 0
+        self._h = self._h2 = 0
 
     # -- plumbing ------------------------------------------------------------------------
     def _check_data(self) -> str | None:
@@ -184,8 +183,7 @@ class ReportBuilder:
         if len(d.frame) != inp.get("rows_used", len(d.frame)):
             return ("The data passed to the report has a different number of rows than the analysis used; "
                     "trend figures are left out.")
-        missing = [n for n in (self.r.target,) if n not in d.frame.columns]
-        if missing:
+        if self.r.target not in d.frame.columns:
             return "The data passed to the report lacks the KPI column; trend figures are left out."
         return None
 
@@ -250,17 +248,20 @@ class ReportBuilder:
         if value is None and placeholder is None:
             return None
         if value is None:
-            body = f'<font color="#6b7680"><i>{escape(placeholder)}</i></font>'
+            lines = [f'<font color="#6b7680"><i>{escape(placeholder)}</i></font>']
         elif isinstance(value, list):
-            body = "<br/>".join(f"• {escape(v)}" for v in value)
+            lines = [f"• {escape(v)}" for v in value]
         else:
-            body = escape(value).replace("\n", "<br/>")
-        p = Paragraph(f"<b>{escape(label)}</b><br/>{body}", self.st["note"])
-        t = Table([[p]], colWidths=[TEXT_W], hAlign="LEFT")
+            lines = [escape(line) or "&nbsp;" for line in value.split("\n")]
+        # One row per line, so a long note can split across pages (a table cell cannot).
+        rows = [[Paragraph(f"<b>{escape(label)}</b>", self.st["note"])]] + \
+            [[Paragraph(line, self.st["note"])] for line in lines]
+        t = Table(rows, colWidths=[TEXT_W], hAlign="LEFT")
         t.setStyle(TableStyle([("BACKGROUND", (0, 0), (-1, -1), NOTE_BG),
                                ("BOX", (0, 0), (-1, -1), 0.6, NOTE_EDGE),
                                ("LEFTPADDING", (0, 0), (-1, -1), 7), ("RIGHTPADDING", (0, 0), (-1, -1), 7),
-                               ("TOPPADDING", (0, 0), (-1, -1), 5), ("BOTTOMPADDING", (0, 0), (-1, -1), 6)]))
+                               ("TOPPADDING", (0, 0), (-1, -1), 0), ("BOTTOMPADDING", (0, 0), (-1, -1), 0),
+                               ("TOPPADDING", (0, 0), (-1, 0), 5), ("BOTTOMPADDING", (0, -1), (-1, -1), 6)]))
         return t
 
     # -- page decoration -----------------------------------------------------------------
@@ -373,8 +374,12 @@ class ReportBuilder:
             f"{T.NOISE_Z:g} in size, or its spread changed by a factor {T.SPREAD_RATIO:g}. Sensors that shifted "
             "on their own are where root causes are; the others followed them.", markup=True))
 
-        def names(lst):
-            return ", ".join(s["name"] for s in lst) if lst else "none"
+        def names(lst, limit=40):
+            # A cell taller than a page cannot be laid out: long lists point to the sensor table.
+            if not lst:
+                return "none"
+            shown = ", ".join(s["name"] for s in lst[:limit])
+            return shown + (f" and {len(lst) - limit} more (see the sensor table)" if len(lst) > limit else "")
 
         st_changed = [s for s in dict.fromkeys(x["station"] for x in own)]
         st_all = [n for n in r.graph.get("stations", [])]

@@ -86,6 +86,8 @@ def causal_graph(result, width_in: float, max_height_in: float = 8.5) -> Figure:
 
     band_pt = width_in * 72 / n_cols
     fs = 6.5 if band_pt >= 75 else 5.5
+    # Many sensors in one station: shrink the labels so the boxes do not overlap vertically.
+    fs = max(3.5, min(fs, (height * 72 * 0.9 / k_max) / 3.0))
     chars = max(8, int(band_pt * 0.84 / (0.6 * fs)))
 
     top = result.top_cause
