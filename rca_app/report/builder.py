@@ -790,7 +790,7 @@ class ReportBuilder:
         st.append(Preformatted(_wrap_command(cmd, 100), self.st["mono"]))
         # Settings the command line cannot set must match the defaults for the command to reproduce.
         defaults = AnalysisSettings().to_dict()
-        on_cli = {"seed", "graph_bootstrap", "rank_bootstrap", "n_folds", "command"}
+        on_cli = {"seed", "graph_bootstrap", "rank_bootstrap", "n_folds", "discovery_engine", "command"}
         off = [k for k, v in r.settings.items() if k not in on_cli and k in defaults and v != defaults[k]]
         if off:
             st.append(self.P("Note: the settings " + ", ".join(off) + " differ from the defaults and have no "
