@@ -11,6 +11,7 @@ import io
 import os
 import re
 import tempfile
+import threading
 from datetime import datetime
 from pathlib import Path
 from xml.sax.saxutils import escape
@@ -29,6 +30,7 @@ from rca_app.report import text as T
 from rca_app.report.exports import default_file_mode
 from rca_app.report.mpl_canvas import FigureFlowable
 
+_BUILD_LOCK = threading.Lock()
 PAGE_W, PAGE_H = A4
 MARGIN_X = 18 * mm
 MARGIN_TOP = 24 * mm
@@ -898,18 +900,20 @@ def build_report(result, data, out_path, notes: dict | None = None, author: str 
     register_fonts()
     fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
     os.close(fd)
-    old_a85 = rl_config.useA85
-    try:
-        rl_config.useA85 = 0  # plain Flate streams: ASCII85 would add 25% for nothing
-        with rc_context(figures.RC_PARAMS):
-            ReportBuilder(result, data, notes, author, report_id).build(tmp)
-        os.chmod(tmp, default_file_mode())
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    finally:
-        rl_config.useA85 = old_a85
+    # rcParams and rl_config are process-wide: one build at a time (the GUI builds in a worker thread).
+    with _BUILD_LOCK:
+        old_a85 = rl_config.useA85
+        try:
+            rl_config.useA85 = 0  # plain Flate streams: ASCII85 would add 25% for nothing
+            with rc_context(figures.RC_PARAMS):
+                ReportBuilder(result, data, notes, author, report_id).build(tmp)
+            os.chmod(tmp, default_file_mode())
+            os.replace(tmp, out)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        finally:
+            rl_config.useA85 = old_a85
     return out
 
 
