@@ -8,7 +8,7 @@ PYTHON ?= $(shell for p in python3.12 python3.11 python3; do \
 PIP := $(BIN)/python -m pip
 CONSTRAINTS := constraints.txt
 
-.PHONY: run test bench venv clean check-python
+.PHONY: run test bench venv clean check-python package package-test wheelhouse
 
 check-python:
 	@if [ -z "$(PYTHON)" ]; then echo "Python 3.11 or 3.12 is needed (lingam pins scipy<=1.13.1, which has no wheels for 3.13)." >&2; exit 1; fi
@@ -29,6 +29,10 @@ $(VENV)/.installed-bench: pyproject.toml $(CONSTRAINTS) $(VENV)/.installed-test
 	$(PIP) install --quiet -c $(CONSTRAINTS) -e '.[bench]'
 	touch $@
 
+$(VENV)/.installed-package: pyproject.toml $(CONSTRAINTS) $(VENV)/.installed-test
+	$(PIP) install --quiet -c $(CONSTRAINTS) -e '.[package]'
+	touch $@
+
 venv: $(VENV)/.installed-app
 
 run: $(VENV)/.installed-app
@@ -39,6 +43,20 @@ test: $(VENV)/.installed-test
 
 bench: $(VENV)/.installed-bench
 	MPLBACKEND=Agg $(BIN)/python -m bench.run_all
+
+# One-folder PyInstaller bundle in dist/rca_app/ (executables rca_app and rca_app_cli).
+package: $(VENV)/.installed-package
+	$(BIN)/pyinstaller --noconfirm --clean --distpath dist --workpath build/pyinstaller packaging/rca_app.spec
+
+# Builds the bundle and a wheelhouse, then smoke-tests both (several minutes; not in `make test`).
+package-test: $(VENV)/.installed-package
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q -m package tests/test_packaging.py
+
+# Wheels for an offline workstation: make wheelhouse PLATFORM=win_amd64 PYVERSION=3.11
+PLATFORM ?=
+PYVERSION ?=
+wheelhouse: $(VENV)/.installed-app
+	$(BIN)/python packaging/build_wheelhouse.py $(if $(PLATFORM),--platform $(PLATFORM)) $(if $(PYVERSION),--python-version $(PYVERSION))
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info

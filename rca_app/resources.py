@@ -6,11 +6,19 @@ from pathlib import Path
 
 
 def project_root() -> Path:
-    """The folder holding sample_plants/ and resources/: the PyInstaller bundle's folder when
-    frozen, else the source checkout (the package is installed in editable mode)."""
+    """The folder holding sample_plants/ and resources/, wherever the app runs from: the
+    PyInstaller bundle's folder when frozen; the source checkout (editable install); or
+    <prefix>/share/rca_app when installed from a wheel."""
     if getattr(sys, "frozen", False) and hasattr(sys, "_MEIPASS"):
         return Path(sys._MEIPASS)
-    return Path(__file__).resolve().parent.parent
+    checkout = Path(__file__).resolve().parent.parent
+    if (checkout / "sample_plants").is_dir():
+        return checkout
+    for prefix in (sys.prefix, sys.base_prefix):
+        shared = Path(prefix) / "share" / "rca_app"
+        if shared.is_dir():
+            return shared
+    return checkout
 
 
 def resource_path(*parts: str) -> Path:
