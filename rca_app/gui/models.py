@@ -171,7 +171,7 @@ class SummaryModel(QAbstractTableModel):
                 return s["name"]
             if c == 1:
                 role_txt = self._roles.get(s["name"])
-                return f"{s['kind']} ({role_txt})" if role_txt else s["kind"]
+                return f"{s['kind']} ({role_txt})" if role_txt and role_txt != s["kind"] else s["kind"]
             if c == 2:
                 return self._units.get(s["name"], "")
             if c == 3:

@@ -325,3 +325,36 @@ def test_signals_do_not_exhaust_true(qtbot):
         e.changed.emit(True)
     assert len(seen) == 20000 and sys.getrefcount(True) > 1000
     assert before > 1000
+
+
+def test_shortcuts_for_common_actions(window):
+    w = window
+    keys = {a.text(): [k.toString() for k in a.shortcuts()] for a in w.actions()}
+    assert "Ctrl+O" in keys["Open data file…"]
+    assert "Ctrl+S" in keys["Save investigation"]
+    assert "F5" in keys["Run analysis"]
+    assert "Ctrl+E" in keys["Export PDF report…"]
+    assert "Ctrl+Z" in [k.toString() for k in w.act_undo.shortcuts()]
+    assert "Ctrl+Y" in [k.toString() for k in w.act_redo.shortcuts()]
+
+
+def test_dropping_a_file_opens_it_and_it_becomes_recent(qtbot, window, load_sample):
+    from PySide6.QtCore import QMimeData, QPointF, QUrl
+    from PySide6.QtGui import QDragEnterEvent, QDropEvent
+
+    w = window
+    load_sample(w)
+    other = sample_plant("injection_moulding") / "data.csv"
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(other))])
+    enter = QDragEnterEvent(QPointF(w.rect().center()), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                            Qt.KeyboardModifier.NoModifier)
+    w.dragEnterEvent(enter)
+    assert enter.isAccepted()
+    drop = QDropEvent(QPointF(w.rect().center()), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                      Qt.KeyboardModifier.NoModifier)
+    with qtbot.waitSignal(w.loadFinished, timeout=30000):
+        w.dropEvent(drop)
+    assert w.recent_files()[0] == str(other)
+    w._fill_recent()
+    assert w.recent_menu.actions()[0].text() == str(other)

@@ -71,6 +71,7 @@ class DataStep(QWidget):
         self.summary = QTableView()
         self.summary.setModel(self.summary_model)
         self.summary.verticalHeader().setVisible(False)
+        self.summary.verticalHeader().setDefaultSectionSize(22)
         self.summary.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.summary.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.summary.clicked.connect(self._summary_clicked)

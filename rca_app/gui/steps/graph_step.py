@@ -254,7 +254,7 @@ class GraphCanvas(QGraphicsView):
             per_tier[n["tier"]] = per_tier.get(n["tier"], 0) + 1
         rows = max(per_tier.values(), default=1)
         vp = self.viewport().size()
-        col_w = min(MAX_COL_W, max(MIN_COL_W, (vp.width() - 70) / n_st))
+        col_w = min(MAX_COL_W, max(MIN_COL_W, (vp.width() - 90) / n_st))
         row_h = min(MAX_ROW_H, max(MIN_ROW_H, (vp.height() - 110) / rows))
         return col_w, row_h
 
@@ -313,7 +313,7 @@ class GraphCanvas(QGraphicsView):
                             tier[e["source"]] == tier[e["target"]], self, node_w)
             scene.addItem(item)
             self.edges[(e["source"], e["target"])] = item
-        scene.setSceneRect(scene.itemsBoundingRect().adjusted(-10, -10, 30, 10))
+        scene.setSceneRect(scene.itemsBoundingRect().adjusted(-6, -6, 6, 6))
         self.restyle()
         if keep is not None:
             self.select_edge(keep)
@@ -464,7 +464,7 @@ class MechanismPanel(QWidget):
         self.node, self.outcome, self.result, self._unit_of = node, outcome, result, unit_of
         self.parent_combo.blockSignals(True)
         self.parent_combo.clear()
-        self.plot.clear()
+        self._blank()
         if node is None or result is None:
             self.title.setText("<b>Mechanism</b>")
             self.text.setText("Click a sensor in the graph to see how its causes drive it.")
@@ -505,15 +505,28 @@ class MechanismPanel(QWidget):
                          "only driven further).")
         self.text.setText("<br>".join(parts))
 
+    def _blank(self) -> None:
+        self.plot.clear()
+        for axis in ("bottom", "left"):
+            self.plot.setLabel(axis, "")
+            self.plot.getAxis(axis).setTicks(None)
+
     def _parent_changed(self, parent: str) -> None:
         if self.outcome is None or not parent or self.node is None:
             return
         self._draw(inv.mechanism_view(self.outcome, self.node, parent))
 
     def _draw(self, view: dict | None) -> None:
-        self.plot.clear()
+        self._blank()
         if view is None or view["parent"] is None or view["scatter_x"] is None:
+            note = pg.TextItem("No measured causes: nothing to plot it against.", color="#666666", anchor=(0.5, 0.5))
+            self.plot.addItem(note)
+            note.setPos(0.5, 0.5)
+            self.plot.setXRange(0, 1)
+            self.plot.setYRange(0, 1)
+            self.legend.setVisible(False)
             return
+        self.legend.setVisible(True)
         x, y = view["scatter_x"], view["scatter_y"]
         if len(x) > 4000:   # enough dots to see the shape, without slowing the plot
             idx = np.linspace(0, len(x) - 1, 4000).astype(int)

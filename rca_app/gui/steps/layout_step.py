@@ -46,7 +46,7 @@ class SensorList(QListWidget):
         self.setDropIndicatorShown(True)
         self.setDragDropMode(QAbstractItemView.DragDropMode.DragDrop)
         self.setDefaultDropAction(Qt.DropAction.MoveAction)
-        self.setMinimumWidth(150)
+        self.setMinimumWidth(120)
         self.itemSelectionChanged.connect(self._selected)
 
     def dragEnterEvent(self, event) -> None:
@@ -107,12 +107,13 @@ class StationColumn(QFrame):
             b.clicked.connect(fn)
             buttons.addWidget(b)
         buttons.addStretch(1)
+        lay.addLayout(buttons)
         self.exo_all = QCheckBox("all exogenous")
         self.exo_all.setToolTip(glossary.EXOGENOUS)
         self.exo_all.setChecked(st.exogenous is True)
         self.exo_all.toggled.connect(lambda on: editor.set_station_exogenous(index, on))
-        buttons.addWidget(self.exo_all)
-        lay.addLayout(buttons)
+        lay.addWidget(self.exo_all)
+        self.setFixedWidth(172)
         self.list = SensorList(editor, index)
         editor.fill_list(self.list, st.sensors, layout)
         lay.addWidget(self.list, 1)
@@ -192,36 +193,40 @@ class LayoutStep(QWidget):
         self.sensor_name.setWordWrap(True)
         form.addRow(self.sensor_name)
         self.role_boxes = {}
+        roles = QHBoxLayout()
         for role, tip in (("exogenous", glossary.EXOGENOUS), ("controllable", glossary.CONTROLLABLE),
                           ("categorical", glossary.CATEGORICAL)):
             box = QCheckBox(role.capitalize())
             box.setToolTip(tip)
             box.toggled.connect(lambda on, r=role: self.set_role(r, on))
             self.role_boxes[role] = box
-            form.addRow(box)
+            roles.addWidget(box)
+        form.addRow(roles)
         self.unit = QLineEdit()
         self.unit.setPlaceholderText("e.g. °C, bar, %")
         self.unit.editingFinished.connect(self._unit_changed)
         form.addRow("Unit:", self.unit)
-        legend = QLabel("<small><b>bold red</b>: the KPI<br><i>grey italic</i>: exogenous<br>"
-                        "<span style='color:#1d7a3a'>green</span>: controllable setpoint<br>"
+        legend = QLabel("<small><b style='color:#b3261e'>bold red</b>: the KPI &nbsp; <i>grey italic</i>: "
+                        "exogenous<br><span style='color:#1d7a3a'>green</span>: controllable setpoint &nbsp; "
                         "◆ categorical</small>")
         form.addRow(legend)
-        props.setMaximumWidth(260)
+        props.setFixedWidth(380)
 
         self.problems = QListWidget()
         self.problems.setWordWrap(True)
-        self.problems.setMaximumHeight(130)
+        self.problems.setMinimumHeight(90)
         self.problems.setToolTip("What the core finds wrong with the layout as it is now.")
-        middle = QSplitter(Qt.Orientation.Horizontal)
-        middle.addWidget(scroll)
-        middle.addWidget(props)
-        middle.setStretchFactor(0, 5)
-        middle.setStretchFactor(1, 1)
-        lay.addWidget(middle, 1)
+        lay.addWidget(scroll, 3)
+        checks = QWidget()
+        cl = QVBoxLayout(checks)
+        cl.setContentsMargins(0, 0, 0, 0)
         self.problems_title = QLabel("<b>Checks</b>")
-        lay.addWidget(self.problems_title)
-        lay.addWidget(self.problems)
+        cl.addWidget(self.problems_title)
+        cl.addWidget(self.problems, 1)
+        bottom = QHBoxLayout()
+        bottom.addWidget(checks, 1)
+        bottom.addWidget(props)
+        lay.addLayout(bottom, 1)
 
         session.layoutChanged.connect(self.load_from_session)
         session.rawChanged.connect(self._raw_changed)
@@ -305,7 +310,7 @@ class LayoutStep(QWidget):
         self.unassigned_list = SensorList(self, None)
         self.fill_list(self.unassigned_list, unassigned, lay)
         bl.addWidget(self.unassigned_list, 1)
-        box.setFixedWidth(170)
+        box.setFixedWidth(160)
         self.stations_row.addWidget(box)
         for i in range(len(lay.stations)):
             col = StationColumn(self, i, lay)
