@@ -261,7 +261,7 @@ def best_action(result) -> dict | None:
 def prediction_decimals(result, action: dict) -> int:
     """Enough decimals that a narrow 90% interval does not print as ``1.46 to 1.46``."""
     lo, hi = action["predicted_target_ci"]
-    return max(target_decimals(result), min(decimals_for(abs(hi - lo)), 5))
+    return max(target_decimals(result), min(decimals_for(10 * abs(hi - lo)), 5))
 
 
 def action_value_decimals(action: dict) -> int:
