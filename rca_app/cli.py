@@ -129,6 +129,10 @@ def _write_json_atomic(path: Path, obj) -> None:
             json.dump(obj, f, indent=2, default=_json_default)
             f.flush()
             os.fsync(f.fileno())
+        # mkstemp makes the file private (0600); a result file gets the usual permissions.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -314,8 +314,10 @@ def run_analysis(data: PlantData, anomaly, reference=None, settings: AnalysisSet
                   **_versions()},
         input={"file": data.raw.file_name, "path": str(data.raw.path), "sha256": data.raw.sha256,
                "size_bytes": data.raw.size_bytes, "sheet": data.raw.sheet, "rows_used": data.n_rows,
-               "gaps": data.gaps, "dayfirst": data.dayfirst},
-        layout={"name": layout.name, "file": layout.source, "text": layout.text, "target": layout.target,
+               "gaps": data.gaps, "dayfirst": data.dayfirst, "sep": data.raw.sep,
+               "decimal": data.raw.decimal, "encoding": data.raw.encoding},
+        layout={"name": layout.name, "file": layout.source, "path": layout.path, "text": layout.text,
+                "target": layout.target,
                 "goal": layout.goal, "time_column": layout.time_column},
     )
     return AnalysisOutcome(result, scm, incident, ranking.bootstrap_models, disc)

@@ -86,6 +86,7 @@ class Layout:
     units: dict[str, str] = field(default_factory=dict)
     source: str = "layout.toml"   # file name, for messages
     text: str = ""                # the TOML as read, for the report's reproducibility appendix
+    path: str = field(default="", compare=False)  # where it was loaded from ("" if from text)
     # Non-fatal findings from parsing (e.g. a station without sensors); not part of equality.
     warnings: list[Problem] = field(default_factory=list, compare=False, repr=False)
 
@@ -187,7 +188,7 @@ class Layout:
             required=[e for e in self.required if both(e)],
             monotone={e: v for e, v in self.monotone.items() if both(e)},
             units={k: v for k, v in self.units.items() if k in keep},
-            source=self.source, text=self.text, warnings=list(self.warnings),
+            source=self.source, text=self.text, warnings=list(self.warnings), path=self.path,
         )
 
     # ----------------------------------------------------------------- serialisation
@@ -353,7 +354,9 @@ def load_layout(path: str | Path) -> Layout:
         raise RcaInputError(Problem(
             f"the layout file is not UTF-8 text (bad byte at position {exc.start}); "
             "save it as UTF-8", file=source, code="not_utf8")) from None
-    return parse_layout(text, source)
+    layout = parse_layout(text, source)
+    layout.path = str(path.resolve())
+    return layout
 
 
 def parse_layout(text: str, source: str = "layout.toml") -> Layout:
