@@ -160,7 +160,7 @@ class DataStep(QWidget):
 
     def refresh_problems(self) -> None:
         s = self.session
-        problems = s.problems
+        problems = sorted(s.problems, key=lambda p: p.severity != "error")   # errors first, stable
         self.problems_model.set_problems(problems)
         n_err = sum(p.severity == "error" for p in problems)
         n_warn = len(problems) - n_err

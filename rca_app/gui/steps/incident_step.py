@@ -75,11 +75,15 @@ class IncidentStep(QWidget):
             "lower": pg.InfiniteLine(angle=0, pen=pg.mkPen("#c0392b", width=1, style=Qt.PenStyle.DashLine)),
             "upper": pg.InfiniteLine(angle=0, pen=pg.mkPen("#c0392b", width=1, style=Qt.PenStyle.DashLine)),
         }
-        for key, line in self.limit_lines.items():
+        for line in self.limit_lines.values():
             line.setToolTip(glossary.CONTROL_LIMITS)
-            pg.InfLineLabel(line, {"centre": "centre", "lower": "−3σ", "upper": "+3σ"}[key],
-                            position=0.99, anchor=(1, 1), color="#555555")
             self.kpi_plot.addItem(line, ignoreBounds=True)
+        # Named in a legend rather than on the lines: line labels collide with the window bands.
+        legend = self.kpi_plot.addLegend(offset=(10, -8), brush=pg.mkBrush(255, 255, 255, 210),
+                                         pen=pg.mkPen("#cccccc"))
+        legend.addItem(self.kpi_curve, "KPI")
+        legend.addItem(pg.PlotDataItem(pen=self.limit_lines["centre"].pen), "centre (reference)")
+        legend.addItem(pg.PlotDataItem(pen=self.limit_lines["upper"].pen), "±3σ control limits")
         self.ref_region = self._region(REFERENCE_COLOR, "Reference", glossary.REFERENCE)
         self.an_region = self._region(ANOMALY_COLOR, "Incident", glossary.ANOMALY)
 
@@ -96,7 +100,8 @@ class IncidentStep(QWidget):
         split.addWidget(side)
         split.setStretchFactor(0, 5)
         split.setStretchFactor(1, 1)
-        split.setSizes([900, 200])
+        side.setMinimumWidth(240)
+        split.setSizes([900, 240])
         lay.addWidget(split, 1)
 
         session.dataChanged.connect(self.refresh)
@@ -138,7 +143,7 @@ class IncidentStep(QWidget):
         self.kpi_plot.setLabel("left", target, units=None)
         if unit:
             self.kpi_plot.setLabel("left", f"{target} [{unit}]")
-        self.kpi_plot.getAxis("bottom").setLabel("time" if data.time is not None else "row")
+        self.kpi_plot.getAxis("bottom").setLabel(None if data.time is not None else "row")
         if data.time is None:
             self.kpi_plot.setAxisItems({"bottom": pg.AxisItem("bottom")})
         for n in data.frame.columns:
@@ -265,6 +270,12 @@ class IncidentStep(QWidget):
         data = self.session.data
         if data is None or name in self._overlays:
             return
+        for i in range(self.sensors.count()):
+            item = self.sensors.item(i)
+            if item.data(Qt.ItemDataRole.UserRole) == name and item.checkState() != Qt.CheckState.Checked:
+                self.sensors.blockSignals(True)
+                item.setCheckState(Qt.CheckState.Checked)
+                self.sensors.blockSignals(False)
         row = len(self._overlays) + 1
         axis = time_axis() if data.time is not None else pg.AxisItem("bottom")
         plot = self.charts.addPlot(row=row, col=0, axisItems={"bottom": axis})
