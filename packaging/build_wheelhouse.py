@@ -30,8 +30,23 @@ def _pip(*args: str) -> subprocess.CompletedProcess:
 
 
 def _missing_sdist_only(stderr: str) -> str | None:
+    """The package pip found no wheel for (its two ways of saying so)."""
     m = re.search(r"No matching distribution found for ([A-Za-z0-9_.\-]+)", stderr)
+    if m:
+        return m.group(1)
+    m = re.search(r"no matching distributions available for your environment:\s*\n\s*([A-Za-z0-9_.\-]+)", stderr)
     return m.group(1) if m else None
+
+
+def platform_tags(platform: str) -> list[str]:
+    """pip --platform values for a target. Linux wheels come in several manylinux generations
+    (pandas 3 as manylinux_2_28, PySide6 6.12 as manylinux_2_34): accept every generation up to
+    glibc 2.39, so the target needs a glibc at least as new as the newest wheel picked."""
+    m = re.search(r"(x86_64|aarch64|i686|ppc64le|s390x|armv7l)$", platform)
+    if platform.startswith(("linux_", "manylinux")) and m:
+        arch = m.group(1)
+        return [f"manylinux_2_{v}_{arch}" for v in range(39, 16, -1)] + [f"manylinux2014_{arch}"]
+    return [platform]
 
 
 def build(platform: str, python_version: str, out: Path, extras: str = "gui,report") -> Path:
@@ -45,12 +60,13 @@ def build(platform: str, python_version: str, out: Path, extras: str = "gui,repo
     project_wheel = next(out.glob("rca_app-*.whl"))
     built: set[str] = set()
     for _ in range(10):
-        r = _pip("download", "--dest", str(out), "--only-binary=:all:", "--platform", platform,
+        plats = [a for p in platform_tags(platform) for a in ("--platform", p)]
+        r = _pip("download", "--dest", str(out), "--only-binary=:all:", *plats,
                  "--python-version", python_version, "--implementation", "cp", "--find-links", str(out),
                  "-c", str(constraints), f"{project_wheel}[{extras}]")
         if r.returncode == 0:
             break
-        name = _missing_sdist_only(r.stderr)
+        name = _missing_sdist_only(r.stdout + r.stderr)
         if not name or name in built:
             raise SystemExit(f"pip download failed:\n{r.stderr[-3000:]}")
         # A source-only dependency: build it here (pinned version from the constraints file).
@@ -91,8 +107,6 @@ def main() -> None:
     ap.add_argument("--out", default=str(ROOT / "packaging" / "wheelhouse"))
     args = ap.parse_args()
     platform = args.platform
-    if platform.startswith("linux_"):
-        platform = "manylinux2014_" + platform.split("_", 1)[1]
     req = build(platform, args.python_version, Path(args.out))
     wheels = list(Path(args.out).glob("*.whl"))
     size = sum(w.stat().st_size for w in wheels) / 1e6
