@@ -279,7 +279,7 @@ def check_data_file(ref: DataRef, investigation_path: str | Path | None = None,
             "added, removed or edited, so the saved windows and results may no longer match it. "
             "Locate the original file, or use the changed file and run the analysis again."),
             expected, actual)
-    where = f"{ref.path}" + (f" or next to the investigation file" if investigation_path else "")
+    where = f"{ref.path}" + (" or next to the investigation file" if investigation_path else "")
     return DataFileCheck("missing", None, (
         f"The data file '{ref.file_name or Path(ref.path).name}' was not found at {where}. It "
         "may have been moved, renamed or deleted. Locate it to continue."), expected, None)
@@ -618,6 +618,12 @@ def unassigned_columns(layout: Layout | None, columns: Iterable[str]) -> list[st
     if layout is None:
         return cols
     return layout.unassigned(cols)
+
+
+def layout_missing_columns(layout: Layout, columns: Iterable[str]) -> list[str]:
+    """Sensors the layout names that the data file does not have."""
+    have = {str(c) for c in columns}
+    return [n for n in layout.nodes if n not in have]
 
 
 def draft_layout(raw, name: str = "") -> Layout:

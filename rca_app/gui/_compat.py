@@ -38,3 +38,31 @@ def protect_bool_refcounts() -> bool:
         # ob_refcnt is the first field of every CPython object.
         ctypes.c_ssize_t.from_address(id(obj)).value += 1 << 40
     return True
+
+
+_collector = None
+
+
+def collect_garbage_in_gui_thread() -> None:
+    """Run Python's cyclic garbage collector only in the GUI thread.
+
+    Left automatic, the collector runs in whichever thread happens to allocate, e.g. an analysis
+    worker; if it then frees a Qt object that belongs to the GUI thread the process crashes (seen
+    as a segfault "Garbage-collecting" in a worker). pyqtgraph's GarbageCollector disables the
+    automatic collector and collects on a GUI-thread timer instead."""
+    global _collector
+    if _collector is None:
+        from pyqtgraph.util.garbage_collector import GarbageCollector
+
+        _collector = GarbageCollector(interval=1.0)
+
+
+def restore_automatic_garbage_collection() -> None:
+    """Undo collect_garbage_in_gui_thread (for test sessions that go on without a GUI)."""
+    global _collector
+    import gc
+
+    if _collector is not None:
+        _collector.timer.stop()
+        _collector = None
+        gc.enable()

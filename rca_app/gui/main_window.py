@@ -6,7 +6,7 @@ import json
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, QSize, Qt, QTimer, QUrl, Signal
+from PySide6.QtCore import QSettings, QSize, QTimer, QUrl, Signal
 from PySide6.QtGui import QAction, QDesktopServices, QIcon, QKeySequence, QUndoGroup
 from PySide6.QtWidgets import (QApplication, QHBoxLayout, QLabel, QListWidget, QListWidgetItem,
                                QMainWindow, QMenu, QProgressBar, QPushButton, QStackedWidget,
@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (QApplication, QHBoxLayout, QLabel, QListWidget, Q
 from rca_app.core import investigation as inv
 from rca_app.core.errors import RcaInputError
 from rca_app.gui import dialogs, glossary
-from rca_app.gui._compat import protect_bool_refcounts
+from rca_app.gui._compat import collect_garbage_in_gui_thread, protect_bool_refcounts
 from rca_app.gui.session import Session
 from rca_app.gui.steps.causes_step import CausesStep
 from rca_app.gui.steps.data_step import DataStep
@@ -44,6 +44,7 @@ class MainWindow(QMainWindow):
                  autosave_ms: int = AUTOSAVE_MS) -> None:
         super().__init__()
         protect_bool_refcounts()
+        collect_garbage_in_gui_thread()
         self.settings = settings if settings is not None else QSettings("rca_app", "rca_app")
         self.recovery_dir = Path(recovery_dir) if recovery_dir else _default_recovery_dir()
         self.session = Session(self)

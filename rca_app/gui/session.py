@@ -147,8 +147,10 @@ class Session(QObject):
         nodes_before = list(self.data.frame.columns) if self.data is not None else None
         self.data = data
         self.problems = problems
-        if data is None or list(data.frame.columns) != nodes_before:
-            # Other sensors: the graph no longer fits; windows are re-checked below.
+        graph_misfits = (self.graph is not None and self.layout is not None
+                         and bool(self.graph.validate(self.layout.constraints())))
+        if data is None or list(data.frame.columns) != nodes_before or graph_misfits:
+            # Other sensors, or stations that forbid some arrows: the graph must be found again.
             self.graph, self.edits = None, []
             self.graphChanged.emit()
         self._set_stale(True)

@@ -51,6 +51,15 @@ class DialogLog:
         return items[-1] if items else None
 
 
+@pytest.fixture(autouse=True, scope="module")
+def _gc_back_to_normal():
+    # The window moves garbage collection to a GUI-thread timer; tests after these need it back.
+    yield
+    from rca_app.gui._compat import restore_automatic_garbage_collection
+
+    restore_automatic_garbage_collection()
+
+
 @pytest.fixture
 def dialogs_log():
     from rca_app.gui import dialogs

@@ -358,3 +358,20 @@ def test_dropping_a_file_opens_it_and_it_becomes_recent(qtbot, window, load_samp
     assert w.recent_files()[0] == str(other)
     w._fill_recent()
     assert w.recent_menu.actions()[0].text() == str(other)
+
+
+def test_layout_change_after_analysis(qtbot, window, load_sample, run_analysis):
+    w = window
+    load_sample(w)
+    assert run_analysis(w) == "succeeded"
+    ed = w.layout_step
+    # A harmless edit (a station renamed): the graph stays, the ranking is marked out of date.
+    ed.rename_station(0, "Raw material")
+    assert ed.apply()
+    assert w.session.graph is not None and w.session.stale
+    assert "changed" in w.causes_step.banner.text()
+    # Moving the inspection station first makes arrows into the KPI point backwards: the graph is
+    # dropped (it must be found again), the old ranking is kept but flagged.
+    ed.move_station(5, 0)
+    assert ed.apply()
+    assert w.session.graph is None and w.session.result is not None and w.session.stale

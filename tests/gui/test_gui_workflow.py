@@ -97,8 +97,6 @@ def test_whole_workflow(qtbot, window, load_sample, run_analysis, truth, dialogs
     expected = {"reference": s.reference, "anomaly": s.anomaly, "edges": s.graph.edge_keys,
                 "edits": s.edits, "causes": [c["node"] for c in s.result["root_causes"]],
                 "notes": s.notes, "layout": s.layout.to_toml(), "settings": s.settings}
-    from rca_app.gui.main_window import MainWindow  # noqa: F401 - same class, fresh state
-
     w2 = w.__class__(settings=w.settings, recovery_dir=tmp_path / "rec2")
     qtbot.addWidget(w2)
     with qtbot.waitSignal(w2.loadFinished, timeout=30000):

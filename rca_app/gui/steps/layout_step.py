@@ -9,7 +9,7 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QBrush, QColor, QFont, QUndoCommand, QUndoStack
 from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QFormLayout, QFrame,
                                QGroupBox, QHBoxLayout, QLabel, QLineEdit, QListWidget,
-                               QListWidgetItem, QPushButton, QScrollArea, QSplitter, QToolButton,
+                               QListWidgetItem, QPushButton, QScrollArea, QToolButton,
                                QVBoxLayout, QWidget)
 
 from rca_app.core import investigation as inv
@@ -361,8 +361,7 @@ class LayoutStep(QWidget):
         problems = lay.problems()
         cols = set(self.columns_of_data())
         if self.session.raw is not None:
-            missing = [n for n in lay.nodes if n not in cols]
-            for n in missing:
+            for n in inv.layout_missing_columns(lay, cols):
                 problems.append(_problem(f"'{n}' is in the layout but not a column of {self.session.raw.file_name}", n))
         for p in problems:
             item = QListWidgetItem(("⛔ " if p.severity == "error" else "⚠ ") + p.message)
