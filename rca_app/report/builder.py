@@ -27,7 +27,7 @@ from reportlab.platypus import (BaseDocTemplate, CondPageBreak, Frame, KeepToget
 import rca_app
 from rca_app.report import figures
 from rca_app.report import text as T
-from rca_app.report.exports import default_file_mode
+from rca_app.core.fileio import default_file_mode
 from rca_app.report.mpl_canvas import FigureFlowable
 
 _BUILD_LOCK = threading.Lock()

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import csv
 import io
-import json
-import os
-import tempfile
 from pathlib import Path
+
+from rca_app.core.fileio import write_json_atomic, write_text_atomic
 
 EXPORT_FILES = {
     "ranking": "ranking.csv",
@@ -17,40 +16,8 @@ EXPORT_FILES = {
 }
 
 
-def default_file_mode() -> int:
-    """What a plain open() would give: mkstemp makes 0600 files, too private for a shared report."""
-    mask = os.umask(0)
-    os.umask(mask)
-    return 0o666 & ~mask
-
-
 def _write_atomic(path: Path, text: str, encoding: str = "utf-8") -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding=encoding, newline="") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, default_file_mode())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def _json_default(o):
-    import numpy as np
-
-    if isinstance(o, np.integer):
-        return int(o)
-    if isinstance(o, np.floating):
-        return float(o)
-    if isinstance(o, np.ndarray):
-        return o.tolist()
-    if isinstance(o, (set, tuple)):
-        return list(o)
-    return str(o)
+    write_text_atomic(path, text, encoding, newline="")
 
 
 def _csv(header: list[str], rows: list[list]) -> str:
@@ -115,6 +82,6 @@ def export_tables(result, out_dir) -> list[Path]:
     written.append(p)
 
     p = out / EXPORT_FILES["result"]
-    _write_atomic(p, json.dumps(result.to_dict(), indent=2, default=_json_default) + "\n")
+    write_json_atomic(p, result.to_dict())
     written.append(p)
     return written
