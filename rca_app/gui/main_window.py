@@ -24,7 +24,7 @@ from rca_app.gui.steps.incident_step import IncidentStep
 from rca_app.gui.steps.layout_step import LayoutStep
 from rca_app.gui.steps.report_step import ReportStep, report_available
 from rca_app.gui.steps.whatif_step import WhatIfStep
-from rca_app.gui.worker import Job, analysis_job, load_job, report_job
+from rca_app.gui.worker import Job, analysis_job, load_job, prepare_job, report_job
 
 STEPS = ("data", "incident", "layout", "graph", "causes", "whatif", "report")
 STEP_TITLES = ("Data", "Incident", "Layout", "Causal graph", "Root causes", "What-if", "Report")
@@ -233,7 +233,7 @@ class MainWindow(QMainWindow):
         self.causes_step.showInGraph.connect(self._show_in_graph)
         self.report_step.exportRequested.connect(self.export_report)
         self.report_step.jsonRequested.connect(self.export_json)
-        self.layout_step.appliedLayout.connect(self._layout_applied)
+        self.session.prepareRequested.connect(self.prepare_data)
 
     # ================================================================== navigation
     def go_to(self, step: int | str) -> None:
@@ -255,9 +255,27 @@ class MainWindow(QMainWindow):
         self.go_to("graph")
         self.graph_step.highlight_paths(node)
 
-    def _layout_applied(self) -> None:
-        if self.session.data is not None and self.session.anomaly is None:
-            self.incident_step.place_default_windows()
+    def prepare_data(self) -> bool:
+        """Rebuild the analysis table in the background (a new layout or reading option)."""
+        inputs = self.session.prepare_inputs()
+        if inputs is None:
+            return False
+        if self.job is not None:
+            # After the running job (an analysis started before the edit keeps its own inputs).
+            self._prepare_pending = True
+            return False
+
+        def done(prepared: dict) -> None:
+            s = self.session
+            s.set_prepared(prepared)
+            if s.data is not None and s.anomaly is None:
+                self.incident_step.place_default_windows()
+            n_err = sum(p.severity == "error" for p in s.problems)
+            self._job_status("The data fit the layout." if s.data is not None else
+                             f"The data do not fit the layout: {n_err} problems (step 1).")
+
+        return self.start_job("Checking the data against the layout", prepare_job, *inputs, on_success=done,
+                              cancellable=False, kind="load") is not None
 
     def _update_steps(self) -> None:
         s = self.session
@@ -349,6 +367,9 @@ class MainWindow(QMainWindow):
         kind = getattr(job, "kind", "")
         job.deleteLater()
         self.jobFinished.emit(job.title, outcome)
+        if getattr(self, "_prepare_pending", False):
+            self._prepare_pending = False
+            QTimer.singleShot(0, self.prepare_data)
         if kind == "analysis":
             self.analysisFinished.emit(outcome)
         elif kind == "load":

@@ -34,6 +34,9 @@ class Session(QObject):
     resultChanged = Signal()
     staleChanged = Signal(bool)
     dirtyChanged = Signal(bool)
+    # The analysis table must be rebuilt (layout or reading options changed). The window runs
+    # prepare_inputs() -> worker.prepare_job in the background and hands back set_prepared().
+    prepareRequested = Signal()
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -129,21 +132,28 @@ class Session(QObject):
             checked = parse_layout(layout.to_toml(), layout.source)
         self.layout = checked
         self.layoutChanged.emit()
-        self.reprepare()
+        self.set_dirty()
+        if self.raw is not None:
+            self.prepareRequested.emit()
+
+    def prepare_inputs(self) -> tuple | None:
+        """(raw, layout, options) for worker.prepare_job, or None when there is nothing to do."""
+        if self.raw is None or self.layout is None:
+            return None
+        return self.raw, self.layout, dict(self.load_options)
 
     def reprepare(self) -> None:
-        from rca_app.core.data import prepare
+        """Rebuild the analysis table here and now (the window does it in the background)."""
+        from rca_app.gui.worker import prepare_job
+        from rca_app.core.progress import NullProgress
 
-        if self.raw is None or self.layout is None:
-            return
-        problems = list(self.raw.problems)
-        try:
-            data = prepare(self.raw, self.layout, dayfirst=self.load_options.get("dayfirst"),
-                           gaps=self.load_options.get("gaps", "drop"))
-            problems += [p for p in data.problems if p not in problems]
-        except RcaInputError as e:
-            data = None
-            problems += e.problems
+        inputs = self.prepare_inputs()
+        if inputs is not None:
+            self.set_prepared(prepare_job(*inputs, progress=NullProgress()))
+
+    def set_prepared(self, prepared: dict) -> None:
+        """Take the result of worker.prepare_job: the analysis table (or None) and problems."""
+        data, problems = prepared["data"], prepared["problems"]
         nodes_before = list(self.data.frame.columns) if self.data is not None else None
         self.data = data
         self.problems = problems
@@ -161,7 +171,8 @@ class Session(QObject):
 
     def set_load_option(self, key: str, value) -> None:
         self.load_options[key] = value
-        self.reprepare()
+        if self.raw is not None:
+            self.prepareRequested.emit()
 
     def _check_windows(self) -> None:
         """Drop windows the current table cannot hold (another file or time column)."""

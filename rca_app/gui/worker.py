@@ -101,6 +101,23 @@ def load_job(path: str, options: dict, layout, progress) -> dict:
     return {"raw": raw, "data": data, "problems": problems, "path": path, "options": options}
 
 
+def prepare_job(raw, layout, options: dict, progress=None) -> dict:
+    """The analysis table for a table already read, under a (new) layout or reading options."""
+    from rca_app.core.data import prepare
+    from rca_app.core.errors import RcaInputError
+
+    if progress is not None:
+        progress.step("checking the table against the layout", None)
+    problems = list(raw.problems)
+    try:
+        data = prepare(raw, layout, dayfirst=options.get("dayfirst"), gaps=options.get("gaps", "drop"))
+        problems += [p for p in data.problems if p not in problems]
+    except RcaInputError as e:
+        data = None
+        problems += e.problems
+    return {"data": data, "problems": problems}
+
+
 def analysis_job(data, anomaly, reference, settings: dict, graph=None, edits=(), progress=None):
     """Discover (graph None) or refit (graph given), then rank: the core's run_analysis.
 

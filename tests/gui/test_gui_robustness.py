@@ -136,7 +136,8 @@ def test_layout_editor_moves_validates_and_applies(qtbot, window, load_sample):
     assert "hold_time_s" not in ed.layout_obj.controllable
     ed.move_station(4, 3)
     assert ed.layout_obj.stations[3].name == "Mould"
-    assert ed.apply()
+    with qtbot.waitSignal(w.loadFinished, timeout=30000):   # the table is rebuilt in the background
+        assert ed.apply()
     assert w.session.layout.stations[3].name == "Mould" and w.session.data is not None
     assert "in use" in ed.banner.text()
 
@@ -367,11 +368,21 @@ def test_layout_change_after_analysis(qtbot, window, load_sample, run_analysis):
     ed = w.layout_step
     # A harmless edit (a station renamed): the graph stays, the ranking is marked out of date.
     ed.rename_station(0, "Raw material")
-    assert ed.apply()
+    with qtbot.waitSignal(w.loadFinished, timeout=30000):
+        assert ed.apply()
     assert w.session.graph is not None and w.session.stale
     assert "changed" in w.causes_step.banner.text()
     # Moving the inspection station first makes arrows into the KPI point backwards: the graph is
     # dropped (it must be found again), the old ranking is kept but flagged.
     ed.move_station(5, 0)
-    assert ed.apply()
+    with qtbot.waitSignal(w.loadFinished, timeout=30000):
+        assert ed.apply()
     assert w.session.graph is None and w.session.result is not None and w.session.stale
+
+
+def test_reading_option_rebuilds_the_table_in_the_background(qtbot, window, load_sample):
+    w = window
+    load_sample(w)
+    with qtbot.waitSignal(w.loadFinished, timeout=30000):
+        w.data_step.gaps.setCurrentIndex(w.data_step.gaps.findData("impute"))
+    assert w.session.data.gaps == "impute" and w.session.load_options["gaps"] == "impute"

@@ -230,6 +230,7 @@ class LayoutStep(QWidget):
 
         session.layoutChanged.connect(self.load_from_session)
         session.rawChanged.connect(self._raw_changed)
+        session.dataChanged.connect(self._data_changed)
         self.load_from_session()
 
     # ------------------------------------------------------------------ state
@@ -519,11 +520,15 @@ class LayoutStep(QWidget):
             self.banner.show_message("The layout has errors (listed below): it was not applied.", "error")
             return False
         self._validate()
-        if self.session.data is None and self.session.raw is not None:
-            self.banner.show_message("The layout is valid, but the data do not fit it: see the problems in step 1 (Data).",
-                                     "error")
         self.appliedLayout.emit()
         return True
+
+    def _data_changed(self) -> None:
+        s = self.session
+        if s.layout is not None and s.raw is not None and s.data is None and self.layout_obj is not None \
+                and _same(s.layout, self.layout_obj):
+            self.banner.show_message("The layout is valid, but the data do not fit it: see the problems in step 1 "
+                                     "(Data).", "error")
 
 
 def _problem(message: str, column: str):
