@@ -246,3 +246,46 @@ def test_pareto_is_cumulative():
     p = inv.pareto(causes, top=3)
     assert p["nodes"] == ["a", "b", "c"]
     assert p["cumulative_pct"] == pytest.approx([60.0, 90.0, 90.0])
+
+
+@pytest.fixture(scope="module")
+def outcome(data):
+    from rca_app.core.analysis import AnalysisSettings, run_analysis
+
+    return run_analysis(data, ("2026-03-14T21:20:00", "2026-03-16T23:20:00"),
+                        settings=AnalysisSettings(graph_bootstrap=3, rank_bootstrap=4))
+
+
+def test_views_of_a_fitted_model(outcome, data):
+    r = outcome.result
+    graph = inv.graph_from_result(r.graph)
+    assert graph.edge_keys == outcome.scm.graph.edge_keys
+    view = inv.graph_view(graph, data.layout, r.to_dict(), data.frame.iloc[:2000])
+    strengths = [e["strength"] for e in view["edges"] if e["strength"] is not None]
+    assert max(strengths) == pytest.approx(1.0) and min(strengths) >= 0
+    assert set(view["positions"]) == set(graph.nodes)
+    assert all(e["fitted"] for e in view["edges"])
+    # An edge the engineer adds has no fitted effect until the refit.
+    g2 = inv.apply_edit(graph, "add", "ambient_temp_C", "part_weight_g", data.layout.constraints())
+    added = next(e for e in inv.graph_view(g2, data.layout, r.to_dict())["edges"]
+                 if (e["source"], e["target"]) == ("ambient_temp_C", "part_weight_g"))
+    assert not added["fitted"] and added["strength"] is None
+
+    # The mechanism curve: along the parent's range, other parents at their means.
+    m = inv.mechanism_view(outcome, "dried_moisture_pct")
+    assert m["parent"] in m["parents"] and m["kind"] and 0 < m["oof_r2"] <= 1
+    assert len(m["curve_x"]) == len(m["curve_y"]) and m["curve_x"].min() >= m["scatter_x"].min()
+    cat = inv.mechanism_view(outcome, "injection_pressure_bar", "resin_supplier")
+    assert cat["x_levels"] == ["NordPoly", "Resinex"] and len(cat["curve_y"]) == 2
+    root = inv.mechanism_view(outcome, "ambient_rh_pct")
+    assert root["parent"] is None and root["kind"] == "empirical"
+
+    # What-if: the slider's range, the histograms on common bins, an out-of-range warning.
+    node = inv.controllable_candidates(outcome)[0]
+    rng = inv.setpoint_range(outcome, node)
+    assert rng["low"] < rng["high"] and rng["recommended"] is not None
+    inside = inv.what_if_view(outcome, node, rng["recommended"])
+    assert inside["warning"] is None
+    assert inside["hist_predicted"].sum() == inside["hist_actual"].sum() == 300
+    outside = inv.what_if_view(outcome, node, rng["high"] + 10 * (rng["high"] - rng["low"]))
+    assert "outside the range" in outside["warning"]

@@ -18,6 +18,28 @@ def _display_problem() -> str | None:
     return None
 
 
+def _qt_start_problem() -> str | None:
+    """Whether Qt can open its platform plugin here, tried in a child process: a missing system
+    library (libxcb-cursor0 and friends) makes Qt abort the whole process, which no try/except
+    can catch. Skipped when frozen (the executable is the app itself) or off Linux."""
+    import subprocess
+
+    if getattr(sys, "frozen", False) or not sys.platform.startswith("linux"):
+        return None
+    if os.environ.get("QT_QPA_PLATFORM", "").startswith(("offscreen", "minimal")):
+        return None
+    code = "from PySide6.QtGui import QGuiApplication; QGuiApplication([])"
+    try:
+        r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=20)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        return f"Qt could not be started ({e})"
+    if r.returncode == 0:
+        return None
+    lines = [ln for ln in r.stderr.splitlines() if ln.strip()]
+    hint = next((ln for ln in lines if "needed" in ln or "cannot open" in ln or "Could not" in ln), "")
+    return "Qt cannot open a window on this display" + (f": {hint.strip()}" if hint else "")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Open the main window. ``argv``: optional files to open (data, layout, investigation);
     ``--no-sample`` starts empty. Returns the process exit code."""
@@ -27,6 +49,11 @@ def main(argv: list[str] | None = None) -> int:
     if why:
         print(f"rca_app: cannot open the window: {why}. Use the command line instead (rca-app --help).",
               file=sys.stderr)
+        return 2
+    why = _qt_start_problem()
+    if why:
+        print(f"rca_app: {why}. Install the missing system libraries or use the command line "
+              "(rca-app --help).", file=sys.stderr)
         return 2
     try:
         from PySide6.QtCore import QCoreApplication, Qt, QTimer

@@ -386,3 +386,13 @@ def test_reading_option_rebuilds_the_table_in_the_background(qtbot, window, load
     with qtbot.waitSignal(w.loadFinished, timeout=30000):
         w.data_step.gaps.setCurrentIndex(w.data_step.gaps.findData("impute"))
     assert w.session.data.gaps == "impute" and w.session.load_options["gaps"] == "impute"
+
+
+def test_main_with_a_broken_display_says_so(monkeypatch, capsys):
+    # A display that cannot be opened makes Qt abort the process; main() finds out first.
+    from rca_app.gui import app
+
+    monkeypatch.setenv("QT_QPA_PLATFORM", "xcb")
+    monkeypatch.setenv("DISPLAY", ":987")
+    assert app.main(["--no-sample"]) == 2
+    assert "cannot open a window" in capsys.readouterr().err
