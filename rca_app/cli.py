@@ -297,7 +297,7 @@ def cmd_start(args) -> int:
 
 
 def _log_internal_error(exc: BaseException) -> Path:
-    log_dir = Path(tempfile.gettempdir()) / "rca_app"
+    log_dir = Path(tempfile.gettempdir()) / "rca_app_logs"
     log_dir.mkdir(parents=True, exist_ok=True)
     path = log_dir / "rca_app_error.log"
     with open(path, "a", encoding="utf-8") as f:

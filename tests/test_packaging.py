@@ -43,7 +43,7 @@ def test_pyinstaller_bundle_runs_the_smoke_test(tmp_path):
     # Run from an unrelated folder so nothing is found through the source checkout.
     s = subprocess.run([str(exe), "--smoke-test", str(out)], cwd=tmp_path, capture_output=True, text=True,
                        timeout=900, env=_isolated_env())
-    assert s.returncode == 0, s.stdout[-4000:] + s.stderr[-4000:]
+    assert s.returncode == 0, f"exit {s.returncode}\n" + s.stdout[-3000:] + s.stderr[-4000:]
     record = _check_smoke(out)
     assert record["frozen"] is True
     size = sum(f.stat().st_size for f in (dist / "rca_app").rglob("*") if f.is_file())
@@ -74,5 +74,5 @@ def test_wheelhouse_installs_offline_and_runs(tmp_path):
     out = tmp_path / "smoke"
     s = subprocess.run([str(cli), "--smoke-test", str(out)], cwd=work, capture_output=True, text=True,
                        timeout=900, env=_isolated_env())
-    assert s.returncode == 0, s.stdout[-4000:] + s.stderr[-4000:]
+    assert s.returncode == 0, f"exit {s.returncode}\n" + s.stdout[-3000:] + s.stderr[-4000:]
     _check_smoke(out)
