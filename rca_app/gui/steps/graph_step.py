@@ -13,7 +13,7 @@ from PySide6.QtGui import (QBrush, QColor, QFont, QFontMetricsF, QPainter, QPain
 from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFormLayout, QGraphicsItem,
                                QGraphicsPathItem, QGraphicsPolygonItem, QGraphicsRectItem,
                                QGraphicsScene, QGraphicsSimpleTextItem, QGraphicsTextItem,
-                               QGraphicsView, QHBoxLayout, QLabel, QMenu, QPushButton, QSplitter,
+                               QGraphicsView, QHBoxLayout, QLabel, QMenu, QPushButton, QSplitter, QStyle,
                                QVBoxLayout, QWidget)
 
 from rca_app.core import investigation as inv
@@ -177,6 +177,11 @@ class EdgeItem(QGraphicsPathItem):
         self.head.setPen(QPen(color, 1))
         self.head.setBrush(QBrush(color))
         self.setZValue(3 if on_path else 2)
+
+    def paint(self, painter, option, widget=None) -> None:
+        # Selection shows as the arrow's colour (set_style), not as Qt's dotted bounding box.
+        option.state &= ~QStyle.StateFlag.State_Selected
+        super().paint(painter, option, widget)
 
     def shape(self) -> QPainterPath:
         # A wider invisible band so thin arrows are easy to click.
@@ -688,7 +693,10 @@ class GraphStep(QWidget):
 
     def show_mechanism(self, node: str) -> None:
         s = self.session
-        self.mechanism.show_node(node, s.outcome if not s.stale else None, s.result, s.unit)
+        self.mechanism.show_node(node, s.outcome, s.result, s.unit)
+        if s.outcome is not None and s.stale:
+            self.mechanism.text.setText(self.mechanism.text.text() + "<br><i>From the last fit: press Refit (F5) "
+                                        "to include your changes.</i>")
 
     # ------------------------------------------------------------------ edits
     def _edge_selected(self, key) -> None:
