@@ -29,9 +29,9 @@ def run(argv: list[str] | None = None) -> int:
     _prepare_process()
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] == "--smoke-test":
-        from rca_app.smoke import main as smoke_main
+        from rca_app.smoke import run_and_exit
 
-        return smoke_main(argv[1:])
+        run_and_exit(argv[1:])
     from rca_app.cli import main
 
     return main(argv)

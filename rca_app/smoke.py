@@ -101,6 +101,7 @@ def main(argv: list[str]) -> int:
         app.processEvents()
         title = w.windowTitle()
         w.close()
+        w.deleteLater()
         app.processEvents()
         return title
 
@@ -112,3 +113,13 @@ def main(argv: list[str]) -> int:
     for s in record["steps"]:
         print(f"{'ok ' if s['ok'] else 'FAIL'} {s['step']} ({s['seconds']} s){'' if s['ok'] else ': ' + s['error']}")
     return 0 if record["ok"] else 1
+
+
+def run_and_exit(argv: list[str]) -> None:
+    """Run the smoke test and leave the process at once: everything is written and flushed, and
+    tearing down Qt objects during interpreter shutdown (not part of what is tested) can crash
+    on some platforms and would turn a passing smoke test into a failure."""
+    code = main(argv)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
