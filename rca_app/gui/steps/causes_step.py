@@ -18,6 +18,24 @@ from rca_app.gui.widgets import (ANOMALY_COLOR, REFERENCE_COLOR, Banner, StepHea
                                  with_alpha)
 
 
+def headline(r: dict, unit_of) -> str:
+    """Two sentences an engineer can forward: what dropped, and the most likely cause."""
+    an = r["anomaly"]
+    target, unit = r["target"], unit_of(r["target"])
+    verb = "fell" if r["goal"] == "maximize" else "rose"
+    drop = (f"<b>{target}</b> {verb} from {fmt_number(an['target_reference_mean'])} to "
+            f"{fmt_number(an['target_anomaly_mean'])} {unit} in the incident window ({an['n_rows']:,} rows).")
+    top = r["root_causes"][0] if r["root_causes"] else None
+    if top is None:
+        return drop
+    lo, hi = top["restoration_ci"]
+    who = "an unexplained change at the KPI itself" if top["node"] == target else \
+        f"<b>{top['node']}</b> (station {top['station']})"
+    return (f"{drop}<br>Most likely cause: {who}. If it behaved as in the reference period, "
+            f"{fmt_pct(top['restoration'])} of the loss would come back (90% interval {fmt_pct(lo)} to "
+            f"{fmt_pct(hi)}); it ranked first in {fmt_pct(top['share_ranked_first'])} of the refits.")
+
+
 class CausesStep(QWidget):
     causeSelected = Signal(object)       # node name or None
     showInGraph = Signal(str)
@@ -127,22 +145,7 @@ class CausesStep(QWidget):
                 self.banner.clear()
 
     def _headline(self, r: dict) -> str:
-        an = r["anomaly"]
-        target, unit = r["target"], self.session.unit(r["target"])
-        drop = (f"<b>{target}</b> fell from {fmt_number(an['target_reference_mean'])} to "
-                f"{fmt_number(an['target_anomaly_mean'])} {unit} in the incident window "
-                f"({an['n_rows']:,} rows)." if r["goal"] == "maximize" else
-                f"<b>{target}</b> rose from {fmt_number(an['target_reference_mean'])} to "
-                f"{fmt_number(an['target_anomaly_mean'])} {unit} in the incident window ({an['n_rows']:,} rows).")
-        top = r["root_causes"][0] if r["root_causes"] else None
-        if top is None:
-            return drop
-        lo, hi = top["restoration_ci"]
-        who = "an unexplained change at the KPI itself" if top["node"] == target else \
-            f"<b>{top['node']}</b> (station {top['station']})"
-        return (f"{drop}<br>Most likely cause: {who}. If it behaved as in the reference period, "
-                f"{fmt_pct(top['restoration'])} of the loss would come back (90% interval {fmt_pct(lo)} to "
-                f"{fmt_pct(hi)}); it ranked first in {fmt_pct(top['share_ranked_first'])} of the refits.")
+        return headline(r, self.session.unit)
 
     def _pareto(self) -> None:
         """Horizontal bars (names stay readable), largest at the top; the cumulative share of

@@ -47,6 +47,11 @@ class ReportStep(QWidget):
         lay.addWidget(StepHeader("7  Report", glossary.STEP_HELP["report"]))
         self.banner = Banner()
         lay.addWidget(self.banner)
+        self.findings = QLabel()
+        self.findings.setWordWrap(True)
+        self.findings.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.findings.setToolTip("What the report will state (from the last analysis)")
+        lay.addWidget(self.findings)
         form = QFormLayout()
         self.author = QLineEdit()
         self.author.setPlaceholderText("Your name (printed on the report)")
@@ -95,6 +100,7 @@ class ReportStep(QWidget):
             self._loading = False
         ok, why = report_available()
         has = s.result is not None
+        self.findings.setText(self._findings() if has else "")
         self.export_button.setEnabled(ok and has)
         self.json_button.setEnabled(has)
         if not ok:
@@ -109,6 +115,18 @@ class ReportStep(QWidget):
             self.export_button.setEnabled(False)
         else:
             self.banner.clear()
+
+    def _findings(self) -> str:
+        from rca_app.gui.models import fmt_number, fmt_pct
+        from rca_app.gui.steps.causes_step import headline
+
+        r = self.session.result
+        text = "<b>Findings</b><br>" + headline(r, self.session.unit)
+        if r["actions"]:
+            a = r["actions"][0]
+            text += (f"<br>Best setpoint action: {a['node']} at {fmt_number(a['recommended_value'])} "
+                     f"{self.session.unit(a['node'])} (restores {fmt_pct(a['restoration'])} of the loss).")
+        return text
 
     def notes(self) -> dict:
         out = {k: e.toPlainText().strip() for k, e in self.fields.items()}
