@@ -15,7 +15,6 @@ import hashlib
 import json
 import math
 import os
-import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
@@ -24,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from rca_app.core.errors import Problem, RcaInputError
+from rca_app.core.fileio import write_text_atomic
 from rca_app.core.graph import CausalGraph
 from rca_app.core.layout import Layout, Station
 
@@ -40,25 +40,9 @@ EDIT_OPS = ("add", "remove", "reverse", "force")
 # Atomic writes
 # =============================================================================================
 def atomic_write_text(path: str | Path, text: str) -> None:
-    """Write ``text`` so that ``path`` holds either the old or the new content, never half.
-
-    The temporary file lives in the same folder (``os.replace`` is atomic only within one file
-    system) and is flushed to disk before it replaces the target."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=str(path.parent))
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    """Write ``text`` so that ``path`` holds either the old or the new content, never half
+    (the project's one atomic-write helper, with Unix line endings on every platform)."""
+    write_text_atomic(path, text, newline="\n")
 
 
 def file_sha256(path: str | Path) -> str:
