@@ -286,14 +286,18 @@ def display_available() -> tuple[bool, str]:
 def cmd_start(args) -> int:
     """No sub-command: open the desktop app, or fall back to the headless demo."""
     ok, why = display_available()
-    try:
-        from rca_app.gui import app as gui_app  # noqa: F401
-    except ImportError:
-        ok, why = False, "the desktop window is not built yet in this version"
     if ok:
-        return gui_app.main([])
+        try:
+            from rca_app.gui import app as gui_app
+        except ImportError as e:
+            ok, why = False, f"the desktop window cannot start ({e})"
+    if ok:
+        code = gui_app.main([])
+        if code != 2:  # 2: Qt could not open the display (gui.app said why on stderr)
+            return code
+        why = "the window could not open on this display"
     print(f"{why}: running the headless analysis of a sample plant instead.", file=sys.stderr)
-    return cmd_demo(argparse.Namespace(plant=None, out=None, quiet=False))
+    return cmd_demo(argparse.Namespace(plant=None, out=None, quiet=False, report=None))
 
 
 def _log_internal_error(exc: BaseException) -> Path:
