@@ -104,3 +104,16 @@ def test_given_graph_skips_discovery_and_is_validated(outcomes):
     bad = true_graph.with_edges(list(true_graph.edges) + [Edge(target, first)])
     with pytest.raises(RcaInputError):
         run_analysis(data, (an["start"], an["end"]), None, FAST, graph=bad)
+
+
+def test_sensor_constant_in_reference_is_left_out_with_a_note():
+    data, truth = _load("bottling_line")
+    an = truth["anomaly"]
+    from rca_app.core.data import rows_for_window
+
+    ref = rows_for_window(data, None, an["start"])
+    data.frame.loc[data.frame.index[ref], "capper_torque_Ncm"] = 183.0  # a setpoint left alone
+    r = run_analysis(data, (an["start"], an["end"]), None, FAST).result
+    assert "capper_torque_Ncm" not in [n["name"] for n in r.graph["nodes"]]
+    assert any("capper_torque_Ncm" in m and "check this change first" in m for m in r.diagnostics["messages"])
+    assert r.root_causes[0]["node"] in truth["root_causes"]

@@ -172,6 +172,41 @@ def _check_enough(data: PlantData, ref: slice, an: slice) -> None:
         raise RcaInputError(problems)
 
 
+def _constant_in_reference(data: PlantData, ref: pd.DataFrame, an: pd.DataFrame) -> list[tuple[str, str]]:
+    """Sensors that do not vary in the reference period, with a message for each.
+
+    A setpoint left alone for months and then moved during the incident is typical: its effect
+    cannot be learnt from the reference, so it cannot be ranked, but the engineer must hear that
+    it changed."""
+    out = []
+    target = data.layout.target
+    for c in ref.columns:
+        if c in data.categorical_nodes:
+            levels = ref[c].astype(str).unique()
+            if len(levels) > 1:
+                continue
+            moved = set(an[c].astype(str).unique()) != set(levels)
+            before, after = f"'{levels[0]}'", ", ".join(sorted(set(an[c].astype(str))))
+        else:
+            v = ref[c].to_numpy(float)
+            if v.std() > 0:
+                continue
+            moved = bool(np.any(an[c].to_numpy(float) != v[0]))
+            before, after = f"{v[0]:.6g}", f"mean {an[c].mean():.6g}"
+        if c == target:
+            raise RcaInputError(Problem(f"{c} (the KPI) is constant ({before}) in the reference period: "
+                                        "there is no reference behaviour to compare with", file=data.file_name,
+                                        column=c))
+        if moved:
+            msg = (f"{c} was constant ({before}) throughout the reference period and changed in the incident "
+                   f"({after}). Its effect cannot be learnt from these data, so it is left out of the ranking: "
+                   "check this change first.")
+        else:
+            msg = f"{c} was constant ({before}) in the reference period and is left out of the analysis."
+        out.append((c, msg))
+    return out
+
+
 def _new_levels(data: PlantData, ref: pd.DataFrame, an: pd.DataFrame) -> list[str]:
     msgs = []
     for c in data.categorical_nodes:
@@ -197,9 +232,17 @@ def run_analysis(data: PlantData, anomaly, reference=None, settings: AnalysisSet
     frame = data.frame
     ref = frame.iloc[ref_sl].reset_index(drop=True)
     an = frame.iloc[an_sl].reset_index(drop=True)
-    constraints = layout.constraints()
-    categorical = list(data.categorical_nodes)
     messages = _new_levels(data, ref, an)
+    frozen = _constant_in_reference(data, ref, an)
+    if frozen:
+        # Nothing can be learnt about a sensor that never moved in the reference period; it is
+        # left out (with a prominent note when it did move in the incident).
+        messages += [m for _, m in frozen]
+        keep = [c for c in frame.columns if c not in {n for n, _ in frozen}]
+        layout = layout.restricted_to(keep)
+        frame, ref, an = frame[keep], ref[keep], an[keep]
+    constraints = layout.constraints()
+    categorical = [c for c in data.categorical_nodes if c in frame.columns]
 
     t = time.perf_counter()
     disc = None
@@ -351,6 +394,7 @@ def what_if(outcome: AnalysisOutcome, node: str, value) -> dict:
     short = inc.reference_mean - inc.anomaly_mean
     warning = None
     if node not in outcome.scm.categorical:
+        value = float(value)
         ref = inc.reference[node].to_numpy(float)
         lo, hi = float(np.min(ref)), float(np.max(ref))
         if not (lo <= float(value) <= hi):

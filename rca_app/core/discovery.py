@@ -327,6 +327,7 @@ def discover(frame: pd.DataFrame, constraints, categorical: list[str] | set[str]
 
     counts: dict[tuple[str, str], int] = {}
     nb = settings.n_bootstrap
+    n_ok = 0
     if nb > 0:
         rng = np.random.default_rng(settings.seed)
         m = min(len(frame), settings.bootstrap_max_rows)
@@ -342,7 +343,8 @@ def discover(frame: pd.DataFrame, constraints, categorical: list[str] | set[str]
                 e_b, *_ = _discover_once(sample, nodes, categorical, constraints, settings, None, "float32")
             except (np.linalg.LinAlgError, ValueError, FloatingPointError):
                 continue  # a degenerate resample (e.g. a constant column) says nothing
-            for e in e_b:
+            n_ok += 1
+            for e in sorted(e_b):
                 counts[e] = counts.get(e, 0) + 1
     if progress is not None:
         progress.step("discovery finished", 1.0)
@@ -350,7 +352,7 @@ def discover(frame: pd.DataFrame, constraints, categorical: list[str] | set[str]
     numeric_pos = {n: i for i, n in enumerate(numeric)}
     edge_objs = []
     for src, dst in sorted(edges, key=lambda e: (nodes.index(e[0]), nodes.index(e[1]))):
-        conf = counts.get((src, dst), 0) / nb if nb > 0 else None
+        conf = counts.get((src, dst), 0) / n_ok if n_ok > 0 else None
         origin = "required" if (src, dst) in constraints.required else "discovered"
         coef = None
         if src in numeric_pos and dst in numeric_pos:
@@ -358,12 +360,15 @@ def discover(frame: pd.DataFrame, constraints, categorical: list[str] | set[str]
         edge_objs.append(Edge(src, dst, effect=coef, confidence=conf, origin=origin))
     graph = CausalGraph(tuple(nodes), tuple(edge_objs))
     unstable = [
-        {"source": s, "target": t, "confidence": c / nb}
-        for (s, t), c in sorted(counts.items(), key=lambda kv: -kv[1])
-        if (s, t) not in edges and c / nb >= 1 / 3
+        {"source": s, "target": t, "confidence": c / n_ok}
+        for (s, t), c in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+        if (s, t) not in edges and c / n_ok >= 1 / 3
     ]
     checks = noise_checks(frame, graph, categorical)
     messages = []
+    if nb > 0 and n_ok < nb:
+        messages.append(f"{nb - n_ok} of {nb} bootstrap resamples could not be analysed (a sensor constant in "
+                        f"the resample); edge confidences are shares of the {n_ok} that could.")
     near = [c.node for c in checks if c.near_gaussian]
     if checks and near:
         share = len(near) / len(checks)

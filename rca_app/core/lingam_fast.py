@@ -219,11 +219,13 @@ def _adaptive_lasso_adjacency(X: np.ndarray, order: list[int], pk: np.ndarray | 
         _, _, path = lars_path_gram(gw, Gw, n_samples=n, method="lasso", alpha_min=0.0, max_iter=500)
         yy = S[t, t]
         # Residual sum of squares of every point on the path, from the Gram alone.
-        rss = yy - 2 * path.T @ gw + np.einsum("ij,jk,ki->i", path.T, Gw, path)
+        rss = np.maximum(yy - 2 * path.T @ gw + np.einsum("ij,jk,ki->i", path.T, Gw, path), 0.0)
         df = (np.abs(path) > np.finfo(float).eps).sum(axis=0)
         if n <= len(P) + 1:
             continue
-        rss_ols = yy - g @ beta
+        # An exactly derived column (total = a + b) has rss ~ 0, which rounding can make negative;
+        # lingam's residual-based estimate is then tiny and positive, and so is this floor.
+        rss_ols = max(yy - g @ beta, yy * 1e-15)
         sigma2 = rss_ols / (n - len(P) - 1)
         crit = n * np.log(2 * np.pi * sigma2) + rss / sigma2 + log_n * df
         best = path[:, int(np.argmin(crit))]

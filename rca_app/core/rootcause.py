@@ -135,10 +135,12 @@ def _reference_noise_draws(scm, node, idx, rng):
 def restorations(scm: StructuralCausalModel, incident: Incident, nodes: list[str], seed: int = 0,
                  reference_mean: float | None = None) -> dict[str, float]:
     """Restoration of each node in ``nodes`` under one fitted SCM."""
-    rng = np.random.default_rng(seed)
+    # Separate streams for abduction and for the reference draws (one seed, two children).
+    seq_abduct, seq_draws = np.random.SeedSequence(seed).spawn(2)
+    rng = np.random.default_rng(seq_draws)
     target = incident.target
     values = encode_frame(incident.anomaly, scm.graph.nodes, scm.levels_)
-    noise = abduct(scm, values, seed)
+    noise = abduct(scm, values, int(seq_abduct.generate_state(1)[0]))
     n = len(incident.anomaly)
     reps = int(min(_MAX_REPLICAS, max(1, np.ceil(_TARGET_DRAWS / n))))
     base = {k: np.tile(v, reps) for k, v in values.items()}
@@ -252,7 +254,7 @@ def rank_root_causes(scm: StructuralCausalModel, incident: Incident, layout, set
         messages.append(f"{target} has no causes in the graph: nothing to rank.")
     check_cancel(progress)
     point = restorations(scm, incident, nodes, settings.seed)
-    controllable = set(layout.controllable) if hasattr(layout, "controllable") else set()
+    controllable = list(layout.controllable) if hasattr(layout, "controllable") else []
     grids = {c: _grid(scm, incident, c, settings.action_grid) for c in controllable if c in nodes}
     curves = {c: action_curve(scm, incident, c, g) for c, g in grids.items()}
 
@@ -281,11 +283,14 @@ def rank_root_causes(scm: StructuralCausalModel, incident: Incident, layout, set
             boot_curves[c].append(action_curve(m, incident, c, g))
         boot_models.append(m)
     n_ok = max(1, len(boot_models))
+    if nb > 0 and not boot_models:
+        messages.append("no bootstrap refit succeeded: restorations have no intervals")
 
     causes = []
     for k in nodes:
         station = layout.station_of(k)
-        ci = _ci(boot_rest[k]) if boot_rest[k] else (point[k], point[k])
+        # No successful refit: no interval (NaN), rather than a false zero-width one.
+        ci = _ci(boot_rest[k]) if boot_rest[k] else (float("nan"), float("nan"))
         causes.append(RootCause(k, station, point[k], ci, boot_first[k] / n_ok if boot_models else float("nan"),
                                 k in controllable, k in scm.categorical, evidence_for(scm, incident, k)))
     causes.sort(key=lambda c: -c.restoration)
@@ -316,8 +321,7 @@ def rank_root_causes(scm: StructuralCausalModel, incident: Incident, layout, set
             rng_ = (float(grid[0]), float(grid[-1]))
         actions.append(Action(
             c, layout.station_of(c), v if isinstance(v, str) else float(v), inc_val, rng_, pred,
-            _ci(boot_at) if boot_at else (pred, pred), _ci(rows), rest,
-            _ci(rest_b) if rest_b else (rest, rest),
+            _ci(boot_at), _ci(rows), rest, _ci(rest_b),
             [(g if isinstance(g, str) else float(g), float(m)) for g, m in zip(grid, curve)], warns,
         ))
     actions.sort(key=lambda a: -a.restoration)

@@ -587,26 +587,34 @@ def edge_effects(scm: StructuralCausalModel, frame: pd.DataFrame | None = None) 
 # --------------------------------------------------------------------------------------------
 # Mechanisms driven outside the reference range
 # --------------------------------------------------------------------------------------------
-# A sensor's incident residuals (under a mechanism learned on reference + incident rows) count
-# as "indistinguishable from the reference" below these thresholds.
+# A sensor counts as anomalous under its reference-only mechanism when its incident residuals
+# shift by at least this many reference sds (and significantly), or spread this much wider; and
+# as explained by one mechanism over both periods when that shift shrinks below the second bound.
+INVARIANCE_MIN_SHIFT_SD = 0.25
 INVARIANCE_MAX_Z = 3.0
+INVARIANCE_POOLED_MAX_SHIFT_SD = 0.2
 INVARIANCE_MAX_SD_RATIO = 1.5
+# Kinds that extrapolate by a global form. Trees (and splines fitted anew) could learn the
+# incident's region separately and so absorb a real change: they are never pooled.
+_POOLABLE = ("linear", "poly2", "spline")
 
 
 @dataclass
 class InvarianceCheck:
     node: str
-    z_reference_model: float     # incident residual shift under the reference-only mechanism
-    z_pooled_model: float        # the same under the mechanism learned on both periods
+    z_reference_model: float     # incident residual shift under the reference-only mechanism (z)
+    shift_sd_reference: float    # the same shift in reference sds (an effect size)
+    shift_sd_pooled: float       # the shift under the mechanism learned on both periods
     sd_ratio_reference: float    # incident / reference residual spread, reference-only mechanism
     sd_ratio_pooled: float       # the same, pooled mechanism
     pooled: bool                 # True: the mechanism is taken as unchanged and learned on both
 
 
-def _shift_z(ref_res: np.ndarray, inc_res: np.ndarray) -> tuple[float, float]:
+def _shift(ref_res: np.ndarray, inc_res: np.ndarray) -> tuple[float, float, float]:
+    """Incident residual mean shift as (z, reference sds) and the spread ratio."""
     sd = float(ref_res.std()) or 1.0
-    z = (float(inc_res.mean()) - float(ref_res.mean())) / (sd / np.sqrt(len(inc_res)))
-    return z, float(inc_res.std()) / sd
+    d = float(inc_res.mean()) - float(ref_res.mean())
+    return d / (sd / np.sqrt(len(inc_res))), d / sd, float(inc_res.std()) / sd
 
 
 def pool_invariant_mechanisms(scm: StructuralCausalModel, incident: pd.DataFrame,
@@ -617,49 +625,58 @@ def pool_invariant_mechanisms(scm: StructuralCausalModel, incident: pd.DataFrame
     A mechanism learned on the reference period knows nothing of ranges the reference never
     visited (a threshold the process only crosses during the incident). Its residuals then make
     a sensor look faulty when it merely followed its upstream cause. Under the sparse-mechanism-
-    shift view (few mechanisms change in an incident), a sensor whose incident rows are explained
-    by one mechanism fitted on both periods, with residuals indistinguishable from the reference
-    (mean shift |z| < 3, and spread ratio < 1.5 or at most half what the reference-only
-    mechanism leaves), is taken as unchanged; its mechanism is relearned on both
-    periods, and its reference noise is the out-of-fold residual of the reference rows.
+    shift view (few mechanisms change in an incident), a sensor that looks anomalous under its
+    reference mechanism (residual shift >= 0.25 reference sds and |z| >= 3, or spread >= 1.5x)
+    but whose incident rows the *same kind* of mechanism, refitted on both periods, explains
+    (shift < 0.2 sds, spread < 1.5x or at most half what the reference mechanism leaves) is taken
+    as unchanged: its mechanism is relearned on both periods, and its reference noise is the
+    out-of-fold residual of the reference rows. Only globally-shaped kinds (linear, quadratic,
+    splines) are pooled; trees could fit the incident's region on its own and hide a real change.
 
     ``decided``: skip the test and pool exactly these nodes (bootstrap refits keep the decision).
     Returns a new SCM (the input is not modified) and the checks made.
     """
     ref_frame_len = scm.n_reference_
     candidates = [n for n in scm.order_ if n in scm.mechanisms_
-                  and scm.mechanisms_[n].kind in MECHANISM_KINDS
+                  and scm.mechanisms_[n].kind in _POOLABLE
                   and (nodes is None or n in nodes)]
+    if len(incident) == 0:
+        return scm, []
+    inc_values = encode_frame(incident, scm.graph.nodes, scm.levels_)
+    under_ref = {}
+    for n in candidates:
+        m_ref = scm.mechanisms_[n]
+        under_ref[n] = _shift(m_ref.ref_noise, inc_values[n] - m_ref.predict(inc_values))
     if decided is not None:
-        candidates = [n for n in candidates if n in decided]
-    if not candidates or len(incident) == 0:
+        refit = [n for n in candidates if n in decided]
+    else:
+        refit = [n for n in candidates
+                 if (abs(under_ref[n][0]) >= INVARIANCE_MAX_Z and abs(under_ref[n][1]) >= INVARIANCE_MIN_SHIFT_SD)
+                 or under_ref[n][2] >= INVARIANCE_MAX_SD_RATIO]
+    if not refit:
         return scm, []
     ref_frame = decode_values(scm, scm.reference_values_)
     pooled_frame = pd.concat([ref_frame, incident[list(ref_frame.columns)].reset_index(drop=True)],
                              ignore_index=True)
     for c in scm.levels_:
         pooled_frame[c] = pooled_frame[c].astype(str)
-    kinds = None if decided is None else {n: scm.mechanisms_[n].kind for n in candidates}
-    pooled = StructuralCausalModel(scm.graph, scm.categorical, scm.monotone, scm.settings,
-                                   only=set(candidates), fixed_kinds=kinds, levels=scm.levels_).fit(pooled_frame)
-    inc_values = encode_frame(incident, scm.graph.nodes, scm.levels_)
+    pooled = StructuralCausalModel(scm.graph, scm.categorical, scm.monotone, scm.settings, only=set(refit),
+                                   fixed_kinds={n: scm.mechanisms_[n].kind for n in refit},
+                                   levels=scm.levels_).fit(pooled_frame)
     checks, swap = [], []
-    for n in candidates:
-        m_ref, m_pool = scm.mechanisms_[n], pooled.mechanisms_[n]
-        inc_ref_res = inc_values[n] - m_ref.predict(inc_values)
-        z_ref, ratio_ref = _shift_z(m_ref.ref_noise, inc_ref_res)
-        res = m_pool.ref_noise
-        z_pool, ratio = _shift_z(res[:ref_frame_len], res[ref_frame_len:])
+    for n in refit:
+        z_ref, shift_ref, ratio_ref = under_ref[n]
+        res = pooled.mechanisms_[n].ref_noise
+        _, shift_pool, ratio = _shift(res[:ref_frame_len], res[ref_frame_len:])
         if decided is not None:
             ok = True
         else:
-            # Unchanged: the reference-only mechanism leaves a shift (or a blow-up of spread)
-            # that the pooled one removes. A node whose own noise grew keeps the wider spread
-            # under both, so it is not mistaken for one merely driven out of range.
-            anomalous_under_ref = abs(z_ref) >= INVARIANCE_MAX_Z or ratio_ref >= INVARIANCE_MAX_SD_RATIO
+            # A node whose own noise grew keeps the wider spread under both mechanisms, so it
+            # is not mistaken for one merely driven out of range.
             spread_ok = ratio < INVARIANCE_MAX_SD_RATIO or ratio < 0.5 * ratio_ref
-            ok = anomalous_under_ref and abs(z_pool) < INVARIANCE_MAX_Z and spread_ok
-        checks.append(InvarianceCheck(n, float(z_ref), float(z_pool), float(ratio_ref), float(ratio), bool(ok)))
+            ok = abs(shift_pool) < INVARIANCE_POOLED_MAX_SHIFT_SD and spread_ok
+        checks.append(InvarianceCheck(n, float(z_ref), float(shift_ref), float(shift_pool), float(ratio_ref),
+                                      float(ratio), bool(ok)))
         if ok:
             swap.append(n)
     if not swap:

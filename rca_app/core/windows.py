@@ -8,8 +8,9 @@ Rule (documented for engineers, and printed by the CLI):
    side (below for maximize, above for minimize). Each row where it is beyond the limit signals.
 4. The incident is the longest run of signalling rows (gaps of up to 5 rows bridged). Its start is
    moved back to the last row before the run where the EWMA was still on the good side of the
-   centre line (the EWMA reacts with a lag); its end is the last signalling row (exclusive: +1),
-   or the end of the data.
+   centre line (the EWMA reacts with a lag); its end is moved back, symmetrically, to the last
+   row where an EWMA run backwards in time is still on the bad side (exclusive: +1), or it is
+   the end of the data when the run reaches it.
 """
 from __future__ import annotations
 
@@ -82,7 +83,18 @@ def suggest_anomaly_window(y, goal: str = "maximize", reference: slice | None = 
     start = s
     while start > 0 and (z[start - 1] - centre) * sign > 0:
         start -= 1
-    end = e + 1
+    # The EWMA also lags at the end. The same rule run backwards in time: an EWMA from the last
+    # row towards the first, and the end moved back to the last row where it still sits on the
+    # bad side of the centre line.
+    zb = np.empty(n)
+    acc = centre
+    for i in range(n - 1, -1, -1):
+        acc = lam * y[i] + (1 - lam) * acc
+        zb[i] = acc
+    last = e
+    while last > start and (zb[last] - centre) * sign <= 0:
+        last -= 1
+    end = last + 1
     if n - end <= MAX_GAP:
         end = n
     return SuggestedWindow(start, end, centre, sigma, float(limit))

@@ -690,13 +690,14 @@ class ReportBuilder:
         if inv:
             st.append(self.H2("Did a mechanism change? (invariance checks)"))
             st.append(self.P(
-                "For sensors that left their reference range: the shift of their incident residuals (z) and "
-                "their spread ratio under the reference-only mechanism and under one learned on both periods. "
+                "For sensors that looked anomalous under their reference-only mechanism: the shift of their "
+                "incident residuals (in reference standard deviations) and their spread ratio under that "
+                "mechanism and under the same kind of mechanism learned on both periods. "
                 "When one mechanism explains both, it is pooled and the sensor is taken to have followed its "
                 "causes.", "small"))
-            tab = [["Sensor", "z (reference)", "z (pooled)", "Spread (reference)", "Spread (pooled)", "Pooled"]]
+            tab = [["Sensor", "Shift (reference)", "Shift (pooled)", "Spread (reference)", "Spread (pooled)", "Pooled"]]
             for c in inv:
-                tab.append([c["node"], T.fmt_num(c.get("z_reference_model"), 1), T.fmt_num(c.get("z_pooled_model"), 1),
+                tab.append([c["node"], T.fmt_num(c.get("shift_sd_reference"), 2), T.fmt_num(c.get("shift_sd_pooled"), 2),
                             T.fmt_num(c.get("sd_ratio_reference"), 2), T.fmt_num(c.get("sd_ratio_pooled"), 2),
                             "yes" if c.get("pooled") else "no"])
             w = [60 * mm, 22 * mm, 22 * mm, 26 * mm, 24 * mm]
