@@ -59,8 +59,12 @@ def _dowhy_rankings(data, truth, ref, an, target, goal, n_anomaly_rows=3, seed=0
     return out
 
 
-def run(n_per_type: int = 6, with_dowhy: bool = True, quick: bool = False) -> dict:
+def run(n_per_type: int = 6, with_dowhy: bool = True, quick: bool = False, reuse_dowhy: list | None = None) -> dict:
+    """``reuse_dowhy``: records of an earlier run whose DoWhy columns are kept (DoWhy's results do
+    not depend on our code: same plants, true graph), so a change of ours can be re-measured
+    without re-running DoWhy."""
     records = []
+    earlier = {r["seed"]: r for r in (reuse_dowhy or [])}
     seeds = range(n_per_type)
     settings = AnalysisSettings(graph_bootstrap=5 if quick else 20, rank_bootstrap=5 if quick else 30)
     for fault in FAULT_TYPES:
@@ -84,7 +88,9 @@ def run(n_per_type: int = 6, with_dowhy: bool = True, quick: bool = False) -> di
                 "all_roots_top3": all(n in ranked[:3] for n in roots),
                 "seconds": secs, **graph_scores(found, true_edges),
             }
-            if with_dowhy:
+            if reuse_dowhy is not None and seed in earlier:
+                rec.update({k: v for k, v in earlier[seed].items() if k.startswith("dowhy_")})
+            elif with_dowhy:
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
                     try:

@@ -20,10 +20,13 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true", help="fewer plants and sizes (a smoke run)")
     ap.add_argument("--no-dowhy", action="store_true")
     ap.add_argument("--only", choices=["speed", "accuracy"], help="run one part; merged into the results file")
+    ap.add_argument("--reuse-dowhy", action="store_true",
+                    help="keep DoWhy's columns from the results file instead of re-running DoWhy")
     args = ap.parse_args()
     OUT.mkdir(exist_ok=True)
     name = "quick.json" if args.quick else "latest.json"
-    previous = json.loads((OUT / name).read_text(encoding="utf-8")) if args.only and (OUT / name).exists() else {}
+    previous = (json.loads((OUT / name).read_text(encoding="utf-8"))
+                if (args.only or args.reuse_dowhy) and (OUT / name).exists() else {})
     res: dict = {**previous, "machine": {"python": platform.python_version(), "cpus": os.cpu_count(),
                                          "platform": platform.platform()}}
     if args.only != "accuracy":
@@ -32,8 +35,9 @@ def main() -> None:
     if args.only != "speed":
         print("== Root-cause accuracy on random plants (ours discovers its graph; DoWhy gets the true one)", flush=True)
         res["accuracy_started"] = time.strftime("%Y-%m-%d %H:%M:%S")
+        reuse = previous.get("accuracy", {}).get("records") if args.reuse_dowhy else None
         res["accuracy"] = accuracy.run(n_per_type=2 if args.quick else 6, with_dowhy=not args.no_dowhy,
-                                       quick=args.quick)
+                                       quick=args.quick, reuse_dowhy=reuse)
     (OUT / name).write_text(json.dumps(res, indent=1, default=str), encoding="utf-8")
     if "accuracy" in res:
         print(report(res))
