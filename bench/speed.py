@@ -4,33 +4,11 @@ from __future__ import annotations
 
 import json
 import os
-import resource
 import subprocess
 import sys
 import time
 
 import numpy as np
-
-
-def _tiered_linear_data(p: int, n: int, n_tiers: int, seed: int):
-    """A linear non-Gaussian plant in engineering units, with its tier prior knowledge."""
-    rng = np.random.default_rng(seed)
-    tier = np.sort(np.arange(p) % n_tiers)
-    B = np.zeros((p, p))
-    for i in range(p):
-        for j in range(i):
-            if rng.random() < min(0.5, 2.0 / max(1, i)):
-                B[i, j] = rng.uniform(0.3, 1.2) * rng.choice([-1, 1])
-    E = rng.uniform(-1, 1, (n, p)) * rng.uniform(0.5, 2, p)
-    X = np.zeros((n, p))
-    for i in range(p):
-        X[:, i] = X @ B[i] + E[:, i]
-    perm = rng.permutation(p)
-    X = X[:, perm] * rng.uniform(0.1, 100, p) + rng.uniform(-50, 200, p)
-    tierp = tier[perm]
-    pk = -np.ones((p, p))
-    pk[tierp[None, :] > tierp[:, None]] = 0
-    return X, pk
 
 
 def discovery_vs_lingam(p: int = 50, n: int = 10_000, n_tiers: int = 5, seed: int = 0) -> dict:
@@ -39,7 +17,9 @@ def discovery_vs_lingam(p: int = 50, n: int = 10_000, n_tiers: int = 5, seed: in
 
     from rca_app.core.lingam_fast import FastDirectLiNGAM
 
-    X, pk = _tiered_linear_data(p, n, n_tiers, seed)
+    from rca_app.synth import tiered_linear_data
+
+    X, pk = tiered_linear_data(p, n, n_tiers, seed)
     t = time.perf_counter()
     ref = lingam.DirectLiNGAM(prior_knowledge=pk).fit(X)
     t_lingam = time.perf_counter() - t

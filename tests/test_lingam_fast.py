@@ -5,30 +5,11 @@ import numpy as np
 import pytest
 
 from rca_app.core.lingam_fast import FastDirectLiNGAM
+from rca_app.synth import tiered_linear_data
 
 
 def _plant(p, n, n_tiers, seed, nongauss=True):
-    rng = np.random.default_rng(seed)
-    tier = np.sort(np.arange(p) % n_tiers)
-    B = np.zeros((p, p))
-    for i in range(p):
-        for j in range(i):
-            if rng.random() < 0.2:
-                B[i, j] = rng.uniform(0.5, 1.5) * rng.choice([-1, 1])
-    E = (rng.uniform(-1, 1, (n, p)) if nongauss else rng.standard_normal((n, p))) * rng.uniform(0.5, 3, p)
-    X = np.zeros((n, p))
-    for i in range(p):
-        X[:, i] = X @ B[i] + E[:, i]
-    perm = rng.permutation(p)
-    # Engineering units: wildly different scales and offsets.
-    X = X[:, perm] * rng.uniform(0.1, 100, p) + rng.uniform(-50, 200, p)
-    tierp = tier[perm]
-    pk = -np.ones((p, p))
-    for i in range(p):
-        for j in range(p):
-            if tierp[j] > tierp[i]:
-                pk[i, j] = 0
-    return X, pk
+    return tiered_linear_data(p, n, n_tiers, seed, gaussian=not nongauss)
 
 
 @pytest.fixture(scope="module")
