@@ -5,7 +5,6 @@ The CLI, the GUI and the report all go through :func:`run_analysis` and read the
 """
 from __future__ import annotations
 
-import os
 import platform
 import time
 from dataclasses import asdict, dataclass, field
@@ -18,9 +17,9 @@ import rca_app
 from rca_app.core.data import PlantData, rows_for_window
 from rca_app.core.discovery import DiscoveryResult, DiscoverySettings, discover, noise_checks
 from rca_app.core.errors import Problem, RcaInputError
-from rca_app.core.graph import CausalGraph, Edge
+from rca_app.core.graph import CausalGraph
 from rca_app.core.progress import Progress, SubProgress, check_cancel
-from rca_app.core.rootcause import Incident, RankingResult, RankingSettings, rank_root_causes
+from rca_app.core.rootcause import Incident, RankingSettings, rank_root_causes
 from rca_app.core.scm import SCMSettings, StructuralCausalModel, edge_effects, pool_invariant_mechanisms
 from rca_app.core.windows import suggest_anomaly_window
 

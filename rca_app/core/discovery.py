@@ -10,7 +10,6 @@ Edge confidence is the share of bootstrap resamples in which discovery finds the
 """
 from __future__ import annotations
 
-import math
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
