@@ -54,3 +54,14 @@ def test_minimize_goal_uses_the_same_restoration_sign():
     r = restorations(scm, inc, candidate_nodes(scm, "y"))
     assert inc.shortfall > 0
     assert max(r, key=r.get) == "p" and 0.8 < r["p"] < 1.2
+
+
+def test_block_bootstrap_keeps_runs_of_consecutive_rows():
+    from rca_app.core.rootcause import block_bootstrap_rows
+
+    rng = np.random.default_rng(0)
+    idx = block_bootstrap_rows(1000, rng)
+    assert len(idx) == 1000 and idx.min() >= 0 and idx.max() < 1000
+    steps = np.diff(idx)
+    assert (steps == 1).mean() > 0.85            # blocks of ~10 consecutive rows
+    assert len(np.unique(idx)) < 1000            # but still a resample
