@@ -21,7 +21,7 @@ from rca_app.core.graph import CausalGraph
 from rca_app.core.progress import Progress, SubProgress, check_cancel
 from rca_app.core.rootcause import Incident, RankingSettings, rank_root_causes
 from rca_app.core.scm import SCMSettings, StructuralCausalModel, edge_effects, pool_invariant_mechanisms
-from rca_app.core.windows import suggest_anomaly_window
+from rca_app.core.windows import RULE as WINDOW_RULE, suggest_anomaly_window
 
 RESULT_SCHEMA_VERSION = 1
 
@@ -106,7 +106,7 @@ class AnalysisOutcome:
     discovery: DiscoveryResult | None = None
 
 
-def _fmt_bound(data: PlantData, pos: int, end: bool = False):
+def _fmt_bound(data: PlantData, pos: int):
     """A window bound in the user's terms: a timestamp (ISO) or a row position."""
     if data.time is None:
         return int(pos)
@@ -129,7 +129,7 @@ def resolve_windows(data: PlantData, anomaly, reference=None) -> tuple[slice, sl
         sw = suggest_anomaly_window(data.frame[target].to_numpy(float), data.layout.goal, ref_slice)
         if sw is None:
             raise RcaInputError(Problem(
-                f"{target} never leaves its reference control limits ({sw_rule()}); "
+                f"{target} never leaves its reference control limits ({WINDOW_RULE}); "
                 "no incident window to suggest: give one with --anomaly START/END",
                 file=data.file_name, column=target))
         an = slice(sw.start, sw.end)
@@ -147,10 +147,6 @@ def resolve_windows(data: PlantData, anomaly, reference=None) -> tuple[slice, sl
         if ref.start < an.stop and an.start < ref.stop:
             raise RcaInputError(Problem("the reference and incident windows overlap", file=data.file_name))
     return ref, an, info
-
-
-def sw_rule() -> str:
-    return "EWMA lambda=0.1 against 3-sigma I-MR limits of the first half"
 
 
 def _check_enough(data: PlantData, ref: slice, an: slice) -> None:
@@ -322,7 +318,7 @@ def run_analysis(data: PlantData, anomaly, reference=None, settings: AnalysisSet
     result = AnalysisResult(
         target=layout.target, goal=layout.goal, plant=layout.name,
         anomaly={
-            "start": _fmt_bound(data, an_sl.start), "end": _fmt_bound(data, an_sl.stop, end=True),
+            "start": _fmt_bound(data, an_sl.start), "end": _fmt_bound(data, an_sl.stop),
             "first_row": an_sl.start, "stop_row": an_sl.stop, "n_rows": an_sl.stop - an_sl.start,
             "target_reference_mean": incident.reference_mean, "target_anomaly_mean": incident.anomaly_mean,
             "target_reference_sd": float(ref_target.std()),
@@ -330,7 +326,7 @@ def run_analysis(data: PlantData, anomaly, reference=None, settings: AnalysisSet
             "shortfall_pct": 100 * incident.shortfall / abs(incident.reference_mean) if incident.reference_mean else None,
             **win_info,
         },
-        reference={"start": _fmt_bound(data, ref_sl.start), "end": _fmt_bound(data, ref_sl.stop, end=True),
+        reference={"start": _fmt_bound(data, ref_sl.start), "end": _fmt_bound(data, ref_sl.stop),
                    "first_row": ref_sl.start, "stop_row": ref_sl.stop, "n_rows": ref_sl.stop - ref_sl.start},
         root_causes=[c.to_dict() for c in ranking.root_causes],
         actions=[a.to_dict() for a in ranking.actions],

@@ -195,8 +195,7 @@ def _grid(scm, incident: Incident, node: str, size: int):
 
 
 def action_curve(scm, incident: Incident, node: str, grid) -> np.ndarray:
-    """Predicted incident-mean KPI under do(node = v) for each v in ``grid``; and keep per-row
-    outcomes for the best value in ``action_curve.last_rows``."""
+    """Predicted incident-mean KPI under do(node = v) for each v in ``grid``."""
     values = encode_frame(incident.anomaly, scm.graph.nodes, scm.levels_)
     noise = abduct(scm, values, 0)
     means = []

@@ -373,7 +373,7 @@ class StructuralCausalModel:
         for k in range(self.settings.n_folds):
             train, test = self.folds_ != k, self.folds_ == k
             if len(np.unique(y[train])) < 2:
-                m = _ConstantClassifier(int(y[train][0]), mech.n_levels)
+                m = _ConstantClassifier(int(y[train][0]))
             else:
                 m = LogisticRegression(C=10.0, max_iter=500).fit(A[train], y[train])
             mech.models.append(m)
@@ -390,7 +390,9 @@ class StructuralCausalModel:
 
 
 class _ConstantClassifier:
-    def __init__(self, level: int, n_levels: int):
+    """Stands in for a classifier on a fold whose training rows hold one level only."""
+
+    def __init__(self, level: int):
         self.classes_ = np.array([level])
 
     def predict_proba(self, A):

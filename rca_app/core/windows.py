@@ -21,6 +21,7 @@ import numpy as np
 EWMA_LAMBDA = 0.1
 EWMA_L = 3.0
 MAX_GAP = 5
+RULE = "EWMA(lambda=0.1) beyond 3-sigma limit of the reference I-MR sigma"
 
 
 @dataclass
@@ -30,7 +31,7 @@ class SuggestedWindow:
     centre: float
     sigma: float
     limit: float     # the EWMA control limit that was crossed
-    rule: str = "EWMA(lambda=0.1) beyond 3-sigma limit of the reference I-MR sigma"
+    rule: str = RULE
 
 
 def control_limits(y: np.ndarray) -> tuple[float, float]:
