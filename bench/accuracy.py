@@ -10,7 +10,7 @@ import pandas as pd
 
 from bench.common import graph_scores, plant_data
 from rca_app.core.analysis import AnalysisSettings, run_analysis
-from rca_app.synth import FAULT_TYPES, random_plant
+from rca_sim import FAULT_TYPES, random_plant
 
 
 def _dowhy_rankings(data, truth, ref, an, target, goal, n_anomaly_rows=3, seed=0, with_attribution=True):

@@ -17,7 +17,7 @@ def discovery_vs_lingam(p: int = 50, n: int = 10_000, n_tiers: int = 5, seed: in
 
     from rca_app.core.lingam_fast import FastDirectLiNGAM
 
-    from rca_app.synth import tiered_linear_data
+    from rca_sim import tiered_linear_data
 
     X, pk = tiered_linear_data(p, n, n_tiers, seed)
     t = time.perf_counter()
@@ -39,7 +39,7 @@ _CHILD = r"""
 import json, resource, sys, time
 from bench.common import plant_data
 from rca_app.core.analysis import AnalysisSettings, run_analysis
-from rca_app.synth import random_plant
+from rca_sim import random_plant
 n_nodes, rows = int(sys.argv[1]), int(sys.argv[2])
 spec, faults = random_plant(7, n_nodes=n_nodes, fault="mean_shift")
 n_an = 200
@@ -69,7 +69,7 @@ def ranking_200_rows(n_nodes: int = 30) -> dict:
     from bench.common import plant_data
     from rca_app.core.analysis import AnalysisSettings, run_analysis
     from rca_app.core.rootcause import candidate_nodes, restorations
-    from rca_app.synth import random_plant
+    from rca_sim import random_plant
 
     spec, faults = random_plant(3, n_nodes=n_nodes, fault="mean_shift")
     data, truth, _ = plant_data(spec, faults, 3, n_reference=3000, n_anomaly=200)

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from rca_app.core.lingam_fast import FastDirectLiNGAM
-from rca_app.synth import tiered_linear_data
+from rca_sim import tiered_linear_data
 
 
 def _plant(p, n, n_tiers, seed, nongauss=True):

@@ -3,7 +3,7 @@ must name the true root cause (the benchmark runs many more; see `make bench`)."
 import pytest
 
 from rca_app.core.analysis import AnalysisSettings, run_analysis
-from rca_app.synth import FAULT_TYPES, random_plant, simulate
+from rca_sim import FAULT_TYPES, random_plant, simulate
 
 
 @pytest.mark.slow
@@ -11,7 +11,7 @@ from rca_app.synth import FAULT_TYPES, random_plant, simulate
 def test_true_root_cause_on_top(fault, tmp_path):
     from rca_app.core.data import load_table, prepare
     from rca_app.core.layout import load_layout
-    from rca_app.synth import save_plant
+    from rca_sim import save_plant
 
     seed = 77 + FAULT_TYPES.index(fault)
     spec, faults = random_plant(seed, fault=fault)

@@ -1,4 +1,4 @@
-"""Tests for rca_app.synth (ground-truth plant simulator) and the sample plants it writes."""
+"""Tests for rca_sim (the ground-truth plant simulator) and the sample plants it writes."""
 from __future__ import annotations
 
 import importlib.util
@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rca_app import synth as S
+import rca_sim.plants as S
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "sample_plants"
