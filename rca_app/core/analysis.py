@@ -14,14 +14,18 @@ import numpy as np
 import pandas as pd
 
 import rca_app
-from rca_app.core.data import PlantData, rows_for_window
+from rca_app.core.data import PlantData
+from rca_app.core.encoding import CategoryEncoder
 from rca_app.core.discovery import DiscoveryResult, DiscoverySettings, discover, noise_checks
 from rca_app.core.errors import Problem, RcaInputError
 from rca_app.core.graph import CausalGraph
 from rca_app.core.progress import Progress, SubProgress, check_cancel
 from rca_app.core.rootcause import Incident, RankingSettings, rank_root_causes
 from rca_app.core.scm import SCMSettings, StructuralCausalModel, edge_effects, pool_invariant_mechanisms
-from rca_app.core.windows import RULE as WINDOW_RULE, suggest_anomaly_window
+from rca_app.core.windows import check_enough_rows, resolve_windows, window_bound
+
+# Earlier private names of the window helpers (now public in rca_app.core.windows).
+_fmt_bound, _check_enough = window_bound, check_enough_rows
 
 RESULT_SCHEMA_VERSION = 1
 
@@ -106,67 +110,6 @@ class AnalysisOutcome:
     discovery: DiscoveryResult | None = None
 
 
-def _fmt_bound(data: PlantData, pos: int):
-    """A window bound in the user's terms: a timestamp (ISO) or a row position."""
-    if data.time is None:
-        return int(pos)
-    if pos >= data.n_rows:
-        # Exclusive end past the last row: one sampling step after the last timestamp.
-        t = data.time.iloc[-1]
-        step = data.time.diff().median() if data.n_rows > 1 else pd.Timedelta(0)
-        return (t + (step if pd.notna(step) else pd.Timedelta(0))).isoformat()
-    return data.time.iloc[pos].isoformat()
-
-
-def resolve_windows(data: PlantData, anomaly, reference=None) -> tuple[slice, slice, dict]:
-    """Turn the user's window strings (or "auto") into row slices of ``data.frame``."""
-    info: dict[str, Any] = {"auto": False}
-    target = data.layout.target
-    if isinstance(anomaly, str) and anomaly.strip().lower() == "auto":
-        ref_slice = None
-        if reference is not None:
-            ref_slice = rows_for_window(data, *reference)
-        sw = suggest_anomaly_window(data.frame[target].to_numpy(float), data.layout.goal, ref_slice)
-        if sw is None:
-            raise RcaInputError(Problem(
-                f"{target} never leaves its reference control limits ({WINDOW_RULE}); "
-                "no incident window to suggest: give one with --anomaly START/END",
-                file=data.file_name, column=target))
-        an = slice(sw.start, sw.end)
-        info.update(auto=True, rule=sw.rule, centre=sw.centre, sigma=sw.sigma, limit=sw.limit)
-    else:
-        an = rows_for_window(data, *anomaly)
-    if reference is None:
-        if an.start == 0:
-            raise RcaInputError(Problem(
-                "the incident window starts at the first row, so there is no reference period "
-                "before it: give one with --reference START/END", file=data.file_name))
-        ref = slice(0, an.start)
-    else:
-        ref = rows_for_window(data, *reference)
-        if ref.start < an.stop and an.start < ref.stop:
-            raise RcaInputError(Problem("the reference and incident windows overlap", file=data.file_name))
-    return ref, an, info
-
-
-def _check_enough(data: PlantData, ref: slice, an: slice) -> None:
-    from rca_app.core.data import min_rows_needed
-
-    n_ref = ref.stop - ref.start
-    n_sensors = len(data.frame.columns) - 1  # the KPI is not a sensor
-    need = min_rows_needed(n_sensors)
-    problems = []
-    if n_ref < need:
-        problems.append(Problem(
-            f"the reference period has {n_ref} rows; at least {need} are needed for "
-            f"{n_sensors} sensors", file=data.file_name))
-    if an.stop - an.start < 5:
-        problems.append(Problem(f"the incident window has {an.stop - an.start} rows; at least 5 are needed",
-                                file=data.file_name))
-    if problems:
-        raise RcaInputError(problems)
-
-
 def _constant_in_reference(data: PlantData, ref: pd.DataFrame, an: pd.DataFrame) -> list[tuple[str, str]]:
     """Sensors that do not vary in the reference period, with a message for each.
 
@@ -223,7 +166,7 @@ def run_analysis(data: PlantData, anomaly, reference=None, settings: AnalysisSet
     timings: dict[str, float] = {}
     t_all = time.perf_counter()
     ref_sl, an_sl, win_info = resolve_windows(data, anomaly, reference)
-    _check_enough(data, ref_sl, an_sl)
+    check_enough_rows(data, ref_sl, an_sl)
     frame = data.frame
     ref = frame.iloc[ref_sl].reset_index(drop=True)
     an = frame.iloc[an_sl].reset_index(drop=True)
@@ -238,6 +181,10 @@ def run_analysis(data: PlantData, anomaly, reference=None, settings: AnalysisSet
         frame, ref, an = frame[keep], ref[keep], an[keep]
     constraints = layout.constraints()
     categorical = [c for c in data.categorical_nodes if c in frame.columns]
+    # One encoding for the whole investigation: levels of both periods, sorted, the first the
+    # baseline; discovery, mechanisms and edge effects all use it.
+    encoder = CategoryEncoder.fit(frame, categorical)
+    levels = encoder.levels
 
     t = time.perf_counter()
     disc = None
@@ -245,7 +192,7 @@ def run_analysis(data: PlantData, anomaly, reference=None, settings: AnalysisSet
         disc = discover(ref, constraints, categorical,
                         DiscoverySettings(engine=settings.discovery_engine, n_bootstrap=settings.graph_bootstrap,
                                           bootstrap_max_rows=settings.bootstrap_max_rows, seed=settings.seed),
-                        SubProgress(progress, 0.0, 0.35, ""))
+                        SubProgress(progress, 0.0, 0.35, ""), encoder=encoder)
         graph = disc.graph
         checks = disc.noise_checks
         messages += disc.messages
@@ -253,13 +200,12 @@ def run_analysis(data: PlantData, anomaly, reference=None, settings: AnalysisSet
         problems = graph.validate(constraints)
         if problems:
             raise RcaInputError([Problem(p, file=layout.source) for p in problems])
-        checks = noise_checks(ref, graph, set(categorical))
+        checks = noise_checks(ref, graph, set(categorical), encoder)
     timings["discovery_s"] = time.perf_counter() - t
 
     check_cancel(progress)
     t = time.perf_counter()
     scm_settings = SCMSettings(n_folds=settings.n_folds, mechanisms=tuple(settings.mechanisms), seed=settings.seed)
-    levels = {c: sorted(frame[c].astype(str).unique().tolist()) for c in categorical}
     scm = StructuralCausalModel(graph, categorical, layout.monotone, scm_settings, levels=levels).fit(
         ref, SubProgress(progress, 0.35, 0.45, ""))
     effects = {(e.source, e.target): e for e in edge_effects(scm)}
@@ -274,23 +220,11 @@ def run_analysis(data: PlantData, anomaly, reference=None, settings: AnalysisSet
             "mechanism is learned on reference and incident rows together).")
     timings["fit_s"] = time.perf_counter() - t
 
-    # Bootstrap refits keep the graph, each node's mechanism kind and the pooling decision; only
-    # the target's causes (and the target) are refitted, since nothing else enters the ranking.
-    kinds = {n: m.kind for n, m in scm.mechanisms_.items()}
-
-    def refit(sample: pd.DataFrame, seed: int) -> StructuralCausalModel:
-        s = SCMSettings(n_folds=settings.n_folds, mechanisms=tuple(settings.mechanisms), seed=seed)
-        m = StructuralCausalModel(graph, categorical, layout.monotone, s, only=relevant,
-                                  fixed_kinds=kinds, levels=levels).fit(sample)
-        if pooled_nodes:
-            m, _ = pool_invariant_mechanisms(m, an, relevant, decided=pooled_nodes)
-        return m
-
     t = time.perf_counter()
     incident = Incident(layout.target, layout.goal, ref, an)
     ranking = rank_root_causes(scm, incident, layout,
                                RankingSettings(settings.rank_bootstrap, settings.action_grid, settings.seed),
-                               refit, SubProgress(progress, 0.45, 1.0, ""))
+                               progress=SubProgress(progress, 0.45, 1.0, ""))
     timings["ranking_s"] = time.perf_counter() - t
     timings["total_s"] = time.perf_counter() - t_all
     messages += ranking.messages
@@ -318,7 +252,7 @@ def run_analysis(data: PlantData, anomaly, reference=None, settings: AnalysisSet
     result = AnalysisResult(
         target=layout.target, goal=layout.goal, plant=layout.name,
         anomaly={
-            "start": _fmt_bound(data, an_sl.start), "end": _fmt_bound(data, an_sl.stop),
+            "start": window_bound(data, an_sl.start), "end": window_bound(data, an_sl.stop),
             "first_row": an_sl.start, "stop_row": an_sl.stop, "n_rows": an_sl.stop - an_sl.start,
             "target_reference_mean": incident.reference_mean, "target_anomaly_mean": incident.anomaly_mean,
             "target_reference_sd": float(ref_target.std()),
@@ -326,7 +260,7 @@ def run_analysis(data: PlantData, anomaly, reference=None, settings: AnalysisSet
             "shortfall_pct": 100 * incident.shortfall / abs(incident.reference_mean) if incident.reference_mean else None,
             **win_info,
         },
-        reference={"start": _fmt_bound(data, ref_sl.start), "end": _fmt_bound(data, ref_sl.stop),
+        reference={"start": window_bound(data, ref_sl.start), "end": window_bound(data, ref_sl.stop),
                    "first_row": ref_sl.start, "stop_row": ref_sl.stop, "n_rows": ref_sl.stop - ref_sl.start},
         root_causes=[c.to_dict() for c in ranking.root_causes],
         actions=[a.to_dict() for a in ranking.actions],

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from rca_app.core.encoding import CategoryEncoder
 from rca_app.core.graph import CausalGraph, Edge
 from rca_app.core.lingam_fast import FastDirectLiNGAM
 from rca_app.core.progress import Progress, SubProgress, check_cancel
@@ -72,24 +73,14 @@ class DiscoveryResult:
         }
 
 
-def _one_hot(values: pd.Series) -> np.ndarray:
-    """Dummy columns for every level but the first (full rank with an intercept)."""
-    cats = values.astype("category")
-    codes = cats.cat.codes.to_numpy()
-    k = len(cats.cat.categories)
-    if k < 2:
-        return np.zeros((len(values), 0))
-    out = np.zeros((len(values), k - 1))
-    for level in range(1, k):
-        out[:, level - 1] = codes == level
-    return out
-
-
-def _design(frame: pd.DataFrame, parents: list[str], categorical: set[str]) -> np.ndarray:
+def _design(frame: pd.DataFrame, parents: list[str], enc: CategoryEncoder) -> np.ndarray:
+    """Intercept, numeric parents as they are, categorical parents as baseline-coded dummies of
+    the levels present in these rows (an absent level's all-zero column would only take a
+    degree of freedom away from the test)."""
     cols = [np.ones((len(frame), 1))]
     for p in parents:
-        if p in categorical:
-            cols.append(_one_hot(frame[p]))
+        if p in enc:
+            cols.append(enc.dummies(p, enc.codes(frame[p]), present_only=True))
         else:
             cols.append(frame[p].to_numpy(dtype=float)[:, None])
     return np.hstack(cols)
@@ -101,11 +92,11 @@ def _rss(A: np.ndarray, y: np.ndarray) -> float:
     return float(r @ r)
 
 
-def _categorical_adds(frame, child, base_parents, cat, categorical, settings) -> bool:
+def _categorical_adds(frame, child, base_parents, cat, enc, settings) -> bool:
     """Nested-model F-test: does categorical ``cat`` explain ``child`` beyond its parents?"""
     y = frame[child].to_numpy(dtype=float)
-    A0 = _design(frame, base_parents, categorical)
-    D = _one_hot(frame[cat])
+    A0 = _design(frame, base_parents, enc)
+    D = enc.dummies(cat, enc.codes(frame[cat]), present_only=True)
     if D.shape[1] == 0:
         return False
     A1 = np.hstack([A0, D])
@@ -120,7 +111,7 @@ def _categorical_adds(frame, child, base_parents, cat, categorical, settings) ->
     return p < settings.categorical_alpha and partial_r2 >= settings.categorical_min_partial_r2
 
 
-def _add_curved_edges(frame, order, edges, categorical, constraints, settings) -> None:
+def _add_curved_edges(frame, order, edges, enc, constraints, settings) -> None:
     """Add edges whose effect is curved with no linear trend, which linear LiNGAM misses.
 
     Yield against a temperature with an optimum at its usual setting is the typical case: the
@@ -138,7 +129,7 @@ def _add_curved_edges(frame, order, edges, categorical, constraints, settings) -
     Z = (Z - Z.mean(axis=0)) / np.where(Z.std(axis=0) > 0, Z.std(axis=0), 1.0)
     k = len(order)
     M = np.hstack([np.ones((n, 1)), Z, Z * Z - 1.0])  # column 0: intercept; 1..k: x; k+1..2k: x^2
-    cats = [c for c in frame.columns if c in categorical]
+    cats = [c for c in frame.columns if c in enc]
     pos = {name: i for i, name in enumerate(order)}
     cat_parents_of = {c: [p for p in cats if (p, c) in edges] for c in order}
     # Children with categorical parents get their own (rare) partialled Gram; the rest share G.
@@ -148,7 +139,7 @@ def _add_curved_edges(frame, order, edges, categorical, constraints, settings) -
         """The Gram matrix to use for ``child`` and the degrees of freedom its categorical
         parents take."""
         cp = cat_parents_of[child]
-        D = _design(frame, cp, categorical)[:, 1:] if cp else np.zeros((n, 0))
+        D = _design(frame, cp, enc)[:, 1:] if cp else np.zeros((n, 0))
         if D.shape[1] == 0:
             return G_all, 0
         Dc = np.hstack([np.ones((n, 1)), D])
@@ -190,12 +181,12 @@ def _add_curved_edges(frame, order, edges, categorical, constraints, settings) -
             edges.add((best[0], child))
 
 
-def _categorical_child_parents(frame, child, candidates, categorical, settings) -> list[str]:
+def _categorical_child_parents(frame, child, candidates, enc, settings) -> list[str]:
     """Parents of a non-exogenous categorical sensor: forward selection by likelihood-ratio
     test of a multinomial logistic model (a categorical child cannot go through LiNGAM)."""
     from sklearn.linear_model import LogisticRegression
 
-    y = frame[child].astype("category").cat.codes.to_numpy()
+    y = enc.codes(frame[child])
     if len(np.unique(y)) < 2:
         return []
 
@@ -203,7 +194,7 @@ def _categorical_child_parents(frame, child, candidates, categorical, settings) 
         if not cols:
             freq = np.bincount(y) / len(y)
             return float(np.sum(np.log(freq[y]))), 0
-        A = _design(frame, cols, categorical)[:, 1:]
+        A = _design(frame, cols, enc)[:, 1:]
         A = (A - A.mean(axis=0)) / (A.std(axis=0) + 1e-12)
         m = LogisticRegression(C=1e4, max_iter=500).fit(A, y)
         proba = m.predict_proba(A)[np.arange(len(y)), np.searchsorted(m.classes_, y)]
@@ -230,9 +221,10 @@ def _categorical_child_parents(frame, child, candidates, categorical, settings) 
     return chosen
 
 
-def _discover_once(frame: pd.DataFrame, nodes: list[str], categorical: set[str], constraints,
+def _discover_once(frame: pd.DataFrame, nodes: list[str], enc: CategoryEncoder, constraints,
                    settings: DiscoverySettings, progress: Progress | None = None, precision: str = "float64"):
     """One discovery pass: returns (set of edges, causal order of numeric nodes, B, numeric)."""
+    categorical = set(enc.levels)
     numeric = [n for n in nodes if n not in categorical]
     edges: set[tuple[str, str]] = set()
     order_names: list[str] = []
@@ -266,7 +258,7 @@ def _discover_once(frame: pd.DataFrame, nodes: list[str], categorical: set[str],
                 if B[i, j] != 0 and constraints.allows(parent, child):
                     edges.add((parent, child))
     edges |= set(constraints.required)
-    _add_curved_edges(frame, order_names, edges, categorical, constraints, settings)
+    _add_curved_edges(frame, order_names, edges, enc, constraints, settings)
     # Categorical sources into numeric children, children in causal order.
     cats = [c for c in nodes if c in categorical]
     for child in order_names:
@@ -274,30 +266,32 @@ def _discover_once(frame: pd.DataFrame, nodes: list[str], categorical: set[str],
             if (cat, child) in edges or not constraints.allows(cat, child):
                 continue
             base = [p for p in nodes if (p, child) in edges]
-            if _categorical_adds(frame, child, base, cat, categorical, settings):
+            if _categorical_adds(frame, child, base, cat, enc, settings):
                 edges.add((cat, child))
     # Categorical children that something upstream may drive.
     for child in cats:
         cands = [p for p in nodes if p != child and constraints.allows(p, child)
                  and constraints.tier[p] < constraints.tier[child]]
         if cands:
-            for p in _categorical_child_parents(frame, child, cands, categorical, settings):
+            for p in _categorical_child_parents(frame, child, cands, enc, settings):
                 edges.add((p, child))
     return edges, order_names, B, numeric
 
 
-def noise_checks(frame: pd.DataFrame, graph: CausalGraph, categorical: set[str]) -> list[NoiseCheck]:
+def noise_checks(frame: pd.DataFrame, graph: CausalGraph, categorical: set[str],
+                 encoder: CategoryEncoder | None = None) -> list[NoiseCheck]:
     """Non-Gaussianity of each numeric sensor's residual given its parents (linear fit).
 
     LiNGAM tells cause from effect within a station only through non-Gaussian noise. With
     large samples any tiny deviation is 'significant', so a sensor counts as near-Gaussian
     when the test does not reject OR both skewness and excess kurtosis are small."""
+    enc = encoder or CategoryEncoder.fit(frame, categorical)
     out = []
     for node in graph.nodes:
         if node in categorical:
             continue
         y = frame[node].to_numpy(dtype=float)
-        A = _design(frame, graph.parents(node), categorical)
+        A = _design(frame, graph.parents(node), enc)
         coef, *_ = np.linalg.lstsq(A, y, rcond=None)
         r = y - A @ coef
         if r.std() == 0 or len(r) < 20:
@@ -311,18 +305,21 @@ def noise_checks(frame: pd.DataFrame, graph: CausalGraph, categorical: set[str])
 
 
 def discover(frame: pd.DataFrame, constraints, categorical: list[str] | set[str],
-             settings: DiscoverySettings | None = None, progress: Progress | None = None) -> DiscoveryResult:
+             settings: DiscoverySettings | None = None, progress: Progress | None = None,
+             encoder: CategoryEncoder | None = None) -> DiscoveryResult:
     """Discover the causal graph on ``frame`` (the reference rows), honouring ``constraints``.
 
     ``constraints`` is the layout's :class:`~rca_app.core.layout.Constraints`; ``frame`` has one
-    column per node (categorical ones as ``category`` dtype).
+    column per node (categorical ones as ``category`` dtype). ``encoder``: the investigation's
+    levels (default: fitted on ``frame``).
     """
     settings = settings or DiscoverySettings()
     categorical = set(categorical)
+    enc = encoder or CategoryEncoder.fit(frame, categorical)
     nodes = [n for n in constraints.nodes if n in frame.columns]
     check_cancel(progress)
     main = SubProgress(progress, 0.0, 0.3, "discovery: ")
-    edges, order, B, numeric = _discover_once(frame, nodes, categorical, constraints, settings, main)
+    edges, order, B, numeric = _discover_once(frame, nodes, enc, constraints, settings, main)
 
     counts: dict[tuple[str, str], int] = {}
     nb = settings.n_bootstrap
@@ -339,7 +336,7 @@ def discover(frame: pd.DataFrame, constraints, categorical: list[str] | set[str]
             try:
                 # Resamples use single-precision entropies: several times faster, and a near-tie
                 # resolved the other way is within what resampling varies anyway.
-                e_b, *_ = _discover_once(sample, nodes, categorical, constraints, settings, None, "float32")
+                e_b, *_ = _discover_once(sample, nodes, enc, constraints, settings, None, "float32")
             except (np.linalg.LinAlgError, ValueError, FloatingPointError):
                 continue  # a degenerate resample (e.g. a constant column) says nothing
             n_ok += 1
@@ -363,7 +360,7 @@ def discover(frame: pd.DataFrame, constraints, categorical: list[str] | set[str]
         for (s, t), c in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
         if (s, t) not in edges and c / n_ok >= 1 / 3
     ]
-    checks = noise_checks(frame, graph, categorical)
+    checks = noise_checks(frame, graph, categorical, enc)
     messages = []
     if nb > 0 and n_ok < nb:
         messages.append(f"{nb - n_ok} of {nb} bootstrap resamples could not be analysed (a sensor constant in "

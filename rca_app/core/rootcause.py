@@ -19,7 +19,9 @@ import numpy as np
 import pandas as pd
 
 from rca_app.core.progress import Progress, check_cancel
-from rca_app.core.scm import StructuralCausalModel, abduct, encode_frame, propagate
+from rca_app.core.encoding import encode_value
+from rca_app.core.queries import incident_abduction, propagate
+from rca_app.core.scm import StructuralCausalModel
 
 # Incident rows are replicated so that each restoration averages over this many draws at least.
 _TARGET_DRAWS = 4000
@@ -122,25 +124,15 @@ def candidate_nodes(scm: StructuralCausalModel, target: str) -> list[str]:
     return [n for n in scm.order_ if n in anc] + [target]
 
 
-def _reference_noise_draws(scm, node, idx, rng):
-    mech = scm.mechanisms_[node]
-    if mech.kind == "classifier":
-        # A categorical node restored to reference behaviour: fresh Gumbel noise, i.e. its level
-        # drawn from the reference conditional distribution given its (counterfactual) parents.
-        u = rng.uniform(1e-12, 1, (len(idx), mech.n_levels))
-        return -np.log(-np.log(u))
-    return mech.ref_noise[idx % len(mech.ref_noise)]
-
-
 def restorations(scm: StructuralCausalModel, incident: Incident, nodes: list[str], seed: int = 0,
                  reference_mean: float | None = None) -> dict[str, float]:
     """Restoration of each node in ``nodes`` under one fitted SCM."""
-    # Separate streams for abduction and for the reference draws (one seed, two children).
-    seq_abduct, seq_draws = np.random.SeedSequence(seed).spawn(2)
-    rng = np.random.default_rng(seq_draws)
+    # The model's own abduction (once per model); the reference draws take the second child
+    # of this call's seed, so abduction and draws never share a stream.
+    rng = np.random.default_rng(np.random.SeedSequence(seed).spawn(2)[1])
     target = incident.target
-    values = encode_frame(incident.anomaly, scm.graph.nodes, scm.levels_)
-    noise = abduct(scm, values, int(seq_abduct.generate_state(1)[0]))
+    ab = incident_abduction(scm, incident.anomaly)
+    values, noise = ab.values, ab.noise
     n = len(incident.anomaly)
     reps = int(min(_MAX_REPLICAS, max(1, np.ceil(_TARGET_DRAWS / n))))
     base = {k: np.tile(v, reps) for k, v in values.items()}
@@ -153,7 +145,7 @@ def restorations(scm: StructuralCausalModel, incident: Incident, nodes: list[str
     out = {}
     for k in nodes:
         new_noise = dict(noise_t)
-        new_noise[k] = _reference_noise_draws(scm, k, idx, rng)
+        new_noise[k] = scm.mechanisms_[k].reference_draws(idx, rng)
         vals = propagate(scm, base, new_noise, {k}, stop_at=target)
         cf = float(np.mean(vals[target]))
         out[k] = (cf - anom_mean) / shortfall if shortfall != 0 else 0.0
@@ -171,8 +163,7 @@ def evidence_for(scm: StructuralCausalModel, incident: Incident, node: str) -> E
     rv, av = ref[node].to_numpy(float), an[node].to_numpy(float)
     rsd = float(rv.std()) or 1.0
     mech = scm.mechanisms_[node]
-    values = encode_frame(an, scm.graph.nodes, scm.levels_)
-    an_noise = values[node] - mech.predict(values)
+    an_noise = incident_abduction(scm, an).noise[node]
     ref_noise = mech.ref_noise
     nsd = float(ref_noise.std()) or 1.0
     return Evidence(
@@ -196,11 +187,11 @@ def _grid(scm, incident: Incident, node: str, size: int):
 
 def action_curve(scm, incident: Incident, node: str, grid) -> np.ndarray:
     """Predicted incident-mean KPI under do(node = v) for each v in ``grid``."""
-    values = encode_frame(incident.anomaly, scm.graph.nodes, scm.levels_)
-    noise = abduct(scm, values, 0)
+    ab = incident_abduction(scm, incident.anomaly)
+    values, noise = ab.values, ab.noise
     means = []
     for v in grid:
-        enc = scm.levels_[node].index(v) if node in scm.levels_ else float(v)
+        enc = encode_value(scm.levels_, node, v)
         vals = propagate(scm, values, noise, set(), {node: enc}, stop_at=incident.target)
         means.append(float(np.mean(vals[incident.target])))
     return np.array(means)
@@ -208,9 +199,9 @@ def action_curve(scm, incident: Incident, node: str, grid) -> np.ndarray:
 
 def what_if(scm, incident: Incident, node: str, value) -> np.ndarray:
     """Per-row predicted KPI of the incident rows under do(node = value)."""
-    values = encode_frame(incident.anomaly, scm.graph.nodes, scm.levels_)
-    noise = abduct(scm, values, 0)
-    enc = scm.levels_[node].index(str(value)) if node in scm.levels_ else float(value)
+    ab = incident_abduction(scm, incident.anomaly)
+    values, noise = ab.values, ab.noise
+    enc = encode_value(scm.levels_, node, value)
     vals = propagate(scm, values, noise, set(), {node: enc}, stop_at=incident.target)
     return vals[incident.target]
 
@@ -246,15 +237,19 @@ class RankingResult:
 
 
 def rank_root_causes(scm: StructuralCausalModel, incident: Incident, layout, settings: RankingSettings,
-                     refit, progress: Progress | None = None) -> RankingResult:
+                     refit=None, progress: Progress | None = None) -> RankingResult:
     """Rank the target's ancestors by restoration, with bootstrap intervals, and compute actions.
 
     Intervals come from refits on moving-block bootstrap resamples of the reference rows.
 
-    ``refit(frame, seed)`` returns an SCM fitted on a resample (graph fixed); the caller decides
-    how (it keeps the mechanism kinds chosen on the full data)."""
+    ``refit(frame, seed)``, optional, returns an SCM fitted on a resample; by default the model
+    refits itself (:meth:`StructuralCausalModel.refit`: graph, kinds and pooling kept; only the
+    candidates are refitted)."""
     target = incident.target
     nodes = candidate_nodes(scm, target)
+    if refit is None:
+        def refit(sample, seed):
+            return scm.refit(sample, seed, set(nodes), incident.anomaly)
     messages: list[str] = []
     if incident.shortfall <= 0:
         messages.append(

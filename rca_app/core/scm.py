@@ -1,22 +1,19 @@
 """The structural causal model: one mechanism per node given its parents, cross-fitted.
 
 Each numeric node with parents is ``x = f(parents) + noise`` (additive noise). ``f`` is chosen per
-node by out-of-fold error among a linear model, a degree-2 polynomial and gradient-boosted trees
-(monotone where the layout declares it); the simplest model within 1% of the best error wins, as
-simpler mechanisms extrapolate more gracefully. Nodes without parents keep their empirical
-distribution (their "noise" is their value around the reference mean).
+node by out-of-fold error among a linear model, a degree-2 polynomial, additive splines and
+gradient-boosted trees (monotone where the layout declares it); the simplest model within 1% of
+the best error wins, as simpler mechanisms extrapolate more gracefully. Nodes without parents
+keep their empirical distribution (their "noise" is their value around the reference mean).
+The kinds themselves live in :mod:`rca_app.core.mechanisms`.
 
 Cross-fitting, in the spirit of double/debiased ML: the reference rows are split into K folds and
 each fold's residuals come from a model trained on the other folds, so the noise used for
 abduction is never in-sample. On new rows (the incident) ``f`` is the average of the K fold models.
 
-Categorical nodes with parents use a classifier. Their counterfactuals follow the Gumbel-max SCM:
-a row's noise is a posterior draw of Gumbel variables consistent with the level it had; under an
-intervention upstream the level is the argmax of the new log-probabilities plus that same noise,
-so a row keeps its level unless the change upstream is strong enough to flip it.
-
 Queries (`abduct`, `propagate`, `counterfactual`, `interventional_samples`) are plain functions of
-the fitted model, as in DoWhy's gcm.
+the fitted model, as in DoWhy's gcm (:mod:`rca_app.core.queries`); edge effects are in
+:mod:`rca_app.core.effects`. Both are re-exported here.
 """
 from __future__ import annotations
 
@@ -26,7 +23,12 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import pandas as pd
 
+from rca_app.core.encoding import FeatureDesign, decode_values as _decode, encode_frame
 from rca_app.core.graph import CausalGraph
+from rca_app.core.mechanisms import (
+    CategoricalEmpiricalMechanism, ClassifierMechanism, EmpiricalMechanism, Mechanism, Ridge,
+    hgb_regressor, make_mechanism,
+)
 from rca_app.core.progress import Progress, check_cancel
 
 # In order of simplicity: the simplest kind within the margin of the best error wins.
@@ -37,115 +39,8 @@ _SIMPLER_MARGIN = 0.01
 _SELECTION_MAX_ROWS = 6000
 _SELECTION_FOLDS = 3
 
-
-# --------------------------------------------------------------------------------------------
-# Encoding values: numeric as float arrays, categorical as integer codes into fixed levels.
-# --------------------------------------------------------------------------------------------
-def encode_frame(frame: pd.DataFrame, nodes, levels: dict[str, list[str]]) -> dict[str, np.ndarray]:
-    out = {}
-    for n in nodes:
-        if n in levels:
-            cat = pd.Categorical(frame[n].astype(str), categories=levels[n])
-            out[n] = np.asarray(cat.codes, dtype=np.int64)
-        else:
-            out[n] = frame[n].to_numpy(dtype=float)
-    return out
-
-
-class _Design:
-    """Builds a parent design matrix: numeric columns standardised, categorical one-hot."""
-
-    def __init__(self, parents: list[str], levels: dict[str, list[str]], values: dict[str, np.ndarray]):
-        self.parents = parents
-        self.levels = {p: levels[p] for p in parents if p in levels}
-        self.mu = {}
-        self.sd = {}
-        for p in parents:
-            if p not in self.levels:
-                v = values[p]
-                self.mu[p] = float(v.mean())
-                s = float(v.std())
-                self.sd[p] = s if s > 0 else 1.0
-
-    @property
-    def numeric(self) -> list[str]:
-        return [p for p in self.parents if p not in self.levels]
-
-    def numeric_matrix(self, values) -> np.ndarray:
-        n = len(next(iter(values.values())))
-        cols = [(values[p] - self.mu[p]) / self.sd[p] for p in self.numeric]
-        return np.column_stack(cols) if cols else np.zeros((n, 0))
-
-    def dummies(self, values) -> np.ndarray:
-        n = len(next(iter(values.values())))
-        cols = []
-        for p, lv in self.levels.items():
-            codes = values[p]
-            for k in range(1, len(lv)):
-                cols.append((codes == k).astype(float))
-        return np.column_stack(cols) if cols else np.zeros((n, 0))
-
-    def linear(self, values) -> np.ndarray:
-        return np.hstack([self.numeric_matrix(values), self.dummies(values)])
-
-    def spline(self, values) -> np.ndarray:
-        """Additive cubic splines per numeric parent (knots at quantiles, linear beyond the
-        outer knots): thresholds and saturation without the blockiness of trees."""
-        if not hasattr(self, "_splines"):
-            from sklearn.preprocessing import SplineTransformer
-
-            Z = self.numeric_matrix(values)
-            self._splines = [
-                SplineTransformer(n_knots=8, degree=3, knots="quantile", extrapolation="linear").fit(Z[:, [i]])
-                for i in range(Z.shape[1])
-            ]
-        Z = self.numeric_matrix(values)
-        cols = [sp.transform(Z[:, [i]]) for i, sp in enumerate(self._splines)]
-        return np.hstack(cols + [self.dummies(values)]) if cols else self.dummies(values)
-
-    def features(self, kind: str, values) -> np.ndarray:
-        if kind == "poly2":
-            return self.poly2(values)
-        if kind == "spline":
-            return self.spline(values)
-        return self.linear(values)
-
-    def poly2(self, values) -> np.ndarray:
-        Z = self.numeric_matrix(values)
-        k = Z.shape[1]
-        quad = [Z[:, i] * Z[:, j] for i in range(k) for j in range(i, k)]
-        Q = np.column_stack(quad) if quad else np.zeros((Z.shape[0], 0))
-        return np.hstack([Z, Q, self.dummies(values)])
-
-
-class _Ridge:
-    """Least squares with a tiny ridge for conditioning (closed form, fast)."""
-
-    def fit(self, A: np.ndarray, y: np.ndarray) -> "_Ridge":
-        self.mean_ = A.mean(axis=0) if A.shape[1] else np.zeros(0)
-        Ac = A - self.mean_
-        self.intercept_ = float(y.mean())
-        if A.shape[1]:
-            G = Ac.T @ Ac + 1e-8 * len(y) * np.eye(A.shape[1])
-            self.coef_ = np.linalg.solve(G, Ac.T @ (y - self.intercept_))
-        else:
-            self.coef_ = np.zeros(0)
-        return self
-
-    def predict(self, A: np.ndarray) -> np.ndarray:
-        if A.shape[1] == 0:
-            return np.full(A.shape[0], self.intercept_)
-        return self.intercept_ + (A - self.mean_) @ self.coef_
-
-
-def _hgb(monotone: list[int] | None, seed: int, max_iter: int = 200):
-    from sklearn.ensemble import HistGradientBoostingRegressor
-
-    return HistGradientBoostingRegressor(
-        max_iter=max_iter, learning_rate=0.1, max_leaf_nodes=15, min_samples_leaf=40,
-        early_stopping=True, validation_fraction=0.15, n_iter_no_change=10,
-        monotonic_cst=monotone, random_state=seed,
-    )
+# The name other modules used for one node's fitted mechanism.
+NodeMechanism = Mechanism
 
 
 def _folds(n: int, k: int, rng: np.random.Generator) -> np.ndarray:
@@ -157,7 +52,7 @@ def _folds(n: int, k: int, rng: np.random.Generator) -> np.ndarray:
 @dataclass
 class MechanismReport:
     node: str
-    kind: str          # empirical | linear | poly2 | hgb | classifier | categorical_empirical
+    kind: str          # empirical | linear | poly2 | spline | hgb | classifier | categorical_empirical
     parents: list[str]
     oof_r2: float | None
     candidates: dict[str, float] = field(default_factory=dict)  # kind -> out-of-fold R^2
@@ -168,46 +63,6 @@ class MechanismReport:
 
     def to_dict(self) -> dict:
         return asdict(self)
-
-
-class NodeMechanism:
-    """A fitted mechanism for one node, with its reference noise (out-of-fold)."""
-
-    def __init__(self, node: str, parents: list[str], kind: str, categorical: bool):
-        self.node = node
-        self.parents = parents
-        self.kind = kind
-        self.categorical = categorical
-        self.models: list = []
-        self.design: _Design | None = None
-        self.constant = 0.0
-        self.ref_noise: np.ndarray | None = None    # numeric: residuals; categorical root: codes
-        self.n_levels = 0
-
-    # -- prediction ----------------------------------------------------------------------------
-    def _features(self, values) -> np.ndarray:
-        return self.design.features(self.kind, values)
-
-    def predict(self, values: dict[str, np.ndarray]) -> np.ndarray:
-        """Mean of the node given its parents (numeric nodes)."""
-        if not self.parents:
-            n = len(next(iter(values.values())))
-            return np.full(n, self.constant)
-        A = self._features(values)
-        preds = [m.predict(A) for m in self.models]
-        return np.mean(preds, axis=0)
-
-    def predict_logproba(self, values) -> np.ndarray:
-        """Log class probabilities of a categorical node with parents (rows x levels)."""
-        A = self._features(values)
-        n = A.shape[0]
-        P = np.zeros((n, self.n_levels))
-        for m in self.models:
-            p = np.full((n, self.n_levels), 1e-9)
-            p[:, m.classes_] = m.predict_proba(A)
-            P += p
-        P /= len(self.models)
-        return np.log(np.clip(P, 1e-12, None))
 
 
 @dataclass
@@ -224,7 +79,24 @@ class SCMSettings:
 
 class StructuralCausalModel:
     """A graph plus one cross-fitted mechanism per node (scikit-learn style: ``fit`` returns self,
-    learned attributes end in ``_``)."""
+    learned attributes end in ``_``).
+
+    Parameters
+    ----------
+    graph : CausalGraph
+    categorical : iterable of str
+        Categorical nodes.
+    monotone : dict, optional
+        ``(parent, child) -> +1 / -1`` declared monotone effects.
+    settings : SCMSettings, optional
+    only : set of str, optional
+        Fit only these nodes (e.g. the target's ancestors).
+    fixed_kinds : dict, optional
+        Skip model selection and use these kinds (refits keep the main fit's choice).
+    levels : dict, optional
+        Levels of categorical nodes (the investigation's :class:`CategoryEncoder` levels); give
+        them when the data to be queried holds levels that the training rows lack.
+    """
 
     def __init__(self, graph: CausalGraph, categorical=(), monotone: dict | None = None,
                  settings: SCMSettings | None = None, only: set[str] | None = None,
@@ -233,16 +105,13 @@ class StructuralCausalModel:
         self.categorical = set(categorical)
         self.monotone = dict(monotone or {})
         self.settings = settings or SCMSettings()
-        # Fit only these nodes (e.g. the target's ancestors in bootstrap refits).
         self.only = only
-        # Skip model selection and use these kinds (bootstrap refits keep the main fit's choice).
         self.fixed_kinds = fixed_kinds or {}
-        # Levels of categorical nodes; give them when the data to be queried holds levels that
-        # the training rows lack (a supplier seen only in the incident).
         self.levels = levels
 
     # -- fitting -------------------------------------------------------------------------------
     def fit(self, frame: pd.DataFrame, progress: Progress | None = None) -> "StructuralCausalModel":
+        """Fit every node's mechanism (or those in ``only``) on ``frame``; returns self."""
         from threadpoolctl import threadpool_limits
 
         # Gradient boosting's OpenMP threads cost more than they give on plant-sized tables
@@ -261,7 +130,7 @@ class StructuralCausalModel:
         self.n_reference_ = len(frame)
         rng = np.random.default_rng(self.settings.seed)
         self.folds_ = _folds(len(frame), self.settings.n_folds, rng)
-        self.mechanisms_: dict[str, NodeMechanism] = {}
+        self.mechanisms_: dict[str, Mechanism] = {}
         self.reports_: dict[str, MechanismReport] = {}
         todo = [n for n in self.order_ if self.only is None or n in self.only]
         for i, node in enumerate(todo):
@@ -271,57 +140,60 @@ class StructuralCausalModel:
             self._fit_node(node, values, rng)
         return self
 
+    def refit(self, frame: pd.DataFrame, seed: int, nodes: set[str] | None = None,
+              incident: pd.DataFrame | None = None) -> "StructuralCausalModel":
+        """The same model (graph, levels, each node's mechanism kind, the pooling decision)
+        fitted anew on other rows, e.g. a bootstrap resample of the reference period.
+
+        Parameters
+        ----------
+        frame : DataFrame
+            The rows to fit on.
+        seed : int
+            Seeds the new folds (and trees).
+        nodes : set of str, optional
+            Refit only these nodes (default: every node).
+        incident : DataFrame, optional
+            The incident rows; needed when some mechanisms were pooled over both periods.
+
+        Returns
+        -------
+        StructuralCausalModel
+        """
+        settings = SCMSettings(self.settings.n_folds, self.settings.mechanisms, seed)
+        kinds = {n: m.kind for n, m in self.mechanisms_.items()}
+        m = StructuralCausalModel(self.graph, self.categorical, self.monotone, settings, only=nodes,
+                                  fixed_kinds=kinds, levels=self.levels_).fit(frame)
+        pooled = {n for n, r in self.reports_.items() if r.pooled and (nodes is None or n in nodes)}
+        if pooled and incident is not None:
+            m, _ = pool_invariant_mechanisms(m, incident, nodes, decided=pooled)
+        return m
+
     def _fit_node(self, node: str, values: dict, rng: np.random.Generator) -> None:
         parents = self.graph.parents(node)
-        is_cat = node in self.categorical
-        y = values[node]
+        cand_r2: dict[str, float] = {}
         if not parents:
-            mech = NodeMechanism(node, [], "categorical_empirical" if is_cat else "empirical", is_cat)
-            if is_cat:
-                mech.n_levels = len(self.levels_[node])
-                mech.ref_noise = y.copy()
-                self.reports_[node] = MechanismReport(node, mech.kind, [], None)
+            mech = (CategoricalEmpiricalMechanism(node, len(self.levels_[node])) if node in self.categorical
+                    else EmpiricalMechanism(node))
+        else:
+            design = FeatureDesign(parents, self.levels_, values)
+            if node in self.categorical:
+                mech = ClassifierMechanism(node, parents, design, len(self.levels_[node]))
             else:
-                mech.constant = float(y.mean())
-                mech.ref_noise = y - mech.constant
-                self.reports_[node] = MechanismReport(node, "empirical", [], None,
-                                                      noise_sd=float(mech.ref_noise.std()))
-            self.mechanisms_[node] = mech
-            return
-        design = _Design(parents, self.levels_, values)
-        if is_cat:
-            self._fit_classifier(node, parents, design, values)
-            return
-        mono = self._monotone_vector(node, design)
-        kind, cand_r2 = self.fixed_kinds.get(node), {}
-        if kind is None:
-            kind, cand_r2 = self._select(node, design, values, mono, rng)
-        mech = NodeMechanism(node, parents, kind, False)
-        mech.design = design
-        A = mech._features(values)
-        oof = np.empty_like(y)
-        for k in range(self.settings.n_folds):
-            train, test = self.folds_ != k, self.folds_ == k
-            model = self._new_model(kind, mono).fit(A[train], y[train])
-            mech.models.append(model)
-            oof[test] = model.predict(A[test])
-        mech.ref_noise = y - oof
-        var = y.var()
-        r2 = float(1 - mech.ref_noise.var() / var) if var > 0 else None
+                mono = self._monotone_vector(node, design)
+                kind = self.fixed_kinds.get(node)
+                if kind is None:
+                    kind, cand_r2 = self._select(node, design, values, mono, rng)
+                mech = make_mechanism(kind, node, parents, design, mono, self.settings.seed)
+        mech.fit(values, self.folds_)
         self.mechanisms_[node] = mech
-        self.reports_[node] = MechanismReport(node, kind, parents, r2, cand_r2,
-                                              noise_sd=float(mech.ref_noise.std()))
+        self.reports_[node] = MechanismReport(node, mech.kind, parents, mech.oof_r2, cand_r2,
+                                              noise_sd=mech.noise_sd)
 
-    def _monotone_vector(self, node: str, design: _Design) -> list[int] | None:
+    def _monotone_vector(self, node: str, design: FeatureDesign) -> list[int] | None:
         cst = [int(self.monotone.get((p, node), 0)) for p in design.numeric]
-        cst += [0] * design.dummies({p: np.zeros(1, dtype=int) if p in design.levels else np.zeros(1)
-                                     for p in design.parents}).shape[1]
+        cst += [0] * design.n_dummies
         return cst if any(cst) else None
-
-    def _new_model(self, kind: str, mono):
-        if kind == "hgb":
-            return _hgb(mono, self.settings.seed)
-        return _Ridge()
 
     def _select(self, node, design, values, mono, rng) -> tuple[str, dict[str, float]]:
         """Pick the mechanism kind by out-of-fold error (on at most _SELECTION_MAX_ROWS rows)."""
@@ -346,7 +218,8 @@ class StructuralCausalModel:
             oof = np.empty_like(ys)
             for k in range(folds.max() + 1):
                 tr, te = folds != k, folds == k
-                oof[te] = self._new_model(kind, mono).fit(A[tr], ys[tr]).predict(A[te])
+                model = hgb_regressor(mono, self.settings.seed) if kind == "hgb" else Ridge()
+                oof[te] = model.fit(A[tr], ys[tr]).predict(A[te])
             return float(np.mean((ys - oof) ** 2))
 
         mse = {k: oof_mse(k) for k in kinds if k != "hgb"}
@@ -361,229 +234,10 @@ class StructuralCausalModel:
         chosen = next(k for k in MECHANISM_KINDS if k in mse and mse[k] <= best * (1 + _SIMPLER_MARGIN))
         return chosen, {k: float(1 - v / var) for k, v in mse.items()}
 
-    def _fit_classifier(self, node, parents, design, values) -> None:
-        from sklearn.linear_model import LogisticRegression
-
-        mech = NodeMechanism(node, parents, "classifier", True)
-        mech.design = design
-        mech.n_levels = len(self.levels_[node])
-        A = design.linear(values)
-        y = values[node]
-        oof_ll = np.zeros(len(y))
-        for k in range(self.settings.n_folds):
-            train, test = self.folds_ != k, self.folds_ == k
-            if len(np.unique(y[train])) < 2:
-                m = _ConstantClassifier(int(y[train][0]))
-            else:
-                m = LogisticRegression(C=10.0, max_iter=500).fit(A[train], y[train])
-            mech.models.append(m)
-            p = np.full((test.sum(), mech.n_levels), 1e-9)
-            p[:, m.classes_] = m.predict_proba(A[test])
-            oof_ll[test] = np.log(np.clip(p[np.arange(test.sum()), y[test]], 1e-12, None))
-        freq = np.bincount(y, minlength=mech.n_levels) / len(y)
-        base_ll = np.log(np.clip(freq[y], 1e-12, None))
-        # McFadden-style pseudo-R^2 out of fold, so the report has one comparable number.
-        r2 = float(1 - oof_ll.sum() / base_ll.sum()) if base_ll.sum() < 0 else None
-        mech.ref_noise = y.copy()
-        self.mechanisms_[node] = mech
-        self.reports_[node] = MechanismReport(node, "classifier", parents, r2)
-
-
-class _ConstantClassifier:
-    """Stands in for a classifier on a fold whose training rows hold one level only."""
-
-    def __init__(self, level: int):
-        self.classes_ = np.array([level])
-
-    def predict_proba(self, A):
-        return np.ones((A.shape[0], 1))
-
-
-# --------------------------------------------------------------------------------------------
-# Queries
-# --------------------------------------------------------------------------------------------
-def _gumbel_posterior(logp: np.ndarray, observed: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Gumbel noise g (rows x levels) such that argmax(logp + g) == observed (top-down sampling)."""
-    n, k = logp.shape
-    logZ = np.log(np.exp(logp).sum(axis=1))
-    top = logZ - np.log(-np.log(rng.uniform(1e-12, 1, n)))  # max of the perturbed values
-    G = np.empty((n, k))
-    for j in range(k):
-        # Truncated Gumbel with location logp[:, j], bounded above by top.
-        u = rng.uniform(1e-12, 1, n)
-        gj = logp[:, j] - np.log(-np.log(u))
-        trunc = -np.log(np.exp(-top) + np.exp(-gj))
-        G[:, j] = np.where(observed == j, top, trunc) - logp[:, j]
-    return G
-
-
-def abduct(scm: StructuralCausalModel, values: dict[str, np.ndarray], seed: int = 0,
-           nodes: list[str] | None = None) -> dict[str, np.ndarray]:
-    """Each node's noise in the given rows: what the mechanisms cannot explain."""
-    rng = np.random.default_rng(seed)
-    noise = {}
-    for node in nodes or scm.order_:
-        mech = scm.mechanisms_.get(node)
-        if mech is None:
-            continue
-        if mech.kind == "categorical_empirical":
-            noise[node] = values[node].copy()
-        elif mech.kind == "classifier":
-            noise[node] = _gumbel_posterior(mech.predict_logproba(values), values[node], rng)
-        else:
-            noise[node] = values[node] - mech.predict(values)
-    return noise
-
-
-def _node_value(mech: NodeMechanism, values, noise) -> np.ndarray:
-    if mech.kind == "categorical_empirical":
-        return noise.astype(np.int64)
-    if mech.kind == "classifier":
-        return np.argmax(mech.predict_logproba(values) + noise, axis=1).astype(np.int64)
-    return mech.predict(values) + noise
-
-
-def propagate(scm: StructuralCausalModel, base: dict[str, np.ndarray], noise: dict[str, np.ndarray],
-              changed: set[str], interventions: dict[str, np.ndarray | float] | None = None,
-              stop_at: str | None = None) -> dict[str, np.ndarray]:
-    """Recompute every node downstream of ``changed`` (nodes whose noise or value was replaced)
-    in causal order; all other nodes keep their ``base`` values. Intervened nodes are held at
-    their set values (the do-operator cuts them from their parents)."""
-    interventions = interventions or {}
-    vals = dict(base)
-    n = len(next(iter(base.values())))
-    dirty = set(changed) | set(interventions)
-    for node in scm.order_:
-        if node in interventions:
-            v = interventions[node]
-            vals[node] = np.broadcast_to(np.asarray(v, dtype=vals[node].dtype), (n,)).copy()
-            continue
-        mech = scm.mechanisms_.get(node)
-        if mech is None:
-            continue
-        if node in changed or any(p in dirty for p in mech.parents):
-            vals[node] = _node_value(mech, vals, noise[node])
-            dirty.add(node)
-        if stop_at is not None and node == stop_at:
-            break
-    return vals
-
-
-def counterfactual(scm: StructuralCausalModel, frame: pd.DataFrame,
-                   interventions: dict[str, float], seed: int = 0) -> pd.DataFrame:
-    """What these rows would have been under do(interventions), with their own noise kept."""
-    values = encode_frame(frame, scm.graph.nodes, scm.levels_)
-    noise = abduct(scm, values, seed)
-    enc = {k: _encode_value(scm, k, v) for k, v in interventions.items()}
-    out = propagate(scm, values, noise, set(), enc)
-    return decode_values(scm, out)
-
-
-def interventional_samples(scm: StructuralCausalModel, interventions: dict[str, float], n: int,
-                           seed: int = 0) -> pd.DataFrame:
-    """Fresh samples from the model under do(interventions): noises drawn from the reference."""
-    rng = np.random.default_rng(seed)
-    noise = {}
-    base = {}
-    for node in scm.order_:
-        mech = scm.mechanisms_[node]
-        if mech.kind == "classifier":
-            u = rng.uniform(1e-12, 1, (n, mech.n_levels))
-            noise[node] = -np.log(-np.log(u))
-        else:
-            noise[node] = rng.choice(mech.ref_noise, size=n, replace=True)
-        base[node] = np.zeros(n, dtype=np.int64 if mech.categorical else float)
-    enc = {k: _encode_value(scm, k, v) for k, v in interventions.items()}
-    out = propagate(scm, base, noise, set(scm.order_), enc)
-    return decode_values(scm, out)
-
-
-def _encode_value(scm, node, v):
-    if node in scm.levels_:
-        lv = scm.levels_[node]
-        if str(v) not in lv:
-            raise ValueError(f"'{v}' is not a level of {node} (levels: {', '.join(lv)})")
-        return lv.index(str(v))
-    return float(v)
-
 
 def decode_values(scm, values: dict[str, np.ndarray]) -> pd.DataFrame:
-    cols = {}
-    for n in scm.graph.nodes:
-        if n not in values:
-            continue
-        if n in scm.levels_:
-            cols[n] = pd.Categorical.from_codes(values[n], categories=scm.levels_[n])
-        else:
-            cols[n] = values[n]
-    return pd.DataFrame(cols)
-
-
-# --------------------------------------------------------------------------------------------
-# Edge effects by partialling out (double/debiased ML)
-# --------------------------------------------------------------------------------------------
-@dataclass
-class EdgeEffect:
-    source: str
-    target: str
-    effect: float            # per unit of the source; categorical: the largest level contrast
-    std_error: float | None
-    level_effects: dict[str, float] | None = None  # categorical source: level -> effect vs first
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-
-def _crossfit_residual(A: np.ndarray, y: np.ndarray, folds: np.ndarray) -> np.ndarray:
-    if A.shape[1] == 0:
-        r = np.empty_like(y)
-        for k in range(folds.max() + 1):
-            tr, te = folds != k, folds == k
-            r[te] = y[te] - y[tr].mean()
-        return r
-    r = np.empty_like(y)
-    for k in range(folds.max() + 1):
-        tr, te = folds != k, folds == k
-        r[te] = y[te] - _Ridge().fit(A[tr], y[tr]).predict(A[te])
-    return r
-
-
-def edge_effects(scm: StructuralCausalModel, frame: pd.DataFrame | None = None) -> list[EdgeEffect]:
-    """Average causal effect of each edge: partial out the child's other parents from both the
-    child and the parent with cross-fitted nuisance models (degree-2 polynomials), then regress
-    residual on residual (the partially linear model of Chernozhukov et al.)."""
-    values = scm.reference_values_ if frame is None else encode_frame(frame, scm.graph.nodes, scm.levels_)
-    folds = scm.folds_
-    out = []
-    for e in scm.graph.edges:
-        child, src = e.target, e.source
-        if child in scm.categorical or child not in scm.mechanisms_:
-            continue
-        others = [p for p in scm.graph.parents(child) if p != src]
-        W = _Design(others, scm.levels_, values).poly2(values) if others else np.zeros((len(folds), 0))
-        y_res = _crossfit_residual(W, values[child], folds)
-        if src in scm.categorical:
-            lv = scm.levels_[src]
-            D = np.column_stack([(values[src] == k).astype(float) for k in range(1, len(lv))]) \
-                if len(lv) > 1 else np.zeros((len(folds), 0))
-            if D.shape[1] == 0:
-                continue
-            D_res = np.column_stack([_crossfit_residual(W, D[:, j], folds) for j in range(D.shape[1])])
-            theta, *_ = np.linalg.lstsq(D_res, y_res, rcond=None)
-            levels = {lv[0]: 0.0, **{lv[k]: float(theta[k - 1]) for k in range(1, len(lv))}}
-            contrast = max(levels.values()) - min(levels.values())
-            out.append(EdgeEffect(src, child, float(contrast), None, levels))
-            continue
-        x_res = _crossfit_residual(W, values[src], folds)
-        denom = float(x_res @ x_res)
-        if denom <= 0:
-            continue
-        theta = float(x_res @ y_res) / denom
-        psi = (y_res - theta * x_res) * x_res
-        n = len(x_res)
-        se = float(np.sqrt(np.mean(psi**2)) / (denom / n) / np.sqrt(n))
-        out.append(EdgeEffect(src, child, theta, se))
-    return out
+    """Arrays in model terms back to a table with the model's levels."""
+    return _decode(scm.levels_, scm.graph.nodes, values)
 
 
 # --------------------------------------------------------------------------------------------
@@ -694,3 +348,10 @@ def pool_invariant_mechanisms(scm: StructuralCausalModel, incident: pd.DataFrame
         rep.pooled = True
         out.reports_[n] = rep
     return out, checks
+
+
+# Queries and edge effects, re-exported: callers import them from here.
+from rca_app.core.effects import EdgeEffect, edge_effects  # noqa: E402,F401
+from rca_app.core.queries import (  # noqa: E402,F401
+    abduct, counterfactual, interventional_samples, propagate,
+)

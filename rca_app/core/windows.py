@@ -99,3 +99,100 @@ def suggest_anomaly_window(y, goal: str = "maximize", reference: slice | None = 
     if n - end <= MAX_GAP:
         end = n
     return SuggestedWindow(start, end, centre, sigma, float(limit))
+
+
+# --------------------------------------------------------------------------------------------
+# The analysis windows in the user's terms
+# --------------------------------------------------------------------------------------------
+def window_bound(data, pos: int):
+    """A window bound in the user's terms: a timestamp (ISO) or a row position.
+
+    Parameters
+    ----------
+    data : PlantData
+    pos : int
+        0-based row position; ``data.n_rows`` means one past the last row.
+
+    Returns
+    -------
+    str or int
+    """
+    import pandas as pd
+
+    if data.time is None:
+        return int(pos)
+    if pos >= data.n_rows:
+        # Exclusive end past the last row: one sampling step after the last timestamp.
+        t = data.time.iloc[-1]
+        step = data.time.diff().median() if data.n_rows > 1 else pd.Timedelta(0)
+        return (t + (step if pd.notna(step) else pd.Timedelta(0))).isoformat()
+    return data.time.iloc[pos].isoformat()
+
+
+def resolve_windows(data, anomaly, reference=None) -> tuple[slice, slice, dict]:
+    """Turn the user's window strings (or "auto") into row slices of ``data.frame``.
+
+    Parameters
+    ----------
+    data : PlantData
+    anomaly : tuple of (start, end) or "auto"
+        The incident window; "auto" applies the rule in this module's docstring.
+    reference : tuple of (start, end), optional
+        Default: every row before the incident.
+
+    Returns
+    -------
+    (reference slice, incident slice, info dict)
+        ``info["auto"]`` says whether the incident window was suggested, with the rule's numbers.
+    """
+    from rca_app.core.data import rows_for_window
+    from rca_app.core.errors import Problem, RcaInputError
+
+    info: dict = {"auto": False}
+    target = data.layout.target
+    if isinstance(anomaly, str) and anomaly.strip().lower() == "auto":
+        ref_slice = None
+        if reference is not None:
+            ref_slice = rows_for_window(data, *reference)
+        sw = suggest_anomaly_window(data.frame[target].to_numpy(float), data.layout.goal, ref_slice)
+        if sw is None:
+            raise RcaInputError(Problem(
+                f"{target} never leaves its reference control limits ({RULE}); "
+                "no incident window to suggest: give one with --anomaly START/END",
+                file=data.file_name, column=target))
+        an = slice(sw.start, sw.end)
+        info.update(auto=True, rule=sw.rule, centre=sw.centre, sigma=sw.sigma, limit=sw.limit)
+    else:
+        an = rows_for_window(data, *anomaly)
+    if reference is None:
+        if an.start == 0:
+            raise RcaInputError(Problem(
+                "the incident window starts at the first row, so there is no reference period "
+                "before it: give one with --reference START/END", file=data.file_name))
+        ref = slice(0, an.start)
+    else:
+        ref = rows_for_window(data, *reference)
+        if ref.start < an.stop and an.start < ref.stop:
+            raise RcaInputError(Problem("the reference and incident windows overlap", file=data.file_name))
+    return ref, an, info
+
+
+def check_enough_rows(data, ref: slice, an: slice) -> None:
+    """Raise :class:`~rca_app.core.errors.RcaInputError` when the reference period is too short
+    for the number of sensors, or the incident has fewer than 5 rows."""
+    from rca_app.core.data import min_rows_needed
+    from rca_app.core.errors import Problem, RcaInputError
+
+    n_ref = ref.stop - ref.start
+    n_sensors = len(data.frame.columns) - 1  # the KPI is not a sensor
+    need = min_rows_needed(n_sensors)
+    problems = []
+    if n_ref < need:
+        problems.append(Problem(
+            f"the reference period has {n_ref} rows; at least {need} are needed for "
+            f"{n_sensors} sensors", file=data.file_name))
+    if an.stop - an.start < 5:
+        problems.append(Problem(f"the incident window has {an.stop - an.start} rows; at least 5 are needed",
+                                file=data.file_name))
+    if problems:
+        raise RcaInputError(problems)
