@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFormLayout
                                QGraphicsView, QHBoxLayout, QLabel, QMenu, QPushButton, QSplitter, QStyle,
                                QVBoxLayout, QWidget)
 
-from rca_app.core import investigation as inv
+from rca_app.app.graph_view import mechanism_view
 from rca_app.core.errors import RcaInputError
 from rca_app.gui import glossary
 from rca_app.gui.models import fmt_number
@@ -482,7 +482,7 @@ class MechanismPanel(QWidget):
                               "KPI's causes). Press Refit (F5).")
             self.parent_combo.blockSignals(False)
             return
-        view = inv.mechanism_view(outcome, node) if outcome is not None else None
+        view = mechanism_view(outcome, node) if outcome is not None else None
         parents = report["parents"]
         self.parent_combo.addItems(parents)
         if view is not None and view["parent"]:
@@ -519,7 +519,7 @@ class MechanismPanel(QWidget):
     def _parent_changed(self, parent: str) -> None:
         if self.outcome is None or not parent or self.node is None:
             return
-        self._draw(inv.mechanism_view(self.outcome, self.node, parent))
+        self._draw(mechanism_view(self.outcome, self.node, parent))
 
     def _draw(self, view: dict | None) -> None:
         self._blank()
