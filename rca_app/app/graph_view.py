@@ -7,6 +7,7 @@ import math
 import numpy as np
 import pandas as pd
 
+from rca_app.app.formatting import fmt_number
 from rca_app.app.graph_geometry import station_layout
 from rca_app.core.graph import CausalGraph
 from rca_app.core.layout import Layout
@@ -67,6 +68,43 @@ def graph_view(graph: CausalGraph, layout: Layout, result: dict | None = None,
     view = {"nodes": nodes, "edges": edges, "stations": [s.name for s in layout.stations]}
     view["positions"] = station_layout(view)
     return view
+
+
+def edge_explanation(edge: dict, units: dict[str, str]) -> str:
+    """An arrow of the graph in plant words, for its tooltip: what one more unit of the cause
+    does to the effect, how often it was found, where it comes from, what can be done with it.
+
+    Parameters
+    ----------
+    edge : dict
+        An edge of :func:`graph_view` (``categorical_source`` set when the cause is categorical).
+    units : dict
+        Sensor -> unit.
+
+    Returns
+    -------
+    str
+        Lines separated by newlines.
+    """
+    src, dst = edge["source"], edge["target"]
+    lines = [f"{src} → {dst}"]
+    eff = edge.get("effect")
+    if edge.get("categorical_source") and eff is not None:
+        lines.append(f"Switching {src} between its levels moves {dst} by up to {fmt_number(eff, 3)} "
+                     f"{units.get(dst, '')}")
+    elif eff is not None and math.isfinite(eff):
+        lines.append(f"+1 {units.get(src, '') or 'unit'} of {src} changes {dst} by {eff:+.3g} "
+                     f"{units.get(dst, '')}".rstrip())
+    else:
+        lines.append("Not fitted yet: press Refit (F5) to estimate it.")
+    conf = edge.get("confidence")
+    if conf is not None:
+        lines.append(f"Found in {100 * conf:.0f}% of resamples (darker = more reliable).")
+    origin = {"user": "added or kept by you", "required": "required by the layout",
+              "discovered": "found in the data"}.get(edge.get("origin"), edge.get("origin"))
+    lines.append(f"Origin: {origin}")
+    lines.append("Right-click to remove, reverse or keep it.")
+    return "\n".join(lines)
 
 
 def strongest_parent(outcome, node: str) -> str | None:

@@ -30,3 +30,22 @@ def test_mechanism_view_of_a_fitted_model(outcome):
     assert cat["x_levels"] == ["NordPoly", "Resinex"] and len(cat["curve_y"]) == 2
     root = mechanism_view(outcome, "ambient_rh_pct")
     assert root["parent"] is None and root["kind"] == "empirical"
+
+
+@pytest.mark.parametrize("edge, words", [
+    ({"source": "dryer_temp_C", "target": "yield_pct", "effect": -0.25, "confidence": 0.85, "origin": "discovered"},
+     ["+1 °C of dryer_temp_C changes yield_pct by -0.25 %", "Found in 85% of resamples", "found in the data"]),
+    ({"source": "resin_supplier", "target": "yield_pct", "effect": 1.234, "categorical_source": True,
+      "confidence": None, "origin": "user"},
+     ["Switching resin_supplier between its levels moves yield_pct by up to 1.23 %", "added or kept by you"]),
+    ({"source": "a", "target": "b", "effect": None, "confidence": None, "origin": "required"},
+     ["Not fitted yet", "required by the layout"]),
+])
+def test_edge_explanation_in_plant_words(edge, words):
+    from rca_app.app.graph_view import edge_explanation
+
+    text = edge_explanation(edge, {"dryer_temp_C": "°C", "yield_pct": "%"})
+    assert text.splitlines()[0] == f"{edge['source']} → {edge['target']}"
+    for w in words:
+        assert w in text
+    assert ("resamples" in text) == (edge["confidence"] is not None)
