@@ -6,7 +6,6 @@ Exit codes: 0 success, 2 bad input (every problem on stderr, no traceback), 130 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shlex
 import sys
@@ -189,25 +188,20 @@ def cmd_analyze(args) -> int:
 
 
 def cmd_demo(args) -> int:
+    from rca_app.app.sample_plants import load_sample_plant
     from rca_app.core.analysis import AnalysisSettings, run_analysis
-    from rca_app.core.data import load_table, prepare
-    from rca_app.core.layout import load_layout
     from rca_app.core.progress import ConsoleProgress
-    from rca_app.resources import DEFAULT_SAMPLE_PLANT, sample_plant
 
     _report_preflight(args)
-    plant = sample_plant(args.plant or DEFAULT_SAMPLE_PLANT)
-    truth = json.loads((plant / "truth.json").read_text(encoding="utf-8"))
-    layout = load_layout(plant / "layout.toml")
-    data = prepare(load_table(plant / "data.csv"), layout)
-    an = truth["anomaly"]
-    print(f"Analysing sample plant '{plant.name}' ({plant}), incident {an['start']} to {an['end']}", flush=True)
-    outcome = run_analysis(data, (an["start"], an["end"]), None, AnalysisSettings(),
+    plant, data = load_sample_plant(args.plant)
+    an = plant.anomaly
+    print(f"Analysing sample plant '{plant.name}' ({plant.folder}), incident {an[0]} to {an[1]}", flush=True)
+    outcome = run_analysis(data, tuple(an), None, AnalysisSettings(),
                            progress=ConsoleProgress(quiet=args.quiet))
     out = Path(args.out or "rca_demo_output")
     _write_json_atomic(out / f"{plant.name}_result.json", outcome.result.to_dict())
     print(format_summary(outcome.result))
-    print(f"\nTrue root cause (truth.json): {', '.join(truth['root_causes'])}")
+    print(f"\nTrue root cause (truth.json): {', '.join(plant.root_causes)}")
     print(f"Results written to {(out / f'{plant.name}_result.json').resolve()}")
     _write_report_outputs(outcome.result, data, getattr(args, "report", None), None, None, None)
     return EXIT_OK

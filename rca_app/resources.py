@@ -29,11 +29,19 @@ def sample_plants_dir() -> Path:
     return project_root() / "sample_plants"
 
 
+def sample_plant_names() -> list[str]:
+    """The bundled sample plants (folder names holding a layout.toml), sorted."""
+    folder = sample_plants_dir()
+    if not folder.is_dir():
+        return []
+    return sorted(p.name for p in folder.iterdir() if (p / "layout.toml").exists())
+
+
 def sample_plant(name: str) -> Path:
+    """The folder of the sample plant ``name``; FileNotFoundError lists the available ones."""
     d = sample_plants_dir() / name
     if not (d / "layout.toml").exists():
-        available = sorted(p.name for p in sample_plants_dir().iterdir() if (p / "layout.toml").exists()) \
-            if sample_plants_dir().exists() else []
+        available = sample_plant_names()
         raise FileNotFoundError(f"no sample plant '{name}' (available: {', '.join(available) or 'none'})")
     return d
 

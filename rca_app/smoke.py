@@ -41,30 +41,26 @@ def main(argv: list[str]) -> int:
     t0 = time.perf_counter()
 
     def load():
-        from rca_app.core.data import load_table, prepare
-        from rca_app.core.layout import load_layout
-        from rca_app.resources import DEFAULT_SAMPLE_PLANT, sample_plant
+        from rca_app.app.sample_plants import load_sample_plant
 
-        d = sample_plant(DEFAULT_SAMPLE_PLANT)
-        truth = json.loads((d / "truth.json").read_text(encoding="utf-8"))
-        return prepare(load_table(d / "data.csv"), load_layout(d / "layout.toml")), truth
+        return load_sample_plant()
 
     loaded = _step(record, "load sample plant", load)
     outcome = None
     if loaded:
-        data, truth = loaded
-        an = truth["anomaly"]
+        plant, data = loaded
+        an = plant.anomaly
 
         def analyse():
             from rca_app.core.analysis import AnalysisSettings, run_analysis
 
-            return run_analysis(data, (an["start"], an["end"]), None,
+            return run_analysis(data, tuple(an), None,
                                 AnalysisSettings(graph_bootstrap=3, rank_bootstrap=5))
 
         def analyse_lingam():
             from rca_app.core.analysis import AnalysisSettings, run_analysis
 
-            return run_analysis(data, (an["start"], an["end"]), None,
+            return run_analysis(data, tuple(an), None,
                                 AnalysisSettings(graph_bootstrap=0, rank_bootstrap=2, discovery_engine="lingam"))
 
         outcome = _step(record, "analysis", analyse)
@@ -72,8 +68,8 @@ def main(argv: list[str]) -> int:
         if outcome is not None:
             r = outcome.result
             record["top_cause"] = r.root_causes[0]["node"] if r.root_causes else None
-            record["true_root_causes"] = truth["root_causes"]
-            record["top_cause_correct"] = record["top_cause"] in truth["root_causes"]
+            record["true_root_causes"] = plant.root_causes
+            record["top_cause_correct"] = record["top_cause"] in plant.root_causes
             record["n_actions"] = len(r.actions)
         if ref is not None:
             record["lingam_top_cause"] = ref.result.root_causes[0]["node"] if ref.result.root_causes else None

@@ -1,21 +1,27 @@
-"""The main window: a step list on the left, one page per step, menus, shortcuts, a status bar
-with progress and Cancel, background jobs, saving, autosave and crash recovery."""
+"""The main window: a step list on the left, one page per step, menus, shortcuts and drops.
+
+It binds widgets to the session and hands work to helpers, one per job: ``JobRunner`` (the
+background job and its status bar), ``InvestigationFiles`` (save, open, autosave, recovery),
+``RecentFiles``; the rules themselves live in the application layer (``rca_app.app``)."""
 from __future__ import annotations
 
-import json
-import time
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, QSize, QTimer, QUrl, Signal
-from PySide6.QtGui import QAction, QDesktopServices, QIcon, QKeySequence, QUndoGroup
-from PySide6.QtWidgets import (QApplication, QHBoxLayout, QLabel, QListWidget, QListWidgetItem,
-                               QMainWindow, QMenu, QProgressBar, QPushButton, QStackedWidget,
-                               QWidget)
+from PySide6.QtGui import QAction, QIcon, QKeySequence, QUndoGroup
+from PySide6.QtWidgets import (QApplication, QHBoxLayout, QListWidget, QListWidgetItem, QMainWindow,
+                               QMenu, QStackedWidget, QWidget)
 
-from rca_app.core import investigation as inv
+from rca_app.app.data_file import prepare_data, read_data
+from rca_app.app.investigation_file import FILE_SUFFIX, Investigation, safe_file_stem, write_json
+from rca_app.app.sample_plants import open_sample_plant, sample_plant_names
+from rca_app.app.session import STEPS, run_analysis_job
 from rca_app.core.errors import RcaInputError
 from rca_app.gui import dialogs, glossary
 from rca_app.gui._compat import collect_garbage_in_gui_thread, protect_bool_refcounts
+from rca_app.gui.investigation_files import DATA_FILTER, InvestigationFiles
+from rca_app.gui.job_runner import JobRunner
+from rca_app.gui.recent_files import RecentFiles
 from rca_app.gui.session import Session
 from rca_app.gui.steps.causes_step import CausesStep
 from rca_app.gui.steps.data_step import DataStep
@@ -24,14 +30,10 @@ from rca_app.gui.steps.incident_step import IncidentStep
 from rca_app.gui.steps.layout_step import LayoutStep
 from rca_app.gui.steps.report_step import ReportStep, report_available
 from rca_app.gui.steps.whatif_step import WhatIfStep
-from rca_app.gui.worker import Job, analysis_job, load_job, prepare_job, report_job
+from rca_app.gui.worker import Job, report_job
 
-STEPS = ("data", "incident", "layout", "graph", "causes", "whatif", "report")
 STEP_TITLES = ("Data", "Incident", "Layout", "Causal graph", "Root causes", "What-if", "Report")
-DATA_FILTER = "Sensor data (*.csv *.txt *.tsv *.xlsx *.xlsm *.parquet *.pq);;All files (*)"
-INVESTIGATION_FILTER = f"rca_app investigation (*{inv.FILE_SUFFIX});;All files (*)"
 DATA_SUFFIXES = {".csv", ".txt", ".tsv", ".xlsx", ".xlsm", ".parquet", ".pq"}
-MAX_RECENT = 8
 AUTOSAVE_MS = 3 * 60 * 1000
 
 
@@ -46,10 +48,11 @@ class MainWindow(QMainWindow):
         protect_bool_refcounts()
         collect_garbage_in_gui_thread()
         self.settings = settings if settings is not None else QSettings("rca_app", "rca_app")
-        self.recovery_dir = Path(recovery_dir) if recovery_dir else _default_recovery_dir()
+        self.recent = RecentFiles(self.settings)
         self.session = Session(self)
-        self.job: Job | None = None
-        self._job_started = 0.0
+        self.files = InvestigationFiles(self, Path(recovery_dir) if recovery_dir else _default_recovery_dir())
+        self._prepare_pending = False
+        self._rediscovering = False
         self.setWindowTitle("rca_app")
         icon = _app_icon()
         if icon is not None:
@@ -96,37 +99,27 @@ class MainWindow(QMainWindow):
         self.undo_group.addStack(self.graph_step.undo_stack)
 
         # Status bar: what is being done, how far, and a way to stop it.
-        self.status_text = QLabel("Ready.")
-        self.progress = QProgressBar()
-        self.progress.setRange(0, 1000)
-        self.progress.setFixedWidth(220)
-        self.progress.setTextVisible(False)
-        self.progress.setVisible(False)
-        self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.setToolTip("Stop the computation (it stops at its next checkpoint, within seconds).")
-        self.cancel_button.setVisible(False)
-        self.cancel_button.clicked.connect(self.cancel_job)
-        sb = self.statusBar()
-        sb.addWidget(self.status_text, 1)
-        sb.addPermanentWidget(self.progress)
-        sb.addPermanentWidget(self.cancel_button)
+        self.jobs = JobRunner(self, self.statusBar())
+        self.jobs.started.connect(self._job_started)
+        self.jobs.ended.connect(self._job_ended)
+        self.status_text, self.cancel_button = self.jobs.status_text, self.jobs.cancel_button
 
         self._make_actions()
         self._connect_pages()
 
         self.autosave_timer = QTimer(self)
         self.autosave_timer.setInterval(autosave_ms)
-        self.autosave_timer.timeout.connect(self.autosave)
+        self.autosave_timer.timeout.connect(self.files.autosave)
         self.autosave_timer.start()
 
-        s.dirtyChanged.connect(lambda _d: self._update_title())
-        s.layoutChanged.connect(self._update_title)
+        s.dirtyChanged.connect(lambda _d: self.update_title())
+        s.layoutChanged.connect(self.update_title)
         for sig in (s.dataChanged, s.resultChanged, s.graphChanged, s.windowsChanged):
             sig.connect(self._update_steps)
         s.staleChanged.connect(lambda _s: self._update_steps())
         self._restore_geometry()
         self.step_list.setCurrentRow(0)
-        self._update_title()
+        self.update_title()
         self._update_steps()
 
     # ================================================================== actions and menus
@@ -208,10 +201,7 @@ class MainWindow(QMainWindow):
         self.data_step.samples_button.setMenu(self._samples_menu_copy())
 
     def _fill_samples(self, menu: QMenu) -> None:
-        from rca_app.resources import sample_plants_dir
-
-        folder = sample_plants_dir()
-        names = sorted(p.name for p in folder.iterdir() if (p / "layout.toml").exists()) if folder.exists() else []
+        names = sample_plant_names()
         for name in names:
             act = menu.addAction(name.replace("_", " "))
             act.triggered.connect(lambda _=False, n=name: self.open_sample(n))
@@ -247,7 +237,7 @@ class MainWindow(QMainWindow):
         if i < 0:
             return
         self.stack.setCurrentIndex(i)
-        self.session.step = i
+        self.session.set_step(i)
         self.undo_group.setActiveStack(self.layout_step.undo_stack if STEPS[i] == "layout"
                                        else self.graph_step.undo_stack)
 
@@ -269,24 +259,21 @@ class MainWindow(QMainWindow):
             s = self.session
             s.set_prepared(prepared)
             if s.data is not None and s.anomaly is None:
-                self.incident_step.place_default_windows()
+                s.place_default_windows()
             n_err = sum(p.severity == "error" for p in s.problems)
-            self._job_status("The data fit the layout." if s.data is not None else
-                             f"The data do not fit the layout: {n_err} problems (step 1).")
+            self.jobs.show_status("The data fit the layout." if s.data is not None else
+                                  f"The data do not fit the layout: {n_err} problems (step 1).")
 
-        return self.start_job("Checking the data against the layout", prepare_job, *inputs, on_success=done,
-                              cancellable=False, kind="load") is not None
+        return self.jobs.start("Checking the data against the layout", prepare_data, *inputs, on_success=done,
+                               cancellable=False, kind="load") is not None
 
     def _update_steps(self) -> None:
-        s = self.session
-        done = [s.data is not None, s.anomaly is not None, s.layout is not None and s.data is not None,
-                s.graph is not None, s.result is not None and not s.stale, s.outcome is not None,
-                False]
+        done = self.session.steps_done()
         for i, title in enumerate(STEP_TITLES):
             mark = "  ✓" if done[i] else ""
             self.step_list.item(i).setText(f"{i + 1}   {title}{mark}")
 
-    def _update_title(self) -> None:
+    def update_title(self) -> None:
         s = self.session
         name = s.path.name if s.path else "unsaved investigation"
         plant = f"{s.layout.name} — " if s.layout and s.layout.name else ""
@@ -294,80 +281,38 @@ class MainWindow(QMainWindow):
         self.setWindowModified(s.dirty)
 
     # ================================================================== background jobs
-    def start_job(self, title: str, fn, *args, on_success=None, cancellable: bool = True, kind: str = "",
-                  **kwargs) -> Job | None:
-        if self.job is not None:
-            dialogs.show_info(self, "Busy", f"Please wait: {self.job.title.lower()} is still running "
-                                            "(or cancel it first).")
-            return None
-        job = Job(title, fn, *args, cancellable=cancellable, parent=self, **kwargs)
-        job.kind = kind
-        job.progressChanged.connect(self._job_progress)
-        job.statusChanged.connect(self._job_status)
-        if on_success is not None:
-            job.succeeded.connect(on_success)
-        job.failed.connect(lambda exc, t=title: self._job_failed(t, exc))
-        job.cancelled.connect(lambda t=title: self._job_status(f"{t}: cancelled. Nothing was changed."))
-        job.finished.connect(lambda j=job: self._job_done(j))
-        self.job = job
-        self._job_started = time.perf_counter()
-        self.progress.setValue(0)
-        self.progress.setRange(0, 1000 if cancellable else 0)
-        self.progress.setVisible(True)
-        self.cancel_button.setVisible(cancellable)
-        self.cancel_button.setEnabled(True)
-        self.act_cancel.setEnabled(cancellable)
-        for a in (self.act_run, self.act_rediscover, self.act_open_data, self.act_open_inv, self.act_export):
-            a.setEnabled(False)
-        for b in (self.incident_step.run_button, self.graph_step.refit_button, self.graph_step.rediscover_button,
-                  self.data_step.open_button):
-            b.setEnabled(False)
-        self._job_status(f"{title}…")
-        job.start()
-        return job
+    @property
+    def job(self) -> Job | None:
+        """The running background job (None when idle)."""
+        return self.jobs.job
 
-    def _job_progress(self, fraction: float) -> None:
-        if self.progress.maximum() > 0:
-            self.progress.setValue(int(1000 * max(0.0, min(1.0, fraction))))
+    def is_busy(self) -> bool:
+        return self.jobs.busy
 
-    def _job_status(self, text: str) -> None:
-        self.status_text.setText(text[:1].upper() + text[1:] if text else "")
+    def start_job(self, title: str, fn, *args, **kwargs) -> Job | None:
+        return self.jobs.start(title, fn, *args, **kwargs)
 
     def cancel_job(self) -> None:
-        if self.job is not None and self.job.cancellable:
-            self.job.cancel()
-            self.cancel_button.setEnabled(False)
-            self._job_status(f"Cancelling {self.job.title.lower()}… (stops at the next checkpoint)")
+        self.jobs.cancel()
 
-    def _job_failed(self, title: str, exc: BaseException) -> None:
-        if isinstance(exc, RcaInputError):
-            self._job_status(f"{title}: stopped, the input has problems.")
-            dialogs.show_problems(self, f"{title}: problems with the input",
-                                  "The computation could not run. Please fix:", exc.problems)
-        elif isinstance(exc, (FileNotFoundError, PermissionError, IsADirectoryError)):
-            self._job_status(f"{title}: failed.")
-            dialogs.show_error(self, title, str(exc))
-        else:
-            self._job_status(f"{title}: failed unexpectedly.")
-            dialogs.report_exception(self, exc, getattr(exc, "traceback_text", None), context=title.lower())
+    def _busy_controls(self) -> list:
+        """What must not start while a job runs (the graph step's own buttons follow its
+        refresh() afterwards)."""
+        return [self.act_run, self.act_rediscover, self.act_open_data, self.act_open_inv, self.act_export,
+                self.data_step.open_button, self.incident_step.run_button]
 
-    def _job_done(self, job: Job) -> None:
-        if self.job is not job:
-            return
-        self.job = None
-        self.progress.setVisible(False)
-        self.cancel_button.setVisible(False)
+    def _job_started(self, _title: str) -> None:
+        self.act_cancel.setEnabled(self.jobs.job.cancellable)
+        for c in self._busy_controls() + [self.graph_step.refit_button, self.graph_step.rediscover_button]:
+            c.setEnabled(False)
+
+    def _job_ended(self, title: str, outcome: str, kind: str) -> None:
         self.act_cancel.setEnabled(False)
-        for a in (self.act_run, self.act_rediscover, self.act_open_data, self.act_open_inv, self.act_export):
-            a.setEnabled(True)
-        self.data_step.open_button.setEnabled(True)
-        self.incident_step.run_button.setEnabled(True)
-        self.graph_step.refresh()
-        outcome = job.outcome or "failed"
-        kind = getattr(job, "kind", "")
-        job.deleteLater()
-        self.jobFinished.emit(job.title, outcome)
-        if getattr(self, "_prepare_pending", False):
+        for c in self._busy_controls():
+            c.setEnabled(True)
+        self.graph_step.refresh()   # its own buttons follow the graph's state
+        self.jobFinished.emit(title, outcome)
+        if self._prepare_pending:
             self._prepare_pending = False
             QTimer.singleShot(0, self.prepare_data)
         if kind == "analysis":
@@ -375,13 +320,10 @@ class MainWindow(QMainWindow):
         elif kind == "load":
             self.loadFinished.emit(outcome)
 
-    def is_busy(self) -> bool:
-        return self.job is not None
-
     # ================================================================== data files
     def open_data(self, path: str | None = None, then=None) -> bool:
         if path is None:
-            path = dialogs.open_path(self, "Open sensor data", DATA_FILTER, self._last_folder())
+            path = dialogs.open_path(self, "Open sensor data", DATA_FILTER, self.recent.last_folder())
         if not path:
             return False
         layout = self.session.layout
@@ -390,54 +332,38 @@ class MainWindow(QMainWindow):
 
         def done(loaded: dict) -> None:
             self.session.set_loaded(loaded)
-            self._remember(path)
-            self._job_status(f"Opened {Path(path).name}: {loaded['raw'].n_rows:,} rows.")
+            self.recent.remember(path)
+            self.jobs.show_status(f"Opened {Path(path).name}: {loaded['raw'].n_rows:,} rows.")
             if then is not None:
                 then(loaded)
             elif self.session.data is not None:
-                self.incident_step.place_default_windows()
+                self.session.place_default_windows()
                 self.go_to("incident")
             else:
                 self.go_to("data" if self.session.layout is not None else "layout")
 
-        return self.start_job(f"Opening {Path(path).name}", load_job, str(path), options, layout,
+        return self.jobs.start(f"Opening {Path(path).name}", read_data, str(path), options, layout,
                               on_success=done, cancellable=False, kind="load") is not None
 
     def open_sample(self, name: str) -> bool:
         """A bundled sample plant with its layout and its incident (truth.json) preloaded."""
-        from rca_app.core.layout import load_layout
-        from rca_app.resources import sample_plant
-
         if not self.maybe_save():
             return False
-        folder = sample_plant(name)
         try:
-            layout = load_layout(folder / "layout.toml")
+            plant = open_sample_plant(name)
         except RcaInputError as e:
             dialogs.show_problems(self, "Sample plant", "The sample layout cannot be read:", e.problems)
             return False
-        truth = {}
-        try:
-            truth = json.loads((folder / "truth.json").read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            pass
-        self.session.reset(layout)
-        self.layout_step.undo_stack.clear()
-        self.graph_step.reset_history()
+        self.session.start_sample(plant)
+        self.clear_history()
 
         def done(_loaded) -> None:
-            s = self.session
-            an, ref = truth.get("anomaly"), truth.get("reference")
-            if s.data is not None and an:
-                s.set_windows([ref["start"], ref["end"]] if ref else None, [an["start"], an["end"]])
-            else:
-                self.incident_step.place_default_windows()
-            s.set_dirty(False)
+            self.session.sample_loaded(plant)
             self.go_to("incident")
-            self._job_status(f"Sample plant '{name.replace('_', ' ')}' with its incident loaded: press F5 to find "
-                             "the root causes.")
+            self.jobs.show_status(f"Sample plant '{plant.title}' with its incident loaded: press F5 to find "
+                                  "the root causes.")
 
-        return self.open_data(str(folder / "data.csv"), then=done)
+        return self.open_data(str(plant.data_path), then=done)
 
     # ================================================================== analysis
     def run_analysis(self, rediscover: bool = False) -> bool:
@@ -450,158 +376,46 @@ class MainWindow(QMainWindow):
         refit = inputs["graph"] is not None
         title = "Refitting with the edited graph" if refit else "Finding root causes"
         self._rediscovering = not refit
-        return self.start_job(title, analysis_job, inputs["data"], inputs["anomaly"], inputs["reference"],
+        return self.jobs.start(title, run_analysis_job, inputs["data"], inputs["anomaly"], inputs["reference"],
                               inputs["settings"], graph=inputs["graph"], edits=inputs["edits"],
                               on_success=self._analysis_done, kind="analysis") is not None
 
     def _analysis_done(self, outcome) -> None:
-        if getattr(self, "_rediscovering", False):
+        if self._rediscovering:
             self.graph_step.reset_history()
         self.session.set_outcome(outcome)
         r = self.session.result
-        took = time.perf_counter() - self._job_started
+        took = self.jobs.seconds()
         top = r["root_causes"][0]["node"] if r["root_causes"] else "none"
-        self._job_status(f"Analysis done in {took:.1f} s. Most likely cause: {top}.")
+        self.jobs.show_status(f"Analysis done in {took:.1f} s. Most likely cause: {top}.")
         if self.current_step() in ("data", "incident", "layout"):
             self.go_to("causes")
 
     # ================================================================== saving and opening
     def save(self, save_as: bool = False) -> bool:
-        s = self.session
-        path = s.path
-        if save_as or path is None:
-            suggested = str(path or Path(self._last_folder()) / f"{_safe(s.layout.name if s.layout else 'investigation')}"
-                                                                  f"{inv.FILE_SUFFIX}")
-            chosen = dialogs.save_path(self, "Save investigation", INVESTIGATION_FILTER, suggested)
-            if not chosen:
-                return False
-            path = Path(chosen)
-            if path.suffix.lower() != inv.FILE_SUFFIX:
-                path = path.with_name(path.name + inv.FILE_SUFFIX)
-        try:
-            inv.save_investigation(s.to_investigation(), path)
-        except (OSError, TypeError, ValueError) as e:
-            dialogs.show_error(self, "Not saved", f"The investigation could not be written to {path}:\n"
-                                                  f"{getattr(e, 'strerror', None) or e}")
-            return False
-        s.path = Path(path)
-        s.set_dirty(False)
-        inv.discard_recovery(self.recovery_dir)
-        self._remember(str(path))
-        self._update_title()
-        self._job_status(f"Saved {path}.")
-        return True
+        return self.files.save(save_as)
 
     def maybe_save(self) -> bool:
         """Ask about unsaved changes; False means the engineer cancelled."""
-        if not self.session.dirty:
-            return True
-        answer = dialogs.ask(self, "Unsaved changes", "This investigation has changes that are not saved. "
-                             "Save them first?", ("save", "discard", "cancel"), default="save")
-        if answer == "save":
-            return self.save()
-        return answer == "discard"
+        return self.files.maybe_save()
 
     def open_investigation(self, path: str | None = None) -> bool:
-        if not self.maybe_save():
-            return False
-        if path is None:
-            path = dialogs.open_path(self, "Open investigation", INVESTIGATION_FILTER, self._last_folder())
-        if not path:
-            return False
-        try:
-            saved = inv.load_investigation(path)
-        except RcaInputError as e:
-            dialogs.show_problems(self, "Investigation not opened", f"{Path(path).name} cannot be opened:", e.problems)
-            return False
-        self._remember(str(path))
-        return self.restore_investigation(saved, Path(path))
+        return self.files.open(path)
 
-    def restore_investigation(self, saved: inv.Investigation, path: Path | None, dirty: bool = False) -> bool:
-        """Find the investigation's data file (explaining a moved or changed one), read it, and
-        put the saved state back."""
-        from rca_app.core.layout import parse_layout
+    def restore_investigation(self, saved: Investigation, path: Path | None, dirty: bool = False) -> bool:
+        return self.files.restore(saved, path, dirty)
 
-        layout = None
-        if saved.layout_toml:
-            try:
-                layout = parse_layout(saved.layout_toml, saved.layout_source)
-            except RcaInputError as e:
-                dialogs.show_problems(self, "Investigation not opened", "Its layout is not valid:", e.problems)
-                return False
-        if saved.data is None:
-            self._finish_restore(saved, None, path, dirty)
-            return True
-        check = inv.check_data_file(saved.data, path)
-        while not check.usable:
-            buttons = ("locate", "open_without_data", "cancel")
-            if check.status == "changed":
-                buttons = ("locate", "use_changed_file", "open_without_data", "cancel")
-            answer = dialogs.ask(self, "Data file " + ("changed" if check.status == "changed" else "not found"),
-                                 check.message, buttons, default="locate")
-            if answer == "locate":
-                found = dialogs.open_path(self, f"Locate {saved.data.file_name}", DATA_FILTER)
-                if not found:
-                    continue
-                check = inv.check_data_file(saved.data, candidate=found)
-            elif answer == "use_changed_file":
-                # Explicitly chosen: the saved results described other data, so they are dropped.
-                saved.result, saved.graph, saved.graph_edits, saved.result_stale = None, None, [], False
-                check = inv.DataFileCheck("ok", check.path, "", saved.data.sha256, check.actual_sha256)
-                break
-            elif answer == "open_without_data":
-                self._finish_restore(saved, None, path, dirty)
-                return True
-            else:
-                return False
-        if check.status == "moved":
-            dialogs.show_info(self, "Data file moved", check.message + " It will be used from there.")
-        options = {k: getattr(saved.data, k) for k in ("sheet", "sep", "decimal", "dayfirst", "gaps")}
-
-        def done(loaded: dict) -> None:
-            self._finish_restore(saved, loaded, path, dirty or check.status == "moved")
-
-        self.session.reset(layout)
-        return self.start_job(f"Opening {check.path.name}", load_job, str(check.path), options, layout,
-                              on_success=done, cancellable=False, kind="load") is not None
-
-    def _finish_restore(self, saved: inv.Investigation, loaded: dict | None, path: Path | None, dirty: bool) -> None:
-        self.layout_step.undo_stack.clear()
-        self.graph_step.reset_history()
-        self.session.restore(saved, loaded, path)
-        self.incident_step.sync_preset()
-        if dirty:
-            self.session.set_dirty(True)
-        self._update_title()
-        self.go_to(min(max(saved.step, 0), len(STEPS) - 1))
-        self._job_status(f"Opened {path.name if path else 'the recovered investigation'}." +
-                         ("" if loaded is not None or saved.data is None else " (without its data file)"))
-
-    # ------------------------------------------------------------------ autosave and recovery
     def autosave(self) -> Path | None:
-        s = self.session
-        if not s.dirty or (s.raw is None and s.layout is None):
-            return None
-        try:
-            return inv.write_recovery(s.to_investigation(), self.recovery_dir, s.path)
-        except (OSError, TypeError, ValueError):
-            return None   # autosave is a safety net; a failure must not interrupt the work
+        return self.files.autosave()
 
     def check_recovery(self) -> bool:
         """Offer the investigation autosaved before a crash, if there is one."""
-        found = inv.read_recovery(self.recovery_dir)
-        if found is None:
-            return False
-        saved, original = found
-        when = saved.saved_at or "an unknown time"
-        what = f" (last saved as {original})" if original else ""
-        answer = dialogs.ask(self, "Recover unsaved work?",
-                             f"rca_app did not close properly last time. An investigation{what} was autosaved at "
-                             f"{when}. Recover it?", ("recover", "discard"), default="recover")
-        if answer != "recover":
-            inv.discard_recovery(self.recovery_dir)
-            return False
-        return self.restore_investigation(saved, Path(original) if original else None, dirty=True)
+        return self.files.check_recovery()
+
+    def clear_history(self) -> None:
+        """Forget the undo history of layout and graph edits (another investigation is open)."""
+        self.layout_step.undo_stack.clear()
+        self.graph_step.reset_history()
 
     # ================================================================== export
     def export_report(self) -> bool:
@@ -616,7 +430,7 @@ class MainWindow(QMainWindow):
                                                              "its results and needs the data file.")
             return False
         path = dialogs.save_path(self, "Export PDF report", "PDF (*.pdf)",
-                                 str(Path(self._last_folder()) / f"{_safe(s.layout.name)}_report.pdf"))
+                                 str(Path(self.recent.last_folder()) / f"{safe_file_stem(s.layout.name)}_report.pdf"))
         if not path:
             return False
         if not path.lower().endswith(".pdf"):
@@ -628,9 +442,9 @@ class MainWindow(QMainWindow):
             self.report_step.status.setText(f"Report written to <a href='{QUrl.fromLocalFile(path).toString()}'>"
                                             f"{path}</a>.")
             self.report_step.status.setOpenExternalLinks(True)
-            self._job_status(f"Report written to {path}.")
+            self.jobs.show_status(f"Report written to {path}.")
 
-        return self.start_job("Writing the report", report_job, s.result, s.data, path, notes, author,
+        return self.jobs.start("Writing the report", report_job, s.result, s.data, path, notes, author,
                               on_success=done, cancellable=False, kind="report") is not None
 
     def export_json(self) -> bool:
@@ -638,15 +452,15 @@ class MainWindow(QMainWindow):
         if s.result is None:
             return False
         path = dialogs.save_path(self, "Export results as JSON", "JSON (*.json)",
-                                 str(Path(self._last_folder()) / f"{_safe(s.layout.name)}_result.json"))
+                                 str(Path(self.recent.last_folder()) / f"{safe_file_stem(s.layout.name)}_result.json"))
         if not path:
             return False
         try:
-            inv.atomic_write_text(path, json.dumps(s.result, indent=1, default=inv._json_default) + "\n")
+            write_json(s.result, path)
         except OSError as e:
             dialogs.show_error(self, "Not exported", f"Could not write {path}: {e.strerror or e}")
             return False
-        self._job_status(f"Results written to {path}.")
+        self.jobs.show_status(f"Results written to {path}.")
         return True
 
     # ================================================================== help
@@ -669,34 +483,15 @@ class MainWindow(QMainWindow):
                           "root-cause analysis on the plant's layout.")
 
     # ================================================================== recent files, drops
-    def _remember(self, path: str) -> None:
-        recent = [p for p in self.recent_files() if p != str(path)]
-        recent.insert(0, str(path))
-        self.settings.setValue("recent", recent[:MAX_RECENT])
-        self.settings.setValue("last_folder", str(Path(path).parent))
-
     def recent_files(self) -> list[str]:
-        v = self.settings.value("recent", [])
-        if isinstance(v, str):
-            v = [v]
-        return [str(p) for p in (v or [])]
-
-    def _last_folder(self) -> str:
-        return str(self.settings.value("last_folder", "") or "")
+        return self.recent.files()
 
     def _fill_recent(self) -> None:
-        self.recent_menu.clear()
-        files = self.recent_files()
-        if not files:
-            self.recent_menu.addAction("(none yet)").setEnabled(False)
-        for p in files:
-            act = self.recent_menu.addAction(p)
-            act.setEnabled(Path(p).exists())
-            act.triggered.connect(lambda _=False, f=p: self.open_path(f))
+        self.recent.fill_menu(self.recent_menu, self.open_path)
 
     def open_path(self, path: str) -> bool:
         suffix = Path(path).suffix.lower()
-        if suffix == inv.FILE_SUFFIX:
+        if suffix == FILE_SUFFIX:
             return self.open_investigation(path)
         if suffix == ".toml":
             self.go_to("layout")
@@ -705,7 +500,7 @@ class MainWindow(QMainWindow):
 
     def dragEnterEvent(self, event) -> None:
         urls = event.mimeData().urls() if event.mimeData().hasUrls() else []
-        if urls and Path(urls[0].toLocalFile()).suffix.lower() in DATA_SUFFIXES | {inv.FILE_SUFFIX, ".toml"}:
+        if urls and Path(urls[0].toLocalFile()).suffix.lower() in DATA_SUFFIXES | {FILE_SUFFIX, ".toml"}:
             event.acceptProposedAction()
         else:
             event.ignore()
@@ -736,14 +531,10 @@ class MainWindow(QMainWindow):
         if not self.maybe_save():
             event.ignore()
             return
-        if self.job is not None:
-            # Stop the computation and wait for its thread; the core checks the flag often.
-            self._job_status("Stopping the running computation…")
-            self.job.cancel()
-            self.job.wait()
+        self.jobs.stop_and_wait()
         self.autosave_timer.stop()
         self.settings.setValue("geometry", self.saveGeometry())
-        inv.discard_recovery(self.recovery_dir)
+        self.files.discard_recovery()
         event.accept()
 
 
@@ -754,18 +545,8 @@ def _default_recovery_dir() -> Path:
     return Path(base or Path.home() / ".rca_app") / "recovery"
 
 
-def _safe(name: str) -> str:
-    keep = "".join(c if c.isalnum() or c in "-_" else "_" for c in (name or "investigation"))
-    return keep.strip("_")[:60] or "investigation"
-
-
 def _app_icon() -> QIcon | None:
     from rca_app.resources import resource_path
 
     path = resource_path("icons", "rca_app.svg")
     return QIcon(str(path)) if path.exists() else None
-
-
-# Kept for callers that want to open a folder after an export.
-def open_folder(path: str) -> None:
-    QDesktopServices.openUrl(QUrl.fromLocalFile(str(Path(path).parent)))

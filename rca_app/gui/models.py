@@ -9,6 +9,7 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QPainter, QPen
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate
 
+from rca_app.app.formatting import fmt_number, fmt_pct
 from rca_app.gui import glossary
 
 _DISPLAY = Qt.ItemDataRole.DisplayRole
@@ -20,24 +21,6 @@ _RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 
 MISSING_BG = QColor("#fff4cc")
 PROBLEM_BG = QColor("#f8c9c4")
-
-
-def fmt_number(v, digits: int = 4) -> str:
-    if v is None:
-        return ""
-    try:
-        f = float(v)
-    except (TypeError, ValueError):
-        return str(v)
-    if not math.isfinite(f):
-        return ""
-    return f"{f:.{digits}g}"
-
-
-def fmt_pct(v, digits: int = 0) -> str:
-    if v is None or not math.isfinite(float(v)):
-        return "–"
-    return f"{100 * float(v):.{digits}f} %"
 
 
 class DataFrameModel(QAbstractTableModel):

@@ -7,7 +7,6 @@ update the progress bar and its cancellation checks stop the work when Cancel is
 from __future__ import annotations
 
 import traceback
-from dataclasses import replace
 from typing import Any, Callable
 
 from PySide6.QtCore import QThread, Signal
@@ -76,62 +75,10 @@ class Job(QThread):
 
 
 # ------------------------------------------------------------------------------------------
-# The functions jobs run (module level: no widget state crosses into the worker thread).
+# The functions jobs run are module level (no widget state crosses into the worker thread):
+# reading and preparing data (rca_app.app.data_file), the analysis (rca_app.app.session), and
+# the report below (the application layer does not draw PDFs).
 # ------------------------------------------------------------------------------------------
-def load_job(path: str, options: dict, layout, progress) -> dict:
-    """Read a data file and, when a layout is known, prepare the analysis table.
-
-    A file that cannot be read raises RcaInputError (the previous data stay). A layout that
-    does not fit the file is not fatal: the table is shown with the problems listed."""
-    from rca_app.core.data import load_table, prepare
-    from rca_app.core.errors import RcaInputError
-
-    progress.step(f"reading {path}", None)
-    raw = load_table(path, sheet=options.get("sheet"), sep=options.get("sep"), decimal=options.get("decimal"))
-    problems = list(raw.problems)
-    data = None
-    if layout is not None:
-        progress.step("checking the table against the layout", None)
-        try:
-            data = prepare(raw, layout, dayfirst=options.get("dayfirst"), gaps=options.get("gaps", "drop"))
-            problems += [p for p in data.problems if p not in problems]
-        except RcaInputError as e:
-            problems += e.problems
-    raw.summary()   # computed here, off the GUI thread (it is cached)
-    return {"raw": raw, "data": data, "problems": problems, "path": path, "options": options}
-
-
-def prepare_job(raw, layout, options: dict, progress=None) -> dict:
-    """The analysis table for a table already read, under a (new) layout or reading options."""
-    from rca_app.core.data import prepare
-    from rca_app.core.errors import RcaInputError
-
-    if progress is not None:
-        progress.step("checking the table against the layout", None)
-    problems = list(raw.problems)
-    try:
-        data = prepare(raw, layout, dayfirst=options.get("dayfirst"), gaps=options.get("gaps", "drop"))
-        problems += [p for p in data.problems if p not in problems]
-    except RcaInputError as e:
-        data = None
-        problems += e.problems
-    return {"data": data, "problems": problems}
-
-
-def analysis_job(data, anomaly, reference, settings: dict, graph=None, edits=(), progress=None):
-    """Discover (graph None) or refit (graph given), then rank: the core's run_analysis.
-
-    On re-discovery the engineer's graph edits are kept as layout knowledge."""
-    from rca_app.core.analysis import AnalysisSettings, run_analysis
-    from rca_app.core.investigation import layout_with_edits
-
-    progress.step("preparing the analysis", 0.0)
-    if graph is None and edits:
-        data = replace(data, layout=layout_with_edits(data.layout, list(edits)))
-    return run_analysis(data, anomaly, reference, AnalysisSettings.from_dict(settings or {}),
-                        graph=graph, progress=progress)
-
-
 def report_job(result: dict, data, out_path: str, notes: dict, author: str | None, progress=None):
     from rca_app.core.analysis import AnalysisResult
     from rca_app.report import build_report  # guarded by the caller

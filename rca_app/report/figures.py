@@ -11,7 +11,7 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrowPatch
 
-from rca_app.core.graph_layout import station_layout
+from rca_app.app.graph_geometry import station_layout
 from rca_app.report.text import cause_label, fmt_pct, node_info
 
 # Colours: one accent for the root cause, one for the KPI; the rest stays quiet.

@@ -10,7 +10,9 @@ import pandas as pd
 import pytest
 from PySide6.QtCore import Qt
 
-from rca_app.core import investigation as inv
+from rca_app.app.data_file import file_sha256
+from rca_app.app.investigation_file import SCHEMA_VERSION, Investigation
+from rca_app.app.recovery import recovery_file
 from rca_app.gui import dialogs
 from rca_app.resources import sample_plant
 
@@ -168,7 +170,7 @@ def test_changed_data_file_is_explained_never_used(qtbot, make_window, load_samp
     dialogs_log.answers += ["locate", str(original / "data.csv")]
     with qtbot.waitSignal(w2.loadFinished, timeout=30000):
         assert w2.open_investigation(str(tmp_path / "case.rcainv"))
-    assert w2.session.raw.sha256 == inv.file_sha256(PLANT / "data.csv")
+    assert w2.session.raw.sha256 == file_sha256(PLANT / "data.csv")
 
 
 def test_missing_data_file_opens_without_data(make_window, load_sample, dialogs_log, tmp_path, qtbot):
@@ -190,8 +192,8 @@ def test_missing_data_file_opens_without_data(make_window, load_sample, dialogs_
 
 
 def test_future_investigation_version_is_refused(window, dialogs_log, tmp_path):
-    d = inv.Investigation().to_dict()
-    d["schema_version"] = inv.SCHEMA_VERSION + 5
+    d = Investigation().to_dict()
+    d["schema_version"] = SCHEMA_VERSION + 5
     p = tmp_path / "future.rcainv"
     p.write_text(__import__("json").dumps(d))
     assert not window.open_investigation(str(p))
@@ -203,7 +205,7 @@ def test_crash_recovery_is_offered(qtbot, make_window, load_sample, dialogs_log,
     w = make_window(recovery_dir=rec)
     load_sample(w)
     w.session.set_notes({"team": "night shift"})
-    assert w.autosave() is not None and inv.recovery_file(rec).exists()
+    assert w.autosave() is not None and recovery_file(rec).exists()
     # The process "crashes": no clean close. The next start offers the autosave.
     w2 = make_window(recovery_dir=rec)
     dialogs_log.answers.append("recover")
@@ -216,7 +218,7 @@ def test_crash_recovery_is_offered(qtbot, make_window, load_sample, dialogs_log,
     w2.autosave()
     w3 = make_window(recovery_dir=rec)
     dialogs_log.answers.append("discard")
-    assert not w3.check_recovery() and not inv.recovery_file(rec).exists()
+    assert not w3.check_recovery() and not recovery_file(rec).exists()
 
 
 def test_unsaved_changes_prompt_on_close(window, load_sample, dialogs_log):

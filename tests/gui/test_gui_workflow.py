@@ -4,7 +4,7 @@ import json
 import pytest
 from PySide6.QtCore import Qt
 
-from rca_app.core import investigation as inv
+from rca_app.app.investigation_file import SCHEMA_VERSION
 from rca_app.gui.steps.report_step import report_available
 
 
@@ -91,7 +91,7 @@ def test_whole_workflow(qtbot, window, load_sample, run_analysis, truth, dialogs
     dialogs_log.answers.append(str(saved))
     assert w.save()
     assert saved.exists() and not s.dirty
-    assert json.loads(saved.read_text())["schema_version"] == inv.SCHEMA_VERSION
+    assert json.loads(saved.read_text())["schema_version"] == SCHEMA_VERSION
 
     # Reopen in a new window: the same state comes back.
     expected = {"reference": s.reference, "anomaly": s.anomaly, "edges": s.graph.edge_keys,

@@ -10,9 +10,11 @@ from PySide6.QtCore import QItemSelectionModel, Qt, Signal
 from PySide6.QtWidgets import (QAbstractItemView, QHeaderView, QLabel, QPushButton,
                                QSplitter, QTableView, QVBoxLayout, QWidget)
 
-from rca_app.core import investigation as inv
+from rca_app.app.causes_view import pareto
+from rca_app.app.windows_view import node_series
 from rca_app.gui import glossary
-from rca_app.gui.models import RestorationDelegate, RootCauseModel, fmt_number, fmt_pct
+from rca_app.app.formatting import fmt_number, fmt_pct
+from rca_app.gui.models import RestorationDelegate, RootCauseModel
 from rca_app.gui.session import Session
 from rca_app.gui.widgets import (ANOMALY_COLOR, REFERENCE_COLOR, Banner, StepHeader, plot_widget,
                                  with_alpha)
@@ -154,7 +156,7 @@ class CausesStep(QWidget):
         r = self.session.result
         if not r or not r["root_causes"]:
             return
-        p = inv.pareto(r["root_causes"], top=8)
+        p = pareto(r["root_causes"], top=8)
         k = len(p["nodes"])
         y = np.arange(k)[::-1].astype(float)
         widths = np.array(p["restoration_pct"])
@@ -209,7 +211,7 @@ class CausesStep(QWidget):
         if s.data is None or node not in s.data.frame.columns:
             self.trend.setTitle("(the data file is not loaded)", size="9pt")
             return
-        series = inv.node_series(s.data, node, {"reference": s.reference, "incident": s.anomaly})
+        series = node_series(s.data, node, {"reference": s.reference, "incident": s.anomaly})
         unit = s.unit(node)
         self.trend.setTitle(f"<b>{node}</b>: reference vs incident", size="10pt")
         self.trend.setLabel("left", f"{node} [{unit}]" if unit else node)

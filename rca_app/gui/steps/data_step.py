@@ -5,7 +5,7 @@ from PySide6.QtCore import QItemSelectionModel, Qt, Signal
 from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHBoxLayout, QHeaderView, QLabel,
                                QPushButton, QSplitter, QTableView, QToolButton, QVBoxLayout, QWidget)
 
-from rca_app.core import investigation as inv
+from rca_app.app.data_view import problem_cell
 from rca_app.gui import glossary
 from rca_app.gui.models import DataFrameModel, ProblemsModel, SummaryModel
 from rca_app.gui.session import Session
@@ -171,7 +171,7 @@ class DataStep(QWidget):
             for p in problems[:_MAX_MARKED]:
                 if p.column is None or p.row is None or (p.file and p.file != s.raw.file_name):
                     continue
-                r, c = inv.problem_cell(s.raw, p)
+                r, c = problem_cell(s.raw, p)
                 if r is not None and c is not None:
                     marks[(r, c)] = str(p)
         self.preview_model.set_marks(marks)
@@ -211,7 +211,7 @@ class DataStep(QWidget):
         if s.raw is None or not index.isValid():
             return
         p = self.problems_model.problems[index.row()]
-        r, c = inv.problem_cell(s.raw, p)
+        r, c = problem_cell(s.raw, p)
         sel = self.preview.selectionModel()
         if r is not None and c is not None:
             idx = self.preview_model.index(r, c)

@@ -9,9 +9,10 @@ from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QListWidget, QListWidgetItem,
                                QPushButton, QSplitter, QVBoxLayout, QWidget)
 
-from rca_app.core import investigation as inv
+from rca_app.app.windows_view import axis_values, kpi_limits, node_series, window_from_axis, window_from_rows, window_label, window_rows, window_to_axis, windows_problem
 from rca_app.gui import glossary
-from rca_app.gui.session import DEFAULT_PRESET, PRESETS, Session
+from rca_app.app.session import DEFAULT_PRESET, PRESETS, preset_of
+from rca_app.gui.session import Session
 from rca_app.gui.widgets import (ANOMALY_COLOR, KPI_COLOR, REFERENCE_COLOR, Banner, StepHeader,
                                  configure_charts, time_axis, with_alpha)
 
@@ -134,7 +135,7 @@ class IncidentStep(QWidget):
             self.sensors.blockSignals(False)
             self.refresh_windows()
             return
-        self._x = inv.axis_values(data)
+        self._x = axis_values(data)
         target = data.layout.target
         self.kpi_curve.setData(self._x, data.frame[target].to_numpy(float))
         unit = data.layout.unit(target)
@@ -167,7 +168,7 @@ class IncidentStep(QWidget):
                 if data is None or w is None:
                     region.setVisible(False)
                     continue
-                region.setRegion(inv.window_to_axis(data, w))
+                region.setRegion(window_to_axis(data, w))
                 region.setVisible(True)
             for plot in self._overlays.values():
                 self._sync_overlay_regions(plot)
@@ -179,37 +180,37 @@ class IncidentStep(QWidget):
             for line in self.limit_lines.values():
                 line.setVisible(False)
             return
-        limits = inv.kpi_limits(data, s.reference)
+        limits = kpi_limits(data, s.reference)
         for key, line in self.limit_lines.items():
             line.setValue(limits[key])
             line.setVisible(True)
         parts = []
         if s.reference is not None:
             parts.append(f"<span style='color:{REFERENCE_COLOR.darker(120).name()}'><b>Reference:</b></span> "
-                         f"{inv.window_label(data, s.reference)}")
+                         f"{window_label(data, s.reference)}")
         else:
             parts.append("<b>Reference:</b> every row before the incident")
         if s.anomaly is not None:
             parts.append(f"<span style='color:{ANOMALY_COLOR.name()}'><b>Incident:</b></span> "
-                         f"{inv.window_label(data, s.anomaly)}")
-            series = inv.node_series(data, data.layout.target, {"reference": s.reference, "incident": s.anomaly})
+                         f"{window_label(data, s.anomaly)}")
+            series = node_series(data, data.layout.target, {"reference": s.reference, "incident": s.anomaly})
             w = series["windows"]
             if "reference" in w and "incident" in w:
                 unit = data.layout.unit(data.layout.target)
                 parts.append(f"<b>{data.layout.target}</b> mean: {w['reference']['mean']:.4g} {unit} → "
                              f"{w['incident']['mean']:.4g} {unit}")
         self.windows_text.setText("&nbsp;&nbsp;&nbsp;".join(parts))
-        problem = inv.windows_problem(data, s.reference, s.anomaly)
+        problem = windows_problem(data, s.reference, s.anomaly)
         if problem:
             self.banner.show_message(problem, "warn")
         else:
             self.banner.clear()
         if s.reference is None and s.anomaly is not None:
             # No reference chosen: show the default one (all rows before the incident) draggable.
-            rows = inv.window_rows(data, s.anomaly)
+            rows = window_rows(data, s.anomaly)
             if rows.start > 0:
                 self._updating = True
-                self.ref_region.setRegion(inv.window_to_axis(data, inv.window_from_rows(data, slice(0, rows.start))))
+                self.ref_region.setRegion(window_to_axis(data, window_from_rows(data, slice(0, rows.start))))
                 self.ref_region.setVisible(True)
                 self._updating = False
 
@@ -218,8 +219,8 @@ class IncidentStep(QWidget):
         if self._updating or self.session.data is None:
             return
         data = self.session.data
-        ref = inv.window_from_axis(data, *self.ref_region.getRegion()) if self.ref_region.isVisible() else None
-        an = inv.window_from_axis(data, *self.an_region.getRegion()) if self.an_region.isVisible() else None
+        ref = window_from_axis(data, *self.ref_region.getRegion()) if self.ref_region.isVisible() else None
+        an = window_from_axis(data, *self.an_region.getRegion()) if self.an_region.isVisible() else None
         self.session.set_windows(ref, an)
 
     def auto_detect(self) -> None:
@@ -239,24 +240,17 @@ class IncidentStep(QWidget):
 
     def place_default_windows(self) -> None:
         """When no window is set yet: the incident as auto-detected, else the last fifth."""
-        s = self.session
-        if s.data is None or s.anomaly is not None:
-            return
-        if s.auto_detect() is None:
-            n = s.data.n_rows
-            s.set_windows(inv.window_from_rows(s.data, slice(0, int(n * 0.8))),
-                          inv.window_from_rows(s.data, slice(int(n * 0.8), n)))
+        self.session.place_default_windows()
 
     def _preset_changed(self, name: str) -> None:
-        self.session.settings.update(PRESETS[name])
-        self.session.set_dirty()
+        self.session.apply_preset(name)
 
     def sync_preset(self) -> None:
-        for name, values in PRESETS.items():
-            if all(self.session.settings.get(k) == v for k, v in values.items()):
-                self.preset.blockSignals(True)
-                self.preset.setCurrentText(name)
-                self.preset.blockSignals(False)
+        name = preset_of(self.session.settings)
+        if name is not None:
+            self.preset.blockSignals(True)
+            self.preset.setCurrentText(name)
+            self.preset.blockSignals(False)
 
     # ------------------------------------------------------------------ sensor overlays
     def _overlay_toggled(self, item: QListWidgetItem) -> None:
@@ -283,7 +277,7 @@ class IncidentStep(QWidget):
         plot.setDownsampling(auto=True, mode="peak")
         plot.setClipToView(True)
         plot.setXLink(self.kpi_plot)
-        series = inv.node_series(data, name, {"all": inv.window_from_rows(data, slice(0, data.n_rows))})
+        series = node_series(data, name, {"all": window_from_rows(data, slice(0, data.n_rows))})
         w = series["windows"]["all"]
         unit = data.layout.unit(name)
         plot.setLabel("left", f"{name} [{unit}]" if unit else name)

@@ -12,7 +12,10 @@ from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QFormLay
                                QListWidgetItem, QPushButton, QScrollArea, QToolButton,
                                QVBoxLayout, QWidget)
 
-from rca_app.core import investigation as inv
+from rca_app.app.layout_edit import (draft_layout, layout_add_station, layout_missing_columns,
+                                     layout_move_sensor, layout_move_station, layout_remove_station,
+                                     layout_rename_station, layout_set_plant, layout_set_role,
+                                     layout_set_unit, same_layout, unassigned_columns, write_layout)
 from rca_app.core.errors import RcaInputError
 from rca_app.core.layout import Layout, load_layout
 from rca_app.gui import dialogs, glossary
@@ -240,14 +243,14 @@ class LayoutStep(QWidget):
         if s.layout is not None:
             self._show(s.layout)
         elif s.raw is not None:
-            self._show(inv.draft_layout(s.raw))
+            self._show(draft_layout(s.raw))
         else:
             self._show(None)
 
     def _raw_changed(self) -> None:
         if self.session.layout is None and self.session.raw is not None:
             self.undo_stack.clear()
-            self._show(inv.draft_layout(self.session.raw))
+            self._show(draft_layout(self.session.raw))
         else:
             self._show(self.layout_obj)
 
@@ -299,7 +302,7 @@ class LayoutStep(QWidget):
             self.time_column.addItem(c, c)
         self.time_column.setCurrentIndex(max(0, self.time_column.findData(lay.time_column)))
 
-        unassigned = inv.unassigned_columns(lay, cols)
+        unassigned = unassigned_columns(lay, cols)
         box = QFrame()
         box.setFrameShape(QFrame.Shape.StyledPanel)
         bl = QVBoxLayout(box)
@@ -362,7 +365,7 @@ class LayoutStep(QWidget):
         problems = lay.problems()
         cols = set(self.columns_of_data())
         if self.session.raw is not None:
-            for n in inv.layout_missing_columns(lay, cols):
+            for n in layout_missing_columns(lay, cols):
                 problems.append(_problem(f"'{n}' is in the layout but not a column of {self.session.raw.file_name}", n))
         for p in problems:
             item = QListWidgetItem(("⛔ " if p.severity == "error" else "⚠ ") + p.message)
@@ -376,7 +379,7 @@ class LayoutStep(QWidget):
             self.problems.addItem("✓ No problems found.")
         self.apply_button.setEnabled(not errors)
         applied = self.session.layout
-        if applied is not None and _same(applied, lay):
+        if applied is not None and same_layout(applied, lay):
             self.banner.show_message("This layout is in use.", "ok")
         elif errors:
             self.banner.show_message("Fix the errors listed below, then press 'Use this layout'.", "error")
@@ -388,32 +391,32 @@ class LayoutStep(QWidget):
     def move_sensors(self, names: list[str], station: int | None, index: int | None = None) -> None:
         lay = self.layout_obj
         for k, n in enumerate(names):
-            lay = inv.layout_move_sensor(lay, n, station, None if index is None else index + k)
+            lay = layout_move_sensor(lay, n, station, None if index is None else index + k)
         where = "out of every station" if station is None else f"to {lay.stations[station].name}"
         self._edit(lay, f"move {', '.join(names)} {where}")
 
     def move_station(self, index: int, new_index: int) -> None:
         if 0 <= new_index < len(self.layout_obj.stations):
-            self._edit(inv.layout_move_station(self.layout_obj, index, new_index), "reorder stations")
+            self._edit(layout_move_station(self.layout_obj, index, new_index), "reorder stations")
 
     def remove_station(self, index: int) -> None:
-        self._edit(inv.layout_remove_station(self.layout_obj, index), "remove station")
+        self._edit(layout_remove_station(self.layout_obj, index), "remove station")
 
     def rename_station(self, index: int, name: str) -> None:
         if self._suspend or self.layout_obj is None or self.layout_obj.stations[index].name == name:
             return
-        self._edit(inv.layout_rename_station(self.layout_obj, index, name), "rename station")
+        self._edit(layout_rename_station(self.layout_obj, index, name), "rename station")
 
     def add_station(self) -> None:
         k = len(self.layout_obj.stations) + 1
-        self._edit(inv.layout_add_station(self.layout_obj, f"Station {k}"), "add station")
+        self._edit(layout_add_station(self.layout_obj, f"Station {k}"), "add station")
 
     def set_station_exogenous(self, index: int, on: bool) -> None:
         if self._suspend:
             return
         lay = self.layout_obj
         for n in lay.stations[index].sensors:
-            lay = inv.layout_set_role(lay, n, "exogenous", on)
+            lay = layout_set_role(lay, n, "exogenous", on)
         self._edit(lay, "mark station exogenous")
 
     def _plant(self, **values) -> None:
@@ -421,7 +424,7 @@ class LayoutStep(QWidget):
             return
         if all(getattr(self.layout_obj, k) == v for k, v in values.items()):
             return
-        self._edit(inv.layout_set_plant(self.layout_obj, **values), "change " + ", ".join(values))
+        self._edit(layout_set_plant(self.layout_obj, **values), "change " + ", ".join(values))
 
     def select_sensor(self, name: str, source: QListWidget | None = None) -> None:
         self.selected = name
@@ -453,7 +456,7 @@ class LayoutStep(QWidget):
         if self._suspend or not self.selected or self.layout_obj is None:
             return
         try:
-            after = inv.layout_set_role(self.layout_obj, self.selected, role, on)
+            after = layout_set_role(self.layout_obj, self.selected, role, on)
         except RcaInputError as e:
             self.banner.show_message("; ".join(p.message for p in e.problems), "error")
             return
@@ -463,16 +466,16 @@ class LayoutStep(QWidget):
         if self._suspend or not self.selected or self.layout_obj is None:
             return
         if self.layout_obj.unit(self.selected) != self.unit.text().strip():
-            self._edit(inv.layout_set_unit(self.layout_obj, self.selected, self.unit.text().strip()), "set unit")
+            self._edit(layout_set_unit(self.layout_obj, self.selected, self.unit.text().strip()), "set unit")
 
     # ------------------------------------------------------------------ files
     def draft(self) -> None:
         if self.session.raw is None:
             return
         if self.layout_obj is not None:
-            self._edit(inv.draft_layout(self.session.raw), "start from the data columns")
+            self._edit(draft_layout(self.session.raw), "start from the data columns")
         else:
-            self._show(inv.draft_layout(self.session.raw))
+            self._show(draft_layout(self.session.raw))
 
     def open_layout(self, path: str | None = None) -> bool:
         path = path or dialogs.open_path(self, "Open plant layout", "Plant layout (*.toml);;All files (*)")
@@ -498,9 +501,8 @@ class LayoutStep(QWidget):
             return
         if not path.lower().endswith(".toml"):
             path += ".toml"
-        text = self.layout_obj.to_toml() if not _same_text(self.layout_obj) else self.layout_obj.text
         try:
-            inv.atomic_write_text(path, text)
+            write_layout(self.layout_obj, path)
         except OSError as e:
             dialogs.show_error(self, "Layout not saved", f"Could not write {path}: {e.strerror or e}")
             return
@@ -526,7 +528,7 @@ class LayoutStep(QWidget):
     def _data_changed(self) -> None:
         s = self.session
         if s.layout is not None and s.raw is not None and s.data is None and self.layout_obj is not None \
-                and _same(s.layout, self.layout_obj):
+                and same_layout(s.layout, self.layout_obj):
             self.banner.show_message("The layout is valid, but the data do not fit it: see the problems in step 1 "
                                      "(Data).", "error")
 
@@ -535,22 +537,3 @@ def _problem(message: str, column: str):
     from rca_app.core.errors import Problem
 
     return Problem(message, column=column)
-
-
-def _same(a: Layout, b: Layout) -> bool:
-    from dataclasses import replace
-
-    return replace(a, text="", source="") == replace(b, text="", source="")
-
-
-def _same_text(lay: Layout) -> bool:
-    """Whether the layout still says what its original text says (then save that text, with
-    its comments)."""
-    if not lay.text:
-        return False
-    from rca_app.core.layout import parse_layout
-
-    try:
-        return _same(parse_layout(lay.text, lay.source), lay)
-    except RcaInputError:
-        return False

@@ -117,7 +117,7 @@ class ReportStep(QWidget):
             self.banner.clear()
 
     def _findings(self) -> str:
-        from rca_app.gui.models import fmt_number, fmt_pct
+        from rca_app.app.formatting import fmt_number, fmt_pct
         from rca_app.gui.steps.causes_step import headline
 
         r = self.session.result

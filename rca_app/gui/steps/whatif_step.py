@@ -9,9 +9,9 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox, QLabel, QPushButton, QSlider, QSplitter, QVBoxLayout, QWidget)
 
-from rca_app.core import investigation as inv
+from rca_app.app.whatif_view import controllable_candidates, setpoint_range, what_if_view
 from rca_app.gui import glossary
-from rca_app.gui.models import fmt_number, fmt_pct
+from rca_app.app.formatting import fmt_number, fmt_pct
 from rca_app.gui.session import Session
 from rca_app.gui.widgets import (ANOMALY_COLOR, PREDICTED_COLOR, REFERENCE_COLOR, Banner,
                                  StepHeader, plot_widget, with_alpha)
@@ -117,7 +117,7 @@ class WhatIfStep(QWidget):
             self.refit_button.setVisible(True)
             self._enable(False)
         else:
-            names = inv.controllable_candidates(outcome)
+            names = controllable_candidates(outcome)
             for n in names:
                 self.node.addItem(n)
             if not names:
@@ -150,7 +150,7 @@ class WhatIfStep(QWidget):
         if s.outcome is None or not node:
             self.range = None
             return
-        self.range = r = inv.setpoint_range(s.outcome, node)
+        self.range = r = setpoint_range(s.outcome, node)
         unit = s.unit(node)
         cat = r["categorical"]
         self.slider.setVisible(not cat)
@@ -243,7 +243,7 @@ class WhatIfStep(QWidget):
         node, value = self.node.currentText(), self.current_value()
         if s.outcome is None or not node or value is None or value == "":
             return None
-        w = inv.what_if_view(s.outcome, node, value)
+        w = what_if_view(s.outcome, node, value)
         self.last = w
         self._draw_hist(w)
         self._mark_curve(value)

@@ -1,0 +1,179 @@
+"""Which data file an investigation used, and finding it again: by path, next to the
+investigation file, or where the engineer points, accepted only with the same SHA-256."""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from rca_app.core.errors import RcaInputError
+
+
+# How a data file was read, as the investigation file stores it (DataRef fields of the same name).
+READ_OPTIONS = ("sheet", "sep", "decimal", "dayfirst", "gaps")
+
+
+def file_sha256(path: str | Path) -> str:
+    """The file's SHA-256 (hex), read in 1 MiB blocks: its content fingerprint."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+@dataclass
+class DataRef:
+    """Which data file an investigation used, and how it was read."""
+
+    path: str                       # absolute path when saved
+    sha256: str
+    file_name: str = ""
+    size_bytes: int | None = None
+    relative_path: str | None = None  # from the investigation file's folder (survives moving both)
+    sheet: str | int | None = None
+    sep: str | None = None
+    decimal: str | None = None
+    dayfirst: bool | None = None
+    gaps: str = "drop"
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "DataRef":
+        return cls(**{k: v for k, v in d.items() if k in cls.__dataclass_fields__})
+
+
+@dataclass
+class DataFileCheck:
+    """Whether an investigation's data file is still there and unchanged.
+
+    ``status``: "ok" (found, same content), "moved" (found elsewhere with the same content: use
+    ``path``), "changed" (a file is there but its content differs), "missing" (not found)."""
+
+    status: str
+    path: Path | None
+    message: str
+    expected_sha256: str = ""
+    actual_sha256: str | None = None
+
+    @property
+    def usable(self) -> bool:
+        return self.status in ("ok", "moved")
+
+
+def check_data_file(ref: DataRef, investigation_path: str | Path | None = None,
+                    candidate: str | Path | None = None) -> DataFileCheck:
+    """Look for the data file at its saved path, then next to the investigation file.
+
+    ``candidate``: a file the engineer pointed to instead (after "Locate file..."); it is
+    accepted only if its content is the one the investigation used."""
+    expected = ref.sha256
+    short = expected[:12]
+    places: list[Path] = []
+    if candidate is not None:
+        places.append(Path(candidate))
+    else:
+        places.append(Path(ref.path))
+        if investigation_path is not None:
+            folder = Path(investigation_path).resolve().parent
+            if ref.relative_path:
+                places.append(folder / ref.relative_path)
+            if ref.file_name:
+                places.append(folder / ref.file_name)
+    changed: tuple[Path, str] | None = None
+    for i, p in enumerate(dict.fromkeys(places)):
+        if not p.is_file():
+            continue
+        try:
+            actual = file_sha256(p)
+        except OSError:
+            continue
+        if actual == expected:
+            if i == 0 and candidate is None:
+                return DataFileCheck("ok", p, "", expected, actual)
+            return DataFileCheck("moved", p, (
+                f"The data file was found at {p} (its content is identical to the one the "
+                f"investigation used, SHA-256 {short}...)."), expected, actual)
+        changed = changed or (p, actual)
+    if changed is not None:
+        p, actual = changed
+        return DataFileCheck("changed", p, (
+            f"The data file {p} has changed since this investigation was saved: its content "
+            f"fingerprint (SHA-256) was {short}... and is now {actual[:12]}... Rows may have been "
+            "added, removed or edited, so the saved windows and results may no longer match it. "
+            "Locate the original file, or use the changed file and run the analysis again."),
+            expected, actual)
+    where = f"{ref.path}" + (" or next to the investigation file" if investigation_path else "")
+    return DataFileCheck("missing", None, (
+        f"The data file '{ref.file_name or Path(ref.path).name}' was not found at {where}. It "
+        "may have been moved, renamed or deleted. Locate it to continue."), expected, None)
+
+
+def data_ref(raw, path: str | Path, options: dict) -> DataRef:
+    """The :class:`DataRef` of a table read from ``path`` with reading ``options``."""
+    return DataRef(path=str(path), sha256=raw.sha256, file_name=raw.file_name, size_bytes=raw.size_bytes,
+                   sheet=options.get("sheet"), sep=options.get("sep"), decimal=options.get("decimal"),
+                   dayfirst=options.get("dayfirst"), gaps=options.get("gaps", "drop"))
+
+
+def read_options(ref: DataRef) -> dict:
+    """The reading options a saved investigation used, to read its data file the same way."""
+    return {k: getattr(ref, k) for k in READ_OPTIONS}
+
+
+def read_data(path: str | Path, options: dict, layout, progress) -> dict:
+    """Read a data file and, when a layout is known, prepare the analysis table.
+
+    Parameters
+    ----------
+    path : str or Path
+    options : dict
+        Reading options (``sheet``, ``sep``, ``decimal``, ``dayfirst``, ``gaps``).
+    layout : Layout or None
+    progress : Progress
+        The core's progress protocol (this is run as a background job by the GUI).
+
+    Returns
+    -------
+    dict
+        ``raw`` (the table as read), ``data`` (the analysis table, or None when there is no
+        layout or it does not fit), ``problems`` (every one found), ``path``, ``options``.
+        A file that cannot be read raises RcaInputError; a layout that does not fit is not
+        fatal: the table is shown with the problems listed.
+    """
+    from rca_app.core.data import load_table
+
+    progress.step(f"reading {path}", None)
+    raw = load_table(path, sheet=options.get("sheet"), sep=options.get("sep"), decimal=options.get("decimal"))
+    problems = list(raw.problems)
+    data = None
+    if layout is not None:
+        progress.step("checking the table against the layout", None)
+        prepared = prepare_data(raw, layout, options)
+        data, problems = prepared["data"], prepared["problems"]
+    raw.summary()   # computed here, in the background job (it is cached)
+    return {"raw": raw, "data": data, "problems": problems, "path": str(path), "options": options}
+
+
+def prepare_data(raw, layout, options: dict, progress=None) -> dict:
+    """The analysis table for a table already read, under a (new) layout or reading options.
+
+    Returns
+    -------
+    dict
+        ``data`` (None when the data do not fit the layout) and ``problems``.
+    """
+    from rca_app.core.data import prepare
+
+    if progress is not None:
+        progress.step("checking the table against the layout", None)
+    problems = list(raw.problems)
+    try:
+        data = prepare(raw, layout, dayfirst=options.get("dayfirst"), gaps=options.get("gaps", "drop"))
+        problems += [p for p in data.problems if p not in problems]
+    except RcaInputError as e:
+        data = None
+        problems += e.problems
+    return {"data": data, "problems": problems}

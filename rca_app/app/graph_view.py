@@ -1,0 +1,171 @@
+"""What the Causal graph step draws: nodes by station with their roles, edges by standardised
+effect and confidence, and one mechanism's fitted curve against the reference rows."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from rca_app.app.formatting import fmt_number
+from rca_app.app.graph_geometry import station_layout
+from rca_app.core.graph import CausalGraph
+from rca_app.core.layout import Layout
+
+
+def graph_view(graph: CausalGraph, layout: Layout, result: dict | None = None,
+               reference: pd.DataFrame | None = None) -> dict:
+    """What the graph canvas draws: nodes with station tier and roles, edges with a
+    normalised strength (0..1, from the standardised effect) and confidence, and positions
+    (stations left to right, by :func:`station_layout`).
+
+    Effects come from ``result`` for edges it has; an edge added since has none (drawn as
+    "not fitted yet"). Standardising (effect x sd(source) / sd(target)) makes effects in
+    different units comparable; ``reference`` supplies the spreads."""
+    fitted = {}
+    if result is not None:
+        for e in result.get("graph", {}).get("edges", []):
+            fitted[(e["source"], e["target"])] = e
+    nodes = []
+    for n in graph.nodes:
+        try:
+            tier, station = layout.tier_of(n), layout.station_of(n)
+        except KeyError:
+            tier, station = len(layout.stations), ""
+        nodes.append({"name": n, "station": station, "tier": tier, "unit": layout.unit(n),
+                      "categorical": n in layout.categorical, "controllable": n in layout.controllable,
+                      "exogenous": n in set(layout.exogenous), "target": n == layout.target})
+
+    def sd(node: str) -> float | None:
+        if reference is None or node not in reference:
+            return None
+        s = reference[node]
+        if isinstance(s.dtype, pd.CategoricalDtype) or not pd.api.types.is_numeric_dtype(s.dtype):
+            return None
+        v = float(np.nanstd(s.to_numpy(float)))
+        return v if v > 0 else None
+
+    cat = set(layout.categorical)
+    edges = []
+    for e in graph.edges:
+        f = fitted.get(e.key, {})
+        effect = f.get("effect", e.effect)
+        confidence = f.get("confidence", e.confidence)
+        std = None
+        if effect is not None and math.isfinite(effect):
+            s_src = 1.0 if e.source in cat else sd(e.source)
+            s_dst = sd(e.target)
+            if s_src is not None and s_dst:
+                std = abs(effect) * s_src / s_dst
+            elif reference is None:
+                std = abs(effect)
+        edges.append({"source": e.source, "target": e.target, "effect": effect,
+                      "confidence": confidence, "origin": e.origin, "std_effect": std,
+                      "fitted": e.key in fitted})
+    top = max((e["std_effect"] for e in edges if e["std_effect"] is not None), default=0.0)
+    for e in edges:
+        e["strength"] = (e["std_effect"] / top) if (e["std_effect"] is not None and top > 0) else None
+    view = {"nodes": nodes, "edges": edges, "stations": [s.name for s in layout.stations]}
+    view["positions"] = station_layout(view)
+    return view
+
+
+def edge_explanation(edge: dict, units: dict[str, str]) -> str:
+    """An arrow of the graph in plant words, for its tooltip: what one more unit of the cause
+    does to the effect, how often it was found, where it comes from, what can be done with it.
+
+    Parameters
+    ----------
+    edge : dict
+        An edge of :func:`graph_view` (``categorical_source`` set when the cause is categorical).
+    units : dict
+        Sensor -> unit.
+
+    Returns
+    -------
+    str
+        Lines separated by newlines.
+    """
+    src, dst = edge["source"], edge["target"]
+    lines = [f"{src} → {dst}"]
+    eff = edge.get("effect")
+    if edge.get("categorical_source") and eff is not None:
+        lines.append(f"Switching {src} between its levels moves {dst} by up to {fmt_number(eff, 3)} "
+                     f"{units.get(dst, '')}")
+    elif eff is not None and math.isfinite(eff):
+        lines.append(f"+1 {units.get(src, '') or 'unit'} of {src} changes {dst} by {eff:+.3g} "
+                     f"{units.get(dst, '')}".rstrip())
+    else:
+        lines.append("Not fitted yet: press Refit (F5) to estimate it.")
+    conf = edge.get("confidence")
+    if conf is not None:
+        lines.append(f"Found in {100 * conf:.0f}% of resamples (darker = more reliable).")
+    origin = {"user": "added or kept by you", "required": "required by the layout",
+              "discovered": "found in the data"}.get(edge.get("origin"), edge.get("origin"))
+    lines.append(f"Origin: {origin}")
+    lines.append("Right-click to remove, reverse or keep it.")
+    return "\n".join(lines)
+
+
+def strongest_parent(outcome, node: str) -> str | None:
+    """The parent that moves ``node`` most: largest |effect| x sd(parent) (in node units)."""
+    mech = outcome.scm.mechanisms_.get(node)
+    if mech is None or not mech.parents:
+        return None
+    effects = {(e["source"], e["target"]): e.get("effect") for e in outcome.result.graph["edges"]}
+    vals = outcome.scm.reference_values_
+    best, score = mech.parents[0], -1.0
+    for p in mech.parents:
+        eff = effects.get((p, node))
+        if eff is None or not math.isfinite(eff):
+            continue
+        spread = 1.0 if p in outcome.scm.categorical else float(np.std(vals[p]))
+        if abs(eff) * spread > score:
+            best, score = p, abs(eff) * spread
+    return best
+
+
+def mechanism_view(outcome, node: str, parent: str | None = None, points: int = 80) -> dict:
+    """How ``node`` depends on one parent in the fitted model, for the mechanism panel.
+
+    Scatter: the reference rows (node against the parent). Curve: the fitted mechanism's
+    prediction along the parent's reference range (minimum to maximum) with every other
+    parent held at its reference mean (categorical: its most common level)."""
+    scm = outcome.scm
+    report = next((m for m in outcome.result.mechanisms if m["node"] == node), None)
+    out = {"node": node, "kind": report["kind"] if report else None,
+           "oof_r2": report.get("oof_r2") if report else None,
+           "parents": report["parents"] if report else [], "pooled": bool(report and report.get("pooled")),
+           "parent": None, "scatter_x": None, "scatter_y": None, "curve_x": None, "curve_y": None,
+           "x_levels": None, "y_levels": None}
+    mech = scm.mechanisms_.get(node)
+    if mech is None:
+        return out
+    parent = parent or strongest_parent(outcome, node)
+    if parent is None:
+        return out
+    vals = scm.reference_values_
+    out["parent"] = parent
+    out["scatter_x"] = np.asarray(vals[parent], dtype=float)
+    out["scatter_y"] = np.asarray(vals[node], dtype=float)
+    if parent in scm.levels_:
+        out["x_levels"] = list(scm.levels_[parent])
+    if node in scm.levels_:
+        out["y_levels"] = list(scm.levels_[node])
+    if mech.categorical or mech.kind not in ("linear", "poly2", "spline", "hgb"):
+        return out   # a classifier: the scatter (level by parent) says enough
+    if parent in scm.levels_:
+        grid = np.arange(len(scm.levels_[parent]), dtype=np.int64)
+    else:
+        grid = np.linspace(float(np.min(vals[parent])), float(np.max(vals[parent])), points)
+    inputs = {}
+    for p in mech.parents:
+        if p in scm.levels_:
+            codes = np.asarray(vals[p], dtype=np.int64)
+            inputs[p] = np.full(len(grid), int(np.bincount(codes).argmax()), dtype=np.int64)
+        else:
+            inputs[p] = np.full(len(grid), float(np.mean(vals[p])))
+    inputs[parent] = grid
+    out["curve_x"] = np.asarray(grid, dtype=float)
+    out["curve_y"] = np.asarray(mech.predict(inputs), dtype=float)
+    return out

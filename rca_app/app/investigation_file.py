@@ -1,0 +1,237 @@
+"""The investigation file (``.rcainv``): versioned JSON, saved atomically, migrated on load.
+
+The data itself is not copied into the file: its path and SHA-256 are (:class:`DataRef`), so a
+moved or edited data file is detected and explained instead of silently analysed.
+
+Every change of the format raises :data:`SCHEMA_VERSION` and registers one migration from the
+previous version (``@migration(from_version=N)``); loading walks the chain N -> N+1 -> ... on a
+copy, so a failed migration leaves nothing half-converted. A file from a newer app is refused
+with a plain explanation. Each released version keeps a fixture file in
+``tests/fixtures/investigations`` that must still open.
+"""
+from __future__ import annotations
+
+import copy
+import datetime as _dt
+import json
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+import pandas as pd
+
+from rca_app.app.data_file import DataRef
+from rca_app.core.errors import Problem, RcaInputError
+from rca_app.core.fileio import write_text_atomic
+
+SCHEMA_VERSION = 1
+FILE_KIND = "rca_app investigation"
+FILE_SUFFIX = ".rcainv"
+
+# from_version -> function turning a dict of that version into one of the next version.
+_MIGRATIONS: dict[int, Callable[[dict], dict]] = {}
+
+
+def migration(from_version: int) -> Callable:
+    """Register the upgrade of a file of ``from_version`` to ``from_version + 1``.
+
+    Parameters
+    ----------
+    from_version : int
+        The format version the decorated function reads.
+
+    Returns
+    -------
+    callable
+        A decorator; the function takes and returns a plain dict (it need not set
+        ``schema_version``: :func:`migrate` does).
+    """
+    def register(fn: Callable[[dict], dict]) -> Callable[[dict], dict]:
+        if from_version in _MIGRATIONS:
+            raise ValueError(f"a migration from version {from_version} is already registered")
+        _MIGRATIONS[from_version] = fn
+        return fn
+
+    return register
+
+
+@dataclass
+class Investigation:
+    """Everything needed to reopen an investigation where it was left."""
+
+    data: DataRef | None = None
+    layout_toml: str | None = None
+    layout_source: str = "layout.toml"
+    reference: list | None = None     # [start, end] in the user's terms (ISO time or row position)
+    anomaly: list | None = None
+    graph: dict | None = None         # the current (possibly edited) graph, CausalGraph.to_dict()
+    graph_edits: list[dict] = field(default_factory=list)  # {"op", "source", "target"} in order
+    settings: dict = field(default_factory=dict)           # AnalysisSettings.to_dict()
+    result: dict | None = None        # AnalysisResult.to_dict()
+    result_stale: bool = False        # inputs changed after the result was computed
+    notes: dict = field(default_factory=dict)              # report notes: free text by field
+    step: int = 0                     # the step the engineer was on
+    saved_at: str | None = None
+    software: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["data"] = self.data.to_dict() if self.data else None
+        return {"schema_version": SCHEMA_VERSION, "kind": FILE_KIND, **d}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Investigation":
+        d = dict(d)
+        data = d.pop("data", None)
+        inv = cls(**{k: v for k, v in d.items() if k in cls.__dataclass_fields__})
+        inv.data = DataRef.from_dict(data) if data else None
+        return inv
+
+    def without_results(self) -> None:
+        """Forget the graph and results (they described another data file)."""
+        self.result, self.graph, self.graph_edits, self.result_stale = None, None, [], False
+
+
+def json_default(o: Any):
+    """Plain JSON for what results hold in places: numpy scalars and arrays, times, paths."""
+    if isinstance(o, np.generic):
+        return o.item()
+    if isinstance(o, np.ndarray):
+        return o.tolist()
+    if isinstance(o, (pd.Timestamp, _dt.datetime, _dt.date)):
+        return o.isoformat()
+    if isinstance(o, Path):
+        return str(o)
+    raise TypeError(f"cannot store {type(o).__name__} in an investigation file")
+
+
+def to_json(inv: Investigation) -> str:
+    """The file's text (one space indent, Unix line ends, NaN kept as JSON's NaN)."""
+    return json.dumps(inv.to_dict(), indent=1, default=json_default, allow_nan=True) + "\n"
+
+
+def write_json(obj, path: str | Path) -> Path:
+    """Atomically write any result-like object as JSON (the "Export results as JSON" menu)."""
+    return write_text_atomic(path, json.dumps(obj, indent=1, default=json_default) + "\n", newline="\n")
+
+
+def save_investigation(inv: Investigation, path: str | Path) -> Path:
+    """Atomically write ``inv`` to ``path``; the data path is also stored relative to it.
+
+    Parameters
+    ----------
+    inv : Investigation
+        Not changed: the time stamp, software version and relative path go into a copy.
+    path : str or Path
+        The ``.rcainv`` file; the old content stays whole if writing fails.
+
+    Returns
+    -------
+    Path
+    """
+    import rca_app
+
+    path = Path(path)
+    inv = copy.deepcopy(inv)
+    inv.saved_at = _dt.datetime.now().astimezone().isoformat(timespec="seconds")
+    inv.software = {"name": "rca_app", "version": rca_app.__version__}
+    if inv.data is not None and inv.data.path:
+        try:
+            inv.data.relative_path = os.path.relpath(inv.data.path, path.resolve().parent)
+        except ValueError:   # another drive on Windows: no relative path exists
+            inv.data.relative_path = None
+    write_text_atomic(path, to_json(inv), newline="\n")
+    return path
+
+
+def migrate(d: dict, source: str = "investigation") -> dict:
+    """Bring an investigation dict of any known version up to :data:`SCHEMA_VERSION`.
+
+    Parameters
+    ----------
+    d : dict
+        The file's JSON object; it is not changed (migrations run on a copy).
+    source : str
+        The file name, for messages.
+
+    Returns
+    -------
+    dict
+        The same investigation in the current format.
+    """
+    version = d.get("schema_version")
+    if isinstance(version, bool) or not isinstance(version, int):
+        raise RcaInputError(Problem(
+            "this file has no valid 'schema_version', so it is not an rca_app investigation "
+            "(or it is damaged)", file=source, code="not_investigation"))
+    if version > SCHEMA_VERSION:
+        raise RcaInputError(Problem(
+            f"this investigation was saved by a newer rca_app (file format version {version}); "
+            f"this version reads formats up to {SCHEMA_VERSION}. Update rca_app to open it.",
+            file=source, code="newer_schema"))
+    if version < 1:
+        raise RcaInputError(Problem(f"unknown file format version {version}", file=source,
+                                    code="bad_schema"))
+    d = copy.deepcopy(d)
+    while version < SCHEMA_VERSION:
+        step = _MIGRATIONS.get(version)
+        if step is None:   # a release forgot its migration: say so rather than guess
+            raise RcaInputError(Problem(
+                f"no way to read file format version {version} in this rca_app", file=source,
+                code="bad_schema"))
+        try:
+            d = step(d)
+        except (KeyError, TypeError, ValueError) as e:
+            raise RcaInputError(Problem(
+                f"the investigation (format version {version}) could not be converted to "
+                f"version {version + 1}: {e}", file=source, code="bad_content")) from None
+        version += 1
+        d["schema_version"] = version
+    return d
+
+
+def load_investigation(path: str | Path) -> Investigation:
+    """Read an investigation file, migrating older versions.
+
+    Parameters
+    ----------
+    path : str or Path
+
+    Returns
+    -------
+    Investigation
+        RcaInputError (one Problem naming the file) says what is wrong otherwise.
+    """
+    path = Path(path)
+    name = path.name
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise RcaInputError(Problem(f"file not found: {path}", file=name, code="not_found")) from None
+    except (OSError, UnicodeDecodeError) as e:
+        why = getattr(e, "strerror", None) or str(e)
+        raise RcaInputError(Problem(f"cannot read the investigation file: {why}", file=name,
+                                    code="unreadable")) from None
+    try:
+        d = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise RcaInputError(Problem(
+            f"the investigation file is damaged (not valid JSON at line {e.lineno}, column {e.colno})",
+            file=name, code="bad_json")) from None
+    if not isinstance(d, dict) or d.get("kind") != FILE_KIND:
+        raise RcaInputError(Problem("this is not an rca_app investigation file", file=name,
+                                    code="not_investigation"))
+    d = migrate(d, name)
+    try:
+        return Investigation.from_dict(d)
+    except (TypeError, ValueError) as e:
+        raise RcaInputError(Problem(f"the investigation file is damaged ({e})", file=name,
+                                    code="bad_content")) from None
+
+
+def safe_file_stem(name: str | None) -> str:
+    """A file name from a plant name ("Line 7 / North" -> "Line_7___North"), for save dialogs."""
+    keep = "".join(c if c.isalnum() or c in "-_" else "_" for c in (name or "investigation"))
+    return keep.strip("_")[:60] or "investigation"

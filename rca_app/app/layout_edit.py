@@ -1,0 +1,221 @@
+"""Editing a plant layout in the Layout step: each function returns a new Layout (the input is
+not changed), so an edit can be undone by keeping the previous one."""
+from __future__ import annotations
+
+import copy
+from dataclasses import replace
+from pathlib import Path
+from typing import Iterable
+
+from rca_app.core.errors import Problem, RcaInputError
+from rca_app.core.fileio import write_text_atomic
+from rca_app.core.layout import Layout, Station, parse_layout
+
+
+def _copy(layout: Layout) -> Layout:
+    out = copy.deepcopy(layout)
+    out.warnings = list(layout.warnings)
+    return out
+
+
+def _exo_list(st: Station) -> list[str]:
+    if st.exogenous is True:
+        return list(st.sensors)
+    return list(st.exogenous) if isinstance(st.exogenous, list) else []
+
+
+def _set_exo(st: Station, names: list[str]) -> None:
+    names = [s for s in st.sensors if s in names]
+    if st.sensors and names == list(st.sensors):
+        st.exogenous = True
+    else:
+        st.exogenous = names or False
+
+
+def layout_move_sensor(layout: Layout, sensor: str, to_station: int | None, index: int | None = None) -> Layout:
+    """Move ``sensor`` to station ``to_station`` (None: out of every station). Its roles
+    (controllable, categorical, exogenous) travel with it; a wholly exogenous station keeps
+    making its sensors exogenous."""
+    out = _copy(layout)
+    roles = {"controllable": False, "categorical": False, "exogenous": False}
+    for st in out.stations:
+        if sensor in st.sensors:
+            roles["controllable"] = sensor in st.controllable
+            roles["categorical"] = sensor in st.categorical
+            roles["exogenous"] = st.is_exogenous(sensor)
+            exo = [s for s in _exo_list(st) if s != sensor]
+            whole = st.exogenous is True
+            st.sensors = [s for s in st.sensors if s != sensor]
+            st.controllable = [s for s in st.controllable if s != sensor]
+            st.categorical = [s for s in st.categorical if s != sensor]
+            if whole:
+                st.exogenous = True if st.sensors else False
+            else:
+                _set_exo(st, exo)
+    if to_station is not None:
+        st = out.stations[to_station]
+        pos = len(st.sensors) if index is None else max(0, min(index, len(st.sensors)))
+        exo_before = _exo_list(st)
+        whole = st.exogenous is True
+        st.sensors.insert(pos, sensor)
+        if roles["controllable"]:
+            st.controllable.append(sensor)
+        if roles["categorical"]:
+            st.categorical.append(sensor)
+        if not whole:
+            _set_exo(st, exo_before + ([sensor] if roles["exogenous"] else []))
+    return out
+
+
+def layout_set_role(layout: Layout, sensor: str, role: str, on: bool) -> Layout:
+    """Mark or unmark ``sensor`` as exogenous, controllable or categorical."""
+    if role not in ("exogenous", "controllable", "categorical"):
+        raise ValueError(f"unknown role {role!r}")
+    out = _copy(layout)
+    for st in out.stations:
+        if sensor not in st.sensors:
+            continue
+        if role == "exogenous":
+            names = [s for s in _exo_list(st) if s != sensor] + ([sensor] if on else [])
+            _set_exo(st, names)
+        else:
+            names = [s for s in getattr(st, role) if s != sensor]
+            if on:
+                names.append(sensor)
+            setattr(st, role, [s for s in st.sensors if s in names])
+        return out
+    raise RcaInputError(Problem(f"'{sensor}' is in no station: put it in one first", column=sensor))
+
+
+def layout_move_station(layout: Layout, index: int, new_index: int) -> Layout:
+    out = _copy(layout)
+    new_index = max(0, min(new_index, len(out.stations) - 1))
+    st = out.stations.pop(index)
+    out.stations.insert(new_index, st)
+    return out
+
+
+def layout_add_station(layout: Layout, name: str, index: int | None = None) -> Layout:
+    out = _copy(layout)
+    st = Station(name=name, sensors=[])
+    out.stations.insert(len(out.stations) if index is None else index, st)
+    return out
+
+
+def layout_rename_station(layout: Layout, index: int, name: str) -> Layout:
+    out = _copy(layout)
+    out.stations[index].name = name
+    return out
+
+
+def layout_remove_station(layout: Layout, index: int) -> Layout:
+    """Remove a station; its sensors become unassigned."""
+    out = _copy(layout)
+    out.stations.pop(index)
+    return out
+
+
+def layout_set_plant(layout: Layout, **values) -> Layout:
+    """Change [plant] keys: name, target, goal, time_column (None or "" removes it)."""
+    out = _copy(layout)
+    for key, v in values.items():
+        if key not in ("name", "target", "goal", "time_column"):
+            raise ValueError(f"unknown plant key {key!r}")
+        if key == "time_column":
+            v = v or None
+        setattr(out, key, v)
+    return out
+
+
+def layout_set_unit(layout: Layout, sensor: str, unit: str) -> Layout:
+    out = _copy(layout)
+    if unit:
+        out.units[sensor] = unit
+    else:
+        out.units.pop(sensor, None)
+    return out
+
+
+def unassigned_columns(layout: Layout | None, columns: Iterable[str]) -> list[str]:
+    """Data columns that are in no station and not the time column."""
+    cols = [str(c) for c in columns]
+    if layout is None:
+        return cols
+    return layout.unassigned(cols)
+
+
+def layout_missing_columns(layout: Layout, columns: Iterable[str]) -> list[str]:
+    """Sensors the layout names that the data file does not have."""
+    have = {str(c) for c in columns}
+    return [n for n in layout.nodes if n not in have]
+
+
+def draft_layout(raw, name: str = "") -> Layout:
+    """A first layout for a table that comes without one: the time column if one is
+    recognised, every numeric and categorical column in one station, the last numeric column
+    as the KPI. The engineer then splits it into stations."""
+    summary = raw.summary()
+    time_col = next((c.name for c in summary if c.kind == "time"), None)
+    numeric = [c.name for c in summary if c.kind == "numeric"]
+    categorical = [c.name for c in summary if c.kind == "categorical"]
+    sensors = [c.name for c in summary if c.name in numeric or c.name in categorical]
+    target = numeric[-1] if numeric else ""
+    return Layout(name=name or Path(str(raw.file_name)).stem, target=target, goal="maximize",
+                  stations=[Station("Station 1", sensors, categorical=categorical)],
+                  time_column=time_col, source="layout.toml")
+
+
+def layout_with_edits(layout: Layout, edits: list[dict]) -> Layout:
+    """The layout with the graph editor's decisions as knowledge, for a fresh discovery that
+    keeps them: forced (and added) edges become required, removed ones forbidden."""
+    out = _copy(layout)
+    required, forbidden = set(out.required), set(out.forbidden)
+    for e in edits:
+        key = (e["source"], e["target"])
+        if e["op"] in ("add", "force"):
+            required.add(key)
+            forbidden.discard(key)
+        elif e["op"] == "remove":
+            forbidden.add(key)
+            required.discard(key)
+        elif e["op"] == "reverse":
+            forbidden.add(key)
+            required.discard(key)
+            required.add(key[::-1])
+            forbidden.discard(key[::-1])
+    out.required = sorted(required)
+    out.forbidden = sorted(forbidden)
+    return out
+
+
+def same_layout(a: Layout, b: Layout) -> bool:
+    """Whether two layouts say the same (their TOML text and file name aside)."""
+    return replace(a, text="", source="") == replace(b, text="", source="")
+
+
+def as_read(layout: Layout) -> Layout | None:
+    """The layout its own TOML text gives, if it still says the same (not edited since it was
+    read); None otherwise. Saving that text keeps the file's comments and order."""
+    if not layout.text:
+        return None
+    try:
+        original = parse_layout(layout.text, layout.source)
+    except RcaInputError:
+        return None
+    return original if same_layout(original, layout) else None
+
+
+def write_layout(layout: Layout, path: str | Path) -> Path:
+    """Save ``layout`` as TOML atomically (its original text if unchanged, see :func:`as_read`).
+
+    Parameters
+    ----------
+    layout : Layout
+    path : str or Path
+
+    Returns
+    -------
+    Path
+    """
+    text = layout.text if as_read(layout) is not None else layout.to_toml()
+    return write_text_atomic(path, text, newline="\n")

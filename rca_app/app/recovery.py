@@ -1,0 +1,50 @@
+"""Crash recovery: the open investigation autosaved to one file in a folder of the user's, offered
+again at the next start and removed once the work is saved or discarded."""
+from __future__ import annotations
+
+import copy
+import datetime as _dt
+from pathlib import Path
+
+from rca_app.app.investigation_file import FILE_SUFFIX, Investigation, load_investigation, to_json
+from rca_app.core.errors import RcaInputError
+from rca_app.core.fileio import write_text_atomic
+
+RECOVERY_NAME = "recovery" + FILE_SUFFIX
+
+
+def recovery_file(folder: str | Path) -> Path:
+    return Path(folder) / RECOVERY_NAME
+
+
+def write_recovery(inv: Investigation, folder: str | Path, original: str | Path | None = None) -> Path:
+    """Autosave: the investigation plus where it was last saved by the engineer (if anywhere)."""
+    inv = copy.deepcopy(inv)
+    inv.notes = dict(inv.notes)
+    inv.notes["_recovery_of"] = str(original) if original else ""
+    path = recovery_file(folder)
+    inv.saved_at = _dt.datetime.now().astimezone().isoformat(timespec="seconds")
+    write_text_atomic(path, to_json(inv), newline="\n")
+    return path
+
+
+def read_recovery(folder: str | Path) -> tuple[Investigation, str | None] | None:
+    """The autosaved investigation left by a crash, and its original path; None if none (or
+    unreadable, in which case it is useless and removed)."""
+    path = recovery_file(folder)
+    if not path.is_file():
+        return None
+    try:
+        inv = load_investigation(path)
+    except RcaInputError:
+        discard_recovery(folder)
+        return None
+    original = inv.notes.pop("_recovery_of", "") or None
+    return inv, original
+
+
+def discard_recovery(folder: str | Path) -> None:
+    try:
+        recovery_file(folder).unlink()
+    except FileNotFoundError:
+        pass

@@ -1,0 +1,52 @@
+"""What the What-if step offers and draws: which setpoints, their slider range, and the
+predicted KPI under do(setpoint = value) against the incident's actual KPI."""
+from __future__ import annotations
+
+import numpy as np
+
+
+def setpoint_range(outcome, node: str) -> dict:
+    """The range a what-if slider offers for ``node``: its reference range, the value the
+    engine recommends (if it computed an action for it) and the incident's value."""
+    ref = outcome.incident.reference[node]
+    inc = outcome.incident.anomaly[node]
+    action = next((a for a in outcome.result.actions if a["node"] == node), None)
+    if node in outcome.scm.categorical:
+        levels = list(outcome.scm.levels_[node])
+        return {"node": node, "categorical": True, "levels": levels,
+                "recommended": action["recommended_value"] if action else None,
+                "incident": str(inc.astype(str).mode().iloc[0]) if len(inc) else None}
+    r = ref.to_numpy(float)
+    return {"node": node, "categorical": False, "low": float(np.min(r)), "high": float(np.max(r)),
+            "recommended": float(action["recommended_value"]) if action else None,
+            "incident": float(inc.to_numpy(float).mean()) if len(inc) else None,
+            "reference_mean": float(r.mean())}
+
+
+def what_if_view(outcome, node: str, value, bins: int = 30) -> dict:
+    """The core's what-if, plus histograms of the predicted KPI per incident row under
+    do(node = value) and of the KPI the incident actually had, on common bins."""
+    from rca_app.core.analysis import what_if   # here: the window opens without scipy loaded
+
+    w = dict(what_if(outcome, node, value))
+    target = outcome.incident.target
+    actual = outcome.incident.anomaly[target].to_numpy(float)
+    pred = np.asarray(w["predicted_rows"], dtype=float)
+    both = np.concatenate([actual, pred])
+    both = both[np.isfinite(both)]
+    edges = np.histogram_bin_edges(both, bins=bins) if len(both) else np.linspace(0, 1, bins + 1)
+    w["hist_edges"] = edges
+    w["hist_predicted"] = np.histogram(pred, bins=edges)[0]
+    w["hist_actual"] = np.histogram(actual, bins=edges)[0]
+    w["actual_rows"] = actual
+    return w
+
+
+def controllable_candidates(outcome) -> list[str]:
+    """Setpoints offered in the what-if step: the actions the engine computed (best first),
+    then the other controllable sensors that are in the graph."""
+    names = [a["node"] for a in outcome.result.actions]
+    for n in outcome.result.graph["nodes"]:
+        if n.get("controllable") and n["name"] not in names:
+            names.append(n["name"])
+    return names

@@ -1,0 +1,150 @@
+"""The reference and incident windows on the KPI chart: rows, chart coordinates, labels, checks.
+
+A window is kept in the engineer's terms (ISO timestamps when the layout names a time column,
+else row positions) so that it survives re-reading the file; these functions translate it to
+rows of the analysis table and to the chart's x axis, both ways.
+"""
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from rca_app.core.data import min_rows_needed, rows_for_window
+from rca_app.core.errors import RcaInputError
+from rca_app.core.windows import control_limits, suggest_anomaly_window
+
+
+def axis_values(data) -> np.ndarray:
+    """The chart's x value of each row: seconds since 1970 (naive times read as UTC, so the
+    axis shows the times as written) or the row position."""
+    if data.time is None:
+        return np.arange(data.n_rows, dtype=float)
+    t = data.time
+    if getattr(t.dt, "tz", None) is not None:
+        t = t.dt.tz_convert("UTC").dt.tz_localize(None)
+    return ((t - pd.Timestamp("1970-01-01")) / pd.Timedelta(seconds=1)).to_numpy(dtype=float)
+
+
+def _step(x: np.ndarray) -> float:
+    d = np.diff(x)
+    return float(np.median(d)) if len(d) else 1.0
+
+
+def window_bound(data, pos: int):
+    """Row position -> a window bound in the user's terms (ISO timestamp or row position).
+    A position past the last row is one sampling step after it (end bounds are exclusive)."""
+    n = data.n_rows
+    if data.time is None:
+        return int(pos)
+    if pos >= n:
+        step = data.time.diff().median() if n > 1 else pd.Timedelta(0)
+        return (data.time.iloc[-1] + (step if pd.notna(step) else pd.Timedelta(0))).isoformat()
+    return data.time.iloc[max(0, pos)].isoformat()
+
+
+def window_from_rows(data, rows: slice) -> list:
+    return [window_bound(data, rows.start), window_bound(data, rows.stop)]
+
+
+def window_rows(data, window) -> slice:
+    return rows_for_window(data, window[0], window[1])
+
+
+def window_from_axis(data, x0: float, x1: float) -> list:
+    """A dragged region [x0, x1) -> the window of rows inside it, in the user's terms."""
+    x = axis_values(data)
+    n = len(x)
+    lo = int(np.clip(np.searchsorted(x, min(x0, x1), "left"), 0, max(0, n - 1)))
+    hi = int(np.clip(np.searchsorted(x, max(x0, x1), "left"), lo + 1, n))
+    return window_from_rows(data, slice(lo, hi))
+
+
+def window_to_axis(data, window) -> tuple[float, float]:
+    """A window -> the region to draw: from its first row to the row after its last one."""
+    rows = window_rows(data, window)
+    x = axis_values(data)
+    end = x[rows.stop] if rows.stop < len(x) else x[-1] + _step(x)
+    return float(x[rows.start]), float(end)
+
+
+def window_label(data, window) -> str:
+    """'2026-03-01 00:00 to 2026-03-14 21:20 (2,000 rows)' for the window under a chart."""
+    rows = window_rows(data, window)
+    n = rows.stop - rows.start
+    if data.time is None:
+        return f"rows {rows.start} to {rows.stop - 1} ({n:,} rows)"
+    first = data.time.iloc[rows.start]
+    last = data.time.iloc[rows.stop - 1]
+    fmt = "%Y-%m-%d %H:%M"
+    return f"{first.strftime(fmt)} to {last.strftime(fmt)} ({n:,} rows)"
+
+
+def windows_problem(data, reference, anomaly) -> str | None:
+    """Why these windows cannot be analysed yet (None if they can), in one sentence."""
+    if anomaly is None:
+        return "Mark the incident window (red band), or press Auto-detect."
+    try:
+        an = window_rows(data, anomaly)
+        ref = window_rows(data, reference) if reference is not None else slice(0, an.start)
+    except RcaInputError as e:
+        return "; ".join(p.message for p in e.problems)
+    if ref.start < an.stop and an.start < ref.stop:
+        return "The reference and incident windows overlap: move them apart."
+    need = min_rows_needed(len(data.frame.columns) - 1)
+    if ref.stop - ref.start < need:
+        return (f"The reference window has {ref.stop - ref.start} rows; at least {need} are needed "
+                f"for {len(data.frame.columns) - 1} sensors. Widen it.")
+    if an.stop - an.start < 5:
+        return f"The incident window has {an.stop - an.start} rows; at least 5 are needed."
+    return None
+
+
+def kpi_limits(data, reference=None) -> dict:
+    """Centre line and 3-sigma (I-MR) control limits of the KPI in the reference window."""
+    y = data.frame[data.layout.target].to_numpy(float)
+    base = y[window_rows(data, reference)] if reference is not None else y
+    centre, sigma = control_limits(base)
+    return {"centre": centre, "sigma": sigma, "lower": centre - 3 * sigma, "upper": centre + 3 * sigma}
+
+
+def auto_windows(data, reference=None) -> dict | None:
+    """The core's suggested incident window, with a reference that does not overlap it.
+
+    Returns {"anomaly", "reference", "rule", "limit"} or None when the KPI never leaves its
+    limits. With no reference given, the reference is every row before the incident."""
+    y = data.frame[data.layout.target].to_numpy(float)
+    ref_rows = window_rows(data, reference) if reference is not None else None
+    sw = suggest_anomaly_window(y, data.layout.goal, ref_rows)
+    if sw is None:
+        return None
+    if ref_rows is None or (ref_rows.start < sw.end and sw.start < ref_rows.stop):
+        ref_rows = slice(0, sw.start) if sw.start > 0 else None
+    return {
+        "anomaly": window_from_rows(data, slice(sw.start, sw.end)),
+        "reference": window_from_rows(data, ref_rows) if ref_rows is not None else None,
+        "rule": sw.rule, "limit": sw.limit,
+    }
+
+
+def node_series(data, node: str, windows: dict[str, Any]) -> dict:
+    """A sensor's values in each named window (for reference vs incident trends), with the
+    window means. Categorical sensors give their level codes and the level names."""
+    x = axis_values(data)
+    s = data.frame[node]
+    levels = None
+    if isinstance(s.dtype, pd.CategoricalDtype):
+        levels = [str(c) for c in s.cat.categories]
+        values = s.cat.codes.to_numpy(dtype=float)
+    else:
+        values = s.to_numpy(dtype=float)
+    out = {"levels": levels, "windows": {}}
+    for name, w in windows.items():
+        if w is None:
+            continue
+        rows = window_rows(data, w)
+        v = values[rows]
+        out["windows"][name] = {"x": x[rows], "y": v, "mean": float(np.nanmean(v)) if len(v) else math.nan}
+    return out

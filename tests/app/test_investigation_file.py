@@ -1,0 +1,169 @@
+"""Investigation files: round trip, atomic save, every old version opens, migrations, damage."""
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from rca_app.app import investigation_file as invf
+from rca_app.app.data_file import check_data_file
+from rca_app.core.errors import RcaInputError
+from rca_app.core.graph import CausalGraph
+from rca_app.core.layout import parse_layout
+
+FIXTURES = Path(__file__).parent.parent / "fixtures" / "investigations"
+
+
+def test_round_trip_keeps_everything(tmp_path, plant, make_investigation):
+    csv = tmp_path / "data.csv"
+    shutil.copy(plant / "data.csv", csv)
+    original = make_investigation(csv)
+    path = invf.save_investigation(original, tmp_path / "case.rcainv")
+    back = invf.load_investigation(path)
+    assert back.layout_toml == original.layout_toml
+    assert back.reference == original.reference and back.anomaly == original.anomaly
+    assert back.graph == original.graph and back.graph_edits == original.graph_edits
+    assert back.settings == original.settings and back.notes == original.notes and back.step == 4
+    assert back.result["root_causes"][0]["restoration"] == 0.8
+    assert back.result["root_causes"][0]["restoration_ci"] == [0.7, 0.9]
+    assert back.data.sha256 == original.data.sha256 and back.data.relative_path == "data.csv"
+    assert back.saved_at and back.software["name"] == "rca_app"
+    assert json.loads(path.read_text())["schema_version"] == invf.SCHEMA_VERSION
+    assert check_data_file(back.data, path).status == "ok"
+    assert original.saved_at is None   # the caller's investigation is not changed by saving
+
+
+def test_save_is_atomic_and_leaves_no_temp_files(tmp_path, monkeypatch, plant, make_investigation):
+    target = tmp_path / "case.rcainv"
+    target.write_text("old content")
+
+    def boom(*a, **k):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(os, "replace", boom)
+    with pytest.raises(OSError):
+        invf.save_investigation(make_investigation(plant / "data.csv"), target)
+    assert target.read_text() == "old content"
+    assert [p.name for p in tmp_path.iterdir()] == ["case.rcainv"]
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in FIXTURES.glob("v*.rcainv")))
+def test_every_old_version_opens(name, tmp_path, plant):
+    # One fixture per schema version ever released; each must open in this version.
+    back = invf.load_investigation(FIXTURES / name)
+    assert back.layout_toml and parse_layout(back.layout_toml).target == "yield_pct"
+    assert back.anomaly == ["2026-03-14T21:20:00", "2026-03-16T23:20:00"]
+    assert back.notes["team"]
+    graph = CausalGraph.from_dict(back.graph)
+    assert ("dryer_dewpoint_C", "dried_moisture_pct") in graph.edge_keys
+    # The saved absolute path does not exist here; the relative one (the sample plant) does.
+    check = check_data_file(back.data, FIXTURES / name)
+    assert check.status == "moved" and check.path.resolve() == (plant / "data.csv").resolve()
+
+
+def test_v1_fixture_is_the_first_version():
+    assert json.loads((FIXTURES / "v1_injection_moulding.rcainv").read_text())["schema_version"] == 1
+
+
+def test_every_version_has_a_fixture_and_a_migration():
+    # Raising SCHEMA_VERSION needs a fixture of the old version and a registered migration.
+    versions = {int(p.name[1:].split("_")[0]) for p in FIXTURES.glob("v*.rcainv")}
+    assert versions == set(range(1, invf.SCHEMA_VERSION + 1))
+    assert set(invf._MIGRATIONS) == set(range(1, invf.SCHEMA_VERSION))
+
+
+def test_migrations_run_in_order_on_a_copy(monkeypatch):
+    # A future format 3: v1 renamed "notes" to "report_notes" in v2, v2 added "units" in v3.
+    monkeypatch.setattr(invf, "SCHEMA_VERSION", 3)
+    monkeypatch.setattr(invf, "_MIGRATIONS", {})
+    seen = []
+
+    @invf.migration(from_version=1)
+    def notes_renamed(d):
+        seen.append(d["schema_version"])
+        d["report_notes"] = d.pop("notes")
+        return d
+
+    @invf.migration(from_version=2)
+    def units_added(d):
+        seen.append(d["schema_version"])
+        d["units"] = {}
+        return d
+
+    with pytest.raises(ValueError, match="already registered"):
+        invf.migration(from_version=1)(lambda d: d)
+    old = {"kind": invf.FILE_KIND, "schema_version": 1, "notes": {"team": "A"}}
+    new = invf.migrate(old, "old.rcainv")
+    assert seen == [1, 2]
+    assert new == {"kind": invf.FILE_KIND, "schema_version": 3, "report_notes": {"team": "A"}, "units": {}}
+    assert old["notes"] == {"team": "A"} and old["schema_version"] == 1   # the input is untouched
+    # A version 2 file skips the first step.
+    seen.clear()
+    assert invf.migrate({"schema_version": 2, "report_notes": {}})["units"] == {}
+    assert seen == [2]
+
+
+def test_a_failing_migration_is_explained(monkeypatch):
+    monkeypatch.setattr(invf, "SCHEMA_VERSION", 2)
+    monkeypatch.setattr(invf, "_MIGRATIONS", {})
+    invf.migration(from_version=1)(lambda d: d["no such field"])
+    with pytest.raises(RcaInputError, match="could not be converted to version 2") as e:
+        invf.migrate({"schema_version": 1}, "old.rcainv")
+    assert e.value.problems[0].file == "old.rcainv"
+    monkeypatch.setattr(invf, "_MIGRATIONS", {})
+    with pytest.raises(RcaInputError, match="no way to read file format version 1"):
+        invf.migrate({"schema_version": 1})
+
+
+def test_newer_version_is_refused_clearly(tmp_path):
+    d = json.loads((FIXTURES / "v1_injection_moulding.rcainv").read_text())
+    d["schema_version"] = invf.SCHEMA_VERSION + 1
+    p = tmp_path / "future.rcainv"
+    p.write_text(json.dumps(d))
+    with pytest.raises(RcaInputError) as e:
+        invf.load_investigation(p)
+    msg = str(e.value)
+    assert "newer rca_app" in msg and "Update rca_app" in msg and "future.rcainv" in msg
+
+
+@pytest.mark.parametrize("content, words", [
+    ("{not json", "not valid JSON"),
+    ('{"kind": "something else"}', "not an rca_app investigation"),
+    ('{"kind": "rca_app investigation"}', "schema_version"),
+    ('{"kind": "rca_app investigation", "schema_version": "1"}', "schema_version"),
+    ('{"kind": "rca_app investigation", "schema_version": 0}', "unknown file format version 0"),
+])
+def test_damaged_files_are_explained(tmp_path, content, words):
+    p = tmp_path / "bad.rcainv"
+    p.write_text(content)
+    with pytest.raises(RcaInputError, match=words):
+        invf.load_investigation(p)
+
+
+def test_missing_file_is_explained(tmp_path):
+    with pytest.raises(RcaInputError, match="file not found"):
+        invf.load_investigation(tmp_path / "nope.rcainv")
+
+
+def test_results_export_as_plain_json(tmp_path):
+    import numpy as np
+
+    path = invf.write_json({"x": np.float32(0.5), "rows": np.arange(3), "at": Path("/a")}, tmp_path / "r.json")
+    assert json.loads(path.read_text()) == {"x": 0.5, "rows": [0, 1, 2], "at": "/a"}
+    with pytest.raises(TypeError, match="cannot store object"):
+        invf.to_json(invf.Investigation(notes={"bad": object()}))
+
+
+def test_without_results_forgets_what_described_other_data(plant, make_investigation):
+    inv = make_investigation(plant / "data.csv")
+    inv.result_stale = True
+    inv.without_results()
+    assert inv.result is None and inv.graph is None and inv.graph_edits == [] and not inv.result_stale
+    assert inv.notes["team"] and inv.anomaly   # the engineer's own work stays
+
+
+@pytest.mark.parametrize("name, stem", [("Line 7 / North", "Line_7___North"), ("", "investigation"),
+                                        (None, "investigation"), ("***", "investigation")])
+def test_safe_file_stem(name, stem):
+    assert invf.safe_file_stem(name) == stem
