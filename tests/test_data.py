@@ -12,7 +12,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from rca_app.core import data as D
+from rca_app.core.data.numbers import parse_numbers
 from rca_app.core.data import (
     MIN_ROWS,
     MIN_ROWS_PER_SENSOR,
@@ -105,7 +105,7 @@ def test_semicolon_decimal_comma_bom(tmp_path):
     s = {c.name: c for c in raw.summary()}
     assert s["temp"].kind == "numeric" and s["temp"].min == 20.5 and s["temp"].max == 22.5
     assert s["speed"].min == 1200.75 and s["speed"].max == 1202.75  # '.' is a thousands group
-    values, bad = D._parse_numbers(raw.frame["yield"], raw.decimal)
+    values, bad = parse_numbers(raw.frame["yield"], raw.decimal)
     assert not bad.any() and values.tolist() == [80.25, 81.25, 82.25]
 
 
@@ -121,13 +121,13 @@ def test_comma_csv_with_quoted_thousands(tmp_path):
     text = 'a,b\n"1,234.5",2\n"2,000.25",3\n'
     raw = load_table(write(tmp_path, "us.csv", text))
     assert (raw.sep, raw.decimal) == (",", ".")
-    v, bad = D._parse_numbers(raw.frame["a"], raw.decimal)
+    v, bad = parse_numbers(raw.frame["a"], raw.decimal)
     assert v.tolist() == [1234.5, 2000.25] and not bad.any()
 
 
 def test_explicit_sep_and_decimal(tmp_path):
     raw = load_table(write(tmp_path, "t.txt", "a\tb\n1,5\t2\n"), sep="\t", decimal=",")
-    assert D._parse_numbers(raw.frame["a"], raw.decimal)[0].tolist() == [1.5]
+    assert parse_numbers(raw.frame["a"], raw.decimal)[0].tolist() == [1.5]
 
 
 def test_cp1252_fallback_warns(tmp_path):

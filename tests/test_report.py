@@ -18,6 +18,7 @@ from rca_app.core.analysis import AnalysisSettings, run_analysis  # noqa: E402
 from rca_app.core.data import load_table, prepare  # noqa: E402
 from rca_app.core.layout import load_layout  # noqa: E402
 from rca_app.report import EXPORT_FILES, build_report, load_notes  # noqa: E402
+from rca_app.report import formatting as F  # noqa: E402
 from rca_app.report import text as T  # noqa: E402
 from rca_app.report.builder import SECTIONS, ReportBuilder  # noqa: E402
 from rca_app.resources import sample_plant  # noqa: E402
@@ -77,10 +78,10 @@ def test_report_content_and_numbering(reports, plant):
     assert top["node"] == truth["root_causes"][0]
     # The summary states the top cause with its restoration as the report formats it.
     assert f"most likely root cause is {top['node']}" in flat
-    assert f"{T.fmt_pct(top['restoration'])} of the" in flat
+    assert f"{F.fmt_pct(top['restoration'])} of the" in flat
     lo, hi = top["restoration_ci"]
-    assert f"90% interval {T.fmt_interval(lo, hi)}" in flat
-    assert f"{top['node']} ({top['station']}): restores {T.fmt_pct(top['restoration'])}" in flat
+    assert f"90% interval {F.fmt_interval(lo, hi)}" in flat
+    assert f"{top['node']} ({top['station']}): restores {F.fmt_pct(top['restoration'])}" in flat
     assert r.input["sha256"] in flat
     for i, title in enumerate(SECTIONS, 1):
         assert f"{i} {title}" in flat, title

@@ -1,15 +1,21 @@
 """Atomic file writes shared by the CLI, the report and investigation files.
 
-A reader sees the old file or the new one, never half of one: the text goes to a temporary file
-in the same folder (``os.replace`` is atomic only within one file system), is flushed to disk,
-then replaces the target. A failure leaves the target untouched and no temporary file behind.
+A reader sees the old file or the new one, never half of one: the content goes to a temporary
+file in the same folder (``os.replace`` is atomic only within one file system), is flushed to
+disk, then replaces the target. A failure leaves the target untouched and no temporary file
+behind.
 """
 from __future__ import annotations
 
 import json
 import os
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
+
+__all__ = ["default_file_mode", "atomic_output", "write_text_atomic", "write_json_atomic", "json_default"]
 
 
 def default_file_mode() -> int:
@@ -19,24 +25,50 @@ def default_file_mode() -> int:
     return 0o666 & ~mask
 
 
-def write_text_atomic(path: str | Path, text: str, encoding: str = "utf-8", newline: str | None = None) -> Path:
+@contextmanager
+def atomic_output(path: str | Path) -> Iterator[Path]:
+    """A temporary path next to ``path`` that replaces ``path`` when the block succeeds.
+
+    The one place that does the replace dance: the block writes the whole content to the
+    yielded path (any writer that takes a file name will do, e.g. reportlab); on success it
+    is flushed to disk, given the permissions of a plainly created file and renamed over
+    ``path``; on any exception (KeyboardInterrupt too) it is deleted and ``path`` is untouched.
+
+    Parameters
+    ----------
+    path : str or Path
+        The file to (re)place; its folder is created if needed.
+
+    Yields
+    ------
+    Path
+        The temporary file (hidden, in the same folder) to write.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=str(path.parent))
+    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=str(path.parent))
+    os.close(fd)
+    tmp = Path(name)
     try:
-        with os.fdopen(fd, "w", encoding=encoding, newline=newline) as f:
-            f.write(text)
-            f.flush()
+        yield tmp
+        with open(tmp, "rb+") as f:
             os.fsync(f.fileno())
         os.chmod(tmp, default_file_mode())
         os.replace(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
+
+
+def write_text_atomic(path: str | Path, text: str, encoding: str = "utf-8", newline: str | None = None) -> Path:
+    """Write ``text`` to ``path`` atomically (see :func:`atomic_output`); returns ``path``."""
+    path = Path(path)
+    with atomic_output(path) as tmp, open(tmp, "w", encoding=encoding, newline=newline) as f:
+        f.write(text)
     return path
 
 
-def json_default(o):
+def json_default(o: Any) -> Any:
     """JSON for the numpy scalars and arrays, sets and tuples that results may hold."""
     import numpy as np
 
@@ -51,5 +83,6 @@ def json_default(o):
     return str(o)
 
 
-def write_json_atomic(path: str | Path, obj) -> Path:
+def write_json_atomic(path: str | Path, obj: Any) -> Path:
+    """Write ``obj`` as indented JSON (numpy values converted) to ``path`` atomically."""
     return write_text_atomic(path, json.dumps(obj, indent=2, default=json_default) + "\n")

@@ -1,17 +1,29 @@
 """Numbers and sentences of the report, kept free of reportlab so they are easy to test.
 
 Everything here reads an ``AnalysisResult`` (plain data) and returns plain strings; the
-builder only escapes and lays them out.
+builder only escapes and lays them out. Numbers and times are formatted by
+:mod:`rca_app.report.formatting`.
 """
 from __future__ import annotations
 
 import getpass
 import hashlib
 import json
-import math
 import shlex
 from datetime import datetime
 from pathlib import Path
+
+from rca_app.report.formatting import (
+    decimals_for,
+    fmt_amount,
+    fmt_duration,
+    fmt_interval,
+    fmt_num,
+    fmt_pct,
+    fmt_window,
+    parse_bound,
+    with_unit,
+)
 
 # A sensor "moved" when its incident mean is this many reference SDs away; it moved "on its
 # own" when its noise (what its causes do not explain) moved this far. One SD is large enough
@@ -20,114 +32,6 @@ SHIFT_SD = 1.0
 NOISE_Z = 1.0
 SPREAD_RATIO = 1.5          # incident/reference noise spread outside [1/1.5, 1.5]: spread changed
 MIX_CHANGE = 0.2            # total-variation distance of a categorical's level shares
-
-
-# --- numbers ------------------------------------------------------------------------------
-
-def decimals_for(scale: float | None, default: int = 2) -> int:
-    """Decimals that show a value to about a tenth of ``scale`` (a typical spread)."""
-    if scale is None or not math.isfinite(scale) or scale <= 0:
-        return default
-    return max(0, min(6, 1 - math.floor(math.log10(scale))))
-
-
-def fmt_num(v, decimals: int | None = None) -> str:
-    if v is None:
-        return "–"
-    if isinstance(v, str):
-        return v
-    v = float(v)
-    if not math.isfinite(v):
-        return "–"
-    out = f"{v:.4g}" if decimals is None else f"{v:.{decimals}f}"
-    return out[1:] if out.startswith("-") and float(out) == 0 else out  # no "-0.0"
-
-
-def fmt_pct(frac, decimals: int = 0) -> str:
-    """A share (1.0 = all) as a percentage: ``0.993`` -> ``99%``."""
-    if frac is None or not math.isfinite(float(frac)):
-        return "–"
-    return fmt_num(100 * float(frac), decimals) + "%"
-
-
-def fmt_interval(lo, hi, fmt=fmt_pct) -> str:
-    return f"{fmt(lo)} to {fmt(hi)}"
-
-
-def with_unit(text: str, unit: str) -> str:
-    if not unit:
-        return text
-    return f"{text}{unit}" if unit == "%" else f"{text} {unit}"
-
-
-def fmt_amount(v: float, unit: str, decimals: int) -> str:
-    """A difference in the KPI's unit; a difference of percentages is in percentage points."""
-    s = fmt_num(v, decimals)
-    if unit == "%":
-        return f"{s} percentage points"
-    return with_unit(s, unit)
-
-
-def fmt_bytes(n) -> str:
-    if n is None:
-        return "–"
-    n = int(n)
-    for unit, size in (("MB", 1 << 20), ("kB", 1 << 10)):
-        if n >= size:
-            return f"{n / size:.1f} {unit} ({n:,} bytes)"
-    return f"{n:,} bytes"
-
-
-# --- time ---------------------------------------------------------------------------------
-
-def parse_bound(v) -> datetime | int | None:
-    if v is None:
-        return None
-    if isinstance(v, (int, float)) and not isinstance(v, bool):
-        return int(v)
-    try:
-        return datetime.fromisoformat(str(v))
-    except ValueError:
-        return None
-
-
-def fmt_bound(v) -> str:
-    """A window bound as a person reads it: ``2026-03-18 08:40`` or ``row 2500``."""
-    p = parse_bound(v)
-    if p is None:
-        return str(v)
-    if isinstance(p, int):
-        return f"row {p}"
-    s = p.strftime("%Y-%m-%d %H:%M:%S" if p.second else "%Y-%m-%d %H:%M")
-    if p.tzinfo is not None:
-        off = p.utcoffset()
-        s += " UTC" if off is not None and off.total_seconds() == 0 else p.strftime(" %z")
-    return s
-
-
-def fmt_window(w: dict) -> str:
-    a, b = parse_bound(w.get("start")), parse_bound(w.get("end"))
-    if isinstance(a, int) and isinstance(b, int):
-        return f"rows {a} to {b - 1}"  # row windows are 0-based with an exclusive end
-    return f"{fmt_bound(w.get('start'))} to {fmt_bound(w.get('end'))}"
-
-
-def fmt_duration(w: dict) -> str:
-    """``2 d 2 h, 300 rows``; rows only when the data has no time column."""
-    rows = f"{int(w.get('n_rows', 0)):,} rows"
-    a, b = parse_bound(w.get("start")), parse_bound(w.get("end"))
-    if not (isinstance(a, datetime) and isinstance(b, datetime)):
-        return rows
-    try:
-        secs = (b - a).total_seconds()
-    except TypeError:  # one bound with a time zone, one without
-        return rows
-    mins = int(round(secs / 60))
-    d, rem = divmod(mins, 24 * 60)
-    h, m = divmod(rem, 60)
-    parts = [f"{d} d" if d else "", f"{h} h" if h else "", f"{m} min" if m and not d else ""]
-    span = " ".join(p for p in parts if p) or "0 min"
-    return f"{span}, {rows}"
 
 
 # --- result helpers -----------------------------------------------------------------------

@@ -1,0 +1,306 @@
+"""Checking a raw table against the layout and building the analysis table, step by step.
+
+:func:`prepare` runs the steps in order; each records its problems in one
+:class:`~rca_app.core.errors.ProblemList`, and only after the last check does one
+:class:`~rca_app.core.errors.RcaInputError` carry every error found.
+
+1. :func:`~rca_app.core.data.validation.wanted_columns`: the layout's columns in the file.
+2. :func:`_convert_columns`: numbers and category labels, empty columns.
+3. :func:`_order_by_time`: parse, drop rows without a timestamp, sort, flag repeats.
+4. :func:`_drop_missing_target` and :func:`_drop_gap_rows` / :func:`_impute_gaps`: the gap policy.
+5. :func:`_check_enough_rows` and :func:`~rca_app.core.data.validation.check_columns_left`.
+6. :func:`_build_plant_data`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from rca_app.core.data.messages import quote, quote_cells
+from rca_app.core.data.rules import (
+    DROP_REASONS,
+    GAP_POLICIES,
+    MIN_ROWS,
+    MIN_ROWS_PER_SENSOR,
+    min_rows_needed,
+)
+from rca_app.core.data.tables import PlantData, RawTable
+from rca_app.core.data.times import time_numbers
+from rca_app.core.data.validation import (
+    WantedColumns,
+    as_category,
+    category_values,
+    check_columns_left,
+    check_time,
+    numeric_values,
+    wanted_columns,
+)
+from rca_app.core.errors import ProblemList
+from rca_app.core.layout import Layout
+
+__all__ = ["prepare"]
+
+
+@dataclass
+class _Columns:
+    """Converted values of every present layout column, in file row order."""
+
+    values: dict[str, np.ndarray] = field(default_factory=dict)
+    bad: set[str] = field(default_factory=set)              # columns with an error
+    missing_counts: dict[str, int] = field(default_factory=dict)
+
+    def isna(self, col: str) -> np.ndarray:
+        v = self.values[col]
+        return np.isnan(v) if v.dtype.kind == "f" else pd.isna(v)
+
+
+@dataclass
+class _Rows:
+    """Which file rows are kept, in which order, and why others went."""
+
+    order: np.ndarray                       # positions into the raw frame, in time order
+    times: pd.Series | None = None          # parsed timestamps of all raw rows (None: no time)
+    dayfirst: bool | None = None
+    dropped: dict[str, int] = field(default_factory=dict)   # reason -> rows
+
+
+def prepare(raw: RawTable, layout: Layout, *, dayfirst: bool | None = None,
+            gaps: str = "drop") -> PlantData:
+    """Check ``raw`` against ``layout`` and build the analysis table.
+
+    All problems are collected first; if any is an error one :class:`RcaInputError` carries
+    them all. Rows are sorted by time (stable) when the layout names a time column, else kept
+    in file order. Messages give spreadsheet row numbers (header = row 1).
+
+    Parameters
+    ----------
+    raw : RawTable
+        The table as read by :func:`~rca_app.core.data.reading.load_table`.
+    layout : Layout
+        Stations in process order, target, time column.
+    dayfirst : bool, optional
+        Settles dates like 03/04/2024 (None: decide from a cell such as 13/04/2024, else ask).
+    gaps : {"drop", "impute"}
+        Missing-value policy. Rows with a missing target value are always dropped and counted;
+        ``"drop"`` drops rows with any missing sensor value; ``"impute"`` interpolates numeric
+        sensors linearly along time (row order when there is no time column), edges taking the
+        nearest value, and fills categorical sensors with the previous value, then the next.
+
+    Returns
+    -------
+    PlantData
+        The analysis table; warnings in ``problems``.
+
+    Raises
+    ------
+    RcaInputError
+        With every error found.
+    """
+    file = raw.file_name
+    pl = ProblemList()
+    frame = raw.frame
+    n = len(frame)
+    src = np.asarray(raw.source_rows, dtype=np.int64)
+    if len(src) != n:   # a RawTable built by hand: assume a plain header + rows
+        src = 2 + np.arange(n, dtype=np.int64)
+    if gaps not in GAP_POLICIES:
+        pl.add(f"unknown gap policy {gaps!r}; use 'drop' or 'impute'", code="gap_policy")
+
+    want = wanted_columns(layout, [str(c) for c in frame.columns], file, pl)
+    cols = _convert_columns(raw, layout, want, src, pl)
+    rows = _order_by_time(raw, want.time_col, dayfirst, src, pl)
+    good = [c for c in want.present if c not in cols.bad]
+    sensors = [c for c in good if c != want.target]
+    keep = _drop_missing_target(cols, rows, want.target in good, want.target, src, file, pl)
+    if gaps == "drop":
+        keep &= ~_drop_gap_rows(cols, rows, sensors, keep, file, pl)
+    final = rows.order[keep]
+    values = {c: cols.values[c][final] for c in want.present}
+    imputed: dict[str, int] = {}
+    if gaps == "impute" and len(final):
+        imputed = _impute_gaps(values, rows.times, final, sensors, want.categorical, file, pl)
+
+    _check_enough_rows(len(final), want, sensors, cols, rows.dropped, gaps, file, pl)
+    check_columns_left(values, good, want.target, want.categorical, len(final), file, pl)
+    pl.raise_if_errors()
+    return _build_plant_data(raw, layout, want, values, rows, final, src, cols, imputed, gaps,
+                             list(raw.problems) + pl.warnings)
+
+
+def _convert_columns(raw: RawTable, layout: Layout, want: WantedColumns, src: np.ndarray,
+                     pl: ProblemList) -> _Columns:
+    """Numbers for numeric nodes, labels for categorical ones; a column all missing is an error."""
+    file, frame, n = raw.file_name, raw.frame, len(raw.frame)
+    out = _Columns()
+    for col in want.present:
+        s = frame[col]
+        if col in want.categorical:
+            out.values[col] = category_values(s)
+            continue
+        arr = numeric_values(s, col, col == want.target, want.station_of.get(col), layout, raw, src, pl)
+        if arr is None:
+            out.bad.add(col)
+            arr = np.full(n, np.nan)
+        out.values[col] = arr
+    out.missing_counts = {c: int(out.isna(c).sum()) for c in want.present}
+    for col in want.present:
+        if col not in out.bad and n and out.missing_counts[col] == n:
+            counts = raw.status_counts.get(col)
+            why = ""
+            if counts:
+                why = " (" + ", ".join(f"{quote(k)} ×{v}" for k, v in list(counts.items())[:4]) + ")"
+            pl.add(f"column is empty: all {n} values are missing{why}", file=file, column=col,
+                   code="all_missing")
+            out.bad.add(col)
+    return out
+
+
+def _order_by_time(raw: RawTable, time_col: str | None, dayfirst: bool | None, src: np.ndarray,
+                   pl: ProblemList) -> _Rows:
+    """Rows in time order (stable), rows without a timestamp dropped; file order without time."""
+    frame, file, n = raw.frame, raw.file_name, len(raw.frame)
+    rows = _Rows(order=np.arange(n), dayfirst=dayfirst)
+    if not time_col or time_col not in frame.columns:
+        return rows
+    times, rows.dayfirst, ok = check_time(frame[time_col], time_col, dayfirst, file, src, pl)
+    if ok and n and times.isna().all():
+        pl.add(f"time column is empty: none of the {n} rows has a timestamp", file=file,
+               column=time_col, code="bad_time")
+        ok = False
+    if not ok:
+        return rows
+    no_time = times.isna().to_numpy()
+    if no_time.any():
+        rows.dropped["missing_time"] = int(no_time.sum())
+        pl.warn(f"{int(no_time.sum())} row(s) have no timestamp and were dropped: "
+                f"{quote_cells(src[no_time])}", file=file, column=time_col,
+                row=int(src[no_time][0]), code="missing_time")
+    order = rows.order[~no_time]
+    tnum = time_numbers(times)[order]
+    perm = np.argsort(tnum, kind="stable")
+    if (np.diff(tnum) < 0).any():
+        first = int(src[order][int(np.argmax(np.diff(tnum) < 0)) + 1])
+        pl.warn(f"rows were not in time order (first out of order: row {first}); "
+                f"sorted by '{time_col}'", file=file, column=time_col, row=first,
+                code="unsorted")
+    order = order[perm]
+    dup = pd.Series(tnum[perm]).duplicated(keep="first").to_numpy()
+    if dup.any():
+        rows_dup = src[order][dup]
+        first_ts = times.iloc[int(order[dup][0])]
+        pl.warn(f"{int(dup.sum())} row(s) repeat an earlier timestamp, first "
+                f"{first_ts} at {quote_cells(rows_dup)}", file=file, column=time_col,
+                row=int(rows_dup[0]), code="duplicate_time")
+    rows.order, rows.times = order, times
+    return rows
+
+
+def _drop_missing_target(cols: _Columns, rows: _Rows, target_ok: bool, target: str,
+                         src: np.ndarray, file: str, pl: ProblemList) -> np.ndarray:
+    """Mask over ``rows.order`` of rows to keep: a row without a KPI value says nothing."""
+    keep = np.ones(len(rows.order), dtype=bool)
+    if not target_ok:
+        return keep
+    tmiss = cols.isna(target)[rows.order]
+    if tmiss.any():
+        rows.dropped["missing_target"] = int(tmiss.sum())
+        rws = src[rows.order][tmiss]
+        pl.warn(f"{int(tmiss.sum())} row(s) have no target value and were dropped: "
+                f"{quote_cells(rws)}", file=file, column=target, row=int(rws[0]),
+                code="missing_target_rows")
+    return keep & ~tmiss
+
+
+def _drop_gap_rows(cols: _Columns, rows: _Rows, sensors: list[str], keep: np.ndarray,
+                   file: str, pl: ProblemList) -> np.ndarray:
+    """gaps='drop': mask over ``rows.order`` of kept rows with a missing sensor value."""
+    gap_rows = np.zeros(len(rows.order), dtype=bool)
+    per_col = {}
+    for c in sensors:
+        m = cols.isna(c)[rows.order] & keep
+        if m.any():
+            per_col[c] = int(m.sum())
+            gap_rows |= m
+    if gap_rows.any():
+        rows.dropped["missing_sensor"] = int(gap_rows.sum())
+        detail = ", ".join(f"'{c}': {k}" for c, k in per_col.items())
+        pl.warn(f"gaps='drop': {int(gap_rows.sum())} row(s) with missing sensor values "
+                f"were dropped (missing per column: {detail})", file=file, code="gaps_dropped")
+    return gap_rows
+
+
+def _impute_gaps(values: dict[str, np.ndarray], times: pd.Series | None, final: np.ndarray,
+                 sensors: list[str], categorical: set[str], file: str, pl: ProblemList) -> dict[str, int]:
+    """gaps='impute': fill sensor gaps in ``values`` in place; returns cells filled per column."""
+    x = (time_numbers(times)[final].astype(float) if times is not None
+         else np.arange(len(final), dtype=float))
+    imputed: dict[str, int] = {}
+    for c in sensors:
+        v = values[c]
+        miss = pd.isna(v) if v.dtype == object else np.isnan(v)
+        if not miss.any() or miss.all():
+            continue
+        if c in categorical:
+            values[c] = pd.Series(v, dtype=object).ffill().bfill().to_numpy(dtype=object)
+        else:
+            v = v.copy()
+            v[miss] = np.interp(x[miss], x[~miss], v[~miss])
+            values[c] = v
+        imputed[c] = int(miss.sum())
+    if imputed:
+        detail = ", ".join(f"'{c}': {k}" for c, k in imputed.items())
+        pl.warn(f"gaps='impute': filled {sum(imputed.values())} missing sensor value(s) "
+                f"({detail})", file=file, code="gaps_imputed")
+    return imputed
+
+
+def _check_enough_rows(n_final: int, want: WantedColumns, sensors: list[str], cols: _Columns,
+                       dropped: dict[str, int], gaps: str, file: str, pl: ProblemList) -> None:
+    """Too few rows for the number of sensors is an error, with the likely reason."""
+    n_sensors = want.n_sensors
+    # n_final can only shrink once other errors are fixed, so this check never misleads.
+    need = min_rows_needed(n_sensors)
+    if n_final >= need:
+        return
+    hint = ""
+    if dropped:
+        hint = " after dropping rows (" + ", ".join(
+            f"{v} {DROP_REASONS.get(k, k)}" for k, v in dropped.items()) + ")"
+        missing = cols.missing_counts
+        worst = max(sensors, key=lambda c: missing.get(c, 0), default=None)
+        if gaps == "drop" and worst and missing.get(worst, 0):
+            hint += (f"; '{worst}' alone misses {missing[worst]} values: "
+                     f"consider gaps='impute' or leaving it out of the layout")
+    pl.add(f"only {n_final} usable row(s){hint}; {n_sensors} sensor(s) need at least "
+           f"{need} rows (max({MIN_ROWS}, {MIN_ROWS_PER_SENSOR} per sensor))",
+           file=file, code="too_few_rows")
+
+
+def _build_plant_data(raw: RawTable, layout: Layout, want: WantedColumns,
+                      values: dict[str, np.ndarray], rows: _Rows, final: np.ndarray,
+                      src: np.ndarray, cols: _Columns, imputed: dict[str, int], gaps: str,
+                      problems: list) -> PlantData:
+    out: dict[str, Any] = {}
+    numeric_nodes, categorical_nodes = [], []
+    for c in want.present:
+        v = values[c]
+        if c in want.categorical:
+            out[c] = as_category(v)
+            categorical_nodes.append(c)
+        else:
+            out[c] = v.astype(np.float64)
+            numeric_nodes.append(c)
+    frame = pd.DataFrame(out, index=pd.RangeIndex(len(final)))
+    time = None
+    if rows.times is not None:
+        time = rows.times.iloc[final].reset_index(drop=True)
+        time.name = want.time_col
+    return PlantData(
+        frame=frame, time=time, source_rows=src[final], raw=raw, layout=layout,
+        problems=problems, dropped_rows=rows.dropped, imputed_cells=imputed,
+        numeric_nodes=numeric_nodes, categorical_nodes=categorical_nodes,
+        missing_counts=cols.missing_counts, gaps=gaps, dayfirst=rows.dayfirst, rows_read=len(raw.frame),
+    )

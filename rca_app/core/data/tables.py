@@ -1,0 +1,107 @@
+"""The two tables of the data step: :class:`RawTable` as read from disk and
+:class:`PlantData`, the analysis-ready table checked against a layout."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from rca_app.core.data.summary import ColumnSummary, plant_summary_text, summarize_column
+from rca_app.core.errors import Problem
+from rca_app.core.layout import Layout
+
+__all__ = ["RawTable", "PlantData"]
+
+
+@dataclass
+class RawTable:
+    """A table as read from disk, before any layout is applied.
+
+    ``frame`` columns are float64 (numbers), datetime64 (Excel/Parquet timestamps), bool, or
+    ``str`` holding the cell text trimmed of spaces. Missing values (empty cells and the
+    status strings in :data:`~rca_app.core.data.rules.MISSING_TOKENS`) are NaN. The index is
+    0..n-1; ``source_rows[i]`` is the spreadsheet row number of ``frame`` row ``i``.
+    """
+
+    frame: pd.DataFrame
+    path: Path
+    file_name: str
+    sha256: str
+    size_bytes: int
+    sheet: str | None = None
+    sep: str | None = None
+    decimal: str = "."
+    encoding: str | None = None
+    problems: list[Problem] = field(default_factory=list)
+    source_rows: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    header_row: int = 1
+    # column -> {status text as written: count}; plain empty cells are not listed.
+    status_counts: dict[str, dict[str, int]] = field(default_factory=dict)
+    _summary_cache: list[ColumnSummary] | None = field(default=None, init=False, repr=False,
+                                                       compare=False)
+
+    @property
+    def n_rows(self) -> int:
+        return len(self.frame)
+
+    def summary(self) -> list[ColumnSummary]:
+        """Per-column overview: kind guess, missing count and %, min, max, distinct values."""
+        if self._summary_cache is None:
+            self._summary_cache = [
+                summarize_column(c, self.frame[c], sum(self.status_counts.get(c, {}).values()),
+                                 self.decimal)
+                for c in self.frame.columns
+            ]
+        return self._summary_cache
+
+
+@dataclass
+class PlantData:
+    """The analysis-ready table: layout nodes only, in station order, rows in time order.
+
+    ``frame`` holds float64 numeric sensors, ``category`` categorical sensors (string
+    categories), and the target; its index is 0..n-1. ``time`` is aligned with ``frame``
+    (UTC-aware when the file carried time zones) or None. ``source_rows[i]`` is the
+    spreadsheet row number of ``frame`` row ``i`` in the original file.
+    """
+
+    frame: pd.DataFrame
+    time: pd.Series | None
+    source_rows: np.ndarray
+    raw: RawTable
+    layout: Layout
+    problems: list[Problem] = field(default_factory=list)
+    dropped_rows: dict[str, int] = field(default_factory=dict)   # reason -> rows
+    imputed_cells: dict[str, int] = field(default_factory=dict)  # column -> cells
+    numeric_nodes: list[str] = field(default_factory=list)
+    categorical_nodes: list[str] = field(default_factory=list)
+    missing_counts: dict[str, int] = field(default_factory=dict)  # per column, before gaps
+    gaps: str = "drop"
+    dayfirst: bool | None = None   # the date order used (asked for or decided from the data)
+    rows_read: int = 0
+
+    @property
+    def file_name(self) -> str:
+        return self.raw.file_name
+
+    @property
+    def n_rows(self) -> int:
+        return len(self.frame)
+
+    @property
+    def n_dropped(self) -> int:
+        return sum(self.dropped_rows.values())
+
+    @property
+    def time_column(self) -> str | None:
+        return self.layout.time_column if self.time is not None else None
+
+    def row_number(self, i: int) -> int:
+        """Spreadsheet row number of ``frame`` row ``i`` (for messages)."""
+        return int(self.source_rows[i])
+
+    def summary_text(self) -> str:
+        """Plain summary for ``rca-app validate``: rows, time span, stations, gaps, problems."""
+        return plant_summary_text(self)

@@ -1,0 +1,118 @@
+"""Closing sections: assumptions and limits, and the reproducibility appendix (software, input
+file, settings, the command and the layout)."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+from xml.sax.saxutils import escape
+
+from reportlab.lib.units import mm
+from reportlab.platypus import CondPageBreak, Paragraph, Preformatted
+
+from rca_app.report import formatting as F
+from rca_app.report import text as T
+from rca_app.report.flowables import wrap_command
+from rca_app.report.page import MONO, SECTIONS, TEXT_W
+
+if TYPE_CHECKING:
+    from rca_app.report.builder import ReportBuilder
+
+__all__ = ["assumptions", "appendix"]
+
+
+def assumptions(b: ReportBuilder) -> list:
+    r = b.r
+    stations = " → ".join(r.graph.get("stations") or [])
+    exo = [n["name"] for n in r.graph["nodes"] if n.get("exogenous")]
+    n = T.refits_used(r)
+    items = [
+        f"<b>Process order (tiers).</b> A sensor can only be caused by sensors of its own or an earlier station, "
+        f"in the order of the layout: {escape(stations)}. Sensors declared exogenous are taken to have no causes "
+        f"among the measured sensors ({escape(', '.join(exo)) or 'none'}). If the layout order is wrong, so is "
+        "the graph.",
+        "<b>No hidden common causes.</b> Every factor that drives two measured sensors is assumed to be measured "
+        "too. An unmeasured common driver (ambient conditions, a shared utility, a shift change, a raw-material "
+        "property nobody logs) can create or hide edges and put the blame on the sensor closest to it.",
+        "<b>Rows are simultaneous snapshots.</b> Each row is treated as one unit or time window; delays between "
+        "stations and carry-over from earlier rows are not modelled. Within a station, directions come from the "
+        "shape of the noise (LiNGAM), which needs non-Gaussian variation.",
+        "<b>What restoration means.</b> It is the model's counterfactual answer to “how much of the loss comes "
+        "back if this sensor alone had behaved as in the reference period”. It points to where the change "
+        "entered the process; it does not prove the sensor or its equipment is faulty, it does not say how to "
+        "bring it back, and restorations of different sensors need not add up to 100% (effects interact). A "
+        "value slightly above 100% or below 0% is within noise.",
+        f"<b>What the intervals cover.</b> The 90% intervals come from {n} refits on resampled reference rows "
+        "with the graph held fixed: they include the uncertainty of the fitted mechanisms, not that of the graph "
+        "itself (edge confidences show that separately).",
+        "<b>Actions only inside the observed range.</b> Setpoint predictions are made only for values the "
+        "setpoint took in the reference period; the model does not extrapolate, and a best value at the edge of "
+        "the range may lie beyond it. They assume the incident's disturbance persists and that the setpoint has "
+        "no side effects outside the graph (other quality attributes, equipment limits). Confirm with a "
+        "controlled trial before changing a standard.",
+        "<b>Data.</b> Results rest on the rows used; dropped rows, imputed gaps and columns left out are listed "
+        "under Model diagnostics.",
+    ]
+    return [b.H1(SECTIONS[7])] + b.bullets(items, markup=True)
+
+
+def appendix(b: ReportBuilder) -> list:
+    from rca_app.core.analysis import AnalysisSettings
+
+    r = b.r
+    st = [CondPageBreak(110 * mm), b.H1(SECTIONS[8])]
+    st.append(b.P(
+        "Everything needed to reproduce the analysis. The analysis is deterministic for a seed: the same "
+        "command on a file with the same SHA-256 and the same software versions gives the same numbers."))
+    sw = r.software or {}
+    st.append(b.H2("Software"))
+    rows = [["Package", "Version"], [str(sw.get("name", "rca_app")), str(sw.get("version", "–"))]]
+    rows += [[k, str(v)] for k, v in sw.items() if k not in ("name", "version")]
+    st.append(b.table(rows, [45 * mm, 45 * mm]))
+    inp = r.input
+    st.append(b.H2("Input data"))
+    sha = Paragraph(f'<font name="{MONO}">{escape(str(inp.get("sha256") or "–"))}</font>', b.st["cell"])
+    rows = [["File name", inp.get("file") or "–"], ["Path", inp.get("path") or "–"],
+            ["Size", F.fmt_bytes(inp.get("size_bytes"))], ["SHA-256", sha]]
+    if inp.get("sheet") not in (None, ""):
+        rows.append(["Sheet", str(inp["sheet"])])
+    rows += [["Rows used", f"{int(inp.get('rows_used') or 0):,}"],
+             ["Gap policy", str(inp.get("gaps") or r.diagnostics.get("gaps_policy") or "–")]]
+    if inp.get("dayfirst") is not None:
+        rows.append(["Date order", "day first" if inp["dayfirst"] else "month first"])
+    a, ref = r.anomaly, r.reference
+    rows += [["Incident window", f"{F.fmt_window(a)} (rows {a['first_row']} to {a['stop_row'] - 1})"],
+             ["Reference window", f"{F.fmt_window(ref)} (rows {ref['first_row']} to {ref['stop_row'] - 1})"]]
+    st.append(b.table(rows, [32 * mm, TEXT_W - 32 * mm], header=False, bold_first_col=True))
+
+    st.append(b.H2("Settings"))
+    rows = [["Setting", "Value"]]
+    for k, v in (r.settings or {}).items():
+        if k == "command":
+            continue
+        rows.append([k, ", ".join(map(str, v)) if isinstance(v, (list, tuple)) else str(v)])
+    if str(r.settings.get("seed")) != str(r.seed):
+        rows.append(["seed (result)", str(r.seed)])
+    rows.append(["result schema version", str(getattr(r, "schema_version", "–"))])
+    st.append(b.table(rows, [55 * mm, TEXT_W - 55 * mm]))
+
+    st.append(b.H2("Command"))
+    cmd, recorded = T.reproduce_command(r)
+    st.append(b.P("The command that produced this result:" if recorded else
+                     "The result was not produced from the command line; this command reproduces it "
+                     "(built from the recorded settings):", "small"))
+    st.append(Preformatted(wrap_command(cmd, 100), b.st["mono"]))
+    # Settings the command line cannot set must match the defaults for the command to reproduce.
+    defaults = AnalysisSettings().to_dict()
+    on_cli = {"seed", "graph_bootstrap", "rank_bootstrap", "n_folds", "discovery_engine", "command"}
+    off = [k for k, v in r.settings.items() if k not in on_cli and k in defaults and v != defaults[k]]
+    if off:
+        st.append(b.P("Note: the settings " + ", ".join(off) + " differ from the defaults and have no "
+                         "command-line option; set them in the application to reproduce.", "small"))
+    if r.diagnostics.get("graph_source") == "given":
+        st.append(b.P("Note: the causal graph was supplied or edited by the user; the command above "
+                         "rediscovers it instead.", "small"))
+
+    lay = r.layout or {}
+    st.append(b.H2(f"Layout ({lay.get('file') or 'layout'})"))
+    st.append(Preformatted(lay.get("text") or "(layout text not recorded)", b.st["mono"],
+                           maxLineLength=112, splitChars=" ,", newLineChars="    "))
+    return st
