@@ -19,30 +19,10 @@ import os
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
+from rca_app.core.lingam_search import SearchMemory, choose_next
 from rca_app.core.progress import Progress, check_cancel
-
-# Constants of the maximum-entropy approximation (Hyvärinen 1998), as lingam uses them.
-_K1 = 79.047
-_K2 = 7.4129
-_GAMMA = 0.37457
-_H_GAUSS = (1 + math.log(2 * math.pi)) / 2
-
-
-def _entropy_rows(u: np.ndarray) -> np.ndarray:
-    """Approximate differential entropy of each standardised row of ``u``.
-
-    Written with in-place ufuncs: the cost is memory passes over n * rows values."""
-    n = u.shape[1]
-    w = np.cosh(u)
-    np.log(w, out=w)
-    a = w.sum(axis=1).astype(np.float64) / n  # pairwise sums along contiguous rows
-    np.square(u, out=w)
-    w *= -0.5
-    np.exp(w, out=w)
-    b = np.einsum("ij,ij->i", u, w).astype(np.float64) / n  # one pass for the product and the sum
-    return _H_GAUSS - _K1 * (a - _GAMMA) ** 2 - _K2 * b**2
-
 
 def _partial_orders(pk: np.ndarray) -> np.ndarray:
     """Pairs [earlier, later] implied by the prior knowledge (lingam's strict rule).
@@ -82,75 +62,44 @@ class FastDirectLiNGAM:
         # arbitrary, may resolve differently. Used for bootstrap resamples, not the main fit.
         self.precision = precision
 
-    # -- causal order -----------------------------------------------------------------------
-    def _candidates(self, U: list[int], orders: np.ndarray) -> list[int]:
+    @staticmethod
+    def _candidates(U: list[int], orders: np.ndarray) -> list[int]:
+        """lingam's strict use of prior knowledge: sensors with no required predecessor left."""
         if len(orders) == 0:
             return list(U)
         later = set(orders[:, 1].tolist())
         return [i for i in U if i not in later]
 
-    def _step_scores(self, X: np.ndarray, U: list[int], Uc: list[int], pool) -> np.ndarray:
-        """lingam's score -sum_j min(0, diff_mutual_info(i, j))^2 for every candidate i."""
-        Xu = X[:, U]
-        Xs64 = (Xu - Xu.mean(axis=0)) / Xu.std(axis=0)
-        n = Xs64.shape[0]
-        k = len(U)
-        pos = {u: a for a, u in enumerate(U)}
-        cand = np.array([pos[i] for i in Uc])
-        is_cand = np.zeros(k, dtype=bool)
-        is_cand[cand] = True
-        # Regression coefficient of column a on column b, exactly as lingam forms it:
-        # cov(a, b) (biased) / var(b).
-        Xc = Xs64 - Xs64.mean(axis=0)
-        cov = (Xc.T @ Xc) / n
-        var = Xs64.var(axis=0)
-        coef = cov / var[None, :]
-        # (k, n): one contiguous row per sensor, so row reductions use pairwise summation.
-        # float64 by default: score gaps between candidates can be ~1e-9, below float32's reach.
-        dtype = np.float32 if self.precision == "float32" else np.float64
-        Xs = np.ascontiguousarray(Xs64.T, dtype=dtype)
-        Hx = _entropy_rows(Xs)
-        Hr = np.full((k, k), np.nan)
-
-        def row(a: int) -> None:
-            bs = np.arange(k) if is_cand[a] else cand
-            bs = bs[bs != a]
-            if len(bs) == 0:
-                return
-            # Standardised residual of a regressed on b. Its spread has a closed form
-            # (1 - rho^2 for standardised inputs), which saves three passes over the data;
-            # near-collinear pairs, where that form loses precision, are measured directly.
-            c = coef[a, bs]
-            var_r = var[a] - 2 * c * cov[a, bs] + c * c * var[bs]
-            r = np.multiply(Xs[bs], -c[:, None].astype(dtype))
-            r += Xs[a][None, :]
-            shaky = var_r < 1e-6
-            if shaky.any():
-                var_r[shaky] = r[shaky].var(axis=1, dtype=np.float64)
-            r *= (1.0 / np.sqrt(var_r))[:, None].astype(dtype)
-            Hr[a, bs] = _entropy_rows(r)
-
-        if pool is None:
-            for a in range(k):
-                row(a)
-        else:
-            list(pool.map(row, range(k)))
-        scores = np.zeros(len(cand))
-        for ci, i in enumerate(cand):
-            others = np.arange(k) != i
-            diff = (Hx[others] + Hr[i, others]) - (Hx[i] + Hr[others, i])
-            scores[ci] = -np.sum(np.minimum(0.0, diff) ** 2)
-        return scores
-
     def fit(self, X: np.ndarray, progress: Progress | None = None) -> "FastDirectLiNGAM":
+        # Our matrix products are small and many; OpenBLAS's own threads spin-wait, and on a
+        # busy machine (or beside our entropy threads) one product then takes 100x longer.
+        with threadpool_limits(limits=1, user_api="blas"):
+            return self._fit(X, progress)
+
+    def _fit(self, X: np.ndarray, progress: Progress | None = None) -> "FastDirectLiNGAM":
+        """Estimate the causal order and the pruned adjacency matrix.
+
+        Parameters
+        ----------
+        X : ndarray, shape (n_rows, n_sensors)
+        progress : Progress, optional
+            Told after every ordered sensor; cancelling stops the search.
+
+        Returns
+        -------
+        self
+        """
         X = np.asarray(X, dtype=float)
         n, p = X.shape
         pk = None if self.prior_knowledge is None else np.asarray(self.prior_knowledge, dtype=float)
         orders = _partial_orders(pk) if pk is not None else np.zeros((0, 2), dtype=int)
         n_jobs = self.n_jobs or min(2, os.cpu_count() or 1)
-        X_ = X.copy()
+        work = np.dtype(np.float32 if self.precision == "float32" else np.float64)
+        # The sensors as rows: every per-sensor pass below runs over contiguous memory.
+        R = np.array(X.T, dtype=np.float64, order="C")
         U = list(range(p))
         order: list[int] = []
+        memory = SearchMemory()
         pool = ThreadPoolExecutor(n_jobs) if n_jobs > 1 and n * p > 20_000 else None
         try:
             for step in range(p):
@@ -159,16 +108,15 @@ class FastDirectLiNGAM:
                 if len(Uc) == 1:
                     m = Uc[0]
                 else:
-                    scores = self._step_scores(X_, U, Uc, pool)
-                    m = Uc[int(np.argmax(scores))]
-                # Regress every remaining variable on the chosen one (lingam's update).
+                    Z = _standardised(R, U)
+                    Zw = Z if work == Z.dtype else Z.astype(work)
+                    pos = {u: a for a, u in enumerate(U)}
+                    m = U[choose_next(Z, Zw, U, [pos[i] for i in Uc], pool, memory)]
+                    del Z, Zw
+                # Regress every remaining sensor on the chosen one (lingam's update).
                 rest = [i for i in U if i != m]
                 if rest:
-                    xm = X_[:, m]
-                    xm_c = xm - xm.mean()
-                    Xr = X_[:, rest]
-                    c = ((Xr - Xr.mean(axis=0)).T @ xm_c) / n / xm.var()
-                    X_[:, rest] = Xr - xm[:, None] * c[None, :]
+                    _regress_out(R, rest, m)
                 order.append(m)
                 U = rest
                 if len(orders):
@@ -178,9 +126,34 @@ class FastDirectLiNGAM:
         finally:
             if pool is not None:
                 pool.shutdown()
+        self.search_stats_ = {"pairs_scored": memory.pairs_evaluated, "pairs_lingam_scores": memory.pairs_full}
         self.causal_order_ = order
         self.adjacency_matrix_ = _adaptive_lasso_adjacency(X, order, pk)
         return self
+
+
+def _standardised(R: np.ndarray, U: list[int]) -> np.ndarray:
+    """Rows ``U`` of ``R`` centred and scaled to unit (biased) variance, as lingam standardises."""
+    Z = R[U]
+    Z -= Z.mean(axis=1)[:, None]
+    sd = np.sqrt(np.einsum("ij,ij->i", Z, Z) / Z.shape[1])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        Z /= sd[:, None]
+    return Z
+
+
+def _regress_out(R: np.ndarray, rest: list[int], m: int) -> None:
+    """Replace each row in ``rest`` by its residual on row ``m``: x - cov(x, x_m) / var(x_m) x_m."""
+    n = R.shape[1]
+    xm = R[m]
+    xm_c = xm - xm.mean()
+    var_m = float(xm_c @ xm_c) / n
+    Rr = R[rest]
+    # sum (x - mean x)(xm - mean xm) = x . xm_c - mean x * sum xm_c; the second term is only
+    # rounding, but sensors with large offsets make it worth keeping.
+    cov = (Rr @ xm_c - Rr.mean(axis=1) * xm_c.sum()) / n
+    Rr -= (cov / var_m)[:, None] * xm[None, :]
+    R[rest] = Rr
 
 
 def _adaptive_lasso_adjacency(X: np.ndarray, order: list[int], pk: np.ndarray | None) -> np.ndarray:
