@@ -1,4 +1,4 @@
-"""Command line: ``rca-app validate``, ``rca-app analyze``, ``rca-app demo``.
+"""Command line: ``rca-app validate``, ``analyze``, ``batch``, ``demo``.
 
 Exit codes: 0 success, 2 bad input (every problem on stderr, no traceback), 130 cancelled,
 1 internal error (details written to a log file whose path is printed).
@@ -14,34 +14,14 @@ import sys
 import traceback
 from pathlib import Path
 
+from rca_app.app.window_text import parse_window
+
 EXIT_OK, EXIT_INTERNAL, EXIT_INPUT, EXIT_CANCELLED = 0, 1, 2, 130
 
 
-def split_window(text: str) -> tuple[str | None, str | None]:
-    """``START/END`` (or ``START..END``); either side may be empty for an open window.
-
-    Dates such as 03/01/2026 contain slashes too, so with several slashes the middle one
-    separates START from END."""
-    s = text.strip()
-    if ".." in s:
-        a, b = s.split("..", 1)
-    else:
-        k = s.count("/")
-        if k == 0:
-            raise ValueError(f"window '{text}' must look like START/END (or START..END)")
-        if k % 2 == 0:
-            raise ValueError(f"window '{text}' is ambiguous: use START..END when dates contain slashes")
-        cut = [i for i, ch in enumerate(s) if ch == "/"][k // 2]
-        a, b = s[:cut], s[cut + 1:]
-    a, b = a.strip(), b.strip()
-    return (a or None), (b or None)
-
-
 def _window_arg(text: str):
-    if text.strip().lower() == "auto":
-        return "auto"
     try:
-        return split_window(text)
+        return parse_window(text)
     except ValueError as e:
         raise argparse.ArgumentTypeError(str(e)) from None
 
@@ -121,6 +101,20 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--out", default=None, help="output folder (default: ./rca_demo_output)")
     d.add_argument("--quiet", action="store_true")
     d.add_argument("--report", metavar="OUT.pdf", help="also write the PDF investigation report here")
+
+    b = sub.add_parser("batch", help="analyse many incidents listed in a TOML or CSV file")
+    b.add_argument("incidents", help="TOML ([[incident]] entries) or CSV (name,data,layout,anomaly,reference)")
+    b.add_argument("--out", default="rca_batch_output",
+                   help="folder for NAME.json (and NAME.pdf) per incident and summary.csv (default: ./rca_batch_output)")
+    b.add_argument("--report", action="store_true", help="also write a PDF investigation report per incident")
+    b.add_argument("--jobs", type=_count("--jobs", 1, 1024), default=None,
+                   help="incidents analysed at once on this machine (default: one per core)")
+    b.add_argument("--scheduler", metavar="tcp://HOST:8786",
+                   help="run the incidents on this Dask scheduler's workers (needs rca-app[cluster])")
+    b.add_argument("--graph-bootstrap", type=_count("--graph-bootstrap", 0, MAX_GRAPH_BOOTSTRAP), default=20)
+    b.add_argument("--rank-bootstrap", type=_count("--rank-bootstrap", 0, MAX_RANK_BOOTSTRAP), default=30)
+    b.add_argument("--folds", type=_count("--folds", 2, MAX_FOLDS), default=5)
+    b.add_argument("--quiet", action="store_true", help="no progress lines")
 
     sub.add_parser("gui", help="open the desktop application")
     return parser
@@ -246,6 +240,37 @@ def cmd_demo(args) -> int:
     print(f"Results written to {(out / f'{plant.name}_result.json').resolve()}")
     _write_report_outputs(outcome.result, data, getattr(args, "report", None), None, None, None)
     return EXIT_OK
+
+
+def cmd_batch(args) -> int:
+    from rca_app.app.batch import read_batch, run_batch, summary_text
+    from rca_app.app.output_paths import Output, check_outputs
+    from rca_app.core.errors import Problem, RcaInputError
+    from rca_app.core.parallel import ParallelSettings
+    from rca_app.core.progress import ConsoleProgress
+
+    specs = read_batch(args.incidents)
+    names = [f"{s.name}.json" for s in specs] + [f"{s.name}.pdf" for s in specs if args.report]
+    problems = check_outputs([Output("--out", Path(args.out), True, tuple(names + ["summary.csv", "summary.json"]))],
+                             [args.incidents] + [s.data for s in specs] + [s.layout for s in specs])
+    if args.report:
+        from rca_app.report import report_available
+
+        ok, why = report_available()
+        if not ok:
+            problems.append(Problem(f"--report: {why}"))
+    if problems:
+        raise RcaInputError(problems)
+    writer = None
+    if args.report:
+        from rca_app.report import build_report as writer
+    settings = {"graph_bootstrap": args.graph_bootstrap, "rank_bootstrap": args.rank_bootstrap, "n_folds": args.folds}
+    print(f"Analysing {len(specs)} incidents from {args.incidents}", flush=True)
+    outcomes = run_batch(specs, args.out, settings, ParallelSettings(n_jobs=args.jobs, scheduler=args.scheduler),
+                         writer, ConsoleProgress(quiet=args.quiet))
+    print(summary_text(outcomes))
+    print(f"\nResults and summary.csv written to {Path(args.out).resolve()}")
+    return EXIT_OK if all(o.status == "ok" for o in outcomes) else EXIT_INPUT
 
 
 def _analyze_command(args) -> str:
@@ -408,7 +433,8 @@ def main(argv: list[str] | None = None) -> int:
     _stop_on_sigterm()
     parser = build_parser()
     args = parser.parse_args(argv)
-    commands = {"validate": cmd_validate, "analyze": cmd_analyze, "demo": cmd_demo, "gui": cmd_start, None: cmd_start}
+    commands = {"validate": cmd_validate, "analyze": cmd_analyze, "demo": cmd_demo, "batch": cmd_batch,
+                "gui": cmd_start, None: cmd_start}
     try:
         return commands[args.command](args)
     except RcaInputError as e:
