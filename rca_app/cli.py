@@ -1,4 +1,4 @@
-"""Command line: ``rca-app validate``, ``rca-app analyze``, ``rca-app demo``.
+"""Command line: ``rca-app validate``, ``analyze``, ``batch``, ``demo``.
 
 Exit codes: 0 success, 2 bad input (every problem on stderr, no traceback), 130 cancelled,
 1 internal error (details written to a log file whose path is printed).
@@ -6,43 +6,43 @@ Exit codes: 0 success, 2 bad input (every problem on stderr, no traceback), 130 
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import shlex
 import sys
-import tempfile
 import traceback
 from pathlib import Path
+
+from rca_app.app.window_text import parse_window
 
 EXIT_OK, EXIT_INTERNAL, EXIT_INPUT, EXIT_CANCELLED = 0, 1, 2, 130
 
 
-def split_window(text: str) -> tuple[str | None, str | None]:
-    """``START/END`` (or ``START..END``); either side may be empty for an open window.
-
-    Dates such as 03/01/2026 contain slashes too, so with several slashes the middle one
-    separates START from END."""
-    s = text.strip()
-    if ".." in s:
-        a, b = s.split("..", 1)
-    else:
-        k = s.count("/")
-        if k == 0:
-            raise ValueError(f"window '{text}' must look like START/END (or START..END)")
-        if k % 2 == 0:
-            raise ValueError(f"window '{text}' is ambiguous: use START..END when dates contain slashes")
-        cut = [i for i, ch in enumerate(s) if ch == "/"][k // 2]
-        a, b = s[:cut], s[cut + 1:]
-    a, b = a.strip(), b.strip()
-    return (a or None), (b or None)
-
-
 def _window_arg(text: str):
-    if text.strip().lower() == "auto":
-        return "auto"
     try:
-        return split_window(text)
+        return parse_window(text)
     except ValueError as e:
         raise argparse.ArgumentTypeError(str(e)) from None
+
+
+def _count(name: str, low: int, high: int):
+    """An argparse type: an integer in [low, high], with a message naming the option."""
+    def parse(text: str) -> int:
+        try:
+            v = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{name} must be a whole number, not '{text}'") from None
+        if not low <= v <= high:
+            raise argparse.ArgumentTypeError(f"{name} must be between {low} and {high}, not {v}")
+        return v
+    return parse
+
+
+# Bounds on settings: below them nothing can be estimated, above them a run would not finish.
+MAX_GRAPH_BOOTSTRAP = 1000
+MAX_RANK_BOOTSTRAP = 1000
+MAX_FOLDS = 20
+MAX_SEED = 2**32 - 1
 
 
 def _add_data_args(p: argparse.ArgumentParser) -> None:
@@ -77,12 +77,16 @@ def build_parser() -> argparse.ArgumentParser:
                    help="incident window START/END (timestamps, or 0-based rows with END exclusive) or 'auto'")
     a.add_argument("--reference", type=_window_arg, help="reference window START/END (default: all rows before the incident)")
     a.add_argument("--json", dest="json_out", help="write the full result as JSON here")
-    a.add_argument("--seed", type=int, default=0, help="random seed (results are deterministic for a seed)")
-    a.add_argument("--graph-bootstrap", type=int, default=20, help="resamples for edge confidence (default 20)")
-    a.add_argument("--rank-bootstrap", type=int, default=30, help="refits for restoration intervals (default 30)")
+    a.add_argument("--seed", type=_count("--seed", 0, MAX_SEED), default=0,
+                   help="random seed, 0 or more (results are deterministic for a seed)")
+    a.add_argument("--graph-bootstrap", type=_count("--graph-bootstrap", 0, MAX_GRAPH_BOOTSTRAP), default=20,
+                   help="resamples for edge confidence (default 20; 0 for none)")
+    a.add_argument("--rank-bootstrap", type=_count("--rank-bootstrap", 0, MAX_RANK_BOOTSTRAP), default=30,
+                   help="refits for restoration intervals (default 30; 0 for none)")
     a.add_argument("--discovery", choices=["fast", "lingam"], default="fast",
                    help="DirectLiNGAM implementation: ours (default; the same answer, faster) or the lingam package's")
-    a.add_argument("--folds", type=int, default=5, help="cross-fitting folds (default 5)")
+    a.add_argument("--folds", type=_count("--folds", 2, MAX_FOLDS), default=5,
+                   help=f"cross-fitting folds, 2 to {MAX_FOLDS} (default 5)")
     a.add_argument("--quiet", action="store_true", help="no progress lines")
     a.add_argument("--report", metavar="OUT.pdf", help="write the PDF investigation report here")
     a.add_argument("--export-dir", metavar="DIR",
@@ -96,6 +100,20 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--out", default=None, help="output folder (default: ./rca_demo_output)")
     d.add_argument("--quiet", action="store_true")
     d.add_argument("--report", metavar="OUT.pdf", help="also write the PDF investigation report here")
+
+    b = sub.add_parser("batch", help="analyse many incidents listed in a TOML or CSV file")
+    b.add_argument("incidents", help="TOML ([[incident]] entries) or CSV (name,data,layout,anomaly,reference)")
+    b.add_argument("--out", default="rca_batch_output",
+                   help="folder for NAME.json (and NAME.pdf) per incident and summary.csv (default: ./rca_batch_output)")
+    b.add_argument("--report", action="store_true", help="also write a PDF investigation report per incident")
+    b.add_argument("--jobs", type=_count("--jobs", 1, 1024), default=None,
+                   help="incidents analysed at once on this machine (default: one per core)")
+    b.add_argument("--scheduler", metavar="tcp://HOST:8786",
+                   help="run the incidents on this Dask scheduler's workers (needs rca-app[cluster])")
+    b.add_argument("--graph-bootstrap", type=_count("--graph-bootstrap", 0, MAX_GRAPH_BOOTSTRAP), default=20)
+    b.add_argument("--rank-bootstrap", type=_count("--rank-bootstrap", 0, MAX_RANK_BOOTSTRAP), default=30)
+    b.add_argument("--folds", type=_count("--folds", 2, MAX_FOLDS), default=5)
+    b.add_argument("--quiet", action="store_true", help="no progress lines")
 
     sub.add_parser("gui", help="open the desktop application")
     return parser
@@ -125,6 +143,15 @@ def _write_json_atomic(path: Path, obj) -> None:
     write_json_atomic(path, obj)
 
 
+def _finite(x) -> bool:
+    return isinstance(x, (int, float)) and math.isfinite(x)
+
+
+def _pct(x) -> str:
+    """A share as a whole percentage; "n/a" when there is none (no refit, nothing to rank)."""
+    return f"{100 * x:.0f}%" if _finite(x) else "n/a"
+
+
 def format_summary(r) -> str:
     """Plain-language summary of an AnalysisResult for the terminal."""
     a = r.anomaly
@@ -142,8 +169,9 @@ def format_summary(r) -> str:
     ]
     for i, c in enumerate(r.root_causes[:10], 1):
         lo, hi = c["restoration_ci"]
-        lines.append(f"  {i:>2}  {c['node']:<28} {c['station']:<22} {100 * c['restoration']:>10.0f}%  "
-                     f"[{100 * lo:>5.0f}%, {100 * hi:>5.0f}%]  {100 * c['share_ranked_first']:>9.0f}%")
+        interval = f"[{_pct(lo):>6}, {_pct(hi):>6}]" if _finite(lo) and _finite(hi) else "no interval"
+        lines.append(f"  {i:>2}  {c['node']:<28} {c['station']:<22} {_pct(c['restoration']):>11}  "
+                     f"{interval:>17}  {_pct(c['share_ranked_first']):>10}")
     if r.actions:
         lines += ["", "Setpoint actions (do-operator on the incident rows, inside the reference range):"]
         for act in r.actions:
@@ -152,8 +180,9 @@ def format_summary(r) -> str:
             cur = act["incident_value"]
             ctxt = cur if isinstance(cur, str) else f"{cur:.4g}"
             lo, hi = act["predicted_target_ci"]
+            interval = f" [{lo:.4g}, {hi:.4g}]" if _finite(lo) and _finite(hi) else ""
             lines.append(f"  set {act['node']} to {vtxt} (incident: {ctxt}): predicted {r.target} "
-                         f"{act['predicted_target']:.4g} [{lo:.4g}, {hi:.4g}], restores {100 * act['restoration']:.0f}%")
+                         f"{act['predicted_target']:.4g}{interval}, restores {_pct(act['restoration'])}")
             for w in act["warnings"]:
                 lines.append(f"    warning: {w}")
     msgs = r.diagnostics.get("messages") or []
@@ -207,6 +236,37 @@ def cmd_demo(args) -> int:
     return EXIT_OK
 
 
+def cmd_batch(args) -> int:
+    from rca_app.app.batch import read_batch, run_batch, summary_text
+    from rca_app.app.output_paths import Output, check_outputs
+    from rca_app.core.errors import Problem, RcaInputError
+    from rca_app.core.parallel import ParallelSettings
+    from rca_app.core.progress import ConsoleProgress
+
+    specs = read_batch(args.incidents)
+    names = [f"{s.name}.json" for s in specs] + [f"{s.name}.pdf" for s in specs if args.report]
+    problems = check_outputs([Output("--out", Path(args.out), True, tuple(names + ["summary.csv", "summary.json"]))],
+                             [args.incidents] + [s.data for s in specs] + [s.layout for s in specs])
+    if args.report:
+        from rca_app.report import report_available
+
+        ok, why = report_available()
+        if not ok:
+            problems.append(Problem(f"--report: {why}"))
+    if problems:
+        raise RcaInputError(problems)
+    writer = None
+    if args.report:
+        from rca_app.report import build_report as writer
+    settings = {"graph_bootstrap": args.graph_bootstrap, "rank_bootstrap": args.rank_bootstrap, "n_folds": args.folds}
+    print(f"Analysing {len(specs)} incidents from {args.incidents}", flush=True)
+    outcomes = run_batch(specs, args.out, settings, ParallelSettings(n_jobs=args.jobs, scheduler=args.scheduler),
+                         writer, ConsoleProgress(quiet=args.quiet))
+    print(summary_text(outcomes))
+    print(f"\nResults and summary.csv written to {Path(args.out).resolve()}")
+    return EXIT_OK if all(o.status == "ok" for o in outcomes) else EXIT_INPUT
+
+
 def _analyze_command(args) -> str:
     """The shell command that reproduces this analysis, for the report's appendix.
 
@@ -234,7 +294,8 @@ def _analyze_command(args) -> str:
 
 
 def _report_preflight(args) -> dict | None:
-    """Check report options before a long analysis: reportlab present, notes file readable."""
+    """Check everything that could fail after a long analysis, before it starts: reportlab
+    present, notes file readable, and every output writable, not a folder, not an input."""
     from rca_app.core.errors import Problem, RcaInputError
 
     notes = None
@@ -244,11 +305,33 @@ def _report_preflight(args) -> dict | None:
         ok, why = report_available()
         if not ok:
             raise RcaInputError(Problem(f"--report: {why}"))
+    problems = _output_problems(args)
+    if problems:
+        raise RcaInputError(problems)
     if getattr(args, "notes", None):
         from rca_app.report import load_notes
 
         notes = load_notes(args.notes)
     return notes
+
+
+def _output_problems(args) -> list:
+    from rca_app.app.output_paths import Output, check_outputs
+
+    outputs = []
+    if getattr(args, "json_out", None):
+        outputs.append(Output("--json", Path(args.json_out)))
+    if getattr(args, "report", None):
+        outputs.append(Output("--report", Path(args.report)))
+    if getattr(args, "export_dir", None):
+        from rca_app.report.exports import EXPORT_FILES
+
+        outputs.append(Output("--export-dir", Path(args.export_dir), is_folder=True,
+                              contents=tuple(EXPORT_FILES.values())))
+    if getattr(args, "out", None) is not None and getattr(args, "command", None) == "demo":
+        outputs.append(Output("--out", Path(args.out), is_folder=True))
+    inputs = [getattr(args, k, None) for k in ("data", "layout", "notes")]
+    return check_outputs(outputs, inputs)
 
 
 def _write_report_outputs(result, data, report, export_dir, notes, author) -> None:
@@ -274,6 +357,12 @@ def display_available() -> tuple[bool, str]:
 
     if importlib.util.find_spec("PySide6") is None:
         return False, "the GUI libraries (PySide6) are not installed"
+    if os.environ.get("DISPLAY") and not os.environ.get("QT_QPA_PLATFORM", "").startswith("wayland"):
+        from rca_app.app.system_libraries import qt_window_libraries_problem
+
+        why = qt_window_libraries_problem()
+        if why:
+            return False, why
     return True, ""
 
 
@@ -295,22 +384,51 @@ def cmd_start(args) -> int:
 
 
 def _log_internal_error(exc: BaseException) -> Path:
-    log_dir = Path(tempfile.gettempdir()) / "rca_app_logs"
-    log_dir.mkdir(parents=True, exist_ok=True)
-    path = log_dir / "rca_app_error.log"
+    """Append the traceback to this user's error log; returns its path (``OSError`` if it
+    cannot be written: the caller still shows the error itself)."""
+    from rca_app.app.userdirs import log_dir
+
+    path = log_dir() / "rca_app_error.log"
     with open(path, "a", encoding="utf-8") as f:
         f.write("".join(traceback.format_exception(exc)))
         f.write("\n")
     return path
 
 
+def _report_internal_error(exc: BaseException) -> None:
+    """Say what went wrong and where the details are; failing to log never hides the error."""
+    try:
+        where = f"Details were written to {_log_internal_error(exc)}"
+    except Exception as log_error:  # noqa: BLE001 - any logging failure: still report the original
+        where = f"(the details could not be written to a log file: {log_error})"
+    print(f"internal error: {type(exc).__name__}: {exc}\n{where}", file=sys.stderr)
+
+
+def _stop_on_sigterm() -> None:
+    """Treat SIGTERM (a scheduler or service manager stopping us) like Ctrl+C, so atomic writes
+    clean up their temporary files and the exit code says "cancelled". Only the main thread may
+    install signal handlers; elsewhere (main() called from a worker) nothing changes."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "SIGTERM"):
+        return
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupt)
+
+
 def main(argv: list[str] | None = None) -> int:
     from rca_app.core.errors import Cancelled, RcaInputError
 
     os.environ.setdefault("MPLBACKEND", "Agg")
+    _stop_on_sigterm()
     parser = build_parser()
     args = parser.parse_args(argv)
-    commands = {"validate": cmd_validate, "analyze": cmd_analyze, "demo": cmd_demo, "gui": cmd_start, None: cmd_start}
+    commands = {"validate": cmd_validate, "analyze": cmd_analyze, "demo": cmd_demo, "batch": cmd_batch,
+                "gui": cmd_start, None: cmd_start}
     try:
         return commands[args.command](args)
     except RcaInputError as e:
@@ -328,6 +446,5 @@ def main(argv: list[str] | None = None) -> int:
         print("interrupted", file=sys.stderr)
         return EXIT_CANCELLED
     except Exception as e:  # noqa: BLE001 - last line of defence: log, say where, never a raw traceback
-        path = _log_internal_error(e)
-        print(f"internal error: {type(e).__name__}: {e}\nDetails were written to {path}", file=sys.stderr)
+        _report_internal_error(e)
         return EXIT_INTERNAL

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from rca_app.cli import main, split_window
+from rca_app.app.window_text import split_window
+from rca_app.cli import main
 from rca_app.resources import sample_plants_dir
 
 PLANT = sample_plants_dir() / "chemical_reactor"
