@@ -1,0 +1,217 @@
+"""The result of one analysis as typed records, its JSON form, schema versions and migrations.
+
+Everything an investigation found is an :class:`AnalysisResult`: plain dataclasses down to the
+last number, so the CLI, the report, the GUI and the investigation file read attributes, not
+string keys. :func:`result_to_json` writes strict JSON (``null`` for an undefined number);
+:func:`result_from_json` migrates older versions step by step and validates every key, type and
+bound, reporting every problem with its path. ``schemas/analysis_result.schema.json`` is the same
+contract written as a JSON Schema for other programs (a test keeps it in step).
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Literal
+
+from rca_app.core.discovery import NoiseCheck
+from rca_app.core.errors import Problem
+from rca_app.core.rootcause import Action, RootCause
+from rca_app.core.scm import InvarianceCheck, MechanismReport
+from rca_app.core.serialization import SchemaError, from_json_data, json_schema, to_json_data
+
+RESULT_SCHEMA_VERSION = 1
+
+
+@dataclass
+class WindowRecord:
+    """A window of rows: bounds as the user gives them (ISO timestamps, or 0-based row
+    positions when the data have no time column; end exclusive) and as positions."""
+
+    start: str | int
+    end: str | int
+    first_row: int
+    stop_row: int
+    n_rows: int
+
+
+@dataclass
+class IncidentRecord:
+    """The incident window and what the KPI did in it."""
+
+    start: str | int
+    end: str | int
+    first_row: int
+    stop_row: int
+    n_rows: int
+    target_reference_mean: float
+    target_anomaly_mean: float
+    target_reference_sd: float
+    shortfall: float                    # reference minus incident mean, positive = the bad way
+    shortfall_pct: float | None
+    auto: bool = False                  # suggested by the auto-window rule
+    rule: str | None = None
+    centre: float | None = None
+    sigma: float | None = None
+    limit: float | None = None
+
+
+@dataclass
+class GraphNodeRecord:
+    name: str
+    station: str
+    tier: int
+    unit: str | None
+    categorical: bool
+    controllable: bool
+    exogenous: bool
+
+
+@dataclass
+class GraphEdgeRecord:
+    source: str
+    target: str
+    effect: float | None                # average causal effect per unit of the source
+    confidence: float | None            # share of discovery resamples that found the edge
+    origin: str                         # discovered | required | user
+    std_error: float | None
+    source_station: str
+    target_station: str
+    level_effects: dict[str, float] | None = None   # categorical source: level -> effect
+
+
+@dataclass
+class GraphRecord:
+    nodes: list[GraphNodeRecord]
+    edges: list[GraphEdgeRecord]
+    stations: list[str]
+
+
+@dataclass
+class UnstableEdge:
+    """An edge found in at least a third of the resamples but not in the final graph."""
+
+    source: str
+    target: str
+    confidence: float
+
+
+@dataclass
+class Diagnostics:
+    messages: list[str]
+    noise_checks: list[NoiseCheck]
+    unstable_edges: list[UnstableEdge]
+    causal_order: list[str] | None
+    graph_source: Literal["discovered", "given"]
+    data_problems: list[Problem]
+    dropped_rows: dict[str, int]
+    imputed_cells: dict[str, int]
+    gaps_policy: str
+    invariance_checks: list[InvarianceCheck]
+    timings: dict[str, float]
+    bootstrap_refits_used: int
+
+
+@dataclass
+class InputRecord:
+    """The data file as read: enough to find it again and to prove it is the same file."""
+
+    file: str
+    path: str
+    sha256: str
+    size_bytes: int
+    sheet: str | int | None
+    rows_used: int
+    gaps: str
+    dayfirst: bool | None
+    sep: str | None
+    decimal: str | None
+    encoding: str | None
+
+
+@dataclass
+class LayoutRecord:
+    name: str
+    file: str | None
+    path: str | None
+    text: str | None                    # the layout TOML as used (reproducibility)
+    target: str
+    goal: Literal["maximize", "minimize"]
+    time_column: str | None
+
+
+@dataclass
+class AnalysisResult:
+    """Everything an investigation found."""
+
+    target: str
+    goal: Literal["maximize", "minimize"]
+    plant: str
+    anomaly: IncidentRecord
+    reference: WindowRecord
+    root_causes: list[RootCause]
+    actions: list[Action]
+    graph: GraphRecord
+    mechanisms: list[MechanismReport]
+    diagnostics: Diagnostics
+    settings: dict
+    seed: int
+    software: dict[str, str]
+    input: InputRecord
+    layout: LayoutRecord
+    schema_version: int = RESULT_SCHEMA_VERSION
+
+    @property
+    def top_cause(self) -> RootCause | None:
+        return self.root_causes[0] if self.root_causes else None
+
+
+# Migrations: MIGRATIONS[v] turns a version-v result into version v + 1 (pure dict -> dict).
+MIGRATIONS: dict[int, Callable[[dict], dict]] = {}
+
+
+def migration(from_version: int):
+    """Register a function that upgrades a result from ``from_version`` to the next version."""
+    def register(fn: Callable[[dict], dict]) -> Callable[[dict], dict]:
+        if from_version in MIGRATIONS:
+            raise ValueError(f"a migration from version {from_version} is already registered")
+        MIGRATIONS[from_version] = fn
+        return fn
+    return register
+
+
+def migrate_result(data: dict, what: str = "result") -> dict:
+    """Upgrade result data of any earlier schema version to the current one."""
+    if not isinstance(data, dict):
+        raise SchemaError([f"top level: expected an object, found {type(data).__name__}"], what)
+    version = data.get("schema_version", 1)
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise SchemaError([f"schema_version: {version!r} is not a version number"], what)
+    if version > RESULT_SCHEMA_VERSION:
+        raise SchemaError([f"schema_version {version} was written by a newer rca_app (this one reads up "
+                           f"to {RESULT_SCHEMA_VERSION}); update rca_app to open it"], what)
+    while version < RESULT_SCHEMA_VERSION:
+        data = MIGRATIONS[version](dict(data))
+        version += 1
+        data["schema_version"] = version
+    return data
+
+
+def result_to_json(result: AnalysisResult) -> dict:
+    """Strict-JSON-ready data of a result (no NaN: undefined numbers are ``null``)."""
+    return to_json_data(result)
+
+
+def result_from_json(data: dict, what: str = "result") -> AnalysisResult:
+    """A typed result from JSON data of any schema version, migrated and validated.
+
+    Raises
+    ------
+    SchemaError
+        Listing every problem (unknown or missing keys, wrong types, out-of-bound values).
+    """
+    return from_json_data(AnalysisResult, migrate_result(data, what), what)
+
+
+def result_json_schema() -> dict:
+    """The JSON Schema of the current result version."""
+    return json_schema(AnalysisResult, f"rca_app analysis result, schema version {RESULT_SCHEMA_VERSION}")
