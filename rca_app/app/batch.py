@@ -32,6 +32,7 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 from rca_app.app.window_text import parse_window
+from rca_app.core.csv_text import csv_text
 from rca_app.core.errors import Cancelled, Problem, RcaInputError
 from rca_app.core.parallel import ParallelSettings, run_tasks
 from rca_app.core.progress import Progress
@@ -265,17 +266,15 @@ _SUMMARY_COLUMNS = ("name", "status", "top_cause", "top_station", "top_restorati
 
 def summary_csv(outcomes: list[IncidentOutcome]) -> str:
     """The summary table as CSV (one row per incident, problems joined by " | ")."""
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(_SUMMARY_COLUMNS)
+    rows = []
     for o in outcomes:
         d = asdict(o)
         d["problems"] = " | ".join(o.problems)
         d["seconds"] = f"{o.seconds:.1f}"
         if o.top_restoration is not None:
             d["top_restoration"] = f"{o.top_restoration:.4f}"
-        w.writerow(["" if d[c] is None else d[c] for c in _SUMMARY_COLUMNS])
-    return buf.getvalue()
+        rows.append([d[c] for c in _SUMMARY_COLUMNS])
+    return csv_text(_SUMMARY_COLUMNS, rows, lineterminator="\n")
 
 
 def summary_text(outcomes: list[IncidentOutcome]) -> str:

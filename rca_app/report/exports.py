@@ -2,10 +2,9 @@
 full result as JSON. Each file is written atomically (temp file in the folder, then rename)."""
 from __future__ import annotations
 
-import csv
-import io
 from pathlib import Path
 
+from rca_app.core.csv_text import csv_text
 from rca_app.core.fileio import write_json_atomic, write_text_atomic
 
 EXPORT_FILES = {
@@ -21,12 +20,7 @@ def _write_atomic(path: Path, text: str, encoding: str = "utf-8") -> None:
 
 
 def _csv(header: list[str], rows: list[list]) -> str:
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\r\n")
-    w.writerow(header)
-    for r in rows:
-        w.writerow(["" if v is None else v for v in r])
-    return buf.getvalue()
+    return csv_text(header, rows)
 
 
 def ranking_rows(result) -> tuple[list[str], list[list]]:
