@@ -162,3 +162,17 @@ def test_start_falls_back_to_headless_naming_missing_libraries(monkeypatch, caps
                                 "Install them with: sudo apt-get install -y libxcb-icccm4")
     ok, why = cli.display_available()
     assert not ok and "libxcb-icccm.so.4" in why and "apt-get install -y libxcb-icccm4" in why
+
+
+def test_no_refits_gives_strict_json_and_no_nan_in_the_summary(inputs, tmp_path, capsys):
+    import json
+
+    out = tmp_path / "r.json"
+    data, layout = inputs
+    an = json.loads((PLANT / "truth.json").read_text())["anomaly"]
+    code = cli.main(["analyze", str(data), "--layout", str(layout), "--anomaly", f"{an['start']}..{an['end']}",
+                     "--graph-bootstrap", "0", "--rank-bootstrap", "0", "--quiet", "--json", str(out)])
+    text = capsys.readouterr().out
+    assert code == 0 and "nan" not in text.lower() and "no interval" in text
+    r = json.loads(out.read_text(), parse_constant=lambda c: pytest.fail(f"{c} in the JSON"))
+    assert r["root_causes"][0]["restoration_ci"] == [None, None]

@@ -87,3 +87,15 @@ def test_schema_accepts_written_data_and_rejects_what_the_reader_rejects():
         assert list(v.iter_errors(bad))
         with pytest.raises(SchemaError):
             from_json_data(Outer, bad)
+
+
+def test_written_json_is_strict_with_null_for_nan(tmp_path):
+    import pandas as pd
+
+    from rca_app.core.fileio import write_json_atomic
+
+    p = write_json_atomic(tmp_path / "r.json", {"ci": (float("nan"), np.float32(0.5)), "n": np.int64(3),
+                                                "when": pd.Timestamp("2026-03-01 06:00"), "inf": float("inf")})
+    text = p.read_text()
+    assert "NaN" not in text and "Infinity" not in text
+    assert json.loads(text) == {"ci": [None, 0.5], "n": 3, "when": "2026-03-01T06:00:00", "inf": None}

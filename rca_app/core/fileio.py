@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-__all__ = ["default_file_mode", "atomic_output", "write_text_atomic", "write_json_atomic", "json_default"]
+__all__ = ["default_file_mode", "atomic_output", "write_text_atomic", "write_json_atomic", "json_text"]
 
 
 def default_file_mode() -> int:
@@ -68,21 +68,14 @@ def write_text_atomic(path: str | Path, text: str, encoding: str = "utf-8", newl
     return path
 
 
-def json_default(o: Any) -> Any:
-    """JSON for the numpy scalars and arrays, sets and tuples that results may hold."""
-    import numpy as np
+def json_text(obj: Any, indent: int | None = 2) -> str:
+    """Strict JSON text of a result, a record or plain data: numpy values converted, tuples and
+    sets as lists, and NaN or infinity as ``null`` (JSON has no NaN; strict readers refuse it)."""
+    from rca_app.core.serialization import to_json_data
 
-    if isinstance(o, np.integer):
-        return int(o)
-    if isinstance(o, np.floating):
-        return float(o)
-    if isinstance(o, np.ndarray):
-        return o.tolist()
-    if isinstance(o, (set, tuple)):
-        return list(o)
-    return str(o)
+    return json.dumps(to_json_data(obj), indent=indent, allow_nan=False) + "\n"
 
 
 def write_json_atomic(path: str | Path, obj: Any) -> Path:
-    """Write ``obj`` as indented JSON (numpy values converted) to ``path`` atomically."""
-    return write_text_atomic(path, json.dumps(obj, indent=2, default=json_default) + "\n")
+    """Write ``obj`` as indented strict JSON (see :func:`json_text`) to ``path`` atomically."""
+    return write_text_atomic(path, json_text(obj))

@@ -16,6 +16,7 @@ Conventions
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import math
 import types
 import typing
@@ -62,6 +63,8 @@ def to_json_data(obj: Any) -> Any:
         return [to_json_data(v) for v in sorted(obj, key=str)]
     if isinstance(obj, PurePath):
         return str(obj)
+    if isinstance(obj, (datetime.datetime, datetime.date)):     # pandas Timestamps too
+        return obj.isoformat()
     raise TypeError(f"cannot write a {type(obj).__name__} as JSON")
 
 
