@@ -176,3 +176,22 @@ def test_no_refits_gives_strict_json_and_no_nan_in_the_summary(inputs, tmp_path,
     assert code == 0 and "nan" not in text.lower() and "no interval" in text
     r = json.loads(out.read_text(), parse_constant=lambda c: pytest.fail(f"{c} in the JSON"))
     assert r["root_causes"][0]["restoration_ci"] == [None, None]
+
+
+def test_stale_temporary_files_of_a_killed_write_are_cleaned_up(tmp_path):
+    import os
+    import time
+
+    from rca_app.core.fileio import STALE_AFTER_S, write_text_atomic
+
+    stale = tmp_path / ".result.json.ab12CD_9.tmp"
+    fresh = tmp_path / ".report.pdf.zz99yy88.tmp"          # maybe a write in progress elsewhere
+    other = tmp_path / ".hidden.tmp"                         # not ours
+    for f in (stale, fresh, other):
+        f.write_bytes(b"")
+    old = time.time() - STALE_AFTER_S - 60
+    os.utime(stale, (old, old))
+    os.utime(other, (old, old))
+    write_text_atomic(tmp_path / "result.json", "{}")
+    assert not stale.exists() and fresh.exists() and other.exists()
+    assert (tmp_path / "result.json").read_text() == "{}"

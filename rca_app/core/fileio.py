@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -46,6 +48,7 @@ def atomic_output(path: str | Path) -> Iterator[Path]:
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_temporaries(path.parent)
     fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=str(path.parent))
     os.close(fd)
     tmp = Path(name)
@@ -58,6 +61,36 @@ def atomic_output(path: str | Path) -> Iterator[Path]:
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+# Our temporary files: ".<target name>.<mkstemp's 8 characters>.tmp".
+_TEMPORARY = re.compile(r"^\..+\.[A-Za-z0-9_]{8}\.tmp$")
+# Older than this, a temporary file of ours is a leftover (a killed process), not a write in
+# progress: no write of a result, report or investigation takes minutes.
+STALE_AFTER_S = 15 * 60
+
+
+def remove_stale_temporaries(folder: str | Path, now: float | None = None) -> list[Path]:
+    """Delete temporary files of our naming in ``folder`` left by a killed write; returns them.
+
+    Only hidden files that match mkstemp's pattern for our prefix and suffix and are older than
+    :data:`STALE_AFTER_S` are touched; anything unreadable is left alone."""
+    now = time.time() if now is None else now
+    removed = []
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return removed
+    for e in entries:
+        if not _TEMPORARY.match(e.name):
+            continue
+        try:
+            if e.is_file(follow_symlinks=False) and now - e.stat(follow_symlinks=False).st_mtime > STALE_AFTER_S:
+                os.unlink(e.path)
+                removed.append(Path(e.path))
+        except OSError:
+            continue
+    return removed
 
 
 def write_text_atomic(path: str | Path, text: str, encoding: str = "utf-8", newline: str | None = None) -> Path:
