@@ -77,7 +77,7 @@ def evidence(b: ReportBuilder) -> list:
         "causes explain) moved, in reference noise SDs."))
     if b.data_note:
         st.append(b.P(b.data_note, "caption"))
-    for i, c in enumerate(causes, 1):
+    for c in causes:
         ev = c["evidence"]
         lo, hi = c["restoration_ci"]
         block = [b.H2(f"{c['node']} ({c['station']}): restores {F.fmt_pct(c['restoration'])}")]
