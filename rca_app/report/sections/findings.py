@@ -133,7 +133,7 @@ def actions(b: ReportBuilder) -> list:
             rlo, rhi = a["restoration_ci"]
             inc = a.get("incident_value")
             dec = T.prediction_decimals(r, a)
-            tab.append([f"{a['node']} ({a['station']})", T.fmt_setpoint(a, inc, unit) if inc is not None else "–",
+            tab.append([f"{a['node']} ({a['station']})", T.fmt_setpoint(a, inc, unit) if inc is not None else F.MISSING,
                         T.fmt_setpoint(a, a["recommended_value"], unit), rng_txt,
                         f"{F.fmt_num(a['predicted_target'], dec)} ({F.fmt_num(lo, dec)} to "
                         f"{F.fmt_num(hi, dec)})",
