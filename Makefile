@@ -38,15 +38,21 @@ venv: $(VENV)/.installed-app
 run: $(VENV)/.installed-app
 	$(BIN)/rca-app
 
-# Layer contracts, lint and the core's types first (seconds), then the tests (minutes).
-test: lint
-	QT_QPA_PLATFORM=offscreen MPLBACKEND=Agg $(BIN)/python -m pytest -q
+# Layer contracts, lint and the core's types first (seconds), then the tests (minutes). A failed
+# check does not hide the test results: everything runs, and any failure fails `make test`.
+test: $(VENV)/.installed-test
+	@status=0; \
+	$(MAKE) --no-print-directory lint || status=1; \
+	QT_QPA_PLATFORM=offscreen MPLBACKEND=Agg $(BIN)/python -m pytest -q || status=1; \
+	exit $$status
 
-# Contracts in pyproject.toml: [tool.importlinter], [tool.ruff], [tool.mypy] (rca_app/core).
+# Contracts in pyproject.toml: [tool.importlinter] layers, [tool.ruff], [tool.mypy] (rca_app/core).
 lint: $(VENV)/.installed-test
-	$(BIN)/lint-imports --no-cache --no-logo
-	$(BIN)/ruff check .
-	$(BIN)/mypy
+	@status=0; \
+	$(BIN)/lint-imports --no-cache --no-logo || status=1; \
+	$(BIN)/ruff check . || status=1; \
+	$(BIN)/mypy || status=1; \
+	exit $$status
 
 bench: $(VENV)/.installed-bench
 	MPLBACKEND=Agg $(BIN)/python -m bench.run_all

@@ -12,8 +12,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrowPatch
 
 from rca_app.core.graph_layout import station_layout
-from rca_app.report.formatting import fmt_pct
-from rca_app.report.text import cause_label, node_info
+from rca_app.report.text import cause_label, fmt_pct, node_info
 
 # Colours: one accent for the root cause, one for the KPI; the rest stays quiet.
 RED = "#c0392b"
