@@ -1,4 +1,5 @@
-"""The product wheel holds the product only: no simulator (rca_sim) and no synthetic data."""
+"""What ships: the wheel holds the product only (no simulator, no synthetic-data code), and the
+desktop bundle leaves out the cluster extra."""
 from __future__ import annotations
 
 import shutil
@@ -12,8 +13,6 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 # What setuptools reads to build: the project table, the packages and the data-files.
 SOURCES = ["pyproject.toml", "README.md", "rca_app", "rca_sim", "sample_plants", "resources"]
-
-pytestmark = pytest.mark.slow   # builds a wheel: about 4 s alone, more on a busy machine
 
 
 def _setuptools_supports_license_expressions() -> bool:
@@ -47,6 +46,7 @@ def wheel(tmp_path_factory) -> Path:
     return wheels[0]
 
 
+@pytest.mark.slow   # builds a wheel: about 4 s alone, more on a busy machine
 def test_wheel_has_the_product_and_no_simulator(wheel):
     names = zipfile.ZipFile(wheel).namelist()
     assert "rca_app/core/data/__init__.py" in names and "rca_app/report/builder.py" in names
@@ -56,9 +56,21 @@ def test_wheel_has_the_product_and_no_simulator(wheel):
     assert not [n for n in names if n.endswith(".py") and not n.startswith("rca_app/")]
 
 
+@pytest.mark.slow
 def test_wheel_metadata_license_is_an_spdx_expression(wheel):
     with zipfile.ZipFile(wheel) as z:
         meta = next(n for n in z.namelist() if n.endswith(".dist-info/METADATA"))
         text = z.read(meta).decode("utf-8")
     assert "License-Expression: LicenseRef-Proprietary" in text
     assert "\nLicense: " not in text   # the deprecated free-text field is gone
+
+
+def test_desktop_bundle_leaves_out_the_cluster_extra_and_the_simulator():
+    # core/parallel imports dask.distributed inside a function; PyInstaller follows such imports,
+    # so only the spec's excludes keep a build environment's dask out of the bundle.
+    import ast
+
+    spec = ast.parse((ROOT / "packaging" / "rca_app.spec").read_text(encoding="utf-8"))
+    names = {n.value for n in ast.walk(spec) if isinstance(n, ast.Constant) and isinstance(n.value, str)}
+    assert {"dask", "distributed", "rca_sim"} <= names
+    assert "excludes=qt_unused + other" in ast.unparse(spec).replace("\n", " ")
