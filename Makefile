@@ -8,7 +8,7 @@ PYTHON ?= $(shell for p in python3.12 python3.11 python3; do \
 PIP := $(BIN)/python -m pip
 CONSTRAINTS := constraints.txt
 
-.PHONY: run test bench venv clean check-python package package-test wheelhouse
+.PHONY: run test lint bench venv clean check-python package package-test wheelhouse
 
 check-python:
 	@if [ -z "$(PYTHON)" ]; then echo "Python 3.11 or 3.12 is needed (lingam pins scipy<=1.13.1, which has no wheels for 3.13)." >&2; exit 1; fi
@@ -38,8 +38,21 @@ venv: $(VENV)/.installed-app
 run: $(VENV)/.installed-app
 	$(BIN)/rca-app
 
+# Layer contracts, lint and the core's types first (seconds), then the tests (minutes). A failed
+# check does not hide the test results: everything runs, and any failure fails `make test`.
 test: $(VENV)/.installed-test
-	QT_QPA_PLATFORM=offscreen MPLBACKEND=Agg $(BIN)/python -m pytest -q
+	@status=0; \
+	$(MAKE) --no-print-directory lint || status=1; \
+	QT_QPA_PLATFORM=offscreen MPLBACKEND=Agg $(BIN)/python -m pytest -q || status=1; \
+	exit $$status
+
+# Contracts in pyproject.toml: [tool.importlinter] layers, [tool.ruff], [tool.mypy] (rca_app/core).
+lint: $(VENV)/.installed-test
+	@status=0; \
+	$(BIN)/lint-imports --no-cache --no-logo || status=1; \
+	$(BIN)/ruff check . || status=1; \
+	$(BIN)/mypy || status=1; \
+	exit $$status
 
 bench: $(VENV)/.installed-bench
 	MPLBACKEND=Agg $(BIN)/python -m bench.run_all
@@ -59,4 +72,4 @@ wheelhouse: $(VENV)/.installed-app
 	$(BIN)/python packaging/build_wheelhouse.py $(if $(PLATFORM),--platform $(PLATFORM)) $(if $(PYVERSION),--python-version $(PYVERSION))
 
 clean:
-	rm -rf $(VENV) build dist *.egg-info
+	rm -rf $(VENV) build dist *.egg-info .ruff_cache .mypy_cache .import_linter_cache

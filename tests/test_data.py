@@ -5,14 +5,12 @@ Row numbers in assertions are spreadsheet rows: header = 1, first data row = 2.
 """
 from __future__ import annotations
 
-
 import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from rca_app.core.data.numbers import parse_numbers
 from rca_app.core.data import (
     MIN_ROWS,
     MIN_ROWS_PER_SENSOR,
@@ -22,6 +20,7 @@ from rca_app.core.data import (
     prepare,
     rows_for_window,
 )
+from rca_app.core.data.numbers import parse_numbers
 from rca_app.core.errors import RcaInputError
 from rca_app.core.layout import Layout, Station
 
@@ -62,7 +61,7 @@ def table(n=N, *, sep=",", dec=".", time=True, time_fmt="%Y-%m-%d %H:%M", cells=
         vals = [str(row[h]) for h in header]
         if dec == ",":
             vals = [v.replace(".", ",") if h not in ("time", "mat") else v
-                    for v, h in zip(vals, header)]
+                    for v, h in zip(vals, header, strict=True)]
         lines.append(sep.join(vals))
     return "\n".join(lines) + "\n"
 
@@ -359,7 +358,7 @@ def test_other_decimal_mark_is_named(tmp_path):
     text = table(sep=";", dec=",")
     lines = text.splitlines()
     fixed = [lines[0]] + [";".join(c if k != 2 else c.replace(",", ".")
-                                   for k, c in enumerate(l.split(";"))) for l in lines[1:]]
+                                   for k, c in enumerate(line.split(";"))) for line in lines[1:]]
     with pytest.raises(RcaInputError) as e:
         load_prepare(tmp_path, "\n".join(fixed) + "\n")
     msg = one(errors_of(e), "data.csv", "column 'speed'", "row 2")

@@ -390,7 +390,7 @@ _names = st.text(st.characters(blacklist_categories=("Cs",)), min_size=1, max_si
 def test_round_trip_any_names(groups, station_names, unit, minimize):
     seen: set[str] = set()
     stations = []
-    for name, group in zip(station_names, groups):
+    for name, group in zip(station_names, groups, strict=False):  # fewer groups than names: unnamed extras
         sensors = [s for s in dict.fromkeys(group) if not (s in seen or seen.add(s))]
         stations.append(Station(name=name, sensors=sensors))
     stations = [s for s in stations if s.sensors]
@@ -463,7 +463,7 @@ def constraints() -> Constraints:
 
 def test_constraints_fields(constraints):
     assert constraints.nodes == tuple(NODES)
-    assert constraints.tier == dict(zip(NODES, [0, 0, 1, 1, 2, 2]))
+    assert constraints.tier == dict(zip(NODES, [0, 0, 1, 1, 2, 2], strict=True))
     assert constraints.exogenous == {"moisture", "supplier"}
     assert constraints.target == "yield_pct"
     assert constraints.forbidden == {("dewpoint", "dryer_temp")}
@@ -566,7 +566,7 @@ def test_direct_lingam_with_prior_knowledge_respects_allows(constraints, against
     model = lingam.DirectLiNGAM(prior_knowledge=constraints.prior_knowledge(order))
     model.fit(data)
     adj = model.adjacency_matrix_
-    found = {(order[j], order[i]) for i, j in zip(*np.nonzero(adj))}
+    found = {(order[j], order[i]) for i, j in zip(*np.nonzero(adj), strict=True)}
     # The layout has no forbidden edge that the matrix could not express, so lingam's
     # output must be fully allowed.
     assert not [e for e in found if not constraints.allows(*e)], found
@@ -585,6 +585,6 @@ def test_unconstrained_lingam_does_find_the_disallowed_edge():
     x = _simulate(np.random.default_rng(7), 600, against_flow=True)
     model = lingam.DirectLiNGAM().fit(np.column_stack([x[n] for n in order]))
     adj = model.adjacency_matrix_
-    found = {(order[j], order[i]) for i, j in zip(*np.nonzero(adj))}
+    found = {(order[j], order[i]) for i, j in zip(*np.nonzero(adj), strict=True)}
     cons = parse_layout(BASE).constraints()
     assert [e for e in found if not cons.allows(*e)]

@@ -26,7 +26,6 @@ from rca_app.report import flowables as FL
 from rca_app.report import formatting as F
 from rca_app.report import text as T
 from rca_app.report.mpl_canvas import FigureFlowable
-from rca_app.report.page import markup as escape_markup
 from rca_app.report.page import (
     FIG_FONTS,
     GREY,
@@ -43,6 +42,7 @@ from rca_app.report.page import (
     make_styles,
     register_fonts,
 )
+from rca_app.report.page import markup as escape_markup
 from rca_app.report.sections import appendix, diagnostics, findings, front
 
 __all__ = ["build_report", "register_fonts", "SECTIONS", "ReportBuilder"]
@@ -107,17 +107,17 @@ class ReportBuilder:
             self._figs[key] = FigureFlowable(make(), FIG_FONTS)
         return self._figs[key]
 
-    def P(self, text: str, style: str = "body", markup: bool = False) -> Paragraph:  # noqa: N802
+    def P(self, text: str, style: str = "body", markup: bool = False) -> Paragraph:
         """A paragraph of ``text`` (escaped, ``**x**`` bold) unless ``markup`` says it is markup."""
         return Paragraph(text if markup else escape_markup(text), self.st[style])
 
-    def H1(self, title: str) -> Heading:  # noqa: N802
+    def H1(self, title: str) -> Heading:
         """A numbered section heading (bookmark level 0)."""
         self._h += 1
         self._h2 = 0
         return Heading(f"{self._h}  {title}", self.st["h1"], 0, f"s{self._h}")
 
-    def H2(self, title: str) -> Heading:  # noqa: N802
+    def H2(self, title: str) -> Heading:
         """A numbered sub-heading (bookmark level 1)."""
         self._h2 += 1
         return Heading(f"{self._h}.{self._h2}  {title}", self.st["h2"], 1, f"s{self._h}_{self._h2}")

@@ -94,7 +94,7 @@ def causal_graph(result, width_in: float, max_height_in: float = 8.5) -> Figure:
     path_edges: set[tuple[str, str]] = set()
     if top:
         for p in top["evidence"].get("paths") or []:
-            path_edges |= set(zip(p[:-1], p[1:]))
+            path_edges |= set(zip(p[:-1], p[1:], strict=True))
     ranked = [c["node"] for c in result.root_causes[:3]]
 
     fig = Figure(figsize=(width_in, height))
@@ -185,7 +185,7 @@ def ranking_chart(result, width_in: float, n_max: int = 12) -> Figure:
     ax.axvline(100, color=GREY, lw=0.6, ls=":", zorder=1)
     ax.text(100, y.max() + 0.6 if n else 0.6, " whole loss", color=GREY, fontsize=6.5, va="bottom",
             ha="center")
-    for yi, v, h in zip(y, vals, hi):
+    for yi, v, h in zip(y, vals, hi, strict=True):
         ax.text(max(v, h) + 0.01 * span, yi, fmt_pct(v / 100), va="center", fontsize=6.5, color="#222222")
     ax.set_xlabel("restoration: share of the KPI loss that comes back (%), with 90% interval")
     ax.xaxis.grid(True, color="#e3e6e9", lw=0.5, zorder=0)
@@ -259,7 +259,7 @@ def trend_figure(result, data, node: str, width_in: float) -> Figure:
         i = min(max(row - lo, 0), n - 1)
         return x[i]
 
-    for ax, name in zip(axes, (node, result.target)):
+    for ax, name in zip(axes, (node, result.target), strict=True):
         unit = info.get(name, {}).get("unit", "")
         ax.axvspan(xat(a["first_row"]), xat(a["stop_row"] - 1), color=INCIDENT, alpha=0.6, lw=0, zorder=0)
         col = frame[name].iloc[lo:hi]

@@ -15,6 +15,8 @@ from pandas.api import types as ptypes
 
 __all__ = ["number_label", "cell_text", "normalize_column"]
 
+_OBJECT = np.dtype(object)
+
 
 def number_label(v: float) -> str:
     """Number as a category label: 3.0 -> '3', 0.5 -> '0.5' (shortest round-trip text)."""
@@ -78,24 +80,24 @@ def normalize_column(s: pd.Series) -> pd.Series:
     """
     dt = s.dtype
     if isinstance(dt, pd.CategoricalDtype):
-        s, dt = s.astype(object), np.dtype(object)
-    if ptypes.is_bool_dtype(dt) and dt != object:
+        s, dt = s.astype(object), _OBJECT
+    if ptypes.is_bool_dtype(dt) and dt != _OBJECT:
         return s if not s.isna().any() else s.astype("boolean")
-    if ptypes.is_numeric_dtype(dt) and dt != object:
+    if ptypes.is_numeric_dtype(dt) and dt != _OBJECT:
         return pd.Series(s.to_numpy(dtype=float, na_value=np.nan), index=s.index)
     if ptypes.is_datetime64_any_dtype(dt):
         return s
-    if ptypes.is_string_dtype(dt) and dt != object:
+    if ptypes.is_string_dtype(dt) and dt != _OBJECT:
         return s.astype("str")
     values = s.tolist()
     kinds = _value_kinds(values)
     blank = [v is None or (isinstance(v, str) and not v.strip()) for v in values]
     if kinds == {"num"}:
-        return pd.Series([np.nan if b else float(v) for v, b in zip(values, blank)],
+        return pd.Series([np.nan if b else float(v) for v, b in zip(values, blank, strict=True)],
                          index=s.index, dtype=float)
     if kinds == {"datetime"}:
         try:
-            return pd.Series(pd.to_datetime([None if b else v for v, b in zip(values, blank)]),
+            return pd.Series(pd.to_datetime([None if b else v for v, b in zip(values, blank, strict=True)]),
                              index=s.index)
         except (ValueError, TypeError, OverflowError):
             pass  # mixed zones or out of range: fall back to text, the time check reports it

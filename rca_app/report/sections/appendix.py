@@ -64,18 +64,18 @@ def appendix(b: ReportBuilder) -> list:
         "command on a file with the same SHA-256 and the same software versions gives the same numbers."))
     sw = r.software or {}
     st.append(b.H2("Software"))
-    rows = [["Package", "Version"], [str(sw.get("name", "rca_app")), str(sw.get("version", "–"))]]
+    rows = [["Package", "Version"], [str(sw.get("name", "rca_app")), str(sw.get("version", F.MISSING))]]
     rows += [[k, str(v)] for k, v in sw.items() if k not in ("name", "version")]
     st.append(b.table(rows, [45 * mm, 45 * mm]))
     inp = r.input
     st.append(b.H2("Input data"))
-    sha = Paragraph(f'<font name="{MONO}">{escape(str(inp.get("sha256") or "–"))}</font>', b.st["cell"])
-    rows = [["File name", inp.get("file") or "–"], ["Path", inp.get("path") or "–"],
+    sha = Paragraph(f'<font name="{MONO}">{escape(str(inp.get("sha256") or F.MISSING))}</font>', b.st["cell"])
+    rows = [["File name", inp.get("file") or F.MISSING], ["Path", inp.get("path") or F.MISSING],
             ["Size", F.fmt_bytes(inp.get("size_bytes"))], ["SHA-256", sha]]
     if inp.get("sheet") not in (None, ""):
         rows.append(["Sheet", str(inp["sheet"])])
     rows += [["Rows used", f"{int(inp.get('rows_used') or 0):,}"],
-             ["Gap policy", str(inp.get("gaps") or r.diagnostics.get("gaps_policy") or "–")]]
+             ["Gap policy", str(inp.get("gaps") or r.diagnostics.get("gaps_policy") or F.MISSING)]]
     if inp.get("dayfirst") is not None:
         rows.append(["Date order", "day first" if inp["dayfirst"] else "month first"])
     a, ref = r.anomaly, r.reference
@@ -91,7 +91,7 @@ def appendix(b: ReportBuilder) -> list:
         rows.append([k, ", ".join(map(str, v)) if isinstance(v, (list, tuple)) else str(v)])
     if str(r.settings.get("seed")) != str(r.seed):
         rows.append(["seed (result)", str(r.seed)])
-    rows.append(["result schema version", str(getattr(r, "schema_version", "–"))])
+    rows.append(["result schema version", str(getattr(r, "schema_version", F.MISSING))])
     st.append(b.table(rows, [55 * mm, TEXT_W - 55 * mm]))
 
     st.append(b.H2("Command"))

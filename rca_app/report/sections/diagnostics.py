@@ -82,8 +82,8 @@ def diagnostics(b: ReportBuilder) -> list:
     for m in r.mechanisms:
         cands = ", ".join(f"{_SHORT_KIND.get(k, k)} {F.fmt_num(v, 2)}" for k, v in (m.get("candidates") or {}).items()
                           if k != m["kind"])
-        tab.append([m["node"], _KIND_NAMES.get(m["kind"], m["kind"]), ", ".join(m.get("parents") or []) or "–",
-                    F.fmt_num(m.get("oof_r2"), 2), cands or "–", "yes" if m.get("pooled") else ""])
+        tab.append([m["node"], _KIND_NAMES.get(m["kind"], m["kind"]), ", ".join(m.get("parents") or []) or F.MISSING,
+                    F.fmt_num(m.get("oof_r2"), 2), cands or F.MISSING, "yes" if m.get("pooled") else ""])
     w = [38 * mm, 29 * mm, 46 * mm, 17 * mm, 30 * mm]
     w.append(TEXT_W - sum(w))
     st.append(b.table(tab, w, align_right=(3,)))
@@ -105,7 +105,7 @@ def diagnostics(b: ReportBuilder) -> list:
         else:
             eff_txt = F.fmt_num(eff, None) + (f" ± {F.fmt_sig(se)}" if se is not None else "")
         tab.append([f"{e['source']} → {e['target']}", f"{e.get('source_station')} → {e.get('target_station')}",
-                    eff_txt, F.fmt_pct(e.get("confidence")) if e.get("confidence") is not None else "–",
+                    eff_txt, F.fmt_pct(e.get("confidence")) if e.get("confidence") is not None else F.MISSING,
                     str(e.get("origin") or "")])
     w = [64 * mm, 40 * mm, 32 * mm, 20 * mm]
     w.append(TEXT_W - sum(w))

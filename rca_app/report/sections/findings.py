@@ -77,7 +77,7 @@ def evidence(b: ReportBuilder) -> list:
         "causes explain) moved, in reference noise SDs."))
     if b.data_note:
         st.append(b.P(b.data_note, "caption"))
-    for i, c in enumerate(causes, 1):
+    for c in causes:
         ev = c["evidence"]
         lo, hi = c["restoration_ci"]
         block = [b.H2(f"{c['node']} ({c['station']}): restores {F.fmt_pct(c['restoration'])}")]
@@ -133,7 +133,7 @@ def actions(b: ReportBuilder) -> list:
             rlo, rhi = a["restoration_ci"]
             inc = a.get("incident_value")
             dec = T.prediction_decimals(r, a)
-            tab.append([f"{a['node']} ({a['station']})", T.fmt_setpoint(a, inc, unit) if inc is not None else "–",
+            tab.append([f"{a['node']} ({a['station']})", T.fmt_setpoint(a, inc, unit) if inc is not None else F.MISSING,
                         T.fmt_setpoint(a, a["recommended_value"], unit), rng_txt,
                         f"{F.fmt_num(a['predicted_target'], dec)} ({F.fmt_num(lo, dec)} to "
                         f"{F.fmt_num(hi, dec)})",

@@ -144,7 +144,7 @@ def is_is_not(b: ReportBuilder) -> list:
             shares = ev["level_shares"]
             ref = " · ".join(f"{lv} {F.fmt_pct(v[0])}" for lv, v in shares.items())
             inc = " · ".join(f"{lv} {F.fmt_pct(v[1])}" for lv, v in shares.items())
-            tab.append([s["name"], s["station"], ref, inc, "–", "–", "–", s["verdict"]])
+            tab.append([s["name"], s["station"], ref, inc, F.MISSING, F.MISSING, F.MISSING, s["verdict"]])
         else:
             dec = F.decimals_for(ev.get("reference_sd"))
             tab.append([s["name"], s["station"],
