@@ -18,11 +18,38 @@ from rca_app.core.errors import Problem, RcaInputError
 __all__ = ["finish_table"]
 
 
-def _blank_mask(s: pd.Series) -> np.ndarray:
-    m = s.isna().to_numpy()
-    if ptypes.is_string_dtype(s.dtype):
-        m = m | (s.fillna("").str.strip() == "").to_numpy(dtype=bool)
-    return m
+class _TextCells:
+    """The text columns' cells stripped and checked for status strings in one pass over all of
+    them: per-column string operations take minutes on exports with thousands of tags."""
+
+    def __init__(self, positions: list[int], cols: dict[int, pd.Series]) -> None:
+        self._pos = {i: k for k, i in enumerate(positions)}
+        self._n = len(cols[positions[0]]) if positions else 0
+        if positions:
+            flat = pd.concat([cols[i] for i in positions], ignore_index=True)
+            stripped = flat.str.strip()
+            self._stripped = stripped
+            self._blank = (stripped.fillna("") == "").to_numpy(dtype=bool)
+            self._token = stripped.str.lower().isin(MISSING_TOKENS).to_numpy(dtype=bool)
+
+    def __contains__(self, i: int) -> bool:
+        return i in self._pos
+
+    def _slice(self, i: int) -> slice:
+        k = self._pos[i]
+        return slice(k * self._n, (k + 1) * self._n)
+
+    def blank(self, i: int) -> np.ndarray:
+        """Empty or whitespace-only cells (missing cells included)."""
+        return self._blank[self._slice(i)]
+
+    def token(self, i: int) -> np.ndarray:
+        """Cells that are missing-value or status strings (empty cells included)."""
+        return self._token[self._slice(i)]
+
+    def stripped(self, i: int, rows: np.ndarray) -> pd.Series:
+        """The column's cells without surrounding spaces, for the kept rows, indexed 0..k-1."""
+        return self._stripped.iloc[self._slice(i)][rows].reset_index(drop=True)
 
 
 def _kept_columns(names: list[str], blanks: dict[int, np.ndarray], header_row: int, name: str,
@@ -117,7 +144,8 @@ def finish_table(header: list, body: pd.DataFrame, rows: np.ndarray, header_row:
         t = cell_text(v)
         names.append("" if t is None else t.strip())
     cols = {i: normalize_column(body[i]) for i in range(len(names))}
-    blanks = {i: _blank_mask(c) for i, c in cols.items()}
+    text = _TextCells([i for i, c in cols.items() if ptypes.is_string_dtype(c.dtype)], cols)
+    blanks = {i: (text.blank(i) if i in text else cols[i].isna().to_numpy()) for i in cols}
     keep_cols = _kept_columns(names, blanks, header_row, name, warnings)
     all_blank = np.logical_and.reduce([blanks[i] for i in keep_cols]) if len(body) else np.zeros(0, bool)
     keep_rows = ~all_blank
@@ -128,16 +156,15 @@ def finish_table(header: list, body: pd.DataFrame, rows: np.ndarray, header_row:
     status: dict[str, dict[str, int]] = {}
     status_first: dict[str, int] = {}
     for i in keep_cols:
-        s = cols[i][keep_rows].reset_index(drop=True)
-        if ptypes.is_string_dtype(s.dtype):
-            t = s.str.strip()
-            is_token = t.str.lower().isin(MISSING_TOKENS).to_numpy(dtype=bool)
-            shown = is_token & (t.fillna("") != "").to_numpy(dtype=bool)
+        if i in text:
+            t, is_token = text.stripped(i, keep_rows), text.token(i)[keep_rows]
+            shown = is_token & ~text.blank(i)[keep_rows]
             if shown.any():
                 status[names[i]] = {str(k): int(v) for k, v in t[shown].value_counts().items()}
                 status_first[names[i]] = int(rows[keep_rows][np.argmax(shown)])
-            s = t.mask(is_token)
-        out[names[i]] = s
+            out[names[i]] = t.mask(is_token)
+        else:
+            out[names[i]] = cols[i][keep_rows].reset_index(drop=True)
     frame = pd.DataFrame(out)
     frame.index = pd.RangeIndex(len(frame))
     if status:

@@ -88,6 +88,34 @@ def _parse_grouped(u: pd.Series, decimal: str) -> np.ndarray:
     return sub
 
 
+def _decimal_evidence(cells: pd.Series) -> tuple[dict[str, int], dict[str, int]]:
+    """Decisive (strong) and tie-breaking (weak) counts for each mark over numeric-looking cells."""
+    strong = {",": 0, ".": 0}
+    weak = {",": 0, ".": 0}
+    v = cells[cells.str.fullmatch(r"[+-]?[0-9.,]*[0-9](?:[eE][+-]?[0-9]+)?").fillna(False).astype(bool)]
+    if v.empty:
+        return strong, weak
+    has_c = v.str.contains(",", regex=False)
+    has_p = v.str.contains(".", regex=False)
+    both = v[has_c & has_p]
+    # With both marks the last one is the decimal mark.
+    last_c = both.str.rfind(",") > both.str.rfind(".")
+    strong[","] += int(last_c.sum())
+    strong["."] += int((~last_c).sum())
+    for mark, only in ((",", v[has_c & ~has_p]), (".", v[has_p & ~has_c])):
+        if only.empty:
+            continue
+        esc = re.escape(mark)
+        repeated = only.str.count(esc) > 1
+        other = "." if mark == "," else ","
+        strong[other] += int(repeated.sum())   # 1.234.567 -> dot groups -> comma decimal
+        single = only[~repeated]
+        grouped_like = single.str.fullmatch(rf"[+-]?[0-9]{{1,3}}{esc}[0-9]{{3}}")
+        weak[mark] += int(grouped_like.sum())
+        strong[mark] += int((~grouped_like).sum())
+    return strong, weak
+
+
 def detect_decimal(columns: list[pd.Series], sep: str | None) -> tuple[str, bool]:
     """Guess the decimal mark from numeric-looking text cells.
 
@@ -99,7 +127,7 @@ def detect_decimal(columns: list[pd.Series], sep: str | None) -> tuple[str, bool
     Parameters
     ----------
     columns : list of pandas.Series
-        The text columns of the file (the first 2000 cells of each are read).
+        The text columns of the file (the first 2000 rows of each are read).
     sep : str or None
         The CSV separator, if any.
 
@@ -110,33 +138,10 @@ def detect_decimal(columns: list[pd.Series], sep: str | None) -> tuple[str, bool
     only_ambiguous_evidence : bool
         True when only cells such as '1,234' decided (worth a warning).
     """
-    strong = {",": 0, ".": 0}
-    weak = {",": 0, ".": 0}
-    for s in columns:
-        v = s.dropna().head(2000).astype("str")
-        if v.empty:
-            continue
-        v = v[v.str.fullmatch(r"[+-]?[0-9.,]*[0-9](?:[eE][+-]?[0-9]+)?")]
-        if v.empty:
-            continue
-        has_c = v.str.contains(",", regex=False)
-        has_p = v.str.contains(".", regex=False)
-        both = v[has_c & has_p]
-        # With both marks the last one is the decimal mark.
-        last_c = both.str.rfind(",") > both.str.rfind(".")
-        strong[","] += int(last_c.sum())
-        strong["."] += int((~last_c).sum())
-        for mark, only in ((",", v[has_c & ~has_p]), (".", v[has_p & ~has_c])):
-            if only.empty:
-                continue
-            esc = re.escape(mark)
-            repeated = only.str.count(esc) > 1
-            other = "." if mark == "," else ","
-            strong[other] += int(repeated.sum())   # 1.234.567 -> dot groups -> comma decimal
-            single = only[~repeated]
-            grouped_like = single.str.fullmatch(rf"[+-]?[0-9]{{1,3}}{esc}[0-9]{{3}}")
-            weak[mark] += int(grouped_like.sum())
-            strong[mark] += int((~grouped_like).sum())
+    # Every count is a sum over cells, so all columns' samples are scored in one pass:
+    # per-column string operations cost minutes on wide historian exports (thousands of tags).
+    cells = pd.concat([s.iloc[:2000] for s in columns], ignore_index=True) if columns else pd.Series([], dtype=object)
+    strong, weak = _decimal_evidence(cells.dropna().astype("str"))
     if strong[","] != strong["."]:
         return ("," if strong[","] > strong["."] else "."), False
     if weak[","] and sep == ";" and weak[","] >= weak["."]:
