@@ -67,8 +67,23 @@ def check_data_file(ref: DataRef, investigation_path: str | Path | None = None,
                     candidate: str | Path | None = None) -> DataFileCheck:
     """Look for the data file at its saved path, then next to the investigation file.
 
-    ``candidate``: a file the engineer pointed to instead (after "Locate file..."); it is
-    accepted only if its content is the one the investigation used."""
+    Parameters
+    ----------
+    ref : DataRef
+        What the investigation file says about its data.
+    investigation_path : str or Path, optional
+        Where the investigation file is: its folder is searched too (by relative path, then
+        by file name), so a folder moved as a whole still works.
+    candidate : str or Path, optional
+        A file the engineer pointed to instead (after "Locate file..."); it is accepted only
+        if its content is the one the investigation used.
+
+    Returns
+    -------
+    DataFileCheck
+        "ok", "moved" (same content elsewhere), "changed" or "missing", with a message that
+        says what happened and what to do.
+    """
     expected = ref.sha256
     short = expected[:12]
     places: list[Path] = []

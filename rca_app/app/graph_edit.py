@@ -11,10 +11,26 @@ EDIT_OPS = ("add", "remove", "reverse", "force")
 
 
 def apply_edit(graph: CausalGraph, op: str, source: str, target: str, constraints=None) -> CausalGraph:
-    """One editor action on the graph, validated by the core (RcaInputError with the reason).
+    """One editor action on the graph, validated by the core.
 
     "force" keeps an edge whatever discovery says: it is added if missing and marked as the
-    engineer's (origin "user"), so a later re-discovery must keep it."""
+    engineer's (origin "user"), so a later re-discovery must keep it.
+
+    Parameters
+    ----------
+    graph : CausalGraph
+        Not changed.
+    op : str
+        One of :data:`EDIT_OPS`.
+    source, target : str
+    constraints : Constraints, optional
+        The layout's tiers and knowledge; None checks only for cycles.
+
+    Returns
+    -------
+    CausalGraph
+        The edited graph; RcaInputError gives the reason when the edit breaks a rule.
+    """
     if op == "add":
         return graph.add_edge(source, target, constraints)
     if op == "remove":

@@ -21,7 +21,24 @@ def graph_view(graph: CausalGraph, layout: Layout, result: dict | None = None,
 
     Effects come from ``result`` for edges it has; an edge added since has none (drawn as
     "not fitted yet"). Standardising (effect x sd(source) / sd(target)) makes effects in
-    different units comparable; ``reference`` supplies the spreads."""
+    different units comparable; ``reference`` supplies the spreads.
+
+    Parameters
+    ----------
+    graph : CausalGraph
+        The current, possibly edited, graph.
+    layout : Layout
+    result : dict, optional
+        ``AnalysisResult.to_dict()`` of the last analysis.
+    reference : DataFrame, optional
+        The reference rows (for the spreads); without them effects are drawn unstandardised.
+
+    Returns
+    -------
+    dict
+        ``nodes`` (name, station, tier, unit, roles), ``edges`` (effect, confidence, origin,
+        ``strength`` in 0..1 or None, ``fitted``), ``stations`` and ``positions``.
+    """
     fitted = {}
     if result is not None:
         for e in result.get("graph", {}).get("edges", []):
@@ -108,7 +125,8 @@ def edge_explanation(edge: dict, units: dict[str, str]) -> str:
 
 
 def strongest_parent(outcome, node: str) -> str | None:
-    """The parent that moves ``node`` most: largest |effect| x sd(parent) (in node units)."""
+    """The parent that moves ``node`` most: largest |effect| x sd(parent) (in node units);
+    None for a sensor without parents."""
     mech = outcome.scm.mechanisms_.get(node)
     if mech is None or not mech.parents:
         return None
@@ -130,7 +148,25 @@ def mechanism_view(outcome, node: str, parent: str | None = None, points: int = 
 
     Scatter: the reference rows (node against the parent). Curve: the fitted mechanism's
     prediction along the parent's reference range (minimum to maximum) with every other
-    parent held at its reference mean (categorical: its most common level)."""
+    parent held at its reference mean (categorical: its most common level).
+
+    Parameters
+    ----------
+    outcome : AnalysisOutcome
+        Uses ``outcome.scm`` (mechanisms, reference values, levels) and ``outcome.result``.
+    node : str
+    parent : str, optional
+        The parent to plot against; by default the one that moves ``node`` most.
+    points : int
+        Points along a numeric parent's range.
+
+    Returns
+    -------
+    dict
+        ``kind``, ``oof_r2``, ``parents``, ``pooled``, ``parent``; ``scatter_x``/``scatter_y``
+        and ``curve_x``/``curve_y`` arrays (None when there is nothing to draw); ``x_levels``
+        and ``y_levels`` for categorical axes.
+    """
     scm = outcome.scm
     report = next((m for m in outcome.result.mechanisms if m["node"] == node), None)
     out = {"node": node, "kind": report["kind"] if report else None,

@@ -33,9 +33,26 @@ def _set_exo(st: Station, names: list[str]) -> None:
 
 
 def layout_move_sensor(layout: Layout, sensor: str, to_station: int | None, index: int | None = None) -> Layout:
-    """Move ``sensor`` to station ``to_station`` (None: out of every station). Its roles
-    (controllable, categorical, exogenous) travel with it; a wholly exogenous station keeps
-    making its sensors exogenous."""
+    """Move ``sensor`` to station ``to_station`` (None: out of every station).
+
+    Its roles (controllable, categorical, exogenous) travel with it; a wholly exogenous station
+    keeps making its sensors exogenous.
+
+    Parameters
+    ----------
+    layout : Layout
+        Not changed.
+    sensor : str
+    to_station : int or None
+        Index of the station in process-flow order.
+    index : int, optional
+        Position among the station's sensors (None: last).
+
+    Returns
+    -------
+    Layout
+        A new layout; check it with ``Layout.problems()``.
+    """
     out = _copy(layout)
     roles = {"controllable": False, "categorical": False, "exogenous": False}
     for st in out.stations:
@@ -88,6 +105,7 @@ def layout_set_role(layout: Layout, sensor: str, role: str, on: bool) -> Layout:
 
 
 def layout_move_station(layout: Layout, index: int, new_index: int) -> Layout:
+    """Move station ``index`` to position ``new_index`` in the process flow (clamped to the ends)."""
     out = _copy(layout)
     new_index = max(0, min(new_index, len(out.stations) - 1))
     st = out.stations.pop(index)
@@ -96,6 +114,7 @@ def layout_move_station(layout: Layout, index: int, new_index: int) -> Layout:
 
 
 def layout_add_station(layout: Layout, name: str, index: int | None = None) -> Layout:
+    """A new empty station ``name`` at position ``index`` (None: after the last one)."""
     out = _copy(layout)
     st = Station(name=name, sensors=[])
     out.stations.insert(len(out.stations) if index is None else index, st)
@@ -103,6 +122,7 @@ def layout_add_station(layout: Layout, name: str, index: int | None = None) -> L
 
 
 def layout_rename_station(layout: Layout, index: int, name: str) -> Layout:
+    """Station ``index`` renamed ``name`` (validation, e.g. of duplicates, is the core's)."""
     out = _copy(layout)
     out.stations[index].name = name
     return out
@@ -128,6 +148,7 @@ def layout_set_plant(layout: Layout, **values) -> Layout:
 
 
 def layout_set_unit(layout: Layout, sensor: str, unit: str) -> Layout:
+    """``sensor``'s unit for labels and the report ("" removes it)."""
     out = _copy(layout)
     if unit:
         out.units[sensor] = unit

@@ -14,11 +14,26 @@ RECOVERY_NAME = "recovery" + FILE_SUFFIX
 
 
 def recovery_file(folder: str | Path) -> Path:
+    """The one recovery file in ``folder`` (the user's local application-data folder)."""
     return Path(folder) / RECOVERY_NAME
 
 
 def write_recovery(inv: Investigation, folder: str | Path, original: str | Path | None = None) -> Path:
-    """Autosave: the investigation plus where it was last saved by the engineer (if anywhere)."""
+    """Autosave: the investigation plus where the engineer last saved it (if anywhere).
+
+    Parameters
+    ----------
+    inv : Investigation
+        Not changed (the original path travels in a copy's notes).
+    folder : str or Path
+    original : str or Path, optional
+        The ``.rcainv`` file it was last saved as.
+
+    Returns
+    -------
+    Path
+        The recovery file, written atomically.
+    """
     inv = copy.deepcopy(inv)
     inv.notes = dict(inv.notes)
     inv.notes["_recovery_of"] = str(original) if original else ""
@@ -44,6 +59,7 @@ def read_recovery(folder: str | Path) -> tuple[Investigation, str | None] | None
 
 
 def discard_recovery(folder: str | Path) -> None:
+    """Remove the recovery file (the work was saved, discarded or recovered); none is fine."""
     try:
         recovery_file(folder).unlink()
     except FileNotFoundError:

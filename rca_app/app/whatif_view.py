@@ -7,7 +7,21 @@ import numpy as np
 
 def setpoint_range(outcome, node: str) -> dict:
     """The range a what-if slider offers for ``node``: its reference range, the value the
-    engine recommends (if it computed an action for it) and the incident's value."""
+    engine recommends (if it computed an action for it) and the incident's value.
+
+    Parameters
+    ----------
+    outcome : AnalysisOutcome
+    node : str
+        A setpoint from :func:`controllable_candidates`.
+
+    Returns
+    -------
+    dict
+        Numeric: ``low``, ``high`` (reference minimum and maximum), ``recommended``,
+        ``incident`` (incident mean), ``reference_mean``. Categorical: ``levels``,
+        ``recommended`` and ``incident`` (the most common level).
+    """
     ref = outcome.incident.reference[node]
     inc = outcome.incident.anomaly[node]
     action = next((a for a in outcome.result.actions if a["node"] == node), None)
@@ -25,7 +39,22 @@ def setpoint_range(outcome, node: str) -> dict:
 
 def what_if_view(outcome, node: str, value, bins: int = 30) -> dict:
     """The core's what-if, plus histograms of the predicted KPI per incident row under
-    do(node = value) and of the KPI the incident actually had, on common bins."""
+    do(node = value) and of the KPI the incident actually had, on common bins.
+
+    Parameters
+    ----------
+    outcome : AnalysisOutcome
+    node : str
+    value : float or str
+        The setpoint (a level name for a categorical one).
+    bins : int
+
+    Returns
+    -------
+    dict
+        The core's ``what_if`` answer plus ``hist_edges``, ``hist_predicted``,
+        ``hist_actual`` and ``actual_rows``.
+    """
     from rca_app.core.analysis import what_if   # here: the window opens without scipy loaded
 
     w = dict(what_if(outcome, node, value))

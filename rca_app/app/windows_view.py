@@ -46,10 +46,13 @@ def window_bound(data, pos: int):
 
 
 def window_from_rows(data, rows: slice) -> list:
+    """Rows of the analysis table -> [start, end) in the engineer's terms."""
     return [window_bound(data, rows.start), window_bound(data, rows.stop)]
 
 
 def window_rows(data, window) -> slice:
+    """A window in the engineer's terms -> rows of the analysis table (RcaInputError when the
+    table cannot hold it: times without a time column, or outside the data)."""
     return rows_for_window(data, window[0], window[1])
 
 
@@ -83,7 +86,19 @@ def window_label(data, window) -> str:
 
 
 def windows_problem(data, reference, anomaly) -> str | None:
-    """Why these windows cannot be analysed yet (None if they can), in one sentence."""
+    """Why these windows cannot be analysed yet, in one sentence an engineer can act on.
+
+    Parameters
+    ----------
+    data : PlantData
+    reference, anomaly : list or None
+        Windows in the engineer's terms; no reference means every row before the incident.
+
+    Returns
+    -------
+    str or None
+        None when the analysis can run on them.
+    """
     if anomaly is None:
         return "Mark the incident window (red band), or press Auto-detect."
     try:

@@ -152,7 +152,7 @@ class MainWindow(QMainWindow):
                                     "Find root causes (refits your edited graph if you edited it)")
         self.act_rediscover = self._action("Re-discover graph and run", lambda: self.run_analysis(True), "Shift+F5",
                                            glossary.REDISCOVER)
-        self.act_cancel = self._action("Cancel", self.cancel_job, "Esc")
+        self.act_cancel = self._action("Cancel", self.jobs.cancel, "Esc")
         self.act_cancel.setEnabled(False)
         self.act_undo = self.undo_group.createUndoAction(self, "Undo")
         self.act_undo.setShortcuts([QKeySequence(QKeySequence.StandardKey.Undo)])
@@ -288,12 +288,6 @@ class MainWindow(QMainWindow):
 
     def is_busy(self) -> bool:
         return self.jobs.busy
-
-    def start_job(self, title: str, fn, *args, **kwargs) -> Job | None:
-        return self.jobs.start(title, fn, *args, **kwargs)
-
-    def cancel_job(self) -> None:
-        self.jobs.cancel()
 
     def _busy_controls(self) -> list:
         """What must not start while a job runs (the graph step's own buttons follow its

@@ -11,9 +11,9 @@ from PySide6.QtWidgets import (QAbstractItemView, QHeaderView, QLabel, QPushButt
                                QSplitter, QTableView, QVBoxLayout, QWidget)
 
 from rca_app.app.causes_view import pareto
+from rca_app.app.formatting import fmt_number, fmt_pct
 from rca_app.app.windows_view import node_series
 from rca_app.gui import glossary
-from rca_app.app.formatting import fmt_number, fmt_pct
 from rca_app.gui.models import RestorationDelegate, RootCauseModel
 from rca_app.gui.session import Session
 from rca_app.gui.widgets import (ANOMALY_COLOR, REFERENCE_COLOR, Banner, StepHeader, plot_widget,

@@ -9,9 +9,10 @@ from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QListWidget, QListWidgetItem,
                                QPushButton, QSplitter, QVBoxLayout, QWidget)
 
-from rca_app.app.windows_view import axis_values, kpi_limits, node_series, window_from_axis, window_from_rows, window_label, window_rows, window_to_axis, windows_problem
-from rca_app.gui import glossary
 from rca_app.app.session import DEFAULT_PRESET, PRESETS, preset_of
+from rca_app.app.windows_view import (axis_values, kpi_limits, node_series, window_from_axis, window_from_rows,
+                                      window_label, window_rows, window_to_axis, windows_problem)
+from rca_app.gui import glossary
 from rca_app.gui.session import Session
 from rca_app.gui.widgets import (ANOMALY_COLOR, KPI_COLOR, REFERENCE_COLOR, Banner, StepHeader,
                                  configure_charts, time_axis, with_alpha)

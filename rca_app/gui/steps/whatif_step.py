@@ -9,9 +9,9 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox, QLabel, QPushButton, QSlider, QSplitter, QVBoxLayout, QWidget)
 
+from rca_app.app.formatting import fmt_number, fmt_pct
 from rca_app.app.whatif_view import controllable_candidates, setpoint_range, what_if_view
 from rca_app.gui import glossary
-from rca_app.app.formatting import fmt_number, fmt_pct
 from rca_app.gui.session import Session
 from rca_app.gui.widgets import (ANOMALY_COLOR, PREDICTED_COLOR, REFERENCE_COLOR, Banner,
                                  StepHeader, plot_widget, with_alpha)
