@@ -15,10 +15,11 @@ def _prepare_process() -> None:
     import multiprocessing
 
     multiprocessing.freeze_support()
+    # Windowed builds have no console: a sink that stays open for the whole process.
     if sys.stdout is None:
-        sys.stdout = open(os.devnull, "w", encoding="utf-8")
+        sys.stdout = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115
     if sys.stderr is None:
-        sys.stderr = open(os.devnull, "w", encoding="utf-8")
+        sys.stderr = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115
     os.environ.setdefault("MPLBACKEND", "Agg")
     if getattr(sys, "frozen", False):
         os.environ.setdefault("JOBLIB_MULTIPROCESSING", "0")

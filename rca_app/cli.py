@@ -75,7 +75,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_data_args(a)
     a.add_argument("--anomaly", required=True, type=_window_arg,
                    help="incident window START/END (timestamps, or 0-based rows with END exclusive) or 'auto'")
-    a.add_argument("--reference", type=_window_arg, help="reference window START/END (default: all rows before the incident)")
+    a.add_argument("--reference", type=_window_arg,
+                   help="reference window START/END (default: all rows before the incident)")
     a.add_argument("--json", dest="json_out", help="write the full result as JSON here")
     a.add_argument("--seed", type=_count("--seed", 0, MAX_SEED), default=0,
                    help="random seed, 0 or more (results are deterministic for a seed)")
@@ -104,7 +105,8 @@ def build_parser() -> argparse.ArgumentParser:
     b = sub.add_parser("batch", help="analyse many incidents listed in a TOML or CSV file")
     b.add_argument("incidents", help="TOML ([[incident]] entries) or CSV (name,data,layout,anomaly,reference)")
     b.add_argument("--out", default="rca_batch_output",
-                   help="folder for NAME.json (and NAME.pdf) per incident and summary.csv (default: ./rca_batch_output)")
+                   help="folder for NAME.json (and NAME.pdf) per incident and summary.csv "
+                        "(default: ./rca_batch_output)")
     b.add_argument("--report", action="store_true", help="also write a PDF investigation report per incident")
     b.add_argument("--jobs", type=_count("--jobs", 1, 1024), default=None,
                    help="incidents analysed at once on this machine (default: one per core)")

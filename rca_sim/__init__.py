@@ -4,4 +4,4 @@ Not part of the product: the ``rca_app`` wheel and the desktop bundle do not con
 importable from a source checkout (the repository root on ``sys.path``), as ``make test``,
 ``make bench`` and ``sample_plants/generate.py`` use it.
 """
-from rca_sim.plants import *  # noqa: F401,F403
+from rca_sim.plants import *  # noqa: F403

@@ -27,9 +27,10 @@ import json
 import math
 import re
 import zlib
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, ClassVar, Iterable, Sequence
+from typing import ClassVar
 
 import numpy as np
 import pandas as pd
@@ -870,7 +871,7 @@ def _draw_plant(seed: int, attempt: int, n_stations, n_nodes, fault, noise, mech
         lv = ["S1", "S2", "S3"] if rng.random() < 0.5 else ["S1", "S2"]
         probs = [0.6, 0.35, 0.05] if len(lv) == 3 else [0.9, 0.1]
         supplier_node = Node("supplier", kind="categorical", exogenous=True,
-                             levels=dict(zip(lv, probs)))
+                             levels=dict(zip(lv, probs, strict=True)))
         pilot["supplier"] = np.minimum(np.searchsorted(np.cumsum(probs), prng.random(n_pilot),
                                                        side="right"), len(lv) - 1)
         levels_of["supplier"] = lv
@@ -1104,8 +1105,8 @@ def _random_fault(spec: PlantSpec, fault: str, rng: np.random.Generator,
 
             def build(alpha: float, sp0=sp0) -> PlantSpec:
                 sp = copy.deepcopy(sp0)
-                for n, n0 in zip(sp.nodes(), sp0.nodes()):
-                    for x, x0 in zip(n.terms, n0.terms):
+                for n, n0 in zip(sp.nodes(), sp0.nodes(), strict=True):
+                    for x, x0 in zip(n.terms, n0.terms, strict=True):
                         if x.parent == sup.name:
                             x.offsets[level] = _round_sig(x0.offsets[level] * alpha)
                 return sp

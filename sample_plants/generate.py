@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import sys
 import textwrap
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import pandas as pd
 
@@ -24,8 +24,20 @@ if str(HERE.parent) not in sys.path:          # make `rca_app` importable when r
     sys.path.insert(0, str(HERE.parent))
 
 from rca_sim import (  # noqa: E402
-    Node, Noise, PlantSpec, Station, category, category_switch, linear, mean_shift,
-    mechanism_change, quadratic, saturating, save_plant, simulate, threshold,
+    Node,
+    Noise,
+    PlantSpec,
+    Station,
+    category,
+    category_switch,
+    linear,
+    mean_shift,
+    mechanism_change,
+    quadratic,
+    saturating,
+    save_plant,
+    simulate,
+    threshold,
 )
 
 

@@ -93,4 +93,5 @@ def test_same_results_on_a_dask_cluster_as_locally(tmp_path):
         d = json.loads(path.read_text())
         d["diagnostics"].pop("timings")
         return d
-    assert stable(tmp_path / "cluster" / f"{specs[0].name}.json") == stable(tmp_path / "local" / f"{specs[0].name}.json")
+    name = f"{specs[0].name}.json"
+    assert stable(tmp_path / "cluster" / name) == stable(tmp_path / "local" / name)

@@ -2,7 +2,6 @@
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
@@ -51,7 +50,8 @@ def test_bad_data_exits_2_naming_column_and_row(tmp_path, capsys):
 
 def test_bad_layout_exits_2(tmp_path, capsys):
     lay = tmp_path / "layout.toml"
-    lay.write_text((PLANT / "layout.toml").read_text(encoding="utf-8").replace("sensors", "sensros", 1), encoding="utf-8")
+    text = (PLANT / "layout.toml").read_text(encoding="utf-8")
+    lay.write_text(text.replace("sensors", "sensros", 1), encoding="utf-8")
     code = main(["validate", str(PLANT / "data.csv"), "--layout", str(lay)])
     err = capsys.readouterr().err
     assert code == 2 and "layout.toml" in err and "sensors" in err

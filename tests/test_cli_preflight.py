@@ -139,12 +139,11 @@ def test_sigterm_stops_like_ctrl_c(tmp_path):
     import signal
     import subprocess
     import sys
-    import time
 
     code = ("import os, signal, time, sys\n"
             "from rca_app import cli\n"
             "cli.cmd_validate = lambda args: (print('ready', flush=True), time.sleep(30))\n"
-            f"sys.exit(cli.main(['validate', 'x.csv', '--layout', 'y.toml']))\n")
+            "sys.exit(cli.main(['validate', 'x.csv', '--layout', 'y.toml']))\n")
     p = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     assert p.stdout.readline().strip() == "ready"
     p.send_signal(signal.SIGTERM)

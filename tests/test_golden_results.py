@@ -28,12 +28,11 @@ def _diff(a, b, path="", out=None, rtol=1e-9, atol=1e-12):
     elif isinstance(a, list) and isinstance(b, list):
         if len(a) != len(b):
             out.append(f"{path}: length {len(a)} != {len(b)}")
-        for i, (x, y) in enumerate(zip(a, b)):
+        for i, (x, y) in enumerate(zip(a, b, strict=False)):      # a length change is reported above
             _diff(x, y, f"{path}[{i}]", out, rtol, atol)
     elif isinstance(a, float) or isinstance(b, float):
-        if not (isinstance(a, (int, float)) and isinstance(b, (int, float))):
-            out.append(f"{path}: {a!r} != {b!r}")
-        elif not (math.isclose(a, b, rel_tol=rtol, abs_tol=atol) or (math.isnan(a) and math.isnan(b))):
+        numbers = isinstance(a, (int, float)) and isinstance(b, (int, float))
+        if not numbers or not (math.isclose(a, b, rel_tol=rtol, abs_tol=atol) or (math.isnan(a) and math.isnan(b))):
             out.append(f"{path}: {a!r} != {b!r}")
     elif a != b:
         out.append(f"{path}: {a!r} != {b!r}")

@@ -37,7 +37,8 @@ def constraints():
 @pytest.fixture
 def graph():
     nodes = ("moisture", "supplier", "dryer_temp", "dewpoint", "part_weight", "yield_pct")
-    return CausalGraph(nodes, (Edge("moisture", "dewpoint"), Edge("dryer_temp", "dewpoint"), Edge("dewpoint", "yield_pct")))
+    return CausalGraph(nodes, (Edge("moisture", "dewpoint"), Edge("dryer_temp", "dewpoint"),
+                               Edge("dewpoint", "yield_pct")))
 
 
 def test_structure_queries(graph):

@@ -4,13 +4,17 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rca_app.core.discovery import _categorical_adds, DiscoverySettings
+from rca_app.core.discovery import DiscoverySettings, _categorical_adds
 from rca_app.core.encoding import CategoryEncoder, FeatureDesign
 from rca_app.core.graph import CausalGraph, Edge
 from rca_app.core.mechanisms import (
-    ClassifierMechanism, EmpiricalMechanism, HGBMechanism, LinearMechanism, Mechanism,
+    ClassifierMechanism,
+    EmpiricalMechanism,
+    HGBMechanism,
+    LinearMechanism,
+    Mechanism,
 )
-from rca_app.core.queries import abduct, incident_abduction
+from rca_app.core.queries import incident_abduction
 from rca_app.core.rootcause import Incident, action_curve, what_if
 from rca_app.core.scm import SCMSettings, StructuralCausalModel
 

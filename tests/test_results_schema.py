@@ -9,8 +9,13 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from rca_app.core.results import (RESULT_SCHEMA_VERSION, AnalysisResult, result_from_json, result_json_schema,
-                                  result_to_json)
+from rca_app.core.results import (
+    RESULT_SCHEMA_VERSION,
+    AnalysisResult,
+    result_from_json,
+    result_json_schema,
+    result_to_json,
+)
 from rca_app.core.rootcause import RootCause
 from rca_app.core.serialization import SchemaError
 

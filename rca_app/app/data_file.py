@@ -8,7 +8,6 @@ from pathlib import Path
 
 from rca_app.core.errors import RcaInputError
 
-
 # How a data file was read, as the investigation file stores it (DataRef fields of the same name).
 READ_OPTIONS = ("sheet", "sep", "decimal", "dayfirst", "gaps")
 
@@ -41,7 +40,7 @@ class DataRef:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, d: dict) -> "DataRef":
+    def from_dict(cls, d: dict) -> DataRef:
         return cls(**{k: v for k, v in d.items() if k in cls.__dataclass_fields__})
 
 

@@ -19,7 +19,7 @@ def station_layout(result_graph: dict) -> dict[str, tuple[float, float]]:
     for t in sorted(tiers):
         names = tiers[t]
 
-        def key(name: str) -> float:
+        def key(name: str, names: list[str] = names) -> float:
             ys = [pos[p][1] for p in parents[name] if p in pos]
             return sum(ys) / len(ys) if ys else names.index(name) / max(1, len(names))
 

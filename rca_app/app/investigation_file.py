@@ -15,9 +15,10 @@ import copy
 import datetime as _dt
 import json
 import os
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -82,7 +83,7 @@ class Investigation:
         return {"schema_version": SCHEMA_VERSION, "kind": FILE_KIND, **d}
 
     @classmethod
-    def from_dict(cls, d: dict) -> "Investigation":
+    def from_dict(cls, d: dict) -> Investigation:
         d = dict(d)
         data = d.pop("data", None)
         inv = cls(**{k: v for k, v in d.items() if k in cls.__dataclass_fields__})

@@ -3,9 +3,9 @@ not changed), so an edit can be undone by keeping the previous one."""
 from __future__ import annotations
 
 import copy
+from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
-from typing import Iterable
 
 from rca_app.core.errors import Problem, RcaInputError
 from rca_app.core.fileio import write_text_atomic
@@ -66,7 +66,7 @@ def layout_move_sensor(layout: Layout, sensor: str, to_station: int | None, inde
             st.controllable = [s for s in st.controllable if s != sensor]
             st.categorical = [s for s in st.categorical if s != sensor]
             if whole:
-                st.exogenous = True if st.sensors else False
+                st.exogenous = bool(st.sensors)
             else:
                 _set_exo(st, exo)
     if to_station is not None:

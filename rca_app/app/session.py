@@ -11,9 +11,10 @@ desktop window's ``Session`` turns them into Qt signals, tests record them.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from rca_app.app.data_file import data_ref, prepare_data
 from rca_app.app.investigation_file import Investigation

@@ -55,7 +55,7 @@ def what_if_view(outcome, node: str, value, bins: int = 30) -> dict:
         The core's ``what_if`` answer plus ``hist_edges``, ``hist_predicted``,
         ``hist_actual`` and ``actual_rows``.
     """
-    from rca_app.core.analysis import what_if   # here: the window opens without scipy loaded
+    from rca_app.core.analysis import what_if  # here: the window opens without scipy loaded
 
     w = dict(what_if(outcome, node, value))
     target = outcome.incident.target

@@ -265,9 +265,8 @@ def _orient(adj: np.ndarray, sepset, nodes, tier, constraints, required) -> np.n
 
     for a in range(p):
         for b in range(p):
-            if a != b and adj[a, b]:
-                if not constraints.allows(nodes[b], nodes[a]):
-                    orient(a, b)
+            if a != b and adj[a, b] and not constraints.allows(nodes[b], nodes[a]):
+                orient(a, b)
     for a, b in required:
         if adj[a, b]:
             orient(a, b)

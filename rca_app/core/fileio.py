@@ -76,7 +76,7 @@ def remove_stale_temporaries(folder: str | Path, now: float | None = None) -> li
     Only hidden files that match mkstemp's pattern for our prefix and suffix and are older than
     :data:`STALE_AFTER_S` are touched; anything unreadable is left alone."""
     now = time.time() if now is None else now
-    removed = []
+    removed: list[Path] = []
     try:
         entries = list(os.scandir(folder))
     except OSError:

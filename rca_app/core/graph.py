@@ -5,8 +5,8 @@ Every edit is checked against the plant's constraints before it is accepted.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field, replace
-from typing import Iterable
 
 from rca_app.core.errors import RcaInputError
 
@@ -147,10 +147,10 @@ class CausalGraph:
         return out[:limit]
 
     # --- edits (each returns a new graph) -----------------------------------------------------
-    def with_edges(self, edges: Iterable[Edge]) -> "CausalGraph":
+    def with_edges(self, edges: Iterable[Edge]) -> CausalGraph:
         return replace(self, edges=tuple(edges))
 
-    def add_edge(self, source: str, target: str, constraints=None, origin: str = "user") -> "CausalGraph":
+    def add_edge(self, source: str, target: str, constraints=None, origin: str = "user") -> CausalGraph:
         for n in (source, target):
             if n not in self.nodes:
                 raise RcaInputError(f"unknown node '{n}'")
@@ -164,7 +164,7 @@ class CausalGraph:
             raise RcaInputError(f"adding {source} -> {target} would make a cycle: {' -> '.join(cycle)}")
         return g
 
-    def remove_edge(self, source: str, target: str, constraints=None) -> "CausalGraph":
+    def remove_edge(self, source: str, target: str, constraints=None) -> CausalGraph:
         if (source, target) not in self.edge_keys:
             raise RcaInputError(f"there is no edge {source} -> {target}")
         if constraints is not None and (source, target) in constraints.required:
@@ -173,7 +173,7 @@ class CausalGraph:
             )
         return self.with_edges(e for e in self.edges if e.key != (source, target))
 
-    def reverse_edge(self, source: str, target: str, constraints=None) -> "CausalGraph":
+    def reverse_edge(self, source: str, target: str, constraints=None) -> CausalGraph:
         g = self.remove_edge(source, target, constraints)
         return g.add_edge(target, source, constraints)
 
@@ -186,5 +186,5 @@ class CausalGraph:
         return {"nodes": list(self.nodes), "edges": [e.to_dict() for e in self.edges]}
 
     @classmethod
-    def from_dict(cls, d: dict) -> "CausalGraph":
+    def from_dict(cls, d: dict) -> CausalGraph:
         return cls(tuple(d["nodes"]), tuple(Edge(**e) for e in d["edges"]))

@@ -211,8 +211,8 @@ def pivot_long(frame: pd.DataFrame, columns: LongColumns, file_name: str, *, sam
     out = {"timestamp": grid}
     for tag, s in series.items():
         rep = reports[tag]
-        rule = rep.rule or ("mean" if rep.median_interval_s is not None and rep.median_interval_s <= step.total_seconds()
-                            else "last")
+        fast = rep.median_interval_s is not None and rep.median_interval_s <= step.total_seconds()
+        rule = rep.rule or ("mean" if fast else "last")
         rep.rule = rule
         out[tag] = _onto_grid(s["time"], s["value"].to_numpy(float), grid, step, rule)
     wide = pd.DataFrame(out)
@@ -227,15 +227,15 @@ def _onto_grid(times: pd.Series, values: np.ndarray, grid: pd.DatetimeIndex, ste
     gv = grid.to_numpy(dtype="datetime64[ns]").astype(np.int64)
     if rule == "last":
         idx = np.searchsorted(tv, gv, side="right") - 1
-        out = np.full(len(gv), np.nan)
+        last = np.full(len(gv), np.nan)
         ok = idx >= 0
-        out[ok] = values[idx[ok]]
-        return out
+        last[ok] = values[idx[ok]]
+        return last
     # Bucket k holds samples with grid[k] - step < time <= grid[k].
     bucket = np.searchsorted(gv, tv, side="left")
     inside = (bucket < len(gv)) & (tv > gv[np.clip(bucket, 0, len(gv) - 1)] - step.value)
     b, v = bucket[inside], values[inside]
-    out = np.full(len(gv), np.nan)
+    out: np.ndarray
     if rule == "mean":
         sums = np.bincount(b, weights=v, minlength=len(gv))
         counts = np.bincount(b, minlength=len(gv))

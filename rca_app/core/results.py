@@ -10,7 +10,7 @@ contract written as a JSON Schema for other programs (a test keeps it in step).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal
 
 from rca_app.core.discovery import NoiseCheck

@@ -139,7 +139,7 @@ class _Reader:
             if len(data) != len(args):
                 self.fail(path, f"expected {len(args)} values, found {len(data)}")
                 return ()
-            return tuple(self.read(a, v, f"{path}[{i}]") for i, (a, v) in enumerate(zip(args, data)))
+            return tuple(self.read(a, v, f"{path}[{i}]") for i, (a, v) in enumerate(zip(args, data, strict=True)))
         if origin is dict or tp is dict:
             _, val = typing.get_args(tp) or (str, Any)
             if not isinstance(data, dict):
@@ -275,7 +275,7 @@ def json_schema(cls: type, title: str | None = None) -> dict:
         origin = typing.get_origin(tp)
         if origin is Literal:
             return {"enum": list(typing.get_args(tp))}
-        if dataclasses.is_dataclass(tp):
+        if isinstance(tp, type) and dataclasses.is_dataclass(tp):
             name = tp.__name__
             if name not in defs:
                 defs[name] = {}          # placeholder: recursive records refer to themselves
@@ -300,8 +300,9 @@ def json_schema(cls: type, title: str | None = None) -> dict:
         if origin is dict or tp is dict:
             args = typing.get_args(tp)
             return {"type": "object", "additionalProperties": schema(args[1]) if args else {}}
-        out: dict = {float: {"type": ["number", "null"]}, int: {"type": "integer"}, str: {"type": "string"},
-                     bool: {"type": "boolean"}}[tp].copy()
+        scalars: dict[Any, dict] = {float: {"type": ["number", "null"]}, int: {"type": "integer"},
+                                    str: {"type": "string"}, bool: {"type": "boolean"}}
+        out = dict(scalars[tp])
         if "min" in meta:
             out["minimum"] = meta["min"]
         if "max" in meta:

@@ -6,8 +6,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rca_app.app.data_file import DataFileCheck, check_data_file, read_data, read_options
-from rca_app.app.investigation_file import (FILE_SUFFIX, Investigation, load_investigation,
-                                            safe_file_stem, save_investigation)
+from rca_app.app.investigation_file import (
+    FILE_SUFFIX,
+    Investigation,
+    load_investigation,
+    safe_file_stem,
+    save_investigation,
+)
 from rca_app.app.recovery import discard_recovery, read_recovery, write_recovery
 from rca_app.app.session import STEPS
 from rca_app.core.errors import RcaInputError
@@ -24,7 +29,7 @@ DATA_FILTER = "Sensor data (*.csv *.txt *.tsv *.xlsx *.xlsm *.parquet *.pq);;All
 class InvestigationFiles:
     """The File menu's investigation commands for one window, and its autosave."""
 
-    def __init__(self, window: "MainWindow", recovery_dir: Path) -> None:
+    def __init__(self, window: MainWindow, recovery_dir: Path) -> None:
         self.window = window
         self.recovery_dir = recovery_dir
 

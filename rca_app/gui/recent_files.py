@@ -2,8 +2,8 @@
 besides window geometry), and the "Recent files" menu that lists them."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QMenu

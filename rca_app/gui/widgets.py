@@ -85,7 +85,8 @@ class Banner(QFrame):
         self.setVisible(False)
 
     def show_message(self, text: str, kind: str = "info") -> None:
-        self.setStyleSheet(f"Banner {{{self.STYLES[kind]} border-radius:3px;}} QLabel {{border:none; background:transparent;}}")
+        self.setStyleSheet(f"Banner {{{self.STYLES[kind]} border-radius:3px;}} "
+                           "QLabel {border:none; background:transparent;}")
         self.label.setText(text)
         self.setVisible(bool(text))
 

@@ -7,7 +7,8 @@ update the progress bar and its cancellation checks stop the work when Cancel is
 from __future__ import annotations
 
 import traceback
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from PySide6.QtCore import QThread, Signal
 
@@ -19,7 +20,7 @@ class QtProgress(CancelFlag):
     """The core's progress protocol, forwarded to a Job's signals (thread-safe: Qt queues
     signals emitted in the worker thread to receivers in the GUI thread)."""
 
-    def __init__(self, job: "Job") -> None:
+    def __init__(self, job: Job) -> None:
         super().__init__()
         self._job = job
 

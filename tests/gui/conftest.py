@@ -5,11 +5,11 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("PYTEST_QT_API", "pyside6")
 os.environ.setdefault("MPLBACKEND", "Agg")
 
-import json  # noqa: E402
+import json
 
-import pytest  # noqa: E402
+import pytest
 
-from rca_app.resources import sample_plant  # noqa: E402
+from rca_app.resources import sample_plant
 
 # Offscreen-platform notices that say nothing about the app.
 BENIGN = (r"This plugin does not support propagateSizeHints\(\)",

@@ -7,8 +7,16 @@ import math
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QItemSelectionModel, Qt, Signal
-from PySide6.QtWidgets import (QAbstractItemView, QHeaderView, QLabel, QPushButton,
-                               QSplitter, QTableView, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QSplitter,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
 
 from rca_app.app.causes_view import pareto
 from rca_app.app.formatting import fmt_number, fmt_pct
@@ -16,8 +24,7 @@ from rca_app.app.windows_view import node_series
 from rca_app.gui import glossary
 from rca_app.gui.models import RestorationDelegate, RootCauseModel
 from rca_app.gui.session import Session
-from rca_app.gui.widgets import (ANOMALY_COLOR, REFERENCE_COLOR, Banner, StepHeader, plot_widget,
-                                 with_alpha)
+from rca_app.gui.widgets import ANOMALY_COLOR, REFERENCE_COLOR, Banner, StepHeader, plot_widget, with_alpha
 
 
 def headline(r: dict, unit_of) -> str:
@@ -165,7 +172,8 @@ class CausesStep(QWidget):
                                             brushes=brushes, pen=None))
         self.pareto.plot(p["cumulative_pct"], y, pen=pg.mkPen("#e0a100", width=2), symbol="o", symbolSize=6,
                          symbolBrush="#e0a100")
-        self.pareto.getAxis("left").setTicks([[(float(yy), self._short(n)) for yy, n in zip(y, p["nodes"])]])
+        ticks = [(float(yy), self._short(n)) for yy, n in zip(y, p["nodes"], strict=True)]
+        self.pareto.getAxis("left").setTicks([ticks])
         self.pareto.setLabel("bottom", "% of the loss")
         self.pareto.addItem(pg.InfiniteLine(pos=100, angle=90, pen=pg.mkPen("#888888", style=Qt.PenStyle.DashLine)))
         self.pareto.setXRange(min(0.0, float(widths.min())), max(105.0, float(widths.max()) * 1.05))

@@ -2,8 +2,19 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QItemSelectionModel, Qt, Signal
-from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHBoxLayout, QHeaderView, QLabel,
-                               QPushButton, QSplitter, QTableView, QToolButton, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QSplitter,
+    QTableView,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from rca_app.app.data_view import problem_cell
 from rca_app.gui import glossary
@@ -25,7 +36,8 @@ class DataStep(QWidget):
 
         bar = QHBoxLayout()
         self.open_button = QPushButton("Open data file…")
-        self.open_button.setToolTip("Open a CSV, Excel (.xlsx) or Parquet file (Ctrl+O). You can also drop a file on the window.")
+        self.open_button.setToolTip("Open a CSV, Excel (.xlsx) or Parquet file (Ctrl+O). "
+                                    "You can also drop a file on the window.")
         self.open_button.clicked.connect(self.openRequested)
         bar.addWidget(self.open_button)
         self.samples_button = QToolButton()
@@ -231,5 +243,6 @@ class DataStep(QWidget):
             cols = self.preview_model.column_names()
             if name in cols:
                 c = cols.index(name)
-                self.preview.scrollTo(self.preview_model.index(self.preview.rowAt(0) if self.preview.rowAt(0) >= 0 else 0, c))
+                top = max(self.preview.rowAt(0), 0)
+                self.preview.scrollTo(self.preview_model.index(top, c))
                 self.preview.selectColumn(c)

@@ -6,15 +6,32 @@ from __future__ import annotations
 import math
 
 from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal
-from PySide6.QtGui import (QBrush, QColor, QFont, QFontMetricsF, QPainter, QPainterPath,
-                           QPainterPathStroker, QPen, QPolygonF)
-from PySide6.QtWidgets import (QGraphicsItem, QGraphicsPathItem, QGraphicsPolygonItem, QGraphicsRectItem,
-                               QGraphicsScene, QGraphicsSimpleTextItem, QGraphicsTextItem, QGraphicsView,
-                               QMenu, QStyle)
+from PySide6.QtGui import (
+    QBrush,
+    QColor,
+    QFont,
+    QFontMetricsF,
+    QPainter,
+    QPainterPath,
+    QPainterPathStroker,
+    QPen,
+    QPolygonF,
+)
+from PySide6.QtWidgets import (
+    QGraphicsItem,
+    QGraphicsPathItem,
+    QGraphicsPolygonItem,
+    QGraphicsRectItem,
+    QGraphicsScene,
+    QGraphicsSimpleTextItem,
+    QGraphicsTextItem,
+    QGraphicsView,
+    QMenu,
+    QStyle,
+)
 
 from rca_app.app.graph_view import edge_explanation
 from rca_app.gui import glossary
-
 
 MIN_COL_W = 170.0   # below this a station column gets scrollbars instead of squeezed labels
 MAX_COL_W = 280.0
@@ -28,7 +45,7 @@ PATH_COLOR = QColor("#e0a100")
 
 
 class NodeItem(QGraphicsPathItem):
-    def __init__(self, node: dict, canvas: "GraphCanvas", width: float) -> None:
+    def __init__(self, node: dict, canvas: GraphCanvas, width: float) -> None:
         super().__init__()
         self.name = node["name"]
         self.info = node
@@ -98,7 +115,7 @@ class NodeItem(QGraphicsPathItem):
 
 
 class EdgeItem(QGraphicsPathItem):
-    def __init__(self, edge: dict, src: QPointF, dst: QPointF, same_tier: bool, canvas: "GraphCanvas",
+    def __init__(self, edge: dict, src: QPointF, dst: QPointF, same_tier: bool, canvas: GraphCanvas,
                  node_w: float) -> None:
         super().__init__()
         self.edge = edge

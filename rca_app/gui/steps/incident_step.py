@@ -6,16 +6,42 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFont
-from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QListWidget, QListWidgetItem,
-                               QPushButton, QSplitter, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
 
 from rca_app.app.session import DEFAULT_PRESET, PRESETS, preset_of
-from rca_app.app.windows_view import (axis_values, kpi_limits, node_series, window_from_axis, window_from_rows,
-                                      window_label, window_rows, window_to_axis, windows_problem)
+from rca_app.app.windows_view import (
+    axis_values,
+    kpi_limits,
+    node_series,
+    window_from_axis,
+    window_from_rows,
+    window_label,
+    window_rows,
+    window_to_axis,
+    windows_problem,
+)
 from rca_app.gui import glossary
 from rca_app.gui.session import Session
-from rca_app.gui.widgets import (ANOMALY_COLOR, KPI_COLOR, REFERENCE_COLOR, Banner, StepHeader,
-                                 configure_charts, time_axis, with_alpha)
+from rca_app.gui.widgets import (
+    ANOMALY_COLOR,
+    KPI_COLOR,
+    REFERENCE_COLOR,
+    Banner,
+    StepHeader,
+    configure_charts,
+    time_axis,
+    with_alpha,
+)
 
 
 class IncidentStep(QWidget):
@@ -299,7 +325,7 @@ class IncidentStep(QWidget):
         self.kpi_plot.getAxis("bottom").setStyle(showValues=False)
 
     def _sync_overlay_regions(self, plot) -> None:
-        for r, src in zip(plot.regions, (self.ref_region, self.an_region)):
+        for r, src in zip(plot.regions, (self.ref_region, self.an_region), strict=True):
             r.setVisible(src.isVisible())
             if src.isVisible():
                 r.setRegion(src.getRegion())

@@ -7,15 +7,40 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QBrush, QColor, QFont, QUndoCommand, QUndoStack
-from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QFormLayout, QFrame,
-                               QGroupBox, QHBoxLayout, QLabel, QLineEdit, QListWidget,
-                               QListWidgetItem, QPushButton, QScrollArea, QToolButton,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QFormLayout,
+    QFrame,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QScrollArea,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
 
-from rca_app.app.layout_edit import (draft_layout, layout_add_station, layout_missing_columns,
-                                     layout_move_sensor, layout_move_station, layout_remove_station,
-                                     layout_rename_station, layout_set_plant, layout_set_role,
-                                     layout_set_unit, same_layout, unassigned_columns, write_layout)
+from rca_app.app.layout_edit import (
+    draft_layout,
+    layout_add_station,
+    layout_missing_columns,
+    layout_move_sensor,
+    layout_move_station,
+    layout_remove_station,
+    layout_rename_station,
+    layout_set_plant,
+    layout_set_role,
+    layout_set_unit,
+    same_layout,
+    unassigned_columns,
+    write_layout,
+)
 from rca_app.core.errors import RcaInputError
 from rca_app.core.layout import Layout, load_layout
 from rca_app.gui import dialogs, glossary
@@ -26,7 +51,7 @@ _NAME_ROLE = Qt.ItemDataRole.UserRole
 
 
 class _LayoutEdit(QUndoCommand):
-    def __init__(self, editor: "LayoutStep", before: Layout, after: Layout, text: str) -> None:
+    def __init__(self, editor: LayoutStep, before: Layout, after: Layout, text: str) -> None:
         super().__init__(text)
         self.editor, self.before, self.after = editor, before, after
 
@@ -40,7 +65,7 @@ class _LayoutEdit(QUndoCommand):
 class SensorList(QListWidget):
     """A station's sensors; drops from any other list move the sensors here (through the core)."""
 
-    def __init__(self, editor: "LayoutStep", station: int | None) -> None:
+    def __init__(self, editor: LayoutStep, station: int | None) -> None:
         super().__init__()
         self.editor, self.station = editor, station
         self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
@@ -85,7 +110,7 @@ class SensorList(QListWidget):
 
 
 class StationColumn(QFrame):
-    def __init__(self, editor: "LayoutStep", index: int, layout: Layout) -> None:
+    def __init__(self, editor: LayoutStep, index: int, layout: Layout) -> None:
         super().__init__()
         st = layout.stations[index]
         self.setFrameShape(QFrame.Shape.StyledPanel)
@@ -101,9 +126,10 @@ class StationColumn(QFrame):
         top.addWidget(self.name, 1)
         lay.addLayout(top)
         buttons = QHBoxLayout()
-        for text, tip, fn in (("◀", "Move this station earlier in the flow", lambda: editor.move_station(index, index - 1)),
-                              ("▶", "Move this station later in the flow", lambda: editor.move_station(index, index + 1)),
-                              ("✕", "Remove this station (its sensors become unassigned)", lambda: editor.remove_station(index))):
+        for text, tip, fn in (
+                ("◀", "Move this station earlier in the flow", lambda: editor.move_station(index, index - 1)),
+                ("▶", "Move this station later in the flow", lambda: editor.move_station(index, index + 1)),
+                ("✕", "Remove this station (its sensors become unassigned)", lambda: editor.remove_station(index))):
             b = QToolButton()
             b.setText(text)
             b.setToolTip(tip)

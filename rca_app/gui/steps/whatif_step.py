@@ -7,14 +7,32 @@ import math
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox, QLabel, QPushButton, QSlider, QSplitter, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QGroupBox,
+    QLabel,
+    QPushButton,
+    QSlider,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
 
 from rca_app.app.formatting import fmt_number, fmt_pct
 from rca_app.app.whatif_view import controllable_candidates, setpoint_range, what_if_view
 from rca_app.gui import glossary
 from rca_app.gui.session import Session
-from rca_app.gui.widgets import (ANOMALY_COLOR, PREDICTED_COLOR, REFERENCE_COLOR, Banner,
-                                 StepHeader, plot_widget, with_alpha)
+from rca_app.gui.widgets import (
+    ANOMALY_COLOR,
+    PREDICTED_COLOR,
+    REFERENCE_COLOR,
+    Banner,
+    StepHeader,
+    plot_widget,
+    with_alpha,
+)
 
 _STEPS = 1000        # slider resolution
 _MARGIN = 0.15       # the slider reaches this share of the reference range beyond each end
@@ -161,7 +179,8 @@ class WhatIfStep(QWidget):
             if cat:
                 self.level.clear()
                 self.level.addItems(r["levels"])
-                self.range_label.setText(f"Levels: {', '.join(r['levels'])}; during the incident mostly {r['incident']}.")
+                self.range_label.setText(
+                    f"Levels: {', '.join(r['levels'])}; during the incident mostly {r['incident']}.")
             else:
                 lo, hi = self._slider_span()
                 self.value.setRange(lo - (hi - lo), hi + (hi - lo))
