@@ -26,6 +26,7 @@ import pandas as pd
 from rca_app.app.data_file import DataRef
 from rca_app.core.errors import Problem, RcaInputError
 from rca_app.core.fileio import write_text_atomic
+from rca_app.core.serialization import MigrationError, register_migration, upgrade
 
 SCHEMA_VERSION = 1
 FILE_KIND = "rca_app investigation"
@@ -49,13 +50,7 @@ def migration(from_version: int) -> Callable:
         A decorator; the function takes and returns a plain dict (it need not set
         ``schema_version``: :func:`migrate` does).
     """
-    def register(fn: Callable[[dict], dict]) -> Callable[[dict], dict]:
-        if from_version in _MIGRATIONS:
-            raise ValueError(f"a migration from version {from_version} is already registered")
-        _MIGRATIONS[from_version] = fn
-        return fn
-
-    return register
+    return register_migration(_MIGRATIONS, from_version)
 
 
 @dataclass
@@ -162,35 +157,22 @@ def migrate(d: dict, source: str = "investigation") -> dict:
     dict
         The same investigation in the current format.
     """
-    version = d.get("schema_version")
-    if isinstance(version, bool) or not isinstance(version, int):
-        raise RcaInputError(Problem(
-            "this file has no valid 'schema_version', so it is not an rca_app investigation "
-            "(or it is damaged)", file=source, code="not_investigation"))
-    if version > SCHEMA_VERSION:
-        raise RcaInputError(Problem(
-            f"this investigation was saved by a newer rca_app (file format version {version}); "
-            f"this version reads formats up to {SCHEMA_VERSION}. Update rca_app to open it.",
-            file=source, code="newer_schema"))
-    if version < 1:
-        raise RcaInputError(Problem(f"unknown file format version {version}", file=source,
-                                    code="bad_schema"))
-    d = copy.deepcopy(d)
-    while version < SCHEMA_VERSION:
-        step = _MIGRATIONS.get(version)
-        if step is None:   # a release forgot its migration: say so rather than guess
-            raise RcaInputError(Problem(
-                f"no way to read file format version {version} in this rca_app", file=source,
-                code="bad_schema"))
-        try:
-            d = step(d)
-        except (KeyError, TypeError, ValueError) as e:
-            raise RcaInputError(Problem(
-                f"the investigation (format version {version}) could not be converted to "
-                f"version {version + 1}: {e}", file=source, code="bad_content")) from None
-        version += 1
-        d["schema_version"] = version
-    return d
+    try:
+        return upgrade(_MIGRATIONS, d, SCHEMA_VERSION)
+    except MigrationError as e:
+        v = e.version
+        message, code = {
+            "no_version": ("this file has no valid 'schema_version', so it is not an rca_app investigation "
+                           "(or it is damaged)", "not_investigation"),
+            "newer": (f"this investigation was saved by a newer rca_app (file format version {v}); this "
+                      f"version reads formats up to {SCHEMA_VERSION}. Update rca_app to open it.", "newer_schema"),
+            "bad_version": (f"unknown file format version {v}", "bad_schema"),
+            # A release forgot its migration: say so rather than guess.
+            "missing_step": (f"no way to read file format version {v} in this rca_app", "bad_schema"),
+            "failed": (f"the investigation (format version {v}) could not be converted to version "
+                       f"{(v or 0) + 1}: {e.detail}", "bad_content"),
+        }[e.kind]
+        raise RcaInputError(Problem(message, file=source, code=code)) from None
 
 
 def load_investigation(path: str | Path) -> Investigation:

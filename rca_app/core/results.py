@@ -17,7 +17,15 @@ from rca_app.core.discovery import NoiseCheck
 from rca_app.core.errors import Problem
 from rca_app.core.rootcause import Action, RootCause
 from rca_app.core.scm import InvarianceCheck, MechanismReport
-from rca_app.core.serialization import SchemaError, from_json_data, json_schema, to_json_data
+from rca_app.core.serialization import (
+    MigrationError,
+    SchemaError,
+    from_json_data,
+    json_schema,
+    register_migration,
+    to_json_data,
+    upgrade,
+)
 
 RESULT_SCHEMA_VERSION = 1
 
@@ -171,29 +179,20 @@ MIGRATIONS: dict[int, Callable[[dict], dict]] = {}
 
 def migration(from_version: int):
     """Register a function that upgrades a result from ``from_version`` to the next version."""
-    def register(fn: Callable[[dict], dict]) -> Callable[[dict], dict]:
-        if from_version in MIGRATIONS:
-            raise ValueError(f"a migration from version {from_version} is already registered")
-        MIGRATIONS[from_version] = fn
-        return fn
-    return register
+    return register_migration(MIGRATIONS, from_version)
 
 
 def migrate_result(data: dict, what: str = "result") -> dict:
     """Upgrade result data of any earlier schema version to the current one."""
     if not isinstance(data, dict):
         raise SchemaError([f"top level: expected an object, found {type(data).__name__}"], what)
-    version = data.get("schema_version", 1)
-    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
-        raise SchemaError([f"schema_version: {version!r} is not a version number"], what)
-    if version > RESULT_SCHEMA_VERSION:
-        raise SchemaError([f"schema_version {version} was written by a newer rca_app (this one reads up "
-                           f"to {RESULT_SCHEMA_VERSION}); update rca_app to open it"], what)
-    while version < RESULT_SCHEMA_VERSION:
-        data = MIGRATIONS[version](dict(data))
-        version += 1
-        data["schema_version"] = version
-    return data
+    try:
+        return upgrade(MIGRATIONS, {"schema_version": 1, **data}, RESULT_SCHEMA_VERSION)
+    except MigrationError as e:
+        if e.kind == "newer":
+            raise SchemaError([f"schema_version {e.version} was written by a newer rca_app (this one reads up "
+                               f"to {RESULT_SCHEMA_VERSION}); update rca_app to open it"], what) from None
+        raise SchemaError([f"schema_version: {e}"], what) from None
 
 
 def result_to_json(result: AnalysisResult) -> dict:

@@ -15,11 +15,13 @@ Conventions
 """
 from __future__ import annotations
 
+import copy
 import dataclasses
 import datetime
 import math
 import types
 import typing
+from collections.abc import Callable
 from pathlib import PurePath
 from typing import Any, Literal, Union
 
@@ -255,6 +257,61 @@ def from_json_data(cls: type, data: Any, what: str = "data"):
     if reader.problems:
         raise SchemaError(reader.problems, what)
     return value
+
+
+# ------------------------------------------------------------------------------------ versions
+Migration = Callable[[dict], dict]
+
+
+class MigrationError(ValueError):
+    """Data of a version that cannot be brought to the current one; ``kind`` says why:
+    "no_version", "bad_version", "newer", "missing_step" or "failed"."""
+
+    def __init__(self, kind: str, message: str, version: int | None = None, detail: str = ""):
+        super().__init__(message)
+        self.kind, self.version, self.detail = kind, version, detail
+
+
+def register_migration(registry: dict[int, Migration], from_version: int) -> Callable[[Migration], Migration]:
+    """A decorator registering the upgrade of ``from_version`` data to ``from_version + 1``."""
+    def register(fn: Migration) -> Migration:
+        if from_version in registry:
+            raise ValueError(f"a migration from version {from_version} is already registered")
+        registry[from_version] = fn
+        return fn
+    return register
+
+
+def upgrade(registry: dict[int, Migration], data: dict, current: int) -> dict:
+    """``data`` (with its ``schema_version``) brought to version ``current`` step by step, on a
+    deep copy: a failed step leaves nothing half-converted.
+
+    Raises
+    ------
+    MigrationError
+        Saying why (no or a bad version, a newer version, a missing or failing step).
+    """
+    version = data.get("schema_version") if isinstance(data, dict) else None
+    if isinstance(version, bool) or not isinstance(version, int):
+        raise MigrationError("no_version", "no valid 'schema_version'")
+    if version > current:
+        raise MigrationError("newer", f"format version {version} is newer than this rca_app reads ({current})",
+                             version)
+    if version < 1:
+        raise MigrationError("bad_version", f"unknown format version {version}", version)
+    data = copy.deepcopy(data)
+    while version < current:
+        step = registry.get(version)
+        if step is None:
+            raise MigrationError("missing_step", f"no way to read format version {version}", version)
+        try:
+            data = step(data)
+        except (KeyError, TypeError, ValueError) as e:
+            raise MigrationError("failed", f"format version {version} could not be converted to version "
+                                 f"{version + 1}: {e}", version, str(e)) from None
+        version += 1
+        data["schema_version"] = version
+    return data
 
 
 # ------------------------------------------------------------------------------------ schema
