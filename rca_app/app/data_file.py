@@ -62,6 +62,31 @@ class DataFileCheck:
         return self.status in ("ok", "moved")
 
 
+def is_network_path(path: str | None) -> bool:
+    """A UNC path (``\\\\host\\share``, ``//host/share``): opening it contacts another machine."""
+    p = str(path or "").replace("\\", "/")
+    return p.startswith("//")
+
+
+def _places(ref: DataRef, investigation_path: str | Path | None) -> list[Path]:
+    """Where to look for the data, without being led astray by a crafted investigation file:
+    the saved absolute path unless it is on a network share; inside the investigation's own
+    folder, the saved relative path (only if it stays inside that folder) and the bare file name.
+    Anywhere else only where the engineer points (``candidate``)."""
+    places = [] if is_network_path(ref.path) or not ref.path else [Path(ref.path)]
+    if investigation_path is None:
+        return places
+    folder = Path(investigation_path).resolve().parent
+    if ref.relative_path and not is_network_path(ref.relative_path):
+        p = (folder / ref.relative_path).resolve()
+        if p.is_relative_to(folder):
+            places.append(p)
+    name = ref.file_name or ""
+    if name and Path(name).name == name and name not in (".", ".."):
+        places.append(folder / name)
+    return places
+
+
 def check_data_file(ref: DataRef, investigation_path: str | Path | None = None,
                     candidate: str | Path | None = None) -> DataFileCheck:
     """Look for the data file at its saved path, then next to the investigation file.
@@ -85,24 +110,18 @@ def check_data_file(ref: DataRef, investigation_path: str | Path | None = None,
     """
     expected = ref.sha256
     short = expected[:12]
-    places: list[Path] = []
-    if candidate is not None:
-        places.append(Path(candidate))
-    else:
-        places.append(Path(ref.path))
-        if investigation_path is not None:
-            folder = Path(investigation_path).resolve().parent
-            if ref.relative_path:
-                places.append(folder / ref.relative_path)
-            if ref.file_name:
-                places.append(folder / ref.file_name)
+    places = [Path(candidate)] if candidate is not None else _places(ref, investigation_path)
     changed: tuple[Path, str] | None = None
     for i, p in enumerate(dict.fromkeys(places)):
-        if not p.is_file():
-            continue
         try:
+            if not p.is_file():        # regular files only: never a device, a pipe or a folder
+                continue
+            if ref.size_bytes is not None and p.stat().st_size != ref.size_bytes:
+                # Another size is another content: no need to read (perhaps gigabytes of) it.
+                changed = changed or (p, "(different size)")
+                continue
             actual = file_sha256(p)
-        except OSError:
+        except (OSError, ValueError):
             continue
         if actual == expected:
             if i == 0 and candidate is None:
@@ -113,13 +132,18 @@ def check_data_file(ref: DataRef, investigation_path: str | Path | None = None,
         changed = changed or (p, actual)
     if changed is not None:
         p, actual = changed
+        now = "its size differs" if actual.startswith("(") else f"it is now {actual[:12]}..."
         return DataFileCheck("changed", p, (
             f"The data file {p} has changed since this investigation was saved: its content "
-            f"fingerprint (SHA-256) was {short}... and is now {actual[:12]}... Rows may have been "
+            f"fingerprint (SHA-256) was {short}... and {now}. Rows may have been "
             "added, removed or edited, so the saved windows and results may no longer match it. "
             "Locate the original file, or use the changed file and run the analysis again."),
             expected, actual)
     where = f"{ref.path}" + (" or next to the investigation file" if investigation_path else "")
+    if is_network_path(ref.path) and candidate is None:
+        return DataFileCheck("missing", None, (
+            f"The investigation names a data file on a network share ({ref.path}). Network "
+            "locations are opened only when you choose them: Locate the file to continue."), expected, None)
     return DataFileCheck("missing", None, (
         f"The data file '{ref.file_name or Path(ref.path).name}' was not found at {where}. It "
         "may have been moved, renamed or deleted. Locate it to continue."), expected, None)

@@ -57,9 +57,16 @@ def test_every_old_version_opens(name, tmp_path, plant):
     assert back.notes["team"]
     graph = CausalGraph.from_dict(back.graph)
     assert ("dryer_dewpoint_C", "dried_moisture_pct") in graph.edge_keys
-    # The saved absolute path does not exist here; the relative one (the sample plant) does.
+    # The saved absolute path does not exist here. The saved relative path climbs out of the
+    # fixture's folder (../../../sample_plants/...): an investigation file is untrusted input, so
+    # only its own folder is searched, and the engineer is asked to locate the file.
     check = check_data_file(back.data, FIXTURES / name)
-    assert check.status == "moved" and check.path.resolve() == (plant / "data.csv").resolve()
+    assert check.status == "missing" and "Locate" in check.message
+    # The same file next to its data (an investigation folder moved as a whole) finds it.
+    (tmp_path / "data.csv").write_bytes((plant / "data.csv").read_bytes())
+    (tmp_path / name).write_bytes((FIXTURES / name).read_bytes())
+    check = check_data_file(back.data, tmp_path / name)
+    assert check.status == "moved" and check.path == tmp_path / "data.csv"
 
 
 def test_v1_fixture_is_the_first_version():
@@ -167,3 +174,34 @@ def test_without_results_forgets_what_described_other_data(plant, make_investiga
                                         (None, "investigation"), ("***", "investigation")])
 def test_safe_file_stem(name, stem):
     assert invf.safe_file_stem(name) == stem
+
+
+def test_crafted_data_references_are_not_followed(tmp_path):
+    """A crafted investigation cannot make the app read a network share, a device, a file
+    outside its folder by a relative path, or an absolute file name."""
+    from rca_app.app.data_file import DataRef, is_network_path
+
+    inside = tmp_path / "case"
+    inside.mkdir()
+    secret = tmp_path / "outside.csv"
+    secret.write_text("a,b\n1,2\n")
+    from rca_app.app.data_file import file_sha256
+    sha = file_sha256(secret)
+    inv_path = inside / "case.rcainv"
+    for ref in (DataRef(path="", sha256=sha, relative_path="../outside.csv"),
+                DataRef(path="", sha256=sha, file_name=str(secret)),
+                DataRef(path="//fileserver/share/outside.csv", sha256=sha, file_name="outside.csv")):
+        check = check_data_file(ref, inv_path)
+        assert check.status == "missing" and check.path is None
+    unc = check_data_file(DataRef(path="\\\\fileserver\\share\\x.csv", sha256=sha), inv_path)
+    assert "network share" in unc.message and "Locate" in unc.message
+    assert is_network_path("\\\\host\\share\\x.csv") and is_network_path("//host/share/x.csv")
+    assert not is_network_path("/home/engineer/x.csv") and not is_network_path("C:\\data\\x.csv")
+    # A device named as the data file is never read (it would never end).
+    dev = check_data_file(DataRef(path="/dev/zero", sha256=sha, size_bytes=10), inv_path)
+    assert dev.status == "missing"
+    # A file of another size is "changed" without reading it.
+    big = inside / "data.csv"
+    big.write_bytes(b"x" * 1000)
+    check = check_data_file(DataRef(path=str(big), sha256=sha, size_bytes=12), inv_path)
+    assert check.status == "changed" and "size differs" in check.message
