@@ -3,8 +3,9 @@ investigation file, or where the engineer points, accepted only with the same SH
 from __future__ import annotations
 
 import hashlib
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Literal
 
 from rca_app.core.errors import RcaInputError
 
@@ -28,13 +29,13 @@ class DataRef:
     path: str                       # absolute path when saved
     sha256: str
     file_name: str = ""
-    size_bytes: int | None = None
+    size_bytes: int | None = field(default=None, metadata={"min": 0})
     relative_path: str | None = None  # from the investigation file's folder (survives moving both)
     sheet: str | int | None = None
     sep: str | None = None
     decimal: str | None = None
     dayfirst: bool | None = None
-    gaps: str = "drop"
+    gaps: Literal["drop", "impute"] = "drop"
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -26,7 +26,8 @@ import pandas as pd
 from rca_app.app.data_file import DataRef
 from rca_app.core.errors import Problem, RcaInputError
 from rca_app.core.fileio import write_text_atomic
-from rca_app.core.serialization import MigrationError, register_migration, upgrade
+from rca_app.core.graph import CausalGraph
+from rca_app.core.serialization import MigrationError, SchemaError, from_json_data, register_migration, upgrade
 
 SCHEMA_VERSION = 1
 FILE_KIND = "rca_app investigation"
@@ -55,22 +56,25 @@ def migration(from_version: int) -> Callable:
 
 @dataclass
 class Investigation:
-    """Everything needed to reopen an investigation where it was left."""
+    """Everything needed to reopen an investigation where it was left.
+
+    The field types are the file's schema: loading checks every key, type and bound
+    (:func:`load_investigation`), because an investigation file may come from anywhere."""
 
     data: DataRef | None = None
     layout_toml: str | None = None
     layout_source: str = "layout.toml"
-    reference: list | None = None     # [start, end] in the user's terms (ISO time or row position)
-    anomaly: list | None = None
-    graph: dict | None = None         # the current (possibly edited) graph, CausalGraph.to_dict()
-    graph_edits: list[dict] = field(default_factory=list)  # {"op", "source", "target"} in order
-    settings: dict = field(default_factory=dict)           # AnalysisSettings.to_dict()
-    result: dict | None = None        # AnalysisResult.to_dict()
+    reference: list[str | int | None] | None = None   # [start, end] in the user's terms
+    anomaly: list[str | int | None] | None = None
+    graph: dict[str, Any] | None = None   # the current (possibly edited) graph, CausalGraph.to_dict()
+    graph_edits: list[dict[str, str]] = field(default_factory=list)  # {"op", "source", "target"} in order
+    settings: dict[str, Any] = field(default_factory=dict)           # AnalysisSettings.to_dict()
+    result: dict[str, Any] | None = None   # AnalysisResult.to_dict()
     result_stale: bool = False        # inputs changed after the result was computed
-    notes: dict = field(default_factory=dict)              # report notes: free text by field
-    step: int = 0                     # the step the engineer was on
+    notes: dict[str, str] = field(default_factory=dict)              # report notes: free text by field
+    step: int = field(default=0, metadata={"min": 0, "max": 6})     # the step the engineer was on
     saved_at: str | None = None
-    software: dict = field(default_factory=dict)
+    software: dict[str, str] = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -78,12 +82,42 @@ class Investigation:
         return {"schema_version": SCHEMA_VERSION, "kind": FILE_KIND, **d}
 
     @classmethod
-    def from_dict(cls, d: dict) -> Investigation:
-        d = dict(d)
-        data = d.pop("data", None)
-        inv = cls(**{k: v for k, v in d.items() if k in cls.__dataclass_fields__})
-        inv.data = DataRef.from_dict(data) if data else None
+    def from_dict(cls, d: dict, source: str = "investigation") -> Investigation:
+        """Build from a file's (migrated) JSON object, checking every key, type and bound.
+
+        Raises
+        ------
+        RcaInputError
+            One problem per thing wrong, each naming the file and where in it.
+        """
+        d = {k: v for k, v in d.items() if k not in ("schema_version", "kind")}
+        try:
+            inv = from_json_data(cls, d, source)
+        except SchemaError as e:
+            raise RcaInputError([Problem(f"{p}", file=source, code="bad_content") for p in e.problems]) from None
+        problems = inv._content_problems()
+        if problems:
+            raise RcaInputError([Problem(p, file=source, code="bad_content") for p in problems])
         return inv
+
+    def _content_problems(self) -> list[str]:
+        """What the types alone cannot say: window pairs, graph shape, edit operations."""
+        from rca_app.app.graph_edit import EDIT_OPS
+
+        out = []
+        for name in ("reference", "anomaly"):
+            w = getattr(self, name)
+            if w is not None and len(w) != 2:
+                out.append(f"{name}: a window is [start, end], found {len(w)} values")
+        if self.graph is not None:
+            try:
+                CausalGraph.from_dict(self.graph)
+            except (KeyError, TypeError, ValueError, RcaInputError) as e:
+                out.append(f"graph: not a causal graph ({type(e).__name__}: {e})")
+        for i, e in enumerate(self.graph_edits):
+            if e.get("op") not in EDIT_OPS or not e.get("source") or not e.get("target"):
+                out.append(f"graph_edits[{i}]: expected an op ({', '.join(EDIT_OPS)}), a source and a target")
+        return out
 
     def without_results(self) -> None:
         """Forget the graph and results (they described another data file)."""
@@ -199,6 +233,9 @@ def load_investigation(path: str | Path) -> Investigation:
                                     code="unreadable")) from None
     try:
         d = json.loads(text)
+    except RecursionError:
+        raise RcaInputError(Problem("the investigation file is damaged (nested too deeply to be one)",
+                                    file=name, code="bad_json")) from None
     except json.JSONDecodeError as e:
         raise RcaInputError(Problem(
             f"the investigation file is damaged (not valid JSON at line {e.lineno}, column {e.colno})",
@@ -207,11 +244,7 @@ def load_investigation(path: str | Path) -> Investigation:
         raise RcaInputError(Problem("this is not an rca_app investigation file", file=name,
                                     code="not_investigation"))
     d = migrate(d, name)
-    try:
-        return Investigation.from_dict(d)
-    except (TypeError, ValueError) as e:
-        raise RcaInputError(Problem(f"the investigation file is damaged ({e})", file=name,
-                                    code="bad_content")) from None
+    return Investigation.from_dict(d, name)
 
 
 def safe_file_stem(name: str | None) -> str:

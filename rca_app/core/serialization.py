@@ -109,6 +109,9 @@ class _Reader:
             args = typing.get_args(tp)
             if data is None and _NONE in args:
                 return None
+            others = [a for a in args if a is not _NONE]
+            if len(others) == 1:            # X | None: X's own problems, with their paths
+                return self.read(others[0], data, path, meta)
             for a in args:
                 if a is _NONE:
                     continue

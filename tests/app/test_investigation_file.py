@@ -205,3 +205,34 @@ def test_crafted_data_references_are_not_followed(tmp_path):
     big.write_bytes(b"x" * 1000)
     check = check_data_file(DataRef(path=str(big), sha256=sha, size_bytes=12), inv_path)
     assert check.status == "changed" and "size differs" in check.message
+
+
+@pytest.mark.parametrize("change, words", [
+    (lambda d: d.update(data="x"), "data: expected an object"),
+    (lambda d: d["data"].update(path=12), "data.path: expected text, found 12"),
+    (lambda d: d.update(notes=[]), "notes: expected an object"),
+    (lambda d: d.update(step=float("nan")), "step: expected a whole number"),
+    (lambda d: d.update(step=99), "step: 99 is outside 0 to 6"),
+    (lambda d: d.update(anomaly=["2026-03-14T21:20:00"]), "anomaly: a window is [start, end]"),
+    (lambda d: d.update(graph={"nodes": "abc"}), "graph: not a causal graph"),
+    (lambda d: d.update(graph_edits=[{"op": "explode", "source": "a", "target": "b"}]), "graph_edits[0]"),
+    (lambda d: d.update(surprise=1), "surprise: unknown key"),
+    (lambda d: d["data"].update(gaps="guess"), "data.gaps: expected one of 'drop', 'impute'"),
+])
+def test_malformed_investigation_files_are_refused_with_every_problem_named(tmp_path, change, words):
+    d = json.loads((FIXTURES / "v1_injection_moulding.rcainv").read_text())
+    change(d)
+    p = tmp_path / "crafted.rcainv"
+    p.write_text(json.dumps(d), encoding="utf-8")
+    with pytest.raises(RcaInputError) as e:
+        invf.load_investigation(p)
+    msgs = [str(x) for x in e.value.problems]
+    assert any(words in m for m in msgs), msgs
+    assert all("crafted.rcainv" in m for m in msgs)
+
+
+def test_deeply_nested_file_is_refused_not_crashed(tmp_path):
+    p = tmp_path / "deep.rcainv"
+    p.write_text('{"kind": "rca_app investigation", "schema_version": 1, "notes": ' + "[" * 100000 + "]" * 100000 + "}")
+    with pytest.raises(RcaInputError, match="damaged"):
+        invf.load_investigation(p)
