@@ -149,6 +149,12 @@ def _finite(x) -> bool:
     return isinstance(x, (int, float)) and math.isfinite(x)
 
 
+def _clip(text, width: int) -> str:
+    """Text cut to ``width`` characters for a terminal column (the JSON keeps it whole)."""
+    s = str(text)
+    return s if len(s) <= width else s[: width - 1] + "…"
+
+
 def _pct(x) -> str:
     """A share as a whole percentage; "n/a" when there is none (no refit, nothing to rank)."""
     return f"{100 * x:.0f}%" if _finite(x) else "n/a"
@@ -172,7 +178,7 @@ def format_summary(r) -> str:
     for i, c in enumerate(r.root_causes[:10], 1):
         lo, hi = c["restoration_ci"]
         interval = f"[{_pct(lo):>6}, {_pct(hi):>6}]" if _finite(lo) and _finite(hi) else "no interval"
-        lines.append(f"  {i:>2}  {c['node']:<28} {c['station']:<22} {_pct(c['restoration']):>11}  "
+        lines.append(f"  {i:>2}  {_clip(c['node'], 28):<28} {_clip(c['station'], 22):<22} {_pct(c['restoration']):>11}  "
                      f"{interval:>17}  {_pct(c['share_ranked_first']):>10}")
     if r.actions:
         lines += ["", "Setpoint actions (do-operator on the incident rows, inside the reference range):"]
@@ -183,7 +189,8 @@ def format_summary(r) -> str:
             ctxt = cur if isinstance(cur, str) else f"{cur:.4g}"
             lo, hi = act["predicted_target_ci"]
             interval = f" [{lo:.4g}, {hi:.4g}]" if _finite(lo) and _finite(hi) else ""
-            lines.append(f"  set {act['node']} to {vtxt} (incident: {ctxt}): predicted {r.target} "
+            lines.append(f"  set {_clip(act['node'], 60)} to {_clip(vtxt, 60)} (incident: {_clip(ctxt, 60)}): "
+                         f"predicted {r.target} "
                          f"{act['predicted_target']:.4g}{interval}, restores {_pct(act['restoration'])}")
             for w in act["warnings"]:
                 lines.append(f"    warning: {w}")

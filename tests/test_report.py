@@ -253,3 +253,28 @@ def test_importing_the_report_package_stays_light():
             "print(heavy); sys.exit(1 if heavy else 0)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.returncode == 0, out.stdout + out.stderr
+
+
+def test_megabyte_labels_are_clipped_for_display_and_kept_in_the_result(tmp_path):
+    """A categorical level a megabyte long (a free-text column declared categorical) must not
+    stall the report: figures and text show it clipped, the result keeps it whole."""
+    import time
+
+    import matplotlib
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+
+    from rca_app.report.mpl_canvas import FigureFlowable
+    from rca_app.report.page import MAX_WORD, clip_long_words, markup
+
+    huge = "X" * 1_000_000
+    fig = Figure(figsize=(3, 2))
+    ax = fig.add_subplot()
+    ax.plot([0, 1], [0, 1], label=huge)
+    ax.legend()
+    t = time.perf_counter()
+    FigureFlowable(fig, {})
+    assert time.perf_counter() - t < 30
+    assert max(len(x.get_text()) for x in fig.findobj(matplotlib.text.Text)) <= MAX_WORD
+    assert len(markup(f"supplier {huge} changed")) < 200
+    assert clip_long_words("short words stay") == "short words stay"

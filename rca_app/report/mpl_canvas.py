@@ -182,6 +182,19 @@ class ReportlabRenderer(RendererBase):
             c.restoreState()
 
 
+def _clip_texts(fig) -> None:
+    """Clip every text of the figure (labels, legends, ticks) the way report text is clipped:
+    a legend entry a megabyte long would take minutes to measure."""
+    from matplotlib.text import Text
+
+    from rca_app.report.page import clip_long_words
+
+    for t in fig.findobj(Text):
+        s = t.get_text()
+        if len(s) > 40:
+            t.set_text(clip_long_words(s[:2000]))
+
+
 class FigureFlowable(Flowable):
     """A matplotlib figure as a platypus flowable, drawn as vector graphics.
 
@@ -193,6 +206,7 @@ class FigureFlowable(Flowable):
         from matplotlib.backends.backend_agg import FigureCanvasAgg
 
         fig.set_dpi(72)
+        _clip_texts(fig)
         FigureCanvasAgg(fig)
         fig.canvas.draw()
         fig.set_layout_engine("none")

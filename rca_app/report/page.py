@@ -100,9 +100,20 @@ def make_styles() -> dict[str, ParagraphStyle]:
     }
 
 
+# Longest run of characters without a space shown in the report: names and levels come from
+# data files, and a label of a megabyte would take minutes to lay out for nothing anyone reads.
+# The JSON result keeps the full text.
+MAX_WORD = 80
+
+
+def clip_long_words(text: str, limit: int = MAX_WORD) -> str:
+    """Every run of more than ``limit`` non-space characters cut to ``limit`` with an ellipsis."""
+    return re.sub(r"\S{%d,}" % (limit + 1), lambda m: m.group(0)[: limit - 1] + "…", text)
+
+
 def markup(text: str) -> str:
-    """Escape user/result text and turn ``**x**`` into bold."""
-    return re.sub(r"\*\*(.+?)\*\*", r"<b>\1</b>", escape(str(text)))
+    """Escape user/result text (over-long words clipped) and turn ``**x**`` into bold."""
+    return re.sub(r"\*\*(.+?)\*\*", r"<b>\1</b>", escape(clip_long_words(str(text))))
 
 
 class Heading(Paragraph):
