@@ -178,7 +178,8 @@ def format_summary(r) -> str:
     for i, c in enumerate(r.root_causes[:10], 1):
         lo, hi = c["restoration_ci"]
         interval = f"[{_pct(lo):>6}, {_pct(hi):>6}]" if _finite(lo) and _finite(hi) else "no interval"
-        lines.append(f"  {i:>2}  {_clip(c['node'], 28):<28} {_clip(c['station'], 22):<22} {_pct(c['restoration']):>11}  "
+        name, station = _clip(c['node'], 28), _clip(c['station'], 22)
+        lines.append(f"  {i:>2}  {name:<28} {station:<22} {_pct(c['restoration']):>11}  "
                      f"{interval:>17}  {_pct(c['share_ranked_first']):>10}")
     if r.actions:
         lines += ["", "Setpoint actions (do-operator on the incident rows, inside the reference range):"]

@@ -108,7 +108,7 @@ MAX_WORD = 80
 
 def clip_long_words(text: str, limit: int = MAX_WORD) -> str:
     """Every run of more than ``limit`` non-space characters cut to ``limit`` with an ellipsis."""
-    return re.sub(r"\S{%d,}" % (limit + 1), lambda m: m.group(0)[: limit - 1] + "…", text)
+    return re.sub(rf"\S{{{limit + 1},}}", lambda m: m.group(0)[: limit - 1] + "…", text)
 
 
 def markup(text: str) -> str:
