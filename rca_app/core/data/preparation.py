@@ -101,6 +101,8 @@ def prepare(raw: RawTable, layout: Layout, *, dayfirst: bool | None = None,
     """
     file = raw.file_name
     pl = ProblemList()
+    # The layout's own warnings (a station with no sensors) belong to what the engineer reads.
+    pl.items.extend(layout.warnings)
     frame = raw.frame
     n = len(frame)
     src = np.asarray(raw.source_rows, dtype=np.int64)
@@ -110,6 +112,7 @@ def prepare(raw: RawTable, layout: Layout, *, dayfirst: bool | None = None,
         pl.add(f"unknown gap policy {gaps!r}; use 'drop' or 'impute'", code="gap_policy")
 
     want = wanted_columns(layout, [str(c) for c in frame.columns], file, pl)
+    _point_to_other_sheet(raw, want, pl)
     cols = _convert_columns(raw, layout, want, src, pl)
     rows = _order_by_time(raw, want.time_col, dayfirst, src, pl)
     good = [c for c in want.present if c not in cols.bad]
@@ -304,3 +307,20 @@ def _build_plant_data(raw: RawTable, layout: Layout, want: WantedColumns,
         numeric_nodes=numeric_nodes, categorical_nodes=categorical_nodes,
         missing_counts=cols.missing_counts, gaps=gaps, dayfirst=rows.dayfirst, rows_read=len(raw.frame),
     )
+
+
+def _point_to_other_sheet(raw: RawTable, want, pl: ProblemList) -> None:
+    """When the layout's columns are missing from the sheet read but another sheet of the
+    workbook has them, say which sheet and how to choose it."""
+    present = set(map(str, raw.frame.columns))
+    missing = [c for c in [*want.nodes, want.time_col] if c and c not in present]
+    if not missing or not raw.other_sheets:
+        return
+    best, hits = max(((s, sum(c in set(h) for c in missing)) for s, h in raw.other_sheets.items()),
+                     key=lambda t: t[1])
+    sheets = ", ".join(f"'{s}'" for s in [raw.sheet, *raw.other_sheets])
+    if hits:
+        pl.add(f"the layout's columns are not on sheet '{raw.sheet}' (the first), but sheet '{best}' has {hits} "
+               f"of the {len(missing)} missing: choose it with --sheet \"{best}\" (the sheets are {sheets})",
+               file=raw.file_name, code="other_sheet")
+

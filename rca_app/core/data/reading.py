@@ -91,8 +91,17 @@ def load_table(
     data = _read_bytes(p, name)
 
     ext = p.suffix.lower()
-    meta: dict[str, Any] = {"sheet": None, "sep": None, "decimal": decimal, "encoding": None}
+    meta: dict[str, Any] = {"sheet": None, "sep": None, "decimal": decimal, "encoding": None, "other_sheets": {}}
     warnings: list[Problem] = []
+    if sheet is not None and ext not in EXCEL_EXTENSIONS:
+        raise input_error(f"a sheet ({sheet}) was given, but {name} is not an Excel workbook: leave --sheet out "
+                          "for CSV and Parquet files", name)
+    if ext in EXCEL_EXTENSIONS and not data.startswith(b"PK\x03\x04") and sheet is None and _looks_like_csv(data):
+        # An .xlsx that is really CSV text (exported by a tool that picked the wrong name).
+        warnings.append(Problem("this is a text (CSV) file, not an Excel workbook; read it as CSV. "
+                                "Renaming it to .csv avoids this warning.", file=name, severity="warning",
+                                code="csv_named_xlsx"))
+        ext = ".csv"
     if ext in CSV_EXTENSIONS:
         header, body, rows, header_row = _read_csv(data, name, sep, meta, warnings)
     elif ext in EXCEL_EXTENSIONS:
@@ -121,8 +130,18 @@ def load_table(
         frame=frame, path=p, file_name=name, sha256=hashlib.sha256(data).hexdigest(),
         size_bytes=len(data), sheet=meta["sheet"], sep=meta["sep"], decimal=meta["decimal"],
         encoding=meta["encoding"], problems=warnings, source_rows=rows, header_row=header_row,
-        status_counts=status,
+        status_counts=status, other_sheets=meta["other_sheets"],
     )
+
+
+def _looks_like_csv(data: bytes) -> bool:
+    """Text with a header line holding a separator and at least one more line."""
+    try:
+        text, _ = decode_text(data[:65536], "", [])
+    except RcaInputError:
+        return False
+    lines = [ln for ln in text.splitlines() if ln.strip()]
+    return len(lines) >= 2 and any(sep in lines[0] for sep in ",;\t|")
 
 
 def _decide_decimal(frame: pd.DataFrame, sep: str | None, name: str, warnings: list[Problem]) -> str:
@@ -224,6 +243,8 @@ def _read_excel(data: bytes, name: str, sheet, meta: dict, warnings: list[Proble
         names = list(wb.sheetnames)
         ws = _pick_sheet(wb, names, sheet, name)
         meta["sheet"] = ws.title
+        if sheet is None:
+            meta["other_sheets"] = {o.title: _sheet_header(o) for o in wb.worksheets[1:21] if hasattr(o, "iter_rows")}
         try:
             raw_rows = [list(r) for r in ws.iter_rows(min_row=1, values_only=True)]
         except Exception as e:  # noqa: BLE001
@@ -249,6 +270,17 @@ def _read_excel(data: bytes, name: str, sheet, meta: dict, warnings: list[Proble
     body = pd.DataFrame(pad[1:], columns=range(width), dtype=object)
     rows = header_i + 2 + np.arange(len(body), dtype=np.int64)
     return header, body, rows, header_i + 1
+
+
+def _sheet_header(ws) -> list[str]:
+    """The header cells of a sheet (its first row with two filled cells among the first 50)."""
+    try:
+        for r in ws.iter_rows(min_row=1, max_row=50, values_only=True):
+            if _filled(list(r)) >= 2:
+                return [str(c).strip() for c in r if c is not None and str(c).strip()]
+    except Exception:  # noqa: BLE001 - a hint only: an unreadable other sheet gives none
+        pass
+    return []
 
 
 def _pick_sheet(wb, names: list[str], sheet, name: str):

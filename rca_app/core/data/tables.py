@@ -39,6 +39,9 @@ class RawTable:
     header_row: int = 1
     # column -> {status text as written: count}; plain empty cells are not listed.
     status_counts: dict[str, dict[str, int]] = field(default_factory=dict)
+    # Workbooks read without a chosen sheet: the header cells of the other sheets, so that data
+    # sitting on another sheet can be pointed out by name.
+    other_sheets: dict[str, list[str]] = field(default_factory=dict)
     _summary_cache: list[ColumnSummary] | None = field(default=None, init=False, repr=False,
                                                        compare=False)
 

@@ -315,7 +315,11 @@ def check_columns_left(values: dict[str, np.ndarray], columns: list[str], target
         else:
             fin = v[np.isfinite(v)]
             if len(fin) and np.all(fin == fin[0]):
-                what = "target" if c == target else "column"
-                pl.add(f"{what} is constant (every value is {number_label(fin[0])} in the "
-                       f"{n_final} rows used); it cannot explain a change, leave it out of the "
-                       f"layout or widen the data", file=file, column=c, code="constant")
+                if c == target:
+                    msg = (f"the KPI (target) is constant (every value is {number_label(fin[0])} in the "
+                           f"{n_final} rows used): there is no change to explain. Check that the layout "
+                           "names the right target column, or include the rows where it changed")
+                else:
+                    msg = (f"column is constant (every value is {number_label(fin[0])} in the {n_final} "
+                           "rows used); it cannot explain a change, leave it out of the layout or widen the data")
+                pl.add(msg, file=file, column=c, code="constant")
