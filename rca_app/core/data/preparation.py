@@ -112,6 +112,9 @@ def prepare(raw: RawTable, layout: Layout, *, dayfirst: bool | None = None,
         pl.add(f"unknown gap policy {gaps!r}; use 'drop' or 'impute'", code="gap_policy")
 
     want = wanted_columns(layout, [str(c) for c in frame.columns], file, pl)
+    if not [n for n in want.nodes if n != layout.target]:
+        pl.add(f"{layout.source} has no sensors besides the KPI ({layout.target}): nothing could explain "
+               "a change of it. List the stations' sensors in the layout", file=layout.source, code="no_sensors")
     _point_to_other_sheet(raw, want, pl)
     cols = _convert_columns(raw, layout, want, src, pl)
     rows = _order_by_time(raw, want.time_col, dayfirst, src, pl)

@@ -38,7 +38,7 @@ def rows_for_window(data: PlantData, start, end) -> slice:
     """
     n = data.n_rows
     file = data.file_name
-    given = f"window {start!r} .. {end!r}"
+    given = f"window {_bound_text(start, 'start of the data')} to {_bound_text(end, 'end of the data')}"
     if data.time is None:
         lo = 0 if start is None else _position(start, "start", given, file)
         hi = n if end is None else _position(end, "end", given, file)
@@ -107,3 +107,9 @@ def _bound_time(v, which: str, data: PlantData, given: str) -> pd.Timestamp:
         raise input_error(f"{given}: {which} {v!r} has a time zone but the data's timestamps have "
                           f"none", file, column=col)
     return ts
+
+
+def _bound_text(v, open_text: str) -> str:
+    """A window bound as the engineer wrote it, or what an open side means."""
+    return open_text if v is None else repr(v)
+
