@@ -142,8 +142,8 @@ def cases() -> list[Case]:
     layout("binary_layout", "\x00\x01\x02", ("l.toml",))
     c.append(Case("missing_layout", ok, ["validate", "{tmp}/d.csv", "--layout", "{tmp}/nope.toml"],
                   ("nope.toml", "cannot read")))
-    layout("only_the_kpi", f"[plant]\nname = 'x'\ntarget = '{TARGET}'\n[[station]]\nname = 'end'\nsensors = ['{TARGET}']\n",
-           ("no sensors",))
+    only_kpi = f"[plant]\nname = 'x'\ntarget = '{TARGET}'\n[[station]]\nname = 'end'\nsensors = ['{TARGET}']\n"
+    layout("only_the_kpi", only_kpi, ("no sensors",))
 
     # --- windows ----------------------------------------------------------------------------
     option("anomaly_not_a_window", ["--anomaly", "soon"], ("START/END",))
