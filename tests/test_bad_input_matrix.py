@@ -111,6 +111,8 @@ def cases() -> list[Case]:
     data("not_a_workbook", _zip_bytes(), ("Excel",), name="d.xlsx")
     data("text_named_xlsx_without_separator", "just words", ("Excel",), name="d.xlsx")
     data("corrupt_parquet", b"PAR1garbagePAR1", ("Parquet",), name="d.parquet")
+    data("huge_sensor_value", _replace_cell(15, SENSOR, "1e307"), (SENSOR, "row 15", "too large"))
+    data("huge_kpi_value", _replace_cell(16, TARGET, "-9.9e307"), (TARGET, "row 16", "too large"))
     data("constant_kpi", _set_column(TARGET, "90"), (TARGET, "constant"))
     data("constant_sensor", _set_column(SENSOR, "150"), (SENSOR, "constant"))
     data("too_few_rows", "\n".join(DATA.splitlines()[:12]) + "\n", ("rows",))

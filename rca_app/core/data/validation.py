@@ -180,7 +180,20 @@ def numeric_values(s: pd.Series, col: str, is_target: bool, station: str | None,
                f"with a number or leave the cell empty", file=file, column=col,
                row=int(rows[0]), code="infinite")
         return None
+    huge = np.abs(vals) > MAX_MAGNITUDE
+    if huge.any():
+        rows = src[huge]
+        pl.add(f"{int(huge.sum())} value(s) too large to analyse (beyond ±{MAX_MAGNITUDE:.0e}; their squares "
+               f"would overflow) at {quote_cells(rows, s[huge].astype(str).tolist())}: a wrong unit, a "
+               "placeholder such as 9.9e307 for 'no value', or a typo? Fix them or leave the cells empty",
+               file=file, column=col, row=int(rows[0]), code="huge_value")
+        return None
     return vals
+
+
+# Beyond this, variances and regressions overflow double precision (x^2 > 1e300); no physical
+# reading on a plant comes near it, so such a value is an error in the file.
+MAX_MAGNITUDE = 1e150
 
 
 def category_values(s: pd.Series) -> np.ndarray:
