@@ -81,3 +81,30 @@ def test_layout_warnings_reach_the_data_problems(tmp_path):
     assert any("has no sensors" in w.message for w in layout.warnings)
     data = prepare(load_table(PLANT / "data.csv"), layout)
     assert any("'Spare' has no sensors" in p.message for p in data.problems)
+
+
+def test_id_column_refused_and_many_levels_pooled(tmp_path):
+    from rca_app.core.data.validation import OTHER_LEVEL
+
+    rng = np.random.default_rng(0)
+    n = 2000
+    df = pd.DataFrame({"lot": [f"L{i}" for i in range(n)], "tool": [f"T{int(x) % 300}" for x in rng.zipf(1.5, n)],
+                       "x": rng.normal(size=n)})
+    df["kpi"] = df["x"] + rng.normal(size=n)
+    p = tmp_path / "d.csv"
+    df.to_csv(p, index=False)
+
+    def layout(col):
+        lay = tmp_path / f"{col}.toml"
+        lay.write_text(f'[plant]\nname = "i"\ntarget = "kpi"\n[[station]]\nname = "a"\nsensors = ["{col}", "x"]\n'
+                       f'categorical = ["{col}"]\n[[station]]\nname = "b"\nsensors = ["kpi"]\n', encoding="utf-8")
+        return load_layout(lay)
+
+    with pytest.raises(RcaInputError, match="looks like an identifier"):
+        prepare(load_table(p), layout("lot"))
+    data = prepare(load_table(p), layout("tool"))
+    levels = list(data.frame["tool"].cat.categories)
+    assert len(levels) == 50 and OTHER_LEVEL in levels
+    kept = df["tool"].value_counts()
+    assert set(kept.index[:10]) <= set(levels)          # the frequent tools keep their names
+    assert any(p.code == "many_levels" and "pooled" in p.message for p in data.problems)

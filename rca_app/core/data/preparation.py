@@ -36,6 +36,7 @@ from rca_app.core.data.validation import (
     check_columns_left,
     check_time,
     numeric_values,
+    pool_rare_levels,
     wanted_columns,
 )
 from rca_app.core.errors import ProblemList
@@ -294,7 +295,7 @@ def _build_plant_data(raw: RawTable, layout: Layout, want: WantedColumns,
     for c in want.present:
         v = values[c]
         if c in want.categorical:
-            out[c] = as_category(v)
+            out[c] = as_category(pool_rare_levels(v))
             categorical_nodes.append(c)
         else:
             out[c] = v.astype(np.float64)

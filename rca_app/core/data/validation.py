@@ -196,6 +196,27 @@ def numeric_values(s: pd.Series, col: str, is_target: bool, station: str | None,
 MAX_MAGNITUDE = 1e150
 
 
+# Rare levels beyond MAX_CATEGORY_LEVELS - 1 are pooled under this label: dozens of dummy
+# columns estimated from a handful of rows each would only add noise (and time) to every test.
+OTHER_LEVEL = "other (rare levels)"
+
+
+def pool_rare_levels(v: np.ndarray, keep: int = MAX_CATEGORY_LEVELS - 1) -> np.ndarray:
+    """Labels with all but the ``keep`` most frequent levels replaced by :data:`OTHER_LEVEL`
+    (ties broken by label, so the result is the same on every run)."""
+    present = pd.Series(v[~pd.isna(v)]).astype(str)
+    counts = present.value_counts()
+    if len(counts) <= keep + 1:
+        return v
+    order = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    kept = {k for k, _ in order[:keep]}
+    out = v.copy()
+    for i, x in enumerate(v):
+        if x is not None and not (isinstance(x, float) and np.isnan(x)) and str(x) not in kept:
+            out[i] = OTHER_LEVEL
+    return out
+
+
 def category_values(s: pd.Series) -> np.ndarray:
     """Labels of a categorical sensor as an object array of str (None for missing)."""
     if ptypes.is_bool_dtype(s.dtype) or ptypes.is_datetime64_any_dtype(s.dtype):
@@ -321,7 +342,15 @@ def check_columns_left(values: dict[str, np.ndarray], columns: list[str], target
                 pl.add(f"categorical column has a single level ({quote(levels[0])}) in all "
                        f"{n_final} rows; it cannot explain anything, leave it out of the layout",
                        file=file, column=c, code="constant")
-            elif len(levels) > MAX_CATEGORY_LEVELS or (n_final and len(levels) > n_final / 2):
+            elif len(levels) > MAX_CATEGORY_LEVELS and n_final and len(levels) > n_final / 2:
+                pl.add(f"categorical column looks like an identifier ({len(levels)} distinct values in "
+                       f"{n_final} rows): an ID cannot cause anything. Leave it out of the layout, or if it "
+                       "is a measurement, do not declare it categorical", file=file, column=c, code="id_column")
+            elif len(levels) > MAX_CATEGORY_LEVELS:
+                pl.warn(f"categorical column has {len(levels)} levels; the {MAX_CATEGORY_LEVELS - 1} most "
+                        f"frequent are kept and the {len(levels) - MAX_CATEGORY_LEVELS + 1} rarer ones are "
+                        f"pooled as '{OTHER_LEVEL}'", file=file, column=c, code="many_levels")
+            elif n_final and len(levels) > n_final / 2:
                 pl.warn(f"categorical column has {len(levels)} levels for {n_final} rows; is it "
                         f"an ID or a measurement rather than a category?", file=file, column=c,
                         code="many_levels")
