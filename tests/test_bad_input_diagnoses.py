@@ -108,3 +108,29 @@ def test_id_column_refused_and_many_levels_pooled(tmp_path):
     kept = df["tool"].value_counts()
     assert set(kept.index[:10]) <= set(levels)          # the frequent tools keep their names
     assert any(p.code == "many_levels" and "pooled" in p.message for p in data.problems)
+
+
+def test_undeclared_supplier_column_taken_as_categorical_with_a_note(tmp_path):
+    text = (PLANT / "layout.toml").read_text(encoding="utf-8")
+    layout = load_layout(PLANT / "layout.toml")
+    cat = next(c for st in layout.stations for c in st.categorical)
+    lay = tmp_path / "layout.toml"
+    lay.write_text(text.replace(f'categorical = ["{cat}"]', "categorical = []"), encoding="utf-8")
+    undeclared = load_layout(lay)
+    assert cat not in {c for st in undeclared.stations for c in st.categorical}
+    data = prepare(load_table(PLANT / "data.csv"), undeclared)
+    assert cat in data.categorical_nodes
+    note = next(p for p in data.problems if p.code == "categorical_inferred")
+    assert note.column == cat and note.severity == "warning" and "taken as categorical" in note.message
+
+
+def test_numeric_column_with_a_typo_is_not_taken_as_categorical(tmp_path):
+    df = pd.read_csv(PLANT / "data.csv")
+    col = "filler_speed_bpm"
+    df[col] = df[col].astype(str)
+    df.loc[5, col] = "12.5x"
+    p = tmp_path / "typo.csv"
+    df.to_csv(p, index=False)
+    with pytest.raises(RcaInputError) as e:
+        prepare(load_table(p), load_layout(PLANT / "layout.toml"))
+    assert any(x.column == col and x.row == 7 for x in e.value.problems)

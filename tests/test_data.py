@@ -378,9 +378,16 @@ def test_unclosed_quote_names_row(tmp_path):
 
 
 def test_text_column_not_declared_categorical(tmp_path):
+    # A few names (A, B, C) the layout did not declare: taken as categorical, with a note.
+    data = load_prepare(tmp_path, table(), layout(categorical=()))
+    assert "mat" in data.categorical_nodes
+    note = next(p for p in data.problems if p.code == "categorical_inferred")
+    assert note.column == "mat" and "station 'Mixing'" in note.message
+    # Free text (a different note on every row) is no category: refused, with the same advice.
+    lay = layout(stations=[Station("Mixing", ["temp", "mat", "note"], categorical=["mat"]), Station("Drying", ["speed"])])
     with pytest.raises(RcaInputError) as e:
-        load_prepare(tmp_path, table(), layout(categorical=()))
-    msg = one(errors_of(e), "data.csv", "column 'mat'", "row 2")
+        load_prepare(tmp_path, table(extra={"note": lambda i: f"operator remark {i}"}), lay)
+    msg = one(errors_of(e), "data.csv", "column 'note'", "row 2")
     assert "categorical" in msg and "station 'Mixing'" in msg
 
 
@@ -436,10 +443,10 @@ def test_many_levels_warning(tmp_path):
 
 def test_all_errors_reported_at_once(tmp_path):
     cells = {(4, "temp"): "x1", (6, "time"): "yesterday"}
-    lay = layout(stations=[Station("Mixing", ["temp", "mat", "ghost"], categorical=[]),
+    lay = layout(stations=[Station("Mixing", ["temp", "mat", "note", "ghost"], categorical=["mat"]),
                            Station("Drying", ["speed"])])
     with pytest.raises(RcaInputError) as e:
-        load_prepare(tmp_path, table(cells=cells), lay, gaps="fill")
+        load_prepare(tmp_path, table(cells=cells, extra={"note": lambda i: f"remark {i}"}), lay, gaps="fill")
     codes = {p.code for p in e.value.problems}
     assert {"gap_policy", "missing_column", "non_numeric", "text_column", "bad_time"} <= codes
 

@@ -20,9 +20,11 @@ import numpy as np
 import pandas as pd
 
 from rca_app.core.data.messages import quote, quote_cells
+from rca_app.core.data.numbers import parse_numbers
 from rca_app.core.data.rules import (
     DROP_REASONS,
     GAP_POLICIES,
+    MAX_CATEGORY_LEVELS,
     MIN_ROWS,
     MIN_ROWS_PER_SENSOR,
     min_rows_needed,
@@ -144,6 +146,14 @@ def _convert_columns(raw: RawTable, layout: Layout, want: WantedColumns, src: np
     out = _Columns()
     for col in want.present:
         s = frame[col]
+        if col not in want.categorical and col != want.target and _is_label_column(s, raw.decimal):
+            # A column of a few names (suppliers, shifts, tools) that the layout did not declare:
+            # taken as categorical, as the engineer would expect; a declaration still decides.
+            want.categorical.add(col)
+            pl.warn(f"column holds {s.dropna().nunique()} names (e.g. "
+                    f"{', '.join(quote(v) for v in sorted(s.dropna().astype(str).unique())[:3])}), not numbers: "
+                    f"taken as categorical. Declare it in 'categorical' of station '{want.station_of.get(col)}' "
+                    f"in {layout.source} to say so yourself", file=file, column=col, code="categorical_inferred")
         if col in want.categorical:
             out.values[col] = category_values(s)
             continue
@@ -163,6 +173,23 @@ def _convert_columns(raw: RawTable, layout: Layout, want: WantedColumns, src: np
                    code="all_missing")
             out.bad.add(col)
     return out
+
+
+def _is_label_column(s: pd.Series, decimal: str | None) -> bool:
+    """Text that is not numbers (with either decimal mark) and takes few distinct values: names
+    of suppliers, shifts, tools."""
+    if not pd.api.types.is_string_dtype(s.dtype) or pd.api.types.is_numeric_dtype(s.dtype):
+        return False
+    present = s.dropna().astype(str).str.strip()
+    present = present[present != ""]
+    if present.empty:
+        return False
+    for mark in dict.fromkeys([decimal or ".", ",", "."]):
+        _, bad = parse_numbers(present, mark)
+        if bad.mean() < 0.9:      # mostly numbers with a few bad cells: a numeric column with typos
+            return False
+    k = present.nunique()
+    return 2 <= k <= MAX_CATEGORY_LEVELS and k <= len(present) / 2
 
 
 def _order_by_time(raw: RawTable, time_col: str | None, dayfirst: bool | None, src: np.ndarray,
