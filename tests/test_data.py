@@ -384,7 +384,8 @@ def test_text_column_not_declared_categorical(tmp_path):
     note = next(p for p in data.problems if p.code == "categorical_inferred")
     assert note.column == "mat" and "station 'Mixing'" in note.message
     # Free text (a different note on every row) is no category: refused, with the same advice.
-    lay = layout(stations=[Station("Mixing", ["temp", "mat", "note"], categorical=["mat"]), Station("Drying", ["speed"])])
+    lay = layout(stations=[Station("Mixing", ["temp", "mat", "note"], categorical=["mat"]),
+                           Station("Drying", ["speed"])])
     with pytest.raises(RcaInputError) as e:
         load_prepare(tmp_path, table(extra={"note": lambda i: f"operator remark {i}"}), lay)
     msg = one(errors_of(e), "data.csv", "column 'note'", "row 2")
