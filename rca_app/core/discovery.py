@@ -173,10 +173,12 @@ def _add_curved_edges(frame, order, edges, enc, constraints, settings) -> None:
                 dof = n - q1 - extra
                 if dof <= 0 or rss1 <= 0 or rss0 <= 0:
                     continue
+                r2 = (rss0 - rss1) / rss0
+                if r2 < settings.curvature_min_partial_r2:
+                    continue   # too small to add whatever the test says (and the test is the cost)
                 F = ((rss0 - rss1) / 2) / (rss1 / dof)
                 p = stats.f.sf(F, 2, dof)
-                r2 = (rss0 - rss1) / rss0
-                if p < settings.curvature_alpha and r2 >= settings.curvature_min_partial_r2:
+                if p < settings.curvature_alpha:
                     if best is None or r2 > best[1]:
                         best = (cand, r2)
             if best is None:

@@ -113,10 +113,10 @@ class Mechanism:
         # A refit travels without its main mechanism (the receiver re-attaches it, see
         # attach_main): bootstrap results stay small when they cross processes.
         state = dict(self.__dict__)
-        state.pop("_stats", None)
         if state.get("main") is not None:
             state["main"] = None
             state["ref_noise"] = None
+            state.pop("_stats", None)   # the main mechanism's, shared
         return state
 
     def attach_main(self, main: "Mechanism") -> None:
