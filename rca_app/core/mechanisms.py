@@ -33,6 +33,10 @@ import numpy as np
 from rca_app.core.encoding import FeatureDesign
 
 
+# Rows a weighted refit of a tree mechanism learns from at most (see HGBMechanism).
+HGB_REFIT_MAX_ROWS = 6000
+
+
 class Ridge:
     """Least squares with a tiny ridge for conditioning (closed form, fast); optional row
     weights (a weighted bootstrap refit)."""
@@ -365,10 +369,16 @@ class HGBMechanism(FeatureMechanism):
     def weighted_refit(self, values, blocks, block_weights, seed=0):
         # One weighted model instead of K fold models: the refit's noise comes from the main
         # mechanism's out-of-fold noise (see reference_draws), so no cross-fitting is needed.
+        # On long histories a random subset of HGB_REFIT_MAX_ROWS rows (with their weights)
+        # bounds the cost; it only adds variation, so intervals err on the wide side.
         A = self.features(values)
+        y = values[self.node]
+        w = self._row_weights(blocks, block_weights)
+        if len(y) > HGB_REFIT_MAX_ROWS:
+            rows = np.sort(np.random.default_rng(seed).choice(len(y), HGB_REFIT_MAX_ROWS, replace=False))
+            A, y, w = A[rows], y[rows], w[rows]
         new = self._refit_copy()
-        new.models = [hgb_regressor(self.monotone, seed).fit(A, values[self.node],
-                                                             sample_weight=self._row_weights(blocks, block_weights))]
+        new.models = [hgb_regressor(self.monotone, seed).fit(A, y, sample_weight=w)]
         return new
 
 

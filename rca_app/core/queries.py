@@ -92,17 +92,31 @@ def incident_abduction(scm, frame: pd.DataFrame) -> Abduction:
     return ab
 
 
+def _upstream(scm, node: str | None) -> set[str] | None:
+    """``node`` and its ancestors (cached on the model), or None for no limit."""
+    if node is None:
+        return None
+    cache = scm.__dict__.setdefault("_upstream", {})
+    if node not in cache:
+        cache[node] = set(scm.graph.ancestors(node)) | {node}
+    return cache[node]
+
+
 def propagate(scm, base: dict[str, np.ndarray], noise: dict[str, np.ndarray],
               changed: set[str], interventions: dict[str, np.ndarray | float] | None = None,
               stop_at: str | None = None) -> dict[str, np.ndarray]:
     """Recompute every node downstream of ``changed`` (nodes whose noise or value was replaced)
     in causal order; all other nodes keep their ``base`` values. Intervened nodes are held at
-    their set values (the do-operator cuts them from their parents)."""
+    their set values (the do-operator cuts them from their parents). With ``stop_at`` only that
+    node and its ancestors are recomputed (nothing else can change it)."""
     interventions = interventions or {}
     vals = dict(base)
     n = len(next(iter(base.values())))
     dirty = set(changed) | set(interventions)
+    needed = _upstream(scm, stop_at)
     for node in scm.order_:
+        if needed is not None and node not in needed:
+            continue
         if node in interventions:
             v = interventions[node]
             vals[node] = np.broadcast_to(np.asarray(v, dtype=vals[node].dtype), (n,)).copy()
@@ -185,8 +199,9 @@ def _propagate_chunk(scm, base, noise, replacements, stop_at, n) -> np.ndarray:
         own.setdefault(node, []).append(i)
     affected: dict[str, np.ndarray] = {}   # node -> replacements whose change reaches it
     vals: dict[str, np.ndarray] = {}       # node -> its values under those (len x n)
+    needed = _upstream(scm, stop_at)
     for node in scm.order_:
-        mech = scm.mechanisms_.get(node)
+        mech = scm.mechanisms_.get(node) if node in needed else None
         if mech is not None:
             ks = set(own.get(node, ()))
             for p in mech.parents:
