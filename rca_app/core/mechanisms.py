@@ -371,6 +371,7 @@ class HGBMechanism(FeatureMechanism):
         # mechanism's out-of-fold noise (see reference_draws), so no cross-fitting is needed.
         # On long histories a random subset of HGB_REFIT_MAX_ROWS rows (with their weights)
         # bounds the cost; it only adds variation, so intervals err on the wide side.
+        # (self.models are the main fit's fold models: a refit is never refitted.)
         A = self.features(values)
         y = values[self.node]
         w = self._row_weights(blocks, block_weights)
@@ -378,7 +379,12 @@ class HGBMechanism(FeatureMechanism):
             rows = np.sort(np.random.default_rng(seed).choice(len(y), HGB_REFIT_MAX_ROWS, replace=False))
             A, y, w = A[rows], y[rows], w[rows]
         new = self._refit_copy()
-        new.models = [hgb_regressor(self.monotone, seed).fit(A, y, sample_weight=w)]
+        # As many boosting iterations as the fold models chose by early stopping (no new
+        # validation split): the refit varies the data, not the model's complexity.
+        n_iter = max(1, int(round(np.mean([m.n_iter_ for m in self.models]))))
+        model = hgb_regressor(self.monotone, seed, max_iter=n_iter)
+        model.set_params(early_stopping=False)
+        new.models = [model.fit(A, y, sample_weight=w)]
         return new
 
 
