@@ -10,7 +10,7 @@ from pathlib import Path
 
 os.environ.setdefault("MPLBACKEND", "Agg")
 
-from bench import accuracy, speed  # noqa: E402
+from bench import accuracy, coverage, speed  # noqa: E402
 
 OUT = Path(__file__).resolve().parent / "results"
 
@@ -19,7 +19,8 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="fewer plants and sizes (a smoke run)")
     ap.add_argument("--no-dowhy", action="store_true")
-    ap.add_argument("--only", choices=["speed", "accuracy"], help="run one part; merged into the results file")
+    ap.add_argument("--only", choices=["speed", "coverage", "accuracy"],
+                    help="run one part; merged into the results file")
     ap.add_argument("--reuse-dowhy", action="store_true",
                     help="keep DoWhy's columns from the results file instead of re-running DoWhy")
     args = ap.parse_args()
@@ -29,10 +30,17 @@ def main() -> None:
                 if (args.only or args.reuse_dowhy) and (OUT / name).exists() else {})
     res: dict = {**previous, "machine": {"python": platform.python_version(), "cpus": os.cpu_count(),
                                          "platform": platform.platform()}}
-    if args.only != "accuracy":
-        res.update(run_speed(args.quick))
+    if args.only in (None, "speed"):
         res["speed_started"] = time.strftime("%Y-%m-%d %H:%M:%S")
-    if args.only != "speed":
+        res.update(run_speed(args.quick))
+        speed.plot_scaling(res["scaling"], OUT / ("scaling_quick.png" if args.quick else "scaling.png"))
+    if args.only in (None, "coverage"):
+        print("== Coverage of the 90% restoration intervals (true restorations from the generating model)",
+              flush=True)
+        res["coverage_started"] = time.strftime("%Y-%m-%d %H:%M:%S")
+        res["coverage"] = coverage.run(quick=args.quick)
+        print(coverage.report(res["coverage"]))
+    if args.only in (None, "accuracy"):
         print("== Root-cause accuracy on random plants (ours discovers its graph; DoWhy gets the true one)", flush=True)
         res["accuracy_started"] = time.strftime("%Y-%m-%d %H:%M:%S")
         reuse = previous.get("accuracy", {}).get("records") if args.reuse_dowhy else None
@@ -58,13 +66,10 @@ def run_speed(quick: bool) -> dict:
     res["ranking_200_rows"] = speed.ranking_200_rows()
     print(f"  {res['ranking_200_rows']}", flush=True)
 
-    print("== Whole analysis (discovery, fit, ranking with intervals, actions)", flush=True)
-    grid = [(25, 5000)] if quick else [(25, 20_000), (50, 5000), (50, 20_000), (100, 20_000)]
-    res["whole_analysis"] = []
-    for p, n in grid:
-        w = speed.whole_analysis(p, n)
-        res["whole_analysis"].append(w)
-        print(f"  {w}", flush=True)
+    print("== Whole analysis scaling (discovery, fit, ranking with intervals, actions; default settings)",
+          flush=True)
+    res["scaling"] = speed.scaling(speed.QUICK_GRID if quick else speed.SCALING_GRID,
+                                   refits=(5, 10) if quick else (10, 30), log=lambda m: print(m, flush=True))
     return res
 
 

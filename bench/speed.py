@@ -40,28 +40,101 @@ import json, resource, sys, time
 from bench.common import plant_data
 from rca_app.core.analysis import AnalysisSettings, run_analysis
 from rca_sim import random_plant
-n_nodes, rows = int(sys.argv[1]), int(sys.argv[2])
+n_nodes, rows, n_boot, n_jobs, method = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], sys.argv[5]
 spec, faults = random_plant(7, n_nodes=n_nodes, fault="mean_shift")
 n_an = 200
 data, truth, _ = plant_data(spec, faults, 7, n_reference=rows - n_an, n_anomaly=n_an)
 an = truth["anomaly"]
+settings = AnalysisSettings(rank_bootstrap=n_boot, n_jobs=None if n_jobs == "auto" else int(n_jobs),
+                            interval_method=method)
 t = time.perf_counter()
-o = run_analysis(data, (an["start"], an["end"]), None, AnalysisSettings())
+o = run_analysis(data, (an["start"], an["end"]), None, settings)
 total = time.perf_counter() - t
+kinds = {}
+for m in o.result.mechanisms:
+    kinds[m["kind"]] = kinds.get(m["kind"], 0) + 1
 print(json.dumps({"sensors": len(data.frame.columns), "rows": rows, "anomaly_rows": n_an,
-                  "total_s": total, **o.result.diagnostics["timings"],
+                  "rank_bootstrap": n_boot, "n_jobs": n_jobs, "interval_method": method,
+                  "total_s": total, **o.result.diagnostics["timings"], "mechanisms": kinds,
+                  "candidates": len(o.result.root_causes),
                   "top1": o.result.root_causes[0]["node"] in truth["root_causes"],
-                  "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+                  # this process only: worker processes (n_jobs > 1) hold their own copies
+                  "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                  "peak_rss_children_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024}))
 """
 
 
-def whole_analysis(n_nodes: int, rows: int) -> dict:
-    """One analysis in a fresh process, so peak memory is that analysis's own."""
-    r = subprocess.run([sys.executable, "-c", _CHILD, str(n_nodes), str(rows)], capture_output=True,
-                       text=True, cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+def whole_analysis(n_nodes: int, rows: int, rank_bootstrap: int = 30, n_jobs: str = "auto",
+                   method: str = "weighted", timeout: float = 1800) -> dict:
+    """One analysis (default settings unless given) in a fresh process, so peak memory is that
+    analysis's own."""
+    try:
+        r = subprocess.run([sys.executable, "-c", _CHILD, str(n_nodes), str(rows), str(rank_bootstrap), str(n_jobs),
+                            method], capture_output=True, text=True, timeout=timeout,
+                           cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    except subprocess.TimeoutExpired:
+        return {"sensors": n_nodes, "rows": rows, "error": f"timeout after {timeout:.0f} s"}
     if r.returncode != 0:
         return {"sensors": n_nodes, "rows": rows, "error": r.stderr[-2000:]}
     return json.loads(r.stdout.strip().splitlines()[-1])
+
+
+# Sensors x rows of the scaling table (the issue's three targets among them).
+SCALING_GRID = [(20, 4000), (40, 4000), (100, 4000), (40, 20_000), (100, 20_000), (300, 50_000)]
+QUICK_GRID = [(20, 4000), (40, 4000)]
+
+
+def scaling(grid=SCALING_GRID, refits=(10, 30), log=print) -> dict:
+    """Whole-analysis timings over ``grid``, and over the number of refits at 40 x 4,000."""
+    out = {"grid": [], "refits": []}
+    for p, n in grid:
+        w = whole_analysis(p, n)
+        out["grid"].append(w)
+        log(f"  {p} sensors x {n} rows: {_fmt(w)}")
+    for b in refits:
+        w = whole_analysis(40, 4000, rank_bootstrap=b)
+        out["refits"].append(w)
+        log(f"  40 x 4000, {b} refits: {_fmt(w)}")
+    return out
+
+
+def _fmt(w: dict) -> str:
+    if "error" in w:
+        return "ERROR " + w["error"][-300:]
+    return (f"total {w['total_s']:.1f} s (discovery {w['discovery_s']:.1f}, fit {w['fit_s']:.1f}, "
+            f"ranking {w['ranking_s']:.1f}), peak {w['peak_rss_mb']:.0f} MB, top-1 {w['top1']}")
+
+
+def plot_scaling(res: dict, path) -> None:
+    """Log-log plot of each step's time against sensors x rows, and ranking time against refits."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    ok = [w for w in res["grid"] if "error" not in w]
+    fig, (a, b) = plt.subplots(1, 2, figsize=(10, 4))
+    cells = np.array([w["sensors"] * w["rows"] for w in ok], float)
+    order = np.argsort(cells)
+    for key, label in (("total_s", "total"), ("discovery_s", "discovery"), ("fit_s", "mechanism fit"),
+                       ("ranking_s", "ranking + intervals")):
+        a.loglog(cells[order], np.array([ok[i][key] for i in order]), "o-", label=label)
+    for i in order:
+        a.annotate(f"{ok[i]['sensors']}x{ok[i]['rows'] // 1000}k", (cells[i], ok[i]["total_s"]), fontsize=7)
+    a.set_xlabel("sensors x rows")
+    a.set_ylabel("seconds")
+    a.set_title("whole analysis, default settings")
+    a.legend(fontsize=8)
+    rf = [w for w in res["refits"] if "error" not in w]
+    if rf:
+        b.loglog([w["rank_bootstrap"] for w in rf], [w["ranking_s"] for w in rf], "o-", label="ranking + intervals")
+        b.loglog([w["rank_bootstrap"] for w in rf], [w["total_s"] for w in rf], "o-", label="total")
+        b.set_xlabel("refits (rank_bootstrap)")
+        b.set_title("40 sensors x 4,000 rows")
+        b.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
 
 
 def ranking_200_rows(n_nodes: int = 30) -> dict:

@@ -19,6 +19,7 @@ from scipy import stats
 from rca_app.core.encoding import CategoryEncoder
 from rca_app.core.graph import CausalGraph, Edge
 from rca_app.core.lingam_fast import FastDirectLiNGAM
+from rca_app.core.parallel import ParallelSettings, effective_jobs, run_tasks
 from rca_app.core.progress import Progress, SubProgress, check_cancel
 
 
@@ -38,6 +39,8 @@ class DiscoverySettings:
     curvature_alpha: float = 1e-4
     curvature_min_partial_r2: float = 0.01
     seed: int = 0
+    n_jobs: int | None = None        # local workers for the resamples (None: one per core)
+    scheduler: str | None = None     # a Dask scheduler address instead of local workers
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -170,10 +173,12 @@ def _add_curved_edges(frame, order, edges, enc, constraints, settings) -> None:
                 dof = n - q1 - extra
                 if dof <= 0 or rss1 <= 0 or rss0 <= 0:
                     continue
+                r2 = (rss0 - rss1) / rss0
+                if r2 < settings.curvature_min_partial_r2:
+                    continue   # too small to add whatever the test says (and the test is the cost)
                 F = ((rss0 - rss1) / 2) / (rss1 / dof)
                 p = stats.f.sf(F, 2, dof)
-                r2 = (rss0 - rss1) / rss0
-                if p < settings.curvature_alpha and r2 >= settings.curvature_min_partial_r2:
+                if p < settings.curvature_alpha:
                     if best is None or r2 > best[1]:
                         best = (cand, r2)
             if best is None:
@@ -278,6 +283,22 @@ def _discover_once(frame: pd.DataFrame, nodes: list[str], enc: CategoryEncoder, 
     return edges, order_names, B, numeric
 
 
+def _resample_edges(task) -> list[set | None]:
+    """Worker task: discovery's edges on each of a few bootstrap resamples (None: degenerate)."""
+    frame, draws, nodes, enc, constraints, settings = task
+    out = []
+    for idx in draws:
+        sample = frame.iloc[idx].reset_index(drop=True)
+        try:
+            # Resamples use single-precision entropies: several times faster, and a near-tie
+            # resolved the other way is within what resampling varies anyway.
+            e_b, *_ = _discover_once(sample, nodes, enc, constraints, settings, None, "float32")
+        except (np.linalg.LinAlgError, ValueError, FloatingPointError):
+            e_b = None
+        out.append(e_b)
+    return out
+
+
 def noise_checks(frame: pd.DataFrame, graph: CausalGraph, categorical: set[str],
                  encoder: CategoryEncoder | None = None) -> list[NoiseCheck]:
     """Non-Gaussianity of each numeric sensor's residual given its parents (linear fit).
@@ -327,17 +348,18 @@ def discover(frame: pd.DataFrame, constraints, categorical: list[str] | set[str]
     if nb > 0:
         rng = np.random.default_rng(settings.seed)
         m = min(len(frame), settings.bootstrap_max_rows)
-        for b in range(nb):
-            check_cancel(progress)
-            if progress is not None:
-                progress.step(f"edge confidence: bootstrap resample {b + 1} of {nb}", 0.3 + 0.7 * b / nb)
-            idx = rng.integers(0, len(frame), size=m)
-            sample = frame.iloc[idx].reset_index(drop=True)
-            try:
-                # Resamples use single-precision entropies: several times faster, and a near-tie
-                # resolved the other way is within what resampling varies anyway.
-                e_b, *_ = _discover_once(sample, nodes, enc, constraints, settings, None, "float32")
-            except (np.linalg.LinAlgError, ValueError, FloatingPointError):
+        # Rows of every resample drawn here, in order, so the result does not depend on where
+        # the resamples run; a few resamples per task when they go to workers (the table is
+        # sent once per task).
+        draws = [rng.integers(0, len(frame), size=m) for _ in range(nb)]
+        parallel = ParallelSettings(settings.n_jobs, settings.scheduler)
+        per = 1 if parallel.scheduler is None and effective_jobs(parallel, nb) == 1 else \
+            max(1, int(np.ceil(nb / (2 * (parallel.n_jobs or 2)))))
+        tasks = [(frame, draws[i:i + per], nodes, enc, constraints, settings) for i in range(0, nb, per)]
+        results = run_tasks(_resample_edges, tasks, parallel, SubProgress(progress, 0.3, 1.0, ""),
+                            f"edge confidence: {nb} bootstrap resamples, in groups")
+        for e_b in (e for chunk in results for e in chunk):
+            if e_b is None:
                 continue  # a degenerate resample (e.g. a constant column) says nothing
             n_ok += 1
             for e in sorted(e_b):

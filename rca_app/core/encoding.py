@@ -180,8 +180,8 @@ class FeatureDesign:
     def poly2(self, values) -> np.ndarray:
         Z = self.numeric_matrix(values)
         k = Z.shape[1]
-        quad = [Z[:, i] * Z[:, j] for i in range(k) for j in range(i, k)]
-        Q = np.column_stack(quad) if quad else np.zeros((Z.shape[0], 0))
+        i, j = np.triu_indices(k)    # (0,0), (0,1), ..., (1,1), ...: products in a fixed order
+        Q = Z[:, i] * Z[:, j]
         return np.hstack([Z, Q, self.dummies(values)])
 
     def spline(self, values) -> np.ndarray:

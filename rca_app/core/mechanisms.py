@@ -33,6 +33,10 @@ import numpy as np
 from rca_app.core.encoding import FeatureDesign
 
 
+# Rows a weighted refit of a tree mechanism learns from at most (see HGBMechanism).
+HGB_REFIT_MAX_ROWS = 6000
+
+
 class Ridge:
     """Least squares with a tiny ridge for conditioning (closed form, fast); optional row
     weights (a weighted bootstrap refit)."""
@@ -97,14 +101,65 @@ class Mechanism:
         self.parents = list(parents)
         self.ref_noise: np.ndarray | None = None
         self.oof_r2: float | None = None
+        # Set on a weighted refit: the mechanism it was refitted from (its reference noise).
+        self.main: Mechanism | None = None
 
     def clone(self) -> "Mechanism":
         """An unfitted copy with the same settings."""
         new = copy.copy(self)
         new.ref_noise = None
         new.oof_r2 = None
+        new.main = None
         new._reset()
         return new
+
+    def __getstate__(self):
+        # A refit travels without its main mechanism (the receiver re-attaches it, see
+        # attach_main): bootstrap results stay small when they cross processes.
+        state = dict(self.__dict__)
+        if state.get("main") is not None:
+            state["main"] = None
+            state["ref_noise"] = None
+            state.pop("_stats", None)   # the main mechanism's, shared
+        return state
+
+    def attach_main(self, main: "Mechanism") -> None:
+        """Re-attach the mechanism this one is a weighted refit of (after unpickling)."""
+        self.main = main
+        self.ref_noise = main.ref_noise
+
+    def _refit_copy(self) -> "Mechanism":
+        new = self.clone()
+        new.attach_main(self)
+        new.oof_r2 = self.oof_r2
+        return new
+
+    def weighted_refit(self, values: dict[str, np.ndarray], blocks: np.ndarray,
+                       block_weights: np.ndarray, seed: int = 0) -> "Mechanism":
+        """The mechanism refitted with row weights constant within blocks of rows (a Bayesian
+        block bootstrap draw); the original is left unchanged.
+
+        Parameters
+        ----------
+        values : dict
+            The rows this mechanism was trained on (reference, or reference + incident when
+            pooled), encoded.
+        blocks : ndarray of int
+            Block of each of those rows (consecutive rows share a block; non-decreasing).
+        block_weights : ndarray
+            Weight of each block.
+        seed : int
+            For kinds with randomness of their own (trees).
+
+        Returns
+        -------
+        Mechanism
+            A refit whose ``main`` is this mechanism.
+        """
+        return self   # kinds with nothing to learn (categorical without parents)
+
+    def _row_weights(self, blocks, block_weights) -> np.ndarray:
+        return np.asarray(block_weights, dtype=float)[blocks]
 
     def _reset(self) -> None:
         """Forget what ``fit`` learned (subclasses drop their models)."""
@@ -123,9 +178,19 @@ class Mechanism:
         """The node's value from its parents' values and a noise (additive noise)."""
         return self.predict(values) + noise
 
-    def reference_draws(self, idx: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-        """Reference-period noise for each entry of ``idx`` (row positions, wrapped)."""
-        return self.ref_noise[idx % len(self.ref_noise)]
+    def reference_draws(self, idx: np.ndarray, rng: np.random.Generator,
+                        reference_values: dict[str, np.ndarray] | None = None) -> np.ndarray:
+        """Reference-period noise for each entry of ``idx`` (row positions, wrapped).
+
+        A weighted refit's reference noise is its main mechanism's (out-of-fold) noise moved by
+        the change of the fit at those rows, ``main.predict - self.predict``, so that it is
+        centred on the refit as the refit's own residuals would be; this needs the reference
+        rows' ``reference_values``."""
+        j = idx % len(self.ref_noise)
+        if self.main is None or reference_values is None or self.categorical:
+            return self.ref_noise[j]
+        sub = {p: reference_values[p][j] for p in self.parents} if self.parents else {self.node: j}
+        return self.main.ref_noise[j] + self.main.predict(sub) - self.predict(sub)
 
     @property
     def noise_sd(self) -> float | None:
@@ -149,6 +214,12 @@ class EmpiricalMechanism(Mechanism):
 
     def predict(self, values):
         return np.full(_n_rows(values), self.constant)
+
+    def weighted_refit(self, values, blocks, block_weights, seed=0):
+        w = self._row_weights(blocks, block_weights)
+        new = self._refit_copy()
+        new.constant = float(w @ values[self.node] / w.sum())
+        return new
 
 
 class CategoricalEmpiricalMechanism(Mechanism):
@@ -231,6 +302,43 @@ class LinearMechanism(FeatureMechanism):
         A = self.features(values)
         return self.intercept_ + A @ self.coef_ if A.shape[1] else np.full(A.shape[0], self.intercept_)
 
+    def block_stats(self, values, blocks) -> tuple[np.ndarray, np.ndarray]:
+        """Per-block cross-products of [1, features] with themselves and with the node, built
+        once: a weighted refit is then a weighted sum of these and one small solve, whatever
+        the number of rows."""
+        key = (len(blocks), int(blocks[-1]))
+        cached = getattr(self, "_stats", None)
+        if cached is not None and cached[0] == key:
+            return cached[1], cached[2]
+        A = self.features(values)
+        X = np.hstack([np.ones((A.shape[0], 1)), A])
+        y = values[self.node]
+        starts = np.r_[0, np.flatnonzero(np.diff(blocks)) + 1]
+        ends = np.r_[starts[1:], len(blocks)]
+        G = np.empty((len(starts), X.shape[1], X.shape[1]))
+        c = np.empty((len(starts), X.shape[1]))
+        for i, (a, b) in enumerate(zip(starts, ends)):
+            G[i] = X[a:b].T @ X[a:b]
+            c[i] = X[a:b].T @ y[a:b]
+        self._stats = (key, G, c)
+        return G, c
+
+    def weighted_refit(self, values, blocks, block_weights, seed=0):
+        G, c = self.block_stats(values, blocks)
+        w = np.asarray(block_weights, dtype=float)[np.unique(blocks)]
+        Gw = np.tensordot(w, G, axes=1)
+        cw = w @ c
+        # The same tiny ridge as the main fit, not on the intercept.
+        pen = 1e-8 * len(blocks) * np.eye(Gw.shape[0])
+        pen[0, 0] = 0.0
+        try:
+            beta = np.linalg.solve(Gw + pen, cw)
+        except np.linalg.LinAlgError:
+            beta = np.linalg.lstsq(Gw + pen, cw, rcond=None)[0]
+        new = self._refit_copy()
+        new.intercept_, new.coef_ = float(beta[0]), beta[1:]
+        return new
+
 
 class Poly2Mechanism(LinearMechanism):
     """Least squares on a degree-2 polynomial of the numeric parents (plus level dummies)."""
@@ -257,6 +365,27 @@ class HGBMechanism(FeatureMechanism):
 
     def _new_model(self):
         return hgb_regressor(self.monotone, self.seed)
+
+    def weighted_refit(self, values, blocks, block_weights, seed=0):
+        # One weighted model instead of K fold models: the refit's noise comes from the main
+        # mechanism's out-of-fold noise (see reference_draws), so no cross-fitting is needed.
+        # On long histories a random subset of HGB_REFIT_MAX_ROWS rows (with their weights)
+        # bounds the cost; it only adds variation, so intervals err on the wide side.
+        # (self.models are the main fit's fold models: a refit is never refitted.)
+        A = self.features(values)
+        y = values[self.node]
+        w = self._row_weights(blocks, block_weights)
+        if len(y) > HGB_REFIT_MAX_ROWS:
+            rows = np.sort(np.random.default_rng(seed).choice(len(y), HGB_REFIT_MAX_ROWS, replace=False))
+            A, y, w = A[rows], y[rows], w[rows]
+        new = self._refit_copy()
+        # As many boosting iterations as the fold models chose by early stopping (no new
+        # validation split): the refit varies the data, not the model's complexity.
+        n_iter = max(1, int(round(np.mean([m.n_iter_ for m in self.models]))))
+        model = hgb_regressor(self.monotone, seed, max_iter=n_iter)
+        model.set_params(early_stopping=False)
+        new.models = [model.fit(A, y, sample_weight=w)]
+        return new
 
 
 def hgb_regressor(monotone: list[int] | None, seed: int, max_iter: int = 200):
@@ -322,6 +451,19 @@ class ClassifierMechanism(FeatureMechanism):
         self.ref_noise = y.copy()
         return self
 
+    def weighted_refit(self, values, blocks, block_weights, seed=0):
+        from sklearn.linear_model import LogisticRegression
+
+        A = self.features(values)
+        y = values[self.node]
+        new = self._refit_copy()
+        if len(np.unique(y)) < 2:
+            new.models = [_ConstantClassifier(int(y[0]))]
+        else:
+            new.models = [LogisticRegression(C=10.0, max_iter=500).fit(
+                A, y, sample_weight=self._row_weights(blocks, block_weights))]
+        return new
+
     def predict_logproba(self, values) -> np.ndarray:
         """Log class probabilities (rows x levels), averaged over the fold models."""
         A = self.features(values)
@@ -344,7 +486,7 @@ class ClassifierMechanism(FeatureMechanism):
     def assign(self, values, noise):
         return np.argmax(self.predict_logproba(values) + noise, axis=1).astype(np.int64)
 
-    def reference_draws(self, idx, rng):
+    def reference_draws(self, idx, rng, reference_values=None):
         # Restored to reference behaviour: fresh Gumbel noise, i.e. its level drawn from the
         # reference conditional distribution given its (counterfactual) parents.
         u = rng.uniform(1e-12, 1, (len(idx), self.n_levels))

@@ -92,17 +92,31 @@ def incident_abduction(scm, frame: pd.DataFrame) -> Abduction:
     return ab
 
 
+def _upstream(scm, node: str | None) -> set[str] | None:
+    """``node`` and its ancestors (cached on the model), or None for no limit."""
+    if node is None:
+        return None
+    cache = scm.__dict__.setdefault("_upstream", {})
+    if node not in cache:
+        cache[node] = set(scm.graph.ancestors(node)) | {node}
+    return cache[node]
+
+
 def propagate(scm, base: dict[str, np.ndarray], noise: dict[str, np.ndarray],
               changed: set[str], interventions: dict[str, np.ndarray | float] | None = None,
               stop_at: str | None = None) -> dict[str, np.ndarray]:
     """Recompute every node downstream of ``changed`` (nodes whose noise or value was replaced)
     in causal order; all other nodes keep their ``base`` values. Intervened nodes are held at
-    their set values (the do-operator cuts them from their parents)."""
+    their set values (the do-operator cuts them from their parents). With ``stop_at`` only that
+    node and its ancestors are recomputed (nothing else can change it)."""
     interventions = interventions or {}
     vals = dict(base)
     n = len(next(iter(base.values())))
     dirty = set(changed) | set(interventions)
+    needed = _upstream(scm, stop_at)
     for node in scm.order_:
+        if needed is not None and node not in needed:
+            continue
         if node in interventions:
             v = interventions[node]
             vals[node] = np.broadcast_to(np.asarray(v, dtype=vals[node].dtype), (n,)).copy()
@@ -143,3 +157,76 @@ def interventional_samples(scm, interventions: dict[str, float], n: int, seed: i
     enc = {k: encode_value(scm.levels_, k, v) for k, v in interventions.items()}
     out = propagate(scm, base, noise, set(scm.order_), enc)
     return _decode(scm.levels_, scm.graph.nodes, out)
+
+
+def propagate_replacements(scm, base: dict[str, np.ndarray], noise: dict[str, np.ndarray],
+                           replacements: list[tuple[str, np.ndarray]], stop_at: str,
+                           chunk: int = 64) -> np.ndarray:
+    """``stop_at``'s values under each of several single-node noise replacements, in one pass.
+
+    The same as calling :func:`propagate` once per replacement (node ``k``'s noise replaced,
+    everything downstream recomputed), but each mechanism is evaluated once for all the
+    replacements that reach it, on their rows stacked: one call per node instead of one per
+    node and replacement.
+
+    Parameters
+    ----------
+    scm : StructuralCausalModel
+    base, noise : dict
+        Encoded rows and their noise (as from :func:`abduct`), ``N`` rows each.
+    replacements : list of (node, noise array)
+        Node whose noise is replaced, and the new noise (``N`` rows).
+    stop_at : str
+        The node whose values are returned (propagation stops there).
+    chunk : int
+        Replacements processed together (bounds memory: ``chunk x N`` values per node).
+
+    Returns
+    -------
+    ndarray, shape (len(replacements), N)
+    """
+    n = len(next(iter(base.values())))
+    out = np.empty((len(replacements), n), dtype=base[stop_at].dtype)
+    for start in range(0, len(replacements), chunk):
+        part = replacements[start:start + chunk]
+        out[start:start + len(part)] = _propagate_chunk(scm, base, noise, part, stop_at, n)
+    return out
+
+
+def _propagate_chunk(scm, base, noise, replacements, stop_at, n) -> np.ndarray:
+    own: dict[str, list[int]] = {}
+    for i, (node, _) in enumerate(replacements):
+        own.setdefault(node, []).append(i)
+    affected: dict[str, np.ndarray] = {}   # node -> replacements whose change reaches it
+    vals: dict[str, np.ndarray] = {}       # node -> its values under those (len x n)
+    needed = _upstream(scm, stop_at)
+    for node in scm.order_:
+        mech = scm.mechanisms_.get(node) if node in needed else None
+        if mech is not None:
+            ks = set(own.get(node, ()))
+            for p in mech.parents:
+                ks.update(affected.get(p, ()))
+            if ks:
+                ks = np.array(sorted(ks))
+                m = len(ks)
+                stacked = {node: np.zeros(m * n)}   # sets the row count for parentless kinds
+                for p in mech.parents:
+                    arr = np.broadcast_to(base[p], (m, n)).copy()
+                    if p in affected:
+                        hit = np.isin(ks, affected[p])
+                        arr[hit] = vals[p][np.searchsorted(affected[p], ks[hit])]
+                    stacked[p] = arr.reshape(-1)
+                nz = noise[node]
+                z = np.broadcast_to(nz, (m,) + nz.shape).copy()
+                for i, k in enumerate(ks):
+                    if replacements[k][0] == node:
+                        z[i] = replacements[k][1]
+                z = z.reshape((m * n,) + nz.shape[1:])
+                affected[node] = ks
+                vals[node] = mech.assign(stacked, z).reshape(m, n)
+        if node == stop_at:
+            break
+    res = np.broadcast_to(base[stop_at], (len(replacements), n)).copy()
+    if stop_at in affected:
+        res[affected[stop_at]] = vals[stop_at]
+    return res

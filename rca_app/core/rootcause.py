@@ -14,18 +14,24 @@ the incident rows with their own noise kept.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from functools import partial
 
 import numpy as np
 import pandas as pd
 
-from rca_app.core.progress import Progress, check_cancel
 from rca_app.core.encoding import encode_value
-from rca_app.core.queries import incident_abduction, propagate
+from rca_app.core.parallel import ParallelSettings
+from rca_app.core.progress import Progress, check_cancel
+from rca_app.core.queries import incident_abduction, propagate, propagate_replacements
 from rca_app.core.scm import StructuralCausalModel
+from rca_app.core.uncertainty import bootstrap_models
 
 # Incident rows are replicated so that each restoration averages over this many draws at least.
 _TARGET_DRAWS = 4000
 _MAX_REPLICAS = 50
+# Bootstrap refits average over fewer draws: their Monte Carlo error only widens the interval
+# slightly (and is measured by the coverage benchmark), while the refits are most of the work.
+BOOTSTRAP_DRAWS = 1000
 
 
 @dataclass
@@ -33,6 +39,11 @@ class RankingSettings:
     n_bootstrap: int = 30
     action_grid: int = 25
     seed: int = 0
+    # "weighted": Bayesian block bootstrap by weighted refits (fast); "resample": models fitted
+    # from scratch on moving-block resamples (the former method). See core/uncertainty.py.
+    interval_method: str = "weighted"
+    n_jobs: int | None = None         # local workers for the refits (None: one per core)
+    scheduler: str | None = None      # a Dask scheduler address instead of local workers
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -125,8 +136,25 @@ def candidate_nodes(scm: StructuralCausalModel, target: str) -> list[str]:
 
 
 def restorations(scm: StructuralCausalModel, incident: Incident, nodes: list[str], seed: int = 0,
-                 reference_mean: float | None = None) -> dict[str, float]:
-    """Restoration of each node in ``nodes`` under one fitted SCM."""
+                 reference_mean: float | None = None, draws: int = _TARGET_DRAWS) -> dict[str, float]:
+    """Restoration of each node in ``nodes`` under one fitted SCM.
+
+    Parameters
+    ----------
+    scm : StructuralCausalModel
+    incident : Incident
+    nodes : list of str
+    seed : int
+        Seeds the reference draws (the abduction is the model's own).
+    reference_mean : float, optional
+        The KPI's reference mean (default: the incident's reference rows').
+    draws : int
+        Incident rows are replicated until they give at least this many draws.
+
+    Returns
+    -------
+    dict of node to restoration (share of the KPI's shortfall recovered)
+    """
     # The model's own abduction (once per model); the reference draws take the second child
     # of this call's seed, so abduction and draws never share a stream.
     rng = np.random.default_rng(np.random.SeedSequence(seed).spawn(2)[1])
@@ -134,22 +162,25 @@ def restorations(scm: StructuralCausalModel, incident: Incident, nodes: list[str
     ab = incident_abduction(scm, incident.anomaly)
     values, noise = ab.values, ab.noise
     n = len(incident.anomaly)
-    reps = int(min(_MAX_REPLICAS, max(1, np.ceil(_TARGET_DRAWS / n))))
+    reps = int(min(_MAX_REPLICAS, max(1, np.ceil(draws / n))))
     base = {k: np.tile(v, reps) for k, v in values.items()}
     noise_t = {k: (np.tile(v, (reps, 1)) if v.ndim == 2 else np.tile(v, reps)) for k, v in noise.items()}
     # One set of reference rows for every node: common random numbers make the scores comparable.
-    idx = rng.integers(0, scm.n_reference_, size=n * reps)
+    weights = getattr(scm, "bootstrap_weights_", None)
+    if weights is None:
+        idx = rng.integers(0, scm.n_reference_, size=n * reps)
+    else:
+        # A weighted refit: reference rows drawn in proportion to their bootstrap weights.
+        cdf = np.cumsum(weights)
+        idx = np.minimum(np.searchsorted(cdf, rng.random(n * reps) * cdf[-1], side="right"), len(cdf) - 1)
     ref_mean = incident.reference_mean if reference_mean is None else reference_mean
     anom_mean = incident.anomaly_mean
     shortfall = ref_mean - anom_mean
-    out = {}
-    for k in nodes:
-        new_noise = dict(noise_t)
-        new_noise[k] = scm.mechanisms_[k].reference_draws(idx, rng)
-        vals = propagate(scm, base, new_noise, {k}, stop_at=target)
-        cf = float(np.mean(vals[target]))
-        out[k] = (cf - anom_mean) / shortfall if shortfall != 0 else 0.0
-    return out
+    # Every candidate in one pass through the graph (each mechanism evaluated once for all
+    # the candidates upstream of it).
+    draws = [(k, scm.mechanisms_[k].reference_draws(idx, rng, scm.reference_values_)) for k in nodes]
+    cf = propagate_replacements(scm, base, noise_t, draws, target).mean(axis=1)
+    return {k: float((c - anom_mean) / shortfall) if shortfall != 0 else 0.0 for k, c in zip(nodes, cf)}
 
 
 def evidence_for(scm: StructuralCausalModel, incident: Incident, node: str) -> Evidence:
@@ -188,13 +219,15 @@ def _grid(scm, incident: Incident, node: str, size: int):
 def action_curve(scm, incident: Incident, node: str, grid) -> np.ndarray:
     """Predicted incident-mean KPI under do(node = v) for each v in ``grid``."""
     ab = incident_abduction(scm, incident.anomaly)
-    values, noise = ab.values, ab.noise
-    means = []
-    for v in grid:
-        enc = encode_value(scm.levels_, node, v)
-        vals = propagate(scm, values, noise, set(), {node: enc}, stop_at=incident.target)
-        means.append(float(np.mean(vals[incident.target])))
-    return np.array(means)
+    g, n = len(grid), ab.n_rows
+    if g == 0:
+        return np.zeros(0)
+    # The whole grid in one propagation: the incident rows stacked once per setpoint.
+    values = {k: np.tile(v, g) for k, v in ab.values.items()}
+    noise = {k: (np.tile(v, (g, 1)) if v.ndim == 2 else np.tile(v, g)) for k, v in ab.noise.items()}
+    setting = np.repeat([encode_value(scm.levels_, node, v) for v in grid], n)
+    vals = propagate(scm, values, noise, set(), {node: setting}, stop_at=incident.target)
+    return vals[incident.target].reshape(g, n).mean(axis=1)
 
 
 def what_if(scm, incident: Incident, node: str, value) -> np.ndarray:
@@ -215,6 +248,29 @@ def block_bootstrap_rows(n: int, rng: np.random.Generator, block: int | None = N
     block = block or max(1, int(round(n ** (1 / 3))))
     starts = rng.integers(0, max(1, n - block + 1), int(np.ceil(n / block)))
     return (starts[:, None] + np.arange(block)[None, :]).ravel()[:n]
+
+
+def _bootstrap_score(model, incident: Incident, reference_mean: float, nodes, grids) -> tuple[dict, dict]:
+    """Restorations and action curves under one refitted model (a worker task's work)."""
+    r = restorations(model, incident, nodes, model.settings.seed, reference_mean=reference_mean,
+                     draws=BOOTSTRAP_DRAWS)
+    return r, {c: action_curve(model, incident, c, g) for c, g in grids.items()}
+
+
+def _refit_with(refit, incident, nodes, settings, score, progress) -> list[tuple]:
+    """Refits by a caller's ``refit(frame, seed)`` on moving-block resamples, in this process."""
+    rng = np.random.default_rng(settings.seed + 1)
+    out = []
+    for b in range(settings.n_bootstrap):
+        check_cancel(progress)
+        idx = block_bootstrap_rows(len(incident.reference), rng)
+        sample = incident.reference.iloc[idx].reset_index(drop=True)
+        try:
+            m = refit(sample, settings.seed + 100 + b)
+        except (np.linalg.LinAlgError, ValueError):
+            continue
+        out.append((m, score(m, incident, float(sample[incident.target].mean()))))
+    return out
 
 
 def _better(goal: str, a: np.ndarray) -> int:
@@ -240,16 +296,13 @@ def rank_root_causes(scm: StructuralCausalModel, incident: Incident, layout, set
                      refit=None, progress: Progress | None = None) -> RankingResult:
     """Rank the target's ancestors by restoration, with bootstrap intervals, and compute actions.
 
-    Intervals come from refits on moving-block bootstrap resamples of the reference rows.
+    Intervals come from refits of the candidates' mechanisms (``settings.interval_method``, see
+    :mod:`rca_app.core.uncertainty`), run on ``settings.n_jobs`` workers with the same result
+    for any number of them.
 
-    ``refit(frame, seed)``, optional, returns an SCM fitted on a resample; by default the model
-    refits itself (:meth:`StructuralCausalModel.refit`: graph, kinds and pooling kept; only the
-    candidates are refitted)."""
+    ``refit(frame, seed)``, optional: a caller's own refit on moving-block resamples instead."""
     target = incident.target
     nodes = candidate_nodes(scm, target)
-    if refit is None:
-        def refit(sample, seed):
-            return scm.refit(sample, seed, set(nodes), incident.anomaly)
     messages: list[str] = []
     if incident.shortfall <= 0:
         messages.append(
@@ -267,27 +320,23 @@ def rank_root_causes(scm: StructuralCausalModel, incident: Incident, layout, set
 
     boot_rest = {k: [] for k in nodes}
     boot_first = {k: 0 for k in nodes}
-    boot_models = []
     boot_curves = {c: [] for c in grids}
-    rng = np.random.default_rng(settings.seed + 1)
     nb = settings.n_bootstrap
-    for b in range(nb):
-        check_cancel(progress)
-        if progress is not None:
-            progress.step(f"uncertainty: refit {b + 1} of {nb} on resampled reference rows", b / max(1, nb))
-        idx = block_bootstrap_rows(len(incident.reference), rng)
-        sample = incident.reference.iloc[idx].reset_index(drop=True)
-        try:
-            m = refit(sample, settings.seed + 100 + b)
-        except (np.linalg.LinAlgError, ValueError):
-            continue  # a degenerate resample (a level missing, a constant column)
-        r = restorations(m, incident, nodes, settings.seed + b, reference_mean=float(sample[target].mean()))
+    score = partial(_bootstrap_score, nodes=nodes, grids=grids)
+    if refit is not None:
+        boot = _refit_with(refit, incident, nodes, settings, score, progress)
+    else:
+        boot = bootstrap_models(scm, incident, nodes, nb, settings.seed, score, settings.interval_method,
+                                ParallelSettings(settings.n_jobs, settings.scheduler), progress,
+                                block_bootstrap_rows)
+    boot_models = []
+    for m, (r, cv) in boot:
         for k, v in r.items():
             boot_rest[k].append(v)
         if r:
             boot_first[max(r, key=r.get)] += 1
-        for c, g in grids.items():
-            boot_curves[c].append(action_curve(m, incident, c, g))
+        for c in grids:
+            boot_curves[c].append(cv[c])
         boot_models.append(m)
     n_ok = max(1, len(boot_models))
     if nb > 0 and not boot_models:
