@@ -88,6 +88,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="DirectLiNGAM implementation: ours (default; the same answer, faster) or the lingam package's")
     a.add_argument("--folds", type=_count("--folds", 2, MAX_FOLDS), default=5,
                    help=f"cross-fitting folds, 2 to {MAX_FOLDS} (default 5)")
+    a.add_argument("--jobs", type=_count("--jobs", 1, 1024), default=None,
+                   help="worker processes for resamples and refits (default: one per core; 1: none)")
+    a.add_argument("--scheduler", metavar="tcp://HOST:8786",
+                   help="run resamples and refits on this Dask scheduler's workers (needs rca-app[cluster])")
     a.add_argument("--quiet", action="store_true", help="no progress lines")
     a.add_argument("--report", metavar="OUT.pdf", help="write the PDF investigation report here")
     a.add_argument("--export-dir", metavar="DIR",
@@ -211,7 +215,7 @@ def cmd_analyze(args) -> int:
         print(f"warning: {p}", file=sys.stderr)
     settings = AnalysisSettings(seed=args.seed, graph_bootstrap=args.graph_bootstrap,
                                 rank_bootstrap=args.rank_bootstrap, n_folds=args.folds,
-                                discovery_engine=args.discovery)
+                                discovery_engine=args.discovery, n_jobs=args.jobs, scheduler=args.scheduler)
     outcome = run_analysis(data, args.anomaly, args.reference, settings,
                            progress=ConsoleProgress(quiet=args.quiet))
     r = outcome.result
@@ -263,6 +267,8 @@ def cmd_batch(args) -> int:
         ok, why = report_available()
         if not ok:
             problems.append(Problem(f"--report: {why}"))
+    if args.scheduler:
+        problems += _scheduler_problems(args.scheduler)
     if problems:
         raise RcaInputError(problems)
     writer = None
@@ -316,6 +322,8 @@ def _report_preflight(args) -> dict | None:
         if not ok:
             raise RcaInputError(Problem(f"--report: {why}"))
     problems = _output_problems(args)
+    if getattr(args, "scheduler", None):
+        problems += _scheduler_problems(args.scheduler)
     if problems:
         raise RcaInputError(problems)
     if getattr(args, "notes", None):
@@ -323,6 +331,19 @@ def _report_preflight(args) -> dict | None:
 
         notes = load_notes(args.notes)
     return notes
+
+
+def _scheduler_problems(address: str) -> list:
+    """Connect to the Dask scheduler now, so that a wrong address fails in seconds, not after
+    the data are read."""
+    from rca_app.core.errors import Problem
+    from rca_app.core.parallel import dask_client
+
+    try:
+        dask_client(address)
+    except Exception as e:  # noqa: BLE001 - any failure to connect is the user's to fix
+        return [Problem(f"--scheduler {address}: cannot use this Dask scheduler ({type(e).__name__}: {e})")]
+    return []
 
 
 def _output_problems(args) -> list:

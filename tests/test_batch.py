@@ -95,3 +95,33 @@ def test_same_results_on_a_dask_cluster_as_locally(tmp_path):
         return d
     name = f"{specs[0].name}.json"
     assert stable(tmp_path / "cluster" / name) == stable(tmp_path / "local" / name)
+
+
+@pytest.mark.slow
+def test_analyze_on_a_dask_cluster_gives_the_local_result(tmp_path, capsys):
+    distributed = pytest.importorskip("dask.distributed")
+    plant = PLANTS / "bottling_line"
+    an = json.loads((plant / "truth.json").read_text())["anomaly"]
+    base = ["analyze", str(plant / "data.csv"), "--layout", str(plant / "layout.toml"),
+            "--anomaly", f"{an['start']}..{an['end']}", "--graph-bootstrap", "3", "--rank-bootstrap", "4", "--quiet"]
+    assert main([*base, "--jobs", "1", "--json", str(tmp_path / "local.json")]) == 0
+    with distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1,
+                                  dashboard_address=None) as cluster:
+        assert main([*base, "--scheduler", cluster.scheduler_address, "--json", str(tmp_path / "dask.json")]) == 0
+
+    def stable(path):
+        d = json.loads(path.read_text())
+        d["diagnostics"].pop("timings")
+        d["settings"].pop("n_jobs", None)
+        d["settings"].pop("scheduler", None)
+        return d
+    assert stable(tmp_path / "dask.json") == stable(tmp_path / "local.json")
+
+
+def test_unreachable_scheduler_is_refused_before_the_data_are_read(tmp_path, capsys):
+    pytest.importorskip("dask.distributed")
+    plant = PLANTS / "bottling_line"
+    code = main(["analyze", str(plant / "data.csv"), "--layout", str(plant / "layout.toml"), "--anomaly", "auto",
+                 "--scheduler", "tcp://127.0.0.1:9", "--quiet"])
+    err = capsys.readouterr().err
+    assert code == 2 and "cannot use this Dask scheduler" in err and "Traceback" not in err

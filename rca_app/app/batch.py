@@ -197,7 +197,8 @@ def run_incident(task: _Task) -> IncidentOutcome:
         sheet = int(spec.sheet) if spec.sheet is not None and spec.sheet.isdigit() else spec.sheet
         data = prepare(load_table(spec.data, sheet=sheet), layout, gaps=spec.gaps)
         reference = parse_window(spec.reference) if spec.reference else None
-        settings = AnalysisSettings.from_dict({**task.settings, "seed": spec.seed})
+        # The incidents are the parallel tasks: each analysis runs its own refits in one process.
+        settings = AnalysisSettings.from_dict({**task.settings, "seed": spec.seed, "n_jobs": 1, "scheduler": None})
         outcome = run_analysis(data, parse_window(spec.anomaly), reference, settings)
         r = outcome.result
         json_path = Path(task.out_dir) / f"{spec.name}.json"
