@@ -336,13 +336,13 @@ def _report_preflight(args) -> dict | None:
 def _scheduler_problems(address: str) -> list:
     """Connect to the Dask scheduler now, so that a wrong address fails in seconds, not after
     the data are read."""
-    from rca_app.core.errors import Problem
+    from rca_app.core.errors import RcaInputError
     from rca_app.core.parallel import dask_client
 
     try:
         dask_client(address)
-    except Exception as e:  # noqa: BLE001 - any failure to connect is the user's to fix
-        return [Problem(f"--scheduler {address}: cannot use this Dask scheduler ({type(e).__name__}: {e})")]
+    except RcaInputError as e:
+        return list(e.problems)
     return []
 
 

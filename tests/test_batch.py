@@ -124,4 +124,4 @@ def test_unreachable_scheduler_is_refused_before_the_data_are_read(tmp_path, cap
     code = main(["analyze", str(plant / "data.csv"), "--layout", str(plant / "layout.toml"), "--anomaly", "auto",
                  "--scheduler", "tcp://127.0.0.1:9", "--quiet"])
     err = capsys.readouterr().err
-    assert code == 2 and "cannot use this Dask scheduler" in err and "Traceback" not in err
+    assert code == 2 and "cannot use the Dask scheduler at tcp://127.0.0.1:9" in err and "Traceback" not in err

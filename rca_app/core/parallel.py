@@ -21,6 +21,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 
+from rca_app.core.errors import Problem, RcaInputError
 from rca_app.core.progress import Progress, check_cancel
 
 T = TypeVar("T")
@@ -68,16 +69,27 @@ _CLIENTS: dict[str, Any] = {}
 
 
 def dask_client(address: str):
-    """A connected ``dask.distributed.Client`` for ``address`` (one per address, reused)."""
+    """A connected ``dask.distributed.Client`` for ``address`` (one per address, reused).
+
+    Raises
+    ------
+    RcaInputError
+        When Dask is not installed or the scheduler cannot be reached (the address is the
+        user's to fix, so the CLI exits 2 and the window shows the problem)."""
     client = _CLIENTS.get(address)
     if client is None or client.status not in ("running", "connecting"):
         try:
             from dask.distributed import Client
-        except ImportError as e:  # pragma: no cover - depends on the install
-            raise RuntimeError(
-                "a Dask scheduler was given but dask.distributed is not installed: "
-                "pip install 'rca-app[cluster]'") from e
-        client = Client(address, timeout="10s")
+        except ImportError:
+            raise RcaInputError(Problem(
+                f"a Dask scheduler ({address}) was given but dask.distributed is not installed: "
+                "pip install 'rca-app[cluster]'")) from None
+        try:
+            client = Client(address, timeout="10s")
+        except Exception as e:  # noqa: BLE001 - any connection failure: say where and why
+            raise RcaInputError(Problem(
+                f"cannot use the Dask scheduler at {address} ({type(e).__name__}: {e}); check the address "
+                "and that the scheduler runs, or leave the compute server empty to use this computer")) from None
         _CLIENTS[address] = client
     return client
 

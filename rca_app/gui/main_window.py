@@ -200,6 +200,8 @@ class MainWindow(QMainWindow):
         a.addAction(self.act_run)
         a.addAction(self.act_rediscover)
         a.addAction(self.act_cancel)
+        a.addSeparator()
+        a.addAction(self._action("Compute server…", self.choose_compute_server))
         v = bar.addMenu("&View")
         for act in self.step_actions:
             v.addAction(act)
@@ -378,8 +380,10 @@ class MainWindow(QMainWindow):
         refit = inputs["graph"] is not None
         title = "Refitting with the edited graph" if refit else "Finding root causes"
         self._rediscovering = not refit
+        # Where the work runs is this computer's preference, not part of the investigation.
+        settings = {**inputs["settings"], "scheduler": self.compute_server() or None}
         return self.jobs.start(title, run_analysis_job, inputs["data"], inputs["anomaly"], inputs["reference"],
-                              inputs["settings"], graph=inputs["graph"], edits=inputs["edits"],
+                              settings, graph=inputs["graph"], edits=inputs["edits"],
                               on_success=self._analysis_done, kind="analysis") is not None
 
     def _analysis_done(self, outcome) -> None:
@@ -476,6 +480,23 @@ class MainWindow(QMainWindow):
                  ("Controllable", glossary.CONTROLLABLE)]
         text = "\n\n".join(f"{t}\n{d}" for t, d in terms)
         dialogs.show_info(self, "What the terms mean", text)
+
+    def compute_server(self) -> str:
+        """The Dask scheduler address the analysis runs on ("" for this computer's cores)."""
+        return str(self.settings.value("compute/scheduler", "") or "").strip()
+
+    def choose_compute_server(self) -> None:
+        from PySide6.QtWidgets import QInputDialog
+
+        text, ok = QInputDialog.getText(
+            self, "Compute server",
+            "Dask scheduler address (tcp://host:8786) for the resamples and refits.\n"
+            "Leave empty to use this computer's cores. Results are the same either way.",
+            text=self.compute_server())
+        if ok:
+            self.settings.setValue("compute/scheduler", text.strip())
+            where = text.strip() or "this computer"
+            self.jobs.show_status(f"Analyses will run on {where}.")
 
     def show_about(self) -> None:
         import rca_app

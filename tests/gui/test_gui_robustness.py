@@ -400,3 +400,22 @@ def test_main_with_a_broken_display_says_so(monkeypatch, capsys):
     monkeypatch.setenv("DISPLAY", ":987")
     assert app.main(["--no-sample"]) == 2
     assert "cannot open a window" in capsys.readouterr().err
+
+
+def test_compute_server_preference_reaches_the_analysis_not_the_investigation(window, load_sample, monkeypatch):
+    """The Dask scheduler is this computer's preference: the analysis job gets it, the saved
+    investigation does not."""
+    load_sample(window)
+    started = {}
+
+    def fake_start(title, fn, *args, **kw):
+        started["settings"] = args[3]
+        return None
+    monkeypatch.setattr(window.jobs, "start", fake_start)
+    window.settings.setValue("compute/scheduler", " tcp://server:8786 ")
+    window.run_analysis()
+    assert started["settings"]["scheduler"] == "tcp://server:8786"
+    assert "scheduler" not in window.session.settings
+    window.settings.setValue("compute/scheduler", "")
+    window.run_analysis()
+    assert started["settings"]["scheduler"] is None
