@@ -1,0 +1,188 @@
+"""Stations and the layout: which sensor sits where, in process-flow order, with its roles."""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Literal
+
+from rca_app.core.errors import Problem, ProblemList, RcaInputError
+from rca_app.core.layout.checks import GOALS, _check_layout
+from rca_app.core.layout.constraints import Constraints
+from rca_app.core.layout.toml_text import _toml_key, _toml_list, _toml_str
+
+Goal = Literal["maximize", "minimize"]
+__all__ = ["GOALS", "Goal", "Layout", "Station"]
+
+
+@dataclass
+class Station:
+    name: str
+    sensors: list[str]
+    # True: every sensor of the station is exogenous; a list: only those sensors are.
+    exogenous: bool | list[str] = False
+    controllable: list[str] = field(default_factory=list)
+    categorical: list[str] = field(default_factory=list)
+
+    def is_exogenous(self, sensor: str) -> bool:
+        if isinstance(self.exogenous, bool):
+            return self.exogenous and sensor in self.sensors
+        return sensor in self.exogenous
+
+
+@dataclass
+class Layout:
+    name: str
+    target: str
+    goal: Goal
+    stations: list[Station]
+    time_column: str | None = None
+    forbidden: list[tuple[str, str]] = field(default_factory=list)
+    required: list[tuple[str, str]] = field(default_factory=list)
+    # Monotone mechanism declarations: (parent, child) -> +1 (increasing) or -1 (decreasing).
+    monotone: dict[tuple[str, str], int] = field(default_factory=dict)
+    units: dict[str, str] = field(default_factory=dict)
+    source: str = "layout.toml"   # file name, for messages
+    text: str = ""                # the TOML as read, for the report's reproducibility appendix
+    path: str = field(default="", compare=False)  # where it was loaded from ("" if from text)
+    # Non-fatal findings from parsing (e.g. a station without sensors); not part of equality.
+    warnings: list[Problem] = field(default_factory=list, compare=False, repr=False)
+
+    # ----------------------------------------------------------------- derived views
+    @property
+    def nodes(self) -> list[str]:
+        """Every sensor, in station order (the target included)."""
+        return [s for st in self.stations for s in st.sensors]
+
+    def _station_index(self) -> dict[str, int]:
+        index: dict[str, int] = {}
+        for i, st in enumerate(self.stations):
+            for s in st.sensors:
+                index.setdefault(s, i)   # first station wins if a file was invalid
+        return index
+
+    def tier_of(self, node: str) -> int:
+        """0-based index of the station holding ``node`` (KeyError if in no station)."""
+        try:
+            return self._station_index()[node]
+        except KeyError:
+            raise KeyError(f"'{node}' is not a sensor of any station in {self.source}") from None
+
+    def station_of(self, node: str) -> str:
+        return self.stations[self.tier_of(node)].name
+
+    def is_exogenous(self, node: str) -> bool:
+        return self.stations[self.tier_of(node)].is_exogenous(node)
+
+    @property
+    def exogenous(self) -> list[str]:
+        return [s for st in self.stations for s in st.sensors if st.is_exogenous(s)]
+
+    @property
+    def controllable(self) -> list[str]:
+        return [s for st in self.stations for s in st.controllable]
+
+    @property
+    def categorical(self) -> list[str]:
+        return [s for st in self.stations for s in st.categorical]
+
+    def unit(self, node: str) -> str:
+        return self.units.get(node, "")
+
+    def unassigned(self, columns: Iterable[str]) -> list[str]:
+        """Data columns that are in no station (the time column is not counted)."""
+        known = set(self.nodes)
+        if self.time_column:
+            known.add(self.time_column)
+        return [c for c in columns if c not in known]
+
+    def constraints(self) -> Constraints:
+        index = self._station_index()
+        return Constraints(
+            nodes=tuple(index),
+            tier=dict(index),
+            exogenous=frozenset(self.exogenous),
+            target=self.target,
+            forbidden=frozenset(self.forbidden),
+            required=frozenset(self.required),
+            station_names=tuple(st.name for st in self.stations),
+        )
+
+    def problems(self) -> list[Problem]:
+        """Validate the layout as it is now (e.g. after GUI edits); errors and warnings."""
+        problems = ProblemList()
+        _check_layout(self, problems)
+        return problems.items
+
+    def restricted_to(self, nodes: Iterable[str]) -> Layout:
+        """A copy keeping only the sensors in ``nodes`` (others vanish from stations,
+        knowledge and units). Stations keep their places, even if emptied, so tiers are
+        unchanged. ``text`` still holds the file as the user wrote it."""
+        keep = set(nodes)
+        if self.target not in keep:
+            raise RcaInputError(Problem(
+                f"the target '{self.target}' is not among the data columns",
+                file=self.source, column=self.target, code="missing_target_column"))
+        stations = []
+        for st in self.stations:
+            exo = st.exogenous
+            if isinstance(exo, list):
+                exo = [s for s in exo if s in keep] or False
+            stations.append(Station(
+                name=st.name,
+                sensors=[s for s in st.sensors if s in keep],
+                exogenous=exo,
+                controllable=[s for s in st.controllable if s in keep],
+                categorical=[s for s in st.categorical if s in keep],
+            ))
+
+        def both(pair: tuple[str, str]) -> bool:
+            return pair[0] in keep and pair[1] in keep
+
+        return Layout(
+            name=self.name, target=self.target, goal=self.goal, stations=stations,
+            time_column=self.time_column,
+            forbidden=[e for e in self.forbidden if both(e)],
+            required=[e for e in self.required if both(e)],
+            monotone={e: v for e, v in self.monotone.items() if both(e)},
+            units={k: v for k, v in self.units.items() if k in keep},
+            source=self.source, text=self.text, warnings=list(self.warnings), path=self.path,
+        )
+
+    # ----------------------------------------------------------------- serialisation
+    def to_toml(self) -> str:
+        """Serialise to TOML that parse_layout reads back to an equal Layout.
+        Comments and formatting of the original file are not kept."""
+        out = ["[plant]",
+               f"name = {_toml_str(self.name)}",
+               f"target = {_toml_str(self.target)}",
+               f"goal = {_toml_str(self.goal)}"]
+        if self.time_column is not None:
+            out.append(f"time_column = {_toml_str(self.time_column)}")
+        for st in self.stations:
+            out += ["", "[[station]]",
+                    f"name = {_toml_str(st.name)}",
+                    f"sensors = {_toml_list(st.sensors)}"]
+            if st.exogenous is True:
+                out.append("exogenous = true")
+            elif isinstance(st.exogenous, list) and st.exogenous:
+                out.append(f"exogenous = {_toml_list(st.exogenous)}")
+            if st.controllable:
+                out.append(f"controllable = {_toml_list(st.controllable)}")
+            if st.categorical:
+                out.append(f"categorical = {_toml_list(st.categorical)}")
+        knowledge = {
+            "forbidden": list(self.forbidden),
+            "required": list(self.required),
+            "increasing": [e for e, v in self.monotone.items() if v > 0],
+            "decreasing": [e for e, v in self.monotone.items() if v < 0],
+        }
+        if any(knowledge.values()):
+            out += ["", "[knowledge]"]
+            for key, pairs in knowledge.items():
+                if pairs:
+                    items = ", ".join(_toml_list(list(p)) for p in pairs)
+                    out.append(f"{key} = [{items}]")
+        if self.units:
+            out += ["", "[units]"]
+            out += [f"{_toml_key(k)} = {_toml_str(v)}" for k, v in self.units.items()]
+        return "\n".join(out) + "\n"
