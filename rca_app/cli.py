@@ -6,6 +6,7 @@ Exit codes: 0 success, 2 bad input (every problem on stderr, no traceback), 130 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import math
 import os
 import shlex
@@ -451,6 +452,26 @@ def _stop_on_sigterm() -> None:
     signal.signal(signal.SIGTERM, interrupt)
 
 
+@contextlib.contextmanager
+def _quiet_libraries():
+    """Library warnings (numpy's divide-by-zero, scikit-learn's convergence notes) never reach
+    the engineer's terminal: what matters is said in the result's notes. Worker processes
+    inherit the setting through PYTHONWARNINGS."""
+    import warnings
+
+    old = os.environ.get("PYTHONWARNINGS")
+    os.environ["PYTHONWARNINGS"] = "ignore"
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        if old is None:
+            os.environ.pop("PYTHONWARNINGS", None)
+        else:
+            os.environ["PYTHONWARNINGS"] = old
+
+
 def main(argv: list[str] | None = None) -> int:
     from rca_app.core.errors import Cancelled, RcaInputError
 
@@ -461,7 +482,8 @@ def main(argv: list[str] | None = None) -> int:
     commands = {"validate": cmd_validate, "analyze": cmd_analyze, "demo": cmd_demo, "batch": cmd_batch,
                 "gui": cmd_start, None: cmd_start}
     try:
-        return commands[args.command](args)
+        with _quiet_libraries():
+            return commands[args.command](args)
     except RcaInputError as e:
         print(f"error: {len(e.problems)} problem(s) with the input:", file=sys.stderr)
         for p in e.problems:
