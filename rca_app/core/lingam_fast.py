@@ -19,6 +19,7 @@ import os
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
+from scipy.linalg.blas import dger as blas_ger
 from threadpoolctl import threadpool_limits
 
 from rca_app.core.lingam_search import SearchMemory, choose_next
@@ -95,30 +96,35 @@ class FastDirectLiNGAM:
         orders = _partial_orders(pk) if pk is not None else np.zeros((0, 2), dtype=int)
         n_jobs = self.n_jobs or min(2, os.cpu_count() or 1)
         work = np.dtype(np.float32 if self.precision == "float32" else np.float64)
-        # The sensors as rows: every per-sensor pass below runs over contiguous memory.
+        # The sensors as rows, the unordered ones kept in the first k rows: every per-sensor pass
+        # below runs over one contiguous block. ids[a] is the sensor in row a.
         R = np.array(X.T, dtype=np.float64, order="C")
-        U = list(range(p))
+        ids = list(range(p))
         order: list[int] = []
-        memory = SearchMemory()
+        memory = SearchMemory.for_sensors(p)
         pool = ThreadPoolExecutor(n_jobs) if n_jobs > 1 and n * p > 20_000 else None
         try:
             for step in range(p):
                 check_cancel(progress)
-                Uc = self._candidates(U, orders)
+                k = p - step
+                Uc = self._candidates(sorted(ids[:k]), orders)
                 if len(Uc) == 1:
                     m = Uc[0]
                 else:
-                    Z = _standardised(R, U)
+                    Z = _standardised(R[:k])
                     Zw = Z if work == Z.dtype else Z.astype(work)
-                    pos = {u: a for a, u in enumerate(U)}
-                    m = U[choose_next(Z, Zw, U, [pos[i] for i in Uc], pool, memory)]
+                    row_of = {u: a for a, u in enumerate(ids[:k])}
+                    m = ids[choose_next(Z, Zw, ids[:k], [row_of[i] for i in Uc], pool, memory)]
                     del Z, Zw
-                # Regress every remaining sensor on the chosen one (lingam's update).
-                rest = [i for i in U if i != m]
-                if rest:
-                    _regress_out(R, rest, m)
+                # Move the chosen sensor's row behind the unordered block, then regress every
+                # remaining sensor on it (lingam's update).
+                a, last = ids.index(m), k - 1
+                if a != last:
+                    R[[a, last]] = R[[last, a]]
+                    ids[a], ids[last] = ids[last], ids[a]
+                if last:
+                    _regress_out(R[:last], R[last])
                 order.append(m)
-                U = rest
                 if len(orders):
                     orders = orders[orders[:, 0] != m]
                 if progress is not None:
@@ -132,28 +138,25 @@ class FastDirectLiNGAM:
         return self
 
 
-def _standardised(R: np.ndarray, U: list[int]) -> np.ndarray:
-    """Rows ``U`` of ``R`` centred and scaled to unit (biased) variance, as lingam standardises."""
-    Z = R[U]
-    Z -= Z.mean(axis=1)[:, None]
+def _standardised(R: np.ndarray) -> np.ndarray:
+    """The rows of ``R`` centred and scaled to unit (biased) variance, as lingam standardises."""
+    Z = R - R.mean(axis=1)[:, None]
     sd = np.sqrt(np.einsum("ij,ij->i", Z, Z) / Z.shape[1])
     with np.errstate(divide="ignore", invalid="ignore"):
         Z /= sd[:, None]
     return Z
 
 
-def _regress_out(R: np.ndarray, rest: list[int], m: int) -> None:
-    """Replace each row in ``rest`` by its residual on row ``m``: x - cov(x, x_m) / var(x_m) x_m."""
+def _regress_out(R: np.ndarray, xm: np.ndarray) -> None:
+    """Replace each row x of ``R`` (in place) by its residual on ``xm``: x - cov(x, xm) / var(xm) xm."""
     n = R.shape[1]
-    xm = R[m]
     xm_c = xm - xm.mean()
     var_m = float(xm_c @ xm_c) / n
-    Rr = R[rest]
     # sum (x - mean x)(xm - mean xm) = x . xm_c - mean x * sum xm_c; the second term is only
     # rounding, but sensors with large offsets make it worth keeping.
-    cov = (Rr @ xm_c - Rr.mean(axis=1) * xm_c.sum()) / n
-    Rr -= (cov / var_m)[:, None] * xm[None, :]
-    R[rest] = Rr
+    cov = (R @ xm_c - R.mean(axis=1) * xm_c.sum()) / n
+    # One in-place rank-1 update (BLAS ger on the column-major view of the rows).
+    blas_ger(1.0, xm, -(cov / var_m), a=R.T, overwrite_a=True)
 
 
 def _adaptive_lasso_adjacency(X: np.ndarray, order: list[int], pk: np.ndarray | None) -> np.ndarray:
