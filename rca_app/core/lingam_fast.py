@@ -194,7 +194,7 @@ def _adaptive_lasso_adjacency(X: np.ndarray, order: list[int], pk: np.ndarray | 
         _, _, path = lars_path_gram(gw, Gw, n_samples=n, method="lasso", alpha_min=0.0, max_iter=500)
         yy = S[t, t]
         # Residual sum of squares of every point on the path, from the Gram alone.
-        rss = np.maximum(yy - 2 * path.T @ gw + np.einsum("ij,jk,ki->i", path.T, Gw, path), 0.0)
+        rss = np.maximum(yy - 2 * path.T @ gw + np.einsum("ij,ji->i", path.T @ Gw, path), 0.0)
         df = (np.abs(path) > np.finfo(float).eps).sum(axis=0)
         if n <= len(P) + 1:
             continue
