@@ -62,7 +62,7 @@ def resample_fits(p: int, n: int = 5000, n_tiers: int = 5, seed: int = 0, repeat
     for _ in range(repeats):
         Xb = X[rng.integers(0, len(X), n)]
         Xb = (Xb - Xb.mean(axis=0)) / Xb.std(axis=0)
-        f32, t, c = _timed(lambda: FastDirectLiNGAM(prior_knowledge=pk, precision="float32").fit(Xb))
+        f32, t, c = _timed(lambda Xb=Xb: FastDirectLiNGAM(prior_knowledge=pk, precision="float32").fit(Xb))
         times.append(t)
         cpus.append(c)
         f64 = FastDirectLiNGAM(prior_knowledge=pk).fit(Xb)
@@ -96,8 +96,8 @@ def main() -> None:
         r = side_by_side(p, n, t, with_lingam=p <= args.no_lingam_above)
         rows.append(r)
         print(f"{p:>6} x {n:>6} {t:>5} {r.get('lingam_s', float('nan')):>9.2f} {r['ours_s']:>8.2f} "
-              f"{r.get('speedup', float('nan')):>8.1f} {str(r.get('same_order', '-')):>6} "
-              f"{str(r.get('same_edges', '-')):>6} {r['pairs_scored']:>8}/{r['pairs_lingam_scores']:<8}", flush=True)
+              f"{r.get('speedup', float('nan')):>8.1f} {r.get('same_order', '-')!s:>6} "
+              f"{r.get('same_edges', '-')!s:>6} {r['pairs_scored']:>8}/{r['pairs_lingam_scores']:<8}", flush=True)
     if args.big:
         r = side_by_side(300, 50_000, 5, with_lingam=False)
         r["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -65,7 +65,7 @@ def test_exactly_collinear_sensors_still_give_an_order():
 @pytest.mark.parametrize("seed", range(4))
 def test_lazy_search_picks_what_full_scoring_picks(seed):
     """Step by step, the bounded search and the exhaustive one agree (no lingam needed)."""
-    X, pk = _plant(16, 1500, 1 + seed % 3, 10 + seed, nongauss=seed != 3)
+    X, _ = _plant(16, 1500, 1 + seed % 3, 10 + seed, nongauss=seed != 3)
     R = np.ascontiguousarray(X.T)
     ids = list(range(16))
     mem_lazy, mem_full = SearchMemory.for_sensors(16), SearchMemory.for_sensors(16)

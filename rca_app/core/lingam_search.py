@@ -30,7 +30,7 @@ References
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -147,7 +147,7 @@ class SearchMemory:
     pairs_full: int = 0
 
     @classmethod
-    def for_sensors(cls, p: int) -> "SearchMemory":
+    def for_sensors(cls, p: int) -> SearchMemory:
         return cls(np.full((p, p), np.nan))
 
 
@@ -243,9 +243,9 @@ def choose_next(Z: np.ndarray, Zw: np.ndarray, U: list[int], cand: list[int], po
         Z, C, cov, zvar)
 
     def add(ci: int, j: int, D: float) -> None:
-        if D != D:
+        if math.isnan(D):
             nan_score[ci] = True
-        t = D if D < 0.0 else 0.0
+        t = min(0.0, D)
         lb[ci] += t * t
         root_sum[ci] -= t
         count[ci] += 1
