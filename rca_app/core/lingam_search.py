@@ -30,7 +30,7 @@ References
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -41,9 +41,11 @@ _GAMMA = 0.37457
 _H_GAUSS = (1 + math.log(2 * math.pi)) / 2
 
 # Bound on how far one of our D_ij can be from lingam's (both round differently). Entropies are
-# ~1.4 and accurate to ~1e-15 in double precision, so 1e-11 leaves a wide margin; in single
-# precision the entropies themselves are only good to ~1e-7.
-_D_ERR = {np.dtype(np.float64): 1e-11, np.dtype(np.float32): 1e-5}
+# ~1.4 and accurate to ~1e-15 in double precision, so 1e-11 leaves a wide margin. In single
+# precision the entropies are only good to ~1e-7, and the answer promised is the one a full
+# single-precision scoring gives (it differs from lingam's on near-ties only): the bounds then
+# need to cover just the double-precision sums of the terms, and the same margin does.
+_D_ERR = 1e-11
 
 # Rows of n values handled per numpy call: large enough to amortise the call overhead, small
 # enough that a block of work arrays stays in the core's cache.
@@ -134,12 +136,19 @@ def residual_entropies(Zw: np.ndarray, a: np.ndarray, b: np.ndarray, coef: np.nd
 
 @dataclass
 class SearchMemory:
-    """What one step learned that helps the next one order its work (never its answer):
-    for each sensor, the sensor that contributed its largest term."""
+    """What the steps so far learned that helps the next one order its work (never its answer).
 
-    blocker: dict[int, int] = field(default_factory=dict)
+    Removing one sensor changes every term a little, so last step's terms predict this step's:
+    ``term[i, j]`` is the latest min(0, D_ij)^2 computed (NaN where never computed).
+    """
+
+    term: np.ndarray
     pairs_evaluated: int = 0
     pairs_full: int = 0
+
+    @classmethod
+    def for_sensors(cls, p: int) -> SearchMemory:
+        return cls(np.full((p, p), np.nan))
 
 
 def _has_zero_residual(Z: np.ndarray, C: np.ndarray, cov: np.ndarray, zvar: np.ndarray) -> bool:
@@ -159,7 +168,7 @@ def _has_zero_residual(Z: np.ndarray, C: np.ndarray, cov: np.ndarray, zvar: np.n
 
 
 def choose_next(Z: np.ndarray, Zw: np.ndarray, U: list[int], cand: list[int], pool=None,
-                memory: SearchMemory | None = None) -> int:
+                memory: SearchMemory | None = None, exhaustive: bool = False) -> int:
     """The candidate lingam's ``_search_causal_order`` picks at this step.
 
     Parameters
@@ -169,13 +178,16 @@ def choose_next(Z: np.ndarray, Zw: np.ndarray, U: list[int], cand: list[int], po
     Zw : ndarray, shape (k, n)
         ``Z`` in the working precision (``Z`` itself, or its float32 copy).
     U : list of int
-        Sensor ids of the rows of ``Z``, ascending.
+        Sensor id of each row of ``Z``.
     cand : list of int
-        Row positions (into ``U``) of the candidates, ascending; at least two.
+        Row positions (into ``U``) of the candidates, in increasing sensor id (lingam's order,
+        which decides exact ties); at least two.
     pool : concurrent.futures.Executor, optional
         Threads for the entropy evaluations.
     memory : SearchMemory, optional
         Carried from step to step to order the work.
+    exhaustive : bool
+        Score every candidate fully, as lingam does (for checking the bounds).
 
     Returns
     -------
@@ -185,8 +197,8 @@ def choose_next(Z: np.ndarray, Zw: np.ndarray, U: list[int], cand: list[int], po
     k, n = Z.shape
     C = np.asarray(cand)
     nC = len(C)
-    d_err = _D_ERR[Zw.dtype]
-    memory = memory if memory is not None else SearchMemory()
+    d_err = _D_ERR
+    memory = memory if memory is not None else SearchMemory.for_sensors(max(U) + 1)
 
     # Moments exactly as lingam forms them: biased covariance, regression coefficient
     # cov(a, b) / var(b), on the standardised sensors.
@@ -197,20 +209,23 @@ def choose_next(Z: np.ndarray, Zw: np.ndarray, U: list[int], cand: list[int], po
 
     pos_in_C = np.full(k, -1)
     pos_in_C[C] = np.arange(nC)
+    ids = np.asarray(U)
     rho = np.abs(cov) / np.sqrt(zvar[C, None] * zvar[None, :])
-    # Partners of each candidate, most strongly correlated first; the sensor that blocked it at
-    # the previous step goes first of all, as it most likely blocks it again.
+    prev = memory.term[np.ix_(ids[C], ids)]  # (nC, k), NaN where unknown
+    # Partners of each candidate: the ones with the largest terms last step first, then the
+    # unknown ones by decreasing correlation (an uncorrelated pair has D = 0), the known zero
+    # terms last.
+    group = np.where(np.isnan(prev), 1, np.where(prev > 0, 0, 2))
+    key2 = np.where(group == 0, -np.nan_to_num(prev), -rho)
     partners = []
     for ci in range(nC):
-        key = -rho[ci].copy()
-        key[C[ci]] = np.inf
-        prev = memory.blocker.get(U[C[ci]])
-        order = np.argsort(key, kind="stable")[:k - 1]
-        if prev is not None:
-            pj = U.index(prev) if prev in U else -1
-            if pj >= 0 and pj != C[ci]:
-                order = np.concatenate([[pj], order[order != pj]])
-        partners.append(order)
+        g = group[ci].copy()
+        g[C[ci]] = 3  # itself, never a partner
+        partners.append(np.lexsort((key2[ci], g))[:k - 1])
+    # The candidate that last step's terms say is the likeliest winner is scored fully first, so
+    # that the others can be dismissed against its score.
+    predicted = np.nansum(prev, axis=1)
+    first = int(np.argmin(predicted))
 
     lb = np.zeros(nC)            # sum of the terms found so far = lower bound on M_i
     root_sum = np.zeros(nC)      # sum of |min(0, D)| so far, to bound the rounding error
@@ -218,25 +233,23 @@ def choose_next(Z: np.ndarray, Zw: np.ndarray, U: list[int], cand: list[int], po
     nan_score = np.zeros(nC, dtype=bool)
     nxt = np.zeros(nC, dtype=int)
     batch = np.full(nC, 2)
-    biggest = np.zeros(nC)
-    blocker = np.full(nC, -1)
+    batch[first] = 16
+    terms = np.full((nC, k), np.nan)
     done = np.zeros((k, k), dtype=bool)
     np.fill_diagonal(done, True)
     # A sensor with no spread left, or a pair with an exactly zero residual, makes lingam's scores
     # NaN, and np.argmax then picks the first NaN. Bounds say nothing there: score everything.
-    exhaustive = not np.isfinite(Hx).all() or not np.isfinite(cov).all() or _has_zero_residual(
+    exhaustive = exhaustive or not np.isfinite(Hx).all() or not np.isfinite(cov).all() or _has_zero_residual(
         Z, C, cov, zvar)
 
     def add(ci: int, j: int, D: float) -> None:
-        if D != D:
+        if math.isnan(D):
             nan_score[ci] = True
-        t = D if D < 0.0 else 0.0
+        t = min(0.0, D)
         lb[ci] += t * t
         root_sum[ci] -= t
         count[ci] += 1
-        if t * t > biggest[ci]:
-            biggest[ci] = t * t
-            blocker[ci] = j
+        terms[ci, j] = t * t
 
     while True:
         complete = count == k - 1
@@ -246,9 +259,10 @@ def choose_next(Z: np.ndarray, Zw: np.ndarray, U: list[int], cand: list[int], po
         # |our M_i - lingam's M_i| <= 2 eps sum |min(0, D)| + count eps^2
         err = 2.0 * d_err * root_sum + count * d_err * d_err
         lows = lb[open_] - err[open_]
-        ci = int(open_[np.argmin(lows)])  # the first of equal bounds: lingam's tie order
         if not exhaustive and complete.any() and lows.min() > (lb + err)[complete].min():
             break  # no open candidate can still reach the best complete score
+        # Which open candidate to extend changes only the work, never the answer.
+        ci = first if not complete.any() else int(open_[np.argmin(lows)])
         i = C[ci]
         js = []
         while nxt[ci] < k - 1 and len(js) < batch[ci]:
@@ -284,7 +298,7 @@ def choose_next(Z: np.ndarray, Zw: np.ndarray, U: list[int], cand: list[int], po
     else:
         w = int(np.argmin(np.where(complete, lb, np.inf)))
     memory.pairs_full += nC * (k - 1) - (nC * (nC - 1)) // 2
-    for ci in range(nC):
-        if blocker[ci] >= 0:
-            memory.blocker[U[C[ci]]] = U[blocker[ci]]
+    known = ~np.isnan(terms)
+    rows, cols = np.nonzero(known)
+    memory.term[ids[C][rows], ids[cols]] = terms[rows, cols]
     return int(C[w])
