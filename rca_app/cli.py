@@ -476,9 +476,12 @@ def main(argv: list[str] | None = None) -> int:
     from rca_app.core.errors import Cancelled, RcaInputError
 
     os.environ.setdefault("MPLBACKEND", "Agg")
-    _stop_on_sigterm()
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.command not in ("gui", None):
+        # The desktop window closes on SIGTERM by Qt's rules; a KeyboardInterrupt raised inside
+        # its event loop would only print a traceback.
+        _stop_on_sigterm()
     commands = {"validate": cmd_validate, "analyze": cmd_analyze, "demo": cmd_demo, "batch": cmd_batch,
                 "gui": cmd_start, None: cmd_start}
     try:
