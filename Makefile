@@ -63,7 +63,7 @@ package: $(VENV)/.installed-package
 
 # Builds the bundle and a wheelhouse, then smoke-tests both (several minutes; not in `make test`).
 package-test: $(VENV)/.installed-package
-	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q -m package tests/test_packaging.py
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q -m package tests/packaging/test_packaging.py
 
 # Wheels for an offline workstation: make wheelhouse PLATFORM=win_amd64 PYVERSION=3.11
 PLATFORM ?=

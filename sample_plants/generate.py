@@ -2,7 +2,7 @@
 
 Run from anywhere:  python sample_plants/generate.py [OUTPUT_DIR]
 (default OUTPUT_DIR: this folder). The output is byte-identical on every run: fixed seeds,
-fixed rounding, fixed line endings. tests/test_synth.py regenerates into a temporary folder
+fixed rounding, fixed line endings. tests/sim/test_synth.py regenerates into a temporary folder
 and compares bytes with the committed files.
 
 Each plant is a small, physically plausible line: mostly linear mechanisms, non-Gaussian
@@ -448,7 +448,7 @@ def generate(out_dir: Path | str = HERE) -> list[Path]:
             f"{case.spec.goal} `{case.spec.target}` | {', '.join(truth['fault_types'])} | "
             f"`{', '.join(truth['root_causes'])}` |")
     index += ["", "Regenerate with `python sample_plants/generate.py`; "
-              "`tests/test_synth.py` checks the committed files match.", ""]
+              "`tests/sim/test_synth.py` checks the committed files match.", ""]
     (out_dir / "README.md").write_bytes("\n".join(index).encode("utf-8"))
     written.append(out_dir / "README.md")
     return written

@@ -11,8 +11,9 @@ from rca_app.app.data_file import check_data_file
 from rca_app.core.errors import RcaInputError
 from rca_app.core.graph import CausalGraph
 from rca_app.core.layout import parse_layout
+from tests.paths import FIXTURES as ALL_FIXTURES
 
-FIXTURES = Path(__file__).parent.parent / "fixtures" / "investigations"
+FIXTURES = ALL_FIXTURES / "investigations"
 
 
 def test_round_trip_keeps_everything(tmp_path, plant, make_investigation):

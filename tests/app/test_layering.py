@@ -5,7 +5,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.paths import ROOT
+
 FORBIDDEN_IN_APP = ("PySide6", "PyQt5", "PyQt6", "pyqtgraph", "shiboken6", "qtpy", "reportlab", "matplotlib",
                     "rca_app.gui", "rca_app.report", "rca_app.cli")
 

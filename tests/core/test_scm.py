@@ -5,7 +5,12 @@ import pytest
 
 from rca_app.core.graph import CausalGraph, Edge
 from rca_app.core.scm import (
-    SCMSettings, StructuralCausalModel, abduct, counterfactual, edge_effects, encode_frame,
+    SCMSettings,
+    StructuralCausalModel,
+    abduct,
+    counterfactual,
+    edge_effects,
+    encode_frame,
     interventional_samples,
 )
 

@@ -769,7 +769,7 @@ def test_property_structured_csv(tmp_path, text):
 
 # --------------------------------------------------------------------------- a real export
 
-_SAMPLE = __import__("pathlib").Path(__file__).resolve().parents[1] / "sample_plants" / "injection_moulding"
+_SAMPLE = __import__("tests.paths").paths.ROOT / "sample_plants" / "injection_moulding"
 
 
 @pytest.mark.skipif(not (_SAMPLE / "data.csv").exists(), reason="sample plant not present")

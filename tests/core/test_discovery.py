@@ -61,7 +61,7 @@ def result():
 def test_finds_the_true_graph(result):
     res, _ = result
     found = res.graph.edge_keys
-    assert TRUE <= found, TRUE - found
+    assert found >= TRUE, TRUE - found
     assert len(found - TRUE) <= 1, found - TRUE
 
 

@@ -6,15 +6,14 @@ import json
 import sys
 import tomllib
 from io import StringIO
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
 import rca_sim.plants as S
+from tests.paths import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "sample_plants"
 
 

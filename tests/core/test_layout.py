@@ -5,7 +5,6 @@ import dataclasses
 import itertools
 import os
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -20,8 +19,9 @@ from rca_app.core.layout import (
     load_layout,
     parse_layout,
 )
+from tests.paths import FIXTURES as ALL_FIXTURES
 
-FIXTURES = Path(__file__).parent / "fixtures" / "layouts"
+FIXTURES = ALL_FIXTURES / "layouts"
 
 # A small valid 3-station plant; error cases below are one edit away from it.
 BASE = """\

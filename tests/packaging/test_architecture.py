@@ -7,7 +7,8 @@ import sys
 import tomllib
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.paths import ROOT
+
 QT = {"PySide6", "shiboken6", "pyqtgraph"}
 
 

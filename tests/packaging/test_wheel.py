@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.paths import ROOT
+
 # What setuptools reads to build: the project table, the packages and the data-files.
 SOURCES = ["pyproject.toml", "README.md", "rca_app", "rca_sim", "sample_plants", "resources"]
 

@@ -8,13 +8,11 @@ from __future__ import annotations
 
 import json
 import math
-from pathlib import Path
 
 import pytest
 
 from tests.golden.regenerate import PLANTS, analysis_result
-
-GOLDEN = Path(__file__).parent / "golden"
+from tests.paths import GOLDEN
 
 
 def _diff(a, b, path="", out=None, rtol=1e-9, atol=1e-12):

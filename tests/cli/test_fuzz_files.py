@@ -3,7 +3,6 @@ the text, they answer with a layout or investigation, or with RcaInputError, nev
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -12,9 +11,10 @@ from rca_app.app import investigation_file as invf
 from rca_app.core.errors import RcaInputError
 from rca_app.core.layout import parse_layout
 from rca_app.resources import sample_plants_dir
+from tests.paths import FIXTURES
 
 LAYOUT = (sample_plants_dir() / "chemical_reactor" / "layout.toml").read_text(encoding="utf-8")
-FIXTURE = json.loads((Path(__file__).parent / "fixtures" / "investigations" / "v1_injection_moulding.rcainv")
+FIXTURE = json.loads((FIXTURES / "investigations" / "v1_injection_moulding.rcainv")
                      .read_text(encoding="utf-8"))
 _budget = settings(max_examples=150, deadline=None,
                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])

@@ -18,8 +18,8 @@ from rca_app.core.results import (
 )
 from rca_app.core.rootcause import RootCause
 from rca_app.core.serialization import SchemaError
+from tests.paths import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
 SCHEMA_FILE = ROOT / "schemas" / "analysis_result.schema.json"
 GOLDEN = sorted((ROOT / "tests" / "golden").glob("*.json"))
 
