@@ -223,7 +223,8 @@ def _run_analysis(data: PlantData, anomaly, reference, settings: AnalysisSetting
 
     check_cancel(progress)
     t = time.perf_counter()
-    scm_settings = SCMSettings(n_folds=settings.n_folds, mechanisms=tuple(settings.mechanisms), seed=settings.seed)
+    scm_settings = SCMSettings(n_folds=settings.n_folds, mechanisms=tuple(settings.mechanisms), seed=settings.seed,
+                               n_jobs=settings.n_jobs, scheduler=settings.scheduler)
     scm = StructuralCausalModel(graph, categorical, layout.monotone, scm_settings, levels=levels).fit(
         ref, SubProgress(progress, 0.35, 0.45, ""))
     effects = {(e.source, e.target): e for e in edge_effects(scm)}

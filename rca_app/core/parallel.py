@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import sys
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any, TypeVar
@@ -152,6 +153,10 @@ def run_tasks(fn: Callable[[T], R], tasks: Sequence[T], settings: ParallelSettin
                 out.append(r)
                 report(i)
         finally:
-            # Closing the generator drops the tasks not yet started (a cancel, an error).
-            gen.close()
+            # Closing the generator drops the tasks not yet started (a cancel, an error);
+            # joblib's warning that it did so says nothing the caller does not know.
+            with warnings.catch_warnings():
+                warnings.filterwarnings("ignore", message=".*tasks which were still being processed",
+                                        category=UserWarning)
+                gen.close()
     return out

@@ -29,7 +29,8 @@ from rca_app.core.mechanisms import (
     CategoricalEmpiricalMechanism, ClassifierMechanism, EmpiricalMechanism, Mechanism, Ridge,
     hgb_regressor, make_mechanism,
 )
-from rca_app.core.progress import Progress, check_cancel
+from rca_app.core.parallel import ParallelSettings, run_tasks
+from rca_app.core.progress import Progress, SubProgress, check_cancel
 
 # In order of simplicity: the simplest kind within the margin of the best error wins.
 MECHANISM_KINDS = ("linear", "poly2", "spline", "hgb")
@@ -70,6 +71,9 @@ class SCMSettings:
     n_folds: int = 5
     mechanisms: tuple[str, ...] = MECHANISM_KINDS
     seed: int = 0
+    # Workers for choosing the nodes' mechanism kinds (1: in this process; None: every core).
+    n_jobs: int | None = 1
+    scheduler: str | None = None
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -133,12 +137,41 @@ class StructuralCausalModel:
         self.mechanisms_: dict[str, Mechanism] = {}
         self.reports_: dict[str, MechanismReport] = {}
         todo = [n for n in self.order_ if self.only is None or n in self.only]
+        # Kind selection is the costly part and independent across nodes: the rows and folds
+        # each node compares kinds on are drawn here, in causal order (the stream every node
+        # always used), and the comparisons run as tasks; same result for any worker count.
+        designs, chosen, tasks = {}, {}, []
+        for node in todo:
+            parents = self.graph.parents(node)
+            if not parents:
+                continue
+            designs[node] = FeatureDesign(parents, self.levels_, values)
+            if node in self.categorical or node in self.fixed_kinds:
+                continue
+            idx, folds = self._selection_draws(len(frame), rng)
+            cols = {k: values[k][idx] for k in parents + [node]}
+            tasks.append((node, designs[node], cols, folds, tuple(self.settings.mechanisms),
+                          self._monotone_vector(node, designs[node]), self.settings.seed))
+        if tasks:
+            results = run_tasks(_select_kind, tasks, ParallelSettings(self.settings.n_jobs, self.settings.scheduler),
+                                SubProgress(progress, 0.0, 0.5, "") if progress is not None else None,
+                                "choosing mechanisms")
+            for (node, *_), (kind, cand_r2, design) in zip(tasks, results):
+                chosen[node] = (kind, cand_r2)
+                designs[node] = design   # spline knots were placed during the comparison
         for i, node in enumerate(todo):
             check_cancel(progress)
             if progress is not None:
-                progress.step(f"fitting mechanism of {node}", i / max(1, len(todo)))
-            self._fit_node(node, values, rng)
+                progress.step(f"fitting mechanism of {node}", 0.5 + 0.5 * i / max(1, len(todo)))
+            self._fit_node(node, values, designs.get(node), chosen.get(node))
         return self
+
+    def _selection_draws(self, n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        """Rows (at most _SELECTION_MAX_ROWS) and folds one node's kinds are compared on."""
+        idx = np.arange(n)
+        if n > _SELECTION_MAX_ROWS:
+            idx = np.sort(rng.choice(n, _SELECTION_MAX_ROWS, replace=False))
+        return idx, _folds(len(idx), min(self.settings.n_folds, _SELECTION_FOLDS), rng)
 
     def refit(self, frame: pd.DataFrame, seed: int, nodes: set[str] | None = None,
               incident: pd.DataFrame | None = None) -> "StructuralCausalModel":
@@ -169,22 +202,21 @@ class StructuralCausalModel:
             m, _ = pool_invariant_mechanisms(m, incident, nodes, decided=pooled)
         return m
 
-    def _fit_node(self, node: str, values: dict, rng: np.random.Generator) -> None:
+    def _fit_node(self, node: str, values: dict, design: FeatureDesign | None,
+                  chosen: tuple[str, dict] | None) -> None:
         parents = self.graph.parents(node)
         cand_r2: dict[str, float] = {}
         if not parents:
             mech = (CategoricalEmpiricalMechanism(node, len(self.levels_[node])) if node in self.categorical
                     else EmpiricalMechanism(node))
+        elif node in self.categorical:
+            mech = ClassifierMechanism(node, parents, design, len(self.levels_[node]))
         else:
-            design = FeatureDesign(parents, self.levels_, values)
-            if node in self.categorical:
-                mech = ClassifierMechanism(node, parents, design, len(self.levels_[node]))
-            else:
-                mono = self._monotone_vector(node, design)
-                kind = self.fixed_kinds.get(node)
-                if kind is None:
-                    kind, cand_r2 = self._select(node, design, values, mono, rng)
-                mech = make_mechanism(kind, node, parents, design, mono, self.settings.seed)
+            mono = self._monotone_vector(node, design)
+            kind = self.fixed_kinds.get(node)
+            if kind is None:
+                kind, cand_r2 = chosen
+            mech = make_mechanism(kind, node, parents, design, mono, self.settings.seed)
         mech.fit(values, self.folds_)
         self.mechanisms_[node] = mech
         self.reports_[node] = MechanismReport(node, mech.kind, parents, mech.oof_r2, cand_r2,
@@ -195,44 +227,42 @@ class StructuralCausalModel:
         cst += [0] * design.n_dummies
         return cst if any(cst) else None
 
-    def _select(self, node, design, values, mono, rng) -> tuple[str, dict[str, float]]:
-        """Pick the mechanism kind by out-of-fold error (on at most _SELECTION_MAX_ROWS rows)."""
-        y = values[node]
-        n = len(y)
-        idx = np.arange(n)
-        if n > _SELECTION_MAX_ROWS:
-            idx = np.sort(rng.choice(n, _SELECTION_MAX_ROWS, replace=False))
-        sub = {k: v[idx] for k, v in values.items()}
-        ys = y[idx]
-        folds = _folds(len(idx), min(self.settings.n_folds, _SELECTION_FOLDS), rng)
-        kinds = [k for k in self.settings.mechanisms if k in MECHANISM_KINDS]
-        if mono is not None:
-            # Quadratics and free splines cannot promise monotonicity; monotone trees can.
-            kinds = [k for k in kinds if k not in ("poly2", "spline")]
-        if not design.numeric:
-            kinds = ["linear"]  # only categorical parents: level means are already exact
-        var = ys.var() if ys.var() > 0 else 1.0
 
-        def oof_mse(kind: str) -> float:
-            A = design.features(kind, sub)
-            oof = np.empty_like(ys)
-            for k in range(folds.max() + 1):
-                tr, te = folds != k, folds == k
-                model = hgb_regressor(mono, self.settings.seed) if kind == "hgb" else Ridge()
-                oof[te] = model.fit(A[tr], ys[tr]).predict(A[te])
-            return float(np.mean((ys - oof) ** 2))
 
-        mse = {k: oof_mse(k) for k in kinds if k != "hgb"}
-        # Trees are the costly candidate: try them only where a quadratic already shows the
-        # mechanism is not linear, or where a monotone declaration rules the quadratic out.
-        if "hgb" in kinds:
-            lin = mse.get("linear", np.inf)
-            curved = any(k in mse and mse[k] < lin * (1 - 2 * _SIMPLER_MARGIN) for k in ("poly2", "spline"))
-            if curved or mono is not None or "linear" not in mse:
-                mse["hgb"] = oof_mse("hgb")
-        best = min(mse.values())
-        chosen = next(k for k in MECHANISM_KINDS if k in mse and mse[k] <= best * (1 + _SIMPLER_MARGIN))
-        return chosen, {k: float(1 - v / var) for k, v in mse.items()}
+def _select_kind(task) -> tuple[str, dict[str, float], FeatureDesign]:
+    """Pick a node's mechanism kind by out-of-fold error on the given rows and folds (a task
+    of :func:`~rca_app.core.parallel.run_tasks`); returns the kind, each candidate kind's
+    out-of-fold R^2, and the design (spline knots placed on these rows)."""
+    node, design, sub, folds, mechanisms, mono, seed = task
+    ys = sub[node]
+    kinds = [k for k in mechanisms if k in MECHANISM_KINDS]
+    if mono is not None:
+        # Quadratics and free splines cannot promise monotonicity; monotone trees can.
+        kinds = [k for k in kinds if k not in ("poly2", "spline")]
+    if not design.numeric:
+        kinds = ["linear"]  # only categorical parents: level means are already exact
+    var = ys.var() if ys.var() > 0 else 1.0
+
+    def oof_mse(kind: str) -> float:
+        A = design.features(kind, sub)
+        oof = np.empty_like(ys)
+        for k in range(folds.max() + 1):
+            tr, te = folds != k, folds == k
+            model = hgb_regressor(mono, seed) if kind == "hgb" else Ridge()
+            oof[te] = model.fit(A[tr], ys[tr]).predict(A[te])
+        return float(np.mean((ys - oof) ** 2))
+
+    mse = {k: oof_mse(k) for k in kinds if k != "hgb"}
+    # Trees are the costly candidate: try them only where a quadratic already shows the
+    # mechanism is not linear, or where a monotone declaration rules the quadratic out.
+    if "hgb" in kinds:
+        lin = mse.get("linear", np.inf)
+        curved = any(k in mse and mse[k] < lin * (1 - 2 * _SIMPLER_MARGIN) for k in ("poly2", "spline"))
+        if curved or mono is not None or "linear" not in mse:
+            mse["hgb"] = oof_mse("hgb")
+    best = min(mse.values())
+    chosen = next(k for k in MECHANISM_KINDS if k in mse and mse[k] <= best * (1 + _SIMPLER_MARGIN))
+    return chosen, {k: float(1 - v / var) for k, v in mse.items()}, design
 
 
 def decode_values(scm, values: dict[str, np.ndarray]) -> pd.DataFrame:

@@ -166,7 +166,7 @@ def _resample_chunk(args):
 def _chunks(items: list, n_jobs: int, per_task: int | None) -> list[list]:
     """One item per task in this process (cancel acts between refits); a few per task when
     they travel to workers (the model is pickled once per task)."""
-    size = 1 if n_jobs == 1 else (per_task or max(1, int(np.ceil(len(items) / (4 * n_jobs)))))
+    size = 1 if n_jobs == 1 else (per_task or max(1, int(np.ceil(len(items) / (8 * n_jobs)))))
     return [items[i:i + size] for i in range(0, len(items), size)]
 
 
