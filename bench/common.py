@@ -9,9 +9,9 @@ from pathlib import Path
 
 os.environ.setdefault("MPLBACKEND", "Agg")
 
-from rca_app.core.data import load_table, prepare  # noqa: E402
-from rca_app.core.layout import load_layout  # noqa: E402
-from rca_sim import save_plant, simulate  # noqa: E402
+from rca_app.core.data import load_table, prepare
+from rca_app.core.layout import load_layout
+from rca_sim import save_plant, simulate
 
 
 def plant_data(spec, faults, seed, n_reference=2000, n_anomaly=300):

@@ -10,7 +10,7 @@ from pathlib import Path
 
 os.environ.setdefault("MPLBACKEND", "Agg")
 
-from bench import accuracy, coverage, speed  # noqa: E402
+from bench import accuracy, coverage, speed
 
 OUT = Path(__file__).resolve().parent / "results"
 

@@ -16,7 +16,6 @@ def discovery_vs_lingam(p: int = 50, n: int = 10_000, n_tiers: int = 5, seed: in
     import lingam
 
     from rca_app.core.lingam_fast import FastDirectLiNGAM
-
     from rca_sim import tiered_linear_data
 
     X, pk = tiered_linear_data(p, n, n_tiers, seed)

@@ -5,21 +5,22 @@ The CLI, the GUI and the report all go through :func:`run_analysis` and read the
 """
 from __future__ import annotations
 
+import math
 import platform
 import time
 from dataclasses import asdict, dataclass, field
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
 import rca_app
 from rca_app.core.data import PlantData
-from rca_app.core.encoding import CategoryEncoder
 from rca_app.core.discovery import DiscoveryResult, DiscoverySettings, discover, noise_checks
+from rca_app.core.encoding import CategoryEncoder
 from rca_app.core.errors import Problem, RcaInputError
 from rca_app.core.graph import CausalGraph
 from rca_app.core.progress import Progress, SubProgress, check_cancel
+from rca_app.core.redundancy import redundant_sensors
 from rca_app.core.rootcause import Incident, RankingSettings, rank_root_causes
 from rca_app.core.scm import SCMSettings, StructuralCausalModel, edge_effects, pool_invariant_mechanisms
 from rca_app.core.windows import check_enough_rows, resolve_windows, window_bound
@@ -52,7 +53,7 @@ class AnalysisSettings:
         return d
 
     @classmethod
-    def from_dict(cls, d: dict) -> "AnalysisSettings":
+    def from_dict(cls, d: dict) -> AnalysisSettings:
         d = dict(d)
         if "mechanisms" in d:
             d["mechanisms"] = tuple(d["mechanisms"])
@@ -96,7 +97,7 @@ class AnalysisResult:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, d: dict) -> "AnalysisResult":
+    def from_dict(cls, d: dict) -> AnalysisResult:
         return cls(**{k: v for k, v in d.items() if k in cls.__dataclass_fields__})
 
     @property
@@ -150,6 +151,32 @@ def _constant_in_reference(data: PlantData, ref: pd.DataFrame, an: pd.DataFrame)
     return out
 
 
+def _points_outside_intervals(ranking) -> list[str]:
+    """A note for every estimate that lies outside its own 90% interval.
+
+    Percentile intervals from refits can exclude the estimate on all rows when the refits are
+    biased against it (a small reference period, a mechanism at the edge of its data): the
+    engineer must hear that this estimate is unstable rather than see a contradiction."""
+    out = []
+
+    def outside(x: float, ci) -> bool:
+        lo, hi = ci
+        return all(math.isfinite(v) for v in (x, lo, hi)) and not (lo - 1e-9 <= x <= hi + 1e-9)
+
+    for c in ranking.root_causes:
+        if outside(c.restoration, c.restoration_ci):
+            lo, hi = c.restoration_ci
+            out.append(f"{c.node}: its restoration ({100 * c.restoration:.0f}%) lies outside its 90% interval "
+                       f"({100 * lo:.0f}% to {100 * hi:.0f}%): the refits on resampled reference rows disagree "
+                       "with the fit on all rows, so this estimate is unstable; read it with care.")
+    for a in ranking.actions:
+        if outside(a.predicted_target, a.predicted_target_ci):
+            lo, hi = a.predicted_target_ci
+            out.append(f"setting {a.node}: the predicted KPI ({a.predicted_target:.4g}) lies outside its 90% "
+                       f"interval ({lo:.4g} to {hi:.4g}): the prediction is unstable; read it with care.")
+    return out
+
+
 def _new_levels(data: PlantData, ref: pd.DataFrame, an: pd.DataFrame) -> list[str]:
     msgs = []
     for c in data.categorical_nodes:
@@ -194,6 +221,16 @@ def _run_analysis(data: PlantData, anomaly, reference, settings: AnalysisSetting
         # left out (with a prominent note when it did move in the incident).
         messages += [m for _, m in frozen]
         keep = [c for c in frame.columns if c not in {n for n, _ in frozen}]
+        layout = layout.restricted_to(keep)
+        frame, ref, an = frame[keep], ref[keep], an[keep]
+    # Exact copies and linear combinations would make every model singular (effects of 1e6
+    # that cancel, restorations of several hundred percent): leave them out and say so.
+    numeric = [c for c in layout.nodes if c in frame.columns and c not in data.categorical_nodes
+               and c != layout.target]
+    redundant = redundant_sensors(ref, numeric, layout.target)
+    if redundant:
+        messages += [r.message(layout.target) for r in redundant]
+        keep = [c for c in frame.columns if c not in {r.sensor for r in redundant}]
         layout = layout.restricted_to(keep)
         frame, ref, an = frame[keep], ref[keep], an[keep]
     constraints = layout.constraints()
@@ -248,6 +285,7 @@ def _run_analysis(data: PlantData, anomaly, reference, settings: AnalysisSetting
     timings["ranking_s"] = time.perf_counter() - t
     timings["total_s"] = time.perf_counter() - t_all
     messages += ranking.messages
+    messages += _points_outside_intervals(ranking)
 
     edges_out = []
     for e in graph.edges:
@@ -277,7 +315,8 @@ def _run_analysis(data: PlantData, anomaly, reference, settings: AnalysisSetting
             "target_reference_mean": incident.reference_mean, "target_anomaly_mean": incident.anomaly_mean,
             "target_reference_sd": float(ref_target.std()),
             "shortfall": incident.shortfall,
-            "shortfall_pct": 100 * incident.shortfall / abs(incident.reference_mean) if incident.reference_mean else None,
+            "shortfall_pct": (100 * incident.shortfall / abs(incident.reference_mean)
+                              if incident.reference_mean else None),
             **win_info,
         },
         reference={"start": window_bound(data, ref_sl.start), "end": window_bound(data, ref_sl.stop),

@@ -178,9 +178,8 @@ def _add_curved_edges(frame, order, edges, enc, constraints, settings) -> None:
                     continue   # too small to add whatever the test says (and the test is the cost)
                 F = ((rss0 - rss1) / 2) / (rss1 / dof)
                 p = stats.f.sf(F, 2, dof)
-                if p < settings.curvature_alpha:
-                    if best is None or r2 > best[1]:
-                        best = (cand, r2)
+                if p < settings.curvature_alpha and (best is None or r2 > best[1]):
+                    best = (cand, r2)
             if best is None:
                 break
             edges.add((best[0], child))

@@ -32,7 +32,7 @@ class CategoryEncoder:
     levels: dict[str, list[str]] = field(default_factory=dict)
 
     @classmethod
-    def fit(cls, frame: pd.DataFrame, categorical) -> "CategoryEncoder":
+    def fit(cls, frame: pd.DataFrame, categorical) -> CategoryEncoder:
         """Levels of every categorical column of ``frame``, sorted as strings.
 
         Parameters

@@ -156,7 +156,7 @@ def _has_zero_residual(Z: np.ndarray, C: np.ndarray, cov: np.ndarray, zvar: np.n
     with np.errstate(divide="ignore", invalid="ignore"):
         v1 = zvar[C, None] - cov * cov / zvar[None, :]
         v2 = zvar[None, :] - cov * cov / zvar[C, None]
-    for ci, j in zip(*np.nonzero(~((v1 >= 1e-6) & (v2 >= 1e-6)))):
+    for ci, j in zip(*np.nonzero(~((v1 >= 1e-6) & (v2 >= 1e-6))), strict=True):
         i = C[ci]
         if i == j:
             continue

@@ -32,7 +32,6 @@ import numpy as np
 
 from rca_app.core.encoding import FeatureDesign
 
-
 # Rows a weighted refit of a tree mechanism learns from at most (see HGBMechanism).
 HGB_REFIT_MAX_ROWS = 6000
 
@@ -41,7 +40,7 @@ class Ridge:
     """Least squares with a tiny ridge for conditioning (closed form, fast); optional row
     weights (a weighted bootstrap refit)."""
 
-    def fit(self, A: np.ndarray, y: np.ndarray, weights: np.ndarray | None = None) -> "Ridge":
+    def fit(self, A: np.ndarray, y: np.ndarray, weights: np.ndarray | None = None) -> Ridge:
         w = np.ones(len(y)) if weights is None else np.asarray(weights, dtype=float)
         sw = w.sum()
         if weights is None:
@@ -104,7 +103,7 @@ class Mechanism:
         # Set on a weighted refit: the mechanism it was refitted from (its reference noise).
         self.main: Mechanism | None = None
 
-    def clone(self) -> "Mechanism":
+    def clone(self) -> Mechanism:
         """An unfitted copy with the same settings."""
         new = copy.copy(self)
         new.ref_noise = None
@@ -123,19 +122,19 @@ class Mechanism:
             state.pop("_stats", None)   # the main mechanism's, shared
         return state
 
-    def attach_main(self, main: "Mechanism") -> None:
+    def attach_main(self, main: Mechanism) -> None:
         """Re-attach the mechanism this one is a weighted refit of (after unpickling)."""
         self.main = main
         self.ref_noise = main.ref_noise
 
-    def _refit_copy(self) -> "Mechanism":
+    def _refit_copy(self) -> Mechanism:
         new = self.clone()
         new.attach_main(self)
         new.oof_r2 = self.oof_r2
         return new
 
     def weighted_refit(self, values: dict[str, np.ndarray], blocks: np.ndarray,
-                       block_weights: np.ndarray, seed: int = 0) -> "Mechanism":
+                       block_weights: np.ndarray, seed: int = 0) -> Mechanism:
         """The mechanism refitted with row weights constant within blocks of rows (a Bayesian
         block bootstrap draw); the original is left unchanged.
 
@@ -164,7 +163,7 @@ class Mechanism:
     def _reset(self) -> None:
         """Forget what ``fit`` learned (subclasses drop their models)."""
 
-    def fit(self, values: dict[str, np.ndarray], folds: np.ndarray) -> "Mechanism":
+    def fit(self, values: dict[str, np.ndarray], folds: np.ndarray) -> Mechanism:
         raise NotImplementedError
 
     def predict(self, values: dict[str, np.ndarray]) -> np.ndarray:
@@ -317,7 +316,7 @@ class LinearMechanism(FeatureMechanism):
         ends = np.r_[starts[1:], len(blocks)]
         G = np.empty((len(starts), X.shape[1], X.shape[1]))
         c = np.empty((len(starts), X.shape[1]))
-        for i, (a, b) in enumerate(zip(starts, ends)):
+        for i, (a, b) in enumerate(zip(starts, ends, strict=True)):
             G[i] = X[a:b].T @ X[a:b]
             c[i] = X[a:b].T @ y[a:b]
         self._stats = (key, G, c)

@@ -17,7 +17,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from rca_app.core.encoding import decode_values as _decode, encode_frame, encode_value
+from rca_app.core.encoding import decode_values as _decode
+from rca_app.core.encoding import encode_frame, encode_value
 
 
 @dataclass

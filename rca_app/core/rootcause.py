@@ -180,7 +180,7 @@ def restorations(scm: StructuralCausalModel, incident: Incident, nodes: list[str
     # the candidates upstream of it).
     draws = [(k, scm.mechanisms_[k].reference_draws(idx, rng, scm.reference_values_)) for k in nodes]
     cf = propagate_replacements(scm, base, noise_t, draws, target).mean(axis=1)
-    return {k: float((c - anom_mean) / shortfall) if shortfall != 0 else 0.0 for k, c in zip(nodes, cf)}
+    return {k: float((c - anom_mean) / shortfall) if shortfall != 0 else 0.0 for k, c in zip(nodes, cf, strict=True)}
 
 
 def evidence_for(scm: StructuralCausalModel, incident: Incident, node: str) -> Evidence:
@@ -378,7 +378,7 @@ def rank_root_causes(scm: StructuralCausalModel, incident: Incident, layout, set
         actions.append(Action(
             c, layout.station_of(c), v if isinstance(v, str) else float(v), inc_val, rng_, pred,
             _ci(boot_at), _ci(rows), rest, _ci(rest_b),
-            [(g if isinstance(g, str) else float(g), float(m)) for g, m in zip(grid, curve)], warns,
+            [(g if isinstance(g, str) else float(g), float(m)) for g, m in zip(grid, curve, strict=True)], warns,
         ))
     actions.sort(key=lambda a: -a.restoration)
     if progress is not None:

@@ -23,11 +23,17 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import pandas as pd
 
-from rca_app.core.encoding import FeatureDesign, decode_values as _decode, encode_frame
+from rca_app.core.encoding import FeatureDesign, encode_frame
+from rca_app.core.encoding import decode_values as _decode
 from rca_app.core.graph import CausalGraph
 from rca_app.core.mechanisms import (
-    CategoricalEmpiricalMechanism, ClassifierMechanism, EmpiricalMechanism, Mechanism, Ridge,
-    hgb_regressor, make_mechanism,
+    CategoricalEmpiricalMechanism,
+    ClassifierMechanism,
+    EmpiricalMechanism,
+    Mechanism,
+    Ridge,
+    hgb_regressor,
+    make_mechanism,
 )
 from rca_app.core.parallel import ParallelSettings, run_tasks
 from rca_app.core.progress import Progress, SubProgress, check_cancel
@@ -114,7 +120,7 @@ class StructuralCausalModel:
         self.levels = levels
 
     # -- fitting -------------------------------------------------------------------------------
-    def fit(self, frame: pd.DataFrame, progress: Progress | None = None) -> "StructuralCausalModel":
+    def fit(self, frame: pd.DataFrame, progress: Progress | None = None) -> StructuralCausalModel:
         """Fit every node's mechanism (or those in ``only``) on ``frame``; returns self."""
         from threadpoolctl import threadpool_limits
 
@@ -123,7 +129,7 @@ class StructuralCausalModel:
         with threadpool_limits(1, user_api="openmp"):
             return self._fit(frame, progress)
 
-    def _fit(self, frame: pd.DataFrame, progress: Progress | None) -> "StructuralCausalModel":
+    def _fit(self, frame: pd.DataFrame, progress: Progress | None) -> StructuralCausalModel:
         g = self.graph
         self.order_ = g.topological_order()
         self.levels_ = dict(self.levels) if self.levels else {
@@ -156,7 +162,7 @@ class StructuralCausalModel:
             results = run_tasks(_select_kind, tasks, ParallelSettings(self.settings.n_jobs, self.settings.scheduler),
                                 SubProgress(progress, 0.0, 0.5, "") if progress is not None else None,
                                 "choosing mechanisms")
-            for (node, *_), (kind, cand_r2, design) in zip(tasks, results):
+            for (node, *_), (kind, cand_r2, design) in zip(tasks, results, strict=True):
                 chosen[node] = (kind, cand_r2)
                 designs[node] = design   # spline knots were placed during the comparison
         for i, node in enumerate(todo):
@@ -174,7 +180,7 @@ class StructuralCausalModel:
         return idx, _folds(len(idx), min(self.settings.n_folds, _SELECTION_FOLDS), rng)
 
     def refit(self, frame: pd.DataFrame, seed: int, nodes: set[str] | None = None,
-              incident: pd.DataFrame | None = None) -> "StructuralCausalModel":
+              incident: pd.DataFrame | None = None) -> StructuralCausalModel:
         """The same model (graph, levels, each node's mechanism kind, the pooling decision)
         fitted anew on other rows, e.g. a bootstrap resample of the reference period.
 
@@ -383,5 +389,8 @@ def pool_invariant_mechanisms(scm: StructuralCausalModel, incident: pd.DataFrame
 # Queries and edge effects, re-exported: callers import them from here.
 from rca_app.core.effects import EdgeEffect, edge_effects  # noqa: E402,F401
 from rca_app.core.queries import (  # noqa: E402,F401
-    abduct, counterfactual, interventional_samples, propagate,
+    abduct,
+    counterfactual,
+    interventional_samples,
+    propagate,
 )

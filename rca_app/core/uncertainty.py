@@ -208,8 +208,8 @@ def bootstrap_models(scm, incident, nodes: list[str], n: int, seed: int, score, 
         chunks = _chunks(draws, jobs, None)
         results = run_tasks(_weighted_chunk, [(ctx, c, incident, score) for c in chunks], parallel, progress, msg)
         out = []
-        for chunk, res in zip(chunks, results):
-            for d, (mechs, sc) in zip(chunk, res):
+        for chunk, res in zip(chunks, results, strict=True):
+            for d, (mechs, sc) in zip(chunk, res, strict=True):
                 out.append((ctx.model(d, mechs), sc))
         return out
     if method != "resample":

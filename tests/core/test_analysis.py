@@ -78,8 +78,9 @@ def test_actions_stay_in_reference_range_and_compensate(outcomes):
 def test_same_seed_same_result():
     data, truth = _load(PLANTS[0])
     an = truth["anomaly"]
-    a = run_analysis(data, (an["start"], an["end"]), None, AnalysisSettings(graph_bootstrap=3, rank_bootstrap=3, seed=5))
-    b = run_analysis(data, (an["start"], an["end"]), None, AnalysisSettings(graph_bootstrap=3, rank_bootstrap=3, seed=5))
+    settings = AnalysisSettings(graph_bootstrap=3, rank_bootstrap=3, seed=5)
+    a = run_analysis(data, (an["start"], an["end"]), None, settings)
+    b = run_analysis(data, (an["start"], an["end"]), None, settings)
     ra, rb = a.result.to_dict(), b.result.to_dict()
     ra["diagnostics"].pop("timings"), rb["diagnostics"].pop("timings")
     assert ra == rb

@@ -3,7 +3,6 @@ refits that agree with a direct weighted fit, cancel between refits."""
 import numpy as np
 import pandas as pd
 import pytest
-from tests.core.test_analysis import _load
 
 from rca_app.core.analysis import AnalysisSettings, run_analysis
 from rca_app.core.errors import Cancelled
@@ -13,6 +12,7 @@ from rca_app.core.progress import CancelFlag
 from rca_app.core.rootcause import Incident, RankingSettings, rank_root_causes
 from rca_app.core.scm import StructuralCausalModel
 from rca_app.core.uncertainty import BootstrapContext, block_weights, row_blocks
+from tests.core.test_analysis import _load
 
 
 def _without_timings(d: dict) -> dict:
