@@ -39,11 +39,14 @@ def _count(name: str, low: int, high: int):
     return parse
 
 
-# Bounds on settings: below them nothing can be estimated, above them a run would not finish.
-MAX_GRAPH_BOOTSTRAP = 1000
-MAX_RANK_BOOTSTRAP = 1000
-MAX_FOLDS = 20
-MAX_SEED = 2**32 - 1
+def _setting_arg(option: str, field_name: str, **kw) -> dict:
+    """argparse keywords for an AnalysisSettings field: its default and its bounds, defined once
+    in core/settings (a light module, so ``--help`` stays quick)."""
+    from rca_app.core.settings import AnalysisSettings
+
+    f = AnalysisSettings.__dataclass_fields__[field_name]
+    lo, hi = f.metadata.get("min", 0), f.metadata.get("max", 10**9)
+    return {"type": _count(option, lo, hi), "default": f.default, **kw}
 
 
 def _add_data_args(p: argparse.ArgumentParser) -> None:
@@ -79,17 +82,17 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--reference", type=_window_arg,
                    help="reference window START/END (default: all rows before the incident)")
     a.add_argument("--json", dest="json_out", help="write the full result as JSON here")
-    a.add_argument("--seed", type=_count("--seed", 0, MAX_SEED), default=0,
-                   help="random seed, 0 or more (results are deterministic for a seed)")
-    a.add_argument("--graph-bootstrap", type=_count("--graph-bootstrap", 0, MAX_GRAPH_BOOTSTRAP), default=20,
-                   help="resamples for edge confidence (default 20; 0 for none)")
-    a.add_argument("--rank-bootstrap", type=_count("--rank-bootstrap", 0, MAX_RANK_BOOTSTRAP), default=30,
-                   help="refits for restoration intervals (default 30; 0 for none)")
+    a.add_argument("--seed", **_setting_arg("--seed", "seed",
+                   help="random seed, 0 or more (results are deterministic for a seed)"))
+    a.add_argument("--graph-bootstrap", **_setting_arg("--graph-bootstrap", "graph_bootstrap",
+                   help="resamples for edge confidence (default %(default)s; 0 for none)"))
+    a.add_argument("--rank-bootstrap", **_setting_arg("--rank-bootstrap", "rank_bootstrap",
+                   help="refits for restoration intervals (default %(default)s; 0 for none)"))
     a.add_argument("--discovery", choices=["fast", "lingam"], default="fast",
                    help="DirectLiNGAM implementation: ours (default; the same answer, faster) or the lingam package's")
-    a.add_argument("--folds", type=_count("--folds", 2, MAX_FOLDS), default=5,
-                   help=f"cross-fitting folds, 2 to {MAX_FOLDS} (default 5)")
-    a.add_argument("--jobs", type=_count("--jobs", 1, 1024), default=None,
+    a.add_argument("--folds", **_setting_arg("--folds", "n_folds",
+                   help="cross-fitting folds (default %(default)s)"))
+    a.add_argument("--jobs", **_setting_arg("--jobs", "n_jobs"),
                    help="worker processes for resamples and refits (default: one per core; 1: none)")
     a.add_argument("--scheduler", metavar="tcp://HOST:8786",
                    help="run resamples and refits on this Dask scheduler's workers (needs rca-app[cluster])")
@@ -113,13 +116,13 @@ def build_parser() -> argparse.ArgumentParser:
                    help="folder for NAME.json (and NAME.pdf) per incident and summary.csv "
                         "(default: ./rca_batch_output)")
     b.add_argument("--report", action="store_true", help="also write a PDF investigation report per incident")
-    b.add_argument("--jobs", type=_count("--jobs", 1, 1024), default=None,
+    b.add_argument("--jobs", **_setting_arg("--jobs", "n_jobs"),
                    help="incidents analysed at once on this machine (default: one per core)")
     b.add_argument("--scheduler", metavar="tcp://HOST:8786",
                    help="run the incidents on this Dask scheduler's workers (needs rca-app[cluster])")
-    b.add_argument("--graph-bootstrap", type=_count("--graph-bootstrap", 0, MAX_GRAPH_BOOTSTRAP), default=20)
-    b.add_argument("--rank-bootstrap", type=_count("--rank-bootstrap", 0, MAX_RANK_BOOTSTRAP), default=30)
-    b.add_argument("--folds", type=_count("--folds", 2, MAX_FOLDS), default=5)
+    b.add_argument("--graph-bootstrap", **_setting_arg("--graph-bootstrap", "graph_bootstrap"))
+    b.add_argument("--rank-bootstrap", **_setting_arg("--rank-bootstrap", "rank_bootstrap"))
+    b.add_argument("--folds", **_setting_arg("--folds", "n_folds"))
     b.add_argument("--quiet", action="store_true", help="no progress lines")
 
     sub.add_parser("gui", help="open the desktop application")

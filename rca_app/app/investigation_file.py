@@ -28,6 +28,7 @@ from rca_app.core.errors import Problem, RcaInputError
 from rca_app.core.fileio import write_text_atomic
 from rca_app.core.graph import CausalGraph
 from rca_app.core.serialization import MigrationError, SchemaError, from_json_data, register_migration, upgrade
+from rca_app.core.settings import AnalysisSettings
 
 SCHEMA_VERSION = 1
 FILE_KIND = "rca_app investigation"
@@ -117,6 +118,10 @@ class Investigation:
         for i, e in enumerate(self.graph_edits):
             if e.get("op") not in EDIT_OPS or not e.get("source") or not e.get("target"):
                 out.append(f"graph_edits[{i}]: expected an op ({', '.join(EDIT_OPS)}), a source and a target")
+        try:
+            from_json_data(AnalysisSettings, self.settings, "settings")
+        except SchemaError as e:
+            out += [f"settings.{p}" for p in e.problems]
         return out
 
     def without_results(self) -> None:

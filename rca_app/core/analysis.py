@@ -23,41 +23,13 @@ from rca_app.core.progress import Progress, SubProgress, check_cancel
 from rca_app.core.redundancy import redundant_sensors
 from rca_app.core.rootcause import Incident, RankingSettings, rank_root_causes
 from rca_app.core.scm import SCMSettings, StructuralCausalModel, edge_effects, pool_invariant_mechanisms
+from rca_app.core.settings import AnalysisSettings
 from rca_app.core.windows import check_enough_rows, resolve_windows, window_bound
 
 # Earlier private names of the window helpers (now public in rca_app.core.windows).
 _fmt_bound, _check_enough = window_bound, check_enough_rows
 
 RESULT_SCHEMA_VERSION = 1
-
-
-@dataclass
-class AnalysisSettings:
-    seed: int = 0
-    graph_bootstrap: int = 20        # resamples for edge confidence
-    rank_bootstrap: int = 30         # refits for restoration intervals
-    n_folds: int = 5                 # cross-fitting folds
-    mechanisms: tuple[str, ...] = ("linear", "poly2", "spline", "hgb")
-    action_grid: int = 25
-    bootstrap_max_rows: int = 5000
-    discovery_engine: str = "fast"   # or "lingam": the lingam package's DirectLiNGAM
-    # Ranking intervals: "weighted" (Bayesian block bootstrap by weighted refits, fast) or
-    # "resample" (models refitted from scratch on resampled rows, the former method).
-    interval_method: str = "weighted"
-    n_jobs: int | None = None        # local workers for resamples and refits (None: one per core)
-    scheduler: str | None = None     # a Dask scheduler address: run them on that cluster instead
-
-    def to_dict(self) -> dict:
-        d = asdict(self)
-        d["mechanisms"] = list(self.mechanisms)
-        return d
-
-    @classmethod
-    def from_dict(cls, d: dict) -> AnalysisSettings:
-        d = dict(d)
-        if "mechanisms" in d:
-            d["mechanisms"] = tuple(d["mechanisms"])
-        return cls(**{k: v for k, v in d.items() if k in cls.__dataclass_fields__})
 
 
 @dataclass

@@ -219,6 +219,10 @@ def test_crafted_data_references_are_not_followed(tmp_path):
     (lambda d: d.update(graph_edits=[{"op": "explode", "source": "a", "target": "b"}]), "graph_edits[0]"),
     (lambda d: d.update(surprise=1), "surprise: unknown key"),
     (lambda d: d["data"].update(gaps="guess"), "data.gaps: expected one of 'drop', 'impute'"),
+    (lambda d: d["settings"].update(graph_bootstrap=10**12), "settings.graph_bootstrap: 1000000000000 is outside 0 to 1000"),
+    (lambda d: d["settings"].update(n_folds=1), "settings.n_folds: 1 is outside 2 to 20"),
+    (lambda d: d["settings"].update(mechanisms=["linear", "magic"]), "settings.mechanisms[1]: expected one of"),
+    (lambda d: d["settings"].update(seed=-3), "settings.seed: -3 is outside"),
 ])
 def test_malformed_investigation_files_are_refused_with_every_problem_named(tmp_path, change, words):
     d = json.loads((FIXTURES / "v1_injection_moulding.rcainv").read_text())
