@@ -32,3 +32,26 @@ def fmt_pct(v, digits: int = 0) -> str:
     if v is None or not math.isfinite(float(v)):
         return "–"
     return f"{100 * float(v):.{digits}f} %"
+
+
+# Longest label a chart axis, legend or list shows: names and levels come from data files, and a
+# label of a megabyte would stall the drawing for nothing anyone reads. Results keep it whole.
+MAX_LABEL = 40
+
+
+def short_label(text, limit: int = MAX_LABEL) -> str:
+    """``text`` cut to ``limit`` characters with an ellipsis, for display only.
+
+    Parameters
+    ----------
+    text : object
+        A sensor name, a category level, a station.
+    limit : int
+        Most characters shown.
+
+    Returns
+    -------
+    str
+    """
+    s = str(text)
+    return s if len(s) <= limit else s[: limit - 1] + "…"

@@ -19,3 +19,12 @@ def test_fmt_number(v, digits, text):
 ])
 def test_fmt_pct(v, digits, text):
     assert fmt_pct(v, digits) == text
+
+
+def test_labels_are_clipped_for_display_only():
+    from rca_app.app.formatting import MAX_LABEL, short_label
+
+    assert short_label("supplier A") == "supplier A"
+    huge = "X" * 1_000_000
+    assert len(short_label(huge)) == MAX_LABEL and short_label(huge).endswith("…")
+    assert short_label(12.5) == "12.5"

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from rca_app.app.causes_view import pareto
-from rca_app.app.formatting import fmt_number, fmt_pct
+from rca_app.app.formatting import fmt_number, fmt_pct, short_label
 from rca_app.app.windows_view import node_series
 from rca_app.gui import glossary
 from rca_app.gui.models import RestorationDelegate, RootCauseModel
@@ -181,7 +181,7 @@ class CausesStep(QWidget):
 
     @staticmethod
     def _short(name: str) -> str:
-        return name if len(name) <= 24 else name[:22] + "…"
+        return short_label(name, 24)
 
     # ------------------------------------------------------------------ selection
     def select(self, node: str) -> None:
@@ -236,7 +236,7 @@ class CausesStep(QWidget):
                     self.trend.plot([w["x"][0], w["x"][-1]], [w["mean"], w["mean"]],
                                     pen=pg.mkPen(color.darker(140), width=2, style=Qt.PenStyle.DashLine))
         left = self.trend.getAxis("left")
-        left.setTicks([list(enumerate(series["levels"]))] if series["levels"] else None)
+        left.setTicks([[(i, short_label(lv)) for i, lv in enumerate(series["levels"])]] if series["levels"] else None)
         self.trend.enableAutoRange()
 
     def _evidence_text(self, c: dict) -> str:

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from rca_app.app.formatting import short_label
 from rca_app.app.session import DEFAULT_PRESET, PRESETS, preset_of
 from rca_app.app.windows_view import (
     axis_values,
@@ -311,7 +312,7 @@ class IncidentStep(QWidget):
         if series["levels"]:
             plot.plot(w["x"], w["y"], pen=None, symbol="o", symbolSize=3, symbolPen=None,
                       symbolBrush=pg.mkBrush("#2f6db5"))
-            plot.getAxis("left").setTicks([list(enumerate(series["levels"]))])
+            plot.getAxis("left").setTicks([[(i, short_label(lv)) for i, lv in enumerate(series["levels"])]])
         else:
             plot.plot(w["x"], w["y"], pen=pg.mkPen("#2f6db5", width=1))
         plot.regions = []

@@ -7,6 +7,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
+from rca_app.app.formatting import short_label
 from rca_app.app.graph_view import mechanism_view
 from rca_app.gui import glossary
 from rca_app.gui.widgets import plot_widget
@@ -141,9 +142,9 @@ class MechanismPanel(QWidget):
         self.plot.setLabel("bottom", f"{px} [{u(px)}]" if u(px) else px)
         self.plot.setLabel("left", f"{ny} [{u(ny)}]" if u(ny) else ny)
         bottom = self.plot.getAxis("bottom")
-        bottom.setTicks([list(enumerate(view["x_levels"]))] if view["x_levels"] else None)
+        bottom.setTicks([[(i, short_label(lv)) for i, lv in enumerate(view["x_levels"])]] if view["x_levels"] else None)
         left = self.plot.getAxis("left")
-        left.setTicks([list(enumerate(view["y_levels"]))] if view["y_levels"] else None)
+        left.setTicks([[(i, short_label(lv)) for i, lv in enumerate(view["y_levels"])]] if view["y_levels"] else None)
         self.plot.enableAutoRange()
 
 

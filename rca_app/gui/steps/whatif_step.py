@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from rca_app.app.formatting import fmt_number, fmt_pct
+from rca_app.app.formatting import fmt_number, fmt_pct, short_label
 from rca_app.app.whatif_view import controllable_candidates, setpoint_range, what_if_view
 from rca_app.gui import glossary
 from rca_app.gui.session import Session
@@ -180,7 +180,8 @@ class WhatIfStep(QWidget):
                 self.level.clear()
                 self.level.addItems(r["levels"])
                 self.range_label.setText(
-                    f"Levels: {', '.join(r['levels'])}; during the incident mostly {r['incident']}.")
+                    f"Levels: {', '.join(short_label(x) for x in r['levels'])}; "
+                    f"during the incident mostly {short_label(r['incident'])}.")
             else:
                 lo, hi = self._slider_span()
                 self.value.setRange(lo - (hi - lo), hi + (hi - lo))
@@ -320,7 +321,7 @@ class WhatIfStep(QWidget):
             labels = [str(c[0]) for c in action["curve"]]
             y = [c[1] for c in action["curve"]]
             p.addItem(pg.BarGraphItem(x=np.arange(len(y)), height=y, width=0.6, brush="#2f6db5"))
-            p.getAxis("bottom").setTicks([list(enumerate(labels))])
+            p.getAxis("bottom").setTicks([[(i, short_label(lb)) for i, lb in enumerate(labels)]])
             return
         x = [c[0] for c in action["curve"]]
         y = [c[1] for c in action["curve"]]
