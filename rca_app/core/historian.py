@@ -55,7 +55,17 @@ def detect_long_format(columns) -> LongColumns | None:
     """The long-form columns when the header looks like a historian export, else None.
 
     A long export has a tag column, a time column and a value column (and at most a quality
-    column and one more, such as units); a wide table has a column per sensor."""
+    column and one more, such as units); a wide table has a column per sensor.
+
+    Parameters
+    ----------
+    columns : iterable of str
+        The file's header.
+
+    Returns
+    -------
+    LongColumns or None
+    """
     cols = list(columns)
     if not 3 <= len(cols) <= 6:
         return None

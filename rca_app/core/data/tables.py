@@ -47,10 +47,19 @@ class RawTable:
 
     @property
     def n_rows(self) -> int:
+        """Number of data rows read."""
         return len(self.frame)
 
     def summary(self) -> list[ColumnSummary]:
-        """Per-column overview: kind guess, missing count and %, min, max, distinct values."""
+        """Per-column overview: kind guess, missing count and %, min, max, distinct values.
+
+        Computed once and cached.
+
+        Returns
+        -------
+        list of ColumnSummary
+            In column order.
+        """
         if self._summary_cache is None:
             self._summary_cache = [
                 summarize_column(c, self.frame[c], sum(self.status_counts.get(c, {}).values()),
@@ -87,24 +96,43 @@ class PlantData:
 
     @property
     def file_name(self) -> str:
+        """The data file's name (for messages)."""
         return self.raw.file_name
 
     @property
     def n_rows(self) -> int:
+        """Rows used by the analysis."""
         return len(self.frame)
 
     @property
     def n_dropped(self) -> int:
+        """Rows dropped, all reasons together."""
         return sum(self.dropped_rows.values())
 
     @property
     def time_column(self) -> str | None:
+        """Name of the time column, or None when the data have no times."""
         return self.layout.time_column if self.time is not None else None
 
     def row_number(self, i: int) -> int:
-        """Spreadsheet row number of ``frame`` row ``i`` (for messages)."""
+        """Spreadsheet row number of ``frame`` row ``i`` (for messages).
+
+        Parameters
+        ----------
+        i : int
+            Position in ``frame``.
+
+        Returns
+        -------
+        int
+        """
         return int(self.source_rows[i])
 
     def summary_text(self) -> str:
-        """Plain summary for ``rca-app validate``: rows, time span, stations, gaps, problems."""
+        """Plain summary for ``rca-app validate``: rows, time span, stations, gaps, problems.
+
+        Returns
+        -------
+        str
+        """
         return plant_summary_text(self)

@@ -154,7 +154,17 @@ def parse_times(s: pd.Series, dayfirst: bool | None) -> TimeParse:
 
 
 def time_numbers(times: pd.Series) -> np.ndarray:
-    """Sortable integers for timestamps (UTC for zoned ones); NaT becomes the minimum."""
+    """Sortable integers for timestamps (UTC for zoned ones); NaT becomes the minimum.
+
+    Parameters
+    ----------
+    times : Series of datetime64
+
+    Returns
+    -------
+    ndarray of int64
+        Only their order is meaningful (the unit is the column's own).
+    """
     t = times
     if getattr(t.dt, "tz", None) is not None:
         t = t.dt.tz_convert("UTC").dt.tz_localize(None)
