@@ -79,6 +79,16 @@ _REQUIRED = ("name", "data", "layout", "anomaly")
 def read_batch(path: str | Path) -> list[IncidentSpec]:
     """Read and check an incidents file (TOML or CSV); every problem is reported at once.
 
+    Parameters
+    ----------
+    path : str or Path
+        ``.csv`` (one incident per row) or TOML (one ``[[incident]]`` table each, with defaults).
+
+    Returns
+    -------
+    list of IncidentSpec
+        In file order.
+
     Raises
     ------
     RcaInputError
@@ -183,7 +193,18 @@ class _Task:
 def run_incident(task: _Task) -> IncidentOutcome:
     """Analyse one incident and write its outputs; every failure becomes a failed outcome.
 
-    Module-level so process pools and Dask workers can run it."""
+    Module-level so process pools and Dask workers can run it.
+
+    Parameters
+    ----------
+    task : _Task
+        The incident, the output folder, the analysis settings and the report writer (or None).
+
+    Returns
+    -------
+    IncidentOutcome
+        ``status`` "ok" with the top cause and output paths, or "failed" with the problems.
+    """
     from rca_app.core.analysis import AnalysisSettings, run_analysis
     from rca_app.core.data import load_table, prepare
     from rca_app.core.fileio import write_json_atomic
@@ -266,7 +287,17 @@ _SUMMARY_COLUMNS = ("name", "status", "top_cause", "top_station", "top_restorati
 
 
 def summary_csv(outcomes: list[IncidentOutcome]) -> str:
-    """The summary table as CSV (one row per incident, problems joined by " | ")."""
+    """The summary table as CSV (one row per incident, problems joined by " | ").
+
+    Parameters
+    ----------
+    outcomes : list of IncidentOutcome
+
+    Returns
+    -------
+    str
+        Formula-safe CSV text (see :func:`rca_app.core.csv_text.csv_text`).
+    """
     rows = []
     for o in outcomes:
         d = asdict(o)
@@ -279,7 +310,16 @@ def summary_csv(outcomes: list[IncidentOutcome]) -> str:
 
 
 def summary_text(outcomes: list[IncidentOutcome]) -> str:
-    """A short table for the terminal."""
+    """A short table for the terminal: status, top cause and its restoration per incident.
+
+    Parameters
+    ----------
+    outcomes : list of IncidentOutcome
+
+    Returns
+    -------
+    str
+    """
     ok = sum(o.status == "ok" for o in outcomes)
     lines = [f"{ok} of {len(outcomes)} incidents analysed", "",
              f"  {'incident':<28} {'status':<7} {'top cause':<28} {'restoration':>11}  time"]
