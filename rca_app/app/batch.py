@@ -42,7 +42,25 @@ _NAME_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ012345678
 
 @dataclass(frozen=True)
 class IncidentSpec:
-    """One investigation of a batch, with paths already resolved."""
+    """One investigation of a batch, with paths already resolved.
+
+    Attributes
+    ----------
+    name : str
+        Names the incident's output files.
+    data, layout : str
+        Paths of the data file and the layout.
+    anomaly : str
+        Incident window as ``START/END`` text, or ``"auto"``.
+    reference : str or None
+        Reference window (None: every row before the incident).
+    sheet : str or None
+        Workbook sheet name or number.
+    gaps : {"drop", "impute"}
+    seed : int
+    where : str
+        Where it was written, for messages (``"incidents.toml, incident 3"``).
+    """
 
     name: str
     data: str
@@ -57,7 +75,26 @@ class IncidentSpec:
 
 @dataclass
 class IncidentOutcome:
-    """What one incident of a batch gave: a summary row."""
+    """What one incident of a batch gave: a summary row.
+
+    Attributes
+    ----------
+    name : str
+    status : {"ok", "failed"}
+    top_cause, top_station : str or None
+        The highest-ranked root cause and its station.
+    top_restoration : float or None
+        Its restoration (share of the shortfall it brings back).
+    shortfall : float or None
+        KPI reference mean minus incident mean, positive = the bad way.
+    incident_rows : int or None
+    seconds : float
+        Wall time of the analysis.
+    json_path, report_path : str or None
+        Outputs written.
+    problems : list of str
+        Why it failed, or warnings.
+    """
 
     name: str
     status: str                          # ok | failed

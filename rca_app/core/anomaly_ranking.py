@@ -28,7 +28,18 @@ import numpy as np
 
 @dataclass
 class AnomalyScore:
-    """How unusual a sensor's own behaviour was in the incident."""
+    """How unusual a sensor's own behaviour was in the incident.
+
+    Attributes
+    ----------
+    node : str
+    score : float
+        Mean information-theoretic score over the incident rows (see :func:`tail_scores`).
+    tail_share : float
+        Mean share of reference noises at least as extreme.
+    noise_shift_sd : float
+        Incident mean noise minus reference mean, in reference sds (the direction of the change).
+    """
 
     node: str
     score: float                 # mean information-theoretic score over the incident rows

@@ -22,7 +22,16 @@ from scipy.special import ndtr
 
 @dataclass
 class HiddenCauseSuspect:
-    """Sensors whose noises move together, as if one unmeasured cause acted on all of them."""
+    """Sensors whose noises move together, as if one unmeasured cause acted on all of them.
+
+    Attributes
+    ----------
+    sensors : list of str
+    correlations : dict of str to float
+        ``"a|b"`` -> noise correlation, for each linked pair.
+    p_value : float
+        Smallest corrected p-value of the linked pairs.
+    """
 
     sensors: list[str]
     correlations: dict[str, float]      # "a|b" -> noise correlation, for each linked pair

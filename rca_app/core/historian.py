@@ -99,7 +99,26 @@ def _good_quality(q: pd.Series) -> np.ndarray:
 
 @dataclass
 class TagReport:
-    """How one tag's samples went onto the grid."""
+    """How one tag's samples went onto the grid.
+
+    Attributes
+    ----------
+    tag : str
+    samples : int
+        Rows of the export for this tag.
+    bad_quality : int
+        Samples flagged bad by the quality column.
+    missing_values : int
+        Empty cells and status texts ("Bad Input", "Shutdown", ...).
+    good_share : float
+        Good samples / all samples.
+    median_interval_s : float or None
+        Median time between samples, in seconds.
+    rule : str
+        The rule that put the tag on the grid (one of :data:`RULES`).
+    delay_s : float
+        How far its timestamps were moved back (lab values stamped at entry).
+    """
 
     tag: str
     samples: int

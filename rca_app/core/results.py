@@ -32,8 +32,16 @@ RESULT_SCHEMA_VERSION = 1
 
 @dataclass
 class WindowRecord:
-    """A window of rows: bounds as the user gives them (ISO timestamps, or 0-based row
-    positions when the data have no time column; end exclusive) and as positions."""
+    """A window of rows: bounds as the user gives them and as positions.
+
+    Attributes
+    ----------
+    start, end : str or int
+        ISO timestamps, or 0-based row positions when the data have no time column; end exclusive.
+    first_row, stop_row : int
+        0-based positions in the prepared data (``stop_row`` exclusive).
+    n_rows : int
+    """
 
     start: str | int
     end: str | int
@@ -44,7 +52,25 @@ class WindowRecord:
 
 @dataclass
 class IncidentRecord:
-    """The incident window and what the KPI did in it."""
+    """The incident window and what the KPI did in it.
+
+    Attributes
+    ----------
+    start, end, first_row, stop_row, n_rows
+        As in :class:`WindowRecord`.
+    target_reference_mean, target_anomaly_mean : float
+        KPI mean in the reference and in the incident window.
+    target_reference_sd : float
+        KPI standard deviation in the reference window.
+    shortfall : float
+        Reference minus incident mean, positive = the bad way (the loss restorations are shares of).
+    shortfall_pct : float or None
+        The shortfall in % of the reference mean's size (None when that mean is 0).
+    auto : bool
+        Suggested by the auto-window rule rather than marked by the engineer.
+    rule, centre, sigma, limit
+        The auto-window rule that fired, and its control chart's centre line, sigma and limit.
+    """
 
     start: str | int
     end: str | int
@@ -232,7 +258,40 @@ class LayoutRecord:
 
 @dataclass
 class AnalysisResult:
-    """Everything an investigation found."""
+    """Everything an investigation found.
+
+    Attributes
+    ----------
+    target : str
+        The KPI (yield) column.
+    goal : {"maximize", "minimize"}
+    plant : str
+        Plant name from the layout.
+    anomaly : IncidentRecord
+        The incident window and the KPI's shortfall in it.
+    reference : WindowRecord
+        The window of normal operation the incident is compared with.
+    root_causes : list of RootCause
+        Ranked by restoration: the share of the shortfall that comes back if the sensor behaves
+        as in the reference period (with bootstrap intervals).
+    actions : list of Action
+        Setpoint changes (do-operator on controllable sensors) and their predicted KPI.
+    graph : GraphRecord
+        The causal graph used, with fitted effects.
+    mechanisms : list of MechanismReport
+        Fit quality of each node's mechanism (its model given its parents).
+    diagnostics : Diagnostics
+        Checks and warnings: how far to trust the result.
+    settings : dict
+        ``AnalysisSettings`` used.
+    seed : int
+        Random seed: the same inputs and seed give the same result.
+    software : dict of str to str
+        Versions of rca_app and its libraries.
+    input : InputRecord
+    layout : LayoutRecord
+    schema_version : int
+    """
 
     target: str
     goal: Literal["maximize", "minimize"]

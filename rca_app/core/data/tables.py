@@ -23,6 +23,26 @@ class RawTable:
     ``str`` holding the cell text trimmed of spaces. Missing values (empty cells and the
     status strings in :data:`~rca_app.core.data.rules.MISSING_TOKENS`) are NaN. The index is
     0..n-1; ``source_rows[i]`` is the spreadsheet row number of ``frame`` row ``i``.
+
+    Attributes
+    ----------
+    frame : DataFrame
+    path : Path
+    file_name, sha256 : str
+        Name for messages, and the content fingerprint that proves a file is the same.
+    size_bytes : int
+    sheet, sep, decimal, encoding
+        How the file was read (workbook sheet, CSV separator, decimal mark, text encoding).
+    problems : list of Problem
+        Found while reading (mostly warnings).
+    source_rows : ndarray of int64
+    header_row : int
+        Spreadsheet row number of the header.
+    status_counts : dict
+        Column -> {status text as written: count}; plain empty cells are not listed.
+    other_sheets : dict
+        Workbooks read without a chosen sheet: the header cells of the other sheets, so that
+        data sitting on another sheet can be pointed out by name.
     """
 
     frame: pd.DataFrame
@@ -77,6 +97,31 @@ class PlantData:
     categories), and the target; its index is 0..n-1. ``time`` is aligned with ``frame``
     (UTC-aware when the file carried time zones) or None. ``source_rows[i]`` is the
     spreadsheet row number of ``frame`` row ``i`` in the original file.
+
+    Attributes
+    ----------
+    frame : DataFrame
+    time : Series or None
+    source_rows : ndarray of int
+    raw : RawTable
+        The table it was prepared from.
+    layout : Layout
+        The layout the table was prepared under (every node it names is in ``frame``).
+    problems : list of Problem
+        Warnings (errors raise instead).
+    dropped_rows : dict of str to int
+        Reason -> rows dropped (see :data:`~rca_app.core.data.rules.DROP_REASONS`).
+    imputed_cells : dict of str to int
+        Column -> cells filled (``gaps="impute"``).
+    numeric_nodes, categorical_nodes : list of str
+    missing_counts : dict of str to int
+        Missing cells per column, before the gaps policy.
+    gaps : {"drop", "impute"}
+        How rows with missing values were handled.
+    dayfirst : bool or None
+        The date order used (asked for or decided from the data).
+    rows_read : int
+        Data rows in the file, before any was dropped.
     """
 
     frame: pd.DataFrame
