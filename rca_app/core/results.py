@@ -32,12 +32,13 @@ RESULT_SCHEMA_VERSION = 1
 
 @dataclass
 class WindowRecord:
-    """A window of rows: bounds as the user gives them and as positions.
+    """A window of rows: bounds as the user gives them (ISO timestamps, or 0-based row
+    positions when the data have no time column; end exclusive) and as positions.
 
     Attributes
     ----------
     start, end : str or int
-        ISO timestamps, or 0-based row positions when the data have no time column; end exclusive.
+        The bounds as the user gives them.
     first_row, stop_row : int
         0-based positions in the prepared data (``stop_row`` exclusive).
     n_rows : int
