@@ -59,7 +59,33 @@ class Investigation:
     """Everything needed to reopen an investigation where it was left.
 
     The field types are the file's schema: loading checks every key, type and bound
-    (:func:`load_investigation`), because an investigation file may come from anywhere."""
+    (:func:`load_investigation`), because an investigation file may come from anywhere.
+
+    Attributes
+    ----------
+    data : DataRef or None
+        The data file (path, SHA-256, reading options).
+    layout_toml, layout_source : str
+        The layout's TOML text and file name.
+    reference, anomaly : list or None
+        ``[start, end]`` windows in the engineer's terms.
+    graph : dict or None
+        The current (possibly edited) graph, ``CausalGraph.to_dict()``.
+    graph_edits : list of dict
+        The engineer's edits in order (``op``, ``source``, ``target``).
+    settings : dict
+        ``AnalysisSettings.to_dict()``.
+    result : dict or None
+        ``AnalysisResult.to_dict()``; the fitted model is not saved (it is refitted to rebuild).
+    result_stale : bool
+        Inputs changed after the result was computed.
+    notes : dict of str to str
+        The engineer's report notes.
+    step : int
+        The step the engineer was on (0..6).
+    saved_at, software
+        When and by which rca_app version it was saved.
+    """
 
     data: DataRef | None = None
     layout_toml: str | None = None
