@@ -42,7 +42,25 @@ _NAME_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ012345678
 
 @dataclass(frozen=True)
 class IncidentSpec:
-    """One investigation of a batch, with paths already resolved."""
+    """One investigation of a batch, with paths already resolved.
+
+    Attributes
+    ----------
+    name : str
+        Names the incident's output files.
+    data, layout : str
+        Paths of the data file and the layout.
+    anomaly : str
+        Incident window as ``START/END`` text, or ``"auto"``.
+    reference : str or None
+        Reference window (None: every row before the incident).
+    sheet : str or None
+        Workbook sheet name or number.
+    gaps : {"drop", "impute"}
+    seed : int
+    where : str
+        Where it was written, for messages (``"incidents.toml, incident 3"``).
+    """
 
     name: str
     data: str
@@ -57,7 +75,26 @@ class IncidentSpec:
 
 @dataclass
 class IncidentOutcome:
-    """What one incident of a batch gave: a summary row."""
+    """What one incident of a batch gave: a summary row.
+
+    Attributes
+    ----------
+    name : str
+    status : {"ok", "failed"}
+    top_cause, top_station : str or None
+        The highest-ranked root cause and its station.
+    top_restoration : float or None
+        Its restoration (share of the shortfall it brings back).
+    shortfall : float or None
+        KPI reference mean minus incident mean, positive = the bad way.
+    incident_rows : int or None
+    seconds : float
+        Wall time of the analysis.
+    json_path, report_path : str or None
+        Outputs written.
+    problems : list of str
+        Why it failed, or warnings.
+    """
 
     name: str
     status: str                          # ok | failed
@@ -78,6 +115,16 @@ _REQUIRED = ("name", "data", "layout", "anomaly")
 
 def read_batch(path: str | Path) -> list[IncidentSpec]:
     """Read and check an incidents file (TOML or CSV); every problem is reported at once.
+
+    Parameters
+    ----------
+    path : str or Path
+        ``.csv`` (one incident per row) or TOML (one ``[[incident]]`` table each, with defaults).
+
+    Returns
+    -------
+    list of IncidentSpec
+        In file order.
 
     Raises
     ------
@@ -183,7 +230,18 @@ class _Task:
 def run_incident(task: _Task) -> IncidentOutcome:
     """Analyse one incident and write its outputs; every failure becomes a failed outcome.
 
-    Module-level so process pools and Dask workers can run it."""
+    Module-level so process pools and Dask workers can run it.
+
+    Parameters
+    ----------
+    task : _Task
+        The incident, the output folder, the analysis settings and the report writer (or None).
+
+    Returns
+    -------
+    IncidentOutcome
+        ``status`` "ok" with the top cause and output paths, or "failed" with the problems.
+    """
     from rca_app.core.analysis import AnalysisSettings, run_analysis
     from rca_app.core.data import load_table, prepare
     from rca_app.core.fileio import write_json_atomic
@@ -266,7 +324,17 @@ _SUMMARY_COLUMNS = ("name", "status", "top_cause", "top_station", "top_restorati
 
 
 def summary_csv(outcomes: list[IncidentOutcome]) -> str:
-    """The summary table as CSV (one row per incident, problems joined by " | ")."""
+    """The summary table as CSV (one row per incident, problems joined by " | ").
+
+    Parameters
+    ----------
+    outcomes : list of IncidentOutcome
+
+    Returns
+    -------
+    str
+        Formula-safe CSV text (see :func:`rca_app.core.csv_text.csv_text`).
+    """
     rows = []
     for o in outcomes:
         d = asdict(o)
@@ -279,7 +347,16 @@ def summary_csv(outcomes: list[IncidentOutcome]) -> str:
 
 
 def summary_text(outcomes: list[IncidentOutcome]) -> str:
-    """A short table for the terminal."""
+    """A short table for the terminal: status, top cause and its restoration per incident.
+
+    Parameters
+    ----------
+    outcomes : list of IncidentOutcome
+
+    Returns
+    -------
+    str
+    """
     ok = sum(o.status == "ok" for o in outcomes)
     lines = [f"{ok} of {len(outcomes)} incidents analysed", "",
              f"  {'incident':<28} {'status':<7} {'top cause':<28} {'restoration':>11}  time"]

@@ -5,8 +5,23 @@ import numpy as np
 
 
 def pareto(root_causes: list[dict], top: int = 10) -> dict:
-    """Bars (restoration in %) for the ``top`` causes and the cumulative share of the positive
-    restorations (a Pareto chart: which few causes explain most of the loss)."""
+    """Data of a Pareto chart of the root causes: which few causes explain most of the loss.
+
+    Bars are the restoration (in %) of the ``top`` causes; the line is the cumulative share of
+    all positive restorations.
+
+    Parameters
+    ----------
+    root_causes : list of dict
+        ``AnalysisResult.root_causes`` as dicts (``node``, ``restoration``), best first.
+    top : int, default 10
+        Bars shown.
+
+    Returns
+    -------
+    dict
+        ``nodes``, ``restoration_pct`` and ``cumulative_pct``, one value per bar.
+    """
     items = root_causes[:top]
     rest = [100.0 * float(c["restoration"]) for c in items]
     pos = [max(r, 0.0) for r in rest]

@@ -14,7 +14,17 @@ READ_OPTIONS = ("sheet", "sep", "decimal", "dayfirst", "gaps")
 
 
 def file_sha256(path: str | Path) -> str:
-    """The file's SHA-256 (hex), read in 1 MiB blocks: its content fingerprint."""
+    """The file's SHA-256 (hex), read in 1 MiB blocks: its content fingerprint.
+
+    Parameters
+    ----------
+    path : str or Path
+
+    Returns
+    -------
+    str
+        64 hex digits.
+    """
     h = hashlib.sha256()
     with open(path, "rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
@@ -38,10 +48,21 @@ class DataRef:
     gaps: Literal["drop", "impute"] = "drop"
 
     def to_dict(self) -> dict:
+        """Plain ``dict`` of the fields, for the investigation file."""
         return asdict(self)
 
     @classmethod
     def from_dict(cls, d: dict) -> DataRef:
+        """Rebuild from :meth:`to_dict` output; unknown keys are ignored.
+
+        Parameters
+        ----------
+        d : dict
+
+        Returns
+        -------
+        DataRef
+        """
         return cls(**{k: v for k, v in d.items() if k in cls.__dataclass_fields__})
 
 
@@ -60,11 +81,21 @@ class DataFileCheck:
 
     @property
     def usable(self) -> bool:
+        """Whether the file can be read for the investigation ("ok" or "moved")."""
         return self.status in ("ok", "moved")
 
 
 def is_network_path(path: str | None) -> bool:
-    """A UNC path (``\\\\host\\share``, ``//host/share``): opening it contacts another machine."""
+    """A UNC path (``\\\\host\\share``, ``//host/share``): opening it contacts another machine.
+
+    Parameters
+    ----------
+    path : str or None
+
+    Returns
+    -------
+    bool
+    """
     p = str(path or "").replace("\\", "/")
     return p.startswith("//")
 
@@ -151,14 +182,38 @@ def check_data_file(ref: DataRef, investigation_path: str | Path | None = None,
 
 
 def data_ref(raw, path: str | Path, options: dict) -> DataRef:
-    """The :class:`DataRef` of a table read from ``path`` with reading ``options``."""
+    """The :class:`DataRef` of a table read from ``path`` with reading ``options``.
+
+    Parameters
+    ----------
+    raw : RawTable
+        The table as read (gives the fingerprint and size).
+    path : str or Path
+        Where it was read from.
+    options : dict
+        Reading options (see :data:`READ_OPTIONS`).
+
+    Returns
+    -------
+    DataRef
+    """
     return DataRef(path=str(path), sha256=raw.sha256, file_name=raw.file_name, size_bytes=raw.size_bytes,
                    sheet=options.get("sheet"), sep=options.get("sep"), decimal=options.get("decimal"),
                    dayfirst=options.get("dayfirst"), gaps=options.get("gaps", "drop"))
 
 
 def read_options(ref: DataRef) -> dict:
-    """The reading options a saved investigation used, to read its data file the same way."""
+    """The reading options a saved investigation used, to read its data file the same way.
+
+    Parameters
+    ----------
+    ref : DataRef
+
+    Returns
+    -------
+    dict
+        One entry per name in :data:`READ_OPTIONS`.
+    """
     return {k: getattr(ref, k) for k in READ_OPTIONS}
 
 
@@ -198,6 +253,15 @@ def read_data(path: str | Path, options: dict, layout, progress) -> dict:
 
 def prepare_data(raw, layout, options: dict, progress=None) -> dict:
     """The analysis table for a table already read, under a (new) layout or reading options.
+
+    Parameters
+    ----------
+    raw : RawTable
+        The table as read.
+    layout : Layout
+    options : dict
+        Reading options; ``dayfirst`` and ``gaps`` are used here.
+    progress : Progress, optional
 
     Returns
     -------

@@ -28,7 +28,17 @@ def fmt_number(v, digits: int = 4) -> str:
 
 
 def fmt_pct(v, digits: int = 0) -> str:
-    """A share (1.0 = all) as a percentage with ``digits`` decimals ("83 %"); "–" when unknown."""
+    """A share (1.0 = all) as a percentage with ``digits`` decimals ("83 %"); "–" when unknown.
+
+    Parameters
+    ----------
+    v : float or None
+    digits : int, default 0
+
+    Returns
+    -------
+    str
+    """
     if v is None or not math.isfinite(float(v)):
         return "–"
     return f"{100 * float(v):.{digits}f} %"

@@ -49,7 +49,17 @@ def apply_edit(graph: CausalGraph, op: str, source: str, target: str, constraint
 
 
 def graph_from_result(result_graph: dict) -> CausalGraph:
-    """The CausalGraph behind ``AnalysisResult.graph`` (which adds station and effect fields)."""
+    """The CausalGraph behind ``AnalysisResult.graph`` (which adds station and effect fields).
+
+    Parameters
+    ----------
+    result_graph : dict
+        ``AnalysisResult.graph`` as a dict (nodes may be dicts or names).
+
+    Returns
+    -------
+    CausalGraph
+    """
     nodes = [n["name"] if isinstance(n, dict) else n for n in result_graph["nodes"]]
     keep = Edge.__dataclass_fields__
     edges = [Edge(**{k: v for k, v in e.items() if k in keep}) for e in result_graph["edges"]]

@@ -3,10 +3,21 @@ from __future__ import annotations
 
 
 def station_layout(result_graph: dict) -> dict[str, tuple[float, float]]:
-    """x = the station's index (process flow left to right); y spreads a station's sensors
-    evenly, ordered so that nodes sit near the mean height of their parents (fewer crossings).
+    """Node positions for drawing the causal graph along the process flow.
 
-    ``result_graph`` is ``AnalysisResult.graph`` (nodes with their station tier, edges)."""
+    x = the station's index (process flow left to right); y spreads a station's sensors evenly,
+    ordered so that nodes sit near the mean height of their parents (fewer crossings).
+
+    Parameters
+    ----------
+    result_graph : dict
+        ``AnalysisResult.graph`` (nodes with their station tier, edges).
+
+    Returns
+    -------
+    dict of str to (float, float)
+        Node -> ``(x, y)``.
+    """
     nodes = result_graph["nodes"]
     parents: dict[str, list[str]] = {n["name"]: [] for n in nodes}
     for e in result_graph["edges"]:

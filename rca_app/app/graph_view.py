@@ -125,8 +125,20 @@ def edge_explanation(edge: dict, units: dict[str, str]) -> str:
 
 
 def strongest_parent(outcome, node: str) -> str | None:
-    """The parent that moves ``node`` most: largest |effect| x sd(parent) (in node units);
-    None for a sensor without parents."""
+    """The parent that moves ``node`` most: largest |effect| x sd(parent) (in node units).
+
+    Parameters
+    ----------
+    outcome : AnalysisOutcome
+        A finished analysis with its fitted SCM.
+    node : str
+        Sensor name.
+
+    Returns
+    -------
+    str or None
+        None for a sensor without parents.
+    """
     mech = outcome.scm.mechanisms_.get(node)
     if mech is None or not mech.parents:
         return None

@@ -60,7 +60,33 @@ class Investigation:
     """Everything needed to reopen an investigation where it was left.
 
     The field types are the file's schema: loading checks every key, type and bound
-    (:func:`load_investigation`), because an investigation file may come from anywhere."""
+    (:func:`load_investigation`), because an investigation file may come from anywhere.
+
+    Attributes
+    ----------
+    data : DataRef or None
+        The data file (path, SHA-256, reading options).
+    layout_toml, layout_source : str
+        The layout's TOML text and file name.
+    reference, anomaly : list or None
+        ``[start, end]`` windows in the engineer's terms.
+    graph : dict or None
+        The current (possibly edited) graph, ``CausalGraph.to_dict()``.
+    graph_edits : list of dict
+        The engineer's edits in order (``op``, ``source``, ``target``).
+    settings : dict
+        ``AnalysisSettings.to_dict()``.
+    result : dict or None
+        ``AnalysisResult.to_dict()``; the fitted model is not saved (it is refitted to rebuild).
+    result_stale : bool
+        Inputs changed after the result was computed.
+    notes : dict of str to str
+        The engineer's report notes.
+    step : int
+        The step the engineer was on (0..6).
+    saved_at, software
+        When and by which rca_app version it was saved.
+    """
 
     data: DataRef | None = None
     layout_toml: str | None = None
@@ -78,6 +104,7 @@ class Investigation:
     software: dict[str, str] = field(default_factory=dict)
 
     def to_dict(self) -> dict:
+        """The file's JSON object, with ``schema_version`` and ``kind`` first."""
         d = asdict(self)
         d["data"] = self.data.to_dict() if self.data else None
         return {"schema_version": SCHEMA_VERSION, "kind": FILE_KIND, **d}
@@ -85,6 +112,17 @@ class Investigation:
     @classmethod
     def from_dict(cls, d: dict, source: str = "investigation") -> Investigation:
         """Build from a file's (migrated) JSON object, checking every key, type and bound.
+
+        Parameters
+        ----------
+        d : dict
+            The file's JSON object at the current schema version.
+        source : str, default "investigation"
+            File name for messages.
+
+        Returns
+        -------
+        Investigation
 
         Raises
         ------
@@ -130,7 +168,23 @@ class Investigation:
 
 
 def json_default(o: Any):
-    """Plain JSON for what results hold in places: numpy scalars and arrays, times, paths."""
+    """Plain JSON for what results hold in places: numpy scalars and arrays, times, paths.
+
+    Parameters
+    ----------
+    o : Any
+        A value :mod:`json` cannot write by itself.
+
+    Returns
+    -------
+    object
+        A JSON-ready value.
+
+    Raises
+    ------
+    TypeError
+        For any other type.
+    """
     if isinstance(o, np.generic):
         return o.item()
     if isinstance(o, np.ndarray):
@@ -143,12 +197,33 @@ def json_default(o: Any):
 
 
 def to_json(inv: Investigation) -> str:
-    """The file's text (one space indent, Unix line ends, NaN kept as JSON's NaN)."""
+    """The file's text (one space indent, Unix line ends, NaN kept as JSON's NaN).
+
+    Parameters
+    ----------
+    inv : Investigation
+
+    Returns
+    -------
+    str
+    """
     return json.dumps(inv.to_dict(), indent=1, default=json_default, allow_nan=True) + "\n"
 
 
 def write_json(obj, path: str | Path) -> Path:
-    """Atomically write any result-like object as JSON (the "Export results as JSON" menu)."""
+    """Atomically write any result-like object as JSON (the "Export results as JSON" menu).
+
+    Parameters
+    ----------
+    obj : object
+        JSON-ready data (numpy values, times and paths are converted by :func:`json_default`).
+    path : str or Path
+
+    Returns
+    -------
+    Path
+        ``path``.
+    """
     return write_text_atomic(path, json.dumps(obj, indent=1, default=json_default) + "\n", newline="\n")
 
 
@@ -253,6 +328,16 @@ def load_investigation(path: str | Path) -> Investigation:
 
 
 def safe_file_stem(name: str | None) -> str:
-    """A file name from a plant name ("Line 7 / North" -> "Line_7___North"), for save dialogs."""
+    """A file name from a plant name ("Line 7 / North" -> "Line_7___North"), for save dialogs.
+
+    Parameters
+    ----------
+    name : str or None
+
+    Returns
+    -------
+    str
+        At most 60 characters; ``"investigation"`` when nothing usable is left.
+    """
     keep = "".join(c if c.isalnum() or c in "-_" else "_" for c in (name or "investigation"))
     return keep.strip("_")[:60] or "investigation"

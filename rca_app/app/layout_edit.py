@@ -85,7 +85,29 @@ def layout_move_sensor(layout: Layout, sensor: str, to_station: int | None, inde
 
 
 def layout_set_role(layout: Layout, sensor: str, role: str, on: bool) -> Layout:
-    """Mark or unmark ``sensor`` as exogenous, controllable or categorical."""
+    """Mark or unmark ``sensor`` as exogenous, controllable or categorical.
+
+    Parameters
+    ----------
+    layout : Layout
+        Not changed; the edit is made on a copy.
+    sensor : str
+    role : {"exogenous", "controllable", "categorical"}
+    on : bool
+        Mark (True) or unmark (False).
+
+    Returns
+    -------
+    Layout
+        The edited copy.
+
+    Raises
+    ------
+    ValueError
+        For an unknown role.
+    RcaInputError
+        If the sensor is in no station.
+    """
     if role not in ("exogenous", "controllable", "categorical"):
         raise ValueError(f"unknown role {role!r}")
     out = _copy(layout)
@@ -105,7 +127,22 @@ def layout_set_role(layout: Layout, sensor: str, role: str, on: bool) -> Layout:
 
 
 def layout_move_station(layout: Layout, index: int, new_index: int) -> Layout:
-    """Move station ``index`` to position ``new_index`` in the process flow (clamped to the ends)."""
+    """Move station ``index`` to position ``new_index`` in the process flow (clamped to the ends).
+
+    Moving a station changes the tiers: sensors can then only cause sensors at or after it.
+
+    Parameters
+    ----------
+    layout : Layout
+        Not changed; the edit is made on a copy.
+    index, new_index : int
+        Positions in the flow order, 0 first.
+
+    Returns
+    -------
+    Layout
+        The edited copy.
+    """
     out = _copy(layout)
     new_index = max(0, min(new_index, len(out.stations) - 1))
     st = out.stations.pop(index)
@@ -114,7 +151,20 @@ def layout_move_station(layout: Layout, index: int, new_index: int) -> Layout:
 
 
 def layout_add_station(layout: Layout, name: str, index: int | None = None) -> Layout:
-    """A new empty station ``name`` at position ``index`` (None: after the last one)."""
+    """A new empty station ``name`` at position ``index`` (None: after the last one).
+
+    Parameters
+    ----------
+    layout : Layout
+        Not changed; the edit is made on a copy.
+    name : str
+    index : int, optional
+
+    Returns
+    -------
+    Layout
+        The edited copy.
+    """
     out = _copy(layout)
     st = Station(name=name, sensors=[])
     out.stations.insert(len(out.stations) if index is None else index, st)
@@ -122,21 +172,64 @@ def layout_add_station(layout: Layout, name: str, index: int | None = None) -> L
 
 
 def layout_rename_station(layout: Layout, index: int, name: str) -> Layout:
-    """Station ``index`` renamed ``name`` (validation, e.g. of duplicates, is the core's)."""
+    """Station ``index`` renamed ``name`` (validation, e.g. of duplicates, is the core's).
+
+    Parameters
+    ----------
+    layout : Layout
+        Not changed; the edit is made on a copy.
+    index : int
+    name : str
+
+    Returns
+    -------
+    Layout
+        The edited copy.
+    """
     out = _copy(layout)
     out.stations[index].name = name
     return out
 
 
 def layout_remove_station(layout: Layout, index: int) -> Layout:
-    """Remove a station; its sensors become unassigned."""
+    """Remove a station; its sensors become unassigned.
+
+    Parameters
+    ----------
+    layout : Layout
+        Not changed; the edit is made on a copy.
+    index : int
+
+    Returns
+    -------
+    Layout
+        The edited copy.
+    """
     out = _copy(layout)
     out.stations.pop(index)
     return out
 
 
 def layout_set_plant(layout: Layout, **values) -> Layout:
-    """Change [plant] keys: name, target, goal, time_column (None or "" removes it)."""
+    """Change [plant] keys: name, target, goal, time_column (None or "" removes it).
+
+    Parameters
+    ----------
+    layout : Layout
+        Not changed; the edit is made on a copy.
+    **values
+        The keys to change and their new values.
+
+    Returns
+    -------
+    Layout
+        The edited copy.
+
+    Raises
+    ------
+    ValueError
+        For a key other than those four.
+    """
     out = _copy(layout)
     for key, v in values.items():
         if key not in ("name", "target", "goal", "time_column"):
@@ -148,7 +241,19 @@ def layout_set_plant(layout: Layout, **values) -> Layout:
 
 
 def layout_set_unit(layout: Layout, sensor: str, unit: str) -> Layout:
-    """``sensor``'s unit for labels and the report ("" removes it)."""
+    """``sensor``'s unit for labels and the report ("" removes it).
+
+    Parameters
+    ----------
+    layout : Layout
+        Not changed; the edit is made on a copy.
+    sensor, unit : str
+
+    Returns
+    -------
+    Layout
+        The edited copy.
+    """
     out = _copy(layout)
     if unit:
         out.units[sensor] = unit
@@ -158,7 +263,19 @@ def layout_set_unit(layout: Layout, sensor: str, unit: str) -> Layout:
 
 
 def unassigned_columns(layout: Layout | None, columns: Iterable[str]) -> list[str]:
-    """Data columns that are in no station and not the time column."""
+    """Data columns that are in no station and not the time column.
+
+    Parameters
+    ----------
+    layout : Layout or None
+        None: every column is unassigned.
+    columns : iterable of str
+        The data file's columns.
+
+    Returns
+    -------
+    list of str
+    """
     cols = [str(c) for c in columns]
     if layout is None:
         return cols
@@ -166,15 +283,40 @@ def unassigned_columns(layout: Layout | None, columns: Iterable[str]) -> list[st
 
 
 def layout_missing_columns(layout: Layout, columns: Iterable[str]) -> list[str]:
-    """Sensors the layout names that the data file does not have."""
+    """Sensors the layout names that the data file does not have.
+
+    Parameters
+    ----------
+    layout : Layout
+    columns : iterable of str
+        The data file's columns.
+
+    Returns
+    -------
+    list of str
+        In layout order.
+    """
     have = {str(c) for c in columns}
     return [n for n in layout.nodes if n not in have]
 
 
 def draft_layout(raw, name: str = "") -> Layout:
-    """A first layout for a table that comes without one: the time column if one is
-    recognised, every numeric and categorical column in one station, the last numeric column
-    as the KPI. The engineer then splits it into stations."""
+    """A first layout for a table that comes without one.
+
+    The time column if one is recognised, every numeric and categorical column in one station,
+    the last numeric column as the KPI. The engineer then splits it into stations in flow order.
+
+    Parameters
+    ----------
+    raw : RawTable
+        The table as read.
+    name : str, optional
+        Plant name; default the file's stem.
+
+    Returns
+    -------
+    Layout
+    """
     summary = raw.summary()
     time_col = next((c.name for c in summary if c.kind == "time"), None)
     numeric = [c.name for c in summary if c.kind == "numeric"]
@@ -187,8 +329,23 @@ def draft_layout(raw, name: str = "") -> Layout:
 
 
 def layout_with_edits(layout: Layout, edits: list[dict]) -> Layout:
-    """The layout with the graph editor's decisions as knowledge, for a fresh discovery that
-    keeps them: forced (and added) edges become required, removed ones forbidden."""
+    """The layout with the graph editor's decisions as knowledge, for a fresh discovery that keeps them.
+
+    Forced (and added) edges become required, removed ones forbidden; a reversed edge is
+    forbidden one way and required the other.
+
+    Parameters
+    ----------
+    layout : Layout
+        Not changed; the edit is made on a copy.
+    edits : list of dict
+        Each with ``op``, ``source`` and ``target``.
+
+    Returns
+    -------
+    Layout
+        The edited copy.
+    """
     out = _copy(layout)
     required, forbidden = set(out.required), set(out.forbidden)
     for e in edits:
@@ -210,13 +367,33 @@ def layout_with_edits(layout: Layout, edits: list[dict]) -> Layout:
 
 
 def same_layout(a: Layout, b: Layout) -> bool:
-    """Whether two layouts say the same (their TOML text and file name aside)."""
+    """Whether two layouts say the same (their TOML text and file name aside).
+
+    Parameters
+    ----------
+    a, b : Layout
+
+    Returns
+    -------
+    bool
+    """
     return replace(a, text="", source="") == replace(b, text="", source="")
 
 
 def as_read(layout: Layout) -> Layout | None:
-    """The layout its own TOML text gives, if it still says the same (not edited since it was
-    read); None otherwise. Saving that text keeps the file's comments and order."""
+    """The layout its own TOML text gives, if it still says the same (not edited since it was read).
+
+    Saving that text keeps the file's comments and order.
+
+    Parameters
+    ----------
+    layout : Layout
+
+    Returns
+    -------
+    Layout or None
+        None when the layout has no text, or was edited since.
+    """
     if not layout.text:
         return None
     try:

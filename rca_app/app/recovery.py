@@ -14,7 +14,17 @@ RECOVERY_NAME = "recovery" + FILE_SUFFIX
 
 
 def recovery_file(folder: str | Path) -> Path:
-    """The one recovery file in ``folder`` (the user's local application-data folder)."""
+    """The one recovery file in ``folder`` (the user's local application-data folder).
+
+    Parameters
+    ----------
+    folder : str or Path
+
+    Returns
+    -------
+    Path
+        Whether it exists or not.
+    """
     return Path(folder) / RECOVERY_NAME
 
 
@@ -44,8 +54,20 @@ def write_recovery(inv: Investigation, folder: str | Path, original: str | Path 
 
 
 def read_recovery(folder: str | Path) -> tuple[Investigation, str | None] | None:
-    """The autosaved investigation left by a crash, and its original path; None if none (or
-    unreadable, in which case it is useless and removed)."""
+    """The autosaved investigation left by a crash, and its original path.
+
+    An unreadable recovery file is useless and is removed.
+
+    Parameters
+    ----------
+    folder : str or Path
+        The user's local application-data folder.
+
+    Returns
+    -------
+    (Investigation, str or None) or None
+        None when there is nothing (readable) to recover.
+    """
     path = recovery_file(folder)
     if not path.is_file():
         return None
@@ -59,7 +81,12 @@ def read_recovery(folder: str | Path) -> tuple[Investigation, str | None] | None
 
 
 def discard_recovery(folder: str | Path) -> None:
-    """Remove the recovery file (the work was saved, discarded or recovered); none is fine."""
+    """Remove the recovery file (the work was saved, discarded or recovered); none is fine.
+
+    Parameters
+    ----------
+    folder : str or Path
+    """
     try:
         recovery_file(folder).unlink()
     except FileNotFoundError:

@@ -30,6 +30,7 @@ class SamplePlant:
 
     @property
     def data_path(self) -> Path:
+        """The sample's data file (``data.csv`` in its folder)."""
         return self.folder / "data.csv"
 
     @property
@@ -46,6 +47,7 @@ class SamplePlant:
 
     @property
     def root_causes(self) -> list[str]:
+        """The root causes recorded in ``truth.json`` (what a good analysis should find)."""
         return list(self.truth.get("root_causes", []))
 
 

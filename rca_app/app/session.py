@@ -42,7 +42,18 @@ STEPS = ("data", "incident", "layout", "graph", "causes", "whatif", "report")
 
 
 def preset_of(settings: dict) -> str | None:
-    """The last preset whose values ``settings`` has (None when they match none)."""
+    """The last preset whose values ``settings`` has (None when they match none).
+
+    Parameters
+    ----------
+    settings : dict
+        Analysis settings as the session holds them.
+
+    Returns
+    -------
+    str or None
+        A key of :data:`PRESETS`.
+    """
     found = None
     for name, values in PRESETS.items():
         if all(settings.get(k) == v for k, v in values.items()):
@@ -109,7 +120,13 @@ class SessionState:
 
     # ------------------------------------------------------------------ events
     def subscribe(self, listener: Callable[[str, Any], None]) -> None:
-        """Call ``listener(what, value)`` on every change (``what`` in :data:`EVENTS`)."""
+        """Call ``listener(what, value)`` on every change (``what`` in :data:`EVENTS`).
+
+        Parameters
+        ----------
+        listener : callable
+            Called with the event name and its value (a flag, or None).
+        """
         self._listeners.append(listener)
 
     def _announce(self, *whats: str, value: Any = None) -> None:
@@ -119,6 +136,13 @@ class SessionState:
 
     # ------------------------------------------------------------------ flags
     def set_dirty(self, on: bool = True) -> None:
+        """Mark the investigation as differing (or not) from what was last saved.
+
+        Parameters
+        ----------
+        on : bool, default True
+            Announces ``"dirty"`` when the flag changes.
+        """
         if on != self.dirty:
             self.dirty = on
             self._announce("dirty", value=on)
@@ -132,37 +156,86 @@ class SessionState:
 
     @property
     def target(self) -> str | None:
+        """The layout's target (yield column), or None without a layout."""
         return self.layout.target if self.layout else None
 
     def unit(self, node: str) -> str:
+        """Engineering unit of a sensor from the layout.
+
+        Parameters
+        ----------
+        node : str
+            Sensor name.
+
+        Returns
+        -------
+        str
+            ``""`` when unknown or without a layout.
+        """
         return self.layout.unit(node) if self.layout else ""
 
     def has_unsaved_work(self) -> bool:
-        """Whether an autosave would keep anything: changes, and a table or a layout."""
+        """Whether an autosave would keep anything: changes, and a table or a layout.
+
+        Returns
+        -------
+        bool
+        """
         return self.dirty and (self.raw is not None or self.layout is not None)
 
     def steps_done(self) -> list[bool]:
-        """Which of the seven steps (:data:`STEPS`) are done, for the check marks."""
+        """Which of the seven steps (:data:`STEPS`) are done, for the check marks.
+
+        Returns
+        -------
+        list of bool
+            One per step; a stale result does not count as done.
+        """
         return [self.data is not None, self.anomaly is not None,
                 self.layout is not None and self.data is not None, self.graph is not None,
                 self.result is not None and not self.stale, self.outcome is not None, False]
 
     def set_step(self, step: int) -> None:
-        """The step on screen (saved with the investigation; not a change of the work)."""
+        """The step on screen (saved with the investigation; not a change of the work).
+
+        Parameters
+        ----------
+        step : int
+            Index into :data:`STEPS`.
+        """
         self.step = int(step)
 
     def apply_preset(self, name: str) -> None:
+        """Take a preset's bootstrap sizes into the settings.
+
+        Parameters
+        ----------
+        name : str
+            A key of :data:`PRESETS`.
+        """
         self.settings.update(PRESETS[name])
         self.set_dirty()
 
     def saved_as(self, path: str | Path) -> None:
-        """The investigation was written to ``path``: nothing is unsaved any more."""
+        """The investigation was written to ``path``: nothing is unsaved any more.
+
+        Parameters
+        ----------
+        path : str or Path
+            The investigation file.
+        """
         self.path = Path(path)
         self.set_dirty(False)
 
     # ------------------------------------------------------------------ data and layout
     def reset(self, layout: Layout | None = None) -> None:
-        """Start a new investigation (optionally with a layout already chosen)."""
+        """Start a new investigation (optionally with a layout already chosen).
+
+        Parameters
+        ----------
+        layout : Layout, optional
+            E.g. a sample plant's layout.
+        """
         self.raw = self.data = None
         self.data_path = None
         self.load_options = {"gaps": "drop", "dayfirst": None}
@@ -177,8 +250,15 @@ class SessionState:
         self.set_dirty(False)
 
     def set_loaded(self, loaded: dict) -> None:
-        """Take the result of :func:`rca_app.app.data_file.read_data` (a new table, maybe a
-        prepared one). Another file (by content) drops the windows, graph and results."""
+        """Take the result of :func:`rca_app.app.data_file.read_data` (a new table, maybe a prepared one).
+
+        Another file (by content) drops the windows, graph and results.
+
+        Parameters
+        ----------
+        loaded : dict
+            With ``raw``, ``path``, ``options``, ``problems`` and ``data``.
+        """
         new_file = self.raw is None or loaded["raw"].sha256 != self.raw.sha256
         self.raw = loaded["raw"]
         self.data_path = str(Path(loaded["path"]).resolve())
@@ -195,8 +275,19 @@ class SessionState:
     def apply_layout(self, layout: Layout) -> None:
         """Use ``layout`` (validated again from its TOML) and ask for the table to be rebuilt.
 
-        Raises RcaInputError when the layout itself is invalid; problems with the data under
-        this layout are listed in ``problems`` (the layout is kept so they can be fixed)."""
+        Problems with the data under this layout are listed in ``problems`` (the layout is kept so
+        they can be fixed).
+
+        Parameters
+        ----------
+        layout : Layout
+            The layout as read or as edited in the window.
+
+        Raises
+        ------
+        RcaInputError
+            When the layout itself is invalid.
+        """
         # Unchanged since read: keep the file's own text (with its comments).
         checked = as_read(layout) if layout.text else None
         if checked is None:
@@ -208,7 +299,13 @@ class SessionState:
             self._announce("prepare")
 
     def prepare_inputs(self) -> tuple | None:
-        """(raw, layout, options) for data_file.prepare_data, or None when there is nothing to do."""
+        """Arguments for :func:`rca_app.app.data_file.prepare_data`.
+
+        Returns
+        -------
+        tuple or None
+            ``(raw, layout, options)``, or None when there is no table or no layout yet.
+        """
         if self.raw is None or self.layout is None:
             return None
         return self.raw, self.layout, dict(self.load_options)
@@ -220,10 +317,16 @@ class SessionState:
             self.set_prepared(prepare_data(*inputs))
 
     def set_prepared(self, prepared: dict) -> None:
-        """Take the result of data_file.prepare_data: the analysis table (or None) and problems.
+        """Take the result of :func:`rca_app.app.data_file.prepare_data`: the analysis table and problems.
 
         The graph survives only if the table has the same sensors and the graph fits the
-        (possibly new) stations' tiers; the result goes stale either way."""
+        (possibly new) stations' tiers; the result goes stale either way.
+
+        Parameters
+        ----------
+        prepared : dict
+            With ``data`` (PlantData or None) and ``problems``.
+        """
         data, problems = prepared["data"], prepared["problems"]
         nodes_before = list(self.data.frame.columns) if self.data is not None else None
         self.data = data
@@ -240,6 +343,15 @@ class SessionState:
         self.set_dirty()
 
     def set_load_option(self, key: str, value) -> None:
+        """Change a reading option and ask for the table to be rebuilt.
+
+        Parameters
+        ----------
+        key : str
+            A reading option, e.g. ``"gaps"``, ``"dayfirst"``, ``"sheet"``.
+        value : object
+            The new value.
+        """
         self.load_options[key] = value
         if self.raw is not None:
             self._announce("prepare")
@@ -260,6 +372,13 @@ class SessionState:
 
     # ------------------------------------------------------------------ windows
     def set_windows(self, reference, anomaly) -> None:
+        """Set the reference and incident windows; the result goes stale if they changed.
+
+        Parameters
+        ----------
+        reference, anomaly : list or None
+            ``[start, end]`` in the engineer's terms (times or row numbers).
+        """
         reference = list(reference) if reference is not None else None
         anomaly = list(anomaly) if anomaly is not None else None
         if reference == self.reference and anomaly == self.anomaly:
@@ -270,7 +389,13 @@ class SessionState:
         self.set_dirty()
 
     def auto_detect(self) -> dict | None:
-        """Mark the incident the KPI's control chart finds (see windows_view.auto_windows)."""
+        """Mark the incident the KPI's control chart finds (see :func:`windows_view.auto_windows`).
+
+        Returns
+        -------
+        dict or None
+            What was found (also set as the windows), or None when the chart shows no incident.
+        """
         found = auto_windows(self.data, self.reference)
         if found is not None:
             self.set_windows(found["reference"], found["anomaly"])
@@ -286,7 +411,13 @@ class SessionState:
                              window_from_rows(self.data, slice(int(n * 0.8), n)))
 
     def reference_frame(self):
-        """The reference rows of the analysis table (None when there are none yet)."""
+        """The reference rows of the analysis table.
+
+        Returns
+        -------
+        DataFrame or None
+            None when there is no table or no valid reference window yet.
+        """
         if self.data is None or self.reference is None:
             return None
         try:
@@ -296,11 +427,21 @@ class SessionState:
 
     # ------------------------------------------------------------------ sample plants
     def start_sample(self, plant) -> None:
-        """A new investigation on a sample plant's layout (its data is read next)."""
+        """A new investigation on a sample plant's layout (its data is read next).
+
+        Parameters
+        ----------
+        plant : SamplePlant
+        """
         self.reset(plant.layout)
 
     def sample_loaded(self, plant) -> None:
-        """The sample's data is in: mark the incident its story tells; nothing is unsaved."""
+        """The sample's data is in: mark the incident its story tells; nothing is unsaved.
+
+        Parameters
+        ----------
+        plant : SamplePlant
+        """
         if self.data is not None and plant.anomaly:
             self.set_windows(plant.reference, plant.anomaly)
         else:
@@ -309,7 +450,15 @@ class SessionState:
 
     # ------------------------------------------------------------------ graph
     def set_graph(self, graph: CausalGraph | None, edits: list[dict]) -> None:
-        """Replace the graph (an edit, or its undo); results become stale."""
+        """Replace the graph (an edit, or its undo); results become stale.
+
+        Parameters
+        ----------
+        graph : CausalGraph or None
+        edits : list of dict
+            The engineer's edits so far (``op``, ``source``, ``target``), kept as layout knowledge
+            if discovery runs again.
+        """
         self.graph = graph
         self.edits = list(edits)
         self._announce("graph")
@@ -317,7 +466,25 @@ class SessionState:
         self.set_dirty()
 
     def edit_graph(self, op: str, source: str, target: str) -> CausalGraph:
-        """The graph after one edit, validated by the core (RcaInputError with the reason)."""
+        """The graph after one edit, validated by the core.
+
+        Parameters
+        ----------
+        op : str
+            One of :data:`rca_app.app.graph_edit.EDIT_OPS` (add, remove, reverse, force).
+        source, target : str
+            The edge's sensors.
+
+        Returns
+        -------
+        CausalGraph
+            The new graph (not yet set: call :meth:`set_graph`).
+
+        Raises
+        ------
+        RcaInputError
+            With the reason, when there is no graph or the edit breaks the layout or makes a cycle.
+        """
         from rca_app.app.graph_edit import apply_edit
 
         if self.graph is None or self.layout is None:
@@ -325,7 +492,13 @@ class SessionState:
         return apply_edit(self.graph, op, source, target, self.layout.constraints())
 
     def graph_view(self) -> dict | None:
-        """What the graph canvas draws (see :func:`rca_app.app.graph_view.graph_view`)."""
+        """What the graph canvas draws (see :func:`rca_app.app.graph_view.graph_view`).
+
+        Returns
+        -------
+        dict or None
+            None without a graph or a layout.
+        """
         from rca_app.app.graph_view import graph_view
 
         if self.graph is None or self.layout is None:
@@ -334,10 +507,26 @@ class SessionState:
 
     # ------------------------------------------------------------------ analysis
     def analysis_inputs(self, rediscover: bool = False) -> dict:
-        """Arguments for :func:`run_analysis_job`; RcaInputError says what is missing.
+        """Arguments for :func:`run_analysis_job`.
 
         An edited graph (or one restored from a file, with no live model) is refitted as it
-        is; otherwise, or when ``rediscover``, discovery runs again."""
+        is; otherwise, or when ``rediscover``, discovery runs again.
+
+        Parameters
+        ----------
+        rediscover : bool, default False
+            Discover a new graph even when one could be refitted.
+
+        Returns
+        -------
+        dict
+            Keyword arguments for :func:`run_analysis_job`.
+
+        Raises
+        ------
+        RcaInputError
+            Saying what is missing (data, layout, incident window).
+        """
         missing = []
         if self.data is None:
             missing.append(Problem("open a data file and a layout that fits it (steps Data and Layout)"))
@@ -351,7 +540,13 @@ class SessionState:
                 "edits": list(self.edits)}
 
     def set_outcome(self, outcome) -> None:
-        """Take a finished analysis: its graph and windows become the session's; fresh again."""
+        """Take a finished analysis: its graph and windows become the session's; fresh again.
+
+        Parameters
+        ----------
+        outcome : AnalysisOutcome
+            From :func:`run_analysis_job`.
+        """
         self.outcome = outcome
         self.result = outcome.result.to_dict()
         self.graph = outcome.scm.graph
@@ -370,13 +565,25 @@ class SessionState:
 
     # ------------------------------------------------------------------ notes
     def set_notes(self, notes: dict) -> None:
+        """Replace the engineer's notes.
+
+        Parameters
+        ----------
+        notes : dict
+            Free text by step or topic.
+        """
         if notes != self.notes:
             self.notes = dict(notes)
             self.set_dirty()
 
     # ------------------------------------------------------------------ saving and opening
     def to_investigation(self) -> Investigation:
-        """The state as an investigation file holds it (the live model is not saved)."""
+        """The state as an investigation file holds it (the live model is not saved).
+
+        Returns
+        -------
+        Investigation
+        """
         ref = None
         if self.raw is not None and self.data_path:
             ref = data_ref(self.raw, self.data_path, self.load_options)
@@ -392,8 +599,18 @@ class SessionState:
             result_stale=self.stale, notes=dict(self.notes), step=self.step)
 
     def restore(self, saved: Investigation, loaded: dict | None, path: Path | None) -> None:
-        """Put a saved investigation back (``loaded``: its data file as read_data gives it, or
-        None when the engineer chose to open it without data)."""
+        """Put a saved investigation back.
+
+        Parameters
+        ----------
+        saved : Investigation
+            As read from the file.
+        loaded : dict or None
+            Its data file as :func:`rca_app.app.data_file.read_data` gives it, or None when the
+            engineer chose to open it without data.
+        path : Path or None
+            Where it was opened from.
+        """
         self._clear_analysis()
         self.layout = parse_layout(saved.layout_toml, saved.layout_source) if saved.layout_toml else None
         if loaded is not None:

@@ -44,7 +44,13 @@ README_PACKAGES = ("libxcb-cursor0", "libxcb-icccm4", "libxcb-image0", "libxcb-k
 
 
 def qt_xcb_plugin() -> Path | None:
-    """The xcb platform plugin of the installed PySide6, found without importing Qt."""
+    """The xcb platform plugin of the installed PySide6, found without importing Qt.
+
+    Returns
+    -------
+    Path or None
+        None when PySide6 or the plugin is not installed.
+    """
     spec = importlib.util.find_spec("PySide6")
     if spec is None or not spec.submodule_search_locations:
         return None
@@ -56,10 +62,23 @@ def qt_xcb_plugin() -> Path | None:
 
 
 def missing_libraries(binary: Path, ldd: str = "ldd") -> list[str]:
-    """Shared libraries ``binary`` needs (directly or through its dependencies) that the dynamic
-    linker cannot find, as sonames, in the order ldd reports them.
+    """Shared libraries ``binary`` needs that the dynamic linker cannot find.
 
-    Returns an empty list when ldd is unavailable: then Qt's own message is all there is."""
+    Directly needed or through its dependencies, as sonames, in the order ldd reports them.
+
+    Parameters
+    ----------
+    binary : Path
+        E.g. Qt's ``libqxcb.so``.
+    ldd : str, default "ldd"
+        The ldd program (for tests).
+
+    Returns
+    -------
+    list of str
+        Empty when nothing is missing, or when ldd is unavailable: then Qt's own message is all
+        there is.
+    """
     try:
         out = subprocess.run([ldd, str(binary)], capture_output=True, text=True, timeout=20).stdout
     except (OSError, subprocess.SubprocessError):
@@ -83,8 +102,21 @@ def _distribution_family(os_release: str) -> str:
 
 
 def install_command(sonames: list[str], os_release: str | None = None) -> str | None:
-    """The one command that installs the packages providing ``sonames`` on this distribution,
-    or None when the distribution or a library is unknown."""
+    """The one command that installs the packages providing ``sonames`` on this distribution.
+
+    Parameters
+    ----------
+    sonames : list of str
+        Missing libraries, e.g. ``libxcb-cursor.so.0``.
+    os_release : str, optional
+        Text of ``/etc/os-release`` (read when None).
+
+    Returns
+    -------
+    str or None
+        E.g. ``sudo apt-get install -y libxcb-cursor0``; None when the distribution or a library is
+        unknown.
+    """
     if os_release is None:
         try:
             os_release = Path("/etc/os-release").read_text(encoding="utf-8", errors="replace")
@@ -107,8 +139,13 @@ def install_command(sonames: list[str], os_release: str | None = None) -> str | 
 
 
 def qt_window_libraries_problem() -> str | None:
-    """A message naming every system library Qt's window plugin lacks here, with the install
-    command; None when nothing is missing, off Linux, or when this cannot be checked."""
+    """A message naming every system library Qt's window plugin lacks here, with the install command.
+
+    Returns
+    -------
+    str or None
+        None when nothing is missing, off Linux, or when this cannot be checked.
+    """
     if not sys.platform.startswith("linux"):
         return None
     plugin = qt_xcb_plugin()

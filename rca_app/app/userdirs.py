@@ -15,15 +15,31 @@ APP = "rca_app"
 
 
 def user_data_dir() -> Path:
-    """The per-user application-data folder (not created)."""
+    """The per-user application-data folder (not created).
+
+    Returns
+    -------
+    Path
+        Local (not roaming) on Windows.
+    """
     import platformdirs
 
     return Path(platformdirs.user_data_dir(None, None, roaming=False)) / APP / APP
 
 
 def private_dir(path: str | Path) -> Path:
-    """Create ``path`` (and its parents) readable by this user only, and check it is safe to
-    write into: a real folder (not a link), owned by this user where the OS says so.
+    """Create ``path`` (and its parents) readable by this user only, and check it is safe to write into.
+
+    Safe means a real folder (not a link), owned by this user where the OS says so.
+
+    Parameters
+    ----------
+    path : str or Path
+
+    Returns
+    -------
+    Path
+        The folder.
 
     Raises
     ------
@@ -41,5 +57,15 @@ def private_dir(path: str | Path) -> Path:
 
 
 def log_dir() -> Path:
-    """The error-log folder, created for this user only (``OSError`` when that fails)."""
+    """The error-log folder, created for this user only.
+
+    Returns
+    -------
+    Path
+
+    Raises
+    ------
+    OSError
+        When it cannot be created safely (see :func:`private_dir`).
+    """
     return private_dir(user_data_dir() / "logs")

@@ -72,8 +72,19 @@ def what_if_view(outcome, node: str, value, bins: int = 30) -> dict:
 
 
 def controllable_candidates(outcome) -> list[str]:
-    """Setpoints offered in the what-if step: the actions the engine computed (best first),
-    then the other controllable sensors that are in the graph."""
+    """Setpoints offered in the what-if step.
+
+    The actions the engine computed (best first), then the other controllable sensors that
+    are in the graph.
+
+    Parameters
+    ----------
+    outcome : AnalysisOutcome
+
+    Returns
+    -------
+    list of str
+    """
     names = [a["node"] for a in outcome.result.actions]
     for n in outcome.result.graph["nodes"]:
         if n.get("controllable") and n["name"] not in names:

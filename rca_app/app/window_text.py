@@ -11,6 +11,16 @@ def split_window(text: str) -> tuple[str | None, str | None]:
     Dates such as 03/01/2026 contain slashes too, so with several slashes the middle one
     separates START from END.
 
+    Parameters
+    ----------
+    text : str
+        As typed on the command line or in an incidents file.
+
+    Returns
+    -------
+    (str or None, str or None)
+        Start and end; None for an open side.
+
     Raises
     ------
     ValueError
@@ -32,7 +42,22 @@ def split_window(text: str) -> tuple[str | None, str | None]:
 
 
 def parse_window(text: str):
-    """"auto" (any case) or the (start, end) pair of :func:`split_window`."""
+    """"auto" (any case) or the (start, end) pair of :func:`split_window`.
+
+    Parameters
+    ----------
+    text : str
+
+    Returns
+    -------
+    str or tuple
+        ``"auto"`` or ``(start, end)``.
+
+    Raises
+    ------
+    ValueError
+        See :func:`split_window`.
+    """
     if text.strip().lower() == "auto":
         return "auto"
     return split_window(text)

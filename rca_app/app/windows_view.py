@@ -18,8 +18,21 @@ from rca_app.core.windows import control_limits, suggest_anomaly_window
 
 
 def axis_values(data) -> np.ndarray:
-    """The chart's x value of each row: seconds since 1970 (naive times read as UTC, so the
-    axis shows the times as written) or the row position."""
+    """The chart's x value of each row.
+
+    Seconds since 1970 (naive times read as UTC, so the axis shows the times as written), or the
+    row position when the data have no time column.
+
+    Parameters
+    ----------
+    data : PlantData
+        The analysis table.
+
+    Returns
+    -------
+    ndarray of float
+        One value per row.
+    """
     if data.time is None:
         return np.arange(data.n_rows, dtype=float)
     t = data.time
@@ -34,8 +47,21 @@ def _step(x: np.ndarray) -> float:
 
 
 def window_bound(data, pos: int):
-    """Row position -> a window bound in the user's terms (ISO timestamp or row position).
-    A position past the last row is one sampling step after it (end bounds are exclusive)."""
+    """Row position -> a window bound in the engineer's terms (ISO timestamp or row position).
+
+    A position past the last row is one sampling step after it (end bounds are exclusive).
+
+    Parameters
+    ----------
+    data : PlantData
+        The analysis table.
+    pos : int
+        Row position in the analysis table.
+
+    Returns
+    -------
+    str or int
+    """
     n = data.n_rows
     if data.time is None:
         return int(pos)
@@ -46,18 +72,60 @@ def window_bound(data, pos: int):
 
 
 def window_from_rows(data, rows: slice) -> list:
-    """Rows of the analysis table -> [start, end) in the engineer's terms."""
+    """Rows of the analysis table -> ``[start, end)`` in the engineer's terms.
+
+    Parameters
+    ----------
+    data : PlantData
+        The analysis table.
+    rows : slice
+        Row positions.
+
+    Returns
+    -------
+    list
+        Two bounds (see :func:`window_bound`).
+    """
     return [window_bound(data, rows.start), window_bound(data, rows.stop)]
 
 
 def window_rows(data, window) -> slice:
-    """A window in the engineer's terms -> rows of the analysis table (RcaInputError when the
-    table cannot hold it: times without a time column, or outside the data)."""
+    """A window in the engineer's terms -> rows of the analysis table.
+
+    Parameters
+    ----------
+    data : PlantData
+        The analysis table.
+    window : list
+        ``[start, end)`` in the engineer's terms (ISO timestamps or row positions).
+
+    Returns
+    -------
+    slice
+
+    Raises
+    ------
+    RcaInputError
+        When the table cannot hold the window (times without a time column, or outside the data).
+    """
     return rows_for_window(data, window[0], window[1])
 
 
 def window_from_axis(data, x0: float, x1: float) -> list:
-    """A dragged region [x0, x1) -> the window of rows inside it, in the user's terms."""
+    """A dragged region ``[x0, x1)`` on the chart -> the window of rows inside it, in the engineer's terms.
+
+    Parameters
+    ----------
+    data : PlantData
+        The analysis table.
+    x0, x1 : float
+        Chart x values (see :func:`axis_values`), in either order.
+
+    Returns
+    -------
+    list
+        Always at least one row.
+    """
     x = axis_values(data)
     n = len(x)
     lo = int(np.clip(np.searchsorted(x, min(x0, x1), "left"), 0, max(0, n - 1)))
@@ -66,7 +134,25 @@ def window_from_axis(data, x0: float, x1: float) -> list:
 
 
 def window_to_axis(data, window) -> tuple[float, float]:
-    """A window -> the region to draw: from its first row to the row after its last one."""
+    """A window -> the region to draw: from its first row to the row after its last one.
+
+    Parameters
+    ----------
+    data : PlantData
+        The analysis table.
+    window : list
+        ``[start, end)`` in the engineer's terms (ISO timestamps or row positions).
+
+    Returns
+    -------
+    (float, float)
+        Chart x values.
+
+    Raises
+    ------
+    RcaInputError
+        When the table cannot hold the window (times without a time column, or outside the data).
+    """
     rows = window_rows(data, window)
     x = axis_values(data)
     end = x[rows.stop] if rows.stop < len(x) else x[-1] + _step(x)
@@ -74,7 +160,24 @@ def window_to_axis(data, window) -> tuple[float, float]:
 
 
 def window_label(data, window) -> str:
-    """'2026-03-01 00:00 to 2026-03-14 21:20 (2,000 rows)' for the window under a chart."""
+    """'2026-03-01 00:00 to 2026-03-14 21:20 (2,000 rows)' for the window under a chart.
+
+    Parameters
+    ----------
+    data : PlantData
+        The analysis table.
+    window : list
+        ``[start, end)`` in the engineer's terms (ISO timestamps or row positions).
+
+    Returns
+    -------
+    str
+
+    Raises
+    ------
+    RcaInputError
+        When the table cannot hold the window (times without a time column, or outside the data).
+    """
     rows = window_rows(data, window)
     n = rows.stop - rows.start
     if data.time is None:
@@ -118,7 +221,25 @@ def windows_problem(data, reference, anomaly) -> str | None:
 
 
 def kpi_limits(data, reference=None) -> dict:
-    """Centre line and 3-sigma (I-MR) control limits of the KPI in the reference window."""
+    """Centre line and 3-sigma (I-MR) control limits of the KPI in the reference window.
+
+    Parameters
+    ----------
+    data : PlantData
+        The analysis table.
+    reference : list, optional
+        The reference window; None uses every row.
+
+    Returns
+    -------
+    dict
+        ``centre``, ``sigma``, ``lower`` and ``upper``.
+
+    References
+    ----------
+    D. C. Montgomery (2019). Introduction to Statistical Quality Control, 8th ed. Wiley
+        (individuals and moving-range charts).
+    """
     y = data.frame[data.layout.target].to_numpy(float)
     base = y[window_rows(data, reference)] if reference is not None else y
     centre, sigma = control_limits(base)
@@ -128,8 +249,21 @@ def kpi_limits(data, reference=None) -> dict:
 def auto_windows(data, reference=None) -> dict | None:
     """The core's suggested incident window, with a reference that does not overlap it.
 
-    Returns {"anomaly", "reference", "rule", "limit"} or None when the KPI never leaves its
-    limits. With no reference given, the reference is every row before the incident."""
+    With no reference given, the reference is every row before the incident.
+
+    Parameters
+    ----------
+    data : PlantData
+        The analysis table.
+    reference : list, optional
+        A reference window the engineer already marked.
+
+    Returns
+    -------
+    dict or None
+        ``anomaly``, ``reference``, ``rule`` and ``limit``, or None when the KPI never leaves its
+        control limits.
+    """
     y = data.frame[data.layout.target].to_numpy(float)
     ref_rows = window_rows(data, reference) if reference is not None else None
     sw = suggest_anomaly_window(y, data.layout.goal, ref_rows)
@@ -145,8 +279,24 @@ def auto_windows(data, reference=None) -> dict | None:
 
 
 def node_series(data, node: str, windows: dict[str, Any]) -> dict:
-    """A sensor's values in each named window (for reference vs incident trends), with the
-    window means. Categorical sensors give their level codes and the level names."""
+    """A sensor's values in each named window (for reference vs incident trends), with the window means.
+
+    Categorical sensors give their level codes and the level names.
+
+    Parameters
+    ----------
+    data : PlantData
+        The analysis table.
+    node : str
+        Sensor name.
+    windows : dict
+        Name (e.g. ``"reference"``) -> window; None windows are skipped.
+
+    Returns
+    -------
+    dict
+        ``levels`` (list of str or None) and ``windows``: name -> ``{"x", "y", "mean"}``.
+    """
     x = axis_values(data)
     s = data.frame[node]
     levels = None

@@ -28,7 +28,18 @@ import numpy as np
 
 @dataclass
 class AnomalyScore:
-    """How unusual a sensor's own behaviour was in the incident."""
+    """How unusual a sensor's own behaviour was in the incident.
+
+    Attributes
+    ----------
+    node : str
+    score : float
+        Mean information-theoretic score over the incident rows (see :func:`tail_scores`).
+    tail_share : float
+        Mean share of reference noises at least as extreme.
+    noise_shift_sd : float
+        Incident mean noise minus reference mean, in reference sds (the direction of the change).
+    """
 
     node: str
     score: float                 # mean information-theoretic score over the incident rows
@@ -37,8 +48,28 @@ class AnomalyScore:
 
 
 def tail_scores(reference: np.ndarray, values: np.ndarray) -> np.ndarray:
-    """Per value: ``-log((k + 1) / (n + 1))``, k = reference values at least as far from the
-    reference median (two-sided, in absolute deviation)."""
+    """Information-theoretic tail score of each value against a reference sample.
+
+    Per value: ``-log((k + 1) / (n + 1))``, k = reference values at least as far from the
+    reference median (two-sided, in absolute deviation), n = reference size.
+
+    Parameters
+    ----------
+    reference : ndarray
+        Reference-period noise of one sensor.
+    values : ndarray
+        Incident-period noise of the same sensor.
+
+    Returns
+    -------
+    ndarray
+        One score per value; 0 for a typical value, at most ``log(n + 1)``.
+
+    References
+    ----------
+    K. Budhathoki, L. Minorics, P. Bloebaum, D. Janzing (2022). Causal structure-based root cause
+        analysis of outliers. ICML.
+    """
     ref = np.asarray(reference, dtype=float)
     med = float(np.median(ref))
     dev = np.sort(np.abs(ref - med))
@@ -78,8 +109,22 @@ def rank_by_own_anomaly(reference_noise: dict[str, np.ndarray], incident_noise: 
 
 def rank_by_marginal_shift(reference: dict[str, np.ndarray], incident: dict[str, np.ndarray],
                            candidates: list[str]) -> list[tuple[str, float]]:
-    """The model-free baseline: |incident mean - reference mean| / reference sd of each sensor's
-    own values, largest first."""
+    """The model-free baseline: how far each sensor's own mean moved, largest first.
+
+    Score: |incident mean - reference mean| / reference sd of the sensor's own values.
+
+    Parameters
+    ----------
+    reference, incident : dict of str to ndarray
+        Sensor -> values in the reference and in the incident rows.
+    candidates : list of str
+        Sensors to rank.
+
+    Returns
+    -------
+    list of (str, float)
+        ``(sensor, score)``, largest score first.
+    """
     out = []
     for k in candidates:
         ref, inc = np.asarray(reference[k], float), np.asarray(incident[k], float)

@@ -79,12 +79,31 @@ def row_band(residuals: np.ndarray, level: float = 0.9) -> ConformalBand:
 
 
 def window_mean_band(residuals: np.ndarray, window: int, level: float = 0.9) -> ConformalBand:
-    """Band for the mean over ``window`` consecutive new rows, calibrated on the means of every
-    ``window``-row stretch of the (time-ordered) reference residuals.
+    """Band for the mean over ``window`` consecutive new rows.
 
-    Equal-tailed (residual means may be skewed), with the finite-sample correction at the number
-    of non-overlapping windows. With fewer than about 1/(1 - level) such windows, the band is the
-    widest window mean seen and ``exact`` is False.
+    Calibrated on the means of every ``window``-row stretch of the (time-ordered) reference
+    residuals. Equal-tailed (residual means may be skewed), with the finite-sample correction at
+    the number of non-overlapping windows. With fewer than about 1/(1 - level) such windows, the
+    band is the widest window mean seen and ``exact`` is False.
+
+    Parameters
+    ----------
+    residuals : ndarray
+        Cross-fitted reference residuals (observed minus predicted) in time order.
+    window : int
+        Number of consecutive rows averaged (e.g. the weeks after a setpoint change).
+    level : float, default 0.9
+        Coverage (0.9 for 90% intervals).
+
+    Returns
+    -------
+    ConformalBand
+        Offsets for the predicted window mean.
+
+    References
+    ----------
+    V. Chernozhukov, K. Wuthrich, Y. Zhu (2021). An exact and robust conformal inference method for
+        counterfactual and synthetic controls. JASA 116, 1849-1864.
     """
     r = np.asarray(residuals, dtype=float)
     r = r[np.isfinite(r)]

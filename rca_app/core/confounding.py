@@ -22,7 +22,16 @@ from scipy.special import ndtr
 
 @dataclass
 class HiddenCauseSuspect:
-    """Sensors whose noises move together, as if one unmeasured cause acted on all of them."""
+    """Sensors whose noises move together, as if one unmeasured cause acted on all of them.
+
+    Attributes
+    ----------
+    sensors : list of str
+    correlations : dict of str to float
+        ``"a|b"`` -> noise correlation, for each linked pair.
+    p_value : float
+        Smallest corrected p-value of the linked pairs.
+    """
 
     sensors: list[str]
     correlations: dict[str, float]      # "a|b" -> noise correlation, for each linked pair
@@ -74,7 +83,26 @@ def suspected_hidden_causes(noise: dict[str, np.ndarray], adjacent: set[frozense
                             alpha: float = 1e-3, min_abs_r: float = 0.1) -> list[HiddenCauseSuspect]:
     """Groups of sensors linked by correlated noises (connected components of the pairs).
 
-    See :func:`noise_correlation_pairs` for the parameters."""
+    Parameters
+    ----------
+    noise : dict of str to ndarray
+        Sensor -> reference noise (numeric sensors only; equal lengths).
+    adjacent : set of frozenset
+        Pairs joined by an edge in the graph (not compared).
+    alpha : float, default 1e-3
+        Family-wise level over all pairs tested (Bonferroni).
+    min_abs_r : float, default 0.1
+        Smallest correlation worth reporting.
+
+    Returns
+    -------
+    list of HiddenCauseSuspect
+        One per group of sensors whose noises move together.
+
+    See Also
+    --------
+    noise_correlation_pairs : the pairwise test behind the groups.
+    """
     pairs = noise_correlation_pairs(noise, adjacent, alpha, min_abs_r)
     parent: dict[str, str] = {}
 

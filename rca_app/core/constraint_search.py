@@ -165,6 +165,10 @@ def tiered_pc(X: np.ndarray, nodes: list[str], constraints, settings: PCSettings
               progress: Progress | None = None) -> PCResult:
     """Run the tiered PC search on numeric data.
 
+    Skeleton by order-independent ("stable") PC with the settings' conditional-independence test,
+    edges the layout rules out never tested; orientation by layout knowledge first, then unshielded
+    colliders that agree with it, then Meek's rules R1-R4.
+
     Parameters
     ----------
     X : ndarray of shape (n_rows, n_nodes)
@@ -180,6 +184,12 @@ def tiered_pc(X: np.ndarray, nodes: list[str], constraints, settings: PCSettings
     Returns
     -------
     PCResult
+
+    References
+    ----------
+    D. Colombo, M. Maathuis (2014). Order-independent constraint-based causal structure learning.
+        JMLR 15, 3741-3782.
+    C. Meek (1995). Causal inference and causal explanation with background knowledge. UAI.
     """
     settings = settings or PCSettings()
     p = len(nodes)

@@ -15,8 +15,21 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def spreadsheet_safe(value):
-    """``value`` for a CSV cell: text that a spreadsheet would run as a formula is quoted with a
-    leading apostrophe; None becomes an empty cell; numbers and booleans are unchanged."""
+    """``value`` made safe for a CSV cell a spreadsheet will open.
+
+    Text that a spreadsheet would run as a formula is quoted with a leading apostrophe; None
+    becomes an empty cell; numbers and booleans are unchanged.
+
+    Parameters
+    ----------
+    value : object
+        The cell's value.
+
+    Returns
+    -------
+    object
+        The value to write.
+    """
     if value is None:
         return ""
     if isinstance(value, str) and value.startswith(_FORMULA_START):
@@ -25,7 +38,21 @@ def spreadsheet_safe(value):
 
 
 def csv_text(header: Sequence, rows: Iterable[Sequence], lineterminator: str = "\r\n") -> str:
-    """The table as CSV text, every cell passed through :func:`spreadsheet_safe`."""
+    """The table as CSV text, every cell passed through :func:`spreadsheet_safe`.
+
+    Parameters
+    ----------
+    header : sequence
+        Column names.
+    rows : iterable of sequence
+        The table's rows.
+    lineterminator : str, default "\\r\\n"
+        Line ending (CSV's standard one by default).
+
+    Returns
+    -------
+    str
+    """
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator=lineterminator)
     w.writerow([spreadsheet_safe(h) for h in header])

@@ -21,7 +21,13 @@ __all__ = ["default_file_mode", "atomic_output", "write_text_atomic", "write_jso
 
 
 def default_file_mode() -> int:
-    """What a plain open() would give: mkstemp makes 0600 files, too private for shared results."""
+    """What a plain open() would give: mkstemp makes 0600 files, too private for shared results.
+
+    Returns
+    -------
+    int
+        ``0o666`` minus the process umask.
+    """
     mask = os.umask(0)
     os.umask(mask)
     return 0o666 & ~mask
@@ -71,10 +77,23 @@ STALE_AFTER_S = 15 * 60
 
 
 def remove_stale_temporaries(folder: str | Path, now: float | None = None) -> list[Path]:
-    """Delete temporary files of our naming in ``folder`` left by a killed write; returns them.
+    """Delete temporary files of our naming in ``folder`` left by a killed write.
 
     Only hidden files that match mkstemp's pattern for our prefix and suffix and are older than
-    :data:`STALE_AFTER_S` are touched; anything unreadable is left alone."""
+    :data:`STALE_AFTER_S` are touched; anything unreadable is left alone.
+
+    Parameters
+    ----------
+    folder : str or Path
+        The folder to tidy.
+    now : float, optional
+        Current time (seconds since the epoch); for tests.
+
+    Returns
+    -------
+    list of Path
+        The files removed.
+    """
     now = time.time() if now is None else now
     removed: list[Path] = []
     try:
@@ -94,7 +113,23 @@ def remove_stale_temporaries(folder: str | Path, now: float | None = None) -> li
 
 
 def write_text_atomic(path: str | Path, text: str, encoding: str = "utf-8", newline: str | None = None) -> Path:
-    """Write ``text`` to ``path`` atomically (see :func:`atomic_output`); returns ``path``."""
+    """Write ``text`` to ``path`` atomically (see :func:`atomic_output`).
+
+    Parameters
+    ----------
+    path : str or Path
+        The file to write.
+    text : str
+        The whole content.
+    encoding : str, default "utf-8"
+    newline : str, optional
+        As for :func:`open`; ``""`` keeps ``\r\n`` of CSV text.
+
+    Returns
+    -------
+    Path
+        ``path``.
+    """
     path = Path(path)
     with atomic_output(path) as tmp, open(tmp, "w", encoding=encoding, newline=newline) as f:
         f.write(text)
@@ -102,13 +137,41 @@ def write_text_atomic(path: str | Path, text: str, encoding: str = "utf-8", newl
 
 
 def json_text(obj: Any, indent: int | None = 2) -> str:
-    """Strict JSON text of a result, a record or plain data: numpy values converted, tuples and
-    sets as lists, and NaN or infinity as ``null`` (JSON has no NaN; strict readers refuse it)."""
+    """Strict JSON text of a result, a record or plain data.
+
+    Numpy values are converted, tuples and sets become lists, and NaN or infinity ``null``
+    (JSON has no NaN; strict readers refuse it).
+
+    Parameters
+    ----------
+    obj : Any
+        What to write (see :func:`~rca_app.core.serialization.to_json_data`).
+    indent : int or None, default 2
+        As for :func:`json.dumps`.
+
+    Returns
+    -------
+    str
+        The JSON text with a final newline.
+    """
     from rca_app.core.serialization import to_json_data
 
     return json.dumps(to_json_data(obj), indent=indent, allow_nan=False) + "\n"
 
 
 def write_json_atomic(path: str | Path, obj: Any) -> Path:
-    """Write ``obj`` as indented strict JSON (see :func:`json_text`) to ``path`` atomically."""
+    """Write ``obj`` as indented strict JSON (see :func:`json_text`) to ``path`` atomically.
+
+    Parameters
+    ----------
+    path : str or Path
+        The file to write.
+    obj : Any
+        Result, record or plain data.
+
+    Returns
+    -------
+    Path
+        ``path``.
+    """
     return write_text_atomic(path, json_text(obj))

@@ -55,7 +55,17 @@ def detect_long_format(columns) -> LongColumns | None:
     """The long-form columns when the header looks like a historian export, else None.
 
     A long export has a tag column, a time column and a value column (and at most a quality
-    column and one more, such as units); a wide table has a column per sensor."""
+    column and one more, such as units); a wide table has a column per sensor.
+
+    Parameters
+    ----------
+    columns : iterable of str
+        The file's header.
+
+    Returns
+    -------
+    LongColumns or None
+    """
     cols = list(columns)
     if not 3 <= len(cols) <= 6:
         return None
@@ -89,7 +99,26 @@ def _good_quality(q: pd.Series) -> np.ndarray:
 
 @dataclass
 class TagReport:
-    """How one tag's samples went onto the grid."""
+    """How one tag's samples went onto the grid.
+
+    Attributes
+    ----------
+    tag : str
+    samples : int
+        Rows of the export for this tag.
+    bad_quality : int
+        Samples flagged bad by the quality column.
+    missing_values : int
+        Empty cells and status texts ("Bad Input", "Shutdown", ...).
+    good_share : float
+        Good samples / all samples.
+    median_interval_s : float or None
+        Median time between samples, in seconds.
+    rule : str
+        The rule that put the tag on the grid (one of :data:`RULES`).
+    delay_s : float
+        How far its timestamps were moved back (lab values stamped at entry).
+    """
 
     tag: str
     samples: int

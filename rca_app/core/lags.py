@@ -140,7 +140,22 @@ def estimate_station_lags(frame: pd.DataFrame, stations: list[list[str]], max_la
 
 
 def cumulative_lags(lags: list[LagEstimate], n_stations: int, target_station: int) -> list[int]:
-    """Steps from each station to the target's station (0 at and after it)."""
+    """Steps from each station to the target's station (0 at and after it).
+
+    Parameters
+    ----------
+    lags : list of LagEstimate
+        Residence times between consecutive stations.
+    n_stations : int
+        Number of stations in the layout.
+    target_station : int
+        Station index of the KPI.
+
+    Returns
+    -------
+    list of int
+        One per station.
+    """
     step = {e.from_station: e.lag_steps for e in lags}
     cum = [0] * n_stations
     for s in range(target_station - 1, -1, -1):
@@ -153,7 +168,22 @@ def align_to_target(frame: pd.DataFrame, station_of: dict[str, int], cumulative:
 
     Row t of the result holds, for a sensor at station s, its value at ``t - cumulative[s]``:
     the material that reached the target at t. Rows at the start without every sensor's past are
-    dropped; columns in no station (the time column) are kept as they are."""
+    dropped; columns in no station (the time column) are kept as they are.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        Sensors on a regular time grid, in time order.
+    station_of : dict of str to int
+        Sensor -> station index.
+    cumulative : list of int
+        From :func:`cumulative_lags`.
+
+    Returns
+    -------
+    DataFrame
+        The aligned rows.
+    """
     shifted = {}
     for c in frame.columns:
         k = cumulative[station_of[c]] if c in station_of else 0

@@ -22,13 +22,34 @@ EXACT = 1e-9
 
 @dataclass
 class Redundant:
-    """A sensor left out because other columns already hold all of it."""
+    """A sensor left out because other columns already hold all of it.
+
+    Attributes
+    ----------
+    sensor : str
+        The sensor left out.
+    of : list of str
+        The kept columns it is an exact linear function of.
+    copy_of_kpi : bool
+        True when it is an exact linear function of the KPI itself.
+    """
 
     sensor: str
     of: list[str]          # the kept columns it is an exact linear function of
     copy_of_kpi: bool
 
     def message(self, target: str) -> str:
+        """The note for the engineer saying why the sensor was left out.
+
+        Parameters
+        ----------
+        target : str
+            The KPI's name.
+
+        Returns
+        -------
+        str
+        """
         if self.copy_of_kpi:
             return (f"{self.sensor} is an exact copy (or linear transform) of the KPI {target} in the reference "
                     "period: it would explain the KPI trivially, so it is left out of the analysis.")

@@ -33,7 +33,16 @@ RESULT_SCHEMA_VERSION = 1
 @dataclass
 class WindowRecord:
     """A window of rows: bounds as the user gives them (ISO timestamps, or 0-based row
-    positions when the data have no time column; end exclusive) and as positions."""
+    positions when the data have no time column; end exclusive) and as positions.
+
+    Attributes
+    ----------
+    start, end : str or int
+        The bounds as the user gives them.
+    first_row, stop_row : int
+        0-based positions in the prepared data (``stop_row`` exclusive).
+    n_rows : int
+    """
 
     start: str | int
     end: str | int
@@ -44,7 +53,25 @@ class WindowRecord:
 
 @dataclass
 class IncidentRecord:
-    """The incident window and what the KPI did in it."""
+    """The incident window and what the KPI did in it.
+
+    Attributes
+    ----------
+    start, end, first_row, stop_row, n_rows
+        As in :class:`WindowRecord`.
+    target_reference_mean, target_anomaly_mean : float
+        KPI mean in the reference and in the incident window.
+    target_reference_sd : float
+        KPI standard deviation in the reference window.
+    shortfall : float
+        Reference minus incident mean, positive = the bad way (the loss restorations are shares of).
+    shortfall_pct : float or None
+        The shortfall in % of the reference mean's size (None when that mean is 0).
+    auto : bool
+        Suggested by the auto-window rule rather than marked by the engineer.
+    rule, centre, sigma, limit
+        The auto-window rule that fired, and its control chart's centre line, sigma and limit.
+    """
 
     start: str | int
     end: str | int
@@ -149,7 +176,40 @@ class LayoutRecord:
 
 @dataclass
 class AnalysisResult:
-    """Everything an investigation found."""
+    """Everything an investigation found.
+
+    Attributes
+    ----------
+    target : str
+        The KPI (yield) column.
+    goal : {"maximize", "minimize"}
+    plant : str
+        Plant name from the layout.
+    anomaly : IncidentRecord
+        The incident window and the KPI's shortfall in it.
+    reference : WindowRecord
+        The window of normal operation the incident is compared with.
+    root_causes : list of RootCause
+        Ranked by restoration: the share of the shortfall that comes back if the sensor behaves
+        as in the reference period (with bootstrap intervals).
+    actions : list of Action
+        Setpoint changes (do-operator on controllable sensors) and their predicted KPI.
+    graph : GraphRecord
+        The causal graph used, with fitted effects.
+    mechanisms : list of MechanismReport
+        Fit quality of each node's mechanism (its model given its parents).
+    diagnostics : Diagnostics
+        Checks and warnings: how far to trust the result.
+    settings : dict
+        ``AnalysisSettings`` used.
+    seed : int
+        Random seed: the same inputs and seed give the same result.
+    software : dict of str to str
+        Versions of rca_app and its libraries.
+    input : InputRecord
+    layout : LayoutRecord
+    schema_version : int
+    """
 
     target: str
     goal: Literal["maximize", "minimize"]
@@ -170,6 +230,7 @@ class AnalysisResult:
 
     @property
     def top_cause(self) -> RootCause | None:
+        """The highest-ranked root cause, or None if there is none."""
         return self.root_causes[0] if self.root_causes else None
 
 
@@ -178,12 +239,41 @@ MIGRATIONS: dict[int, Callable[[dict], dict]] = {}
 
 
 def migration(from_version: int):
-    """Register a function that upgrades a result from ``from_version`` to the next version."""
+    """Register a function that upgrades a result from ``from_version`` to the next version.
+
+    Parameters
+    ----------
+    from_version : int
+        The schema version the decorated function reads.
+
+    Returns
+    -------
+    callable
+        Decorator registering a ``dict -> dict`` function in :data:`MIGRATIONS`.
+    """
     return register_migration(MIGRATIONS, from_version)
 
 
 def migrate_result(data: dict, what: str = "result") -> dict:
-    """Upgrade result data of any earlier schema version to the current one."""
+    """Upgrade result data of any earlier schema version to the current one.
+
+    Parameters
+    ----------
+    data : dict
+        Result JSON data; a missing ``schema_version`` means version 1.
+    what : str, default "result"
+        Name of the data in messages (e.g. the file name).
+
+    Returns
+    -------
+    dict
+        Data at :data:`RESULT_SCHEMA_VERSION`.
+
+    Raises
+    ------
+    SchemaError
+        If ``data`` is not an object, was written by a newer rca_app, or a migration is missing.
+    """
     if not isinstance(data, dict):
         raise SchemaError([f"top level: expected an object, found {type(data).__name__}"], what)
     try:
@@ -196,12 +286,32 @@ def migrate_result(data: dict, what: str = "result") -> dict:
 
 
 def result_to_json(result: AnalysisResult) -> dict:
-    """Strict-JSON-ready data of a result (no NaN: undefined numbers are ``null``)."""
+    """Strict-JSON-ready data of a result (no NaN: undefined numbers are ``null``).
+
+    Parameters
+    ----------
+    result : AnalysisResult
+
+    Returns
+    -------
+    dict
+    """
     return to_json_data(result)
 
 
 def result_from_json(data: dict, what: str = "result") -> AnalysisResult:
     """A typed result from JSON data of any schema version, migrated and validated.
+
+    Parameters
+    ----------
+    data : dict
+        Parsed JSON of a result file.
+    what : str, default "result"
+        Name of the data in messages.
+
+    Returns
+    -------
+    AnalysisResult
 
     Raises
     ------
@@ -212,5 +322,11 @@ def result_from_json(data: dict, what: str = "result") -> AnalysisResult:
 
 
 def result_json_schema() -> dict:
-    """The JSON Schema of the current result version."""
+    """The JSON Schema of the current result version.
+
+    Returns
+    -------
+    dict
+        A JSON Schema document.
+    """
     return json_schema(AnalysisResult, f"rca_app analysis result, schema version {RESULT_SCHEMA_VERSION}")

@@ -43,6 +43,16 @@ def to_json_data(obj: Any) -> Any:
 
     Dataclasses become dicts in field order; tuples, sets and arrays lists; numpy scalars Python
     numbers; paths strings; non-finite floats ``None``.
+
+    Parameters
+    ----------
+    obj : Any
+        A record (dataclass), container or scalar.
+
+    Returns
+    -------
+    Any
+        Plain data that ``json.dumps(..., allow_nan=False)`` accepts.
     """
     if obj is None or isinstance(obj, (bool, str)):
         return obj
@@ -276,7 +286,25 @@ class MigrationError(ValueError):
 
 
 def register_migration(registry: dict[int, Migration], from_version: int) -> Callable[[Migration], Migration]:
-    """A decorator registering the upgrade of ``from_version`` data to ``from_version + 1``."""
+    """A decorator registering the upgrade of ``from_version`` data to ``from_version + 1``.
+
+    Parameters
+    ----------
+    registry : dict of int to callable
+        Migrations of one file kind (results, investigations), by the version they read.
+    from_version : int
+        The version the decorated ``dict -> dict`` function reads.
+
+    Returns
+    -------
+    callable
+        The decorator; it returns the function unchanged.
+
+    Raises
+    ------
+    ValueError
+        (When decorating) if a migration from that version is already registered.
+    """
     def register(fn: Migration) -> Migration:
         if from_version in registry:
             raise ValueError(f"a migration from version {from_version} is already registered")
@@ -286,8 +314,23 @@ def register_migration(registry: dict[int, Migration], from_version: int) -> Cal
 
 
 def upgrade(registry: dict[int, Migration], data: dict, current: int) -> dict:
-    """``data`` (with its ``schema_version``) brought to version ``current`` step by step, on a
-    deep copy: a failed step leaves nothing half-converted.
+    """``data`` (with its ``schema_version``) brought to version ``current`` step by step.
+
+    Works on a deep copy: a failed step leaves nothing half-converted.
+
+    Parameters
+    ----------
+    registry : dict of int to callable
+        Migrations by the version they read (see :func:`register_migration`).
+    data : dict
+        The data, with an integer ``schema_version``.
+    current : int
+        The version this rca_app writes.
+
+    Returns
+    -------
+    dict
+        The data at version ``current``.
 
     Raises
     ------
@@ -321,7 +364,20 @@ def upgrade(registry: dict[int, Migration], data: dict, current: int) -> dict:
 def json_schema(cls: type, title: str | None = None) -> dict:
     """A JSON Schema (draft 2020-12) for ``cls``, from the same type hints the reader checks.
 
-    Every record type becomes one entry of ``$defs``; NaN-able numbers allow ``null``."""
+    Every record type becomes one entry of ``$defs``; NaN-able numbers allow ``null``.
+
+    Parameters
+    ----------
+    cls : type
+        The top-level dataclass, e.g. :class:`AnalysisResult`.
+    title : str, optional
+        The schema's ``title``.
+
+    Returns
+    -------
+    dict
+        The schema document.
+    """
     defs: dict[str, dict] = {}
 
     def schema(tp, meta=None) -> dict:

@@ -19,14 +19,35 @@ _OBJECT = np.dtype(object)
 
 
 def number_label(v: float) -> str:
-    """Number as a category label: 3.0 -> '3', 0.5 -> '0.5' (shortest round-trip text)."""
+    """Number as a category label: 3.0 -> '3', 0.5 -> '0.5' (shortest round-trip text).
+
+    Parameters
+    ----------
+    v : float
+        A level of a categorical sensor read as a number (e.g. a mould number).
+
+    Returns
+    -------
+    str
+    """
     if np.isfinite(v) and float(v).is_integer() and abs(v) < 1e15:
         return str(int(v))
     return repr(float(v))
 
 
 def cell_text(v: Any) -> str | None:
-    """Excel/Parquet cell value as text, for columns that mix text with other values."""
+    """Excel/Parquet cell value as text, for columns that mix text with other values.
+
+    Parameters
+    ----------
+    v : Any
+        The cell as the reader produced it.
+
+    Returns
+    -------
+    str or None
+        None for a missing cell; dates in ISO form; whole numbers without ``.0``.
+    """
     if v is None:
         return None
     if isinstance(v, str):

@@ -13,12 +13,39 @@ __all__ = ["input_error", "quote", "quote_cells", "suggest"]
 
 
 def input_error(message: str, file: str | None, **where: Any) -> RcaInputError:
-    """One-problem :class:`RcaInputError` naming the file (and column/row in ``where``)."""
+    """One-problem :class:`RcaInputError` naming the file (and column/row in ``where``).
+
+    Parameters
+    ----------
+    message : str
+        What is wrong.
+    file : str or None
+        File name.
+    **where
+        ``column``, ``row`` or ``code`` (see :class:`Problem`).
+
+    Returns
+    -------
+    RcaInputError
+        For the caller to raise.
+    """
     return RcaInputError(Problem(message, file=file, **where))
 
 
 def quote(value: Any, limit: int = 40) -> str:
-    """A cell as the engineer typed it, in quotes, cut at ``limit`` characters."""
+    """A cell as the engineer typed it, in quotes, cut at ``limit`` characters.
+
+    Parameters
+    ----------
+    value : Any
+        The cell.
+    limit : int, default 40
+        Longest text shown (cut with an ellipsis).
+
+    Returns
+    -------
+    str
+    """
     text = str(value)
     if len(text) > limit:
         text = text[: limit - 1] + "…"
@@ -26,7 +53,21 @@ def quote(value: Any, limit: int = 40) -> str:
 
 
 def quote_cells(rows: np.ndarray, values: list | None = None, k: int = QUOTE_CELLS) -> str:
-    """'row 17: '12,5x', row 40: 'abc'' (or 'row 17, row 40' without values)."""
+    """Where the bad cells are, for a message: ``row 17: '12,5x', row 40: 'abc'``.
+
+    Parameters
+    ----------
+    rows : ndarray of int
+        Spreadsheet row numbers.
+    values : list, optional
+        The cells' text; without it only the rows are named.
+    k : int, default QUOTE_CELLS
+        Most cells quoted (then ``…``).
+
+    Returns
+    -------
+    str
+    """
     parts = []
     for j, r in enumerate(rows[:k]):
         parts.append(f"row {int(r)}: {quote(values[j])}" if values is not None else f"row {int(r)}")
@@ -35,7 +76,20 @@ def quote_cells(rows: np.ndarray, values: list | None = None, k: int = QUOTE_CEL
 
 
 def suggest(name: str, candidates: list[str]) -> str:
-    """'; did you mean 'x'?' or, failing a close name, the columns there are."""
+    """Help for a column name not found: ``"; did you mean 'x'?"`` or the columns there are.
+
+    Parameters
+    ----------
+    name : str
+        The name the layout asked for.
+    candidates : list of str
+        The file's columns.
+
+    Returns
+    -------
+    str
+        Text to append to the message (``""`` if the file has no columns).
+    """
     cands = [str(c) for c in candidates]
     same_case = [c for c in cands if c.strip().lower() == name.strip().lower() and c != name]
     close = same_case + [c for c in difflib.get_close_matches(name, cands, n=3, cutoff=0.6)

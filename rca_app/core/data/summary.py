@@ -35,6 +35,7 @@ class ColumnSummary:
     non_numeric: int = 0      # cells that spoil an otherwise numeric column
 
     def to_dict(self) -> dict:
+        """Plain ``dict`` of the fields, for JSON and the GUI table."""
         return asdict(self)
 
 

@@ -23,6 +23,26 @@ class RawTable:
     ``str`` holding the cell text trimmed of spaces. Missing values (empty cells and the
     status strings in :data:`~rca_app.core.data.rules.MISSING_TOKENS`) are NaN. The index is
     0..n-1; ``source_rows[i]`` is the spreadsheet row number of ``frame`` row ``i``.
+
+    Attributes
+    ----------
+    frame : DataFrame
+    path : Path
+    file_name, sha256 : str
+        Name for messages, and the content fingerprint that proves a file is the same.
+    size_bytes : int
+    sheet, sep, decimal, encoding
+        How the file was read (workbook sheet, CSV separator, decimal mark, text encoding).
+    problems : list of Problem
+        Found while reading (mostly warnings).
+    source_rows : ndarray of int64
+    header_row : int
+        Spreadsheet row number of the header.
+    status_counts : dict
+        Column -> {status text as written: count}; plain empty cells are not listed.
+    other_sheets : dict
+        Workbooks read without a chosen sheet: the header cells of the other sheets, so that
+        data sitting on another sheet can be pointed out by name.
     """
 
     frame: pd.DataFrame
@@ -47,10 +67,19 @@ class RawTable:
 
     @property
     def n_rows(self) -> int:
+        """Number of data rows read."""
         return len(self.frame)
 
     def summary(self) -> list[ColumnSummary]:
-        """Per-column overview: kind guess, missing count and %, min, max, distinct values."""
+        """Per-column overview: kind guess, missing count and %, min, max, distinct values.
+
+        Computed once and cached.
+
+        Returns
+        -------
+        list of ColumnSummary
+            In column order.
+        """
         if self._summary_cache is None:
             self._summary_cache = [
                 summarize_column(c, self.frame[c], sum(self.status_counts.get(c, {}).values()),
@@ -68,6 +97,31 @@ class PlantData:
     categories), and the target; its index is 0..n-1. ``time`` is aligned with ``frame``
     (UTC-aware when the file carried time zones) or None. ``source_rows[i]`` is the
     spreadsheet row number of ``frame`` row ``i`` in the original file.
+
+    Attributes
+    ----------
+    frame : DataFrame
+    time : Series or None
+    source_rows : ndarray of int
+    raw : RawTable
+        The table it was prepared from.
+    layout : Layout
+        The layout the table was prepared under (every node it names is in ``frame``).
+    problems : list of Problem
+        Warnings (errors raise instead).
+    dropped_rows : dict of str to int
+        Reason -> rows dropped (see :data:`~rca_app.core.data.rules.DROP_REASONS`).
+    imputed_cells : dict of str to int
+        Column -> cells filled (``gaps="impute"``).
+    numeric_nodes, categorical_nodes : list of str
+    missing_counts : dict of str to int
+        Missing cells per column, before the gaps policy.
+    gaps : {"drop", "impute"}
+        How rows with missing values were handled.
+    dayfirst : bool or None
+        The date order used (asked for or decided from the data).
+    rows_read : int
+        Data rows in the file, before any was dropped.
     """
 
     frame: pd.DataFrame
@@ -87,24 +141,43 @@ class PlantData:
 
     @property
     def file_name(self) -> str:
+        """The data file's name (for messages)."""
         return self.raw.file_name
 
     @property
     def n_rows(self) -> int:
+        """Rows used by the analysis."""
         return len(self.frame)
 
     @property
     def n_dropped(self) -> int:
+        """Rows dropped, all reasons together."""
         return sum(self.dropped_rows.values())
 
     @property
     def time_column(self) -> str | None:
+        """Name of the time column, or None when the data have no times."""
         return self.layout.time_column if self.time is not None else None
 
     def row_number(self, i: int) -> int:
-        """Spreadsheet row number of ``frame`` row ``i`` (for messages)."""
+        """Spreadsheet row number of ``frame`` row ``i`` (for messages).
+
+        Parameters
+        ----------
+        i : int
+            Position in ``frame``.
+
+        Returns
+        -------
+        int
+        """
         return int(self.source_rows[i])
 
     def summary_text(self) -> str:
-        """Plain summary for ``rca-app validate``: rows, time span, stations, gaps, problems."""
+        """Plain summary for ``rca-app validate``: rows, time span, stations, gaps, problems.
+
+        Returns
+        -------
+        str
+        """
         return plant_summary_text(self)

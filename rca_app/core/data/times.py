@@ -31,7 +31,24 @@ _TS_RE = re.compile(_TS_PATTERN, re.X)
 
 @dataclass
 class TimeParse:
-    """What reading a time column found, cell by cell."""
+    """What reading a time column found, cell by cell.
+
+    Attributes
+    ----------
+    times : Series of datetime64
+        UTC-aware if the text carried zones; NaT where a cell is missing or unreadable.
+    bad : ndarray of bool
+        Present but unreadable.
+    dayfirst : bool or None
+        Order used for slash/dash dates (None: not needed).
+    ambiguous : ndarray of bool
+        Slash dates no cell could decide.
+    conflict : (int, int) or None
+        Positions of a day-first and a month-first cell, when the column holds both.
+    naive_among_aware : ndarray of bool
+        Rows without a zone in a column that has zones.
+    converted_to_utc : bool
+    """
 
     times: pd.Series                 # datetime64 (UTC-aware if the text carried zones)
     bad: np.ndarray                  # present but unreadable
@@ -154,7 +171,17 @@ def parse_times(s: pd.Series, dayfirst: bool | None) -> TimeParse:
 
 
 def time_numbers(times: pd.Series) -> np.ndarray:
-    """Sortable integers for timestamps (UTC for zoned ones); NaT becomes the minimum."""
+    """Sortable integers for timestamps (UTC for zoned ones); NaT becomes the minimum.
+
+    Parameters
+    ----------
+    times : Series of datetime64
+
+    Returns
+    -------
+    ndarray of int64
+        Only their order is meaningful (the unit is the column's own).
+    """
     t = times
     if getattr(t.dt, "tz", None) is not None:
         t = t.dt.tz_convert("UTC").dt.tz_localize(None)

@@ -36,7 +36,16 @@ __all__ = [
 
 
 def station_nodes(station) -> list[str]:
-    """A station's sensors, categorical ones included, in layout order."""
+    """A station's sensors, categorical ones included, in layout order.
+
+    Parameters
+    ----------
+    station : Station
+
+    Returns
+    -------
+    list of str
+    """
     # Categorical sensors are normally listed in ``sensors`` too; accept them either way.
     return list(station.sensors) + [c for c in station.categorical if c not in station.sensors]
 
@@ -54,6 +63,7 @@ class WantedColumns:
 
     @property
     def n_sensors(self) -> int:
+        """Number of layout nodes other than the target."""
         return len([c for c in self.nodes if c != self.target])
 
 
@@ -202,8 +212,23 @@ OTHER_LEVEL = "other (rare levels)"
 
 
 def pool_rare_levels(v: np.ndarray, keep: int = MAX_CATEGORY_LEVELS - 1) -> np.ndarray:
-    """Labels with all but the ``keep`` most frequent levels replaced by :data:`OTHER_LEVEL`
-    (ties broken by label, so the result is the same on every run)."""
+    """Labels with all but the ``keep`` most frequent levels replaced by :data:`OTHER_LEVEL`.
+
+    Ties are broken by label, so the result is the same on every run. Pooling keeps a
+    categorical sensor with many levels (e.g. batch numbers) from using up the degrees of freedom.
+
+    Parameters
+    ----------
+    v : ndarray of object
+        Labels (None or NaN for missing).
+    keep : int, default MAX_CATEGORY_LEVELS - 1
+        Levels kept as they are.
+
+    Returns
+    -------
+    ndarray of object
+        ``v`` itself when there is nothing to pool, else a copy.
+    """
     present = pd.Series(v[~pd.isna(v)]).astype(str)
     counts = present.value_counts()
     if len(counts) <= keep + 1:
@@ -218,7 +243,17 @@ def pool_rare_levels(v: np.ndarray, keep: int = MAX_CATEGORY_LEVELS - 1) -> np.n
 
 
 def category_values(s: pd.Series) -> np.ndarray:
-    """Labels of a categorical sensor as an object array of str (None for missing)."""
+    """Labels of a categorical sensor as an object array of str (None for missing).
+
+    Parameters
+    ----------
+    s : pandas.Series
+        The raw column (numbers become labels like ``'3'``).
+
+    Returns
+    -------
+    ndarray of object
+    """
     if ptypes.is_bool_dtype(s.dtype) or ptypes.is_datetime64_any_dtype(s.dtype):
         return np.array([None if pd.isna(v) else str(v) for v in s], dtype=object)
     if ptypes.is_numeric_dtype(s.dtype):
@@ -228,7 +263,17 @@ def category_values(s: pd.Series) -> np.ndarray:
 
 
 def as_category(v: np.ndarray) -> pd.Categorical:
-    """Labels as a Categorical whose levels sort integer-like labels as numbers (2 before 10)."""
+    """Labels as a Categorical whose levels sort integer-like labels as numbers (2 before 10).
+
+    Parameters
+    ----------
+    v : ndarray of object
+        Labels from :func:`category_values`.
+
+    Returns
+    -------
+    pandas.Categorical
+    """
     levels = [x for x in pd.unique(v) if x is not None and not (isinstance(x, float) and np.isnan(x))]
 
     def key(x: str) -> tuple[int, float, str]:

@@ -16,6 +16,21 @@ class Constraints:
     dst (material flows forward); dst is exogenous; src is the target (the outcome has no
     effects among the sensors); or the edge is listed as forbidden. Edges within one
     station are allowed in both directions.
+
+    Attributes
+    ----------
+    nodes : tuple of str
+        Sensors in station order.
+    tier : dict of str to int
+        0-based station index of each sensor.
+    exogenous : frozenset of str
+        Sensors nothing in the data causes.
+    target : str
+        The yield column.
+    forbidden, required : frozenset of (str, str)
+        Direct edges from the layout's ``[knowledge]``.
+    station_names : tuple of str
+        Station names by tier, for messages only.
     """
 
     nodes: tuple[str, ...]
@@ -50,14 +65,48 @@ class Constraints:
         return None
 
     def allows(self, src: str, dst: str) -> bool:
+        """Whether the direct edge ``src -> dst`` is allowed.
+
+        Parameters
+        ----------
+        src, dst : str
+            Sensor names.
+
+        Returns
+        -------
+        bool
+        """
         return self._reason(src, dst) is None
 
     def why_not(self, src: str, dst: str) -> str | None:
+        """Plain-language reason the edge ``src -> dst`` is not allowed.
+
+        Parameters
+        ----------
+        src, dst : str
+            Sensor names.
+
+        Returns
+        -------
+        str or None
+            The reason, or None if the edge is allowed.
+        """
         reason = self._reason(src, dst)
         return reason[0] if reason else None
 
     def violations(self, edges: Iterable[tuple[str, str]]) -> list[str]:
-        """Messages for each disallowed edge, each missing required edge, and each cycle."""
+        """Messages for each disallowed edge, each missing required edge, and each cycle.
+
+        Parameters
+        ----------
+        edges : iterable of (str, str)
+            Edges of a graph (duplicates are ignored).
+
+        Returns
+        -------
+        list of str
+            Empty if the edges respect the layout.
+        """
         given = list(dict.fromkeys((s, d) for s, d in edges))   # dedupe, keep order
         messages = []
         for src, dst in given:
@@ -76,7 +125,12 @@ class Constraints:
         return tuple(pos.get(n, len(pos)) for n in edge) + edge
 
     def layered_order(self) -> list[str]:
-        """Nodes sorted by tier, keeping their order within a tier."""
+        """Nodes sorted by tier, keeping their order within a tier.
+
+        Returns
+        -------
+        list of str
+        """
         return sorted(self.nodes, key=lambda n: self.tier[n])
 
     def prior_knowledge(self, order: Iterable[str]) -> np.ndarray:
@@ -91,6 +145,25 @@ class Constraints:
         edges. Forbidden *direct* edges cannot be expressed as path knowledge (a path
         through other sensors may still exist), so they are absent here: whoever fits
         the model must also enforce ``allows``.
+
+        Parameters
+        ----------
+        order : iterable of str
+            Sensors, in the column order of the data matrix given to lingam.
+
+        Returns
+        -------
+        numpy.ndarray of int, shape (n, n)
+
+        Raises
+        ------
+        ValueError
+            If ``order`` names a sensor not in the layout or one twice.
+
+        References
+        ----------
+        .. [1] S. Shimizu et al. "DirectLiNGAM: A direct method for learning a linear non-Gaussian
+           structural equation model." JMLR 12 (2011): 1225-1248.
         """
         order = list(order)
         unknown = [n for n in order if n not in self.tier]

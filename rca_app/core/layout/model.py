@@ -16,6 +16,22 @@ __all__ = ["GOALS", "Goal", "Layout", "Station"]
 
 @dataclass
 class Station:
+    """One station of the line: the sensors measured there and their roles.
+
+    Attributes
+    ----------
+    name : str
+        Station name as in the layout, e.g. ``"Extruder"``.
+    sensors : list of str
+        Data columns measured at this station.
+    exogenous : bool or list of str
+        True: every sensor of the station is exogenous (nothing in the data causes it, e.g.
+        raw-material properties); a list: only those sensors are.
+    controllable : list of str
+        Setpoints the engineer can change; only these get setpoint actions (do-operator).
+    categorical : list of str
+        Sensors holding levels (supplier, shift, mould) rather than numbers.
+    """
     name: str
     sensors: list[str]
     # True: every sensor of the station is exogenous; a list: only those sensors are.
@@ -24,6 +40,17 @@ class Station:
     categorical: list[str] = field(default_factory=list)
 
     def is_exogenous(self, sensor: str) -> bool:
+        """Whether a sensor of this station is declared exogenous.
+
+        Parameters
+        ----------
+        sensor : str
+            Sensor name.
+
+        Returns
+        -------
+        bool
+        """
         if isinstance(self.exogenous, bool):
             return self.exogenous and sensor in self.sensors
         return sensor in self.exogenous
@@ -31,6 +58,35 @@ class Station:
 
 @dataclass
 class Layout:
+    """The plant layout: stations in process-flow order, the target, and prior knowledge.
+
+    The flow order gives the tiers of tiered causal discovery: a later station cannot cause an
+    earlier one.
+
+    Attributes
+    ----------
+    name : str
+        Plant or line name, for the report.
+    target : str
+        The yield (or scrap) column being explained.
+    goal : {"maximize", "minimize"}
+        Which way the target should go.
+    stations : list of Station
+        In process-flow order.
+    time_column : str or None
+        Timestamp column of the data, if any.
+    forbidden, required : list of (str, str)
+        Direct edges ruled out or known to exist (``[knowledge]``).
+    monotone : dict
+        ``(parent, child) -> +1`` (increasing) or ``-1`` (decreasing) mechanism declarations.
+    units : dict
+        Engineering unit per sensor, for messages and the report.
+    source, text, path : str
+        File name for messages, TOML as read (for the report's reproducibility appendix), and
+        where it was loaded from (``""`` if from text).
+    warnings : list of Problem
+        Non-fatal findings from parsing.
+    """
     name: str
     target: str
     goal: Goal
@@ -61,41 +117,110 @@ class Layout:
         return index
 
     def tier_of(self, node: str) -> int:
-        """0-based index of the station holding ``node`` (KeyError if in no station)."""
+        """0-based index of the station holding ``node`` (its tier in the flow order).
+
+        Parameters
+        ----------
+        node : str
+            Sensor name.
+
+        Returns
+        -------
+        int
+
+        Raises
+        ------
+        KeyError
+            If the sensor is in no station.
+        """
         try:
             return self._station_index()[node]
         except KeyError:
             raise KeyError(f"'{node}' is not a sensor of any station in {self.source}") from None
 
     def station_of(self, node: str) -> str:
+        """Name of the station holding ``node``.
+
+        Parameters
+        ----------
+        node : str
+            Sensor name.
+
+        Returns
+        -------
+        str
+        """
         return self.stations[self.tier_of(node)].name
 
     def is_exogenous(self, node: str) -> bool:
+        """Whether ``node`` is declared exogenous (nothing in the data causes it).
+
+        Parameters
+        ----------
+        node : str
+            Sensor name.
+
+        Returns
+        -------
+        bool
+        """
         return self.stations[self.tier_of(node)].is_exogenous(node)
 
     @property
     def exogenous(self) -> list[str]:
+        """Every exogenous sensor, in station order."""
         return [s for st in self.stations for s in st.sensors if st.is_exogenous(s)]
 
     @property
     def controllable(self) -> list[str]:
+        """Every controllable setpoint, in station order."""
         return [s for st in self.stations for s in st.controllable]
 
     @property
     def categorical(self) -> list[str]:
+        """Every categorical sensor, in station order."""
         return [s for st in self.stations for s in st.categorical]
 
     def unit(self, node: str) -> str:
+        """Engineering unit of a sensor.
+
+        Parameters
+        ----------
+        node : str
+            Sensor name.
+
+        Returns
+        -------
+        str
+            The unit, or ``""`` if none is given.
+        """
         return self.units.get(node, "")
 
     def unassigned(self, columns: Iterable[str]) -> list[str]:
-        """Data columns that are in no station (the time column is not counted)."""
+        """Data columns that are in no station (the time column is not counted).
+
+        Parameters
+        ----------
+        columns : iterable of str
+            Column names of the data file.
+
+        Returns
+        -------
+        list of str
+            In the order given.
+        """
         known = set(self.nodes)
         if self.time_column:
             known.add(self.time_column)
         return [c for c in columns if c not in known]
 
     def constraints(self) -> Constraints:
+        """The causal constraints this layout implies (tiers, exogenous sensors, knowledge).
+
+        Returns
+        -------
+        Constraints
+        """
         index = self._station_index()
         return Constraints(
             nodes=tuple(index),
@@ -108,15 +233,37 @@ class Layout:
         )
 
     def problems(self) -> list[Problem]:
-        """Validate the layout as it is now (e.g. after GUI edits); errors and warnings."""
+        """Validate the layout as it is now (e.g. after GUI edits).
+
+        Returns
+        -------
+        list of Problem
+            Errors and warnings; empty if the layout is fine.
+        """
         problems = ProblemList()
         _check_layout(self, problems)
         return problems.items
 
     def restricted_to(self, nodes: Iterable[str]) -> Layout:
-        """A copy keeping only the sensors in ``nodes`` (others vanish from stations,
-        knowledge and units). Stations keep their places, even if emptied, so tiers are
-        unchanged. ``text`` still holds the file as the user wrote it."""
+        """A copy keeping only the sensors in ``nodes``.
+
+        Other sensors vanish from stations, knowledge and units. Stations keep their places, even
+        if emptied, so tiers are unchanged. ``text`` still holds the file as the user wrote it.
+
+        Parameters
+        ----------
+        nodes : iterable of str
+            Sensors to keep, usually the data file's columns.
+
+        Returns
+        -------
+        Layout
+
+        Raises
+        ------
+        RcaInputError
+            If the target is not among ``nodes``.
+        """
         keep = set(nodes)
         if self.target not in keep:
             raise RcaInputError(Problem(
@@ -150,8 +297,14 @@ class Layout:
 
     # ----------------------------------------------------------------- serialisation
     def to_toml(self) -> str:
-        """Serialise to TOML that parse_layout reads back to an equal Layout.
-        Comments and formatting of the original file are not kept."""
+        """Serialise to TOML that :func:`parse_layout` reads back to an equal Layout.
+
+        Comments and formatting of the original file are not kept.
+
+        Returns
+        -------
+        str
+        """
         out = ["[plant]",
                f"name = {_toml_str(self.name)}",
                f"target = {_toml_str(self.target)}",

@@ -17,7 +17,23 @@ _KNOWLEDGE_KEYS = ("forbidden", "required", "increasing", "decreasing")
 
 
 def load_layout(path: str | Path) -> Layout:
-    """Read and validate a layout file (UTF-8, with or without BOM)."""
+    """Read and validate a layout file (UTF-8, with or without BOM).
+
+    Parameters
+    ----------
+    path : str or Path
+        The ``layout.toml`` file.
+
+    Returns
+    -------
+    Layout
+        With ``path`` set to the resolved file path.
+
+    Raises
+    ------
+    RcaInputError
+        If the file cannot be read, is not UTF-8, or the layout has errors (all listed).
+    """
     path = Path(path)
     source = path.name
     try:
@@ -38,7 +54,25 @@ def load_layout(path: str | Path) -> Layout:
 
 
 def parse_layout(text: str, source: str = "layout.toml") -> Layout:
-    """Parse and validate layout TOML; raise RcaInputError listing every problem."""
+    """Parse and validate layout TOML; raise RcaInputError listing every problem.
+
+    Parameters
+    ----------
+    text : str
+        The TOML text (a leading BOM is ignored).
+    source : str, default "layout.toml"
+        File name used in messages.
+
+    Returns
+    -------
+    Layout
+        Non-fatal findings are in ``layout.warnings``.
+
+    Raises
+    ------
+    RcaInputError
+        On TOML syntax errors or layout errors (every one found).
+    """
     body = text[1:] if text.startswith("\ufeff") else text
     try:
         raw = tomllib.loads(body)
