@@ -92,6 +92,19 @@ class IncidentRecord:
 
 @dataclass
 class GraphNodeRecord:
+    """One node of the result's causal graph, with its place and roles in the layout.
+
+    Attributes
+    ----------
+    name, station : str
+        Sensor and the station it belongs to.
+    tier : int
+        0-based station index in the flow order.
+    unit : str or None
+        Engineering unit.
+    categorical, controllable, exogenous : bool
+        Roles from the layout.
+    """
     name: str
     station: str
     tier: int
@@ -103,6 +116,25 @@ class GraphNodeRecord:
 
 @dataclass
 class GraphEdgeRecord:
+    """One edge of the result's causal graph with its fitted effect.
+
+    Attributes
+    ----------
+    source, target : str
+        The source directly causes the target.
+    effect : float or None
+        Average causal effect per unit of the source (target units).
+    confidence : float or None
+        Share of discovery resamples that found the edge.
+    origin : str
+        ``"discovered"``, ``"required"`` or ``"user"``.
+    std_error : float or None
+        Standard error of ``effect``.
+    source_station, target_station : str
+        Stations of both ends, for drawing.
+    level_effects : dict of str to float or None
+        Categorical source: effect of each level against the reference level.
+    """
     source: str
     target: str
     effect: float | None                # average causal effect per unit of the source
@@ -116,6 +148,15 @@ class GraphEdgeRecord:
 
 @dataclass
 class GraphRecord:
+    """The causal graph as stored in the result.
+
+    Attributes
+    ----------
+    nodes : list of GraphNodeRecord
+    edges : list of GraphEdgeRecord
+    stations : list of str
+        Station names in flow order.
+    """
     nodes: list[GraphNodeRecord]
     edges: list[GraphEdgeRecord]
     stations: list[str]
@@ -132,6 +173,33 @@ class UnstableEdge:
 
 @dataclass
 class Diagnostics:
+    """How far the analysis can be trusted: model checks, warnings and run facts.
+
+    Attributes
+    ----------
+    messages : list of str
+        Warnings for the engineer, in plain language.
+    noise_checks : list of NoiseCheck
+        Per-node residual checks (LiNGAM assumes non-Gaussian, independent noise).
+    unstable_edges : list of UnstableEdge
+        Edges found often in resamples but not in the final graph.
+    causal_order : list of str or None
+        The order discovery found (None for a given graph).
+    graph_source : {"discovered", "given"}
+        Whether the graph was learned or supplied by the user.
+    data_problems : list of Problem
+        Warnings from reading the data.
+    dropped_rows, imputed_cells : dict of str to int
+        Rows dropped and cells filled, by reason or column.
+    gaps_policy : str
+        How missing values were handled.
+    invariance_checks : list of InvarianceCheck
+        Whether mechanisms fitted on the reference hold in the incident window.
+    timings : dict of str to float
+        Seconds per step.
+    bootstrap_refits_used : int
+        Resamples actually refitted for the intervals.
+    """
     messages: list[str]
     noise_checks: list[NoiseCheck]
     unstable_edges: list[UnstableEdge]
@@ -165,6 +233,21 @@ class InputRecord:
 
 @dataclass
 class LayoutRecord:
+    """The layout the analysis used, with its text for reproducibility.
+
+    Attributes
+    ----------
+    name : str
+        Plant name.
+    file, path : str or None
+        File name and full path it was loaded from.
+    text : str or None
+        The layout TOML as used.
+    target : str
+        The yield column.
+    goal : {"maximize", "minimize"}
+    time_column : str or None
+    """
     name: str
     file: str | None
     path: str | None
