@@ -413,3 +413,29 @@ def result_json_schema() -> dict:
         A JSON Schema document.
     """
     return json_schema(AnalysisResult, f"rca_app analysis result, schema version {RESULT_SCHEMA_VERSION}")
+
+
+def as_result(result) -> AnalysisResult:
+    """A typed result from whatever a caller holds: the typed record itself, its JSON data (an
+    investigation file's ``result``), or any object with ``to_dict()``.
+
+    Parameters
+    ----------
+    result : AnalysisResult, dict or object with ``to_dict``
+
+    Returns
+    -------
+    AnalysisResult
+
+    Raises
+    ------
+    SchemaError
+        When the data do not fit the result's schema.
+    """
+    if isinstance(result, AnalysisResult):
+        return result
+    if isinstance(result, dict):
+        return result_from_json(result)
+    if hasattr(result, "to_dict"):
+        return result_from_json(result.to_dict())
+    raise TypeError(f"not an analysis result: {type(result).__name__}")

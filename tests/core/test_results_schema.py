@@ -65,3 +65,16 @@ def test_newer_version_and_damage_are_refused_naming_every_problem():
     assert "root_causes[0].restoration: expected a number" in msg
     assert "graph.nodes[0].tier: expected a whole number, found null" in msg
     assert "diagnostics.surprise: unknown key" in msg
+
+
+def test_as_result_accepts_typed_json_and_to_dict_objects():
+    from rca_app.core.results import as_result
+
+    data = _full(GOLDEN[0])
+    typed = as_result(data)
+    assert as_result(typed) is typed
+
+    class Old:
+        def to_dict(self):
+            return data
+    assert as_result(Old()) == typed
