@@ -78,8 +78,8 @@ def run(n_per_type: int = 6, with_dowhy: bool = True, quick: bool = False, reuse
             outcome = run_analysis(data, (an["start"], an["end"]), None, settings)
             secs = time.perf_counter() - t
             r = outcome.result
-            ranked = [c["node"] for c in r.root_causes]
-            found = {(e["source"], e["target"]) for e in r.graph["edges"]}
+            ranked = [c.node for c in r.root_causes]
+            found = {(e.source, e.target) for e in r.graph.edges}
             true_edges = {tuple(e) for e in truth["edges"] if e[0] in data.frame.columns and e[1] in data.frame.columns}
             rec = {
                 "fault": fault, "seed": seed, "n_nodes": len(data.frame.columns), "roots": roots,

@@ -38,16 +38,16 @@ def one_plant(fault: str, seed: int, n_reference: int = 2000, n_anomaly: int = 3
         graph = o.scm.graph   # the other method gets the same graph
         causes = o.result.root_causes
         if method == methods[0]:
-            true = true_restorations(spec, n_reference, n_anomaly, faults, seed, [c["node"] for c in causes])
+            true = true_restorations(spec, n_reference, n_anomaly, faults, seed, [c.node for c in causes])
         for rank, c in enumerate(causes):
-            if c["node"] not in true:
+            if c.node not in true:
                 continue
-            lo, hi = c["restoration_ci"]
+            lo, hi = c.restoration_ci
             records.append({
-                "fault": fault, "seed": seed, "method": method, "node": c["node"], "rank": rank,
-                "true": true[c["node"]], "point": c["restoration"], "lo": lo, "hi": hi,
-                "covered": bool(lo <= true[c["node"]] <= hi), "is_root": c["node"] in truth["root_causes"],
-                "seconds": secs, "ranking_s": o.result.diagnostics["timings"]["ranking_s"],
+                "fault": fault, "seed": seed, "method": method, "node": c.node, "rank": rank,
+                "true": true[c.node], "point": c.restoration, "lo": lo, "hi": hi,
+                "covered": bool(lo <= true[c.node] <= hi), "is_root": c.node in truth["root_causes"],
+                "seconds": secs, "ranking_s": o.result.diagnostics.timings["ranking_s"],
             })
     return records
 

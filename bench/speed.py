@@ -51,12 +51,12 @@ o = run_analysis(data, (an["start"], an["end"]), None, settings)
 total = time.perf_counter() - t
 kinds = {}
 for m in o.result.mechanisms:
-    kinds[m["kind"]] = kinds.get(m["kind"], 0) + 1
+    kinds[m.kind] = kinds.get(m.kind, 0) + 1
 print(json.dumps({"sensors": len(data.frame.columns), "rows": rows, "anomaly_rows": n_an,
                   "rank_bootstrap": n_boot, "n_jobs": n_jobs, "interval_method": method,
-                  "total_s": total, **o.result.diagnostics["timings"], "mechanisms": kinds,
+                  "total_s": total, **o.result.diagnostics.timings, "mechanisms": kinds,
                   "candidates": len(o.result.root_causes),
-                  "top1": o.result.root_causes[0]["node"] in truth["root_causes"],
+                  "top1": o.result.root_causes[0].node in truth["root_causes"],
                   # this process only: worker processes (n_jobs > 1) hold their own copies
                   "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
                   "peak_rss_children_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024}))

@@ -169,43 +169,45 @@ def _pct(x) -> str:
 
 
 def format_summary(r) -> str:
-    """Plain-language summary of an AnalysisResult for the terminal."""
+    """Plain-language summary of an analysis result (typed, or its JSON data) for the terminal."""
+    from rca_app.core.results import as_result
+
+    r = as_result(r)
     a = r.anomaly
     lines = [
         f"Plant: {r.plant}   KPI: {r.target} ({r.goal})",
-        f"Incident: {a['start']} to {a['end']} ({a['n_rows']} rows)"
-        + ("  [suggested automatically: " + a.get("rule", "") + "]" if a.get("auto") else ""),
-        f"Reference: {r.reference['start']} to {r.reference['end']} ({r.reference['n_rows']} rows)",
-        f"{r.target}: reference mean {a['target_reference_mean']:.4g}, incident mean "
-        f"{a['target_anomaly_mean']:.4g} (shortfall {a['shortfall']:.4g}"
-        + (f", {a['shortfall_pct']:.1f}%" if a.get("shortfall_pct") is not None else "") + ")",
+        f"Incident: {a.start} to {a.end} ({a.n_rows} rows)"
+        + (f"  [suggested automatically: {a.rule or ''}]" if a.auto else ""),
+        f"Reference: {r.reference.start} to {r.reference.end} ({r.reference.n_rows} rows)",
+        f"{r.target}: reference mean {a.target_reference_mean:.4g}, incident mean "
+        f"{a.target_anomaly_mean:.4g} (shortfall {a.shortfall:.4g}"
+        + (f", {a.shortfall_pct:.1f}%" if _finite(a.shortfall_pct) else "") + ")",
         "",
         "Root causes (restoration = share of the KPI loss that comes back if the sensor behaves as in the reference):",
         f"  {'#':>2}  {'sensor':<28} {'station':<22} {'restoration':>11}  {'90% interval':>17}  {'ranked 1st':>10}",
     ]
     for i, c in enumerate(r.root_causes[:10], 1):
-        lo, hi = c["restoration_ci"]
+        lo, hi = c.restoration_ci
         interval = f"[{_pct(lo):>6}, {_pct(hi):>6}]" if _finite(lo) and _finite(hi) else "no interval"
-        name, station = _clip(c['node'], 28), _clip(c['station'], 22)
-        lines.append(f"  {i:>2}  {name:<28} {station:<22} {_pct(c['restoration']):>11}  "
-                     f"{interval:>17}  {_pct(c['share_ranked_first']):>10}")
+        name, station = _clip(c.node, 28), _clip(c.station, 22)
+        lines.append(f"  {i:>2}  {name:<28} {station:<22} {_pct(c.restoration):>11}  "
+                     f"{interval:>17}  {_pct(c.share_ranked_first):>10}")
     if r.actions:
         lines += ["", "Setpoint actions (do-operator on the incident rows, inside the reference range):"]
         for act in r.actions:
-            v = act["recommended_value"]
+            v = act.recommended_value
             vtxt = v if isinstance(v, str) else f"{v:.4g}"
-            cur = act["incident_value"]
-            ctxt = cur if isinstance(cur, str) else f"{cur:.4g}"
-            lo, hi = act["predicted_target_ci"]
+            cur = act.incident_value
+            ctxt = cur if isinstance(cur, str) or cur is None else f"{cur:.4g}"
+            lo, hi = act.predicted_target_ci
             interval = f" [{lo:.4g}, {hi:.4g}]" if _finite(lo) and _finite(hi) else ""
-            lines.append(f"  set {_clip(act['node'], 60)} to {_clip(vtxt, 60)} (incident: {_clip(ctxt, 60)}): "
+            lines.append(f"  set {_clip(act.node, 60)} to {_clip(vtxt, 60)} (incident: {_clip(ctxt, 60)}): "
                          f"predicted {r.target} "
-                         f"{act['predicted_target']:.4g}{interval}, restores {_pct(act['restoration'])}")
-            for w in act["warnings"]:
+                         f"{act.predicted_target:.4g}{interval}, restores {_pct(act.restoration)}")
+            for w in act.warnings:
                 lines.append(f"    warning: {w}")
-    msgs = r.diagnostics.get("messages") or []
-    if msgs:
-        lines += ["", "Notes:"] + [f"  - {m}" for m in msgs]
+    if r.diagnostics.messages:
+        lines += ["", "Notes:"] + [f"  - {m}" for m in r.diagnostics.messages]
     return "\n".join(lines)
 
 
@@ -225,7 +227,7 @@ def cmd_analyze(args) -> int:
     r = outcome.result
     r.settings["command"] = _analyze_command(args)
     if args.anomaly == "auto":
-        print(f"Incident window used (auto): {r.anomaly['start']}/{r.anomaly['end']}")
+        print(f"Incident window used (auto): {r.anomaly.start}/{r.anomaly.end}")
     print(format_summary(r))
     if args.json_out:
         _write_json_atomic(Path(args.json_out), r.to_dict())

@@ -67,12 +67,12 @@ def main(argv: list[str]) -> int:
         ref = _step(record, "analysis with lingam.DirectLiNGAM", analyse_lingam)
         if outcome is not None:
             r = outcome.result
-            record["top_cause"] = r.root_causes[0]["node"] if r.root_causes else None
+            record["top_cause"] = r.root_causes[0].node if r.root_causes else None
             record["true_root_causes"] = plant.root_causes
             record["top_cause_correct"] = record["top_cause"] in plant.root_causes
             record["n_actions"] = len(r.actions)
         if ref is not None:
-            record["lingam_top_cause"] = ref.result.root_causes[0]["node"] if ref.result.root_causes else None
+            record["lingam_top_cause"] = ref.result.root_causes[0].node if ref.result.root_causes else None
 
         if outcome is not None:
             def report():

@@ -264,9 +264,9 @@ def run_incident(task: _Task) -> IncidentOutcome:
         out.json_path = str(json_path)
         top = r.root_causes[0] if r.root_causes else None
         if top is not None:
-            out.top_cause, out.top_station, out.top_restoration = top["node"], top["station"], top["restoration"]
-        out.shortfall = r.anomaly["shortfall"]
-        out.incident_rows = r.anomaly["n_rows"]
+            out.top_cause, out.top_station, out.top_restoration = top.node, top.station, top.restoration
+        out.shortfall = r.anomaly.shortfall
+        out.incident_rows = r.anomaly.n_rows
         if task.report_writer is not None:
             pdf = Path(task.out_dir) / f"{spec.name}.pdf"
             task.report_writer(r, data, pdf)

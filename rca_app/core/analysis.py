@@ -21,6 +21,18 @@ from rca_app.core.errors import Problem, RcaInputError
 from rca_app.core.graph import CausalGraph
 from rca_app.core.progress import Progress, SubProgress, check_cancel
 from rca_app.core.redundancy import redundant_sensors
+from rca_app.core.results import (
+    AnalysisResult,
+    Diagnostics,
+    GraphEdgeRecord,
+    GraphNodeRecord,
+    GraphRecord,
+    IncidentRecord,
+    InputRecord,
+    LayoutRecord,
+    UnstableEdge,
+    WindowRecord,
+)
 from rca_app.core.rootcause import Incident, RankingSettings, rank_root_causes
 from rca_app.core.scm import SCMSettings, StructuralCausalModel, edge_effects, pool_invariant_mechanisms
 from rca_app.core.settings import AnalysisSettings
@@ -29,7 +41,6 @@ from rca_app.core.windows import check_enough_rows, resolve_windows, window_boun
 # Earlier private names of the window helpers (now public in rca_app.core.windows).
 _fmt_bound, _check_enough = window_bound, check_enough_rows
 
-RESULT_SCHEMA_VERSION = 1
 
 
 @dataclass
@@ -42,39 +53,6 @@ class Window:
 
     def to_dict(self) -> dict:
         return asdict(self)
-
-
-@dataclass
-class AnalysisResult:
-    """Everything an investigation found, as plain JSON-ready data."""
-
-    target: str
-    goal: str
-    plant: str
-    anomaly: dict
-    reference: dict
-    root_causes: list[dict]
-    actions: list[dict]
-    graph: dict
-    mechanisms: list[dict]
-    diagnostics: dict
-    settings: dict
-    seed: int
-    software: dict
-    input: dict
-    layout: dict
-    schema_version: int = RESULT_SCHEMA_VERSION
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, d: dict) -> AnalysisResult:
-        return cls(**{k: v for k, v in d.items() if k in cls.__dataclass_fields__})
-
-    @property
-    def top_cause(self) -> dict | None:
-        return self.root_causes[0] if self.root_causes else None
 
 
 @dataclass
@@ -262,66 +240,64 @@ def _run_analysis(data: PlantData, anomaly, reference, settings: AnalysisSetting
     edges_out = []
     for e in graph.edges:
         eff = effects.get(e.key)
-        d = e.to_dict()
-        d["effect"] = eff.effect if eff is not None else e.effect
-        d["std_error"] = eff.std_error if eff is not None else None
-        if eff is not None and eff.level_effects:
-            d["level_effects"] = eff.level_effects
-        d["source_station"] = layout.station_of(e.source)
-        d["target_station"] = layout.station_of(e.target)
-        edges_out.append(d)
-    graph_out = {
-        "nodes": [{"name": n, "station": layout.station_of(n), "tier": layout.tier_of(n),
-                   "unit": layout.unit(n), "categorical": n in categorical,
-                   "controllable": n in layout.controllable, "exogenous": layout.is_exogenous(n)}
-                  for n in graph.nodes],
-        "edges": edges_out,
-        "stations": [s.name for s in layout.stations],
-    }
+        edges_out.append(GraphEdgeRecord(
+            source=e.source, target=e.target,
+            effect=eff.effect if eff is not None else e.effect,
+            confidence=e.confidence, origin=e.origin,
+            std_error=eff.std_error if eff is not None else None,
+            source_station=layout.station_of(e.source), target_station=layout.station_of(e.target),
+            level_effects=eff.level_effects if eff is not None and eff.level_effects else None))
+    graph_out = GraphRecord(
+        nodes=[GraphNodeRecord(name=n, station=layout.station_of(n), tier=layout.tier_of(n), unit=layout.unit(n),
+                               categorical=n in categorical, controllable=n in layout.controllable,
+                               exogenous=layout.is_exogenous(n))
+               for n in graph.nodes],
+        edges=edges_out,
+        stations=[s.name for s in layout.stations],
+    )
     ref_target = ref[layout.target].to_numpy(float)
     result = AnalysisResult(
         target=layout.target, goal=layout.goal, plant=layout.name,
-        anomaly={
-            "start": window_bound(data, an_sl.start), "end": window_bound(data, an_sl.stop),
-            "first_row": an_sl.start, "stop_row": an_sl.stop, "n_rows": an_sl.stop - an_sl.start,
-            "target_reference_mean": incident.reference_mean, "target_anomaly_mean": incident.anomaly_mean,
-            "target_reference_sd": float(ref_target.std()),
-            "shortfall": incident.shortfall,
-            "shortfall_pct": (100 * incident.shortfall / abs(incident.reference_mean)
-                              if incident.reference_mean else None),
+        anomaly=IncidentRecord(
+            start=window_bound(data, an_sl.start), end=window_bound(data, an_sl.stop),
+            first_row=an_sl.start, stop_row=an_sl.stop, n_rows=an_sl.stop - an_sl.start,
+            target_reference_mean=incident.reference_mean, target_anomaly_mean=incident.anomaly_mean,
+            target_reference_sd=float(ref_target.std()),
+            shortfall=incident.shortfall,
+            shortfall_pct=(100 * incident.shortfall / abs(incident.reference_mean)
+                           if incident.reference_mean else None),
             **win_info,
-        },
-        reference={"start": window_bound(data, ref_sl.start), "end": window_bound(data, ref_sl.stop),
-                   "first_row": ref_sl.start, "stop_row": ref_sl.stop, "n_rows": ref_sl.stop - ref_sl.start},
-        root_causes=[c.to_dict() for c in ranking.root_causes],
-        actions=[a.to_dict() for a in ranking.actions],
+        ),
+        reference=WindowRecord(start=window_bound(data, ref_sl.start), end=window_bound(data, ref_sl.stop),
+                               first_row=ref_sl.start, stop_row=ref_sl.stop, n_rows=ref_sl.stop - ref_sl.start),
+        root_causes=list(ranking.root_causes),
+        actions=list(ranking.actions),
         graph=graph_out,
-        mechanisms=[scm.reports_[n].to_dict() for n in graph.nodes if n in scm.reports_],
-        diagnostics={
-            "messages": messages,
-            "noise_checks": [asdict(c) for c in checks],
-            "unstable_edges": disc.unstable_edges if disc is not None else [],
-            "causal_order": disc.causal_order if disc is not None else None,
-            "graph_source": "discovered" if disc is not None else "given",
-            "data_problems": [p.to_dict() for p in data.problems],
-            "dropped_rows": dict(data.dropped_rows),
-            "imputed_cells": dict(data.imputed_cells),
-            "gaps_policy": data.gaps,
-            "invariance_checks": [asdict(c) for c in invariance],
-            "timings": timings,
-            "bootstrap_refits_used": len(ranking.bootstrap_models),
-        },
+        mechanisms=[scm.reports_[n] for n in graph.nodes if n in scm.reports_],
+        diagnostics=Diagnostics(
+            messages=messages,
+            noise_checks=list(checks),
+            unstable_edges=[UnstableEdge(**u) for u in disc.unstable_edges] if disc is not None else [],
+            causal_order=disc.causal_order if disc is not None else None,
+            graph_source="discovered" if disc is not None else "given",
+            data_problems=list(data.problems),
+            dropped_rows=dict(data.dropped_rows),
+            imputed_cells=dict(data.imputed_cells),
+            gaps_policy=data.gaps,
+            invariance_checks=list(invariance),
+            timings=timings,
+            bootstrap_refits_used=len(ranking.bootstrap_models),
+        ),
         settings=settings.to_dict(),
         seed=settings.seed,
         software={"name": "rca_app", "version": rca_app.__version__, "python": platform.python_version(),
                   **_versions()},
-        input={"file": data.raw.file_name, "path": str(data.raw.path), "sha256": data.raw.sha256,
-               "size_bytes": data.raw.size_bytes, "sheet": data.raw.sheet, "rows_used": data.n_rows,
-               "gaps": data.gaps, "dayfirst": data.dayfirst, "sep": data.raw.sep,
-               "decimal": data.raw.decimal, "encoding": data.raw.encoding},
-        layout={"name": layout.name, "file": layout.source, "path": layout.path, "text": layout.text,
-                "target": layout.target,
-                "goal": layout.goal, "time_column": layout.time_column},
+        input=InputRecord(file=data.raw.file_name, path=str(data.raw.path), sha256=data.raw.sha256,
+                          size_bytes=data.raw.size_bytes, sheet=data.raw.sheet, rows_used=data.n_rows,
+                          gaps=data.gaps, dayfirst=data.dayfirst, sep=data.raw.sep,
+                          decimal=data.raw.decimal, encoding=data.raw.encoding),
+        layout=LayoutRecord(name=layout.name, file=layout.source, path=layout.path, text=layout.text,
+                            target=layout.target, goal=layout.goal, time_column=layout.time_column),
     )
     return AnalysisOutcome(result, scm, incident, ranking.bootstrap_models, disc)
 

@@ -316,6 +316,15 @@ class AnalysisResult:
         """The highest-ranked root cause, or None if there is none."""
         return self.root_causes[0] if self.root_causes else None
 
+    def to_dict(self) -> dict:
+        """Strict-JSON-ready data (see :func:`result_to_json`)."""
+        return result_to_json(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> AnalysisResult:
+        """The typed result from JSON data of any schema version (see :func:`result_from_json`)."""
+        return result_from_json(data)
+
 
 # Migrations: MIGRATIONS[v] turns a version-v result into version v + 1 (pure dict -> dict).
 MIGRATIONS: dict[int, Callable[[dict], dict]] = {}

@@ -37,12 +37,12 @@ def test_there_are_three_plants():
 def test_true_root_cause_ranked_first(outcomes, name):
     outcome, truth, _ = outcomes[name]
     top = outcome.result.root_causes[0]
-    assert top["node"] in truth["root_causes"], [c["node"] for c in outcome.result.root_causes[:5]]
-    lo, hi = top["restoration_ci"]
-    assert lo <= hi and top["restoration"] > 0.5
-    assert top["share_ranked_first"] >= 0.5
+    assert top.node in truth["root_causes"], [c.node for c in outcome.result.root_causes[:5]]
+    lo, hi = top.restoration_ci
+    assert lo <= hi and top.restoration > 0.5
+    assert top.share_ranked_first >= 0.5
     second = outcome.result.root_causes[1]
-    assert top["restoration"] > second["restoration"] + 0.2
+    assert top.restoration > second.restoration + 0.2
 
 
 @pytest.mark.parametrize("name", PLANTS)
@@ -68,11 +68,11 @@ def test_actions_stay_in_reference_range_and_compensate(outcomes):
     acts = outcome.result.actions
     assert acts, "the injection moulding plant has controllable setpoints"
     for a in acts:
-        if isinstance(a["recommended_value"], float):
-            lo, hi = a["reference_range"]
-            assert lo <= a["recommended_value"] <= hi
+        if isinstance(a.recommended_value, float):
+            lo, hi = a.reference_range
+            assert lo <= a.recommended_value <= hi
     best = acts[0]
-    assert best["restoration"] > 0.3, best
+    assert best.restoration > 0.3, best
 
 
 def test_same_seed_same_result():
@@ -97,8 +97,8 @@ def test_given_graph_skips_discovery_and_is_validated(outcomes):
         if s in data.frame.columns and t in data.frame.columns:
             true_graph = true_graph.add_edge(s, t)
     r = run_analysis(data, (an["start"], an["end"]), None, FAST, graph=true_graph).result
-    assert r.diagnostics["graph_source"] == "given"
-    assert r.root_causes[0]["node"] in truth["root_causes"]
+    assert r.diagnostics.graph_source == "given"
+    assert r.root_causes[0].node in truth["root_causes"]
     target = data.layout.target
     first = data.layout.stations[0].sensors[0]
     # An edge out of the KPI breaks the layout's constraints: rejected before any fitting.
@@ -115,9 +115,9 @@ def test_sensor_constant_in_reference_is_left_out_with_a_note():
     ref = rows_for_window(data, None, an["start"])
     data.frame.loc[data.frame.index[ref], "capper_torque_Ncm"] = 183.0  # a setpoint left alone
     r = run_analysis(data, (an["start"], an["end"]), None, FAST).result
-    assert "capper_torque_Ncm" not in [n["name"] for n in r.graph["nodes"]]
-    assert any("capper_torque_Ncm" in m and "check this change first" in m for m in r.diagnostics["messages"])
-    assert r.root_causes[0]["node"] in truth["root_causes"]
+    assert "capper_torque_Ncm" not in [n.name for n in r.graph.nodes]
+    assert any("capper_torque_Ncm" in m and "check this change first" in m for m in r.diagnostics.messages)
+    assert r.root_causes[0].node in truth["root_causes"]
 
 
 def test_an_estimate_outside_its_interval_is_explained():

@@ -30,7 +30,7 @@ def test_whole_analysis_identical_on_one_and_two_workers():
             for j in (1, 2)]
     a, b = (_without_timings(r.to_dict()) for r in runs)
     assert a == b
-    assert runs[0].diagnostics["bootstrap_refits_used"] == 6
+    assert runs[0].diagnostics.bootstrap_refits_used == 6
 
 
 def _hinge_plant(seed=0):

@@ -20,7 +20,7 @@ def test_true_root_cause_on_top(fault, tmp_path):
     data = prepare(load_table(tmp_path / "data.csv"), load_layout(tmp_path / "layout.toml"))
     an = truth["anomaly"]
     r = run_analysis(data, (an["start"], an["end"]), None, AnalysisSettings(graph_bootstrap=2, rank_bootstrap=3)).result
-    ranked = [c["node"] for c in r.root_causes]
+    ranked = [c.node for c in r.root_causes]
     assert ranked[0] in truth["root_causes"], (ranked[:4], truth["root_causes"])
     if fault == "two_faults":
         assert set(truth["root_causes"]) <= set(ranked[:3]), (ranked[:4], truth["root_causes"])
