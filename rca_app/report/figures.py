@@ -127,11 +127,11 @@ def causal_graph(result: AnalysisResult, width_in: float, max_height_in: float =
         if n.controllable and name != result.target:
             ec = GREEN if not (top and name == top.node) else ec
             lw = max(lw, 1.3)
-        t = ax.text(x, y, _wrap_name(name, chars), ha="center", va="center", fontsize=fs, color=tc,
+        label = ax.text(x, y, _wrap_name(name, chars), ha="center", va="center", fontsize=fs, color=tc,
                     fontweight=weight, zorder=4, linespacing=1.05,
                     bbox=dict(boxstyle="round,pad=0.35", fc=fc, ec=ec, lw=lw,
                               ls="--" if n.categorical else "-"))
-        boxes[name] = t
+        boxes[name] = label
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
     FigureCanvasAgg(fig)

@@ -13,7 +13,7 @@ import shlex
 from datetime import datetime
 from pathlib import Path
 
-from rca_app.core.results import AnalysisResult, GraphNodeRecord, WindowRecord
+from rca_app.core.results import AnalysisResult, GraphNodeRecord, IncidentRecord, WindowRecord
 from rca_app.core.rootcause import Action, Evidence, RootCause
 from rca_app.report.formatting import (
     decimals_for,
@@ -267,7 +267,7 @@ def summary_paragraphs(result: AnalysisResult) -> list[str]:
 
 # --- reproducibility ----------------------------------------------------------------------
 
-def _window_arg(w: WindowRecord) -> str:
+def _window_arg(w: WindowRecord | IncidentRecord) -> str:
     """A window as ``--anomaly`` / ``--reference`` take it."""
     a, b = w.start, w.end
     if isinstance(a, int) and isinstance(b, int):

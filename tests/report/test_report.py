@@ -18,7 +18,7 @@ from rca_app.core.analysis import AnalysisSettings, run_analysis  # noqa: E402
 from rca_app.core.data import load_table, prepare  # noqa: E402
 from rca_app.core.layout import load_layout  # noqa: E402
 from rca_app.core.results import as_result, result_to_json  # noqa: E402
-from rca_app.report import EXPORT_FILES, build_report, load_notes  # noqa: E402
+from rca_app.report import EXPORT_FILES, build_report, export_tables, load_notes  # noqa: E402
 from rca_app.report import formatting as F  # noqa: E402
 from rca_app.report import text as T  # noqa: E402
 from rca_app.report.builder import SECTIONS, ReportBuilder  # noqa: E402
@@ -147,6 +147,28 @@ def test_no_data_dict_result_default_author_and_split_table(reports, tmp_path, m
     with_rows = [p for p in pages if "extra_sensor_" in p]
     assert len(with_rows) >= 2
     assert all("Ranked first" in _flat(p) for p in with_rows)
+
+
+def test_exports_read_the_typed_result_whatever_the_caller_holds(reports, tmp_path):
+    """The typed record, its JSON data and an object with ``to_dict()`` give the same files; a
+    categorical cause's undefined evidence is an empty cell, not text."""
+    _, _, r, _ = reports["bottling_line"]
+    data = result_to_json(r)
+
+    class Legacy:   # what callers held before the typed result: an object with to_dict()
+        def to_dict(self):
+            return copy.deepcopy(data)
+
+    outs = {}
+    for name, held in (("typed", r), ("json", copy.deepcopy(data)), ("legacy", Legacy())):
+        outs[name] = {p.name: p.read_bytes() for p in export_tables(held, tmp_path / name)}
+    assert outs["typed"] == outs["json"] == outs["legacy"]
+    with open(tmp_path / "typed" / EXPORT_FILES["ranking"], encoding="utf-8-sig", newline="") as f:
+        ranking = list(csv.DictReader(f))
+    assert [row["node"] for row in ranking] == [c.node for c in r.root_causes]
+    categorical = [row for row, c in zip(ranking, r.root_causes, strict=True) if c.categorical]
+    assert categorical and all(row["reference_mean"] == "" for row in categorical)
+    assert json.loads(outs["typed"][EXPORT_FILES["result"]]) == data
 
 
 def test_failure_mid_build_leaves_no_file(reports, tmp_path, monkeypatch):

@@ -142,10 +142,10 @@ def diagnostics(b: ReportBuilder) -> list:
             "When one mechanism explains both, it is pooled and the sensor is taken to have followed its "
             "causes.", "small"))
         tab = [["Sensor", "Shift (reference)", "Shift (pooled)", "Spread (reference)", "Spread (pooled)", "Pooled"]]
-        for c in inv:
-            tab.append([c.node, F.fmt_num(c.shift_sd_reference, 2), F.fmt_num(c.shift_sd_pooled, 2),
-                        F.fmt_num(c.sd_ratio_reference, 2), F.fmt_num(c.sd_ratio_pooled, 2),
-                        "yes" if c.pooled else "no"])
+        for ic in inv:
+            tab.append([ic.node, F.fmt_num(ic.shift_sd_reference, 2), F.fmt_num(ic.shift_sd_pooled, 2),
+                        F.fmt_num(ic.sd_ratio_reference, 2), F.fmt_num(ic.sd_ratio_pooled, 2),
+                        "yes" if ic.pooled else "no"])
         w = [60 * mm, 22 * mm, 22 * mm, 26 * mm, 24 * mm]
         w.append(TEXT_W - sum(w))
         st.append(b.table(tab, w, align_right=(1, 2, 3, 4)))
