@@ -25,7 +25,8 @@ def report_available() -> tuple[bool, str]:
 
 def build_report(result, data, out_path, notes: dict | None = None, author: str | None = None,
                  report_id: str | None = None) -> Path:
-    """Write the PDF investigation report of ``result`` (an ``AnalysisResult`` or its dict).
+    """Write the PDF investigation report of ``result`` (the typed ``AnalysisResult``, its JSON
+    data, or an object with ``to_dict()``).
 
     ``data`` (the ``PlantData`` analysed) adds trend figures; None leaves them out with a note.
     ``notes``: optional free text with keys team, containment, corrective_action, comments.

@@ -21,6 +21,7 @@ from reportlab.platypus import CondPageBreak, Paragraph, Table
 
 import rca_app
 from rca_app.core.fileio import atomic_output
+from rca_app.core.results import AnalysisResult, as_result
 from rca_app.report import figures
 from rca_app.report import flowables as FL
 from rca_app.report import formatting as F
@@ -57,7 +58,7 @@ class ReportBuilder:
     Parameters
     ----------
     result : AnalysisResult
-        The analysis to report.
+        The analysis to report (the typed record: every section reads its attributes).
     data : PlantData or None
         The table analysed, for the trend figures (None leaves them out with a note).
     notes : dict or None
@@ -68,7 +69,7 @@ class ReportBuilder:
         Defaults to an id derived from the input and settings.
     """
 
-    def __init__(self, result, data, notes: dict | None, author: str | None, report_id: str | None):
+    def __init__(self, result: AnalysisResult, data, notes: dict | None, author: str | None, report_id: str | None):
         from rca_app.report.notes import normalize_notes
 
         self.r = result
@@ -91,10 +92,10 @@ class ReportBuilder:
             return "The data table was not passed to the report, so the trend figures are left out."
         d, inp = self.data, self.r.input
         sha = getattr(getattr(d, "raw", None), "sha256", None)
-        if inp.get("sha256") and sha and sha != inp["sha256"]:
+        if inp.sha256 and sha and sha != inp.sha256:
             return ("The data passed to the report is not the file that was analysed (SHA-256 differs); "
                     "trend figures are left out.")
-        if len(d.frame) != inp.get("rows_used", len(d.frame)):
+        if len(d.frame) != inp.rows_used:
             return ("The data passed to the report has a different number of rows than the analysis used; "
                     "trend figures are left out.")
         if self.r.target not in d.frame.columns:
@@ -189,8 +190,9 @@ def build_report(result, data, out_path, notes: dict | None = None, author: str 
 
     Parameters
     ----------
-    result : AnalysisResult or dict
-        The analysis (a dict is read with ``AnalysisResult.from_dict``).
+    result : AnalysisResult, dict or object with ``to_dict``
+        The analysis, read once with :func:`~rca_app.core.results.as_result` (a dict is the
+        result's JSON data, e.g. an investigation file's).
     data : PlantData or None
         The table analysed, for the trend figures.
     out_path : str or Path
@@ -206,10 +208,7 @@ def build_report(result, data, out_path, notes: dict | None = None, author: str 
     from matplotlib import rc_context
     from reportlab import rl_config
 
-    from rca_app.core.analysis import AnalysisResult
-
-    if isinstance(result, dict):
-        result = AnalysisResult.from_dict(result)
+    result = as_result(result)
     out = Path(out_path)
     register_fonts()
     with _BUILD_LOCK:

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from rca_app.core.csv_text import csv_text
 from rca_app.core.fileio import write_json_atomic, write_text_atomic
+from rca_app.core.results import AnalysisResult, as_result, result_to_json
 
 EXPORT_FILES = {
     "ranking": "ranking.csv",
@@ -23,27 +24,48 @@ def _csv(header: list[str], rows: list[list]) -> str:
     return csv_text(header, rows)
 
 
-def ranking_rows(result) -> tuple[list[str], list[list]]:
+def ranking_rows(result: AnalysisResult) -> tuple[list[str], list[list]]:
+    """The ranking table: one row per root cause with its interval and evidence.
+
+    Parameters
+    ----------
+    result : AnalysisResult
+
+    Returns
+    -------
+    header : list of str
+    rows : list of list
+        Undefined evidence (a categorical sensor has no mean) is None, an empty cell.
+    """
     header = ["rank", "node", "station", "restoration", "restoration_ci_low", "restoration_ci_high",
               "share_ranked_first", "controllable", "categorical", "reference_mean", "reference_sd",
               "anomaly_mean", "anomaly_sd", "shift_sd", "noise_shift_z", "noise_sd_ratio"]
     rows = []
     for i, c in enumerate(result.root_causes, 1):
-        ev = c.get("evidence") or {}
-        lo, hi = c["restoration_ci"]
-        rows.append([i, c["node"], c["station"], c["restoration"], lo, hi, c["share_ranked_first"],
-                     c["controllable"], c["categorical"], ev.get("reference_mean"), ev.get("reference_sd"),
-                     ev.get("anomaly_mean"), ev.get("anomaly_sd"), ev.get("shift_sd"),
-                     ev.get("noise_shift_z"), ev.get("noise_sd_ratio")])
+        ev = c.evidence
+        lo, hi = c.restoration_ci
+        rows.append([i, c.node, c.station, c.restoration, lo, hi, c.share_ranked_first,
+                     c.controllable, c.categorical, ev.reference_mean, ev.reference_sd,
+                     ev.anomaly_mean, ev.anomaly_sd, ev.shift_sd, ev.noise_shift_z, ev.noise_sd_ratio])
     return header, rows
 
 
 def export_tables(result, out_dir) -> list[Path]:
-    """Write the exports into ``out_dir`` (created if needed); returns the paths written."""
-    if isinstance(result, dict):
-        from rca_app.core.analysis import AnalysisResult
+    """Write the ranking, actions and edges as CSV and the full result as JSON into ``out_dir``.
 
-        result = AnalysisResult.from_dict(result)
+    Parameters
+    ----------
+    result : AnalysisResult, dict or object with ``to_dict``
+        The analysis (read once with :func:`~rca_app.core.results.as_result`).
+    out_dir : str or Path
+        Folder for the files (created if needed).
+
+    Returns
+    -------
+    list of Path
+        The files written, in :data:`EXPORT_FILES` order.
+    """
+    result = as_result(result)
     out = Path(out_dir)
     written = []
 
@@ -55,12 +77,12 @@ def export_tables(result, out_dir) -> list[Path]:
 
     rows = []
     for a in result.actions:
-        rng = list(a.get("reference_range") or [])
+        rng = list(a.reference_range)
         num = len(rng) == 2 and not any(isinstance(v, str) for v in rng)
-        rows.append([a["node"], a["station"], a["recommended_value"], a.get("incident_value"),
+        rows.append([a.node, a.station, a.recommended_value, a.incident_value,
                      rng[0] if num else "", rng[1] if num else "", "" if num else "|".join(map(str, rng)),
-                     a["predicted_target"], *a["predicted_target_ci"], a["restoration"], *a["restoration_ci"],
-                     " | ".join(a.get("warnings") or [])])
+                     a.predicted_target, *a.predicted_target_ci, a.restoration, *a.restoration_ci,
+                     " | ".join(a.warnings)])
     p = out / EXPORT_FILES["actions"]
     _write_atomic(p, _csv(["node", "station", "recommended_value", "incident_value", "reference_low",
                            "reference_high", "reference_levels", "predicted_target", "predicted_target_ci_low",
@@ -68,14 +90,14 @@ def export_tables(result, out_dir) -> list[Path]:
                            "restoration_ci_high", "warnings"], rows), "utf-8-sig")
     written.append(p)
 
-    rows = [[e["source"], e["target"], e.get("source_station"), e.get("target_station"), e.get("effect"),
-             e.get("std_error"), e.get("confidence"), e.get("origin")] for e in result.graph.get("edges", [])]
+    rows = [[e.source, e.target, e.source_station, e.target_station, e.effect, e.std_error, e.confidence,
+             e.origin] for e in result.graph.edges]
     p = out / EXPORT_FILES["edges"]
     _write_atomic(p, _csv(["source", "target", "source_station", "target_station", "effect", "std_error",
                            "confidence", "origin"], rows), "utf-8-sig")
     written.append(p)
 
     p = out / EXPORT_FILES["result"]
-    write_json_atomic(p, result.to_dict())
+    write_json_atomic(p, result_to_json(result))
     written.append(p)
     return written

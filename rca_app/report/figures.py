@@ -12,7 +12,10 @@ from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrowPatch
 
 from rca_app.app.graph_geometry import station_layout
-from rca_app.report.text import cause_label, fmt_pct, node_info
+from rca_app.core.results import AnalysisResult
+from rca_app.core.rootcause import Action
+from rca_app.core.serialization import to_json_data
+from rca_app.report.text import cause_label, fmt_pct, node_info, unit_of
 
 # Colours: one accent for the root cause, one for the KPI; the rest stays quiet.
 RED = "#c0392b"
@@ -69,18 +72,17 @@ def _wrap_name(name: str, width: int) -> str:
 
 # --- causal graph -------------------------------------------------------------------------
 
-def causal_graph(result, width_in: float, max_height_in: float = 8.5) -> Figure:
+def causal_graph(result: AnalysisResult, width_in: float, max_height_in: float = 8.5) -> Figure:
     """Nodes placed by :func:`station_layout` in station bands; the top cause's paths to the
     KPI in red, arrow width by edge confidence."""
     g = result.graph
-    pos = station_layout(g)
-    info = node_info(result)
-    stations = list(g.get("stations") or [])
-    tiers = sorted({int(n["tier"]) for n in g["nodes"]})
+    pos = station_layout(to_json_data(g))  # graph_geometry reads the graph's JSON data
+    stations = list(g.stations)
+    tiers = sorted({int(n.tier) for n in g.nodes})
     n_cols = max(len(stations), (max(tiers) + 1) if tiers else 1)
     per_tier: dict[int, int] = {}
-    for n in g["nodes"]:
-        per_tier[int(n["tier"])] = per_tier.get(int(n["tier"]), 0) + 1
+    for n in g.nodes:
+        per_tier[int(n.tier)] = per_tier.get(int(n.tier), 0) + 1
     k_max = max(per_tier.values()) if per_tier else 1
     height = min(max_height_in, max(2.8, 0.52 * k_max + 1.0))
 
@@ -93,9 +95,9 @@ def causal_graph(result, width_in: float, max_height_in: float = 8.5) -> Figure:
     top = result.top_cause
     path_edges: set[tuple[str, str]] = set()
     if top:
-        for p in top["evidence"].get("paths") or []:
+        for p in top.evidence.paths:
             path_edges |= set(zip(p[:-1], p[1:], strict=True))
-    ranked = [c["node"] for c in result.root_causes[:3]]
+    ranked = [c.node for c in result.root_causes[:3]]
 
     fig = Figure(figsize=(width_in, height))
     ax = fig.add_axes((0, 0, 1, 1))
@@ -112,36 +114,36 @@ def causal_graph(result, width_in: float, max_height_in: float = 8.5) -> Figure:
     ax.axhline(1 + head * 0.1, color="#c8ced4", lw=0.6, zorder=1)
 
     boxes = {}
-    for n in g["nodes"]:
-        name = n["name"]
+    for n in g.nodes:
+        name = n.name
         x, y = pos[name]
         fc, ec, tc, lw, weight = "white", "#6b7680", "#222222", 0.7, "normal"
         if name == result.target:
             fc, ec, tc, weight = NAVY, NAVY, "white", "bold"
-        elif top and name == top["node"]:
+        elif top and name == top.node:
             fc, ec, lw, weight = RED_LIGHT, RED, 1.6, "bold"
         elif name in ranked:
             ec, lw = "#d98c3a", 1.3
-        if info.get(name, {}).get("controllable") and name != result.target:
-            ec = GREEN if not (top and name == top["node"]) else ec
+        if n.controllable and name != result.target:
+            ec = GREEN if not (top and name == top.node) else ec
             lw = max(lw, 1.3)
-        t = ax.text(x, y, _wrap_name(name, chars), ha="center", va="center", fontsize=fs, color=tc,
+        label = ax.text(x, y, _wrap_name(name, chars), ha="center", va="center", fontsize=fs, color=tc,
                     fontweight=weight, zorder=4, linespacing=1.05,
                     bbox=dict(boxstyle="round,pad=0.35", fc=fc, ec=ec, lw=lw,
-                              ls="--" if info.get(name, {}).get("categorical") else "-"))
-        boxes[name] = t
+                              ls="--" if n.categorical else "-"))
+        boxes[name] = label
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
     FigureCanvasAgg(fig)
     fig.canvas.draw()  # size the text boxes so arrows can stop at their edges
 
-    for e in g["edges"]:
-        s, t = e["source"], e["target"]
+    for e in g.edges:
+        s, t = e.source, e.target
         if s not in pos or t not in pos:
             continue
         (x0, y0), (x1, y1) = pos[s], pos[t]
         hot = (s, t) in path_edges
-        conf = e.get("confidence")
+        conf = e.confidence
         conf = 1.0 if conf is None else float(conf)
         if x0 == x1:
             # Same station: bow out to the right, further when other sensors sit in between.
@@ -163,20 +165,20 @@ def causal_graph(result, width_in: float, max_height_in: float = 8.5) -> Figure:
 
 # --- ranking ------------------------------------------------------------------------------
 
-def ranking_chart(result, width_in: float, n_max: int = 12) -> Figure:
+def ranking_chart(result: AnalysisResult, width_in: float, n_max: int = 12) -> Figure:
     causes = result.root_causes[:n_max]
     n = len(causes)
     fig = Figure(figsize=(width_in, max(1.6, 0.26 * n + 0.75)), layout="constrained")
     ax = fig.add_subplot()
     y = np.arange(n)[::-1]
-    vals = np.array([100 * c["restoration"] for c in causes])
-    lo = np.array([100 * c["restoration_ci"][0] for c in causes])
-    hi = np.array([100 * c["restoration_ci"][1] for c in causes])
+    vals = np.array([100 * c.restoration for c in causes])
+    lo = np.array([100 * c.restoration_ci[0] for c in causes])
+    hi = np.array([100 * c.restoration_ci[1] for c in causes])
     colors = [RED if i == 0 else BLUE for i in range(n)]
     ax.barh(y, vals, color=colors, height=0.62, alpha=0.9, zorder=2)
     ax.errorbar(vals, y, xerr=[np.maximum(vals - lo, 0), np.maximum(hi - vals, 0)], fmt="none",
                 ecolor="#222222", elinewidth=0.8, capsize=2.5, zorder=3)
-    ax.set_yticks(y, [f"{cause_label(result, c['node'])}  ({c['station']})" for c in causes])
+    ax.set_yticks(y, [f"{cause_label(result, c.node)}  ({c.station})" for c in causes])
     left = min(0.0, float(lo.min()) if n else 0.0)
     right = max(100.0, float(hi.max()) if n else 100.0)
     span = right - left
@@ -225,20 +227,20 @@ def _rolling(v: np.ndarray, w: int) -> np.ndarray:
     return c
 
 
-def display_rows(result, n_rows: int) -> tuple[int, int, bool]:
+def display_rows(result: AnalysisResult, n_rows: int) -> tuple[int, int, bool]:
     """Rows to plot: reference and incident, with a very long reference cut to the part
     right before the incident (so the incident is not a sliver). Returns (start, stop, cut)."""
     a, r = result.anomaly, result.reference
-    lo = min(a["first_row"], r["first_row"])
-    hi = min(n_rows, max(a["stop_row"], r["stop_row"]))
-    n_inc = a["stop_row"] - a["first_row"]
+    lo = min(a.first_row, r.first_row)
+    hi = min(n_rows, max(a.stop_row, r.stop_row))
+    n_inc = a.stop_row - a.first_row
     cut = False
-    if r["stop_row"] <= a["first_row"] and a["first_row"] - lo > 10 * n_inc:
-        lo, cut = a["first_row"] - 10 * n_inc, True
+    if r.stop_row <= a.first_row and a.first_row - lo > 10 * n_inc:
+        lo, cut = a.first_row - 10 * n_inc, True
     return lo, hi, cut
 
 
-def trend_figure(result, data, node: str, width_in: float) -> Figure:
+def trend_figure(result: AnalysisResult, data, node: str, width_in: float) -> Figure:
     """The node (top) and the KPI (bottom) over reference and incident, incident shaded."""
     frame = data.frame
     lo, hi, _ = display_rows(result, len(frame))
@@ -260,10 +262,11 @@ def trend_figure(result, data, node: str, width_in: float) -> Figure:
         return x[i]
 
     for ax, name in zip(axes, (node, result.target), strict=True):
-        unit = info.get(name, {}).get("unit", "")
-        ax.axvspan(xat(a["first_row"]), xat(a["stop_row"] - 1), color=INCIDENT, alpha=0.6, lw=0, zorder=0)
+        node_rec = info.get(name)
+        unit = (node_rec.unit or "") if node_rec is not None else ""
+        ax.axvspan(xat(a.first_row), xat(a.stop_row - 1), color=INCIDENT, alpha=0.6, lw=0, zorder=0)
         col = frame[name].iloc[lo:hi]
-        if info.get(name, {}).get("categorical"):
+        if node_rec is not None and node_rec.categorical:
             levels = sorted(col.astype(str).unique())
             for j, lvl in enumerate(levels):
                 share = 100 * _rolling((col.astype(str) == lvl).to_numpy(float), max(w, 12))
@@ -278,11 +281,11 @@ def trend_figure(result, data, node: str, width_in: float) -> Figure:
             ax.plot(xe, ve, lw=0.35, color="#9aa6b2", zorder=1)
             step = max(1, n // 700)  # the rolling mean is smooth: a stride loses nothing visible
             ax.plot(x[::step], _rolling(v, w)[::step], lw=1.2, color=RED if name == node else NAVY, zorder=2)
-            ref = frame[name].iloc[r["first_row"]:r["stop_row"]].to_numpy(float)
+            ref = frame[name].iloc[r.first_row:r.stop_row].to_numpy(float)
             ax.axhline(np.nanmean(ref), color=GREEN, lw=0.8, ls="--", zorder=2)
             ax.set_ylabel(unit or "value")
         title = f"{name}" + (" (KPI)" if name == result.target else "")
-        z = next((c["evidence"].get("noise_shift_z") for c in result.root_causes if c["node"] == name), None)
+        z = next((c.evidence.noise_shift_z for c in result.root_causes if c.node == name), None)
         if name != result.target and z is not None:
             title += f"   ·   noise z-score {z:+.2f}"
         ax.set_title(title, fontsize=7.5)
@@ -290,7 +293,7 @@ def trend_figure(result, data, node: str, width_in: float) -> Figure:
     # Label the periods once, in the top panel.
     top = axes[0]
     trans = top.get_xaxis_transform()
-    top.text(xat(a["first_row"]), 1.02, " incident", transform=trans, fontsize=6.5, color=RED,
+    top.text(xat(a.first_row), 1.02, " incident", transform=trans, fontsize=6.5, color=RED,
              va="bottom", ha="left")
     if data.time is not None:
         from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
@@ -305,49 +308,48 @@ def trend_figure(result, data, node: str, width_in: float) -> Figure:
 
 # --- actions ------------------------------------------------------------------------------
 
-def action_curve(result, action: dict, width_in: float) -> Figure:
+def action_curve(result: AnalysisResult, action: Action, width_in: float) -> Figure:
     """Predicted KPI against the setpoint over the reference range."""
-    info = node_info(result)
-    unit = info.get(action["node"], {}).get("unit", "")
-    kunit = info.get(result.target, {}).get("unit", "")
+    unit = unit_of(result, action.node)
+    kunit = unit_of(result, result.target)
     a = result.anomaly
     fig = Figure(figsize=(width_in, 2.5), layout="constrained")
     ax = fig.add_subplot()
-    curve = action.get("curve") or []
-    categorical = any(isinstance(p[0], str) for p in curve) or isinstance(action["recommended_value"], str)
-    ax.axhline(a["target_reference_mean"], color=GREEN, lw=0.9, ls="--", label="KPI in reference period")
-    ax.axhline(a["target_anomaly_mean"], color=RED, lw=0.9, ls="--", label="KPI during incident")
-    lo_ci, hi_ci = action["predicted_target_ci"]
+    curve = action.curve
+    categorical = any(isinstance(p[0], str) for p in curve) or isinstance(action.recommended_value, str)
+    ax.axhline(a.target_reference_mean, color=GREEN, lw=0.9, ls="--", label="KPI in reference period")
+    ax.axhline(a.target_anomaly_mean, color=RED, lw=0.9, ls="--", label="KPI during incident")
+    lo_ci, hi_ci = action.predicted_target_ci
     if categorical:
         labels = [str(p[0]) for p in curve]
         vals = [float(p[1]) for p in curve]
-        colors = [GREEN if lab == str(action["recommended_value"]) else BLUE for lab in labels]
+        colors = [GREEN if lab == str(action.recommended_value) else BLUE for lab in labels]
         # Dots, not bars: the axis does not start at zero, and truncated bars mislead.
         xs = np.arange(len(labels))
         ax.scatter(xs, vals, c=colors, s=42, zorder=3)
         ax.set_xticks(xs, labels)
         ax.set_xlim(-0.6, len(labels) - 0.4)
-        lo_y = min(vals + [a["target_anomaly_mean"], a["target_reference_mean"]])
-        hi_y = max(vals + [a["target_anomaly_mean"], a["target_reference_mean"]])
+        lo_y = min(vals + [a.target_anomaly_mean, a.target_reference_mean])
+        hi_y = max(vals + [a.target_anomaly_mean, a.target_reference_mean])
         pad = 0.15 * (hi_y - lo_y or 1)
         ax.set_ylim(lo_y - pad, hi_y + pad)
-        ax.set_xlabel(action["node"])
+        ax.set_xlabel(action.node)
     else:
         xs = np.array([float(p[0]) for p in curve])
         ys = np.array([float(p[1]) for p in curve])
-        rlo, rhi = (float(v) for v in action["reference_range"])
+        rlo, rhi = (float(v) for v in action.reference_range)
         ax.axvspan(rlo, rhi, color=GREEN_LIGHT, lw=0, zorder=0, label="reference range (observed)")
         ax.plot(xs, ys, color=NAVY, lw=1.6, zorder=3, label="predicted KPI (incident rows)")
-        rec = float(action["recommended_value"])
-        pred = float(action["predicted_target"])
+        rec = float(action.recommended_value)
+        pred = float(action.predicted_target)
         ax.errorbar([rec], [pred], yerr=[[max(pred - lo_ci, 0)], [max(hi_ci - pred, 0)]], fmt="o",
                     color=GREEN, ms=5, capsize=3, zorder=4, label="recommended (90% interval)")
-        cur = action.get("incident_value")
+        cur = action.incident_value
         if cur is not None and not isinstance(cur, str):
             ax.axvline(float(cur), color="#555555", lw=0.8, ls=":", label="incident average setpoint")
         span = (rhi - rlo) or abs(rhi) * 0.1 or 1.0
         ax.set_xlim(rlo - 0.12 * span, rhi + 0.12 * span)
-        ax.set_xlabel(f"{action['node']}" + (f" ({unit})" if unit else ""))
+        ax.set_xlabel(f"{action.node}" + (f" ({unit})" if unit else ""))
     ax.set_ylabel(f"{result.target}" + (f" ({kunit})" if kunit else ""))
     ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5))
     ax.grid(True, color="#e3e6e9", lw=0.5, zorder=0)

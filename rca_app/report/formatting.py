@@ -1,14 +1,18 @@
 """Every number, percentage, interval, size and time bound the report prints, formatted once.
 
-Plain functions of plain values (no reportlab, no result objects), so the text, the tables
-and the figures of the report print the same value the same way. A missing or non-finite
-value prints as an en dash.
+Plain functions of plain values and of the result's window records (no reportlab), so the
+text, the tables and the figures of the report print the same value the same way. A missing
+or non-finite value prints as an en dash.
 """
 from __future__ import annotations
 
 import math
 from collections.abc import Callable
 from datetime import datetime
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from rca_app.core.results import IncidentRecord, WindowRecord
 
 __all__ = [
     "MISSING",
@@ -172,18 +176,40 @@ def fmt_bound(v) -> str:
     return s
 
 
-def fmt_window(w: dict) -> str:
-    """``2026-03-18 08:40 to 2026-03-20 10:40``, or ``rows 0 to 299`` without a time column."""
-    a, b = parse_bound(w.get("start")), parse_bound(w.get("end"))
+def fmt_window(w: WindowRecord | IncidentRecord) -> str:
+    """A window as a person reads it.
+
+    Parameters
+    ----------
+    w : WindowRecord or IncidentRecord
+        The result's reference or incident window.
+
+    Returns
+    -------
+    str
+        ``2026-03-18 08:40 to 2026-03-20 10:40``, or ``rows 0 to 299`` without a time column.
+    """
+    a, b = parse_bound(w.start), parse_bound(w.end)
     if isinstance(a, int) and isinstance(b, int):
         return f"rows {a} to {b - 1}"  # row windows are 0-based with an exclusive end
-    return f"{fmt_bound(w.get('start'))} to {fmt_bound(w.get('end'))}"
+    return f"{fmt_bound(w.start)} to {fmt_bound(w.end)}"
 
 
-def fmt_duration(w: dict) -> str:
-    """``2 d 2 h, 300 rows``; rows only when the data has no time column."""
-    rows = f"{int(w.get('n_rows', 0)):,} rows"
-    a, b = parse_bound(w.get("start")), parse_bound(w.get("end"))
+def fmt_duration(w: WindowRecord | IncidentRecord) -> str:
+    """How long a window is and how many rows it holds.
+
+    Parameters
+    ----------
+    w : WindowRecord or IncidentRecord
+        The result's reference or incident window.
+
+    Returns
+    -------
+    str
+        ``2 d 2 h, 300 rows``; rows only when the data has no time column.
+    """
+    rows = f"{int(w.n_rows):,} rows"
+    a, b = parse_bound(w.start), parse_bound(w.end)
     if not (isinstance(a, datetime) and isinstance(b, datetime)):
         return rows
     try:

@@ -1,7 +1,7 @@
 """Numbers and sentences of the report, kept free of reportlab so they are easy to test.
 
-Everything here reads an ``AnalysisResult`` (plain data) and returns plain strings; the
-builder only escapes and lays them out. Numbers and times are formatted by
+Everything here reads the typed :class:`~rca_app.core.results.AnalysisResult` and returns
+plain strings; the builder only escapes and lays them out. Numbers and times are formatted by
 :mod:`rca_app.report.formatting`.
 """
 from __future__ import annotations
@@ -13,6 +13,8 @@ import shlex
 from datetime import datetime
 from pathlib import Path
 
+from rca_app.core.results import AnalysisResult, GraphNodeRecord, IncidentRecord, WindowRecord
+from rca_app.core.rootcause import Action, Evidence, RootCause
 from rca_app.report.formatting import (
     decimals_for,
     fmt_amount,
@@ -36,21 +38,25 @@ MIX_CHANGE = 0.2            # total-variation distance of a categorical's level 
 
 # --- result helpers -----------------------------------------------------------------------
 
-def node_info(result) -> dict[str, dict]:
-    return {n["name"]: n for n in result.graph.get("nodes", [])}
+def node_info(result: AnalysisResult) -> dict[str, GraphNodeRecord]:
+    """The graph's nodes by sensor name."""
+    return {n.name: n for n in result.graph.nodes}
 
 
-def unit_of(result, node: str) -> str:
-    return node_info(result).get(node, {}).get("unit", "") or ""
+def unit_of(result: AnalysisResult, node: str) -> str:
+    """The sensor's engineering unit, "" when the layout gives none."""
+    n = node_info(result).get(node)
+    return (n.unit or "") if n is not None else ""
 
 
-def target_decimals(result) -> int:
-    return decimals_for(result.anomaly.get("target_reference_sd"))
+def target_decimals(result: AnalysisResult) -> int:
+    """Decimals for the KPI: about a tenth of its reference SD."""
+    return decimals_for(result.anomaly.target_reference_sd)
 
 
-def refits_used(result) -> int:
-    n = result.diagnostics.get("bootstrap_refits_used")
-    return int(n if n is not None else result.settings.get("rank_bootstrap", 0))
+def refits_used(result: AnalysisResult) -> int:
+    """Bootstrap refits behind the intervals."""
+    return int(result.diagnostics.bootstrap_refits_used)
 
 
 def default_author() -> str:
@@ -60,36 +66,35 @@ def default_author() -> str:
         return "unknown"
 
 
-def default_report_id(result) -> str:
+def default_report_id(result: AnalysisResult) -> str:
     """Stable for one analysis: the incident date plus a hash of the input and settings, so
     regenerating the report of the same analysis keeps its id."""
-    start = parse_bound(result.anomaly.get("start"))
+    a, ref = result.anomaly, result.reference
+    start = parse_bound(a.start)
     day = start.strftime("%Y%m%d") if isinstance(start, datetime) else "ROWS"
-    key = json.dumps({"sha": result.input.get("sha256"), "anomaly": [result.anomaly.get("start"),
-                      result.anomaly.get("end")], "reference": [result.reference.get("start"),
-                      result.reference.get("end")], "settings": {k: v for k, v in result.settings.items()
-                                                                 if k != "command"}},
+    key = json.dumps({"sha": result.input.sha256, "anomaly": [a.start, a.end], "reference": [ref.start, ref.end],
+                      "settings": {k: v for k, v in result.settings.items() if k != "command"}},
                      sort_keys=True, default=str)
     return f"RCA-{day}-{hashlib.sha256(key.encode()).hexdigest()[:6].upper()}"
 
 
-def kpi_change(result) -> dict:
+def kpi_change(result: AnalysisResult) -> dict:
     """Direction words and formatted numbers of the KPI change."""
     a = result.anomaly
     unit = unit_of(result, result.target)
     dec = target_decimals(result)
-    worse = (a.get("shortfall") or 0) > 0
+    worse = a.shortfall > 0  # NaN (no shortfall known) is not worse
     maximize = result.goal == "maximize"
-    moved = a["target_anomaly_mean"] < a["target_reference_mean"]
+    moved = a.target_anomaly_mean < a.target_reference_mean
     return {
         "unit": unit, "dec": dec, "worse": worse,
         "verb": "dropped" if moved else "rose",
         "loss_word": ("loss" if maximize else "increase") if worse else "change",
-        "ref": with_unit(fmt_num(a["target_reference_mean"], dec), unit),
-        "inc": with_unit(fmt_num(a["target_anomaly_mean"], dec), unit),
-        "amount": fmt_amount(abs(a["target_anomaly_mean"] - a["target_reference_mean"]), unit, dec),
-        "pct": (f"{abs(a['shortfall_pct']):.1f}%" if a.get("shortfall_pct") is not None else None),
-        "sd": with_unit(fmt_num(a.get("target_reference_sd"), dec), unit),
+        "ref": with_unit(fmt_num(a.target_reference_mean, dec), unit),
+        "inc": with_unit(fmt_num(a.target_anomaly_mean, dec), unit),
+        "amount": fmt_amount(abs(a.target_anomaly_mean - a.target_reference_mean), unit, dec),
+        "pct": (f"{abs(a.shortfall_pct):.1f}%" if a.shortfall_pct is not None else None),
+        "sd": with_unit(fmt_num(a.target_reference_sd, dec), unit),
     }
 
 
@@ -101,12 +106,12 @@ def mix_change(level_shares: dict | None) -> float | None:
     return 0.5 * sum(abs(float(inc) - float(ref)) for ref, inc in level_shares.values())
 
 
-def classify(ev: dict) -> tuple[str, bool]:
+def classify(ev: Evidence) -> tuple[str, bool]:
     """(verdict, changed) for one sensor's evidence."""
-    if ev.get("level_shares"):
-        tv = mix_change(ev["level_shares"]) or 0.0
+    if ev.level_shares:
+        tv = mix_change(ev.level_shares) or 0.0
         return ("level mix changed", True) if tv >= MIX_CHANGE else ("within reference", False)
-    z, s, r = ev.get("noise_shift_z"), ev.get("shift_sd"), ev.get("noise_sd_ratio")
+    z, s, r = ev.noise_shift_z, ev.shift_sd, ev.noise_sd_ratio
     if z is not None and abs(z) >= NOISE_Z:
         return "shifted on its own", True
     if r is not None and r > 0 and (r >= SPREAD_RATIO or r <= 1 / SPREAD_RATIO):
@@ -122,18 +127,19 @@ def level_change_text(level_shares: dict) -> str:
     return f"{lvl} made up {fmt_pct(inc)} of the incident rows against {fmt_pct(ref)} in the reference"
 
 
-def shift_text(result, cause: dict) -> str:
-    ev = cause["evidence"]
-    if cause.get("categorical") and ev.get("level_shares"):
-        return f"The mix of its levels changed: {level_change_text(ev['level_shares'])}."
-    if ev.get("reference_mean") is None:
+def shift_text(result: AnalysisResult, cause: RootCause) -> str:
+    """How the cause moved in the incident, in words (empty when its evidence has no mean)."""
+    ev = cause.evidence
+    if cause.categorical and ev.level_shares:
+        return f"The mix of its levels changed: {level_change_text(ev.level_shares)}."
+    if ev.reference_mean is None:
         return ""
-    unit = unit_of(result, cause["node"])
-    dec = decimals_for(ev.get("reference_sd"))
-    s = (f"During the incident it averaged {with_unit(fmt_num(ev['anomaly_mean'], dec), unit)} against "
-         f"{with_unit(fmt_num(ev['reference_mean'], dec), unit)} in the reference "
-         f"({fmt_num(ev.get('shift_sd'), 1)} reference SD)")
-    z = ev.get("noise_shift_z")
+    unit = unit_of(result, cause.node)
+    dec = decimals_for(ev.reference_sd)
+    s = (f"During the incident it averaged {with_unit(fmt_num(ev.anomaly_mean, dec), unit)} against "
+         f"{with_unit(fmt_num(ev.reference_mean, dec), unit)} in the reference "
+         f"({fmt_num(ev.shift_sd, 1)} reference SD)")
+    z = ev.noise_shift_z
     if z is not None and abs(z) >= NOISE_Z:
         s += (f"; its own noise z-score is {fmt_num(z, 1)}, so the change is not explained by the "
               "sensors upstream of it")
@@ -152,36 +158,39 @@ def confidence_word(share: float) -> str:
     return "the ranking is uncertain"
 
 
-def cause_label(result, node: str) -> str:
+def cause_label(result: AnalysisResult, node: str) -> str:
     """The KPI's own noise can rank as a cause: say what that means."""
     return f"{node} (KPI's own, unexplained)" if node == result.target else node
 
 
-def best_action(result) -> dict | None:
-    acts = [a for a in result.actions if a.get("restoration") is not None]
-    return max(acts, key=lambda a: a["restoration"]) if acts else None
+def best_action(result: AnalysisResult) -> Action | None:
+    """The action that restores most, None without actions."""
+    acts = [a for a in result.actions if a.restoration is not None]
+    return max(acts, key=lambda a: a.restoration) if acts else None
 
 
-def prediction_decimals(result, action: dict) -> int:
+def prediction_decimals(result: AnalysisResult, action: Action) -> int:
     """Enough decimals that a narrow 90% interval does not print as ``1.46 to 1.46``."""
-    lo, hi = action["predicted_target_ci"]
+    lo, hi = action.predicted_target_ci
     return max(target_decimals(result), min(decimals_for(10 * abs(hi - lo)), 5))
 
 
-def action_value_decimals(action: dict) -> int:
-    rng = action.get("reference_range") or []
+def action_value_decimals(action: Action) -> int:
+    """Decimals for a setpoint: about a quarter of its reference range, shown to a tenth."""
+    rng = action.reference_range
     if len(rng) == 2 and not any(isinstance(v, str) for v in rng):
         return decimals_for((float(rng[1]) - float(rng[0])) / 4)
     return 2
 
 
-def fmt_setpoint(action: dict, value, unit: str) -> str:
+def fmt_setpoint(action: Action, value, unit: str) -> str:
+    """A setpoint value (a level passes through) with the action's decimals and ``unit``."""
     if isinstance(value, str):
         return value
     return with_unit(fmt_num(value, action_value_decimals(action)), unit)
 
 
-def summary_paragraphs(result) -> list[str]:
+def summary_paragraphs(result: AnalysisResult) -> list[str]:
     """Plain-language summary; ``**x**`` marks words the builder sets in bold."""
     a = result.anomaly
     k = kpi_change(result)
@@ -192,39 +201,39 @@ def summary_paragraphs(result) -> list[str]:
     p = (f"During the incident ({fmt_window(a)}; {fmt_duration(a)}) **{kpi}** averaged {k['inc']} against "
          f"{k['ref']} in the reference period: {art} {k['loss_word']} of **{k['amount']}**{pct}. "
          f"For comparison, its normal variation in the reference period is {k['sd']} (one SD).")
-    if a.get("auto"):
-        p += f" The incident window was suggested automatically ({a.get('rule', 'control-chart rule')})."
+    if a.auto:
+        p += f" The incident window was suggested automatically ({a.rule or 'control-chart rule'})."
     out.append(p)
 
     top = result.top_cause
     if top is None:
         out.append("No sensor upstream of the KPI was found, so no root cause can be ranked.")
-    elif top["node"] == result.target:
-        lo, hi = top["restoration_ci"]
+    elif top.node == result.target:
+        lo, hi = top.restoration_ci
         p = (f"The largest part of the {k['loss_word']} is not explained by any measured sensor: it sits in "
-             f"{kpi}'s own variation, which restores **{fmt_pct(top['restoration'])}** (90% interval "
+             f"{kpi}'s own variation, which restores **{fmt_pct(top.restoration)}** (90% interval "
              f"{fmt_interval(lo, hi)}). The cause is probably something that is not measured (a raw-material "
              "property, a step without sensors, the measurement of the KPI itself).")
         if len(result.root_causes) > 1:
             r2 = result.root_causes[1]
-            p += (f" The measured sensor with the largest share is {r2['node']} ({r2['station']}), restoring "
-                  f"{fmt_pct(r2['restoration'])}.")
+            p += (f" The measured sensor with the largest share is {r2.node} ({r2.station}), restoring "
+                  f"{fmt_pct(r2.restoration)}.")
         out.append(p)
     else:
-        lo, hi = top["restoration_ci"]
+        lo, hi = top.restoration_ci
         n = refits_used(result)
-        p = (f"The most likely root cause is **{top['node']}** at the {top['station']} station. If it had "
-             f"behaved as in the reference period, the model predicts that **{fmt_pct(top['restoration'])}** "
+        p = (f"The most likely root cause is **{top.node}** at the {top.station} station. If it had "
+             f"behaved as in the reference period, the model predicts that **{fmt_pct(top.restoration)}** "
              f"of the {k['loss_word']} would come back (90% interval {fmt_interval(lo, hi)}). "
              + shift_text(result, top))
-        p += (f" It was ranked first in {fmt_pct(top['share_ranked_first'])} of {n} bootstrap refits: "
-              f"{confidence_word(top['share_ranked_first'])}.")
+        p += (f" It was ranked first in {fmt_pct(top.share_ranked_first)} of {n} bootstrap refits: "
+              f"{confidence_word(top.share_ranked_first)}.")
         if len(result.root_causes) > 1:
             r2 = result.root_causes[1]
-            p += (f" The runner-up, {cause_label(result, r2['node'])} ({r2['station']}), restores "
-                  f"{fmt_pct(r2['restoration'])}.")
-        if top.get("controllable"):
-            p += (f" {top['node']} is a controllable setpoint, so returning it to its reference level "
+            p += (f" The runner-up, {cause_label(result, r2.node)} ({r2.station}), restores "
+                  f"{fmt_pct(r2.restoration)}.")
+        if top.controllable:
+            p += (f" {top.node} is a controllable setpoint, so returning it to its reference level "
                   "is the direct correction.")
         out.append(p)
 
@@ -233,61 +242,62 @@ def summary_paragraphs(result) -> list[str]:
         out.append("No controllable setpoint acts on the KPI in the causal graph, so no setpoint "
                    "compensation is proposed: the root cause itself has to be removed.")
     else:
-        unit = unit_of(result, act["node"])
-        lo, hi = act["predicted_target_ci"]
-        cur = act.get("incident_value")
+        unit = unit_of(result, act.node)
+        lo, hi = act.predicted_target_ci
+        cur = act.incident_value
         if isinstance(cur, str):
             cur_txt = f" (during the incident mostly {cur})"
         else:
             cur_txt = f" (incident average {fmt_setpoint(act, cur, unit)})" if cur is not None else ""
         dec = prediction_decimals(result, act)
-        p = (f"Recommended action: set the controllable setpoint **{act['node']}** ({act['station']}) to "
-             f"**{fmt_setpoint(act, act['recommended_value'], unit)}**{cur_txt}. The model predicts "
-             f"{kpi} of {with_unit(fmt_num(act['predicted_target'], dec), k['unit'])} (90% interval "
+        p = (f"Recommended action: set the controllable setpoint **{act.node}** ({act.station}) to "
+             f"**{fmt_setpoint(act, act.recommended_value, unit)}**{cur_txt}. The model predicts "
+             f"{kpi} of {with_unit(fmt_num(act.predicted_target, dec), k['unit'])} (90% interval "
              f"{fmt_num(lo, dec)} to {fmt_num(hi, dec)}), which recovers "
-             f"{fmt_pct(act['restoration'])} of the {k['loss_word']}.")
-        if act["restoration"] < 0.5:
+             f"{fmt_pct(act.restoration)} of the {k['loss_word']}.")
+        if act.restoration < 0.5:
             p += (" This compensates only part of it; removing the root cause remains the priority, "
                   "the setpoint change is a containment measure.")
-        if act.get("warnings"):
+        if act.warnings:
             p += " Caution: " + " ".join(w[0].upper() + w[1:] + ("" if w.endswith(".") else ".")
-                                        for w in act["warnings"])
+                                        for w in act.warnings)
         out.append(p)
     return out
 
 
 # --- reproducibility ----------------------------------------------------------------------
 
-def _window_arg(w: dict) -> str:
-    a, b = w.get("start"), w.get("end")
+def _window_arg(w: WindowRecord | IncidentRecord) -> str:
+    """A window as ``--anomaly`` / ``--reference`` take it."""
+    a, b = w.start, w.end
     if isinstance(a, int) and isinstance(b, int):
-        return f"{w.get('first_row', a)}/{w.get('stop_row', b)}"
+        return f"{w.first_row}/{w.stop_row}"
     sep = ".." if "/" in f"{a}{b}" else "/"
     return f"{a}{sep}{b}"
 
 
-def reproduce_command(result) -> tuple[str, bool]:
+def reproduce_command(result: AnalysisResult) -> tuple[str, bool]:
     """The CLI command that reproduces the result, and whether it was recorded (True) or
     rebuilt from the settings (False)."""
-    cmd = (result.settings or {}).get("command")
+    cmd = result.settings.get("command")
     if cmd:
         return str(cmd), True
     inp, lay, s = result.input, result.layout, result.settings
-    data_path = inp.get("path") or inp.get("file") or "DATA"
-    layout = lay.get("file") or "layout.toml"
+    data_path = inp.path or inp.file or "DATA"
+    layout = lay.file or "layout.toml"
     # The result keeps the layout's file name only; next to the data is where it usually is.
     cand = Path(data_path).parent / layout
     if not Path(layout).is_absolute() and cand.exists():
         layout = str(cand)
     parts = ["rca-app", "analyze", data_path, "--layout", layout]
-    if inp.get("sheet") not in (None, ""):
-        parts += ["--sheet", str(inp["sheet"])]
-    if inp.get("dayfirst") is True:
+    if inp.sheet not in (None, ""):
+        parts += ["--sheet", str(inp.sheet)]
+    if inp.dayfirst is True:
         parts.append("--dayfirst")
-    elif inp.get("dayfirst") is False:
+    elif inp.dayfirst is False:
         parts.append("--monthfirst")
-    if inp.get("gaps") and inp.get("gaps") != "drop":
-        parts += ["--gaps", str(inp["gaps"])]
+    if inp.gaps and inp.gaps != "drop":
+        parts += ["--gaps", str(inp.gaps)]
     parts += ["--anomaly", _window_arg(result.anomaly), "--reference", _window_arg(result.reference)]
     defaults = {"graph_bootstrap": 20, "rank_bootstrap": 30, "n_folds": 5}
     parts += ["--seed", str(result.seed)]

@@ -17,7 +17,8 @@ from rca_app.cli import main  # noqa: E402
 from rca_app.core.analysis import AnalysisSettings, run_analysis  # noqa: E402
 from rca_app.core.data import load_table, prepare  # noqa: E402
 from rca_app.core.layout import load_layout  # noqa: E402
-from rca_app.report import EXPORT_FILES, build_report, load_notes  # noqa: E402
+from rca_app.core.results import as_result, result_to_json  # noqa: E402
+from rca_app.report import EXPORT_FILES, build_report, export_tables, load_notes  # noqa: E402
 from rca_app.report import formatting as F  # noqa: E402
 from rca_app.report import text as T  # noqa: E402
 from rca_app.report.builder import SECTIONS, ReportBuilder  # noqa: E402
@@ -50,14 +51,15 @@ def _plant(name: str):
 
 @pytest.fixture(scope="module")
 def reports(tmp_path_factory):
-    """Each sample plant analysed (fast settings) and reported once; notes on the reactor."""
+    """Each sample plant analysed (fast settings) and reported once; notes on the reactor.
+    The result is kept as the typed record the report reads."""
     out = {}
     d = tmp_path_factory.mktemp("reports")
     for name in PLANTS:
         _, truth, data = _plant(name)
         an = truth["anomaly"]
-        res = run_analysis(data, (an["start"], an["end"]), None,
-                           AnalysisSettings(graph_bootstrap=3, rank_bootstrap=4)).result
+        res = as_result(run_analysis(data, (an["start"], an["end"]), None,
+                                     AnalysisSettings(graph_bootstrap=3, rank_bootstrap=4)).result)
         notes = NOTES if name == "chemical_reactor" else None
         pdf = build_report(res, data, d / f"{name}.pdf", notes=notes, author="Test Engineer")
         out[name] = (pdf, _pages(pdf), res, truth)
@@ -75,14 +77,14 @@ def test_report_content_and_numbering(reports, plant):
     pdf, pages, r, truth = reports[plant]
     flat = _flat("\n".join(pages))
     top = r.top_cause
-    assert top["node"] == truth["root_causes"][0]
+    assert top.node == truth["root_causes"][0]
     # The summary states the top cause with its restoration as the report formats it.
-    assert f"most likely root cause is {top['node']}" in flat
-    assert f"{F.fmt_pct(top['restoration'])} of the" in flat
-    lo, hi = top["restoration_ci"]
+    assert f"most likely root cause is {top.node}" in flat
+    assert f"{F.fmt_pct(top.restoration)} of the" in flat
+    lo, hi = top.restoration_ci
     assert f"90% interval {F.fmt_interval(lo, hi)}" in flat
-    assert f"{top['node']} ({top['station']}): restores {F.fmt_pct(top['restoration'])}" in flat
-    assert r.input["sha256"] in flat
+    assert f"{top.node} ({top.station}): restores {F.fmt_pct(top.restoration)}" in flat
+    assert r.input.sha256 in flat
     for i, title in enumerate(SECTIONS, 1):
         assert f"{i} {title}" in flat, title
     order = [flat.index(f"{i} {title}") for i, title in enumerate(SECTIONS, 1)]
@@ -126,7 +128,7 @@ def test_notes_land_in_their_8d_places(reports):
 
 def test_no_data_dict_result_default_author_and_split_table(reports, tmp_path, monkeypatch):
     _, _, r, _ = reports["bottling_line"]
-    d = copy.deepcopy(r.to_dict())
+    d = copy.deepcopy(result_to_json(r))
     # 60 extra ranked sensors: the ranking table must split across pages with its header repeated.
     fake = copy.deepcopy(d["root_causes"][-1])
     for i in range(60):
@@ -145,6 +147,28 @@ def test_no_data_dict_result_default_author_and_split_table(reports, tmp_path, m
     with_rows = [p for p in pages if "extra_sensor_" in p]
     assert len(with_rows) >= 2
     assert all("Ranked first" in _flat(p) for p in with_rows)
+
+
+def test_exports_read_the_typed_result_whatever_the_caller_holds(reports, tmp_path):
+    """The typed record, its JSON data and an object with ``to_dict()`` give the same files; a
+    categorical cause's undefined evidence is an empty cell, not text."""
+    _, _, r, _ = reports["bottling_line"]
+    data = result_to_json(r)
+
+    class Legacy:   # what callers held before the typed result: an object with to_dict()
+        def to_dict(self):
+            return copy.deepcopy(data)
+
+    outs = {}
+    for name, held in (("typed", r), ("json", copy.deepcopy(data)), ("legacy", Legacy())):
+        outs[name] = {p.name: p.read_bytes() for p in export_tables(held, tmp_path / name)}
+    assert outs["typed"] == outs["json"] == outs["legacy"]
+    with open(tmp_path / "typed" / EXPORT_FILES["ranking"], encoding="utf-8-sig", newline="") as f:
+        ranking = list(csv.DictReader(f))
+    assert [row["node"] for row in ranking] == [c.node for c in r.root_causes]
+    categorical = [row for row, c in zip(ranking, r.root_causes, strict=True) if c.categorical]
+    assert categorical and all(row["reference_mean"] == "" for row in categorical)
+    assert json.loads(outs["typed"][EXPORT_FILES["result"]]) == data
 
 
 def test_failure_mid_build_leaves_no_file(reports, tmp_path, monkeypatch):
@@ -232,7 +256,7 @@ def test_demo_report(tmp_path, monkeypatch):
 
 def test_non_ascii_sensor_names_and_long_notes(reports, tmp_path):
     _, _, r, _ = reports["chemical_reactor"]
-    text = json.dumps(r.to_dict(), ensure_ascii=False)
+    text = json.dumps(result_to_json(r), ensure_ascii=False)
     d = json.loads(text.replace("preheater_outlet_temp_C", "Vorwärmer_Austritt_°C")
                        .replace("Preheater", "Vorwärmer µ-Zone ≤ 3"))
     # A note longer than a page must split, not fail.

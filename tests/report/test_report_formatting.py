@@ -3,7 +3,12 @@ from __future__ import annotations
 
 import math
 
+from rca_app.core.results import WindowRecord
 from rca_app.report import formatting as F
+
+
+def _window(start, end, n_rows: int) -> WindowRecord:
+    return WindowRecord(start=start, end=end, first_row=0, stop_row=n_rows, n_rows=n_rows)
 
 
 def test_numbers():
@@ -27,7 +32,7 @@ def test_time_bounds_and_windows():
     assert F.fmt_bound("2026-03-18T08:40:00") == "2026-03-18 08:40"
     assert F.fmt_bound("2026-03-18T08:40:05+00:00") == "2026-03-18 08:40:05 UTC"
     assert F.fmt_bound(2500) == "row 2500"
-    assert F.fmt_window({"start": 0, "end": 300}) == "rows 0 to 299"
-    w = {"start": "2026-03-18T08:40:00", "end": "2026-03-20T10:40:00", "n_rows": 300}
+    assert F.fmt_window(_window(0, 300, 300)) == "rows 0 to 299"
+    w = _window("2026-03-18T08:40:00", "2026-03-20T10:40:00", 300)
     assert F.fmt_duration(w) == "2 d 2 h, 300 rows"
-    assert F.fmt_duration({"start": 0, "end": 30, "n_rows": 30}) == "30 rows"
+    assert F.fmt_duration(_window(0, 30, 30)) == "30 rows"

@@ -21,8 +21,8 @@ __all__ = ["assumptions", "appendix"]
 
 def assumptions(b: ReportBuilder) -> list:
     r = b.r
-    stations = " → ".join(r.graph.get("stations") or [])
-    exo = [n["name"] for n in r.graph["nodes"] if n.get("exogenous")]
+    stations = " → ".join(r.graph.stations)
+    exo = [n.name for n in r.graph.nodes if n.exogenous]
     n = T.refits_used(r)
     items = [
         f"<b>Process order (tiers).</b> A sensor can only be caused by sensors of its own or an earlier station, "
@@ -62,36 +62,36 @@ def appendix(b: ReportBuilder) -> list:
     st.append(b.P(
         "Everything needed to reproduce the analysis. The analysis is deterministic for a seed: the same "
         "command on a file with the same SHA-256 and the same software versions gives the same numbers."))
-    sw = r.software or {}
+    sw = r.software
     st.append(b.H2("Software"))
     rows = [["Package", "Version"], [str(sw.get("name", "rca_app")), str(sw.get("version", F.MISSING))]]
     rows += [[k, str(v)] for k, v in sw.items() if k not in ("name", "version")]
     st.append(b.table(rows, [45 * mm, 45 * mm]))
     inp = r.input
     st.append(b.H2("Input data"))
-    sha = Paragraph(f'<font name="{MONO}">{escape(str(inp.get("sha256") or F.MISSING))}</font>', b.st["cell"])
-    rows = [["File name", inp.get("file") or F.MISSING], ["Path", inp.get("path") or F.MISSING],
-            ["Size", F.fmt_bytes(inp.get("size_bytes"))], ["SHA-256", sha]]
-    if inp.get("sheet") not in (None, ""):
-        rows.append(["Sheet", str(inp["sheet"])])
-    rows += [["Rows used", f"{int(inp.get('rows_used') or 0):,}"],
-             ["Gap policy", str(inp.get("gaps") or r.diagnostics.get("gaps_policy") or F.MISSING)]]
-    if inp.get("dayfirst") is not None:
-        rows.append(["Date order", "day first" if inp["dayfirst"] else "month first"])
+    sha = Paragraph(f'<font name="{MONO}">{escape(str(inp.sha256 or F.MISSING))}</font>', b.st["cell"])
+    rows = [["File name", inp.file or F.MISSING], ["Path", inp.path or F.MISSING],
+            ["Size", F.fmt_bytes(inp.size_bytes)], ["SHA-256", sha]]
+    if inp.sheet not in (None, ""):
+        rows.append(["Sheet", str(inp.sheet)])
+    rows += [["Rows used", f"{int(inp.rows_used or 0):,}"],
+             ["Gap policy", str(inp.gaps or r.diagnostics.gaps_policy or F.MISSING)]]
+    if inp.dayfirst is not None:
+        rows.append(["Date order", "day first" if inp.dayfirst else "month first"])
     a, ref = r.anomaly, r.reference
-    rows += [["Incident window", f"{F.fmt_window(a)} (rows {a['first_row']} to {a['stop_row'] - 1})"],
-             ["Reference window", f"{F.fmt_window(ref)} (rows {ref['first_row']} to {ref['stop_row'] - 1})"]]
+    rows += [["Incident window", f"{F.fmt_window(a)} (rows {a.first_row} to {a.stop_row - 1})"],
+             ["Reference window", f"{F.fmt_window(ref)} (rows {ref.first_row} to {ref.stop_row - 1})"]]
     st.append(b.table(rows, [32 * mm, TEXT_W - 32 * mm], header=False, bold_first_col=True))
 
     st.append(b.H2("Settings"))
     rows = [["Setting", "Value"]]
-    for k, v in (r.settings or {}).items():
+    for k, v in r.settings.items():
         if k == "command":
             continue
         rows.append([k, ", ".join(map(str, v)) if isinstance(v, (list, tuple)) else str(v)])
     if str(r.settings.get("seed")) != str(r.seed):
         rows.append(["seed (result)", str(r.seed)])
-    rows.append(["result schema version", str(getattr(r, "schema_version", F.MISSING))])
+    rows.append(["result schema version", str(r.schema_version)])
     st.append(b.table(rows, [55 * mm, TEXT_W - 55 * mm]))
 
     st.append(b.H2("Command"))
@@ -107,12 +107,12 @@ def appendix(b: ReportBuilder) -> list:
     if off:
         st.append(b.P("Note: the settings " + ", ".join(off) + " differ from the defaults and have no "
                          "command-line option; set them in the application to reproduce.", "small"))
-    if r.diagnostics.get("graph_source") == "given":
+    if r.diagnostics.graph_source == "given":
         st.append(b.P("Note: the causal graph was supplied or edited by the user; the command above "
                          "rediscovers it instead.", "small"))
 
-    lay = r.layout or {}
-    st.append(b.H2(f"Layout ({lay.get('file') or 'layout'})"))
-    st.append(Preformatted(lay.get("text") or "(layout text not recorded)", b.st["mono"],
+    lay = r.layout
+    st.append(b.H2(f"Layout ({lay.file or 'layout'})"))
+    st.append(Preformatted(lay.text or "(layout text not recorded)", b.st["mono"],
                            maxLineLength=112, splitChars=" ,", newLineChars="    "))
     return st

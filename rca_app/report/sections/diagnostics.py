@@ -32,37 +32,37 @@ def _warning_lines(b: ReportBuilder) -> list[str]:
     """Every warning, grouped (markup strings): data, rows and gaps, model, actions."""
     r, d = b.r, b.r.diagnostics
     out = []
-    for p in d.get("data_problems") or []:
-        where = ", ".join(x for x in (p.get("file"), f"column '{p['column']}'" if p.get("column") else None,
-                                      f"row {p['row']}" if p.get("row") is not None else None) if x)
-        out.append(f"<b>Data ({escape(str(p.get('severity', 'warning')))}).</b> "
-                   f"{escape(where + ': ' if where else '')}{escape(str(p.get('message', '')))}")
+    for p in d.data_problems:
+        where = ", ".join(x for x in (p.file, f"column '{p.column}'" if p.column else None,
+                                      f"row {p.row}" if p.row is not None else None) if x)
+        out.append(f"<b>Data ({escape(str(p.severity))}).</b> "
+                   f"{escape(where + ': ' if where else '')}{escape(str(p.message))}")
     reasons = {"missing_time": "without a timestamp", "missing_target": "without a KPI value",
                "missing_sensor": "with sensor gaps"}
-    dropped = [f"{n:,} {reasons.get(k, k)}" for k, n in (d.get("dropped_rows") or {}).items() if n]
-    imputed = [f"{c} {n:,}" for c, n in (d.get("imputed_cells") or {}).items() if n]
+    dropped = [f"{n:,} {reasons.get(k, k)}" for k, n in d.dropped_rows.items() if n]
+    imputed = [f"{c} {n:,}" for c, n in d.imputed_cells.items() if n]
     if dropped or imputed:
         txt = []
         if dropped:
             txt.append("rows dropped: " + ", ".join(dropped))
         if imputed:
-            txt.append(f"cells imputed (gap policy '{d.get('gaps_policy')}'): " + ", ".join(imputed))
+            txt.append(f"cells imputed (gap policy '{d.gaps_policy}'): " + ", ".join(imputed))
         joined = "; ".join(txt)
         out.append("<b>Rows and gaps.</b> " + escape(joined[0].upper() + joined[1:] + "."))
-    out += [f"<b>Model.</b> {escape(m)}" for m in d.get("messages") or []]
-    near = [c["node"] for c in d.get("noise_checks") or [] if c.get("near_gaussian")]
+    out += [f"<b>Model.</b> {escape(m)}" for m in d.messages]
+    near = [c.node for c in d.noise_checks if c.near_gaussian]
     if near:
         out.append("<b>Model.</b> " + escape("Noise close to Gaussian for " + ", ".join(near) + ": the direction "
                    "of edges between them rests on the station order more than on the data."))
-    uns = d.get("unstable_edges") or []
+    uns = d.unstable_edges
     if uns:
         out.append(f"<b>Model.</b> {len(uns)} candidate edge(s) appeared in some bootstrap resamples but not "
                    "often enough to be kept (listed under Edges).")
-    if d.get("graph_source") == "given":
+    if d.graph_source == "given":
         out.append("<b>Model.</b> The causal graph was supplied or edited by the user; it was not discovered "
                    "from the data.")
     for a in r.actions:
-        out += [f"<b>Action (range).</b> {escape(a['node'])}: {escape(w)}" for w in a.get("warnings") or []]
+        out += [f"<b>Action (range).</b> {escape(a.node)}: {escape(w)}" for w in a.warnings]
     return out
 
 
@@ -80,10 +80,10 @@ def diagnostics(b: ReportBuilder) -> list:
         "on reference and incident rows together because the mechanism evidently did not change.", "small"))
     tab = [["Sensor", "Mechanism", "Causes", "R² (out of fold)", "Other candidates (R²)", "Pooled"]]
     for m in r.mechanisms:
-        cands = ", ".join(f"{_SHORT_KIND.get(k, k)} {F.fmt_num(v, 2)}" for k, v in (m.get("candidates") or {}).items()
-                          if k != m["kind"])
-        tab.append([m["node"], _KIND_NAMES.get(m["kind"], m["kind"]), ", ".join(m.get("parents") or []) or F.MISSING,
-                    F.fmt_num(m.get("oof_r2"), 2), cands or F.MISSING, "yes" if m.get("pooled") else ""])
+        cands = ", ".join(f"{_SHORT_KIND.get(k, k)} {F.fmt_num(v, 2)}" for k, v in m.candidates.items()
+                          if k != m.kind)
+        tab.append([m.node, _KIND_NAMES.get(m.kind, m.kind), ", ".join(m.parents) or F.MISSING,
+                    F.fmt_num(m.oof_r2, 2), cands or F.MISSING, "yes" if m.pooled else ""])
     w = [38 * mm, 29 * mm, 46 * mm, 17 * mm, 30 * mm]
     w.append(TEXT_W - sum(w))
     st.append(b.table(tab, w, align_right=(3,)))
@@ -94,29 +94,29 @@ def diagnostics(b: ReportBuilder) -> list:
         "with cross-fitting. Confidence: share of bootstrap resamples in which discovery found the edge.",
         "small"))
     tab = [["Cause → effect", "Stations", "Effect (± SE)", "Confidence", "Origin"]]
-    for e in r.graph.get("edges", []):
-        eff = e.get("effect")
-        se = e.get("std_error")
-        lv = e.get("level_effects")
+    for e in r.graph.edges:
+        eff = e.effect
+        se = e.std_error
+        lv = e.level_effects
         if lv:
             base = next((k for k, v in lv.items() if not v), None)
             eff_txt = (f"vs {base}: " if base else "") + ", ".join(
                 f"{k} {F.fmt_num(v, None)}" for k, v in lv.items() if k != base)
         else:
             eff_txt = F.fmt_num(eff, None) + (f" ± {F.fmt_sig(se)}" if se is not None else "")
-        tab.append([f"{e['source']} → {e['target']}", f"{e.get('source_station')} → {e.get('target_station')}",
-                    eff_txt, F.fmt_pct(e.get("confidence")) if e.get("confidence") is not None else F.MISSING,
-                    str(e.get("origin") or "")])
+        tab.append([f"{e.source} → {e.target}", f"{e.source_station} → {e.target_station}",
+                    eff_txt, F.fmt_pct(e.confidence) if e.confidence is not None else F.MISSING,
+                    str(e.origin or "")])
     w = [64 * mm, 40 * mm, 32 * mm, 20 * mm]
     w.append(TEXT_W - sum(w))
     st.append(b.table(tab, w, align_right=(2, 3)))
-    uns = d.get("unstable_edges") or []
+    uns = d.unstable_edges
     if uns:
         st.append(Spacer(1, 4))
         st.append(b.P("Candidate edges not kept (found in too few resamples): " + "; ".join(
-            f"{u['source']} → {u['target']} ({F.fmt_pct(u.get('confidence'))})" for u in uns) + ".", "small"))
+            f"{u.source} → {u.target} ({F.fmt_pct(u.confidence)})" for u in uns) + ".", "small"))
 
-    checks = d.get("noise_checks") or []
+    checks = d.noise_checks
     if checks:
         st.append(b.H2("Non-Gaussianity of the noise"))
         st.append(b.P(
@@ -125,14 +125,14 @@ def diagnostics(b: ReportBuilder) -> list:
             "(good for discovery).", "small"))
         tab = [["Sensor", "Skewness", "Excess kurtosis", "Normality p-value", "Near Gaussian"]]
         for c in checks:
-            p = c.get("p_value")
-            tab.append([c["node"], F.fmt_num(c.get("skewness"), 2), F.fmt_num(c.get("excess_kurtosis"), 2),
-                        F.fmt_p_value(p), "yes: directions less certain" if c.get("near_gaussian") else "no"])
+            p = c.p_value
+            tab.append([c.node, F.fmt_num(c.skewness, 2), F.fmt_num(c.excess_kurtosis, 2),
+                        F.fmt_p_value(p), "yes: directions less certain" if c.near_gaussian else "no"])
         w = [60 * mm, 22 * mm, 26 * mm, 28 * mm]
         w.append(TEXT_W - sum(w))
         st.append(b.table(tab, w, align_right=(1, 2, 3)))
 
-    inv = d.get("invariance_checks") or []
+    inv = d.invariance_checks
     if inv:
         st.append(b.H2("Did a mechanism change? (invariance checks)"))
         st.append(b.P(
@@ -142,14 +142,14 @@ def diagnostics(b: ReportBuilder) -> list:
             "When one mechanism explains both, it is pooled and the sensor is taken to have followed its "
             "causes.", "small"))
         tab = [["Sensor", "Shift (reference)", "Shift (pooled)", "Spread (reference)", "Spread (pooled)", "Pooled"]]
-        for c in inv:
-            tab.append([c["node"], F.fmt_num(c.get("shift_sd_reference"), 2), F.fmt_num(c.get("shift_sd_pooled"), 2),
-                        F.fmt_num(c.get("sd_ratio_reference"), 2), F.fmt_num(c.get("sd_ratio_pooled"), 2),
-                        "yes" if c.get("pooled") else "no"])
+        for ic in inv:
+            tab.append([ic.node, F.fmt_num(ic.shift_sd_reference, 2), F.fmt_num(ic.shift_sd_pooled, 2),
+                        F.fmt_num(ic.sd_ratio_reference, 2), F.fmt_num(ic.sd_ratio_pooled, 2),
+                        "yes" if ic.pooled else "no"])
         w = [60 * mm, 22 * mm, 22 * mm, 26 * mm, 24 * mm]
         w.append(TEXT_W - sum(w))
         st.append(b.table(tab, w, align_right=(1, 2, 3, 4)))
-    tm = d.get("timings") or {}
+    tm = d.timings
     if tm:
         st.append(Spacer(1, 4))
         st.append(b.P("Computing time: " + ", ".join(

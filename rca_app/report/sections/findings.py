@@ -22,15 +22,15 @@ def causal_graph(b: ReportBuilder) -> list:
     r = b.r
     top = r.top_cause
     head = b.H1(SECTIONS[2])
-    n_e = len(r.graph.get("edges", []))
-    src = ("given by the user (edited or loaded), not discovered" if r.diagnostics.get("graph_source") == "given"
+    n_e = len(r.graph.edges)
+    src = ("given by the user (edited or loaded), not discovered" if r.diagnostics.graph_source == "given"
            else "discovered from the reference period")
     intro = b.P(
-        f"The causal graph has {len(r.graph['nodes'])} sensors and {n_e} edges, {src}. Stations run left to "
+        f"The causal graph has {len(r.graph.nodes)} sensors and {n_e} edges, {src}. Stations run left to "
         "right in process order; an arrow means the upstream sensor drives the downstream one.")
     fig = b._fig("graph", lambda: figures.causal_graph(r, FIG_W_IN, max_height_in=8.2))
     cap = ("Red box and arrows: the top root cause"
-           + (f" ({top['node']})" if top else "") + " and its paths to the KPI. Dark box: the KPI. "
+           + (f" ({top.node})" if top else "") + " and its paths to the KPI. Dark box: the KPI. "
            "Orange border: root causes ranked 2nd and 3rd. Green border: controllable setpoint. Dashed box: "
            "categorical sensor. Arrow width and darkness: edge confidence (share of bootstrap resamples that "
            "found the edge); dashed arrows: confidence below 50%.")
@@ -48,10 +48,10 @@ def ranking(b: ReportBuilder) -> list:
         "of those refits in which the sensor came out on top."))
     tab = [["#", "Sensor", "Station", "Restoration", "90% interval", "Ranked first", "Setpoint"]]
     for i, c in enumerate(r.root_causes, 1):
-        lo, hi = c["restoration_ci"]
-        tab.append([str(i), T.cause_label(r, c["node"]), c["station"], F.fmt_pct(c["restoration"]),
-                    F.fmt_interval(lo, hi), F.fmt_pct(c["share_ranked_first"]),
-                    "yes" if c.get("controllable") else ""])
+        lo, hi = c.restoration_ci
+        tab.append([str(i), T.cause_label(r, c.node), c.station, F.fmt_pct(c.restoration),
+                    F.fmt_interval(lo, hi), F.fmt_pct(c.share_ranked_first),
+                    "yes" if c.controllable else ""])
     w = [8 * mm, 53 * mm, 34 * mm, 20 * mm, 24 * mm, 16 * mm]
     w.append(TEXT_W - sum(w))
     st.append(b.table(tab, w, align_right=(0, 3, 4, 5), highlight_row=1 if r.root_causes else None))
@@ -78,30 +78,30 @@ def evidence(b: ReportBuilder) -> list:
     if b.data_note:
         st.append(b.P(b.data_note, "caption"))
     for c in causes:
-        ev = c["evidence"]
-        lo, hi = c["restoration_ci"]
-        block = [b.H2(f"{c['node']} ({c['station']}): restores {F.fmt_pct(c['restoration'])}")]
-        txt = (f"Restoration {F.fmt_pct(c['restoration'])} (90% interval {F.fmt_interval(lo, hi)}), ranked "
-               f"first in {F.fmt_pct(c['share_ranked_first'])} of the refits. " + T.shift_text(r, c))
-        ratio = ev.get("noise_sd_ratio")
+        ev = c.evidence
+        lo, hi = c.restoration_ci
+        block = [b.H2(f"{c.node} ({c.station}): restores {F.fmt_pct(c.restoration)}")]
+        txt = (f"Restoration {F.fmt_pct(c.restoration)} (90% interval {F.fmt_interval(lo, hi)}), ranked "
+               f"first in {F.fmt_pct(c.share_ranked_first)} of the refits. " + T.shift_text(r, c))
+        ratio = ev.noise_sd_ratio
         if ratio is not None:
             txt += (f" The spread of its noise during the incident is {F.fmt_num(ratio, 2)} times the "
                     "reference spread.")
-        paths = ev.get("paths") or []
+        paths = ev.paths
         if paths:
             shown = "; ".join(" → ".join(p) for p in paths[:4])
             more = f" (and {len(paths) - 4} more)" if len(paths) > 4 else ""
             txt += f" Paths to {r.target}: {shown}{more}."
         block.append(b.P(txt))
-        if b.data_note is None and c["node"] in b.data.frame.columns:
-            node = c["node"]
+        if b.data_note is None and c.node in b.data.frame.columns:
+            node = c.node
             fig = b._fig(("trend", node), lambda node=node: figures.trend_figure(r, b.data, node, FIG_W_IN))
             lo_row, hi_row, cut = figures.display_rows(r, len(b.data.frame))
-            cap = (f"Top: {node}" + ("" if c.get("categorical") else
+            cap = (f"Top: {node}" + ("" if c.categorical else
                    " (grey: raw values; red: rolling mean; dashed: reference mean)")
                    + f". Bottom: {r.target} (dark blue: rolling mean). Shaded: the incident window.")
             if cut:
-                cap += f" Only the last {r.anomaly['first_row'] - lo_row:,} rows of the reference period are shown."
+                cap += f" Only the last {r.anomaly.first_row - lo_row:,} rows of the reference period are shown."
             block += [fig, b.P(cap, "caption")]
         st.append(KeepTogether(block))
     return st
@@ -110,7 +110,7 @@ def evidence(b: ReportBuilder) -> list:
 def actions(b: ReportBuilder) -> list:
     r = b.r
     st = [b.H1(SECTIONS[5] + " (D5)")]
-    acts = sorted(r.actions, key=lambda a: -a["restoration"])
+    acts = sorted(r.actions, key=lambda a: -a.restoration)
     if not acts:
         st.append(b.P("No controllable setpoint has a causal path to the KPI, so there is no setpoint "
                          "what-if to report. Declare setpoints as controllable in the layout to get one."))
@@ -123,43 +123,43 @@ def actions(b: ReportBuilder) -> list:
         tab = [["Setpoint (station)", "Incident", "Recommended", "Reference range",
                 f"Predicted {r.target} (90% int.)", "Restores (90% int.)"]]
         for a in acts:
-            unit = T.unit_of(r, a["node"])
-            rng = a.get("reference_range") or []
+            unit = T.unit_of(r, a.node)
+            rng = a.reference_range
             if len(rng) == 2 and not any(isinstance(v, str) for v in rng):
                 rng_txt = f"{T.fmt_setpoint(a, rng[0], '')} to {T.fmt_setpoint(a, rng[1], unit)}"
             else:
                 rng_txt = ", ".join(map(str, rng))
-            lo, hi = a["predicted_target_ci"]
-            rlo, rhi = a["restoration_ci"]
-            inc = a.get("incident_value")
+            lo, hi = a.predicted_target_ci
+            rlo, rhi = a.restoration_ci
+            inc = a.incident_value
             dec = T.prediction_decimals(r, a)
-            tab.append([f"{a['node']} ({a['station']})", T.fmt_setpoint(a, inc, unit) if inc is not None else F.MISSING,
-                        T.fmt_setpoint(a, a["recommended_value"], unit), rng_txt,
-                        f"{F.fmt_num(a['predicted_target'], dec)} ({F.fmt_num(lo, dec)} to "
+            tab.append([f"{a.node} ({a.station})", T.fmt_setpoint(a, inc, unit) if inc is not None else F.MISSING,
+                        T.fmt_setpoint(a, a.recommended_value, unit), rng_txt,
+                        f"{F.fmt_num(a.predicted_target, dec)} ({F.fmt_num(lo, dec)} to "
                         f"{F.fmt_num(hi, dec)})",
-                        f"{F.fmt_pct(a['restoration'])} ({F.fmt_interval(rlo, rhi)})"])
+                        f"{F.fmt_pct(a.restoration)} ({F.fmt_interval(rlo, rhi)})"])
         w = [44 * mm, 21 * mm, 26 * mm, 31 * mm, 28 * mm]
         w.append(TEXT_W - sum(w))
         # Heading, intro and the (short) table on one page.
         st = [KeepTogether(st + [b.table(tab, w, highlight_row=1)])]
-        warns = [f"{a['node']}: {wtxt}" for a in acts for wtxt in a.get("warnings") or []]
+        warns = [f"{a.node}: {wtxt}" for a in acts for wtxt in a.warnings]
         if warns:
             st.append(Spacer(1, 4))
             st.append(b.P("<b>Warnings</b>", "small", markup=True))
             st += b.bullets(warns, "sbullet")
         best = acts[0]
         fig = b._fig("action", lambda: figures.action_curve(r, best, FIG_W_IN))
-        if isinstance(best["recommended_value"], str):
-            cap = (f"Predicted mean {r.target} of the incident rows for each level of {best['node']} seen in "
+        if isinstance(best.recommended_value, str):
+            cap = (f"Predicted mean {r.target} of the incident rows for each level of {best.node} seen in "
                    "the reference period; green: the recommended level. Dashed lines: the KPI level of the "
                    "reference period and of the incident.")
         else:
-            cap = (f"Predicted mean {r.target} of the incident rows for each setting of {best['node']} "
+            cap = (f"Predicted mean {r.target} of the incident rows for each setting of {best.node} "
                    "(navy), over the range observed in the reference period (green band). Green point: "
                    "the recommended setting with its 90% interval. Dashed lines: the KPI level of the "
                    "reference period and of the incident.")
         st.append(Spacer(1, 6))
-        st.append(KeepTogether([b.H2(f"Predicted {r.target} against {best['node']}"), fig,
+        st.append(KeepTogether([b.H2(f"Predicted {r.target} against {best.node}"), fig,
                                 b.P(cap, "caption")]))
     box = b.note_box("D5 Corrective actions", b.notes.get("corrective_action"),
                         placeholder="Not recorded. Decided corrective actions can be added with --notes.")

@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING
 from reportlab.lib.units import mm
 from reportlab.platypus import KeepTogether, Spacer, TableStyle
 
+from rca_app.core.results import GraphNodeRecord
+from rca_app.core.rootcause import Evidence
 from rca_app.report import formatting as F
 from rca_app.report import text as T
 from rca_app.report.page import HIGHLIGHT, SECTIONS, TEXT_W
@@ -28,7 +30,7 @@ def title_block(b: ReportBuilder) -> list:
         ["Plant / line", r.plant],
         ["KPI", f"{r.target}" + (f" ({k['unit']})" if k["unit"] else "") + f", goal: {r.goal}"],
         ["Incident window", f"{F.fmt_window(r.anomaly)}  ({F.fmt_duration(r.anomaly)})"
-         + ("  · suggested automatically" if r.anomaly.get("auto") else "")],
+         + ("  · suggested automatically" if r.anomaly.auto else "")],
         ["Reference window", f"{F.fmt_window(r.reference)}  ({F.fmt_duration(r.reference)})"],
         ["Author", b.author],
         ["Date", f"{b.generated:%Y-%m-%d}"],
@@ -59,36 +61,42 @@ def summary(b: ReportBuilder) -> list:
 
 def _sensor_rows(b: ReportBuilder) -> list[dict]:
     """Every sensor (not the KPI) in layout order with its evidence and verdict."""
-    causes = {c["node"]: c for c in b.r.root_causes}
+    causes = {c.node: c for c in b.r.root_causes}
     out = []
-    for n in b.r.graph["nodes"]:
-        name = n["name"]
+    for n in b.r.graph.nodes:
+        name = n.name
         if name == b.r.target:
             continue
         c = causes.get(name)
-        ev = dict(c["evidence"]) if c else _data_evidence(b, name, n)
+        ev = c.evidence if c else _data_evidence(b, name, n)
         verdict, changed = T.classify(ev) if ev else ("no data", False)
         if c is None:
             verdict += " (no path to KPI)"
-        out.append({"name": name, "station": n["station"], "ev": ev or {}, "verdict": verdict,
-                    "changed": changed, "categorical": n.get("categorical"), "cause": c})
+        out.append({"name": name, "station": n.station, "ev": ev or _no_evidence(), "verdict": verdict,
+                    "changed": changed, "categorical": n.categorical, "cause": c})
     return out
 
 
-def _data_evidence(b: ReportBuilder, name: str, node: dict) -> dict | None:
+def _no_evidence() -> Evidence:
+    """Evidence of a sensor the report cannot judge (no model for it and no data passed)."""
+    return Evidence(None, None, None, None, None, None, None)
+
+
+def _data_evidence(b: ReportBuilder, name: str, node: GraphNodeRecord) -> Evidence | None:
     """Shift of a sensor that is not upstream of the KPI (no noise z: no model for it)."""
     if b.data_note is not None or name not in b.data.frame.columns:
         return None
     a, r = b.r.anomaly, b.r.reference
     col = b.data.frame[name]
-    ref, inc = col.iloc[r["first_row"]:r["stop_row"]], col.iloc[a["first_row"]:a["stop_row"]]
-    if node.get("categorical"):
+    ref, inc = col.iloc[r.first_row:r.stop_row], col.iloc[a.first_row:a.stop_row]
+    if node.categorical:
         rs, ins = ref.astype(str).value_counts(normalize=True), inc.astype(str).value_counts(normalize=True)
         levels = sorted(set(rs.index) | set(ins.index))
-        return {"level_shares": {lv: (float(rs.get(lv, 0.0)), float(ins.get(lv, 0.0))) for lv in levels}}
+        return Evidence(None, None, None, None, None, None, None,
+                        level_shares={lv: (float(rs.get(lv, 0.0)), float(ins.get(lv, 0.0))) for lv in levels})
     rm, rsd, im, isd = float(ref.mean()), float(ref.std(ddof=0)), float(inc.mean()), float(inc.std(ddof=0))
-    return {"reference_mean": rm, "reference_sd": rsd, "anomaly_mean": im, "anomaly_sd": isd,
-            "shift_sd": (im - rm) / rsd if rsd else None, "noise_shift_z": None, "noise_sd_ratio": None}
+    return Evidence(reference_mean=rm, reference_sd=rsd, anomaly_mean=im, anomaly_sd=isd,
+                    shift_sd=(im - rm) / rsd if rsd else None, noise_shift_z=None, noise_sd_ratio=None)
 
 
 def is_is_not(b: ReportBuilder) -> list:
@@ -114,7 +122,7 @@ def is_is_not(b: ReportBuilder) -> list:
         return shown + (f" and {len(lst) - limit} more (see the sensor table)" if len(lst) > limit else "")
 
     st_changed = [s for s in dict.fromkeys(x["station"] for x in own)]
-    st_all = [n for n in r.graph.get("stations", [])]
+    st_all = list(r.graph.stations)
     sensor_stations = {s["station"] for s in rows}
     st_same = [s for s in st_all if s not in st_changed and s in sensor_stations]
     kt = [
@@ -123,7 +131,7 @@ def is_is_not(b: ReportBuilder) -> list:
          f"Within the reference behaviour: {names(same)}."],
         ["Where", "Stations with a sensor that shifted on its own: " + (", ".join(st_changed) or "none") + ".",
          "Stations with no sensor that shifted on its own: " + (", ".join(st_same) or "none") + "."],
-        ["When", f"From {F.fmt_bound(r.anomaly['start'])} to {F.fmt_bound(r.anomaly['end'])}: "
+        ["When", f"From {F.fmt_bound(r.anomaly.start)} to {F.fmt_bound(r.anomaly.end)}: "
                  f"{F.fmt_duration(r.anomaly)}.",
          f"Not in the reference period {F.fmt_window(r.reference)} ({F.fmt_duration(r.reference)}), "
          "used as the normal state."],
@@ -140,18 +148,18 @@ def is_is_not(b: ReportBuilder) -> list:
     hl = []
     for i, s in enumerate(rows, 1):
         ev = s["ev"]
-        if ev.get("level_shares"):
-            shares = ev["level_shares"]
+        if ev.level_shares:
+            shares = ev.level_shares
             ref = " · ".join(f"{lv} {F.fmt_pct(v[0])}" for lv, v in shares.items())
             inc = " · ".join(f"{lv} {F.fmt_pct(v[1])}" for lv, v in shares.items())
             tab.append([s["name"], s["station"], ref, inc, F.MISSING, F.MISSING, F.MISSING, s["verdict"]])
         else:
-            dec = F.decimals_for(ev.get("reference_sd"))
+            dec = F.decimals_for(ev.reference_sd)
             tab.append([s["name"], s["station"],
-                        f"{F.fmt_num(ev.get('reference_mean'), dec)} ({F.fmt_num(ev.get('reference_sd'), dec)})",
-                        f"{F.fmt_num(ev.get('anomaly_mean'), dec)} ({F.fmt_num(ev.get('anomaly_sd'), dec)})",
-                        F.fmt_num(ev.get("shift_sd"), 1), F.fmt_num(ev.get("noise_shift_z"), 1),
-                        F.fmt_num(ev.get("noise_sd_ratio"), 2), s["verdict"]])
+                        f"{F.fmt_num(ev.reference_mean, dec)} ({F.fmt_num(ev.reference_sd, dec)})",
+                        f"{F.fmt_num(ev.anomaly_mean, dec)} ({F.fmt_num(ev.anomaly_sd, dec)})",
+                        F.fmt_num(ev.shift_sd, 1), F.fmt_num(ev.noise_shift_z, 1),
+                        F.fmt_num(ev.noise_sd_ratio, 2), s["verdict"]])
         if s in own:
             hl.append(i)
     w = [38 * mm, 24 * mm, 25 * mm, 25 * mm, 15 * mm, 13 * mm, 14 * mm]
