@@ -164,7 +164,7 @@ class Investigation:
             except SchemaError as e:
                 problems += [f"result: {p.removeprefix('top level: ')}" if p.startswith("top level")
                              else f"result.{p}" for p in e.problems]
-        if problems:
+        if problems or inv is None:
             raise RcaInputError([Problem(f"{p}", file=source, code="bad_content") for p in problems])
         inv.result = result
         problems = inv._content_problems()

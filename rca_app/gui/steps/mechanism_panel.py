@@ -63,8 +63,8 @@ class MechanismPanel(QWidget):
         row.addWidget(box)
         row.addWidget(self.plot, 1)
         self.outcome = None
-        self.result = None
-        self.node = None
+        self.result: AnalysisResult | None = None
+        self.node: str | None = None
         self.parent_combo.currentTextChanged.connect(self._parent_changed)
 
     def show_node(self, node: str | None, outcome, result: AnalysisResult | None, unit_of) -> None:
