@@ -1,10 +1,15 @@
 """What the Root causes step draws besides the ranking table: the Pareto chart."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
+if TYPE_CHECKING:
+    from rca_app.core.rootcause import RootCause
 
-def pareto(root_causes: list[dict], top: int = 10) -> dict:
+
+def pareto(root_causes: list[RootCause], top: int = 10) -> dict:
     """Data of a Pareto chart of the root causes: which few causes explain most of the loss.
 
     Bars are the restoration (in %) of the ``top`` causes; the line is the cumulative share of
@@ -12,8 +17,8 @@ def pareto(root_causes: list[dict], top: int = 10) -> dict:
 
     Parameters
     ----------
-    root_causes : list of dict
-        ``AnalysisResult.root_causes`` as dicts (``node``, ``restoration``), best first.
+    root_causes : list of RootCause
+        ``AnalysisResult.root_causes`` (``node``, ``restoration``), best first.
     top : int, default 10
         Bars shown.
 
@@ -23,8 +28,8 @@ def pareto(root_causes: list[dict], top: int = 10) -> dict:
         ``nodes``, ``restoration_pct`` and ``cumulative_pct``, one value per bar.
     """
     items = root_causes[:top]
-    rest = [100.0 * float(c["restoration"]) for c in items]
+    rest = [100.0 * float(c.restoration) for c in items]
     pos = [max(r, 0.0) for r in rest]
-    total = sum(max(100.0 * float(c["restoration"]), 0.0) for c in root_causes) or 1.0
-    return {"nodes": [c["node"] for c in items], "restoration_pct": rest,
+    total = sum(max(100.0 * float(c.restoration), 0.0) for c in root_causes) or 1.0
+    return {"nodes": [c.node for c in items], "restoration_pct": rest,
             "cumulative_pct": [float(v) for v in np.cumsum(pos) / total * 100.0]}

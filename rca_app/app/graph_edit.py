@@ -1,7 +1,7 @@
 """The engineer's edits of the causal graph, each validated by the core against the tiers."""
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import asdict, replace
 
 from rca_app.core.errors import RcaInputError
 from rca_app.core.graph import CausalGraph, Edge
@@ -48,19 +48,25 @@ def apply_edit(graph: CausalGraph, op: str, source: str, target: str, constraint
     raise ValueError(f"unknown edit {op!r}")
 
 
-def graph_from_result(result_graph: dict) -> CausalGraph:
+def graph_from_result(result_graph) -> CausalGraph:
     """The CausalGraph behind ``AnalysisResult.graph`` (which adds station and effect fields).
 
     Parameters
     ----------
-    result_graph : dict
-        ``AnalysisResult.graph`` as a dict (nodes may be dicts or names).
+    result_graph : GraphRecord or dict
+        ``AnalysisResult.graph`` (:class:`rca_app.core.results.GraphRecord`), or its JSON data
+        (nodes may be dicts or names).
 
     Returns
     -------
     CausalGraph
     """
-    nodes = [n["name"] if isinstance(n, dict) else n for n in result_graph["nodes"]]
+    if isinstance(result_graph, dict):
+        nodes = [n["name"] if isinstance(n, dict) else n for n in result_graph["nodes"]]
+        edge_data = result_graph["edges"]
+    else:
+        nodes = [n.name for n in result_graph.nodes]
+        edge_data = [asdict(e) for e in result_graph.edges]
     keep = Edge.__dataclass_fields__
-    edges = [Edge(**{k: v for k, v in e.items() if k in keep}) for e in result_graph["edges"]]
+    edges = [Edge(**{k: v for k, v in e.items() if k in keep}) for e in edge_data]
     return CausalGraph(tuple(nodes), tuple(edges))

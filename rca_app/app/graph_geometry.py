@@ -1,8 +1,16 @@
 """Positions for drawing the causal graph left to right by station (GUI and report share it)."""
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
 
-def station_layout(result_graph: dict) -> dict[str, tuple[float, float]]:
+
+def _field(item: Any, name: str) -> Any:
+    """``item.name`` of a record, ``item[name]`` of a mapping (the canvas view is a dict)."""
+    return item[name] if isinstance(item, Mapping) else getattr(item, name)
+
+
+def station_layout(result_graph) -> dict[str, tuple[float, float]]:
     """Node positions for drawing the causal graph along the process flow.
 
     x = the station's index (process flow left to right); y spreads a station's sensors evenly,
@@ -10,22 +18,24 @@ def station_layout(result_graph: dict) -> dict[str, tuple[float, float]]:
 
     Parameters
     ----------
-    result_graph : dict
-        ``AnalysisResult.graph`` (nodes with their station tier, edges).
+    result_graph : GraphRecord or mapping
+        ``AnalysisResult.graph`` (:class:`rca_app.core.results.GraphRecord`), or a mapping with
+        the same keys (the GUI's graph view): nodes with ``name`` and station ``tier``, edges
+        with ``source`` and ``target``.
 
     Returns
     -------
     dict of str to (float, float)
         Node -> ``(x, y)``.
     """
-    nodes = result_graph["nodes"]
-    parents: dict[str, list[str]] = {n["name"]: [] for n in nodes}
-    for e in result_graph["edges"]:
-        if e["target"] in parents:
-            parents[e["target"]].append(e["source"])
+    nodes = _field(result_graph, "nodes")
+    parents: dict[str, list[str]] = {_field(n, "name"): [] for n in nodes}
+    for e in _field(result_graph, "edges"):
+        if _field(e, "target") in parents:
+            parents[_field(e, "target")].append(_field(e, "source"))
     tiers: dict[int, list[str]] = {}
     for n in nodes:
-        tiers.setdefault(int(n["tier"]), []).append(n["name"])
+        tiers.setdefault(int(_field(n, "tier")), []).append(_field(n, "name"))
     pos: dict[str, tuple[float, float]] = {}
     for t in sorted(tiers):
         names = tiers[t]

@@ -3,6 +3,7 @@ effect and confidence, and one mechanism's fitted curve against the reference ro
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -12,8 +13,11 @@ from rca_app.app.graph_geometry import station_layout
 from rca_app.core.graph import CausalGraph
 from rca_app.core.layout import Layout
 
+if TYPE_CHECKING:
+    from rca_app.core.results import AnalysisResult
 
-def graph_view(graph: CausalGraph, layout: Layout, result: dict | None = None,
+
+def graph_view(graph: CausalGraph, layout: Layout, result: AnalysisResult | None = None,
                reference: pd.DataFrame | None = None) -> dict:
     """What the graph canvas draws: nodes with station tier and roles, edges with a
     normalised strength (0..1, from the standardised effect) and confidence, and positions
@@ -28,8 +32,8 @@ def graph_view(graph: CausalGraph, layout: Layout, result: dict | None = None,
     graph : CausalGraph
         The current, possibly edited, graph.
     layout : Layout
-    result : dict, optional
-        ``AnalysisResult.to_dict()`` of the last analysis.
+    result : AnalysisResult, optional
+        The last analysis (:class:`rca_app.core.results.AnalysisResult`).
     reference : DataFrame, optional
         The reference rows (for the spreads); without them effects are drawn unstandardised.
 
@@ -39,10 +43,7 @@ def graph_view(graph: CausalGraph, layout: Layout, result: dict | None = None,
         ``nodes`` (name, station, tier, unit, roles), ``edges`` (effect, confidence, origin,
         ``strength`` in 0..1 or None, ``fitted``), ``stations`` and ``positions``.
     """
-    fitted = {}
-    if result is not None:
-        for e in result.get("graph", {}).get("edges", []):
-            fitted[(e["source"], e["target"])] = e
+    fitted = {(e.source, e.target): e for e in result.graph.edges} if result is not None else {}
     nodes = []
     for n in graph.nodes:
         try:
@@ -65,9 +66,9 @@ def graph_view(graph: CausalGraph, layout: Layout, result: dict | None = None,
     cat = set(layout.categorical)
     edges = []
     for e in graph.edges:
-        f = fitted.get(e.key, {})
-        effect = f.get("effect", e.effect)
-        confidence = f.get("confidence", e.confidence)
+        f = fitted.get(e.key)
+        effect = f.effect if f is not None else e.effect
+        confidence = f.confidence if f is not None else e.confidence
         std = None
         if effect is not None and math.isfinite(effect):
             s_src = 1.0 if e.source in cat else sd(e.source)
@@ -142,7 +143,9 @@ def strongest_parent(outcome, node: str) -> str | None:
     mech = outcome.scm.mechanisms_.get(node)
     if mech is None or not mech.parents:
         return None
-    effects = {(e["source"], e["target"]): e.get("effect") for e in outcome.result.graph["edges"]}
+    from rca_app.core.results import as_result
+
+    effects = {(e.source, e.target): e.effect for e in as_result(outcome.result).graph.edges}
     vals = outcome.scm.reference_values_
     best, score = mech.parents[0], -1.0
     for p in mech.parents:
@@ -179,11 +182,13 @@ def mechanism_view(outcome, node: str, parent: str | None = None, points: int = 
         and ``curve_x``/``curve_y`` arrays (None when there is nothing to draw); ``x_levels``
         and ``y_levels`` for categorical axes.
     """
+    from rca_app.core.results import as_result
+
     scm = outcome.scm
-    report = next((m for m in outcome.result.mechanisms if m["node"] == node), None)
-    out = {"node": node, "kind": report["kind"] if report else None,
-           "oof_r2": report.get("oof_r2") if report else None,
-           "parents": report["parents"] if report else [], "pooled": bool(report and report.get("pooled")),
+    report = next((m for m in as_result(outcome.result).mechanisms if m.node == node), None)
+    out = {"node": node, "kind": report.kind if report else None,
+           "oof_r2": report.oof_r2 if report else None,
+           "parents": list(report.parents) if report else [], "pooled": bool(report and report.pooled),
            "parent": None, "scatter_x": None, "scatter_y": None, "curve_x": None, "curve_y": None,
            "x_levels": None, "y_levels": None}
     mech = scm.mechanisms_.get(node)

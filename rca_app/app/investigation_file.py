@@ -16,9 +16,9 @@ import datetime as _dt
 import json
 import os
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -30,9 +30,23 @@ from rca_app.core.graph import CausalGraph
 from rca_app.core.serialization import MigrationError, SchemaError, from_json_data, register_migration, upgrade
 from rca_app.core.settings import AnalysisSettings
 
+if TYPE_CHECKING:
+    from rca_app.core.results import AnalysisResult
+
 SCHEMA_VERSION = 1
 FILE_KIND = "rca_app investigation"
 FILE_SUFFIX = ".rcainv"
+
+
+def _results():
+    """``rca_app.core.results``, imported on first use: it loads scipy (through the engine's
+    records), which the window must not wait for at start-up. The record type is then also
+    put into this module's names, where reading the file's field types looks it up."""
+    from rca_app.core import results
+
+    globals().setdefault("AnalysisResult", results.AnalysisResult)
+    return results
+
 
 # from_version -> function turning a dict of that version into one of the next version.
 _MIGRATIONS: dict[int, Callable[[dict], dict]] = {}
@@ -76,8 +90,10 @@ class Investigation:
         The engineer's edits in order (``op``, ``source``, ``target``).
     settings : dict
         ``AnalysisSettings.to_dict()``.
-    result : dict or None
-        ``AnalysisResult.to_dict()``; the fitted model is not saved (it is refitted to rebuild).
+    result : AnalysisResult or None
+        The typed result (stored as :func:`rca_app.core.results.result_to_json`, read back with
+        :func:`rca_app.core.results.result_from_json`, which migrates older result versions);
+        the fitted model is not saved (it is refitted to rebuild).
     result_stale : bool
         Inputs changed after the result was computed.
     notes : dict of str to str
@@ -96,7 +112,7 @@ class Investigation:
     graph: dict[str, Any] | None = None   # the current (possibly edited) graph, CausalGraph.to_dict()
     graph_edits: list[dict[str, str]] = field(default_factory=list)  # {"op", "source", "target"} in order
     settings: dict[str, Any] = field(default_factory=dict)           # AnalysisSettings.to_dict()
-    result: dict[str, Any] | None = None   # AnalysisResult.to_dict()
+    result: AnalysisResult | None = None   # stored as result_to_json(result)
     result_stale: bool = False        # inputs changed after the result was computed
     notes: dict[str, str] = field(default_factory=dict)              # report notes: free text by field
     step: int = field(default=0, metadata={"min": 0, "max": 6})     # the step the engineer was on
@@ -105,8 +121,9 @@ class Investigation:
 
     def to_dict(self) -> dict:
         """The file's JSON object, with ``schema_version`` and ``kind`` first."""
-        d = asdict(self)
+        d = asdict(replace(self, result=None))   # the result is written by its own rules
         d["data"] = self.data.to_dict() if self.data else None
+        d["result"] = _results().result_to_json(self.result) if self.result is not None else None
         return {"schema_version": SCHEMA_VERSION, "kind": FILE_KIND, **d}
 
     @classmethod
@@ -130,10 +147,26 @@ class Investigation:
             One problem per thing wrong, each naming the file and where in it.
         """
         d = {k: v for k, v in d.items() if k not in ("schema_version", "kind")}
+        # The result has its own schema version and migrations: it is read on its own, and its
+        # problems are reported with the rest of the file's, each under "result.".
+        result_data = d.pop("result", None)
+        results = _results()
+        problems: list[str] = []
+        inv = None
         try:
             inv = from_json_data(cls, d, source)
         except SchemaError as e:
-            raise RcaInputError([Problem(f"{p}", file=source, code="bad_content") for p in e.problems]) from None
+            problems += e.problems
+        result = None
+        if result_data is not None:
+            try:
+                result = results.result_from_json(result_data, source)
+            except SchemaError as e:
+                problems += [f"result: {p.removeprefix('top level: ')}" if p.startswith("top level")
+                             else f"result.{p}" for p in e.problems]
+        if problems or inv is None:
+            raise RcaInputError([Problem(f"{p}", file=source, code="bad_content") for p in problems])
+        inv.result = result
         problems = inv._content_problems()
         if problems:
             raise RcaInputError([Problem(p, file=source, code="bad_content") for p in problems])

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rca_app.app.data_file import data_ref, prepare_data
 from rca_app.app.investigation_file import Investigation
@@ -23,6 +23,9 @@ from rca_app.app.windows_view import auto_windows, window_from_rows, window_rows
 from rca_app.core.errors import Problem, RcaInputError
 from rca_app.core.graph import CausalGraph
 from rca_app.core.layout import Layout, parse_layout
+
+if TYPE_CHECKING:
+    from rca_app.core.results import AnalysisResult
 
 # Settings the window offers (AnalysisSettings fills in the rest); presets trade time for certainty.
 PRESETS = {
@@ -110,7 +113,7 @@ class SessionState:
         self.graph: CausalGraph | None = None
         self.edits: list[dict] = []
         self.outcome = None            # live AnalysisOutcome (not saved; refit to rebuild)
-        self.result: dict | None = None
+        self.result: AnalysisResult | None = None   # the typed record (rca_app.core.results)
         self.stale = False
         self.settings: dict = dict(PRESETS[DEFAULT_PRESET], seed=0)
         self.notes: dict = {}
@@ -548,10 +551,12 @@ class SessionState:
             From :func:`run_analysis_job`.
         """
         self.outcome = outcome
-        self.result = outcome.result.to_dict()
+        from rca_app.core.results import as_result  # loads scipy: not before an analysis ran
+
+        self.result = as_result(outcome.result)
         self.graph = outcome.scm.graph
-        self.reference = [self.result["reference"]["start"], self.result["reference"]["end"]]
-        self.anomaly = [self.result["anomaly"]["start"], self.result["anomaly"]["end"]]
+        self.reference = [self.result.reference.start, self.result.reference.end]
+        self.anomaly = [self.result.anomaly.start, self.result.anomaly.end]
         self._announce("windows", "graph", "result")
         self._set_stale(False)
         self.set_dirty()

@@ -22,17 +22,19 @@ def setpoint_range(outcome, node: str) -> dict:
         ``incident`` (incident mean), ``reference_mean``. Categorical: ``levels``,
         ``recommended`` and ``incident`` (the most common level).
     """
+    from rca_app.core.results import as_result  # here: the window opens without scipy loaded
+
     ref = outcome.incident.reference[node]
     inc = outcome.incident.anomaly[node]
-    action = next((a for a in outcome.result.actions if a["node"] == node), None)
+    action = next((a for a in as_result(outcome.result).actions if a.node == node), None)
     if node in outcome.scm.categorical:
         levels = list(outcome.scm.levels_[node])
         return {"node": node, "categorical": True, "levels": levels,
-                "recommended": action["recommended_value"] if action else None,
+                "recommended": action.recommended_value if action else None,
                 "incident": str(inc.astype(str).mode().iloc[0]) if len(inc) else None}
     r = ref.to_numpy(float)
     return {"node": node, "categorical": False, "low": float(np.min(r)), "high": float(np.max(r)),
-            "recommended": float(action["recommended_value"]) if action else None,
+            "recommended": float(action.recommended_value) if action else None,
             "incident": float(inc.to_numpy(float).mean()) if len(inc) else None,
             "reference_mean": float(r.mean())}
 
@@ -85,8 +87,11 @@ def controllable_candidates(outcome) -> list[str]:
     -------
     list of str
     """
-    names = [a["node"] for a in outcome.result.actions]
-    for n in outcome.result.graph["nodes"]:
-        if n.get("controllable") and n["name"] not in names:
-            names.append(n["name"])
+    from rca_app.core.results import as_result
+
+    result = as_result(outcome.result)
+    names = [a.node for a in result.actions]
+    for n in result.graph.nodes:
+        if n.controllable and n.name not in names:
+            names.append(n.name)
     return names

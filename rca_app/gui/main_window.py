@@ -392,7 +392,7 @@ class MainWindow(QMainWindow):
         self.session.set_outcome(outcome)
         r = self.session.result
         took = self.jobs.seconds()
-        top = r["root_causes"][0]["node"] if r["root_causes"] else "none"
+        top = r.top_cause.node if r.top_cause else "none"
         self.jobs.show_status(f"Analysis done in {took:.1f} s. Most likely cause: {top}.")
         if self.current_step() in ("data", "incident", "layout"):
             self.go_to("causes")
@@ -461,8 +461,10 @@ class MainWindow(QMainWindow):
                                  str(Path(self.recent.last_folder()) / f"{safe_file_stem(s.layout.name)}_result.json"))
         if not path:
             return False
+        from rca_app.core.results import result_to_json  # loaded already: a result exists
+
         try:
-            write_json(s.result, path)
+            write_json(result_to_json(s.result), path)
         except OSError as e:
             dialogs.show_error(self, "Not exported", f"Could not write {path}: {e.strerror or e}")
             return False

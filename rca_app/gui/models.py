@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -11,6 +12,9 @@ from PySide6.QtWidgets import QStyle, QStyledItemDelegate
 
 from rca_app.app.formatting import fmt_number, fmt_pct
 from rca_app.gui import glossary
+
+if TYPE_CHECKING:
+    from rca_app.core.rootcause import RootCause
 
 _DISPLAY = Qt.ItemDataRole.DisplayRole
 _TOOLTIP = Qt.ItemDataRole.ToolTipRole
@@ -237,18 +241,18 @@ class RootCauseModel(QAbstractTableModel):
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
-        self.causes: list[dict] = []
+        self.causes: list[RootCause] = []
         self.target = ""
         self.scale = (0.0, 1.0)
 
-    def set_causes(self, causes: list[dict], target: str = "") -> None:
+    def set_causes(self, causes: list[RootCause], target: str = "") -> None:
         self.beginResetModel()
         self.causes = list(causes or [])
         self.target = target
-        lo = min([0.0] + [min(c["restoration"], c["restoration_ci"][0]) for c in self.causes
-                          if math.isfinite(c["restoration_ci"][0])])
-        hi = max([1.0] + [max(c["restoration"], c["restoration_ci"][1]) for c in self.causes
-                          if math.isfinite(c["restoration_ci"][1])])
+        lo = min([0.0] + [min(c.restoration, c.restoration_ci[0]) for c in self.causes
+                          if math.isfinite(c.restoration_ci[0])])
+        hi = max([1.0] + [max(c.restoration, c.restoration_ci[1]) for c in self.causes
+                          if math.isfinite(c.restoration_ci[1])])
         self.scale = (lo, hi)
         self.endResetModel()
 
@@ -269,23 +273,23 @@ class RootCauseModel(QAbstractTableModel):
             if c == 0:
                 return str(index.row() + 1)
             if c == 1:
-                return k["node"] + ("  (KPI itself)" if k["node"] == self.target else "")
+                return k.node + ("  (KPI itself)" if k.node == self.target else "")
             if c == 2:
-                return k["station"]
+                return k.station
             if c == 3:
-                return fmt_pct(k["restoration"])
+                return fmt_pct(k.restoration)
             if c == 4:
-                return fmt_pct(k["share_ranked_first"])
+                return fmt_pct(k.share_ranked_first)
             if c == 5:
-                return "yes" if k.get("controllable") else ""
+                return "yes" if k.controllable else ""
         if role == _TOOLTIP:
             if c == 3:
-                lo, hi = k["restoration_ci"]
-                return (f"Restoration {fmt_pct(k['restoration'])} (90% interval {fmt_pct(lo)} to {fmt_pct(hi)})\n\n"
+                lo, hi = k.restoration_ci
+                return (f"Restoration {fmt_pct(k.restoration)} (90% interval {fmt_pct(lo)} to {fmt_pct(hi)})\n\n"
                         f"{glossary.RESTORATION}\n\n{glossary.RESTORATION_CI}")
             if c == 4:
                 return glossary.RANKED_FIRST
-            if c == 1 and k["node"] == self.target:
+            if c == 1 and k.node == self.target:
                 return glossary.UNEXPLAINED
         if role == _ALIGN and c in (0, 4):
             return _RIGHT
@@ -327,13 +331,13 @@ class RestorationDelegate(QStyledItemDelegate):
             return bar_area.left() + (min(max(v, lo_s), hi_s) - lo_s) / span * bar_area.width()
 
         x0 = x(0.0)
-        r = cause["restoration"]
+        r = cause.restoration
         color = self.BAR if r >= 0 else self.NEG
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
         bar = QRectF(min(x0, x(r)), bar_area.center().y() - bar_area.height() * 0.28,
                      abs(x(r) - x0), bar_area.height() * 0.56)
         painter.fillRect(bar, QColor(color.red(), color.green(), color.blue(), 150))
-        lo, hi = cause["restoration_ci"]
+        lo, hi = cause.restoration_ci
         if math.isfinite(lo) and math.isfinite(hi):
             pen = QPen(QColor("#1d1d1d"), 1.4)
             painter.setPen(pen)

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import traceback
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QThread, Signal
 
 from rca_app.core.errors import Cancelled
 from rca_app.core.progress import CancelFlag
+
+if TYPE_CHECKING:
+    from rca_app.core.results import AnalysisResult
 
 
 class QtProgress(CancelFlag):
@@ -80,9 +83,11 @@ class Job(QThread):
 # reading and preparing data (rca_app.app.data_file), the analysis (rca_app.app.session), and
 # the report below (the application layer does not draw PDFs).
 # ------------------------------------------------------------------------------------------
-def report_job(result: dict, data, out_path: str, notes: dict, author: str | None, progress=None):
-    from rca_app.core.analysis import AnalysisResult
+def report_job(result: AnalysisResult, data, out_path: str, notes: dict, author: str | None, progress=None):
+    from rca_app.core.results import result_to_json
     from rca_app.report import build_report  # guarded by the caller
 
     progress.step("writing the PDF report", None)
-    return build_report(AnalysisResult.from_dict(result), data, out_path, notes=notes, author=author)
+    # The report reads a result or its JSON data; the JSON data is the contract both of its
+    # versions (dict-keyed and typed) accept.
+    return build_report(result_to_json(result), data, out_path, notes=notes, author=author)

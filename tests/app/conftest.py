@@ -1,5 +1,8 @@
 """Shared fixtures of the application-layer tests: the injection-moulding sample plant, its
 analysis table, one fast analysis of it, and an investigation with every field filled."""
+import copy
+import functools
+
 import numpy as np
 import pytest
 
@@ -8,6 +11,7 @@ from rca_app.app.investigation_file import Investigation
 from rca_app.core.data import load_table, prepare
 from rca_app.core.graph import CausalGraph, Edge
 from rca_app.core.layout import load_layout
+from rca_app.core.results import AnalysisResult, as_result
 from rca_app.resources import sample_plant
 
 PLANT = sample_plant("injection_moulding")
@@ -33,12 +37,16 @@ def plant():
 
 
 @pytest.fixture
-def make_investigation():
-    """An investigation of the data file at a given path, with every field filled."""
-    return _make_investigation
+def make_investigation(outcome):
+    """An investigation of the data file at a given path, with every field filled (its result
+    is the fast analysis's, with the top cause's restoration set to a numpy 0.8 [0.7, 0.9])."""
+    result = copy.deepcopy(as_result(outcome.result))
+    result.root_causes[0].restoration = np.float64(0.8)
+    result.root_causes[0].restoration_ci = (0.7, 0.9)
+    return functools.partial(_make_investigation, result=result)
 
 
-def _make_investigation(data_path) -> Investigation:
+def _make_investigation(data_path, result: AnalysisResult) -> Investigation:
     return Investigation(
         data=DataRef(path=str(data_path), sha256=file_sha256(data_path), file_name=data_path.name),
         layout_toml=(PLANT / "layout.toml").read_text(encoding="utf-8"),
@@ -47,7 +55,7 @@ def _make_investigation(data_path) -> Investigation:
         graph=CausalGraph(("a", "b"), (Edge("a", "b", 0.5, 0.9),)).to_dict(),
         graph_edits=[{"op": "remove", "source": "b", "target": "c"}],
         settings={"seed": 3, "graph_bootstrap": 5},
-        result={"root_causes": [{"node": "a", "restoration": np.float64(0.8), "restoration_ci": (0.7, 0.9)}]},
+        result=copy.deepcopy(result),
         notes={"team": "Line 7 night shift", "containment": "quarantine lots 14-16"},
         step=4,
     )

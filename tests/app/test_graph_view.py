@@ -3,20 +3,21 @@ import pytest
 
 from rca_app.app.graph_edit import apply_edit, graph_from_result
 from rca_app.app.graph_view import graph_view, mechanism_view
+from rca_app.core.results import as_result
 
 
 def test_graph_view_of_a_fitted_model(outcome, data):
-    r = outcome.result
+    r = as_result(outcome.result)
     graph = graph_from_result(r.graph)
     assert graph.edge_keys == outcome.scm.graph.edge_keys
-    view = graph_view(graph, data.layout, r.to_dict(), data.frame.iloc[:2000])
+    view = graph_view(graph, data.layout, r, data.frame.iloc[:2000])
     strengths = [e["strength"] for e in view["edges"] if e["strength"] is not None]
     assert max(strengths) == pytest.approx(1.0) and min(strengths) >= 0
     assert set(view["positions"]) == set(graph.nodes)
     assert all(e["fitted"] for e in view["edges"])
     # An edge the engineer adds has no fitted effect until the refit.
     g2 = apply_edit(graph, "add", "ambient_temp_C", "part_weight_g", data.layout.constraints())
-    added = next(e for e in graph_view(g2, data.layout, r.to_dict())["edges"]
+    added = next(e for e in graph_view(g2, data.layout, r)["edges"]
                  if (e["source"], e["target"]) == ("ambient_temp_C", "part_weight_g"))
     assert not added["fitted"] and added["strength"] is None
 

@@ -11,6 +11,8 @@ from rca_app.app.data_file import check_data_file
 from rca_app.core.errors import RcaInputError
 from rca_app.core.graph import CausalGraph
 from rca_app.core.layout import parse_layout
+from rca_app.core.results import result_to_json
+from rca_app.core.rootcause import RootCause
 from tests.paths import FIXTURES as ALL_FIXTURES
 
 FIXTURES = ALL_FIXTURES / "investigations"
@@ -26,8 +28,10 @@ def test_round_trip_keeps_everything(tmp_path, plant, make_investigation):
     assert back.reference == original.reference and back.anomaly == original.anomaly
     assert back.graph == original.graph and back.graph_edits == original.graph_edits
     assert back.settings == original.settings and back.notes == original.notes and back.step == 4
-    assert back.result["root_causes"][0]["restoration"] == 0.8
-    assert back.result["root_causes"][0]["restoration_ci"] == [0.7, 0.9]
+    assert back.result.root_causes[0].restoration == 0.8
+    assert list(back.result.root_causes[0].restoration_ci) == [0.7, 0.9]
+    assert isinstance(back.result.root_causes[0], RootCause)   # records, not dicts, come back
+    assert result_to_json(back.result) == result_to_json(original.result)
     assert back.data.sha256 == original.data.sha256 and back.data.relative_path == "data.csv"
     assert back.saved_at and back.software["name"] == "rca_app"
     assert json.loads(path.read_text())["schema_version"] == invf.SCHEMA_VERSION
@@ -242,3 +246,33 @@ def test_deeply_nested_file_is_refused_not_crashed(tmp_path):
     p.write_text('{"kind": "rca_app investigation", "schema_version": 1, "notes": ' + "[" * 100000 + "]" * 100000 + "}")
     with pytest.raises(RcaInputError, match="damaged"):
         invf.load_investigation(p)
+
+
+@pytest.mark.parametrize("change, words", [
+    (lambda r: r["root_causes"][0].update(restoration="most"), "result.root_causes[0].restoration: expected"),
+    (lambda r: r["anomaly"].pop("shortfall"), "result.anomaly.shortfall: missing"),
+    (lambda r: r.update(schema_version=99), "newer rca_app"),
+    (lambda r: r["graph"].update(edges={}), "result.graph.edges: expected"),
+])
+def test_a_damaged_saved_result_is_refused_naming_the_file(tmp_path, plant, make_investigation, change, words):
+    path = invf.save_investigation(make_investigation(plant / "data.csv"), tmp_path / "case.rcainv")
+    d = json.loads(path.read_text())
+    change(d["result"])
+    (tmp_path / "crafted.rcainv").write_text(json.dumps(d), encoding="utf-8")
+    with pytest.raises(RcaInputError) as e:
+        invf.load_investigation(tmp_path / "crafted.rcainv")
+    msgs = [str(x) for x in e.value.problems]
+    assert any(words in m for m in msgs), msgs
+    assert all("crafted.rcainv" in m for m in msgs)
+
+
+def test_a_saved_result_of_the_first_schema_opens_typed(tmp_path, plant, make_investigation):
+    # Results saved before the result had its own version carry none: they are version 1.
+    path = invf.save_investigation(make_investigation(plant / "data.csv"), tmp_path / "case.rcainv")
+    d = json.loads(path.read_text())
+    assert "NaN" not in path.read_text()   # strict JSON: an undefined number is null
+    del d["result"]["schema_version"]
+    path.write_text(json.dumps(d), encoding="utf-8")
+    back = invf.load_investigation(path)
+    assert isinstance(back.result.root_causes[0], RootCause) and back.result.schema_version == 1
+    assert back.result.anomaly.start == "2026-03-14T21:20:00"

@@ -12,6 +12,7 @@ from rca_app.core.errors import RcaInputError
 from rca_app.core.graph import CausalGraph, Edge
 from rca_app.core.layout import load_layout
 from rca_app.core.progress import NullProgress
+from rca_app.core.results import AnalysisResult
 
 REFERENCE = ["2026-03-01T00:00:00", "2026-03-14T21:20:00"]
 INCIDENT = ["2026-03-14T21:20:00", "2026-03-16T23:20:00"]
@@ -79,7 +80,8 @@ def test_without_a_result_nothing_goes_stale(state):
 def test_results_go_stale_when_an_input_changes_and_fresh_after_the_analysis(state, outcome):
     rec = Recorder(state)
     state.set_outcome(outcome)
-    assert not state.stale and state.result["root_causes"]
+    assert not state.stale and state.result.root_causes
+    assert isinstance(state.result, AnalysisResult)   # the typed record, not its JSON data
     assert state.anomaly == INCIDENT and state.graph is outcome.scm.graph
     assert rec.names()[:3] == ["windows", "graph", "result"]
     state.set_windows(REFERENCE, ["2026-03-14T22:00:00", "2026-03-16T23:20:00"])

@@ -32,7 +32,7 @@ def test_whole_workflow(qtbot, window, load_sample, run_analysis, truth, dialogs
     # F5: discovery and ranking in the background; the true cause comes out on top.
     assert run_analysis(w) == "succeeded"
     assert w.current_step() == "causes"
-    top = w.causes_step.model.causes[0]["node"]
+    top = w.causes_step.model.causes[0].node
     assert top in truth["root_causes"]
     assert w.causes_step.selected_node() == top
     assert top in w.causes_step.headline.text()
@@ -65,19 +65,19 @@ def test_whole_workflow(qtbot, window, load_sample, run_analysis, truth, dialogs
     w.act_redo.trigger()
     assert victim not in s.graph.edge_keys and s.edits[-1]["op"] == "remove"
     assert run_analysis(w) == "succeeded"
-    assert s.result["diagnostics"]["graph_source"] == "given"
-    assert victim not in {(e["source"], e["target"]) for e in s.result["graph"]["edges"]}
+    assert s.result.diagnostics.graph_source == "given"
+    assert victim not in {(e.source, e.target) for e in s.result.graph.edges}
     assert not s.stale
 
     # What-if: the engine's action is pre-filled; moving the slider changes the prediction.
     w.go_to("whatif")
     step = w.whatif_step
     node = step.node.currentText()
-    action = next(a for a in s.result["actions"] if a["node"] == node)
-    assert step.current_value() == pytest.approx(action["recommended_value"])
+    action = next(a for a in s.result.actions if a.node == node)
+    assert step.current_value() == pytest.approx(action.recommended_value)
     first = step.last["predicted_mean"]
     step.slider.setValue(0)      # the low end (below the reference range)
-    qtbot.waitUntil(lambda: step.last["value"] != action["recommended_value"], timeout=3000)
+    qtbot.waitUntil(lambda: step.last["value"] != action.recommended_value, timeout=3000)
     assert step.last["predicted_mean"] != pytest.approx(first)
     assert step.warning.isVisible() and "outside the range" in step.warning.text()
     assert step.hist.getPlotItem().listDataItems()
@@ -95,7 +95,7 @@ def test_whole_workflow(qtbot, window, load_sample, run_analysis, truth, dialogs
 
     # Reopen in a new window: the same state comes back.
     expected = {"reference": s.reference, "anomaly": s.anomaly, "edges": s.graph.edge_keys,
-                "edits": s.edits, "causes": [c["node"] for c in s.result["root_causes"]],
+                "edits": s.edits, "causes": [c.node for c in s.result.root_causes],
                 "notes": s.notes, "layout": s.layout.to_toml(), "settings": s.settings}
     w2 = w.__class__(settings=w.settings, recovery_dir=tmp_path / "rec2")
     qtbot.addWidget(w2)
@@ -104,7 +104,7 @@ def test_whole_workflow(qtbot, window, load_sample, run_analysis, truth, dialogs
     s2 = w2.session
     assert s2.reference == expected["reference"] and s2.anomaly == expected["anomaly"]
     assert s2.graph.edge_keys == expected["edges"] and s2.edits == expected["edits"]
-    assert [c["node"] for c in s2.result["root_causes"]] == expected["causes"]
+    assert [c.node for c in s2.result.root_causes] == expected["causes"]
     assert s2.notes == expected["notes"] and s2.layout.to_toml() == expected["layout"]
     assert s2.settings == expected["settings"]
     assert not s2.dirty and s2.data is not None
@@ -131,7 +131,7 @@ def test_reopened_investigation_refits_for_what_if(qtbot, make_window, load_samp
     w = make_window()
     load_sample(w)
     assert run_analysis(w) == "succeeded"
-    causes = [c["node"] for c in w.session.result["root_causes"]][:3]
+    causes = [c.node for c in w.session.result.root_causes][:3]
     dialogs_log.answers.append(str(tmp_path / "a.rcainv"))
     assert w.save()
     w2 = make_window()
@@ -140,7 +140,7 @@ def test_reopened_investigation_refits_for_what_if(qtbot, make_window, load_samp
     assert w2.session.outcome is None
     # F5 after reopening rebuilds the model from the saved graph (no re-discovery).
     assert run_analysis(w2) == "succeeded"
-    assert w2.session.result["diagnostics"]["graph_source"] == "given"
-    assert [c["node"] for c in w2.session.result["root_causes"]][:1] == causes[:1]
+    assert w2.session.result.diagnostics.graph_source == "given"
+    assert [c.node for c in w2.session.result.root_causes][:1] == causes[:1]
     w2.go_to("whatif")
     assert w2.whatif_step.last is not None

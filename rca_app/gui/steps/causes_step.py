@@ -3,6 +3,7 @@ its trend (reference vs incident), the evidence and its path(s) to the KPI."""
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pyqtgraph as pg
@@ -26,23 +27,39 @@ from rca_app.gui.models import RestorationDelegate, RootCauseModel
 from rca_app.gui.session import Session
 from rca_app.gui.widgets import ANOMALY_COLOR, REFERENCE_COLOR, Banner, StepHeader, plot_widget, with_alpha
 
+if TYPE_CHECKING:
+    from rca_app.core.results import AnalysisResult
+    from rca_app.core.rootcause import RootCause
 
-def headline(r: dict, unit_of) -> str:
-    """Two sentences an engineer can forward: what dropped, and the most likely cause."""
-    an = r["anomaly"]
-    target, unit = r["target"], unit_of(r["target"])
-    verb = "fell" if r["goal"] == "maximize" else "rose"
-    drop = (f"<b>{target}</b> {verb} from {fmt_number(an['target_reference_mean'])} to "
-            f"{fmt_number(an['target_anomaly_mean'])} {unit} in the incident window ({an['n_rows']:,} rows).")
-    top = r["root_causes"][0] if r["root_causes"] else None
+
+def headline(r: AnalysisResult, unit_of) -> str:
+    """Two sentences an engineer can forward: what dropped, and the most likely cause.
+
+    Parameters
+    ----------
+    r : AnalysisResult
+    unit_of : callable
+        Sensor -> engineering unit.
+
+    Returns
+    -------
+    str
+        Rich text.
+    """
+    an = r.anomaly
+    target, unit = r.target, unit_of(r.target)
+    verb = "fell" if r.goal == "maximize" else "rose"
+    drop = (f"<b>{target}</b> {verb} from {fmt_number(an.target_reference_mean)} to "
+            f"{fmt_number(an.target_anomaly_mean)} {unit} in the incident window ({an.n_rows:,} rows).")
+    top = r.top_cause
     if top is None:
         return drop
-    lo, hi = top["restoration_ci"]
-    who = "an unexplained change at the KPI itself" if top["node"] == target else \
-        f"<b>{top['node']}</b> (station {top['station']})"
+    lo, hi = top.restoration_ci
+    who = "an unexplained change at the KPI itself" if top.node == target else \
+        f"<b>{top.node}</b> (station {top.station})"
     return (f"{drop}<br>Most likely cause: {who}. If it behaved as in the reference period, "
-            f"{fmt_pct(top['restoration'])} of the loss would come back (90% interval {fmt_pct(lo)} to "
-            f"{fmt_pct(hi)}); it ranked first in {fmt_pct(top['share_ranked_first'])} of the refits.")
+            f"{fmt_pct(top.restoration)} of the loss would come back (90% interval {fmt_pct(lo)} to "
+            f"{fmt_pct(hi)}); it ranked first in {fmt_pct(top.share_ranked_first)} of the refits.")
 
 
 class CausesStep(QWidget):
@@ -123,7 +140,7 @@ class CausesStep(QWidget):
     def refresh(self) -> None:
         s = self.session
         r = s.result
-        self.model.set_causes(r["root_causes"] if r else [], r["target"] if r else "")
+        self.model.set_causes(r.root_causes if r else [], r.target if r else "")
         self._pareto()
         self._banner()
         if not r:
@@ -133,8 +150,8 @@ class CausesStep(QWidget):
             self.graph_button.setEnabled(False)
             return
         self.headline.setText(self._headline(r))
-        if r["root_causes"]:
-            self.select(r["root_causes"][0]["node"])
+        if r.root_causes:
+            self.select(r.root_causes[0].node)
 
     def _banner(self) -> None:
         s = self.session
@@ -144,7 +161,7 @@ class CausesStep(QWidget):
             self.banner.show_message("The inputs (windows, layout or graph) changed after this ranking was computed: "
                                      "press F5 to update it.", "warn")
         else:
-            msgs = s.result.get("diagnostics", {}).get("messages", [])
+            msgs = s.result.diagnostics.messages
             if msgs:
                 first = msgs[0] if len(msgs[0]) <= 170 else msgs[0][:168] + "…"
                 more = f" (+{len(msgs) - 1} more notes; hover to read all)" if len(msgs) > 1 else ""
@@ -153,7 +170,7 @@ class CausesStep(QWidget):
             else:
                 self.banner.clear()
 
-    def _headline(self, r: dict) -> str:
+    def _headline(self, r: AnalysisResult) -> str:
         return headline(r, self.session.unit)
 
     def _pareto(self) -> None:
@@ -161,9 +178,9 @@ class CausesStep(QWidget):
         the loss as a line on the same percent axis."""
         self.pareto.clear()
         r = self.session.result
-        if not r or not r["root_causes"]:
+        if not r or not r.root_causes:
             return
-        p = pareto(r["root_causes"], top=8)
+        p = pareto(r.root_causes, top=8)
         k = len(p["nodes"])
         y = np.arange(k)[::-1].astype(float)
         widths = np.array(p["restoration_pct"])
@@ -186,7 +203,7 @@ class CausesStep(QWidget):
     # ------------------------------------------------------------------ selection
     def select(self, node: str) -> None:
         for row, c in enumerate(self.model.causes):
-            if c["node"] == node:
+            if c.node == node:
                 self.table.selectionModel().select(
                     self.model.index(row, 0),
                     QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows)
@@ -195,7 +212,7 @@ class CausesStep(QWidget):
 
     def selected_node(self) -> str | None:
         rows = self.table.selectionModel().selectedRows()
-        return self.model.causes[rows[0].row()]["node"] if rows else None
+        return self.model.causes[rows[0].row()].node if rows else None
 
     def _selection_changed(self) -> None:
         node = self.selected_node()
@@ -214,7 +231,7 @@ class CausesStep(QWidget):
         if node is None or s.result is None:
             self.evidence.setText("")
             return
-        cause = next(c for c in s.result["root_causes"] if c["node"] == node)
+        cause = next(c for c in s.result.root_causes if c.node == node)
         self.evidence.setText(self._evidence_text(cause))
         if s.data is None or node not in s.data.frame.columns:
             self.trend.setTitle("(the data file is not loaded)", size="9pt")
@@ -239,28 +256,28 @@ class CausesStep(QWidget):
         left.setTicks([[(i, short_label(lv)) for i, lv in enumerate(series["levels"])]] if series["levels"] else None)
         self.trend.enableAutoRange()
 
-    def _evidence_text(self, c: dict) -> str:
+    def _evidence_text(self, c: RootCause) -> str:
         s = self.session
-        ev = c.get("evidence") or {}
-        unit = s.unit(c["node"])
-        lines = [f"<b>{c['node']}</b> — station {c['station']}"]
-        if c["node"] == s.target:
+        ev = c.evidence
+        unit = s.unit(c.node)
+        lines = [f"<b>{c.node}</b> — station {c.station}"]
+        if c.node == s.target:
             lines.append(glossary.UNEXPLAINED)
-        lo, hi = c["restoration_ci"]
-        lines.append(f"Restoration: <b>{fmt_pct(c['restoration'])}</b> (90% interval {fmt_pct(lo)} to {fmt_pct(hi)})")
-        if ev.get("reference_mean") is not None:
-            lines.append(f"Mean: {fmt_number(ev['reference_mean'])} {unit} (reference) → "
-                         f"{fmt_number(ev['anomaly_mean'])} {unit} (incident)")
-            if ev.get("noise_shift_z") is not None:
-                lines.append(f"Its own change, beyond what its causes explain: {ev['noise_shift_z']:+.1f} standard "
+        lo, hi = c.restoration_ci
+        lines.append(f"Restoration: <b>{fmt_pct(c.restoration)}</b> (90% interval {fmt_pct(lo)} to {fmt_pct(hi)})")
+        if ev.reference_mean is not None:
+            lines.append(f"Mean: {fmt_number(ev.reference_mean)} {unit} (reference) → "
+                         f"{fmt_number(ev.anomaly_mean)} {unit} (incident)")
+            if ev.noise_shift_z is not None:
+                lines.append(f"Its own change, beyond what its causes explain: {ev.noise_shift_z:+.1f} standard "
                              "deviations")
-        elif ev.get("level_shares"):
-            shares = ", ".join(f"{lv}: {100 * a:.0f}% → {100 * b:.0f}%" for lv, (a, b) in ev["level_shares"].items())
+        elif ev.level_shares:
+            shares = ", ".join(f"{lv}: {100 * a:.0f}% → {100 * b:.0f}%" for lv, (a, b) in ev.level_shares.items())
             lines.append(f"Share of rows per level (reference → incident): {shares}")
-        paths = (s.graph.paths(c["node"], s.target, limit=4) if s.graph is not None and c["node"] != s.target
-                 else ev.get("paths", []))
+        paths = (s.graph.paths(c.node, s.target, limit=4) if s.graph is not None and c.node != s.target
+                 else ev.paths)
         if paths:
             lines.append("How it reaches the KPI:<br>" + "<br>".join("&nbsp;&nbsp;" + " → ".join(p) for p in paths))
-        if c.get("controllable"):
+        if c.controllable:
             lines.append("It is a setpoint: try it in step 6 (What-if).")
         return "<br>".join(lines)

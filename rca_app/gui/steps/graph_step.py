@@ -180,7 +180,7 @@ class GraphStep(QWidget):
             self.banner.show_message("Opened from a file: the fitted model is rebuilt by Refit (F5) to show "
                                      "mechanism plots and what-ifs.", "info")
         else:
-            src = (s.result or {}).get("diagnostics", {}).get("graph_source", "")
+            src = s.result.diagnostics.graph_source if s.result is not None else ""
             self.banner.show_message("Graph " + ("discovered from the reference period" if src == "discovered"
                                                  else "as you edited it") + ". Click a sensor to see its mechanism; "
                                      "select an arrow to edit it.", "ok")

@@ -2,6 +2,8 @@
 in the fitted model (type, share explained, a scatter of the reference rows and the fitted curve)."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
@@ -11,6 +13,10 @@ from rca_app.app.formatting import short_label
 from rca_app.app.graph_view import mechanism_view
 from rca_app.gui import glossary
 from rca_app.gui.widgets import plot_widget
+
+if TYPE_CHECKING:
+    from rca_app.core.results import AnalysisResult
+    from rca_app.core.scm import MechanismReport
 
 
 class MechanismPanel(QWidget):
@@ -57,11 +63,11 @@ class MechanismPanel(QWidget):
         row.addWidget(box)
         row.addWidget(self.plot, 1)
         self.outcome = None
-        self.result = None
-        self.node = None
+        self.result: AnalysisResult | None = None
+        self.node: str | None = None
         self.parent_combo.currentTextChanged.connect(self._parent_changed)
 
-    def show_node(self, node: str | None, outcome, result: dict | None, unit_of) -> None:
+    def show_node(self, node: str | None, outcome, result: AnalysisResult | None, unit_of) -> None:
         self.node, self.outcome, self.result, self._unit_of = node, outcome, result, unit_of
         self.parent_combo.blockSignals(True)
         self.parent_combo.clear()
@@ -72,14 +78,14 @@ class MechanismPanel(QWidget):
             self.parent_combo.blockSignals(False)
             return
         self.title.setText(f"<b>{node}</b>")
-        report = next((m for m in result.get("mechanisms", []) if m["node"] == node), None)
+        report = next((m for m in result.mechanisms if m.node == node), None)
         if report is None:
             self.text.setText("Not fitted in the current model (added since the last run, or outside the "
                               "KPI's causes). Press Refit (F5).")
             self.parent_combo.blockSignals(False)
             return
         view = mechanism_view(outcome, node) if outcome is not None else None
-        parents = report["parents"]
+        parents = list(report.parents)
         self.parent_combo.addItems(parents)
         if view is not None and view["parent"]:
             self.parent_combo.setCurrentText(view["parent"])
@@ -92,16 +98,16 @@ class MechanismPanel(QWidget):
             return
         self._draw(view)
 
-    def _describe(self, report: dict) -> None:
-        kind = self.KIND_TEXT.get(report["kind"], report["kind"])
-        r2 = report.get("oof_r2")
+    def _describe(self, report: MechanismReport) -> None:
+        kind = self.KIND_TEXT.get(report.kind, report.kind)
+        r2 = report.oof_r2
         parts = [f"Type: {kind}"]
-        if report["parents"]:
-            parts.append(f"Causes: {', '.join(report['parents'])}")
+        if report.parents:
+            parts.append(f"Causes: {', '.join(report.parents)}")
         if r2 is not None:
             parts.append(f"Explained by its causes: {100 * r2:.0f}% "
                          "<span style='color:#666'>(out-of-fold R²)</span>")
-        if report.get("pooled"):
+        if report.pooled:
             parts.append("Learned on reference and incident rows together (it behaved the same way in both, "
                          "only driven further).")
         self.text.setText("<br>".join(parts))

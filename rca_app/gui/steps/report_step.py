@@ -130,10 +130,10 @@ class ReportStep(QWidget):
 
         r = self.session.result
         text = "<b>Findings</b><br>" + headline(r, self.session.unit)
-        if r["actions"]:
-            a = r["actions"][0]
-            text += (f"<br>Best setpoint action: {a['node']} at {fmt_number(a['recommended_value'])} "
-                     f"{self.session.unit(a['node'])} (restores {fmt_pct(a['restoration'])} of the loss).")
+        if r.actions:
+            a = r.actions[0]
+            text += (f"<br>Best setpoint action: {a.node} at {fmt_number(a.recommended_value)} "
+                     f"{self.session.unit(a.node)} (restores {fmt_pct(a.restoration)} of the loss).")
         return text
 
     def notes(self) -> dict:

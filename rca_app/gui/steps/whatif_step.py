@@ -3,6 +3,7 @@ incident rows under do(setpoint = value), against what actually happened."""
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pyqtgraph as pg
@@ -33,6 +34,9 @@ from rca_app.gui.widgets import (
     plot_widget,
     with_alpha,
 )
+
+if TYPE_CHECKING:
+    from rca_app.core.rootcause import Action
 
 _STEPS = 1000        # slider resolution
 _MARGIN = 0.15       # the slider reaches this share of the reference range beyond each end
@@ -193,14 +197,14 @@ class WhatIfStep(QWidget):
                     f"(mean {fmt_number(r['reference_mean'])}); incident mean {fmt_number(r['incident'])} {unit}.")
         finally:
             self._busy = False
-        action = next((a for a in s.result["actions"] if a["node"] == node), None)
+        action = next((a for a in s.result.actions if a.node == node), None)
         if action is not None:
             self.recommended.setText(
-                f"<b>Recommended:</b> set {node} to <b>{fmt_number(action['recommended_value'])} {unit}</b>: "
-                f"predicted {s.target} {fmt_number(action['predicted_target'])} "
-                f"(restores {fmt_pct(action['restoration'])} of the loss)." +
-                ("<br><span style='color:#8a5a00'>" + "<br>".join(action["warnings"]) + "</span>"
-                 if action.get("warnings") else ""))
+                f"<b>Recommended:</b> set {node} to <b>{fmt_number(action.recommended_value)} {unit}</b>: "
+                f"predicted {s.target} {fmt_number(action.predicted_target)} "
+                f"(restores {fmt_pct(action.restoration)} of the loss)." +
+                ("<br><span style='color:#8a5a00'>" + "<br>".join(action.warnings) + "</span>"
+                 if action.warnings else ""))
         else:
             self.recommended.setText(f"{node} has no computed action (it has no path to {s.target}).")
         self._draw_curve(action)
@@ -309,31 +313,31 @@ class WhatIfStep(QWidget):
         p.setLabel("left", "incident rows")
         p.enableAutoRange()
 
-    def _draw_curve(self, action: dict | None) -> None:
+    def _draw_curve(self, action: Action | None) -> None:
         p = self.curve
         p.clear()
         self._marker = None
         r = self.range
-        if action is None or r is None or not action.get("curve"):
+        if action is None or r is None or not action.curve:
             return
         s = self.session
         if r["categorical"]:
-            labels = [str(c[0]) for c in action["curve"]]
-            y = [c[1] for c in action["curve"]]
+            labels = [str(c[0]) for c in action.curve]
+            y = [c[1] for c in action.curve]
             p.addItem(pg.BarGraphItem(x=np.arange(len(y)), height=y, width=0.6, brush="#2f6db5"))
             p.getAxis("bottom").setTicks([[(i, short_label(lb)) for i, lb in enumerate(labels)]])
             return
-        x = [c[0] for c in action["curve"]]
-        y = [c[1] for c in action["curve"]]
+        x = [c[0] for c in action.curve]
+        y = [c[1] for c in action.curve]
         p.addItem(pg.LinearRegionItem((r["low"], r["high"]), movable=False,
                                       brush=with_alpha(REFERENCE_COLOR, 30), pen=pg.mkPen(None)))
         p.plot(x, y, pen=pg.mkPen(PREDICTED_COLOR, width=2), symbol="o", symbolSize=4, symbolBrush=PREDICTED_COLOR)
-        p.addItem(pg.InfiniteLine(action["predicted_target"], angle=0,
+        p.addItem(pg.InfiniteLine(action.predicted_target, angle=0,
                                   pen=pg.mkPen("#888888", style=Qt.PenStyle.DotLine)))
         self._marker = pg.InfiniteLine(angle=90, pen=pg.mkPen("#e0a100", width=2))
         p.addItem(self._marker)
-        unit, tunit = s.unit(action["node"]), s.unit(s.target)
-        p.setLabel("bottom", f"{action['node']} [{unit}]" if unit else action["node"])
+        unit, tunit = s.unit(action.node), s.unit(s.target)
+        p.setLabel("bottom", f"{action.node} [{unit}]" if unit else action.node)
         p.setLabel("left", f"mean {s.target} [{tunit}]" if tunit else f"mean {s.target}")
         p.getAxis("bottom").setTicks(None)
 
