@@ -84,10 +84,7 @@ class Job(QThread):
 # the report below (the application layer does not draw PDFs).
 # ------------------------------------------------------------------------------------------
 def report_job(result: AnalysisResult, data, out_path: str, notes: dict, author: str | None, progress=None):
-    from rca_app.core.results import result_to_json
     from rca_app.report import build_report  # guarded by the caller
 
     progress.step("writing the PDF report", None)
-    # The report reads a result or its JSON data; the JSON data is the contract both of its
-    # versions (dict-keyed and typed) accept.
-    return build_report(result_to_json(result), data, out_path, notes=notes, author=author)
+    return build_report(result, data, out_path, notes=notes, author=author)

@@ -14,7 +14,6 @@ from matplotlib.patches import FancyArrowPatch
 from rca_app.app.graph_geometry import station_layout
 from rca_app.core.results import AnalysisResult
 from rca_app.core.rootcause import Action
-from rca_app.core.serialization import to_json_data
 from rca_app.report.text import cause_label, fmt_pct, node_info, unit_of
 
 # Colours: one accent for the root cause, one for the KPI; the rest stays quiet.
@@ -76,7 +75,7 @@ def causal_graph(result: AnalysisResult, width_in: float, max_height_in: float =
     """Nodes placed by :func:`station_layout` in station bands; the top cause's paths to the
     KPI in red, arrow width by edge confidence."""
     g = result.graph
-    pos = station_layout(to_json_data(g))  # graph_geometry reads the graph's JSON data
+    pos = station_layout(g)
     stations = list(g.stations)
     tiers = sorted({int(n.tier) for n in g.nodes})
     n_cols = max(len(stations), (max(tiers) + 1) if tiers else 1)

@@ -23,12 +23,14 @@ def test_csv_text_quotes_every_cell_and_header():
 
 
 def test_ranking_export_of_a_formula_named_sensor(tmp_path):
+    from types import SimpleNamespace
+
+    from rca_app.core.rootcause import Evidence, RootCause
     from rca_app.report.exports import ranking_rows
 
-    class R:
-        root_causes = [{"node": "=HYPERLINK(\"x\")", "station": "@st", "restoration": 0.5,
-                        "restoration_ci": [0.1, 0.9], "share_ranked_first": 1.0, "controllable": False,
-                        "categorical": False, "evidence": {}}]
-    header, rows = ranking_rows(R())
+    cause = RootCause(node="=HYPERLINK(\"x\")", station="@st", restoration=0.5, restoration_ci=(0.1, 0.9),
+                      share_ranked_first=1.0, controllable=False, categorical=False,
+                      evidence=Evidence(None, None, None, None, None, None, None))
+    header, rows = ranking_rows(SimpleNamespace(root_causes=[cause]))
     text = csv_text(header, rows)
     assert "'=HYPERLINK" in text and "'@st" in text
