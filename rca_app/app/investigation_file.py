@@ -20,12 +20,9 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-import pandas as pd
-
 from rca_app.app.data_file import DataRef
 from rca_app.core.errors import Problem, RcaInputError
-from rca_app.core.fileio import write_text_atomic
+from rca_app.core.fileio import json_text, write_text_atomic
 from rca_app.core.graph import CausalGraph
 from rca_app.core.serialization import MigrationError, SchemaError, from_json_data, register_migration, upgrade
 from rca_app.core.settings import AnalysisSettings
@@ -200,37 +197,8 @@ class Investigation:
         self.result, self.graph, self.graph_edits, self.result_stale = None, None, [], False
 
 
-def json_default(o: Any):
-    """Plain JSON for what results hold in places: numpy scalars and arrays, times, paths.
-
-    Parameters
-    ----------
-    o : Any
-        A value :mod:`json` cannot write by itself.
-
-    Returns
-    -------
-    object
-        A JSON-ready value.
-
-    Raises
-    ------
-    TypeError
-        For any other type.
-    """
-    if isinstance(o, np.generic):
-        return o.item()
-    if isinstance(o, np.ndarray):
-        return o.tolist()
-    if isinstance(o, (pd.Timestamp, _dt.datetime, _dt.date)):
-        return o.isoformat()
-    if isinstance(o, Path):
-        return str(o)
-    raise TypeError(f"cannot store {type(o).__name__} in an investigation file")
-
-
 def to_json(inv: Investigation) -> str:
-    """The file's text (one space indent, Unix line ends, NaN kept as JSON's NaN).
+    """The file's text: strict JSON (one space indent; an undefined number is ``null``).
 
     Parameters
     ----------
@@ -240,7 +208,7 @@ def to_json(inv: Investigation) -> str:
     -------
     str
     """
-    return json.dumps(inv.to_dict(), indent=1, default=json_default, allow_nan=True) + "\n"
+    return json_text(inv.to_dict(), indent=1)
 
 
 def write_json(obj, path: str | Path) -> Path:
@@ -249,7 +217,7 @@ def write_json(obj, path: str | Path) -> Path:
     Parameters
     ----------
     obj : object
-        JSON-ready data (numpy values, times and paths are converted by :func:`json_default`).
+        JSON-ready data (numpy values, times and paths are converted, NaN written as ``null``).
     path : str or Path
 
     Returns
@@ -257,7 +225,7 @@ def write_json(obj, path: str | Path) -> Path:
     Path
         ``path``.
     """
-    return write_text_atomic(path, json.dumps(obj, indent=1, default=json_default) + "\n", newline="\n")
+    return write_text_atomic(path, json_text(obj, indent=1), newline="\n")
 
 
 def save_investigation(inv: Investigation, path: str | Path) -> Path:
