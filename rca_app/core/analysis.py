@@ -288,7 +288,7 @@ def _run_analysis(data: PlantData, anomaly, reference, settings: AnalysisSetting
             timings=timings,
             bootstrap_refits_used=len(ranking.bootstrap_models),
         ),
-        settings=settings.to_dict(),
+        settings={**settings.to_dict(), "thresholds": _thresholds()},
         seed=settings.seed,
         software={"name": "rca_app", "version": rca_app.__version__, "python": platform.python_version(),
                   **_versions()},
@@ -300,6 +300,23 @@ def _run_analysis(data: PlantData, anomaly, reference, settings: AnalysisSetting
                             target=layout.target, goal=layout.goal, time_column=layout.time_column),
     )
     return AnalysisOutcome(result, scm, incident, ranking.bootstrap_models, disc)
+
+
+def _thresholds() -> dict:
+    """The fixed thresholds that change results, recorded with every result so that another
+    engineer can see (and a later version can compare) what decided the graph and the model."""
+    from rca_app.core import scm
+
+    d = DiscoverySettings()
+    return {
+        "discovery": {k: getattr(d, k) for k in ("categorical_alpha", "categorical_min_partial_r2",
+                                                 "curvature_alpha", "curvature_min_partial_r2")},
+        "mechanism_choice": {"simpler_within_relative_mse": scm._SIMPLER_MARGIN,
+                             "selection_max_rows": scm._SELECTION_MAX_ROWS, "selection_folds": scm._SELECTION_FOLDS},
+        "invariance": {"min_shift_sd": scm.INVARIANCE_MIN_SHIFT_SD, "max_z": scm.INVARIANCE_MAX_Z,
+                       "pooled_max_shift_sd": scm.INVARIANCE_POOLED_MAX_SHIFT_SD,
+                       "max_sd_ratio": scm.INVARIANCE_MAX_SD_RATIO},
+    }
 
 
 def _versions() -> dict:

@@ -85,10 +85,15 @@ def appendix(b: ReportBuilder) -> list:
 
     st.append(b.H2("Settings"))
     rows = [["Setting", "Value"]]
-    for k, v in r.settings.items():
-        if k == "command":
-            continue
-        rows.append([k, ", ".join(map(str, v)) if isinstance(v, (list, tuple)) else str(v)])
+    def setting_rows(prefix: str, items) -> None:
+        for k, v in items:
+            if k == "command":
+                continue
+            if isinstance(v, dict):      # the recorded thresholds, one row each
+                setting_rows(f"{prefix}{k}.", v.items())
+            else:
+                rows.append([prefix + k, ", ".join(map(str, v)) if isinstance(v, (list, tuple)) else str(v)])
+    setting_rows("", r.settings.items())
     if str(r.settings.get("seed")) != str(r.seed):
         rows.append(["seed (result)", str(r.seed)])
     rows.append(["result schema version", str(r.schema_version)])
