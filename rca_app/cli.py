@@ -159,13 +159,16 @@ def _finite(x) -> bool:
 
 def _clip(text, width: int) -> str:
     """Text cut to ``width`` characters for a terminal column (the JSON keeps it whole)."""
-    s = str(text)
-    return s if len(s) <= width else s[: width - 1] + "…"
+    from rca_app.app.formatting import short_label
+
+    return short_label(text, width)
 
 
 def _pct(x) -> str:
     """A share as a whole percentage; "n/a" when there is none (no refit, nothing to rank)."""
-    return f"{100 * x:.0f}%" if _finite(x) else "n/a"
+    from rca_app.app.formatting import fmt_pct
+
+    return fmt_pct(x, space=False, missing="n/a")
 
 
 def format_summary(r) -> str:

@@ -27,21 +27,31 @@ def fmt_number(v, digits: int = 4) -> str:
     return f"{f:.{digits}g}"
 
 
-def fmt_pct(v, digits: int = 0) -> str:
-    """A share (1.0 = all) as a percentage with ``digits`` decimals ("83 %"); "–" when unknown.
+def fmt_pct(v, digits: int = 0, *, space: bool = True, missing: str = "–") -> str:
+    """A share (1.0 = all) as a percentage with ``digits`` decimals.
+
+    The one percentage formatter: the window writes "83 %" (``space``), the report and the
+    terminal "83%"; an unknown share (None, NaN) is ``missing``.
 
     Parameters
     ----------
     v : float or None
     digits : int, default 0
+    space : bool, default True
+        A space before the percent sign.
+    missing : str
+        What an unknown share shows.
 
     Returns
     -------
     str
     """
     if v is None or not math.isfinite(float(v)):
-        return "–"
-    return f"{100 * float(v):.{digits}f} %"
+        return missing
+    text = f"{100 * float(v):.{digits}f}"
+    if text.startswith("-") and float(text) == 0:     # never "-0 %"
+        text = text[1:]
+    return f"{text}{' ' if space else ''}%"
 
 
 # Longest label a chart axis, legend or list shows: names and levels come from data files, and a

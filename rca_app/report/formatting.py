@@ -11,6 +11,9 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from rca_app.app.formatting import fmt_pct as app_fmt_pct
+from rca_app.app.formatting import short_label
+
 if TYPE_CHECKING:
     from rca_app.core.results import IncidentRecord, WindowRecord
 
@@ -93,10 +96,8 @@ def fmt_sig(v, digits: int = 2) -> str:
 
 
 def fmt_pct(frac, decimals: int = 0) -> str:
-    """A share (1.0 = all) as a percentage: ``0.993`` -> ``99%``."""
-    if frac is None or not math.isfinite(float(frac)):
-        return MISSING
-    return fmt_num(100 * float(frac), decimals) + "%"
+    """A share (1.0 = all) as a percentage: ``0.993`` -> ``99%`` (the application's formatter)."""
+    return app_fmt_pct(frac, decimals, space=False, missing=MISSING)
 
 
 def fmt_interval(lo, hi, fmt: Callable[[float], str] = fmt_pct) -> str:
@@ -144,8 +145,7 @@ def fmt_seconds(v: float) -> str:
 
 def clip(s, n: int) -> str:
     """Text cut to ``n`` characters with an ellipsis (page headers have one line)."""
-    s = str(s)
-    return s if len(s) <= n else s[: n - 1] + "…"
+    return short_label(s, n)
 
 
 # --- time ---------------------------------------------------------------------------------
