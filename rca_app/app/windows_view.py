@@ -12,9 +12,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from rca_app.core.data import min_rows_needed, rows_for_window
+from rca_app.core.data import rows_for_window
 from rca_app.core.errors import RcaInputError
-from rca_app.core.windows import control_limits, suggest_anomaly_window
+from rca_app.core.windows import check_enough_rows, control_limits, suggest_anomaly_window, window_bound
 
 
 def axis_values(data) -> np.ndarray:
@@ -44,31 +44,6 @@ def axis_values(data) -> np.ndarray:
 def _step(x: np.ndarray) -> float:
     d = np.diff(x)
     return float(np.median(d)) if len(d) else 1.0
-
-
-def window_bound(data, pos: int):
-    """Row position -> a window bound in the engineer's terms (ISO timestamp or row position).
-
-    A position past the last row is one sampling step after it (end bounds are exclusive).
-
-    Parameters
-    ----------
-    data : PlantData
-        The analysis table.
-    pos : int
-        Row position in the analysis table.
-
-    Returns
-    -------
-    str or int
-    """
-    n = data.n_rows
-    if data.time is None:
-        return int(pos)
-    if pos >= n:
-        step = data.time.diff().median() if n > 1 else pd.Timedelta(0)
-        return (data.time.iloc[-1] + (step if pd.notna(step) else pd.Timedelta(0))).isoformat()
-    return data.time.iloc[max(0, pos)].isoformat()
 
 
 def window_from_rows(data, rows: slice) -> list:
@@ -211,12 +186,10 @@ def windows_problem(data, reference, anomaly) -> str | None:
         return "; ".join(p.message for p in e.problems)
     if ref.start < an.stop and an.start < ref.stop:
         return "The reference and incident windows overlap: move them apart."
-    need = min_rows_needed(len(data.frame.columns) - 1)
-    if ref.stop - ref.start < need:
-        return (f"The reference window has {ref.stop - ref.start} rows; at least {need} are needed "
-                f"for {len(data.frame.columns) - 1} sensors. Widen it.")
-    if an.stop - an.start < 5:
-        return f"The incident window has {an.stop - an.start} rows; at least 5 are needed."
+    try:
+        check_enough_rows(data, ref, an)      # the engine's rule, said the window's way
+    except RcaInputError as e:
+        return "; ".join(p.message[:1].upper() + p.message[1:] for p in e.problems) + ". Widen it."
     return None
 
 

@@ -38,8 +38,6 @@ from rca_app.core.scm import SCMSettings, StructuralCausalModel, edge_effects, p
 from rca_app.core.settings import AnalysisSettings
 from rca_app.core.windows import check_enough_rows, resolve_windows, window_bound
 
-# Earlier private names of the window helpers (now public in rca_app.core.windows).
-_fmt_bound, _check_enough = window_bound, check_enough_rows
 
 
 

@@ -126,7 +126,7 @@ def window_bound(data, pos: int):
         t = data.time.iloc[-1]
         step = data.time.diff().median() if data.n_rows > 1 else pd.Timedelta(0)
         return (t + (step if pd.notna(step) else pd.Timedelta(0))).isoformat()
-    return data.time.iloc[pos].isoformat()
+    return data.time.iloc[max(0, pos)].isoformat()
 
 
 def resolve_windows(data, anomaly, reference=None) -> tuple[slice, slice, dict]:
