@@ -39,8 +39,6 @@ from rca_app.core.settings import AnalysisSettings
 from rca_app.core.windows import check_enough_rows, resolve_windows, window_bound
 
 
-
-
 @dataclass
 class Window:
     start: str | int
