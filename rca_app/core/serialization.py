@@ -77,7 +77,7 @@ def to_json_data(obj: Any) -> Any:
         return str(obj)
     if isinstance(obj, (datetime.datetime, datetime.date)):     # pandas Timestamps too
         return obj.isoformat()
-    raise TypeError(f"cannot write a {type(obj).__name__} as JSON")
+    raise TypeError(f"cannot store {type(obj).__name__} as JSON")
 
 
 # ------------------------------------------------------------------------------------ reading
