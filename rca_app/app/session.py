@@ -12,13 +12,13 @@ desktop window's ``Session`` turns them into Qt signals, tests record them.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from rca_app.app.analysis_job import DEFAULT_PRESET, PRESETS
 from rca_app.app.data_file import data_ref, prepare_data
 from rca_app.app.investigation_file import Investigation
-from rca_app.app.layout_edit import as_read, layout_with_edits
+from rca_app.app.layout_edit import as_read
 from rca_app.app.windows_view import auto_windows, window_from_rows, window_rows
 from rca_app.core.errors import Problem, RcaInputError
 from rca_app.core.graph import CausalGraph
@@ -27,14 +27,6 @@ from rca_app.core.layout import Layout, parse_layout
 if TYPE_CHECKING:
     from rca_app.core.results import AnalysisResult
 
-# Settings the window offers (AnalysisSettings fills in the rest); presets trade time for certainty.
-PRESETS = {
-    "Quick (about 5 s)": {"graph_bootstrap": 5, "rank_bootstrap": 8},
-    "Standard": {"graph_bootstrap": 20, "rank_bootstrap": 30},
-    "Thorough (slow)": {"graph_bootstrap": 50, "rank_bootstrap": 100},
-}
-DEFAULT_PRESET = "Standard"
-
 # What a subscriber hears. Most carry no value; "stale" and "dirty" carry the new flag.
 # "prepare": the analysis table must be rebuilt (layout or reading options changed): the caller
 # runs prepare_inputs() -> data_file.prepare_data (in the background) and hands back set_prepared().
@@ -42,55 +34,6 @@ EVENTS = ("raw", "data", "layout", "problems", "windows", "graph", "result", "st
 
 # The seven steps in order (the window's pages, the investigation file's ``step``).
 STEPS = ("data", "incident", "layout", "graph", "causes", "whatif", "report")
-
-
-def preset_of(settings: dict) -> str | None:
-    """The last preset whose values ``settings`` has (None when they match none).
-
-    Parameters
-    ----------
-    settings : dict
-        Analysis settings as the session holds them.
-
-    Returns
-    -------
-    str or None
-        A key of :data:`PRESETS`.
-    """
-    found = None
-    for name, values in PRESETS.items():
-        if all(settings.get(k) == v for k, v in values.items()):
-            found = name
-    return found
-
-
-def run_analysis_job(data, anomaly, reference, settings: dict, graph=None, edits=(), progress=None):
-    """What "Run analysis" runs: discover (``graph`` None) or refit (``graph`` given), then rank.
-
-    Parameters
-    ----------
-    data : PlantData
-    anomaly, reference : list or None
-        Windows in the engineer's terms.
-    settings : dict
-        ``AnalysisSettings.to_dict()`` values (missing ones take their defaults).
-    graph : CausalGraph, optional
-        The edited graph to refit; None discovers a new one, keeping ``edits`` as layout
-        knowledge (forced edges required, removed ones forbidden).
-    edits : sequence of dict
-    progress : Progress
-
-    Returns
-    -------
-    AnalysisOutcome
-    """
-    from rca_app.core.analysis import AnalysisSettings, run_analysis
-
-    progress.step("preparing the analysis", 0.0)
-    if graph is None and edits:
-        data = replace(data, layout=layout_with_edits(data.layout, list(edits)))
-    return run_analysis(data, anomaly, reference, AnalysisSettings.from_dict(settings or {}),
-                        graph=graph, progress=progress)
 
 
 class SessionState:

@@ -20,10 +20,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from rca_app.app.analysis_job import run_analysis_job
 from rca_app.app.data_file import prepare_data, read_data
 from rca_app.app.investigation_file import FILE_SUFFIX, Investigation, safe_file_stem, write_json
 from rca_app.app.sample_plants import open_sample_plant, sample_plant_names
-from rca_app.app.session import STEPS, run_analysis_job
+from rca_app.app.session import STEPS
 from rca_app.core.errors import RcaInputError
 from rca_app.gui import dialogs, glossary
 from rca_app.gui._compat import collect_garbage_in_gui_thread, protect_bool_refcounts

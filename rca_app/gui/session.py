@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject, Signal
 
-from rca_app.app.session import DEFAULT_PRESET, PRESETS, SessionState  # noqa: F401 (widgets use them)
+from rca_app.app.analysis_job import DEFAULT_PRESET, PRESETS  # noqa: F401 (widgets use them)
+from rca_app.app.session import SessionState
 
 # State event -> the signal announcing it.
 _SIGNAL_OF = {"raw": "rawChanged", "data": "dataChanged", "layout": "layoutChanged",

@@ -4,6 +4,7 @@ from dataclasses import replace
 
 import pytest
 
+from rca_app.app import analysis_job as job
 from rca_app.app import session as sess
 from rca_app.app.data_file import read_data
 from rca_app.app.layout_edit import layout_move_station, layout_set_plant
@@ -181,7 +182,7 @@ def test_rediscovery_keeps_the_edits_as_layout_knowledge(state, monkeypatch):
 
     monkeypatch.setattr("rca_app.core.analysis.run_analysis", fake_run_analysis)
     edits = [{"op": "remove", "source": "dryer_dewpoint_C", "target": "dried_moisture_pct"}]
-    got = sess.run_analysis_job(state.data, INCIDENT, None, {"seed": 4}, graph=None, edits=edits,
+    got = job.run_analysis_job(state.data, INCIDENT, None, {"seed": 4}, graph=None, edits=edits,
                                 progress=NullProgress())
     assert got == "outcome" and seen["graph"] is None and seen["settings"].seed == 4
     assert ("dryer_dewpoint_C", "dried_moisture_pct") in seen["layout"].forbidden
@@ -212,11 +213,11 @@ def test_save_and_restore_round_trip(state, outcome, loaded):
 
 def test_presets():
     s = sess.SessionState()
-    assert sess.preset_of(s.settings) == sess.DEFAULT_PRESET
+    assert job.preset_of(s.settings) == job.DEFAULT_PRESET
     s.apply_preset("Quick (about 5 s)")
     assert s.dirty and s.settings["graph_bootstrap"] == 5 and s.settings["seed"] == 0
-    assert sess.preset_of(s.settings) == "Quick (about 5 s)"
-    assert sess.preset_of({"graph_bootstrap": 7, "rank_bootstrap": 8}) is None
+    assert job.preset_of(s.settings) == "Quick (about 5 s)"
+    assert job.preset_of({"graph_bootstrap": 7, "rank_bootstrap": 8}) is None
 
 
 def test_steps_done_follow_the_work(state, outcome):

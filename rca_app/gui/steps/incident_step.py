@@ -18,8 +18,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from rca_app.app.analysis_job import DEFAULT_PRESET, PRESETS, preset_of
 from rca_app.app.formatting import short_label
-from rca_app.app.session import DEFAULT_PRESET, PRESETS, preset_of
 from rca_app.app.windows_view import (
     axis_values,
     kpi_limits,
