@@ -151,38 +151,61 @@ def _add_curved_edges(frame, order, edges, enc, constraints, settings) -> None:
         R[:, 1:] = M[:, 1:] - Dc @ beta
         return R.T @ R, D.shape[1]
 
-    def rss(G, cols, yc):
-        A = G[np.ix_(cols, cols)]
-        b = G[cols, yc]
-        coef = np.linalg.lstsq(A, b, rcond=None)[0]
-        return float(G[yc, yc] - b @ coef), len(cols)
-
     for child in order[1:]:
         G, extra = gram_for(child)
         yc = 1 + pos[child]
         while True:
-            parents = [p for p in order if (p, child) in edges]
-            base = [0] + [1 + pos[p] for p in parents]
-            rss0, q0 = rss(G, base, yc)
-            best = None
-            for cand in order[: pos[child]]:
-                if (cand, child) in edges or not constraints.allows(cand, child):
-                    continue
-                cols = base + [1 + pos[cand], 1 + k + pos[cand]]
-                rss1, q1 = rss(G, cols, yc)
-                dof = n - q1 - extra
-                if dof <= 0 or rss1 <= 0 or rss0 <= 0:
-                    continue
-                r2 = (rss0 - rss1) / rss0
-                if r2 < settings.curvature_min_partial_r2:
-                    continue   # too small to add whatever the test says (and the test is the cost)
-                F = ((rss0 - rss1) / 2) / (rss1 / dof)
-                p = stats.f.sf(F, 2, dof)
-                if p < settings.curvature_alpha and (best is None or r2 > best[1]):
-                    best = (cand, r2)
+            base = [0] + [1 + pos[p] for p in order if (p, child) in edges]
+            cands = [c for c in order[: pos[child]] if (c, child) not in edges and constraints.allows(c, child)]
+            best = _clearest_curved_parent(G, base, yc, [1 + pos[c] for c in cands], k, n - extra, settings)
             if best is None:
                 break
-            edges.add((best[0], child))
+            edges.add((cands[best], child))
+
+
+def _clearest_curved_parent(G: np.ndarray, base: list[int], yc: int, cand_cols: list[int], k: int,
+                            n_rows: int, settings: DiscoverySettings) -> int | None:
+    """Which candidate's (x, x^2) explains the child most beyond its ``base`` columns, if any
+    passes the F-test and the minimum partial R^2 (index into ``cand_cols``, else None).
+
+    Every candidate's nested model is the base plus two columns, so the Gram matrix is
+    partialled on the base once (a Schur complement: the Gram of all columns' residuals on the
+    base) and each candidate's gain is then a 2 x 2 solve, all candidates at once. Candidates
+    nearly collinear with the base (the 2 x 2 determinant under 1e-10 of the columns' own squared
+    norms) are solved by least squares instead, as every candidate was before."""
+    if not cand_cols:
+        return None
+    H = np.linalg.lstsq(G[np.ix_(base, base)], G[base, :], rcond=None)[0]
+    S = G - G[:, base] @ H      # S[i, j]: product of columns i and j's residuals on the base
+    rss0 = float(S[yc, yc])
+    if rss0 <= 0:
+        return None
+    a = np.asarray(cand_cols)
+    b = a + k
+    saa, sbb, sab = S[a, a], S[b, b], S[a, b]
+    ra, rb = S[a, yc], S[b, yc]
+    det = saa * sbb - sab * sab
+    ok = det > 1e-10 * G[a, a] * G[b, b]
+    gain = np.zeros(len(a))
+    gain[ok] = (sbb[ok] * ra[ok] ** 2 - 2 * sab[ok] * ra[ok] * rb[ok] + saa[ok] * rb[ok] ** 2) / det[ok]
+    for i in np.flatnonzero(~ok):
+        cols = [int(a[i]), int(b[i])]
+        gain[i] = float(S[cols, yc] @ np.linalg.lstsq(S[np.ix_(cols, cols)], S[cols, yc], rcond=None)[0])
+    rss1 = rss0 - gain
+    dof = n_rows - (len(base) + 2)
+    if dof <= 0:
+        return None
+    r2 = gain / rss0
+    # Too small to add whatever the test says (and the test is the cost).
+    keep = (rss1 > 0) & (r2 >= settings.curvature_min_partial_r2)
+    if not keep.any():
+        return None
+    p = np.ones(len(a))
+    p[keep] = stats.f.sf((gain[keep] / 2) / (rss1[keep] / dof), 2, dof)
+    passing = keep & (p < settings.curvature_alpha)
+    if not passing.any():
+        return None
+    return int(np.argmax(np.where(passing, r2, -np.inf)))   # the first of equals, as before
 
 
 def _categorical_child_parents(frame, child, candidates, enc, settings) -> list[str]:
@@ -226,8 +249,10 @@ def _categorical_child_parents(frame, child, candidates, enc, settings) -> list[
 
 
 def _discover_once(frame: pd.DataFrame, nodes: list[str], enc: CategoryEncoder, constraints,
-                   settings: DiscoverySettings, progress: Progress | None = None, precision: str = "float64"):
-    """One discovery pass: returns (set of edges, causal order of numeric nodes, B, numeric)."""
+                   settings: DiscoverySettings, progress: Progress | None = None, precision: str = "float64",
+                   threads: int | None = None):
+    """One discovery pass: returns (set of edges, causal order of numeric nodes, B, numeric).
+    ``threads``: entropy threads of the LiNGAM search (None: its default)."""
     categorical = set(enc.levels)
     numeric = [n for n in nodes if n not in categorical]
     edges: set[tuple[str, str]] = set()
@@ -251,7 +276,7 @@ def _discover_once(frame: pd.DataFrame, nodes: list[str], enc: CategoryEncoder, 
             model = lingam.DirectLiNGAM(prior_knowledge=pk).fit(Xs)
             A, order_idx = model.adjacency_matrix_, list(model.causal_order_)
         elif settings.engine == "fast":
-            model = FastDirectLiNGAM(prior_knowledge=pk, precision=precision).fit(Xs, progress=progress)
+            model = FastDirectLiNGAM(prior_knowledge=pk, n_jobs=threads, precision=precision).fit(Xs, progress=progress)
             A, order_idx = model.adjacency_matrix_, model.causal_order_
         else:
             raise ValueError(f"unknown discovery engine '{settings.engine}' (fast or lingam)")
@@ -284,14 +309,14 @@ def _discover_once(frame: pd.DataFrame, nodes: list[str], enc: CategoryEncoder, 
 
 def _resample_edges(task) -> list[set | None]:
     """Worker task: discovery's edges on each of a few bootstrap resamples (None: degenerate)."""
-    frame, draws, nodes, enc, constraints, settings = task
+    frame, draws, nodes, enc, constraints, settings, threads = task
     out = []
     for idx in draws:
         sample = frame.iloc[idx].reset_index(drop=True)
         try:
             # Resamples use single-precision entropies: several times faster, and a near-tie
             # resolved the other way is within what resampling varies anyway.
-            e_b, *_ = _discover_once(sample, nodes, enc, constraints, settings, None, "float32")
+            e_b, *_ = _discover_once(sample, nodes, enc, constraints, settings, None, "float32", threads)
         except (np.linalg.LinAlgError, ValueError, FloatingPointError):
             e_b = None
         out.append(e_b)
@@ -352,9 +377,13 @@ def discover(frame: pd.DataFrame, constraints, categorical: list[str] | set[str]
         # sent once per task).
         draws = [rng.integers(0, len(frame), size=m) for _ in range(nb)]
         parallel = ParallelSettings(settings.n_jobs, settings.scheduler)
-        per = 1 if parallel.scheduler is None and effective_jobs(parallel, nb) == 1 else \
-            max(1, int(np.ceil(nb / (2 * (parallel.n_jobs or 2)))))
-        tasks = [(frame, draws[i:i + per], nodes, enc, constraints, settings) for i in range(0, nb, per)]
+        in_workers = parallel.scheduler is not None or effective_jobs(parallel, nb) > 1
+        per = max(1, int(np.ceil(nb / (2 * (parallel.n_jobs or 2))))) if in_workers else 1
+        # Workers already fill the cores: a worker's LiNGAM search runs one thread (two each
+        # would put four busy threads on two cores).
+        threads = 1 if in_workers else None
+        tasks = [(frame, draws[i:i + per], nodes, enc, constraints, settings, threads)
+                 for i in range(0, nb, per)]
         results = run_tasks(_resample_edges, tasks, parallel, SubProgress(progress, 0.3, 1.0, ""),
                             f"edge confidence: {nb} bootstrap resamples, in groups")
         for e_b in (e for chunk in results for e in chunk):

@@ -383,8 +383,66 @@ class HGBMechanism(FeatureMechanism):
         n_iter = max(1, int(round(np.mean([m.n_iter_ for m in self.models]))))
         model = hgb_regressor(self.monotone, seed, max_iter=n_iter)
         model.set_params(early_stopping=False)
-        new.models = [model.fit(A, y, sample_weight=w)]
+        new.models = [BinnedTrees(model, A).fit(A, y, w)]
         return new
+
+
+class BinnedTrees:
+    """A gradient-boosting model fitted on features already cut into at most 255 bins at
+    quantiles of the *unweighted* rows, and predicting through the same cut.
+
+    Why: since scikit-learn 1.6 ``HistGradientBoostingRegressor`` with ``sample_weight`` finds
+    each of a feature's 254 bin edges by a separate weighted percentile (one sort per edge),
+    which costs about ten times the boosting itself (0.65 of 0.77 s for a 6,000-row refit,
+    0.06 s unweighted). Given at most 255 distinct values per feature it only takes their
+    midpoints, so cutting the features ourselves keeps the weighted boosting and restores the
+    binning scikit-learn used before 1.6 (edges from the rows, not their weights).
+
+    Parameters
+    ----------
+    model : HistGradientBoostingRegressor
+        The unfitted model.
+    A : ndarray of shape (n_rows, n_features)
+        The rows whose quantiles give the bin edges.
+    max_bins : int
+        Bins per feature (scikit-learn's default 255).
+    """
+
+    def __init__(self, model, A: np.ndarray, max_bins: int = 255):
+        self.model = model
+        self.edges = [_bin_edges(A[:, j], max_bins) for j in range(A.shape[1])]
+
+    def _cut(self, A: np.ndarray) -> np.ndarray:
+        out = np.empty(A.shape, dtype=float)
+        for j, e in enumerate(self.edges):
+            # bin i holds edges[i-1] < x <= edges[i], as scikit-learn's bin mapper
+            out[:, j] = np.searchsorted(e, A[:, j], side="left")
+        out[np.isnan(A)] = np.nan
+        return out
+
+    def fit(self, A: np.ndarray, y: np.ndarray, weights: np.ndarray | None = None) -> BinnedTrees:
+        self.model.fit(self._cut(A), y, sample_weight=weights)
+        return self
+
+    def predict(self, A: np.ndarray) -> np.ndarray:
+        return self.model.predict(self._cut(A))
+
+    @property
+    def n_iter_(self) -> int:
+        return self.model.n_iter_
+
+
+def _bin_edges(col: np.ndarray, max_bins: int) -> np.ndarray:
+    """Bin edges of one feature as scikit-learn's unweighted bin mapper finds them: midpoints of
+    the distinct values when there are few, else quantiles ("averaged inverted CDF")."""
+    col = np.sort(col[~np.isnan(col)])
+    distinct = np.unique(col)
+    if len(distinct) <= 1:
+        return np.zeros(0)
+    if len(distinct) <= max_bins:
+        return (distinct[:-1] + distinct[1:]) / 2
+    q = np.linspace(0, 100, max_bins + 1)[1:-1]
+    return np.unique(np.percentile(col, q, method="averaged_inverted_cdf"))
 
 
 def hgb_regressor(monotone: list[int] | None, seed: int, max_iter: int = 200):

@@ -108,3 +108,49 @@ def test_lingam_engine_gives_the_same_graph():
     ref = discover(f, c, ["supplier"], DiscoverySettings(n_bootstrap=0, engine="lingam"))
     assert fast.graph.edge_keys == ref.graph.edge_keys
     assert fast.causal_order == ref.causal_order
+
+
+def test_curved_parent_search_matches_one_regression_per_candidate():
+    """The partialled (Schur complement) search picks the candidate, and passes or rejects it,
+    exactly as fitting each nested model by least squares does, including a candidate that
+    duplicates a base column (solved by least squares)."""
+    from scipy import stats
+
+    from rca_app.core.discovery import _clearest_curved_parent
+
+    rng = np.random.default_rng(3)
+    n, k = 2000, 6
+    Z = rng.normal(size=(n, k))
+    Z[:, 4] = Z[:, 1]                      # collinear with a base column (column 2 of M)
+    y = 0.5 * Z[:, 1] + 0.4 * Z[:, 2] ** 2 + 0.15 * Z[:, 3] ** 2 + rng.normal(size=n)
+    M = np.column_stack([np.ones(n), Z, y, Z * Z - 1.0, y * y - 1.0])
+    kk = k + 1                              # columns 1..kk: x (y last), kk+1..2kk: x^2
+    G = M.T @ M
+    settings = DiscoverySettings()
+
+    def by_lstsq(base, yc, cands):
+        def rss(cols):
+            coef = np.linalg.lstsq(M[:, cols], M[:, yc], rcond=None)[0]
+            r = M[:, yc] - M[:, cols] @ coef
+            return float(r @ r)
+        rss0, best = rss(base), None
+        for i, c in enumerate(cands):
+            cols = base + [c, c + kk]
+            rss1 = rss(cols)
+            dof = n - len(cols)
+            r2 = (rss0 - rss1) / rss0
+            if r2 < settings.curvature_min_partial_r2:
+                continue
+            p = stats.f.sf(((rss0 - rss1) / 2) / (rss1 / dof), 2, dof)
+            if p < settings.curvature_alpha and (best is None or r2 > best[1]):
+                best = (i, r2)
+        return None if best is None else best[0]
+
+    yc = kk
+    for base, cands in [([0, 2], [1, 3, 4, 5, 6]), ([0, 1], [2, 3, 4, 5, 6]), ([0, 1, 3], [2, 4, 5, 6]),
+                        ([0, 1, 3], [4, 5, 6])]:
+        got = _clearest_curved_parent(G, base, yc, cands, kk, n, settings)
+        assert got == by_lstsq(base, yc, cands)
+    # columns: 2 is Z1 (linear effect), 3 and 4 are Z2 and Z3 (curved effects), 5 copies Z1
+    assert _clearest_curved_parent(G, [0, 2], yc, [4, 3], kk, n, settings) == 1   # the clearer curve
+    assert _clearest_curved_parent(G, [0, 2], yc, [5, 6], kk, n, settings) is None

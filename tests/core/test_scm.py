@@ -132,3 +132,25 @@ def test_deterministic_for_a_seed(confounded):
     a = StructuralCausalModel(g, settings=SCMSettings(seed=7)).fit(frame)
     b = StructuralCausalModel(g, settings=SCMSettings(seed=7)).fit(frame)
     np.testing.assert_array_equal(a.mechanisms_["y"].ref_noise, b.mechanisms_["y"].ref_noise)
+
+
+def test_binned_trees_cut_like_scikit_learns_unweighted_binning():
+    """The tree refit cuts its features where scikit-learn's own (unweighted) bin mapper would,
+    so fitting on the cut features is the weighted model with pre-1.6 binning."""
+    from sklearn.ensemble import HistGradientBoostingRegressor
+
+    from rca_app.core.mechanisms import BinnedTrees, hgb_regressor
+
+    rng = np.random.default_rng(0)
+    A = np.column_stack([rng.normal(size=3000), rng.integers(0, 2, 3000).astype(float),
+                         rng.integers(0, 40, 3000).astype(float)])
+    y = np.sin(A[:, 0]) + 0.5 * A[:, 1] + 0.01 * A[:, 2] + rng.normal(scale=0.1, size=3000)
+    ref = HistGradientBoostingRegressor(max_iter=5).fit(A, y)
+    model = BinnedTrees(hgb_regressor(None, 0, max_iter=30), A)
+    for ours, theirs in zip(model.edges, ref._bin_mapper.bin_thresholds_, strict=True):
+        np.testing.assert_allclose(ours, theirs)
+    w = rng.exponential(size=3000)
+    p1 = model.fit(A, y, w).predict(A)
+    p2 = BinnedTrees(hgb_regressor(None, 0, max_iter=30), A).fit(A, y, w).predict(A)
+    np.testing.assert_array_equal(p1, p2)
+    assert np.sqrt(np.mean((p1 - y) ** 2)) < 0.2
