@@ -143,14 +143,14 @@ def check_data_file(ref: DataRef, investigation_path: str | Path | None = None,
     expected = ref.sha256
     short = expected[:12]
     places = [Path(candidate)] if candidate is not None else _places(ref, investigation_path)
-    changed: tuple[Path, str] | None = None
+    changed: tuple[Path, str | None] | None = None  # None: the size differs, not read
     for i, p in enumerate(dict.fromkeys(places)):
         try:
             if not p.is_file():        # regular files only: never a device, a pipe or a folder
                 continue
             if ref.size_bytes is not None and p.stat().st_size != ref.size_bytes:
                 # Another size is another content: no need to read (perhaps gigabytes of) it.
-                changed = changed or (p, "(different size)")
+                changed = changed or (p, None)
                 continue
             actual = file_sha256(p)
         except (OSError, ValueError):
@@ -164,7 +164,7 @@ def check_data_file(ref: DataRef, investigation_path: str | Path | None = None,
         changed = changed or (p, actual)
     if changed is not None:
         p, actual = changed
-        now = "its size differs" if actual.startswith("(") else f"it is now {actual[:12]}..."
+        now = "its size differs" if actual is None else f"it is now {actual[:12]}..."
         return DataFileCheck("changed", p, (
             f"The data file {p} has changed since this investigation was saved: its content "
             f"fingerprint (SHA-256) was {short}... and {now}. Rows may have been "

@@ -3,9 +3,8 @@ import json
 
 import pytest
 
+from rca_app.app.sample_plants import load_sample_plant
 from rca_app.core.analysis import AnalysisResult, AnalysisSettings, run_analysis
-from rca_app.core.data import load_table, prepare
-from rca_app.core.layout import load_layout
 from rca_app.resources import sample_plants_dir
 
 PLANTS = sorted(p.name for p in sample_plants_dir().iterdir() if (p / "truth.json").exists())
@@ -13,10 +12,8 @@ FAST = AnalysisSettings(graph_bootstrap=5, rank_bootstrap=8)
 
 
 def _load(name):
-    d = sample_plants_dir() / name
-    data = prepare(load_table(d / "data.csv"), load_layout(d / "layout.toml"))
-    truth = json.loads((d / "truth.json").read_text(encoding="utf-8"))
-    return data, truth
+    plant, data = load_sample_plant(name)
+    return data, plant.truth
 
 
 @pytest.fixture(scope="module")

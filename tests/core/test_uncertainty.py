@@ -4,6 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from rca_app.app.sample_plants import load_sample_plant
 from rca_app.core.analysis import AnalysisSettings, run_analysis
 from rca_app.core.errors import Cancelled
 from rca_app.core.graph import CausalGraph, Edge
@@ -12,7 +13,6 @@ from rca_app.core.progress import CancelFlag
 from rca_app.core.rootcause import Incident, RankingSettings, rank_root_causes
 from rca_app.core.scm import StructuralCausalModel
 from rca_app.core.uncertainty import BootstrapContext, block_weights, row_blocks
-from tests.core.test_analysis import _load
 
 
 def _without_timings(d: dict) -> dict:
@@ -24,7 +24,8 @@ def _without_timings(d: dict) -> dict:
 
 @pytest.mark.slow
 def test_whole_analysis_identical_on_one_and_two_workers():
-    data, truth = _load("injection_moulding")
+    plant, data = load_sample_plant("injection_moulding")
+    truth = plant.truth
     an = (truth["anomaly"]["start"], truth["anomaly"]["end"])
     runs = [run_analysis(data, an, None, AnalysisSettings(graph_bootstrap=4, rank_bootstrap=6, n_jobs=j)).result
             for j in (1, 2)]

@@ -19,27 +19,12 @@ VOLATILE = {("diagnostics", "timings"), ("software",), ("input", "path"), ("layo
 
 def analysis_result(plant: str) -> dict:
     """The demo's analysis of one sample plant (default settings, seed 0) as JSON-ready data."""
+    from rca_app.app.sample_plants import load_sample_plant
     from rca_app.core.analysis import AnalysisSettings, run_analysis
-    from rca_app.core.data import load_table, prepare
-    from rca_app.core.layout import load_layout
 
-    folder = ROOT / "sample_plants" / plant
-    truth = json.loads((folder / "truth.json").read_text(encoding="utf-8"))
-    layout = load_layout(folder / "layout.toml")
-    data = prepare(load_table(folder / "data.csv"), layout)
-    an = truth["anomaly"]
-    outcome = run_analysis(data, (an["start"], an["end"]), None, AnalysisSettings())
-    return stable(json.loads(json.dumps(outcome.result.to_dict(), default=_plain)))
-
-
-def _plain(o):
-    import numpy as np
-
-    if isinstance(o, np.generic):
-        return o.item()
-    if isinstance(o, tuple):
-        return list(o)
-    raise TypeError(type(o).__name__)
+    sample, data = load_sample_plant(plant)
+    outcome = run_analysis(data, tuple(sample.anomaly), None, AnalysisSettings())
+    return stable(outcome.result.to_dict())
 
 
 def stable(d: dict) -> dict:
