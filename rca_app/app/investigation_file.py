@@ -18,31 +18,19 @@ import os
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from rca_app.app.data_file import DataRef
 from rca_app.core.errors import Problem, RcaInputError
 from rca_app.core.fileio import json_text, write_text_atomic
 from rca_app.core.graph import CausalGraph
+from rca_app.core.results import AnalysisResult, result_from_json, result_to_json
 from rca_app.core.serialization import MigrationError, SchemaError, from_json_data, register_migration, upgrade
 from rca_app.core.settings import AnalysisSettings
-
-if TYPE_CHECKING:
-    from rca_app.core.results import AnalysisResult
 
 SCHEMA_VERSION = 1
 FILE_KIND = "rca_app investigation"
 FILE_SUFFIX = ".rcainv"
-
-
-def _results():
-    """``rca_app.core.results``, imported on first use: it loads scipy (through the engine's
-    records), which the window must not wait for at start-up. The record type is then also
-    put into this module's names, where reading the file's field types looks it up."""
-    from rca_app.core import results
-
-    globals().setdefault("AnalysisResult", results.AnalysisResult)
-    return results
 
 
 # from_version -> function turning a dict of that version into one of the next version.
@@ -120,7 +108,7 @@ class Investigation:
         """The file's JSON object, with ``schema_version`` and ``kind`` first."""
         d = asdict(replace(self, result=None))   # the result is written by its own rules
         d["data"] = self.data.to_dict() if self.data else None
-        d["result"] = _results().result_to_json(self.result) if self.result is not None else None
+        d["result"] = result_to_json(self.result) if self.result is not None else None
         return {"schema_version": SCHEMA_VERSION, "kind": FILE_KIND, **d}
 
     @classmethod
@@ -147,7 +135,6 @@ class Investigation:
         # The result has its own schema version and migrations: it is read on its own, and its
         # problems are reported with the rest of the file's, each under "result.".
         result_data = d.pop("result", None)
-        results = _results()
         problems: list[str] = []
         inv = None
         try:
@@ -157,7 +144,7 @@ class Investigation:
         result = None
         if result_data is not None:
             try:
-                result = results.result_from_json(result_data, source)
+                result = result_from_json(result_data, source)
             except SchemaError as e:
                 problems += [f"result: {p.removeprefix('top level: ')}" if p.startswith("top level")
                              else f"result.{p}" for p in e.problems]

@@ -21,6 +21,7 @@ from rca_app.core.graph import CausalGraph, Edge
 from rca_app.core.lingam_fast import FastDirectLiNGAM
 from rca_app.core.parallel import ParallelSettings, effective_jobs, run_tasks
 from rca_app.core.progress import Progress, SubProgress, check_cancel
+from rca_app.core.records import NoiseCheck
 
 
 @dataclass
@@ -44,17 +45,6 @@ class DiscoverySettings:
 
     def to_dict(self) -> dict:
         return asdict(self)
-
-
-@dataclass
-class NoiseCheck:
-    """Is a sensor's noise (its residual given its parents) non-Gaussian enough for LiNGAM?"""
-
-    node: str
-    skewness: float
-    excess_kurtosis: float
-    p_value: float
-    near_gaussian: bool
 
 
 @dataclass

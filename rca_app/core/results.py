@@ -13,10 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
-from rca_app.core.discovery import NoiseCheck
 from rca_app.core.errors import Problem
-from rca_app.core.rootcause import Action, RootCause
-from rca_app.core.scm import InvarianceCheck, MechanismReport
+from rca_app.core.records import Action, InvarianceCheck, MechanismReport, NoiseCheck, RootCause
 from rca_app.core.serialization import (
     MigrationError,
     SchemaError,

@@ -23,6 +23,7 @@ from rca_app.core.encoding import encode_value
 from rca_app.core.parallel import ParallelSettings
 from rca_app.core.progress import Progress, check_cancel
 from rca_app.core.queries import incident_abduction, propagate, propagate_replacements
+from rca_app.core.records import Action, Evidence, RootCause
 from rca_app.core.scm import StructuralCausalModel
 from rca_app.core.uncertainty import bootstrap_models
 
@@ -47,60 +48,6 @@ class RankingSettings:
 
     def to_dict(self) -> dict:
         return asdict(self)
-
-
-@dataclass
-class Evidence:
-    reference_mean: float | None
-    reference_sd: float | None
-    anomaly_mean: float | None
-    anomaly_sd: float | None
-    shift_sd: float | None          # (anomaly - reference mean) / reference sd, of the node itself
-    noise_shift_z: float | None     # same, of the node's own noise: how anomalous it is itself
-    noise_sd_ratio: float | None    # incident noise spread / reference noise spread
-    level_shares: dict | None = None  # categorical: level -> (reference share, incident share)
-    paths: list[list[str]] = field(default_factory=list)
-
-
-@dataclass
-class RootCause:
-    node: str
-    station: str
-    restoration: float
-    restoration_ci: tuple[float, float]
-    share_ranked_first: float
-    controllable: bool
-    categorical: bool
-    evidence: Evidence
-
-    def to_dict(self) -> dict:
-        d = asdict(self)
-        d["restoration_ci"] = list(self.restoration_ci)
-        return d
-
-
-@dataclass
-class Action:
-    node: str
-    station: str
-    recommended_value: float | str
-    incident_value: float | str | None       # mean (or most common level) during the incident
-    reference_range: tuple[float, float] | list[str]
-    predicted_target: float
-    predicted_target_ci: tuple[float, float]
-    predicted_target_row_interval: tuple[float, float]   # 5-95% of the incident rows' outcomes
-    restoration: float
-    restoration_ci: tuple[float, float]
-    curve: list[tuple[float | str, float]]   # (setpoint, predicted target mean)
-    warnings: list[str] = field(default_factory=list)
-
-    def to_dict(self) -> dict:
-        d = asdict(self)
-        for k in ("predicted_target_ci", "predicted_target_row_interval", "restoration_ci"):
-            d[k] = list(d[k])
-        d["reference_range"] = list(self.reference_range)
-        d["curve"] = [list(p) for p in self.curve]
-        return d
 
 
 @dataclass

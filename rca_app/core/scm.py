@@ -18,7 +18,7 @@ the fitted model, as in DoWhy's gcm (:mod:`rca_app.core.queries`); edge effects 
 from __future__ import annotations
 
 import copy
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 
 import numpy as np
 import pandas as pd
@@ -37,6 +37,7 @@ from rca_app.core.mechanisms import (
 )
 from rca_app.core.parallel import ParallelSettings, run_tasks
 from rca_app.core.progress import Progress, SubProgress, check_cancel
+from rca_app.core.records import InvarianceCheck, MechanismReport
 
 # In order of simplicity: the simplest kind within the margin of the best error wins.
 MECHANISM_KINDS = ("linear", "poly2", "spline", "hgb")
@@ -54,22 +55,6 @@ def _folds(n: int, k: int, rng: np.random.Generator) -> np.ndarray:
     fold = np.arange(n) % k
     rng.shuffle(fold)
     return fold
-
-
-@dataclass
-class MechanismReport:
-    node: str
-    kind: str          # empirical | linear | poly2 | spline | hgb | classifier | categorical_empirical
-    parents: list[str]
-    oof_r2: float | None
-    candidates: dict[str, float] = field(default_factory=dict)  # kind -> out-of-fold R^2
-    noise_sd: float | None = None
-    # True: learned on reference + incident rows (an unchanged mechanism driven outside the
-    # reference range; see pool_invariant_mechanisms).
-    pooled: bool = False
-
-    def to_dict(self) -> dict:
-        return asdict(self)
 
 
 @dataclass
@@ -289,17 +274,6 @@ INVARIANCE_MAX_SD_RATIO = 1.5
 # Kinds that extrapolate by a global form. Trees (and splines fitted anew) could learn the
 # incident's region separately and so absorb a real change: they are never pooled.
 _POOLABLE = ("linear", "poly2", "spline")
-
-
-@dataclass
-class InvarianceCheck:
-    node: str
-    z_reference_model: float     # incident residual shift under the reference-only mechanism (z)
-    shift_sd_reference: float    # the same shift in reference sds (an effect size)
-    shift_sd_pooled: float       # the shift under the mechanism learned on both periods
-    sd_ratio_reference: float    # incident / reference residual spread, reference-only mechanism
-    sd_ratio_pooled: float       # the same, pooled mechanism
-    pooled: bool                 # True: the mechanism is taken as unchanged and learned on both
 
 
 def _shift(ref_res: np.ndarray, inc_res: np.ndarray) -> tuple[float, float, float]:

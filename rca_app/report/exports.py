@@ -3,14 +3,10 @@ full result as JSON. Each file is written atomically (temp file in the folder, t
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from rca_app.core.csv_text import csv_text
 from rca_app.core.fileio import write_json_atomic, write_text_atomic
-
-if TYPE_CHECKING:
-    # The result records pull in the engine (scipy): the window imports this package at start.
-    from rca_app.core.results import AnalysisResult
+from rca_app.core.results import AnalysisResult, as_result, result_to_json
 
 EXPORT_FILES = {
     "ranking": "ranking.csv",
@@ -69,8 +65,6 @@ def export_tables(result, out_dir) -> list[Path]:
     list of Path
         The files written, in :data:`EXPORT_FILES` order.
     """
-    from rca_app.core.results import as_result, result_to_json
-
     result = as_result(result)
     out = Path(out_dir)
     written = []

@@ -1,0 +1,101 @@
+"""The records the engine's results are made of, as plain dataclasses with no heavy imports.
+
+Discovery, the SCM and the ranking fill them; :mod:`rca_app.core.results` assembles them into the
+typed result that the report, the window and the files read. Keeping them here (numpy-free) lets
+those readers import the result types without loading the engine.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+
+@dataclass
+class NoiseCheck:
+    """Is a sensor's noise (its residual given its parents) non-Gaussian enough for LiNGAM?"""
+
+    node: str
+    skewness: float
+    excess_kurtosis: float
+    p_value: float
+    near_gaussian: bool
+
+
+@dataclass
+class Evidence:
+    reference_mean: float | None
+    reference_sd: float | None
+    anomaly_mean: float | None
+    anomaly_sd: float | None
+    shift_sd: float | None          # (anomaly - reference mean) / reference sd, of the node itself
+    noise_shift_z: float | None     # same, of the node's own noise: how anomalous it is itself
+    noise_sd_ratio: float | None    # incident noise spread / reference noise spread
+    level_shares: dict | None = None  # categorical: level -> (reference share, incident share)
+    paths: list[list[str]] = field(default_factory=list)
+
+
+@dataclass
+class RootCause:
+    node: str
+    station: str
+    restoration: float
+    restoration_ci: tuple[float, float]
+    share_ranked_first: float
+    controllable: bool
+    categorical: bool
+    evidence: Evidence
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["restoration_ci"] = list(self.restoration_ci)
+        return d
+
+
+@dataclass
+class Action:
+    node: str
+    station: str
+    recommended_value: float | str
+    incident_value: float | str | None       # mean (or most common level) during the incident
+    reference_range: tuple[float, float] | list[str]
+    predicted_target: float
+    predicted_target_ci: tuple[float, float]
+    predicted_target_row_interval: tuple[float, float]   # 5-95% of the incident rows' outcomes
+    restoration: float
+    restoration_ci: tuple[float, float]
+    curve: list[tuple[float | str, float]]   # (setpoint, predicted target mean)
+    warnings: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        for k in ("predicted_target_ci", "predicted_target_row_interval", "restoration_ci"):
+            d[k] = list(d[k])
+        d["reference_range"] = list(self.reference_range)
+        d["curve"] = [list(p) for p in self.curve]
+        return d
+
+
+@dataclass
+class MechanismReport:
+    node: str
+    kind: str          # empirical | linear | poly2 | spline | hgb | classifier | categorical_empirical
+    parents: list[str]
+    oof_r2: float | None
+    candidates: dict[str, float] = field(default_factory=dict)  # kind -> out-of-fold R^2
+    noise_sd: float | None = None
+    # True: learned on reference + incident rows (an unchanged mechanism driven outside the
+    # reference range; see pool_invariant_mechanisms).
+    pooled: bool = False
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class InvarianceCheck:
+    node: str
+    z_reference_model: float     # incident residual shift under the reference-only mechanism (z)
+    shift_sd_reference: float    # the same shift in reference sds (an effect size)
+    shift_sd_pooled: float       # the shift under the mechanism learned on both periods
+    sd_ratio_reference: float    # incident / reference residual spread, reference-only mechanism
+    sd_ratio_pooled: float       # the same, pooled mechanism
+    pooled: bool                 # True: the mechanism is taken as unchanged and learned on both
