@@ -36,6 +36,7 @@ from rca_app.core.csv_text import csv_text
 from rca_app.core.errors import Cancelled, Problem, RcaInputError
 from rca_app.core.parallel import ParallelSettings, run_tasks
 from rca_app.core.progress import Progress
+from rca_app.core.settings import AnalysisSettings
 
 _NAME_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.")
 
@@ -202,12 +203,16 @@ def _spec(path: Path, where: str, entry: dict, problems: list[Problem]) -> Incid
             except ValueError as e:
                 bad(k, str(e))
     seed = entry.get("seed", 0)
+    # The same bounds as the command line and the investigation file: one place, the settings.
+    seed_bounds = AnalysisSettings.__dataclass_fields__["seed"].metadata
     try:
+        if isinstance(seed, bool) or str(seed).strip() != str(int(seed)):
+            raise ValueError
         seed = int(seed)
-        if seed < 0:
+        if not seed_bounds["min"] <= seed <= seed_bounds["max"]:
             raise ValueError
     except (TypeError, ValueError):
-        bad("seed", f"seed must be a whole number, 0 or more, not '{seed}'")
+        bad("seed", f"seed must be a whole number from {seed_bounds['min']} to {seed_bounds['max']}, not '{seed}'")
     gaps = str(entry.get("gaps", "drop"))
     if gaps not in ("drop", "impute"):
         bad("gaps", f"gaps must be 'drop' or 'impute', not '{gaps}'")
@@ -242,7 +247,7 @@ def run_incident(task: _Task) -> IncidentOutcome:
     IncidentOutcome
         ``status`` "ok" with the top cause and output paths, or "failed" with the problems.
     """
-    from rca_app.core.analysis import AnalysisSettings, run_analysis
+    from rca_app.core.analysis import run_analysis
     from rca_app.core.data import load_table, prepare
     from rca_app.core.fileio import write_json_atomic
     from rca_app.core.layout import load_layout

@@ -125,3 +125,12 @@ def test_unreachable_scheduler_is_refused_before_the_data_are_read(tmp_path, cap
                  "--scheduler", "tcp://127.0.0.1:9", "--quiet"])
     err = capsys.readouterr().err
     assert code == 2 and "cannot use the Dask scheduler at tcp://127.0.0.1:9" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("seed", ["-1", "4.5", "2e3", str(2**32), "x"])
+def test_seed_outside_the_settings_bounds_is_refused(tmp_path, seed):
+    data, layout = PLANTS / "bottling_line" / "data.csv", PLANTS / "bottling_line" / "layout.toml"
+    p = tmp_path / "incidents.csv"
+    p.write_text(f"name,data,layout,anomaly,seed\nx,{data},{layout},auto,{seed}\n", encoding="utf-8")
+    with pytest.raises(RcaInputError, match=r"row 2.*seed must be a whole number from 0 to 4294967295"):
+        read_batch(p)
