@@ -405,3 +405,84 @@ def _same_colliders(edges, base, adjacent) -> bool:
             if frozenset((a, c)) not in adjacent and not ((a, b) in base_set and (c, b) in base_set):
                 return False
     return True
+
+
+# A hidden common cause is a strong claim, so its colliders need clear evidence on both sides:
+# the pair separated with a p-value no test without power would give often (0.2: a weak
+# chain that merely escaped detection is separated at p just above the level), and clearly
+# dependent once the collider is added (1e-6: far beyond what curved mechanisms that a
+# quadratic term does not fully block leave over on plant-sized histories).
+CLEAR_SEPARATION_P = 0.2
+CLEAR_DEPENDENCE_P = 1e-6
+
+
+def hidden_cause_pairs(X: np.ndarray, result: PCResult, constraints, settings: PCSettings | None = None
+                       ) -> list[tuple[str, str]]:
+    """Adjacent pairs that FCI's orientation marks as linked only by an unmeasured cause (A <-> B).
+
+    FCI reads an arrowhead at ``b`` on the edge a - b from the layout (a later station cannot
+    cause an earlier one) and from every unshielded collider ``w *-> b <-* a`` (``w`` and ``a``
+    separated by a set without ``b``). An edge with arrowheads at both ends says that neither
+    sensor causes the other, yet they are dependent: something unmeasured acts on both. Each
+    collider is kept only when ``w`` and ``a`` are also clearly dependent given the separating
+    set plus ``b`` (the conservative check of Ramsey et al.), so that one borderline test does not
+    invent a hidden cause. The possible-d-separation step of full FCI is left out: under tiers it
+    rarely removes an edge, and its cost grows fast with the plant.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_rows, n_nodes)
+        The data the search ran on, columns in ``result.nodes`` order.
+    result : PCResult
+        The tiered search's skeleton and separating sets.
+    constraints : Constraints
+    settings : PCSettings, optional
+        The test and level (those of the search).
+
+    Returns
+    -------
+    list of (str, str)
+        Pairs in node order.
+
+    References
+    ----------
+    J. Zhang (2008). On the completeness of orientation rules for causal discovery in the presence
+        of latent confounders and selection bias. Artificial Intelligence 172, 1873-1896.
+    J. Ramsey, P. Spirtes, J. Zhang (2006). Adjacency-faithfulness and conservative causal inference.
+        UAI.
+    B. Andrews, P. Spirtes, G. Cooper (2020). On the completeness of causal discovery in the
+        presence of latent confounding with tiered background knowledge. AISTATS.
+    """
+    settings = settings or PCSettings()
+    nodes = result.nodes
+    pos = {n: i for i, n in enumerate(nodes)}
+    adjacent = {frozenset(e) for e in result.directed + result.undirected}
+    tests = _GramTests(np.asarray(X, dtype=float), settings.test)
+    arrow: set[tuple[str, str]] = set()       # (a, b): arrowhead at b on the edge a - b
+    for a, b in result.directed + result.undirected:
+        for s, t in ((a, b), (b, a)):
+            if not constraints.allows(t, s):  # the layout: t cannot cause s
+                arrow.add((s, t))
+    neighbours: dict[str, set[str]] = {n: set() for n in nodes}
+    for e in adjacent:
+        a, b = tuple(e)
+        neighbours[a].add(b)
+        neighbours[b].add(a)
+    for (w, a), sep in result.separating_sets.items():
+        # A separation that only just passed (the largest p-value seen barely above the level)
+        # is as likely a test without power as a true independence: no collider from it.
+        if result.p_values.get((w, a), 1.0) < CLEAR_SEPARATION_P:
+            continue
+        for b in neighbours[w] & neighbours[a]:
+            if b in sep:
+                continue
+            cond = tuple(pos[s] for s in sep) + (pos[b],)
+            if tests.p_value(pos[w], pos[a], cond) < CLEAR_DEPENDENCE_P:
+                arrow.add((w, b))
+                arrow.add((a, b))
+    out = []
+    for e in adjacent:
+        a, b = sorted(e, key=pos.__getitem__)
+        if (a, b) in arrow and (b, a) in arrow and (a, b) not in constraints.required:
+            out.append((a, b))
+    return sorted(out, key=lambda e: (pos[e[0]], pos[e[1]]))

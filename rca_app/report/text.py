@@ -305,6 +305,8 @@ def reproduce_command(result: AnalysisResult) -> tuple[str, bool]:
                       ("n_folds", "--folds")):
         if key in s and s[key] != defaults[key]:
             parts += [flag, str(s[key])]
+    if s.get("discovery", "auto") != "auto":
+        parts += ["--discovery", str(s["discovery"])]
     if s.get("discovery_engine", "fast") != "fast":
-        parts += ["--discovery", str(s["discovery_engine"])]
+        parts += ["--lingam-engine", str(s["discovery_engine"])]
     return " ".join(shlex.quote(str(p)) for p in parts), False
