@@ -247,15 +247,18 @@ def hidden_cause_candidates(scm, incident, fci_pairs=(), seed: int = 0) -> list[
     return out
 
 
-def unmeasured_cause_record(h: HiddenCause, layout) -> RootCause:
-    """A root-cause entry for an unmeasured cause acting on the group's sensors."""
+def unmeasured_cause_record(h: HiddenCause, layout, graph: CausalGraph | None = None) -> RootCause:
+    """A root-cause entry for an unmeasured cause acting on the group's sensors (its evidence:
+    the paths from those sensors to the KPI)."""
     name = "an unmeasured cause acting on " + " and ".join(h.sensors)
-    none = Evidence(None, None, None, None, None, None, None)
+    paths = [p for s in h.sensors for p in graph.paths(s, layout.target, limit=3)] if graph is not None else []
+    none = Evidence(None, None, None, None, None, None, None, paths=paths)
     return RootCause(name, layout.station_of(h.sensors[0]), h.restoration, (float("nan"), float("nan")),
                      float("nan"), False, False, none, unmeasured=True, acts_on=list(h.sensors))
 
 
-def put_unmeasured_first(causes: list[RootCause], hidden: list[HiddenCause], layout) -> list[RootCause]:
+def put_unmeasured_first(causes: list[RootCause], hidden: list[HiddenCause], layout,
+                         graph: CausalGraph | None = None) -> list[RootCause]:
     """The ranking with an unmeasured cause first when restoring its group together recovers
     clearly more (:data:`HIDDEN_CAUSE_MARGIN`) than every measured candidate."""
     if not hidden or not causes:
@@ -263,7 +266,7 @@ def put_unmeasured_first(causes: list[RootCause], hidden: list[HiddenCause], lay
     best = max(hidden, key=lambda h: h.restoration)
     top = max(c.restoration for c in causes)
     if best.restoration > 0 and best.restoration >= HIDDEN_CAUSE_MARGIN * max(top, 0.0):
-        return [unmeasured_cause_record(best, layout)] + causes
+        return [unmeasured_cause_record(best, layout, graph)] + causes
     return causes
 
 
@@ -310,4 +313,4 @@ def rank_with_ambiguity(scm, incident, constraints, layout, causes: list[RootCau
                if h.correlation is not None else "neither can cause the other, yet they move together")
         messages.append(f"An unmeasured cause is likely acting on {' and '.join(h.sensors)}: {how}. "
                         f"Restoring them together recovers {100 * h.restoration:.0f}% of the loss.")
-    return put_unmeasured_first(causes, hidden, layout), hidden, messages
+    return put_unmeasured_first(causes, hidden, layout, scm.graph), hidden, messages

@@ -26,6 +26,7 @@ from rca_app.core.encoding import CategoryEncoder
 from rca_app.core.graph import CausalGraph, Edge
 from rca_app.core.lingam_fast import FastDirectLiNGAM
 from rca_app.core.parallel import ParallelSettings, effective_jobs, run_tasks
+from rca_app.core.pruning import prune_weak_edges
 from rca_app.core.progress import Progress, SubProgress, check_cancel
 from rca_app.core.records import NoiseCheck
 
@@ -38,6 +39,8 @@ class DiscoverySettings:
     # Which method decides the numeric graph: "auto" (from the noise diagnostics), "lingam",
     # "pc" or "fci" (see rca_app.core.discovery_choice).
     method: str = "auto"
+    # Backward elimination of numeric edges too weak to matter (rca_app.core.pruning).
+    prune: bool = True
     n_bootstrap: int = 20
     # Bootstrap resamples draw at most this many rows (m-out-of-n bootstrap), which bounds the
     # cost on long histories; below it they are ordinary n-out-of-n resamples.
@@ -122,7 +125,7 @@ def _categorical_adds(frame, child, base_parents, cat, enc, settings) -> bool:
     return p < settings.categorical_alpha and partial_r2 >= settings.categorical_min_partial_r2
 
 
-def _add_curved_edges(frame, order, edges, enc, constraints, settings) -> None:
+def _add_curved_edges(frame, order, edges, enc, constraints, settings, blocked=frozenset()) -> None:
     """Add edges whose effect is curved with no linear trend, which linear LiNGAM misses.
 
     Yield against a temperature with an optimum at its usual setting is the typical case: the
@@ -164,7 +167,8 @@ def _add_curved_edges(frame, order, edges, enc, constraints, settings) -> None:
         yc = 1 + pos[child]
         while True:
             base = [0] + [1 + pos[p] for p in order if (p, child) in edges]
-            cands = [c for c in order[: pos[child]] if (c, child) not in edges and constraints.allows(c, child)]
+            cands = [c for c in order[: pos[child]] if (c, child) not in edges and constraints.allows(c, child)
+                     and frozenset((c, child)) not in blocked]
             best = _clearest_curved_parent(G, base, yc, [1 + pos[c] for c in cands], k, n - extra, settings)
             if best is None:
                 break
@@ -279,7 +283,11 @@ def _discover_once(frame: pd.DataFrame, nodes: list[str], enc: CategoryEncoder, 
         order_names = structure.order
         edges |= {e for e in structure.edges if constraints.allows(*e)}
     edges |= set(constraints.required)
-    _add_curved_edges(frame, order_names, edges, enc, constraints, settings)
+    # Pairs FCI marks as moved by an unmeasured cause: their dependence is not an edge.
+    blocked = frozenset(frozenset(p) for p in structure.hidden_pairs) if structure is not None else frozenset()
+    _add_curved_edges(frame, order_names, edges, enc, constraints, settings, blocked)
+    if settings.prune and numeric:
+        edges = prune_weak_edges(frame, numeric, edges, keep=set(constraints.required))
     # Categorical sources into numeric children, children in causal order.
     cats = [c for c in nodes if c in categorical]
     for child in order_names:
@@ -416,7 +424,11 @@ def discover(frame: pd.DataFrame, constraints, categorical: list[str] | set[str]
         # Workers already fill the cores: a worker's LiNGAM search runs one thread (two each
         # would put four busy threads on two cores).
         threads = 1 if in_workers else None
-        tasks = [(frame, draws[i:i + per], nodes, enc, constraints, settings, threads)
+        # Resamples use the method the full data chose ("auto" decided once, not per resample,
+        # so that the confidence measures the graph's stability, not the choice's).
+        resolved = {"lingam": "lingam", "pc": "pc", "fci": "fci"}.get(structure.method if structure else "", "auto")
+        boot_settings = replace(settings, method=resolved)
+        tasks = [(frame, draws[i:i + per], nodes, enc, constraints, boot_settings, threads)
                  for i in range(0, nb, per)]
         results = run_tasks(_resample_edges, tasks, parallel, SubProgress(progress, 0.3, 1.0, ""),
                             f"edge confidence: {nb} bootstrap resamples, in groups")

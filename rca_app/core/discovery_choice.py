@@ -78,30 +78,38 @@ class NumericStructure:
 def linear_coefficients(Xs: np.ndarray, numeric: list[str], edges) -> np.ndarray:
     """Least-squares coefficients of each sensor on its parents (standardised data)."""
     pos = {n: i for i, n in enumerate(numeric)}
+    edges = set(edges)
     B = np.zeros((len(numeric), len(numeric)))
     for child in numeric:
-        ps = [pos[a] for a, b in edges if b == child and a in pos]
+        ps = [pos[a] for a in numeric if (a, child) in edges]
         if ps:
             B[pos[child], ps] = np.linalg.lstsq(Xs[:, ps], Xs[:, pos[child]], rcond=None)[0]
     return B
 
 
 def topological(nodes: list[str], edges) -> list[str]:
-    """Nodes in a causal order of ``edges`` (ties in the given order)."""
+    """Nodes in a causal order of ``edges``: of the sensors ready at each step the first in
+    ``nodes`` (the layout's order, stations upstream first), so the order never depends on how
+    the edges were collected and sensors come as early as the layout lists them."""
+    import heapq
+
+    pos = {n: i for i, n in enumerate(nodes)}
     indeg = {n: 0 for n in nodes}
     children: dict[str, list[str]] = {n: [] for n in nodes}
     for a, b in edges:
         if a in indeg and b in indeg:
             indeg[b] += 1
             children[a].append(b)
-    out, ready = [], [n for n in nodes if indeg[n] == 0]
+    out: list[str] = []
+    ready = [pos[n] for n in nodes if indeg[n] == 0]
+    heapq.heapify(ready)
     while ready:
-        n = ready.pop(0)
+        n = nodes[heapq.heappop(ready)]
         out.append(n)
         for c in children[n]:
             indeg[c] -= 1
             if indeg[c] == 0:
-                ready.append(c)
+                heapq.heappush(ready, pos[c])
     return out + [n for n in nodes if n not in out]
 
 
@@ -141,9 +149,10 @@ def near_gaussian_residuals(Xs: np.ndarray, numeric: list[str], edges) -> dict[s
     from scipy import stats
 
     pos = {n: i for i, n in enumerate(numeric)}
+    edges = set(edges)
     out = {}
     for child in numeric:
-        ps = [pos[a] for a, b in edges if b == child and a in pos]
+        ps = [pos[a] for a in numeric if (a, child) in edges]
         if not ps or len(Xs) < 20:
             continue
         y = Xs[:, pos[child]]
