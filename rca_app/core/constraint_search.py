@@ -89,27 +89,30 @@ class PCResult:
 
 
 class _GramTests:
-    """Conditional-independence tests from one Gram matrix of [z, z^2 - mean] (standardised)."""
+    """Conditional-independence tests from one Gram matrix of each standardised sensor's terms:
+    z alone (``"fisher_z"``), z and z^2 (``"quadratic"``), or z, z^2 and z^3 (``"cubic"``: also
+    blocks a saturating or knee-shaped relation when conditioning on its cause)."""
+
+    TERMS = {"fisher_z": 1, "quadratic": 2, "cubic": 3}  # cubic: measured worse on curved plants
 
     def __init__(self, X: np.ndarray, test: str) -> None:
+        if test not in self.TERMS:
+            raise ValueError(f"unknown conditional-independence test '{test}' (quadratic, cubic or fisher_z)")
         n, p = X.shape
         sd = X.std(axis=0)
         Z = (X - X.mean(axis=0)) / np.where(sd > 0, sd, 1.0)
-        if test == "quadratic":
-            Q = Z * Z
-            Q = Q - Q.mean(axis=0)
-            F = np.hstack([Z, Q])
-        elif test == "fisher_z":
-            F = Z
-        else:
-            raise ValueError(f"unknown conditional-independence test '{test}' (quadratic or fisher_z)")
+        cols = [Z]
+        for power in range(2, self.TERMS[test] + 1):
+            Q = Z**power
+            cols.append(Q - Q.mean(axis=0))
+        F = np.hstack(cols)
         self.G = (F.T @ F) / n
-        self.n, self.p, self.test = n, p, test
+        self.n, self.p, self.test, self.k = n, p, test, self.TERMS[test]
         self.count = 0
 
     def p_value(self, i: int, j: int, S: tuple[int, ...]) -> float:
         self.count += 1
-        if self.test == "fisher_z":
+        if self.k == 1:
             return self._fisher_z(i, j, S)
         # Symmetric: does x_i (linearly or squared) add to explaining x_j beyond S, or the
         # reverse? Both are valid tests of the same independence; the smaller p-value, doubled
@@ -117,12 +120,14 @@ class _GramTests:
         return self._quadratic(i, j, S)
 
     def _quadratic(self, i: int, j: int, S: tuple[int, ...]) -> float:
-        """Both nested F-tests at once: the Gram of [x_i, x_i^2, x_j, x_j^2] is partialled on the
-        conditioning columns by one solve (a Schur complement); each direction's gain is then a
-        2 x 2 solve in closed form."""
-        p, G = self.p, self.G
-        base = [*S, *(s + p for s in S)]
-        T = [i, i + p, j, j + p]
+        """Both nested F-tests at once: the Gram of x_i's and x_j's terms is partialled on the
+        conditioning sensors' terms by one solve (a Schur complement); each direction's gain is
+        then a k x k solve (k terms per sensor)."""
+        p, G, k = self.p, self.G, self.k
+        base = [s + m * p for m in range(k) for s in S]
+        ti = [i + m * p for m in range(k)]
+        tj = [j + m * p for m in range(k)]
+        T = ti + tj
         if base:
             A = G[base][:, base]
             A.flat[:: len(base) + 1] += 1e-10
@@ -133,22 +138,24 @@ class _GramTests:
                 R = G[T][:, T] - C.T @ np.linalg.lstsq(A, C, rcond=None)[0]
         else:
             R = G[T][:, T]
-        dof = self.n - len(base) - 3
+        dof = self.n - len(base) - k - 1
         if dof <= 0:
             return 1.0
         pv = []
-        for y, (a, b) in ((2, (0, 1)), (0, (2, 3))):    # x_j on x_i's terms, x_i on x_j's
+        xi, xj = list(range(k)), list(range(k, 2 * k))
+        for y, xs in ((k, xi), (0, xj)):       # x_j on x_i's terms, x_i on x_j's
             rss0 = max(float(R[y, y]), 1e-12)
-            saa, sbb, sab, ra, rb = R[a, a], R[b, b], R[a, b], R[a, y], R[b, y]
-            det = saa * sbb - sab * sab
-            if det <= 1e-12 * max(saa * sbb, 1e-300):
+            Rxx, rxy = R[np.ix_(xs, xs)], R[xs, y]
+            try:
+                gain = float(rxy @ np.linalg.solve(Rxx + 1e-12 * np.eye(k), rxy))
+            except np.linalg.LinAlgError:
                 pv.append(1.0)
                 continue
-            rss1 = max(rss0 - (sbb * ra * ra - 2 * sab * ra * rb + saa * rb * rb) / det, 1e-12)
+            rss1 = max(rss0 - gain, 1e-12)
             if rss0 <= rss1:
                 pv.append(1.0)
                 continue
-            pv.append(float(fdtrc(2, dof, ((rss0 - rss1) / 2) / (rss1 / dof))))
+            pv.append(float(fdtrc(k, dof, ((rss0 - rss1) / k) / (rss1 / dof))))
         return min(1.0, 2 * min(pv))
 
     def _fisher_z(self, i: int, j: int, S: tuple[int, ...]) -> float:
