@@ -142,16 +142,22 @@ class _GramTests:
         if dof <= 0:
             return 1.0
         pv = []
-        xi, xj = list(range(k)), list(range(k, 2 * k))
-        for y, xs in ((k, xi), (0, xj)):       # x_j on x_i's terms, x_i on x_j's
+        for y, lo in ((k, 0), (0, k)):          # x_j on x_i's terms, x_i on x_j's
             rss0 = max(float(R[y, y]), 1e-12)
-            Rxx, rxy = R[np.ix_(xs, xs)], R[xs, y]
-            try:
-                gain = float(rxy @ np.linalg.solve(Rxx + 1e-12 * np.eye(k), rxy))
-            except np.linalg.LinAlgError:
-                pv.append(1.0)
-                continue
-            rss1 = max(rss0 - gain, 1e-12)
+            Rxx, rxy = R[lo:lo + k, lo:lo + k], R[lo:lo + k, y]
+            if k == 2:                          # the usual case, in closed form (no solve call)
+                det = Rxx[0, 0] * Rxx[1, 1] - Rxx[0, 1] ** 2
+                if det <= 1e-12 * max(Rxx[0, 0] * Rxx[1, 1], 1e-300):
+                    pv.append(1.0)
+                    continue
+                gain = (Rxx[1, 1] * rxy[0] ** 2 - 2 * Rxx[0, 1] * rxy[0] * rxy[1] + Rxx[0, 0] * rxy[1] ** 2) / det
+            else:
+                try:
+                    gain = float(rxy @ np.linalg.solve(Rxx + 1e-12 * np.eye(k), rxy))
+                except np.linalg.LinAlgError:
+                    pv.append(1.0)
+                    continue
+            rss1 = max(rss0 - float(gain), 1e-12)
             if rss0 <= rss1:
                 pv.append(1.0)
                 continue
@@ -236,18 +242,22 @@ def tiered_pc(X: np.ndarray, nodes: list[str], constraints, settings: PCSettings
                 continue
             limit = max(tier[a], tier[b])
             removed = False
+            seen: set[tuple[int, ...]] = set()   # a set from both neighbourhoods is tested once
             for x, y in ((a, b), (b, a)):
-                cands = [k for k in np.flatnonzero(frozen[x]) if k != y and tier[k] <= limit]
+                cands = [int(k) for k in np.flatnonzero(frozen[x]) if k != y and tier[k] <= limit]
                 if len(cands) < depth:
                     continue
                 any_testable = True
                 for S in combinations(cands, depth):
-                    pv = tests.p_value(a, b, tuple(int(s) for s in S))
+                    if S in seen:
+                        continue
+                    seen.add(S)
+                    pv = tests.p_value(a, b, S)
                     key = (a, b)
                     pmax[key] = max(pmax.get(key, 0.0), pv)
                     if pv > settings.alpha:
                         adj[a, b] = adj[b, a] = False
-                        sepset[key] = tuple(int(s) for s in S)
+                        sepset[key] = S
                         removed = True
                         break
                 if removed:
@@ -435,6 +445,18 @@ CLEAR_SEPARATION_P = 0.2
 CLEAR_DEPENDENCE_P = 1e-6
 
 
+def _separated_with(tests, pos, w: str, a: str, b: str, pool: list[str], settings: PCSettings) -> bool:
+    """Does some set of at most ``settings.max_condition`` sensors from ``pool``, holding ``b``,
+    separate ``w`` and ``a`` at the search's level?"""
+    others = [x for x in pool if x != b]
+    for size in range(0, min(settings.max_condition, len(others) + 1)):
+        for extra in combinations(others, size):
+            S = tuple(sorted(pos[x] for x in (b, *extra)))
+            if tests.p_value(pos[w], pos[a], S) > settings.alpha:
+                return True
+    return False
+
+
 def hidden_cause_pairs(X: np.ndarray, result: PCResult, constraints, settings: PCSettings | None = None
                        ) -> list[tuple[str, str]]:
     """Adjacent pairs that FCI's orientation marks as linked only by an unmeasured cause (A <-> B).
@@ -492,13 +514,21 @@ def hidden_cause_pairs(X: np.ndarray, result: PCResult, constraints, settings: P
         # is as likely a test without power as a true independence: no collider from it.
         if result.p_values.get((w, a), 1.0) < CLEAR_SEPARATION_P:
             continue
-        for b in neighbours[w] & neighbours[a]:
+        limit = max(constraints.tier[w], constraints.tier[a])
+        pool = sorted((neighbours[w] | neighbours[a]) - {w, a}, key=pos.__getitem__)
+        pool = [x for x in pool if constraints.tier[x] <= limit]
+        for b in sorted(neighbours[w] & neighbours[a], key=pos.__getitem__):
             if b in sep:
                 continue
             cond = tuple(pos[s] for s in sep) + (pos[b],)
-            if tests.p_value(pos[w], pos[a], cond) < CLEAR_DEPENDENCE_P:
-                arrow.add((w, b))
-                arrow.add((a, b))
+            if tests.p_value(pos[w], pos[a], cond) >= CLEAR_DEPENDENCE_P:
+                continue
+            # Conservative (Ramsey et al.): a collider only if no set of neighbours that holds b
+            # separates the pair; a fork whose two paths cancel is separated by both parents.
+            if _separated_with(tests, pos, w, a, b, pool, settings):
+                continue
+            arrow.add((w, b))
+            arrow.add((a, b))
     out = []
     for e in adjacent:
         a, b = sorted(e, key=pos.__getitem__)
