@@ -228,7 +228,8 @@ def cmd_analyze(args) -> int:
         print(f"warning: {p}", file=sys.stderr)
     settings = AnalysisSettings(seed=args.seed, graph_bootstrap=args.graph_bootstrap,
                                 rank_bootstrap=args.rank_bootstrap, n_folds=args.folds,
-                                discovery_engine=args.lingam_engine, discovery=args.discovery, n_jobs=args.jobs, scheduler=args.scheduler)
+                                discovery_engine=args.lingam_engine, discovery=args.discovery, n_jobs=args.jobs,
+                                scheduler=args.scheduler)
     outcome = run_analysis(data, args.anomaly, args.reference, settings,
                            progress=ConsoleProgress(quiet=args.quiet))
     r = outcome.result

@@ -46,7 +46,16 @@ HIDDEN_CAUSE_MARGIN = 1.25
 
 
 def undetermined_keys(graph: CausalGraph) -> list[tuple[str, str]]:
-    """Edges still undetermined (an engineer's edit, origin "user", decides an edge)."""
+    """Edges still undetermined (an engineer's edit, origin "user", decides an edge).
+
+    Parameters
+    ----------
+    graph : CausalGraph
+
+    Returns
+    -------
+    list of (str, str)
+    """
     return [e.key for e in graph.edges if e.undetermined and e.origin != "user"]
 
 

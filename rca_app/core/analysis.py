@@ -321,12 +321,25 @@ def _thresholds() -> dict:
     return {
         "discovery": {k: getattr(d, k) for k in ("categorical_alpha", "categorical_min_partial_r2",
                                                  "curvature_alpha", "curvature_min_partial_r2")},
+        "method_choice": _method_thresholds(),
         "mechanism_choice": {"simpler_within_relative_mse": scm._SIMPLER_MARGIN,
                              "selection_max_rows": scm._SELECTION_MAX_ROWS, "selection_folds": scm._SELECTION_FOLDS},
         "invariance": {"min_shift_sd": scm.INVARIANCE_MIN_SHIFT_SD, "max_z": scm.INVARIANCE_MAX_Z,
                        "pooled_max_shift_sd": scm.INVARIANCE_POOLED_MAX_SHIFT_SD,
                        "max_sd_ratio": scm.INVARIANCE_MAX_SD_RATIO},
     }
+
+
+def _method_thresholds() -> dict:
+    """What decides the discovery method, the pruning, the hidden causes and the class ranking."""
+    from rca_app.core import ambiguity, constraint_search, discovery_choice, pruning
+
+    return {"nongaussian_plant_share": discovery_choice.NONGAUSSIAN_PLANT_SHARE,
+            "pc_alpha": constraint_search.PCSettings().alpha, "pc_test": constraint_search.PCSettings().test,
+            "fci_clear_separation_p": constraint_search.CLEAR_SEPARATION_P,
+            "fci_clear_dependence_p": constraint_search.CLEAR_DEPENDENCE_P,
+            "prune_min_partial_r2": pruning.MIN_PARTIAL_R2, "prune_alpha": pruning.PRUNE_ALPHA,
+            "max_class_members": ambiguity.MAX_CLASS_MEMBERS, "hidden_cause_margin": ambiguity.HIDDEN_CAUSE_MARGIN}
 
 
 def _versions() -> dict:

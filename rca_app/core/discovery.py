@@ -1,7 +1,10 @@
 """Causal discovery under the plant's tiers.
 
-Numeric sensors: DirectLiNGAM with the layout's prior knowledge (our vectorised implementation,
-which gives lingam's own answer). Categorical sensors (supplier, shift, tool): LiNGAM assumes
+Numeric sensors: by the settings' method (:mod:`rca_app.core.discovery_choice`): DirectLiNGAM
+with the layout's prior knowledge (our vectorised implementation, which gives lingam's own
+answer), the tiered constraint-based search (PC, or FCI's hidden-cause marks on top), or
+``"auto"``, which picks from the noise; then pruning of edges too weak to matter
+(:mod:`rca_app.core.pruning`). Categorical sensors (supplier, shift, tool): LiNGAM assumes
 continuous data, so edges out of them are decided by a conditional dependence test: does the
 category explain a downstream sensor given that sensor's other parents (nested linear models,
 F-test plus a minimum partial R^2 so that huge data sets do not turn trivial effects into edges).
@@ -26,8 +29,8 @@ from rca_app.core.encoding import CategoryEncoder
 from rca_app.core.graph import CausalGraph, Edge
 from rca_app.core.lingam_fast import FastDirectLiNGAM
 from rca_app.core.parallel import ParallelSettings, effective_jobs, run_tasks
-from rca_app.core.pruning import prune_weak_edges
 from rca_app.core.progress import Progress, SubProgress, check_cancel
+from rca_app.core.pruning import prune_weak_edges
 from rca_app.core.records import NoiseCheck
 
 

@@ -76,7 +76,20 @@ class NumericStructure:
 
 
 def linear_coefficients(Xs: np.ndarray, numeric: list[str], edges) -> np.ndarray:
-    """Least-squares coefficients of each sensor on its parents (standardised data)."""
+    """Least-squares coefficients of each sensor on its parents (standardised data).
+
+    Parameters
+    ----------
+    Xs : ndarray
+        Standardised data, columns in ``numeric`` order.
+    numeric : list of str
+    edges : iterable of (str, str)
+
+    Returns
+    -------
+    ndarray
+        ``B[child, parent]``.
+    """
     pos = {n: i for i, n in enumerate(numeric)}
     edges = set(edges)
     B = np.zeros((len(numeric), len(numeric)))
@@ -90,7 +103,18 @@ def linear_coefficients(Xs: np.ndarray, numeric: list[str], edges) -> np.ndarray
 def topological(nodes: list[str], edges) -> list[str]:
     """Nodes in a causal order of ``edges``: of the sensors ready at each step the first in
     ``nodes`` (the layout's order, stations upstream first), so the order never depends on how
-    the edges were collected and sensors come as early as the layout lists them."""
+    the edges were collected and sensors come as early as the layout lists them.
+
+    Parameters
+    ----------
+    nodes : list of str
+    edges : iterable of (str, str)
+
+    Returns
+    -------
+    list of str
+        Nodes on a cycle (there should be none) come last, in ``nodes`` order.
+    """
     import heapq
 
     pos = {n: i for i, n in enumerate(nodes)}
@@ -124,7 +148,16 @@ def _one_extension(pc: PCResult, constraints) -> list[tuple[str, str]]:
 
 
 def undetermined_groups(undirected: list[tuple[str, str]]) -> list[list[str]]:
-    """Sensors joined by undetermined edges (connected components), each sorted."""
+    """Sensors joined by undetermined edges (connected components), each sorted.
+
+    Parameters
+    ----------
+    undirected : list of (str, str)
+
+    Returns
+    -------
+    list of list of str
+    """
     parent: dict[str, str] = {}
 
     def find(x: str) -> str:
@@ -145,7 +178,19 @@ def near_gaussian_residuals(Xs: np.ndarray, numeric: list[str], edges) -> dict[s
     """For each sensor with causes: is its residual on its parents near-Gaussian?
 
     The same rule as the analysis's noise checks (:func:`rca_app.core.discovery.noise_checks`):
-    the normality test does not reject, or skewness and excess kurtosis are both small."""
+    the normality test does not reject, or skewness and excess kurtosis are both small.
+
+    Parameters
+    ----------
+    Xs : ndarray
+        Standardised data, columns in ``numeric`` order.
+    numeric : list of str
+    edges : iterable of (str, str)
+
+    Returns
+    -------
+    dict of str to bool
+    """
     from scipy import stats
 
     pos = {n: i for i, n in enumerate(numeric)}
@@ -164,8 +209,23 @@ def near_gaussian_residuals(Xs: np.ndarray, numeric: list[str], edges) -> dict[s
     return out
 
 
-def constraint_structure(Xs: np.ndarray, numeric: list[str], constraints, fci: bool) -> tuple[NumericStructure, PCResult]:
-    """PC (or FCI's hidden-cause marks on top) on standardised numeric data."""
+def constraint_structure(Xs: np.ndarray, numeric: list[str], constraints,
+                         fci: bool) -> tuple[NumericStructure, PCResult]:
+    """PC (or FCI's hidden-cause marks on top) on standardised numeric data.
+
+    Parameters
+    ----------
+    Xs : ndarray
+        Standardised numeric reference data, columns in ``numeric`` order.
+    numeric : list of str
+    constraints : Constraints
+    fci : bool
+        Also drop the pairs FCI's marks show to be moved by an unmeasured common cause.
+
+    Returns
+    -------
+    NumericStructure, PCResult
+    """
     pcs = PCSettings()
     pc = tiered_pc(Xs, numeric, constraints, pcs)
     hidden = hidden_cause_pairs(Xs, pc, constraints, pcs) if fci else []
