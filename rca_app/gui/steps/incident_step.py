@@ -19,8 +19,8 @@ from PySide6.QtWidgets import (
 )
 
 from rca_app.app.analysis_job import DEFAULT_PRESET, PRESETS, preset_of
-from rca_app.app.graph_view import DISCOVERY_CHOICES
 from rca_app.app.formatting import short_label
+from rca_app.app.graph_view import DISCOVERY_CHOICES
 from rca_app.app.windows_view import (
     axis_values,
     kpi_limits,
