@@ -132,3 +132,106 @@ def _summ(grp: pd.DataFrame) -> dict:
             out[f"{k}_top1"] = float(col.astype(float).mean()) if len(col) else None
             out[f"{k}_seconds"] = float(grp[f"{k}_seconds"].dropna().mean()) if len(col) else None
     return out
+
+
+DISCOVERY_METHODS = ("lingam", "pc", "fci", "auto")
+
+
+def _top_hit(cause, roots) -> bool:
+    """The top cause names a true root: the sensor itself, or an unmeasured cause acting on it."""
+    return cause.node in roots or bool(set(getattr(cause, "acts_on", []) or []) & set(roots))
+
+
+def run_discovery(n_per_family: int = 5, methods=DISCOVERY_METHODS, with_dowhy: bool = True,
+                  quick: bool = True, families=None, dowhy_cache: dict | None = None) -> dict:
+    """Graph precision, recall and SHD and top-1 per discovery method on the plant families of
+    :mod:`rca_sim.families`, side by side with DoWhy gcm given the true graph.
+
+    ``dowhy_cache``: seed -> earlier DoWhy columns, reused (they do not depend on our code)."""
+    from rca_sim.families import FAMILIES, family_plant
+
+    settings = dict(graph_bootstrap=5 if quick else 20, rank_bootstrap=5 if quick else 30)
+    records = []
+    for fam in families or FAMILIES:
+        for i in range(n_per_family):
+            spec, faults, seed = family_plant(fam, i)
+            data, truth, _ = plant_data(spec, faults, seed)
+            roots, an = truth["root_causes"], truth["anomaly"]
+            true_edges = {tuple(e) for e in truth["edges"] if e[0] in data.frame.columns and e[1] in data.frame.columns}
+            rec = {"family": fam, "seed": seed, "n_nodes": len(data.frame.columns), "roots": roots}
+            outcome = None
+            for m in methods:
+                t = time.perf_counter()
+                outcome = run_analysis(data, (an["start"], an["end"]), None, AnalysisSettings(discovery=m, **settings))
+                r = outcome.result
+                found = {(e.source, e.target) for e in r.graph.edges}
+                sc = graph_scores(found, true_edges)
+                rec.update({f"{m}_top1": _top_hit(r.root_causes[0], roots) if r.root_causes else False,
+                            f"{m}_top": r.root_causes[0].node if r.root_causes else None,
+                            f"{m}_used": r.diagnostics.discovery_method,
+                            f"{m}_undetermined": len(r.diagnostics.undetermined_edges),
+                            f"{m}_hidden": len(r.diagnostics.hidden_causes),
+                            f"{m}_seconds": time.perf_counter() - t,
+                            **{f"{m}_{k}": v for k, v in sc.items()}})
+            if dowhy_cache and seed in dowhy_cache:
+                rec.update(dowhy_cache[seed])
+            elif with_dowhy:
+                if outcome is None:
+                    outcome = run_analysis(data, (an["start"], an["end"]), None,
+                                           AnalysisSettings(graph_bootstrap=0, rank_bootstrap=0))
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    try:
+                        dw = _dowhy_rankings(data, truth, outcome.incident.reference, outcome.incident.anomaly,
+                                             outcome.result.target, outcome.result.goal, seed=seed,
+                                             with_attribution=False)
+                        rec["dowhy_top1"] = dw["distribution_change"]["top"] in roots
+                        rec["dowhy_seconds"] = dw["distribution_change"]["seconds"]
+                    except Exception as e:  # noqa: BLE001 - a benchmark reports failures, it does not stop
+                        rec["dowhy_error"] = f"{type(e).__name__}: {e}"
+            records.append(rec)
+            print(f"  {fam:<14} {seed}: " + " ".join(f"{m}={rec[f'{m}_top1']!s:<5}({rec[f'{m}_used']}, "
+                                                 f"P={rec[f'{m}_precision']:.2f} R={rec[f'{m}_recall']:.2f})"
+                                                 for m in methods)
+                  + f" dowhy={rec.get('dowhy_top1')} truth={','.join(roots)}", flush=True)
+    df = pd.DataFrame(records)
+    summary = {}
+    for fam, grp in df.groupby("family", sort=False):
+        s = {"n": int(len(grp))}
+        for m in methods:
+            for k in ("top1", "precision", "recall", "shd", "seconds", "undetermined", "hidden"):
+                s[f"{m}_{k}"] = float(grp[f"{m}_{k}"].astype(float).mean())
+            s[f"{m}_median_precision"] = float(grp[f"{m}_precision"].median())
+        if "dowhy_top1" in grp:
+            col = grp["dowhy_top1"].dropna()
+            s["dowhy_given_true_graph_top1"] = float(col.astype(float).mean()) if len(col) else None
+        summary[fam] = s
+    return {"summary": summary, "records": records}
+
+
+if __name__ == "__main__":
+    import argparse
+    import json
+    import os
+    import platform
+    from pathlib import Path
+
+    ap = argparse.ArgumentParser(description="discovery accuracy per method on the rca_sim families")
+    ap.add_argument("--n", type=int, default=5)
+    ap.add_argument("--no-dowhy", action="store_true")
+    ap.add_argument("--out", default="bench/results/accuracy_discovery.json")
+    ap.add_argument("--methods", default=",".join(DISCOVERY_METHODS), help="comma-separated; empty: DoWhy only")
+    ap.add_argument("--reuse-dowhy", help="an earlier output whose DoWhy columns are reused")
+    ap.add_argument("--families", help="comma-separated (default: all)")
+    a = ap.parse_args()
+    started = time.strftime("%Y-%m-%d %H:%M:%S")
+    cache = None
+    if a.reuse_dowhy:
+        cache = {r["seed"]: {k: v for k, v in r.items() if k.startswith("dowhy_")}
+                 for r in json.loads(Path(a.reuse_dowhy).read_text(encoding="utf-8"))["records"]}
+    res = run_discovery(a.n, tuple(m for m in a.methods.split(",") if m), with_dowhy=not a.no_dowhy,
+                        families=a.families.split(",") if a.families else None, dowhy_cache=cache)
+    out = {"machine": {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform()},
+           "started": started, "settings": {"graph_bootstrap": 5, "rank_bootstrap": 5}, **res}
+    Path(a.out).write_text(json.dumps(out, indent=1, default=str), encoding="utf-8")
+    print(json.dumps(res["summary"], indent=1))

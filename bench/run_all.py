@@ -46,6 +46,7 @@ def main() -> None:
         reuse = previous.get("accuracy", {}).get("records") if args.reuse_dowhy else None
         res["accuracy"] = accuracy.run(n_per_type=2 if args.quick else 6, with_dowhy=not args.no_dowhy,
                                        quick=args.quick, reuse_dowhy=reuse)
+        res["accuracy_discovery"] = accuracy.run_discovery(2 if args.quick else 5, with_dowhy=not args.no_dowhy)
     (OUT / name).write_text(json.dumps(res, indent=1, default=str), encoding="utf-8")
     if "accuracy" in res:
         print(report(res))

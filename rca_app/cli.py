@@ -88,7 +88,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help="resamples for edge confidence (default %(default)s; 0 for none)"))
     a.add_argument("--rank-bootstrap", **_setting_arg("--rank-bootstrap", "rank_bootstrap",
                    help="refits for restoration intervals (default %(default)s; 0 for none)"))
-    a.add_argument("--discovery", choices=["fast", "lingam"], default="fast",
+    a.add_argument("--discovery", choices=["auto", "lingam", "pc", "fci"], default="auto",
+                   help="discovery method: auto (default: LiNGAM where the noise is clearly non-Gaussian, the "
+                        "constraint-based PC search where not), or force lingam, pc, or fci (PC that also "
+                        "marks hidden common causes)")
+    a.add_argument("--lingam-engine", choices=["fast", "lingam"], default="fast",
                    help="DirectLiNGAM implementation: ours (default; the same answer, faster) or the lingam package's")
     a.add_argument("--folds", **_setting_arg("--folds", "n_folds",
                    help="cross-fitting folds (default %(default)s)"))
@@ -224,7 +228,8 @@ def cmd_analyze(args) -> int:
         print(f"warning: {p}", file=sys.stderr)
     settings = AnalysisSettings(seed=args.seed, graph_bootstrap=args.graph_bootstrap,
                                 rank_bootstrap=args.rank_bootstrap, n_folds=args.folds,
-                                discovery_engine=args.discovery, n_jobs=args.jobs, scheduler=args.scheduler)
+                                discovery_engine=args.lingam_engine, discovery=args.discovery, n_jobs=args.jobs,
+                                scheduler=args.scheduler)
     outcome = run_analysis(data, args.anomaly, args.reference, settings,
                            progress=ConsoleProgress(quiet=args.quiet))
     r = outcome.result
@@ -313,8 +318,10 @@ def _analyze_command(args) -> str:
         parts += ["--reference", window(args.reference)]
     parts += ["--seed", str(args.seed), "--graph-bootstrap", str(args.graph_bootstrap),
               "--rank-bootstrap", str(args.rank_bootstrap), "--folds", str(args.folds)]
-    if args.discovery != "fast":
+    if args.discovery != "auto":
         parts += ["--discovery", args.discovery]
+    if args.lingam_engine != "fast":
+        parts += ["--lingam-engine", args.lingam_engine]
     return shlex.join(parts)
 
 

@@ -14,7 +14,8 @@ def apply_edit(graph: CausalGraph, op: str, source: str, target: str, constraint
     """One editor action on the graph, validated by the core.
 
     "force" keeps an edge whatever discovery says: it is added if missing and marked as the
-    engineer's (origin "user"), so a later re-discovery must keep it.
+    engineer's (origin "user"), so a later re-discovery must keep it. "reverse" and "force" on an
+    edge whose direction the data cannot tell decide it: the ranking then uses that direction only.
 
     Parameters
     ----------
@@ -43,7 +44,8 @@ def apply_edit(graph: CausalGraph, op: str, source: str, target: str, constraint
             return graph.add_edge(source, target, constraints, origin="user")
         if constraints is not None and not constraints.allows(source, target):
             raise RcaInputError(f"{source} -> {target} is not allowed: {constraints.why_not(source, target)}")
-        return graph.with_edges(replace(e, origin="user") if e.key == (source, target) else e
+        # Kept by the engineer: its direction is now decided (no longer undetermined).
+        return graph.with_edges(replace(e, origin="user", undetermined=False) if e.key == (source, target) else e
                                 for e in graph.edges)
     raise ValueError(f"unknown edit {op!r}")
 

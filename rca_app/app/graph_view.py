@@ -41,7 +41,9 @@ def graph_view(graph: CausalGraph, layout: Layout, result: AnalysisResult | None
     -------
     dict
         ``nodes`` (name, station, tier, unit, roles), ``edges`` (effect, confidence, origin,
-        ``strength`` in 0..1 or None, ``fitted``), ``stations`` and ``positions``.
+        ``strength`` in 0..1 or None, ``fitted``, ``undetermined``, and ``line``: "dashed" for an
+        edge whose direction the data cannot tell, "dotted" for one not fitted yet, else
+        "solid"), ``stations`` and ``positions``.
     """
     fitted = {(e.source, e.target): e for e in result.graph.edges} if result is not None else {}
     nodes = []
@@ -77,15 +79,68 @@ def graph_view(graph: CausalGraph, layout: Layout, result: AnalysisResult | None
                 std = abs(effect) * s_src / s_dst
             elif reference is None:
                 std = abs(effect)
+        # Undetermined: the data and the layout cannot tell the direction, and the engineer has
+        # not decided it (an edit marks the edge "user").
+        undetermined = bool((e.undetermined or (f is not None and f.undetermined)) and e.origin != "user")
         edges.append({"source": e.source, "target": e.target, "effect": effect,
                       "confidence": confidence, "origin": e.origin, "std_effect": std,
-                      "fitted": e.key in fitted})
+                      "fitted": e.key in fitted, "undetermined": undetermined,
+                      "line": "dashed" if undetermined else ("solid" if e.key in fitted else "dotted")})
     top = max((e["std_effect"] for e in edges if e["std_effect"] is not None), default=0.0)
     for e in edges:
         e["strength"] = (e["std_effect"] / top) if (e["std_effect"] is not None and top > 0) else None
     view = {"nodes": nodes, "edges": edges, "stations": [s.name for s in layout.stations]}
     view["positions"] = station_layout(view)
     return view
+
+
+# The discovery methods the window offers (value, label); "auto" is the default.
+DISCOVERY_CHOICES = (("auto", "Auto"), ("lingam", "LiNGAM"), ("pc", "PC"), ("fci", "FCI (hidden causes)"))
+METHOD_NAMES = {"lingam": "LiNGAM", "pc": "the constraint-based search (PC)",
+                "fci": "FCI (PC that also looks for unmeasured causes)",
+                "pc+lingam": "the constraint-based search (PC), with LiNGAM where the noise is non-Gaussian"}
+
+
+def discovery_note(result, view: dict | None) -> str:
+    """One sentence for the graph step's banner: which method found the graph, and how many
+    arrows are dashed because the data cannot tell their direction.
+
+    Parameters
+    ----------
+    result : AnalysisResult or None
+    view : dict or None
+        From :func:`graph_view`.
+
+    Returns
+    -------
+    str
+        Empty when there is nothing to say.
+    """
+    parts = []
+    method = result.diagnostics.discovery_method if result is not None else None
+    if method:
+        parts.append(f"Found by {METHOD_NAMES.get(method, method)}.")
+    n = sum(bool(e.get("undetermined")) for e in (view or {}).get("edges", []))
+    if n:
+        parts.append(f"{n} dashed arrow{'s' * (n != 1)}: the data cannot tell {'their' if n != 1 else 'its'} "
+                     "direction; tell us if you know (Reverse or Keep arrow).")
+    return " ".join(parts)
+
+
+def undetermined_words(a: str, b: str) -> str:
+    """What an undetermined edge means, in the words the graph and the report use.
+
+    Parameters
+    ----------
+    a, b : str
+        The edge's ends.
+
+    Returns
+    -------
+    str
+    """
+    return (f"The data cannot tell whether {a} drives {b} or {b} drives {a}; tell us if you know "
+            "(Reverse or Keep this arrow).")
 
 
 def edge_explanation(edge: dict, units: dict[str, str]) -> str:
@@ -106,6 +161,8 @@ def edge_explanation(edge: dict, units: dict[str, str]) -> str:
     """
     src, dst = edge["source"], edge["target"]
     lines = [f"{src} → {dst}"]
+    if edge.get("undetermined"):
+        lines.append(undetermined_words(src, dst))
     eff = edge.get("effect")
     if edge.get("categorical_source") and eff is not None:
         lines.append(f"Switching {src} between its levels moves {dst} by up to {fmt_number(eff, 3)} "

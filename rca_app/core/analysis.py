@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 import rca_app
+from rca_app.core.ambiguity import choose_orientation, rank_with_ambiguity, undetermined_keys
 from rca_app.core.data import PlantData
 from rca_app.core.discovery import DiscoveryResult, DiscoverySettings, discover, noise_checks
 from rca_app.core.encoding import CategoryEncoder
@@ -27,6 +28,7 @@ from rca_app.core.results import (
     GraphEdgeRecord,
     GraphNodeRecord,
     GraphRecord,
+    HiddenCauseRecord,
     IncidentRecord,
     InputRecord,
     LayoutRecord,
@@ -190,7 +192,8 @@ def _run_analysis(data: PlantData, anomaly, reference, settings: AnalysisSetting
     disc = None
     if graph is None:
         disc = discover(ref, constraints, categorical,
-                        DiscoverySettings(engine=settings.discovery_engine, n_bootstrap=settings.graph_bootstrap,
+                        DiscoverySettings(engine=settings.discovery_engine, method=settings.discovery,
+                                          n_bootstrap=settings.graph_bootstrap,
                                           bootstrap_max_rows=settings.bootstrap_max_rows, seed=settings.seed,
                                           n_jobs=settings.n_jobs, scheduler=settings.scheduler),
                         SubProgress(progress, 0.0, 0.35, ""), encoder=encoder)
@@ -202,6 +205,9 @@ def _run_analysis(data: PlantData, anomaly, reference, settings: AnalysisSetting
         if problems:
             raise RcaInputError([Problem(p, file=layout.source) for p in problems])
         checks = noise_checks(ref, graph, set(categorical), encoder)
+    # Edges whose direction the data cannot tell: draw the one under which the incident moves
+    # the fewest sensors' own mechanisms (rca_app.core.ambiguity).
+    graph = choose_orientation(graph, constraints, ref, an)
     timings["discovery_s"] = time.perf_counter() - t
 
     check_cancel(progress)
@@ -228,6 +234,9 @@ def _run_analysis(data: PlantData, anomaly, reference, settings: AnalysisSetting
                                RankingSettings(settings.rank_bootstrap, settings.action_grid, settings.seed,
                                                settings.interval_method, settings.n_jobs, settings.scheduler),
                                progress=SubProgress(progress, 0.45, 1.0, ""))
+    causes, hidden, notes = rank_with_ambiguity(scm, incident, constraints, layout, list(ranking.root_causes),
+                                                settings.seed, disc.hidden_pairs if disc is not None else ())
+    messages += notes
     timings["ranking_s"] = time.perf_counter() - t
     timings["total_s"] = time.perf_counter() - t_all
     messages += ranking.messages
@@ -242,7 +251,8 @@ def _run_analysis(data: PlantData, anomaly, reference, settings: AnalysisSetting
             confidence=e.confidence, origin=e.origin,
             std_error=eff.std_error if eff is not None else None,
             source_station=layout.station_of(e.source), target_station=layout.station_of(e.target),
-            level_effects=eff.level_effects if eff is not None and eff.level_effects else None))
+            level_effects=eff.level_effects if eff is not None and eff.level_effects else None,
+            undetermined=e.undetermined and e.origin != "user"))
     graph_out = GraphRecord(
         nodes=[GraphNodeRecord(name=n, station=layout.station_of(n), tier=layout.tier_of(n), unit=layout.unit(n),
                                categorical=n in categorical, controllable=n in layout.controllable,
@@ -266,7 +276,7 @@ def _run_analysis(data: PlantData, anomaly, reference, settings: AnalysisSetting
         ),
         reference=WindowRecord(start=window_bound(data, ref_sl.start), end=window_bound(data, ref_sl.stop),
                                first_row=ref_sl.start, stop_row=ref_sl.stop, n_rows=ref_sl.stop - ref_sl.start),
-        root_causes=list(ranking.root_causes),
+        root_causes=causes,
         actions=list(ranking.actions),
         graph=graph_out,
         mechanisms=[scm.reports_[n] for n in graph.nodes if n in scm.reports_],
@@ -283,6 +293,10 @@ def _run_analysis(data: PlantData, anomaly, reference, settings: AnalysisSetting
             invariance_checks=list(invariance),
             timings=timings,
             bootstrap_refits_used=len(ranking.bootstrap_models),
+            discovery_method=disc.method if disc is not None else None,
+            discovery_reason=disc.method_reason if disc is not None else "",
+            undetermined_edges=[[a, b] for a, b in undetermined_keys(graph)],
+            hidden_causes=[HiddenCauseRecord(h.sensors, h.source, h.correlation, h.restoration) for h in hidden],
         ),
         settings={**settings.to_dict(), "thresholds": _thresholds()},
         seed=settings.seed,
@@ -307,12 +321,25 @@ def _thresholds() -> dict:
     return {
         "discovery": {k: getattr(d, k) for k in ("categorical_alpha", "categorical_min_partial_r2",
                                                  "curvature_alpha", "curvature_min_partial_r2")},
+        "method_choice": _method_thresholds(),
         "mechanism_choice": {"simpler_within_relative_mse": scm._SIMPLER_MARGIN,
                              "selection_max_rows": scm._SELECTION_MAX_ROWS, "selection_folds": scm._SELECTION_FOLDS},
         "invariance": {"min_shift_sd": scm.INVARIANCE_MIN_SHIFT_SD, "max_z": scm.INVARIANCE_MAX_Z,
                        "pooled_max_shift_sd": scm.INVARIANCE_POOLED_MAX_SHIFT_SD,
                        "max_sd_ratio": scm.INVARIANCE_MAX_SD_RATIO},
     }
+
+
+def _method_thresholds() -> dict:
+    """What decides the discovery method, the pruning, the hidden causes and the class ranking."""
+    from rca_app.core import ambiguity, constraint_search, discovery_choice, pruning
+
+    return {"nongaussian_plant_share": discovery_choice.NONGAUSSIAN_PLANT_SHARE,
+            "pc_alpha": constraint_search.PCSettings().alpha, "pc_test": constraint_search.PCSettings().test,
+            "fci_clear_separation_p": constraint_search.CLEAR_SEPARATION_P,
+            "fci_clear_dependence_p": constraint_search.CLEAR_DEPENDENCE_P,
+            "prune_min_partial_r2": pruning.MIN_PARTIAL_R2, "prune_alpha": pruning.PRUNE_ALPHA,
+            "max_class_members": ambiguity.MAX_CLASS_MEMBERS, "hidden_cause_margin": ambiguity.HIDDEN_CAUSE_MARGIN}
 
 
 def _versions() -> dict:

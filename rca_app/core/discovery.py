@@ -1,7 +1,10 @@
 """Causal discovery under the plant's tiers.
 
-Numeric sensors: DirectLiNGAM with the layout's prior knowledge (our vectorised implementation,
-which gives lingam's own answer). Categorical sensors (supplier, shift, tool): LiNGAM assumes
+Numeric sensors: by the settings' method (:mod:`rca_app.core.discovery_choice`): DirectLiNGAM
+with the layout's prior knowledge (our vectorised implementation, which gives lingam's own
+answer), the tiered constraint-based search (PC, or FCI's hidden-cause marks on top), or
+``"auto"``, which picks from the noise; then pruning of edges too weak to matter
+(:mod:`rca_app.core.pruning`). Categorical sensors (supplier, shift, tool): LiNGAM assumes
 continuous data, so edges out of them are decided by a conditional dependence test: does the
 category explain a downstream sensor given that sensor's other parents (nested linear models,
 F-test plus a minimum partial R^2 so that huge data sets do not turn trivial effects into edges).
@@ -10,17 +13,24 @@ Edge confidence is the share of bootstrap resamples in which discovery finds the
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
+from rca_app.core.discovery_choice import (
+    DISCOVERY_METHODS,
+    NumericStructure,
+    choose_auto,
+    constraint_structure,
+)
 from rca_app.core.encoding import CategoryEncoder
 from rca_app.core.graph import CausalGraph, Edge
 from rca_app.core.lingam_fast import FastDirectLiNGAM
 from rca_app.core.parallel import ParallelSettings, effective_jobs, run_tasks
 from rca_app.core.progress import Progress, SubProgress, check_cancel
+from rca_app.core.pruning import prune_weak_edges
 from rca_app.core.records import NoiseCheck
 
 
@@ -29,6 +39,11 @@ class DiscoverySettings:
     # "fast": our vectorised DirectLiNGAM (lingam's answer, faster); "lingam": the lingam
     # package's own DirectLiNGAM, the reference implementation.
     engine: str = "fast"
+    # Which method decides the numeric graph: "auto" (from the noise diagnostics), "lingam",
+    # "pc" or "fci" (see rca_app.core.discovery_choice).
+    method: str = "auto"
+    # Backward elimination of numeric edges too weak to matter (rca_app.core.pruning).
+    prune: bool = True
     n_bootstrap: int = 20
     # Bootstrap resamples draw at most this many rows (m-out-of-n bootstrap), which bounds the
     # cost on long histories; below it they are ordinary n-out-of-n resamples.
@@ -55,9 +70,18 @@ class DiscoveryResult:
     messages: list[str] = field(default_factory=list)
     # Edges seen in at least a third of the resamples but not in the final graph.
     unstable_edges: list[dict] = field(default_factory=list)
+    # The method that decided and why; edges whose direction neither data nor layout decide (as
+    # oriented in ``graph``); sensor pairs FCI marks as moved by an unmeasured common cause.
+    method: str = "lingam"
+    method_reason: str = ""
+    undetermined: list[tuple[str, str]] = field(default_factory=list)
+    hidden_pairs: list[tuple[str, str]] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         return {
+            "method": self.method, "method_reason": self.method_reason,
+            "undetermined": [list(e) for e in self.undetermined],
+            "hidden_pairs": [list(e) for e in self.hidden_pairs],
             "graph": self.graph.to_dict(),
             "causal_order": self.causal_order,
             "noise_checks": [asdict(c) for c in self.noise_checks],
@@ -104,7 +128,7 @@ def _categorical_adds(frame, child, base_parents, cat, enc, settings) -> bool:
     return p < settings.categorical_alpha and partial_r2 >= settings.categorical_min_partial_r2
 
 
-def _add_curved_edges(frame, order, edges, enc, constraints, settings) -> None:
+def _add_curved_edges(frame, order, edges, enc, constraints, settings, blocked=frozenset()) -> None:
     """Add edges whose effect is curved with no linear trend, which linear LiNGAM misses.
 
     Yield against a temperature with an optimum at its usual setting is the typical case: the
@@ -146,7 +170,8 @@ def _add_curved_edges(frame, order, edges, enc, constraints, settings) -> None:
         yc = 1 + pos[child]
         while True:
             base = [0] + [1 + pos[p] for p in order if (p, child) in edges]
-            cands = [c for c in order[: pos[child]] if (c, child) not in edges and constraints.allows(c, child)]
+            cands = [c for c in order[: pos[child]] if (c, child) not in edges and constraints.allows(c, child)
+                     and frozenset((c, child)) not in blocked]
             best = _clearest_curved_parent(G, base, yc, [1 + pos[c] for c in cands], k, n - extra, settings)
             if best is None:
                 break
@@ -248,6 +273,7 @@ def _discover_once(frame: pd.DataFrame, nodes: list[str], enc: CategoryEncoder, 
     edges: set[tuple[str, str]] = set()
     order_names: list[str] = []
     B = np.zeros((len(numeric), len(numeric)))
+    structure = None
     if numeric:
         X = frame[numeric].to_numpy(dtype=float)
         # Engineering units differ by orders of magnitude; LiNGAM is scale-invariant in its
@@ -255,29 +281,16 @@ def _discover_once(frame: pd.DataFrame, nodes: list[str], enc: CategoryEncoder, 
         sd = X.std(axis=0)
         sd[sd == 0] = 1.0
         Xs = (X - X.mean(axis=0)) / sd
-        pk = constraints.prior_knowledge(numeric)
-        if settings.engine == "lingam":
-            import os
-
-            os.environ.setdefault("MPLBACKEND", "Agg")  # lingam imports matplotlib
-            import lingam
-
-            check_cancel(progress)
-            model = lingam.DirectLiNGAM(prior_knowledge=pk).fit(Xs)
-            A, order_idx = model.adjacency_matrix_, list(model.causal_order_)
-        elif settings.engine == "fast":
-            model = FastDirectLiNGAM(prior_knowledge=pk, n_jobs=threads, precision=precision).fit(Xs, progress=progress)
-            A, order_idx = model.adjacency_matrix_, model.causal_order_
-        else:
-            raise ValueError(f"unknown discovery engine '{settings.engine}' (fast or lingam)")
-        B = A * sd[:, None] / sd[None, :]  # back to engineering units
-        order_names = [numeric[i] for i in order_idx]
-        for i, child in enumerate(numeric):
-            for j, parent in enumerate(numeric):
-                if B[i, j] != 0 and constraints.allows(parent, child):
-                    edges.add((parent, child))
+        structure = _numeric_structure(Xs, numeric, constraints, settings, progress, precision, threads)
+        B = structure.coef * sd[:, None] / sd[None, :]  # back to engineering units
+        order_names = structure.order
+        edges |= {e for e in structure.edges if constraints.allows(*e)}
     edges |= set(constraints.required)
-    _add_curved_edges(frame, order_names, edges, enc, constraints, settings)
+    # Pairs FCI marks as moved by an unmeasured cause: their dependence is not an edge.
+    blocked = frozenset(frozenset(p) for p in structure.hidden_pairs) if structure is not None else frozenset()
+    _add_curved_edges(frame, order_names, edges, enc, constraints, settings, blocked)
+    if settings.prune and numeric:
+        edges = prune_weak_edges(frame, numeric, edges, keep=set(constraints.required))
     # Categorical sources into numeric children, children in causal order.
     cats = [c for c in nodes if c in categorical]
     for child in order_names:
@@ -294,7 +307,44 @@ def _discover_once(frame: pd.DataFrame, nodes: list[str], enc: CategoryEncoder, 
         if cands:
             for p in _categorical_child_parents(frame, child, cands, enc, settings):
                 edges.add((p, child))
-    return edges, order_names, B, numeric
+    return edges, order_names, B, numeric, structure
+
+
+def _lingam_structure(Xs, numeric, constraints, settings, progress, precision, threads):
+    """LiNGAM's edges, causal order and coefficients (standardised) on numeric data."""
+    pk = constraints.prior_knowledge(numeric)
+    if settings.engine == "lingam":
+        import os
+
+        os.environ.setdefault("MPLBACKEND", "Agg")  # lingam imports matplotlib
+        import lingam
+
+        check_cancel(progress)
+        model = lingam.DirectLiNGAM(prior_knowledge=pk).fit(Xs)
+        A, order_idx = model.adjacency_matrix_, list(model.causal_order_)
+    elif settings.engine == "fast":
+        model = FastDirectLiNGAM(prior_knowledge=pk, n_jobs=threads, precision=precision).fit(Xs, progress=progress)
+        A, order_idx = model.adjacency_matrix_, model.causal_order_
+    else:
+        raise ValueError(f"unknown discovery engine '{settings.engine}' (fast or lingam)")
+    edges = {(numeric[j], numeric[i]) for i in range(len(numeric)) for j in range(len(numeric)) if A[i, j] != 0}
+    return edges, [numeric[i] for i in order_idx], np.asarray(A, dtype=float)
+
+
+def _numeric_structure(Xs, numeric, constraints, settings, progress, precision, threads) -> NumericStructure:
+    """The numeric graph by the settings' method (``"auto"`` resolved from the noise)."""
+    method = settings.method
+    if method not in DISCOVERY_METHODS:
+        raise ValueError(f"unknown discovery method '{method}' ({', '.join(DISCOVERY_METHODS)})")
+    if method == "lingam":
+        edges, order, coef = _lingam_structure(Xs, numeric, constraints, settings, progress, precision, threads)
+        return NumericStructure(edges, order, coef, method="lingam", reason="LiNGAM was asked for")
+    if method in ("pc", "fci"):
+        structure, _ = constraint_structure(Xs, numeric, constraints, fci=method == "fci")
+        structure.reason = f"{method.upper()} was asked for"
+        return structure
+    return choose_auto(Xs, numeric, constraints,
+                       lambda: _lingam_structure(Xs, numeric, constraints, settings, progress, precision, threads))
 
 
 def _resample_edges(task) -> list[set | None]:
@@ -306,7 +356,11 @@ def _resample_edges(task) -> list[set | None]:
         try:
             # Resamples use single-precision entropies: several times faster, and a near-tie
             # resolved the other way is within what resampling varies anyway.
-            e_b, *_ = _discover_once(sample, nodes, enc, constraints, settings, None, "float32", threads)
+            e_b, _, _, _, st = _discover_once(sample, nodes, enc, constraints, settings, None, "float32", threads)
+            if st is not None:
+                # An undetermined edge is found whichever way this resample's class member
+                # points it: its confidence counts the pair.
+                e_b = e_b | {(b, a) for a, b in st.undetermined}
         except (np.linalg.LinAlgError, ValueError, FloatingPointError):
             e_b = None
         out.append(e_b)
@@ -354,7 +408,8 @@ def discover(frame: pd.DataFrame, constraints, categorical: list[str] | set[str]
     nodes = [n for n in constraints.nodes if n in frame.columns]
     check_cancel(progress)
     main = SubProgress(progress, 0.0, 0.3, "discovery: ")
-    edges, order, B, numeric = _discover_once(frame, nodes, enc, constraints, settings, main)
+    edges, order, B, numeric, structure = _discover_once(frame, nodes, enc, constraints, settings, main)
+    undetermined = [e for e in (structure.undetermined if structure else []) if e in edges]
 
     counts: dict[tuple[str, str], int] = {}
     nb = settings.n_bootstrap
@@ -372,7 +427,11 @@ def discover(frame: pd.DataFrame, constraints, categorical: list[str] | set[str]
         # Workers already fill the cores: a worker's LiNGAM search runs one thread (two each
         # would put four busy threads on two cores).
         threads = 1 if in_workers else None
-        tasks = [(frame, draws[i:i + per], nodes, enc, constraints, settings, threads)
+        # Resamples use the method the full data chose ("auto" decided once, not per resample,
+        # so that the confidence measures the graph's stability, not the choice's).
+        resolved = {"lingam": "lingam", "pc": "pc", "fci": "fci"}.get(structure.method if structure else "", "auto")
+        boot_settings = replace(settings, method=resolved)
+        tasks = [(frame, draws[i:i + per], nodes, enc, constraints, boot_settings, threads)
                  for i in range(0, nb, per)]
         results = run_tasks(_resample_edges, tasks, parallel, SubProgress(progress, 0.3, 1.0, ""),
                             f"edge confidence: {nb} bootstrap resamples, in groups")
@@ -406,7 +465,7 @@ def discover(frame: pd.DataFrame, constraints, categorical: list[str] | set[str]
         messages.append(f"{nb - n_ok} of {nb} bootstrap resamples could not be analysed (a sensor constant in "
                         f"the resample); edge confidences are shares of the {n_ok} that could.")
     near = [c.node for c in checks if c.near_gaussian]
-    if checks and near:
+    if checks and near and (structure is None or structure.method == "lingam"):
         share = len(near) / len(checks)
         messages.append(
             f"{len(near)} of {len(checks)} numeric sensors have nearly Gaussian noise "
@@ -416,4 +475,12 @@ def discover(frame: pd.DataFrame, constraints, categorical: list[str] | set[str]
             + (" Most of the data look Gaussian: treat within-station directions with caution."
                if share > 0.5 else "")
         )
-    return DiscoveryResult(graph, order, checks, messages, unstable)
+    undetermined_keys = set(undetermined) | {(b, a) for a, b in undetermined}
+    unstable = [u for u in unstable if (u["source"], u["target"]) not in undetermined_keys]
+    if structure is not None:
+        graph = graph.with_edges(replace(e, undetermined=True) if e.key in undetermined_keys else e
+                                 for e in graph.edges)
+    return DiscoveryResult(graph, order, checks, messages, unstable,
+                           method=structure.method if structure else "lingam",
+                           method_reason=structure.reason if structure else "",
+                           undetermined=undetermined, hidden_pairs=list(structure.hidden_pairs) if structure else [])

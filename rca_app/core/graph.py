@@ -25,6 +25,9 @@ class Edge:
         Share of bootstrap resamples in which discovery found this edge.
     origin : str
         ``"discovered"``, ``"required"`` (layout knowledge) or ``"user"`` (editor).
+    undetermined : bool
+        The data and the layout cannot tell this edge's direction (see
+        :mod:`rca_app.core.constraint_search`); an engineer's edit decides it.
     """
     source: str
     target: str
@@ -35,6 +38,9 @@ class Edge:
     confidence: float | None = None
     # "discovered", "required" (layout knowledge) or "user" (added or forced in the editor).
     origin: str = "discovered"
+    # True: an edge of the equivalence class whose direction neither the data nor the layout
+    # decide (drawn here one way; the ranking considers every way the class allows).
+    undetermined: bool = False
 
     @property
     def key(self) -> tuple[str, str]:

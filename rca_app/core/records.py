@@ -43,10 +43,18 @@ class RootCause:
     controllable: bool
     categorical: bool
     evidence: Evidence
+    # Lowest and highest restoration over the graphs the data cannot tell apart (edges of
+    # undetermined direction); None when the graph is fully determined.
+    restoration_range: tuple[float, float] | None = None
+    # True: not a sensor but an unmeasured cause acting on the sensors ``acts_on`` together.
+    unmeasured: bool = False
+    acts_on: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         d = asdict(self)
         d["restoration_ci"] = list(self.restoration_ci)
+        if self.restoration_range is not None:
+            d["restoration_range"] = list(self.restoration_range)
         return d
 
 

@@ -10,7 +10,7 @@ contract written as a JSON Schema for other programs (a test keeps it in step).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 from rca_app.core.errors import Problem
@@ -142,6 +142,9 @@ class GraphEdgeRecord:
     source_station: str
     target_station: str
     level_effects: dict[str, float] | None = None   # categorical source: level -> effect
+    # True: neither the data nor the layout decide this edge's direction (drawn one way; the
+    # ranking's restoration ranges cover every way the equivalence class allows).
+    undetermined: bool = False
 
 
 @dataclass
@@ -167,6 +170,28 @@ class UnstableEdge:
     source: str
     target: str
     confidence: float
+
+
+@dataclass
+class HiddenCauseRecord:
+    """Sensors that something unmeasured seems to move together.
+
+    Attributes
+    ----------
+    sensors : list of str
+    source : str
+        ``"noise correlation"`` (their own noises correlate with no edge between them) or
+        ``"fci"`` (FCI's marks: neither can cause the other, yet they depend).
+    correlation : float or None
+        Strongest noise correlation in the group.
+    restoration : float
+        Share of the KPI's shortfall recovered by restoring the sensors together.
+    """
+
+    sensors: list[str]
+    source: str
+    correlation: float | None
+    restoration: float
 
 
 @dataclass
@@ -210,6 +235,13 @@ class Diagnostics:
     invariance_checks: list[InvarianceCheck]
     timings: dict[str, float]
     bootstrap_refits_used: int
+    # Which discovery method decided the graph ("lingam", "pc", "fci", "pc+lingam"; None for a
+    # given graph) and why; edges whose direction the data cannot tell (as drawn); suspected
+    # unmeasured common causes.
+    discovery_method: str | None = None
+    discovery_reason: str = ""
+    undetermined_edges: list[list[str]] = field(default_factory=list)
+    hidden_causes: list[HiddenCauseRecord] = field(default_factory=list)
 
 
 @dataclass

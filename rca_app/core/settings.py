@@ -25,6 +25,10 @@ class AnalysisSettings:
     bootstrap_max_rows: int = field(default=5000, metadata={"min": 50, "max": 10_000_000})
     # "fast": ours; "lingam": the lingam package's DirectLiNGAM (the same answer, slower).
     discovery_engine: Literal["fast", "lingam"] = "fast"
+    # Which method decides the graph: "auto" picks from the noise diagnostics (LiNGAM where the
+    # sensors' noise is clearly non-Gaussian, the constraint-based PC search where it is not);
+    # "lingam", "pc" or "fci" (PC with hidden common causes) force one.
+    discovery: Literal["auto", "lingam", "pc", "fci"] = "auto"
     # Ranking intervals: "weighted" (Bayesian block bootstrap by weighted refits, fast) or
     # "resample" (models refitted from scratch on resampled rows, the former method).
     interval_method: Literal["weighted", "resample"] = "weighted"

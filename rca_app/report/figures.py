@@ -156,7 +156,8 @@ def causal_graph(result: AnalysisResult, width_in: float, max_height_in: float =
             (x0, y0), (x1, y1), patchA=boxes[s].get_bbox_patch(), patchB=boxes[t].get_bbox_patch(),
             arrowstyle="-|>", mutation_scale=7 if not hot else 9, connectionstyle=f"arc3,rad={rad}",
             lw=(2.0 if hot else 0.4 + 1.1 * conf), color=RED if hot else GREY,
-            alpha=1.0 if hot else 0.45 + 0.5 * conf, linestyle="-" if conf >= 0.5 else (0, (3, 2)),
+            alpha=1.0 if hot else 0.45 + 0.5 * conf,
+            linestyle="-" if conf >= 0.5 and not e.undetermined else (0, (3, 2)),
             zorder=3 if hot else 2, shrinkA=1, shrinkB=1)
         ax.add_patch(arrow)
     return fig

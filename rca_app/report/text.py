@@ -148,6 +148,44 @@ def shift_text(result: AnalysisResult, cause: RootCause) -> str:
     return s + "."
 
 
+# --- discovery ----------------------------------------------------------------------------
+
+METHOD_WORDS = {
+    "lingam": "LiNGAM (directions from the non-Gaussian shape of the sensors' noise)",
+    "pc": "the constraint-based search PC (directions from conditional independences and the layout only)",
+    "fci": "FCI (the constraint-based search that also marks unmeasured common causes)",
+    "pc+lingam": "the constraint-based search PC, with LiNGAM's directions where the noise is non-Gaussian",
+}
+
+
+def discovery_paragraphs(result: AnalysisResult) -> list[str]:
+    """How the graph was found and what it cannot tell: the method and why, the edges whose
+    direction the data cannot decide, the suspected unmeasured causes (empty for a given graph
+    with nothing undetermined)."""
+    d = result.diagnostics
+    out = []
+    if d.discovery_method:
+        p = f"The graph was found by {METHOD_WORDS.get(d.discovery_method, d.discovery_method)}"
+        out.append(p + (f": {d.discovery_reason}." if d.discovery_reason else "."))
+    if d.undetermined_edges:
+        pairs = "; ".join(f"{a} and {b}" for a, b in d.undetermined_edges[:8])
+        more = f" (and {len(d.undetermined_edges) - 8} more)" if len(d.undetermined_edges) > 8 else ""
+        ranged = [c for c in result.root_causes[:3] if c.restoration_range is not None]
+        p = (f"The data cannot tell which way {len(d.undetermined_edges)} edge(s) point: {pairs}{more} "
+             "(dashed in the graph). The graph draws the direction under which the incident changes the fewest "
+             "sensors; the ranking was repeated over every direction the layout allows")
+        if ranged:
+            p += ", and the top causes restore " + "; ".join(
+                f"{c.node} {fmt_pct(c.restoration_range[0])} to {fmt_pct(c.restoration_range[1])}" for c in ranged)
+        out.append(p + ". If you know a direction, fix it in the graph editor and refit.")
+    for h in d.hidden_causes:
+        why = (f"their own noises correlate (r = {fmt_num(h.correlation, 2)}) with no edge between them"
+               if h.correlation is not None else "neither can cause the other, yet they move together")
+        out.append(f"An unmeasured cause is likely acting on {' and '.join(h.sensors)}: {why}. Restoring them "
+                   f"together recovers {fmt_pct(h.restoration)} of the loss.")
+    return out
+
+
 # --- summary ------------------------------------------------------------------------------
 
 def confidence_word(share: float) -> str:
@@ -208,6 +246,17 @@ def summary_paragraphs(result: AnalysisResult) -> list[str]:
     top = result.top_cause
     if top is None:
         out.append("No sensor upstream of the KPI was found, so no root cause can be ranked.")
+    elif top.unmeasured:
+        p = (f"The most likely root cause is not measured: **{top.node}**. Restoring "
+             f"{' and '.join(top.acts_on)} together, as they behaved in the reference period, brings back "
+             f"**{fmt_pct(top.restoration)}** of the {k['loss_word']}, clearly more than any one measured "
+             "sensor; their own variations move together, as if one thing nobody logs (ambient conditions, "
+             "an operator action, a raw-material property) acted on both. Look for what acts on them.")
+        if len(result.root_causes) > 1:
+            r2 = result.root_causes[1]
+            p += (f" The measured sensor with the largest share is {cause_label(result, r2.node)} "
+                  f"({r2.station}), restoring {fmt_pct(r2.restoration)}.")
+        out.append(p)
     elif top.node == result.target:
         lo, hi = top.restoration_ci
         p = (f"The largest part of the {k['loss_word']} is not explained by any measured sensor: it sits in "
@@ -305,6 +354,8 @@ def reproduce_command(result: AnalysisResult) -> tuple[str, bool]:
                       ("n_folds", "--folds")):
         if key in s and s[key] != defaults[key]:
             parts += [flag, str(s[key])]
+    if s.get("discovery", "auto") != "auto":
+        parts += ["--discovery", str(s["discovery"])]
     if s.get("discovery_engine", "fast") != "fast":
-        parts += ["--discovery", str(s["discovery_engine"])]
+        parts += ["--lingam-engine", str(s["discovery_engine"])]
     return " ".join(shlex.quote(str(p)) for p in parts), False

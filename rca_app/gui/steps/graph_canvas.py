@@ -162,7 +162,8 @@ class EdgeItem(QGraphicsPathItem):
             color = QColor(UNK_COLOR)
         else:
             color = QColor(POS_COLOR if eff >= 0 else NEG_COLOR)
-        style = Qt.PenStyle.SolidLine if e.get("fitted") else Qt.PenStyle.DashLine
+        style = {"dashed": Qt.PenStyle.DashLine, "dotted": Qt.PenStyle.DotLine}.get(
+            e.get("line"), Qt.PenStyle.SolidLine if e.get("fitted") else Qt.PenStyle.DashLine)
         if on_path:
             color, width, alpha = QColor(PATH_COLOR), max(width, 3.5), 255
         elif dim:

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from rca_app.app.graph_view import discovery_note
 from rca_app.core.errors import RcaInputError
 from rca_app.gui import glossary
 from rca_app.gui.session import Session
@@ -181,9 +182,10 @@ class GraphStep(QWidget):
                                      "mechanism plots and what-ifs.", "info")
         else:
             src = s.result.diagnostics.graph_source if s.result is not None else ""
+            note = discovery_note(s.result, s.graph_view())
             self.banner.show_message("Graph " + ("discovered from the reference period" if src == "discovered"
                                                  else "as you edited it") + ". Click a sensor to see its mechanism; "
-                                     "select an arrow to edit it.", "ok")
+                                     "select an arrow to edit it." + (" " + note if note else ""), "ok")
 
     def highlight_paths(self, node: str | None) -> list[list[str]]:
         s = self.session

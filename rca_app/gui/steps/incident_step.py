@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 
 from rca_app.app.analysis_job import DEFAULT_PRESET, PRESETS, preset_of
 from rca_app.app.formatting import short_label
+from rca_app.app.graph_view import DISCOVERY_CHOICES
 from rca_app.app.windows_view import (
     axis_values,
     kpi_limits,
@@ -73,6 +74,16 @@ class IncidentStep(QWidget):
                                "the ranking is. More refits: narrower doubt, longer wait.")
         self.preset.currentTextChanged.connect(self._preset_changed)
         bar.addWidget(self.preset)
+        bar.addSpacing(12)
+        bar.addWidget(QLabel("Discovery:"))
+        self.discovery = QComboBox()
+        for value, text in DISCOVERY_CHOICES:
+            self.discovery.addItem(text, value)
+        self.discovery.setToolTip("How the causal graph is found. Auto: LiNGAM where the sensors' noise is clearly "
+                                  "non-Gaussian, the constraint-based search (PC) where it is not; the result says "
+                                  "which it used and why.")
+        self.discovery.currentIndexChanged.connect(self._discovery_changed)
+        bar.addWidget(self.discovery)
         bar.addStretch(1)
         self.run_button = QPushButton("Find root causes  (F5)")
         f = QFont(self.run_button.font())
@@ -273,7 +284,18 @@ class IncidentStep(QWidget):
     def _preset_changed(self, name: str) -> None:
         self.session.apply_preset(name)
 
+    def _discovery_changed(self, i: int) -> None:
+        value = self.discovery.itemData(i)
+        if self.session.settings.get("discovery", "auto") != value:
+            self.session.settings["discovery"] = value
+            self.session.set_dirty()
+
     def sync_preset(self) -> None:
+        i = self.discovery.findData(self.session.settings.get("discovery", "auto"))
+        if i >= 0:
+            self.discovery.blockSignals(True)
+            self.discovery.setCurrentIndex(i)
+            self.discovery.blockSignals(False)
         name = preset_of(self.session.settings)
         if name is not None:
             self.preset.blockSignals(True)

@@ -33,8 +33,9 @@ def causal_graph(b: ReportBuilder) -> list:
            + (f" ({top.node})" if top else "") + " and its paths to the KPI. Dark box: the KPI. "
            "Orange border: root causes ranked 2nd and 3rd. Green border: controllable setpoint. Dashed box: "
            "categorical sensor. Arrow width and darkness: edge confidence (share of bootstrap resamples that "
-           "found the edge); dashed arrows: confidence below 50%.")
-    return [KeepTogether([head, intro, fig, b.P(cap, "caption")])]
+           "found the edge); dashed arrows: confidence below 50%"
+           + (", or a direction the data cannot tell." if r.diagnostics.undetermined_edges else "."))
+    return [KeepTogether([head, intro, fig, b.P(cap, "caption")])] + [b.P(t) for t in T.discovery_paragraphs(r)]
 
 
 def ranking(b: ReportBuilder) -> list:
