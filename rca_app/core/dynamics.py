@@ -347,7 +347,10 @@ def drift_origin(ranking, graph, ref: pd.DataFrame, an: pd.DataFrame, top: int =
     first = lead[0]
     for c in lead[1:]:
         t = onset[c]
-        if t is not None and t + DRIFT_LEAD_STEPS <= onset[first] and c in graph.ancestors(first):
+        x, r = an[c].to_numpy(float), ref[c].to_numpy(float)
+        # Autocorrelated noise alone can trip a CUSUM: the origin must itself have moved clearly.
+        moved = abs(x.mean() - r.mean()) / _sd(r) >= 1.0
+        if t is not None and moved and t + DRIFT_LEAD_STEPS <= onset[first] and c in graph.ancestors(first):
             _move_before(ranking, c, first)
             return onset, (f"{c} began to drift {onset[first] - t} rows before {first}, which is downstream of "
                            f"it: {c} started the drift and is ranked first")
