@@ -62,6 +62,9 @@ def _add_data_args(p: argparse.ArgumentParser) -> None:
                    help="read ambiguous dates as month/day (US style)")
     p.add_argument("--gaps", choices=["drop", "impute"], default="drop",
                    help="sensor gaps: drop the row (default) or impute (interpolate in time order)")
+    p.add_argument("--format", choices=["auto", "long", "wide"], default="auto",
+                   help="table shape: a historian long export (tag, timestamp, value, quality) or one "
+                        "column per sensor (default: recognised from the header)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -138,7 +141,7 @@ def _load(args):
     if sheet is not None and sheet.isdigit():
         sheet = int(sheet)
     raw = load_table(args.data, sheet=sheet, sep=args.sep, decimal=args.decimal)
-    return prepare(raw, layout, dayfirst=args.dayfirst, gaps=args.gaps)
+    return prepare(raw, layout, dayfirst=args.dayfirst, gaps=args.gaps, format=args.format)
 
 
 def cmd_validate(args) -> int:
@@ -209,9 +212,27 @@ def format_summary(r) -> str:
                          f"{act.predicted_target:.4g}{interval}, restores {_pct(act.restoration)}")
             for w in act.warnings:
                 lines.append(f"    warning: {w}")
+    lines += _dynamics_lines(r.dynamics)
     if r.diagnostics.messages:
         lines += ["", "Notes:"] + [f"  - {m}" for m in r.diagnostics.messages]
     return "\n".join(lines)
+
+
+def _dynamics_lines(d) -> list[str]:
+    """Residence times used (declared or estimated, with confidence) and control loops."""
+    if d is None or not (d.shifts or d.loops or any(x.given for x in d.lags)):
+        return []
+    out = ["", f"Residence times (grid {d.step}):"]
+    for x in d.lags:
+        how = "declared" if x.given else (f"estimated, confidence {_pct(x.confidence)}" if x.confidence is not None
+                                          else "estimated")
+        out.append(f"  {_clip(x.station, 22)} -> {_clip(x.to_station, 22)}: {x.lag} ({how})")
+    for lp in d.loops:
+        state = "compensated" if lp.compensated else "held"
+        src = f", disturbance from {lp.source}" if lp.source else ""
+        out.append(f"  loop {lp.controlled} / {lp.manipulated}: {state}, valve travel {_pct(lp.limit_use)} "
+                   f"of the way to its limit{src}")
+    return out
 
 
 def cmd_analyze(args) -> int:

@@ -246,10 +246,13 @@ def loop_readings(layout, ref: pd.DataFrame, an: pd.DataFrame, ranking, graph) -
             msg += " (it ran at its limit: it could not reject more)"
         if source:
             msg += f". The disturbance it rejected came from {source} (its shift explains {100 * share:.0f}% of {lp.manipulated}'s)"
-            if lp.manipulated in order and source in order and order.index(lp.manipulated) < order.index(source):
-                _move_before(ranking, source, lp.manipulated)
+            # The loop's own sensors only answered the disturbance (the CV's residual is the
+            # controller's error): the source goes before whichever of them ranked first.
+            ahead = [n for n in order if n in (lp.manipulated, lp.controlled)]
+            if ahead and source in order and order.index(ahead[0]) < order.index(source):
+                _move_before(ranking, source, ahead[0])
                 order = [c.node for c in ranking.root_causes]
-                msg += f": {source} is ranked before {lp.manipulated}, which only followed it"
+                msg += f": {source} is ranked before {ahead[0]}, which only followed it"
         messages.append(msg + ".")
     return out, messages
 
