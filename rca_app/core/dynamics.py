@@ -59,6 +59,9 @@ class TimeAlignment:
     reference: slice
     record: DynamicsRecord
     messages: list[str] = field(default_factory=list)
+    step: pd.Timedelta | None = None
+    max_lag: int = 0
+    raw_reference: slice | None = None     # the reference rows before alignment
 
 
 def grid_step(time: pd.Series) -> pd.Timedelta | None:
@@ -175,7 +178,7 @@ def align_for_time(data, layout, reference: slice, incident: slice, seed: int = 
                          lag_max=_text(step * max_lag))
     longest = max(shifts.values(), default=0)
     if longest == 0:
-        return TimeAlignment(frame, reference, rec, messages)
+        return TimeAlignment(frame, reference, rec, messages, step, max_lag, reference)
     if incident.start < longest:
         raise RcaInputError(Problem(
             f"the incident starts {incident.start} rows into the data, but the longest residence time to "
@@ -186,7 +189,35 @@ def align_for_time(data, layout, reference: slice, incident: slice, seed: int = 
     rec.rows_without_past = new_ref.start - reference.start
     messages.append(f"time series: each sensor is compared with the {layout.target} its material became, "
                     f"{_text(step * longest)} later at most ({', '.join(f'{r.station} -> {r.to_station} {r.lag}' for r in records if r.lag_steps)})")
-    return TimeAlignment(aligned, new_ref, rec, messages)
+    return TimeAlignment(aligned, new_ref, rec, messages, step, max_lag, reference)
+
+
+def lagged_step(timed: TimeAlignment, data, layout, aligned_ref: pd.DataFrame, graph) -> list[str]:
+    """Recycle streams and self-lags over time (:mod:`rca_app.core.lagged`) into the record.
+
+    Parameters
+    ----------
+    timed : TimeAlignment
+    data : PlantData
+    layout : Layout
+    aligned_ref : DataFrame
+        The aligned reference rows the graph was found on.
+    graph : CausalGraph
+
+    Returns
+    -------
+    list of str
+        Messages proposing recycles the layout does not declare.
+    """
+    from rca_app.core.lagged import lagged_edges
+
+    if timed.step is None or timed.max_lag <= 0:
+        return []
+    numeric = [c for c in data.numeric_nodes if c in aligned_ref.columns]
+    edges, messages = lagged_edges(data.frame, timed.raw_reference, layout, numeric, timed.record.step,
+                                   timed.step.total_seconds(), timed.max_lag, graph, aligned_ref)
+    timed.record.lagged_edges = edges
+    return messages
 
 
 def _sd(x: np.ndarray) -> float:

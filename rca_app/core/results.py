@@ -319,6 +319,36 @@ class LoopRecord:
 
 
 @dataclass
+class LaggedEdge:
+    """An edge over time: ``source`` at t - ``lag`` acts on ``target`` at t.
+
+    Attributes
+    ----------
+    source, target : str
+        The same sensor for a self-lag (slow own dynamics).
+    lag : str
+        As a duration.
+    lag_steps : int
+    correlation : float
+        Partial correlation at that lag beyond the target's own past (the lag-1 coefficient for
+        a self-lag).
+    p_value : float
+        Corrected for the lags tried; conditioned on the target's own past (autocorrelation).
+    kind : {"recycle", "proposed_recycle", "self"}
+        A declared recycle, a backward stream the data show but the layout does not declare, or
+        a self-lag.
+    """
+
+    source: str
+    target: str
+    lag: str
+    lag_steps: int
+    correlation: float
+    p_value: float
+    kind: Literal["recycle", "proposed_recycle", "self"]
+
+
+@dataclass
 class DynamicsRecord:
     """The time-aware treatment of time-series data (None in a result for row-by-row data).
 
@@ -340,6 +370,8 @@ class DynamicsRecord:
     bad_samples : dict of str to int
         Historian tags: samples flagged bad quality, per tag.
     note : str or None
+    lagged_edges : list of LaggedEdge
+        Recycle streams (declared or proposed) and self-lags found over time.
     """
 
     step: str | None
@@ -351,6 +383,7 @@ class DynamicsRecord:
     drift_onsets: dict[str, int | None] = field(default_factory=dict)
     bad_samples: dict[str, int] = field(default_factory=dict)
     note: str | None = None
+    lagged_edges: list[LaggedEdge] = field(default_factory=list)
 
 
 @dataclass

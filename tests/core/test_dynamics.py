@@ -109,3 +109,34 @@ def test_batch_genealogy_ranks_the_lot_property_first(tmp_path, kind):
     assert "lot_viscosity_mPas" in data.frame.columns
     result = run_analysis(data, _window(case), None, FAST).result
     assert result.root_causes[0].node == "lot_viscosity_mPas"
+
+
+def test_recycles_are_found_over_time_and_undeclared_ones_proposed(tmp_path):
+    from rca_app.core.dynamics import lagged_step
+
+    case = _loop_case(301, 900, 100)
+    data = _load(case, tmp_path)
+    ref, an, _ = resolve_windows(data, _window(case), None)
+    timed = align_for_time(data, data.layout, ref, an)
+    assert lagged_step(timed, data, data.layout, timed.frame.iloc[timed.reference], None) == []
+    recycle = [e for e in timed.record.lagged_edges if e.kind == "recycle"]
+    true_lag = next(lag for s, d, lag in case.truth["edges"] if s == "recycle_flow_m3h")
+    assert [(e.source, e.target, e.lag_steps) for e in recycle] == [("recycle_flow_m3h", "conversion_pct", true_lag)]
+    assert any(e.kind == "self" and e.source == "feed_temp_C" for e in timed.record.lagged_edges)
+    # Without the [[recycle]] the stream is proposed, not used.
+    undeclared = dataclasses.replace(data.layout, recycles=[])
+    timed = align_for_time(data, undeclared, ref, an)
+    msgs = lagged_step(timed, data, undeclared, timed.frame.iloc[timed.reference], None)
+    assert len(msgs) == 1 and 'from = "Separator", to = "Reactor"' in msgs[0]
+    assert {e.kind for e in timed.record.lagged_edges} == {"proposed_recycle", "self"}
+
+
+def test_rows_without_dynamics_show_no_lagged_edges(tmp_path):
+    from rca_app.core.dynamics import lagged_step
+
+    case = dynamic_case("genealogy", 2)
+    data = _load(case, tmp_path)
+    ref, an, _ = resolve_windows(data, _window(case), None)
+    timed = align_for_time(data, data.layout, ref, an)
+    assert lagged_step(timed, data, data.layout, timed.frame.iloc[timed.reference], None) == []
+    assert [e for e in timed.record.lagged_edges if e.kind != "self"] == []
