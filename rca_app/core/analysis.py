@@ -15,7 +15,7 @@ import pandas as pd
 
 import rca_app
 from rca_app.core.data import PlantData
-from rca_app.core.dynamics import align_for_time, drift_origin, lagged_step, loop_readings
+from rca_app.core.dynamics import action_timing, align_for_time, drift_origin, lagged_step, loop_readings
 from rca_app.core.discovery import DiscoveryResult, DiscoverySettings, discover, noise_checks
 from rca_app.core.encoding import CategoryEncoder
 from rca_app.core.errors import Problem, RcaInputError
@@ -317,6 +317,7 @@ def _time_readings(timed, layout, ref, an, ranking, graph, data) -> list[str]:
     onsets, drift = drift_origin(ranking, graph, ref, an)
     timed.record.loops, timed.record.drift_onsets = loops, onsets
     timed.record.bad_samples = {t.tag: t.bad_quality for t in data.tag_reports if t.bad_quality}
+    messages += action_timing(timed.record, ranking.actions, layout.target)
     return messages + ([drift] if drift else []) + lagged_step(timed, data, layout, ref, graph)
 
 

@@ -389,3 +389,30 @@ def drift_origin(ranking, graph, ref: pd.DataFrame, an: pd.DataFrame, top: int =
             return onset, (f"{c} began to drift {onset[first] - t} rows before {first}, which is downstream of "
                            f"it: {c} started the drift and is ranked first")
     return onset, None
+
+
+def action_timing(record: DynamicsRecord, actions, target: str) -> list[str]:
+    """When the KPI would respond to each proposed setpoint change: after the setpoint's
+    cumulative residence time to the KPI.
+
+    Parameters
+    ----------
+    record : DynamicsRecord
+        Its ``shifts`` (grid steps per sensor) and ``step``.
+    actions : list of Action
+    target : str
+
+    Returns
+    -------
+    list of str
+    """
+    if not record.step or not record.shifts:
+        return []
+    step = parse_duration(record.step)
+    out = []
+    for a in actions:
+        k = record.shifts.get(a.node, 0)
+        if k:
+            out.append(f"setting {a.node}: {target} would respond about {_text(step * k)} after the change "
+                       "(the residence time from its station)")
+    return out
