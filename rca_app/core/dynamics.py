@@ -171,8 +171,10 @@ def align_for_time(data, layout, reference: slice, incident: slice, seed: int = 
                 continue
             k = cum[i] if i < target_station else 0
             own = st.sensor_lags.get(c)
-            if own not in (None, AUTO) and i < target_station:
-                k = cum[i + 1] + _steps(own, step)
+            if own is not None and i < target_station:
+                own_k = _sensor_lag(c, own, i, stations, ref, max_lag, step, seed, layout, records)
+                if own_k is not None:
+                    k = cum[i + 1] + own_k
             shifts[c] = k
     rec = DynamicsRecord(step=_text(step), lags=records, shifts={c: k for c, k in shifts.items() if k},
                          lag_max=_text(step * max_lag))
@@ -218,6 +220,27 @@ def lagged_step(timed: TimeAlignment, data, layout, aligned_ref: pd.DataFrame, g
                                    timed.step.total_seconds(), timed.max_lag, graph, aligned_ref)
     timed.record.lagged_edges = edges
     return messages
+
+
+def _sensor_lag(sensor: str, own: str, i: int, stations: list[list[str]], ref: pd.DataFrame, max_lag: int,
+                step: pd.Timedelta, seed: int, layout, records: list) -> int | None:
+    """A sensor's own residence time to the next station: declared, or estimated from that sensor
+    alone ("auto"), used when confident; recorded either way."""
+    to = layout.stations[i + 1].name
+    if own != AUTO:
+        k = _steps(own, step)
+        records.append(LagRecord(station=f"{sensor} ({layout.stations[i].name})", to_station=to,
+                                 lag=_text(step * k), lag_steps=k, given=True))
+        return k
+    if sensor not in ref.columns or not stations[i + 1] or max_lag <= 0:
+        return None
+    e = estimate_station_lags(ref, [[sensor], stations[i + 1]], max_lag, n_bootstrap=10, seed=seed)[0]
+    ok = e.confidence >= MIN_CONFIDENCE and e.score >= MIN_LAG_SCORE
+    records.append(LagRecord(station=f"{sensor} ({layout.stations[i].name})", to_station=to,
+                             lag=_text(step * (e.lag_steps if ok else 0)), lag_steps=e.lag_steps if ok else 0,
+                             given=False, estimate_steps=e.lag_steps, confidence=float(e.confidence),
+                             score=float(e.score)))
+    return e.lag_steps if ok else None
 
 
 def _sd(x: np.ndarray) -> float:

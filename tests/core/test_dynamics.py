@@ -140,3 +140,17 @@ def test_rows_without_dynamics_show_no_lagged_edges(tmp_path):
     timed = align_for_time(data, data.layout, ref, an)
     assert lagged_step(timed, data, data.layout, timed.frame.iloc[timed.reference], None) == []
     assert [e for e in timed.record.lagged_edges if e.kind != "self"] == []
+
+
+def test_a_sensor_with_its_own_auto_lag_is_estimated_on_its_own(tmp_path):
+    case = dynamic_case("lags", 106, n_reference=800, n_anomaly=100)     # s1_a feeds S2 after 6 min
+    first = case.layout_toml.index('name = "S1"\n') + len('name = "S1"\n')
+    text = case.layout_toml[:first] + 'lag = "1min"\nlags = { s1_a = "auto" }\n' + case.layout_toml[first:]
+    data = _load(case, tmp_path, text)
+    ref, an, _ = resolve_windows(data, _window(case), None)
+    rec = align_for_time(data, data.layout, ref, an).record
+    own = next(r for r in rec.lags if r.station == "s1_a (S1)")
+    later = sum(case.truth["lags_min"][1:])
+    # s1_a's true lag to S2 is the plant's first residence time; the station's declared 1 min is not.
+    assert own.lag_steps == case.truth["lags_min"][0] == 6 and own.confidence >= 0.6
+    assert rec.shifts["s1_a"] == later + 6 and rec.shifts["s1_b"] == later + 1
