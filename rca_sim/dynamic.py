@@ -296,7 +296,7 @@ def dynamic_case(kind: str, seed: int, n_reference: int = 1500, n_anomaly: int =
         recycles = [(src, dst, 0.4, lag)]
         extra = f'[[recycle]]\nfrom = "S4"\nto = "S2"\nlag = "{lag}min"\n'
     if kind == "control_loop":
-        return _loop_case(seed, n_reference, n_anomaly)
+        return _loop_case(seed, n_reference, n_anomaly, variant=seed % 3)
     # An analyser downstream that follows the cause strongly and has little noise of its own:
     # it moves more (in its own sds) than the cause, which misleads a ranking by shift.
     cum = {"S1": sum(lags), "S2": sum(lags[1:]), "S3": lags[2]}
@@ -321,9 +321,14 @@ def dynamic_case(kind: str, seed: int, n_reference: int = 1500, n_anomaly: int =
     return case
 
 
-def _loop_case(seed: int, n_reference: int, n_anomaly: int, names: dict | None = None) -> DynamicCase:
+def _loop_case(seed: int, n_reference: int, n_anomaly: int, names: dict | None = None,
+               variant: int = 0) -> DynamicCase:
     """A reactor whose temperature controller rejects a feed disturbance with its coolant valve;
-    the same disturbance lowers the yield through the conversion, after the residence times."""
+    the same disturbance lowers the yield through the conversion, after the residence times.
+
+    ``variant`` 1: the disturbance is the feed temperature (through the preheater); 2: the coolant
+    valve works near its upper limit and saturates. Both add a second loop (the separator's
+    temperature held by its reboiler steam), whose valve moves with the conversion."""
     rng = np.random.default_rng(seed)
     nm = {"impurity": "feed_impurity_pct", "feed_temp": "feed_temp_C", "flow": "feed_flow_m3h",
           "preheat": "preheat_temp_C", "cv": "reactor_temp_C", "mv": "coolant_valve_pct",
@@ -347,16 +352,34 @@ def _loop_case(seed: int, n_reference: int, n_anomaly: int, names: dict | None =
         DynNode(nm["yield"], "Product", 90.0, 0.4, [(nm["conv"], 0.9, l2 + l3), (nm["purity"], 2.0, 0)], ar=0.3,
                 decimals=2),
     ]
-    loops = [DynLoop(nm["cv"], nm["mv"], 180.0, gain=0.5, ki=0.4, low=0.0, high=100.0)]
+    high = 100.0
+    root, delta = nm["impurity"], 0.1
+    loops = [DynLoop(nm["cv"], nm["mv"], 180.0, gain=0.5, ki=0.4, low=0.0, high=high)]
+    extra = ""
+    if variant:
+        if variant == 1:
+            # The feed temperature loads the reactor through the preheater and speeds the reaction.
+            root, delta = nm["feed_temp"], 1.0
+            nodes[6].parents.append((nm["preheat"], 0.5, 0))
+        else:
+            # The coolant valve already runs near its limit: a large disturbance saturates it.
+            nodes[5].nominal, high = 80.0, 90.0
+            loops[0] = DynLoop(nm["cv"], nm["mv"], 180.0, gain=0.5, ki=0.4, low=0.0, high=high)
+        # The separator's temperature is held by its reboiler steam, which moves with the conversion.
+        nodes.insert(9, DynNode("reboiler_steam_pct", "Separator", 40.0, 0.2, ar=0.2, decimals=2))
+        loops.append(DynLoop(nm["sep"], "reboiler_steam_pct", 95.0, gain=0.5, ki=0.4))
+        extra = ('[[loop]]\ncontrolled = "separator_temp_C"\nmanipulated = "reboiler_steam_pct"\nsetpoint = 95.0\n'
+                 'low = 0.0\nhigh = 100.0\n\n')
     recycles = [(nm["recycle"], nm["conv"], 1.5, l2 + 6)]
-    fault = _calibrate(nodes, n_reference, n_anomaly, {"type": "mean_shift", "node": nm["impurity"], "delta": 0.1},
+    fault = _calibrate(nodes, n_reference, n_anomaly, {"type": "mean_shift", "node": root, "delta": delta},
                        seed, nm["yield"], loops, recycles)
     df = simulate_dynamic(nodes, n_reference, n_anomaly, [fault], seed, loops, recycles)
     frame = _frame(df, 1)
-    truth = _truth(df, n_reference, 1, nm["impurity"], nm["yield"], "maximize", "control_loop",
-                   _edges(nodes, recycles, loops), {"lags_min": [l1, 0, l2, l3], "faults": [fault]})
+    truth = _truth(df, n_reference, 1, root, nm["yield"], "maximize", "control_loop",
+                   _edges(nodes, recycles, loops), {"lags_min": [l1, 0, l2, l3], "faults": [fault],
+                                                    "variant": variant})
     extra = (f'[[loop]]\ncontrolled = "{nm["cv"]}"\nmanipulated = "{nm["mv"]}"\nsetpoint = 180.0\nlow = 0.0\n'
-             f'high = 100.0\n\n[[recycle]]\nfrom = "Separator"\nto = "Reactor"\nlag = "{l2 + 6}min"\n')
+             f'high = {high!r}\n\n' + extra + f'[[recycle]]\nfrom = "Separator"\nto = "Reactor"\nlag = "{l2 + 6}min"\n')
     toml = _layout(f"Reactor train {seed}", nm["yield"], nodes, extra="\n" + extra)
     return DynamicCase(f"control_loop_{seed}", "control_loop", frame, toml, truth)
 

@@ -283,7 +283,7 @@ def loop_readings(layout, ref: pd.DataFrame, an: pd.DataFrame, ranking, graph) -
         toward = high if mv_shift >= 0 else low
         # 1 = at the limit it moved toward throughout the incident, 0 = where it sat in the reference.
         use = float(np.clip((np.quantile(mv_a, 0.95 if mv_shift >= 0 else 0.05) - mv_r.mean())
-                            / (toward - mv_r.mean() or span), 0.0, None))
+                            / (toward - mv_r.mean() or span), 0.0, 1.0))
         source, share = _disturbance_source(lp, layout, ref, an, mv_r, mv_a) if compensated else (None, 0.0)
         rec = LoopRecord(controlled=lp.controlled, manipulated=lp.manipulated, mv_shift_sd=float(mv_shift),
                          cv_shift_sd=float(cv_shift), compensated=bool(compensated),
