@@ -149,13 +149,14 @@ def align_for_time(data, layout, reference: slice, incident: slice, seed: int = 
         if e is None:
             continue
         weak = not e.given and not e.score >= MIN_LAG_SCORE
-        ok = e.given or e.lag_steps == 0 or (e.confidence >= MIN_CONFIDENCE and not weak)
+        ok = e.given or e.lag_steps == 0 or (e.confidence >= MIN_CONFIDENCE and not weak)   # NaN only at lag 0
         used[s] = e.lag_steps if ok else 0
         records.append(LagRecord(
             station=layout.stations[s].name, to_station=layout.stations[s + 1].name,
             lag=_text(step * used[s]), lag_steps=used[s], given=e.given,
             estimate_steps=None if e.given else e.lag_steps,
-            confidence=None if e.given else float(e.confidence), score=None if e.given else float(e.score)))
+            confidence=None if e.given or not np.isfinite(e.confidence) else float(e.confidence),
+            score=None if e.given else float(e.score)))
         if not ok and not weak:
             messages.append(f"residence time {layout.stations[s].name} -> {layout.stations[s + 1].name}: the "
                             f"estimate ({_text(step * e.lag_steps)}) is uncertain (confidence "
@@ -235,10 +236,11 @@ def _sensor_lag(sensor: str, own: str, i: int, stations: list[list[str]], ref: p
     if sensor not in ref.columns or not stations[i + 1] or max_lag <= 0:
         return None
     e = estimate_station_lags(ref, [[sensor], stations[i + 1]], max_lag, n_bootstrap=10, seed=seed)[0]
-    ok = e.confidence >= MIN_CONFIDENCE and e.score >= MIN_LAG_SCORE
+    ok = e.lag_steps == 0 or (e.confidence >= MIN_CONFIDENCE and e.score >= MIN_LAG_SCORE)
     records.append(LagRecord(station=f"{sensor} ({layout.stations[i].name})", to_station=to,
                              lag=_text(step * (e.lag_steps if ok else 0)), lag_steps=e.lag_steps if ok else 0,
-                             given=False, estimate_steps=e.lag_steps, confidence=float(e.confidence),
+                             given=False, estimate_steps=e.lag_steps,
+                             confidence=float(e.confidence) if np.isfinite(e.confidence) else None,
                              score=float(e.score)))
     return e.lag_steps if ok else None
 

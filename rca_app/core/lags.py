@@ -99,7 +99,8 @@ def estimate_station_lags(frame: pd.DataFrame, stations: list[list[str]], max_la
     given : dict, optional
         Station index -> declared lag (steps) to the next station; declared values win.
     n_bootstrap : int
-        Moving-block resamples for the confidence (0: no confidence, reported as NaN).
+        Moving-block resamples for the confidence (0, or an estimate of no lag: no confidence,
+        reported as NaN).
     seed : int
 
     Returns
@@ -123,7 +124,8 @@ def estimate_station_lags(frame: pd.DataFrame, stations: list[list[str]], max_la
         hits = []
         n = len(U)
         block = max(max_lag * 2, int(round(n ** (1 / 3))))
-        for _ in range(n_bootstrap):
+        # No lag needs no confidence: nothing is shifted, so the resamples would be wasted.
+        for _ in range(n_bootstrap if best > 0 else 0):
             # Resample blocks of consecutive rows with the same start for both sides, so the
             # lagged relation inside each block survives.
             starts = rng.integers(0, max(1, n - block - max_lag), int(np.ceil(n / block)))
