@@ -327,7 +327,17 @@ def draft_layout(raw, name: str = "") -> Layout:
     Returns
     -------
     Layout
+        For a historian long export: every tag in one station (the KPI the last), a
+        "timestamp" time column (the pivoted grid's).
     """
+    from rca_app.core.historian import detect_long_format
+
+    long = detect_long_format([str(c) for c in raw.frame.columns])
+    if long is not None:
+        tags = list(dict.fromkeys(raw.frame[long.tag].dropna().astype(str).str.strip()))
+        return Layout(name=name or Path(str(raw.file_name)).stem, target=tags[-1] if tags else "",
+                      goal="maximize", stations=[Station("Station 1", tags)], time_column="timestamp",
+                      source="layout.toml")
     summary = raw.summary()
     time_col = next((c.name for c in summary if c.kind == "time"), None)
     numeric = [c.name for c in summary if c.kind == "numeric"]

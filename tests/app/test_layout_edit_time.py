@@ -59,3 +59,19 @@ def test_bad_values_are_refused_with_a_reason():
         E.layout_set_tag(lay, "a", "median")
     forward = E.layout_add_recycle(lay, "Feed", "Product", "5min")
     assert any("goes forward" in p.message for p in forward.problems())
+
+
+def test_a_historian_export_drafts_a_layout_of_its_tags(tmp_path):
+    from rca_app.core.data import load_table, prepare
+
+    path = tmp_path / "export.csv"
+    rows = ["Tagname,TimeStamp,Value,Quality"]
+    for k in range(60):
+        for tag, v in (("TI-100", 20 + k % 7), ("FI-200", 5 + k % 3), ("YIELD", 90 - k % 5)):
+            rows.append(f"{tag},2026-03-01T00:{k:02d}:00,{v},Good")
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    raw = load_table(path)
+    draft = E.draft_layout(raw)
+    assert draft.stations[0].sensors == ["TI-100", "FI-200", "YIELD"] and draft.target == "YIELD"
+    data = prepare(raw, draft)
+    assert data.n_rows == 60 and data.time_column == "timestamp"
