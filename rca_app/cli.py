@@ -65,6 +65,9 @@ def _add_data_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--format", choices=["auto", "long", "wide"], default="auto",
                    help="table shape: a historian long export (tag, timestamp, value, quality) or one "
                         "column per sensor (default: recognised from the header)")
+    p.add_argument("--join", action="append", default=[], metavar="FILE:KEY",
+                   help="join the columns of another table (lot properties) by its key column, as "
+                        "[[join]] in the layout does; may be repeated")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -141,7 +144,25 @@ def _load(args):
     if sheet is not None and sheet.isdigit():
         sheet = int(sheet)
     raw = load_table(args.data, sheet=sheet, sep=args.sep, decimal=args.decimal)
+    if args.join:
+        layout = _with_joins(layout, args.join)
     return prepare(raw, layout, dayfirst=args.dayfirst, gaps=args.gaps, format=args.format)
+
+
+def _with_joins(layout, specs: list[str]):
+    """The layout with ``--join FILE:KEY`` tables added (files relative to the working folder)."""
+    import dataclasses
+
+    from rca_app.core.errors import Problem, RcaInputError
+    from rca_app.core.layout.time_keys import Join
+
+    joins = list(layout.joins)
+    for spec in specs:
+        file, sep, key = spec.rpartition(":")
+        if not sep or not file or not key:
+            raise RcaInputError(Problem(f"--join {spec!r}: write FILE:KEY, e.g. lots.csv:lot_id", code="join_option"))
+        joins.append(Join(str(Path(file).resolve()), key))
+    return dataclasses.replace(layout, joins=joins)
 
 
 def cmd_validate(args) -> int:

@@ -31,3 +31,15 @@ def test_analyze_shows_residence_times_and_the_loop(capsys):
     assert "Residence times (grid 1min):" in out and "Feed -> Preheater: 7min (estimated" in out
     assert "compensated" in out and "disturbance from feed_impurity_pct" in out
     assert out.index("1  feed_impurity_pct") < out.index("coolant_valve_pct")
+
+
+def test_join_option_adds_a_lot_table(tmp_path, capsys):
+    batch = sample_plants_dir() / "batch_genealogy"
+    layout = (batch / "layout.toml").read_text(encoding="utf-8")
+    plain = tmp_path / "layout.toml"
+    plain.write_text(layout[: layout.index("[[join]]")], encoding="utf-8")
+    args = ["validate", str(batch / "data.csv"), "--layout", str(plain)]
+    assert main(args) == 2 and "lot_viscosity_mPas" in capsys.readouterr().err
+    assert main([*args, "--join", f"{batch / 'lots.csv'}:lot_id"]) == 0
+    assert "lot_viscosity_mPas" in capsys.readouterr().out
+    assert main([*args, "--join", "lots.csv"]) == 2 and "FILE:KEY" in capsys.readouterr().err
