@@ -109,3 +109,10 @@ def test_unknown_and_repeated_lots_are_named(tmp_path):
     raw, layout = _batches(tmp_path, [("L1", 1), ("L1", 2)] + [(f"L{k}", 3) for k in range(2, 12)])
     with pytest.raises(RcaInputError, match="listed more than once .*'L1'"):
         prepare(raw, layout)
+
+
+def test_a_layout_read_from_text_finds_the_lot_table_next_to_the_data(tmp_path):
+    raw, layout = _batches(tmp_path, [(f"L{k}", 300 + 10 * k) for k in range(12)])
+    reopened = parse_layout(layout.to_toml())          # as an investigation file restores it: no path
+    assert reopened.path == ""
+    assert list(prepare(raw, reopened).frame["viscosity"].iloc[[0, 119]]) == [300, 410]

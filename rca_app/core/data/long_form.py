@@ -169,7 +169,7 @@ def apply_joins(raw: RawTable, layout: Layout, pl: ProblemList) -> RawTable:
     raw : RawTable
         The batch table.
     layout : Layout
-        Its ``joins``; files are found next to the layout file.
+        Its ``joins``; files are found next to the layout file, else next to the data file.
     pl : ProblemList
         Receives every problem: missing files or key columns, lot ids listed twice in the lot
         table (errors), batches whose lot is not in it (a warning naming rows and ids).
@@ -188,9 +188,13 @@ def apply_joins(raw: RawTable, layout: Layout, pl: ProblemList) -> RawTable:
     src = np.asarray(raw.source_rows, dtype=np.int64)
     if len(src) != len(frame):
         src = 2 + np.arange(len(frame), dtype=np.int64)
-    base = Path(layout.path).parent if layout.path else Path(".")
+    # Next to the layout file; a layout read from text (a reopened investigation) has no folder,
+    # so the data file's folder is tried too.
+    bases = ([Path(layout.path).parent] if layout.path else []) + [Path(raw.path).parent, Path(".")]
     for j in layout.joins:
-        path = Path(j.file) if Path(j.file).is_absolute() else base / j.file
+        path = Path(j.file)
+        if not path.is_absolute():
+            path = next((b / j.file for b in bases if (b / j.file).exists()), bases[0] / j.file)
         try:
             lots = load_table(path, sheet=j.sheet)
         except RcaInputError as e:
