@@ -416,7 +416,7 @@ def to_historian_long(frame: pd.DataFrame, seed: int, slow: dict[str, int] | Non
                 continue
             # two samples in (t - 1 min, t] whose mean is the minute's value
             jitter = rng.normal(0, 1e-3 * (abs(v[i]) + 1))
-            for s, x in zip((-30, 0), (v[i] + jitter, v[i] - jitter)):
+            for s, x in zip((-30, 0), (v[i] + jitter, v[i] - jitter), strict=True):
                 q = "Good"
                 r = rng.random()
                 if r < 0.01:
@@ -510,7 +510,8 @@ def batch_genealogy_case(seed: int = 11, n_reference: int = 900, n_anomaly: int 
              "goal": "maximize",
              "anomaly": {"start": ts[n_reference].strftime(ISO), "end": ts[n].strftime(ISO)},
              "reference": {"start": ts[0].strftime(ISO), "end": ts[n_reference].strftime(ISO)},
-             "target_drop_sd": round(float((y[:n_reference].mean() - y[n_reference:].mean()) / y[:n_reference].std()), 3),
+             "target_drop_sd": round(float((y[:n_reference].mean() - y[n_reference:].mean())
+                                           / y[:n_reference].std()), 3),
              "bad_lots": [f"L{1000 + k}" for k in range(n_lots - 5, n_lots)]}
     return DynamicCase("batch_genealogy", "genealogy", frame, toml, truth,
                        files={"lots.csv": lots.to_csv(index=False, lineterminator="\n")})

@@ -15,8 +15,8 @@ import pandas as pd
 
 import rca_app
 from rca_app.core.data import PlantData
-from rca_app.core.dynamics import action_timing, align_for_time, drift_origin, lagged_step, loop_readings
 from rca_app.core.discovery import DiscoveryResult, DiscoverySettings, discover, noise_checks
+from rca_app.core.dynamics import action_timing, align_for_time, drift_origin, lagged_step, loop_readings
 from rca_app.core.encoding import CategoryEncoder
 from rca_app.core.errors import Problem, RcaInputError
 from rca_app.core.graph import CausalGraph

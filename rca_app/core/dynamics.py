@@ -190,8 +190,9 @@ def align_for_time(data, layout, reference: slice, incident: slice, seed: int = 
                             for c in frame.columns}, index=frame.index)
     new_ref = slice(max(reference.start, longest), reference.stop)
     rec.rows_without_past = new_ref.start - reference.start
+    used_text = ", ".join(f"{r.station} -> {r.to_station} {r.lag}" for r in records if r.lag_steps)
     messages.append(f"time series: each sensor is compared with the {layout.target} its material became, "
-                    f"{_text(step * longest)} later at most ({', '.join(f'{r.station} -> {r.to_station} {r.lag}' for r in records if r.lag_steps)})")
+                    f"{_text(step * longest)} later at most ({used_text})")
     return TimeAlignment(aligned, new_ref, rec, messages, step, max_lag, reference)
 
 
@@ -301,7 +302,8 @@ def loop_readings(layout, ref: pd.DataFrame, an: pd.DataFrame, ranking, graph) -
         if use >= 0.9:
             msg += " (it ran at its limit: it could not reject more)"
         if source:
-            msg += f". The disturbance it rejected came from {source} (its shift explains {100 * share:.0f}% of {lp.manipulated}'s)"
+            msg += (f". The disturbance it rejected came from {source} (its shift explains {100 * share:.0f}% of "
+                    f"{lp.manipulated}'s)")
             # The loop's own sensors only answered the disturbance (the CV's residual is the
             # controller's error): the source goes before whichever of them ranked first.
             ahead = [n for n in order if n in (lp.manipulated, lp.controlled)]
@@ -381,7 +383,8 @@ def cusum_onset(x: np.ndarray, ref: np.ndarray, k: float = 0.5, h: float = 8.0) 
     return None
 
 
-def drift_origin(ranking, graph, ref: pd.DataFrame, an: pd.DataFrame, top: int = 3) -> tuple[dict[str, int | None], str | None]:
+def drift_origin(ranking, graph, ref: pd.DataFrame, an: pd.DataFrame,
+                 top: int = 3) -> tuple[dict[str, int | None], str | None]:
     """Among the leading causes, the one whose own drift began first and upstream of the others.
 
     Parameters

@@ -31,7 +31,8 @@ def _layout(plant="", feed="", rest=""):
 def test_every_time_key_is_read_and_written_back():
     lay = _layout('sample = "1min"\nlag_max = "2h"', 'lag = "15min"\nlags = { b = "auto" }',
                   '[tags.c]\nrule = "last"\ndelay = "20min"\n\n[[recycle]]\nfrom = "Reactor"\nto = "Feed"\n'
-                  'lag = "30min"\n\n[[loop]]\ncontrolled = "c"\nmanipulated = "d"\nsetpoint = "a"\nlow = 0\nhigh = 100\n\n'
+                  'lag = "30min"\n\n[[loop]]\ncontrolled = "c"\nmanipulated = "d"\nsetpoint = "a"\nlow = 0\n'
+                  'high = 100\n\n'
                   '[[join]]\nfile = "lots.csv"\non = "lot_id"\n')
     assert (lay.sample, lay.lag_max) == ("1min", "2h")
     assert lay.stations[0].lag == "15min" and lay.stations[0].sensor_lags == {"b": "auto"}

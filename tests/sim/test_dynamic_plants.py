@@ -9,7 +9,7 @@ import pytest
 
 from rca_app.app.sample_plants import load_sample_plant, open_sample_plant, sample_plant_names
 from rca_app.core.analysis import AnalysisSettings, run_analysis
-from rca_sim.dynamic import SAMPLE_CASES, simulate_dynamic, DynNode, DynLoop, write_sample_plants
+from rca_sim.dynamic import SAMPLE_CASES, DynLoop, DynNode, simulate_dynamic, write_sample_plants
 from tests.paths import ROOT
 
 
