@@ -35,6 +35,7 @@ from rca_app.core.results import DynamicsRecord, LagRecord, LoopRecord
 MIN_CONFIDENCE = 0.6          # share of bootstrap resamples agreeing with an "auto" estimate
 MIN_LAG_SCORE = 0.02          # adjusted R^2 below which the stations show no lagged relation at all
 DEFAULT_MAX_LAG_STEPS = 30    # "auto" tries up to this many grid steps unless lag_max says otherwise
+LAG_ROWS = 5000               # reference rows (the latest) used to estimate lags and lagged edges
 COMPENSATED_MV_SD = 2.0       # an MV moved this many reference sds ...
 COMPENSATED_CV_SD = 1.0       # ... while its CV stayed within this many: the controller compensated
 SOURCE_MIN_SHARE = 0.5        # a source must explain this share of the MV's shift
@@ -129,7 +130,8 @@ def align_for_time(data, layout, reference: slice, incident: slice, seed: int = 
     numeric = set(data.numeric_nodes)
     stations = [[s for s in st.sensors if s in numeric and s in frame.columns] for st in layout.stations]
     max_lag = _steps(layout.lag_max, step) if layout.lag_max else DEFAULT_MAX_LAG_STEPS
-    ref = frame.iloc[reference]
+    # The most recent reference rows are enough to estimate a residence time (and bound the cost).
+    ref = frame.iloc[max(reference.start, reference.stop - LAG_ROWS): reference.stop]
     max_lag = max(0, min(max_lag, len(ref) // 10))
     given = {i: _steps(st.lag, step) for i, st in enumerate(layout.stations) if st.lag not in (None, AUTO)}
     target_station = layout.tier_of(layout.target)
@@ -218,8 +220,10 @@ def lagged_step(timed: TimeAlignment, data, layout, aligned_ref: pd.DataFrame, g
     if timed.step is None or timed.max_lag <= 0:
         return []
     numeric = [c for c in data.numeric_nodes if c in aligned_ref.columns]
-    edges, messages = lagged_edges(data.frame, timed.raw_reference, layout, numeric, timed.record.step,
-                                   timed.step.total_seconds(), timed.max_lag, graph, aligned_ref)
+    raw = timed.raw_reference
+    recent = slice(max(raw.start, raw.stop - LAG_ROWS), raw.stop)
+    edges, messages = lagged_edges(data.frame, recent, layout, numeric, timed.record.step,
+                                   timed.step.total_seconds(), timed.max_lag, graph, aligned_ref.iloc[-LAG_ROWS:])
     timed.record.lagged_edges = edges
     return messages
 

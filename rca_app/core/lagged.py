@@ -25,13 +25,15 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy.special import erfc, stdtr
 
 from rca_app.core.results import LaggedEdge
 
 ALPHA = 0.01                  # a declared recycle's edge is kept below this corrected p-value
 PROPOSE_P = 1e-6              # an undeclared backward stream is proposed below this one
 SELF_LAG_MIN = 0.3            # own lag-1 coefficient that counts as slow dynamics
+SCREEN_LOOSER = 1000          # the screen lets through pairs this much above the test's threshold
+MAX_SAME_TIME = 12            # same-time inputs conditioned on (the most correlated with the target)
 
 
 def _own_past_residuals(y: np.ndarray, start: int, order: int,
@@ -77,8 +79,43 @@ def _best_lag(x: np.ndarray, y: np.ndarray, lags: range, order: int = 3,
     k, r = best
     m = n - start - order - 2
     t = r * np.sqrt(m / max(1e-12, 1 - r * r))
-    p = min(1.0, 2 * stats.t.sf(abs(t), m) * len(lags))
+    p = min(1.0, 2 * stdtr(m, -abs(t)) * len(lags))
     return k, r, float(p)
+
+
+def _normal_two_sided(z):
+    """Two-sided p-value of a standard normal statistic."""
+    return erfc(np.asarray(z) / np.sqrt(2.0))
+
+
+def _lag_matrix(x: np.ndarray, start: int, lags: range) -> np.ndarray:
+    """Columns x(t - k) for k in ``lags``, rows t = start..n, each centred and scaled to unit norm."""
+    n = len(x)
+    M = np.stack([x[start - k: n - k] for k in lags], axis=1)
+    M = M - M.mean(axis=0)
+    return M / (np.linalg.norm(M, axis=0) + 1e-300)
+
+
+def _screen(lagged: np.ndarray, ry: np.ndarray, n_lags: int, alpha: float) -> bool:
+    """Whether some lag (a column of ``lagged``, from :func:`_lag_matrix`) correlates with ``ry``
+    (the target beyond its own past) enough to be worth the full test: one matrix product."""
+    r = (lagged.T @ ry) / (np.linalg.norm(ry) + 1e-300)
+    return bool(_normal_two_sided(np.abs(r).max() * np.sqrt(len(ry))) * n_lags < alpha)
+
+
+def _same_time_inputs(dst: str, stations: list[list[str]], unit: dict, ry: np.ndarray) -> np.ndarray | None:
+    """The same-time values the tiers allow as ``dst``'s causes (sensors at or before its station),
+    at most :data:`MAX_SAME_TIME` of them, those most correlated with it beyond its own past.
+
+    ``unit``: each sensor centred and scaled to unit norm over the rows of ``ry``."""
+    names = [c for s in stations for c in s if c != dst]
+    if not names:
+        return None
+    m = len(ry)
+    Z = np.column_stack([unit[c][-m:] for c in names])
+    score = np.abs(Z.T @ ry)
+    keep = [names[i] for i in np.argsort(score)[::-1][:MAX_SAME_TIME]]
+    return np.column_stack([unit[c] for c in keep])
 
 
 def lagged_edges(frame: pd.DataFrame, reference: slice, layout, numeric: list[str], step_text: str,
@@ -115,6 +152,10 @@ def lagged_edges(frame: pd.DataFrame, reference: slice, layout, numeric: list[st
 
     ref = frame.iloc[reference]
     white = {c: ref[c].to_numpy(float) for c in numeric if c in ref.columns}
+    unit = {}
+    for c, v in white.items():
+        v = v - v.mean()
+        unit[c] = v / (np.linalg.norm(v) or 1.0)
     sensors = [[c for c in st.sensors if c in white and c != layout.target] for st in layout.stations]
     exo = set(layout.exogenous)
     edges: list[LaggedEdge] = []
@@ -134,13 +175,21 @@ def lagged_edges(frame: pd.DataFrame, reference: slice, layout, numeric: list[st
             else:
                 lags, alpha, kind = range(1, max_lag + 1), PROPOSE_P, "proposed_recycle"
             found = []
-            for src in sensors[hi]:
-                for dst in sensors[lo]:
-                    if dst in exo:
+            start = lags.stop - 1 + 3
+            if len(ref) - start < 50:
+                continue
+            lagged = {src: _lag_matrix(white[src], start, lags) for src in sensors[hi]}
+            for dst in sensors[lo]:
+                if dst in exo:
+                    continue
+                # A cheap screen (the lagged input against the target beyond its own past) first;
+                # only pairs it passes get the test conditioned on the same-time inputs too.
+                ry, _ = _own_past_residuals(white[dst] - white[dst].mean(), start, 3)
+                now = _same_time_inputs(dst, sensors[: lo + 1], unit, ry)
+                for src in sensors[hi]:
+                    if not _screen(lagged[src], ry, len(lags), alpha * SCREEN_LOOSER):
                         continue
-                    now = [c for s in sensors[: lo + 1] for c in s if c != dst]
-                    now_x = np.column_stack([white[c] for c in now]) if now else None
-                    k, r, p = _best_lag(white[src], white[dst], lags, now=now_x)
+                    k, r, p = _best_lag(white[src], white[dst], lags, now=now)
                     if p < alpha:
                         found.append(LaggedEdge(src, dst, minutes(k), k, r, p, kind))
             edges += found
@@ -175,7 +224,7 @@ def _self_lags(aligned: pd.DataFrame, numeric: list[str], layout, graph, one_ste
             continue
         phi = float(y[1:] @ y[:-1]) / den
         n = len(y) - 1
-        p = float(2 * stats.norm.sf(abs(phi) * np.sqrt(n)))
+        p = float(_normal_two_sided(abs(phi) * np.sqrt(n)))
         if phi >= SELF_LAG_MIN and p < ALPHA:
             out.append(LaggedEdge(c, c, one_step, 1, phi, p, "self"))
     return out
