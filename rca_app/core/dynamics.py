@@ -54,6 +54,14 @@ class TimeAlignment:
     reference : slice
         The reference rows that hold every sensor's past.
     record : DynamicsRecord
+    messages : list of str
+        For the engineer (lags used, uncertain estimates).
+    step : Timedelta or None
+        The grid step (None: rows unevenly spaced, nothing aligned).
+    max_lag : int
+        Lags tried, in steps.
+    raw_reference : slice or None
+        The reference rows before alignment (lagged edges are found in physical time).
     """
 
     frame: pd.DataFrame
