@@ -10,7 +10,7 @@ from pathlib import Path
 
 os.environ.setdefault("MPLBACKEND", "Agg")
 
-from bench import accuracy, coverage, speed
+from bench import accuracy, coverage, dynamics, speed
 
 OUT = Path(__file__).resolve().parent / "results"
 
@@ -47,6 +47,8 @@ def main() -> None:
         res["accuracy"] = accuracy.run(n_per_type=2 if args.quick else 6, with_dowhy=not args.no_dowhy,
                                        quick=args.quick, reuse_dowhy=reuse)
         res["accuracy_discovery"] = accuracy.run_discovery(2 if args.quick else 5, with_dowhy=not args.no_dowhy)
+    if args.only is None:   # dynamic plants: written to results/dynamics.json by bench.dynamics itself
+        dynamics.main(["--quick"] if args.quick else [])
     (OUT / name).write_text(json.dumps(res, indent=1, default=str), encoding="utf-8")
     if "accuracy" in res:
         print(report(res))

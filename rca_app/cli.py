@@ -62,6 +62,12 @@ def _add_data_args(p: argparse.ArgumentParser) -> None:
                    help="read ambiguous dates as month/day (US style)")
     p.add_argument("--gaps", choices=["drop", "impute"], default="drop",
                    help="sensor gaps: drop the row (default) or impute (interpolate in time order)")
+    p.add_argument("--format", choices=["auto", "long", "wide"], default="auto",
+                   help="table shape: a historian long export (tag, timestamp, value, quality) or one "
+                        "column per sensor (default: recognised from the header)")
+    p.add_argument("--join", action="append", default=[], metavar="FILE:KEY",
+                   help="join the columns of another table (lot properties) by its key column, as "
+                        "[[join]] in the layout does; may be repeated")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -142,7 +148,25 @@ def _load(args):
     if sheet is not None and sheet.isdigit():
         sheet = int(sheet)
     raw = load_table(args.data, sheet=sheet, sep=args.sep, decimal=args.decimal)
-    return prepare(raw, layout, dayfirst=args.dayfirst, gaps=args.gaps)
+    if args.join:
+        layout = _with_joins(layout, args.join)
+    return prepare(raw, layout, dayfirst=args.dayfirst, gaps=args.gaps, format=args.format)
+
+
+def _with_joins(layout, specs: list[str]):
+    """The layout with ``--join FILE:KEY`` tables added (files relative to the working folder)."""
+    import dataclasses
+
+    from rca_app.core.errors import Problem, RcaInputError
+    from rca_app.core.layout.time_keys import Join
+
+    joins = list(layout.joins)
+    for spec in specs:
+        file, sep, key = spec.rpartition(":")
+        if not sep or not file or not key:
+            raise RcaInputError(Problem(f"--join {spec!r}: write FILE:KEY, e.g. lots.csv:lot_id", code="join_option"))
+        joins.append(Join(str(Path(file).resolve()), key))
+    return dataclasses.replace(layout, joins=joins)
 
 
 def cmd_validate(args) -> int:
@@ -213,9 +237,27 @@ def format_summary(r) -> str:
                          f"{act.predicted_target:.4g}{interval}, restores {_pct(act.restoration)}")
             for w in act.warnings:
                 lines.append(f"    warning: {w}")
+    lines += _dynamics_lines(r.dynamics)
     if r.diagnostics.messages:
         lines += ["", "Notes:"] + [f"  - {m}" for m in r.diagnostics.messages]
     return "\n".join(lines)
+
+
+def _dynamics_lines(d) -> list[str]:
+    """Residence times used (declared or estimated, with confidence) and control loops."""
+    if d is None or not (d.shifts or d.loops or any(x.given for x in d.lags)):
+        return []
+    out = ["", f"Residence times (grid {d.step}):"]
+    for x in d.lags:
+        how = "declared" if x.given else (f"estimated, confidence {_pct(x.confidence)}" if x.confidence is not None
+                                          else "estimated")
+        out.append(f"  {_clip(x.station, 22)} -> {_clip(x.to_station, 22)}: {x.lag} ({how})")
+    for lp in d.loops:
+        state = "compensated" if lp.compensated else "held"
+        src = f", disturbance from {lp.source}" if lp.source else ""
+        out.append(f"  loop {lp.controlled} / {lp.manipulated}: {state}, valve travel {_pct(lp.limit_use)} "
+                   f"of the way to its limit{src}")
+    return out
 
 
 def cmd_analyze(args) -> int:

@@ -10,6 +10,7 @@ from pathlib import Path
 from rca_app.core.errors import Problem, RcaInputError
 from rca_app.core.fileio import write_text_atomic
 from rca_app.core.layout import Layout, Station, parse_layout
+from rca_app.core.layout.time_keys import AUTO, TAG_RULES, Loop, Recycle, parse_duration
 
 
 def _copy(layout: Layout) -> Layout:
@@ -65,6 +66,8 @@ def layout_move_sensor(layout: Layout, sensor: str, to_station: int | None, inde
             st.sensors = [s for s in st.sensors if s != sensor]
             st.controllable = [s for s in st.controllable if s != sensor]
             st.categorical = [s for s in st.categorical if s != sensor]
+            # A sensor's own residence time belonged to its old place in the flow.
+            st.sensor_lags.pop(sensor, None)
             if whole:
                 st.exogenous = bool(st.sensors)
             else:
@@ -187,7 +190,11 @@ def layout_rename_station(layout: Layout, index: int, name: str) -> Layout:
         The edited copy.
     """
     out = _copy(layout)
+    old = out.stations[index].name
     out.stations[index].name = name
+    # Recycles name stations: they follow the new name.
+    out.recycles = [Recycle(name if r.source == old else r.source, name if r.to == old else r.to, r.lag)
+                    for r in out.recycles]
     return out
 
 
@@ -206,12 +213,14 @@ def layout_remove_station(layout: Layout, index: int) -> Layout:
         The edited copy.
     """
     out = _copy(layout)
-    out.stations.pop(index)
+    gone = out.stations.pop(index).name
+    out.recycles = [r for r in out.recycles if gone not in (r.source, r.to)]
     return out
 
 
 def layout_set_plant(layout: Layout, **values) -> Layout:
-    """Change [plant] keys: name, target, goal, time_column (None or "" removes it).
+    """Change [plant] keys: name, target, goal, time_column, sample, lag_max (None or "" removes
+    the last three).
 
     Parameters
     ----------
@@ -228,13 +237,15 @@ def layout_set_plant(layout: Layout, **values) -> Layout:
     Raises
     ------
     ValueError
-        For a key other than those four.
+        For another key, or a sample / lag_max that is not a duration.
     """
     out = _copy(layout)
     for key, v in values.items():
-        if key not in ("name", "target", "goal", "time_column"):
+        if key not in ("name", "target", "goal", "time_column", "sample", "lag_max"):
             raise ValueError(f"unknown plant key {key!r}")
-        if key == "time_column":
+        if key in ("sample", "lag_max") and v:
+            v = _duration(v, key)
+        if key in ("time_column", "sample", "lag_max"):
             v = v or None
         setattr(out, key, v)
     return out
@@ -316,7 +327,17 @@ def draft_layout(raw, name: str = "") -> Layout:
     Returns
     -------
     Layout
+        For a historian long export: every tag in one station (the KPI the last), a
+        "timestamp" time column (the pivoted grid's).
     """
+    from rca_app.core.historian import detect_long_format
+
+    long = detect_long_format([str(c) for c in raw.frame.columns])
+    if long is not None:
+        tags = list(dict.fromkeys(raw.frame[long.tag].dropna().astype(str).str.strip()))
+        return Layout(name=name or Path(str(raw.file_name)).stem, target=tags[-1] if tags else "",
+                      goal="maximize", stations=[Station("Station 1", tags)], time_column="timestamp",
+                      source="layout.toml")
     summary = raw.summary()
     time_col = next((c.name for c in summary if c.kind == "time"), None)
     numeric = [c.name for c in summary if c.kind == "numeric"]
@@ -417,3 +438,145 @@ def write_layout(layout: Layout, path: str | Path) -> Path:
     """
     text = layout.text if as_read(layout) is not None else layout.to_toml()
     return write_text_atomic(path, text, newline="\n")
+
+
+# ----------------------------------------------------------------------------- time keys
+def _duration(value: str, what: str, allow_auto: bool = False) -> str:
+    text = str(value).strip()
+    if allow_auto and text.lower() == AUTO:
+        return AUTO
+    if parse_duration(text) is None:
+        raise ValueError(f"{what} must be a duration such as '15min', '30s' or '2h'"
+                         + (" or 'auto'" if allow_auto else "") + f", not {value!r}")
+    return text
+
+
+def layout_set_lag(layout: Layout, station: int, lag: str | None, sensor: str | None = None) -> Layout:
+    """Residence time from station ``station`` to the next ("auto", a duration, or None for the
+    default), or of one of its sensors when ``sensor`` is given.
+
+    Parameters
+    ----------
+    layout : Layout
+        Not changed; the edit is made on a copy.
+    station : int
+    lag : str or None
+    sensor : str, optional
+
+    Returns
+    -------
+    Layout
+        The edited copy.
+
+    Raises
+    ------
+    ValueError
+        For a lag that is not a duration or "auto", or a sensor of another station.
+    """
+    out = _copy(layout)
+    st = out.stations[station]
+    value = _duration(lag, "lag", allow_auto=True) if lag else None
+    if sensor is None:
+        st.lag = value
+        return out
+    if sensor not in st.sensors:
+        raise ValueError(f"'{sensor}' is not a sensor of station '{st.name}'")
+    if value is None:
+        st.sensor_lags.pop(sensor, None)
+    else:
+        st.sensor_lags[sensor] = value
+    return out
+
+
+def layout_add_recycle(layout: Layout, source: str, to: str, lag: str) -> Layout:
+    """A recycle stream from station ``source`` back to the earlier station ``to``.
+
+    Parameters
+    ----------
+    layout : Layout
+        Not changed; check the result with ``Layout.problems()``.
+    source, to : str
+        Station names.
+    lag : str
+        Its shortest transport time.
+
+    Returns
+    -------
+    Layout
+        The edited copy.
+    """
+    out = _copy(layout)
+    out.recycles.append(Recycle(source, to, _duration(lag, "recycle lag")))
+    return out
+
+
+def layout_add_loop(layout: Layout, controlled: str, manipulated: str, setpoint: str | float | None = None,
+                    low: float | None = None, high: float | None = None) -> Layout:
+    """A control loop (an existing loop on ``controlled`` is replaced).
+
+    Parameters
+    ----------
+    layout : Layout
+        Not changed; check the result with ``Layout.problems()``.
+    controlled, manipulated : str
+    setpoint : str or float, optional
+    low, high : float, optional
+        The manipulated variable's limits.
+
+    Returns
+    -------
+    Layout
+        The edited copy.
+    """
+    out = _copy(layout)
+    out.loops = [lp for lp in out.loops if lp.controlled != controlled]
+    out.loops.append(Loop(controlled, manipulated, setpoint, low, high))
+    return out
+
+
+def layout_remove_time_item(layout: Layout, kind: str, index: int) -> Layout:
+    """Remove the ``index``-th recycle (``kind="recycle"``) or loop (``kind="loop"``).
+
+    Parameters
+    ----------
+    layout : Layout
+        Not changed; the edit is made on a copy.
+    kind : {"recycle", "loop"}
+    index : int
+
+    Returns
+    -------
+    Layout
+        The edited copy.
+    """
+    out = _copy(layout)
+    items = {"recycle": out.recycles, "loop": out.loops}[kind]
+    items.pop(index)
+    return out
+
+
+def layout_set_tag(layout: Layout, tag: str, rule: str | None = None, delay: str | None = None) -> Layout:
+    """How a historian tag goes onto the grid (None: the default rule / no delay).
+
+    Parameters
+    ----------
+    layout : Layout
+        Not changed; the edit is made on a copy.
+    tag : str
+    rule : {"mean", "last", "max", "min"} or None
+    delay : str or None
+
+    Returns
+    -------
+    Layout
+        The edited copy.
+    """
+    out = _copy(layout)
+    if rule is not None and rule not in TAG_RULES:
+        raise ValueError(f"rule must be one of {', '.join(TAG_RULES)}, not {rule!r}")
+    for table, value in ((out.tag_rules, rule), (out.tag_delays, _duration(delay, "delay") if delay else None)):
+        if value is None:
+            table.pop(tag, None)
+        else:
+            table[tag] = value
+    return out

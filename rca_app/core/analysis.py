@@ -17,6 +17,7 @@ import rca_app
 from rca_app.core.ambiguity import choose_orientation, rank_with_ambiguity, undetermined_keys
 from rca_app.core.data import PlantData
 from rca_app.core.discovery import DiscoveryResult, DiscoverySettings, discover, noise_checks
+from rca_app.core.dynamics import action_timing, align_for_time, drift_origin, lagged_step, loop_readings
 from rca_app.core.encoding import CategoryEncoder
 from rca_app.core.errors import Problem, RcaInputError
 from rca_app.core.graph import CausalGraph
@@ -160,9 +161,16 @@ def _run_analysis(data: PlantData, anomaly, reference, settings: AnalysisSetting
     ref_sl, an_sl, win_info = resolve_windows(data, anomaly, reference)
     check_enough_rows(data, ref_sl, an_sl)
     frame = data.frame
-    ref = frame.iloc[ref_sl].reset_index(drop=True)
+    # Time series: each sensor aligned by its residence time to the KPI (core.dynamics); the
+    # windows keep their rows, the reference loses the first rows that have no upstream past.
+    timed = align_for_time(data, layout, ref_sl, an_sl, settings.seed)
+    fit_ref_sl = ref_sl
+    if timed is not None:
+        frame, fit_ref_sl = timed.frame, timed.reference
+        check_enough_rows(data, fit_ref_sl, an_sl)
+    ref = frame.iloc[fit_ref_sl].reset_index(drop=True)
     an = frame.iloc[an_sl].reset_index(drop=True)
-    messages = _new_levels(data, ref, an)
+    messages = _new_levels(data, ref, an) + (timed.messages if timed is not None else [])
     frozen = _constant_in_reference(data, ref, an)
     if frozen:
         # Nothing can be learnt about a sensor that never moved in the reference period; it is
@@ -238,6 +246,8 @@ def _run_analysis(data: PlantData, anomaly, reference, settings: AnalysisSetting
                                                 settings.seed, disc.hidden_pairs if disc is not None else ())
     messages += notes
     timings["ranking_s"] = time.perf_counter() - t
+    if timed is not None:
+        messages += _time_readings(timed, layout, ref, an, ranking, graph, data)
     timings["total_s"] = time.perf_counter() - t_all
     messages += ranking.messages
     messages += _points_outside_intervals(ranking)
@@ -308,8 +318,21 @@ def _run_analysis(data: PlantData, anomaly, reference, settings: AnalysisSetting
                           decimal=data.raw.decimal, encoding=data.raw.encoding),
         layout=LayoutRecord(name=layout.name, file=layout.source, path=layout.path, text=layout.text,
                             target=layout.target, goal=layout.goal, time_column=layout.time_column),
+        dynamics=timed.record if timed is not None else None,
     )
     return AnalysisOutcome(result, scm, incident, ranking.bootstrap_models, disc)
+
+
+def _time_readings(timed, layout, ref, an, ranking, graph, data) -> list[str]:
+    """Control loops and drift onsets on time-series data (see :mod:`rca_app.core.dynamics`);
+    may reorder ``ranking.root_causes``; fills ``timed.record``."""
+    ranking.root_causes = list(ranking.root_causes)
+    loops, messages = loop_readings(layout, ref, an, ranking, graph)
+    onsets, drift = drift_origin(ranking, graph, ref, an)
+    timed.record.loops, timed.record.drift_onsets = loops, onsets
+    timed.record.bad_samples = {t.tag: t.bad_quality for t in data.tag_reports if t.bad_quality}
+    messages += action_timing(timed.record, ranking.actions, layout.target)
+    return messages + ([drift] if drift else []) + lagged_step(timed, data, layout, ref, graph)
 
 
 def _thresholds() -> dict:

@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+BOOTSTRAP_ROWS = 2000         # rows in each block-bootstrap resample of the confidence
+
 
 @dataclass
 class LagEstimate:
@@ -99,7 +101,8 @@ def estimate_station_lags(frame: pd.DataFrame, stations: list[list[str]], max_la
     given : dict, optional
         Station index -> declared lag (steps) to the next station; declared values win.
     n_bootstrap : int
-        Moving-block resamples for the confidence (0: no confidence, reported as NaN).
+        Moving-block resamples for the confidence (0, or an estimate of no lag: no confidence,
+        reported as NaN).
     seed : int
 
     Returns
@@ -123,10 +126,14 @@ def estimate_station_lags(frame: pd.DataFrame, stations: list[list[str]], max_la
         hits = []
         n = len(U)
         block = max(max_lag * 2, int(round(n ** (1 / 3))))
-        for _ in range(n_bootstrap):
+        # No lag needs no confidence: nothing is shifted, so the resamples would be wasted.
+        # Resamples of at most BOOTSTRAP_ROWS rows: enough to tell a lag apart, and the cost
+        # stays bounded on long histories.
+        n_blocks = int(np.ceil(min(n, BOOTSTRAP_ROWS) / block))
+        for _ in range(n_bootstrap if best > 0 else 0):
             # Resample blocks of consecutive rows with the same start for both sides, so the
             # lagged relation inside each block survives.
-            starts = rng.integers(0, max(1, n - block - max_lag), int(np.ceil(n / block)))
+            starts = rng.integers(0, max(1, n - block - max_lag), n_blocks)
             scores = np.zeros(max_lag + 1)
             for st in starts:
                 seg = slice(st, st + block + max_lag)

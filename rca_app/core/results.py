@@ -288,6 +288,137 @@ class LayoutRecord:
 
 
 @dataclass
+class LagRecord:
+    """The residence time used from one station to the next.
+
+    Attributes
+    ----------
+    station, to_station : str
+    lag : str
+        As a duration ("15min").
+    lag_steps : int
+        In grid steps.
+    given : bool
+        Declared in the layout (declared values always win).
+    estimate_steps : int or None
+        The data's estimate ("auto"); not used when its confidence was too low.
+    confidence : float or None
+        Share of block-bootstrap resamples agreeing with the estimate within one step.
+    score : float or None
+        Mean adjusted R^2 of the downstream sensors at that lag.
+    """
+
+    station: str
+    to_station: str
+    lag: str
+    lag_steps: int
+    given: bool
+    estimate_steps: int | None = None
+    confidence: float | None = None
+    score: float | None = None
+
+
+@dataclass
+class LoopRecord:
+    """What a control loop did in the incident.
+
+    Attributes
+    ----------
+    controlled, manipulated : str
+    mv_shift_sd, cv_shift_sd : float
+        Incident minus reference mean, in reference sds.
+    compensated : bool
+        The manipulated variable moved while the controlled one held.
+    limit_use : float
+        How far toward its limit the manipulated variable went (1: at the limit).
+    limits_declared : bool
+        Limits from the layout (else the reference range).
+    source : str or None
+        The sensor the rejected disturbance came from.
+    source_share : float or None
+        Share of the manipulated variable's shift that the source explains.
+    """
+
+    controlled: str
+    manipulated: str
+    mv_shift_sd: float
+    cv_shift_sd: float
+    compensated: bool
+    limit_use: float
+    limits_declared: bool = False
+    source: str | None = None
+    source_share: float | None = None
+
+
+@dataclass
+class LaggedEdge:
+    """An edge over time: ``source`` at t - ``lag`` acts on ``target`` at t.
+
+    Attributes
+    ----------
+    source, target : str
+        The same sensor for a self-lag (slow own dynamics).
+    lag : str
+        As a duration.
+    lag_steps : int
+    correlation : float
+        Partial correlation at that lag beyond the target's own past (the lag-1 coefficient for
+        a self-lag).
+    p_value : float
+        Corrected for the lags tried; conditioned on the target's own past (autocorrelation).
+    kind : {"recycle", "proposed_recycle", "self"}
+        A declared recycle, a backward stream the data show but the layout does not declare, or
+        a self-lag.
+    """
+
+    source: str
+    target: str
+    lag: str
+    lag_steps: int
+    correlation: float
+    p_value: float
+    kind: Literal["recycle", "proposed_recycle", "self"]
+
+
+@dataclass
+class DynamicsRecord:
+    """The time-aware treatment of time-series data (None in a result for row-by-row data).
+
+    Attributes
+    ----------
+    step : str or None
+        The rows' time spacing (None: uneven, nothing was aligned).
+    lags : list of LagRecord
+        Residence times between consecutive stations up to the KPI's.
+    shifts : dict of str to int
+        Grid steps each sensor was moved forward by (only those moved).
+    lag_max : str or None
+        The longest residence time "auto" tried.
+    rows_without_past : int
+        Reference rows left out because an upstream sensor had no value that far back.
+    loops : list of LoopRecord
+    drift_onsets : dict of str to int or None
+        Incident row where each leading cause's own drift began (CUSUM).
+    bad_samples : dict of str to int
+        Historian tags: samples flagged bad quality, per tag.
+    note : str or None
+    lagged_edges : list of LaggedEdge
+        Recycle streams (declared or proposed) and self-lags found over time.
+    """
+
+    step: str | None
+    lags: list[LagRecord] = field(default_factory=list)
+    shifts: dict[str, int] = field(default_factory=dict)
+    lag_max: str | None = None
+    rows_without_past: int = 0
+    loops: list[LoopRecord] = field(default_factory=list)
+    drift_onsets: dict[str, int | None] = field(default_factory=dict)
+    bad_samples: dict[str, int] = field(default_factory=dict)
+    note: str | None = None
+    lagged_edges: list[LaggedEdge] = field(default_factory=list)
+
+
+@dataclass
 class AnalysisResult:
     """Everything an investigation found.
 
@@ -340,6 +471,8 @@ class AnalysisResult:
     input: InputRecord
     layout: LayoutRecord
     schema_version: int = RESULT_SCHEMA_VERSION
+    # Time-series data: residence times, alignment, control loops (None for row-by-row data).
+    dynamics: DynamicsRecord | None = None
 
     @property
     def top_cause(self) -> RootCause | None:

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from rca_app.core.data.long_form import apply_joins, to_wide
 from rca_app.core.data.messages import quote, quote_cells
 from rca_app.core.data.numbers import parse_numbers
 from rca_app.core.data.rules import (
@@ -71,7 +72,7 @@ class _Rows:
 
 
 def prepare(raw: RawTable, layout: Layout, *, dayfirst: bool | None = None,
-            gaps: str = "drop") -> PlantData:
+            gaps: str = "drop", format: str = "auto") -> PlantData:
     """Check ``raw`` against ``layout`` and build the analysis table.
 
     All problems are collected first; if any is an error one :class:`RcaInputError` carries
@@ -91,6 +92,9 @@ def prepare(raw: RawTable, layout: Layout, *, dayfirst: bool | None = None,
         ``"drop"`` drops rows with any missing sensor value; ``"impute"`` interpolates numeric
         sensors linearly along time (row order when there is no time column), edges taking the
         nearest value, and fills categorical sensors with the previous value, then the next.
+    format : {"auto", "long", "wide"}
+        A historian long export (tag, timestamp, value, quality) is pivoted onto the grid of
+        ``layout.sample`` first (see :mod:`.long_form`); "auto" recognises it by its header.
 
     Returns
     -------
@@ -106,6 +110,11 @@ def prepare(raw: RawTable, layout: Layout, *, dayfirst: bool | None = None,
     pl = ProblemList()
     # The layout's own warnings (a station with no sensors) belong to what the engineer reads.
     pl.items.extend(layout.warnings)
+    # Historian exports and lot tables become one wide table before any other check.
+    raw, layout, tag_reports, step = to_wide(raw, layout, format, dayfirst, pl)
+    if pl.errors and not tag_reports:
+        pl.raise_if_errors()
+    raw = apply_joins(raw, layout, pl)
     frame = raw.frame
     n = len(frame)
     src = np.asarray(raw.source_rows, dtype=np.int64)
@@ -135,8 +144,10 @@ def prepare(raw: RawTable, layout: Layout, *, dayfirst: bool | None = None,
     _check_enough_rows(len(final), want, sensors, cols, rows.dropped, gaps, file, pl)
     check_columns_left(values, good, want.target, want.categorical, len(final), file, pl)
     pl.raise_if_errors()
-    return _build_plant_data(raw, layout, want, values, rows, final, src, cols, imputed, gaps,
+    data = _build_plant_data(raw, layout, want, values, rows, final, src, cols, imputed, gaps,
                              list(raw.problems) + pl.warnings)
+    data.tag_reports, data.sample = tag_reports, step
+    return data
 
 
 def _convert_columns(raw: RawTable, layout: Layout, want: WantedColumns, src: np.ndarray,

@@ -141,6 +141,11 @@ def plant_summary_text(data: PlantData) -> str:
         )
     else:
         lines.append("Time: no time column; rows kept in file order")
+    if data.tag_reports:
+        lines.append(f"Historian export: {len(data.tag_reports)} tags on a {data.sample} grid "
+                     "(rule, samples, bad quality, empty or status text):")
+        lines += [f"  {t.tag}: {t.rule}, {t.samples:,} samples, {t.bad_quality:,} bad, {t.missing_values:,} empty"
+                  + (f", stamped {t.delay_s:g} s late" if t.delay_s else "") for t in data.tag_reports]
     lines.append(f"Target: {data.layout.target} ({data.layout.goal})")
     lines.append("Stations (in process order):")
     lines += _station_lines(data)

@@ -122,6 +122,10 @@ class PlantData:
         The date order used (asked for or decided from the data).
     rows_read : int
         Data rows in the file, before any was dropped.
+    tag_reports : list of TagReport
+        A historian long export: how each tag went onto the grid (rule, bad-quality samples).
+    sample : str or None
+        The grid step of a pivoted historian export ("1min").
     """
 
     frame: pd.DataFrame
@@ -138,6 +142,8 @@ class PlantData:
     gaps: str = "drop"
     dayfirst: bool | None = None   # the date order used (asked for or decided from the data)
     rows_read: int = 0
+    tag_reports: list = field(default_factory=list)
+    sample: str | None = None
 
     @property
     def file_name(self) -> str:

@@ -167,3 +167,6 @@ def _check_layout(layout: Layout, problems: ProblemList,
             if reason:
                 add(f"[knowledge] {key} pair '{a}' -> '{b}' is impossible: {reason[0]}",
                     "monotone_contradicts_layout", reason[1])
+    # Recycles, loops and per-sensor lags name stations and sensors of this layout.
+    from rca_app.core.layout.time_keys import check_time_keys
+    check_time_keys(layout, add)

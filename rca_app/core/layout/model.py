@@ -8,6 +8,7 @@ from typing import Literal
 from rca_app.core.errors import Problem, ProblemList, RcaInputError
 from rca_app.core.layout.checks import GOALS, _check_layout
 from rca_app.core.layout.constraints import Constraints
+from rca_app.core.layout.time_keys import Join, Loop, Recycle
 from rca_app.core.layout.toml_text import _toml_key, _toml_list, _toml_str
 
 Goal = Literal["maximize", "minimize"]
@@ -31,6 +32,11 @@ class Station:
         Setpoints the engineer can change; only these get setpoint actions (do-operator).
     categorical : list of str
         Sensors holding levels (supplier, shift, mould) rather than numbers.
+    lag : str or None
+        Residence time from this station to the next: a duration ("15min") or "auto"; None
+        means "auto" wherever the data have a time column.
+    sensor_lags : dict of str to str
+        Sensors whose lag to the next station differs from the station's.
     """
     name: str
     sensors: list[str]
@@ -38,6 +44,8 @@ class Station:
     exogenous: bool | list[str] = False
     controllable: list[str] = field(default_factory=list)
     categorical: list[str] = field(default_factory=list)
+    lag: str | None = None
+    sensor_lags: dict[str, str] = field(default_factory=dict)
 
     def is_exogenous(self, sensor: str) -> bool:
         """Whether a sensor of this station is declared exogenous.
@@ -86,6 +94,12 @@ class Layout:
         where it was loaded from (``""`` if from text).
     warnings : list of Problem
         Non-fatal findings from parsing.
+    sample, lag_max : str or None
+        Grid step of a historian export and the longest residence time "auto" tries.
+    tag_rules, tag_delays : dict of str to str
+        Per historian tag: how it goes onto the grid, and how late its timestamps are.
+    recycles, loops, joins : list
+        :class:`Recycle` streams, control :class:`Loop` s, :class:`Join` ed tables.
     """
     name: str
     target: str
@@ -102,6 +116,13 @@ class Layout:
     path: str = field(default="", compare=False)  # where it was loaded from ("" if from text)
     # Non-fatal findings from parsing (e.g. a station without sensors); not part of equality.
     warnings: list[Problem] = field(default_factory=list, compare=False, repr=False)
+    sample: str | None = None
+    lag_max: str | None = None
+    tag_rules: dict[str, str] = field(default_factory=dict)
+    tag_delays: dict[str, str] = field(default_factory=dict)
+    recycles: list[Recycle] = field(default_factory=list)
+    loops: list[Loop] = field(default_factory=list)
+    joins: list[Join] = field(default_factory=list)
 
     # ----------------------------------------------------------------- derived views
     @property
@@ -280,6 +301,8 @@ class Layout:
                 exogenous=exo,
                 controllable=[s for s in st.controllable if s in keep],
                 categorical=[s for s in st.categorical if s in keep],
+                lag=st.lag,
+                sensor_lags={k: v for k, v in st.sensor_lags.items() if k in keep},
             ))
 
         def both(pair: tuple[str, str]) -> bool:
@@ -293,6 +316,10 @@ class Layout:
             monotone={e: v for e, v in self.monotone.items() if both(e)},
             units={k: v for k, v in self.units.items() if k in keep},
             source=self.source, text=self.text, warnings=list(self.warnings), path=self.path,
+            sample=self.sample, lag_max=self.lag_max, tag_rules=dict(self.tag_rules),
+            tag_delays=dict(self.tag_delays), recycles=list(self.recycles),
+            loops=[lp for lp in self.loops if lp.controlled in keep and lp.manipulated in keep],
+            joins=list(self.joins),
         )
 
     # ----------------------------------------------------------------- serialisation
@@ -311,6 +338,9 @@ class Layout:
                f"goal = {_toml_str(self.goal)}"]
         if self.time_column is not None:
             out.append(f"time_column = {_toml_str(self.time_column)}")
+        for key in ("sample", "lag_max"):
+            if getattr(self, key) is not None:
+                out.append(f"{key} = {_toml_str(getattr(self, key))}")
         for st in self.stations:
             out += ["", "[[station]]",
                     f"name = {_toml_str(st.name)}",
@@ -323,6 +353,11 @@ class Layout:
                 out.append(f"controllable = {_toml_list(st.controllable)}")
             if st.categorical:
                 out.append(f"categorical = {_toml_list(st.categorical)}")
+            if st.lag is not None:
+                out.append(f"lag = {_toml_str(st.lag)}")
+            if st.sensor_lags:
+                items = ", ".join(f"{_toml_key(k)} = {_toml_str(v)}" for k, v in st.sensor_lags.items())
+                out.append(f"lags = {{ {items} }}")
         knowledge = {
             "forbidden": list(self.forbidden),
             "required": list(self.required),
@@ -338,4 +373,37 @@ class Layout:
         if self.units:
             out += ["", "[units]"]
             out += [f"{_toml_key(k)} = {_toml_str(v)}" for k, v in self.units.items()]
+        out += self._time_toml()
         return "\n".join(out) + "\n"
+
+    def _time_toml(self) -> list[str]:
+        """The TOML of tags, recycles, loops and joins (see :mod:`.time_keys`)."""
+        out: list[str] = []
+        for tag in dict.fromkeys([*self.tag_rules, *self.tag_delays]):
+            out += ["", f"[tags.{_toml_key(tag)}]"]
+            if tag in self.tag_rules:
+                out.append(f"rule = {_toml_str(self.tag_rules[tag])}")
+            if tag in self.tag_delays:
+                out.append(f"delay = {_toml_str(self.tag_delays[tag])}")
+        for rc in self.recycles:
+            out += ["", "[[recycle]]", f"from = {_toml_str(rc.source)}", f"to = {_toml_str(rc.to)}",
+                    f"lag = {_toml_str(rc.lag)}"]
+        for lp in self.loops:
+            out += ["", "[[loop]]", f"controlled = {_toml_str(lp.controlled)}",
+                    f"manipulated = {_toml_str(lp.manipulated)}"]
+            if isinstance(lp.setpoint, str):
+                out.append(f"setpoint = {_toml_str(lp.setpoint)}")
+            elif lp.setpoint is not None:
+                out.append(f"setpoint = {lp.setpoint!r}")
+            out += [f"{k} = {getattr(lp, k)!r}" for k in ("low", "high") if getattr(lp, k) is not None]
+        for j in self.joins:
+            out += ["", "[[join]]", f"file = {_toml_str(j.file)}", f"on = {_toml_str(j.on)}"]
+            if j.sheet is not None:
+                out.append(f"sheet = {_toml_str(j.sheet)}")
+        return out
+
+    @property
+    def time_declared(self) -> bool:
+        """Whether the layout declares anything about time (lags, recycles, loops)."""
+        return bool(self.recycles or self.loops or any(st.lag is not None or st.sensor_lags
+                                                       for st in self.stations))

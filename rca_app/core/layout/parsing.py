@@ -9,10 +9,11 @@ from typing import Any
 from rca_app.core.errors import Problem, ProblemList, RcaInputError
 from rca_app.core.layout.checks import _check_layout, _closest
 from rca_app.core.layout.model import Layout, Station
+from rca_app.core.layout.time_keys import TimeKeyReader
 
-_TOP_KEYS = ("plant", "station", "knowledge", "units")
-_PLANT_KEYS = ("name", "target", "goal", "time_column")
-_STATION_KEYS = ("name", "sensors", "exogenous", "controllable", "categorical")
+_TOP_KEYS = ("plant", "station", "knowledge", "units", "tags", "recycle", "loop", "join")
+_PLANT_KEYS = ("name", "target", "goal", "time_column", "sample", "lag_max")
+_STATION_KEYS = ("name", "sensors", "exogenous", "controllable", "categorical", "lag", "lags")
 _KNOWLEDGE_KEYS = ("forbidden", "required", "increasing", "decreasing")
 
 
@@ -234,10 +235,15 @@ class _Reader:
                 self.add(f"[units] key '{key}' must be text in quotes, got {_kind(value)}",
                          "wrong_type", column=key)
 
+        tk = TimeKeyReader(self)
+        sample, lag_max = tk.plant(plant)
+        rules, delays = tk.tags(raw.get("tags", {}))
         return Layout(name=name, target=target, goal=goal, stations=stations,  # type: ignore[arg-type]
                       time_column=time_column, forbidden=edges["forbidden"],
                       required=edges["required"], monotone=monotone, units=units,
-                      source=self.source)
+                      source=self.source, sample=sample, lag_max=lag_max, tag_rules=rules,
+                      tag_delays=delays, recycles=tk.recycles(raw.get("recycle", [])),
+                      loops=tk.loops(raw.get("loop", [])), joins=tk.joins(raw.get("join", [])))
 
     def stations(self, value: Any) -> list[Station]:
         if isinstance(value, dict):
@@ -274,8 +280,9 @@ class _Reader:
                 exogenous: bool | list[str] = exo
             else:
                 exogenous = self.names(exo, f"{label} key 'exogenous' (true/false or a list)") or False
+            lag, sensor_lags = TimeKeyReader(self).station(table, label)
             stations.append(Station(
-                name=name, sensors=sensors or [], exogenous=exogenous,
+                name=name, sensors=sensors or [], exogenous=exogenous, lag=lag, sensor_lags=sensor_lags,
                 controllable=self.names(table.get("controllable", []),
                                         f"{label} key 'controllable'") or [],
                 categorical=self.names(table.get("categorical", []),

@@ -1,0 +1,240 @@
+"""Historian long exports and joined lot tables, turned into the one wide table the checks expect.
+
+Runs first in :func:`~rca_app.core.data.preparation.prepare`:
+
+- A long export (one row per sample: tag, timestamp, value, optional quality) is recognised from
+  its header (or forced with ``format="long"``) and pivoted onto the analysis grid by
+  :func:`rca_app.core.historian.pivot_long`: ``[plant] sample`` (default: the KPI tag's rate),
+  per-tag rules and delays from ``[tags.NAME]``. Bad-quality samples are counted per tag and
+  reported with the first one's timestamp.
+- ``[[join]]`` tables (lot properties) are joined onto the rows by their key column; lots
+  missing from the lot table and lot ids listed twice are reported, naming rows and ids.
+"""
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from rca_app.core.data.messages import quote, quote_cells
+from rca_app.core.data.numbers import parse_numbers
+from rca_app.core.data.tables import RawTable
+from rca_app.core.data.times import parse_times
+from rca_app.core.errors import ProblemList
+from rca_app.core.historian import LongColumns, TagReport, detect_long_format, pivot_long
+from rca_app.core.layout import Layout
+
+__all__ = ["FORMATS", "to_wide", "apply_joins"]
+
+FORMATS = ("auto", "long", "wide")
+
+
+def _long_columns(raw: RawTable, layout: Layout, fmt: str, pl: ProblemList) -> LongColumns | None:
+    cols = [str(c) for c in raw.frame.columns]
+    found = detect_long_format(cols)
+    if fmt == "wide":
+        return None
+    if fmt == "long":
+        if found is None:
+            pl.add(f"--format long: the header ({', '.join(quote(c) for c in cols[:6])}) has no tag, time and "
+                   "value columns (e.g. Tagname, Timestamp, Value, Quality)", file=raw.file_name, code="not_long")
+        return found
+    # "auto": a table that already has the layout's columns is wide, whatever its header looks like.
+    if found is None or set(layout.nodes) <= set(cols):
+        return None
+    return found
+
+
+def to_wide(raw: RawTable, layout: Layout, fmt: str, dayfirst: bool | None,
+            pl: ProblemList) -> tuple[RawTable, Layout, list[TagReport], str | None]:
+    """A long historian export pivoted onto the analysis grid; a wide table as it is.
+
+    Parameters
+    ----------
+    raw : RawTable
+        As read.
+    layout : Layout
+        Target (the grid's default rate), ``sample``, ``tag_rules``, ``tag_delays``.
+    fmt : {"auto", "long", "wide"}
+    dayfirst : bool or None
+        Day order of slash dates in the timestamp column.
+    pl : ProblemList
+        Receives every problem (file, tag, timestamp).
+
+    Returns
+    -------
+    (RawTable, Layout, list of TagReport, str or None)
+        The wide table (time column first), the layout with its time column set, one report per
+        tag, and the grid step as text (None for a wide table).
+    """
+    if fmt not in FORMATS:
+        pl.add(f"unknown format {fmt!r}; use 'auto', 'long' or 'wide'", code="format")
+        return raw, layout, [], None
+    cols = _long_columns(raw, layout, fmt, pl)
+    if cols is None:
+        return raw, layout, [], None
+    file, frame = raw.file_name, raw.frame
+    src = np.asarray(raw.source_rows, dtype=np.int64)
+    if len(src) != len(frame):
+        src = 2 + np.arange(len(frame), dtype=np.int64)
+    parsed = parse_times(frame[cols.time], dayfirst)
+    times = parsed.times
+    if getattr(times.dt, "tz", None) is not None:
+        times = times.dt.tz_localize(None)
+    values, bad_number = parse_numbers(frame[cols.value], raw.decimal)
+    for i in np.flatnonzero(bad_number)[:20]:
+        pl.warn(f"tag {quote(frame[cols.tag].iloc[i])} at {frame[cols.time].iloc[i]}: value "
+                f"{quote(frame[cols.value].iloc[i])} is not a number and is left out",
+                file=file, column=cols.value, row=int(src[i]), code="bad_sample")
+    numeric = frame.assign(**{cols.value: values})
+    if cols.quality and raw.status_counts.get(cols.quality):
+        # The reader turned status words ("Bad", "Questionable") into missing cells; in a quality
+        # column a missing cell is therefore a bad sample, never a good one.
+        q = numeric[cols.quality]
+        numeric[cols.quality] = q.astype(object).where(q.notna(), "bad")
+    try:
+        pivot = pivot_long(numeric, cols, file, sample=layout.sample, rules=layout.tag_rules,
+                           delays=layout.tag_delays, kpi=layout.target, times=times, source_rows=src)
+    except ValueError as e:
+        pl.add(str(e), file=file, code="historian")
+        return raw, layout, [], None
+    for p in pivot.problems:
+        (pl.add if p.severity == "error" else pl.warn)(p.message, file=p.file, column=p.column, row=p.row,
+                                                       code="historian")
+    _report_quality(numeric, cols, times, pivot.tags, file, src, pl)
+    if cols.quality:
+        # Already said per tag, with the first timestamp.
+        pl.items[:] = [p for p in pl.items if p.column != cols.quality]
+        out_problems = [p for p in raw.problems if p.column != cols.quality]
+    else:
+        out_problems = list(raw.problems)
+    time_col = layout.time_column or "timestamp"
+    wide = pivot.frame.rename(columns={"timestamp": time_col})
+    status = {t.tag: {"bad quality": t.bad_quality} for t in pivot.tags if t.bad_quality}
+    out = dataclasses.replace(raw, frame=wide.reset_index(drop=True), source_rows=2 + np.arange(len(wide)),
+                              status_counts=status, problems=out_problems)
+    if layout.time_column is None:
+        layout = dataclasses.replace(layout, time_column=time_col)
+    step = _duration_text(pivot.step)
+    return out, layout, pivot.tags, step
+
+
+def _duration_text(td: pd.Timedelta) -> str:
+    s = int(td.total_seconds())
+    for unit, size in (("h", 3600), ("min", 60)):
+        if s % size == 0:
+            return f"{s // size}{unit}"
+    return f"{s}s"
+
+
+def _report_quality(frame: pd.DataFrame, cols: LongColumns, times: pd.Series, tags: list[TagReport],
+                    file: str, src: np.ndarray, pl: ProblemList) -> None:
+    """One warning per tag with bad-quality or missing samples: how many, and the first one's time."""
+    if not any(t.bad_quality or t.missing_values for t in tags):
+        return
+    from rca_app.core.historian import _good_quality
+
+    good = _good_quality(frame[cols.quality]) if cols.quality else np.ones(len(frame), dtype=bool)
+    missing = pd.isna(frame[cols.value]).to_numpy()
+    tag_of = frame[cols.tag].astype("string").str.strip()
+    for t in tags:
+        if not (t.bad_quality or t.missing_values):
+            continue
+        mine = (tag_of == t.tag).fillna(False).to_numpy()
+        bad = mine & (~good | missing)
+        first = int(np.argmax(bad))
+        parts = []
+        if t.bad_quality:
+            parts.append(f"{t.bad_quality} flagged bad quality")
+        if t.missing_values:
+            parts.append(f"{t.missing_values} empty or a status text")
+        pl.warn(f"tag {quote(t.tag)}: {' and '.join(parts)} of {t.samples} samples, first at {times.iloc[first]}; "
+                "they are missing values, never numbers", file=file, column=t.tag, row=int(src[first]),
+                code="bad_quality")
+
+
+def _key_text(s: pd.Series) -> pd.Series:
+    """Lot ids compared as trimmed text (12 and "12" and "12.0" written by Excel are one lot)."""
+    text = s.astype("string").str.strip()
+    return text.str.replace(r"^(-?\d+)\.0+$", r"\1", regex=True)
+
+
+def apply_joins(raw: RawTable, layout: Layout, pl: ProblemList) -> RawTable:
+    """Columns of each ``[[join]]`` table added to the rows by key (lot genealogy).
+
+    Parameters
+    ----------
+    raw : RawTable
+        The batch table.
+    layout : Layout
+        Its ``joins``; files are found next to the layout file, else next to the data file.
+    pl : ProblemList
+        Receives every problem: missing files or key columns, lot ids listed twice in the lot
+        table (errors), batches whose lot is not in it (a warning naming rows and ids).
+
+    Returns
+    -------
+    RawTable
+        With the joined columns appended (missing where the lot is unknown).
+    """
+    if not layout.joins:
+        return raw
+    from rca_app.core.data.reading import load_table
+    from rca_app.core.errors import RcaInputError
+
+    frame = raw.frame.copy()
+    src = np.asarray(raw.source_rows, dtype=np.int64)
+    if len(src) != len(frame):
+        src = 2 + np.arange(len(frame), dtype=np.int64)
+    # Next to the layout file; a layout read from text (a reopened investigation) has no folder,
+    # so the data file's folder is tried too.
+    bases = ([Path(layout.path).parent] if layout.path else []) + [Path(raw.path).parent, Path(".")]
+    for j in layout.joins:
+        path = Path(j.file)
+        if not path.is_absolute():
+            path = next((b / j.file for b in bases if (b / j.file).exists()), bases[0] / j.file)
+        try:
+            lots = load_table(path, sheet=j.sheet)
+        except RcaInputError as e:
+            for p in e.problems:
+                pl.add(f"[[join]] {p.message}", file=p.file or j.file, row=p.row, column=p.column, code="join_file")
+            continue
+        if j.on not in frame.columns:
+            pl.add(f"[[join]] key column '{j.on}' is not in the data", file=raw.file_name, column=j.on,
+                   code="join_key")
+            continue
+        if j.on not in lots.frame.columns:
+            pl.add(f"[[join]] key column '{j.on}' is not in {lots.file_name}", file=lots.file_name, column=j.on,
+                   code="join_key")
+            continue
+        lot_keys = _key_text(lots.frame[j.on])
+        dup = lot_keys.duplicated(keep=False).fillna(False).to_numpy() & lot_keys.notna().to_numpy()
+        if dup.any():
+            ids = sorted(set(lot_keys[dup]))
+            pl.add(f"[[join]] {len(ids)} lot id(s) are listed more than once ({', '.join(quote(i) for i in ids[:5])}) "
+                   f": {quote_cells(lots.source_rows[dup])}; each lot needs one row", file=lots.file_name,
+                   column=j.on, row=int(lots.source_rows[dup][0]), code="join_duplicate")
+            continue
+        extra = [c for c in lots.frame.columns if c != j.on]
+        clash = [c for c in extra if c in frame.columns]
+        if clash:
+            pl.add(f"[[join]] column(s) {', '.join(quote(c) for c in clash)} of {lots.file_name} are already in "
+                   f"{raw.file_name}", file=lots.file_name, column=clash[0], code="join_clash")
+            extra = [c for c in extra if c not in clash]
+        named = lot_keys.notna().to_numpy()
+        table = lots.frame.loc[named, extra].set_axis(lot_keys[named].to_numpy(), axis=0)
+        keys = _key_text(frame[j.on])
+        known = keys.isin(set(lot_keys.dropna())).to_numpy()
+        absent = ~known & keys.notna().to_numpy()
+        if absent.any():
+            ids = list(dict.fromkeys(keys[absent]))
+            pl.warn(f"[[join]] {int(absent.sum())} row(s) use lot id(s) not in {lots.file_name} "
+                    f"({', '.join(quote(i) for i in ids[:5])}): {quote_cells(src[absent])}; their lot "
+                    "properties are missing", file=raw.file_name, column=j.on, row=int(src[absent][0]),
+                    code="join_unknown_lot")
+        joined = table.reindex(keys.to_numpy())
+        for c in extra:
+            frame[c] = joined[c].to_numpy()
+    return dataclasses.replace(raw, frame=frame, problems=list(raw.problems))

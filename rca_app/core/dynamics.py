@@ -1,0 +1,458 @@
+"""The time-aware step of an analysis: residence-time alignment, control loops and drift onsets.
+
+On time-series data (a time column on an even grid) every sensor is moved forward by the
+residence time from its station to the KPI's station, so that one row holds the material that
+became that row's KPI: cause and effect then sit in the same row, which is what discovery and the
+structural model assume. Residence times come from the layout (declared values always win) or are
+estimated ("auto", the default) by :func:`rca_app.core.lags.estimate_station_lags`; an estimate
+is used only when its block-bootstrap confidence is at least :data:`MIN_CONFIDENCE`, else the
+station is left unshifted and the result says so.
+
+After the ranking, two readings that row-by-row statistics miss:
+
+- Control loops. A controller rejects a disturbance by moving its manipulated variable (MV), so
+  the controlled variable stays put and the MV carries the shift. When the MV is ranked above
+  its source, the disturbance is followed back through the MV: the upstream sensor whose own
+  incident shift explains most of the MV's (through their reference-period relation) is put
+  first, and the result says that the controller compensated and how close to its limits it ran.
+- Slow drifts. Among the leading causes, the one whose own drift (CUSUM on the aligned data)
+  started first, clearly before the others and upstream of them, is the one that started it.
+
+Data without a time column are left exactly as they are.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from rca_app.core.errors import Problem, RcaInputError
+from rca_app.core.lags import LagEstimate, estimate_station_lags
+from rca_app.core.layout.time_keys import AUTO, parse_duration
+from rca_app.core.results import DynamicsRecord, LagRecord, LoopRecord
+
+MIN_CONFIDENCE = 0.6          # share of bootstrap resamples agreeing with an "auto" estimate
+MIN_LAG_SCORE = 0.02          # adjusted R^2 below which the stations show no lagged relation at all
+DEFAULT_MAX_LAG_STEPS = 30    # "auto" tries up to this many grid steps unless lag_max says otherwise
+LAG_ROWS = 5000               # reference rows (the latest) used to estimate lags and lagged edges
+COMPENSATED_MV_SD = 2.0       # an MV moved this many reference sds ...
+COMPENSATED_CV_SD = 1.0       # ... while its CV stayed within this many: the controller compensated
+SOURCE_MIN_SHARE = 0.5        # a source must explain this share of the MV's shift
+DRIFT_LEAD_STEPS = 5          # a drift must start this many grid steps before another to be its origin
+
+
+@dataclass
+class TimeAlignment:
+    """The aligned table and what was done.
+
+    Attributes
+    ----------
+    frame : DataFrame
+        Same rows as the prepared data; each sensor shifted by ``record.shifts`` (leading rows
+        without a past value are NaN and excluded from the reference).
+    reference : slice
+        The reference rows that hold every sensor's past.
+    record : DynamicsRecord
+    messages : list of str
+        For the engineer (lags used, uncertain estimates).
+    step : Timedelta or None
+        The grid step (None: rows unevenly spaced, nothing aligned).
+    max_lag : int
+        Lags tried, in steps.
+    raw_reference : slice or None
+        The reference rows before alignment (lagged edges are found in physical time).
+    """
+
+    frame: pd.DataFrame
+    reference: slice
+    record: DynamicsRecord
+    messages: list[str] = field(default_factory=list)
+    step: pd.Timedelta | None = None
+    max_lag: int = 0
+    raw_reference: slice | None = None     # the reference rows before alignment
+
+
+def grid_step(time: pd.Series) -> pd.Timedelta | None:
+    """The common spacing of the rows, or None when they are not evenly spaced (90 % of gaps).
+
+    Parameters
+    ----------
+    time : Series of datetime64
+
+    Returns
+    -------
+    Timedelta or None
+    """
+    d = time.diff().dropna()
+    if d.empty:
+        return None
+    step = d.median()
+    if step <= pd.Timedelta(0) or (d == step).mean() < 0.9:
+        return None
+    return step
+
+
+def _steps(duration: str, step: pd.Timedelta) -> int:
+    return int(round(parse_duration(duration) / step))
+
+
+def _text(td: pd.Timedelta) -> str:
+    s = td.total_seconds()
+    for unit, size in (("h", 3600), ("min", 60)):
+        if s >= size and s % size == 0:
+            return f"{int(s // size)}{unit}"
+    return f"{s:g}s"
+
+
+def align_for_time(data, layout, reference: slice, incident: slice, seed: int = 0) -> TimeAlignment | None:
+    """Residence times of every station and the table aligned by them.
+
+    Parameters
+    ----------
+    data : PlantData
+        With ``time`` (None: returns None, the data are treated row by row as before).
+    layout : Layout
+        Stations in flow order with their ``lag`` / ``sensor_lags``, ``lag_max``.
+    reference, incident : slice
+        Row positions of the two windows.
+    seed : int
+
+    Returns
+    -------
+    TimeAlignment or None
+
+    Raises
+    ------
+    RcaInputError
+        When the incident starts before the longest residence time has passed.
+    """
+    if data.time is None:
+        return None
+    step = grid_step(data.time)
+    frame = data.frame
+    if step is None:
+        rec = DynamicsRecord(step=None, note="rows are not evenly spaced in time: residence times are not "
+                             "estimated and rows are treated one by one")
+        return TimeAlignment(frame, reference, rec, [rec.note] if layout.time_declared else [])
+    numeric = set(data.numeric_nodes)
+    stations = [[s for s in st.sensors if s in numeric and s in frame.columns] for st in layout.stations]
+    max_lag = _steps(layout.lag_max, step) if layout.lag_max else DEFAULT_MAX_LAG_STEPS
+    # The most recent reference rows are enough to estimate a residence time (and bound the cost).
+    ref = frame.iloc[max(reference.start, reference.stop - LAG_ROWS): reference.stop]
+    max_lag = max(0, min(max_lag, len(ref) // 10))
+    given = {i: _steps(st.lag, step) for i, st in enumerate(layout.stations) if st.lag not in (None, AUTO)}
+    target_station = layout.tier_of(layout.target)
+    wanted = [s for s in range(target_station) if s not in given]
+    estimates = []
+    if max_lag > 0 and wanted:
+        # Only the stations upstream of the KPI matter for its alignment.
+        upto = stations[: target_station + 1]
+        estimates = [e for e in estimate_station_lags(ref, upto, max_lag, given, n_bootstrap=10, seed=seed)]
+    by_station: dict[int, LagEstimate] = {e.from_station: e for e in estimates}
+    for s, k in given.items():
+        by_station[s] = LagEstimate(s, s + 1, k, float("nan"), 1.0, [], True)
+    used: dict[int, int] = {}
+    records, messages = [], []
+    for s in range(len(layout.stations) - 1):
+        e = by_station.get(s)
+        if e is None:
+            continue
+        weak = not e.given and not e.score >= MIN_LAG_SCORE
+        ok = e.given or e.lag_steps == 0 or (e.confidence >= MIN_CONFIDENCE and not weak)   # NaN only at lag 0
+        used[s] = e.lag_steps if ok else 0
+        records.append(LagRecord(
+            station=layout.stations[s].name, to_station=layout.stations[s + 1].name,
+            lag=_text(step * used[s]), lag_steps=used[s], given=e.given,
+            estimate_steps=None if e.given else e.lag_steps,
+            confidence=None if e.given or not np.isfinite(e.confidence) else float(e.confidence),
+            score=None if e.given else float(e.score)))
+        if not ok and not weak:
+            messages.append(f"residence time {layout.stations[s].name} -> {layout.stations[s + 1].name}: the "
+                            f"estimate ({_text(step * e.lag_steps)}) is uncertain (confidence "
+                            f"{100 * e.confidence:.0f}%), so no lag is used; declare lag = \"...\" in the layout "
+                            "if you know it")
+    cum = [0] * len(layout.stations)
+    for s in range(target_station - 1, -1, -1):
+        cum[s] = cum[s + 1] + used.get(s, 0)
+    shifts: dict[str, int] = {}
+    for i, st in enumerate(layout.stations):
+        for c in st.sensors:
+            if c not in frame.columns:
+                continue
+            k = cum[i] if i < target_station else 0
+            own = st.sensor_lags.get(c)
+            if own is not None and i < target_station:
+                own_k = _sensor_lag(c, own, i, stations, ref, max_lag, step, seed, layout, records)
+                if own_k is not None:
+                    k = cum[i + 1] + own_k
+            shifts[c] = k
+    rec = DynamicsRecord(step=_text(step), lags=records, shifts={c: k for c, k in shifts.items() if k},
+                         lag_max=_text(step * max_lag))
+    longest = max(shifts.values(), default=0)
+    if longest == 0:
+        return TimeAlignment(frame, reference, rec, messages, step, max_lag, reference)
+    if incident.start < longest:
+        raise RcaInputError(Problem(
+            f"the incident starts {incident.start} rows into the data, but the longest residence time to "
+            f"{layout.target} is {longest} rows ({_text(step * longest)}): include earlier data", file=data.file_name))
+    aligned = pd.DataFrame({c: frame[c].shift(shifts.get(c, 0)) if shifts.get(c, 0) else frame[c]
+                            for c in frame.columns}, index=frame.index)
+    new_ref = slice(max(reference.start, longest), reference.stop)
+    rec.rows_without_past = new_ref.start - reference.start
+    used_text = ", ".join(f"{r.station} -> {r.to_station} {r.lag}" for r in records if r.lag_steps)
+    messages.append(f"time series: each sensor is compared with the {layout.target} its material became, "
+                    f"{_text(step * longest)} later at most ({used_text})")
+    return TimeAlignment(aligned, new_ref, rec, messages, step, max_lag, reference)
+
+
+def lagged_step(timed: TimeAlignment, data, layout, aligned_ref: pd.DataFrame, graph) -> list[str]:
+    """Recycle streams and self-lags over time (:mod:`rca_app.core.lagged`) into the record.
+
+    Parameters
+    ----------
+    timed : TimeAlignment
+    data : PlantData
+    layout : Layout
+    aligned_ref : DataFrame
+        The aligned reference rows the graph was found on.
+    graph : CausalGraph
+
+    Returns
+    -------
+    list of str
+        Messages proposing recycles the layout does not declare.
+    """
+    from rca_app.core.lagged import lagged_edges
+
+    if timed.step is None or timed.max_lag <= 0:
+        return []
+    numeric = [c for c in data.numeric_nodes if c in aligned_ref.columns]
+    raw = timed.raw_reference
+    recent = slice(max(raw.start, raw.stop - LAG_ROWS), raw.stop)
+    edges, messages = lagged_edges(data.frame, recent, layout, numeric, timed.record.step,
+                                   timed.step.total_seconds(), timed.max_lag, graph, aligned_ref.iloc[-LAG_ROWS:])
+    timed.record.lagged_edges = edges
+    return messages
+
+
+def _sensor_lag(sensor: str, own: str, i: int, stations: list[list[str]], ref: pd.DataFrame, max_lag: int,
+                step: pd.Timedelta, seed: int, layout, records: list) -> int | None:
+    """A sensor's own residence time to the next station: declared, or estimated from that sensor
+    alone ("auto"), used when confident; recorded either way."""
+    to = layout.stations[i + 1].name
+    if own != AUTO:
+        k = _steps(own, step)
+        records.append(LagRecord(station=f"{sensor} ({layout.stations[i].name})", to_station=to,
+                                 lag=_text(step * k), lag_steps=k, given=True))
+        return k
+    if sensor not in ref.columns or not stations[i + 1] or max_lag <= 0:
+        return None
+    e = estimate_station_lags(ref, [[sensor], stations[i + 1]], max_lag, n_bootstrap=10, seed=seed)[0]
+    ok = e.lag_steps == 0 or (e.confidence >= MIN_CONFIDENCE and e.score >= MIN_LAG_SCORE)
+    records.append(LagRecord(station=f"{sensor} ({layout.stations[i].name})", to_station=to,
+                             lag=_text(step * (e.lag_steps if ok else 0)), lag_steps=e.lag_steps if ok else 0,
+                             given=False, estimate_steps=e.lag_steps,
+                             confidence=float(e.confidence) if np.isfinite(e.confidence) else None,
+                             score=float(e.score)))
+    return e.lag_steps if ok else None
+
+
+def _sd(x: np.ndarray) -> float:
+    s = float(np.std(x))
+    return s if s > 0 else 1.0
+
+
+def loop_readings(layout, ref: pd.DataFrame, an: pd.DataFrame, ranking, graph) -> tuple[list[LoopRecord], list[str]]:
+    """For each declared loop: did the controller compensate, how close to its limits it ran, and
+    which upstream sensor the disturbance came from.
+
+    Parameters
+    ----------
+    layout : Layout
+    ref, an : DataFrame
+        Aligned reference and incident rows.
+    ranking : RankingResult
+        Its ``root_causes`` are reordered in place when a compensated MV was ranked above its
+        disturbance's source.
+    graph : CausalGraph
+
+    Returns
+    -------
+    (list of LoopRecord, list of str)
+        The readings and the messages for the engineer.
+    """
+    out, messages = [], []
+    order = [c.node for c in ranking.root_causes]
+    for lp in layout.loops:
+        if lp.manipulated not in ref.columns or lp.controlled not in ref.columns:
+            continue
+        mv_r, mv_a = ref[lp.manipulated].to_numpy(float), an[lp.manipulated].to_numpy(float)
+        cv_r, cv_a = ref[lp.controlled].to_numpy(float), an[lp.controlled].to_numpy(float)
+        mv_shift = (mv_a.mean() - mv_r.mean()) / _sd(mv_r)
+        cv_shift = (cv_a.mean() - cv_r.mean()) / _sd(cv_r)
+        compensated = abs(mv_shift) >= COMPENSATED_MV_SD and abs(cv_shift) <= COMPENSATED_CV_SD
+        low = lp.low if lp.low is not None else float(mv_r.min())
+        high = lp.high if lp.high is not None else float(mv_r.max())
+        span = high - low if high > low else 1.0
+        toward = high if mv_shift >= 0 else low
+        # 1 = at the limit it moved toward throughout the incident, 0 = where it sat in the reference.
+        use = float(np.clip((np.quantile(mv_a, 0.95 if mv_shift >= 0 else 0.05) - mv_r.mean())
+                            / (toward - mv_r.mean() or span), 0.0, 1.0))
+        source, share = _disturbance_source(lp, layout, ref, an, mv_r, mv_a) if compensated else (None, 0.0)
+        rec = LoopRecord(controlled=lp.controlled, manipulated=lp.manipulated, mv_shift_sd=float(mv_shift),
+                         cv_shift_sd=float(cv_shift), compensated=bool(compensated),
+                         limit_use=use, limits_declared=lp.low is not None or lp.high is not None,
+                         source=source, source_share=float(share) if source else None)
+        out.append(rec)
+        if not compensated:
+            continue
+        limits = "its declared limit" if rec.limits_declared else "the edge of its reference range"
+        msg = (f"the controller of {lp.controlled} compensated: it moved {lp.manipulated} by {mv_shift:+.1f} "
+               f"reference sd while {lp.controlled} stayed within {abs(cv_shift):.1f} sd; at its extreme it "
+               f"went {100 * use:.0f}% of the way to {limits}")
+        if use >= 0.9:
+            msg += " (it ran at its limit: it could not reject more)"
+        if source:
+            msg += (f". The disturbance it rejected came from {source} (its shift explains {100 * share:.0f}% of "
+                    f"{lp.manipulated}'s)")
+            # The loop's own sensors only answered the disturbance (the CV's residual is the
+            # controller's error): the source goes before whichever of them ranked first.
+            ahead = [n for n in order if n in (lp.manipulated, lp.controlled)]
+            if ahead and source in order and order.index(ahead[0]) < order.index(source):
+                _move_before(ranking, source, ahead[0])
+                order = [c.node for c in ranking.root_causes]
+                msg += f": {source} is ranked before {ahead[0]}, which only followed it"
+        messages.append(msg + ".")
+    return out, messages
+
+
+def _disturbance_source(lp, layout, ref, an, mv_r, mv_a) -> tuple[str | None, float]:
+    """The sensor upstream of (or at) the MV's station whose incident shift, through its reference
+    relation with the MV, explains most of the MV's shift."""
+    tier = layout.tier_of(lp.manipulated)
+    skip = {lp.controlled, lp.manipulated, layout.target}
+    if isinstance(lp.setpoint, str):
+        skip.add(lp.setpoint)
+    others = {x.manipulated for x in layout.loops} | {x.controlled for x in layout.loops}
+    moved = mv_a.mean() - mv_r.mean()
+    best, best_share = None, 0.0
+    for c in ref.columns:
+        if c in skip or c in others or layout.tier_of(c) > tier or not pd.api.types.is_numeric_dtype(ref[c]):
+            continue
+        x = ref[c].to_numpy(float)
+        if np.std(x) == 0:
+            continue
+        slope = np.cov(x, mv_r)[0, 1] / np.var(x, ddof=1)
+        share = slope * (an[c].to_numpy(float).mean() - x.mean()) / moved if moved else 0.0
+        if share > best_share:
+            best, best_share = c, float(share)
+    return (best, best_share) if best_share >= SOURCE_MIN_SHARE else (None, best_share)
+
+
+def _move_before(ranking, node: str, before: str) -> None:
+    causes = list(ranking.root_causes)
+    item = next(c for c in causes if c.node == node)
+    causes.remove(item)
+    causes.insert(next(i for i, c in enumerate(causes) if c.node == before), item)
+    ranking.root_causes[:] = causes
+
+
+def cusum_onset(x: np.ndarray, ref: np.ndarray, k: float = 0.5, h: float = 8.0) -> int | None:
+    """First row of ``x`` where a two-sided CUSUM of its standardised deviation from the reference
+    crosses ``h``, dated back to where the run started; None when it never does.
+
+    Parameters
+    ----------
+    x : ndarray
+        The incident rows.
+    ref : ndarray
+        The reference rows.
+    k, h : float
+        Allowance and decision interval, in reference sds.
+
+    Returns
+    -------
+    int or None
+
+    References
+    ----------
+    Page, E. S. (1954). Continuous inspection schemes. Biometrika 41, 100-115.
+    """
+    z = (x - ref.mean()) / _sd(ref)
+    hi = lo = 0.0
+    start_hi = start_lo = 0
+    for i, v in enumerate(z):
+        if hi == 0.0:
+            start_hi = i
+        if lo == 0.0:
+            start_lo = i
+        hi, lo = max(0.0, hi + v - k), max(0.0, lo - v - k)
+        if hi > h:
+            return start_hi
+        if lo > h:
+            return start_lo
+    return None
+
+
+def drift_origin(ranking, graph, ref: pd.DataFrame, an: pd.DataFrame,
+                 top: int = 3) -> tuple[dict[str, int | None], str | None]:
+    """Among the leading causes, the one whose own drift began first and upstream of the others.
+
+    Parameters
+    ----------
+    ranking : RankingResult
+        Reordered in place when an earlier-starting ancestor is ranked below the first cause.
+    graph : CausalGraph
+    ref, an : DataFrame
+        Aligned reference and incident rows.
+    top : int
+        How many leading causes are compared.
+
+    Returns
+    -------
+    (dict, str or None)
+        Onset row (in the incident) per compared cause, and a message when the order changed.
+    """
+    lead = [c.node for c in ranking.root_causes[:top] if pd.api.types.is_numeric_dtype(ref[c.node])]
+    onset = {c: cusum_onset(an[c].to_numpy(float), ref[c].to_numpy(float)) for c in lead}
+    if not lead or onset.get(lead[0]) is None:
+        return onset, None
+    first = lead[0]
+    for c in lead[1:]:
+        t = onset[c]
+        x, r = an[c].to_numpy(float), ref[c].to_numpy(float)
+        # Autocorrelated noise alone can trip a CUSUM: the origin must itself have moved clearly.
+        moved = abs(x.mean() - r.mean()) / _sd(r) >= 1.0
+        if t is not None and moved and t + DRIFT_LEAD_STEPS <= onset[first] and c in graph.ancestors(first):
+            _move_before(ranking, c, first)
+            return onset, (f"{c} began to drift {onset[first] - t} rows before {first}, which is downstream of "
+                           f"it: {c} started the drift and is ranked first")
+    return onset, None
+
+
+def action_timing(record: DynamicsRecord, actions, target: str) -> list[str]:
+    """When the KPI would respond to each proposed setpoint change: after the setpoint's
+    cumulative residence time to the KPI.
+
+    Parameters
+    ----------
+    record : DynamicsRecord
+        Its ``shifts`` (grid steps per sensor) and ``step``.
+    actions : list of Action
+    target : str
+
+    Returns
+    -------
+    list of str
+    """
+    if not record.step or not record.shifts:
+        return []
+    step = parse_duration(record.step)
+    out = []
+    for a in actions:
+        k = record.shifts.get(a.node, 0)
+        if k:
+            out.append(f"setting {a.node}: {target} would respond about {_text(step * k)} after the change "
+                       "(the residence time from its station)")
+    return out
