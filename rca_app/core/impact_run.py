@@ -358,16 +358,25 @@ def verdict_text(r: ImpactResult, layout=None) -> str:
         unit = f" {u}" if u else ""
     lo, hi = r.effect_mean_ci
     pct = round(100 * r.level)
-    what = {"setpoint": "the change", "switch": "the switch", "unspecified": "the change"}[r.change.kind]
-    head = f"{what.capitalize()} of {r.change.node}"
+    c = r.change
+    if c.kind == "setpoint" and isinstance(c.value, (int, float)):
+        head = f"Setting {c.node} to {_fmt(c.value)}"
+    elif c.kind == "switch" and c.value is not None:
+        head = f"Switching {c.node} to {c.value}"
+    elif c.found_in_data:
+        head = f"The change at {c.time} (found in the data: {c.node})"
+    else:
+        head = f"The change of {c.node}"
+    interval = f"{pct}% interval {_fmt(lo)} to {_fmt(hi)}"
     if r.verdict == "no effect":
+        real = np.isfinite(lo) and np.isfinite(hi) and (lo > 0 or hi < 0)
+        why = (f"real but below what counts on the line ({_fmt(r.min_effect)}{unit})" if real
+               else "not clearly different from zero")
         first = (f"{head} did not measurably change {r.target}: the effect is {_fmt(r.effect_mean)}{unit} "
-                 f"({pct}% interval {_fmt(lo)} to {_fmt(hi)}), below what counts ({_fmt(r.min_effect)}{unit}) "
-                 "or not clearly different from zero")
+                 f"({interval}), {why}")
     else:
         verb = "raised" if r.effect_mean > 0 else "lowered"
-        first = (f"{head} {verb} {r.target} by {_fmt(abs(r.effect_mean))}{unit} ({pct}% interval {_fmt(lo)} to "
-                 f"{_fmt(hi)}): {r.verdict}")
+        first = f"{head} {verb} {r.target} by {_fmt(abs(r.effect_mean))}{unit} ({interval}): {r.verdict}"
     parts = [first]
     share = r.change_share
     if share is not None and abs(r.recovery) > 0:
@@ -377,6 +386,9 @@ def verdict_text(r: ImpactResult, layout=None) -> str:
                   default=None)
         if top is not None and top.share is not None and abs(top.share) >= 0.25:
             parts.append(f"{100 * top.share:.0f}% to {top.node}")
-    for c in r.causes[:3]:
-        parts.append(f"{c.node} is {c.status}")
+    for cs in r.causes[:3]:
+        text = f"{cs.node} is {cs.status}"
+        if cs.status != "back to normal" and cs.node != c.node and r.verdict == "improved":
+            text += " (the change compensates for it rather than removing it)"
+        parts.append(text)
     return "; ".join(parts) + "."
