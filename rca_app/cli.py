@@ -342,9 +342,11 @@ def cmd_impact(args) -> int:
         _write_json_atomic(Path(args.json_out), r.to_dict())
         print(f"\nImpact result written to {args.json_out}")
     if args.report:
+        from rca_app.core.impact_run import data_before
         from rca_app.report import build_report
 
-        path = build_report(out.analysis.result, data, args.report, impact=r)
+        # The investigation's part of the report describes the rows before the change.
+        path = build_report(out.analysis.result, data_before(data, r.change.row), args.report, impact=r)
         print(f"Report written to {path.resolve()}")
     return EXIT_OK
 
