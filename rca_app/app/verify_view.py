@@ -201,3 +201,42 @@ def impact_summary_text(r: ImpactResult) -> str:
     if r.caveats:
         lines += ["", "Caveats:"] + [f"  - {x}" for x in r.caveats]
     return "\n".join(lines)
+
+
+HELP = ("Did the corrective action work? Drag the orange line on the KPI trend to when the change was made "
+        "(or type the time), say what changed, and press Verify. The data must run past the change; the "
+        "model compares the rows after it with the same rows had the change not been made.")
+
+
+def trend(data) -> dict:
+    """The KPI over the whole table for the change-time chart: ``x`` (chart coordinates, as
+    :func:`rca_app.app.windows_view.axis_values`) and ``y``."""
+    from rca_app.app.windows_view import axis_values
+
+    return {"x": axis_values(data), "y": data.frame[data.layout.target].to_numpy(float)}
+
+
+def change_time_at(data, x: float):
+    """The change time for a chart position: the first row at or after ``x``, in the engineer's
+    terms (ISO timestamp or row position); None past the last row."""
+    import numpy as np
+
+    from rca_app.app.windows_view import axis_values
+    from rca_app.core.windows import window_bound
+
+    xs = axis_values(data)
+    row = int(np.searchsorted(xs, x, side="left"))
+    if row >= data.n_rows:
+        return None
+    return window_bound(data, max(row, 1))
+
+
+def default_change_time(data, result):
+    """Where the change line starts: the end of the incident window when rows follow it, else
+    three quarters into the data."""
+    from rca_app.core.windows import window_bound
+
+    n = data.n_rows
+    stop = result.anomaly.stop_row if result is not None else None
+    row = stop if stop is not None and 0 < stop < n - 5 else int(0.75 * n)
+    return window_bound(data, row)

@@ -171,6 +171,12 @@ def verify_change(data: PlantData, change: ChangeSpec, investigation: AnalysisRe
     target = layout.target
     row = change_row(data, change.time)
     _check_change(data, change, row)
+    if outcome is not None and outcome.result.anomaly.stop_row > row:
+        # The open model learnt from rows after the change (its incident window runs past it):
+        # refit it, with its graph, on the rows before the change.
+        investigation = investigation or outcome.result
+        graph = graph or outcome.scm.graph.to_dict()
+        outcome = None
     if outcome is None:
         outcome, note = fit_before_change(data, row, investigation, graph, reference, anomaly, analysis_settings,
                                           SubProgress(progress, 0.0, 0.8, "") if progress is not None else None)
