@@ -10,7 +10,7 @@ from pathlib import Path
 
 os.environ.setdefault("MPLBACKEND", "Agg")
 
-from bench import accuracy, coverage, speed
+from bench import accuracy, coverage, impact, speed
 
 OUT = Path(__file__).resolve().parent / "results"
 
@@ -19,7 +19,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="fewer plants and sizes (a smoke run)")
     ap.add_argument("--no-dowhy", action="store_true")
-    ap.add_argument("--only", choices=["speed", "coverage", "accuracy"],
+    ap.add_argument("--only", choices=["speed", "coverage", "accuracy", "impact"],
                     help="run one part; merged into the results file")
     ap.add_argument("--reuse-dowhy", action="store_true",
                     help="keep DoWhy's columns from the results file instead of re-running DoWhy")
@@ -46,6 +46,8 @@ def main() -> None:
         reuse = previous.get("accuracy", {}).get("records") if args.reuse_dowhy else None
         res["accuracy"] = accuracy.run(n_per_type=2 if args.quick else 6, with_dowhy=not args.no_dowhy,
                                        quick=args.quick, reuse_dowhy=reuse)
+    if args.only in (None, "impact"):
+        res["impact"] = impact.run_for_all(quick=args.quick)
     (OUT / name).write_text(json.dumps(res, indent=1, default=str), encoding="utf-8")
     if "accuracy" in res:
         print(report(res))

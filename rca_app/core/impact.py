@@ -79,6 +79,8 @@ class ImpactSettings:
         The same in each bootstrap refit.
     max_causes : int
         The investigation's causes checked for "did the root cause go away?".
+    min_refits : int
+        The investigation's bootstrap refits are topped up to this many for the intervals.
     """
 
     level: float = 0.9
@@ -86,6 +88,7 @@ class ImpactSettings:
     draws: int = 4000
     refit_draws: int = 1000
     max_causes: int = 5
+    min_refits: int = 60
 
 
 @dataclass

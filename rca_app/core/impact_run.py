@@ -203,7 +203,7 @@ def verify_change(data: PlantData, change: ChangeSpec, investigation: AnalysisRe
     if node not in scm.mechanisms_:
         raise RcaInputError(Problem(f"{node} is not in the model (left out of the analysis: see its messages)",
                                     file=data.file_name, column=node))
-    core = change_impact(scm, ref, before, after, target, node, outcome.bootstrap_models, settings)
+    core = change_impact(scm, ref, before, after, target, node, _refits(outcome, settings), settings)
     causes = [c for c in res.root_causes if c.restoration >= 0.1][: settings.max_causes] or res.root_causes[:1]
     status = cause_status(scm, causes, ref, before, after, settings.level, settings.seed)
     terms = attribution_terms(core, node, target, layout)
@@ -241,6 +241,28 @@ def verify_change(data: PlantData, change: ChangeSpec, investigation: AnalysisRe
     if progress is not None:
         progress.step("done", 1.0)
     return ImpactOutcome(result, outcome)
+
+
+def _no_score(model, incident, reference_mean):
+    return None
+
+
+def _refits(outcome, settings: ImpactSettings) -> list:
+    """The investigation's bootstrap refits, topped up to ``settings.min_refits`` (percentile
+    intervals from a few dozen refits are too narrow; refits of the KPI's causes are cheap)."""
+    from rca_app.core.parallel import ParallelSettings
+    from rca_app.core.rootcause import candidate_nodes
+    from rca_app.core.uncertainty import bootstrap_models
+
+    have = list(outcome.bootstrap_models)
+    need = settings.min_refits - len(have)
+    if need <= 0 or not have:
+        return have     # no refits asked for (rank_bootstrap 0): no interval, said as such
+    scm = outcome.scm
+    nodes = candidate_nodes(scm, outcome.incident.target)
+    more = bootstrap_models(scm, outcome.incident, nodes, need, settings.seed + 7919, _no_score, "weighted",
+                            ParallelSettings(n_jobs=1))
+    return have + [m for m, _ in more]
 
 
 def _check_change(data: PlantData, change: ChangeSpec, row: int) -> None:
@@ -315,6 +337,13 @@ def _caveats(scm, res, ref, before, after, node, change, core, shifts, target, n
     if outside:
         out.append("after the change these upstream sensors ran outside the range of the reference period, "
                    "where the model extrapolates: " + ", ".join(outside) + ".")
+    if node not in scm.categorical and node in ref.columns:
+        lo, hi = ref[node].min(), ref[node].max()
+        share = float(((after[node] < lo) | (after[node] > hi)).mean())
+        if share > OUTSIDE_RANGE_SHARE:
+            out.append(f"after the change {node} ran outside its reference range ({lo:.4g} to {hi:.4g}) in "
+                       f"{100 * share:.0f}% of rows: the model extrapolates its effect, and its interval does not "
+                       "include that error (in the benchmark such effects were off by up to a factor of two).")
     by = {s.node: s for s in shifts}
     kpi = by.get(target)
     if node != target and kpi is not None and kpi.changed:
