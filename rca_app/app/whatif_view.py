@@ -55,11 +55,14 @@ def what_if_view(outcome, node: str, value, bins: int = 30) -> dict:
     -------
     dict
         The core's ``what_if`` answer plus ``hist_edges``, ``hist_predicted``,
-        ``hist_actual`` and ``actual_rows``.
+        ``hist_actual``, ``actual_rows``, and the per-unit interval ``unit_interval`` with its
+        ``unit_interval_label`` (see :func:`unit_interval`) next to the mean's
+        ``predicted_mean_ci`` (``mean_interval_label``).
     """
     from rca_app.core.analysis import what_if  # here: the window opens without scipy loaded
 
     w = dict(what_if(outcome, node, value))
+    w.update(unit_interval(outcome, np.asarray(w["predicted_rows"], dtype=float)))
     target = outcome.incident.target
     actual = outcome.incident.anomaly[target].to_numpy(float)
     pred = np.asarray(w["predicted_rows"], dtype=float)
@@ -95,3 +98,38 @@ def controllable_candidates(outcome) -> list[str]:
         if n.controllable and n.name not in names:
             names.append(n.name)
     return names
+
+
+def unit_interval(outcome, predicted_rows: np.ndarray, level: float = 0.9) -> dict:
+    """Where a single unit made at the setting would land, as opposed to the mean of many.
+
+    The predicted rows keep each incident row's own KPI noise; without it they are the model's
+    prediction for a unit under that row's conditions. A split-conformal interval around that
+    prediction (offsets: the quantile of the KPI mechanism's cross-fitted reference residuals,
+    :func:`rca_app.core.conformal.row_band`) covers a new unit's KPI with probability ``level``
+    when units are exchangeable. Reported for a unit under the incident's average conditions.
+
+    Parameters
+    ----------
+    outcome : AnalysisOutcome
+    predicted_rows : ndarray
+        The what-if's per-row KPI (``what_if(...)["predicted_rows"]``).
+    level : float
+
+    Returns
+    -------
+    dict
+        ``unit_interval`` (low, high), ``unit_interval_exact`` (the calibration set was large
+        enough), ``unit_interval_label`` and ``mean_interval_label`` (for the legend).
+    """
+    from rca_app.core.conformal import row_band
+    from rca_app.core.queries import incident_abduction
+
+    scm, inc = outcome.scm, outcome.incident
+    own = incident_abduction(scm, inc.anomaly).noise[inc.target]
+    typical = float(np.mean(predicted_rows - own))
+    band = row_band(scm.mechanisms_[inc.target].ref_noise, level)
+    pct = round(100 * level)
+    return {"unit_interval": (typical + band.low, typical + band.high), "unit_interval_exact": band.exact,
+            "unit_interval_label": f"{pct}% prediction interval for a single unit (conformal)",
+            "mean_interval_label": f"{pct}% interval of the mean over the incident rows (bootstrap refits)"}

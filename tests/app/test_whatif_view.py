@@ -12,3 +12,20 @@ def test_what_if_view_of_a_fitted_model(outcome):
     assert inside["hist_predicted"].sum() == inside["hist_actual"].sum() == 300
     outside = what_if_view(outcome, node, rng["high"] + 10 * (rng["high"] - rng["low"]))
     assert "outside the range" in outside["warning"]
+
+
+def test_what_if_shows_the_mean_interval_and_the_wider_per_unit_interval(outcome):
+    node = controllable_candidates(outcome)[0]
+    w = what_if_view(outcome, node, setpoint_range(outcome, node)["recommended"])
+    lo_m, hi_m = w["predicted_mean_ci"]
+    lo_u, hi_u = w["unit_interval"]
+    # A single unit scatters far more than the mean of 300.
+    assert hi_u - lo_u > 3 * (hi_m - lo_m)
+    assert lo_u < w["predicted_mean"] < hi_u and w["unit_interval_exact"]
+    assert "single unit" in w["unit_interval_label"] and "mean" in w["mean_interval_label"]
+    # About 90% of the reference rows' KPI lie within the per-unit offsets of their prediction.
+    import numpy as np
+
+    res = outcome.scm.mechanisms_[outcome.incident.target].ref_noise
+    half = (hi_u - lo_u) / 2
+    assert 0.86 <= np.mean(np.abs(res) <= half) <= 0.94
