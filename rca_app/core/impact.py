@@ -38,6 +38,7 @@ V. Chernozhukov, K. Wuthrich, Y. Zhu (2021). An exact and robust conformal infer
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -58,6 +59,7 @@ CHANGED_MIN_DISTANCE = 0.1
 DISTANCE_AS_SD = 4.0
 # A root cause is back to normal when its own noise is within this many reference sds.
 BACK_TO_NORMAL_SD = 0.25
+Status = Literal["back to normal", "partly back", "still shifted"]
 # Fewer rows after the change than this: the verdict is tentative.
 MIN_AFTER_ROWS = 30
 # Share of after-change rows outside the reference range that makes a node worth a caveat.
@@ -156,7 +158,7 @@ def change_impact(scm, reference: pd.DataFrame, before: pd.DataFrame, after: pd.
     settings = settings or ImpactSettings()
     nodes = candidate_nodes(scm, target)
     on_path = changed in nodes
-    parts = list(nodes) if on_path else list(nodes)
+    parts = list(nodes)
     rng = np.random.default_rng(np.random.SeedSequence(settings.seed).spawn(3)[2])
     va = encode_frame(after, scm.graph.nodes, scm.levels_)
     vb = encode_frame(before, scm.graph.nodes, scm.levels_)
@@ -187,7 +189,8 @@ def change_impact(scm, reference: pd.DataFrame, before: pd.DataFrame, after: pd.
 
     # Refits: the same query under each bootstrap model, with the before rows resampled in
     # blocks (the before-change behaviour is itself estimated from a finite stretch).
-    boot_eff, boot_contrib = [], {k: [] for k in parts}
+    boot_eff: list[float] = []
+    boot_contrib: dict[str, list[float]] = {k: [] for k in parts}
     reps_b = _reps(n_a, settings.refit_draws)
     for b, m in enumerate(bootstrap_models):
         brng = np.random.default_rng(np.random.SeedSequence([settings.seed, b]).spawn(1)[0])
@@ -309,8 +312,8 @@ def cause_status(scm, causes, reference: pd.DataFrame, before: pd.DataFrame, aft
             continue
         if mech.categorical:
             d_b, d_a = _tv(reference[c.node], before[c.node]), _tv(reference[c.node], after[c.node])
-            status = ("back to normal" if d_a < CHANGED_MIN_DISTANCE
-                      else "partly back" if d_a < 0.5 * d_b else "still shifted")
+            status: Status = ("back to normal" if d_a < CHANGED_MIN_DISTANCE
+                              else "partly back" if d_a < 0.5 * d_b else "still shifted")
             out.append(CauseStatus(c.node, c.restoration, None, None, None, None, d_b, d_a, status))
             continue
         ref = mech.ref_noise
@@ -322,13 +325,14 @@ def cause_status(scm, causes, reference: pd.DataFrame, before: pd.DataFrame, aft
         boots = [(float(a[block_bootstrap_rows(len(a), rng)].mean()) - centre) / sd for _ in range(n_resamples)]
         ci = _interval(boots, tail)
         ratio = float(np.std(a) / sd)
+        status_n: Status
         if (abs(s_a) < BACK_TO_NORMAL_SD or ci[0] <= 0 <= ci[1]) and ratio < 1.5:
-            status = "back to normal"
+            status_n = "back to normal"
         elif abs(s_a) < 0.5 * abs(s_b):
-            status = "partly back"
+            status_n = "partly back"
         else:
-            status = "still shifted"
-        out.append(CauseStatus(c.node, c.restoration, s_b, s_a, ci, ratio, None, None, status))
+            status_n = "still shifted"
+        out.append(CauseStatus(c.node, c.restoration, s_b, s_a, ci, ratio, None, None, status_n))
     return out
 
 
@@ -343,8 +347,9 @@ def attribution_terms(core: ImpactCore, changed: str, target: str, layout, min_s
         return x / recovery if abs(recovery) > 1e-12 else None
 
     nan2 = (float("nan"), float("nan"))
-    terms = [AttributionTerm("change", changed, f"the change ({changed})", core.contributions.get(changed, 0.0),
-                             core.contributions_ci.get(changed, (0.0, 0.0)), share(core.contributions.get(changed, 0.0)))]
+    own = core.contributions.get(changed, 0.0)
+    terms = [AttributionTerm("change", changed, f"the change ({changed})", own,
+                             core.contributions_ci.get(changed, (0.0, 0.0)), share(own))]
     others = [k for k in core.contributions if k not in (changed, target)]
     others.sort(key=lambda k: -abs(core.contributions[k]))
     small = 0.0

@@ -13,6 +13,7 @@ past the incident), the change time and what changed, it
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -27,7 +28,6 @@ from rca_app.core.impact import (
     attribution_terms,
     cause_status,
     change_impact,
-    own_noise,
     shifts_at_change,
 )
 from rca_app.core.impact_records import ChangeRecord, ChangeSpec, ImpactResult, ImpactSeries
@@ -36,6 +36,7 @@ from rca_app.core.results import AnalysisResult, WindowRecord
 from rca_app.core.settings import AnalysisSettings
 from rca_app.core.windows import window_bound
 
+Verdict = Literal["improved", "no effect", "worse"]
 # Share of the incident's loss (or of the KPI's reference sd, when larger) below which an
 # effect does not count, however sure: a verdict is about what matters on the line.
 MIN_EFFECT_SHARE = 0.1
@@ -286,7 +287,7 @@ def _check_change(data: PlantData, change: ChangeSpec, row: int) -> None:
                                         f"{', '.join(sorted(levels))})", file=data.file_name, column=col))
 
 
-def judge(effect: float, ci: tuple[float, float], goal: str, min_effect: float) -> str:
+def judge(effect: float, ci: tuple[float, float], goal: str, min_effect: float) -> Verdict:
     """"improved", "worse" or "no effect" by the layout's goal: the interval must exclude zero
     and the effect reach ``min_effect``.
 

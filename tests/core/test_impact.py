@@ -19,7 +19,7 @@ from rca_app.core.impact_records import ImpactResult, impact_from_json, impact_t
 from rca_app.core.impact_run import judge
 from rca_app.core.scm import StructuralCausalModel
 from rca_app.core.serialization import SchemaError
-from rca_app.core.uncertainty import BootstrapContext, weighted_model
+from rca_app.core.uncertainty import BootstrapContext
 
 
 def _line(n_ref=1500, n_inc=300, n_after=300, setpoint_step=0.0, lot_step=0.0, seed=0):

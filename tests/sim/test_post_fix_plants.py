@@ -2,8 +2,6 @@
 says the dryer setpoint worked, and that the barrel change did little (a drier lot did it)."""
 import json
 
-import pytest
-
 from rca_app.core.data import load_table, prepare
 from rca_app.core.impact_records import ChangeSpec
 from rca_app.core.impact_run import verify_change

@@ -38,8 +38,16 @@ from rca_app.app.verify_view import (
 )
 from rca_app.app.windows_view import axis_values
 from rca_app.gui.session import Session
-from rca_app.gui.widgets import ANOMALY_COLOR, KPI_COLOR, PREDICTED_COLOR, REFERENCE_COLOR, Banner, StepHeader, \
-    plot_widget, with_alpha
+from rca_app.gui.widgets import (
+    ANOMALY_COLOR,
+    KPI_COLOR,
+    PREDICTED_COLOR,
+    REFERENCE_COLOR,
+    Banner,
+    StepHeader,
+    plot_widget,
+    with_alpha,
+)
 
 CHANGE_COLOR = QColor(224, 161, 0)
 _KIND_COLOR = {"change": REFERENCE_COLOR, "upstream": PREDICTED_COLOR, "unexplained": QColor(140, 148, 158),
