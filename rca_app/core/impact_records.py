@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from rca_app.core.results import WindowRecord
-from rca_app.core.serialization import SchemaError, from_json_data, to_json_data
+from rca_app.core.serialization import SchemaError, from_json_data, json_schema, to_json_data
 
 IMPACT_SCHEMA_VERSION = 1
 VERDICTS = ("improved", "no effect", "worse")
@@ -338,6 +338,16 @@ def impact_from_json(data: dict, what: str = "impact result") -> ImpactResult:
         raise SchemaError([f"schema_version {version} was written by a newer rca_app (this one reads up to "
                            f"{IMPACT_SCHEMA_VERSION}); update rca_app to open it"], what)
     return from_json_data(ImpactResult, data, what)
+
+
+def impact_json_schema() -> dict:
+    """The JSON Schema of the impact result (``schemas/impact_result.schema.json``).
+
+    Returns
+    -------
+    dict
+    """
+    return json_schema(ImpactResult, f"rca_app impact result, schema version {IMPACT_SCHEMA_VERSION}")
 
 
 @dataclass

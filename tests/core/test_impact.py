@@ -153,3 +153,15 @@ def impact_result():
         verdict="improved", verdict_text="better", min_effect=0.1, caveats=["few rows"], level=0.9, n_refits=5,
         series=ImpactSeries(list(range(40)), list(range(40)), core.observed.tolist(), core.counterfactual.tolist(),
                             core.expected.tolist(), core.expected.tolist(), core.expected.tolist()))
+
+
+def test_committed_impact_schema_is_current_and_validates_a_stored_result():
+    import jsonschema
+
+    from rca_app.core.impact_records import impact_json_schema
+    from tests.paths import FIXTURES, ROOT
+
+    schema = json.loads((ROOT / "schemas" / "impact_result.schema.json").read_text(encoding="utf-8"))
+    assert schema == impact_json_schema(), "regenerate schemas/impact_result.schema.json from impact_json_schema()"
+    stored = json.loads((FIXTURES / "investigations" / "v2_injection_moulding.rcainv").read_text())
+    jsonschema.validate(stored["verification"]["result"], schema)
