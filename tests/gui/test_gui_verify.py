@@ -57,6 +57,9 @@ def test_verify_step_sits_after_what_if_and_reports_the_verdict(qtbot, verified_
         w.resize(1366, 768)
         qtbot.wait(300)
         w.grab().save(os.path.join(os.environ["RCA_SCREENSHOTS"], "1366x768_verify_fix.png"))
+        w.go_to("whatif")
+        qtbot.wait(500)
+        w.grab().save(os.path.join(os.environ["RCA_SCREENSHOTS"], "1366x768_what_if.png"))
 
 
 def test_dragging_the_change_line_sets_the_time(qtbot, verified_window):

@@ -280,7 +280,7 @@ class WhatIfStep(QWidget):
             f"actually measured and {fmt_number(w['reference_mean'])} in the reference period: it would restore "
             f"<b>{fmt_pct(w['restoration'])}</b> of the loss. A single unit would land between "
             f"{fmt_number(w['unit_interval'][0])} and {fmt_number(w['unit_interval'][1])} {unit} "
-            "(90% prediction interval per unit, conformal).")
+            "(90% prediction interval per unit under the incident's conditions, conformal residuals).")
         if w.get("warning"):
             self.warning.show_message("⚠ " + w["warning"], "warn")
         else:
