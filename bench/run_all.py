@@ -10,7 +10,7 @@ from pathlib import Path
 
 os.environ.setdefault("MPLBACKEND", "Agg")
 
-from bench import accuracy, coverage, dynamics, speed
+from bench import accuracy, coverage, dynamics, impact, speed
 
 OUT = Path(__file__).resolve().parent / "results"
 
@@ -19,7 +19,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="fewer plants and sizes (a smoke run)")
     ap.add_argument("--no-dowhy", action="store_true")
-    ap.add_argument("--only", choices=["speed", "coverage", "accuracy"],
+    ap.add_argument("--only", choices=["speed", "coverage", "accuracy", "impact"],
                     help="run one part; merged into the results file")
     ap.add_argument("--reuse-dowhy", action="store_true",
                     help="keep DoWhy's columns from the results file instead of re-running DoWhy")
@@ -49,6 +49,8 @@ def main() -> None:
         res["accuracy_discovery"] = accuracy.run_discovery(2 if args.quick else 5, with_dowhy=not args.no_dowhy)
     if args.only is None:   # dynamic plants: written to results/dynamics.json by bench.dynamics itself
         dynamics.main(["--quick"] if args.quick else [])
+    if args.only in (None, "impact"):
+        res["impact"] = impact.run_for_all(quick=args.quick)
     (OUT / name).write_text(json.dumps(res, indent=1, default=str), encoding="utf-8")
     if "accuracy" in res:
         print(report(res))

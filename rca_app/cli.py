@@ -1,4 +1,4 @@
-"""Command line: ``rca-app validate``, ``analyze``, ``batch``, ``demo``.
+"""Command line: ``rca-app validate``, ``analyze``, ``batch``, ``demo``, ``impact``.
 
 Exit codes: 0 success, 2 bad input (every problem on stderr, no traceback), 130 cancelled,
 1 internal error (details written to a log file whose path is printed).
@@ -135,8 +135,35 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--folds", **_setting_arg("--folds", "n_folds"))
     b.add_argument("--quiet", action="store_true", help="no progress lines")
 
+    _add_impact_parser(sub)
     sub.add_parser("gui", help="open the desktop application")
     return parser
+
+
+def _add_impact_parser(sub) -> None:
+    i = sub.add_parser("impact", help="did the fix work? the causal impact of a process change on the KPI")
+    _add_data_args(i)
+    i.add_argument("--change", required=True, metavar="TIME",
+                   help="when the change was made (timestamp, or 0-based row without a time column); "
+                        "the rows from TIME to the end of the data are the after-change window")
+    what = i.add_mutually_exclusive_group()
+    what.add_argument("--node", metavar="N", help="the setpoint that was changed (with --value)")
+    what.add_argument("--switch", metavar="N=LEVEL", help="a categorical switch, e.g. resin_supplier=NordPoly")
+    i.add_argument("--value", metavar="V", help="the new setpoint value (with --node)")
+    i.add_argument("--investigation", metavar="FILE.rcainv",
+                   help="use this investigation's windows, graph and ranked causes")
+    i.add_argument("--reference", type=_window_arg,
+                   help="reference window START/END (default: the investigation's, or worked out from the "
+                        "data before the change)")
+    i.add_argument("--json", dest="json_out", help="write the full impact result as JSON here")
+    i.add_argument("--report", metavar="OUT.pdf",
+                   help="write the investigation report with its verification section (D6/D7) here")
+    i.add_argument("--seed", **_setting_arg("--seed", "seed"))
+    i.add_argument("--rank-bootstrap", **_setting_arg("--rank-bootstrap", "rank_bootstrap",
+                   help="refits behind the intervals (default %(default)s)"))
+    i.add_argument("--graph-bootstrap", **_setting_arg("--graph-bootstrap", "graph_bootstrap"))
+    i.add_argument("--jobs", **_setting_arg("--jobs", "n_jobs"))
+    i.add_argument("--quiet", action="store_true", help="no progress lines")
 
 
 def _load(args):
@@ -339,6 +366,38 @@ def cmd_batch(args) -> int:
     return EXIT_OK if all(o.status == "ok" for o in outcomes) else EXIT_INPUT
 
 
+def cmd_impact(args) -> int:
+    from rca_app.app.impact_job import change_from_options, load_investigation_for_impact
+    from rca_app.app.verify_view import impact_summary_text
+    from rca_app.core.impact_run import verify_change
+    from rca_app.core.progress import ConsoleProgress
+    from rca_app.core.settings import AnalysisSettings
+
+    _report_preflight(args)
+    data = _load(args)
+    for p in data.problems:
+        print(f"warning: {p}", file=sys.stderr)
+    change = change_from_options(data, args.change, args.node, args.value, args.switch)
+    inv = load_investigation_for_impact(args.investigation, data, args.reference) if args.investigation else None
+    settings = AnalysisSettings(seed=args.seed, graph_bootstrap=args.graph_bootstrap,
+                                rank_bootstrap=args.rank_bootstrap, n_jobs=args.jobs)
+    out = verify_change(data, change, inv.result if inv else None, inv.graph if inv else None, args.reference,
+                        analysis_settings=settings, progress=ConsoleProgress(quiet=args.quiet))
+    r = out.result
+    print(impact_summary_text(r))
+    if args.json_out:
+        _write_json_atomic(Path(args.json_out), r.to_dict())
+        print(f"\nImpact result written to {args.json_out}")
+    if args.report:
+        from rca_app.core.impact_run import data_before
+        from rca_app.report import build_report
+
+        # The investigation's part of the report describes the rows before the change.
+        path = build_report(out.analysis.result, data_before(data, r.change.row), args.report, impact=r)
+        print(f"Report written to {path.resolve()}")
+    return EXIT_OK
+
+
 def _analyze_command(args) -> str:
     """The shell command that reproduces this analysis, for the report's appendix.
 
@@ -419,7 +478,7 @@ def _output_problems(args) -> list:
                               contents=tuple(EXPORT_FILES.values())))
     if getattr(args, "out", None) is not None and getattr(args, "command", None) == "demo":
         outputs.append(Output("--out", Path(args.out), is_folder=True))
-    inputs = [getattr(args, k, None) for k in ("data", "layout", "notes")]
+    inputs = [getattr(args, k, None) for k in ("data", "layout", "notes", "investigation")]
     return check_outputs(outputs, inputs)
 
 
@@ -540,7 +599,7 @@ def main(argv: list[str] | None = None) -> int:
         # its event loop would only print a traceback.
         _stop_on_sigterm()
     commands = {"validate": cmd_validate, "analyze": cmd_analyze, "demo": cmd_demo, "batch": cmd_batch,
-                "gui": cmd_start, None: cmd_start}
+                "impact": cmd_impact, "gui": cmd_start, None: cmd_start}
     try:
         with _quiet_libraries():
             return commands[args.command](args)

@@ -24,11 +24,12 @@ from rca_app.app.data_file import DataRef
 from rca_app.core.errors import Problem, RcaInputError
 from rca_app.core.fileio import json_text, write_text_atomic
 from rca_app.core.graph import CausalGraph
+from rca_app.core.impact_records import ChangeSpec, ImpactResult, impact_from_json, impact_to_json
 from rca_app.core.results import AnalysisResult, result_from_json, result_to_json
 from rca_app.core.serialization import MigrationError, SchemaError, from_json_data, register_migration, upgrade
 from rca_app.core.settings import AnalysisSettings
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 FILE_KIND = "rca_app investigation"
 FILE_SUFFIX = ".rcainv"
 
@@ -52,6 +53,26 @@ def migration(from_version: int) -> Callable:
         ``schema_version``: :func:`migrate` does).
     """
     return register_migration(_MIGRATIONS, from_version)
+
+
+@dataclass
+class Verification:
+    """A corrective action and whether it worked (the "Verify the fix" step, D6/D7).
+
+    Attributes
+    ----------
+    change : ChangeSpec
+        When and what changed, as the engineer gave it.
+    data : DataRef or None
+        The data file extended past the change (often a newer export than the investigation's).
+    result : ImpactResult or None
+        The verdict and everything behind it (stored as
+        :func:`rca_app.core.impact_records.impact_to_json`).
+    """
+
+    change: ChangeSpec
+    data: DataRef | None = None
+    result: ImpactResult | None = None
 
 
 @dataclass
@@ -83,8 +104,11 @@ class Investigation:
         Inputs changed after the result was computed.
     notes : dict of str to str
         The engineer's report notes.
+    verification : Verification or None
+        The corrective action verified after the investigation, and its result.
     step : int
-        The step the engineer was on (0..6).
+        The step the engineer was on (0..6, :data:`rca_app.app.session.STEPS`; the window's
+        "Verify the fix" page is saved as the what-if step it follows).
     saved_at, software
         When and by which rca_app version it was saved.
     """
@@ -100,15 +124,17 @@ class Investigation:
     result: AnalysisResult | None = None   # stored as result_to_json(result)
     result_stale: bool = False        # inputs changed after the result was computed
     notes: dict[str, str] = field(default_factory=dict)              # report notes: free text by field
+    verification: Verification | None = None
     step: int = field(default=0, metadata={"min": 0, "max": 6})     # the step the engineer was on
     saved_at: str | None = None
     software: dict[str, str] = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         """The file's JSON object, with ``schema_version`` and ``kind`` first."""
-        d = asdict(replace(self, result=None))   # the result is written by its own rules
+        d = asdict(replace(self, result=None, verification=None))   # results are written by their own rules
         d["data"] = self.data.to_dict() if self.data else None
         d["result"] = result_to_json(self.result) if self.result is not None else None
+        d["verification"] = _verification_to_json(self.verification)
         return {"schema_version": SCHEMA_VERSION, "kind": FILE_KIND, **d}
 
     @classmethod
@@ -135,6 +161,7 @@ class Investigation:
         # The result has its own schema version and migrations: it is read on its own, and its
         # problems are reported with the rest of the file's, each under "result.".
         result_data = d.pop("result", None)
+        verification_data = d.pop("verification", None)
         problems: list[str] = []
         inv = None
         try:
@@ -148,9 +175,16 @@ class Investigation:
             except SchemaError as e:
                 problems += [f"result: {p.removeprefix('top level: ')}" if p.startswith("top level")
                              else f"result.{p}" for p in e.problems]
+        verification = None
+        if verification_data is not None:
+            try:
+                verification = _verification_from_json(verification_data, source)
+            except SchemaError as e:
+                problems += [f"verification.{p.removeprefix('top level: ')}" for p in e.problems]
         if problems or inv is None:
             raise RcaInputError([Problem(f"{p}", file=source, code="bad_content") for p in problems])
         inv.result = result
+        inv.verification = verification
         problems = inv._content_problems()
         if problems:
             raise RcaInputError([Problem(p, file=source, code="bad_content") for p in problems])
@@ -182,6 +216,34 @@ class Investigation:
     def without_results(self) -> None:
         """Forget the graph and results (they described another data file)."""
         self.result, self.graph, self.graph_edits, self.result_stale = None, None, [], False
+
+
+def _verification_to_json(v: Verification | None) -> dict | None:
+    if v is None:
+        return None
+    return {"change": asdict(v.change), "data": v.data.to_dict() if v.data else None,
+            "result": impact_to_json(v.result) if v.result is not None else None}
+
+
+def _verification_from_json(d, source: str) -> Verification:
+    if not isinstance(d, dict):
+        raise SchemaError([f"top level: expected an object, found {type(d).__name__}"], source)
+    d = dict(d)
+    result_data = d.pop("result", None)
+    v = from_json_data(Verification, {**d, "result": None}, source)
+    if result_data is not None:
+        try:
+            v.result = impact_from_json(result_data, source)
+        except SchemaError as e:
+            raise SchemaError([f"result.{p}" for p in e.problems], source) from None
+    return v
+
+
+@migration(from_version=1)
+def _verification_added(d: dict) -> dict:
+    """Version 2 adds the verified corrective action (none in an older file)."""
+    d["verification"] = None
+    return d
 
 
 def to_json(inv: Investigation) -> str:

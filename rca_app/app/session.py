@@ -60,6 +60,7 @@ class SessionState:
         self.stale = False
         self.settings: dict = dict(PRESETS[DEFAULT_PRESET], seed=0)
         self.notes: dict = {}
+        self.verification = None       # the verified corrective action (investigation_file.Verification)
         self.step = 0
         self.path: Path | None = None  # where the investigation was last saved or opened
         self.dirty = False
@@ -524,6 +525,16 @@ class SessionState:
             self.notes = dict(notes)
             self.set_dirty()
 
+    def set_verification(self, verification) -> None:
+        """Keep a verified corrective action (the "Verify the fix" step) with the investigation.
+
+        Parameters
+        ----------
+        verification : Verification or None
+        """
+        self.verification = verification
+        self.set_dirty()
+
     # ------------------------------------------------------------------ saving and opening
     def to_investigation(self) -> Investigation:
         """The state as an investigation file holds it (the live model is not saved).
@@ -544,7 +555,7 @@ class SessionState:
             reference=self.reference, anomaly=self.anomaly,
             graph=self.graph.to_dict() if self.graph is not None else None,
             graph_edits=list(self.edits), settings=dict(self.settings), result=self.result,
-            result_stale=self.stale, notes=dict(self.notes), step=self.step)
+            result_stale=self.stale, notes=dict(self.notes), verification=self.verification, step=self.step)
 
     def restore(self, saved: Investigation, loaded: dict | None, path: Path | None) -> None:
         """Put a saved investigation back.
@@ -578,6 +589,7 @@ class SessionState:
         self.result = saved.result
         self.outcome = None
         self.notes = dict(saved.notes)
+        self.verification = saved.verification
         self.step = saved.step
         self.path = path
         self._announce("layout", "raw", "problems", "data", "windows", "graph", "result")

@@ -55,11 +55,14 @@ def what_if_view(outcome, node: str, value, bins: int = 30) -> dict:
     -------
     dict
         The core's ``what_if`` answer plus ``hist_edges``, ``hist_predicted``,
-        ``hist_actual`` and ``actual_rows``.
+        ``hist_actual``, ``actual_rows``, and the per-unit interval ``unit_interval`` with its
+        ``unit_interval_label`` (see :func:`unit_interval`) next to the mean's
+        ``predicted_mean_ci`` (``mean_interval_label``).
     """
     from rca_app.core.analysis import what_if  # here: the window opens without scipy loaded
 
     w = dict(what_if(outcome, node, value))
+    w.update(unit_interval(outcome, np.asarray(w["predicted_rows"], dtype=float)))
     target = outcome.incident.target
     actual = outcome.incident.anomaly[target].to_numpy(float)
     pred = np.asarray(w["predicted_rows"], dtype=float)
@@ -95,3 +98,49 @@ def controllable_candidates(outcome) -> list[str]:
         if n.controllable and n.name not in names:
             names.append(n.name)
     return names
+
+
+def unit_interval(outcome, predicted_rows: np.ndarray, level: float = 0.9, max_residuals: int = 2000) -> dict:
+    """Where a single unit made at the setting would land, as opposed to the mean of many.
+
+    The predicted rows keep each incident row's own KPI noise; without it they are the model's
+    prediction for a unit under that row's conditions. A unit's KPI is that prediction plus a
+    residual like the KPI mechanism's cross-fitted reference residuals (the split-conformal
+    calibration set, :mod:`rca_app.core.conformal`). The interval holds the central ``level``
+    of every condition of the incident combined with every calibration residual: a unit drawn
+    from the incident's conditions (the per-row conformal band alone would hold a unit under
+    one fixed condition).
+
+    Parameters
+    ----------
+    outcome : AnalysisOutcome
+    predicted_rows : ndarray
+        The what-if's per-row KPI (``what_if(...)["predicted_rows"]``).
+    level : float
+    max_residuals : int
+        Calibration residuals used (evenly spaced order statistics beyond this many).
+
+    Returns
+    -------
+    dict
+        ``unit_interval`` (low, high), ``unit_interval_exact`` (the per-row conformal band's
+        calibration set was large enough), ``unit_interval_label`` and
+        ``mean_interval_label`` (for the legend).
+    """
+    from rca_app.core.conformal import row_band
+    from rca_app.core.queries import incident_abduction
+
+    scm, inc = outcome.scm, outcome.incident
+    own = incident_abduction(scm, inc.anomaly).noise[inc.target]
+    expected = np.asarray(predicted_rows, dtype=float) - own
+    res = np.sort(np.asarray(scm.mechanisms_[inc.target].ref_noise, dtype=float))
+    res = res[np.isfinite(res)]
+    if len(res) > max_residuals:
+        res = res[np.linspace(0, len(res) - 1, max_residuals).round().astype(int)]
+    units = np.add.outer(expected[np.isfinite(expected)], res).ravel()
+    tail = (1 - level) / 2
+    lo, hi = (np.quantile(units, [tail, 1 - tail]) if len(units) else (np.nan, np.nan))
+    pct = round(100 * level)
+    return {"unit_interval": (float(lo), float(hi)), "unit_interval_exact": row_band(res, level).exact,
+            "unit_interval_label": f"{pct}% prediction interval for a single unit (conformal residuals)",
+            "mean_interval_label": f"{pct}% interval of the mean over the incident rows (bootstrap refits)"}

@@ -38,10 +38,14 @@ from rca_app.gui.steps.graph_step import GraphStep
 from rca_app.gui.steps.incident_step import IncidentStep
 from rca_app.gui.steps.layout_step import LayoutStep
 from rca_app.gui.steps.report_step import ReportStep, report_available
+from rca_app.gui.steps.verify_step import VerifyStep
 from rca_app.gui.steps.whatif_step import WhatIfStep
 from rca_app.gui.worker import Job, report_job
 
-STEP_TITLES = ("Data", "Incident", "Layout", "Causal graph", "Root causes", "What-if", "Report")
+STEP_TITLES = ("Data", "Incident", "Layout", "Causal graph", "Root causes", "What-if", "Verify the fix", "Report")
+# The window's pages: the session's steps, with "Verify the fix" after the what-if. The session
+# (and the investigation file) count the session's steps; verify is saved as the what-if.
+WINDOW_STEPS = STEPS[:6] + ("verify",) + STEPS[6:]
 DATA_SUFFIXES = {".csv", ".txt", ".tsv", ".xlsx", ".xlsm", ".parquet", ".pq"}
 AUTOSAVE_MS = 3 * 60 * 1000
 
@@ -76,9 +80,10 @@ class MainWindow(QMainWindow):
         self.graph_step = GraphStep(s)
         self.causes_step = CausesStep(s)
         self.whatif_step = WhatIfStep(s)
+        self.verify_step = VerifyStep(s)
         self.report_step = ReportStep(s)
         self.pages = [self.data_step, self.incident_step, self.layout_step, self.graph_step,
-                      self.causes_step, self.whatif_step, self.report_step]
+                      self.causes_step, self.whatif_step, self.verify_step, self.report_step]
         self.stack = QStackedWidget()
         for p in self.pages:
             self.stack.addWidget(p)
@@ -86,7 +91,7 @@ class MainWindow(QMainWindow):
         self.step_list.setObjectName("steps")
         for i, title in enumerate(STEP_TITLES):
             item = QListWidgetItem(f"{i + 1}   {title}")
-            item.setToolTip(glossary.STEP_HELP[STEPS[i]])
+            item.setToolTip(glossary.STEP_HELP.get(WINDOW_STEPS[i], ""))
             item.setSizeHint(QSize(150, 40))
             self.step_list.addItem(item)
         self.step_list.setFixedWidth(170)
@@ -171,7 +176,8 @@ class MainWindow(QMainWindow):
         self.addAction(self.act_redo)
         self.step_actions = []
         for i, title in enumerate(STEP_TITLES):
-            self.step_actions.append(self._action(f"&{i + 1} {title}", lambda i=i: self.go_to(i), f"Ctrl+{i + 1}"))
+            self.step_actions.append(self._action(f"&{i + 1} {title}", lambda i=i: self.go_to(WINDOW_STEPS[i]),
+                                                  f"Ctrl+{i + 1}"))
 
         bar = self.menuBar()
         m = bar.addMenu("&File")
@@ -234,22 +240,25 @@ class MainWindow(QMainWindow):
         self.causes_step.showInGraph.connect(self._show_in_graph)
         self.report_step.exportRequested.connect(self.export_report)
         self.report_step.jsonRequested.connect(self.export_json)
+        self.verify_step.verifyRequested.connect(self.run_verify)
         self.session.prepareRequested.connect(self.prepare_data)
 
     # ================================================================== navigation
     def go_to(self, step: int | str) -> None:
-        i = STEPS.index(step) if isinstance(step, str) else int(step)
-        self.step_list.setCurrentRow(i)
+        """Show a step by name (:data:`WINDOW_STEPS`) or by the session's step number."""
+        name = step if isinstance(step, str) else STEPS[int(step)]
+        self.step_list.setCurrentRow(WINDOW_STEPS.index(name))
 
     def current_step(self) -> str:
-        return STEPS[self.stack.currentIndex()]
+        return WINDOW_STEPS[self.stack.currentIndex()]
 
     def _step_changed(self, i: int) -> None:
         if i < 0:
             return
         self.stack.setCurrentIndex(i)
-        self.session.set_step(i)
-        self.undo_group.setActiveStack(self.layout_step.undo_stack if STEPS[i] == "layout"
+        name = WINDOW_STEPS[i]
+        self.session.set_step(STEPS.index(name if name in STEPS else "whatif"))
+        self.undo_group.setActiveStack(self.layout_step.undo_stack if name == "layout"
                                        else self.graph_step.undo_stack)
 
     def _show_in_graph(self, node: str) -> None:
@@ -279,7 +288,9 @@ class MainWindow(QMainWindow):
                                cancellable=False, kind="load") is not None
 
     def _update_steps(self) -> None:
-        done = self.session.steps_done()
+        done = list(self.session.steps_done())
+        verified = getattr(self.session.verification, "result", None) is not None
+        done = done[:6] + [verified] + done[6:]
         for i, title in enumerate(STEP_TITLES):
             mark = "  ✓" if done[i] else ""
             self.step_list.item(i).setText(f"{i + 1}   {title}{mark}")
@@ -304,7 +315,7 @@ class MainWindow(QMainWindow):
         """What must not start while a job runs (the graph step's own buttons follow its
         refresh() afterwards)."""
         return [self.act_run, self.act_rediscover, self.act_open_data, self.act_open_inv, self.act_export,
-                self.data_step.open_button, self.incident_step.run_button]
+                self.data_step.open_button, self.incident_step.run_button, self.verify_step.verify_button]
 
     def _job_started(self, _title: str) -> None:
         self.act_cancel.setEnabled(self.jobs.job.cancellable)
@@ -397,6 +408,32 @@ class MainWindow(QMainWindow):
         self.jobs.show_status(f"Analysis done in {took:.1f} s. Most likely cause: {top}.")
         if self.current_step() in ("data", "incident", "layout"):
             self.go_to("causes")
+
+    def run_verify(self, change) -> bool:
+        """Verify the fix in the background (the "Verify the fix" step's button)."""
+        from rca_app.app.impact_job import run_verify_job
+
+        s = self.session
+        if s.data is None or s.result is None:
+            return False
+        return self.jobs.start("Verifying the fix", run_verify_job, s.data, change, s.result,
+                               s.graph.to_dict() if s.graph is not None else None, dict(s.settings),
+                               outcome=s.outcome, on_success=lambda out, c=change: self._verify_done(c, out),
+                               kind="verify") is not None
+
+    def _verify_done(self, change, out) -> None:
+        from rca_app.app.investigation_file import Verification
+
+        s = self.session
+        ref = None
+        if s.raw is not None and s.data_path:
+            from rca_app.app.data_file import data_ref
+
+            ref = data_ref(s.raw, s.data_path, s.load_options)
+        s.set_verification(Verification(change, ref, out.result))
+        self.verify_step.show_result(out.result)
+        self._update_steps()
+        self.jobs.show_status(f"Verified in {self.jobs.seconds():.1f} s: {out.result.verdict}.")
 
     # ================================================================== saving and opening
     def save(self, save_as: bool = False) -> bool:

@@ -24,16 +24,17 @@ def report_available() -> tuple[bool, str]:
 
 
 def build_report(result, data, out_path, notes: dict | None = None, author: str | None = None,
-                 report_id: str | None = None) -> Path:
+                 report_id: str | None = None, impact=None) -> Path:
     """Write the PDF investigation report of ``result`` (the typed ``AnalysisResult``, its JSON
     data, or an object with ``to_dict()``).
 
     ``data`` (the ``PlantData`` analysed) adds trend figures; None leaves them out with a note.
     ``notes``: optional free text with keys team, containment, corrective_action, comments.
     ``author`` defaults to the OS user name; ``report_id`` to an id derived from the input and
-    settings. The file is written atomically: on any failure no partial PDF is left.
+    settings. ``impact`` (an ``ImpactResult``) adds the D6/D7 section "Verification of corrective
+    actions". The file is written atomically: on any failure no partial PDF is left.
     """
     os.environ.setdefault("MPLBACKEND", "Agg")
     from rca_app.report.builder import build_report as _build
 
-    return _build(result, data, out_path, notes=notes, author=author, report_id=report_id)
+    return _build(result, data, out_path, notes=notes, author=author, report_id=report_id, impact=impact)

@@ -44,7 +44,7 @@ from rca_app.report.page import (
     register_fonts,
 )
 from rca_app.report.page import markup as escape_markup
-from rca_app.report.sections import appendix, diagnostics, findings, front
+from rca_app.report.sections import appendix, diagnostics, findings, front, verification
 
 __all__ = ["build_report", "register_fonts", "SECTIONS", "ReportBuilder"]
 
@@ -69,10 +69,12 @@ class ReportBuilder:
         Defaults to an id derived from the input and settings.
     """
 
-    def __init__(self, result: AnalysisResult, data, notes: dict | None, author: str | None, report_id: str | None):
+    def __init__(self, result: AnalysisResult, data, notes: dict | None, author: str | None, report_id: str | None,
+                 impact=None):
         from rca_app.report.notes import normalize_notes
 
         self.r = result
+        self.impact = impact      # an ImpactResult: adds the D6/D7 verification section
         self.data = data
         self.notes = normalize_notes(notes)
         self.author = author or T.default_author()
@@ -165,6 +167,7 @@ class ReportBuilder:
         return (front.title_block(self) + front.summary(self) + front.is_is_not(self)
                 + findings.causal_graph(self) + findings.ranking(self)
                 + [CondPageBreak(90 * mm)] + findings.evidence(self) + findings.actions(self)
+                + ([CondPageBreak(120 * mm)] + verification.verification(self) if self.impact is not None else [])
                 + [CondPageBreak(60 * mm)]
                 + FL.keep_headed_tables(diagnostics.diagnostics(self)) + appendix.assumptions(self)
                 + FL.keep_headed_tables(appendix.appendix(self)))
@@ -185,7 +188,7 @@ class ReportBuilder:
 
 
 def build_report(result, data, out_path, notes: dict | None = None, author: str | None = None,
-                 report_id: str | None = None) -> Path:
+                 report_id: str | None = None, impact=None) -> Path:
     """Write the investigation report of ``result`` to ``out_path`` atomically.
 
     Parameters
@@ -199,6 +202,8 @@ def build_report(result, data, out_path, notes: dict | None = None, author: str 
         The PDF to write; its folder is created. On any failure it is left as it was.
     notes, author, report_id
         See :class:`ReportBuilder`.
+    impact : ImpactResult, optional
+        A verified corrective action: adds the section "Verification of corrective actions".
 
     Returns
     -------
@@ -216,7 +221,7 @@ def build_report(result, data, out_path, notes: dict | None = None, author: str 
         try:
             rl_config.useA85 = 0  # plain Flate streams: ASCII85 would add 25% for nothing
             with rc_context(figures.RC_PARAMS), atomic_output(out) as tmp:
-                ReportBuilder(result, data, notes, author, report_id).build(tmp)
+                ReportBuilder(result, data, notes, author, report_id, impact).build(tmp)
         finally:
             rl_config.useA85 = old_a85
     return out

@@ -12,3 +12,19 @@ def test_what_if_view_of_a_fitted_model(outcome):
     assert inside["hist_predicted"].sum() == inside["hist_actual"].sum() == 300
     outside = what_if_view(outcome, node, rng["high"] + 10 * (rng["high"] - rng["low"]))
     assert "outside the range" in outside["warning"]
+
+
+def test_what_if_shows_the_mean_interval_and_the_wider_per_unit_interval(outcome):
+    node = controllable_candidates(outcome)[0]
+    w = what_if_view(outcome, node, setpoint_range(outcome, node)["recommended"])
+    lo_m, hi_m = w["predicted_mean_ci"]
+    lo_u, hi_u = w["unit_interval"]
+    # A single unit scatters far more than the mean of 300.
+    assert hi_u - lo_u > 3 * (hi_m - lo_m)
+    assert lo_u < w["predicted_mean"] < hi_u and w["unit_interval_exact"]
+    assert "single unit" in w["unit_interval_label"] and "mean" in w["mean_interval_label"]
+    # It holds about 90% of the incident's units as the model predicts them under the setting.
+    import numpy as np
+
+    rows = np.asarray(w["predicted_rows"])
+    assert 0.8 <= np.mean((rows >= lo_u) & (rows <= hi_u)) <= 0.97

@@ -275,10 +275,12 @@ class WhatIfStep(QWidget):
         lo, hi = w["predicted_mean_ci"]
         self.summary.setText(
             f"With {node} = <b>{value if isinstance(value, str) else fmt_number(value)}</b>, the model predicts a mean "
-            f"{s.target} of <b>{fmt_number(w['predicted_mean'])} {unit}</b> (90% interval {fmt_number(lo)} to "
-            f"{fmt_number(hi)}) for the incident rows, against {fmt_number(w['incident_mean'])} actually measured "
-            f"and {fmt_number(w['reference_mean'])} in the reference period: it would restore "
-            f"<b>{fmt_pct(w['restoration'])}</b> of the loss.")
+            f"{s.target} of <b>{fmt_number(w['predicted_mean'])} {unit}</b> (90% interval of the mean "
+            f"{fmt_number(lo)} to {fmt_number(hi)}) for the incident rows, against {fmt_number(w['incident_mean'])} "
+            f"actually measured and {fmt_number(w['reference_mean'])} in the reference period: it would restore "
+            f"<b>{fmt_pct(w['restoration'])}</b> of the loss. A single unit would land between "
+            f"{fmt_number(w['unit_interval'][0])} and {fmt_number(w['unit_interval'][1])} {unit} "
+            "(90% prediction interval per unit under the incident's conditions, conformal residuals).")
         if w.get("warning"):
             self.warning.show_message("⚠ " + w["warning"], "warn")
         else:
@@ -298,8 +300,16 @@ class WhatIfStep(QWidget):
         if math.isfinite(lo) and math.isfinite(hi) and hi > lo:
             band = pg.LinearRegionItem((lo, hi), movable=False, brush=with_alpha(PREDICTED_COLOR, 40),
                                        pen=pg.mkPen(with_alpha(PREDICTED_COLOR, 90)))
-            band.setToolTip("90% interval of the predicted mean")
+            band.setToolTip(w.get("mean_interval_label", "90% interval of the predicted mean"))
             p.addItem(band)
+            p.plot([], [], pen=pg.mkPen(with_alpha(PREDICTED_COLOR, 90), width=8),
+                   name=w.get("mean_interval_label", "90% interval of the mean"))
+        ulo, uhi = w.get("unit_interval", (math.nan, math.nan))
+        if math.isfinite(ulo) and math.isfinite(uhi):
+            pen = pg.mkPen(PREDICTED_COLOR, width=1.5, style=Qt.PenStyle.DotLine)
+            for v in (ulo, uhi):
+                p.addItem(pg.InfiniteLine(v, angle=90, pen=pen))
+            p.plot([ulo, ulo], [0, 0], pen=pen, name=w["unit_interval_label"])
         for value, color, label in ((w["reference_mean"], REFERENCE_COLOR, "reference mean"),
                                     (w["incident_mean"], ANOMALY_COLOR, "incident mean"),
                                     (w["predicted_mean"], PREDICTED_COLOR, "predicted mean")):
