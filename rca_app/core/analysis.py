@@ -21,6 +21,7 @@ from rca_app.core.dynamics import action_timing, align_for_time, drift_origin, l
 from rca_app.core.encoding import CategoryEncoder
 from rca_app.core.errors import Problem, RcaInputError
 from rca_app.core.graph import CausalGraph
+from rca_app.core.parallel import ParallelSettings, prestart_workers
 from rca_app.core.progress import Progress, SubProgress, check_cancel
 from rca_app.core.redundancy import redundant_sensors
 from rca_app.core.results import (
@@ -155,6 +156,10 @@ def run_analysis(data: PlantData, anomaly, reference=None, settings: AnalysisSet
 def _run_analysis(data: PlantData, anomaly, reference, settings: AnalysisSettings | None,
                   graph: CausalGraph | None, progress: Progress | None) -> AnalysisOutcome:
     settings = settings or AnalysisSettings()
+    if graph is None and settings.graph_bootstrap > 0:
+        # Worker processes start (and import the engine) while discovery's main pass runs,
+        # instead of in a silent stretch before the first resample (issue #10).
+        prestart_workers(ParallelSettings(settings.n_jobs, settings.scheduler))
     layout = data.layout
     timings: dict[str, float] = {}
     t_all = time.perf_counter()

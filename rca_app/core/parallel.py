@@ -5,8 +5,8 @@ Determinism comes from the tasks, not from the workers: each task carries its ow
 :func:`task_seeds`), and :func:`run_tasks` returns results in task order. One worker, two local
 processes or a cluster therefore give identical results for a given seed.
 
-Cancellation is checked each time a result arrives; the tasks still pending are dropped. Keep
-tasks short (about a second) so that a cancel acts quickly.
+Cancellation is checked each time a result arrives and every tenth of a second while waiting;
+the tasks still pending are dropped (the ones running finish in their workers, unobserved).
 
 Frozen (PyInstaller) builds run tasks in threads: a process pool would relaunch the whole
 application in each worker (``rca_app.__main__`` sets this up).
@@ -14,7 +14,9 @@ application in each worker (``rca_app.__main__`` sets this up).
 from __future__ import annotations
 
 import os
+import queue
 import sys
+import threading
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
@@ -64,6 +66,54 @@ def effective_jobs(settings: ParallelSettings | None, n_tasks: int) -> int:
         return 1
     n = settings.n_jobs if settings.n_jobs is not None else (os.cpu_count() or 1)
     return max(1, min(int(n), n_tasks))
+
+
+# What a worker needs for the engine's tasks: importing it is the slow part of a worker's first
+# task (seconds on a busy machine, with every progress step waiting for it).
+ENGINE_MODULES = ("rca_app.core.discovery", "rca_app.core.scm", "rca_app.core.rootcause",
+                  "sklearn.ensemble", "sklearn.linear_model")
+
+
+def _import_modules(modules: tuple[str, ...]) -> int:
+    import importlib
+
+    for m in modules:
+        importlib.import_module(m)
+    return os.getpid()
+
+
+def prestart_workers(settings: ParallelSettings | None = None,
+                     modules: tuple[str, ...] = ENGINE_MODULES) -> threading.Thread | None:
+    """Start the local worker processes and import the engine in them, in the background.
+
+    Call it when an analysis is coming (a data file opened, the analysis started): the start
+    then overlaps other work instead of being a long silent first step. Later tasks reuse the
+    same processes. Nothing is done for a cluster, one worker, or a frozen build (threads).
+
+    Parameters
+    ----------
+    settings : ParallelSettings, optional
+    modules : tuple of str
+        Modules every worker imports.
+
+    Returns
+    -------
+    threading.Thread or None
+        The thread starting them (join it to wait), or None when there is nothing to start.
+    """
+    settings = settings or ParallelSettings()
+    n = effective_jobs(settings, os.cpu_count() or 1)
+    if settings.scheduler is not None or getattr(sys, "frozen", False) or n <= 1:
+        return None
+    def start() -> None:
+        try:
+            run_tasks(_import_modules, [modules] * n, settings)
+        except Exception:  # noqa: BLE001 - only a head start: the real tasks start them anyway
+            pass
+
+    thread = threading.Thread(target=start, daemon=True, name="rca-prestart-workers")
+    thread.start()
+    return thread
 
 
 _CLIENTS: dict[str, Any] = {}
@@ -146,17 +196,58 @@ def run_tasks(fn: Callable[[T], R], tasks: Sequence[T], settings: ParallelSettin
         config = parallel_config(backend=backend, inner_max_num_threads=1 if backend == "loky" else None)
         n_jobs = effective_jobs(settings, n)
     report(0)
-    with config:
-        gen = Parallel(n_jobs=n_jobs, return_as="generator")(delayed(fn)(t) for t in tasks)
-        try:
-            for i, r in enumerate(gen, 1):
-                out.append(r)
-                report(i)
-        finally:
-            # Closing the generator drops the tasks not yet started (a cancel, an error);
-            # joblib's warning that it did so says nothing the caller does not know.
+
+    def start():
+        with config:   # joblib's configuration is per thread: enter it in the collecting one
+            return Parallel(n_jobs=n_jobs, return_as="generator")(delayed(fn)(t) for t in tasks)
+
+    # The tasks are started and their results collected by a helper thread, so that this one
+    # can check for a cancel every _CANCEL_POLL_S seconds instead of only when a task ends: a
+    # worker task (a group of discovery resamples on a large plant, the workers' start on a
+    # busy machine) can run for many seconds, and Cancel must act within a second.
+    results: queue.Queue = queue.Queue()
+    stop = threading.Event()
+    collector = threading.Thread(target=_collect, args=(start, results, stop), daemon=True,
+                                 name="rca-run-tasks")
+    collector.start()
+    try:
+        while len(out) < n:
+            try:
+                kind, value = results.get(timeout=_CANCEL_POLL_S)
+            except queue.Empty:
+                check_cancel(progress)
+                continue
+            if kind == "error":
+                raise value
+            out.append(value)
+            report(len(out))
+    finally:
+        # Tasks not yet started are dropped when the collector closes the generator; the ones
+        # running finish in their workers, unobserved.
+        stop.set()
+    return out
+
+
+_CANCEL_POLL_S = 0.1
+
+
+def _collect(start: Callable[[], Any], results: queue.Queue, stop: threading.Event) -> None:
+    """Start the tasks (``start()`` returns joblib's result generator) and move their results,
+    or the first error, into ``results`` until they end or ``stop`` is set."""
+    gen = None
+    try:
+        gen = start()
+        for r in gen:
+            if stop.is_set():
+                break
+            results.put(("ok", r))
+    except BaseException as exc:  # noqa: BLE001 - handed to the waiting thread, which raises it
+        results.put(("error", exc))
+    finally:
+        if gen is not None:
+            # joblib's warning that tasks still running were dropped says nothing the caller
+            # does not know.
             with warnings.catch_warnings():
                 warnings.filterwarnings("ignore", message=".*tasks which were still being processed",
                                         category=UserWarning)
                 gen.close()
-    return out

@@ -40,3 +40,16 @@ def test_progress_counts_tasks():
     run_tasks(_draw, task_seeds(0, 3), ParallelSettings(n_jobs=1), flag, "refit")
     assert [m for m, _ in flag.messages] == [f"refit ({i} of 3)" for i in range(4)]
     assert flag.messages[-1][1] == 1.0
+
+
+def test_prestarted_workers_have_the_engine_imported():
+    from rca_app.core.parallel import _import_modules, prestart_workers
+
+    thread = prestart_workers(ParallelSettings(n_jobs=2), ("json",))
+    assert thread is not None
+    thread.join(timeout=120)
+    assert not thread.is_alive()
+    # Later tasks run in those processes, not in this one.
+    pids = run_tasks(_import_modules, [("json",)] * 2, ParallelSettings(n_jobs=2))
+    assert all(p != __import__("os").getpid() for p in pids)
+    assert prestart_workers(ParallelSettings(n_jobs=1)) is None
