@@ -102,6 +102,9 @@ class Layout:
     path: str = field(default="", compare=False)  # where it was loaded from ("" if from text)
     # Non-fatal findings from parsing (e.g. a station without sensors); not part of equality.
     warnings: list[Problem] = field(default_factory=list, compare=False, repr=False)
+    # What kind of number the KPI is: "continuous", "binary" (pass/fail), "count" (defects) or
+    # "event" (an alarm); None: inferred from the data (see core/incident_shapes.py).
+    kpi_type: str | None = None
 
     # ----------------------------------------------------------------- derived views
     @property
@@ -293,6 +296,7 @@ class Layout:
             monotone={e: v for e, v in self.monotone.items() if both(e)},
             units={k: v for k, v in self.units.items() if k in keep},
             source=self.source, text=self.text, warnings=list(self.warnings), path=self.path,
+            kpi_type=self.kpi_type,
         )
 
     # ----------------------------------------------------------------- serialisation
@@ -311,6 +315,8 @@ class Layout:
                f"goal = {_toml_str(self.goal)}"]
         if self.time_column is not None:
             out.append(f"time_column = {_toml_str(self.time_column)}")
+        if self.kpi_type is not None:
+            out.append(f"kpi_type = {_toml_str(self.kpi_type)}")
         for st in self.stations:
             out += ["", "[[station]]",
                     f"name = {_toml_str(st.name)}",

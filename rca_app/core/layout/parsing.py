@@ -11,7 +11,7 @@ from rca_app.core.layout.checks import _check_layout, _closest
 from rca_app.core.layout.model import Layout, Station
 
 _TOP_KEYS = ("plant", "station", "knowledge", "units")
-_PLANT_KEYS = ("name", "target", "goal", "time_column")
+_PLANT_KEYS = ("name", "target", "goal", "time_column", "kpi_type")
 _STATION_KEYS = ("name", "sensors", "exogenous", "controllable", "categorical")
 _KNOWLEDGE_KEYS = ("forbidden", "required", "increasing", "decreasing")
 
@@ -202,6 +202,10 @@ class _Reader:
         if "time_column" in plant:
             time_column = self.text(plant["time_column"], "[plant] key 'time_column'") or None
 
+        kpi_type = None
+        if "kpi_type" in plant:
+            kpi_type = self.text(plant["kpi_type"], "[plant] key 'kpi_type'").strip().lower() or None
+
         stations = self.stations(raw.get("station", []))
 
         knowledge = raw.get("knowledge", {})
@@ -237,7 +241,7 @@ class _Reader:
         return Layout(name=name, target=target, goal=goal, stations=stations,  # type: ignore[arg-type]
                       time_column=time_column, forbidden=edges["forbidden"],
                       required=edges["required"], monotone=monotone, units=units,
-                      source=self.source)
+                      source=self.source, kpi_type=kpi_type)
 
     def stations(self, value: Any) -> list[Station]:
         if isinstance(value, dict):
