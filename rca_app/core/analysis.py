@@ -348,7 +348,8 @@ def _run_analysis(data: PlantData, anomaly, reference, settings: AnalysisSetting
             kpi_type=shape.kpi_type, kpi_type_inferred=shape.kpi_type_inferred, incident_rows=shape.incident_rows,
             reference_rows=shape.reference_rows, comfortable_reference_rows=shape.comfortable_reference_rows,
             simple_model=shape.simple_model,
-            anomaly_scores=[OwnAnomalyRecord(a.node, a.score, a.tail_share, a.noise_shift_sd) for a in scores]),
+            anomaly_scores=[OwnAnomalyRecord(a.node, a.score, a.tail_share, a.noise_shift_sd, first)
+                            for a, first in scores]),
     )
     return AnalysisOutcome(result, scm, incident, ranking.bootstrap_models, disc)
 

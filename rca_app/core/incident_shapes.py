@@ -172,11 +172,13 @@ def plan_incident(layout, ref_kpi, an_kpi, n_sensors: int, comfortable_rows: int
         method = "restoration"
     if n_an < SHORT_INCIDENT_ROWS:
         unit = "one unit (row)" if n_an == 1 else f"{n_an} rows"
+        intervals = ("" if method == "anomaly" else
+                     "; the intervals combine the spread of the reference draws and the refits and are wider than "
+                     "for a longer incident")
         messages.append(
             f"The incident has {unit}: the ranking explains {'this unit' if n_an == 1 else 'these rows'} only, not "
             "a lasting change of the process. Each ancestor's noise is read off the row itself, so a single "
-            "misread sensor weighs fully; the intervals combine the spread of the reference draws and the refits "
-            "and are wider than for a longer incident. Confirm with more rows when the fault persists.")
+            f"misread sensor weighs fully{intervals}. Confirm with more rows when the fault persists.")
     simple = n_ref < comfortable_rows
     if simple:
         messages.append(

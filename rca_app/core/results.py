@@ -225,12 +225,15 @@ class OwnAnomalyRecord:
         Mean share of reference noises at least as extreme.
     noise_shift_sd : float
         Incident mean noise minus reference mean, in reference sds (NaN for categorical).
+    first_on_rows : float
+        Share of the incident rows on which this sensor scored highest.
     """
 
     node: str
     score: float
     tail_share: float
     noise_shift_sd: float
+    first_on_rows: float = float("nan")
 
 
 @dataclass

@@ -108,10 +108,10 @@ def rank_by_anomaly(scm, incident: Incident, layout, candidates: list[str]) -> t
 
     Returns
     -------
-    (RankingResult, list of AnomalyScore)
-        Root causes in score order with undefined restorations (NaN; this is not a
-        restoration), ``share_ranked_first`` = share of incident rows on which the candidate
-        scored highest; and the scores.
+    (RankingResult, list of (AnomalyScore, float))
+        Root causes in score order with undefined restorations and refit shares (NaN: this is
+        not a restoration); and each score with the share of incident rows on which the
+        candidate scored highest.
     """
     ab = incident_abduction(scm, incident.anomaly)
     numeric = [k for k in candidates if k in scm.mechanisms_ and not scm.mechanisms_[k].categorical]
@@ -137,10 +137,11 @@ def rank_by_anomaly(scm, incident: Incident, layout, candidates: list[str]) -> t
         share_first = {}
     controllable = set(getattr(layout, "controllable", []))
     nan = float("nan")
-    causes = [RootCause(a.node, layout.station_of(a.node), nan, (nan, nan), share_first.get(a.node, 0.0),
+    # No restoration and no refits: both stay undefined rather than borrow another meaning.
+    causes = [RootCause(a.node, layout.station_of(a.node), nan, (nan, nan), nan,
                         a.node in controllable, a.node in scm.categorical, evidence_for(scm, incident, a.node))
               for a in scores]
-    return RankingResult(causes, [], [], []), scores
+    return RankingResult(causes, [], [], []), [(a, share_first.get(a.node, 0.0)) for a in scores]
 
 
 def simple_graph(graph, reference: pd.DataFrame, categorical, n_parents: int, required=()):

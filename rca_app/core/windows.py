@@ -129,14 +129,40 @@ def window_bound(data, pos: int):
     return data.time.iloc[max(0, pos)].isoformat()
 
 
+def single_row(data, point) -> slice:
+    """The one row a single-unit incident names: a 0-based row position, or a time (the row at
+    that time, else the first row after it).
+
+    Parameters
+    ----------
+    data : PlantData
+    point : int, str or datetime
+
+    Returns
+    -------
+    slice
+        One row.
+
+    Raises
+    ------
+    RcaInputError
+        When the position or time lies outside the data.
+    """
+    from rca_app.core.data import rows_for_window
+
+    rows = rows_for_window(data, point, None)
+    return slice(rows.start, rows.start + 1)
+
+
 def resolve_windows(data, anomaly, reference=None) -> tuple[slice, slice, dict]:
     """Turn the user's window strings (or "auto") into row slices of ``data.frame``.
 
     Parameters
     ----------
     data : PlantData
-    anomaly : tuple of (start, end) or "auto"
-        The incident window; "auto" applies the rule in this module's docstring.
+    anomaly : tuple of (start, end), "auto", or one row
+        The incident window; "auto" applies the rule in this module's docstring; a single value
+        (a row position, or a time) is the one row of a single unit (see :func:`single_row`).
     reference : tuple of (start, end), optional
         Default: every row before the incident.
 
@@ -162,8 +188,10 @@ def resolve_windows(data, anomaly, reference=None) -> tuple[slice, slice, dict]:
                 file=data.file_name, column=target))
         an = slice(sw.start, sw.end)
         info.update(auto=True, rule=sw.rule, centre=sw.centre, sigma=sw.sigma, limit=sw.limit)
-    else:
+    elif isinstance(anomaly, (tuple, list)):
         an = rows_for_window(data, *anomaly)
+    else:
+        an = single_row(data, anomaly)
     if reference is None:
         if an.start == 0:
             raise RcaInputError(Problem(

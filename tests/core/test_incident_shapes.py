@@ -48,7 +48,8 @@ def test_an_alarm_that_never_fired_gets_an_anomaly_ranking_not_a_restoration(tmp
     assert basis.method == "anomaly" and basis.kpi_type == "event" and basis.kpi_type_inferred
     assert r.root_causes[0].node == plant.root_cause
     assert basis.anomaly_scores[0].node == plant.root_cause
-    assert all(math.isnan(c.restoration) for c in r.root_causes) and not r.actions
+    assert all(math.isnan(c.restoration) and math.isnan(c.share_ranked_first) for c in r.root_causes)
+    assert not r.actions and basis.anomaly_scores[0].first_on_rows > 0.5
     assert any("not by restoration" in m for m in r.diagnostics.messages)
     assert any('kpi_type = "event"' in m for m in r.diagnostics.messages)
     # No edge into an alarm that never varied: nothing could have been learnt about it.
