@@ -10,7 +10,7 @@ from pathlib import Path
 
 os.environ.setdefault("MPLBACKEND", "Agg")
 
-from bench import accuracy, coverage, speed
+from bench import accuracy, coverage, incident_shapes, speed
 
 OUT = Path(__file__).resolve().parent / "results"
 
@@ -46,6 +46,8 @@ def main() -> None:
         reuse = previous.get("accuracy", {}).get("records") if args.reuse_dowhy else None
         res["accuracy"] = accuracy.run(n_per_type=2 if args.quick else 6, with_dowhy=not args.no_dowhy,
                                        quick=args.quick, reuse_dowhy=reuse)
+    if args.only is None:   # one bad unit, alarm and count KPIs, short references (bench/incident_shapes.py)
+        res["incident_shapes"] = incident_shapes.run(3 if args.quick else 12, not args.no_dowhy, args.quick)
     (OUT / name).write_text(json.dumps(res, indent=1, default=str), encoding="utf-8")
     if "accuracy" in res:
         print(report(res))

@@ -214,6 +214,64 @@ def point_window(data, x: float) -> list:
     return window_from_rows(data, slice(row, row + 1))
 
 
+def investigate_point(data, x: float, reference=None) -> dict:
+    """The windows for "investigate this batch": the clicked row as the incident, the engineer's
+    reference kept unless it holds that row (then every row before it).
+
+    Parameters
+    ----------
+    data : PlantData
+    x : float
+        Chart x value of the click.
+    reference : list, optional
+        The reference window marked so far.
+
+    Returns
+    -------
+    dict
+        ``reference`` (list or None) and ``anomaly`` (a one-row window).
+    """
+    anomaly = point_window(data, x)
+    row = window_rows(data, anomaly).start
+    if reference is not None:
+        ref = window_rows(data, reference)
+        if ref.start <= row < ref.stop:
+            reference = None
+    return {"reference": reference, "anomaly": anomaly}
+
+
+def kpi_type_text(data, reference=None, anomaly=None) -> str:
+    """'KPI type: binary (inferred from its values)' for the incident step.
+
+    Parameters
+    ----------
+    data : PlantData
+    reference, anomaly : list or None
+        The windows (a KPI constant in the reference is an event).
+
+    Returns
+    -------
+    str
+    """
+    from rca_app.core.incident_shapes import infer_kpi_type
+
+    declared = getattr(data.layout, "kpi_type", None)
+    if declared:
+        return f"KPI type: {declared} (from the layout)"
+    y = data.frame[data.layout.target].to_numpy(float)
+    kind = infer_kpi_type(y)
+    if anomaly is not None and kind in ("binary", "count"):
+        try:
+            an = window_rows(data, anomaly)
+            ref = window_rows(data, reference) if reference is not None else slice(0, an.start)
+        except RcaInputError:
+            ref = slice(0, 0)
+        r = y[ref]
+        if len(r) and np.all(r == r[0]):
+            kind = "event"
+    return f"KPI type: {kind} (inferred from its values; set kpi_type in the layout to change it)"
+
+
 def windows_note(data, reference, anomaly) -> str | None:
     """What the analysis will do differently with these windows (not a problem: a note).
 
