@@ -13,6 +13,8 @@ in the direction that hurts the KPI, and the change propagates downstream. The K
 - ``count``: a defect count, Poisson with log-rate linear in the parents (goal minimize).
 
 The root cause is a sensor with causes of its own where the plant has one (a fault mid-line).
+A continuous single unit (1-4 rows) is drawn until its KPI is beyond 3 reference sds the bad way:
+units are investigated because their KPI left its control limits.
 """
 from __future__ import annotations
 
@@ -119,7 +121,8 @@ def simulate_shape(kind: str = "continuous", n_sensors: int = 8, n_reference: in
     declare_kpi_type : bool
         Write ``kpi_type`` into the layout (else the analysis must infer it).
     max_tries : int
-        An ``event`` plant whose alarm does not fire in the incident is drawn again.
+        An ``event`` plant whose alarm does not fire in the incident, or a single unit whose KPI
+        stayed within 3 reference sds, is drawn again.
 
     Returns
     -------
@@ -132,7 +135,7 @@ def simulate_shape(kind: str = "continuous", n_sensors: int = 8, n_reference: in
         plant = _draw(kind, n_sensors, n_reference, n_incident, rng, shift_sd, rate, n_stations, declare_kpi_type)
         if plant is not None:
             return plant
-    raise RuntimeError("the alarm never fired in the simulated incident")
+    raise RuntimeError(f"no incident of shape {kind!r} in {max_tries} draws")
 
 
 def _draw(kind, n_sensors, n_reference, n_incident, rng, shift_sd, rate, n_stations, declare):
@@ -169,6 +172,9 @@ def _draw(kind, n_sensors, n_reference, n_incident, rng, shift_sd, rate, n_stati
     if kind == "continuous":
         y = 50.0 + 2.0 * (latent + 0.5 * kpi_noise)
         keep = np.arange(n)
+        ref_y = y[:n_reference]
+        if n_incident < 5 and y[n_reference:].mean() > ref_y.mean() - 3 * ref_y.std():
+            return None     # a unit is investigated because its KPI left its control limits
     elif kind == "binary":
         z = latent + 0.5 * rng.logistic(size=n)
         thr = np.quantile(z[:n_reference], 1 - rate)

@@ -148,9 +148,18 @@ def single_row(data, point) -> slice:
     RcaInputError
         When the position or time lies outside the data.
     """
-    from rca_app.core.data import rows_for_window
+    from dataclasses import replace
 
-    rows = rows_for_window(data, point, None)
+    from rca_app.core.data import rows_for_window
+    from rca_app.core.errors import RcaInputError
+
+    try:
+        rows = rows_for_window(data, point, None)
+    except RcaInputError as e:
+        # Said as what was meant: one row, or else a window typed without its separator.
+        raise RcaInputError([replace(p, message=f"incident '{point}' is neither a window START/END nor one row "
+                                                f"(ROW or TIME) of the data: {p.message}")
+                             for p in e.problems]) from None
     return slice(rows.start, rows.start + 1)
 
 
