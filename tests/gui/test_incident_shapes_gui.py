@@ -33,3 +33,25 @@ def test_double_click_investigates_that_batch(window, load_sample):
     assert rows.stop - rows.start == 1 and abs(rows.start - 2100) <= 1
     assert "one unit" in step.banner.text()
     assert "KPI type: continuous" in step.windows_text.text()
+
+
+def test_causes_step_shows_an_anomaly_ranking_as_scores(qtbot, tmp_path):
+    from rca_app.core.analysis import AnalysisSettings, run_analysis
+    from rca_app.core.data import load_table, prepare
+    from rca_app.core.layout import load_layout
+    from rca_app.gui.session import Session
+    from rca_app.gui.steps.causes_step import CausesStep
+    from rca_sim.incident_shapes import simulate_shape
+
+    plant = simulate_shape("event", seed=502, n_sensors=6, n_reference=600, n_incident=8)
+    csv, lay = plant.save(tmp_path)
+    data = prepare(load_table(csv), load_layout(lay))
+    outcome = run_analysis(data, plant.incident_window, None, AnalysisSettings(graph_bootstrap=2, rank_bootstrap=2,
+                                                                               n_jobs=1))
+    session = Session()
+    step = CausesStep(session)
+    qtbot.addWidget(step)
+    session.set_outcome(outcome)
+    text = step.headline.text()
+    assert "Anomaly ranking" in text and f"<b>{plant.root_cause}</b>" in text and "Not a share" in text
+    assert "anomaly score" in step.pareto.getAxis("bottom").labelText
