@@ -13,8 +13,9 @@ in the direction that hurts the KPI, and the change propagates downstream. The K
 - ``count``: a defect count, Poisson with log-rate linear in the parents (goal minimize).
 
 The root cause is a sensor with causes of its own where the plant has one (a fault mid-line).
-A continuous single unit (1-4 rows) is drawn until its KPI is beyond 3 reference sds the bad way:
-units are investigated because their KPI left its control limits.
+A plant is drawn again until the KPI moved the bad way in the incident, and a continuous single
+unit (1-4 rows) until its KPI is beyond 3 reference sds: units are investigated because their KPI
+left its control limits.
 """
 from __future__ import annotations
 
@@ -191,6 +192,11 @@ def _draw(kind, n_sensors, n_reference, n_incident, rng, shift_sd, rate, n_stati
     else:
         y = rng.poisson(rate * np.exp(0.8 * latent)).astype(int)
         keep = np.arange(n)
+    # An incident is a KPI that moved the bad way (the fault's direction is set from unscaled
+    # path effects, which the sensors' scaling can overturn): otherwise draw again.
+    moved = (y[keep][n_reference:].mean() - y[:n_reference].mean()) * (1.0 if kind == "continuous" else -1.0)
+    if moved >= 0:
+        return None
     frame = pd.DataFrame({s: np.round(vals[s][keep], 6) for s in names})
     frame["kpi"] = y[keep] if kind != "continuous" else np.round(y[keep], 6)
     stations = [[s for s in names if station_of[names.index(s)] == t] for t in range(n_stations)]

@@ -232,9 +232,14 @@ def _run_analysis(data: PlantData, anomaly, reference, settings: AnalysisSetting
     kinds = tuple(settings.mechanisms)
     if shape.rate_kpi and disc is not None:
         family = rate_family(shape.kpi_type, ref[layout.target])
-        graph, weak = check_kpi_parents(graph, ref, layout.target, family, categorical, layout.required)
-        messages += [f"{p} -> {layout.target} was left out: the {'logistic' if family == 'binary' else 'Poisson'} "
-                     f"regression of {layout.target} does not support it (Wald z = {z:.1f})." for p, z in weak]
+        allowed = [n for n in graph.nodes if n != layout.target and constraints.allows(n, layout.target)]
+        graph, weak, missed = check_kpi_parents(graph, ref, layout.target, family, categorical, layout.required,
+                                                allowed)
+        glm = "logistic" if family == "binary" else "Poisson"
+        messages += [f"{p} -> {layout.target} was left out: the {glm} regression of {layout.target} does not "
+                     f"support it (Wald z = {z:.1f})." for p, z in weak]
+        messages += [f"{p} -> {layout.target} was added: the {glm} regression of {layout.target} on every sensor "
+                     f"the layout allows needs it (Wald z = {z:.1f})." for p, z in missed]
     if shape.simple_model:
         # Short reference: fewer parents, linear mechanisms with shrinkage (core/unit_ranking.py).
         graph, dropped = simple_graph(graph, ref, categorical, max_parents(len(ref)), layout.required)

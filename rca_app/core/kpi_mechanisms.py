@@ -280,18 +280,47 @@ def install_kpi_mechanism(scm, target: str, family: str, learners=("glm", "hgb")
     return scm
 
 
-# A discovered parent of a flag or count KPI stays only with a Wald |z| at least this (p < 0.001).
+# A discovered parent of a flag or count KPI stays only with a Wald |z| at least this (p < 0.001);
+# a sensor discovery missed is added at p < 0.001 / number of candidates (Bonferroni).
 PARENT_MIN_Z = 3.29
+ADD_ALPHA = 0.001
 
 
-def check_kpi_parents(graph, reference, target: str, family: str, categorical=(), keep=()):
-    """Drop discovered edges into a flag or count KPI that its own regression does not support.
+def _wald_z(reference, target: str, family: str, columns: list[str]) -> np.ndarray:
+    """Wald z of each column in the logistic / Poisson regression of ``target`` on ``columns``."""
+    X = reference[columns].to_numpy(float)
+    X = (X - X.mean(axis=0)) / np.where(X.std(axis=0) > 0, X.std(axis=0), 1.0)
+    y = reference[target].to_numpy(float)
+    if family == "binary":
+        from sklearn.linear_model import LogisticRegression
+
+        m = LogisticRegression(C=1e6, max_iter=2000).fit(X, y)
+        rate = m.predict_proba(X)[:, 1]
+        w, coef = rate * (1 - rate), m.coef_.ravel()
+    else:
+        from sklearn.linear_model import PoissonRegressor
+
+        m = PoissonRegressor(alpha=0.0, max_iter=2000).fit(X, y)
+        w, coef = m.predict(X), m.coef_
+    Xi = np.column_stack([np.ones(len(y)), X])
+    info = (Xi * w[:, None]).T @ Xi
+    se = np.sqrt(np.clip(np.diag(np.linalg.pinv(info))[1:], 1e-300, None))
+    return coef / se
+
+
+def check_kpi_parents(graph, reference, target: str, family: str, categorical=(), keep=(), candidates=()):
+    """The edges into a flag or count KPI, decided by its own regression.
 
     Discovery prunes edges with linear regressions, which a threshold (an alarm) or a log-rate
-    (a count) bends: a sensor correlated with a true cause can then look like a cause of its own.
-    Each numeric parent is tested in the logistic / Poisson regression of the KPI on all its
-    parents (Wald z from the Fisher information); parents below :data:`PARENT_MIN_Z` are left
-    out. Categorical parents and ``keep`` (layout-required) edges stay.
+    (a count) bends: a sensor correlated with a true cause can look like a cause of its own, and
+    a true cause can be missed. The KPI is a sink (the layout gives it no children), so its
+    parents are the sensors its regression on all allowed sensors needs:
+
+    - a discovered numeric parent stays if its Wald z in the logistic / Poisson regression on
+      the discovered parents is at least :data:`PARENT_MIN_Z`;
+    - a numeric ``candidate`` discovery missed is added if its Wald z in the regression on all
+      candidates passes ``ADD_ALPHA`` / number of candidates (two-sided);
+    - categorical parents and ``keep`` (layout-required) edges stay.
 
     Parameters
     ----------
@@ -301,41 +330,38 @@ def check_kpi_parents(graph, reference, target: str, family: str, categorical=()
     family : {"binary", "count"}
     categorical : iterable of str
     keep : iterable of (str, str)
+    candidates : iterable of str
+        Sensors the layout allows as the KPI's parents.
 
     Returns
     -------
-    (CausalGraph, list of (str, float))
-        The graph and each dropped parent with its z.
+    (CausalGraph, list of (str, float), list of (str, float))
+        The graph, the dropped parents and the added ones, each with its z.
     """
+    from scipy.stats import norm
+
+    from rca_app.core.graph import Edge
+
     categorical, keep = set(categorical), set(map(tuple, keep))
-    numeric = [p for p in graph.parents(target) if p not in categorical]
-    if not numeric:
-        return graph, []
-    X = reference[numeric].to_numpy(float)
-    X = (X - X.mean(axis=0)) / np.where(X.std(axis=0) > 0, X.std(axis=0), 1.0)
     y = reference[target].to_numpy(float)
     if len(np.unique(y)) < 2:
-        return graph, []
-    if family == "binary":
-        from sklearn.linear_model import LogisticRegression
-
-        m = LogisticRegression(C=1e6, max_iter=2000).fit(X, y)
-        rate = m.predict_proba(X)[:, 1]
-        w = rate * (1 - rate)
-        coef = m.coef_.ravel()
-    else:
-        from sklearn.linear_model import PoissonRegressor
-
-        m = PoissonRegressor(alpha=0.0, max_iter=2000).fit(X, y)
-        w = m.predict(X)
-        coef = m.coef_
-    Xi = np.column_stack([np.ones(len(y)), X])
-    info = (Xi * w[:, None]).T @ Xi
-    se = np.sqrt(np.clip(np.diag(np.linalg.pinv(info))[1:], 1e-300, None))
-    z = coef / se
-    drop = {p: float(zi) for p, zi in zip(numeric, z, strict=True)
-            if abs(zi) < PARENT_MIN_Z and (p, target) not in keep}
-    if not drop:
-        return graph, []
+        return graph, [], []
+    numeric = [p for p in graph.parents(target) if p not in categorical]
+    drop = {}
+    if numeric:
+        z = _wald_z(reference, target, family, numeric)
+        drop = {p: float(zi) for p, zi in zip(numeric, z, strict=True)
+                if abs(zi) < PARENT_MIN_Z and (p, target) not in keep}
+    pool = [c for c in candidates if c not in categorical and c != target]
+    add = {}
+    if pool:
+        z_all = _wald_z(reference, target, family, pool)
+        bar = float(norm.isf(ADD_ALPHA / (2 * len(pool))))
+        add = {c: float(zi) for c, zi in zip(pool, z_all, strict=True)
+               if abs(zi) >= bar and c not in numeric}
+    if not drop and not add:
+        return graph, [], []
     edges = [e for e in graph.edges if not (e.target == target and e.source in drop)]
-    return graph.with_edges(edges), sorted(drop.items(), key=lambda t: abs(t[1]))
+    edges += [Edge(c, target, origin="discovered") for c in add]
+    return (graph.with_edges(edges), sorted(drop.items(), key=lambda t: abs(t[1])),
+            sorted(add.items(), key=lambda t: -abs(t[1])))
