@@ -146,6 +146,7 @@ def plan_incident(layout, ref_kpi, an_kpi, n_sensors: int, comfortable_rows: int
     constant = bool(len(ref_kpi) and np.all(ref_kpi == ref_kpi[0]))
     if declared:
         kpi_type, inferred = declared, False
+        _check_declared_type(target, kpi_type, np.r_[ref_kpi, an_kpi], getattr(layout, "source", None))
     else:
         inferred = True
         kpi_type = infer_kpi_type(np.r_[ref_kpi, an_kpi])
@@ -188,6 +189,23 @@ def plan_incident(layout, ref_kpi, an_kpi, n_sensors: int, comfortable_rows: int
             "the intervals, from refits on these few rows, are wide: treat the ranking as a lead, and add "
             f"reference rows (about {comfortable_rows}) for a firmer one.")
     return IncidentShape(kpi_type, inferred, constant, n_an, n_ref, comfortable_rows, method, simple, messages)
+
+
+def _check_declared_type(target: str, kpi_type: str, values: np.ndarray, source) -> None:
+    """A declared flag must hold 0 and 1 only, a count whole numbers from 0: else the mechanism
+    would model something the KPI is not."""
+    from rca_app.core.errors import Problem, RcaInputError
+
+    v = values[np.isfinite(values)]
+    bad = None
+    if kpi_type == "binary" and not set(np.unique(v).tolist()) <= {0.0, 1.0}:
+        bad = "0 and 1 only (1 = failed)"
+    elif kpi_type in ("count", "event") and (np.any(v < 0) or np.any(v != np.round(v))):
+        bad = "whole numbers from 0"
+    if bad:
+        raise RcaInputError(Problem(f"[plant] kpi_type = \"{kpi_type}\" but {target} holds other values; a "
+                                    f"{kpi_type} KPI holds {bad}: fix the column or the kpi_type", file=source,
+                                    column=target))
 
 
 def max_parents(n_reference_rows: int) -> int:

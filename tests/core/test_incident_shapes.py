@@ -133,6 +133,13 @@ def test_kpi_type_is_inferred_from_the_values():
     assert shape.kpi_type == "event" and shape.method == "anomaly" and shape.short_incident
 
 
+def test_a_declared_type_the_values_contradict_is_refused():
+    layout = parse_layout('[plant]\ntarget = "y"\nkpi_type = "binary"\n[[station]]\nname = "a"\n'
+                          'sensors = ["x", "y"]\n')
+    with pytest.raises(RcaInputError, match="0 and 1 only"):
+        plan_incident(layout, [0, 1, 0, 100], [100], 1, 30)
+
+
 def test_layout_declares_kpi_type_and_refuses_an_unknown_one():
     text = '[plant]\ntarget = "y"\nkpi_type = "{}"\n[[station]]\nname = "a"\nsensors = ["x", "y"]\n'
     layout = parse_layout(text.format("Count"))
