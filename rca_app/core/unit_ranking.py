@@ -24,7 +24,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from rca_app.core.anomaly_ranking import rank_by_own_anomaly, tail_scores
+from rca_app.core.anomaly_ranking import AnomalyScore, rank_by_own_anomaly, tail_scores
 from rca_app.core.mechanisms import LinearMechanism, Ridge
 from rca_app.core.queries import incident_abduction
 from rca_app.core.records import RootCause
@@ -118,8 +118,6 @@ def rank_by_anomaly(scm, incident: Incident, layout, candidates: list[str]) -> t
     scores = rank_by_own_anomaly({k: scm.mechanisms_[k].ref_noise for k in numeric},
                                  {k: ab.noise[k] for k in numeric}, numeric)
     per_row = {a.node: tail_scores(scm.mechanisms_[a.node].ref_noise, ab.noise[a.node]) for a in scores}
-    from rca_app.core.anomaly_ranking import AnomalyScore
-
     for k in candidates:
         mech = scm.mechanisms_.get(k)
         if mech is None or not mech.categorical or mech.parents:
