@@ -135,10 +135,13 @@ def summarise(records: list[dict]) -> dict:
     return out
 
 
-def run(n_per_shape: int = 12, with_dowhy: bool = True, quick: bool = False) -> dict:
+def run(n_per_shape: int = 12, with_dowhy: bool = True, quick: bool = False, shapes=None,
+        earlier: list | None = None) -> dict:
+    """Every shape (or ``shapes``; the other shapes' ``earlier`` records are kept)."""
     settings = AnalysisSettings(graph_bootstrap=5 if quick else 20, rank_bootstrap=5 if quick else 30)
-    records = []
-    for shape in SHAPES:
+    shapes = list(shapes or SHAPES)
+    records = [r for r in (earlier or []) if r["shape"] not in shapes]
+    for shape in shapes:
         for s in range(n_per_shape):
             rec = run_case(shape, 500 + s, settings, with_dowhy)
             records.append(rec)
@@ -146,6 +149,7 @@ def run(n_per_shape: int = 12, with_dowhy: bool = True, quick: bool = False) -> 
                   f"{rec['truth']}) {rec['ours_seconds']:.1f}s  shift {rec['shift_top1']!s:<5}"
                   + (f" dowhy {rec.get('dowhy_top1')!s:<5} {rec.get('dowhy_seconds', 0):.1f}s" if with_dowhy else ""),
                   flush=True)
+    records.sort(key=lambda r: (list(SHAPES).index(r["shape"]), r["seed"]))
     return {"records": records, "summary": summarise(records), "settings": settings.to_dict()}
 
 
@@ -167,9 +171,12 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--no-dowhy", action="store_true")
     ap.add_argument("-n", type=int, default=None, help="incidents per shape (default 12; quick 3)")
+    ap.add_argument("--shapes", nargs="+", choices=list(SHAPES),
+                    help="re-run these shapes only; the others are kept from the results file")
     args = ap.parse_args()
     n = args.n or (3 if args.quick else 12)
-    res = run(n, not args.no_dowhy, args.quick)
+    earlier = json.loads(OUT.read_text(encoding="utf-8"))["records"] if args.shapes and OUT.exists() else None
+    res = run(n, not args.no_dowhy, args.quick, args.shapes, earlier)
     res["started"] = time.strftime("%Y-%m-%d %H:%M:%S")
     OUT.parent.mkdir(exist_ok=True)
     OUT.write_text(json.dumps(res, indent=1, default=str), encoding="utf-8")

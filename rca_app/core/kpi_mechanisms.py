@@ -280,9 +280,9 @@ def install_kpi_mechanism(scm, target: str, family: str, learners=("glm", "hgb")
     return scm
 
 
-# A discovered parent of a flag or count KPI stays only with a Wald |z| at least this (p < 0.001);
+# A discovered parent of a flag or count KPI stays with a Wald |z| at least this (p < 0.01);
 # a sensor discovery missed is added at p < 0.001 / number of candidates (Bonferroni).
-PARENT_MIN_Z = 3.29
+PARENT_MIN_Z = 2.58
 ADD_ALPHA = 0.001
 
 
@@ -316,8 +316,9 @@ def check_kpi_parents(graph, reference, target: str, family: str, categorical=()
     a true cause can be missed. The KPI is a sink (the layout gives it no children), so its
     parents are the sensors its regression on all allowed sensors needs:
 
-    - a discovered numeric parent stays if its Wald z in the logistic / Poisson regression on
-      the discovered parents is at least :data:`PARENT_MIN_Z`;
+    - discovered numeric parents are eliminated backwards: the one with the smallest Wald
+      |z| below :data:`PARENT_MIN_Z` in the logistic / Poisson regression on the remaining
+      parents goes, and the rest are tested again;
     - a numeric ``candidate`` discovery missed is added if its Wald z in the regression on all
       candidates passes ``ADD_ALPHA`` / number of candidates (two-sided);
     - categorical parents and ``keep`` (layout-required) edges stay.
@@ -348,10 +349,17 @@ def check_kpi_parents(graph, reference, target: str, family: str, categorical=()
         return graph, [], []
     numeric = [p for p in graph.parents(target) if p not in categorical]
     drop = {}
-    if numeric:
-        z = _wald_z(reference, target, family, numeric)
-        drop = {p: float(zi) for p, zi in zip(numeric, z, strict=True)
-                if abs(zi) < PARENT_MIN_Z and (p, target) not in keep}
+    # Backward elimination: the weakest unsupported parent goes first and the rest are tested
+    # again without it (a spurious parent correlated with a true one splits its signal).
+    kept = list(numeric)
+    while kept:
+        z = dict(zip(kept, _wald_z(reference, target, family, kept), strict=True))
+        weak = [p for p in kept if abs(z[p]) < PARENT_MIN_Z and (p, target) not in keep]
+        if not weak:
+            break
+        worst = min(weak, key=lambda p: abs(z[p]))
+        drop[worst] = float(z[worst])
+        kept.remove(worst)
     pool = [c for c in candidates if c not in categorical and c != target]
     add = {}
     if pool:

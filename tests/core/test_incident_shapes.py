@@ -164,3 +164,11 @@ def test_rate_mechanism_noise_reproduces_each_unit_and_fresh_noise_its_rate(fami
     fresh = m.assign(values, m.reference_draws(np.arange(3000), rng))
     assert abs(fresh.mean() - y.mean()) < 0.1 * max(y.mean(), 0.2)     # and fresh noise keeps the rate
     assert m.oof_r2 > 0.05
+
+
+def test_resample_intervals_fall_back_to_weighted_refits_for_the_new_models(tmp_path):
+    settings = AnalysisSettings(graph_bootstrap=2, rank_bootstrap=4, n_jobs=1, interval_method="resample")
+    plant, _, outcome = _run(tmp_path, "binary", 501, settings, n_sensors=6, n_reference=800, n_incident=20)
+    r = outcome.result
+    assert r.diagnostics.bootstrap_refits_used == 4 and r.root_causes[0].node == plant.root_cause
+    assert any("weighted refits" in m for m in r.diagnostics.messages)
