@@ -10,7 +10,7 @@ from pathlib import Path
 
 os.environ.setdefault("MPLBACKEND", "Agg")
 
-from bench import accuracy, coverage, dynamics, impact, speed
+from bench import accuracy, coverage, dynamics, impact, incident_shapes, speed
 
 OUT = Path(__file__).resolve().parent / "results"
 
@@ -51,6 +51,8 @@ def main() -> None:
         dynamics.main(["--quick"] if args.quick else [])
     if args.only in (None, "impact"):
         res["impact"] = impact.run_for_all(quick=args.quick)
+    if args.only is None:   # one bad unit, alarm and count KPIs, short references (bench/incident_shapes.py)
+        res["incident_shapes"] = incident_shapes.run(3 if args.quick else 12, not args.no_dowhy, args.quick)
     (OUT / name).write_text(json.dumps(res, indent=1, default=str), encoding="utf-8")
     if "accuracy" in res:
         print(report(res))

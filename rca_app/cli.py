@@ -26,6 +26,15 @@ def _window_arg(text: str):
         raise argparse.ArgumentTypeError(str(e)) from None
 
 
+def _anomaly_arg(text: str):
+    """``--anomaly``: a window START/END, "auto", or one row (ROW, or TIME): a single unit,
+    resolved against the data by :func:`rca_app.core.windows.resolve_windows`."""
+    t = text.strip()
+    if t and t.lower() != "auto" and "/" not in t and ".." not in t:
+        return t
+    return _window_arg(text)
+
+
 def _count(name: str, low: int, high: int):
     """An argparse type: an integer in [low, high], with a message naming the option."""
     def parse(text: str) -> int:
@@ -83,8 +92,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     a = sub.add_parser("analyze", help="rank the root causes of a KPI drop and propose setpoint actions")
     _add_data_args(a)
-    a.add_argument("--anomaly", required=True, type=_window_arg,
-                   help="incident window START/END (timestamps, or 0-based rows with END exclusive) or 'auto'")
+    a.add_argument("--anomaly", required=True, type=_anomaly_arg,
+                   help="incident window START/END (timestamps, or 0-based rows with END exclusive), 'auto', "
+                        "or one row (ROW or TIME: a single bad unit or batch)")
     a.add_argument("--reference", type=_window_arg,
                    help="reference window START/END (default: all rows before the incident)")
     a.add_argument("--json", dest="json_out", help="write the full result as JSON here")
@@ -244,7 +254,10 @@ def format_summary(r) -> str:
         "Root causes (restoration = share of the KPI loss that comes back if the sensor behaves as in the reference):",
         f"  {'#':>2}  {'sensor':<28} {'station':<22} {'restoration':>11}  {'90% interval':>17}  {'ranked 1st':>10}",
     ]
-    for i, c in enumerate(r.root_causes[:10], 1):
+    basis = r.ranking_basis
+    if basis is not None and basis.method != "restoration":
+        lines[4:] = _shape_summary(r)
+    for i, c in enumerate(r.root_causes[:10] if basis is None or basis.method != "anomaly" else [], 1):
         lo, hi = c.restoration_ci
         interval = f"[{_pct(lo):>6}, {_pct(hi):>6}]" if _finite(lo) and _finite(hi) else "no interval"
         name, station = _clip(c.node, 28), _clip(c.station, 22)
@@ -285,6 +298,25 @@ def _dynamics_lines(d) -> list[str]:
         out.append(f"  loop {lp.controlled} / {lp.manipulated}: {state}, valve travel {_pct(lp.limit_use)} "
                    f"of the way to its limit{src}")
     return out
+def _shape_summary(r) -> list[str]:
+    """The ranking's header lines (and, for an anomaly ranking, its rows) for an incident that is
+    not an ordinary window: one unit, or a KPI that never varied in the reference."""
+    basis = r.ranking_basis
+    lines = ["", f"Ranking: {basis.explanation}"]
+    if basis.method != "anomaly":
+        return lines + [f"  {'#':>2}  {'sensor':<28} {'station':<22} {'restoration':>11}  {'90% interval':>17}  "
+                        f"{'ranked 1st':>10}"]
+    lines.append(f"  {'#':>2}  {'sensor':<28} {'station':<22} {'anomaly score':>13}  {'tail share':>10}  "
+                 f"{'first on rows':>13}")
+    scores = {a.node: a for a in basis.anomaly_scores}
+    for i, c in enumerate(r.root_causes[:10], 1):
+        a = scores.get(c.node)
+        score = f"{a.score:.2f}" if a is not None else "n/a"
+        tail = f"{100 * a.tail_share:.2g}%" if a is not None else "n/a"
+        first = _pct(a.first_on_rows) if a is not None else "n/a"
+        lines.append(f"  {i:>2}  {_clip(c.node, 28):<28} {_clip(c.station, 22):<22} {score:>13}  {tail:>10}  "
+                     f"{first:>13}")
+    return lines
 
 
 def cmd_analyze(args) -> int:

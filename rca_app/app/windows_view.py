@@ -193,6 +193,121 @@ def windows_problem(data, reference, anomaly) -> str | None:
     return None
 
 
+def point_window(data, x: float) -> list:
+    """The one-row incident window of the point nearest ``x`` on the KPI chart ("investigate
+    this batch").
+
+    Parameters
+    ----------
+    data : PlantData
+        The analysis table.
+    x : float
+        A chart x value (see :func:`axis_values`), e.g. where the engineer clicked.
+
+    Returns
+    -------
+    list
+        ``[start, end)`` holding exactly that row, in the engineer's terms.
+    """
+    xs = axis_values(data)
+    row = int(np.argmin(np.abs(xs - float(x)))) if len(xs) else 0
+    return window_from_rows(data, slice(row, row + 1))
+
+
+def investigate_point(data, x: float, reference=None) -> dict:
+    """The windows for "investigate this batch": the clicked row as the incident, the engineer's
+    reference kept unless it holds that row (then every row before it).
+
+    Parameters
+    ----------
+    data : PlantData
+    x : float
+        Chart x value of the click.
+    reference : list, optional
+        The reference window marked so far.
+
+    Returns
+    -------
+    dict
+        ``reference`` (list or None) and ``anomaly`` (a one-row window).
+    """
+    anomaly = point_window(data, x)
+    row = window_rows(data, anomaly).start
+    if reference is not None:
+        ref = window_rows(data, reference)
+        if ref.start <= row < ref.stop:
+            reference = None
+    return {"reference": reference, "anomaly": anomaly}
+
+
+def kpi_type_text(data, reference=None, anomaly=None) -> str:
+    """'KPI type: binary (inferred from its values)' for the incident step.
+
+    Parameters
+    ----------
+    data : PlantData
+    reference, anomaly : list or None
+        The windows (a KPI constant in the reference is an event).
+
+    Returns
+    -------
+    str
+    """
+    from rca_app.core.incident_shapes import infer_kpi_type
+
+    declared = getattr(data.layout, "kpi_type", None)
+    if declared:
+        return f"KPI type: {declared} (from the layout)"
+    y = data.frame[data.layout.target].to_numpy(float)
+    kind = infer_kpi_type(y)
+    if anomaly is not None and kind in ("binary", "count"):
+        try:
+            an = window_rows(data, anomaly)
+            ref = window_rows(data, reference) if reference is not None else slice(0, an.start)
+        except RcaInputError:
+            ref = slice(0, 0)
+        r = y[ref]
+        if len(r) and np.all(r == r[0]):
+            kind = "event"
+    return f"KPI type: {kind} (inferred from its values; set kpi_type in the layout to change it)"
+
+
+def windows_note(data, reference, anomaly) -> str | None:
+    """What the analysis will do differently with these windows (not a problem: a note).
+
+    A window of 1-4 rows is ranked per unit; a reference period below the comfortable row count
+    gets a simpler model.
+
+    Parameters
+    ----------
+    data : PlantData
+    reference, anomaly : list or None
+        As for :func:`windows_problem`.
+
+    Returns
+    -------
+    str or None
+    """
+    from rca_app.core.data import min_rows_needed
+    from rca_app.core.incident_shapes import SHORT_INCIDENT_ROWS
+
+    if anomaly is None or windows_problem(data, reference, anomaly) is not None:
+        return None
+    an = window_rows(data, anomaly)
+    ref = window_rows(data, reference) if reference is not None else slice(0, an.start)
+    notes = []
+    n_an = an.stop - an.start
+    if n_an < SHORT_INCIDENT_ROWS:
+        what = "one unit" if n_an == 1 else f"{n_an} rows"
+        notes.append(f"The incident is {what}: its causes are ranked for {'this unit' if n_an == 1 else 'these rows'} "
+                     "(restoration per unit), with wider intervals.")
+    need = min_rows_needed(len(data.frame.columns) - 1)
+    if ref.stop - ref.start < need:
+        notes.append(f"The reference has {ref.stop - ref.start} rows (the full model wants {need}): a simpler "
+                     "model will be fitted, with wider intervals.")
+    return " ".join(notes) or None
+
+
 def kpi_limits(data, reference=None) -> dict:
     """Centre line and 3-sigma (I-MR) control limits of the KPI in the reference window.
 

@@ -15,12 +15,14 @@ import pandas as pd
 
 import rca_app
 from rca_app.core.ambiguity import choose_orientation, rank_with_ambiguity, undetermined_keys
-from rca_app.core.data import PlantData
+from rca_app.core.data import PlantData, min_rows_needed
 from rca_app.core.discovery import DiscoveryResult, DiscoverySettings, discover, noise_checks
 from rca_app.core.dynamics import action_timing, align_for_time, drift_origin, lagged_step, loop_readings
 from rca_app.core.encoding import CategoryEncoder
 from rca_app.core.errors import Problem, RcaInputError
 from rca_app.core.graph import CausalGraph
+from rca_app.core.incident_shapes import max_parents, plan_incident, ranking_basis_text, rate_family
+from rca_app.core.kpi_mechanisms import check_kpi_parents, install_kpi_mechanism
 from rca_app.core.parallel import ParallelSettings, prestart_workers
 from rca_app.core.progress import Progress, SubProgress, check_cancel
 from rca_app.core.redundancy import redundant_sensors
@@ -34,12 +36,21 @@ from rca_app.core.results import (
     IncidentRecord,
     InputRecord,
     LayoutRecord,
+    OwnAnomalyRecord,
+    RankingBasis,
     UnstableEdge,
     WindowRecord,
 )
 from rca_app.core.rootcause import Incident, RankingSettings, rank_root_causes
 from rca_app.core.scm import SCMSettings, StructuralCausalModel, edge_effects, pool_invariant_mechanisms
 from rca_app.core.settings import AnalysisSettings
+from rca_app.core.unit_ranking import (
+    anomaly_candidates,
+    rank_by_anomaly,
+    rank_unit,
+    shrink_mechanisms,
+    simple_graph,
+)
 from rca_app.core.windows import check_enough_rows, resolve_windows, window_bound
 
 
@@ -66,12 +77,14 @@ class AnalysisOutcome:
     discovery: DiscoveryResult | None = None
 
 
-def _constant_in_reference(data: PlantData, ref: pd.DataFrame, an: pd.DataFrame) -> list[tuple[str, str]]:
+def _constant_in_reference(data: PlantData, ref: pd.DataFrame, an: pd.DataFrame,
+                           constant_kpi_ranked: bool = False) -> list[tuple[str, str]]:
     """Sensors that do not vary in the reference period, with a message for each.
 
     A setpoint left alone for months and then moved during the incident is typical: its effect
     cannot be learnt from the reference, so it cannot be ranked, but the engineer must hear that
-    it changed."""
+    it changed. ``constant_kpi_ranked``: a KPI constant in the reference that changed in the
+    incident is ranked by anomaly (see core/incident_shapes.py) rather than refused."""
     out = []
     target = data.layout.target
     for c in ref.columns:
@@ -87,6 +100,8 @@ def _constant_in_reference(data: PlantData, ref: pd.DataFrame, an: pd.DataFrame)
                 continue
             moved = bool(np.any(an[c].to_numpy(float) != v[0]))
             before, after = f"{v[0]:.6g}", f"mean {an[c].mean():.6g}"
+        if c == target and constant_kpi_ranked and moved:
+            continue
         if c == target:
             raise RcaInputError(Problem(f"{c} (the KPI) is constant ({before}) in the reference period: "
                                         "there is no reference behaviour to compare with", file=data.file_name,
@@ -164,7 +179,7 @@ def _run_analysis(data: PlantData, anomaly, reference, settings: AnalysisSetting
     timings: dict[str, float] = {}
     t_all = time.perf_counter()
     ref_sl, an_sl, win_info = resolve_windows(data, anomaly, reference)
-    check_enough_rows(data, ref_sl, an_sl)
+    check_enough_rows(data, ref_sl, an_sl, settings.n_folds)
     frame = data.frame
     # Time series: each sensor aligned by its residence time to the KPI (core.dynamics); the
     # windows keep their rows, the reference loses the first rows that have no upstream past.
@@ -172,11 +187,15 @@ def _run_analysis(data: PlantData, anomaly, reference, settings: AnalysisSetting
     fit_ref_sl = ref_sl
     if timed is not None:
         frame, fit_ref_sl = timed.frame, timed.reference
-        check_enough_rows(data, fit_ref_sl, an_sl)
+        check_enough_rows(data, fit_ref_sl, an_sl, settings.n_folds)
     ref = frame.iloc[fit_ref_sl].reset_index(drop=True)
     an = frame.iloc[an_sl].reset_index(drop=True)
-    messages = _new_levels(data, ref, an) + (timed.messages if timed is not None else [])
-    frozen = _constant_in_reference(data, ref, an)
+    # The incident's shape (core/incident_shapes.py): the KPI's type, a unit incident, a KPI
+    # that never varied in the reference, a short reference period.
+    n_sensors = len(frame.columns) - 1
+    shape = plan_incident(layout, ref[layout.target], an[layout.target], n_sensors, min_rows_needed(n_sensors))
+    messages = _new_levels(data, ref, an) + (timed.messages if timed is not None else []) + shape.messages
+    frozen = _constant_in_reference(data, ref, an, constant_kpi_ranked=shape.kpi_constant)
     if frozen:
         # Nothing can be learnt about a sensor that never moved in the reference period; it is
         # left out (with a prominent note when it did move in the incident).
@@ -204,13 +223,17 @@ def _run_analysis(data: PlantData, anomaly, reference, settings: AnalysisSetting
     t = time.perf_counter()
     disc = None
     if graph is None:
-        disc = discover(ref, constraints, categorical,
+        # A KPI that never varied cannot be placed in the graph: it is discovered without it.
+        disc = discover(ref.drop(columns=[layout.target]) if shape.kpi_constant else ref, constraints, categorical,
                         DiscoverySettings(engine=settings.discovery_engine, method=settings.discovery,
                                           n_bootstrap=settings.graph_bootstrap,
                                           bootstrap_max_rows=settings.bootstrap_max_rows, seed=settings.seed,
                                           n_jobs=settings.n_jobs, scheduler=settings.scheduler),
                         SubProgress(progress, 0.0, 0.35, ""), encoder=encoder)
         graph = disc.graph
+        if layout.target not in graph.nodes:
+            graph = CausalGraph(tuple(n for n in constraints.nodes if n in graph.nodes or n == layout.target),
+                                graph.edges)
         checks = disc.noise_checks
         messages += disc.messages
     else:
@@ -225,14 +248,40 @@ def _run_analysis(data: PlantData, anomaly, reference, settings: AnalysisSetting
 
     check_cancel(progress)
     t = time.perf_counter()
-    scm_settings = SCMSettings(n_folds=settings.n_folds, mechanisms=tuple(settings.mechanisms), seed=settings.seed,
+    kinds = tuple(settings.mechanisms)
+    if shape.rate_kpi and disc is not None:
+        family = rate_family(shape.kpi_type, ref[layout.target])
+        allowed = [n for n in graph.nodes if n != layout.target and constraints.allows(n, layout.target)]
+        graph, weak, missed = check_kpi_parents(graph, ref, layout.target, family, categorical, layout.required,
+                                                allowed)
+        glm = "logistic" if family == "binary" else "Poisson"
+        messages += [f"{p} -> {layout.target} was left out: the {glm} regression of {layout.target} does not "
+                     f"support it (Wald z = {z:.1f})." for p, z in weak]
+        messages += [f"{p} -> {layout.target} was added: the {glm} regression of {layout.target} on every sensor "
+                     f"the layout allows needs it (Wald z = {z:.1f})." for p, z in missed]
+    if shape.simple_model:
+        # Short reference: fewer parents, linear mechanisms with shrinkage (core/unit_ranking.py).
+        graph, dropped = simple_graph(graph, ref, categorical, max_parents(len(ref)), layout.required)
+        kinds = ("linear",)
+        if dropped:
+            messages.append(f"Simple model: {len(dropped)} weaker edge(s) were left out ("
+                            + ", ".join(f"{a} -> {b}" for a, b in dropped[:8]) + (", ..." if len(dropped) > 8 else "")
+                            + "); with more reference rows they would be kept.")
+    scm_settings = SCMSettings(n_folds=settings.n_folds, mechanisms=kinds, seed=settings.seed,
                                n_jobs=settings.n_jobs, scheduler=settings.scheduler)
     scm = StructuralCausalModel(graph, categorical, layout.monotone, scm_settings, levels=levels).fit(
         ref, SubProgress(progress, 0.35, 0.45, ""))
+    if shape.simple_model:
+        shrink_mechanisms(scm)
+    if shape.rate_kpi:
+        install_kpi_mechanism(scm, layout.target, rate_family(shape.kpi_type, ref[layout.target]))
     effects = {(e.source, e.target): e for e in edge_effects(scm)}
     relevant = graph.ancestors(layout.target) | {layout.target}
+    if shape.method == "anomaly":
+        relevant = set(anomaly_candidates(layout, layout.target, graph.nodes))
     check_cancel(progress)
-    scm, invariance = pool_invariant_mechanisms(scm, an, relevant)
+    # Whether a mechanism held in the incident cannot be judged from 1-4 rows: no pooling.
+    scm, invariance = (scm, []) if shape.short_incident else pool_invariant_mechanisms(scm, an, relevant)
     pooled_nodes = {c.node for c in invariance if c.pooled}
     for n in sorted(pooled_nodes, key=graph.nodes.index):
         messages.append(
@@ -243,13 +292,29 @@ def _run_analysis(data: PlantData, anomaly, reference, settings: AnalysisSetting
 
     t = time.perf_counter()
     incident = Incident(layout.target, layout.goal, ref, an)
-    ranking = rank_root_causes(scm, incident, layout,
-                               RankingSettings(settings.rank_bootstrap, settings.action_grid, settings.seed,
-                                               settings.interval_method, settings.n_jobs, settings.scheduler),
-                               progress=SubProgress(progress, 0.45, 1.0, ""))
-    causes, hidden, notes = rank_with_ambiguity(scm, incident, constraints, layout, list(ranking.root_causes),
-                                                settings.seed, disc.hidden_pairs if disc is not None else ())
-    messages += notes
+    interval_method = settings.interval_method
+    if interval_method == "resample" and (shape.rate_kpi or shape.simple_model):
+        # Refits from scratch rebuild mechanisms by kind, and the KPI's rate model and the
+        # shrunk linear kind are installed after the fit: weighted refits of them instead.
+        interval_method = "weighted"
+        messages.append("Intervals come from weighted refits (interval_method 'weighted'): refits from scratch "
+                        "('resample') do not yet cover the rate model of a flag or count KPI or the simple model.")
+    rank_settings = RankingSettings(settings.rank_bootstrap, settings.action_grid, settings.seed,
+                                    interval_method, settings.n_jobs, settings.scheduler)
+    scores = []
+    if shape.method == "anomaly":
+        ranking, scores = rank_by_anomaly(scm, incident, layout, anomaly_candidates(layout, layout.target, scm.order_))
+    elif shape.method == "unit_restoration":
+        ranking = rank_unit(scm, incident, layout, rank_settings, progress=SubProgress(progress, 0.45, 1.0, ""))
+    else:
+        ranking = rank_root_causes(scm, incident, layout, rank_settings, progress=SubProgress(progress, 0.45, 1.0, ""))
+    causes, hidden = list(ranking.root_causes), []
+    if shape.method == "restoration":
+        # Undetermined directions and suspected unmeasured causes (core/ambiguity.py): ranges of
+        # restoration over the orientations the class allows. A unit or anomaly ranking keeps its own.
+        causes, hidden, notes = rank_with_ambiguity(scm, incident, constraints, layout, causes, settings.seed,
+                                                    disc.hidden_pairs if disc is not None else ())
+        messages += notes
     timings["ranking_s"] = time.perf_counter() - t
     if timed is not None:
         messages += _time_readings(timed, layout, ref, an, ranking, graph, data)
@@ -324,6 +389,13 @@ def _run_analysis(data: PlantData, anomaly, reference, settings: AnalysisSetting
         layout=LayoutRecord(name=layout.name, file=layout.source, path=layout.path, text=layout.text,
                             target=layout.target, goal=layout.goal, time_column=layout.time_column),
         dynamics=timed.record if timed is not None else None,
+        ranking_basis=RankingBasis(
+            method=shape.method, explanation=ranking_basis_text(shape.method, shape.kpi_type, shape.incident_rows),
+            kpi_type=shape.kpi_type, kpi_type_inferred=shape.kpi_type_inferred, incident_rows=shape.incident_rows,
+            reference_rows=shape.reference_rows, comfortable_reference_rows=shape.comfortable_reference_rows,
+            simple_model=shape.simple_model,
+            anomaly_scores=[OwnAnomalyRecord(a.node, a.score, a.tail_share, a.noise_shift_sd, first)
+                            for a, first in scores]),
     )
     return AnalysisOutcome(result, scm, incident, ranking.bootstrap_models, disc)
 

@@ -245,6 +245,65 @@ class Diagnostics:
 
 
 @dataclass
+class OwnAnomalyRecord:
+    """How unusual one sensor's own behaviour was in the incident (an anomaly ranking's score).
+
+    Attributes
+    ----------
+    node : str
+    score : float
+        Mean of ``-log`` of the share of reference noises at least as extreme (0: typical).
+    tail_share : float
+        Mean share of reference noises at least as extreme.
+    noise_shift_sd : float
+        Incident mean noise minus reference mean, in reference sds (NaN for categorical).
+    first_on_rows : float
+        Share of the incident rows on which this sensor scored highest.
+    """
+
+    node: str
+    score: float
+    tail_share: float
+    noise_shift_sd: float
+    first_on_rows: float = float("nan")
+
+
+@dataclass
+class RankingBasis:
+    """Which ranking the root causes come from, and why (the incident's shape).
+
+    Attributes
+    ----------
+    method : {"restoration", "unit_restoration", "anomaly"}
+        Restoration over the incident window; restoration per unit (1-4 incident rows); or an
+        anomaly ranking (the KPI never varied in the reference period: nothing to restore).
+    explanation : str
+        One sentence for the engineer.
+    kpi_type : {"continuous", "binary", "count", "event"}
+    kpi_type_inferred : bool
+        The layout did not declare it.
+    incident_rows, reference_rows : int
+        Rows used.
+    comfortable_reference_rows : int
+        Reference rows the full model wants.
+    simple_model : bool
+        A shrunk linear model with fewer parents was fitted (short reference period).
+    anomaly_scores : list of OwnAnomalyRecord
+        The anomaly ranking's scores (empty for restorations).
+    """
+
+    method: Literal["restoration", "unit_restoration", "anomaly"]
+    explanation: str
+    kpi_type: Literal["continuous", "binary", "count", "event"]
+    kpi_type_inferred: bool
+    incident_rows: int
+    reference_rows: int
+    comfortable_reference_rows: int
+    simple_model: bool
+    anomaly_scores: list[OwnAnomalyRecord] = field(default_factory=list)
+
+
+@dataclass
 class InputRecord:
     """The data file as read: enough to find it again and to prove it is the same file."""
 
@@ -453,6 +512,8 @@ class AnalysisResult:
     input : InputRecord
     layout : LayoutRecord
     schema_version : int
+    ranking_basis : RankingBasis or None
+        Which ranking the root causes come from, and why.
     """
 
     target: str
@@ -473,6 +534,8 @@ class AnalysisResult:
     schema_version: int = RESULT_SCHEMA_VERSION
     # Time-series data: residence times, alignment, control loops (None for row-by-row data).
     dynamics: DynamicsRecord | None = None
+    # Which ranking was used and why (absent in results written before incident shapes).
+    ranking_basis: RankingBasis | None = None
 
     @property
     def top_cause(self) -> RootCause | None:

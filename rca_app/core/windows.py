@@ -129,14 +129,49 @@ def window_bound(data, pos: int):
     return data.time.iloc[max(0, pos)].isoformat()
 
 
+def single_row(data, point) -> slice:
+    """The one row a single-unit incident names: a 0-based row position, or a time (the row at
+    that time, else the first row after it).
+
+    Parameters
+    ----------
+    data : PlantData
+    point : int, str or datetime
+
+    Returns
+    -------
+    slice
+        One row.
+
+    Raises
+    ------
+    RcaInputError
+        When the position or time lies outside the data.
+    """
+    from dataclasses import replace
+
+    from rca_app.core.data import rows_for_window
+    from rca_app.core.errors import RcaInputError
+
+    try:
+        rows = rows_for_window(data, point, None)
+    except RcaInputError as e:
+        # Said as what was meant: one row, or else a window typed without its separator.
+        raise RcaInputError([replace(p, message=f"incident '{point}' is neither a window START/END nor one row "
+                                                f"(ROW or TIME) of the data: {p.message}")
+                             for p in e.problems]) from None
+    return slice(rows.start, rows.start + 1)
+
+
 def resolve_windows(data, anomaly, reference=None) -> tuple[slice, slice, dict]:
     """Turn the user's window strings (or "auto") into row slices of ``data.frame``.
 
     Parameters
     ----------
     data : PlantData
-    anomaly : tuple of (start, end) or "auto"
-        The incident window; "auto" applies the rule in this module's docstring.
+    anomaly : tuple of (start, end), "auto", or one row
+        The incident window; "auto" applies the rule in this module's docstring; a single value
+        (a row position, or a time) is the one row of a single unit (see :func:`single_row`).
     reference : tuple of (start, end), optional
         Default: every row before the incident.
 
@@ -162,8 +197,10 @@ def resolve_windows(data, anomaly, reference=None) -> tuple[slice, slice, dict]:
                 file=data.file_name, column=target))
         an = slice(sw.start, sw.end)
         info.update(auto=True, rule=sw.rule, centre=sw.centre, sigma=sw.sigma, limit=sw.limit)
-    else:
+    elif isinstance(anomaly, (tuple, list)):
         an = rows_for_window(data, *anomaly)
+    else:
+        an = single_row(data, anomaly)
     if reference is None:
         if an.start == 0:
             raise RcaInputError(Problem(
@@ -177,22 +214,35 @@ def resolve_windows(data, anomaly, reference=None) -> tuple[slice, slice, dict]:
     return ref, an, info
 
 
-def check_enough_rows(data, ref: slice, an: slice) -> None:
-    """Raise :class:`~rca_app.core.errors.RcaInputError` when the reference period is too short
-    for the number of sensors, or the incident has fewer than 5 rows."""
+def check_enough_rows(data, ref: slice, an: slice, n_folds: int = 5) -> None:
+    """Raise :class:`~rca_app.core.errors.RcaInputError` only when nothing can be estimated.
+
+    One incident row is enough (a single bad unit is ranked per unit). A reference period
+    shorter than the comfortable count (:func:`~rca_app.core.data.min_rows_needed`) gets a
+    simpler model; below :func:`~rca_app.core.incident_shapes.reference_floor` rows nothing can
+    be estimated, and the message says how many rows would do.
+
+    Parameters
+    ----------
+    data : PlantData
+    ref, an : slice
+        Reference and incident rows.
+    n_folds : int
+        Cross-fitting folds (the floor needs two rows per fold).
+    """
     from rca_app.core.data import min_rows_needed
     from rca_app.core.errors import Problem, RcaInputError
+    from rca_app.core.incident_shapes import reference_floor
 
     n_ref = ref.stop - ref.start
     n_sensors = len(data.frame.columns) - 1  # the KPI is not a sensor
-    need = min_rows_needed(n_sensors)
+    floor = reference_floor(n_sensors, n_folds)
     problems = []
-    if n_ref < need:
+    if n_ref < floor:
         problems.append(Problem(
-            f"the reference period has {n_ref} rows; at least {need} are needed for "
-            f"{n_sensors} sensors", file=data.file_name))
-    if an.stop - an.start < 5:
-        problems.append(Problem(f"the incident window has {an.stop - an.start} rows; at least 5 are needed",
-                                file=data.file_name))
+            f"the reference period has {n_ref} rows; at least {floor} are needed to estimate anything for "
+            f"{n_sensors} sensors (about {min_rows_needed(n_sensors)} give the full model)", file=data.file_name))
+    if an.stop - an.start < 1:
+        problems.append(Problem("the incident window has no rows", file=data.file_name))
     if problems:
         raise RcaInputError(problems)

@@ -243,8 +243,13 @@ def summary_paragraphs(result: AnalysisResult) -> list[str]:
         p += f" The incident window was suggested automatically ({a.rule or 'control-chart rule'})."
     out.append(p)
 
+    basis = result.ranking_basis
+    if basis is not None:
+        out.append(ranking_basis_paragraph(result))
     top = result.top_cause
-    if top is None:
+    if basis is not None and basis.method == "anomaly":
+        out.append(anomaly_paragraph(result))
+    elif top is None:
         out.append("No sensor upstream of the KPI was found, so no root cause can be ranked.")
     elif top.unmeasured:
         p = (f"The most likely root cause is not measured: **{top.node}**. Restoring "
@@ -312,6 +317,45 @@ def summary_paragraphs(result: AnalysisResult) -> list[str]:
                                         for w in act.warnings)
         out.append(p)
     return out
+
+
+def ranking_basis_paragraph(result: AnalysisResult) -> str:
+    """Which ranking the causes come from, why, and on how many rows (the incident's shape)."""
+    b = result.ranking_basis
+    kpi = result.target
+    p = f"**How the causes are ranked.** {b.explanation}"
+    kind = {"binary": "a pass/fail flag", "count": "a count", "event": "an event (alarm)"}.get(b.kpi_type)
+    if kind:
+        p += (f" {kpi} is treated as {kind}" + (" (inferred from its values)" if b.kpi_type_inferred else "")
+              + (", modelled by its rate given its causes." if b.method == "restoration" else "."))
+    unit = "one row" if b.incident_rows == 1 else f"{b.incident_rows:,} rows"
+    p += f" Rows used: {unit} in the incident, {b.reference_rows:,} in the reference period."
+    if b.incident_rows < 5:
+        p += (" With so few incident rows the ranking explains these units, not a lasting change, and a single "
+              "misread sensor weighs fully.")
+    if b.simple_model:
+        p += (f" The reference period is shorter than the {b.comfortable_reference_rows:,} rows the full model "
+              "wants, so a simpler model was fitted (linear with shrinkage, fewer causes per sensor): effects are "
+              "pulled towards zero and the intervals are wide.")
+    return p
+
+
+def anomaly_paragraph(result: AnalysisResult) -> str:
+    """The lead paragraph of an anomaly ranking (a KPI that never varied in the reference)."""
+    b = result.ranking_basis
+    if not b.anomaly_scores:
+        return "No sensor upstream of the KPI could be scored, so no root cause can be ranked."
+    a = b.anomaly_scores[0]
+    top = next((c for c in result.root_causes if c.node == a.node), None)
+    station = f" at the {top.station} station" if top is not None else ""
+    p = (f"The sensor whose own behaviour was most unusual in the incident is **{a.node}**{station}: given its "
+         f"measured causes, only {fmt_pct(a.tail_share, 1)} of its reference behaviour was as extreme "
+         f"(anomaly score {a.score:.1f}). This is an anomaly ranking, not a restoration: {result.target} never "
+         "varied in the reference period, so how much of its change each sensor explains cannot be estimated.")
+    if len(b.anomaly_scores) > 1:
+        r2 = b.anomaly_scores[1]
+        p += f" The runner-up is {r2.node} (score {r2.score:.1f}, {fmt_pct(r2.tail_share, 1)} as extreme)."
+    return p
 
 
 # --- reproducibility ----------------------------------------------------------------------

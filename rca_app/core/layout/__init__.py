@@ -18,6 +18,7 @@ The file format (TOML)::
     target = "yield_pct"
     goal = "maximize"            # or "minimize"; default "maximize"
     time_column = "timestamp"    # optional
+    kpi_type = "continuous"      # optional: "binary", "count" or "event"; default inferred
 
     [[station]]                  # one per station, in process-flow order
     name = "Incoming material"

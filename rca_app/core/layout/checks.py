@@ -13,6 +13,7 @@ if TYPE_CHECKING:
 
 # What a layout may ask of the KPI.
 GOALS = ("maximize", "minimize")
+KPI_TYPES = ("continuous", "binary", "count", "event")
 
 
 def _closest(word: str, choices: Iterable[str]) -> str | None:
@@ -123,6 +124,9 @@ def _check_layout(layout: Layout, problems: ProblemList,
     if layout.goal not in GOALS:
         add(f"[plant] key 'goal' must be 'maximize' or 'minimize', got '{layout.goal}'"
             f"{_did_you_mean(layout.goal, GOALS)}", "bad_goal")
+    if layout.kpi_type is not None and layout.kpi_type not in KPI_TYPES:
+        add(f"[plant] key 'kpi_type' must be one of {', '.join(KPI_TYPES)}, got '{layout.kpi_type}'"
+            f"{_did_you_mean(layout.kpi_type, KPI_TYPES)}", "bad_kpi_type")
     if layout.time_column is not None and layout.time_column in where:
         add(f"[plant] key 'time_column' names '{layout.time_column}', which is also listed "
             f"as a sensor of station '{layout.stations[where[layout.time_column]].name}'",

@@ -123,6 +123,9 @@ class Layout:
     recycles: list[Recycle] = field(default_factory=list)
     loops: list[Loop] = field(default_factory=list)
     joins: list[Join] = field(default_factory=list)
+    # What kind of number the KPI is: "continuous", "binary" (pass/fail), "count" (defects) or
+    # "event" (an alarm); None: inferred from the data (see core/incident_shapes.py).
+    kpi_type: str | None = None
 
     # ----------------------------------------------------------------- derived views
     @property
@@ -320,6 +323,7 @@ class Layout:
             tag_delays=dict(self.tag_delays), recycles=list(self.recycles),
             loops=[lp for lp in self.loops if lp.controlled in keep and lp.manipulated in keep],
             joins=list(self.joins),
+            kpi_type=self.kpi_type,
         )
 
     # ----------------------------------------------------------------- serialisation
@@ -341,6 +345,8 @@ class Layout:
         for key in ("sample", "lag_max"):
             if getattr(self, key) is not None:
                 out.append(f"{key} = {_toml_str(getattr(self, key))}")
+        if self.kpi_type is not None:
+            out.append(f"kpi_type = {_toml_str(self.kpi_type)}")
         for st in self.stations:
             out += ["", "[[station]]",
                     f"name = {_toml_str(st.name)}",

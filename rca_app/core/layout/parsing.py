@@ -12,7 +12,7 @@ from rca_app.core.layout.model import Layout, Station
 from rca_app.core.layout.time_keys import TimeKeyReader
 
 _TOP_KEYS = ("plant", "station", "knowledge", "units", "tags", "recycle", "loop", "join")
-_PLANT_KEYS = ("name", "target", "goal", "time_column", "sample", "lag_max")
+_PLANT_KEYS = ("name", "target", "goal", "time_column", "kpi_type", "sample", "lag_max")
 _STATION_KEYS = ("name", "sensors", "exogenous", "controllable", "categorical", "lag", "lags")
 _KNOWLEDGE_KEYS = ("forbidden", "required", "increasing", "decreasing")
 
@@ -203,6 +203,10 @@ class _Reader:
         if "time_column" in plant:
             time_column = self.text(plant["time_column"], "[plant] key 'time_column'") or None
 
+        kpi_type = None
+        if "kpi_type" in plant:
+            kpi_type = self.text(plant["kpi_type"], "[plant] key 'kpi_type'").strip().lower() or None
+
         stations = self.stations(raw.get("station", []))
 
         knowledge = raw.get("knowledge", {})
@@ -243,7 +247,8 @@ class _Reader:
                       required=edges["required"], monotone=monotone, units=units,
                       source=self.source, sample=sample, lag_max=lag_max, tag_rules=rules,
                       tag_delays=delays, recycles=tk.recycles(raw.get("recycle", [])),
-                      loops=tk.loops(raw.get("loop", [])), joins=tk.joins(raw.get("join", [])))
+                      loops=tk.loops(raw.get("loop", [])), joins=tk.joins(raw.get("join", [])),
+                      kpi_type=kpi_type)
 
     def stations(self, value: Any) -> list[Station]:
         if isinstance(value, dict):

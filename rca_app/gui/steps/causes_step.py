@@ -52,6 +52,15 @@ def headline(r: AnalysisResult, unit_of) -> str:
     drop = (f"<b>{target}</b> {verb} from {fmt_number(an.target_reference_mean)} to "
             f"{fmt_number(an.target_anomaly_mean)} {unit} in the incident window ({an.n_rows:,} rows).")
     top = r.top_cause
+    basis = r.ranking_basis
+    if basis is not None and basis.method == "anomaly":
+        if not basis.anomaly_scores:
+            return f"{drop}<br>{basis.explanation}"
+        a = basis.anomaly_scores[0]
+        return (f"{drop}<br>{basis.explanation}<br>Most unusual: <b>{a.node}</b>: only {fmt_pct(a.tail_share)} of its "
+                f"reference behaviour was as extreme (score {a.score:.1f}). Not a share of the loss.")
+    if basis is not None and basis.method == "unit_restoration":
+        drop += f"<br>{basis.explanation}"
     if top is None:
         return drop
     lo, hi = top.restoration_ci
@@ -180,6 +189,9 @@ class CausesStep(QWidget):
         r = self.session.result
         if not r or not r.root_causes:
             return
+        if r.ranking_basis is not None and r.ranking_basis.method == "anomaly":
+            self._anomaly_bars(r.ranking_basis.anomaly_scores[:8])
+            return
         p = pareto(r.root_causes, top=8)
         k = len(p["nodes"])
         y = np.arange(k)[::-1].astype(float)
@@ -195,6 +207,20 @@ class CausesStep(QWidget):
         self.pareto.addItem(pg.InfiniteLine(pos=100, angle=90, pen=pg.mkPen("#888888", style=Qt.PenStyle.DashLine)))
         self.pareto.setXRange(min(0.0, float(widths.min())), max(105.0, float(widths.max()) * 1.05))
         self.pareto.setYRange(-0.6, k - 0.4, padding=0)
+
+    def _anomaly_bars(self, scores) -> None:
+        """An anomaly ranking has scores, not shares of the loss: bars of the scores alone."""
+        if not scores:
+            return
+        y = np.arange(len(scores))[::-1].astype(float)
+        widths = np.array([a.score for a in scores])
+        self.pareto.addItem(pg.BarGraphItem(x0=np.zeros(len(y)), y=y, width=widths, height=0.6,
+                                            brush=pg.mkBrush("#7a5cb5"), pen=None))
+        self.pareto.getAxis("left").setTicks([[(float(yy), self._short(a.node)) for yy, a in zip(y, scores,
+                                                                                                 strict=True)]])
+        self.pareto.setLabel("bottom", "anomaly score (own behaviour; not a share of the loss)")
+        self.pareto.setXRange(0.0, max(1.0, float(widths.max()) * 1.05))
+        self.pareto.setYRange(-0.6, len(y) - 0.4, padding=0)
 
     @staticmethod
     def _short(name: str) -> str:

@@ -23,13 +23,16 @@ from rca_app.app.formatting import short_label
 from rca_app.app.graph_view import DISCOVERY_CHOICES
 from rca_app.app.windows_view import (
     axis_values,
+    investigate_point,
     kpi_limits,
+    kpi_type_text,
     node_series,
     window_from_axis,
     window_from_rows,
     window_label,
     window_rows,
     window_to_axis,
+    windows_note,
     windows_problem,
 )
 from rca_app.gui import glossary
@@ -124,6 +127,9 @@ class IncidentStep(QWidget):
         legend.addItem(self.kpi_curve, "KPI")
         legend.addItem(pg.PlotDataItem(pen=self.limit_lines["centre"].pen), "centre (reference)")
         legend.addItem(pg.PlotDataItem(pen=self.limit_lines["upper"].pen), "±3σ control limits")
+        # "Investigate this batch": a double-click on the KPI trend makes that one row the incident.
+        self.kpi_plot.scene().sigMouseClicked.connect(self._kpi_clicked)
+        self.kpi_plot.setToolTip("Double-click a point to investigate that batch (one row) on its own.")
         self.ref_region = self._region(REFERENCE_COLOR, "Reference", glossary.REFERENCE)
         self.an_region = self._region(ANOMALY_COLOR, "Incident", glossary.ANOMALY)
 
@@ -238,10 +244,14 @@ class IncidentStep(QWidget):
                 unit = data.layout.unit(data.layout.target)
                 parts.append(f"<b>{data.layout.target}</b> mean: {w['reference']['mean']:.4g} {unit} → "
                              f"{w['incident']['mean']:.4g} {unit}")
+        parts.append(kpi_type_text(data, s.reference, s.anomaly))
         self.windows_text.setText("&nbsp;&nbsp;&nbsp;".join(parts))
         problem = windows_problem(data, s.reference, s.anomaly)
+        note = None if problem else windows_note(data, s.reference, s.anomaly)
         if problem:
             self.banner.show_message(problem, "warn")
+        elif note:
+            self.banner.show_message(note, "info")
         else:
             self.banner.clear()
         if s.reference is None and s.anomaly is not None:
@@ -261,6 +271,17 @@ class IncidentStep(QWidget):
         ref = window_from_axis(data, *self.ref_region.getRegion()) if self.ref_region.isVisible() else None
         an = window_from_axis(data, *self.an_region.getRegion()) if self.an_region.isVisible() else None
         self.session.set_windows(ref, an)
+
+    def _kpi_clicked(self, ev) -> None:
+        if ev.double() and self.kpi_plot.sceneBoundingRect().contains(ev.scenePos()):
+            self.investigate_x(self.kpi_plot.vb.mapSceneToView(ev.scenePos()).x())
+
+    def investigate_x(self, x: float) -> None:
+        """Make the row at chart position ``x`` the incident ("investigate this batch")."""
+        if self.session.data is None:
+            return
+        w = investigate_point(self.session.data, x, self.session.reference)
+        self.session.set_windows(w["reference"], w["anomaly"])
 
     def auto_detect(self) -> None:
         s = self.session
