@@ -588,3 +588,16 @@ def test_unconstrained_lingam_does_find_the_disallowed_edge():
     found = {(order[j], order[i]) for i, j in zip(*np.nonzero(adj), strict=True)}
     cons = parse_layout(BASE).constraints()
     assert [e for e in found if not cons.allows(*e)]
+
+
+def test_a_declared_control_loop_fixes_the_valve_to_temperature_direction():
+    from rca_app.core.layout import parse_layout
+
+    text = ('[plant]\nname = "p"\ntarget = "y"\n\n[[station]]\nname = "Feed"\nsensors = ["f"]\nexogenous = ["f"]\n\n'
+            '[[station]]\nname = "Reactor"\nsensors = ["temp", "valve", "y"]\n\n'
+            '[[loop]]\ncontrolled = "temp"\nmanipulated = "valve"\nsetpoint = 180.0\n')
+    c = parse_layout(text).constraints()
+    assert ("valve", "temp") in c.required and ("temp", "valve") in c.forbidden
+    # The engineer's own knowledge wins over the loop's default direction.
+    reverse = parse_layout(text.replace('[[loop]]', '[knowledge]\nrequired = [["temp", "valve"]]\n\n[[loop]]'))
+    assert ("valve", "temp") not in reverse.constraints().required

@@ -246,13 +246,24 @@ class Layout:
         Constraints
         """
         index = self._station_index()
+        # A control loop's manipulated variable acts on its controlled variable within the row
+        # (the valve moves the temperature); the controller's answer (temperature -> valve) is
+        # feedback, which a DAG of one row cannot hold. Declaring the loop therefore fixes the
+        # contemporaneous direction MV -> CV, unless the engineer said otherwise or the tiers forbid it.
+        required, forbidden = set(self.required), set(self.forbidden)
+        for lp in self.loops:
+            mv, cv = lp.manipulated, lp.controlled
+            if (mv in index and cv in index and index[mv] <= index[cv] and cv not in self.exogenous
+                    and cv != self.target and (cv, mv) not in required and (mv, cv) not in forbidden):
+                required.add((mv, cv))
+                forbidden.add((cv, mv))
         return Constraints(
             nodes=tuple(index),
             tier=dict(index),
             exogenous=frozenset(self.exogenous),
             target=self.target,
-            forbidden=frozenset(self.forbidden),
-            required=frozenset(self.required),
+            forbidden=frozenset(forbidden),
+            required=frozenset(required),
             station_names=tuple(st.name for st in self.stations),
         )
 
