@@ -240,8 +240,9 @@ def hidden_cause_candidates(scm, incident, fci_pairs=(), seed: int = 0) -> list[
     numeric = [n for n in scm.order_ if n not in scm.categorical and n in scm.mechanisms_]
     noise = abduct(scm, scm.reference_values_, seed, nodes=numeric)
     adjacent = {frozenset(k) for k in scm.graph.edge_keys}
-    groups = [(h.sensors, "noise correlation", max(h.correlations.values(), key=abs))
-              for h in suspected_hidden_causes(noise, adjacent)]
+    groups: list[tuple[list[str], str, float | None]] = [
+        (h.sensors, "noise correlation", max(h.correlations.values(), key=abs))
+        for h in suspected_hidden_causes(noise, adjacent)]
     grouped = {frozenset(g) for g, _, _ in groups}
     for a, b in fci_pairs:
         if frozenset((a, b)) not in grouped and a in scm.mechanisms_ and b in scm.mechanisms_:

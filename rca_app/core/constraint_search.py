@@ -416,7 +416,7 @@ def _orient(adj: np.ndarray, sepset, nodes, tier, constraints, required) -> np.n
 
 
 def consistent_extensions(nodes: list[str], directed: list[tuple[str, str]], undirected: list[tuple[str, str]],
-                          constraints, limit: int = 64) -> list[list[tuple[str, str]]]:
+                          constraints, limit: int = 64, max_steps: int = 20000) -> list[list[tuple[str, str]]]:
     """DAGs of the equivalence class that the layout allows: each undetermined edge oriented so
     that no cycle and no new unshielded collider appears. At most ``limit`` are returned (in a
     fixed order); the first is the one that follows node order where it may.
@@ -428,6 +428,8 @@ def consistent_extensions(nodes: list[str], directed: list[tuple[str, str]], und
     constraints : Constraints
     limit : int
         Most DAGs returned (the count grows fast with large undirected components).
+    max_steps : int
+        Partial orientations tried before the search gives up (with what it found so far).
 
     Returns
     -------
@@ -464,8 +466,13 @@ def consistent_extensions(nodes: list[str], directed: list[tuple[str, str]], und
         # a -> b: a collider at b with any other parent of b not adjacent to a.
         return any(frozenset((a, c)) not in adjacent for c in parents_of(edges, b) if c != a)
 
+    steps = [0]
+
     def extend(i: int, edges: list[tuple[str, str]]) -> None:
-        if len(out) >= limit:
+        # A bounded search: where finite-sample marks contradict each other no member exists,
+        # and proving that would take exponentially many steps.
+        steps[0] += 1
+        if len(out) >= limit or steps[0] > max_steps:
             return
         if i == len(und):
             out.append(list(edges))
@@ -479,7 +486,8 @@ def consistent_extensions(nodes: list[str], directed: list[tuple[str, str]], und
                 continue
             extend(i + 1, trial)
 
-    extend(0, base)
+    if acyclic(base):       # conflicting marks can leave the directed part cyclic: no member
+        extend(0, base)
     # A collider created through an edge oriented later than its partner is checked above only
     # from one side; recheck every result against the class's own colliders.
     return [e for e in out if _same_colliders(e, base, adjacent)]

@@ -138,13 +138,52 @@ def topological(nodes: list[str], edges) -> list[str]:
 
 
 def _one_extension(pc: PCResult, constraints) -> list[tuple[str, str]]:
-    """The first DAG of the class the layout allows (or, if tests contradicted each other so that
-    none exists, every undetermined edge along node order)."""
+    """The first DAG of the class the layout allows; if finite-sample marks contradict each other
+    so that none is found, a DAG close to them (:func:`acyclic_edges`)."""
     ext = consistent_extensions(pc.nodes, pc.directed, pc.undirected, constraints, limit=1)
     if ext:
         return ext[0]
-    pos = {n: i for i, n in enumerate(pc.nodes)}
-    return list(pc.directed) + [(a, b) if pos[a] < pos[b] else (b, a) for a, b in pc.undirected]
+    return acyclic_edges(pc.nodes, list(pc.directed) + list(pc.undirected), constraints)
+
+
+def acyclic_edges(nodes: list[str], edges: list[tuple[str, str]], constraints) -> list[tuple[str, str]]:
+    """Edges taken in turn, each kept as given unless it would close a cycle, then reversed if the
+    layout allows that without a cycle, else left out: always a DAG.
+
+    Parameters
+    ----------
+    nodes : list of str
+    edges : list of (str, str)
+        Most trusted first.
+    constraints : Constraints
+
+    Returns
+    -------
+    list of (str, str)
+    """
+    children: dict[str, set[str]] = {n: set() for n in nodes}
+
+    def reaches(a: str, b: str) -> bool:
+        stack, seen = [a], {a}
+        while stack:
+            n = stack.pop()
+            if n == b:
+                return True
+            for c in children[n] - seen:
+                seen.add(c)
+                stack.append(c)
+        return False
+
+    out = []
+    for a, b in edges:
+        for s, t in ((a, b), (b, a)):
+            if (s, t) != (a, b) and not constraints.allows(s, t):
+                continue
+            if not reaches(t, s):
+                children[s].add(t)
+                out.append((s, t))
+                break
+    return out
 
 
 def undetermined_groups(undirected: list[tuple[str, str]]) -> list[list[str]]:

@@ -102,3 +102,17 @@ def test_causal_order_follows_the_layout_whatever_the_edge_order():
     nodes = ["a", "b", "c", "d"]
     edges = [("c", "d"), ("a", "d"), ("b", "c")]
     assert topological(nodes, edges) == topological(nodes, list(reversed(edges))) == ["a", "b", "c", "d"]
+
+
+def test_conflicting_marks_still_give_a_dag():
+    from rca_app.core.constraint_search import PCResult, consistent_extensions
+    from rca_app.core.discovery_choice import _no_cycle, _one_extension
+
+    tiers = {"a": 0, "b": 0, "c": 0, "d": 0, "kpi": 1}
+    cons = _constraints(tiers)
+    # Finite-sample colliders and Meek's rules can contradict each other into a cycle.
+    pc = PCResult(list(tiers), directed=[("a", "b"), ("b", "c"), ("c", "a"), ("c", "kpi")], undirected=[("c", "d")])
+    assert consistent_extensions(pc.nodes, pc.directed, pc.undirected, cons) == []
+    dag = _one_extension(pc, cons)
+    # Each edge kept as marked unless it closes a cycle, then reversed: c -> a becomes a -> c.
+    assert _no_cycle(list(tiers), dag) and set(dag) == {("a", "b"), ("b", "c"), ("a", "c"), ("c", "kpi"), ("c", "d")}

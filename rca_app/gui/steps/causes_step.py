@@ -289,6 +289,9 @@ class CausesStep(QWidget):
         lines = [f"<b>{c.node}</b> — station {c.station}"]
         if c.node == s.target:
             lines.append(glossary.UNEXPLAINED)
+        if c.unmeasured:
+            lines.append(f"Not a sensor: something nobody measures seems to act on {' and '.join(c.acts_on)} "
+                         "together (their own variations move together). Restoring them together:")
         lo, hi = c.restoration_ci
         lines.append(f"Restoration: <b>{fmt_pct(c.restoration)}</b> (90% interval {fmt_pct(lo)} to {fmt_pct(hi)})")
         if ev.reference_mean is not None:
@@ -300,8 +303,8 @@ class CausesStep(QWidget):
         elif ev.level_shares:
             shares = ", ".join(f"{lv}: {100 * a:.0f}% → {100 * b:.0f}%" for lv, (a, b) in ev.level_shares.items())
             lines.append(f"Share of rows per level (reference → incident): {shares}")
-        paths = (s.graph.paths(c.node, s.target, limit=4) if s.graph is not None and c.node != s.target
-                 else ev.paths)
+        paths = (s.graph.paths(c.node, s.target, limit=4)
+                 if s.graph is not None and c.node != s.target and not c.unmeasured else ev.paths)
         if paths:
             lines.append("How it reaches the KPI:<br>" + "<br>".join("&nbsp;&nbsp;" + " → ".join(p) for p in paths))
         if c.controllable:
