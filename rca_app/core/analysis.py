@@ -9,6 +9,7 @@ import math
 import platform
 import time
 from dataclasses import asdict, dataclass, field
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -301,14 +302,14 @@ def _run_analysis(data: PlantData, anomaly, reference, settings: AnalysisSetting
                         "('resample') do not yet cover the rate model of a flag or count KPI or the simple model.")
     rank_settings = RankingSettings(settings.rank_bootstrap, settings.action_grid, settings.seed,
                                     interval_method, settings.n_jobs, settings.scheduler)
-    scores = []
+    scores: list = []
     if shape.method == "anomaly":
         ranking, scores = rank_by_anomaly(scm, incident, layout, anomaly_candidates(layout, layout.target, scm.order_))
     elif shape.method == "unit_restoration":
         ranking = rank_unit(scm, incident, layout, rank_settings, progress=SubProgress(progress, 0.45, 1.0, ""))
     else:
         ranking = rank_root_causes(scm, incident, layout, rank_settings, progress=SubProgress(progress, 0.45, 1.0, ""))
-    causes, hidden = list(ranking.root_causes), []
+    causes, hidden = list(ranking.root_causes), list[Any]()
     if shape.method == "restoration":
         # Undetermined directions and suspected unmeasured causes (core/ambiguity.py): ranges of
         # restoration over the orientations the class allows. A unit or anomaly ranking keeps its own.
@@ -390,8 +391,11 @@ def _run_analysis(data: PlantData, anomaly, reference, settings: AnalysisSetting
                             target=layout.target, goal=layout.goal, time_column=layout.time_column),
         dynamics=timed.record if timed is not None else None,
         ranking_basis=RankingBasis(
-            method=shape.method, explanation=ranking_basis_text(shape.method, shape.kpi_type, shape.incident_rows),
-            kpi_type=shape.kpi_type, kpi_type_inferred=shape.kpi_type_inferred, incident_rows=shape.incident_rows,
+            # incident_shapes decides these from fixed sets of words (checked by RankingBasis's schema).
+            method=cast(Any, shape.method),
+            explanation=ranking_basis_text(shape.method, shape.kpi_type, shape.incident_rows),
+            kpi_type=cast(Any, shape.kpi_type), kpi_type_inferred=shape.kpi_type_inferred,
+            incident_rows=shape.incident_rows,
             reference_rows=shape.reference_rows, comfortable_reference_rows=shape.comfortable_reference_rows,
             simple_model=shape.simple_model,
             anomaly_scores=[OwnAnomalyRecord(a.node, a.score, a.tail_share, a.noise_shift_sd, first)

@@ -134,7 +134,7 @@ def align_for_time(data, layout, reference: slice, incident: slice, seed: int = 
     if step is None:
         rec = DynamicsRecord(step=None, note="rows are not evenly spaced in time: residence times are not "
                              "estimated and rows are treated one by one")
-        return TimeAlignment(frame, reference, rec, [rec.note] if layout.time_declared else [])
+        return TimeAlignment(frame, reference, rec, [rec.note] if layout.time_declared and rec.note else [])
     numeric = set(data.numeric_nodes)
     stations = [[s for s in st.sensors if s in numeric and s in frame.columns] for st in layout.stations]
     max_lag = _steps(layout.lag_max, step) if layout.lag_max else DEFAULT_MAX_LAG_STEPS
@@ -229,6 +229,7 @@ def lagged_step(timed: TimeAlignment, data, layout, aligned_ref: pd.DataFrame, g
         return []
     numeric = [c for c in data.numeric_nodes if c in aligned_ref.columns]
     raw = timed.raw_reference
+    assert raw is not None and timed.record.step is not None   # set whenever step is
     recent = slice(max(raw.start, raw.stop - LAG_ROWS), raw.stop)
     edges, messages = lagged_edges(data.frame, recent, layout, numeric, timed.record.step,
                                    timed.step.total_seconds(), timed.max_lag, graph, aligned_ref.iloc[-LAG_ROWS:])
@@ -419,14 +420,16 @@ def drift_origin(ranking, graph, ref: pd.DataFrame, an: pd.DataFrame,
     if not lead or onset.get(lead[0]) is None:
         return onset, None
     first = lead[0]
+    first_onset = onset[first]
+    assert first_onset is not None
     for c in lead[1:]:
         t = onset[c]
         x, r = an[c].to_numpy(float), ref[c].to_numpy(float)
         # Autocorrelated noise alone can trip a CUSUM: the origin must itself have moved clearly.
         moved = abs(x.mean() - r.mean()) / _sd(r) >= 1.0
-        if t is not None and moved and t + DRIFT_LEAD_STEPS <= onset[first] and c in graph.ancestors(first):
+        if t is not None and moved and t + DRIFT_LEAD_STEPS <= first_onset and c in graph.ancestors(first):
             _move_before(ranking, c, first)
-            return onset, (f"{c} began to drift {onset[first] - t} rows before {first}, which is downstream of "
+            return onset, (f"{c} began to drift {first_onset - t} rows before {first}, which is downstream of "
                            f"it: {c} started the drift and is ranked first")
     return onset, None
 

@@ -54,7 +54,7 @@ class _FoldStats:
         out = np.empty((n, len(ys)))
         tot_a, tot_y = self.s_a.sum(axis=0)[cols], self.s_y.sum(axis=0)[ys]
         tot_aa = self.s_aa.sum(axis=0)[np.ix_(cols, cols)]
-        tot_ay = self.s_ay.sum(axis=0)[np.ix_(cols, ys)]
+        tot_ay = self.s_ay.sum(axis=0)[np.ix_(cols, np.asarray(ys))]
         p = len(cols)
         for k, (a, b) in enumerate(self.bounds):
             n_tr = n - (b - a)
@@ -63,7 +63,7 @@ class _FoldStats:
             pred = np.broadcast_to(mu_y, (b - a, len(ys)))
             if p:
                 G = tot_aa - self.s_aa[k][np.ix_(cols, cols)] - n_tr * np.outer(mu_a, mu_a) + 1e-8 * n_tr * np.eye(p)
-                rhs = tot_ay - self.s_ay[k][np.ix_(cols, ys)] - n_tr * np.outer(mu_a, mu_y)
+                rhs = tot_ay - self.s_ay[k][np.ix_(cols, np.asarray(ys))] - n_tr * np.outer(mu_a, mu_y)
                 pred = pred + (self.A[a:b, cols] - mu_a) @ np.linalg.solve(G, rhs)
             out[a:b] = self.Y[a:b, ys] - pred
         return out

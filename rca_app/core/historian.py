@@ -20,6 +20,7 @@ had by then, never a later sample.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -151,7 +152,7 @@ def _to_timedelta(value, what: str) -> pd.Timedelta:
 
 
 def pivot_long(frame: pd.DataFrame, columns: LongColumns, file_name: str, *, sample=None,
-               rules: dict[str, str] | None = None, delays: dict[str, object] | None = None,
+               rules: dict[str, str] | None = None, delays: Mapping[str, object] | None = None,
                kpi: str | None = None, times: pd.Series | None = None,
                source_rows: np.ndarray | None = None) -> HistorianPivot:
     """Pivot a long historian export onto one time grid.

@@ -140,11 +140,8 @@ class RateMechanism(FeatureMechanism):
         self.family = family
         self.learner = learner
         self.seed = seed
-
-    @property
-    def kind(self) -> str:
-        base = "logistic" if self.family == "binary" else "poisson"
-        return base if self.learner == "glm" else f"hgb_{base}"
+        base = "logistic" if family == "binary" else "poisson"
+        self.kind = base if learner == "glm" else f"hgb_{base}"
 
     def features(self, values) -> np.ndarray:
         return self.design.linear(values)
@@ -243,6 +240,7 @@ def fit_rate_mechanism(node: str, parents: list[str], levels: dict, values: dict
         scores[m.kind] = m.oof_r2 if m.oof_r2 is not None else float("nan")
         if best is None or dev < best_dev * (1 - SIMPLER_MARGIN):
             best, best_dev = m, dev
+    assert best is not None   # learners is never empty
     return best, scores
 
 

@@ -174,7 +174,7 @@ def lagged_edges(frame: pd.DataFrame, reference: slice, layout, numeric: list[st
                 lags, alpha, kind = range(start, start + max_lag + 1), ALPHA, "recycle"
             else:
                 lags, alpha, kind = range(1, max_lag + 1), PROPOSE_P, "proposed_recycle"
-            found = []
+            found: list[LaggedEdge] = []
             start = lags.stop - 1 + 3
             if len(ref) - start < 50:
                 continue
@@ -191,7 +191,7 @@ def lagged_edges(frame: pd.DataFrame, reference: slice, layout, numeric: list[st
                         continue
                     k, r, p = _best_lag(white[src], white[dst], lags, now=now)
                     if p < alpha:
-                        found.append(LaggedEdge(src, dst, minutes(k), k, r, p, kind))
+                        found.append(LaggedEdge(src, dst, minutes(k), k, r, p, kind))  # type: ignore[arg-type]
             edges += found
             if found and rc is None:
                 best = min(found, key=lambda e: e.p_value)

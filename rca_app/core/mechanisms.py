@@ -27,6 +27,7 @@ causal models. ICML.
 from __future__ import annotations
 
 import copy
+from typing import Self
 
 import numpy as np
 
@@ -127,7 +128,7 @@ class Mechanism:
         self.main = main
         self.ref_noise = main.ref_noise
 
-    def _refit_copy(self) -> Mechanism:
+    def _refit_copy(self) -> Self:
         new = self.clone()
         new.attach_main(self)
         new.oof_r2 = self.oof_r2

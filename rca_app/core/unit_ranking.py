@@ -163,7 +163,8 @@ def simple_graph(graph, reference: pd.DataFrame, categorical, n_parents: int, re
     """
     categorical = set(categorical)
     required = set(map(tuple, required))
-    keep, dropped = [], []
+    keep: list = []      # edges
+    dropped: list = []
     for node in graph.nodes:
         parents = graph.parents(node)
         if len(parents) <= n_parents or node in categorical:
