@@ -57,11 +57,11 @@ def test_standard_preset_progress_moves_in_small_steps(qtbot, window, load_sampl
           f"largest step {max(jumps):.3f}")
     assert len(seen) >= 50
     # Never backwards, never a jump of more than a tenth of the bar, never silent for more than
-    # a third of the run (with the workers started, the longest step is one group of discovery
-    # resamples: about 1 s of a 4 s run on an idle machine).
+    # a second or a third of the run (with the workers started, the longest step is one group
+    # of discovery resamples: about 0.5 s of a 1.5 s run on an idle machine).
     assert all(j >= -1e-9 for j in jumps)
     assert max(jumps) <= 0.1
-    assert max(gaps) <= total / 3
+    assert max(gaps) <= max(1.0, total / 3)
 
 
 @pytest.mark.slow
