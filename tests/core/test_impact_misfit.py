@@ -6,7 +6,8 @@ import pytest
 
 from rca_app.core.encoding import encode_frame
 from rca_app.core.graph import CausalGraph, Edge
-from rca_app.core.impact import ImpactSettings, autocorrelation_block, change_impact, misfit_check
+from rca_app.core.impact import ImpactSettings, change_impact
+from rca_app.core.impact_misfit import autocorrelation_block, misfit_check
 from rca_app.core.scm import StructuralCausalModel
 from rca_app.core.uncertainty import BootstrapContext
 
