@@ -19,6 +19,8 @@ and how often the verdict (improved / no effect / worse, by the layout's goal an
 smallest effect that counts) matches the one the true effect gives.
 
     python -m bench.impact [--quick]      # results in bench/results/impact.json
+    python -m bench.impact --first 12 --plants 24 --out b.json   # a part, to run in parallel
+    python -m bench.impact --merge a.json b.json --out impact.json
 """
 from __future__ import annotations
 
@@ -43,6 +45,7 @@ SIZES = (0.0, 0.5, 1.0, 2.0, 4.0)        # the setpoint's step, in its noise sds
 COINCIDENT_SD = 2.0
 N_REF, N_INC, N_AFTER = 1500, 300, 300
 Z90 = 1.6449
+METHODS = ("ours", "ours_beyond", "ours_conformal", "naive", "trend")
 
 
 def _pick(spec, seed: int):
@@ -126,7 +129,9 @@ def one_plant(seed: int, sizes=SIZES, rank_bootstrap: int = 30) -> list[dict]:
                "coincident": with_other, "goal": spec.goal, "true": true, "true_verdict": true_verdict,
                "min_effect": r.min_effect, "seconds": secs, "change_share": r.change_share,
                "setpoint_outside_reference": outside, "n_refits": r.n_refits}
+        beyond = out.core.effect_mean_ci_beyond if out.core is not None else None
         for name, (est, ci) in {"ours": (r.effect_mean, tuple(r.effect_mean_ci)),
+                                "ours_beyond": (r.effect_mean, tuple(beyond or r.effect_mean_ci)),
                                 "ours_conformal": (r.effect_mean, tuple(r.effect_mean_conformal_ci)),
                                 "naive": naive(before, after), "trend": trend(before, after)}.items():
             rec[name] = {"estimate": est, "lo": ci[0], "hi": ci[1], "covered": bool(ci[0] <= true <= ci[1]),
@@ -137,6 +142,21 @@ def one_plant(seed: int, sizes=SIZES, rank_bootstrap: int = 30) -> list[dict]:
               f"naive {rec['naive']['estimate']:+.4g}, trend {rec['trend']['estimate']:+.4g} ({secs:.1f}s)",
               flush=True)
     return records
+
+
+def _coverage_by_plant_ci(records: list[dict], method: str, n_resamples: int = 2000) -> list[float]:
+    """90% interval of the coverage with plants resampled: a plant's cases share its rows and
+    its fitted model, so they miss together, and the plants (not the cases) are the
+    independent trials."""
+    by: dict[int, list[bool]] = {}
+    for r in records:
+        by.setdefault(r["seed"], []).append(r[method]["covered"])
+    cov = np.array([np.mean(v) for v in by.values()])
+    w = np.array([len(v) for v in by.values()], dtype=float)
+    rng = np.random.default_rng(0)
+    picks = rng.integers(0, len(cov), (n_resamples, len(cov)))
+    boot = (cov[picks] * w[picks]).sum(axis=1) / w[picks].sum(axis=1)
+    return [float(np.percentile(boot, 5)), float(np.percentile(boot, 95))]
 
 
 def summarise(records: list[dict]) -> dict:
@@ -151,13 +171,14 @@ def summarise(records: list[dict]) -> dict:
         if not rs:
             continue
         row = {"n": len(rs)}
-        for m in ("ours", "ours_conformal", "naive", "trend"):
+        for m in METHODS:
             err = np.array([r[m]["estimate"] - r["true"] for r in rs])
             # Errors in units of each plant's KPI scale (its smallest effect that counts), so
             # plants with different KPI units pool.
             scale = np.array([r["min_effect"] for r in rs])
             row[m] = {"bias_rel": float(np.mean(err / scale)), "rmse_rel": float(np.sqrt(np.mean((err / scale) ** 2))),
                       "coverage": float(np.mean([r[m]["covered"] for r in rs])),
+                      "coverage_plants_ci": _coverage_by_plant_ci(rs, m),
                       "verdict_accuracy": float(np.mean([r[m]["verdict"] == r["true_verdict"] for r in rs])),
                       "median_width_rel": float(np.median([(r[m]["hi"] - r[m]["lo"]) / r["min_effect"] for r in rs]))}
         out[g] = row
@@ -165,23 +186,24 @@ def summarise(records: list[dict]) -> dict:
 
 
 def report(summary: dict) -> str:
-    lines = ["| cases | n | method | bias | RMSE | 90% coverage | verdict right | median width |",
+    lines = ["| cases | n | method | bias | RMSE | 90% coverage (plants resampled) | verdict right | median width |",
              "|---|---|---|---|---|---|---|---|"]
     for g, row in summary.items():
-        for m in ("ours", "ours_conformal", "naive", "trend"):
+        for m in METHODS:
             s = row[m]
             lines.append(f"| {g} | {row['n']} | {m} | {s['bias_rel']:+.2f} | {s['rmse_rel']:.2f} | "
-                         f"{100 * s['coverage']:.0f}% | {100 * s['verdict_accuracy']:.0f}% | {s['median_width_rel']:.2f} |")
+                         f"{100 * s['coverage']:.0f}% ({100 * s['coverage_plants_ci'][0]:.0f}-{100 * s['coverage_plants_ci'][1]:.0f}%) | "
+                         f"{100 * s['verdict_accuracy']:.0f}% | {s['median_width_rel']:.2f} |")
     lines.append("(bias, RMSE and width in units of each plant's smallest effect that counts: 10% of the incident's "
                  "loss or of the KPI's reference sd, whichever is larger)")
     return "\n".join(lines)
 
 
-def run(quick: bool = False, n_plants: int | None = None) -> dict:
+def run(quick: bool = False, n_plants: int | None = None, first: int = 0) -> dict:
     n = n_plants or (3 if quick else 24)
     t = time.perf_counter()
     records = []
-    for seed in range(n):
+    for seed in range(first, n):
         records += one_plant(seed, sizes=(0.0, 2.0) if quick else SIZES)
     summary = summarise(records)
     return {"summary": summary, "records": records, "n_plants": n, "seconds": time.perf_counter() - t,
@@ -203,12 +225,22 @@ def run_for_all(quick: bool = False) -> dict:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true")
-    ap.add_argument("--plants", type=int, default=None)
+    ap.add_argument("--plants", type=int, default=None, help="plants (seeds) 0 to N-1")
+    ap.add_argument("--first", type=int, default=0, help="start at this seed (to split a run over processes)")
+    ap.add_argument("--out", default=None, help="file name in bench/results")
+    ap.add_argument("--merge", nargs="+", default=None, help="summarise the records of these result files into --out")
     args = ap.parse_args()
-    res = run(args.quick, args.plants)
+    if args.merge:
+        parts = [json.loads((OUT / f).read_text(encoding="utf-8")) for f in args.merge]
+        records = [r for p in parts for r in p["records"]]
+        res = {"summary": summarise(records), "records": records, "n_plants": len({r["seed"] for r in records}),
+               "seconds": sum(p["seconds"] for p in parts), "sizes_sd": list(SIZES),
+               "rows": {"reference": N_REF, "incident": N_INC, "after": N_AFTER}}
+    else:
+        res = run(args.quick, args.plants, args.first)
     print(report(res["summary"]))
     OUT.mkdir(exist_ok=True)
-    name = "impact_quick.json" if args.quick else "impact.json"
+    name = args.out or ("impact_quick.json" if args.quick else "impact.json")
     (OUT / name).write_text(json.dumps(res, indent=1, default=float), encoding="utf-8")
     print(f"written to {OUT / name}")
 

@@ -20,8 +20,28 @@ interactions left over (:mod:`rca_app.core.rootcause` does this for the incident
 Intervals:
 
 - ``effect_mean_ci``: refits of the model under the weighted block bootstrap (the
-  investigation's refits) with the before-change rows resampled in blocks: the estimation
-  uncertainty of the effect on these rows.
+  investigation's refits) with the before- and after-change rows resampled in blocks as long
+  as the changed node's own autocorrelation needs, and in each refit the misfit check below
+  redone on block-resampled reference rows: the estimation uncertainty of the effect on these
+  rows, including that of the graph and mechanism kinds as far as they bear on the change.
+
+Misfit check (on the reference rows). The SCM's effect is only as good as its graph and
+mechanism kinds: a missing path, or a curved mechanism fitted with a line, leaves part of the
+changed node's influence inside other nodes' abducted noise, which the counterfactual then keeps
+fixed. Under a right model the changed node's own noise is independent of every other node's
+noise. So, for each numeric node that feeds the KPI (and the KPI), outside the changed node and
+its ancestors, its noise is regressed on a quadratic in the changed node's standardised noise
+(the misfit curve, about zero for a right model); in the counterfactual that noise moves along
+its curve together with the changed node's noise, and the KPI is recomputed. This nests a
+missing path (the KPI's noise then carries the whole effect) and a line fitted to a curve. It
+is redone in every refit on block-resampled reference rows, so its estimation error is in the
+interval. Beyond the reference range of the changed node's noise nothing checks the model: the
+point estimate holds each curve at its edge value, and the interval spans the refits of both
+that reading (``effect_mean_ci``) and, reported beside it, of the curves carried on along their
+edge slopes (``effect_mean_ci_beyond``, in the caveats): the data cannot bound the effect there
+better than that. Categorical changed nodes are not
+checked. (A graph bootstrap would be the direct alternative; rediscovering the graph in every
+refit costs a discovery per refit, which the query cannot afford interactively.)
 - The counterfactual KPI's split-conformal intervals (:mod:`rca_app.core.conformal`): per row,
   from the KPI mechanism's cross-fitted reference residuals (exact for exchangeable rows), and
   for the window mean calibrated on windows of the same length cut from the time-ordered
@@ -45,6 +65,7 @@ import pandas as pd
 
 from rca_app.core.conformal import row_band, window_mean_band
 from rca_app.core.encoding import encode_frame
+from rca_app.core.impact_misfit import autocorrelation_block, beyond_range, changed_counterfactual, misfit_check
 from rca_app.core.impact_records import AttributionTerm, CauseStatus, ConformalRecord, NodeShift
 from rca_app.core.queries import abduct, abduction_seed, propagate_replacements
 from rca_app.core.rootcause import block_bootstrap_rows, candidate_nodes
@@ -109,6 +130,9 @@ class ImpactCore:
     contributions_ci: dict[str, tuple[float, float]]
     before_mean: float
     n_refits: int
+    # With the changed node's noise beyond the reference range: the interval if the misfit seen
+    # at the range's edge goes on (the data cannot check the model there).
+    effect_mean_ci_beyond: tuple[float, float] | None = None
 
 
 def _noise_rows(noise: np.ndarray, idx: np.ndarray) -> np.ndarray:
@@ -169,8 +193,16 @@ def change_impact(scm, reference: pd.DataFrame, before: pd.DataFrame, after: pd.
     idx = rng.integers(0, n_b, n_a * reps)
     cf = _contributions(scm, target, parts, va, na, nb, idx, reps)
     y = va[target].astype(float)
-    cf_change = cf[changed] if on_path else y.copy()
+    vr = encode_frame(reference, scm.graph.nodes, scm.levels_)
+    check = misfit_check(scm, vr, target, changed)
+    checked = check is not None
+    if checked:
+        cf_change = changed_counterfactual(scm, target, changed, va, na, nb, idx, reps, check)
+    else:
+        cf_change = cf[changed] if on_path else y.copy()
     contributions = {k: float(y.mean() - cf[k].mean()) for k in parts}
+    if on_path:
+        contributions[changed] = float(y.mean() - cf_change.mean())
 
     # The model's prediction of the counterfactual KPI from its (counterfactual) upstream
     # alone: without the row's own KPI noise, which the conformal band stands for instead.
@@ -192,12 +224,21 @@ def change_impact(scm, reference: pd.DataFrame, before: pd.DataFrame, after: pd.
     boot_eff: list[float] = []
     boot_contrib: dict[str, list[float]] = {k: [] for k in parts}
     reps_b = _reps(n_a, settings.refit_draws)
+    # Blocks as long as the changed node's own noise is autocorrelated: a slowly wandering
+    # setpoint carries fewer independent rows than n^(1/3)-blocks would assume.
+    own_a = na[changed] if changed in na and np.ndim(na[changed]) == 1 else y
+    own_b = nb[changed] if changed in nb and np.ndim(nb[changed]) == 1 else vb[target]
+    block_a, block_b = autocorrelation_block(own_a), autocorrelation_block(own_b)
+    block_r = autocorrelation_block(vr[changed]) if checked else None
+    n_r = len(reference)
+    beyond = check is not None and beyond_range(check, na[changed])
+    boot_far: list[float] = []
     for b, m in enumerate(bootstrap_models):
         brng = np.random.default_rng(np.random.SeedSequence([settings.seed, b]).spawn(1)[0])
-        rows_b = block_bootstrap_rows(n_b, brng)
+        rows_b = block_bootstrap_rows(n_b, brng, block_b)
         # The after rows are resampled in blocks too: the changed node's own after-change
         # noise (its setpoint's scatter) is part of what the effect is estimated from.
-        rows_a = block_bootstrap_rows(n_a, brng)
+        rows_a = block_bootstrap_rows(n_a, brng, block_a)
         va_b = {k: v[rows_a] for k, v in va.items()}
         s = abduction_seed(m.settings.seed)
         na_b, nb_b = abduct(m, va_b, s), abduct(m, vb, s + 1)
@@ -206,17 +247,34 @@ def change_impact(scm, reference: pd.DataFrame, before: pd.DataFrame, after: pd.
         y_b = va_b[target].astype(float)
         for k in parts:
             boot_contrib[k].append(float(y_b.mean() - cf_b[k].mean()))
-        boot_eff.append(boot_contrib[changed][-1] if on_path else 0.0)
+        if checked:
+            check_b = misfit_check(m, vr, target, changed, block_bootstrap_rows(n_r, brng, block_r))
+            eff_b = float(y_b.mean() - changed_counterfactual(m, target, changed, va_b, na_b, nb_b, idx_b, reps_b,
+                                                              check_b).mean())
+            if on_path:
+                boot_contrib[changed][-1] = eff_b
+            boot_eff.append(eff_b)
+            if beyond:
+                boot_far.append(float(y_b.mean() - changed_counterfactual(
+                    m, target, changed, va_b, na_b, nb_b, idx_b, reps_b, check_b, continued=True).mean()))
+        else:
+            boot_eff.append(boot_contrib[changed][-1] if on_path else 0.0)
     tail = 100 * (1 - settings.level) / 2
     effect_mean = float(y.mean() - cf_change.mean())
-    ci = _interval(boot_eff, tail) if on_path else (0.0, 0.0)
+    ci = _interval(boot_eff, tail) if (on_path or checked) else (0.0, 0.0)
+    beyond_ci = None
+    if boot_far:
+        # Beyond the reference range nothing checks the model: this interval spans both readings
+        # (the misfit stops at the edge, or goes on as it was going there).
+        far = _interval(boot_far, tail)
+        beyond_ci = (min(ci[0], far[0]), max(ci[1], far[1]))
     return ImpactCore(
         observed=y, counterfactual=cf_change, expected=expected, band=band, mean_band=mean_band,
         effect_mean=effect_mean, effect_mean_ci=ci,
         effect_cumulative_ci=(ci[0] * n_a, ci[1] * n_a),
         contributions=contributions,
         contributions_ci={k: _interval(v, tail) for k, v in boot_contrib.items()},
-        before_mean=float(before[target].mean()), n_refits=len(boot_eff),
+        before_mean=float(before[target].mean()), n_refits=len(boot_eff), effect_mean_ci_beyond=beyond_ci,
     )
 
 

@@ -215,8 +215,11 @@ class ImpactResult:
     effect_mean : float
         ``observed_mean - counterfactual_mean``: positive means the change raised the KPI.
     effect_mean_ci : (float, float)
-        Bootstrap interval of ``effect_mean`` (refits of the model and resampled
-        before-change behaviour), at ``level``.
+        Bootstrap interval of ``effect_mean`` at ``level``: refits of the model, resampled
+        before- and after-change behaviour, and in each refit the check of the model's misfit
+        (paths the graph lacks, mechanism kinds too simple) on resampled reference rows (see
+        :mod:`rca_app.core.impact`). Beyond the reference range of the changed sensor it assumes
+        the effect goes on as the model has it; a caveat gives the wider reading.
     effect_cumulative, effect_cumulative_ci
         The effect summed over the rows after the change.
     counterfactual_mean_band : ConformalRecord

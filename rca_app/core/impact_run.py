@@ -48,6 +48,7 @@ class ImpactOutcome:
 
     result: ImpactResult
     analysis: object            # the AnalysisOutcome of the model used
+    core: object = None         # the ImpactCore behind the result
 
 
 def change_row(data: PlantData, time) -> int:
@@ -241,7 +242,7 @@ def verify_change(data: PlantData, change: ChangeSpec, investigation: AnalysisRe
     result.verdict_text = verdict_text(result, layout)
     if progress is not None:
         progress.step("done", 1.0)
-    return ImpactOutcome(result, outcome)
+    return ImpactOutcome(result, outcome, core)
 
 
 def _no_score(model, incident, reference_mean):
@@ -342,9 +343,15 @@ def _caveats(scm, res, ref, before, after, node, change, core, shifts, target, n
         lo, hi = ref[node].min(), ref[node].max()
         share = float(((after[node] < lo) | (after[node] > hi)).mean())
         if share > OUTSIDE_RANGE_SHARE:
-            out.append(f"after the change {node} ran outside its reference range ({lo:.4g} to {hi:.4g}) in "
-                       f"{100 * share:.0f}% of rows: the model extrapolates its effect, and its interval does not "
-                       "include that error (in the benchmark such effects were off by up to a factor of two).")
+            text = (f"after the change {node} ran outside its reference range ({lo:.4g} to {hi:.4g}) in "
+                    f"{100 * share:.0f}% of rows: there the data cannot check the model, and the interval assumes "
+                    "the effect goes on as the model has it")
+            far = core.effect_mean_ci_beyond
+            if far is not None:
+                text += (f"; if the model's misfit seen at the range's edge goes on, the effect lies within "
+                         f"{_fmt(far[0])} to {_fmt(far[1])} (the effect cannot be bounded more tightly from these "
+                         "data)")
+            out.append(text + ".")
     by = {s.node: s for s in shifts}
     kpi = by.get(target)
     if node != target and kpi is not None and kpi.changed:

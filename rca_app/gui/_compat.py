@@ -40,6 +40,41 @@ def protect_bool_refcounts() -> bool:
     return True
 
 
+_none_done = False
+
+
+def _void_call_drops_a_reference_to_none() -> bool:
+    """PySide6 6.12 returns ``None`` from a C++ method returning ``void`` (``QLabel.setText``,
+    ``QFormLayout.setRowVisible``, most of what pyqtgraph calls while drawing) without a new
+    reference, so every such call takes one reference off ``None``. On Python < 3.12, where
+    ``None`` is not immortal, the process aborts ("none_dealloc: deallocating None") after a few
+    hundred thousand calls, i.e. a long session of redrawing charts (the test suite reached it
+    when the "Verify the fix" step added its charts)."""
+    from PySide6.QtCore import QObject
+
+    probe = QObject()
+    before = sys.getrefcount(None)
+    for _ in range(64):
+        probe.setObjectName("probe")
+    return sys.getrefcount(None) < before - 32
+
+
+def protect_none_refcount() -> bool:
+    """Make ``None`` effectively immortal (as Python 3.12 does) when the bug above is present.
+    Returns whether the workaround was applied."""
+    global _none_done
+    if _none_done or sys.version_info >= (3, 12) or sys.implementation.name != "cpython":
+        return False
+    _none_done = True
+    if not _void_call_drops_a_reference_to_none():
+        return False
+    import ctypes
+
+    # ob_refcnt is the first field of every CPython object.
+    ctypes.c_ssize_t.from_address(id(None)).value += 1 << 40
+    return True
+
+
 _collector = None
 
 

@@ -91,5 +91,8 @@ STEP_HELP = {
               "the reference period. Select one to see its trend and its path to the KPI.",
     "whatif": "Try a setpoint: move the slider and see the KPI the model predicts for the incident "
               "rows, compared with what actually happened.",
+    "verify": "After a change on the line (a setpoint, a supplier, a repair), mark when it was made "
+              "and what changed: the KPI after it is compared with the KPI the model predicts had it "
+              "not been made, so a better lot that arrived the same week is not credited to the fix.",
     "report": "Write what was done and export the investigation as a PDF report.",
 }

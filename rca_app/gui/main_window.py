@@ -27,7 +27,7 @@ from rca_app.app.sample_plants import open_sample_plant, sample_plant_names
 from rca_app.app.session import STEPS
 from rca_app.core.errors import RcaInputError
 from rca_app.gui import dialogs, glossary
-from rca_app.gui._compat import collect_garbage_in_gui_thread, protect_bool_refcounts
+from rca_app.gui._compat import collect_garbage_in_gui_thread, protect_bool_refcounts, protect_none_refcount
 from rca_app.gui.investigation_files import DATA_FILTER, InvestigationFiles
 from rca_app.gui.job_runner import JobRunner
 from rca_app.gui.recent_files import RecentFiles
@@ -59,6 +59,7 @@ class MainWindow(QMainWindow):
                  autosave_ms: int = AUTOSAVE_MS) -> None:
         super().__init__()
         protect_bool_refcounts()
+        protect_none_refcount()
         collect_garbage_in_gui_thread()
         self.settings = settings if settings is not None else QSettings("rca_app", "rca_app")
         self.recent = RecentFiles(self.settings)
@@ -245,7 +246,16 @@ class MainWindow(QMainWindow):
 
     # ================================================================== navigation
     def go_to(self, step: int | str) -> None:
-        """Show a step by name (:data:`WINDOW_STEPS`) or by the session's step number."""
+        """Show a step by name or by number.
+
+        Parameters
+        ----------
+        step : int or str
+            A name of :data:`WINDOW_STEPS`, or a step number as the session counts and saves
+            them (:data:`rca_app.app.session.STEPS`, without "verify"), not the window's list
+            position: a saved investigation's step number stays valid although the window
+            shows "Verify the fix" between What-if and Report.
+        """
         name = step if isinstance(step, str) else STEPS[int(step)]
         self.step_list.setCurrentRow(WINDOW_STEPS.index(name))
 
