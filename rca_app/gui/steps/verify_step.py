@@ -37,7 +37,6 @@ from rca_app.app.verify_view import (
     waterfall,
 )
 from rca_app.app.windows_view import axis_values
-from rca_app.gui._none_refcount import protect_none_refcount
 from rca_app.gui.session import Session
 from rca_app.gui.widgets import (
     ANOMALY_COLOR,
@@ -63,8 +62,6 @@ class VerifyStep(QWidget):
 
     def __init__(self, session: Session, parent=None) -> None:
         super().__init__(parent)
-        # Charts redrawn here (and everywhere) take references off None in PySide6 6.12.
-        protect_none_refcount()
         self.session = session
         self.result = None          # the last ImpactResult shown
         self._choices = []
