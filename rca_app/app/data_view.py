@@ -65,3 +65,26 @@ def tag_rows(tag_reports) -> list[list[str]]:
         rows.append([t.tag, t.rule, f"{t.samples:,}", bad, f"{t.missing_values:,}",
                      _seconds(t.median_interval_s), _seconds(t.delay_s) if t.delay_s else "–"])
     return rows
+
+
+def analysis_columns(raw) -> list[str]:
+    """The columns the layout can name: a historian long export's tags (its pivoted grid's time
+    is implicit), else the table's own columns.
+
+    Parameters
+    ----------
+    raw : RawTable
+        The table as read.
+
+    Returns
+    -------
+    list of str
+    """
+    from rca_app.core.historian import detect_long_format
+
+    cols = [str(c) for c in raw.frame.columns]
+    long = detect_long_format(cols)
+    if long is None:
+        return cols
+    tags = raw.frame[long.tag].dropna().astype(str).str.strip()
+    return list(dict.fromkeys(tags))

@@ -22,6 +22,8 @@ class LagReading:
         One line for the station column and the report ("estimated 7min, confidence 100%").
     given : bool
         Declared in the layout.
+    short : str
+        For a narrow field ("auto: 7min (100%)").
     """
 
     station: str
@@ -29,6 +31,7 @@ class LagReading:
     lag: str
     text: str
     given: bool
+    short: str = ""
 
 
 def lag_readings(dynamics) -> dict[str, LagReading]:
@@ -55,7 +58,9 @@ def lag_readings(dynamics) -> dict[str, LagReading]:
             text = f"estimated {rec.lag}, confidence {rec.confidence:.0%}"
         if not rec.given and rec.estimate_steps is not None and rec.estimate_steps != rec.lag_steps:
             text += f" (the data's {rec.estimate_steps} steps were not trusted)"
-        out[rec.station] = LagReading(rec.station, rec.to_station, rec.lag, text, rec.given)
+        short = rec.lag if rec.given else f"auto: {rec.lag}" + (
+            f" ({rec.confidence:.0%})" if rec.confidence is not None else "")
+        out[rec.station] = LagReading(rec.station, rec.to_station, rec.lag, text, rec.given, short)
     return out
 
 
@@ -95,12 +100,14 @@ def proposed_recycles(dynamics, layout: Layout) -> list[Recycle]:
     return [Recycle(s, d, lag) for (s, d), (_, lag) in best.items()]
 
 
-def declared_loop_text(loop) -> str:
+def declared_loop_text(loop, sep: str = ", ") -> str:
     """A declared [[loop]] in words ("coolant_valve_pct holds reactor_temp_C at 180, limits 0…100").
 
     Parameters
     ----------
     loop : Loop
+    sep : str, optional
+        Before the limits (a line break in a narrow list).
 
     Returns
     -------
@@ -113,8 +120,25 @@ def declared_loop_text(loop) -> str:
     if loop.setpoint is not None:
         text += f" at {loop.setpoint if isinstance(loop.setpoint, str) else num(loop.setpoint)}"
     if loop.low is not None or loop.high is not None:
-        text += f", limits {num(loop.low)}…{num(loop.high)}"
+        text += f"{sep}limits {num(loop.low)}…{num(loop.high)}"
     return text
+
+
+def loop_short_text(rec, sep: str = ", ") -> str:
+    """A few words on what a control loop did ("compensated, 23% to its limit").
+
+    Parameters
+    ----------
+    rec : LoopRecord
+    sep : str, optional
+        Before the disturbance's source.
+
+    Returns
+    -------
+    str
+    """
+    text = "compensated" if rec.compensated else "did not compensate"
+    return text + f", {rec.limit_use:.0%} to its limit" + (f"{sep}disturbance from {rec.source}" if rec.source else "")
 
 
 def loop_text(rec) -> str:

@@ -21,9 +21,14 @@ def test_layout_step_edits_lags_recycles_loops_and_tags_with_undo(reactor):
     w.go_to("layout")
     panel = step.time_panel
     # The station columns show the lags the analysis used; the loop shows what it did.
-    assert "estimated 7min, confidence 100%" in step.columns[0].lag_used.text()
+    assert step.columns[0].lag_used.text == "estimated 7min, confidence 100%"
+    assert step.columns[0].lag.placeholderText() == "auto: 7min (100%)"
     assert step.columns[-1].lag_used is None          # the KPI's station has no next one
-    assert "compensated" in panel.loops.item(0).text()
+    assert panel.loops.item(0).text().split("\n") == [
+        "coolant_valve_pct holds reactor_temp_C at 180", "  limits 0…100", "  compensated, 23% to its limit",
+        "  disturbance from feed_impurity_pct"]
+    # The historian export's tags are the columns to place, not its tag/time/value columns.
+    assert step.unassigned_list.count() == 0
     assert panel.recycles.item(0).text() == "Separator → Reactor, at least 14min"
 
     col = step.columns[1]
@@ -98,6 +103,10 @@ def test_a_proposed_recycle_is_added_in_one_click(reactor):
     step.undo_stack.undo()
     assert step.layout_obj.recycles == w.session.layout.recycles
     assert replace(step.layout_obj) == w.session.layout
+
+
+def test_the_window_with_the_time_panel_fits_1366_px(window):
+    assert window.minimumSizeHint().width() <= 1366
 
 
 def test_data_step_lists_historian_tags(reactor):

@@ -114,13 +114,12 @@ class StationColumn(QFrame):
                             "estimate it from the data, or empty for the default (auto on time series).")
         self.lag.editingFinished.connect(lambda: editor.set_lag(index, self.lag.text().strip() or None))
         lay.addWidget(self.lag)
-        reading = editor.lag_readings.get(st.name)
-        self.lag_used = None
-        if reading is not None and index < len(layout.stations) - 1:
-            self.lag_used = QLabel(f"<small>{reading.text}</small>")
-            self.lag_used.setWordWrap(True)
-            self.lag_used.setToolTip("The residence time the last analysis used to the next station.")
-            lay.addWidget(self.lag_used)
+        # What the last analysis used, in the empty field and in full in its tooltip.
+        self.lag_used = editor.lag_readings.get(st.name) if index < len(layout.stations) - 1 else None
+        if self.lag_used is not None:
+            self.lag.setPlaceholderText(self.lag_used.short)
+            self.lag.setToolTip(self.lag.toolTip() + f"\nLast analysis: {self.lag_used.text} to "
+                                f"{self.lag_used.to_station}.")
         self.setFixedWidth(172)
         self.list = SensorList(editor, index)
         editor.fill_list(self.list, st.sensors, layout)

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from rca_app.app.data_view import analysis_columns
 from rca_app.app.dynamics_view import lag_readings
 from rca_app.app.layout_edit import (
     draft_layout,
@@ -162,7 +163,7 @@ class LayoutStep(QWidget):
                         "exogenous<br><span style='color:#1d7a3a'>green</span>: controllable setpoint &nbsp; "
                         "◆ categorical</small>")
         form.addRow(legend)
-        props.setFixedWidth(380)
+        props.setFixedWidth(330)
 
         self.problems = QListWidget()
         self.problems.setWordWrap(True)
@@ -178,7 +179,12 @@ class LayoutStep(QWidget):
         self.time_panel = TimePanel(self)
         self.tabs = QTabWidget()
         self.tabs.addTab(checks, "Checks")
-        self.tabs.addTab(self.time_panel, "Time, recycles and loops")
+        time_scroll = QScrollArea()
+        time_scroll.setWidgetResizable(True)
+        time_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        time_scroll.setWidget(self.time_panel)
+        self.tabs.addTab(time_scroll, "Time, recycles and loops")
+        self.tabs.setMaximumHeight(290)      # the station columns keep the most room
         bottom = QHBoxLayout()
         bottom.addWidget(self.tabs, 1)
         bottom.addWidget(props)
@@ -225,7 +231,10 @@ class LayoutStep(QWidget):
     def columns_of_data(self) -> list[str]:
         raw = self.session.raw
         if raw is not None:
-            return [str(c) for c in raw.frame.columns]
+            if getattr(self, "_columns_for", None) is not raw:
+                # A historian long export's columns are tag, time, value: list its tags instead.
+                self._columns_for, self._columns = raw, analysis_columns(raw)
+            return list(self._columns)
         return list(self.layout_obj.nodes) if self.layout_obj else []
 
     def historian_tags(self) -> list[str]:

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from rca_app.app.dynamics_view import declared_loop_text, loop_text, proposed_recycles
+from rca_app.app.dynamics_view import declared_loop_text, loop_short_text, loop_text, proposed_recycles
 from rca_app.app.layout_edit import (
     layout_add_loop,
     layout_add_recycle,
@@ -94,7 +94,7 @@ class TimePanel(QWidget):
         row.addWidget(self.delay, 1)
         row.addWidget(tag_set)
         gf.addRow("Tag:", self.tag)
-        gf.addRow("Rule, delay:", row)
+        gf.addRow("Rule:", row)
         outer.addWidget(grid, 3)
 
         rec = QGroupBox("Recycle streams")
@@ -102,27 +102,27 @@ class TimePanel(QWidget):
         self.recycles = QListWidget()
         self.recycles.setToolTip("[[recycle]]: a stream from a later station back to an earlier one. Backward "
                                  "causes are then allowed after at least its lag, never at the same moment.")
-        rl.addWidget(self.recycles, 0, 0, 1, 4)
+        rl.addWidget(self.recycles, 0, 0, 1, 5)
         self.rec_from, self.rec_to = QComboBox(), QComboBox()
         self.rec_lag = QLineEdit()
-        self.rec_lag.setPlaceholderText("lag, e.g. 30min")
+        self.rec_lag.setPlaceholderText("lag (30min)")
         add = QPushButton("Add")
         add.clicked.connect(self.add_recycle)
-        rl.addWidget(self.rec_from, 1, 0)
-        rl.addWidget(QLabel("→"), 1, 1)
-        rl.addWidget(self.rec_to, 1, 2)
+        rl.addWidget(self.rec_from, 1, 0, 1, 2)
+        rl.addWidget(QLabel("→"), 1, 2)
+        rl.addWidget(self.rec_to, 1, 3, 1, 2)
         rl.addWidget(self.rec_lag, 2, 0, 1, 3)
         rl.addWidget(add, 2, 3)
         remove = QPushButton("Remove")
         remove.clicked.connect(lambda: self._remove("recycle", self.recycles))
-        rl.addWidget(remove, 1, 3)
+        rl.addWidget(remove, 2, 4)
         self.proposal_text = QLabel()
         self.proposal_text.setWordWrap(True)
         self.proposal_button = QPushButton("Add this recycle")
         self.proposal_button.setToolTip("The last analysis found a backward stream the layout does not declare.")
         self.proposal_button.clicked.connect(self.add_proposed)
-        rl.addWidget(self.proposal_text, 3, 0, 1, 3)
-        rl.addWidget(self.proposal_button, 3, 3)
+        rl.addWidget(self.proposal_text, 3, 0, 1, 5)
+        rl.addWidget(self.proposal_button, 4, 0, 1, 5)
         outer.addWidget(rec, 3)
 
         loops = QGroupBox("Control loops")
@@ -130,16 +130,18 @@ class TimePanel(QWidget):
         self.loops = QListWidget()
         self.loops.setToolTip("[[loop]]: the controller moves the manipulated variable to hold the controlled one; "
                               "a disturbance it rejects shows on the manipulated variable.")
-        self.loops.setWordWrap(True)
         ll.addWidget(self.loops, 0, 0, 1, 4)
         self.loop_cv, self.loop_mv = QComboBox(), QComboBox()
         self.loop_cv.setToolTip("Controlled variable (held at its setpoint)")
         self.loop_mv.setToolTip("Manipulated variable (the valve or power the controller moves)")
         self.loop_sp = QLineEdit()
-        self.loop_sp.setPlaceholderText("setpoint: sensor or number")
+        self.loop_sp.setPlaceholderText("setpoint")
+        self.loop_sp.setToolTip("The setpoint: a sensor holding it, or a number (optional)")
         self.loop_low, self.loop_high = QLineEdit(), QLineEdit()
-        self.loop_low.setPlaceholderText("low limit")
-        self.loop_high.setPlaceholderText("high limit")
+        self.loop_low.setPlaceholderText("low")
+        self.loop_high.setPlaceholderText("high")
+        self.loop_low.setToolTip("The manipulated variable's limits (valve 0 to 100 %), if known")
+        self.loop_high.setToolTip(self.loop_low.toolTip())
         add_loop = QPushButton("Add")
         add_loop.clicked.connect(self.add_loop)
         remove_loop = QPushButton("Remove")
@@ -151,7 +153,21 @@ class TimePanel(QWidget):
         ll.addWidget(self.loop_high, 2, 3)
         ll.addWidget(remove_loop, 3, 2)
         ll.addWidget(add_loop, 3, 3)
+        for c in range(4):
+            ll.setColumnStretch(c, 1)
         outer.addWidget(loops, 4)
+        # Sensor names are long: combos size to a few characters and elide, so the panel fits
+        # next to the sensor properties at 1366 px.
+        for combo in (self.kpi_type, self.tag, self.rule, self.rec_from, self.rec_to, self.loop_cv, self.loop_mv):
+            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            combo.setMinimumContentsLength(4)
+        for edit in (self.sample, self.lag_max, self.delay, self.rec_lag, self.loop_sp, self.loop_low, self.loop_high):
+            edit.setMinimumWidth(40)
+        for b in self.findChildren(QPushButton):
+            b.setMinimumWidth(10)
+            b.setMaximumWidth(max(60, b.fontMetrics().horizontalAdvance(b.text()) + 16))
+        for lst in (self.recycles, self.loops):
+            lst.setMinimumSize(60, 40)
 
     # ------------------------------------------------------------------ state
     def show_layout(self, lay: Layout | None) -> None:
@@ -187,9 +203,12 @@ class TimePanel(QWidget):
         readings = {(rd.controlled, rd.manipulated): rd for rd in self._loop_records()}
         self.loops.clear()
         for lp in lay.loops:
-            text = declared_loop_text(lp)
+            text = declared_loop_text(lp, sep="\n  ")
             rd = readings.get((lp.controlled, lp.manipulated))
-            self.loops.addItem(text + (f"\n   last analysis: {loop_text(rd)}" if rd is not None else ""))
+            self.loops.addItem(text + (f"\n  {loop_short_text(rd, sep=chr(10) + '  ')}" if rd is not None else ""))
+            self.loops.item(self.loops.count() - 1).setToolTip(text)
+            if rd is not None:
+                self.loops.item(self.loops.count() - 1).setToolTip(f"{text}\nLast analysis: {loop_text(rd)}.")
         self.show_proposals(lay)
 
     def _loop_records(self) -> list:
