@@ -63,13 +63,15 @@ def test_layout_step_edits_lags_recycles_loops_and_tags_with_undo(reactor):
     panel.loop_sp.setText("120")
     panel.loop_low.setText("0")
     panel.add_loop()
-    assert [(lp.controlled, lp.setpoint, lp.low) for lp in step.layout_obj.loops][-1] == ("separator_temp_C", 120.0, 0.0)
+    lp = step.layout_obj.loops[-1]
+    assert (lp.controlled, lp.setpoint, lp.low) == ("separator_temp_C", 120.0, 0.0)
 
     panel.tag.setCurrentText("conversion_pct")
     panel.rule.setCurrentIndex(panel.rule.findData("max"))
     panel.delay.setText("5min")
     panel.set_tag()
-    assert step.layout_obj.tag_rules["conversion_pct"] == "max" and step.layout_obj.tag_delays["conversion_pct"] == "5min"
+    assert step.layout_obj.tag_rules["conversion_pct"] == "max"
+    assert step.layout_obj.tag_delays["conversion_pct"] == "5min"
 
     panel.loops.setCurrentRow(1)
     panel._remove("loop", panel.loops)
@@ -135,3 +137,23 @@ def test_incident_overlay_shifts_sensors_by_their_residence_time(reactor):
     assert "(+20 × 1min)" in plot.getAxis("left").labelText
     step.shift_box.setChecked(False)
     assert step._overlays["feed_impurity_pct"].listDataItems()[0].getData()[0][0] == x0[0]
+
+
+def test_graph_draws_recycles_self_lags_and_loops(reactor):
+    w = reactor
+    w.go_to("graph")
+    canvas = w.graph_step.canvas
+    view = canvas.view
+    recycle = [e for e in view["lagged_edges"] if e["kind"] == "recycle"]
+    assert [(e["source"], e["target"], e["lag"]) for e in recycle] == [("recycle_flow_m3h", "conversion_pct", "14min")]
+    assert view["loops"][0]["controlled"] == "reactor_temp_C" and "compensated" in view["loops"][0]["text"]
+    tips = [it.toolTip() for it in canvas.dynamics_items]
+    assert sum("declared recycle" in t for t in tips) == 1
+    assert sum("slow own dynamics" in t for t in tips) == sum(e["self"] for e in view["lagged_edges"]) > 0
+    assert sum(t.startswith("Control loop") for t in tips) == 1
+    # The recycle runs against the flow: it leaves its source and ends at the earlier target.
+    item = next(it for it in canvas.dynamics_items if "declared recycle" in it.toolTip())
+    path = item.path()
+    src, dst = canvas.nodes["recycle_flow_m3h"].pos(), canvas.nodes["conversion_pct"].pos()
+    assert path.pointAtPercent(0).x() == pytest.approx(src.x()) and path.pointAtPercent(1).x() == pytest.approx(dst.x())
+    assert any(c.text() == "recycle, lag 14min" for c in item.childItems() if hasattr(c, "text"))

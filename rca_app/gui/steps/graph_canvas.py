@@ -355,6 +355,7 @@ class GraphCanvas(QGraphicsView):
             g = backward_arc((src.x(), src.y()), (dst.x(), dst.y()), NODE_H, 26.0 + 14.0 * k)
             k += 1
             word = "recycle" if e["kind"] == "recycle" else "proposed recycle"
+            g["label"] = (g["label"][0], g["label"][1] + 8)
             curve(g, color, Qt.PenStyle.DashLine, e["text"], f"{word}, lag {e['lag']}")
         for lp in view.get("loops", []):
             if lp["controlled"] in pos and lp["manipulated"] in pos:
