@@ -35,7 +35,8 @@ def problem_cell(raw, problem: Problem) -> tuple[int | None, int | None]:
 TAG_COLUMNS = ("Tag", "Rule", "Samples", "Bad quality", "Status / empty", "Interval", "Delay")
 
 
-def _seconds(s: float | None) -> str:
+def fmt_seconds(s: float | None) -> str:
+    """A duration in seconds as the plant writes it ("20 min", "2 h", "30 s"; "–" for none)."""
     if s is None or not np.isfinite(s):
         return "–"
     if s and s % 3600 == 0:
@@ -63,7 +64,7 @@ def tag_rows(tag_reports) -> list[list[str]]:
     for t in tag_reports:
         bad = f"{t.bad_quality:,}" + (f" ({1 - t.good_share:.1%} not good)" if t.bad_quality else "")
         rows.append([t.tag, t.rule, f"{t.samples:,}", bad, f"{t.missing_values:,}",
-                     _seconds(t.median_interval_s), _seconds(t.delay_s) if t.delay_s else "–"])
+                     fmt_seconds(t.median_interval_s), fmt_seconds(t.delay_s) if t.delay_s else "–"])
     return rows
 
 
