@@ -29,7 +29,7 @@ def test_layout_step_edits_lags_recycles_loops_and_tags_with_undo(reactor):
         "  disturbance from feed_impurity_pct"]
     # The historian export's tags are the columns to place, not its tag/time/value columns.
     assert step.unassigned_list.count() == 0
-    assert panel.recycles.item(0).text() == "Separator → Reactor, at least 14min"
+    assert panel.recycles.item(0).text() == "Separator → Reactor (≥ 14min)"
 
     col = step.columns[1]
     col.lag.setText("4min")
@@ -51,6 +51,8 @@ def test_layout_step_edits_lags_recycles_loops_and_tags_with_undo(reactor):
     panel.kpi_type.activated.emit(panel.kpi_type.currentIndex())
     assert step.layout_obj.sample == "2min" and step.layout_obj.kpi_type == "continuous"
 
+    panel.add_recycle()                       # nothing chosen yet: said, not added
+    assert "Choose the station" in step.banner.text() and len(step.layout_obj.recycles) == 1
     panel.rec_from.setCurrentText("Product")
     panel.rec_to.setCurrentText("Preheater")
     panel.rec_lag.setText("30min")

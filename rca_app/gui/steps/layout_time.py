@@ -132,6 +132,10 @@ class TimePanel(QWidget):
                               "a disturbance it rejects shows on the manipulated variable.")
         ll.addWidget(self.loops, 0, 0, 1, 4)
         self.loop_cv, self.loop_mv = QComboBox(), QComboBox()
+        self.rec_from.setPlaceholderText("from")
+        self.rec_to.setPlaceholderText("back to")
+        self.loop_cv.setPlaceholderText("controlled")
+        self.loop_mv.setPlaceholderText("manipulated")
         self.loop_cv.setToolTip("Controlled variable (held at its setpoint)")
         self.loop_mv.setToolTip("Manipulated variable (the valve or power the controller moves)")
         self.loop_sp = QLineEdit()
@@ -186,8 +190,8 @@ class TimePanel(QWidget):
             combo.blockSignals(True)
             combo.clear()
             combo.addItems(names)
-            if keep in names:
-                combo.setCurrentText(keep)
+            # Nothing chosen until the engineer picks (the placeholder names the role).
+            combo.setCurrentIndex(names.index(keep) if keep in names else -1)
             combo.blockSignals(False)
         keep = self.tag.currentText()
         self.tag.blockSignals(True)
@@ -199,7 +203,9 @@ class TimePanel(QWidget):
         self._show_tag()
         self.recycles.clear()
         for r in lay.recycles:
-            self.recycles.addItem(f"{r.source} → {r.to}, at least {r.lag}")
+            self.recycles.addItem(f"{r.source} → {r.to} (≥ {r.lag})")
+            self.recycles.item(self.recycles.count() - 1).setToolTip(
+                f"A stream from {r.source} back to {r.to}, taking at least {r.lag}")
         readings = {(rd.controlled, rd.manipulated): rd for rd in self._loop_records()}
         self.loops.clear()
         for lp in lay.loops:
@@ -263,6 +269,10 @@ class TimePanel(QWidget):
         if lay is None:
             return
         src, dst, lag = self.rec_from.currentText(), self.rec_to.currentText(), self.rec_lag.text().strip()
+        if not (src and dst):
+            self.editor.banner.show_message("Choose the station the recycle comes from and the one it goes back to.",
+                                            "error")
+            return
         self._apply(lambda: layout_add_recycle(lay, src, dst, lag), f"add recycle {src} → {dst}")
 
     def add_proposed(self) -> None:
@@ -277,6 +287,9 @@ class TimePanel(QWidget):
         if lay is None:
             return
         cv, mv, sp = self.loop_cv.currentText(), self.loop_mv.currentText(), self.loop_sp.text().strip()
+        if not (cv and mv):
+            self.editor.banner.show_message("Choose the controlled and the manipulated sensor of the loop.", "error")
+            return
 
         def edit():
             try:
