@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from rca_app.app.analysis_job import DEFAULT_PRESET, PRESETS, preset_of
+from rca_app.app.data_view import fmt_seconds
 from rca_app.app.dynamics_view import residence_offset
 from rca_app.app.formatting import short_label
 from rca_app.app.graph_view import DISCOVERY_CHOICES
@@ -395,9 +396,8 @@ class IncidentStep(QWidget):
         return residence_offset(self._dynamics(), name, self.session.data.time is not None)
 
     def _shift_words(self, name: str) -> str:
-        dyn = self._dynamics()
-        steps = dyn.shifts.get(name, 0)
-        return f"{steps} × {dyn.step}" if dyn.step else f"{steps} rows"
+        offset = self.overlay_offset(name)
+        return fmt_seconds(offset) if self.session.data.time is not None else f"{offset:g} rows"
 
     def _result_changed(self) -> None:
         dyn = self._dynamics()

@@ -253,6 +253,8 @@ class LayoutStep(QWidget):
         res = self.session.result
         self.lag_readings = lag_readings(res.dynamics if res is not None else None)
         self.time_panel.show_layout(lay)
+        n = len(self.time_panel.proposals)
+        self.tabs.setTabText(1, "Time, recycles and loops" + (f"  ({n} proposed)" if n else ""))
         enabled = lay is not None
         for w in (self.save_button, self.add_button, self.apply_button, self.plant_name, self.target,
                   self.goal, self.time_column):
