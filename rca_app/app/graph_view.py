@@ -91,7 +91,46 @@ def graph_view(graph: CausalGraph, layout: Layout, result: AnalysisResult | None
         e["strength"] = (e["std_effect"] / top) if (e["std_effect"] is not None and top > 0) else None
     view = {"nodes": nodes, "edges": edges, "stations": [s.name for s in layout.stations]}
     view["positions"] = station_layout(view)
+    view["lagged_edges"], view["loops"] = dynamics_overlay(graph.nodes, layout, result)
     return view
+
+
+def dynamics_overlay(nodes, layout: Layout, result: AnalysisResult | None = None) -> tuple[list[dict], list[dict]]:
+    """What the graph draws over the summary graph for time-series data: lagged edges and loops.
+
+    Parameters
+    ----------
+    nodes : iterable of str
+        The graph's sensors (anything else is left out).
+    layout : Layout
+        Its [[loop]] tables are drawn even before an analysis ran.
+    result : AnalysisResult, optional
+        Its ``dynamics.lagged_edges`` (declared and proposed recycles, self-lags) and loop
+        readings.
+
+    Returns
+    -------
+    (list of dict, list of dict)
+        Lagged edges (source, target, lag, kind, ``self``, ``text``) and loops (controlled,
+        manipulated, ``text``: the declaration and, after an analysis, what the loop did).
+    """
+    from rca_app.app.dynamics_view import declared_loop_text, lagged_edge_text, loop_text
+
+    have = set(nodes)
+    dyn = result.dynamics if result is not None else None
+    lagged = []
+    for e in (dyn.lagged_edges if dyn is not None else []):
+        if e.source in have and e.target in have:
+            lagged.append({"source": e.source, "target": e.target, "lag": e.lag, "kind": e.kind,
+                           "self": e.source == e.target, "text": lagged_edge_text(e)})
+    readings = {(r.controlled, r.manipulated): r for r in (dyn.loops if dyn is not None else [])}
+    loops = []
+    for lp in layout.loops:
+        if lp.controlled in have and lp.manipulated in have:
+            rd = readings.get((lp.controlled, lp.manipulated))
+            text = "Control loop: " + declared_loop_text(lp) + (f".\nIn the incident: {loop_text(rd)}." if rd else ".")
+            loops.append({"controlled": lp.controlled, "manipulated": lp.manipulated, "text": text})
+    return lagged, loops
 
 
 # The discovery methods the window offers (value, label); "auto" is the default.

@@ -219,8 +219,8 @@ def layout_remove_station(layout: Layout, index: int) -> Layout:
 
 
 def layout_set_plant(layout: Layout, **values) -> Layout:
-    """Change [plant] keys: name, target, goal, time_column, sample, lag_max (None or "" removes
-    the last three).
+    """Change [plant] keys: name, target, goal, time_column, sample, lag_max, kpi_type (None or ""
+    removes the last four; no kpi_type: inferred from the KPI's values).
 
     Parameters
     ----------
@@ -237,15 +237,19 @@ def layout_set_plant(layout: Layout, **values) -> Layout:
     Raises
     ------
     ValueError
-        For another key, or a sample / lag_max that is not a duration.
+        For another key, a sample / lag_max that is not a duration, or an unknown kpi_type.
     """
+    from rca_app.core.layout.checks import KPI_TYPES
+
     out = _copy(layout)
     for key, v in values.items():
-        if key not in ("name", "target", "goal", "time_column", "sample", "lag_max"):
+        if key not in ("name", "target", "goal", "time_column", "sample", "lag_max", "kpi_type"):
             raise ValueError(f"unknown plant key {key!r}")
         if key in ("sample", "lag_max") and v:
             v = _duration(v, key)
-        if key in ("time_column", "sample", "lag_max"):
+        if key == "kpi_type" and v and v not in KPI_TYPES:
+            raise ValueError(f"kpi_type must be one of {', '.join(KPI_TYPES)}, not {v!r}")
+        if key in ("time_column", "sample", "lag_max", "kpi_type"):
             v = v or None
         setattr(out, key, v)
     return out

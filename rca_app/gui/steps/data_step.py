@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QItemSelectionModel, Qt, Signal
+from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -11,12 +12,14 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSplitter,
     QTableView,
+    QTableWidget,
+    QTableWidgetItem,
     QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
-from rca_app.app.data_view import problem_cell
+from rca_app.app.data_view import TAG_COLUMNS, problem_cell, tag_rows
 from rca_app.gui import glossary
 from rca_app.gui.models import DataFrameModel, ProblemsModel, SummaryModel
 from rca_app.gui.session import Session
@@ -98,7 +101,20 @@ class DataStep(QWidget):
         rl = QVBoxLayout(right)
         rl.setContentsMargins(0, 0, 0, 0)
         rl.addWidget(QLabel("<b>Columns</b>"))
-        rl.addWidget(self.summary)
+        rl.addWidget(self.summary, 2)
+        # A historian long export: how each tag went onto the grid (rule, bad samples, delay).
+        self.tags_title = QLabel()
+        self.tags = QTableWidget(0, len(TAG_COLUMNS))
+        self.tags.setHorizontalHeaderLabels(list(TAG_COLUMNS))
+        self.tags.verticalHeader().setVisible(False)
+        self.tags.verticalHeader().setDefaultSectionSize(22)
+        self.tags.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.tags.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.tags.setToolTip("The historian export as pivoted onto the analysis grid: the rule per tag, samples "
+                             "flagged bad quality or carrying a status text (treated as missing, never as "
+                             "numbers), the median sampling interval and the timestamp delay (lab values).")
+        rl.addWidget(self.tags_title)
+        rl.addWidget(self.tags, 1)
         top.addWidget(left)
         top.addWidget(right)
         top.setStretchFactor(0, 1)
@@ -133,6 +149,7 @@ class DataStep(QWidget):
         session.rawChanged.connect(self.refresh)
         session.problemsChanged.connect(self.refresh_problems)
         session.layoutChanged.connect(self.refresh_summary)
+        session.dataChanged.connect(self.refresh_tags)
         self.refresh()
 
     # ------------------------------------------------------------------ refresh
@@ -157,6 +174,7 @@ class DataStep(QWidget):
                 f"{raw.sha256[:16]}…  Path: {s.data_path}</span>")
         self.refresh_summary()
         self.refresh_problems()
+        self.refresh_tags()
 
     def refresh_summary(self) -> None:
         s = self.session
@@ -169,6 +187,23 @@ class DataStep(QWidget):
             if s.layout.time_column:
                 roles[s.layout.time_column] = "time"
         self.summary_model.set_summary(s.raw.summary(), s.layout.units if s.layout else {}, roles)
+
+    def refresh_tags(self) -> None:
+        data = self.session.data
+        reports = list(getattr(data, "tag_reports", None) or []) if data is not None else []
+        rows = tag_rows(reports)
+        self.tags.setRowCount(len(rows))
+        for i, row in enumerate(rows):
+            for j, text in enumerate(row):
+                item = QTableWidgetItem(text)
+                if j == 3 and reports[i].bad_quality:
+                    item.setForeground(QBrush(QColor("#8a5a00")))
+                self.tags.setItem(i, j, item)
+        bad = sum(t.bad_quality for t in reports)
+        self.tags_title.setText(f"<b>Historian tags</b>: {len(reports)} tags on a {data.sample} grid, {bad:,} "
+                                "bad-quality samples left out" if reports else "")
+        self.tags_title.setVisible(bool(reports))
+        self.tags.setVisible(bool(reports))
 
     def refresh_problems(self) -> None:
         s = self.session

@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
     QStyle,
 )
 
+from rca_app.app.graph_geometry import backward_arc, feedback_arc, self_loop
 from rca_app.app.graph_view import edge_explanation
 from rca_app.gui import glossary
 
@@ -42,6 +43,9 @@ POS_COLOR = QColor("#2f4f7f")     # the cause raises its effect
 NEG_COLOR = QColor("#c0541a")     # the cause lowers its effect
 UNK_COLOR = QColor("#6b6b6b")
 PATH_COLOR = QColor("#e0a100")
+LAG_COLOR = QColor("#5a3d8a")      # a declared recycle: an edge over time, against the flow
+PROPOSED_COLOR = QColor("#b5179e")  # a recycle the data show but the layout does not declare
+LOOP_COLOR = QColor("#1d7a3a")     # a control loop's feedback (the controller)
 
 
 class NodeItem(QGraphicsPathItem):
@@ -251,6 +255,7 @@ class GraphCanvas(QGraphicsView):
         scene.clear()
         scene.blockSignals(False)
         self.nodes, self.edges = {}, {}
+        self.dynamics_items: list[QGraphicsPathItem] = []
         view = self.view
         if view is None:
             t = scene.addText("No graph yet: run the analysis (F5) to discover it.")
@@ -299,10 +304,73 @@ class GraphCanvas(QGraphicsView):
                             tier[e["source"]] == tier[e["target"]], self, node_w)
             scene.addItem(item)
             self.edges[(e["source"], e["target"])] = item
+        self._draw_dynamics(node_w)
         scene.setSceneRect(scene.itemsBoundingRect().adjusted(-6, -6, 6, 6))
         self.restyle()
         if keep is not None:
             self.select_edge(keep)
+
+    def _draw_dynamics(self, node_w: float) -> None:
+        """Lagged edges (dashed, against the flow, labelled with the lag), self-lags (small loops)
+        and each declared control loop's feedback half (so the pair reads as a loop)."""
+        def pt(p) -> QPointF:
+            return QPointF(float(p[0]), float(p[1]))
+
+        def curve(g: dict, color: QColor, style, tip: str, label: str) -> QGraphicsPathItem:
+            path = QPainterPath(pt(g["start"]))
+            path.cubicTo(pt(g["c1"]), pt(g["c2"]), pt(g["end"]))
+            item = QGraphicsPathItem(path)
+            item.setPen(QPen(color, 1.6, style, Qt.PenCapStyle.RoundCap))
+            head = QGraphicsPolygonItem(EdgeItem._arrow(pt(g["end"]), pt(g["c2"])), item)
+            head.setPen(QPen(color, 1))
+            head.setBrush(QBrush(color))
+            self._label(item, label, pt(g["label"]), color)
+            item.setToolTip(tip)
+            item.setZValue(1)
+            self.scene().addItem(item)
+            self.dynamics_items.append(item)
+            return item
+
+        view = self.view
+        pos = {n: it.pos() for n, it in self.nodes.items()}
+        k = 0
+        for e in view.get("lagged_edges", []):
+            if e["source"] not in pos or e["target"] not in pos:
+                continue
+            src, dst = pos[e["source"]], pos[e["target"]]
+            if e["self"]:
+                g = self_loop((src.x(), src.y()), node_w, NODE_H)
+                c, r = pt(g["centre"]), g["radius"]
+                path = QPainterPath()
+                path.addEllipse(c, r, r)
+                item = QGraphicsPathItem(path)
+                item.setPen(QPen(UNK_COLOR, 1.2))
+                self._label(item, e["lag"], pt(g["label"]), UNK_COLOR, size=7.5)
+                item.setToolTip(e["text"])
+                item.setZValue(6)
+                self.scene().addItem(item)
+                self.dynamics_items.append(item)
+                continue
+            color = LAG_COLOR if e["kind"] == "recycle" else PROPOSED_COLOR
+            g = backward_arc((src.x(), src.y()), (dst.x(), dst.y()), NODE_H, 26.0 + 14.0 * k)
+            k += 1
+            word = "recycle" if e["kind"] == "recycle" else "proposed recycle"
+            g["label"] = (g["label"][0], g["label"][1] + 8)
+            curve(g, color, Qt.PenStyle.DashLine, e["text"], f"{word}, lag {e['lag']}")
+        for lp in view.get("loops", []):
+            if lp["controlled"] in pos and lp["manipulated"] in pos:
+                cv, mv = pos[lp["controlled"]], pos[lp["manipulated"]]
+                g = feedback_arc((cv.x(), cv.y()), (mv.x(), mv.y()), node_w)
+                curve(g, LOOP_COLOR, Qt.PenStyle.DashDotLine, lp["text"], "controller")
+
+    def _label(self, parent, text: str, at: QPointF, color: QColor, size: float = 8.0) -> None:
+        label = QGraphicsSimpleTextItem(text, parent)
+        f = QFont()
+        f.setPointSizeF(size)
+        label.setFont(f)
+        label.setBrush(QBrush(color.darker(120)))
+        r = label.boundingRect()
+        label.setPos(at.x() - r.width() / 2, at.y() - r.height() / 2)
 
     def fit(self) -> None:
         """Back to the natural size (undo Ctrl+wheel zoom) and rebuild for the window size."""

@@ -124,6 +124,13 @@ class GraphStep(QWidget):
             "<span style='color:#b3261e'>▢</span> KPI &nbsp; <span style='color:#1d7a3a'>▢</span> setpoint &nbsp; "
             "grey box: exogenous &nbsp; Ctrl+wheel: zoom</small>")
         self.legend.setWordWrap(True)
+        # Time-series data only: edges over time and control loops.
+        self.dynamics_legend = QLabel(
+            "<small>Over time: <span style='color:#5a3d8a'>╌╌</span> recycle (back against the flow, after its "
+            "lag) &nbsp; <span style='color:#b5179e'>╌╌</span> recycle the data propose (add it in step 3) &nbsp; "
+            "○ slow own dynamics (self-lag) &nbsp; <span style='color:#1d7a3a'>─·─</span> control loop: the "
+            "controller's answer</small>")
+        self.dynamics_legend.setWordWrap(True)
         self.path_label = QLabel()
         self.path_label.setWordWrap(True)
         self.mechanism = MechanismPanel()
@@ -133,6 +140,7 @@ class GraphStep(QWidget):
         tl.addWidget(self.canvas, 1)
         tl.addWidget(self.path_label)
         tl.addWidget(self.legend)
+        tl.addWidget(self.dynamics_legend)
         split = QSplitter(Qt.Orientation.Vertical)
         split.addWidget(top)
         split.addWidget(self.mechanism)
@@ -154,6 +162,8 @@ class GraphStep(QWidget):
         self.canvas.set_view(s.graph_view(), s.layout.units if s.layout else {})
         if keep is not None:
             self.canvas.select_edge(keep)
+        view = self.canvas.view or {}
+        self.dynamics_legend.setVisible(bool(view.get("lagged_edges") or view.get("loops")))
         has = s.graph is not None
         for b in (self.add_button, self.refit_button, self.rediscover_button):
             b.setEnabled(has)

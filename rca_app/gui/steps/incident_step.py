@@ -7,6 +7,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QHBoxLayout,
     QLabel,
@@ -19,6 +20,8 @@ from PySide6.QtWidgets import (
 )
 
 from rca_app.app.analysis_job import DEFAULT_PRESET, PRESETS, preset_of
+from rca_app.app.data_view import fmt_seconds
+from rca_app.app.dynamics_view import residence_offset
 from rca_app.app.formatting import short_label
 from rca_app.app.graph_view import DISCOVERY_CHOICES
 from rca_app.app.windows_view import (
@@ -141,6 +144,13 @@ class IncidentStep(QWidget):
         sl.setContentsMargins(0, 0, 0, 0)
         sl.addWidget(QLabel("<b>Overlay sensors</b>"))
         sl.addWidget(self.sensors)
+        # Process dynamics: each sensor drawn where it acts on the KPI (its residence time later).
+        self.shift_box = QCheckBox("Shift by residence time")
+        self.shift_box.setToolTip("Draw each sensor later by its residence time to the KPI (the alignment the last "
+                                  "analysis used), so a cause sits above the KPI change it made.")
+        self.shift_box.toggled.connect(self._shift_toggled)
+        self.shift_box.setVisible(False)
+        sl.addWidget(self.shift_box)
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(self.charts)
         split.addWidget(side)
@@ -152,6 +162,7 @@ class IncidentStep(QWidget):
 
         session.dataChanged.connect(self.refresh)
         session.windowsChanged.connect(self.refresh_windows)
+        session.resultChanged.connect(self._result_changed)
         self.refresh()
 
     def _region(self, color, label: str, tip: str) -> pg.LinearRegionItem:
@@ -350,8 +361,14 @@ class IncidentStep(QWidget):
         plot.setXLink(self.kpi_plot)
         series = node_series(data, name, {"all": window_from_rows(data, slice(0, data.n_rows))})
         w = series["windows"]["all"]
+        offset = self.overlay_offset(name)
+        if offset:
+            w = dict(w, x=np.asarray(w["x"], dtype=float) + offset)
+            name_label = f"{name} (+{self._shift_words(name)})"
+        else:
+            name_label = name
         unit = data.layout.unit(name)
-        plot.setLabel("left", f"{name} [{unit}]" if unit else name)
+        plot.setLabel("left", f"{name_label} [{unit}]" if unit else name_label)
         if series["levels"]:
             plot.plot(w["x"], w["y"], pen=None, symbol="o", symbolSize=3, symbolPen=None,
                       symbolBrush=pg.mkBrush("#2f6db5"))
@@ -367,6 +384,33 @@ class IncidentStep(QWidget):
         self._overlays[name] = plot
         self._sync_overlay_regions(plot)
         self.kpi_plot.getAxis("bottom").setStyle(showValues=False)
+
+    def _dynamics(self):
+        r = self.session.result
+        return r.dynamics if r is not None else None
+
+    def overlay_offset(self, name: str) -> float:
+        """x added to ``name``'s overlay (0 unless the residence-time toggle is on)."""
+        if not self.shift_box.isChecked() or self.session.data is None:
+            return 0.0
+        return residence_offset(self._dynamics(), name, self.session.data.time is not None)
+
+    def _shift_words(self, name: str) -> str:
+        offset = self.overlay_offset(name)
+        return fmt_seconds(offset) if self.session.data.time is not None else f"{offset:g} rows"
+
+    def _result_changed(self) -> None:
+        dyn = self._dynamics()
+        self.shift_box.setVisible(bool(dyn is not None and dyn.shifts))
+        if self.shift_box.isChecked():
+            self._shift_toggled(True)
+
+    def _shift_toggled(self, _on: bool) -> None:
+        names = list(self._overlays)
+        for n in names:
+            self._remove_overlay(n)
+        for n in names:
+            self.add_overlay(n)
 
     def _sync_overlay_regions(self, plot) -> None:
         for r, src in zip(plot.regions, (self.ref_region, self.an_region), strict=True):

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtGui import QBrush, QColor, QFont, QUndoCommand, QUndoStack
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QCheckBox,
     QComboBox,
     QFormLayout,
@@ -21,11 +20,13 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QPushButton,
     QScrollArea,
-    QToolButton,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
+from rca_app.app.data_view import analysis_columns
+from rca_app.app.dynamics_view import lag_readings
 from rca_app.app.layout_edit import (
     draft_layout,
     layout_add_station,
@@ -34,6 +35,7 @@ from rca_app.app.layout_edit import (
     layout_move_station,
     layout_remove_station,
     layout_rename_station,
+    layout_set_lag,
     layout_set_plant,
     layout_set_role,
     layout_set_unit,
@@ -45,9 +47,10 @@ from rca_app.core.errors import RcaInputError
 from rca_app.core.layout import Layout, load_layout
 from rca_app.gui import dialogs, glossary
 from rca_app.gui.session import Session
+from rca_app.gui.steps.layout_columns import NAME_ROLE as _NAME_ROLE
+from rca_app.gui.steps.layout_columns import SensorList, StationColumn
+from rca_app.gui.steps.layout_time import TimePanel
 from rca_app.gui.widgets import Banner, StepHeader
-
-_NAME_ROLE = Qt.ItemDataRole.UserRole
 
 
 class _LayoutEdit(QUndoCommand):
@@ -62,92 +65,6 @@ class _LayoutEdit(QUndoCommand):
         self.editor._show(self.before)
 
 
-class SensorList(QListWidget):
-    """A station's sensors; drops from any other list move the sensors here (through the core)."""
-
-    def __init__(self, editor: LayoutStep, station: int | None) -> None:
-        super().__init__()
-        self.editor, self.station = editor, station
-        self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
-        self.setDragEnabled(True)
-        self.setAcceptDrops(True)
-        self.setDropIndicatorShown(True)
-        self.setDragDropMode(QAbstractItemView.DragDropMode.DragDrop)
-        self.setDefaultDropAction(Qt.DropAction.MoveAction)
-        self.setMinimumWidth(120)
-        self.itemSelectionChanged.connect(self._selected)
-
-    def dragEnterEvent(self, event) -> None:
-        if isinstance(event.source(), SensorList):
-            event.acceptProposedAction()
-        else:
-            event.ignore()
-
-    def dragMoveEvent(self, event) -> None:
-        if isinstance(event.source(), SensorList):
-            event.acceptProposedAction()
-        else:
-            event.ignore()
-
-    def dropEvent(self, event) -> None:
-        src = event.source()
-        if not isinstance(src, SensorList):
-            event.ignore()
-            return
-        names = [i.data(_NAME_ROLE) for i in src.selectedItems()]
-        row = self.indexAt(event.position().toPoint()).row()
-        # Copy, not move, as seen by Qt: the lists are rebuilt from the layout, so Qt must not
-        # also remove the dragged items from the source list afterwards.
-        event.setDropAction(Qt.DropAction.CopyAction)
-        event.accept()
-        station = self.station
-        QTimer.singleShot(0, lambda: self.editor.move_sensors(names, station, None if row < 0 else row))
-
-    def _selected(self) -> None:
-        items = self.selectedItems()
-        if items:
-            self.editor.select_sensor(items[0].data(_NAME_ROLE), self)
-
-
-class StationColumn(QFrame):
-    def __init__(self, editor: LayoutStep, index: int, layout: Layout) -> None:
-        super().__init__()
-        st = layout.stations[index]
-        self.setFrameShape(QFrame.Shape.StyledPanel)
-        self.setObjectName("station")
-        lay = QVBoxLayout(self)
-        lay.setContentsMargins(6, 6, 6, 6)
-        top = QHBoxLayout()
-        num = QLabel(f"<b>{index + 1}</b>")
-        top.addWidget(num)
-        self.name = QLineEdit(st.name)
-        self.name.setToolTip("Station name (stations run left to right in process-flow order)")
-        self.name.editingFinished.connect(lambda: editor.rename_station(index, self.name.text()))
-        top.addWidget(self.name, 1)
-        lay.addLayout(top)
-        buttons = QHBoxLayout()
-        for text, tip, fn in (
-                ("◀", "Move this station earlier in the flow", lambda: editor.move_station(index, index - 1)),
-                ("▶", "Move this station later in the flow", lambda: editor.move_station(index, index + 1)),
-                ("✕", "Remove this station (its sensors become unassigned)", lambda: editor.remove_station(index))):
-            b = QToolButton()
-            b.setText(text)
-            b.setToolTip(tip)
-            b.clicked.connect(fn)
-            buttons.addWidget(b)
-        buttons.addStretch(1)
-        lay.addLayout(buttons)
-        self.exo_all = QCheckBox("all exogenous")
-        self.exo_all.setToolTip(glossary.EXOGENOUS)
-        self.exo_all.setChecked(st.exogenous is True)
-        self.exo_all.toggled.connect(lambda on: editor.set_station_exogenous(index, on))
-        lay.addWidget(self.exo_all)
-        self.setFixedWidth(172)
-        self.list = SensorList(editor, index)
-        editor.fill_list(self.list, st.sensors, layout)
-        lay.addWidget(self.list, 1)
-
-
 class LayoutStep(QWidget):
     appliedLayout = Signal()
 
@@ -158,6 +75,7 @@ class LayoutStep(QWidget):
         self.undo_stack = QUndoStack(self)
         self.selected: str | None = None
         self.columns: list[StationColumn] = []
+        self.lag_readings = {}
         self._suspend = False
 
         lay = QVBoxLayout(self)
@@ -235,11 +153,17 @@ class LayoutStep(QWidget):
         self.unit.setPlaceholderText("e.g. °C, bar, %")
         self.unit.editingFinished.connect(self._unit_changed)
         form.addRow("Unit:", self.unit)
+        self.sensor_lag = QLineEdit()
+        self.sensor_lag.setPlaceholderText("its station's")
+        self.sensor_lag.setToolTip("This sensor's own residence time to the next station, where it differs from "
+                                   "its station's (an analyser further down the pipe): a duration or \"auto\".")
+        self.sensor_lag.editingFinished.connect(self._sensor_lag_changed)
+        form.addRow("Own lag:", self.sensor_lag)
         legend = QLabel("<small><b style='color:#b3261e'>bold red</b>: the KPI &nbsp; <i>grey italic</i>: "
                         "exogenous<br><span style='color:#1d7a3a'>green</span>: controllable setpoint &nbsp; "
                         "◆ categorical</small>")
         form.addRow(legend)
-        props.setFixedWidth(380)
+        props.setFixedWidth(330)
 
         self.problems = QListWidget()
         self.problems.setWordWrap(True)
@@ -252,14 +176,24 @@ class LayoutStep(QWidget):
         self.problems_title = QLabel("<b>Checks</b>")
         cl.addWidget(self.problems_title)
         cl.addWidget(self.problems, 1)
+        self.time_panel = TimePanel(self)
+        self.tabs = QTabWidget()
+        self.tabs.addTab(checks, "Checks")
+        time_scroll = QScrollArea()
+        time_scroll.setWidgetResizable(True)
+        time_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        time_scroll.setWidget(self.time_panel)
+        self.tabs.addTab(time_scroll, "Time, recycles and loops")
+        self.tabs.setMaximumHeight(290)      # the station columns keep the most room
         bottom = QHBoxLayout()
-        bottom.addWidget(checks, 1)
+        bottom.addWidget(self.tabs, 1)
         bottom.addWidget(props)
         lay.addLayout(bottom, 1)
 
         session.layoutChanged.connect(self.load_from_session)
         session.rawChanged.connect(self._raw_changed)
         session.dataChanged.connect(self._data_changed)
+        session.resultChanged.connect(lambda: self._show(self.layout_obj))
         self.load_from_session()
 
     # ------------------------------------------------------------------ state
@@ -297,8 +231,17 @@ class LayoutStep(QWidget):
     def columns_of_data(self) -> list[str]:
         raw = self.session.raw
         if raw is not None:
-            return [str(c) for c in raw.frame.columns]
+            if getattr(self, "_columns_for", None) is not raw:
+                # A historian long export's columns are tag, time, value: list its tags instead.
+                self._columns_for, self._columns = raw, analysis_columns(raw)
+            return list(self._columns)
         return list(self.layout_obj.nodes) if self.layout_obj else []
+
+    def historian_tags(self) -> list[str]:
+        """The tags a [tags.X] rule can name: the historian export's, else the layout's sensors."""
+        data = self.session.data
+        tags = [t.tag for t in getattr(data, "tag_reports", None) or []] if data is not None else []
+        return tags or (list(self.layout_obj.nodes) if self.layout_obj else [])
 
     def _rebuild(self) -> None:
         lay = self.layout_obj
@@ -307,6 +250,11 @@ class LayoutStep(QWidget):
             if item.widget():
                 item.widget().deleteLater()
         self.columns = []
+        res = self.session.result
+        self.lag_readings = lag_readings(res.dynamics if res is not None else None)
+        self.time_panel.show_layout(lay)
+        n = len(self.time_panel.proposals)
+        self.tabs.setTabText(1, "Time, recycles and loops" + (f"  ({n} proposed)" if n else ""))
         enabled = lay is not None
         for w in (self.save_button, self.add_button, self.apply_button, self.plant_name, self.target,
                   self.goal, self.time_column):
@@ -475,6 +423,8 @@ class LayoutStep(QWidget):
                 box.setChecked(on)
             self.unit.setEnabled(lay is not None and bool(n))
             self.unit.setText(lay.unit(n) if lay is not None and n else "")
+            self.sensor_lag.setEnabled(in_station)
+            self.sensor_lag.setText(lay.stations[lay.tier_of(n)].sensor_lags.get(n, "") if in_station else "")
         finally:
             self._suspend = False
 
@@ -487,6 +437,24 @@ class LayoutStep(QWidget):
             self.banner.show_message("; ".join(p.message for p in e.problems), "error")
             return
         self._edit(after, f"mark {self.selected} {role}" if on else f"unmark {self.selected} {role}")
+
+    def set_lag(self, station: int, lag: str | None, sensor: str | None = None) -> None:
+        if self._suspend or self.layout_obj is None:
+            return
+        st = self.layout_obj.stations[station]
+        if (st.lag if sensor is None else st.sensor_lags.get(sensor)) == lag:
+            return
+        try:
+            after = layout_set_lag(self.layout_obj, station, lag, sensor)
+        except ValueError as e:
+            self.banner.show_message(str(e), "error")
+            return
+        self._edit(after, f"set lag of {sensor or st.name}")
+
+    def _sensor_lag_changed(self) -> None:
+        lay, n = self.layout_obj, self.selected
+        if lay is not None and n in lay.nodes:
+            self.set_lag(lay.tier_of(n), self.sensor_lag.text().strip() or None, n)
 
     def _unit_changed(self) -> None:
         if self._suspend or not self.selected or self.layout_obj is None:

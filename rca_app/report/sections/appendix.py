@@ -12,6 +12,7 @@ from rca_app.report import formatting as F
 from rca_app.report import text as T
 from rca_app.report.flowables import wrap_command
 from rca_app.report.page import MONO, SECTIONS, TEXT_W
+from rca_app.report.sections.dynamics import dynamics_appendix
 
 if TYPE_CHECKING:
     from rca_app.report.builder import ReportBuilder
@@ -115,6 +116,8 @@ def appendix(b: ReportBuilder) -> list:
     if r.diagnostics.graph_source == "given":
         st.append(b.P("Note: the causal graph was supplied or edited by the user; the command above "
                          "rediscovers it instead.", "small"))
+
+    st += dynamics_appendix(b)
 
     lay = r.layout
     st.append(b.H2(f"Layout ({lay.file or 'layout'})"))

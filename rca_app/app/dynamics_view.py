@@ -1,0 +1,217 @@
+"""What the GUI and the report show about process dynamics (issue #14): the residence times used
+per station, recycles the data propose, loop readings, the incident trend shifted by residence
+times. Qt-free, so the Layout, Incident and Graph steps and the PDF share one wording."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rca_app.core.layout import Layout
+from rca_app.core.layout.time_keys import Recycle
+
+
+@dataclass
+class LagReading:
+    """The residence time the analysis used from one station to the next.
+
+    Attributes
+    ----------
+    station, to_station : str
+    lag : str
+        As a duration ("7min").
+    text : str
+        One line for the station column and the report ("estimated 7min, confidence 100%").
+    given : bool
+        Declared in the layout.
+    short : str
+        For a narrow field ("auto: 7min (100%)").
+    """
+
+    station: str
+    to_station: str
+    lag: str
+    text: str
+    given: bool
+    short: str = ""
+
+
+def lag_readings(dynamics) -> dict[str, LagReading]:
+    """The lag used from each station to the next, by station name.
+
+    Parameters
+    ----------
+    dynamics : DynamicsRecord or None
+        ``AnalysisResult.dynamics``.
+
+    Returns
+    -------
+    dict of str to LagReading
+        Empty for row-by-row data.
+    """
+    out: dict[str, LagReading] = {}
+    for rec in (dynamics.lags if dynamics is not None else []):
+        if rec.given:
+            text = f"declared {rec.lag}"
+        elif rec.confidence is None:
+            # No bootstrap agreement to report: zero lag, or too little data to resample.
+            text = f"estimated {rec.lag}"
+        else:
+            text = f"estimated {rec.lag}, confidence {rec.confidence:.0%}"
+        if not rec.given and rec.estimate_steps is not None and rec.estimate_steps != rec.lag_steps:
+            text += f" (the data's {rec.estimate_steps} steps were not trusted)"
+        short = rec.lag if rec.given else f"auto: {rec.lag}" + (
+            f" ({rec.confidence:.0%})" if rec.confidence is not None else "")
+        out[rec.station] = LagReading(rec.station, rec.to_station, rec.lag, text, rec.given, short)
+    return out
+
+
+def proposed_recycles(dynamics, layout: Layout) -> list[Recycle]:
+    """The [[recycle]] streams the data show but the layout does not declare.
+
+    A proposed lagged edge goes from a sensor of a later station back to one of an earlier
+    station; the recycle it asks for joins those two stations with the lag found.
+
+    Parameters
+    ----------
+    dynamics : DynamicsRecord or None
+    layout : Layout
+        The layout being edited (its stations name the recycle's ends).
+
+    Returns
+    -------
+    list of Recycle
+        One per station pair (the shortest lag found), in the order found; none already declared.
+    """
+    if dynamics is None:
+        return []
+    declared = {(r.source, r.to) for r in layout.recycles}
+    best: dict[tuple[str, str], tuple[int, str]] = {}
+    for e in dynamics.lagged_edges:
+        if e.kind != "proposed_recycle":
+            continue
+        try:
+            src, dst = layout.station_of(e.source), layout.station_of(e.target)
+        except KeyError:
+            continue
+        key = (src, dst)
+        if key in declared or src == dst:
+            continue
+        if key not in best or e.lag_steps < best[key][0]:
+            best[key] = (e.lag_steps, e.lag)
+    return [Recycle(s, d, lag) for (s, d), (_, lag) in best.items()]
+
+
+def declared_loop_text(loop, sep: str = ", ") -> str:
+    """A declared [[loop]] in words ("coolant_valve_pct holds reactor_temp_C at 180, limits 0…100").
+
+    Parameters
+    ----------
+    loop : Loop
+    sep : str, optional
+        Before the limits (a line break in a narrow list).
+
+    Returns
+    -------
+    str
+    """
+    def num(v):
+        return "" if v is None else f"{v:g}"
+
+    text = f"{loop.manipulated} holds {loop.controlled}"
+    if loop.setpoint is not None:
+        text += f" at {loop.setpoint if isinstance(loop.setpoint, str) else num(loop.setpoint)}"
+    if loop.low is not None or loop.high is not None:
+        text += f"{sep}limits {num(loop.low)}…{num(loop.high)}"
+    return text
+
+
+def loop_short_text(rec, sep: str = ", ") -> str:
+    """A few words on what a control loop did ("compensated, 23% to its limit").
+
+    Parameters
+    ----------
+    rec : LoopRecord
+    sep : str, optional
+        Before the disturbance's source.
+
+    Returns
+    -------
+    str
+    """
+    text = "compensated" if rec.compensated else "did not compensate"
+    return text + f", {rec.limit_use:.0%} to its limit" + (f"{sep}disturbance from {rec.source}" if rec.source else "")
+
+
+def loop_text(rec) -> str:
+    """One line on what a control loop did in the incident.
+
+    Parameters
+    ----------
+    rec : LoopRecord
+
+    Returns
+    -------
+    str
+    """
+    if rec.compensated:
+        text = (f"{rec.manipulated} moved {rec.mv_shift_sd:+.1f} sd while {rec.controlled} held "
+                f"({rec.cv_shift_sd:+.1f} sd): the controller compensated")
+    else:
+        text = (f"{rec.controlled} moved {rec.cv_shift_sd:+.1f} sd, {rec.manipulated} "
+                f"{rec.mv_shift_sd:+.1f} sd: no compensation seen")
+    limits = "declared limits" if rec.limits_declared else "reference range"
+    text += f"; {rec.limit_use:.0%} of the way to its limit ({limits})"
+    if rec.source:
+        share = f" ({rec.source_share:.0%} of the move)" if rec.source_share is not None else ""
+        text += f"; disturbance from {rec.source}{share}"
+    return text
+
+
+def lagged_edge_text(edge) -> str:
+    """One line for a lagged edge (graph tooltip, report row).
+
+    Parameters
+    ----------
+    edge : LaggedEdge or dict
+        With source, target, lag, correlation, p_value, kind.
+
+    Returns
+    -------
+    str
+    """
+    get = edge.get if isinstance(edge, dict) else (lambda k: getattr(edge, k))
+    kind = {"recycle": "declared recycle", "proposed_recycle": "recycle the data propose (not declared)",
+            "self": "slow own dynamics"}[get("kind")]
+    who = get("source") if get("source") == get("target") else f"{get('source')} → {get('target')}"
+    return (f"{who} after {get('lag')}: {kind}; partial correlation {get('correlation'):+.2f}, "
+            f"p = {get('p_value'):.2g}")
+
+
+def residence_offset(dynamics, sensor: str, time_axis: bool) -> float:
+    """How far right to draw ``sensor`` so that each value sits under the KPI value it acts on.
+
+    The analysis moved the sensor forward by ``dynamics.shifts[sensor]`` grid steps (its
+    cumulative residence time to the KPI's station); on a time axis that is steps x the grid
+    step in seconds, on a row axis the steps themselves.
+
+    Parameters
+    ----------
+    dynamics : DynamicsRecord or None
+    sensor : str
+    time_axis : bool
+        The chart's x is seconds (else row numbers).
+
+    Returns
+    -------
+    float
+        0 for a sensor not moved, or without a regular grid.
+    """
+    import pandas as pd
+
+    if dynamics is None or not dynamics.shifts.get(sensor):
+        return 0.0
+    steps = int(dynamics.shifts[sensor])
+    if not time_axis:
+        return float(steps)
+    if not dynamics.step:
+        return 0.0
+    return steps * pd.Timedelta(dynamics.step).total_seconds()
