@@ -1,0 +1,45 @@
+"""A short reference period (3 rows per sensor) is analysed whatever the incident's length: the
+file is refused only below the analysis' own floor, and the message says how many rows would do
+(issue #12)."""
+from __future__ import annotations
+
+import pytest
+
+from rca_app.core.analysis import AnalysisSettings, run_analysis
+from rca_app.core.data import load_table, min_rows_needed, prepare
+from rca_app.core.errors import RcaInputError
+from rca_app.core.incident_shapes import reference_floor
+from rca_app.core.layout import load_layout
+from rca_sim.incident_shapes import simulate_shape
+
+FAST = AnalysisSettings(graph_bootstrap=2, rank_bootstrap=6, n_jobs=1)
+
+
+@pytest.mark.parametrize("n_incident", [1, 5])
+def test_three_rows_per_sensor_and_a_short_incident_are_analysed(tmp_path, n_incident):
+    # 12 sensors, 36 reference rows: the whole file (37 or 41 rows) holds fewer than the
+    # 5 rows per sensor (60) the full model wants.
+    plant = simulate_shape("continuous", seed=501, n_sensors=12, n_reference=36, n_incident=n_incident)
+    csv, lay = plant.save(tmp_path)
+    data = prepare(load_table(csv), load_layout(lay))
+    assert data.n_rows == 36 + n_incident < min_rows_needed(12)
+    r = run_analysis(data, plant.incident_window, None, FAST).result
+    assert r.ranking_basis.simple_model and r.ranking_basis.reference_rows == 36
+    assert r.ranking_basis.method == ("unit_restoration" if n_incident == 1 else "restoration")
+    assert r.root_causes and r.diagnostics.bootstrap_refits_used == 6
+
+
+def test_a_file_below_the_floor_is_refused_saying_how_many_rows_would_do(tmp_path):
+    floor = reference_floor(12)
+    assert floor == 14
+    plant = simulate_shape("continuous", seed=501, n_sensors=12, n_reference=36, n_incident=5)
+    csv, lay = plant.save(tmp_path)
+    # As many rows as the reference floor: one short (no row left for the incident).
+    plant.frame.iloc[20:20 + floor].to_csv(csv, index=False)
+    with pytest.raises(RcaInputError) as e:
+        prepare(load_table(csv), load_layout(lay))
+    msg = str(e.value)
+    assert f"only {floor} usable row(s)" in msg and f"at least {floor + 1} rows to estimate anything" in msg
+    assert f"a reference period of {floor} rows" in msg and "at least 60 rows for the full model" in msg
+    plant.frame.iloc[20:21 + floor].to_csv(csv, index=False)
+    assert prepare(load_table(csv), load_layout(lay)).n_rows == floor + 1
