@@ -292,15 +292,8 @@ def _run_analysis(data: PlantData, anomaly, reference, settings: AnalysisSetting
 
     t = time.perf_counter()
     incident = Incident(layout.target, layout.goal, ref, an)
-    interval_method = settings.interval_method
-    if interval_method == "resample" and (shape.rate_kpi or shape.simple_model):
-        # Refits from scratch rebuild mechanisms by kind, and the KPI's rate model and the
-        # shrunk linear kind are installed after the fit: weighted refits of them instead.
-        interval_method = "weighted"
-        messages.append("Intervals come from weighted refits (interval_method 'weighted'): refits from scratch "
-                        "('resample') do not yet cover the rate model of a flag or count KPI or the simple model.")
     rank_settings = RankingSettings(settings.rank_bootstrap, settings.action_grid, settings.seed,
-                                    interval_method, settings.n_jobs, settings.scheduler)
+                                    settings.interval_method, settings.n_jobs, settings.scheduler)
     scores = []
     if shape.method == "anomaly":
         ranking, scores = rank_by_anomaly(scm, incident, layout, anomaly_candidates(layout, layout.target, scm.order_))

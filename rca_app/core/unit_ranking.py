@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from rca_app.core.anomaly_ranking import AnomalyScore, rank_by_own_anomaly, tail_scores
-from rca_app.core.mechanisms import LinearMechanism, Ridge
+from rca_app.core.mechanisms import REGISTERED_KINDS, LinearMechanism, Ridge
 from rca_app.core.queries import incident_abduction
 from rca_app.core.records import RootCause
 from rca_app.core.rootcause import Incident, RankingResult, evidence_for, rank_root_causes
@@ -215,18 +215,26 @@ class ShrunkLinearMechanism(LinearMechanism):
     node : str
     parents : list of str
     design : FeatureDesign
-    alpha : float
-        Ridge penalty on the standardised coefficients.
+    alpha : float or None
+        Ridge penalty on the standardised coefficients; None: chosen by leave-one-out error
+        (:func:`loo_alpha`) on the rows it is fitted on.
     """
 
     kind = "ridge"
 
-    def __init__(self, node, parents, design, alpha: float = 1.0):
+    def __init__(self, node, parents, design, alpha: float | None = 1.0):
         super().__init__(node, parents, design)
-        self.alpha = float(alpha)
+        self.alpha = None if alpha is None else float(alpha)
 
     def _new_model(self):
         return _PenalisedRidge(self.alpha)
+
+    def fit(self, values, folds):
+        if self.alpha is None:
+            # Built by its kind's name (a refit from scratch on resampled rows): the penalty is
+            # chosen on these rows, as the main fit chose it on the reference rows.
+            self.alpha = loo_alpha(self.features(values), values[self.node])
+        return super().fit(values, folds)
 
     def weighted_refit(self, values, blocks, block_weights, seed=0):
         G, c = self.block_stats(values, blocks)
@@ -253,6 +261,13 @@ def loo_alpha(A: np.ndarray, y: np.ndarray, alphas=None) -> float:
         if err < best_err:
             best, best_err = float(a), err
     return best
+
+
+def _ridge_factory(node, parents, design, monotone=None, seed=0):
+    return ShrunkLinearMechanism(node, parents, design, alpha=None)
+
+
+REGISTERED_KINDS["ridge"] = _ridge_factory
 
 
 def shrink_mechanisms(scm):
