@@ -216,8 +216,9 @@ def _run_analysis(data: PlantData, anomaly, reference, settings: AnalysisSetting
     constraints = layout.constraints()
     categorical = [c for c in data.categorical_nodes if c in frame.columns]
     # One encoding for the whole investigation: levels of both periods, sorted, the first the
-    # baseline; discovery, mechanisms and edge effects all use it.
-    encoder = CategoryEncoder.fit(frame, categorical)
+    # baseline; discovery, mechanisms and edge effects all use it. (Time alignment leaves the
+    # first rows without an upstream past empty: they are in no window and have no level.)
+    encoder = CategoryEncoder.fit(frame.dropna(subset=categorical), categorical)
     levels = encoder.levels
 
     t = time.perf_counter()

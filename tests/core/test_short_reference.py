@@ -43,3 +43,18 @@ def test_a_file_below_the_floor_is_refused_saying_how_many_rows_would_do(tmp_pat
     assert f"a reference period of {floor} rows" in msg and "at least 60 rows for the full model" in msg
     plant.frame.iloc[20:21 + floor].to_csv(csv, index=False)
     assert prepare(load_table(csv), load_layout(lay)).n_rows == floor + 1
+
+
+def test_a_time_aligned_short_reference_with_a_supplier_column_is_analysed(tmp_path):
+    # Time alignment leaves the first row without an upstream past (an empty supplier cell):
+    # the category levels come from the rows that have one.
+    from rca_sim import random_plant, save_plant, simulate
+
+    spec, faults = random_plant(7100, fault="variance_increase", n_nodes=12, n_stations=4)
+    df, truth = simulate(spec, 33, 30, faults, 7100)
+    save_plant(tmp_path, spec, df, truth)
+    data = prepare(load_table(tmp_path / "data.csv"), load_layout(tmp_path / "layout.toml"))
+    assert data.categorical_nodes == ["supplier"]
+    an = truth["anomaly"]
+    r = run_analysis(data, (an["start"], an["end"]), None, FAST).result
+    assert r.dynamics is not None and r.ranking_basis.simple_model and r.root_causes
