@@ -50,6 +50,8 @@ from rca_app.core.unit_ranking import (
     rank_unit,
     shrink_mechanisms,
     simple_graph,
+    small_sample_factor,
+    widen_intervals,
 )
 from rca_app.core.windows import check_enough_rows, resolve_windows, window_bound
 
@@ -302,6 +304,15 @@ def _run_analysis(data: PlantData, anomaly, reference, settings: AnalysisSetting
         ranking = rank_unit(scm, incident, layout, rank_settings, progress=SubProgress(progress, 0.45, 1.0, ""))
     else:
         ranking = rank_root_causes(scm, incident, layout, rank_settings, progress=SubProgress(progress, 0.45, 1.0, ""))
+    if shape.simple_model and shape.method != "anomaly":
+        # Short reference: refits on few rows give too narrow intervals (core/unit_ranking.py).
+        factor = small_sample_factor(len(ref))
+        widen_intervals(ranking, factor)
+        messages.append(
+            f"Short reference: the 90% intervals were widened {factor:.2f}-fold (a small-sample t-correction of "
+            "the refits' spread). They cover the refits' variation only, not the error of the simpler model itself "
+            "(a cause left out, a curved effect fitted as a line), which on a short reference is often larger: "
+            "read them as the least uncertainty there is.")
     causes, hidden = list(ranking.root_causes), []
     if shape.method == "restoration":
         # Undetermined directions and suspected unmeasured causes (core/ambiguity.py): ranges of

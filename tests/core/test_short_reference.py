@@ -27,6 +27,8 @@ def test_three_rows_per_sensor_and_a_short_incident_are_analysed(tmp_path, n_inc
     assert r.ranking_basis.simple_model and r.ranking_basis.reference_rows == 36
     assert r.ranking_basis.method == ("unit_restoration" if n_incident == 1 else "restoration")
     assert r.root_causes and r.diagnostics.bootstrap_refits_used == 6
+    # The intervals from refits on 36 rows (12 blocks) are widened, and the result says so.
+    assert any("widened 1.14-fold" in m for m in r.diagnostics.messages)
 
 
 def test_a_file_below_the_floor_is_refused_saying_how_many_rows_would_do(tmp_path):
@@ -58,3 +60,22 @@ def test_a_time_aligned_short_reference_with_a_supplier_column_is_analysed(tmp_p
     an = truth["anomaly"]
     r = run_analysis(data, (an["start"], an["end"]), None, FAST).result
     assert r.dynamics is not None and r.ranking_basis.simple_model and r.root_causes
+
+
+def test_small_sample_factor_is_the_t_correction_of_the_blocks_bootstrapped():
+    from scipy.stats import norm, t
+
+    from rca_app.core.records import RootCause
+    from rca_app.core.rootcause import RankingResult
+    from rca_app.core.unit_ranking import small_sample_factor, widen_intervals
+
+    # 33 rows: 11 blocks of 3 rows.
+    assert small_sample_factor(33) == pytest.approx(t.ppf(0.95, 10) / norm.ppf(0.95) * (11 / 10) ** 0.5)
+    factors = [small_sample_factor(n) for n in (12, 33, 100, 300, 3000)]
+    assert factors == sorted(factors, reverse=True) and factors[-1] < 1.02 and factors[0] > 1.3
+    nan = float("nan")
+    cause = RootCause("a", "s", 0.5, (0.2, 0.6), 1.0, False, False, None)
+    undefined = RootCause("b", "s", nan, (nan, nan), nan, False, False, None)
+    widen_intervals(RankingResult([cause, undefined], [], [], []), 1.5)
+    assert cause.restoration_ci == pytest.approx((0.1, 0.7))        # about the centre 0.4
+    assert all(v != v for v in undefined.restoration_ci)
