@@ -89,7 +89,10 @@ def ranking(b: ReportBuilder) -> list:
         "Restoration is the share of the KPI loss the model predicts would come back if that sensor alone "
         "had behaved as in the reference period (its own noise redrawn from the reference, everything "
         f"downstream recomputed). Intervals are 5–95% over {n} bootstrap refits; “ranked first” is the share "
-        "of those refits in which the sensor came out on top."))
+        "of those refits in which the sensor came out on top."
+        + (" The reference period is short, so the intervals were widened by a small-sample correction; they "
+           "still cover only the refits' variation, not the error of the simpler model itself."
+           if r.ranking_basis is not None and r.ranking_basis.simple_model else "")))
     tab = [["#", "Sensor", "Station", "Restoration", "90% interval", "Ranked first", "Setpoint"]]
     for i, c in enumerate(r.root_causes, 1):
         lo, hi = c.restoration_ci
