@@ -295,8 +295,9 @@ def _run_analysis(data: PlantData, anomaly, reference, settings: AnalysisSetting
 
     t = time.perf_counter()
     incident = Incident(layout.target, layout.goal, ref, an)
+    interval_method = settings.interval_method
     rank_settings = RankingSettings(settings.rank_bootstrap, settings.action_grid, settings.seed,
-                                    settings.interval_method, settings.n_jobs, settings.scheduler)
+                                    interval_method, settings.n_jobs, settings.scheduler)
     scores = []
     if shape.method == "anomaly":
         ranking, scores = rank_by_anomaly(scm, incident, layout, anomaly_candidates(layout, layout.target, scm.order_))
@@ -304,15 +305,6 @@ def _run_analysis(data: PlantData, anomaly, reference, settings: AnalysisSetting
         ranking = rank_unit(scm, incident, layout, rank_settings, progress=SubProgress(progress, 0.45, 1.0, ""))
     else:
         ranking = rank_root_causes(scm, incident, layout, rank_settings, progress=SubProgress(progress, 0.45, 1.0, ""))
-    if shape.simple_model and shape.method != "anomaly":
-        # Short reference: refits on few rows give too narrow intervals (core/unit_ranking.py).
-        factor = small_sample_factor(len(ref))
-        widen_intervals(ranking, factor)
-        messages.append(
-            f"Short reference: the 90% intervals were widened {factor:.2f}-fold (a small-sample t-correction of "
-            "the refits' spread). They cover the refits' variation only, not the error of the simpler model itself "
-            "(a cause left out, a curved effect fitted as a line), which on a short reference is often larger: "
-            "read them as the least uncertainty there is.")
     causes, hidden = list(ranking.root_causes), []
     if shape.method == "restoration":
         # Undetermined directions and suspected unmeasured causes (core/ambiguity.py): ranges of
@@ -320,6 +312,15 @@ def _run_analysis(data: PlantData, anomaly, reference, settings: AnalysisSetting
         causes, hidden, notes = rank_with_ambiguity(scm, incident, constraints, layout, causes, settings.seed,
                                                     disc.hidden_pairs if disc is not None else ())
         messages += notes
+    if shape.simple_model and shape.method != "anomaly":
+        # Short reference: refits on few rows give too narrow intervals (core/unit_ranking.py).
+        factor = small_sample_factor(len(ref))
+        widen_intervals([*causes, *ranking.root_causes], ranking.actions, factor)
+        messages.append(
+            f"Short reference: the 90% intervals were widened {factor:.2f}-fold (a small-sample t-correction of "
+            "the refits' spread). They cover the refits' variation only, not the error of the simpler model itself "
+            "(a cause left out, a curved effect fitted as a line), which on a short reference is often larger: "
+            "read them as the least uncertainty there is.")
     timings["ranking_s"] = time.perf_counter() - t
     if timed is not None:
         messages += _time_readings(timed, layout, ref, an, ranking, graph, data)

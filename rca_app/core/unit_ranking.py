@@ -307,18 +307,23 @@ def _widened(ci, factor: float) -> tuple[float, float]:
     return (centre - factor * (centre - lo), centre + factor * (hi - centre))
 
 
-def widen_intervals(ranking, factor: float) -> None:
-    """Widen every interval of ``ranking`` (in place) by ``factor`` about its centre: the causes'
-    restorations and the actions' predicted KPI and restoration (see :func:`small_sample_factor`).
+def widen_intervals(causes, actions, factor: float) -> None:
+    """Widen intervals (in place) by ``factor`` about their centres: the causes' restorations and
+    the actions' predicted KPI and restoration (see :func:`small_sample_factor`).
 
     Parameters
     ----------
-    ranking : RankingResult
+    causes : list of RootCause
+        A cause listed twice (the same object) is widened once.
+    actions : list of Action
     factor : float
     """
-    for c in ranking.root_causes:
-        c.restoration_ci = _widened(c.restoration_ci, factor)
-    for a in ranking.actions:
+    seen = set()
+    for c in causes:
+        if id(c) not in seen:
+            seen.add(id(c))
+            c.restoration_ci = _widened(c.restoration_ci, factor)
+    for a in actions:
         a.restoration_ci = _widened(a.restoration_ci, factor)
         a.predicted_target_ci = _widened(a.predicted_target_ci, factor)
 

@@ -66,7 +66,6 @@ def test_small_sample_factor_is_the_t_correction_of_the_blocks_bootstrapped():
     from scipy.stats import norm, t
 
     from rca_app.core.records import RootCause
-    from rca_app.core.rootcause import RankingResult
     from rca_app.core.unit_ranking import small_sample_factor, widen_intervals
 
     # 33 rows: 11 blocks of 3 rows.
@@ -76,6 +75,6 @@ def test_small_sample_factor_is_the_t_correction_of_the_blocks_bootstrapped():
     nan = float("nan")
     cause = RootCause("a", "s", 0.5, (0.2, 0.6), 1.0, False, False, None)
     undefined = RootCause("b", "s", nan, (nan, nan), nan, False, False, None)
-    widen_intervals(RankingResult([cause, undefined], [], [], []), 1.5)
+    widen_intervals([cause, undefined, cause], [], 1.5)
     assert cause.restoration_ci == pytest.approx((0.1, 0.7))        # about the centre 0.4
     assert all(v != v for v in undefined.restoration_ci)
