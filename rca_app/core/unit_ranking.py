@@ -226,15 +226,16 @@ class ShrunkLinearMechanism(LinearMechanism):
 
     def __init__(self, node, parents, design, alpha: float | None = 1.0):
         super().__init__(node, parents, design)
-        self.alpha = None if alpha is None else float(alpha)
+        # None: built by its kind's name (a refit from scratch on resampled rows), the penalty is
+        # chosen on the rows it is fitted on, as the main fit chose it on the reference rows.
+        self.choose_alpha = alpha is None
+        self.alpha = 1.0 if alpha is None else float(alpha)
 
     def _new_model(self):
         return _PenalisedRidge(self.alpha)
 
     def fit(self, values, folds):
-        if self.alpha is None:
-            # Built by its kind's name (a refit from scratch on resampled rows): the penalty is
-            # chosen on these rows, as the main fit chose it on the reference rows.
+        if self.choose_alpha:
             self.alpha = loo_alpha(self.features(values), values[self.node])
         return super().fit(values, folds)
 
