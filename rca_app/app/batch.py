@@ -373,7 +373,8 @@ def run_batch(specs: list[IncidentSpec], out_dir: str | Path, settings: dict | N
 
 
 _SUMMARY_COLUMNS = ("name", "status", "top_cause", "top_station", "top_restoration", "ranking",
-                    "top_anomaly_score", "shortfall", "incident_rows", "seconds", "json_path", "report_path", "problems")
+                    "top_anomaly_score", "shortfall", "incident_rows", "seconds", "json_path", "report_path",
+                    "problems")
 
 
 def summary_csv(outcomes: list[IncidentOutcome]) -> str:

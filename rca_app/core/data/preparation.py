@@ -8,7 +8,8 @@
 2. :func:`_convert_columns`: numbers and category labels, empty columns.
 3. :func:`_order_by_time`: parse, drop rows without a timestamp, sort, flag repeats.
 4. :func:`_drop_missing_target` and :func:`_drop_gap_rows` / :func:`_impute_gaps`: the gap policy.
-5. :func:`_check_enough_rows` (enough rows to estimate anything) and :func:`~rca_app.core.data.validation.check_columns_left`.
+5. :func:`_check_enough_rows` (enough rows to estimate anything) and
+   :func:`~rca_app.core.data.validation.check_columns_left`.
 6. :func:`_build_plant_data`.
 """
 from __future__ import annotations
