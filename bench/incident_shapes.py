@@ -11,6 +11,12 @@ real loading path. Side by side on the same incidents:
 
 Run: ``python -m bench.incident_shapes [--quick] [--no-dowhy]``; results in
 ``bench/results/incident_shapes.json``.
+
+``--coverage``: calibration of the intervals on short reference periods (3 rows per sensor), as
+:mod:`bench.coverage` measures it for long ones: random plants (:func:`rca_sim.random_plant`, a
+quarter of the mechanisms curved), the true restorations from the generating model
+(:mod:`rca_sim.truth`), with the discovered graph and with the true one given (the intervals
+hold the graph fixed). Results in ``bench/results/short_reference_coverage.json``.
 """
 from __future__ import annotations
 
@@ -31,6 +37,7 @@ from rca_app.core.layout import load_layout
 from rca_sim.incident_shapes import simulate_shape
 
 OUT = Path(__file__).resolve().parent / "results" / "incident_shapes.json"
+COVERAGE_OUT = OUT.with_name("short_reference_coverage.json")
 
 # name -> (kind, simulate_shape keywords)
 SHAPES = {
@@ -166,6 +173,72 @@ def report(res: dict) -> str:
     return "\n".join(lines)
 
 
+def short_reference_case(fault: str, seed: int, rows_per_sensor: int = 3, n_incident: int = 30,
+                         true_graph: bool = False, method: str = "weighted") -> list[dict]:
+    """Interval records (one per ranked candidate) of one short-reference plant."""
+    from bench.common import plant_data
+    from rca_app.core.graph import CausalGraph, Edge
+    from rca_sim import random_plant
+    from rca_sim.truth import true_restorations
+
+    spec, faults = random_plant(seed, fault=fault, n_nodes=12, n_stations=4)
+    n_ref = rows_per_sensor * (len(spec.nodes()) - 1)
+    data, truth, _ = plant_data(spec, faults, seed, n_reference=n_ref, n_anomaly=n_incident)
+    graph = (CausalGraph(tuple(data.layout.nodes), tuple(Edge(a, b, origin="user") for a, b in truth["edges"]))
+             if true_graph else None)
+    an = truth["anomaly"]
+    r = run_analysis(data, (an["start"], an["end"]), None,
+                     AnalysisSettings(graph_bootstrap=0, interval_method=method, n_jobs=1), graph=graph).result
+    causes = [c for c in r.root_causes if not c.unmeasured]
+    true = true_restorations(spec, n_ref, n_incident, faults, seed, [c.node for c in causes])
+    return [{"fault": fault, "seed": seed, "method": method, "graph": "true" if true_graph else "discovered",
+             "node": c.node, "rank": rank, "true": true[c.node], "point": c.restoration,
+             "lo": c.restoration_ci[0], "hi": c.restoration_ci[1],
+             "covered": bool(c.restoration_ci[0] <= true[c.node] <= c.restoration_ci[1]),
+             "is_root": c.node in truth["root_causes"], "is_kpi": c.node == r.target,
+             "reference_rows": r.ranking_basis.reference_rows, "simple_model": r.ranking_basis.simple_model}
+            for rank, c in enumerate(causes) if c.node in true]
+
+
+def short_reference_coverage(n_per_fault: int = 8, rows_per_sensor: int = 3, methods=("weighted",)) -> dict:
+    """Coverage of the 90% intervals on short reference periods, discovered and true graph."""
+    from bench.coverage import FAULTS, MATERIAL
+
+    records = []
+    for true_graph in (False, True):
+        for method in methods:
+            for fault in FAULTS:
+                for s in range(n_per_fault):
+                    records += short_reference_case(fault, 7000 + 100 * FAULTS.index(fault) + s, rows_per_sensor,
+                                                    true_graph=true_graph, method=method)
+    summary = {}
+    for key in sorted({(r["graph"], r["method"]) for r in records}):
+        rs = [r for r in records if (r["graph"], r["method"]) == key]
+        mat = [r for r in rs if abs(r["true"]) >= MATERIAL]
+        top = [r for r in rs if r["rank"] == 0]
+        summary["/".join(key)] = {
+            "intervals": len(rs), "coverage_all": float(np.mean([r["covered"] for r in rs])),
+            "coverage_material": float(np.mean([r["covered"] for r in mat])) if mat else None, "n_material": len(mat),
+            "coverage_sensors": float(np.mean([r["covered"] for r in rs if not r["is_kpi"]])),
+            "mean_width_material": float(np.mean([r["hi"] - r["lo"] for r in mat])) if mat else None,
+            "mean_abs_error_material": float(np.mean([abs(r["point"] - r["true"]) for r in mat])) if mat else None,
+            "top_is_root_cause": float(np.mean([r["is_root"] for r in top])),
+            "top_is_kpi_itself": float(np.mean([r["is_kpi"] for r in top]))}
+    return {"records": records, "summary": summary, "rows_per_sensor": rows_per_sensor, "material_threshold": MATERIAL}
+
+
+def coverage_report(res: dict) -> str:
+    lines = ["| graph / method | intervals | coverage (all) | coverage (true >= 0.1) | coverage (sensors) | "
+             "width (material) | abs error (material) | top = root cause | top = KPI itself |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for k, s in res["summary"].items():
+        lines.append(f"| {k} | {s['intervals']} | {s['coverage_all']:.0%} | {s['coverage_material'] or 0:.0%} "
+                     f"(n={s['n_material']}) | {s['coverage_sensors']:.0%} | {s['mean_width_material'] or 0:.2f} | "
+                     f"{s['mean_abs_error_material'] or 0:.2f} | {s['top_is_root_cause']:.0%} | "
+                     f"{s['top_is_kpi_itself']:.0%} |")
+    return "\n".join(lines)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true")
@@ -173,7 +246,17 @@ def main() -> None:
     ap.add_argument("-n", type=int, default=None, help="incidents per shape (default 12; quick 3)")
     ap.add_argument("--shapes", nargs="+", choices=list(SHAPES),
                     help="re-run these shapes only; the others are kept from the results file")
+    ap.add_argument("--coverage", action="store_true",
+                    help="calibration of the intervals on short reference periods (3 rows per sensor) instead")
     args = ap.parse_args()
+    if args.coverage:
+        cov = short_reference_coverage(args.n or (2 if args.quick else 8), methods=("weighted", "resample"))
+        cov["started"] = time.strftime("%Y-%m-%d %H:%M:%S")
+        COVERAGE_OUT.parent.mkdir(exist_ok=True)
+        COVERAGE_OUT.write_text(json.dumps(cov, indent=1, default=str), encoding="utf-8")
+        print(coverage_report(cov))
+        print(f"\nwritten to {COVERAGE_OUT}")
+        return
     n = args.n or (3 if args.quick else 12)
     earlier = json.loads(OUT.read_text(encoding="utf-8"))["records"] if args.shapes and OUT.exists() else None
     res = run(n, not args.no_dowhy, args.quick, args.shapes, earlier)

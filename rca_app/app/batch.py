@@ -16,15 +16,20 @@ The incidents file, TOML::
     [[incident]]
     name = "line7-march"             # names the output files; unique
     data = "line7_march.csv"         # paths relative to this file's folder
-    anomaly = "2026-03-05T06:00/2026-03-05T18:00"    # or "auto"
+    anomaly = "2026-03-05T06:00/2026-03-05T18:00"    # or "auto", or one row: "4711" or a time
     reference = "..2026-03-04T00:00" # optional (default: every row before the incident)
 
 or CSV with a header row and the same keys as columns (``name,data,layout,anomaly,reference``).
+
+An ``anomaly`` without a window separator is one row, as ``analyze --anomaly ROW|TIME`` takes it:
+a 0-based row number when the data have no time column (``"4711"``), else the row at that time
+(or the first after it). One bad batch is then ranked per unit.
 """
 from __future__ import annotations
 
 import csv
 import io
+import math
 import time
 import tomllib
 from collections.abc import Callable
@@ -52,7 +57,8 @@ class IncidentSpec:
     data, layout : str
         Paths of the data file and the layout.
     anomaly : str
-        Incident window as ``START/END`` text, or ``"auto"``.
+        Incident window as ``START/END`` text, ``"auto"``, or one row (a row number or a time:
+        a single unit).
     reference : str or None
         Reference window (None: every row before the incident).
     sheet : str or None
@@ -85,7 +91,12 @@ class IncidentOutcome:
     top_cause, top_station : str or None
         The highest-ranked root cause and its station.
     top_restoration : float or None
-        Its restoration (share of the shortfall it brings back).
+        Its restoration (share of the shortfall it brings back); None for an anomaly ranking.
+    ranking : str or None
+        How the causes were ranked: "restoration", "unit_restoration" (1-4 incident rows) or
+        "anomaly" (a KPI that never varied in the reference period).
+    top_anomaly_score : float or None
+        The top cause's anomaly score (an anomaly ranking only).
     shortfall : float or None
         KPI reference mean minus incident mean, positive = the bad way.
     incident_rows : int or None
@@ -102,6 +113,8 @@ class IncidentOutcome:
     top_cause: str | None = None
     top_station: str | None = None
     top_restoration: float | None = None
+    ranking: str | None = None
+    top_anomaly_score: float | None = None
     shortfall: float | None = None
     incident_rows: int | None = None
     seconds: float = 0.0
@@ -112,6 +125,35 @@ class IncidentOutcome:
 
 _KEYS = {f.name for f in fields(IncidentSpec)} - {"where"}
 _REQUIRED = ("name", "data", "layout", "anomaly")
+
+
+def incident_window(text: str):
+    """The incident as ``run_analysis`` takes it: "auto", a (start, end) window, or one row.
+
+    Text without a window separator (``/`` or ``..``) names one row, a single unit, as
+    ``analyze --anomaly ROW|TIME`` does; it is resolved against the data by
+    :func:`rca_app.core.windows.resolve_windows`.
+
+    Parameters
+    ----------
+    text : str
+
+    Returns
+    -------
+    str or tuple
+        ``"auto"``, ``(start, end)``, or the one row's text.
+
+    Raises
+    ------
+    ValueError
+        For an empty or ambiguous window.
+    """
+    t = text.strip()
+    if not t:
+        raise ValueError("the incident is empty: give a window START/END, 'auto', or one row (ROW or TIME)")
+    if t.lower() != "auto" and "/" not in t and ".." not in t:
+        return t
+    return parse_window(text)
 
 
 def read_batch(path: str | Path) -> list[IncidentSpec]:
@@ -196,10 +238,10 @@ def _spec(path: Path, where: str, entry: dict, problems: list[Problem]) -> Incid
         if not p.is_file():
             bad(k, f"{k} file {p} does not exist")
         resolved[k] = str(p)
-    for k in ("anomaly", "reference"):
+    for k, parse in (("anomaly", incident_window), ("reference", parse_window)):
         if k in entry:
             try:
-                parse_window(str(entry[k]))
+                parse(str(entry[k]))
             except ValueError as e:
                 bad(k, str(e))
     seed = entry.get("seed", 0)
@@ -262,14 +304,20 @@ def run_incident(task: _Task) -> IncidentOutcome:
         reference = parse_window(spec.reference) if spec.reference else None
         # The incidents are the parallel tasks: each analysis runs its own refits in one process.
         settings = AnalysisSettings.from_dict({**task.settings, "seed": spec.seed, "n_jobs": 1, "scheduler": None})
-        outcome = run_analysis(data, parse_window(spec.anomaly), reference, settings)
+        outcome = run_analysis(data, incident_window(spec.anomaly), reference, settings)
         r = outcome.result
         json_path = Path(task.out_dir) / f"{spec.name}.json"
         write_json_atomic(json_path, r.to_dict())
         out.json_path = str(json_path)
         top = r.root_causes[0] if r.root_causes else None
+        basis = r.ranking_basis
+        out.ranking = basis.method if basis is not None else "restoration"
         if top is not None:
-            out.top_cause, out.top_station, out.top_restoration = top.node, top.station, top.restoration
+            out.top_cause, out.top_station = top.node, top.station
+            # An anomaly ranking has no restoration (NaN): its score is reported instead.
+            out.top_restoration = top.restoration if math.isfinite(top.restoration) else None
+        if basis is not None and basis.anomaly_scores:
+            out.top_anomaly_score = basis.anomaly_scores[0].score
         out.shortfall = r.anomaly.shortfall
         out.incident_rows = r.anomaly.n_rows
         if task.report_writer is not None:
@@ -324,8 +372,9 @@ def run_batch(specs: list[IncidentSpec], out_dir: str | Path, settings: dict | N
     return outcomes
 
 
-_SUMMARY_COLUMNS = ("name", "status", "top_cause", "top_station", "top_restoration", "shortfall",
-                    "incident_rows", "seconds", "json_path", "report_path", "problems")
+_SUMMARY_COLUMNS = ("name", "status", "top_cause", "top_station", "top_restoration", "ranking",
+                    "top_anomaly_score", "shortfall", "incident_rows", "seconds", "json_path", "report_path",
+                    "problems")
 
 
 def summary_csv(outcomes: list[IncidentOutcome]) -> str:
@@ -347,6 +396,8 @@ def summary_csv(outcomes: list[IncidentOutcome]) -> str:
         d["seconds"] = f"{o.seconds:.1f}"
         if o.top_restoration is not None:
             d["top_restoration"] = f"{o.top_restoration:.4f}"
+        if o.top_anomaly_score is not None:
+            d["top_anomaly_score"] = f"{o.top_anomaly_score:.3f}"
         rows.append([d[c] for c in _SUMMARY_COLUMNS])
     return csv_text(_SUMMARY_COLUMNS, rows, lineterminator="\n")
 
@@ -367,6 +418,8 @@ def summary_text(outcomes: list[IncidentOutcome]) -> str:
              f"  {'incident':<28} {'status':<7} {'top cause':<28} {'restoration':>11}  time"]
     for o in outcomes:
         rest = f"{100 * o.top_restoration:.0f}%" if o.top_restoration is not None else ""
+        if o.top_anomaly_score is not None:
+            rest = f"score {o.top_anomaly_score:.1f}"     # an anomaly ranking: nothing restored
         lines.append(f"  {o.name:<28} {o.status:<7} {o.top_cause or '':<28} {rest:>11}  {o.seconds:5.1f} s")
         for p in o.problems[:3]:
             lines.append(f"      {p}")

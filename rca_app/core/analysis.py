@@ -51,6 +51,8 @@ from rca_app.core.unit_ranking import (
     rank_unit,
     shrink_mechanisms,
     simple_graph,
+    small_sample_factor,
+    widen_intervals,
 )
 from rca_app.core.windows import check_enough_rows, resolve_windows, window_bound
 
@@ -217,8 +219,9 @@ def _run_analysis(data: PlantData, anomaly, reference, settings: AnalysisSetting
     constraints = layout.constraints()
     categorical = [c for c in data.categorical_nodes if c in frame.columns]
     # One encoding for the whole investigation: levels of both periods, sorted, the first the
-    # baseline; discovery, mechanisms and edge effects all use it.
-    encoder = CategoryEncoder.fit(frame, categorical)
+    # baseline; discovery, mechanisms and edge effects all use it. (Time alignment leaves the
+    # first rows without an upstream past empty: they are in no window and have no level.)
+    encoder = CategoryEncoder.fit(frame.dropna(subset=categorical), categorical)
     levels = encoder.levels
 
     t = time.perf_counter()
@@ -294,12 +297,6 @@ def _run_analysis(data: PlantData, anomaly, reference, settings: AnalysisSetting
     t = time.perf_counter()
     incident = Incident(layout.target, layout.goal, ref, an)
     interval_method = settings.interval_method
-    if interval_method == "resample" and (shape.rate_kpi or shape.simple_model):
-        # Refits from scratch rebuild mechanisms by kind, and the KPI's rate model and the
-        # shrunk linear kind are installed after the fit: weighted refits of them instead.
-        interval_method = "weighted"
-        messages.append("Intervals come from weighted refits (interval_method 'weighted'): refits from scratch "
-                        "('resample') do not yet cover the rate model of a flag or count KPI or the simple model.")
     rank_settings = RankingSettings(settings.rank_bootstrap, settings.action_grid, settings.seed,
                                     interval_method, settings.n_jobs, settings.scheduler)
     scores: list = []
@@ -316,6 +313,15 @@ def _run_analysis(data: PlantData, anomaly, reference, settings: AnalysisSetting
         causes, hidden, notes = rank_with_ambiguity(scm, incident, constraints, layout, causes, settings.seed,
                                                     disc.hidden_pairs if disc is not None else ())
         messages += notes
+    if shape.simple_model and shape.method != "anomaly":
+        # Short reference: refits on few rows give too narrow intervals (core/unit_ranking.py).
+        factor = small_sample_factor(len(ref))
+        widen_intervals([*causes, *ranking.root_causes], ranking.actions, factor)
+        messages.append(
+            f"Short reference: the 90% intervals were widened {factor:.2f}-fold (a small-sample t-correction of "
+            "the refits' spread). They cover the refits' variation only, not the error of the simpler model itself "
+            "(a cause left out, a curved effect fitted as a line), which on a short reference is often larger: "
+            "read them as the least uncertainty there is.")
     timings["ranking_s"] = time.perf_counter() - t
     if timed is not None:
         messages += _time_readings(timed, layout, ref, an, ranking, graph, data)

@@ -25,7 +25,7 @@ from __future__ import annotations
 import numpy as np
 
 from rca_app.core.encoding import FeatureDesign
-from rca_app.core.mechanisms import FeatureMechanism
+from rca_app.core.mechanisms import REGISTERED_KINDS, FeatureMechanism
 from rca_app.core.records import MechanismReport
 
 # A tree model must beat the regression's out-of-fold deviance by this relative margin.
@@ -205,6 +205,21 @@ class RateMechanism(FeatureMechanism):
     @property
     def noise_sd(self):
         return None     # U is uniform by construction: its spread says nothing
+
+
+# Each kind's (family, learner), so that a refit from scratch rebuilds the KPI's rate model by
+# its kind's name (rca_app.core.mechanisms.make_mechanism).
+RATE_KINDS = {"logistic": ("binary", "glm"), "poisson": ("count", "glm"),
+              "hgb_logistic": ("binary", "hgb"), "hgb_poisson": ("count", "hgb")}
+
+
+def _rate_factory(family: str, learner: str):
+    def make(node, parents, design, monotone=None, seed=0):
+        return RateMechanism(node, parents, design, family, learner, seed)
+    return make
+
+
+REGISTERED_KINDS.update({kind: _rate_factory(*fl) for kind, fl in RATE_KINDS.items()})
 
 
 def fit_rate_mechanism(node: str, parents: list[str], levels: dict, values: dict, folds: np.ndarray,

@@ -553,11 +553,17 @@ class ClassifierMechanism(FeatureMechanism):
 
 FEATURE_KINDS = {"linear": LinearMechanism, "poly2": Poly2Mechanism, "spline": SplineMechanism,
                  "hgb": HGBMechanism}
+# Kinds defined elsewhere (a flag or count KPI's rate model, the shrunk linear kind of a short
+# reference), kind -> factory(node, parents, design, monotone, seed): refits from scratch
+# rebuild a mechanism by its kind's name, so these must be found by name too.
+REGISTERED_KINDS: dict = {}
 
 
 def make_mechanism(kind: str, node: str, parents: list[str], design: FeatureDesign,
                    monotone: list[int] | None = None, seed: int = 0) -> FeatureMechanism:
-    """A new numeric mechanism of ``kind`` (linear, poly2, spline, hgb)."""
+    """A new numeric mechanism of ``kind`` (linear, poly2, spline, hgb, or a registered kind)."""
+    if kind in REGISTERED_KINDS:
+        return REGISTERED_KINDS[kind](node, parents, design, monotone, seed)
     if kind == "hgb":
         return HGBMechanism(node, parents, design, monotone, seed)
     return FEATURE_KINDS[kind](node, parents, design)

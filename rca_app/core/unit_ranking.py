@@ -10,7 +10,9 @@
   ranked by how anomalous their own noise was in the incident (see
   :mod:`rca_app.core.anomaly_ranking`): an anomaly ranking, not a restoration.
 - :func:`simple_graph` and :func:`shrink_mechanisms`: the simpler model of a short reference
-  period (fewer parents, linear with shrinkage).
+  period (fewer parents, linear with shrinkage); :func:`small_sample_factor` and
+  :func:`widen_intervals`: its intervals, from refits on few rows, widened by a small-sample
+  t-correction.
 
 References
 ----------
@@ -25,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from rca_app.core.anomaly_ranking import AnomalyScore, rank_by_own_anomaly, tail_scores
-from rca_app.core.mechanisms import LinearMechanism, Ridge
+from rca_app.core.mechanisms import REGISTERED_KINDS, LinearMechanism, Ridge
 from rca_app.core.queries import incident_abduction
 from rca_app.core.records import RootCause
 from rca_app.core.rootcause import Incident, RankingResult, evidence_for, rank_root_causes
@@ -216,18 +218,27 @@ class ShrunkLinearMechanism(LinearMechanism):
     node : str
     parents : list of str
     design : FeatureDesign
-    alpha : float
-        Ridge penalty on the standardised coefficients.
+    alpha : float or None
+        Ridge penalty on the standardised coefficients; None: chosen by leave-one-out error
+        (:func:`loo_alpha`) on the rows it is fitted on.
     """
 
     kind = "ridge"
 
-    def __init__(self, node, parents, design, alpha: float = 1.0):
+    def __init__(self, node, parents, design, alpha: float | None = 1.0):
         super().__init__(node, parents, design)
-        self.alpha = float(alpha)
+        # None: built by its kind's name (a refit from scratch on resampled rows), the penalty is
+        # chosen on the rows it is fitted on, as the main fit chose it on the reference rows.
+        self.choose_alpha = alpha is None
+        self.alpha = 1.0 if alpha is None else float(alpha)
 
     def _new_model(self):
         return _PenalisedRidge(self.alpha)
+
+    def fit(self, values, folds):
+        if self.choose_alpha:
+            self.alpha = loo_alpha(self.features(values), values[self.node])
+        return super().fit(values, folds)
 
     def weighted_refit(self, values, blocks, block_weights, seed=0):
         G, c = self.block_stats(values, blocks)
@@ -254,6 +265,76 @@ def loo_alpha(A: np.ndarray, y: np.ndarray, alphas=None) -> float:
         if err < best_err:
             best, best_err = float(a), err
     return best
+
+
+def small_sample_factor(n_reference: int) -> float:
+    """How much a 90% bootstrap interval is widened on a short reference period.
+
+    The refits resample (or reweight) ``B`` blocks of about n^(1/3) consecutive reference rows,
+    the units of the bootstrap (:func:`~rca_app.core.uncertainty.row_blocks`). With few units a
+    percentile interval is too narrow on two counts: the bootstrap spread is the plug-in one,
+    ``(B - 1) / B`` of the unbiased variance, and an estimate whose spread is itself estimated
+    from ``B`` units follows Student's t with ``B - 1`` degrees of freedom rather than the normal.
+    Both are undone by ``t(0.95, B - 1) / z(0.95) * sqrt(B / (B - 1))`` (1.16 for 33 rows, 11
+    blocks; 1.04 for 300 rows).
+
+    Parameters
+    ----------
+    n_reference : int
+        Reference rows the model was fitted on.
+
+    Returns
+    -------
+    float
+        The factor (at least 1).
+
+    References
+    ----------
+    Efron, B. and Tibshirani, R. J. (1993). An Introduction to the Bootstrap, ch. 13 and 14
+        (the narrowness bias of percentile intervals and its t-based correction).
+    """
+    from scipy.stats import norm, t
+
+    from rca_app.core.uncertainty import row_blocks
+
+    blocks = int(row_blocks(max(2, int(n_reference)))[-1]) + 1
+    if blocks < 2:
+        return 1.0
+    return float(max(1.0, t.ppf(0.95, blocks - 1) / norm.ppf(0.95) * np.sqrt(blocks / (blocks - 1))))
+
+
+def _widened(ci, factor: float) -> tuple[float, float]:
+    lo, hi = ci
+    centre = (lo + hi) / 2      # about the interval's own centre: it keeps its skew
+    return (centre - factor * (centre - lo), centre + factor * (hi - centre))
+
+
+def widen_intervals(causes, actions, factor: float) -> None:
+    """Widen intervals (in place) by ``factor`` about their centres: the causes' restorations and
+    the actions' predicted KPI and restoration (see :func:`small_sample_factor`).
+
+    Parameters
+    ----------
+    causes : list of RootCause
+        A cause listed twice (the same object) is widened once.
+    actions : list of Action
+    factor : float
+    """
+    seen = set()
+    for c in causes:
+        if id(c) not in seen:
+            seen.add(id(c))
+            c.restoration_ci = _widened(c.restoration_ci, factor)
+    for a in actions:
+        a.restoration_ci = _widened(a.restoration_ci, factor)
+        a.predicted_target_ci = _widened(a.predicted_target_ci, factor)
+
+
+def _ridge_factory(node, parents, design, monotone=None, seed=0):
+    return ShrunkLinearMechanism(node, parents, design, alpha=None)
+
+
+REGISTERED_KINDS["ridge"] = _ridge_factory
 
 
 def shrink_mechanisms(scm):

@@ -166,9 +166,35 @@ def test_rate_mechanism_noise_reproduces_each_unit_and_fresh_noise_its_rate(fami
     assert m.oof_r2 > 0.05
 
 
-def test_resample_intervals_fall_back_to_weighted_refits_for_the_new_models(tmp_path):
+def test_resample_intervals_refit_the_flag_kpis_rate_model_from_scratch(tmp_path):
+    # Refits from scratch rebuild each mechanism by its kind's name: the logistic rate model of
+    # a flag KPI is refitted on every resample, with no fallback to weighted refits.
     settings = AnalysisSettings(graph_bootstrap=2, rank_bootstrap=4, n_jobs=1, interval_method="resample")
     plant, _, outcome = _run(tmp_path, "binary", 501, settings, n_sensors=6, n_reference=800, n_incident=20)
     r = outcome.result
     assert r.diagnostics.bootstrap_refits_used == 4 and r.root_causes[0].node == plant.root_cause
-    assert any("weighted refits" in m for m in r.diagnostics.messages)
+    assert not any("weighted refits" in m for m in r.diagnostics.messages)
+    kpi_kind = next(m.kind for m in r.mechanisms if m.node == "kpi")
+    assert kpi_kind in ("logistic", "hgb_logistic")
+    assert all(type(m.mechanisms_["kpi"]).__name__ == "RateMechanism" and m.mechanisms_["kpi"].main is None
+               for m in outcome.bootstrap_models)
+    top = r.root_causes[0]
+    lo, hi = top.restoration_ci
+    assert math.isfinite(lo) and math.isfinite(hi) and lo < hi
+    assert len({round(m.mechanisms_["kpi"].rate(m.reference_values_).mean(), 6) for m in outcome.bootstrap_models}) > 1
+
+
+def test_resample_intervals_refit_the_simple_models_ridge_from_scratch(tmp_path):
+    settings = AnalysisSettings(graph_bootstrap=2, rank_bootstrap=4, n_jobs=1, interval_method="resample")
+    plant, _, outcome = _run(tmp_path, "continuous", 501, settings, n_sensors=12, n_reference=36, n_incident=24)
+    r = outcome.result
+    assert r.ranking_basis.simple_model and r.diagnostics.bootstrap_refits_used == 4
+    assert not any("weighted refits" in m for m in r.diagnostics.messages)
+    ridge = [n for n, m in outcome.scm.mechanisms_.items() if m.kind == "ridge"]
+    assert ridge
+    for m in outcome.bootstrap_models:
+        for n in ridge:
+            if n in m.mechanisms_:
+                assert m.mechanisms_[n].kind == "ridge" and m.mechanisms_[n].alpha > 0
+    lo, hi = r.root_causes[0].restoration_ci
+    assert math.isfinite(lo) and math.isfinite(hi) and lo < hi

@@ -47,3 +47,15 @@ def test_alarm_report_says_anomaly_ranking_not_restoration(tmp_path):
     assert not any("would come back" in p for p in paragraphs)
     text = _pdf_text(build_report(r, data, tmp_path / "alarm.pdf"))
     assert "Anomaly ranking" in text and "an event (alarm)" in text
+    # The ranking table and the per-cause pages show the anomaly scores, not empty restorations.
+    top = r.ranking_basis.anomaly_scores[0]
+    assert "This is an anomaly ranking, not a restoration." in text
+    assert f"{plant.root_cause} (" in text and f"anomaly score {top.score:.2f}" in text
+    assert "restores –" not in text and "ranked first in –" not in text and "– to –" not in text
+
+
+def test_short_reference_report_says_the_intervals_were_widened(tmp_path):
+    _, data, r = _result(tmp_path, "continuous", 501, n_sensors=12, n_reference=36, n_incident=24)
+    assert r.ranking_basis.simple_model
+    text = _pdf_text(build_report(r, data, tmp_path / "short.pdf"))
+    assert "widened by a small-sample correction" in text

@@ -8,7 +8,8 @@
 2. :func:`_convert_columns`: numbers and category labels, empty columns.
 3. :func:`_order_by_time`: parse, drop rows without a timestamp, sort, flag repeats.
 4. :func:`_drop_missing_target` and :func:`_drop_gap_rows` / :func:`_impute_gaps`: the gap policy.
-5. :func:`_check_enough_rows` and :func:`~rca_app.core.data.validation.check_columns_left`.
+5. :func:`_check_enough_rows` (enough rows to estimate anything) and
+   :func:`~rca_app.core.data.validation.check_columns_left`.
 6. :func:`_build_plant_data`.
 """
 from __future__ import annotations
@@ -304,10 +305,20 @@ def _impute_gaps(values: dict[str, np.ndarray], times: pd.Series | None, final: 
 
 def _check_enough_rows(n_final: int, want: WantedColumns, sensors: list[str], cols: _Columns,
                        dropped: dict[str, int], gaps: str, file: str, pl: ProblemList) -> None:
-    """Too few rows for the number of sensors is an error, with the likely reason."""
+    """Too few rows for anything to be estimated is an error, with the likely reason.
+
+    What decides is the analysis' own floor: a reference period of
+    :func:`~rca_app.core.incident_shapes.reference_floor` rows (a simpler model is fitted
+    below the comfortable :func:`min_rows_needed`) and one incident row (a single unit). The
+    windows themselves are checked when they are chosen
+    (:func:`~rca_app.core.windows.check_enough_rows`), so a file of a short reference period
+    and any incident passes here."""
+    from rca_app.core.incident_shapes import reference_floor
+
     n_sensors = want.n_sensors
+    floor = reference_floor(n_sensors)
     # n_final can only shrink once other errors are fixed, so this check never misleads.
-    need = min_rows_needed(n_sensors)
+    need = floor + 1
     if n_final >= need:
         return
     hint = ""
@@ -319,9 +330,10 @@ def _check_enough_rows(n_final: int, want: WantedColumns, sensors: list[str], co
         if gaps == "drop" and worst and missing.get(worst, 0):
             hint += (f"; '{worst}' alone misses {missing[worst]} values: "
                      f"consider gaps='impute' or leaving it out of the layout")
-    pl.add(f"only {n_final} usable row(s){hint}; {n_sensors} sensor(s) need at least "
-           f"{need} rows (max({MIN_ROWS}, {MIN_ROWS_PER_SENSOR} per sensor))",
-           file=file, code="too_few_rows")
+    pl.add(f"only {n_final} usable row(s){hint}; {n_sensors} sensor(s) need at least {need} rows to estimate "
+           f"anything (a reference period of {floor} rows, max(10, 2 per cross-fitting fold, sensors + 2), and "
+           f"one incident row), and at least {min_rows_needed(n_sensors)} rows for the full model "
+           f"(max({MIN_ROWS}, {MIN_ROWS_PER_SENSOR} per sensor))", file=file, code="too_few_rows")
 
 
 def _build_plant_data(raw: RawTable, layout: Layout, want: WantedColumns,

@@ -38,15 +38,61 @@ def causal_graph(b: ReportBuilder) -> list:
     return [KeepTogether([head, intro, fig, b.P(cap, "caption")])] + [b.P(t) for t in T.discovery_paragraphs(r)]
 
 
+def _anomaly_scores(r) -> dict:
+    """The anomaly ranking's scores by sensor, or {} when the causes are ranked by restoration."""
+    basis = r.ranking_basis
+    if basis is None or basis.method != "anomaly":
+        return {}
+    return {a.node: a for a in basis.anomaly_scores}
+
+
+def _anomaly_ranking(b: ReportBuilder, scores: dict) -> list:
+    """The ranking section of an anomaly ranking: the sensors' own anomaly scores, said plainly
+    not to be restorations (the KPI never varied in the reference: nothing to restore)."""
+    r = b.r
+    st = [b.H1(SECTIONS[3] + " (D4)")]
+    st.append(b.P(
+        f"**This is an anomaly ranking, not a restoration.** {r.target} never varied in the reference period, "
+        "so there is no reference behaviour of it to restore to, and how much of its change each sensor explains "
+        "cannot be estimated. Instead, each sensor at or upstream of the KPI's station is scored by how unusual "
+        "its own behaviour was in the incident, given its measured causes. Anomaly score: the mean over the "
+        "incident rows of −log of the share of reference noise at least as extreme (0: typical; 4.6: as extreme as "
+        "1 reference row in 100). Tail share: that share itself. Noise shift: the incident's mean noise against "
+        "the reference, in reference SDs (its sign is the direction of the change). First on rows: the share of "
+        "incident rows on which the sensor had the highest score. A high score says the sensor behaved unusually; "
+        "it does not say how much of the KPI change it caused."))
+    tab = [["#", "Sensor", "Station", "Anomaly score", "Tail share", "Noise shift (SD)", "First on rows",
+            "Setpoint"]]
+    for i, c in enumerate(r.root_causes, 1):
+        a = scores.get(c.node)
+        tab.append([str(i), T.cause_label(r, c.node), c.station,
+                    F.fmt_num(a.score, 2) if a else F.MISSING,
+                    F.fmt_pct(a.tail_share, 1) if a else F.MISSING,
+                    F.fmt_num(a.noise_shift_sd, 1) if a else F.MISSING,
+                    F.fmt_pct(a.first_on_rows) if a else F.MISSING,
+                    "yes" if c.controllable else ""])
+    w = [8 * mm, 40 * mm, 28 * mm, 21 * mm, 17 * mm, 20 * mm, 18 * mm]
+    w.append(TEXT_W - sum(w))
+    st.append(b.table(tab, w, align_right=(0, 3, 4, 5, 6), highlight_row=1 if r.root_causes else None))
+    st.append(Spacer(1, 8))
+    return st
+
+
 def ranking(b: ReportBuilder) -> list:
     r = b.r
+    scores = _anomaly_scores(r)
+    if scores:
+        return _anomaly_ranking(b, scores)
     n = T.refits_used(r)
     st = [b.H1(SECTIONS[3] + " (D4)")]
     st.append(b.P(
         "Restoration is the share of the KPI loss the model predicts would come back if that sensor alone "
         "had behaved as in the reference period (its own noise redrawn from the reference, everything "
         f"downstream recomputed). Intervals are 5–95% over {n} bootstrap refits; “ranked first” is the share "
-        "of those refits in which the sensor came out on top."))
+        "of those refits in which the sensor came out on top."
+        + (" The reference period is short, so the intervals were widened by a small-sample correction; they "
+           "still cover only the refits' variation, not the error of the simpler model itself."
+           if r.ranking_basis is not None and r.ranking_basis.simple_model else "")))
     tab = [["#", "Sensor", "Station", "Restoration", "90% interval", "Ranked first", "Setpoint"]]
     for i, c in enumerate(r.root_causes, 1):
         lo, hi = c.restoration_ci
@@ -78,12 +124,23 @@ def evidence(b: ReportBuilder) -> list:
         "causes explain) moved, in reference noise SDs."))
     if b.data_note:
         st.append(b.P(b.data_note, "caption"))
+    scores = _anomaly_scores(r)
     for c in causes:
         ev = c.evidence
         lo, hi = c.restoration_ci
-        block = [b.H2(f"{c.node} ({c.station}): restores {F.fmt_pct(c.restoration)}")]
-        txt = (f"Restoration {F.fmt_pct(c.restoration)} (90% interval {F.fmt_interval(lo, hi)}), ranked "
-               f"first in {F.fmt_pct(c.share_ranked_first)} of the refits. " + T.shift_text(r, c))
+        a = scores.get(c.node)
+        if a is not None:
+            # An anomaly ranking has no restoration to show (see _anomaly_ranking).
+            block = [b.H2(f"{c.node} ({c.station}): anomaly score {F.fmt_num(a.score, 2)}")]
+            # (The noise shift is in shift_text, as the noise z-score.)
+            txt = (f"Anomaly score {F.fmt_num(a.score, 2)}: given its measured causes, {F.fmt_pct(a.tail_share, 1)} "
+                   f"of its reference behaviour was as extreme as in the incident, and it scored highest on "
+                   f"{F.fmt_pct(a.first_on_rows)} of the incident rows. This is an anomaly score, not a "
+                   f"restoration: {r.target} never varied in the reference period. " + T.shift_text(r, c))
+        else:
+            block = [b.H2(f"{c.node} ({c.station}): restores {F.fmt_pct(c.restoration)}")]
+            txt = (f"Restoration {F.fmt_pct(c.restoration)} (90% interval {F.fmt_interval(lo, hi)}), ranked "
+                   f"first in {F.fmt_pct(c.share_ranked_first)} of the refits. " + T.shift_text(r, c))
         ratio = ev.noise_sd_ratio
         if ratio is not None:
             txt += (f" The spread of its noise during the incident is {F.fmt_num(ratio, 2)} times the "
