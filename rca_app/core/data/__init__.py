@@ -31,9 +31,11 @@ Gap policy (``prepare(..., gaps=...)``)
     Either way the counts per column are reported as a warning. The target is never imputed.
 
 Minimum rows
-    A causal model needs enough rows per variable: at least ``max(MIN_ROWS,
-    MIN_ROWS_PER_SENSOR * number of sensors)`` rows (see :func:`min_rows_needed`), for the
-    whole table here and for a reference window elsewhere.
+    A causal model needs enough rows per variable: the full model wants ``max(MIN_ROWS,
+    MIN_ROWS_PER_SENSOR * number of sensors)`` reference rows (see :func:`min_rows_needed`);
+    below that a simpler, shrunk model is fitted. A table is refused only when even that cannot
+    be estimated: fewer rows than a reference floor of ``max(10, 2 x folds, sensors + 2)`` plus
+    one incident row (see :func:`rca_app.core.windows.check_enough_rows`).
 
 Modules, one job each: :mod:`.rules` (documented limits), :mod:`.reading` (files to a
 :class:`RawTable`, with :mod:`.decoding`, :mod:`.sniffing`, :mod:`.columns`, :mod:`.cells`),

@@ -30,20 +30,9 @@ def assumptions(b: ReportBuilder) -> list:
         f"in the order of the layout: {escape(stations)}. Sensors declared exogenous are taken to have no causes "
         f"among the measured sensors ({escape(', '.join(exo)) or 'none'}). If the layout order is wrong, so is "
         "the graph.",
-        "<b>No hidden common causes.</b> Every factor that drives two measured sensors is assumed to be measured "
-        "too. An unmeasured common driver (ambient conditions, a shared utility, a shift change, a raw-material "
-        "property nobody logs) can create or hide edges and put the blame on the sensor closest to it.",
-        "<b>Rows are simultaneous snapshots.</b> Each row is treated as one unit or time window; delays between "
-        "stations and carry-over from earlier rows are not modelled. Within a station, directions come from the "
-        "shape of the noise (LiNGAM), which needs non-Gaussian variation.",
-        "<b>What restoration means.</b> It is the model's counterfactual answer to “how much of the loss comes "
-        "back if this sensor alone had behaved as in the reference period”. It points to where the change "
-        "entered the process; it does not prove the sensor or its equipment is faulty, it does not say how to "
-        "bring it back, and restorations of different sensors need not add up to 100% (effects interact). A "
-        "value slightly above 100% or below 0% is within noise.",
-        f"<b>What the intervals cover.</b> The 90% intervals come from {n} refits on resampled reference rows "
-        "with the graph held fixed: they include the uncertainty of the fitted mechanisms, not that of the graph "
-        "itself (edge confidences show that separately).",
+        _hidden_causes_item(r),
+        _time_item(r),
+        *_ranking_items(r, n),
         "<b>Actions only inside the observed range.</b> Setpoint predictions are made only for values the "
         "setpoint took in the reference period; the model does not extrapolate, and a best value at the edge of "
         "the range may lie beyond it. They assume the incident's disturbance persists and that the setpoint has "
@@ -53,6 +42,63 @@ def assumptions(b: ReportBuilder) -> list:
         "under Model diagnostics.",
     ]
     return [b.H1(SECTIONS[7])] + b.bullets(items, markup=True)
+
+
+def _hidden_causes_item(r) -> str:
+    hidden = r.diagnostics.hidden_causes
+    text = ("<b>Hidden common causes.</b> Every factor that drives two measured sensors is assumed to be measured "
+            "too, unless flagged. An unmeasured common driver (ambient conditions, a shared utility, a shift "
+            "change, a raw-material property nobody logs) can create or hide edges and put the blame on the sensor "
+            "closest to it. Sensors whose own noises move together are checked for this after the fit")
+    if hidden:
+        return text + (f": {len(hidden)} group(s) were flagged (see the causal graph section) and restored "
+                       "together rather than credited to one sensor.")
+    return text + ": none was flagged here, which does not prove there is none."
+
+
+def _time_item(r) -> str:
+    method = r.diagnostics.discovery_method or "given"
+    how = {"lingam": "the shape of the noise (LiNGAM), which needs non-Gaussian variation",
+           "pc": "conditional independences and the layout (PC); directions they leave open stay undetermined",
+           "fci": "conditional independences and the layout (FCI, which allows for hidden common causes)",
+           "given": "the graph as given"}.get(method.split("+")[0], f"the {escape(method)} search")
+    if r.dynamics is not None and r.dynamics.step is not None and not r.dynamics.shifts:
+        return ("<b>Time.</b> Rows are time steps; no residence time between stations was declared or found in the "
+                "data, so each row is compared as one moment (see Process dynamics in the appendix). Carry-over from "
+                f"earlier rows is not modelled. Within a station, directions come from {how}.")
+    if r.dynamics is not None and r.dynamics.step is not None:
+        return ("<b>Time.</b> Rows are time steps: each sensor was shifted by its residence time to the KPI before "
+                "the graph was learnt (see Process dynamics in the appendix), so one row holds the material that "
+                "became that row's KPI. Residence times that were estimated rest on the reference period. Within "
+                f"a station, directions come from {how}.")
+    return ("<b>Rows are simultaneous snapshots.</b> Each row is treated as one unit or time window; delays between "
+            "stations and carry-over from earlier rows are not modelled. Within a station, directions come from "
+            f"{how}.")
+
+
+def _ranking_items(r, n: int) -> list[str]:
+    basis = r.ranking_basis
+    if basis is not None and basis.method == "anomaly":
+        return ["<b>What the anomaly score means.</b> The KPI never varied in the reference period, so there is no "
+                "reference behaviour to restore it to. Sensors are ranked by how unusual their own behaviour (what "
+                "their measured causes do not explain) was during the incident, among those with a path to the "
+                "KPI. A high score says where something unusual happened upstream; it does not measure how much of "
+                "the KPI's change it explains. The scores carry no intervals."]
+    items = [
+        "<b>What restoration means.</b> It is the model's counterfactual answer to “how much of the loss comes "
+        "back if this sensor alone had behaved as in the reference period”. It points to where the change "
+        "entered the process; it does not prove the sensor or its equipment is faulty, it does not say how to "
+        "bring it back, and restorations of different sensors need not add up to 100% (effects interact). A "
+        "value slightly above 100% or below 0% is within noise.",
+        f"<b>What the intervals cover.</b> The 90% intervals come from {n} refits on resampled reference rows "
+        "with the graph held fixed: they include the uncertainty of the fitted mechanisms, not that of the graph "
+        "itself (edge confidences show that separately; a range over undetermined directions is given where "
+        "the data could not orient an edge).",
+    ]
+    if basis is not None and basis.method == "unit_restoration":
+        items[0] += (f" Here it is computed for the {basis.incident_rows} incident row(s) alone: one misread sensor "
+                     "value counts fully.")
+    return items
 
 
 def appendix(b: ReportBuilder) -> list:
