@@ -119,15 +119,22 @@ def diagnostics(b: ReportBuilder) -> list:
     checks = d.noise_checks
     if checks:
         st.append(b.H2("Non-Gaussianity of the noise"))
+        # What a near-Gaussian noise means depends on who decided the directions.
+        lingam_used = (d.discovery_method or "lingam").startswith("lingam")
         st.append(b.P(
-            "Discovery reads causal directions from the shape of each sensor's noise, which works only when "
-            "the noise is not Gaussian. A small p-value of the normality test means clearly non-Gaussian "
-            "(good for discovery).", "small"))
+            "LiNGAM reads causal directions inside a station from the shape of each sensor's noise, which works "
+            "only when the noise is not Gaussian. A small p-value of the normality test means clearly "
+            "non-Gaussian. " + ("LiNGAM decided this graph, so near-Gaussian noise makes its directions less "
+                                "certain." if lingam_used else
+                                "These checks chose the method: this graph's directions come from conditional "
+                                "independences and the layout, which do not need non-Gaussian noise"
+                                + ("; LiNGAM oriented only groups PC left open in which at most one noise is "
+                                   "near-Gaussian." if "lingam" in (d.discovery_method or "") else ".")), "small"))
         tab = [["Sensor", "Skewness", "Excess kurtosis", "Normality p-value", "Near Gaussian"]]
         for c in checks:
             p = c.p_value
-            tab.append([c.node, F.fmt_num(c.skewness, 2), F.fmt_num(c.excess_kurtosis, 2),
-                        F.fmt_p_value(p), "yes: directions less certain" if c.near_gaussian else "no"])
+            near = ("yes: directions less certain" if lingam_used else "yes") if c.near_gaussian else "no"
+            tab.append([c.node, F.fmt_num(c.skewness, 2), F.fmt_num(c.excess_kurtosis, 2), F.fmt_p_value(p), near])
         w = [60 * mm, 22 * mm, 26 * mm, 28 * mm]
         w.append(TEXT_W - sum(w))
         st.append(b.table(tab, w, align_right=(1, 2, 3)))
