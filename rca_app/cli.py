@@ -14,7 +14,7 @@ import sys
 import traceback
 from pathlib import Path
 
-from rca_app.app.window_text import parse_window
+from rca_app.app.window_text import incident_window, parse_window
 
 EXIT_OK, EXIT_INTERNAL, EXIT_INPUT, EXIT_CANCELLED = 0, 1, 2, 130
 
@@ -28,11 +28,12 @@ def _window_arg(text: str):
 
 def _anomaly_arg(text: str):
     """``--anomaly``: a window START/END, "auto", or one row (ROW, or TIME): a single unit,
-    resolved against the data by :func:`rca_app.core.windows.resolve_windows`."""
-    t = text.strip()
-    if t and t.lower() != "auto" and "/" not in t and ".." not in t:
-        return t
-    return _window_arg(text)
+    resolved against the data by :func:`rca_app.core.windows.resolve_windows` (one parser with
+    batch files: :func:`rca_app.app.window_text.incident_window`)."""
+    try:
+        return incident_window(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
 
 
 def _count(name: str, low: int, high: int):

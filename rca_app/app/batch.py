@@ -36,7 +36,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
-from rca_app.app.window_text import parse_window
+from rca_app.app.window_text import incident_window, parse_window
 from rca_app.core.csv_text import csv_text
 from rca_app.core.errors import Cancelled, Problem, RcaInputError
 from rca_app.core.parallel import ParallelSettings, run_tasks
@@ -125,35 +125,6 @@ class IncidentOutcome:
 
 _KEYS = {f.name for f in fields(IncidentSpec)} - {"where"}
 _REQUIRED = ("name", "data", "layout", "anomaly")
-
-
-def incident_window(text: str):
-    """The incident as ``run_analysis`` takes it: "auto", a (start, end) window, or one row.
-
-    Text without a window separator (``/`` or ``..``) names one row, a single unit, as
-    ``analyze --anomaly ROW|TIME`` does; it is resolved against the data by
-    :func:`rca_app.core.windows.resolve_windows`.
-
-    Parameters
-    ----------
-    text : str
-
-    Returns
-    -------
-    str or tuple
-        ``"auto"``, ``(start, end)``, or the one row's text.
-
-    Raises
-    ------
-    ValueError
-        For an empty or ambiguous window.
-    """
-    t = text.strip()
-    if not t:
-        raise ValueError("the incident is empty: give a window START/END, 'auto', or one row (ROW or TIME)")
-    if t.lower() != "auto" and "/" not in t and ".." not in t:
-        return t
-    return parse_window(text)
 
 
 def read_batch(path: str | Path) -> list[IncidentSpec]:

@@ -61,3 +61,32 @@ def parse_window(text: str):
     if text.strip().lower() == "auto":
         return "auto"
     return split_window(text)
+
+
+def incident_window(text: str):
+    """The incident as ``run_analysis`` takes it: "auto", a (start, end) window, or one row.
+
+    Text without a window separator (``/`` or ``..``) names one row, a single unit, as
+    ``analyze --anomaly ROW|TIME`` does; it is resolved against the data by
+    :func:`rca_app.core.windows.resolve_windows`.
+
+    Parameters
+    ----------
+    text : str
+
+    Returns
+    -------
+    str or tuple
+        ``"auto"``, ``(start, end)``, or the one row's text.
+
+    Raises
+    ------
+    ValueError
+        For an empty or ambiguous window.
+    """
+    t = text.strip()
+    if not t:
+        raise ValueError("the incident is empty: give a window START/END, 'auto', or one row (ROW or TIME)")
+    if t.lower() != "auto" and "/" not in t and ".." not in t:
+        return t
+    return parse_window(text)
