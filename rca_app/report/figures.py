@@ -160,7 +160,48 @@ def causal_graph(result: AnalysisResult, width_in: float, max_height_in: float =
             linestyle="-" if conf >= 0.5 and not e.undetermined else (0, (3, 2)),
             zorder=3 if hot else 2, shrinkA=1, shrinkB=1)
         ax.add_patch(arrow)
+    _draw_dynamics(ax, result, pos, boxes, fs)
     return fig
+
+
+# Over-time links drawn apart from the same-time graph: recycles as purple arcs under the
+# stations (they run against the flow) and control loops as green arcs between the pair.
+RECYCLE_COLOR = "#7b3fa0"
+
+
+def _draw_dynamics(ax, result: AnalysisResult, pos: dict, boxes: dict, fs: float) -> None:
+    dyn = result.dynamics
+    if dyn is None:
+        return
+    for le in dyn.lagged_edges:
+        if le.source not in pos or le.target not in pos:
+            continue
+        if le.kind == "self":
+            continue          # most sensors of a time series carry their own past: the appendix lists them
+        (x0, y0), (x1, y1) = pos[le.source], pos[le.target]
+        arrow = FancyArrowPatch(
+            (x0, y0), (x1, y1), patchA=boxes[le.source].get_bbox_patch(),
+            patchB=boxes[le.target].get_bbox_patch(), arrowstyle="-|>", mutation_scale=8,
+            connectionstyle="arc3,rad=0.5", lw=1.2, color=RECYCLE_COLOR, zorder=3,
+            linestyle="-" if le.kind == "recycle" else (0, (3, 2)), shrinkA=1, shrinkB=1)
+        ax.add_patch(arrow)
+        # Label at the arc's apex. matplotlib's arc3 bends in display space: the apex of its
+        # quadratic curve is the chord's midpoint moved by rad/2 times the rotated chord.
+        (d0x, d0y), (d1x, d1y) = ax.transData.transform([(x0, y0), (x1, y1)])
+        apex = ((d0x + d1x) / 2 + 0.25 * (d1y - d0y), (d0y + d1y) / 2 - 0.25 * (d1x - d0x))
+        lx, ly = ax.transData.inverted().transform(apex)
+        ax.text(lx, ly, f"recycle {le.lag}" + ("" if le.kind == "recycle" else " (proposed)"),
+                fontsize=fs - 0.5, color=RECYCLE_COLOR, ha="center", va="center", zorder=5,
+                bbox=dict(boxstyle="round,pad=0.15", fc="white", ec="none", alpha=0.8))
+    for lp in dyn.loops:
+        if lp.controlled not in pos or lp.manipulated not in pos:
+            continue
+        arrow = FancyArrowPatch(
+            pos[lp.manipulated], pos[lp.controlled], patchA=boxes[lp.manipulated].get_bbox_patch(),
+            patchB=boxes[lp.controlled].get_bbox_patch(), arrowstyle="<|-|>", mutation_scale=7,
+            connectionstyle="arc3,rad=-0.5", lw=1.0, color=GREEN, zorder=3, linestyle=(0, (1, 1.5)),
+            shrinkA=1, shrinkB=1)
+        ax.add_patch(arrow)
 
 
 # --- ranking ------------------------------------------------------------------------------

@@ -55,3 +55,23 @@ def test_joins_are_listed_and_row_data_add_nothing():
     assert heads == ["Process dynamics"]
     assert [t.rows for t in out if hasattr(t, "rows")] == [[["Joined table", "Key column", "Sheet"],
                                                           ["lots.csv", "lot_id", "–"]]]
+
+
+def test_graph_figure_draws_recycles_self_lags_and_loops(reactor_pdf):
+    """The PDF's graph shows the recycle and the control loop the appendix lists, and its caption
+    names them."""
+    from matplotlib.patches import FancyArrowPatch
+
+    from rca_app.report import figures
+
+    text, result = reactor_pdf
+    fig = figures.causal_graph(result, 6.5)
+    ax = fig.axes[0]
+    labels = [t.get_text() for t in ax.texts]
+    recycle = next(le for le in result.dynamics.lagged_edges if le.kind == "recycle")
+    assert f"recycle {recycle.lag}" in labels
+    colours = [p.get_edgecolor() for p in ax.patches if isinstance(p, FancyArrowPatch)]
+    from matplotlib.colors import to_rgba
+    assert to_rgba(figures.RECYCLE_COLOR) in [tuple(c) for c in colours]
+    assert to_rgba(figures.GREEN) in [tuple(c) for c in colours]
+    assert "Purple arcs: recycle streams" in text and "Green dotted double arrows: control loops" in text

@@ -34,8 +34,24 @@ def causal_graph(b: ReportBuilder) -> list:
            "Orange border: root causes ranked 2nd and 3rd. Green border: controllable setpoint. Dashed box: "
            "categorical sensor. Arrow width and darkness: edge confidence (share of bootstrap resamples that "
            "found the edge); dashed arrows: confidence below 50%"
-           + (", or a direction the data cannot tell." if r.diagnostics.undetermined_edges else "."))
+           + (", or a direction the data cannot tell." if r.diagnostics.undetermined_edges else ".")
+           + _dynamics_caption(r))
     return [KeepTogether([head, intro, fig, b.P(cap, "caption")])] + [b.P(t) for t in T.discovery_paragraphs(r)]
+
+
+def _dynamics_caption(r) -> str:
+    """The graph caption's words for links over time, only for those the figure draws."""
+    dyn = r.dynamics
+    if dyn is None:
+        return ""
+    kinds = {le.kind for le in dyn.lagged_edges}
+    parts = []
+    if kinds & {"recycle", "proposed_recycle"}:
+        parts.append("Purple arcs: recycle streams acting after their lag (dashed: proposed from the data, "
+                     "not declared in the layout)")
+    if dyn.loops:
+        parts.append("Green dotted double arrows: control loops (manipulated and controlled variable)")
+    return (" " + ". ".join(parts) + ".") if parts else ""
 
 
 def _anomaly_scores(r) -> dict:
