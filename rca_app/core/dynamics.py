@@ -62,6 +62,8 @@ class TimeAlignment:
         Lags tried, in steps.
     raw_reference : slice or None
         The reference rows before alignment (lagged edges are found in physical time).
+    model_loops : set of (str, str)
+        Declared loops ``(controlled, manipulated)`` the structural model holds over time.
     """
 
     frame: pd.DataFrame
@@ -71,6 +73,7 @@ class TimeAlignment:
     step: pd.Timedelta | None = None
     max_lag: int = 0
     raw_reference: slice | None = None     # the reference rows before alignment
+    model_loops: set[tuple[str, str]] = field(default_factory=set)   # (CV, MV) held over time in the model
 
 
 def grid_step(time: pd.Series) -> pd.Timedelta | None:
@@ -237,6 +240,52 @@ def lagged_step(timed: TimeAlignment, data, layout, aligned_ref: pd.DataFrame, g
     return messages
 
 
+def lagged_model_step(timed: TimeAlignment, data, layout, frame: pd.DataFrame, reference: slice, incident: slice,
+                      graph) -> tuple[tuple[pd.DataFrame, object, slice] | None, list[str]]:
+    """Lagged edges found over time and put in the model (:mod:`rca_app.core.lagged_model`).
+
+    Parameters
+    ----------
+    timed : TimeAlignment
+    data : PlantData
+    layout : Layout
+    frame : DataFrame
+        The aligned rows (all of them), restricted to the sensors analysed.
+    reference, incident : slice
+        The aligned reference rows and the incident rows.
+    graph : CausalGraph
+        The contemporaneous graph found on the aligned reference rows.
+
+    Returns
+    -------
+    ((DataFrame, CausalGraph, slice) or None, list of str)
+        The table with the lagged columns, the model's graph and the reference rows that hold
+        every lagged column's past (None: nothing lagged goes in the model); and the messages
+        proposing recycles.
+    """
+    from rca_app.core.lagged_model import apply_lagged_plan, plan_lagged_inputs
+
+    if timed.step is None or timed.max_lag <= 0:
+        return None, []
+    ref = frame.iloc[reference]
+    messages = lagged_step(timed, data, layout, ref, graph)
+    numeric = {c for c in data.numeric_nodes if c in frame.columns}
+    plan = plan_lagged_inputs(timed.record.lagged_edges, layout.loops, graph, timed.record.shifts, numeric)
+    if not plan.inputs:
+        return None, messages
+    aug, model_graph = apply_lagged_plan(plan, frame, graph)
+    # A lagged column has no value before its lag has passed: the reference starts later.
+    new_ref = slice(reference.start + plan.max_lag, reference.stop)
+    lagged_cols = [c for c in aug.columns if c not in frame.columns]
+    if (new_ref.stop - new_ref.start < 0.8 * (reference.stop - reference.start)
+            or aug.iloc[incident][lagged_cols].isna().any().any()):
+        for e in timed.record.lagged_edges:
+            e.in_model = False
+        return None, messages
+    timed.model_loops = set(plan.loops)
+    return (aug, model_graph, new_ref), messages
+
+
 def _sensor_lag(sensor: str, own: str, i: int, stations: list[list[str]], ref: pd.DataFrame, max_lag: int,
                 step: pd.Timedelta, seed: int, layout, records: list) -> int | None:
     """A sensor's own residence time to the next station: declared, or estimated from that sensor
@@ -264,7 +313,8 @@ def _sd(x: np.ndarray) -> float:
     return s if s > 0 else 1.0
 
 
-def loop_readings(layout, ref: pd.DataFrame, an: pd.DataFrame, ranking, graph) -> tuple[list[LoopRecord], list[str]]:
+def loop_readings(layout, ref: pd.DataFrame, an: pd.DataFrame, ranking, graph,
+                  in_model=frozenset()) -> tuple[list[LoopRecord], list[str]]:
     """For each declared loop: did the controller compensate, how close to its limits it ran, and
     which upstream sensor the disturbance came from.
 
@@ -277,6 +327,8 @@ def loop_readings(layout, ref: pd.DataFrame, an: pd.DataFrame, ranking, graph) -
         Its ``root_causes`` are reordered in place when a compensated MV was ranked above its
         disturbance's source.
     graph : CausalGraph
+    in_model : set of (str, str)
+        Loops ``(controlled, manipulated)`` the structural model holds over time.
 
     Returns
     -------
@@ -304,7 +356,8 @@ def loop_readings(layout, ref: pd.DataFrame, an: pd.DataFrame, ranking, graph) -
         rec = LoopRecord(controlled=lp.controlled, manipulated=lp.manipulated, mv_shift_sd=float(mv_shift),
                          cv_shift_sd=float(cv_shift), compensated=bool(compensated),
                          limit_use=use, limits_declared=lp.low is not None or lp.high is not None,
-                         source=source, source_share=float(share) if source else None)
+                         source=source, source_share=float(share) if source else None,
+                         in_model=(lp.controlled, lp.manipulated) in in_model)
         out.append(rec)
         if not compensated:
             continue

@@ -1,0 +1,356 @@
+"""Lagged edges in the structural causal model (a VAR-LiNGAM style model of time-series data).
+
+Discovery on aligned rows gives the contemporaneous structure (within the tiers); the lagged
+edges (:mod:`rca_app.core.lagged`: declared recycles, self-lags) and declared control loops add
+the part over time. As in a structural vector autoregression,
+
+    x(t) = B0 x(t) + B1 x(t - 1) + ... + e(t),
+
+the lagged part enters the model as extra parent columns: a sensor ``X`` seen ``L`` rows earlier
+is the column ``X[t-L]``, a parentless node of the model's graph with an edge to every sensor
+whose mechanism takes it. The mechanisms are fitted, cross-fitted and refitted exactly as
+before; only the queries change: a counterfactual (a restoration, an action) is propagated
+through time, so that a change of ``X`` over the incident rows reaches ``X[t-L]`` ``L`` rows
+later (a recycle carries a restoration forward; a controller answers its controlled variable
+from the next row; a slow sensor settles at its own pace). Row-per-part data get no lagged
+columns, and every query is then the row-by-row one.
+
+Which lagged inputs go in the model:
+
+- a declared recycle's edge the data confirm (``kind="recycle"``), at its lag in aligned rows
+  (the physical lag plus the target's alignment shift minus the source's);
+- a self-lag (``kind="self"``): ``X[t-1]`` and, for each contemporaneous parent ``P`` of ``X``,
+  ``P[t-1]`` (with both, the model holds a sensor that settles slowly after its inputs move, a
+  mixing volume, as well as one whose own noise is merely autocorrelated; with ``X[t-1]`` alone
+  the second would get a parent's effect 1 / (1 - phi) times too large);
+- a declared control loop (recorded as its ``LoopRecord.in_model``): the controller acts within the row and the process
+  answers from the next one, so the manipulated variable (MV) takes the controlled one (CV) at
+  the same time and both their pasts (a PI law in velocity form), and the CV takes its load, its
+  own past and the MV's past. The CV's noise is then what the controller could not see coming,
+  which an incident upstream does not move; the same-row MV -> CV the layout fixes for
+  discovery is replaced by CV -> MV. Proposed recycles are never used silently.
+
+References
+----------
+Hyvärinen, A., Zhang, K., Shimizu, S., Hoyer, P. O. (2010). Estimation of a structural vector
+autoregression model using non-Gaussianity. JMLR 11, 1709-1731.
+Ljung, L. (1999). System Identification: Theory for the User, 2nd ed., ch. 13 (closed-loop
+identification: a one-sample delay in the loop makes the direct approach consistent).
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+import pandas as pd
+
+from rca_app.core.graph import CausalGraph, Edge
+from rca_app.core.results import LaggedEdge
+
+_LAG_NAME = re.compile(r"^(?P<source>.+)\[t-(?P<lag>[1-9][0-9]*)\]$")
+
+
+def lag_name(source: str, lag: int) -> str:
+    """The column holding ``source`` seen ``lag`` rows earlier: ``"source[t-lag]"``."""
+    return f"{source}[t-{lag}]"
+
+
+@dataclass(frozen=True)
+class LagInput:
+    """A lagged copy of a sensor in the model: ``node`` holds ``source`` ``lag`` rows earlier."""
+
+    node: str
+    source: str
+    lag: int
+
+
+def lag_inputs(scm) -> list[LagInput]:
+    """The lagged columns of a fitted model (nodes named ``X[t-L]`` whose ``X`` is a node too).
+
+    Parameters
+    ----------
+    scm : StructuralCausalModel
+
+    Returns
+    -------
+    list of LagInput
+        Empty for a model of row-per-part data.
+    """
+    cache = scm.__dict__.get("_lag_inputs")
+    if cache is not None and cache[0] is scm.graph:
+        return cache[1]
+    out = lag_inputs_of(scm.graph.nodes)
+    scm.__dict__["_lag_inputs"] = (scm.graph, out)
+    return out
+
+
+def lag_inputs_of(nodes) -> list[LagInput]:
+    """:func:`lag_inputs` of a list of node names."""
+    have = set(nodes)
+    out = []
+    for n in nodes:
+        m = _LAG_NAME.match(n)
+        if m and m["source"] in have:
+            out.append(LagInput(n, m["source"], int(m["lag"])))
+    return out
+
+
+def is_lagged(node: str, nodes) -> bool:
+    """Whether ``node`` is a lagged copy of another of ``nodes``."""
+    m = _LAG_NAME.match(node)
+    return bool(m) and m["source"] in set(nodes)
+
+
+@dataclass
+class LaggedPlan:
+    """The lagged inputs of one model and the graph changes they bring.
+
+    Attributes
+    ----------
+    inputs : dict of (str, int) to list of str
+        ``(source, lag)`` -> the sensors that take ``source[t-lag]`` as an input.
+    flip : list of (str, str)
+        Same-row edges ``(MV, CV)`` replaced by ``(CV, MV)`` (declared loops).
+    loops : list of (str, str)
+        Declared loops ``(CV, MV)`` the model holds over time.
+    """
+
+    inputs: dict[tuple[str, int], list[str]] = field(default_factory=dict)
+    flip: list[tuple[str, str]] = field(default_factory=list)
+    loops: list[tuple[str, str]] = field(default_factory=list)
+
+    def add(self, source: str, lag: int, target: str) -> None:
+        targets = self.inputs.setdefault((source, lag), [])
+        if target not in targets:
+            targets.append(target)
+
+    @property
+    def max_lag(self) -> int:
+        return max((k for _, k in self.inputs), default=0)
+
+
+def plan_lagged_inputs(edges: list[LaggedEdge], loops, graph: CausalGraph, shifts: dict[str, int],
+                       numeric: set[str]) -> LaggedPlan:
+    """Which lagged inputs the model takes (see the module docstring), and the records.
+
+    Parameters
+    ----------
+    edges : list of LaggedEdge
+        Found by :func:`rca_app.core.lagged.lagged_edges` (physical lags); those put in the
+        model get ``in_model = True``.
+    loops : list of Loop
+        The layout's declared control loops.
+    graph : CausalGraph
+        The contemporaneous graph (aligned rows).
+    shifts : dict
+        Grid steps each sensor was moved forward by in the alignment.
+    numeric : set of str
+        Numeric sensors (categorical ones get no lagged inputs).
+
+    Returns
+    -------
+    LaggedPlan
+    """
+    plan = LaggedPlan()
+    nodes = set(graph.nodes)
+    for e in edges:
+        if e.source not in nodes or e.target not in nodes or not {e.source, e.target} <= numeric:
+            continue
+        if e.kind == "recycle":
+            # Aligned row t holds X from shift[X] steps before: the lag between the aligned columns.
+            lag = e.lag_steps + shifts.get(e.target, 0) - shifts.get(e.source, 0)
+            if lag >= 1:
+                plan.add(e.source, lag, e.target)
+                e.in_model = True
+        elif e.kind == "self":
+            plan.add(e.source, 1, e.target)
+            for p in graph.parents(e.target):
+                if p in numeric:
+                    plan.add(p, 1, e.target)
+            e.in_model = True
+    looped = set()
+    for lp in loops:
+        cv, mv = lp.controlled, lp.manipulated
+        if not {cv, mv} <= nodes or not {cv, mv} <= numeric or cv in looped or mv in looped:
+            continue
+        looped |= {cv, mv}
+        # The controller answers the CV within the row; the process answers the MV from the next.
+        g = graph.with_edges([x for x in graph.edges if x.key != (mv, cv)] + [Edge(cv, mv, origin="required")])
+        if g.find_cycle() is None:
+            plan.flip.append((mv, cv))
+        for src, dst in ((cv, cv), (mv, cv), (mv, mv), (cv, mv)):
+            plan.add(src, 1, dst)
+        plan.loops.append((cv, mv))
+    return plan
+
+
+def apply_lagged_plan(plan: LaggedPlan, frame: pd.DataFrame, graph: CausalGraph
+                      ) -> tuple[pd.DataFrame, CausalGraph]:
+    """The aligned table with the lagged columns and the model's graph with their edges.
+
+    Parameters
+    ----------
+    plan : LaggedPlan
+    frame : DataFrame
+        Aligned rows in time order (all of them: a lagged column reaches before the windows).
+    graph : CausalGraph
+
+    Returns
+    -------
+    (DataFrame, CausalGraph)
+        The first ``plan.max_lag`` rows have no value in some lagged column.
+    """
+    cols = {lag_name(src, k): frame[src].shift(k) for (src, k) in plan.inputs}
+    out = frame.assign(**cols) if cols else frame
+    edges = [e for e in graph.edges if (e.source, e.target) not in set(plan.flip)]
+    edges += [Edge(cv, mv, origin="required") for mv, cv in plan.flip]
+    for (src, k), targets in plan.inputs.items():
+        edges += [Edge(lag_name(src, k), t, origin="required") for t in targets]
+    nodes = tuple(graph.nodes) + tuple(cols)
+    return out, CausalGraph(nodes, tuple(edges))
+
+
+def summary_graph(graph: CausalGraph) -> CausalGraph:
+    """The model's graph without its lagged columns (the contemporaneous part, as drawn)."""
+    lagged = {li.node for li in lag_inputs_of(graph.nodes)}
+    if not lagged:
+        return graph
+    return CausalGraph(tuple(n for n in graph.nodes if n not in lagged),
+                       tuple(e for e in graph.edges if e.source not in lagged))
+
+
+# --------------------------------------------------------------------------------------------
+# Queries through time
+# --------------------------------------------------------------------------------------------
+@dataclass
+class Scenario:
+    """One counterfactual over the incident rows: some nodes' noise replaced, some held (do).
+
+    Arrays have one entry per (replica, incident row), replica-major, as the query's base rows.
+    """
+
+    noise: dict[str, np.ndarray] = field(default_factory=dict)
+    setting: dict[str, np.ndarray] = field(default_factory=dict)
+
+
+def _closure(scm, stop_at: str, inputs: list[LagInput]) -> set[str]:
+    """``stop_at``'s ancestors over time: through a lagged column to its source's ancestors."""
+    by_node = {li.node: li for li in inputs}
+    need = set(scm.graph.ancestors(stop_at)) | {stop_at}
+    todo = [n for n in need if n in by_node]
+    while todo:
+        src = by_node[todo.pop()].source
+        for m in set(scm.graph.ancestors(src)) | {src}:
+            if m not in need:
+                need.add(m)
+                if m in by_node:
+                    todo.append(m)
+    return need
+
+
+def propagate_in_time(scm, base: dict[str, np.ndarray], noise: dict[str, np.ndarray],
+                      scenarios: list[Scenario], stop_at: str, n_time: int) -> np.ndarray:
+    """``stop_at``'s values under each scenario, the incident rows propagated in time order.
+
+    Rows are ``reps`` replicas of the ``n_time`` incident rows (replica-major). A lagged column
+    ``X[t-L]`` takes the scenario's ``X`` from ``L`` rows earlier where that row is in the
+    incident, and keeps its observed value before (the counterfactual starts with the incident).
+    Rows are processed in blocks of the shortest lag, every block after the ones it looks back
+    to; only the nodes a lagged column's source depends on go block by block, the rest at once.
+
+    Parameters
+    ----------
+    scm : StructuralCausalModel
+    base, noise : dict
+        Encoded rows and their abducted noise (``reps * n_time`` rows).
+    scenarios : list of Scenario
+    stop_at : str
+        The node whose values are returned.
+    n_time : int
+        Incident rows.
+
+    Returns
+    -------
+    ndarray, shape (len(scenarios), reps * n_time)
+    """
+    inputs = lag_inputs(scm)
+    n = len(base[stop_at])
+    reps = n // n_time
+    s_count = len(scenarios)
+    need = _closure(scm, stop_at, inputs)
+    by_node = {li.node: li for li in inputs if li.node in need}
+    changed = set().union(*({*sc.noise, *sc.setting} for sc in scenarios)) if scenarios else set()
+    # Nodes a scenario can move (over time too); the others keep their observed values.
+    dirty = set()
+    grew = True
+    while grew:
+        grew = False
+        for node in scm.order_:
+            if node in dirty or node not in need:
+                continue
+            li = by_node.get(node)
+            moved = node in changed or (li.source in dirty if li else
+                                         any(p in dirty for p in scm.graph.parents(node)))
+            if moved:
+                dirty.add(node)
+                grew = True
+    # Go block by block: a lagged column's source and everything it depends on at the same time.
+    stepped: set[str] = set()
+    for li in by_node.values():
+        if li.source in dirty:
+            stepped |= (set(scm.graph.ancestors(li.source)) | {li.source}) & dirty
+    lags = [li for li in by_node.values() if li.source in dirty]
+    block = min((li.lag for li in lags), default=n_time)
+    vals = {k: np.broadcast_to(base[k].reshape(reps, n_time), (s_count, reps, n_time)).copy()
+            for k in dirty}
+
+    def _noise(node: str, t0: int, t1: int) -> np.ndarray:
+        z = noise[node]
+        z = z.reshape((reps, n_time) + z.shape[1:])[:, t0:t1]
+        out = np.broadcast_to(z, (s_count,) + z.shape).copy()
+        for i, sc in enumerate(scenarios):
+            if node in sc.noise:
+                r = sc.noise[node]
+                out[i] = r.reshape((reps, n_time) + r.shape[1:])[:, t0:t1]
+        return out.reshape((-1,) + z.shape[2:])
+
+    def _compute(node: str, t0: int, t1: int) -> None:
+        li = by_node.get(node)
+        if li is not None:
+            lo = max(t0, li.lag)
+            if lo < t1:
+                vals[node][:, :, lo:t1] = vals[li.source][:, :, lo - li.lag:t1 - li.lag]
+            return
+        mech = scm.mechanisms_.get(node)
+        if mech is None:
+            return
+        cols = {node: np.zeros(s_count * reps * (t1 - t0))}
+        for p in mech.parents:
+            src = vals[p][:, :, t0:t1] if p in vals else np.broadcast_to(
+                base[p].reshape(reps, n_time)[:, t0:t1], (s_count, reps, t1 - t0))
+            cols[p] = np.ascontiguousarray(src).reshape(-1)
+        vals[node][:, :, t0:t1] = mech.assign(cols, _noise(node, t0, t1)).reshape(s_count, reps, t1 - t0)
+        for i, sc in enumerate(scenarios):
+            if node in sc.setting:
+                vals[node][i, :, t0:t1] = np.asarray(sc.setting[node]).reshape(reps, n_time)[:, t0:t1]
+
+    order = [n for n in scm.order_ if n in dirty]
+    if stepped:
+        for t0 in range(0, n_time, block):
+            t1 = min(n_time, t0 + block)
+            for node in order:
+                if node in stepped or node in by_node:
+                    _compute(node, t0, t1)
+    for node in order:
+        if node not in stepped and node not in by_node:
+            _compute(node, 0, n_time)
+    if stop_at in vals:
+        return vals[stop_at].reshape(s_count, n)
+    return np.broadcast_to(base[stop_at], (s_count, n)).copy()
+
+
+def with_setting(scenario: Scenario, node: str, value, n: int, dtype) -> Scenario:
+    """``scenario`` with ``node`` held at ``value`` (a scalar or one value per row)."""
+    arr = np.broadcast_to(np.asarray(value, dtype=dtype), (n,)).copy()
+    return replace(scenario, setting={**scenario.setting, node: arr})
