@@ -30,7 +30,7 @@ from rca_app.core.encoding import CategoryEncoder
 from rca_app.core.errors import Problem, RcaInputError
 from rca_app.core.graph import CausalGraph
 from rca_app.core.incident_shapes import max_parents, plan_incident, ranking_basis_text, rate_family
-from rca_app.core.lagged_model import summary_graph
+from rca_app.core.lagged_model import mark_incident_rows, summary_graph
 from rca_app.core.kpi_mechanisms import check_kpi_parents, install_kpi_mechanism
 from rca_app.core.parallel import ParallelSettings, prestart_workers
 from rca_app.core.progress import Progress, SubProgress, check_cancel
@@ -302,6 +302,7 @@ def _run_analysis(data: PlantData, anomaly, reference, settings: AnalysisSetting
     check_cancel(progress)
     # Whether a mechanism held in the incident cannot be judged from 1-4 rows: no pooling.
     scm, invariance = (scm, []) if shape.short_incident else pool_invariant_mechanisms(scm, an, relevant)
+    mark_incident_rows(scm, len(an))   # time series with lagged inputs: queries in time order
     pooled_nodes = {c.node for c in invariance if c.pooled}
     for n in sorted(pooled_nodes, key=graph.nodes.index):
         messages.append(
@@ -340,7 +341,7 @@ def _run_analysis(data: PlantData, anomaly, reference, settings: AnalysisSetting
             "read them as the least uncertainty there is.")
     timings["ranking_s"] = time.perf_counter() - t
     if timed is not None:
-        messages += _time_readings(timed, layout, ref_rows, an_rows, ranking, summary, data, lag_messages)
+        messages += _time_readings(timed, layout, ref_rows, an_rows, ranking, summary, data, lag_messages, scm, incident)
     timings["total_s"] = time.perf_counter() - t_all
     messages += ranking.messages
     messages += _points_outside_intervals(ranking)
@@ -426,7 +427,7 @@ def _run_analysis(data: PlantData, anomaly, reference, settings: AnalysisSetting
     return AnalysisOutcome(result, scm, incident, ranking.bootstrap_models, disc)
 
 
-def _time_readings(timed, layout, ref, an, ranking, graph, data, lag_messages=None) -> list[str]:
+def _time_readings(timed, layout, ref, an, ranking, graph, data, lag_messages=None, scm=None, incident=None) -> list[str]:
     """Control loops and drift onsets on time-series data (see :mod:`rca_app.core.dynamics`);
     may reorder ``ranking.root_causes``; fills ``timed.record``. ``lag_messages``: the lagged
     edges were already found (for the model); None finds them here."""
@@ -435,7 +436,7 @@ def _time_readings(timed, layout, ref, an, ranking, graph, data, lag_messages=No
     onsets, drift = drift_origin(ranking, graph, ref, an)
     timed.record.loops, timed.record.drift_onsets = loops, onsets
     timed.record.bad_samples = {t.tag: t.bad_quality for t in data.tag_reports if t.bad_quality}
-    messages += action_timing(timed.record, ranking.actions, layout.target)
+    messages += action_timing(timed.record, ranking.actions, layout.target, scm, incident)
     if lag_messages is None:
         lag_messages = lagged_step(timed, data, layout, ref, graph)
     return messages + ([drift] if drift else []) + lag_messages

@@ -487,9 +487,10 @@ def drift_origin(ranking, graph, ref: pd.DataFrame, an: pd.DataFrame,
     return onset, None
 
 
-def action_timing(record: DynamicsRecord, actions, target: str) -> list[str]:
+def action_timing(record: DynamicsRecord, actions, target: str, scm=None, incident=None) -> list[str]:
     """When the KPI would respond to each proposed setpoint change: after the setpoint's
-    cumulative residence time to the KPI.
+    cumulative residence time to the KPI, and, where the model has lagged inputs (recycles, slow
+    sensors, controllers), when it would have reached most of its new level.
 
     Parameters
     ----------
@@ -497,18 +498,65 @@ def action_timing(record: DynamicsRecord, actions, target: str) -> list[str]:
         Its ``shifts`` (grid steps per sensor) and ``step``.
     actions : list of Action
     target : str
+    scm : StructuralCausalModel, optional
+        The fitted model; with lagged inputs, each action's response is propagated in time.
+    incident : Incident, optional
+        The incident rows the actions were computed on.
 
     Returns
     -------
     list of str
     """
-    if not record.step or not record.shifts:
+    if not record.step:
         return []
     step = parse_duration(record.step)
     out = []
     for a in actions:
         k = record.shifts.get(a.node, 0)
-        if k:
+        settle = response_steps(scm, incident, a.node, a.recommended_value) if scm is not None else None
+        if settle:
+            out.append(f"setting {a.node}: {target} would start to respond about {_text(step * k)} after the change "
+                       f"(the residence time from its station) and reach 90% of its new level about "
+                       f"{_text(step * (k + settle))} after it (recycles, controllers and slow sensors in the model)")
+        elif k:
             out.append(f"setting {a.node}: {target} would respond about {_text(step * k)} after the change "
                        "(the residence time from its station)")
     return out
+
+
+def response_steps(scm, incident, node: str, value, share: float = 0.9) -> int | None:
+    """Aligned rows after which the KPI, under do(node = value) from the incident's first row, has
+    moved ``share`` of the way to its new level (the change over the last tenth of the rows).
+
+    Parameters
+    ----------
+    scm : StructuralCausalModel
+    incident : Incident
+    node : str
+    value : float or str
+    share : float
+
+    Returns
+    -------
+    int or None
+        None when the model has no lagged input on the way (the response is immediate in aligned
+        rows) or the action does not move the KPI.
+    """
+    from rca_app.core.lagged_model import lag_inputs
+    from rca_app.core.rootcause import what_if
+
+    lagged = lag_inputs(scm)
+    if not lagged or incident is None or node not in scm.graph.ancestors(incident.target):
+        return None
+    if not any(node == li.source or node in scm.graph.ancestors(li.source) for li in lagged):
+        return None
+    d = what_if(scm, incident, node, value) - incident.anomaly[incident.target].to_numpy(float)
+    tail = max(1, len(d) // 10)
+    final = float(np.mean(d[-tail:]))
+    if not np.isfinite(final) or abs(final) <= 1e-12:
+        return None
+    # A short running mean: a nonlinear mechanism's response varies row to row.
+    w = min(5, len(d))
+    smooth = np.convolve(d, np.ones(w) / w, mode="valid")
+    reached = np.flatnonzero(smooth * np.sign(final) >= share * abs(final))
+    return int(reached[0]) if len(reached) else None

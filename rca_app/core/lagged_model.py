@@ -250,7 +250,7 @@ def _closure(scm, stop_at: str, inputs: list[LagInput]) -> set[str]:
 
 
 def propagate_in_time(scm, base: dict[str, np.ndarray], noise: dict[str, np.ndarray],
-                      scenarios: list[Scenario], stop_at: str, n_time: int) -> np.ndarray:
+                      scenarios: list[Scenario], stop_at: str, n_time: int, changed=()) -> np.ndarray:
     """``stop_at``'s values under each scenario, the incident rows propagated in time order.
 
     Rows are ``reps`` replicas of the ``n_time`` incident rows (replica-major). A lagged column
@@ -269,6 +269,8 @@ def propagate_in_time(scm, base: dict[str, np.ndarray], noise: dict[str, np.ndar
         The node whose values are returned.
     n_time : int
         Incident rows.
+    changed : iterable of str
+        Nodes whose ``noise`` was already replaced (in every scenario).
 
     Returns
     -------
@@ -280,7 +282,7 @@ def propagate_in_time(scm, base: dict[str, np.ndarray], noise: dict[str, np.ndar
     s_count = len(scenarios)
     need = _closure(scm, stop_at, inputs)
     by_node = {li.node: li for li in inputs if li.node in need}
-    changed = set().union(*({*sc.noise, *sc.setting} for sc in scenarios)) if scenarios else set()
+    changed = set(changed).union(*({*sc.noise, *sc.setting} for sc in scenarios))
     # Nodes a scenario can move (over time too); the others keep their observed values.
     dirty = set()
     grew = True
@@ -354,3 +356,10 @@ def with_setting(scenario: Scenario, node: str, value, n: int, dtype) -> Scenari
     """``scenario`` with ``node`` held at ``value`` (a scalar or one value per row)."""
     arr = np.broadcast_to(np.asarray(value, dtype=dtype), (n,)).copy()
     return replace(scenario, setting={**scenario.setting, node: arr})
+
+
+def mark_incident_rows(scm, n_time: int) -> None:
+    """Tell the model's row-by-row queries (:func:`rca_app.core.queries.propagate`) that rows
+    come as replicas of ``n_time`` consecutive incident rows, so they propagate in time too."""
+    if lag_inputs(scm):
+        scm.incident_rows_ = int(n_time)
