@@ -65,6 +65,8 @@ def one_plant(kind: str, seed: int, settings: AnalysisSettings) -> dict:
             "root_restoration": rest.get(root),
             "cv_restoration": max((rest.get(c, 0.0) for c in cvs), default=None),
             "in_model": sum(e.in_model for e in dyn.lagged_edges) if dyn else 0,
+            # The loop reading moved the disturbance's source ahead of the loop's own sensors.
+            "loop_reordered": any("which only followed it" in m for m in res.diagnostics.messages),
         }
     return rec
 
@@ -82,6 +84,7 @@ def summary(records: list[dict]) -> dict:
                 "root_restoration_mean": float(np.mean([x["root_restoration"] or 0.0 for x in xs])),
                 "cv_restoration_max": float(max(cv)) if cv else None,
                 "seconds_mean": float(np.mean([x["seconds"] for x in xs])),
+                "loop_reordered": sum(x["loop_reordered"] for x in xs),
             }
     return out
 

@@ -40,6 +40,7 @@ COMPENSATED_MV_SD = 2.0       # an MV moved this many reference sds ...
 COMPENSATED_CV_SD = 1.0       # ... while its CV stayed within this many: the controller compensated
 SOURCE_MIN_SHARE = 0.5        # a source must explain this share of the MV's shift
 DRIFT_LEAD_STEPS = 5          # a drift must start this many grid steps before another to be its origin
+MAX_STEPPED_CALLS = 8000      # mechanism evaluations a query through time may take (about 1 s)
 
 
 @dataclass
@@ -263,17 +264,37 @@ def lagged_model_step(timed: TimeAlignment, data, layout, frame: pd.DataFrame, r
         every lagged column's past (None: nothing lagged goes in the model); and the messages
         proposing recycles.
     """
-    from rca_app.core.lagged_model import apply_lagged_plan, plan_lagged_inputs
+    from rca_app.core.lagged_model import apply_lagged_plan, plan_lagged_inputs, stepping_calls
 
     if timed.step is None or timed.max_lag <= 0:
         return None, []
     ref = frame.iloc[reference]
     messages = lagged_step(timed, data, layout, ref, graph)
     numeric = {c for c in data.numeric_nodes if c in frame.columns}
-    plan = plan_lagged_inputs(timed.record.lagged_edges, layout.loops, graph, timed.record.shifts, numeric)
+    edges = timed.record.lagged_edges
+    plan = plan_lagged_inputs(edges, layout.loops, graph, timed.record.shifts, numeric)
+    aug, model_graph = apply_lagged_plan(plan, frame, graph)
+    n_time = incident.stop - incident.start
+    if stepping_calls(model_graph, n_time) > MAX_STEPPED_CALLS:
+        # Self-lags make every query go row by row through the incident: on a long incident with
+        # many slow sensors that is too slow, and recycles and loops matter most.
+        for e in edges:
+            e.in_model = False
+        plan = plan_lagged_inputs([e for e in edges if e.kind != "self"], layout.loops, graph,
+                                  timed.record.shifts, numeric)
+        aug, model_graph = apply_lagged_plan(plan, frame, graph)
+        if stepping_calls(model_graph, n_time) > MAX_STEPPED_CALLS:
+            for e in edges:
+                e.in_model = False
+            messages.append(f"the incident is long ({n_time} rows): the lagged edges are reported but not in the "
+                            "model (its counterfactuals would have to go through the incident row by row)")
+            return None, messages
+        if plan.inputs:
+            messages.append(f"the incident is long ({n_time} rows): the sensors' own slow dynamics (self-lags) are "
+                            "not in the model, whose counterfactuals would otherwise go row by row; recycles and "
+                            "control loops are")
     if not plan.inputs:
         return None, messages
-    aug, model_graph = apply_lagged_plan(plan, frame, graph)
     # A lagged column has no value before its lag has passed: the reference starts later.
     new_ref = slice(reference.start + plan.max_lag, reference.stop)
     lagged_cols = [c for c in aug.columns if c not in frame.columns]
@@ -526,7 +547,8 @@ def action_timing(record: DynamicsRecord, actions, target: str, scm=None, incide
 
 def response_steps(scm, incident, node: str, value, share: float = 0.9) -> int | None:
     """Aligned rows after which the KPI, under do(node = value) from the incident's first row, has
-    moved ``share`` of the way to its new level (the change over the last tenth of the rows).
+    moved ``share`` of the way to its new level (the change over the last tenth of the rows),
+    against do(node = its incident mean) (the step response of the fitted model).
 
     Parameters
     ----------
@@ -550,7 +572,11 @@ def response_steps(scm, incident, node: str, value, share: float = 0.9) -> int |
         return None
     if not any(node == li.source or node in scm.graph.ancestors(li.source) for li in lagged):
         return None
-    d = what_if(scm, incident, node, value) - incident.anomaly[incident.target].to_numpy(float)
+    # A step from where the node sat in the incident to the new value, both held: the difference
+    # is the step response (the node's own row-to-row variation cancels).
+    col = incident.anomaly[node]
+    before = col.astype(str).mode().iloc[0] if node in scm.categorical else float(col.mean())
+    d = what_if(scm, incident, node, value) - what_if(scm, incident, node, before)
     tail = max(1, len(d) // 10)
     final = float(np.mean(d[-tail:]))
     if not np.isfinite(final) or abs(final) <= 1e-12:
@@ -559,4 +585,4 @@ def response_steps(scm, incident, node: str, value, share: float = 0.9) -> int |
     w = min(5, len(d))
     smooth = np.convolve(d, np.ones(w) / w, mode="valid")
     reached = np.flatnonzero(smooth * np.sign(final) >= share * abs(final))
-    return int(reached[0]) if len(reached) else None
+    return int(reached[0]) + (w - 1) // 2 if len(reached) else None

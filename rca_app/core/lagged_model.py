@@ -185,6 +185,31 @@ def plan_lagged_inputs(edges: list[LaggedEdge], loops, graph: CausalGraph, shift
     return plan
 
 
+def stepping_calls(graph: CausalGraph, n_time: int) -> int:
+    """Mechanism evaluations one query of ``n_time`` incident rows costs when it goes block by
+    block (:func:`propagate_in_time`), at most: blocks times the nodes that go block by block.
+
+    Parameters
+    ----------
+    graph : CausalGraph
+        The model's graph, with its lagged columns.
+    n_time : int
+
+    Returns
+    -------
+    int
+    """
+    inputs = lag_inputs_of(graph.nodes)
+    if not inputs:
+        return 0
+    stepped: set[str] = set()
+    for li in inputs:
+        stepped |= set(graph.ancestors(li.source)) | {li.source}
+    stepped -= {li.node for li in inputs}
+    block = min(li.lag for li in inputs)
+    return -(-n_time // block) * len(stepped)
+
+
 def apply_lagged_plan(plan: LaggedPlan, frame: pd.DataFrame, graph: CausalGraph
                       ) -> tuple[pd.DataFrame, CausalGraph]:
     """The aligned table with the lagged columns and the model's graph with their edges.

@@ -21,6 +21,7 @@ from rca_app.core.lagged_model import (
     lag_name,
     plan_lagged_inputs,
     propagate_in_time,
+    stepping_calls,
     summary_graph,
 )
 from rca_app.core.queries import incident_abduction
@@ -145,3 +146,39 @@ def test_blocks_shorter_than_the_incident_give_the_same_answer(rows):
     one = propagate_in_time(scm, ab.values, ab.noise, [Scenario(setting={"a": ab.values["a"] * 0})], "y", 12)[0]
     many = propagate_in_time(scm, reps, noise, [Scenario(setting={"a": reps["a"] * 0})], "y", 12)[0]
     assert np.allclose(many.reshape(rows, 12), one)
+
+
+def test_an_action_says_when_the_kpi_reaches_its_new_level():
+    from types import SimpleNamespace
+
+    from rca_app.core.dynamics import action_timing, response_steps
+    from rca_app.core.results import DynamicsRecord
+
+    scm, aug = _model(_recycle_plant(3000))
+    inc = Incident("y", "maximize", aug.iloc[LAG:2960].reset_index(drop=True), aug.iloc[-40:].reset_index(drop=True))
+    # do(a = 2): the recycle adds 0.8 * 0.5 ** k every LAG rows; 90% of the new level after 3 returns.
+    k = response_steps(scm, inc, "a", 2.0)
+    assert k is not None and abs(k - 3 * LAG) <= 2
+    record = DynamicsRecord(step="1min", shifts={"a": 4})
+    text = action_timing(record, [SimpleNamespace(node="a", recommended_value=2.0)], "y", scm, inc)
+    assert text == [f"setting a: y would start to respond about 4min after the change (the residence time from its "
+                    f"station) and reach 90% of its new level about {4 + k}min after it (recycles, controllers and "
+                    "slow sensors in the model)"]
+    # A row-per-part model answers at once: only the residence time is stated.
+    plain = StructuralCausalModel(CausalGraph(("a", "b", "c", "y"), (Edge("a", "b"), Edge("b", "c"), Edge("c", "y"))),
+                                  settings=SCMSettings(mechanisms=("linear",))).fit(inc.reference)
+    assert response_steps(plain, inc, "a", 2.0) is None
+    assert action_timing(record, [SimpleNamespace(node="a", recommended_value=2.0)], "y", plain, inc) == [
+        "setting a: y would respond about 4min after the change (the residence time from its station)"]
+
+
+def test_the_cost_of_going_through_time_is_counted_per_block():
+    graph = CausalGraph(("a", "b", "c", "y"), (Edge("a", "b"), Edge("b", "c"), Edge("c", "y")))
+    plan = LaggedPlan()
+    plan.add("c", LAG, "b")
+    _, g = apply_lagged_plan(plan, pd.DataFrame({c: np.arange(10.0) for c in graph.nodes}), graph)
+    # c's recycle: a, b and c go block by block, LAG rows at a time; y once after.
+    assert stepping_calls(g, 30) == 10 * 3 and stepping_calls(graph, 30) == 0
+    plan.add("y", 1, "y")
+    _, g = apply_lagged_plan(plan, pd.DataFrame({c: np.arange(10.0) for c in graph.nodes}), graph)
+    assert stepping_calls(g, 30) == 30 * 4
