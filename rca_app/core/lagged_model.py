@@ -228,8 +228,10 @@ def apply_lagged_plan(plan: LaggedPlan, frame: pd.DataFrame, graph: CausalGraph
     """
     cols = {lag_name(src, k): frame[src].shift(k) for (src, k) in plan.inputs}
     out = frame.assign(**cols) if cols else frame
-    edges = [e for e in graph.edges if (e.source, e.target) not in set(plan.flip)]
-    edges += [Edge(cv, mv, origin="required") for mv, cv in plan.flip]
+    flip = set(plan.flip)
+    edges = [e for e in graph.edges if e.key not in flip]
+    # The loop's edge keeps what discovery knew of it (its bootstrap confidence), turned round.
+    edges += [replace(e, source=e.target, target=e.source) for e in graph.edges if e.key in flip]
     for (src, k), targets in plan.inputs.items():
         edges += [Edge(lag_name(src, k), t, origin="required") for t in targets]
     nodes = tuple(graph.nodes) + tuple(cols)
