@@ -30,8 +30,8 @@ from rca_app.core.encoding import CategoryEncoder
 from rca_app.core.errors import Problem, RcaInputError
 from rca_app.core.graph import CausalGraph
 from rca_app.core.incident_shapes import max_parents, plan_incident, ranking_basis_text, rate_family
-from rca_app.core.lagged_model import mark_incident_rows, summary_graph
 from rca_app.core.kpi_mechanisms import check_kpi_parents, install_kpi_mechanism
+from rca_app.core.lagged_model import mark_incident_rows, summary_graph
 from rca_app.core.parallel import ParallelSettings, prestart_workers
 from rca_app.core.progress import Progress, SubProgress, check_cancel
 from rca_app.core.redundancy import redundant_sensors
@@ -341,7 +341,8 @@ def _run_analysis(data: PlantData, anomaly, reference, settings: AnalysisSetting
             "read them as the least uncertainty there is.")
     timings["ranking_s"] = time.perf_counter() - t
     if timed is not None:
-        messages += _time_readings(timed, layout, ref_rows, an_rows, ranking, summary, data, lag_messages, scm, incident)
+        messages += _time_readings(timed, layout, ref_rows, an_rows, ranking, summary, data, lag_messages, scm,
+                                   incident)
     timings["total_s"] = time.perf_counter() - t_all
     messages += ranking.messages
     messages += _points_outside_intervals(ranking)
@@ -427,7 +428,8 @@ def _run_analysis(data: PlantData, anomaly, reference, settings: AnalysisSetting
     return AnalysisOutcome(result, scm, incident, ranking.bootstrap_models, disc)
 
 
-def _time_readings(timed, layout, ref, an, ranking, graph, data, lag_messages=None, scm=None, incident=None) -> list[str]:
+def _time_readings(timed, layout, ref, an, ranking, graph, data, lag_messages=None, scm=None,
+                   incident=None) -> list[str]:
     """Control loops and drift onsets on time-series data (see :mod:`rca_app.core.dynamics`);
     may reorder ``ranking.root_causes``; fills ``timed.record``. ``lag_messages``: the lagged
     edges were already found (for the model); None finds them here."""

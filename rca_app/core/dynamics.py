@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from rca_app.core.errors import Problem, RcaInputError
+from rca_app.core.graph import CausalGraph
 from rca_app.core.lags import LagEstimate, estimate_station_lags
 from rca_app.core.layout.time_keys import AUTO, parse_duration
 from rca_app.core.results import DynamicsRecord, LagRecord, LoopRecord
@@ -242,7 +243,7 @@ def lagged_step(timed: TimeAlignment, data, layout, aligned_ref: pd.DataFrame, g
 
 
 def lagged_model_step(timed: TimeAlignment, data, layout, frame: pd.DataFrame, reference: slice, incident: slice,
-                      graph) -> tuple[tuple[pd.DataFrame, object, slice] | None, list[str]]:
+                      graph: CausalGraph) -> tuple[tuple[pd.DataFrame, CausalGraph, slice] | None, list[str]]:
     """Lagged edges found over time and put in the model (:mod:`rca_app.core.lagged_model`).
 
     Parameters

@@ -96,12 +96,6 @@ def lag_inputs_of(nodes) -> list[LagInput]:
     return out
 
 
-def is_lagged(node: str, nodes) -> bool:
-    """Whether ``node`` is a lagged copy of another of ``nodes``."""
-    m = _LAG_NAME.match(node)
-    return bool(m) and m["source"] in set(nodes)
-
-
 @dataclass
 class LaggedPlan:
     """The lagged inputs of one model and the graph changes they bring.

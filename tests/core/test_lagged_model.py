@@ -50,7 +50,8 @@ def _model(frame: pd.DataFrame):
     plan = LaggedPlan()
     plan.add("c", LAG, "b")
     aug, g = apply_lagged_plan(plan, frame, graph)
-    scm = StructuralCausalModel(g, settings=SCMSettings(mechanisms=("linear",))).fit(aug.iloc[LAG:].reset_index(drop=True))
+    scm = StructuralCausalModel(g, settings=SCMSettings(mechanisms=("linear",)))
+    scm.fit(aug.iloc[LAG:].reset_index(drop=True))
     return scm, aug
 
 
@@ -67,7 +68,6 @@ def test_a_change_reaches_its_descendants_after_the_recycle_s_lag():
     frame = _recycle_plant(3000)
     scm, aug = _model(frame)
     an = aug.iloc[-30:].reset_index(drop=True)
-    inc = Incident("y", "maximize", aug.iloc[LAG:2970].reset_index(drop=True), an)
     ab = incident_abduction(scm, an)
     # do(a = observed + 1) from the incident's first row: +0.8 at once, then +0.8 * 0.5 ** k
     # more every LAG rows as the raised c comes back through the recycle.
