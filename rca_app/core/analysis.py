@@ -31,7 +31,7 @@ from rca_app.core.errors import Problem, RcaInputError
 from rca_app.core.graph import CausalGraph
 from rca_app.core.incident_shapes import max_parents, plan_incident, ranking_basis_text, rate_family
 from rca_app.core.kpi_mechanisms import check_kpi_parents, install_kpi_mechanism
-from rca_app.core.lagged_model import mark_incident_rows, summary_graph
+from rca_app.core.lagged_model import mark_incident_rows, summary_graph, time_ancestors
 from rca_app.core.parallel import ParallelSettings, prestart_workers
 from rca_app.core.progress import Progress, SubProgress, check_cancel
 from rca_app.core.redundancy import redundant_sensors
@@ -508,7 +508,7 @@ def what_if(outcome: AnalysisOutcome, node: str, value) -> dict:
         if not (lo <= float(value) <= hi):
             warning = (f"{value:.4g} is outside the range {node} covered in the reference period "
                        f"({lo:.4g} to {hi:.4g}): the prediction extrapolates and may be wrong")
-    if node not in outcome.scm.graph.ancestors(inc.target):
+    if node not in time_ancestors(outcome.scm, inc.target):
         warning = f"{node} has no causal path to {inc.target} in the graph: changing it predicts no effect"
     return {
         "node": node, "value": value, "predicted_rows": rows, "predicted_mean": mean,

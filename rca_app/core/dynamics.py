@@ -565,11 +565,11 @@ def response_steps(scm, incident, node: str, value, share: float = 0.9) -> int |
         None when the model has no lagged input on the way (the response is immediate in aligned
         rows) or the action does not move the KPI.
     """
-    from rca_app.core.lagged_model import lag_inputs
+    from rca_app.core.lagged_model import lag_inputs, time_ancestors
     from rca_app.core.rootcause import what_if
 
     lagged = lag_inputs(scm)
-    if not lagged or incident is None or node not in scm.graph.ancestors(incident.target):
+    if not lagged or incident is None or node not in time_ancestors(scm, incident.target):
         return None
     if not any(node == li.source or node in scm.graph.ancestors(li.source) for li in lagged):
         return None

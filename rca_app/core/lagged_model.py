@@ -255,6 +255,24 @@ class Scenario:
     setting: dict[str, np.ndarray] = field(default_factory=dict)
 
 
+def time_ancestors(scm, node: str) -> set[str]:
+    """``node``'s ancestors over time, without the lagged columns: a sensor whose past reaches
+    ``node`` through a lagged input counts (a controller's valve acting on its temperature from
+    the next row, a recycle's source).
+
+    Parameters
+    ----------
+    scm : StructuralCausalModel
+    node : str
+
+    Returns
+    -------
+    set of str
+    """
+    inputs = lag_inputs(scm)
+    return _closure(scm, node, inputs) - {node} - {li.node for li in inputs}
+
+
 def _closure(scm, stop_at: str, inputs: list[LagInput]) -> set[str]:
     """``stop_at``'s ancestors over time: through a lagged column to its source's ancestors."""
     by_node = {li.node: li for li in inputs}
@@ -327,16 +345,18 @@ def propagate_in_time(scm, base: dict[str, np.ndarray], noise: dict[str, np.ndar
     block = min((li.lag for li in lags), default=n_time)
     vals = {k: np.broadcast_to(base[k].reshape(reps, n_time), (s_count, reps, n_time)).copy()
             for k in dirty}
-
-    def _noise(node: str, t0: int, t1: int) -> np.ndarray:
-        z = noise[node]
-        z = z.reshape((reps, n_time) + z.shape[1:])[:, t0:t1]
-        out = np.broadcast_to(z, (s_count,) + z.shape).copy()
+    noises, settings, affine = {}, {}, {}
+    for node in dirty:
+        if node in by_node or node not in scm.mechanisms_:
+            continue
+        z = noise[node].reshape((reps, n_time) + noise[node].shape[1:])
+        noises[node] = np.broadcast_to(z, (s_count,) + z.shape).copy()
         for i, sc in enumerate(scenarios):
             if node in sc.noise:
-                r = sc.noise[node]
-                out[i] = r.reshape((reps, n_time) + r.shape[1:])[:, t0:t1]
-        return out.reshape((-1,) + z.shape[2:])
+                noises[node][i] = sc.noise[node].reshape(z.shape)
+            if node in sc.setting:
+                settings.setdefault(node, []).append((i, np.asarray(sc.setting[node]).reshape(reps, n_time)))
+        affine[node] = _affine(scm.mechanisms_[node])
 
     def _compute(node: str, t0: int, t1: int) -> None:
         li = by_node.get(node)
@@ -348,15 +368,28 @@ def propagate_in_time(scm, base: dict[str, np.ndarray], noise: dict[str, np.ndar
         mech = scm.mechanisms_.get(node)
         if mech is None:
             return
-        cols = {node: np.zeros(s_count * reps * (t1 - t0))}
-        for p in mech.parents:
-            src = vals[p][:, :, t0:t1] if p in vals else np.broadcast_to(
-                base[p].reshape(reps, n_time)[:, t0:t1], (s_count, reps, t1 - t0))
-            cols[p] = np.ascontiguousarray(src).reshape(-1)
-        vals[node][:, :, t0:t1] = mech.assign(cols, _noise(node, t0, t1)).reshape(s_count, reps, t1 - t0)
-        for i, sc in enumerate(scenarios):
-            if node in sc.setting:
-                vals[node][i, :, t0:t1] = np.asarray(sc.setting[node]).reshape(reps, n_time)[:, t0:t1]
+
+        def parent(p: str) -> np.ndarray:
+            return vals[p][:, :, t0:t1] if p in vals else base[p].reshape(reps, n_time)[:, t0:t1]
+
+        if affine[node] is not None:
+            # A linear mechanism of numeric parents: its affine form, without building features
+            # for every block (the block-by-block loop is otherwise dominated by that overhead).
+            b0, weights = affine[node]
+            out = b0 + noises[node][:, :, t0:t1]
+            for p, w in weights:
+                out = out + w * parent(p)
+            vals[node][:, :, t0:t1] = out
+        else:
+            m = s_count * reps * (t1 - t0)
+            cols = {node: np.zeros(m)}
+            for p in mech.parents:
+                cols[p] = np.ascontiguousarray(np.broadcast_to(parent(p), (s_count, reps, t1 - t0))).reshape(-1)
+            z = noises[node][:, :, t0:t1]
+            z = z.reshape((m,) + z.shape[3:])
+            vals[node][:, :, t0:t1] = mech.assign(cols, z).reshape(s_count, reps, t1 - t0)
+        for i, v in settings.get(node, ()):
+            vals[node][i, :, t0:t1] = v[:, t0:t1]
 
     order = [n for n in scm.order_ if n in dirty]
     if stepped:
@@ -371,6 +404,20 @@ def propagate_in_time(scm, base: dict[str, np.ndarray], noise: dict[str, np.ndar
     if stop_at in vals:
         return vals[stop_at].reshape(s_count, n)
     return np.broadcast_to(base[stop_at], (s_count, n)).copy()
+
+
+def _affine(mech) -> tuple[float, list[tuple[str, float]]] | None:
+    """``(b0, [(parent, weight)])`` with ``predict = b0 + sum(weight * parent)`` for a linear
+    mechanism of numeric parents with additive noise; None for any other kind."""
+    from rca_app.core.mechanisms import LinearMechanism, Mechanism
+
+    if type(mech) is not LinearMechanism or type(mech).assign is not Mechanism.assign or mech.design.n_dummies:
+        return None
+    k = len(mech.parents)
+    basis = {p: np.eye(k + 1)[i + 1] for i, p in enumerate(mech.parents)}
+    basis[mech.node] = np.zeros(k + 1)
+    f = mech.predict(basis)
+    return float(f[0]), [(p, float(f[i + 1] - f[0])) for i, p in enumerate(mech.parents)]
 
 
 def with_setting(scenario: Scenario, node: str, value, n: int, dtype) -> Scenario:

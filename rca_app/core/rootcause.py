@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from rca_app.core.encoding import encode_value
-from rca_app.core.lagged_model import Scenario, lag_inputs, propagate_in_time, with_setting
+from rca_app.core.lagged_model import Scenario, lag_inputs, propagate_in_time, time_ancestors, with_setting
 from rca_app.core.parallel import ParallelSettings
 from rca_app.core.progress import Progress, check_cancel
 from rca_app.core.queries import incident_abduction, propagate, propagate_replacements
@@ -79,7 +79,8 @@ def candidate_nodes(scm: StructuralCausalModel, target: str) -> list[str]:
     """The target's ancestors, and the target itself: restoring the target's own noise asks
     "was it something no measured upstream sensor explains?" (a cause at the last station, or
     one the data do not see)."""
-    anc = scm.graph.ancestors(target) - {li.node for li in lag_inputs(scm)}   # a sensor's past goes with it
+    # Time series with lagged inputs: ancestors over time (a sensor's past goes with the sensor).
+    anc = time_ancestors(scm, target) if lag_inputs(scm) else scm.graph.ancestors(target)
     return [n for n in scm.order_ if n in anc] + [target]
 
 
