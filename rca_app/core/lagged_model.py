@@ -345,7 +345,9 @@ def propagate_in_time(scm, base: dict[str, np.ndarray], noise: dict[str, np.ndar
     block = min((li.lag for li in lags), default=n_time)
     vals = {k: np.broadcast_to(base[k].reshape(reps, n_time), (s_count, reps, n_time)).copy()
             for k in dirty}
-    noises, settings, affine = {}, {}, {}
+    noises: dict[str, np.ndarray] = {}
+    settings: dict[str, list[tuple[int, np.ndarray]]] = {}
+    affine: dict[str, tuple[float, list[tuple[str, float]]] | None] = {}
     for node in dirty:
         if node in by_node or node not in scm.mechanisms_:
             continue
@@ -372,10 +374,11 @@ def propagate_in_time(scm, base: dict[str, np.ndarray], noise: dict[str, np.ndar
         def parent(p: str) -> np.ndarray:
             return vals[p][:, :, t0:t1] if p in vals else base[p].reshape(reps, n_time)[:, t0:t1]
 
-        if affine[node] is not None:
+        form = affine[node]
+        if form is not None:
             # A linear mechanism of numeric parents: its affine form, without building features
             # for every block (the block-by-block loop is otherwise dominated by that overhead).
-            b0, weights = affine[node]
+            b0, weights = form
             out = b0 + noises[node][:, :, t0:t1]
             for p, w in weights:
                 out = out + w * parent(p)
