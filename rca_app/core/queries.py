@@ -155,6 +155,10 @@ def counterfactual(scm, frame: pd.DataFrame, interventions: dict[str, float], se
 
 def interventional_samples(scm, interventions: dict[str, float], n: int, seed: int = 0) -> pd.DataFrame:
     """Fresh samples from the model under do(interventions): noises drawn from the reference."""
+    if lag_inputs(scm):
+        # Independent rows have no past to fill the lagged columns with.
+        raise ValueError("a model with lagged inputs (time series) has no independent fresh samples: "
+                         "query it on incident rows (counterfactual, what_if)")
     rng = np.random.default_rng(seed)
     noise = {}
     base = {}

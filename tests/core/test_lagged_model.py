@@ -182,3 +182,11 @@ def test_the_cost_of_going_through_time_is_counted_per_block():
     plan.add("y", 1, "y")
     _, g = apply_lagged_plan(plan, pd.DataFrame({c: np.arange(10.0) for c in graph.nodes}), graph)
     assert stepping_calls(g, 30) == 30 * 4
+
+
+def test_independent_fresh_samples_are_refused_for_a_model_over_time():
+    from rca_app.core.queries import interventional_samples
+
+    scm, _ = _model(_recycle_plant(400))
+    with pytest.raises(ValueError, match="lagged inputs"):
+        interventional_samples(scm, {"a": 0.0}, 10)
