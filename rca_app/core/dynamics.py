@@ -273,7 +273,10 @@ def lagged_model_step(timed: TimeAlignment, data, layout, frame: pd.DataFrame, r
     messages = lagged_step(timed, data, layout, ref, graph)
     numeric = {c for c in data.numeric_nodes if c in frame.columns}
     edges = timed.record.lagged_edges
-    plan = plan_lagged_inputs(edges, layout.loops, graph, timed.record.shifts, numeric)
+    # A loop on the KPI itself, or whose valve the layout calls exogenous, is not turned round.
+    loops = [lp for lp in layout.loops if layout.target not in (lp.controlled, lp.manipulated)
+             and not layout.is_exogenous(lp.manipulated)]
+    plan = plan_lagged_inputs(edges, loops, graph, timed.record.shifts, numeric)
     aug, model_graph = apply_lagged_plan(plan, frame, graph)
     n_time = incident.stop - incident.start
     if stepping_calls(model_graph, n_time) > MAX_STEPPED_CALLS:
@@ -281,8 +284,7 @@ def lagged_model_step(timed: TimeAlignment, data, layout, frame: pd.DataFrame, r
         # many slow sensors that is too slow, and recycles and loops matter most.
         for e in edges:
             e.in_model = False
-        plan = plan_lagged_inputs([e for e in edges if e.kind != "self"], layout.loops, graph,
-                                  timed.record.shifts, numeric)
+        plan = plan_lagged_inputs([e for e in edges if e.kind != "self"], loops, graph, timed.record.shifts, numeric)
         aug, model_graph = apply_lagged_plan(plan, frame, graph)
         if stepping_calls(model_graph, n_time) > MAX_STEPPED_CALLS:
             for e in edges:

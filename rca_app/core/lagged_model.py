@@ -104,15 +104,16 @@ class LaggedPlan:
     ----------
     inputs : dict of (str, int) to list of str
         ``(source, lag)`` -> the sensors that take ``source[t-lag]`` as an input.
-    flip : list of (str, str)
-        Same-row edges ``(MV, CV)`` replaced by ``(CV, MV)`` (declared loops).
     loops : list of (str, str)
         Declared loops ``(CV, MV)`` the model holds over time.
+    same_time : tuple of Edge or None
+        The model's same-row edges when a loop turned one (``MV -> CV`` became ``CV -> MV``);
+        None: the graph's own.
     """
 
     inputs: dict[tuple[str, int], list[str]] = field(default_factory=dict)
-    flip: list[tuple[str, str]] = field(default_factory=list)
     loops: list[tuple[str, str]] = field(default_factory=list)
+    same_time: tuple[Edge, ...] | None = None
 
     def add(self, source: str, lag: int, target: str) -> None:
         targets = self.inputs.setdefault((source, lag), [])
@@ -148,6 +149,25 @@ def plan_lagged_inputs(edges: list[LaggedEdge], loops, graph: CausalGraph, shift
     """
     plan = LaggedPlan()
     nodes = set(graph.nodes)
+    looped: set[str] = set()
+    for lp in loops:
+        cv, mv = lp.controlled, lp.manipulated
+        if not {cv, mv} <= nodes or not {cv, mv} <= numeric or cv in looped or mv in looped:
+            continue
+        # The controller answers the CV within the row; the process answers the MV from the next.
+        # The turned edge keeps what discovery knew of it (its bootstrap confidence).
+        old = graph.edge(mv, cv)
+        same = [x for x in graph.edges if x.key != (mv, cv)]
+        if graph.edge(cv, mv) is None:
+            same.append(replace(old, source=cv, target=mv) if old is not None else Edge(cv, mv, origin="required"))
+        turned = graph.with_edges(same)
+        if turned.find_cycle() is not None:
+            continue   # the graph has MV reaching CV another way: the loop stays as discovered
+        graph, plan.same_time = turned, tuple(same)
+        looped |= {cv, mv}
+        for src, dst in ((cv, cv), (mv, cv), (mv, mv), (cv, mv)):
+            plan.add(src, 1, dst)
+        plan.loops.append((cv, mv))
     for e in edges:
         if e.source not in nodes or e.target not in nodes or not {e.source, e.target} <= numeric:
             continue
@@ -163,19 +183,6 @@ def plan_lagged_inputs(edges: list[LaggedEdge], loops, graph: CausalGraph, shift
                 if p in numeric:
                     plan.add(p, 1, e.target)
             e.in_model = True
-    looped = set()
-    for lp in loops:
-        cv, mv = lp.controlled, lp.manipulated
-        if not {cv, mv} <= nodes or not {cv, mv} <= numeric or cv in looped or mv in looped:
-            continue
-        looped |= {cv, mv}
-        # The controller answers the CV within the row; the process answers the MV from the next.
-        g = graph.with_edges([x for x in graph.edges if x.key != (mv, cv)] + [Edge(cv, mv, origin="required")])
-        if g.find_cycle() is None:
-            plan.flip.append((mv, cv))
-        for src, dst in ((cv, cv), (mv, cv), (mv, mv), (cv, mv)):
-            plan.add(src, 1, dst)
-        plan.loops.append((cv, mv))
     return plan
 
 
@@ -222,10 +229,7 @@ def apply_lagged_plan(plan: LaggedPlan, frame: pd.DataFrame, graph: CausalGraph
     """
     cols = {lag_name(src, k): frame[src].shift(k) for (src, k) in plan.inputs}
     out = frame.assign(**cols) if cols else frame
-    flip = set(plan.flip)
-    edges = [e for e in graph.edges if e.key not in flip]
-    # The loop's edge keeps what discovery knew of it (its bootstrap confidence), turned round.
-    edges += [replace(e, source=e.target, target=e.source) for e in graph.edges if e.key in flip]
+    edges = list(plan.same_time if plan.same_time is not None else graph.edges)
     for (src, k), targets in plan.inputs.items():
         edges += [Edge(lag_name(src, k), t, origin="required") for t in targets]
     nodes = tuple(graph.nodes) + tuple(cols)

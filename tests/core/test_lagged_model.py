@@ -102,10 +102,18 @@ def test_a_plan_puts_declared_recycles_self_lags_and_loops_in_the_model():
     # The recycle's lag in aligned rows: 5 physical + cv's shift 2 - y's shift 0.
     assert plan.inputs[("y", 7)] == ["cv"] and plan.inputs[("f", 1)] == ["f"]
     assert [e.in_model for e in edges] == [True, True, False]          # a proposal is never used silently
-    assert plan.loops == [("cv", "mv")] and plan.flip == [("mv", "cv")]
+    assert plan.loops == [("cv", "mv")]
     assert set(plan.inputs[("mv", 1)]) == {"cv", "mv"} and set(plan.inputs[("cv", 1)]) == {"cv", "mv"}
     _, g = apply_lagged_plan(plan, pd.DataFrame({c: np.arange(10.0) for c in graph.nodes}), graph)
     assert ("cv", "mv") in g.edge_keys and ("mv", "cv") not in g.edge_keys and g.find_cycle() is None
+    # A valve that reaches its CV another way within the row cannot be turned: the loop stays as found.
+    other = CausalGraph(("f", "cv", "mv", "x"), (Edge("mv", "x"), Edge("x", "cv"), Edge("mv", "cv")))
+    assert plan_lagged_inputs([], [loop], other, {}, {"f", "cv", "mv", "x"}).loops == []
+    # No same-row edge between them at all: the controller's is added.
+    bare = CausalGraph(("cv", "mv"), ())
+    _, g = apply_lagged_plan(plan_lagged_inputs([], [loop], bare, {}, {"cv", "mv"}),
+                             pd.DataFrame({"cv": np.arange(5.0), "mv": np.arange(5.0)}), bare)
+    assert ("cv", "mv") in g.edge_keys
 
 
 def test_row_per_part_models_have_no_lagged_inputs():
