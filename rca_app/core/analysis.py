@@ -31,7 +31,7 @@ from rca_app.core.errors import Problem, RcaInputError
 from rca_app.core.graph import CausalGraph
 from rca_app.core.incident_shapes import max_parents, plan_incident, ranking_basis_text, rate_family
 from rca_app.core.kpi_mechanisms import check_kpi_parents, install_kpi_mechanism
-from rca_app.core.lagged_model import mark_incident_rows, summary_graph, time_ancestors
+from rca_app.core.lagged_model import contemporaneous_graph, mark_incident_rows, model_edge_key, time_ancestors
 from rca_app.core.parallel import ParallelSettings, prestart_workers
 from rca_app.core.progress import Progress, SubProgress, check_cancel
 from rca_app.core.redundancy import redundant_sensors
@@ -249,6 +249,7 @@ def _run_analysis(data: PlantData, anomaly, reference, settings: AnalysisSetting
         checks = disc.noise_checks
         messages += disc.messages
     else:
+        graph = contemporaneous_graph(graph, layout.loops)   # a model's graph given back: without its lags
         problems = graph.validate(constraints)
         if problems:
             raise RcaInputError([Problem(p, file=layout.source) for p in problems])
@@ -348,8 +349,8 @@ def _run_analysis(data: PlantData, anomaly, reference, settings: AnalysisSetting
     messages += _points_outside_intervals(ranking)
 
     edges_out = []
-    for e in summary_graph(graph).edges:
-        eff = effects.get(e.key)
+    for e in summary.edges:
+        eff = effects.get(model_edge_key(graph, e.source, e.target))
         edges_out.append(GraphEdgeRecord(
             source=e.source, target=e.target,
             effect=eff.effect if eff is not None else e.effect,
@@ -362,7 +363,7 @@ def _run_analysis(data: PlantData, anomaly, reference, settings: AnalysisSetting
         nodes=[GraphNodeRecord(name=n, station=layout.station_of(n), tier=layout.tier_of(n), unit=layout.unit(n),
                                categorical=n in categorical, controllable=n in layout.controllable,
                                exogenous=layout.is_exogenous(n))
-               for n in summary_graph(graph).nodes],
+               for n in summary.nodes],
         edges=edges_out,
         stations=[s.name for s in layout.stations],
     )
@@ -384,7 +385,7 @@ def _run_analysis(data: PlantData, anomaly, reference, settings: AnalysisSetting
         root_causes=causes,
         actions=list(ranking.actions),
         graph=graph_out,
-        mechanisms=[scm.reports_[n] for n in summary_graph(graph).nodes if n in scm.reports_],
+        mechanisms=[scm.reports_[n] for n in summary.nodes if n in scm.reports_],
         diagnostics=Diagnostics(
             messages=messages,
             noise_checks=list(checks),

@@ -236,6 +236,41 @@ def apply_lagged_plan(plan: LaggedPlan, frame: pd.DataFrame, graph: CausalGraph
     return out, CausalGraph(nodes, tuple(edges))
 
 
+def contemporaneous_graph(graph: CausalGraph, loops) -> CausalGraph:
+    """A model's graph given back as a graph to analyse with (the engineer's, the impact check's):
+    the lagged columns left out and each declared loop's same-row edge turned back to MV -> CV as
+    the layout fixes it for discovery (the lagged model turns it again).
+
+    Parameters
+    ----------
+    graph : CausalGraph
+    loops : list of Loop
+
+    Returns
+    -------
+    CausalGraph
+        ``graph`` itself when it has no lagged columns.
+    """
+    if not lag_inputs_of(graph.nodes):
+        return graph
+    keys = graph.edge_keys
+    turned = {(lp.controlled, lp.manipulated) for lp in loops
+              if (lag_name(lp.manipulated, 1), lp.controlled) in keys}
+    out = summary_graph(graph)
+    return out.with_edges([replace(e, source=e.target, target=e.source) if e.key in turned else e
+                           for e in out.edges])
+
+
+def model_edge_key(graph: CausalGraph, source: str, target: str) -> tuple[str, str]:
+    """The model's edge behind a drawn one: the same-row edge, else the shortest lagged input of
+    ``source`` into ``target`` (a loop's valve acts on its temperature from the next row)."""
+    if (source, target) in graph.edge_keys:
+        return (source, target)
+    lagged = sorted((li.lag, li.node) for li in lag_inputs_of(graph.nodes) if li.source == source
+                    and (li.node, target) in graph.edge_keys)
+    return (lagged[0][1], target) if lagged else (source, target)
+
+
 def summary_graph(graph: CausalGraph) -> CausalGraph:
     """The model's graph without its lagged columns (the contemporaneous part, as drawn)."""
     lagged = {li.node for li in lag_inputs_of(graph.nodes)}
@@ -438,3 +473,25 @@ def mark_incident_rows(scm, n_time: int) -> None:
     come as replicas of ``n_time`` consecutive incident rows, so they propagate in time too."""
     if lag_inputs(scm):
         scm.incident_rows_ = int(n_time)
+
+
+def add_lagged_columns(frame: pd.DataFrame, nodes) -> pd.DataFrame:
+    """``frame`` (rows in time order) with the lagged columns of ``nodes`` it lacks, each its
+    source shifted within the frame; a row with no past in the frame holds the source's first
+    value. For queries of a model with lagged inputs on rows other than the analysis's (a change
+    check on the rows before and after it).
+
+    Parameters
+    ----------
+    frame : DataFrame
+    nodes : iterable of str
+        The model's graph nodes.
+
+    Returns
+    -------
+    DataFrame
+    """
+    missing = [li for li in lag_inputs_of(list(nodes)) if li.node not in frame.columns and li.source in frame.columns]
+    if not missing:
+        return frame
+    return frame.assign(**{li.node: frame[li.source].shift(li.lag).bfill() for li in missing})

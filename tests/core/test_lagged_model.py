@@ -198,3 +198,19 @@ def test_independent_fresh_samples_are_refused_for_a_model_over_time():
     scm, _ = _model(_recycle_plant(400))
     with pytest.raises(ValueError, match="lagged inputs"):
         interventional_samples(scm, {"a": 0.0}, 10)
+
+
+def test_a_model_graph_given_back_is_the_same_row_graph_with_the_loop_as_declared():
+    from rca_app.core.lagged_model import add_lagged_columns, contemporaneous_graph, model_edge_key
+
+    graph = CausalGraph(("f", "cv", "mv", "y"), (Edge("f", "cv"), Edge("mv", "cv", confidence=0.9), Edge("cv", "y")))
+    loop = type("Loop", (), {"controlled": "cv", "manipulated": "mv"})()
+    frame = pd.DataFrame({c: np.arange(6.0) for c in graph.nodes})
+    _, model = apply_lagged_plan(plan_lagged_inputs([], [loop], graph, {}, set(graph.nodes)), frame, graph)
+    back = contemporaneous_graph(model, [loop])
+    assert back.nodes == graph.nodes and back.edge_keys == graph.edge_keys and back.edge("mv", "cv").confidence == 0.9
+    # The drawn MV -> CV is the model's MV[t-1] -> CV.
+    assert model_edge_key(model, "mv", "cv") == ("mv[t-1]", "cv") and model_edge_key(model, "f", "cv") == ("f", "cv")
+    # Rows of another period get the lagged columns from within themselves.
+    rows = add_lagged_columns(frame, model.nodes)
+    assert rows["mv[t-1]"].tolist() == [0.0, 0.0, 1.0, 2.0, 3.0, 4.0] and add_lagged_columns(frame, graph.nodes) is frame
