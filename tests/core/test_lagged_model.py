@@ -213,4 +213,5 @@ def test_a_model_graph_given_back_is_the_same_row_graph_with_the_loop_as_declare
     assert model_edge_key(model, "mv", "cv") == ("mv[t-1]", "cv") and model_edge_key(model, "f", "cv") == ("f", "cv")
     # Rows of another period get the lagged columns from within themselves.
     rows = add_lagged_columns(frame, model.nodes)
-    assert rows["mv[t-1]"].tolist() == [0.0, 0.0, 1.0, 2.0, 3.0, 4.0] and add_lagged_columns(frame, graph.nodes) is frame
+    assert rows["mv[t-1]"].tolist() == [0.0, 0.0, 1.0, 2.0, 3.0, 4.0]
+    assert add_lagged_columns(frame, graph.nodes) is frame
