@@ -303,7 +303,7 @@ def _run_analysis(data: PlantData, anomaly, reference, settings: AnalysisSetting
     check_cancel(progress)
     # Whether a mechanism held in the incident cannot be judged from 1-4 rows: no pooling.
     scm, invariance = (scm, []) if shape.short_incident else pool_invariant_mechanisms(scm, an, relevant)
-    mark_incident_rows(scm, len(an))   # time series with lagged inputs: queries in time order
+    mark_incident_rows(scm, an, layout.target)   # time series with lagged inputs: queries in time order
     pooled_nodes = {c.node for c in invariance if c.pooled}
     for n in sorted(pooled_nodes, key=graph.nodes.index):
         messages.append(

@@ -468,11 +468,26 @@ def with_setting(scenario: Scenario, node: str, value, n: int, dtype) -> Scenari
     return replace(scenario, setting={**scenario.setting, node: arr})
 
 
-def mark_incident_rows(scm, n_time: int) -> None:
-    """Tell the model's row-by-row queries (:func:`rca_app.core.queries.propagate`) that rows
-    come as replicas of ``n_time`` consecutive incident rows, so they propagate in time too."""
+def mark_incident_rows(scm, incident: pd.DataFrame, target: str) -> None:
+    """Tell the model's row-by-row queries (:func:`rca_app.core.queries.propagate`) which rows
+    are the incident's, so that replicas of them propagate in time too (rows of another period
+    are recognised by their KPI values and go row by row)."""
     if lag_inputs(scm):
-        scm.incident_rows_ = int(n_time)
+        scm.incident_rows_ = (len(incident), target, incident[target].to_numpy(float))
+
+
+def incident_replicas(scm, base: dict[str, np.ndarray]) -> int | None:
+    """The incident's row count when ``base`` holds replicas of the incident rows marked by
+    :func:`mark_incident_rows`, else None."""
+    mark = getattr(scm, "incident_rows_", None)
+    if mark is None or not lag_inputs(scm):
+        return None
+    n_time, target, kpi = mark
+    rows = base.get(target)
+    if rows is None or n_time == 0 or len(rows) % n_time or not np.array_equal(rows[:n_time], kpi):
+        return None
+    return n_time
+
 
 
 def add_lagged_columns(frame: pd.DataFrame, nodes) -> pd.DataFrame:

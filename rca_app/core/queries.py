@@ -19,7 +19,7 @@ import pandas as pd
 
 from rca_app.core.encoding import decode_values as _decode
 from rca_app.core.encoding import encode_frame, encode_value
-from rca_app.core.lagged_model import Scenario, lag_inputs, propagate_in_time
+from rca_app.core.lagged_model import Scenario, incident_replicas, lag_inputs, propagate_in_time
 
 
 @dataclass
@@ -113,13 +113,13 @@ def propagate(scm, base: dict[str, np.ndarray], noise: dict[str, np.ndarray],
     node and its ancestors are recomputed (nothing else can change it).
 
     A model with lagged inputs (time series, :mod:`rca_app.core.lagged_model`) whose rows are
-    replicas of the incident's (``scm.incident_rows_``) is propagated in time order, and only
-    ``stop_at`` is recomputed."""
+    replicas of the incident's (marked by :func:`~rca_app.core.lagged_model.mark_incident_rows`)
+    is propagated in time order, and only ``stop_at`` is recomputed."""
     interventions = interventions or {}
     vals = dict(base)
     n = len(next(iter(base.values())))
-    n_time = getattr(scm, "incident_rows_", None)
-    if stop_at is not None and n_time and n % n_time == 0 and lag_inputs(scm):
+    n_time = incident_replicas(scm, base) if stop_at is not None else None
+    if n_time:
         # Replicas of the incident rows, and lagged inputs in the model: in time order.
         setting = {k: np.broadcast_to(np.asarray(v, dtype=vals[k].dtype), (n,)) for k, v in interventions.items()}
         vals[stop_at] = propagate_in_time(scm, base, noise, [Scenario(setting=setting)], stop_at, n_time, changed)[0]

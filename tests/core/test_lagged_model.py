@@ -215,3 +215,21 @@ def test_a_model_graph_given_back_is_the_same_row_graph_with_the_loop_as_declare
     rows = add_lagged_columns(frame, model.nodes)
     assert rows["mv[t-1]"].tolist() == [0.0, 0.0, 1.0, 2.0, 3.0, 4.0]
     assert add_lagged_columns(frame, graph.nodes) is frame
+
+
+def test_row_by_row_queries_go_through_time_only_on_the_incident_s_rows():
+    from rca_app.core.lagged_model import incident_replicas, mark_incident_rows
+    from rca_app.core.queries import propagate
+
+    scm, aug = _model(_recycle_plant(2000, seed=2))
+    an = aug.iloc[-12:].reset_index(drop=True)
+    mark_incident_rows(scm, an, "y")
+    ab = incident_abduction(scm, an)
+    tiled = {k: np.tile(v, 3) for k, v in ab.values.items()}
+    noise = {k: np.tile(v, 3) for k, v in ab.noise.items()}
+    assert incident_replicas(scm, tiled) == 12
+    other = {k: v[::-1].copy() for k, v in tiled.items()}
+    assert incident_replicas(scm, other) is None             # another period's rows: row by row
+    moved = propagate(scm, tiled, noise, set(), {"a": 0.0}, stop_at="y")["y"]
+    step = propagate_in_time(scm, tiled, noise, [Scenario(setting={"a": np.zeros(36)})], "y", 12)[0]
+    assert np.allclose(moved, step)
