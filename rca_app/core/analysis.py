@@ -18,12 +18,20 @@ import rca_app
 from rca_app.core.ambiguity import choose_orientation, rank_with_ambiguity, undetermined_keys
 from rca_app.core.data import PlantData, min_rows_needed
 from rca_app.core.discovery import DiscoveryResult, DiscoverySettings, discover, noise_checks
-from rca_app.core.dynamics import action_timing, align_for_time, drift_origin, lagged_step, loop_readings
+from rca_app.core.dynamics import (
+    action_timing,
+    align_for_time,
+    drift_origin,
+    lagged_model_step,
+    lagged_step,
+    loop_readings,
+)
 from rca_app.core.encoding import CategoryEncoder
 from rca_app.core.errors import Problem, RcaInputError
 from rca_app.core.graph import CausalGraph
 from rca_app.core.incident_shapes import max_parents, plan_incident, ranking_basis_text, rate_family
 from rca_app.core.kpi_mechanisms import check_kpi_parents, install_kpi_mechanism
+from rca_app.core.lagged_model import contemporaneous_graph, mark_incident_rows, model_edge_key, time_ancestors
 from rca_app.core.parallel import ParallelSettings, prestart_workers
 from rca_app.core.progress import Progress, SubProgress, check_cancel
 from rca_app.core.redundancy import redundant_sensors
@@ -241,6 +249,7 @@ def _run_analysis(data: PlantData, anomaly, reference, settings: AnalysisSetting
         checks = disc.noise_checks
         messages += disc.messages
     else:
+        graph = contemporaneous_graph(graph, layout.loops)   # a model's graph given back: without its lags
         problems = graph.validate(constraints)
         if problems:
             raise RcaInputError([Problem(p, file=layout.source) for p in problems])
@@ -271,6 +280,14 @@ def _run_analysis(data: PlantData, anomaly, reference, settings: AnalysisSetting
             messages.append(f"Simple model: {len(dropped)} weaker edge(s) were left out ("
                             + ", ".join(f"{a} -> {b}" for a, b in dropped[:8]) + (", ..." if len(dropped) > 8 else "")
                             + "); with more reference rows they would be kept.")
+    # Time series: recycles, self-lags and declared loops become lagged inputs of the model
+    # (core/lagged_model.py); the graph drawn stays the contemporaneous one.
+    summary, ref_rows, an_rows, lag_messages = graph, ref, an, None
+    if timed is not None and shape.method == "restoration" and not shape.simple_model:
+        lagged, lag_messages = lagged_model_step(timed, data, layout, frame, fit_ref_sl, an_sl, graph)
+        if lagged is not None:
+            frame_l, graph, lag_ref_sl = lagged
+            ref, an = frame_l.iloc[lag_ref_sl].reset_index(drop=True), frame_l.iloc[an_sl].reset_index(drop=True)
     scm_settings = SCMSettings(n_folds=settings.n_folds, mechanisms=kinds, seed=settings.seed,
                                n_jobs=settings.n_jobs, scheduler=settings.scheduler)
     scm = StructuralCausalModel(graph, categorical, layout.monotone, scm_settings, levels=levels).fit(
@@ -286,6 +303,7 @@ def _run_analysis(data: PlantData, anomaly, reference, settings: AnalysisSetting
     check_cancel(progress)
     # Whether a mechanism held in the incident cannot be judged from 1-4 rows: no pooling.
     scm, invariance = (scm, []) if shape.short_incident else pool_invariant_mechanisms(scm, an, relevant)
+    mark_incident_rows(scm, an, layout.target)   # time series with lagged inputs: queries in time order
     pooled_nodes = {c.node for c in invariance if c.pooled}
     for n in sorted(pooled_nodes, key=graph.nodes.index):
         messages.append(
@@ -324,14 +342,15 @@ def _run_analysis(data: PlantData, anomaly, reference, settings: AnalysisSetting
             "read them as the least uncertainty there is.")
     timings["ranking_s"] = time.perf_counter() - t
     if timed is not None:
-        messages += _time_readings(timed, layout, ref, an, ranking, graph, data)
+        messages += _time_readings(timed, layout, ref_rows, an_rows, ranking, summary, data, lag_messages, scm,
+                                   incident)
     timings["total_s"] = time.perf_counter() - t_all
     messages += ranking.messages
     messages += _points_outside_intervals(ranking)
 
     edges_out = []
-    for e in graph.edges:
-        eff = effects.get(e.key)
+    for e in summary.edges:
+        eff = effects.get(model_edge_key(graph, e.source, e.target))
         edges_out.append(GraphEdgeRecord(
             source=e.source, target=e.target,
             effect=eff.effect if eff is not None else e.effect,
@@ -344,7 +363,7 @@ def _run_analysis(data: PlantData, anomaly, reference, settings: AnalysisSetting
         nodes=[GraphNodeRecord(name=n, station=layout.station_of(n), tier=layout.tier_of(n), unit=layout.unit(n),
                                categorical=n in categorical, controllable=n in layout.controllable,
                                exogenous=layout.is_exogenous(n))
-               for n in graph.nodes],
+               for n in summary.nodes],
         edges=edges_out,
         stations=[s.name for s in layout.stations],
     )
@@ -366,7 +385,7 @@ def _run_analysis(data: PlantData, anomaly, reference, settings: AnalysisSetting
         root_causes=causes,
         actions=list(ranking.actions),
         graph=graph_out,
-        mechanisms=[scm.reports_[n] for n in graph.nodes if n in scm.reports_],
+        mechanisms=[scm.reports_[n] for n in summary.nodes if n in scm.reports_],
         diagnostics=Diagnostics(
             messages=messages,
             noise_checks=list(checks),
@@ -410,16 +429,20 @@ def _run_analysis(data: PlantData, anomaly, reference, settings: AnalysisSetting
     return AnalysisOutcome(result, scm, incident, ranking.bootstrap_models, disc)
 
 
-def _time_readings(timed, layout, ref, an, ranking, graph, data) -> list[str]:
+def _time_readings(timed, layout, ref, an, ranking, graph, data, lag_messages=None, scm=None,
+                   incident=None) -> list[str]:
     """Control loops and drift onsets on time-series data (see :mod:`rca_app.core.dynamics`);
-    may reorder ``ranking.root_causes``; fills ``timed.record``."""
+    may reorder ``ranking.root_causes``; fills ``timed.record``. ``lag_messages``: the lagged
+    edges were already found (for the model); None finds them here."""
     ranking.root_causes = list(ranking.root_causes)
-    loops, messages = loop_readings(layout, ref, an, ranking, graph)
+    loops, messages = loop_readings(layout, ref, an, ranking, graph, timed.model_loops)
     onsets, drift = drift_origin(ranking, graph, ref, an)
     timed.record.loops, timed.record.drift_onsets = loops, onsets
     timed.record.bad_samples = {t.tag: t.bad_quality for t in data.tag_reports if t.bad_quality}
-    messages += action_timing(timed.record, ranking.actions, layout.target)
-    return messages + ([drift] if drift else []) + lagged_step(timed, data, layout, ref, graph)
+    messages += action_timing(timed.record, ranking.actions, layout.target, scm, incident)
+    if lag_messages is None:
+        lag_messages = lagged_step(timed, data, layout, ref, graph)
+    return messages + ([drift] if drift else []) + lag_messages
 
 
 def _thresholds() -> dict:
@@ -486,7 +509,7 @@ def what_if(outcome: AnalysisOutcome, node: str, value) -> dict:
         if not (lo <= float(value) <= hi):
             warning = (f"{value:.4g} is outside the range {node} covered in the reference period "
                        f"({lo:.4g} to {hi:.4g}): the prediction extrapolates and may be wrong")
-    if node not in outcome.scm.graph.ancestors(inc.target):
+    if node not in time_ancestors(outcome.scm, inc.target):
         warning = f"{node} has no causal path to {inc.target} in the graph: changing it predicts no effect"
     return {
         "node": node, "value": value, "predicted_rows": rows, "predicted_mean": mean,

@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from rca_app.core.errors import Problem, RcaInputError
+from rca_app.core.graph import CausalGraph
 from rca_app.core.lags import LagEstimate, estimate_station_lags
 from rca_app.core.layout.time_keys import AUTO, parse_duration
 from rca_app.core.results import DynamicsRecord, LagRecord, LoopRecord
@@ -40,6 +41,7 @@ COMPENSATED_MV_SD = 2.0       # an MV moved this many reference sds ...
 COMPENSATED_CV_SD = 1.0       # ... while its CV stayed within this many: the controller compensated
 SOURCE_MIN_SHARE = 0.5        # a source must explain this share of the MV's shift
 DRIFT_LEAD_STEPS = 5          # a drift must start this many grid steps before another to be its origin
+MAX_STEPPED_CALLS = 8000      # mechanism evaluations a query through time may take (about 1 s)
 
 
 @dataclass
@@ -62,6 +64,8 @@ class TimeAlignment:
         Lags tried, in steps.
     raw_reference : slice or None
         The reference rows before alignment (lagged edges are found in physical time).
+    model_loops : set of (str, str)
+        Declared loops ``(controlled, manipulated)`` the structural model holds over time.
     """
 
     frame: pd.DataFrame
@@ -71,6 +75,7 @@ class TimeAlignment:
     step: pd.Timedelta | None = None
     max_lag: int = 0
     raw_reference: slice | None = None     # the reference rows before alignment
+    model_loops: set[tuple[str, str]] = field(default_factory=set)   # (CV, MV) held over time in the model
 
 
 def grid_step(time: pd.Series) -> pd.Timedelta | None:
@@ -237,6 +242,74 @@ def lagged_step(timed: TimeAlignment, data, layout, aligned_ref: pd.DataFrame, g
     return messages
 
 
+def lagged_model_step(timed: TimeAlignment, data, layout, frame: pd.DataFrame, reference: slice, incident: slice,
+                      graph: CausalGraph) -> tuple[tuple[pd.DataFrame, CausalGraph, slice] | None, list[str]]:
+    """Lagged edges found over time and put in the model (:mod:`rca_app.core.lagged_model`).
+
+    Parameters
+    ----------
+    timed : TimeAlignment
+    data : PlantData
+    layout : Layout
+    frame : DataFrame
+        The aligned rows (all of them), restricted to the sensors analysed.
+    reference, incident : slice
+        The aligned reference rows and the incident rows.
+    graph : CausalGraph
+        The contemporaneous graph found on the aligned reference rows.
+
+    Returns
+    -------
+    ((DataFrame, CausalGraph, slice) or None, list of str)
+        The table with the lagged columns, the model's graph and the reference rows that hold
+        every lagged column's past (None: nothing lagged goes in the model); and the messages
+        proposing recycles.
+    """
+    from rca_app.core.lagged_model import apply_lagged_plan, plan_lagged_inputs, stepping_calls
+
+    if timed.step is None or timed.max_lag <= 0:
+        return None, []
+    ref = frame.iloc[reference]
+    messages = lagged_step(timed, data, layout, ref, graph)
+    numeric = {c for c in data.numeric_nodes if c in frame.columns}
+    edges = timed.record.lagged_edges
+    # A loop on the KPI itself, or whose valve the layout calls exogenous, is not turned round.
+    loops = [lp for lp in layout.loops if layout.target not in (lp.controlled, lp.manipulated)
+             and not layout.is_exogenous(lp.manipulated)]
+    plan = plan_lagged_inputs(edges, loops, graph, timed.record.shifts, numeric)
+    aug, model_graph = apply_lagged_plan(plan, frame, graph)
+    n_time = incident.stop - incident.start
+    if stepping_calls(model_graph, n_time) > MAX_STEPPED_CALLS:
+        # Self-lags make every query go row by row through the incident: on a long incident with
+        # many slow sensors that is too slow, and recycles and loops matter most.
+        for e in edges:
+            e.in_model = False
+        plan = plan_lagged_inputs([e for e in edges if e.kind != "self"], loops, graph, timed.record.shifts, numeric)
+        aug, model_graph = apply_lagged_plan(plan, frame, graph)
+        if stepping_calls(model_graph, n_time) > MAX_STEPPED_CALLS:
+            for e in edges:
+                e.in_model = False
+            messages.append(f"the incident is long ({n_time} rows): the lagged edges are reported but not in the "
+                            "model (its counterfactuals would have to go through the incident row by row)")
+            return None, messages
+        if plan.inputs:
+            messages.append(f"the incident is long ({n_time} rows): the sensors' own slow dynamics (self-lags) are "
+                            "not in the model, whose counterfactuals would otherwise go row by row; recycles and "
+                            "control loops are")
+    if not plan.inputs:
+        return None, messages
+    # A lagged column has no value before its lag has passed: the reference starts later.
+    new_ref = slice(reference.start + plan.max_lag, reference.stop)
+    lagged_cols = [c for c in aug.columns if c not in frame.columns]
+    if (new_ref.stop - new_ref.start < 0.8 * (reference.stop - reference.start)
+            or aug.iloc[incident][lagged_cols].isna().any().any()):
+        for e in timed.record.lagged_edges:
+            e.in_model = False
+        return None, messages
+    timed.model_loops = set(plan.loops)
+    return (aug, model_graph, new_ref), messages
+
+
 def _sensor_lag(sensor: str, own: str, i: int, stations: list[list[str]], ref: pd.DataFrame, max_lag: int,
                 step: pd.Timedelta, seed: int, layout, records: list) -> int | None:
     """A sensor's own residence time to the next station: declared, or estimated from that sensor
@@ -264,7 +337,8 @@ def _sd(x: np.ndarray) -> float:
     return s if s > 0 else 1.0
 
 
-def loop_readings(layout, ref: pd.DataFrame, an: pd.DataFrame, ranking, graph) -> tuple[list[LoopRecord], list[str]]:
+def loop_readings(layout, ref: pd.DataFrame, an: pd.DataFrame, ranking, graph,
+                  in_model=frozenset()) -> tuple[list[LoopRecord], list[str]]:
     """For each declared loop: did the controller compensate, how close to its limits it ran, and
     which upstream sensor the disturbance came from.
 
@@ -277,6 +351,8 @@ def loop_readings(layout, ref: pd.DataFrame, an: pd.DataFrame, ranking, graph) -
         Its ``root_causes`` are reordered in place when a compensated MV was ranked above its
         disturbance's source.
     graph : CausalGraph
+    in_model : set of (str, str)
+        Loops ``(controlled, manipulated)`` the structural model holds over time.
 
     Returns
     -------
@@ -304,7 +380,8 @@ def loop_readings(layout, ref: pd.DataFrame, an: pd.DataFrame, ranking, graph) -
         rec = LoopRecord(controlled=lp.controlled, manipulated=lp.manipulated, mv_shift_sd=float(mv_shift),
                          cv_shift_sd=float(cv_shift), compensated=bool(compensated),
                          limit_use=use, limits_declared=lp.low is not None or lp.high is not None,
-                         source=source, source_share=float(share) if source else None)
+                         source=source, source_share=float(share) if source else None,
+                         in_model=(lp.controlled, lp.manipulated) in in_model)
         out.append(rec)
         if not compensated:
             continue
@@ -434,9 +511,10 @@ def drift_origin(ranking, graph, ref: pd.DataFrame, an: pd.DataFrame,
     return onset, None
 
 
-def action_timing(record: DynamicsRecord, actions, target: str) -> list[str]:
+def action_timing(record: DynamicsRecord, actions, target: str, scm=None, incident=None) -> list[str]:
     """When the KPI would respond to each proposed setpoint change: after the setpoint's
-    cumulative residence time to the KPI.
+    cumulative residence time to the KPI, and, where the model has lagged inputs (recycles, slow
+    sensors, controllers), when it would have reached most of its new level.
 
     Parameters
     ----------
@@ -444,18 +522,70 @@ def action_timing(record: DynamicsRecord, actions, target: str) -> list[str]:
         Its ``shifts`` (grid steps per sensor) and ``step``.
     actions : list of Action
     target : str
+    scm : StructuralCausalModel, optional
+        The fitted model; with lagged inputs, each action's response is propagated in time.
+    incident : Incident, optional
+        The incident rows the actions were computed on.
 
     Returns
     -------
     list of str
     """
-    if not record.step or not record.shifts:
+    if not record.step:
         return []
     step = parse_duration(record.step)
     out = []
     for a in actions:
         k = record.shifts.get(a.node, 0)
-        if k:
+        settle = response_steps(scm, incident, a.node, a.recommended_value) if scm is not None else None
+        if settle:
+            out.append(f"setting {a.node}: {target} would start to respond about {_text(step * k)} after the change "
+                       f"(the residence time from its station) and reach 90% of its new level about "
+                       f"{_text(step * (k + settle))} after it (recycles, controllers and slow sensors in the model)")
+        elif k:
             out.append(f"setting {a.node}: {target} would respond about {_text(step * k)} after the change "
                        "(the residence time from its station)")
     return out
+
+
+def response_steps(scm, incident, node: str, value, share: float = 0.9) -> int | None:
+    """Aligned rows after which the KPI, under do(node = value) from the incident's first row, has
+    moved ``share`` of the way to its new level (the change over the last tenth of the rows),
+    against do(node = its incident mean) (the step response of the fitted model).
+
+    Parameters
+    ----------
+    scm : StructuralCausalModel
+    incident : Incident
+    node : str
+    value : float or str
+    share : float
+
+    Returns
+    -------
+    int or None
+        None when the model has no lagged input on the way (the response is immediate in aligned
+        rows) or the action does not move the KPI.
+    """
+    from rca_app.core.lagged_model import lag_inputs, time_ancestors
+    from rca_app.core.rootcause import what_if
+
+    lagged = lag_inputs(scm)
+    if not lagged or incident is None or node not in time_ancestors(scm, incident.target):
+        return None
+    if not any(node == li.source or node in scm.graph.ancestors(li.source) for li in lagged):
+        return None
+    # A step from where the node sat in the incident to the new value, both held: the difference
+    # is the step response (the node's own row-to-row variation cancels).
+    col = incident.anomaly[node]
+    before = col.astype(str).mode().iloc[0] if node in scm.categorical else float(col.mean())
+    d = what_if(scm, incident, node, value) - what_if(scm, incident, node, before)
+    tail = max(1, len(d) // 10)
+    final = float(np.mean(d[-tail:]))
+    if not np.isfinite(final) or abs(final) <= 1e-12:
+        return None
+    # A short running mean: a nonlinear mechanism's response varies row to row.
+    w = min(5, len(d))
+    smooth = np.convolve(d, np.ones(w) / w, mode="valid")
+    reached = np.flatnonzero(smooth * np.sign(final) >= share * abs(final))
+    return int(reached[0]) + (w - 1) // 2 if len(reached) else None

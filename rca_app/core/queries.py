@@ -19,6 +19,7 @@ import pandas as pd
 
 from rca_app.core.encoding import decode_values as _decode
 from rca_app.core.encoding import encode_frame, encode_value
+from rca_app.core.lagged_model import Scenario, incident_replicas, lag_inputs, propagate_in_time
 
 
 @dataclass
@@ -109,10 +110,20 @@ def propagate(scm, base: dict[str, np.ndarray], noise: dict[str, np.ndarray],
     """Recompute every node downstream of ``changed`` (nodes whose noise or value was replaced)
     in causal order; all other nodes keep their ``base`` values. Intervened nodes are held at
     their set values (the do-operator cuts them from their parents). With ``stop_at`` only that
-    node and its ancestors are recomputed (nothing else can change it)."""
+    node and its ancestors are recomputed (nothing else can change it).
+
+    A model with lagged inputs (time series, :mod:`rca_app.core.lagged_model`) whose rows are
+    replicas of the incident's (marked by :func:`~rca_app.core.lagged_model.mark_incident_rows`)
+    is propagated in time order, and only ``stop_at`` is recomputed."""
     interventions = interventions or {}
     vals = dict(base)
     n = len(next(iter(base.values())))
+    n_time = incident_replicas(scm, base) if stop_at is not None else None
+    if n_time:
+        # Replicas of the incident rows, and lagged inputs in the model: in time order.
+        setting = {k: np.broadcast_to(np.asarray(v, dtype=vals[k].dtype), (n,)) for k, v in interventions.items()}
+        vals[stop_at] = propagate_in_time(scm, base, noise, [Scenario(setting=setting)], stop_at, n_time, changed)[0]
+        return vals
     dirty = set(changed) | set(interventions)
     needed = _upstream(scm, stop_at)
     for node in scm.order_:
@@ -144,6 +155,10 @@ def counterfactual(scm, frame: pd.DataFrame, interventions: dict[str, float], se
 
 def interventional_samples(scm, interventions: dict[str, float], n: int, seed: int = 0) -> pd.DataFrame:
     """Fresh samples from the model under do(interventions): noises drawn from the reference."""
+    if lag_inputs(scm):
+        # Independent rows have no past to fill the lagged columns with.
+        raise ValueError("a model with lagged inputs (time series) has no independent fresh samples: "
+                         "query it on incident rows (counterfactual, what_if)")
     rng = np.random.default_rng(seed)
     noise = {}
     base = {}

@@ -396,6 +396,11 @@ class LoopRecord:
         The sensor the rejected disturbance came from.
     source_share : float or None
         Share of the manipulated variable's shift that the source explains.
+    in_model : bool
+        The structural model holds the loop over time (:mod:`rca_app.core.lagged_model`): the
+        controller answers the controlled variable within the row (CV -> MV) and the process
+        answers the manipulated variable from the next row (MV[t-1] -> CV), so restorations and
+        actions run through the controller.
     """
 
     controlled: str
@@ -407,6 +412,7 @@ class LoopRecord:
     limits_declared: bool = False
     source: str | None = None
     source_share: float | None = None
+    in_model: bool = False
 
 
 @dataclass
@@ -428,6 +434,9 @@ class LaggedEdge:
     kind : {"recycle", "proposed_recycle", "self"}
         A declared recycle, a backward stream the data show but the layout does not declare, or
         a self-lag.
+    in_model : bool
+        The structural model takes this edge as a lagged input (see
+        :mod:`rca_app.core.lagged_model`): restorations and actions propagate through it in time.
     """
 
     source: str
@@ -437,6 +446,7 @@ class LaggedEdge:
     correlation: float
     p_value: float
     kind: Literal["recycle", "proposed_recycle", "self"]
+    in_model: bool = False
 
 
 @dataclass

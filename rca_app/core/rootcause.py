@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from rca_app.core.encoding import encode_value
+from rca_app.core.lagged_model import Scenario, lag_inputs, propagate_in_time, time_ancestors, with_setting
 from rca_app.core.parallel import ParallelSettings
 from rca_app.core.progress import Progress, check_cancel
 from rca_app.core.queries import incident_abduction, propagate, propagate_replacements
@@ -78,7 +79,8 @@ def candidate_nodes(scm: StructuralCausalModel, target: str) -> list[str]:
     """The target's ancestors, and the target itself: restoring the target's own noise asks
     "was it something no measured upstream sensor explains?" (a cause at the last station, or
     one the data do not see)."""
-    anc = scm.graph.ancestors(target)
+    # Time series with lagged inputs: ancestors over time (a sensor's past goes with the sensor).
+    anc = time_ancestors(scm, target) if lag_inputs(scm) else scm.graph.ancestors(target)
     return [n for n in scm.order_ if n in anc] + [target]
 
 
@@ -126,7 +128,11 @@ def restorations(scm: StructuralCausalModel, incident: Incident, nodes: list[str
     # Every candidate in one pass through the graph (each mechanism evaluated once for all
     # the candidates upstream of it).
     draws = [(k, scm.mechanisms_[k].reference_draws(idx, rng, scm.reference_values_)) for k in nodes]
-    cf = propagate_replacements(scm, base, noise_t, draws, target).mean(axis=1)
+    if lag_inputs(scm):
+        # Time series with lagged inputs: restored over the incident rows, in time order.
+        cf = propagate_in_time(scm, base, noise_t, [Scenario(noise={k: d}) for k, d in draws], target, n).mean(axis=1)
+    else:
+        cf = propagate_replacements(scm, base, noise_t, draws, target).mean(axis=1)
     return {k: float((c - anom_mean) / shortfall) if shortfall != 0 else 0.0 for k, c in zip(nodes, cf, strict=True)}
 
 
@@ -173,6 +179,10 @@ def action_curve(scm, incident: Incident, node: str, grid) -> np.ndarray:
     values = {k: np.tile(v, g) for k, v in ab.values.items()}
     noise = {k: (np.tile(v, (g, 1)) if v.ndim == 2 else np.tile(v, g)) for k, v in ab.noise.items()}
     setting = np.repeat([encode_value(scm.levels_, node, v) for v in grid], n)
+    if lag_inputs(scm):
+        # Held from the incident's first row on: its lagged copies follow after their lags.
+        out = propagate_in_time(scm, values, noise, [Scenario(setting={node: setting})], incident.target, n)
+        return out.reshape(g, n).mean(axis=1)
     vals = propagate(scm, values, noise, set(), {node: setting}, stop_at=incident.target)
     return vals[incident.target].reshape(g, n).mean(axis=1)
 
@@ -182,6 +192,9 @@ def what_if(scm, incident: Incident, node: str, value) -> np.ndarray:
     ab = incident_abduction(scm, incident.anomaly)
     values, noise = ab.values, ab.noise
     enc = encode_value(scm.levels_, node, value)
+    if lag_inputs(scm):
+        scen = with_setting(Scenario(), node, enc, ab.n_rows, values[node].dtype)
+        return propagate_in_time(scm, values, noise, [scen], incident.target, ab.n_rows)[0]
     vals = propagate(scm, values, noise, set(), {node: enc}, stop_at=incident.target)
     return vals[incident.target]
 

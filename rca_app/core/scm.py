@@ -26,6 +26,7 @@ import pandas as pd
 from rca_app.core.encoding import FeatureDesign, encode_frame
 from rca_app.core.encoding import decode_values as _decode
 from rca_app.core.graph import CausalGraph
+from rca_app.core.lagged_model import lag_inputs_of
 from rca_app.core.mechanisms import (
     CategoricalEmpiricalMechanism,
     ClassifierMechanism,
@@ -127,7 +128,10 @@ class StructuralCausalModel:
         self.folds_ = _folds(len(frame), self.settings.n_folds, rng)
         self.mechanisms_: dict[str, Mechanism] = {}
         self.reports_: dict[str, MechanismReport] = {}
-        todo = [n for n in self.order_ if self.only is None or n in self.only]
+        # A lagged column (time series, core/lagged_model.py) is its source's past, not a node
+        # with a mechanism of its own: queries fill it from the source.
+        lagged = {li.node for li in lag_inputs_of(g.nodes)}
+        todo = [n for n in self.order_ if (self.only is None or n in self.only) and n not in lagged]
         # Kind selection is the costly part and independent across nodes: the rows and folds
         # each node compares kinds on are drawn here, in causal order (the stream every node
         # always used), and the comparisons run as tasks; same result for any worker count.
