@@ -160,6 +160,8 @@ def loop_text(rec) -> str:
                 f"{rec.mv_shift_sd:+.1f} sd: no compensation seen")
     limits = "declared limits" if rec.limits_declared else "reference range"
     text += f"; {rec.limit_use:.0%} of the way to its limit ({limits})"
+    if getattr(rec, "in_model", False):
+        text += "; held in the model over time"
     if rec.source:
         share = f" ({rec.source_share:.0%} of the move)" if rec.source_share is not None else ""
         text += f"; disturbance from {rec.source}{share}"
@@ -182,8 +184,9 @@ def lagged_edge_text(edge) -> str:
     kind = {"recycle": "declared recycle", "proposed_recycle": "recycle the data propose (not declared)",
             "self": "slow own dynamics"}[get("kind")]
     who = get("source") if get("source") == get("target") else f"{get('source')} → {get('target')}"
+    in_model = get("in_model") if not isinstance(edge, dict) else edge.get("in_model", False)
     return (f"{who} after {get('lag')}: {kind}; partial correlation {get('correlation'):+.2f}, "
-            f"p = {get('p_value'):.2g}")
+            f"p = {get('p_value'):.2g}" + ("; in the model (restorations reach it after the lag)" if in_model else ""))
 
 
 def residence_offset(dynamics, sensor: str, time_axis: bool) -> float:

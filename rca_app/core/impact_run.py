@@ -31,6 +31,7 @@ from rca_app.core.impact import (
     shifts_at_change,
 )
 from rca_app.core.impact_records import ChangeRecord, ChangeSpec, ImpactResult, ImpactSeries
+from rca_app.core.lagged_model import add_lagged_columns
 from rca_app.core.progress import Progress, SubProgress, check_cancel
 from rca_app.core.results import AnalysisResult, WindowRecord
 from rca_app.core.settings import AnalysisSettings
@@ -188,7 +189,8 @@ def verify_change(data: PlantData, change: ChangeSpec, investigation: AnalysisRe
     check_cancel(progress)
     res = outcome.result
     scm = outcome.scm
-    frame = data.frame
+    # A model over time takes lagged copies (X[t-L]) as inputs: the rows must carry them too.
+    frame = add_lagged_columns(data.frame, scm.graph.nodes)
     ref = frame.iloc[res.reference.first_row:res.reference.stop_row].reset_index(drop=True)
     first = res.anomaly.first_row
     before = frame.iloc[first:row].reset_index(drop=True)

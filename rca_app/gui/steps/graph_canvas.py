@@ -356,7 +356,9 @@ class GraphCanvas(QGraphicsView):
             k += 1
             word = "recycle" if e["kind"] == "recycle" else "proposed recycle"
             g["label"] = (g["label"][0], g["label"][1] + 8)
-            curve(g, color, Qt.PenStyle.DashLine, e["text"], f"{word}, lag {e['lag']}")
+            # Solid once the model carries it (restorations travel along it), dashed while only found.
+            style = Qt.PenStyle.SolidLine if e.get("in_model") else Qt.PenStyle.DashLine
+            curve(g, color, style, e["text"], f"{word}, lag {e['lag']}")
         for lp in view.get("loops", []):
             if lp["controlled"] in pos and lp["manipulated"] in pos:
                 cv, mv = pos[lp["controlled"]], pos[lp["manipulated"]]

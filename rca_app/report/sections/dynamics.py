@@ -95,25 +95,31 @@ def dynamics_appendix(b: ReportBuilder) -> list:
                              "yes" if lp.compensated else "no",
                              f"{lp.limit_use:.0%} ({'declared' if lp.limits_declared else 'reference range'})",
                              src])
+            held = [lp.controlled for lp in dyn.loops if lp.in_model]
             st.append(b.P("**Control loops** in the incident: a controller that compensated hides the disturbance "
-                          "in its manipulated variable (MV) while the controlled one (CV) holds."))
+                          "in its manipulated variable (MV) while the controlled one (CV) holds."
+                          + (" Held in the model over time (the MV answers the CV's previous rows, the CV its "
+                             "load and the MV's previous row): " + ", ".join(held) + "." if held else "")))
             st.append(b.table(rows, [30 * mm, 32 * mm, 28 * mm, 20 * mm, 30 * mm, TEXT_W - 140 * mm]))
         cross = [e for e in dyn.lagged_edges if e.kind != "self"]
         selfs = [e for e in dyn.lagged_edges if e.kind == "self"]
         if cross:
-            rows = [["Edge over time", "Lag", "Kind", "Partial corr.", "p"]]
+            rows = [["Edge over time", "Lag", "Kind", "Partial corr.", "p", "In the model"]]
             kinds = {"recycle": "declared recycle", "proposed_recycle": "proposed (not declared)"}
-            rows += [[f"{e.source} → {e.target}", e.lag, kinds[e.kind], f"{e.correlation:+.2f}", f"{e.p_value:.2g}"]
-                     for e in cross]
+            rows += [[f"{e.source} → {e.target}", e.lag, kinds[e.kind], f"{e.correlation:+.2f}", f"{e.p_value:.2g}",
+                      "yes" if e.in_model else "no"] for e in cross]
             st.append(b.P("**Lagged edges** (partial correlation beyond the target's own past, corrected for the "
-                          "lags tried):"))
-            st.append(b.table(rows, [70 * mm, 18 * mm, 40 * mm, 22 * mm, TEXT_W - 150 * mm], align_right=(3, 4)))
+                          "lags tried). An edge in the model is a lagged input of its target's mechanism, so a "
+                          "restoration or an action reaches the target after the lag; a proposed recycle never is."))
+            st.append(b.table(rows, [62 * mm, 16 * mm, 38 * mm, 20 * mm, 16 * mm, TEXT_W - 152 * mm],
+                              align_right=(3, 4)))
             proposed = [e for e in cross if e.kind == "proposed_recycle"]
             for e in proposed:
                 st.append(b.P(lagged_edge_text(e) + ".", "small"))
         if selfs:
             st.append(b.P("Slow own dynamics (self-lags): " + ", ".join(
-                f"{e.source} ({e.lag}, {e.correlation:+.2f})" for e in selfs) + ".", "small"))
+                f"{e.source} ({e.lag}, {e.correlation:+.2f}{', in the model' if e.in_model else ''})"
+                for e in selfs) + ".", "small"))
     if tags:
         st.append(b.P("**Historian tags**: a long export pivoted onto the analysis grid. Bad-quality samples "
                       "and status texts were treated as missing, never as numbers."))
