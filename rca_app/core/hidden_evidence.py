@@ -1,27 +1,30 @@
 """Evidence that two sensors are moved by one unmeasured cause, pair by pair.
 
 An unmeasured common cause (ambient humidity, an unlogged operator action, a raw-material lot
-property) that varies in the reference period and moves in the incident leaves three marks:
+property) that varies in the reference period and moves in the incident leaves these marks:
 
-1. **In the reference period** the two sensors' own noises (what their other measured causes
-   leave over, the partner left out) depend on each other. When the search put no edge between
-   them, a clear correlation is enough (:mod:`rca_app.core.confounding`). When it did put an
-   edge, the dependence alone cannot tell a causal edge from a common cause, but its *shape*
-   can when the noise is non-Gaussian (Shimizu et al. 2006; Hoyer et al. 2008): if X causes Y,
-   the residual of Y regressed on X is independent of X; with a hidden common cause neither
-   direction leaves an independent residual (Darmois-Skitovich: two mixtures that share a
-   non-Gaussian component are dependent however they are rescaled). This is the pairwise test
-   of RCD (Maeda & Shimizu 2020), run here with an HSIC test of each fitted residual against
-   its regressor. With Gaussian noise both directions pass and the pair is **not identifiable**
-   from the reference period: the result says so and claims nothing.
-2. **In the incident** both sensors' own noises move (the partner left out): one measured cause
-   entering at X moves X's own noise only, since Y's change is then explained by X's. Two
-   independent faults could move both too, so
-3. **the directions agree** with the reference co-movement: a common cause moves the pair the
-   way it always moved them together (same sign as their noise correlation).
+1. **In the incident both sensors' own behaviour changes.** A sensor's own noise is what its
+   causes in the graph do not explain. One measured cause entering at X changes X's own noise
+   only: an edge X -> Y carries X's change into Y, and Y's own noise stays where it was (the
+   sparse mechanism shift principle). An unmeasured cause moves both: with an edge X -> Y
+   drawn between them, only part of Y's move comes through it.
+2. **In the direction they always move together.** A common cause moves the pair the way it
+   moved them in the reference period (the sign of their noise correlation, each sensor's
+   partner left out), which two unrelated faults striking at once do only by chance.
+3. **The reference period's shape test** confirms it when the noise is non-Gaussian: if X
+   causes Y, the residual of Y regressed on X is independent of X; with a hidden common cause
+   neither direction leaves an independent residual (Darmois-Skitovich: two mixtures that share
+   a non-Gaussian component are dependent however they are rescaled). This is the pairwise
+   test of RCD (Maeda & Shimizu 2020), run with HSIC. It cannot rule a common cause out: a
+   Gaussian common cause with one non-Gaussian sensor passes in one direction, and with
+   Gaussian noise throughout both directions pass and a common cause and an edge look alike
+   (not identifiable from the reference period; the result text says so).
 
-Regressions use each parent's value and its square (standardised), so a curved mechanism does
-not leave a misfit that looks like a shared cause.
+Without an edge between them, a clear correlation of their own noises in the reference period
+is itself a sign (:mod:`rca_app.core.confounding`), even when the cause did not move.
+
+Regressions add the parents' squares where the reference rows clearly need them, so a curved
+mechanism does not leave a misfit that looks like a shared cause.
 
 References
 ----------
@@ -36,12 +39,16 @@ A. Gretton, K. Fukumizu, C. H. Teo, L. Song, B. Schoelkopf, A. Smola (2008). A k
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import combinations
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 from scipy.special import ndtri
+
+from rca_app.core.confounding import noise_correlation_pairs
 
 # A sensor's own noise "moved" in the incident when its mean left the reference mean by at
 # least half a reference SD (a shift an engineer sees on a trend chart; smaller ones are what
@@ -51,6 +58,9 @@ MOVED_SD = 0.5
 MOVED_ALPHA = 1e-3
 # HSIC level for "the residual depends on its regressor" (both directions must reach it).
 DEPENDENCE_ALPHA = 0.01
+# Squares of the parents enter a sensor's regression only when an F-test on the reference rows
+# needs them at this level (strict: a spurious square extrapolates badly in the incident).
+CURVATURE_P = 1e-4
 # Rows used by the HSIC tests (its cost grows with the square of the rows).
 HSIC_ROWS = 800
 # Noise correlation of a pair without an edge: clear (Bonferroni over the pairs) and not tiny.
@@ -94,15 +104,15 @@ class PairEvidence:
     verdict: str = "independent"
 
 
-def _design(frame: pd.DataFrame, parents: list[str], ref: pd.DataFrame) -> np.ndarray:
-    """Columns of a regression on ``parents``: value and square of each numeric parent
-    (standardised on the reference rows), one indicator per level of a categorical one."""
+def _design(frame: pd.DataFrame, parents: list[str], ref: pd.DataFrame, squares: bool) -> np.ndarray:
+    """Columns of a regression on ``parents``: each numeric parent standardised on the reference
+    rows (and its square with ``squares``), one indicator per level of a categorical one."""
     cols = [np.ones(len(frame))]
     for p in parents:
         if pd.api.types.is_numeric_dtype(ref[p]):
             mu, sd = float(ref[p].mean()), float(ref[p].std()) or 1.0
             z = (frame[p].to_numpy(float) - mu) / sd
-            cols += [z, z * z]
+            cols += [z, z * z] if squares else [z]
         else:
             for lv in sorted(map(str, ref[p].dropna().unique()))[1:]:
                 cols.append((frame[p].astype(str) == lv).to_numpy(float))
@@ -111,8 +121,12 @@ def _design(frame: pd.DataFrame, parents: list[str], ref: pd.DataFrame) -> np.nd
 
 def own_noise(ref: pd.DataFrame, an: pd.DataFrame, parents: list[str], sensor: str
               ) -> tuple[np.ndarray, np.ndarray]:
-    """A sensor's own noise in the reference and incident rows: what ``parents`` leave over
-    (quadratic least squares fitted on the reference rows).
+    """A sensor's own noise in the reference and incident rows: what ``parents`` leave over.
+
+    Least squares on the reference rows, linear in each parent; the parents' squares are added
+    only when the reference rows clearly need them (nested F-test at :data:`CURVATURE_P`),
+    because a square fitted on noise extrapolates wildly when a parent leaves its reference range
+    in the incident and would make a still sensor look moved.
 
     Parameters
     ----------
@@ -126,9 +140,22 @@ def own_noise(ref: pd.DataFrame, an: pd.DataFrame, parents: list[str], sensor: s
         Reference and incident residuals.
     """
     y0, y1 = ref[sensor].to_numpy(float), an[sensor].to_numpy(float)
-    A0, A1 = _design(ref, parents, ref), _design(an, parents, ref)
-    beta = np.linalg.lstsq(A0, y0, rcond=None)[0]
-    return y0 - A0 @ beta, y1 - A1 @ beta
+
+    def fit(squares: bool):
+        A0 = _design(ref, parents, ref, squares)
+        beta = np.linalg.lstsq(A0, y0, rcond=None)[0]
+        return A0, beta, float(np.sum((y0 - A0 @ beta) ** 2))
+
+    A0, beta, rss = fit(False)
+    squares = False
+    if any(pd.api.types.is_numeric_dtype(ref[p]) for p in parents):
+        B0, gamma, rss2 = fit(True)
+        extra, dof = B0.shape[1] - A0.shape[1], len(y0) - B0.shape[1]
+        if extra and dof > 0 and rss2 > 0:
+            f = ((rss - rss2) / extra) / (rss2 / dof)
+            if float(stats.f.sf(f, extra, dof)) < CURVATURE_P:
+                A0, beta, squares = B0, gamma, True
+    return y0 - A0 @ beta, y1 - _design(an, parents, ref, squares) @ beta
 
 
 def hsic_p(x: np.ndarray, y: np.ndarray) -> float:
@@ -192,7 +219,8 @@ def verdict(adjacent: bool, correlation: float, p_ab: float | None, p_ba: float 
 
 
 def pair_evidence(ref: pd.DataFrame, an: pd.DataFrame, parents: dict[str, list[str]],
-                  candidates: list[str], adjacent: set[frozenset[str]], seed: int = 0) -> list[PairEvidence]:
+                  candidates: list[str], adjacent: set[frozenset[str]], seed: int = 0,
+                  allows: Callable[[str, str], bool] | None = None) -> list[PairEvidence]:
     """Every pair of ``candidates`` with some sign of one unmeasured cause acting on both.
 
     Two noises per sensor: its *own* noise given all its causes in the graph (the partner
@@ -217,6 +245,9 @@ def pair_evidence(ref: pd.DataFrame, an: pd.DataFrame, parents: dict[str, list[s
     adjacent : set of frozenset
         Pairs the graph joins by an edge.
     seed : int
+    allows : callable, optional
+        ``allows(a, b)``: may ``a`` cause ``b`` (the layout)? An edge the layout could not
+        draw the other way is not checked for a misorientation.
 
     Returns
     -------
@@ -237,9 +268,10 @@ def pair_evidence(ref: pd.DataFrame, an: pd.DataFrame, parents: dict[str, list[s
     n0, n1 = len(ref), len(an)
     z_moved = float(-ndtri(MOVED_ALPHA / (2 * max(1, len(candidates)))))
     z_corr = float(-ndtri(CORRELATION_ALPHA / (2 * max(1, len(candidates) * (len(candidates) - 1) // 2))))
-    # Standard error of a mean difference, the reference SD as the scale.
-    moved = {s: abs(sh) >= MOVED_SD and abs(sh) / np.sqrt(1 / n1 + 1 / n0) >= z_moved
-             for s in candidates for sh in [noise_of(s, None)[2]]}
+    moved = {s: _moved(noise_of(s, None)[2], n0, n1, z_moved) for s in candidates}
+    # Pairs without an edge whose own noises correlate clearly (the same noises for both).
+    flagged = {frozenset((a, b)) for a, b, _, _ in noise_correlation_pairs(
+        {s: noise_of(s, None)[0] for s in candidates}, adjacent, CORRELATION_ALPHA, MIN_ABS_R)}
     out = []
     for a, b in combinations(candidates, 2):
         adj = frozenset((a, b)) in adjacent
@@ -252,13 +284,39 @@ def pair_evidence(ref: pd.DataFrame, an: pd.DataFrame, parents: dict[str, list[s
                  and abs(np.arctanh(np.clip(r, -0.999999, 0.999999))) * np.sqrt(max(1, n0 - 3)) >= z_corr)
         sa, sb = noise_of(a, None)[2], noise_of(b, None)[2]
         both = bool(moved[a] and moved[b] and clear and np.sign(sa * sb) == np.sign(r))
-        if not both and (adj or not clear):
+        if both and adj:
+            # The edge drawn the other way: if then only one of them moved, one measured cause
+            # (at the true parent of a misoriented edge) explains the incident.
+            child = b if a in parents.get(b, []) else a
+            other = a if child == b else b
+            if allows is None or allows(child, other):   # the layout may forbid the reverse
+                both = _moves_reversed(ref, an, parents, child, other, z_moved)
+        if not both and frozenset((a, b)) not in flagged:
             continue
         p_ab, p_ba = direction_p_values(ra0, rb0, seed)
         ev = PairEvidence(a, b, adj, r, sa, sb, both, p_ab, p_ba)
         ev.verdict = verdict(adj, r, p_ab, p_ba)
         out.append(ev)
     return out
+
+
+def _moved(shift: float, n0: int, n1: int, z_moved: float) -> bool:
+    """A mean shift (reference SDs) large enough to see and far beyond chance (the standard
+    error of a difference of means, the reference SD as the scale)."""
+    return abs(shift) >= MOVED_SD and abs(shift) / np.sqrt(1 / n1 + 1 / n0) >= z_moved
+
+
+def _shift(ref: pd.DataFrame, an: pd.DataFrame, causes: list[str], sensor: str) -> float:
+    r0, r1 = own_noise(ref, an, causes, sensor)
+    return float(r1.mean() - r0.mean()) / (float(r0.std()) or 1.0)
+
+
+def _moves_reversed(ref: pd.DataFrame, an: pd.DataFrame, parents: dict[str, list[str]], child: str,
+                    parent: str, z_moved: float) -> bool:
+    """With the edge ``parent -> child`` drawn the other way, do both own noises still move?"""
+    n0, n1 = len(ref), len(an)
+    return (_moved(_shift(ref, an, [*parents.get(parent, []), child], parent), n0, n1, z_moved)
+            and _moved(_shift(ref, an, [p for p in parents.get(child, []) if p != parent], child), n0, n1, z_moved))
 
 
 def confounded_groups(evidence: list[PairEvidence]) -> list[list[PairEvidence]]:

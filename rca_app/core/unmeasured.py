@@ -154,7 +154,8 @@ def _source(group: list[PairEvidence], fci_pairs: set[frozenset[str]]) -> str:
     return "noise correlation"
 
 
-def detect(scm, incident, fci_pairs=(), seed: int = 0) -> tuple[list[HiddenCause], list[PairEvidence], dict]:
+def detect(scm, incident, fci_pairs=(), seed: int = 0, constraints=None
+           ) -> tuple[list[HiddenCause], list[PairEvidence], dict]:
     """Suspected unmeasured common causes acting on ancestors of the KPI, the pair evidence, and
     the model the ranking should use (spurious edges of moved groups left out).
 
@@ -165,6 +166,8 @@ def detect(scm, incident, fci_pairs=(), seed: int = 0) -> tuple[list[HiddenCause
     fci_pairs : iterable of (str, str)
         Pairs FCI marked (no edge between them).
     seed : int
+    constraints : Constraints, optional
+        The layout's rules (which edges could be drawn the other way).
 
     Returns
     -------
@@ -179,7 +182,8 @@ def detect(scm, incident, fci_pairs=(), seed: int = 0) -> tuple[list[HiddenCause
     candidates = [n for n in scm.order_ if n in relevant and n not in scm.categorical and n in scm.mechanisms_]
     ref, an = incident.reference, incident.anomaly
     adjacent = {frozenset(k) for k in graph.edge_keys}
-    evidence = pair_evidence(ref, an, {n: graph.parents(n) for n in candidates}, candidates, adjacent, seed)
+    evidence = pair_evidence(ref, an, {n: graph.parents(n) for n in candidates}, candidates, adjacent, seed,
+                             constraints.allows if constraints is not None else None)
     fci = {frozenset(p) for p in fci_pairs}
     pos = {n: i for i, n in enumerate(scm.order_)}
     hidden: list[HiddenCause] = []
