@@ -137,10 +137,14 @@ def _pair_words(e: PairEvidence) -> str:
     if e.verdict == "confounded":
         what += (f", and the reference period confirms a shared cause: neither direction leaves a residual "
                  f"independent of its cause (HSIC p = {e.p_a_to_b:.2g} and {e.p_b_to_a:.2g})")
+    elif e.verdict in ("a drives b", "b drives a"):
+        cause, effect = (e.a, e.b) if e.verdict == "a drives b" else (e.b, e.a)
+        what += (f"; the reference period fits {cause} driving {effect}, but a shared cause whose own variation is "
+                 "nearly Gaussian fits it too, and two separate faults striking both at once would look the same")
     elif e.adjacent:
-        what += (", but the reference period alone cannot tell a shared cause from one of them driving the "
-                 "other (their noise is too close to Gaussian), and two separate faults striking both at once "
-                 "would look the same")
+        what += ("; the reference period alone cannot tell a shared cause from one of them driving the other "
+                 "(their noise is too close to Gaussian), and two separate faults striking both at once would "
+                 "look the same")
     return what
 
 
