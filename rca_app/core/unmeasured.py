@@ -259,8 +259,8 @@ def without_spurious_edges(causes: list[RootCause], model, scm, incident, seed: 
             continue
         d = new[c.node] - c.restoration
         rng = None if c.restoration_range is None else (c.restoration_range[0] + d, c.restoration_range[1] + d)
-        out.append(replace(c, restoration=new[c.node], restoration_ci=(c.restoration_ci[0] + d, c.restoration_ci[1] + d),
-                           restoration_range=rng))
+        ci = (c.restoration_ci[0] + d, c.restoration_ci[1] + d)
+        out.append(replace(c, restoration=new[c.node], restoration_ci=ci, restoration_range=rng))
     out.sort(key=lambda c: -c.restoration)
     return out
 

@@ -50,7 +50,7 @@ def test_one_measured_fault_moves_one_own_noise_only():
     for hum in (0.0, 0.8):
         rng = np.random.default_rng(5)
         ref, an = _frames(humidity_shift=0.0, x_fault=3.0, x_drives_y=0.9,
-                          humidity=lambda size, hum=hum: hum * rng.laplace(size=size))
+                          humidity=lambda size, hum=hum, rng=rng: hum * rng.laplace(size=size))
         assert not any(e.moved for e in _evidence(ref, an, edge=True))
 
 
