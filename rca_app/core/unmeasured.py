@@ -134,7 +134,7 @@ def _pair_words(e: PairEvidence) -> str:
     what = (f"{e.a} and {e.b} both changed their own behaviour in the incident ({e.shift_a:+.1f} and "
             f"{e.shift_b:+.1f} reference SDs), in the direction they always move together "
             f"(r = {e.correlation:.2f}); one measured cause would change only one of them")
-    if e.verdict == "confounded":
+    if e.verdict == "confounded" and e.p_a_to_b is not None and e.p_b_to_a is not None:
         what += (f", and the reference period confirms a shared cause: neither direction leaves a residual "
                  f"independent of its cause (HSIC p = {e.p_a_to_b:.2g} and {e.p_b_to_a:.2g})")
     elif e.verdict in ("a drives b", "b drives a"):
