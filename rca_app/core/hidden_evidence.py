@@ -122,7 +122,7 @@ def _design(frame: pd.DataFrame, parents: list[str], ref: pd.DataFrame, squares:
 
 
 def own_noise(ref: pd.DataFrame, an: pd.DataFrame, parents: list[str], sensor: str
-              ) -> tuple[np.ndarray, np.ndarray]:
+              ) -> tuple[np.ndarray, np.ndarray, float]:
     """A sensor's own noise in the reference and incident rows: what ``parents`` leave over.
 
     Least squares on the reference rows, linear in each parent; the parents' squares are added
@@ -138,8 +138,11 @@ def own_noise(ref: pd.DataFrame, an: pd.DataFrame, parents: list[str], sensor: s
 
     Returns
     -------
-    (ndarray, ndarray)
-        Reference and incident residuals.
+    (ndarray, ndarray, float)
+        Reference and incident residuals, and the standard error of the incident residuals'
+        mean in units of the residual SD when nothing changed: chance in the incident rows plus
+        the fitted coefficients' error carried to where the parents sat in the incident (a parent
+        pushed twenty SDs away turns a tiny coefficient error into a visible shift).
     """
     y0, y1 = ref[sensor].to_numpy(float), an[sensor].to_numpy(float)
 
@@ -157,7 +160,11 @@ def own_noise(ref: pd.DataFrame, an: pd.DataFrame, parents: list[str], sensor: s
             f = ((rss - rss2) / extra) / (rss2 / dof)
             if float(stats.f.sf(f, extra, dof)) < CURVATURE_P:
                 A0, beta, squares = B0, gamma, True
-    return y0 - A0 @ beta, y1 - _design(an, parents, ref, squares) @ beta
+    A1 = _design(an, parents, ref, squares)
+    m1 = A1.mean(axis=0)
+    spread = float(m1 @ np.linalg.pinv(A0.T @ A0) @ m1) * len(y0)
+    se = float(np.sqrt(1.0 / max(1, len(y1)) + max(spread, 1.0) / len(y0)))
+    return y0 - A0 @ beta, y1 - A1 @ beta, se
 
 
 def hsic_p(x: np.ndarray, y: np.ndarray) -> float:
@@ -256,21 +263,21 @@ def pair_evidence(ref: pd.DataFrame, an: pd.DataFrame, parents: dict[str, list[s
     list of PairEvidence
         Tested pairs only; ``shift_a``/``shift_b`` are the own-noise shifts (all causes given).
     """
-    cache: dict[tuple[str, frozenset[str]], tuple[np.ndarray, np.ndarray, float]] = {}
+    cache: dict[tuple[str, frozenset[str]], tuple[np.ndarray, np.ndarray, float, float]] = {}
 
-    def noise_of(s: str, partner: str | None) -> tuple[np.ndarray, np.ndarray, float]:
+    def noise_of(s: str, partner: str | None) -> tuple[np.ndarray, np.ndarray, float, float]:
         ps = [p for p in parents.get(s, []) if p != partner]
         key = (s, frozenset(ps))
         if key not in cache:
-            r0, r1 = own_noise(ref, an, ps, s)
+            r0, r1, se = own_noise(ref, an, ps, s)
             sd = float(r0.std()) or 1.0
-            cache[key] = (r0, r1, float(r1.mean() - r0.mean()) / sd)
+            cache[key] = (r0, r1, float(r1.mean() - r0.mean()) / sd, se)
         return cache[key]
 
-    n0, n1 = len(ref), len(an)
+    n0 = len(ref)
     z_moved = float(-ndtri(MOVED_ALPHA / (2 * max(1, len(candidates)))))
     z_corr = float(-ndtri(CORRELATION_ALPHA / (2 * max(1, len(candidates) * (len(candidates) - 1) // 2))))
-    moved = {s: _moved(noise_of(s, None)[2], n0, n1, z_moved) for s in candidates}
+    moved = {s: _moved(*noise_of(s, None)[2:], z_moved) for s in candidates}
     # Pairs without an edge whose own noises correlate clearly (the same noises for both).
     flagged = {frozenset((a, b)) for a, b, _, _ in noise_correlation_pairs(
         {s: noise_of(s, None)[0] for s in candidates}, adjacent, CORRELATION_ALPHA, MIN_ABS_R)}
@@ -285,8 +292,8 @@ def pair_evidence(ref: pd.DataFrame, an: pd.DataFrame, parents: dict[str, list[s
     for pair in todo:
         a, b = sorted(pair, key=pos.__getitem__)
         adj = pair in adjacent
-        ra0, _, _ = noise_of(a, b)
-        rb0, _, _ = noise_of(b, a)
+        ra0 = noise_of(a, b)[0]
+        rb0 = noise_of(b, a)[0]
         if ra0.std() == 0 or rb0.std() == 0:
             continue
         r = float(np.corrcoef(ra0, rb0)[0, 1])
@@ -315,23 +322,22 @@ def pair_evidence(ref: pd.DataFrame, an: pd.DataFrame, parents: dict[str, list[s
     return out
 
 
-def _moved(shift: float, n0: int, n1: int, z_moved: float) -> bool:
-    """A mean shift (reference SDs) large enough to see and far beyond chance (the standard
-    error of a difference of means, the reference SD as the scale)."""
-    return abs(shift) >= MOVED_SD and abs(shift) / np.sqrt(1 / n1 + 1 / n0) >= z_moved
+def _moved(shift: float, se: float, z_moved: float) -> bool:
+    """A mean shift (reference SDs) large enough to see and far beyond chance (``se``: its
+    standard error, see :func:`own_noise`)."""
+    return abs(shift) >= MOVED_SD and abs(shift) / se >= z_moved
 
 
-def _shift(ref: pd.DataFrame, an: pd.DataFrame, causes: list[str], sensor: str) -> float:
-    r0, r1 = own_noise(ref, an, causes, sensor)
-    return float(r1.mean() - r0.mean()) / (float(r0.std()) or 1.0)
+def _shift(ref: pd.DataFrame, an: pd.DataFrame, causes: list[str], sensor: str) -> tuple[float, float]:
+    r0, r1, se = own_noise(ref, an, causes, sensor)
+    return float(r1.mean() - r0.mean()) / (float(r0.std()) or 1.0), se
 
 
 def _moves_reversed(ref: pd.DataFrame, an: pd.DataFrame, parents: dict[str, list[str]], child: str,
                     parent: str, z_moved: float) -> bool:
     """With the edge ``parent -> child`` drawn the other way, do both own noises still move?"""
-    n0, n1 = len(ref), len(an)
-    return (_moved(_shift(ref, an, [*parents.get(parent, []), child], parent), n0, n1, z_moved)
-            and _moved(_shift(ref, an, [p for p in parents.get(child, []) if p != parent], child), n0, n1, z_moved))
+    return (_moved(*_shift(ref, an, [*parents.get(parent, []), child], parent), z_moved)
+            and _moved(*_shift(ref, an, [p for p in parents.get(child, []) if p != parent], child), z_moved))
 
 
 def confounded_groups(evidence: list[PairEvidence]) -> list[list[PairEvidence]]:
