@@ -182,9 +182,9 @@ class HiddenCauseRecord:
     source : str
         ``"incident: both moved together"`` (their own noises both changed in the incident, the
         way they co-vary: what one measured cause cannot do), ``"noise correlation"`` (their
-        own noises correlate with no edge between them), ``"fci"`` (FCI's marks, confirmed by
-        the noise check) or ``"non-Gaussian pair test"`` (an edge joins them, but neither
-        direction leaves a residual independent of its cause).
+        own noises correlate with no edge between them) or ``"fci"`` (FCI's marks, confirmed
+        by the noise check). ``evidence`` says whether the reference period's shape test
+        confirmed it.
     correlation : float or None
         Strongest noise correlation in the group.
     restoration : float

@@ -43,9 +43,7 @@ class HiddenCause:
     source : str
         ``"incident: both moved together"`` (their own noises both changed in the incident, the
         way they co-vary), else ``"noise correlation"`` (own noises correlate with no edge
-        between them), ``"fci"`` (FCI's marks, confirmed by the noise check) or
-        ``"non-Gaussian pair test"`` (an edge between them, but neither direction leaves an
-        independent residual).
+        between them) or ``"fci"`` (FCI's marks, confirmed by the noise check).
     correlation : float or None
         Strongest own-noise correlation in the group.
     restoration : float
@@ -151,8 +149,6 @@ def _pair_words(e: PairEvidence) -> str:
 def _source(group: list[PairEvidence], fci_pairs: set[frozenset[str]]) -> str:
     if any(e.moved for e in group):
         return "incident: both moved together"
-    if any(e.adjacent for e in group):
-        return "non-Gaussian pair test"
     if any(frozenset((e.a, e.b)) in fci_pairs for e in group):
         return "fci"
     return "noise correlation"
