@@ -18,6 +18,9 @@ Each family draws plants from :func:`rca_sim.plants.random_plant` with its own s
 - ``two_faults``: two measured sensors shift at once (curved mechanisms and mixed noise as
   drawn by :func:`rca_sim.plants.random_plant`): a false-alarm control for "two sensors moved
   together";
+- ``related_faults``: the hard control: two faults at once on the two ends of one real edge,
+  each in the direction that hurts the KPI (when that is the direction the pair always moves
+  together, it looks like one unmeasured cause);
 - ``curved``: about a quarter of the mechanisms curved (optimum, saturation, knee), noise mixed;
 - ``lingam_works``: non-Gaussian noise, linear mechanisms (no regression allowed here);
 - ``near_gaussian_within``: as ``near_gaussian``, but the fault enters at a sensor that drives
@@ -44,6 +47,7 @@ FAMILIES = {
     "hidden_cause": (14100, {"fault": None, "noise": "mixed", "mechanisms": "linear"}),
     "hidden_control": (19000, {"fault": None, "noise": "mixed", "mechanisms": "linear"}),
     "two_faults": (18000, {"fault": "two_faults"}),
+    "related_faults": (18500, {"fault": None, "noise": "mixed", "mechanisms": "linear"}),
     "curved": (15000, {"fault": "mean_shift", "noise": "mixed", "mechanisms": "mixed", "supplier": False}),
     "lingam_works": (16000, {"fault": "mean_shift", "noise": "nongaussian", "mechanisms": "linear"}),
     "near_gaussian_within": (17000, {"fault": None, "noise": "gaussian", "mechanisms": "linear"}),
@@ -77,6 +81,8 @@ def family_plant(family: str, index: int):
     elif family == "hidden_control":
         hidden = hidden_cause_faults(spec, seed, shifts=False)
         faults = [hidden, _measured_shift(spec, seed, hidden)]
+    elif family == "related_faults":
+        faults = _related_faults(spec, seed)
     return spec, faults, seed
 
 
@@ -223,3 +229,22 @@ def _within_station_shift(spec, seed: int) -> MeanShift:
     node, trial, drop = best
     sign = 1.0 if drop >= 0 else -1.0
     return MeanShift(node, float(sign * trial * TARGET_DROP_SD / max(abs(drop), 1e-6)))
+
+
+def _related_faults(spec, seed: int) -> list[MeanShift]:
+    """Mean shifts at both ends of one real edge between measured ancestors of the KPI, each
+    1.5-3 own-noise SDs in the direction that hurts the KPI, scaled together so the KPI gets
+    worse by :data:`TARGET_DROP_SD`."""
+    rng = np.random.default_rng([seed, 33])
+    sens = _sensitivities(spec, seed)
+    # Both ends among the eight sensors through which a shift reaches the KPI most strongly
+    # (a weak path would need an implausibly large fault).
+    strong = set(sorted(sens, key=lambda k: -abs(sens[k]))[:8])
+    pairs = sorted((a, b) for a, b in truth_edges(spec) if a in strong and b in strong) or \
+        sorted((a, b) for a, b in truth_edges(spec) if a in sens and b in sens)
+    a, b = pairs[int(rng.integers(len(pairs)))]
+    da, db = (float(np.sign(sens[k]) * rng.uniform(1.5, 3.0) * spec.node(k).noise.sd) for k in (a, b))
+    df, _ = simulate(spec, 2000, 300, [MeanShift(a, da), MeanShift(b, db)], seed)
+    drop = target_drop_sd(spec, df[spec.target].to_numpy(), 2000)
+    k = TARGET_DROP_SD / drop if abs(drop) > 1e-6 else 1.0
+    return [MeanShift(a, da * k), MeanShift(b, db * k)]

@@ -32,3 +32,13 @@ def test_control_plants_keep_the_driver_steady_and_fault_a_sensor():
     assert family_truth(faults) == ([shift.node], [])
     _, truth = simulate(spec, 2000, 300, faults, seed)
     assert truth["target_drop_sd"] >= 1.5
+
+
+def test_related_faults_strike_both_ends_of_one_real_edge():
+    spec, faults, seed = family_plant("related_faults", 0)
+    a, b = faults
+    assert isinstance(a, MeanShift) and isinstance(b, MeanShift)
+    assert [a.node, b.node] in truth_edges(spec)
+    assert family_truth(faults) == ([a.node, b.node], [])
+    _, truth = simulate(spec, 2000, 300, faults, seed)
+    assert abs(truth["target_drop_sd"] - 2.2) < 0.3
