@@ -216,7 +216,8 @@ def rank_with_ambiguity(scm, incident, constraints, layout, causes: list[RootCau
             "Tell us the direction if you know it (fix it in the graph editor).")
     # Unmeasured common causes (core/unmeasured.py): edges that carry one are left out of the
     # measured candidates' restorations, and a group that moved may come first.
-    hidden, _, models = detect(scm, incident, fci_pairs, seed, constraints)
+    loops = {n for lp in getattr(layout, "loops", []) for n in (lp.manipulated, lp.controlled)}
+    hidden, _, models = detect(scm, incident, fci_pairs, seed, constraints, loops)
     causes = without_spurious_edges(causes, models["scm"], scm, incident, seed)
     causes = put_unmeasured_first(causes, hidden, layout, scm.graph)
     messages += hidden_messages(hidden)

@@ -154,7 +154,7 @@ def _source(group: list[PairEvidence], fci_pairs: set[frozenset[str]]) -> str:
     return "noise correlation"
 
 
-def detect(scm, incident, fci_pairs=(), seed: int = 0, constraints=None
+def detect(scm, incident, fci_pairs=(), seed: int = 0, constraints=None, exclude=()
            ) -> tuple[list[HiddenCause], list[PairEvidence], dict]:
     """Suspected unmeasured common causes acting on ancestors of the KPI, the pair evidence, and
     the model the ranking should use (spurious edges of moved groups left out).
@@ -168,6 +168,10 @@ def detect(scm, incident, fci_pairs=(), seed: int = 0, constraints=None
     seed : int
     constraints : Constraints, optional
         The layout's rules (which edges could be drawn the other way).
+    exclude : iterable of str
+        Sensors left out of the check: those of a declared control loop, whose controller
+        answers every disturbance (its own behaviour moves whenever anything upstream does,
+        which a DAG's "own noise" cannot separate from a shared cause).
 
     Returns
     -------
@@ -179,7 +183,9 @@ def detect(scm, incident, fci_pairs=(), seed: int = 0, constraints=None
     """
     graph = scm.graph
     relevant = graph.ancestors(incident.target)
-    candidates = [n for n in scm.order_ if n in relevant and n not in scm.categorical and n in scm.mechanisms_]
+    skip = set(exclude)
+    candidates = [n for n in scm.order_ if n in relevant and n not in scm.categorical and n in scm.mechanisms_
+                  and n not in skip]
     ref, an = incident.reference, incident.anomaly
     adjacent = {frozenset(k) for k in graph.edge_keys}
     evidence = pair_evidence(ref, an, {n: graph.parents(n) for n in candidates}, candidates, adjacent, seed,
