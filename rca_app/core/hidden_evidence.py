@@ -237,11 +237,15 @@ def pair_evidence(ref: pd.DataFrame, an: pd.DataFrame, parents: dict[str, list[s
     incident; and its noise with the partner left out, whose reference dependence on the
     partner's is what an edge or a common cause must explain.
 
-    A pair is tested (HSIC, both directions) when both own noises moved in the incident in the
-    direction their reference dependence predicts (one measured cause moves one mechanism: an
-    edge X -> Y carries X's change into Y and leaves Y's own noise still), or, with no edge
-    between them, when their noises correlate clearly (a hidden cause that did not move in this
-    incident is still worth knowing about).
+    A pair is kept (and given the HSIC shape test, both directions) when both own noises moved
+    in the incident in the direction their reference dependence predicts (one measured cause
+    moves one mechanism: an edge X -> Y carries X's change into Y and leaves Y's own noise
+    still) and, for an edge the layout lets be drawn either way, still both move with the edge
+    reversed (else a misoriented edge and one fault explain it); or, with no edge between them,
+    when their noises correlate clearly (a hidden cause that did not move in this incident is
+    still worth knowing about). A moved sensor must shift by :data:`MOVED_SD` and beyond
+    chance at :data:`MOVED_ALPHA` over the sensors, with the standard error of
+    :func:`own_noise`.
 
     Parameters
     ----------
