@@ -11,7 +11,7 @@ from rca_app.core.layout import load_layout
 from rca_app.core.results import result_from_json, result_to_json
 from rca_sim import Node, Noise, PlantSpec, Station, hidden_confounder, linear, mean_shift, save_plant, simulate
 
-FAST = dict(graph_bootstrap=3, rank_bootstrap=4)
+FAST = dict(graph_bootstrap=0, rank_bootstrap=0)
 
 
 def _plant() -> PlantSpec:
