@@ -10,11 +10,11 @@ sensors' own noise moves in the incident is the most plausible one
 the class the layout allows (:func:`restoration_ranges`), each only refitting the sensors whose
 causes differ, and every cause's restoration is reported as the range over them.
 
-Unmeasured common causes. Sensors not joined by an edge whose reference noises move together
-(:mod:`rca_app.core.confounding`), or pairs FCI marks, are restored together from the same
-reference rows (their joint behaviour kept): if that joint restoration beats every measured
-candidate clearly, the top cause is reported as "an unmeasured cause acting on X and Y"
-(:func:`hidden_cause_candidates`).
+Unmeasured common causes (:mod:`rca_app.core.unmeasured`): pairs whose own noises depend in a
+way no edge explains (:mod:`rca_app.core.hidden_evidence`) are grouped; an edge between them is
+left out of the measured candidates' restorations, and a group that moved in the incident is
+reported first as "an unmeasured cause acting on X and Y" when restoring it together explains
+the loss at least as well as any measured sensor.
 
 References
 ----------
@@ -25,24 +25,28 @@ R. Perry, J. von Kügelgen, B. Schölkopf (2022). Causal discovery in heterogene
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
 
-from rca_app.core.confounding import suspected_hidden_causes
 from rca_app.core.constraint_search import consistent_extensions
 from rca_app.core.graph import CausalGraph
-from rca_app.core.queries import abduct, incident_abduction, propagate
-from rca_app.core.records import Evidence, RootCause
+from rca_app.core.records import RootCause
+from rca_app.core.unmeasured import (  # noqa: F401 - HiddenCause and the record builders are used from here too
+    HIDDEN_CAUSE_MARGIN,
+    HiddenCause,
+    detect,
+    partial_refit,
+    put_unmeasured_first,
+    unmeasured_cause_record,
+    without_spurious_edges,
+)
+from rca_app.core.unmeasured import messages as hidden_messages
 
 # Most DAGs of the class the ranking is repeated over (each costs a partial refit and one
 # restoration pass); the count grows exponentially with large undetermined groups.
 MAX_CLASS_MEMBERS = 8
-# An unmeasured cause is put first only when restoring the group together recovers clearly more
-# than any measured candidate: a quarter more (smaller gains are within what the restorations'
-# own intervals vary on plant-sized incidents).
-HIDDEN_CAUSE_MARGIN = 1.25
 
 
 def undetermined_keys(graph: CausalGraph) -> list[tuple[str, str]]:
@@ -162,122 +166,15 @@ def restoration_ranges(scm, incident, members: list[CausalGraph], point: dict[st
     -------
     dict of node to (low, high)
     """
-    from rca_app.core.scm import StructuralCausalModel
-
     lo, hi = dict(point), dict(point)
-    base = scm.graph
     for g in members[1:]:
-        changed = {n for n in g.nodes if set(g.parents(n)) != set(base.parents(n))}
-        alt = StructuralCausalModel(g, scm.categorical, scm.monotone, scm.settings, only=changed,
-                                    fixed_kinds={n: m.kind for n, m in scm.mechanisms_.items() if n not in changed},
-                                    levels=scm.levels_).fit(incident.reference)
-        for n, m in scm.mechanisms_.items():
-            if n not in changed:
-                alt.mechanisms_[n] = m
-                alt.reports_[n] = scm.reports_[n]
+        alt = partial_refit(scm, g, incident.reference)
         anc = g.ancestors(incident.target)
         nodes = [n for n in alt.order_ if n in anc and n in point] + [incident.target]
         for k, v in restorations(alt, incident, nodes, seed).items():
             if k in lo:
                 lo[k], hi[k] = min(lo[k], v), max(hi[k], v)
     return {k: (lo[k], hi[k]) for k in point}
-
-
-@dataclass
-class HiddenCause:
-    """A group of sensors moved together by something unmeasured, and what restoring them does.
-
-    Attributes
-    ----------
-    sensors : list of str
-    source : str
-        ``"noise correlation"`` (the residual check) or ``"fci"`` (FCI's marks).
-    correlation : float or None
-        Strongest noise correlation in the group.
-    restoration : float
-        Share of the KPI's shortfall recovered by restoring the group's sensors together.
-    """
-
-    sensors: list[str]
-    source: str
-    correlation: float | None
-    restoration: float
-
-
-def _group_restoration(scm, incident, sensors: list[str], seed: int) -> float:
-    """Restore every sensor of ``sensors`` together: their noise drawn from the same reference rows,
-    so their joint behaviour (the unmeasured cause's signature) is kept."""
-    rng = np.random.default_rng(seed)
-    ab = incident_abduction(scm, incident.anomaly)
-    n = len(incident.anomaly)
-    reps = max(1, int(np.ceil(2000 / n)))
-    base = {k: np.tile(v, reps) for k, v in ab.values.items()}
-    noise = {k: (np.tile(v, (reps, 1)) if v.ndim == 2 else np.tile(v, reps)) for k, v in ab.noise.items()}
-    idx = rng.integers(0, scm.n_reference_, size=n * reps)
-    for s in sensors:
-        noise[s] = scm.mechanisms_[s].reference_draws(idx, rng, scm.reference_values_)
-    out = propagate(scm, base, noise, set(sensors), stop_at=incident.target)[incident.target]
-    short = incident.reference_mean - incident.anomaly_mean
-    return float((np.mean(out) - incident.anomaly_mean) / short) if short else 0.0
-
-
-def hidden_cause_candidates(scm, incident, fci_pairs=(), seed: int = 0) -> list[HiddenCause]:
-    """Suspected unmeasured common causes with their joint restoration.
-
-    Parameters
-    ----------
-    scm : StructuralCausalModel
-    incident : Incident
-    fci_pairs : iterable of (str, str)
-        Pairs FCI marked (no edge between them in the graph).
-    seed : int
-
-    Returns
-    -------
-    list of HiddenCause
-        Those acting on at least one ancestor of the KPI (or the KPI).
-    """
-    numeric = [n for n in scm.order_ if n not in scm.categorical and n in scm.mechanisms_]
-    noise = abduct(scm, scm.reference_values_, seed, nodes=numeric)
-    adjacent = {frozenset(k) for k in scm.graph.edge_keys}
-    groups: list[tuple[list[str], str, float | None]] = [
-        (h.sensors, "noise correlation", max(h.correlations.values(), key=abs))
-        for h in suspected_hidden_causes(noise, adjacent)]
-    grouped = {frozenset(g) for g, _, _ in groups}
-    for a, b in fci_pairs:
-        if frozenset((a, b)) not in grouped and a in scm.mechanisms_ and b in scm.mechanisms_:
-            groups.append(([a, b], "fci", None))
-    relevant = scm.graph.ancestors(incident.target) | {incident.target}
-    out = []
-    for sensors, source, r in groups:
-        if not set(sensors) & relevant:
-            continue
-        out.append(HiddenCause(sensors, source, None if r is None else float(r),
-                               _group_restoration(scm, incident, sensors, seed)))
-    return out
-
-
-def unmeasured_cause_record(h: HiddenCause, layout, graph: CausalGraph | None = None) -> RootCause:
-    """A root-cause entry for an unmeasured cause acting on the group's sensors (its evidence:
-    the paths from those sensors to the KPI)."""
-    name = "an unmeasured cause acting on " + " and ".join(h.sensors)
-    paths = [p for s in h.sensors for p in graph.paths(s, layout.target, limit=3)] if graph is not None else []
-    none = Evidence(None, None, None, None, None, None, None, paths=paths)
-    return RootCause(name, layout.station_of(h.sensors[0]), h.restoration, (float("nan"), float("nan")),
-                     float("nan"), False, False, none, unmeasured=True, acts_on=list(h.sensors))
-
-
-def put_unmeasured_first(causes: list[RootCause], hidden: list[HiddenCause], layout,
-                         graph: CausalGraph | None = None) -> list[RootCause]:
-    """The ranking with an unmeasured cause first when restoring its group together recovers
-    clearly more (:data:`HIDDEN_CAUSE_MARGIN`) than every measured candidate."""
-    if not hidden or not causes:
-        return causes
-    best = max(hidden, key=lambda h: h.restoration)
-    top = max(c.restoration for c in causes)
-    if best.restoration > 0 and best.restoration >= HIDDEN_CAUSE_MARGIN * max(top, 0.0):
-        return [unmeasured_cause_record(best, layout, graph)] + causes
-    return causes
 
 
 def rank_with_ambiguity(scm, incident, constraints, layout, causes: list[RootCause], seed: int,
@@ -317,10 +214,11 @@ def rank_with_ambiguity(scm, incident, constraints, layout, causes: list[RootCau
             + "): the graph draws the direction under which the incident changes the fewest sensors, "
             f"and each cause's restoration range covers the {len(members)} graphs the layout allows. "
             "Tell us the direction if you know it (fix it in the graph editor).")
-    hidden = hidden_cause_candidates(scm, incident, fci_pairs, seed)
-    for h in hidden:
-        how = (f"their own noises correlate (r = {h.correlation:.2f}) with no edge between them"
-               if h.correlation is not None else "neither can cause the other, yet they move together")
-        messages.append(f"An unmeasured cause is likely acting on {' and '.join(h.sensors)}: {how}. "
-                        f"Restoring them together recovers {100 * h.restoration:.0f}% of the loss.")
-    return put_unmeasured_first(causes, hidden, layout, scm.graph), hidden, messages
+    # Unmeasured common causes (core/unmeasured.py): edges that carry one are left out of the
+    # measured candidates' restorations, and a group that moved may come first.
+    loops = {n for lp in getattr(layout, "loops", []) for n in (lp.manipulated, lp.controlled)}
+    hidden, _, models = detect(scm, incident, fci_pairs, seed, constraints, loops)
+    causes = without_spurious_edges(causes, models["scm"], scm, incident, seed)
+    causes = put_unmeasured_first(causes, hidden, layout, scm.graph)
+    messages += hidden_messages(hidden)
+    return causes, hidden, messages

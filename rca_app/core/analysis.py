@@ -402,7 +402,9 @@ def _run_analysis(data: PlantData, anomaly, reference, settings: AnalysisSetting
             discovery_method=disc.method if disc is not None else None,
             discovery_reason=disc.method_reason if disc is not None else "",
             undetermined_edges=[[a, b] for a, b in undetermined_keys(graph)],
-            hidden_causes=[HiddenCauseRecord(h.sensors, h.source, h.correlation, h.restoration) for h in hidden],
+            hidden_causes=[HiddenCauseRecord(h.sensors, h.source, h.correlation, h.restoration, h.moved,
+                                             list(h.evidence), [list(e) for e in h.edges_left_out])
+                           for h in hidden],
         ),
         settings={**settings.to_dict(), "thresholds": _thresholds()},
         seed=settings.seed,
@@ -465,14 +467,17 @@ def _thresholds() -> dict:
 
 def _method_thresholds() -> dict:
     """What decides the discovery method, the pruning, the hidden causes and the class ranking."""
-    from rca_app.core import ambiguity, constraint_search, discovery_choice, pruning
+    from rca_app.core import ambiguity, constraint_search, discovery_choice, hidden_evidence, pruning
 
     return {"nongaussian_plant_share": discovery_choice.NONGAUSSIAN_PLANT_SHARE,
             "pc_alpha": constraint_search.PCSettings().alpha, "pc_test": constraint_search.PCSettings().test,
             "fci_clear_separation_p": constraint_search.CLEAR_SEPARATION_P,
             "fci_clear_dependence_p": constraint_search.CLEAR_DEPENDENCE_P,
             "prune_min_partial_r2": pruning.MIN_PARTIAL_R2, "prune_alpha": pruning.PRUNE_ALPHA,
-            "max_class_members": ambiguity.MAX_CLASS_MEMBERS, "hidden_cause_margin": ambiguity.HIDDEN_CAUSE_MARGIN}
+            "max_class_members": ambiguity.MAX_CLASS_MEMBERS, "hidden_cause_margin": ambiguity.HIDDEN_CAUSE_MARGIN,
+            "hidden_moved_sd": hidden_evidence.MOVED_SD, "hidden_moved_alpha": hidden_evidence.MOVED_ALPHA,
+            "hidden_dependence_alpha": hidden_evidence.DEPENDENCE_ALPHA,
+            "hidden_curvature_p": hidden_evidence.CURVATURE_P, "hidden_hsic_rows": hidden_evidence.HSIC_ROWS}
 
 
 def _versions() -> dict:

@@ -180,18 +180,30 @@ class HiddenCauseRecord:
     ----------
     sensors : list of str
     source : str
-        ``"noise correlation"`` (their own noises correlate with no edge between them) or
-        ``"fci"`` (FCI's marks: neither can cause the other, yet they depend).
+        ``"incident: both moved together"`` (their own noises both changed in the incident, the
+        way they co-vary: what one measured cause cannot do), ``"noise correlation"`` (their
+        own noises correlate with no edge between them) or ``"fci"`` (FCI's marks, confirmed
+        by the noise check). ``evidence`` says whether the reference period's shape test
+        confirmed it.
     correlation : float or None
         Strongest noise correlation in the group.
     restoration : float
         Share of the KPI's shortfall recovered by restoring the sensors together.
+    moved_in_incident : bool
+        Their own noises moved together in the incident (the unmeasured cause changed then).
+    evidence : list of str
+        The tests behind the group, one line per pair, in plain words.
+    edges_left_out : list of [str, str]
+        Edges between the sensors that the ranking leaves out (they carry the shared cause).
     """
 
     sensors: list[str]
     source: str
     correlation: float | None
     restoration: float
+    moved_in_incident: bool = False
+    evidence: list[str] = field(default_factory=list)
+    edges_left_out: list[list[str]] = field(default_factory=list)
 
 
 @dataclass

@@ -21,6 +21,13 @@ def test_true_root_cause_on_top(fault, tmp_path):
     an = truth["anomaly"]
     r = run_analysis(data, (an["start"], an["end"]), None, AnalysisSettings(graph_bootstrap=2, rank_bootstrap=3)).result
     ranked = [c.node for c in r.root_causes]
-    assert ranked[0] in truth["root_causes"], (ranked[:4], truth["root_causes"])
+    top = r.root_causes[0]
+    if top.unmeasured:
+        # "An unmeasured cause acting on X and Y" (issue #13): only where one is, and acting on
+        # at least two of the sensors it drives (truth's root causes for a hidden confounder).
+        assert fault == "hidden_confounder", (ranked[:4], truth["root_causes"])
+        assert len(set(top.acts_on) & set(truth["root_causes"])) >= 2, (top.acts_on, truth["root_causes"])
+    else:
+        assert ranked[0] in truth["root_causes"], (ranked[:4], truth["root_causes"])
     if fault == "two_faults":
         assert set(truth["root_causes"]) <= set(ranked[:3]), (ranked[:4], truth["root_causes"])

@@ -1,0 +1,61 @@
+"""An unmeasured cause acting on two sensors of one station comes out as itself, with the edge
+discovery drew between them left out of the ranking; the same hidden cause steady on average
+while one of its sensors has its own fault does not hide that sensor."""
+from __future__ import annotations
+
+import json
+
+from rca_app.core.analysis import AnalysisSettings, run_analysis
+from rca_app.core.data import load_table, prepare
+from rca_app.core.layout import load_layout
+from rca_app.core.results import result_from_json, result_to_json
+from rca_sim import Node, Noise, PlantSpec, Station, hidden_confounder, linear, mean_shift, save_plant, simulate
+
+FAST = dict(graph_bootstrap=0, rank_bootstrap=0)
+
+
+def _plant() -> PlantSpec:
+    """Ambient humidity (unmeasured) acts on both dryer sensors; both reach the yield."""
+    return PlantSpec("dryer", [
+        Station("Feed", [Node("feed_rate", 10.0, Noise("laplace", 1.0), exogenous=True)]),
+        Station("Dryer", [Node("dryer_temp", 80.0, Noise("gaussian", 1.0), terms=[linear("feed_rate", 0.3)]),
+                          Node("resin_moisture", 0.5, Noise("uniform", 0.05))]),
+        Station("Moulding", [Node("yield_pct", 92.0, Noise("gaussian", 0.5),
+                                  terms=[linear("dryer_temp", -0.4), linear("resin_moisture", -8.0)])]),
+    ], "yield_pct")
+
+
+def _run(tmp_path, faults, seed):
+    df, truth = simulate(_plant(), 2000, 300, faults, seed)
+    save_plant(tmp_path, _plant(), df, truth)
+    data = prepare(load_table(tmp_path / "data.csv"), load_layout(tmp_path / "layout.toml"))
+    an = truth["anomaly"]
+    return run_analysis(data, (an["start"], an["end"]), None, AnalysisSettings(**FAST)).result
+
+
+def test_unmeasured_cause_through_an_edge_named_and_edge_left_out(tmp_path):
+    humidity = hidden_confounder("ambient_humidity", {"dryer_temp": 0.9, "resin_moisture": 0.045}, shift=2.5,
+                                 noise_kind="mixture")
+    r = _run(tmp_path, [humidity], seed=1)
+    top = r.root_causes[0]
+    assert top.unmeasured and set(top.acts_on) == {"dryer_temp", "resin_moisture"}
+    (h,) = [h for h in r.diagnostics.hidden_causes if h.moved_in_incident]
+    assert set(h.sensors) == {"dryer_temp", "resin_moisture"} and h.source == "incident: both moved together"
+    assert h.evidence and all("both changed their own behaviour" in e for e in h.evidence)
+    # Discovery joins the two dryer sensors; the ranking does not let either carry the other.
+    drawn = {(e.source, e.target) for e in r.graph.edges}
+    assert len(h.edges_left_out) == 1 and tuple(h.edges_left_out[0]) in drawn
+    assert {frozenset(h.edges_left_out[0])} == {frozenset(("dryer_temp", "resin_moisture"))}
+    assert any("leaves them out" in m for m in r.diagnostics.messages)
+    single = {c.node: c.restoration for c in r.root_causes if not c.unmeasured}
+    assert max(single["dryer_temp"], single["resin_moisture"]) < 0.8 < top.restoration
+    back = result_from_json(json.loads(json.dumps(result_to_json(r))))
+    assert back.diagnostics.hidden_causes == r.diagnostics.hidden_causes
+
+
+def test_own_fault_of_a_sensor_the_hidden_cause_acts_on_is_not_hidden(tmp_path):
+    humidity = hidden_confounder("ambient_humidity", {"dryer_temp": 0.9, "resin_moisture": 0.045}, shift=0.0,
+                                 noise_kind="mixture")
+    r = _run(tmp_path, [humidity, mean_shift("resin_moisture", 0.15)], seed=2)
+    assert r.root_causes[0].node == "resin_moisture" and not r.root_causes[0].unmeasured
+    assert not any(h.moved_in_incident for h in r.diagnostics.hidden_causes)
