@@ -261,9 +261,13 @@ def format_summary(r) -> str:
     for i, c in enumerate(r.root_causes[:10] if basis is None or basis.method != "anomaly" else [], 1):
         lo, hi = c.restoration_ci
         interval = f"[{_pct(lo):>6}, {_pct(hi):>6}]" if _finite(lo) and _finite(hi) else "no interval"
-        name, station = _clip(c.node, 28), _clip(c.station, 22)
+        # An unmeasured cause's long name would be clipped before its sensors: name them instead.
+        label = ("unmeasured: " + "+".join(c.acts_on)) if c.unmeasured and c.acts_on else c.node
+        name, station = _clip(label, 28), _clip(c.station, 22)
         lines.append(f"  {i:>2}  {name:<28} {station:<22} {_pct(c.restoration):>11}  "
                      f"{interval:>17}  {_pct(c.share_ranked_first):>10}")
+        if c.unmeasured and len(label) > 28:
+            lines.append(f"      ({c.node})")
     if r.actions:
         lines += ["", "Setpoint actions (do-operator on the incident rows, inside the reference range):"]
         for act in r.actions:

@@ -179,10 +179,19 @@ def discovery_paragraphs(result: AnalysisResult) -> list[str]:
                 f"{c.node} {fmt_pct(c.restoration_range[0])} to {fmt_pct(c.restoration_range[1])}" for c in ranged)
         out.append(p + ". If you know a direction, fix it in the graph editor and refit.")
     for h in d.hidden_causes:
-        why = (f"their own noises correlate (r = {fmt_num(h.correlation, 2)}) with no edge between them"
-               if h.correlation is not None else "neither can cause the other, yet they move together")
-        out.append(f"An unmeasured cause is likely acting on {' and '.join(h.sensors)}: {why}. Restoring them "
-                   f"together recovers {fmt_pct(h.restoration)} of the loss.")
+        if h.evidence:
+            why = "; ".join(e.rstrip(".") for e in h.evidence)
+        elif h.correlation is not None:
+            why = f"their own noises correlate (r = {fmt_num(h.correlation, 2)}) with no edge between them"
+        else:
+            why = "neither can cause the other, yet they move together"
+        p = (f"An unmeasured cause is likely acting on {' and '.join(h.sensors)}: {why}. Restoring them "
+             f"together recovers {fmt_pct(h.restoration)} of the loss.")
+        if h.edges_left_out:
+            p += (" The edge(s) " + ", ".join(f"{a} → {b}" for a, b in h.edges_left_out)
+                  + " were left out of the ranking: they carry the shared cause, so neither sensor is credited "
+                  "with the other's change.")
+        out.append(p)
     return out
 
 
@@ -254,9 +263,13 @@ def summary_paragraphs(result: AnalysisResult) -> list[str]:
     elif top.unmeasured:
         p = (f"The most likely root cause is not measured: **{top.node}**. Restoring "
              f"{' and '.join(top.acts_on)} together, as they behaved in the reference period, brings back "
-             f"**{fmt_pct(top.restoration)}** of the {k['loss_word']}, clearly more than any one measured "
-             "sensor; their own variations move together, as if one thing nobody logs (ambient conditions, "
+             f"**{fmt_pct(top.restoration)}** of the {k['loss_word']}, at least as much as any one measured "
+             "sensor. Both changed their own behaviour in the incident, in the direction they always move "
+             "together, which one measured cause cannot do: as if one thing nobody logs (ambient conditions, "
              "an operator action, a raw-material property) acted on both. Look for what acts on them.")
+        h = next((h for h in result.diagnostics.hidden_causes if set(h.sensors) == set(top.acts_on)), None)
+        if h is not None and not any("confirm" in e and "not" not in e for e in h.evidence):
+            p += " Two separate faults striking both at once would look the same."
         if len(result.root_causes) > 1:
             r2 = result.root_causes[1]
             p += (f" The measured sensor with the largest share is {cause_label(result, r2.node)} "

@@ -49,11 +49,27 @@ def _hidden_causes_item(r) -> str:
     text = ("<b>Hidden common causes.</b> Every factor that drives two measured sensors is assumed to be measured "
             "too, unless flagged. An unmeasured common driver (ambient conditions, a shared utility, a shift "
             "change, a raw-material property nobody logs) can create or hide edges and put the blame on the sensor "
-            "closest to it. Sensors whose own noises move together are checked for this after the fit")
+            "closest to it. Two checks run after the fit: whether two sensors both changed their own behaviour in "
+            "the incident, in the direction they always move together (one measured cause changes only one of "
+            "them), and whether their own noises correlate or, for sensors joined by an edge, leave a residual that "
+            "depends on its cause in either direction (the reference-period shape test, which needs non-Gaussian "
+            "noise). Sensors of a declared control loop are not checked: a controller links them by design")
     if hidden:
         return text + (f": {len(hidden)} group(s) were flagged (see the causal graph section) and restored "
-                       "together rather than credited to one sensor.")
+                       "together rather than credited to one sensor; an edge between them was left out of the "
+                       "ranking. Two separate faults striking linked sensors at once can look the same.")
     return text + ": none was flagged here, which does not prove there is none."
+
+
+def _carry_over(r) -> str:
+    """What the model carries from earlier rows (lagged inputs in the model) and what it does not."""
+    held = [e for e in r.dynamics.lagged_edges if e.in_model] if r.dynamics is not None else []
+    loops = [lp for lp in r.dynamics.loops if lp.in_model] if r.dynamics is not None else []
+    if not held and not loops:
+        return "Carry-over from earlier rows is not modelled."
+    return ("Carry-over from earlier rows is modelled where the appendix marks it (recycle streams, slow own "
+            "dynamics, control loops held over time): a restoration reaches those sensors after their lag. "
+            "Other carry-over is not modelled.")
 
 
 def _time_item(r) -> str:
@@ -64,13 +80,13 @@ def _time_item(r) -> str:
            "given": "the graph as given"}.get(method.split("+")[0], f"the {escape(method)} search")
     if r.dynamics is not None and r.dynamics.step is not None and not r.dynamics.shifts:
         return ("<b>Time.</b> Rows are time steps; no residence time between stations was declared or found in the "
-                "data, so each row is compared as one moment (see Process dynamics in the appendix). Carry-over from "
-                f"earlier rows is not modelled. Within a station, directions come from {how}.")
+                "data, so each row is compared as one moment (see Process dynamics in the appendix). "
+                + _carry_over(r) + f" Within a station, directions come from {how}.")
     if r.dynamics is not None and r.dynamics.step is not None:
         return ("<b>Time.</b> Rows are time steps: each sensor was shifted by its residence time to the KPI before "
                 "the graph was learnt (see Process dynamics in the appendix), so one row holds the material that "
-                "became that row's KPI. Residence times that were estimated rest on the reference period. Within "
-                f"a station, directions come from {how}.")
+                "became that row's KPI. Residence times that were estimated rest on the reference period. "
+                + _carry_over(r) + f" Within a station, directions come from {how}.")
     return ("<b>Rows are simultaneous snapshots.</b> Each row is treated as one unit or time window; delays between "
             "stations and carry-over from earlier rows are not modelled. Within a station, directions come from "
             f"{how}.")
