@@ -19,7 +19,11 @@ The layout cuts the search before any test runs:
 Conditional independence is tested on a Gram matrix built once (of the standardised sensors and
 their squares), so each test costs a small solve, not a pass over the rows: ``"fisher_z"`` is
 the partial-correlation test for linear relations, ``"quadratic"`` a nested F-test that also
-sees curved relations (an optimum with no slope), at one more degree of freedom.
+sees curved relations (an optimum with no slope), at one more degree of freedom. On time-series
+rows (``PCSettings.serial``) each test allows for autocorrelated residuals: its statistic is
+divided by Bartlett's inflation ``(1 + r_a r_b) / (1 - r_a r_b)`` of the two residuals' lag-1
+autocorrelations, read from a lag-1 Gram matrix built alongside the first
+(:mod:`rca_app.core.autocorrelation`), and its degrees of freedom count effective rows.
 
 References
 ----------
@@ -38,6 +42,7 @@ from itertools import combinations
 import numpy as np
 from scipy.special import fdtrc, ndtr
 
+from rca_app.core.autocorrelation import beyond_noise, lag1_gram, pair_variance_inflation, quadratic_form_rho
 from rca_app.core.progress import Progress, check_cancel
 
 
@@ -55,11 +60,15 @@ class PCSettings:
         ``"fisher_z"``: partial correlation (linear relations only, slightly more power there).
     max_condition : int
         Largest separating set tried (bounds the cost on dense plants).
+    serial : bool
+        Rows are consecutive samples of a time series: tests allow for autocorrelation (module
+        text). False: independent rows (parts).
     """
 
     alpha: float = 0.01
     test: str = "quadratic"
     max_condition: int = 4
+    serial: bool = False
 
 
 @dataclass
@@ -102,7 +111,7 @@ class _GramTests:
 
     TERMS = {"fisher_z": 1, "quadratic": 2, "cubic": 3}  # cubic: measured worse on curved plants
 
-    def __init__(self, X: np.ndarray, test: str) -> None:
+    def __init__(self, X: np.ndarray, test: str, serial: bool = False) -> None:
         if test not in self.TERMS:
             raise ValueError(f"unknown conditional-independence test '{test}' (quadratic, cubic or fisher_z)")
         n, p = X.shape
@@ -114,6 +123,8 @@ class _GramTests:
             cols.append(Q - Q.mean(axis=0))
         F = np.hstack(cols)
         self.G = (F.T @ F) / n
+        # Lag-1 cross-products of the same terms: residual autocorrelations on time series.
+        self.G1 = lag1_gram(F) if serial else None
         self.n, self.p, self.test, self.k = n, p, test, self.TERMS[test]
         self.count = 0
 
@@ -122,7 +133,7 @@ class _GramTests:
         if not sets:
             return np.zeros(0)
         d = len(sets[0])
-        if d == 0 or len(sets) == 1:
+        if d == 0 or len(sets) == 1 or self.G1 is not None:
             return np.array([self.p_value(i, j, S) for S in sets])
         self.count += len(sets)
         Sarr = np.asarray(sets, dtype=int)                    # (m, d)
@@ -180,21 +191,33 @@ class _GramTests:
         ti = [i + m * p for m in range(k)]
         tj = [j + m * p for m in range(k)]
         T = ti + tj
+        G1 = self.G1
         if base:
             A = G[base][:, base]
             A.flat[:: len(base) + 1] += 1e-10
             C = G[base][:, T]
             try:
-                R = G[T][:, T] - C.T @ np.linalg.solve(A, C)
+                H = np.linalg.solve(A, C)
             except np.linalg.LinAlgError:
-                R = G[T][:, T] - C.T @ np.linalg.lstsq(A, C, rcond=None)[0]
+                H = np.linalg.lstsq(A, C, rcond=None)[0]
+            R = G[T][:, T] - C.T @ H
+            if G1 is not None:
+                C1 = G1[base][:, T]
+                R1 = G1[T][:, T] - C1.T @ H - H.T @ C1 + H.T @ G1[base][:, base] @ H
         else:
             R = G[T][:, T]
+            if G1 is not None:
+                R1 = G1[T][:, T]
         dof = self.n - len(base) - k - 1
         if dof <= 0:
             return 1.0
+        # Lag-1 autocorrelation of each term's residual on the conditioning set (time series).
+        rho = (beyond_noise(np.diag(R1) / np.maximum(np.diag(R), 1e-12), self.n) if G1 is not None
+               else np.zeros(2 * k))
         pv = []
         for y, lo in ((k, 0), (0, k)):          # x_j on x_i's terms, x_i on x_j's
+            infl = float(pair_variance_inflation(rho[y], rho[lo:lo + k].max())) if G1 is not None else 1.0
+            dof_y = max(1.0, self.n / infl - len(base) - k - 1) if G1 is not None else dof
             rss0 = max(float(R[y, y]), 1e-12)
             Rxx, rxy = R[lo:lo + k, lo:lo + k], R[lo:lo + k, y]
             if k == 2:                          # the usual case, in closed form (no solve call)
@@ -213,7 +236,7 @@ class _GramTests:
             if rss0 <= rss1:
                 pv.append(1.0)
                 continue
-            pv.append(float(fdtrc(k, dof, ((rss0 - rss1) / k) / (rss1 / dof))))
+            pv.append(float(fdtrc(k, dof_y, ((rss0 - rss1) / k) / (rss1 / dof) / infl)))
         return min(1.0, 2 * min(pv))
 
     def _fisher_z(self, i: int, j: int, S: tuple[int, ...]) -> float:
@@ -227,11 +250,22 @@ class _GramTests:
         if denom <= 0:
             return 1.0
         r = float(np.clip(-P[0, 1] / np.sqrt(denom), -0.9999999, 0.9999999))
-        dof = self.n - len(S) - 3
+        n = self.n
+        if self.G1 is not None:
+            # Bartlett: the partial correlation of two autocorrelated residuals varies as that of
+            # n / inflation independent rows.
+            n = n / float(pair_variance_inflation(self._residual_rho(i, S), self._residual_rho(j, S)))
+        dof = n - len(S) - 3
         if dof <= 0:
             return 1.0
         z = 0.5 * np.log1p(2 * r / (1 - r)) * np.sqrt(dof)
         return float(2 * ndtr(-abs(z)))
+
+    def _residual_rho(self, i: int, S: tuple[int, ...]) -> float:
+        """Lag-1 autocorrelation of sensor ``i``'s residual on the sensors ``S`` (linear terms)."""
+        s = list(S)
+        beta = np.linalg.lstsq(self.G[np.ix_(s, s)], self.G[s, i], rcond=None)[0] if s else np.zeros(0)
+        return quadratic_form_rho(self.G, self.G1, np.concatenate([[1.0], -beta]), [i, *s], self.n)
 
 
 # Separating sets tested together in one stacked solve.
@@ -275,7 +309,7 @@ def tiered_pc(X: np.ndarray, nodes: list[str], constraints, settings: PCSettings
     settings = settings or PCSettings()
     p = len(nodes)
     tier = np.array([constraints.tier[n] for n in nodes])
-    tests = _GramTests(np.asarray(X, dtype=float), settings.test)
+    tests = _GramTests(np.asarray(X, dtype=float), settings.test, settings.serial)
     required = {(nodes.index(a), nodes.index(b)) for a, b in constraints.required if a in nodes and b in nodes}
     req_pairs = {frozenset(e) for e in required}
     adj = np.zeros((p, p), dtype=bool)

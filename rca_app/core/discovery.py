@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from rca_app.core.autocorrelation import moving_block_rows, normality_pvalue
 from rca_app.core.discovery_choice import (
     DISCOVERY_METHODS,
     NumericStructure,
@@ -55,6 +56,9 @@ class DiscoverySettings:
     curvature_alpha: float = 1e-4
     curvature_min_partial_r2: float = 0.01
     seed: int = 0
+    # Rows are consecutive samples of a time series (rca_app.core.autocorrelation): the tests
+    # allow for autocorrelated residuals and the resamples draw blocks of consecutive rows.
+    time_series: bool = False
     n_jobs: int | None = None        # local workers for the resamples (None: one per core)
     scheduler: str | None = None     # a Dask scheduler address instead of local workers
 
@@ -290,7 +294,7 @@ def _discover_once(frame: pd.DataFrame, nodes: list[str], enc: CategoryEncoder, 
     blocked = frozenset(frozenset(p) for p in structure.hidden_pairs) if structure is not None else frozenset()
     _add_curved_edges(frame, order_names, edges, enc, constraints, settings, blocked)
     if settings.prune and numeric:
-        edges = prune_weak_edges(frame, numeric, edges, keep=set(constraints.required))
+        edges = prune_weak_edges(frame, numeric, edges, keep=set(constraints.required), serial=settings.time_series)
     # Categorical sources into numeric children, children in causal order.
     cats = [c for c in nodes if c in categorical]
     for child in order_names:
@@ -340,11 +344,12 @@ def _numeric_structure(Xs, numeric, constraints, settings, progress, precision, 
         edges, order, coef = _lingam_structure(Xs, numeric, constraints, settings, progress, precision, threads)
         return NumericStructure(edges, order, coef, method="lingam", reason="LiNGAM was asked for")
     if method in ("pc", "fci"):
-        structure, _ = constraint_structure(Xs, numeric, constraints, fci=method == "fci")
+        structure, _ = constraint_structure(Xs, numeric, constraints, fci=method == "fci", serial=settings.time_series)
         structure.reason = f"{method.upper()} was asked for"
         return structure
     return choose_auto(Xs, numeric, constraints,
-                       lambda: _lingam_structure(Xs, numeric, constraints, settings, progress, precision, threads))
+                       lambda: _lingam_structure(Xs, numeric, constraints, settings, progress, precision, threads),
+                       settings.time_series)
 
 
 def _resample_edges(task) -> list[set | None]:
@@ -368,12 +373,14 @@ def _resample_edges(task) -> list[set | None]:
 
 
 def noise_checks(frame: pd.DataFrame, graph: CausalGraph, categorical: set[str],
-                 encoder: CategoryEncoder | None = None) -> list[NoiseCheck]:
+                 encoder: CategoryEncoder | None = None, serial: bool = False) -> list[NoiseCheck]:
     """Non-Gaussianity of each numeric sensor's residual given its parents (linear fit).
 
     LiNGAM tells cause from effect within a station only through non-Gaussian noise. With
     large samples any tiny deviation is 'significant', so a sensor counts as near-Gaussian
-    when the test does not reject OR both skewness and excess kurtosis are small."""
+    when the test does not reject OR both skewness and excess kurtosis are small. ``serial``:
+    time-series rows, whose autocorrelation the test allows for
+    (:func:`~rca_app.core.autocorrelation.normality_pvalue`)."""
     enc = encoder or CategoryEncoder.fit(frame, categorical)
     out = []
     for node in graph.nodes:
@@ -387,7 +394,7 @@ def noise_checks(frame: pd.DataFrame, graph: CausalGraph, categorical: set[str],
             continue
         skew = float(stats.skew(r))
         kurt = float(stats.kurtosis(r))
-        p = float(stats.normaltest(r).pvalue) if len(r) >= 20 else 1.0
+        p = normality_pvalue(r, serial) if len(r) >= 20 else 1.0
         near = p > 0.01 or (abs(skew) < 0.15 and abs(kurt) < 0.3)
         out.append(NoiseCheck(node, skew, kurt, p, near))
     return out
@@ -420,7 +427,10 @@ def discover(frame: pd.DataFrame, constraints, categorical: list[str] | set[str]
         # Rows of every resample drawn here, in order, so the result does not depend on where
         # the resamples run; a few resamples per task when they go to workers (the table is
         # sent once per task).
-        draws = [rng.integers(0, len(frame), size=m) for _ in range(nb)]
+        # Time series: blocks of consecutive rows, so that each resample keeps the dependence the
+        # tests allow for (single rows would make every resample look independent).
+        draws = [moving_block_rows(len(frame), m, rng) if settings.time_series
+                 else rng.integers(0, len(frame), size=m) for _ in range(nb)]
         parallel = ParallelSettings(settings.n_jobs, settings.scheduler)
         in_workers = parallel.scheduler is not None or effective_jobs(parallel, nb) > 1
         per = max(1, int(np.ceil(nb / (2 * (parallel.n_jobs or 2))))) if in_workers else 1
@@ -459,7 +469,7 @@ def discover(frame: pd.DataFrame, constraints, categorical: list[str] | set[str]
         for (s, t), c in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
         if (s, t) not in edges and c / n_ok >= 1 / 3
     ]
-    checks = noise_checks(frame, graph, categorical, enc)
+    checks = noise_checks(frame, graph, categorical, enc, settings.time_series)
     messages = []
     if nb > 0 and n_ok < nb:
         messages.append(f"{nb - n_ok} of {nb} bootstrap resamples could not be analysed (a sensor constant in "

@@ -11,11 +11,20 @@ smaller than :data:`MIN_PARTIAL_R2` of what the other parents leave unexplained.
 
 All regressions are solved from one Gram matrix of ``[1, z, z^2 - 1]`` over the standardised
 numeric sensors, so pruning costs a few small solves per sensor.
+
+On time-series rows (``serial``) the F-statistic is divided by the Bartlett inflation
+``(1 + r_e r_x) / (1 - r_e r_x)`` (:mod:`rca_app.core.autocorrelation`), ``r_e`` the lag-1
+autocorrelation of the child's residual without the parent and ``r_x`` the larger of the parent's
+two terms' (each residualised on the other parents), and the denominator's degrees of freedom
+count the rows that are worth as much as independent ones. Both come from a lag-1 Gram matrix
+built alongside the first, so the cost stays that of small solves.
 """
 from __future__ import annotations
 
 import numpy as np
 from scipy import stats
+
+from rca_app.core.autocorrelation import lag1_gram, pair_variance_inflation, quadratic_form_rho
 
 # An edge must explain at least 1% of the variance the child's other causes leave (a partial
 # correlation of 0.1): one standard deviation of such a parent moves the child by about a tenth
@@ -30,7 +39,8 @@ PRUNE_ALPHA = 0.01
 
 def prune_weak_edges(frame, numeric: list[str], edges: set[tuple[str, str]], keep: set[tuple[str, str]],
                      categorical_parents: dict[str, np.ndarray] | None = None,
-                     min_partial_r2: float = MIN_PARTIAL_R2, alpha: float = PRUNE_ALPHA) -> set[tuple[str, str]]:
+                     min_partial_r2: float = MIN_PARTIAL_R2, alpha: float = PRUNE_ALPHA,
+                     serial: bool = False) -> set[tuple[str, str]]:
     """The numeric edges that survive backward elimination (edges into or out of other nodes,
     and those in ``keep``, are returned unchanged).
 
@@ -47,6 +57,9 @@ def prune_weak_edges(frame, numeric: list[str], edges: set[tuple[str, str]], kee
         Child -> design columns of its categorical parents (partialled out of every column).
     min_partial_r2, alpha : float
         See :data:`MIN_PARTIAL_R2` and :data:`PRUNE_ALPHA`.
+    serial : bool
+        Rows are consecutive samples of a time series: the F-test allows for autocorrelated
+        residuals (module text). False: rows are independent (parts), as always.
 
     Returns
     -------
@@ -61,6 +74,7 @@ def prune_weak_edges(frame, numeric: list[str], edges: set[tuple[str, str]], kee
     Z = (Z - Z.mean(axis=0)) / np.where(sd > 0, sd, 1.0)
     M = np.hstack([np.ones((n, 1)), Z, Z * Z - 1.0])      # 0: intercept; 1..k: z; k+1..2k: z^2
     G_all = M.T @ M
+    G1_all = lag1_gram(M) * n if serial else None
     out = set(edges)
     for child in numeric:
         # In sensor order (never a set's order), so the result is the same in every process.
@@ -68,13 +82,14 @@ def prune_weak_edges(frame, numeric: list[str], edges: set[tuple[str, str]], kee
         if not parents:
             continue
         fixed = [a for a in numeric if (a, child) in edges and (a, child) in keep]
-        G, extra = G_all, 0
+        G, G1, extra = G_all, G1_all, 0
         D = (categorical_parents or {}).get(child)
         if D is not None and D.shape[1]:
             Dc = np.hstack([np.ones((n, 1)), D])
             R = M.copy()
             R[:, 1:] = M[:, 1:] - Dc @ np.linalg.lstsq(Dc, M[:, 1:], rcond=None)[0]
             G, extra = R.T @ R, D.shape[1]
+            G1 = lag1_gram(R) * n if serial else None
         y = 1 + pos[child]
 
         def cols(ps):
@@ -88,10 +103,15 @@ def prune_weak_edges(frame, numeric: list[str], edges: set[tuple[str, str]], kee
                 break
             gains = []
             for p in parents:
-                rss0 = _rss(G, y, cols([q for q in parents + fixed if q != p]))
+                rest = cols([q for q in parents + fixed if q != p])
+                rss0 = _rss(G, y, rest)
                 gain = max(rss0 - rss1, 0.0)
                 r2 = gain / rss0 if rss0 > 0 else 0.0
-                pval = float(stats.f.sf((gain / 2) / (rss1 / dof), 2, dof))
+                f, d = (gain / 2) / (rss1 / dof), dof
+                if G1 is not None:
+                    infl = _serial_inflation(G, G1, y, rest, [1 + pos[p], 1 + k + pos[p]], n)
+                    f, d = f / infl, max(1.0, (n - extra) / infl - len(full))
+                pval = float(stats.f.sf(f, 2, d))
                 gains.append((r2, pval, p))
             r2, pval, weakest = min(gains)
             if r2 >= min_partial_r2 and pval < alpha:
@@ -99,6 +119,21 @@ def prune_weak_edges(frame, numeric: list[str], edges: set[tuple[str, str]], kee
             out.discard((weakest, child))
             parents.remove(weakest)
     return out
+
+
+def _residual_rho(G: np.ndarray, G1: np.ndarray, col: int, on: list[int], n: int) -> float:
+    """Lag-1 autocorrelation of column ``col``'s residual on columns ``on`` (from the Gram and
+    lag-1 Gram matrices of the same design)."""
+    A = G[np.ix_(on, on)]
+    beta = np.linalg.lstsq(A + 1e-9 * np.trace(A) / len(on) * np.eye(len(on)), G[on, col], rcond=None)[0]
+    return quadratic_form_rho(G, G1, np.concatenate([[1.0], -beta]), [col, *on], n)
+
+
+def _serial_inflation(G: np.ndarray, G1: np.ndarray, y: int, rest: list[int], terms: list[int], n: int) -> float:
+    """Bartlett's inflation of the F-statistic of ``terms`` added to ``rest`` for column ``y``."""
+    r_e = _residual_rho(G, G1, y, rest, n)
+    r_x = max(_residual_rho(G, G1, t, rest, n) for t in terms)
+    return float(pair_variance_inflation(r_e, r_x))
 
 
 def _rss(G: np.ndarray, y: int, cols: list[int]) -> float:
