@@ -19,7 +19,13 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from rca_app.core.autocorrelation import moving_block_rows, normality_pvalue
+from rca_app.core.autocorrelation import (
+    beyond_noise,
+    lag1_gram,
+    moving_block_rows,
+    normality_pvalue,
+    pair_variance_inflation,
+)
 from rca_app.core.discovery_choice import (
     DISCOVERY_METHODS,
     NumericStructure,
@@ -155,35 +161,37 @@ def _add_curved_edges(frame, order, edges, enc, constraints, settings, blocked=f
     cat_parents_of = {c: [p for p in cats if (p, c) in edges] for c in order}
     # Children with categorical parents get their own (rare) partialled Gram; the rest share G.
     G_all = M.T @ M
+    # Time series: lag-1 cross-products too, for the residuals' autocorrelation (core/autocorrelation.py).
+    G1_all = lag1_gram(M) * n if settings.time_series else None
 
-    def gram_for(child) -> tuple[np.ndarray, int]:
-        """The Gram matrix to use for ``child`` and the degrees of freedom its categorical
-        parents take."""
+    def gram_for(child) -> tuple[np.ndarray, int, np.ndarray | None]:
+        """The Gram matrix to use for ``child``, the degrees of freedom its categorical parents
+        take, and the lag-1 Gram matrix (time series only)."""
         cp = cat_parents_of[child]
         D = _design(frame, cp, enc)[:, 1:] if cp else np.zeros((n, 0))
         if D.shape[1] == 0:
-            return G_all, 0
+            return G_all, 0, G1_all
         Dc = np.hstack([np.ones((n, 1)), D])
         beta = np.linalg.lstsq(Dc, M[:, 1:], rcond=None)[0]
         R = M.copy()
         R[:, 1:] = M[:, 1:] - Dc @ beta
-        return R.T @ R, D.shape[1]
+        return R.T @ R, D.shape[1], (lag1_gram(R) * n if settings.time_series else None)
 
     for child in order[1:]:
-        G, extra = gram_for(child)
+        G, extra, G1 = gram_for(child)
         yc = 1 + pos[child]
         while True:
             base = [0] + [1 + pos[p] for p in order if (p, child) in edges]
             cands = [c for c in order[: pos[child]] if (c, child) not in edges and constraints.allows(c, child)
                      and frozenset((c, child)) not in blocked]
-            best = _clearest_curved_parent(G, base, yc, [1 + pos[c] for c in cands], k, n - extra, settings)
+            best = _clearest_curved_parent(G, base, yc, [1 + pos[c] for c in cands], k, n - extra, settings, G1)
             if best is None:
                 break
             edges.add((cands[best], child))
 
 
 def _clearest_curved_parent(G: np.ndarray, base: list[int], yc: int, cand_cols: list[int], k: int,
-                            n_rows: int, settings: DiscoverySettings) -> int | None:
+                            n_rows: int, settings: DiscoverySettings, G1: np.ndarray | None = None) -> int | None:
     """Which candidate's (x, x^2) explains the child most beyond its ``base`` columns, if any
     passes the F-test and the minimum partial R^2 (index into ``cand_cols``, else None).
 
@@ -191,7 +199,9 @@ def _clearest_curved_parent(G: np.ndarray, base: list[int], yc: int, cand_cols: 
     partialled on the base once (a Schur complement: the Gram of all columns' residuals on the
     base) and each candidate's gain is then a 2 x 2 solve, all candidates at once. Candidates
     nearly collinear with the base (the 2 x 2 determinant under 1e-10 of the columns' own squared
-    norms) are solved by least squares instead, as every candidate was before."""
+    norms) are solved by least squares instead, as every candidate was before. ``G1``: the lag-1
+    Gram matrix on time series; each F-statistic is then divided by Bartlett's inflation of the
+    child's and the candidate's residual autocorrelations (:mod:`rca_app.core.autocorrelation`)."""
     if not cand_cols:
         return None
     H = np.linalg.lstsq(G[np.ix_(base, base)], G[base, :], rcond=None)[0]
@@ -220,7 +230,14 @@ def _clearest_curved_parent(G: np.ndarray, base: list[int], yc: int, cand_cols: 
     if not keep.any():
         return None
     p = np.ones(len(a))
-    p[keep] = stats.f.sf((gain[keep] / 2) / (rss1[keep] / dof), 2, dof)
+    if G1 is not None:
+        S1 = G1 - G1[:, base] @ H - H.T @ G1[base, :] + H.T @ G1[np.ix_(base, base)] @ H
+        rho = beyond_noise(np.diag(S1) / np.maximum(np.diag(S), 1e-300), n_rows)
+        infl = pair_variance_inflation(rho[yc], np.maximum(rho[a], rho[b]))[keep]
+        dof_eff = np.maximum(1.0, n_rows / infl - (len(base) + 2))
+        p[keep] = stats.f.sf((gain[keep] / 2) / (rss1[keep] / dof) / infl, 2, dof_eff)
+    else:
+        p[keep] = stats.f.sf((gain[keep] / 2) / (rss1[keep] / dof), 2, dof)
     passing = keep & (p < settings.curvature_alpha)
     if not passing.any():
         return None
