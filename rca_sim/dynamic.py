@@ -49,6 +49,10 @@ class DynNode:
     exogenous: bool = False
     meas_sd: float = 0.0        # measurement noise: in the reading, not passed downstream
     smoothing: float = 0.0      # first-order lag (a mixing volume): out(t) = a out(t-1) + (1-a) in(t)
+    # The sensor reads the outlet of its station's mixing volume: what flows in from upstream
+    # (lagged parents) and the station's own disturbance pass the volume (``smoothing``); sensors
+    # read at the same outlet (same-time parents) do not pass it again.
+    tank: bool = False
 
 
 @dataclass
@@ -152,7 +156,14 @@ def simulate_dynamic(nodes: list[DynNode], n_reference: int, n_anomaly: int, fau
             for p, coef, lag in back.get(nd.name, []):
                 if p in values:
                     x = x + coef * lagged(p, lag)
-            if nd.smoothing:
+            if nd.tank:
+                from scipy.signal import lfilter
+                a = nd.smoothing
+                inflow = own[nd.name] + sum((coef * lagged(p, lag) for p, coef, lag in nd.parents + back.get(nd.name, [])
+                                             if lag and p in values), np.zeros(n))
+                outlet = sum((coef * lagged(p, 0) for p, coef, lag in nd.parents if not lag and p in values), np.zeros(n))
+                x = nd.nominal + lfilter([1 - a], [1, -a], inflow) + outlet
+            elif nd.smoothing:
                 from scipy.signal import lfilter
                 a = nd.smoothing
                 x = nd.nominal + lfilter([1 - a], [1, -a], x - nd.nominal)
@@ -429,11 +440,13 @@ def hard_case(kind: str, seed: int, n_reference: int = 1500, n_anomaly: int = 30
     loops: list[DynLoop] = []
     extra = ""
     if kind in ("mixing_tanks", "slow_drift"):
+        # Every station after the feed is a mixing volume of time constant tau = -1 / ln(a), 2 to
+        # 10 grid steps, which all its sensors read at the outlet.
+        volume = {f"S{s}": float(np.exp(-1 / rng.uniform(2, 10))) for s in range(2, 5)}
         for nd in nodes:
             nd.ar = float(rng.uniform(0.8, 0.95))
-            if not nd.exogenous:
-                # Time constant tau = -1 / ln(a): 2 to 10 grid steps.
-                nd.smoothing = float(np.exp(-1 / rng.uniform(2, 10)))
+            if nd.station in volume:
+                nd.smoothing, nd.tank = volume[nd.station], True
     if kind == "ar_disturbances":
         for nd in nodes:
             nd.ar = float(rng.uniform(0.9, 0.98))
@@ -472,8 +485,8 @@ def hard_case(kind: str, seed: int, n_reference: int = 1500, n_anomaly: int = 30
     frame = _frame(df, 1)
     truth = _truth(df, n_reference, 1, root, "yield_pct", "maximize", kind, _edges(nodes, (), loops),
                    {"lags_min": lags, "faults": [fault],
-                    "time_constants_min": {nd.name: round(-1 / np.log(nd.smoothing), 2)
-                                           for nd in nodes if nd.smoothing}})
+                    "time_constants_min": {nd.station: round(float(-1 / np.log(nd.smoothing)), 2)
+                                           for nd in nodes if nd.tank}})
     toml = _layout(f"{kind} plant {seed}", "yield_pct", nodes, extra=extra)
     return DynamicCase(f"{kind}_{seed}", kind, frame, toml, truth)
 
