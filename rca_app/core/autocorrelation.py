@@ -3,32 +3,32 @@
 A plant historian's rows are not independent draws: a slow disturbance, a mixing volume or a
 controller make each row resemble the last. A test that counts every row as new evidence then
 finds "significant" edges, shifts and non-Gaussianity in noise, and a control chart's limits
-are far too narrow. Every such correction in the engine comes from here, and only for data on an
-even time grid (rows per part keep the independent-row statistics exactly).
+are far too narrow. Every such correction in the engine comes from here, and only for time series.
 
 Which rows are a time series: a time column on an even grid, and consecutive rows evidently
 dependent (:func:`rows_are_serial`). A discrete line that stamps each part at a fixed cycle has an
 even grid too, yet its rows are independent parts: it keeps the independent-row statistics.
 
-One model throughout: a series' dependence is summarised by its lag-1 autocorrelation ``rho``
-(an AR(1) process), the first-order correction the SPC and econometrics texts use. Only positive
-autocorrelation inflates a variance here; negative (rare in process data, and within sampling
-noise on short series) is treated as none, so a correction never makes a test bolder. An estimate
-within :data:`NOISE_BAND` standard errors of zero (Bartlett's ``1/sqrt(n)`` for independent rows)
-is no evidence of dependence and counts as 0.
+A series' dependence is read from its sample autocorrelations ``rho_k``, summed over the lags
+where they are evidently there: from lag 1 up to the first lag whose autocorrelation lies within
+:data:`NOISE_BAND` standard errors of zero (Bartlett's ``1/sqrt(n)`` for independent rows), at
+most :data:`MAX_LAG` lags (:func:`autocorrelations`). Independent rows therefore get no
+correction at all, and a smooth process (a disturbance through a mixing volume, whose lag-1
+autocorrelation is near 1 but whose memory is short) is not treated as a near random walk, as
+one lag-1 (AR(1)) coefficient would.
 
-- The mean of an AR(1) series of ``n`` rows has the variance of ``n (1 - rho) / (1 + rho)``
-  independent rows (:func:`mean_variance_inflation`).
-- The sample correlation of two independent AR(1) series (``rho_a``, ``rho_b``), and a regression
-  coefficient of one on the other, have their variance inflated by
-  ``(1 + rho_a rho_b) / (1 - rho_a rho_b)`` (Bartlett's formula; :func:`pair_variance_inflation`).
-  The Fisher-z and nested F-tests divide their statistic by it.
+- The mean of ``n`` rows has the variance of ``n / (1 + 2 sum rho_k)`` independent rows
+  (:func:`mean_inflation`; the integrated autocorrelation time).
+- The sample correlation of two independent series, and a regression coefficient of one on the
+  other, have their variance inflated by ``1 + 2 sum rho_a,k rho_b,k`` (Bartlett's formula;
+  :func:`pair_inflation`). The Fisher-z and nested F-tests divide their statistic by it; their
+  residuals' autocorrelations come from lagged Gram matrices (:func:`lagged_grams`), so tests
+  solved from a Gram matrix stay small solves.
 - Sample skewness and kurtosis of a Gaussian linear process have variances inflated by
-  ``sum_k rho_k^3`` and ``sum_k rho_k^4`` over all lags (Lomnicki 1961): the normality test of the
-  noise diagnostics is corrected by those sums (:func:`normality_pvalue`).
-- An EWMA of an AR(1) series has the stationary variance of an independent series' EWMA times
-  ``(1 + rho (1 - lambda)) / (1 - rho (1 - lambda))`` (:func:`ewma_variance_inflation`), the
-  EWMAST chart of Zhang (1998), as recommended for autocorrelated data by Montgomery's SPC text.
+  ``sum rho_k^3`` and ``sum rho_k^4`` over all lags (Lomnicki 1961; :func:`normality_pvalue`).
+- An EWMA (weight ``lambda``) has the stationary variance of an independent series' EWMA times
+  ``1 + 2 sum rho_k (1 - lambda)^k`` (Zhang 1998, the EWMAST chart; Montgomery's SPC text, section
+  10.4, recommends it for autocorrelated data; :func:`ewma_inflation`).
 
 References
 ----------
@@ -47,37 +47,91 @@ from __future__ import annotations
 
 import numpy as np
 
-# Autocorrelations are capped here: beyond it one AR(1) parameter no longer describes the series
-# (a trend, a random walk), and the inflation (1 + r) / (1 - r) = 199 already treats a thousand
-# rows as five.
-MAX_RHO = 0.99
-# Independent rows give lag-1 autocorrelations of standard error 1/sqrt(n) (Bartlett); within three
-# of them (the engine's usual 3-sigma bar) an estimate is taken as sampling noise.
+# Independent rows give autocorrelations of standard error 1/sqrt(n) (Bartlett); within three of
+# them (the engine's usual 3-sigma bar) an estimate is taken as sampling noise.
 NOISE_BAND = 3.0
+# Lags summed at most (and never more than a quarter of the rows): beyond a hundred grid steps a
+# series' memory is a trend more than a correlation, and the sums' own noise grows with the lags.
+MAX_LAG = 100
 
 
-def beyond_noise(rho, n: int):
-    """``rho`` where it exceeds the independent-row noise band ``NOISE_BAND / sqrt(n)``, else 0;
-    clipped to ``[0, MAX_RHO]``.
+def band(n: int) -> float:
+    """The independent-row noise band of an autocorrelation estimated from ``n`` rows."""
+    return NOISE_BAND / np.sqrt(max(n, 1))
+
+
+def is_time_series(data) -> bool:
+    """Whether ``data``'s rows are samples on an even time grid (the time-aware path).
 
     Parameters
     ----------
-    rho : float or ndarray
-    n : int
-        Rows the estimate came from.
+    data : PlantData
 
     Returns
     -------
-    float or ndarray
+    bool
+        False for rows without a time column and for unevenly spaced rows.
     """
-    r = np.clip(rho, 0.0, MAX_RHO)
-    return np.where(r > NOISE_BAND / np.sqrt(max(n, 1)), r, 0.0) if np.ndim(r) else (
-        float(r) if r > NOISE_BAND / np.sqrt(max(n, 1)) else 0.0)
+    if getattr(data, "time", None) is None:
+        return False
+    from rca_app.core.dynamics import grid_step
+
+    return grid_step(data.time) is not None
+
+
+def _raw_acf(x: np.ndarray, max_lag: int) -> np.ndarray:
+    """Sample autocorrelations at lags 1..max_lag (FFT; the usual biased estimator)."""
+    n = len(x)
+    xc = x - x.mean()
+    var = float(xc @ xc)
+    if var <= 0 or max_lag < 1:
+        return np.zeros(max(max_lag, 0))
+    size = 1 << int(np.ceil(np.log2(2 * n)))
+    f = np.fft.rfft(xc, size)
+    ac = np.fft.irfft(f * np.conj(f), size)[1:max_lag + 1]
+    return ac / var
+
+
+def _significant(rho: np.ndarray, n: int) -> np.ndarray:
+    """``rho`` up to (not including) the first lag within the noise band, zeros after."""
+    out = np.zeros_like(rho, dtype=float)
+    inside = np.flatnonzero(rho <= band(n))
+    stop = int(inside[0]) if len(inside) else len(rho)
+    out[:stop] = rho[:stop]
+    return out
+
+
+def autocorrelations(x: np.ndarray, max_lag: int = MAX_LAG) -> np.ndarray:
+    """Autocorrelations of ``x`` (rows in time order) at lags 1..K that are evidently there.
+
+    Parameters
+    ----------
+    x : ndarray
+    max_lag : int
+
+    Returns
+    -------
+    ndarray of shape (K,)
+        ``K = min(max_lag, n // 4)``; the sample autocorrelations up to the first lag within the
+        noise band (:func:`band`), zeros from there on. All zeros for independent rows.
+    """
+    x = np.asarray(x, dtype=float)
+    x = x[np.isfinite(x)]
+    n = len(x)
+    k = min(max_lag, n // 4)
+    if k < 1:
+        return np.zeros(0)
+    return _significant(_raw_acf(x, k), n)
+
+
+def memory(x: np.ndarray, max_lag: int = MAX_LAG) -> int:
+    """Lags over which ``x``'s autocorrelation is evidently there (0 for independent rows)."""
+    return int(np.count_nonzero(autocorrelations(x, max_lag)))
 
 
 def rows_are_serial(frame, columns) -> bool:
     """Whether consecutive rows of ``frame`` are dependent: the median lag-1 autocorrelation of
-    ``columns`` lies beyond the independent-row noise band (:func:`beyond_noise`).
+    ``columns`` lies beyond the independent-row noise band (:func:`band`).
 
     The median, so that one slowly wandering sensor (an ambient temperature) does not make a
     line of independent parts a time series, while a process where most sensors carry their past
@@ -98,166 +152,109 @@ def rows_are_serial(frame, columns) -> bool:
     for c in columns:
         x = frame[c].to_numpy(dtype=float)
         x = x[np.isfinite(x)]
-        if len(x) < 3:
-            continue
-        xc = x - x.mean()
-        var = float(xc @ xc)
-        if var > 0:
-            rhos.append(float(xc[1:] @ xc[:-1]) / var)
-    n = len(frame)
-    return bool(rhos) and float(np.median(rhos)) > NOISE_BAND / np.sqrt(max(n, 1))
+        if len(x) >= 3:
+            rhos.append(float(_raw_acf(x, 1)[0]))
+    return bool(rhos) and float(np.median(rhos)) > band(len(frame))
 
 
-def is_time_series(data) -> bool:
-    """Whether ``data``'s rows are samples on an even time grid (the time-aware path).
+def mean_inflation(rho: np.ndarray) -> float:
+    """Variance of a series' mean over that of independent rows: ``1 + 2 sum rho_k``.
 
     Parameters
     ----------
-    data : PlantData
-
-    Returns
-    -------
-    bool
-        False for rows per part (no time column) and for unevenly spaced rows.
-    """
-    if getattr(data, "time", None) is None:
-        return False
-    from rca_app.core.dynamics import grid_step
-
-    return grid_step(data.time) is not None
-
-
-def lag1_autocorrelation(x: np.ndarray) -> float:
-    """Lag-1 autocorrelation of ``x`` (rows in time order), clipped to ``[0, MAX_RHO]`` and 0
-    within the noise band of independent rows (:func:`beyond_noise`).
-
-    Parameters
-    ----------
-    x : ndarray
-
-    Returns
-    -------
-    float
-        0 for a constant or too short series.
-    """
-    x = np.asarray(x, dtype=float)
-    x = x[np.isfinite(x)]
-    if len(x) < 3:
-        return 0.0
-    xc = x - x.mean()
-    var = float(xc @ xc)
-    if var <= 0:
-        return 0.0
-    return float(beyond_noise(float(xc[1:] @ xc[:-1]) / var, len(x)))
-
-
-def mean_variance_inflation(rho: float) -> float:
-    """Variance of an AR(1) series' mean over that of independent rows: ``(1 + rho) / (1 - rho)``.
-
-    Parameters
-    ----------
-    rho : float
-        Lag-1 autocorrelation (negative values count as 0).
+    rho : ndarray
+        From :func:`autocorrelations`.
 
     Returns
     -------
     float
         At least 1.
     """
-    r = float(np.clip(rho, 0.0, MAX_RHO))
-    return (1 + r) / (1 - r)
+    return max(1.0, 1.0 + 2.0 * float(np.sum(rho)))
 
 
-def pair_variance_inflation(rho_a, rho_b):
-    """Variance of the sample correlation of two independent AR(1) series over ``1/n`` (Bartlett):
-    ``(1 + rho_a rho_b) / (1 - rho_a rho_b)``.
+def pair_inflation(rho_a: np.ndarray, rho_b: np.ndarray) -> float:
+    """Variance of the sample correlation of two independent series over ``1/n`` (Bartlett):
+    ``1 + 2 sum_k rho_a,k rho_b,k``.
 
     Parameters
     ----------
-    rho_a, rho_b : float or ndarray
-        Lag-1 autocorrelations (negative values count as 0).
+    rho_a, rho_b : ndarray
+        Significant autocorrelations (:func:`autocorrelations`, :func:`residual_autocorrelations`).
 
     Returns
     -------
-    float or ndarray
+    float
         At least 1.
     """
-    ab = np.clip(rho_a, 0.0, MAX_RHO) * np.clip(rho_b, 0.0, MAX_RHO)
-    return (1 + ab) / (1 - ab)
+    k = min(len(rho_a), len(rho_b))
+    return max(1.0, 1.0 + 2.0 * float(np.dot(rho_a[:k], rho_b[:k])))
 
 
-def effective_rows(n: int, inflation) -> np.ndarray | float:
-    """Independent rows worth as much as ``n`` autocorrelated ones: ``n / inflation``.
+def gram_lags(F: np.ndarray, max_lag: int = MAX_LAG) -> int:
+    """Lags the lagged Gram matrices of ``F``'s columns need: the longest memory of a column."""
+    return max((memory(F[:, j], max_lag) for j in range(F.shape[1])), default=0)
+
+
+def lagged_grams(F: np.ndarray, n_lags: int) -> np.ndarray:
+    """Symmetrised lag-k cross-products of the columns of ``F``, k = 1..n_lags, scaled like
+    ``F.T @ F / n``: for a residual ``F @ c`` its lag-k autocovariance is ``c @ Gs[k-1] @ c``.
 
     Parameters
     ----------
-    n : int
-    inflation : float or ndarray
+    F : ndarray of shape (n, q)
+        Centred columns, rows in time order.
+    n_lags : int
 
     Returns
     -------
-    float or ndarray
+    ndarray of shape (n_lags, q, q)
     """
-    return n / np.maximum(inflation, 1.0)
+    n, q = F.shape
+    out = np.empty((n_lags, q, q))
+    for k in range(1, n_lags + 1):
+        C = F[k:].T @ F[:-k]
+        out[k - 1] = (C + C.T) / (2 * n)
+    return out
 
 
-def lag1_gram(F: np.ndarray) -> np.ndarray:
-    """Symmetrised lag-1 cross-product of the columns of ``F`` (rows in time order), scaled like
-    ``F.T @ F / n``: for a residual ``F @ c`` its lag-1 autocovariance is ``c @ G1 @ c``, so tests
-    solved from a Gram matrix get their residuals' autocorrelations from small solves too.
+def residual_autocorrelation_table(G: np.ndarray, Gs: np.ndarray, base, cols, n: int) -> np.ndarray:
+    """Significant autocorrelations of each column's residual on the ``base`` columns, from Gram
+    matrices (the Schur complement of ``base``, lag by lag).
 
     Parameters
     ----------
-    F : ndarray of shape (n, k)
-        Centred columns.
-
-    Returns
-    -------
-    ndarray of shape (k, k)
-    """
-    n = len(F)
-    C = F[1:].T @ F[:-1]
-    return (C + C.T) / (2 * n)
-
-
-def quadratic_form_rho(G: np.ndarray, G1: np.ndarray, coef: np.ndarray, cols, n: int) -> float:
-    """Lag-1 autocorrelation of the residual ``F[:, cols] @ coef`` from the Gram matrices.
-
-    Parameters
-    ----------
-    G, G1 : ndarray
-        ``F.T @ F`` and :func:`lag1_gram` of the same columns, on the same scale.
-    coef : ndarray
+    G : ndarray of shape (q, q)
+        ``F.T @ F`` on the scale of ``Gs``.
+    Gs : ndarray of shape (K, q, q)
+        :func:`lagged_grams` of the same columns.
+    base : list of int
+        Columns partialled out (may be empty).
     cols : list of int
+        Columns whose residuals are wanted.
     n : int
         Rows of ``F`` (for the noise band).
 
     Returns
     -------
-    float
-        Clipped to ``[0, MAX_RHO]``, 0 within the noise band (:func:`beyond_noise`).
+    ndarray of shape (len(cols), K)
+        One row per column, as :func:`autocorrelations`.
     """
-    idx = np.asarray(cols, dtype=int)
-    var = float(coef @ G[np.ix_(idx, idx)] @ coef)
-    if var <= 0:
-        return 0.0
-    return float(beyond_noise(float(coef @ G1[np.ix_(idx, idx)] @ coef) / var, n))
-
-
-def ar1_power_sum(rho: float, power: int) -> float:
-    """``sum over all lags k of rho^(power |k|)`` for an AR(1) series: ``(1 + q) / (1 - q)``, ``q = rho^power``.
-
-    Parameters
-    ----------
-    rho : float
-    power : int
-
-    Returns
-    -------
-    float
-    """
-    q = float(np.clip(rho, 0.0, MAX_RHO)) ** power
-    return (1 + q) / (1 - q)
+    c = np.asarray(cols, dtype=int)
+    b = np.asarray(base, dtype=int)
+    if len(Gs) == 0 or len(c) == 0:
+        return np.zeros((len(c), len(Gs)))
+    var = G[c, c].astype(float)
+    lag = Gs[:, c, c].astype(float)                       # (K, m): each column's own lag-k products
+    if len(b):
+        Gbb = G[np.ix_(b, b)]
+        H = np.linalg.lstsq(Gbb + 1e-12 * max(float(np.trace(Gbb)), 1e-300) * np.eye(len(b)), G[np.ix_(b, c)],
+                            rcond=None)[0]                  # (nb, m)
+        var = var - np.einsum("bm,bm->m", G[np.ix_(b, c)], H)
+        lag = (lag - 2 * np.einsum("kbm,bm->km", Gs[:, b[:, None], c[None, :]], H)
+               + np.einsum("bm,kbd,dm->km", H, Gs[:, b[:, None], b[None, :]], H))
+    rho = lag / np.maximum(var, 1e-300)[None, :]
+    return np.stack([_significant(rho[:, j], n) if var[j] > 0 else np.zeros(len(Gs)) for j in range(len(c))])
 
 
 def normality_pvalue(r: np.ndarray, serial: bool) -> float:
@@ -278,11 +275,11 @@ def normality_pvalue(r: np.ndarray, serial: bool) -> float:
     from scipy import stats
     from scipy.special import chdtrc
 
-    if not serial:
+    rho = autocorrelations(r) if serial else np.zeros(0)
+    if not rho.any():
         return float(stats.normaltest(r).pvalue)
-    rho = lag1_autocorrelation(r)
-    zs = float(stats.skewtest(r).statistic) / np.sqrt(ar1_power_sum(rho, 3))
-    zk = float(stats.kurtosistest(r).statistic) / np.sqrt(ar1_power_sum(rho, 4))
+    zs = float(stats.skewtest(r).statistic) / np.sqrt(1 + 2 * float(np.sum(rho ** 3)))
+    zk = float(stats.kurtosistest(r).statistic) / np.sqrt(1 + 2 * float(np.sum(rho ** 4)))
     return float(chdtrc(2, zs * zs + zk * zk))
 
 
@@ -294,8 +291,8 @@ def mean_shift_z(ref_res: np.ndarray, inc_res: np.ndarray, serial: bool) -> floa
     ref_res, inc_res : ndarray
         Residuals of the reference and incident rows (each in time order).
     serial : bool
-        Time series: the standard error counts ``n (1 - rho) / (1 + rho)`` rows, ``rho`` the
-        reference residuals' lag-1 autocorrelation. False: ``n`` rows, as for parts.
+        Time series: the standard error counts ``n / (1 + 2 sum rho_k)`` rows, ``rho`` the
+        reference residuals' autocorrelations. False: ``n`` rows, as for parts.
 
     Returns
     -------
@@ -303,30 +300,30 @@ def mean_shift_z(ref_res: np.ndarray, inc_res: np.ndarray, serial: bool) -> floa
     """
     sd = float(np.std(ref_res)) or 1.0
     d = float(np.mean(inc_res)) - float(np.mean(ref_res))
-    n = len(inc_res)
+    n: float = len(inc_res)
     if serial:
-        n = effective_rows(n, mean_variance_inflation(lag1_autocorrelation(ref_res)))
+        n = n / mean_inflation(autocorrelations(ref_res))
     return d / (sd / np.sqrt(n))
 
 
-def ewma_variance_inflation(rho: float, lam: float) -> float:
-    """Stationary variance of an EWMA (weight ``lam``) of an AR(1) series over that of an
-    independent series with the same marginal variance (Zhang 1998, the asymptotic EWMAST limit).
+def ewma_inflation(rho: np.ndarray, lam: float) -> float:
+    """Stationary variance of an EWMA (weight ``lam``) of a series over that of an independent
+    series with the same variance: ``1 + 2 sum rho_k (1 - lam)^k`` (Zhang 1998).
 
     Parameters
     ----------
-    rho : float
-        The series' lag-1 autocorrelation.
+    rho : ndarray
+        From :func:`autocorrelations`.
     lam : float
         EWMA weight of the newest row.
 
     Returns
     -------
     float
-        ``(1 + rho (1 - lam)) / (1 - rho (1 - lam))``, at least 1.
+        At least 1.
     """
-    q = float(np.clip(rho, 0.0, MAX_RHO)) * (1 - lam)
-    return (1 + q) / (1 - q)
+    w = (1 - lam) ** np.arange(1, len(rho) + 1)
+    return max(1.0, 1.0 + 2.0 * float(np.dot(rho, w)))
 
 
 def moving_block_rows(n: int, m: int, rng: np.random.Generator, block: int | None = None) -> np.ndarray:

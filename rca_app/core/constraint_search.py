@@ -21,8 +21,8 @@ their squares), so each test costs a small solve, not a pass over the rows: ``"f
 the partial-correlation test for linear relations, ``"quadratic"`` a nested F-test that also
 sees curved relations (an optimum with no slope), at one more degree of freedom. On time-series
 rows (``PCSettings.serial``) each test allows for autocorrelated residuals: its statistic is
-divided by Bartlett's inflation ``(1 + r_a r_b) / (1 - r_a r_b)`` of the two residuals' lag-1
-autocorrelations, read from a lag-1 Gram matrix built alongside the first
+divided by Bartlett's inflation ``1 + 2 sum_k r_a,k r_b,k`` of the two residuals'
+autocorrelations, read from lagged Gram matrices built alongside the first
 (:mod:`rca_app.core.autocorrelation`), and its degrees of freedom count effective rows.
 
 References
@@ -42,7 +42,7 @@ from itertools import combinations
 import numpy as np
 from scipy.special import fdtrc, ndtr
 
-from rca_app.core.autocorrelation import beyond_noise, lag1_gram, pair_variance_inflation, quadratic_form_rho
+from rca_app.core.autocorrelation import gram_lags, lagged_grams, pair_inflation, residual_autocorrelation_table
 from rca_app.core.progress import Progress, check_cancel
 
 
@@ -123,8 +123,9 @@ class _GramTests:
             cols.append(Q - Q.mean(axis=0))
         F = np.hstack(cols)
         self.G = (F.T @ F) / n
-        # Lag-1 cross-products of the same terms: residual autocorrelations on time series.
-        self.G1 = lag1_gram(F) if serial else None
+        # Lagged cross-products of the same terms: residual autocorrelations on time series.
+        n_lags = gram_lags(Z) if serial else 0
+        self.G1 = lagged_grams(F, n_lags) if n_lags else None
         self.n, self.p, self.test, self.k = n, p, test, self.TERMS[test]
         self.count = 0
 
@@ -201,22 +202,16 @@ class _GramTests:
             except np.linalg.LinAlgError:
                 H = np.linalg.lstsq(A, C, rcond=None)[0]
             R = G[T][:, T] - C.T @ H
-            if G1 is not None:
-                C1 = G1[base][:, T]
-                R1 = G1[T][:, T] - C1.T @ H - H.T @ C1 + H.T @ G1[base][:, base] @ H
         else:
             R = G[T][:, T]
-            if G1 is not None:
-                R1 = G1[T][:, T]
         dof = self.n - len(base) - k - 1
         if dof <= 0:
             return 1.0
-        # Lag-1 autocorrelation of each term's residual on the conditioning set (time series).
-        rho = (beyond_noise(np.diag(R1) / np.maximum(np.diag(R), 1e-12), self.n) if G1 is not None
-               else np.zeros(2 * k))
+        # Autocorrelations of each term's residual on the conditioning set (time series).
+        rho = residual_autocorrelation_table(G, G1, base, T, self.n) if G1 is not None else None
         pv = []
         for y, lo in ((k, 0), (0, k)):          # x_j on x_i's terms, x_i on x_j's
-            infl = float(pair_variance_inflation(rho[y], rho[lo:lo + k].max())) if G1 is not None else 1.0
+            infl = max(pair_inflation(rho[y], rho[t]) for t in range(lo, lo + k)) if rho is not None else 1.0
             dof_y = max(1.0, self.n / infl - len(base) - k - 1) if G1 is not None else dof
             rss0 = max(float(R[y, y]), 1e-12)
             Rxx, rxy = R[lo:lo + k, lo:lo + k], R[lo:lo + k, y]
@@ -254,18 +249,13 @@ class _GramTests:
         if self.G1 is not None:
             # Bartlett: the partial correlation of two autocorrelated residuals varies as that of
             # n / inflation independent rows.
-            n = n / float(pair_variance_inflation(self._residual_rho(i, S), self._residual_rho(j, S)))
+            rho = residual_autocorrelation_table(self.G, self.G1, list(S), [i, j], n)
+            n = n / pair_inflation(rho[0], rho[1])
         dof = n - len(S) - 3
         if dof <= 0:
             return 1.0
         z = 0.5 * np.log1p(2 * r / (1 - r)) * np.sqrt(dof)
         return float(2 * ndtr(-abs(z)))
-
-    def _residual_rho(self, i: int, S: tuple[int, ...]) -> float:
-        """Lag-1 autocorrelation of sensor ``i``'s residual on the sensors ``S`` (linear terms)."""
-        s = list(S)
-        beta = np.linalg.lstsq(self.G[np.ix_(s, s)], self.G[s, i], rcond=None)[0] if s else np.zeros(0)
-        return quadratic_form_rho(self.G, self.G1, np.concatenate([[1.0], -beta]), [i, *s], self.n)
 
 
 # Separating sets tested together in one stacked solve.

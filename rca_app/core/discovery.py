@@ -20,11 +20,11 @@ import pandas as pd
 from scipy import stats
 
 from rca_app.core.autocorrelation import (
-    beyond_noise,
-    lag1_gram,
+    gram_lags,
+    lagged_grams,
     moving_block_rows,
     normality_pvalue,
-    pair_variance_inflation,
+    residual_autocorrelation_table,
 )
 from rca_app.core.discovery_choice import (
     DISCOVERY_METHODS,
@@ -161,8 +161,9 @@ def _add_curved_edges(frame, order, edges, enc, constraints, settings, blocked=f
     cat_parents_of = {c: [p for p in cats if (p, c) in edges] for c in order}
     # Children with categorical parents get their own (rare) partialled Gram; the rest share G.
     G_all = M.T @ M
-    # Time series: lag-1 cross-products too, for the residuals' autocorrelation (core/autocorrelation.py).
-    G1_all = lag1_gram(M) * n if settings.time_series else None
+    # Time series: lagged cross-products too, for the residuals' autocorrelation (core/autocorrelation.py).
+    n_lags = gram_lags(Z) if settings.time_series else 0
+    G1_all = lagged_grams(M, n_lags) * n if n_lags else None
 
     def gram_for(child) -> tuple[np.ndarray, int, np.ndarray | None]:
         """The Gram matrix to use for ``child``, the degrees of freedom its categorical parents
@@ -175,7 +176,7 @@ def _add_curved_edges(frame, order, edges, enc, constraints, settings, blocked=f
         beta = np.linalg.lstsq(Dc, M[:, 1:], rcond=None)[0]
         R = M.copy()
         R[:, 1:] = M[:, 1:] - Dc @ beta
-        return R.T @ R, D.shape[1], (lag1_gram(R) * n if settings.time_series else None)
+        return R.T @ R, D.shape[1], (lagged_grams(R, n_lags) * n if n_lags else None)
 
     for child in order[1:]:
         G, extra, G1 = gram_for(child)
@@ -199,8 +200,8 @@ def _clearest_curved_parent(G: np.ndarray, base: list[int], yc: int, cand_cols: 
     partialled on the base once (a Schur complement: the Gram of all columns' residuals on the
     base) and each candidate's gain is then a 2 x 2 solve, all candidates at once. Candidates
     nearly collinear with the base (the 2 x 2 determinant under 1e-10 of the columns' own squared
-    norms) are solved by least squares instead, as every candidate was before. ``G1``: the lag-1
-    Gram matrix on time series; each F-statistic is then divided by Bartlett's inflation of the
+    norms) are solved by least squares instead, as every candidate was before. ``G1``: the lagged
+    Gram matrices on time series; each F-statistic is then divided by Bartlett's inflation of the
     child's and the candidate's residual autocorrelations (:mod:`rca_app.core.autocorrelation`)."""
     if not cand_cols:
         return None
@@ -231,9 +232,10 @@ def _clearest_curved_parent(G: np.ndarray, base: list[int], yc: int, cand_cols: 
         return None
     p = np.ones(len(a))
     if G1 is not None:
-        S1 = G1 - G1[:, base] @ H - H.T @ G1[base, :] + H.T @ G1[np.ix_(base, base)] @ H
-        rho = beyond_noise(np.diag(S1) / np.maximum(np.diag(S), 1e-300), n_rows)
-        infl = pair_variance_inflation(rho[yc], np.maximum(rho[a], rho[b]))[keep]
+        ka, kb = a[keep], b[keep]
+        rho = residual_autocorrelation_table(G, G1, base, [yc, *ka, *kb], n_rows)
+        infl = 1.0 + 2.0 * np.maximum(rho[1:1 + len(ka)] @ rho[0], rho[1 + len(ka):] @ rho[0])
+        infl = np.maximum(infl, 1.0)
         dof_eff = np.maximum(1.0, n_rows / infl - (len(base) + 2))
         p[keep] = stats.f.sf((gain[keep] / 2) / (rss1[keep] / dof) / infl, 2, dof_eff)
     else:

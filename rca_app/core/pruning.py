@@ -12,19 +12,19 @@ smaller than :data:`MIN_PARTIAL_R2` of what the other parents leave unexplained.
 All regressions are solved from one Gram matrix of ``[1, z, z^2 - 1]`` over the standardised
 numeric sensors, so pruning costs a few small solves per sensor.
 
-On time-series rows (``serial``) the F-statistic is divided by the Bartlett inflation
-``(1 + r_e r_x) / (1 - r_e r_x)`` (:mod:`rca_app.core.autocorrelation`), ``r_e`` the lag-1
-autocorrelation of the child's residual without the parent and ``r_x`` the larger of the parent's
-two terms' (each residualised on the other parents), and the denominator's degrees of freedom
-count the rows that are worth as much as independent ones. Both come from a lag-1 Gram matrix
-built alongside the first, so the cost stays that of small solves.
+On time-series rows (``serial``) the F-statistic is divided by Bartlett's inflation
+``1 + 2 sum_k r_e,k r_x,k`` (:mod:`rca_app.core.autocorrelation`), ``r_e`` the autocorrelations of
+the child's residual without the parent and ``r_x`` those of the parent's term (residualised on the
+other parents; the larger inflation of its two terms), and the denominator's degrees of freedom
+count the rows worth as much as independent ones. The autocorrelations come from lagged Gram
+matrices built alongside the first, so the cost stays that of small solves.
 """
 from __future__ import annotations
 
 import numpy as np
 from scipy import stats
 
-from rca_app.core.autocorrelation import lag1_gram, pair_variance_inflation, quadratic_form_rho
+from rca_app.core.autocorrelation import gram_lags, lagged_grams, pair_inflation, residual_autocorrelation_table
 
 # An edge must explain at least 1% of the variance the child's other causes leave (a partial
 # correlation of 0.1): one standard deviation of such a parent moves the child by about a tenth
@@ -74,7 +74,8 @@ def prune_weak_edges(frame, numeric: list[str], edges: set[tuple[str, str]], kee
     Z = (Z - Z.mean(axis=0)) / np.where(sd > 0, sd, 1.0)
     M = np.hstack([np.ones((n, 1)), Z, Z * Z - 1.0])      # 0: intercept; 1..k: z; k+1..2k: z^2
     G_all = M.T @ M
-    G1_all = lag1_gram(M) * n if serial else None
+    n_lags = gram_lags(Z) if serial else 0
+    G1_all = lagged_grams(M, n_lags) * n if n_lags else None
     out = set(edges)
     for child in numeric:
         # In sensor order (never a set's order), so the result is the same in every process.
@@ -89,7 +90,7 @@ def prune_weak_edges(frame, numeric: list[str], edges: set[tuple[str, str]], kee
             R = M.copy()
             R[:, 1:] = M[:, 1:] - Dc @ np.linalg.lstsq(Dc, M[:, 1:], rcond=None)[0]
             G, extra = R.T @ R, D.shape[1]
-            G1 = lag1_gram(R) * n if serial else None
+            G1 = lagged_grams(R, n_lags) * n if n_lags else None
         y = 1 + pos[child]
 
         def cols(ps):
@@ -121,19 +122,11 @@ def prune_weak_edges(frame, numeric: list[str], edges: set[tuple[str, str]], kee
     return out
 
 
-def _residual_rho(G: np.ndarray, G1: np.ndarray, col: int, on: list[int], n: int) -> float:
-    """Lag-1 autocorrelation of column ``col``'s residual on columns ``on`` (from the Gram and
-    lag-1 Gram matrices of the same design)."""
-    A = G[np.ix_(on, on)]
-    beta = np.linalg.lstsq(A + 1e-9 * np.trace(A) / len(on) * np.eye(len(on)), G[on, col], rcond=None)[0]
-    return quadratic_form_rho(G, G1, np.concatenate([[1.0], -beta]), [col, *on], n)
-
-
-def _serial_inflation(G: np.ndarray, G1: np.ndarray, y: int, rest: list[int], terms: list[int], n: int) -> float:
-    """Bartlett's inflation of the F-statistic of ``terms`` added to ``rest`` for column ``y``."""
-    r_e = _residual_rho(G, G1, y, rest, n)
-    r_x = max(_residual_rho(G, G1, t, rest, n) for t in terms)
-    return float(pair_variance_inflation(r_e, r_x))
+def _serial_inflation(G: np.ndarray, Gs: np.ndarray, y: int, rest: list[int], terms: list[int], n: int) -> float:
+    """Bartlett's inflation of the F-statistic of ``terms`` added to ``rest`` for column ``y``
+    (the larger over the terms)."""
+    rho = residual_autocorrelation_table(G, Gs, rest, [y, *terms], n)
+    return max(pair_inflation(rho[0], r) for r in rho[1:])
 
 
 def _rss(G: np.ndarray, y: int, cols: list[int]) -> float:

@@ -15,10 +15,10 @@ Rule (documented for engineers, and printed by the CLI):
 On time-series data (a time column on an even grid) consecutive KPI values are correlated, and
 both numbers of step 2-3 under-cover: the moving range sees only the short-term part of the
 variation, and an EWMA of correlated rows wanders further than one of independent rows. There
-the limit uses the KPI's reference lag-1 autocorrelation ``r`` (an AR(1) model): the process
-sigma is the I-MR sigma / sqrt(1 - r) (the moving range of an AR(1) series estimates
-sigma * sqrt(1 - r)), and the EWMA's variance is that of independent rows times
-``(1 + r (1 - lambda)) / (1 - r (1 - lambda))`` (the EWMAST chart, Zhang 1998; Montgomery,
+the limit uses the KPI's reference autocorrelations ``r_k``: the process sigma is the I-MR sigma /
+sqrt(1 - r_1) (the moving range of a stationary series estimates sigma * sqrt(1 - r_1)), and the
+EWMA's variance is that of independent rows times ``1 + 2 sum r_k (1 - lambda)^k`` over the lags
+where the autocorrelation is evidently there (the EWMAST chart, Zhang 1998; Montgomery,
 Introduction to SPC, section 10.4; see :mod:`rca_app.core.autocorrelation`). Rows per part, and a
 KPI whose autocorrelation is within the noise of independent rows, keep the rule above exactly.
 """
@@ -28,14 +28,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rca_app.core.autocorrelation import ewma_variance_inflation, is_time_series, lag1_autocorrelation
+from rca_app.core.autocorrelation import autocorrelations, ewma_inflation, is_time_series
 
 EWMA_LAMBDA = 0.1
 EWMA_L = 3.0
 MAX_GAP = 5
 RULE = "EWMA(lambda=0.1) beyond 3-sigma limit of the reference I-MR sigma"
-SERIAL_RULE = (RULE + ", widened for the KPI's autocorrelation (lag-1 r = {rho:.2f}: process sigma "
-               "I-MR / sqrt(1 - r), EWMA variance x (1 + r(1 - lambda)) / (1 - r(1 - lambda)))")
+SERIAL_RULE = (RULE + ", widened for the KPI's autocorrelation over {lags} lags (lag-1 r = {rho:.2f}): process "
+               "sigma I-MR / sqrt(1 - r), EWMA variance x {inflation:.1f} (1 + 2 sum r_k (1 - lambda)^k)")
 
 
 @dataclass
@@ -92,11 +92,12 @@ def suggest_anomaly_window(y, goal: str = "maximize", reference: slice | None = 
     base = y[reference] if reference is not None else y[: n // 2]
     centre, sigma = control_limits(base)
     rule, inflation = RULE, 1.0
-    rho = lag1_autocorrelation(base) if serial else 0.0
-    if rho > 0:
-        sigma = sigma / np.sqrt(1 - rho)
-        inflation = ewma_variance_inflation(rho, EWMA_LAMBDA)
-        rule = SERIAL_RULE.format(rho=rho)
+    rho = autocorrelations(base) if serial else np.zeros(0)
+    if rho.any():
+        # The moving range sees 2 sigma^2 (1 - r_1) of any stationary series.
+        sigma = sigma / np.sqrt(1 - min(float(rho[0]), 0.999))
+        inflation = ewma_inflation(rho, EWMA_LAMBDA)
+        rule = SERIAL_RULE.format(lags=int(np.count_nonzero(rho)), rho=float(rho[0]), inflation=inflation)
     lam = EWMA_LAMBDA
     z = np.empty(n)
     acc = centre
