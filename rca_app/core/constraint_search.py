@@ -20,8 +20,10 @@ Conditional independence is tested on a Gram matrix built once (of the standardi
 their squares), so each test costs a small solve, not a pass over the rows: ``"fisher_z"`` is
 the partial-correlation test for linear relations, ``"quadratic"`` a nested F-test that also
 sees curved relations (an optimum with no slope), at one more degree of freedom. On time-series
-rows (``PCSettings.serial``) each test allows for autocorrelated residuals: its statistic is
-divided by Bartlett's inflation ``1 + 2 sum_k r_a,k r_b,k`` of the two residuals'
+rows (``PCSettings.serial``) the terms first pass one common whitening filter
+(:func:`~rca_app.core.autocorrelation.whitening_filter`: linear relations among them are kept, the
+noise comes out nearly independent, so the tests keep their power on slowly varying levels), and
+each test allows for the autocorrelation that remains: its statistic is divided by Bartlett's inflation ``1 + 2 sum_k r_a,k r_b,k`` of the two residuals'
 autocorrelations, read from lagged Gram matrices built alongside the first
 (:mod:`rca_app.core.autocorrelation`), and its degrees of freedom count effective rows.
 
@@ -42,7 +44,14 @@ from itertools import combinations
 import numpy as np
 from scipy.special import fdtrc, ndtr
 
-from rca_app.core.autocorrelation import gram_lags, lagged_grams, pair_inflation, residual_autocorrelation_table
+from rca_app.core.autocorrelation import (
+    gram_lags,
+    lagged_grams,
+    pair_inflation,
+    prewhiten,
+    residual_autocorrelation_table,
+    whitening_filter,
+)
 from rca_app.core.progress import Progress, check_cancel
 
 
@@ -122,11 +131,16 @@ class _GramTests:
             Q = Z**power
             cols.append(Q - Q.mean(axis=0))
         F = np.hstack(cols)
+        n_lags = 0
+        if serial:
+            # Time series: every term through one whitening filter (relations linear in the terms
+            # are kept), then the remaining autocorrelation from lagged cross-products.
+            F = prewhiten(F, whitening_filter(Z))
+            n = len(F)
+            n_lags = gram_lags(F[:, :p])
         self.G = (F.T @ F) / n
-        # Lagged cross-products of the same terms: residual autocorrelations on time series.
-        n_lags = gram_lags(Z) if serial else 0
         self.G1 = lagged_grams(F, n_lags) if n_lags else None
-        self.n, self.p, self.test, self.k = n, p, test, self.TERMS[test]
+        self.n, self.p, self.test, self.k, self.serial = n, p, test, self.TERMS[test], serial
         self.count = 0
 
     def p_values(self, i: int, j: int, sets: list[tuple[int, ...]]) -> np.ndarray:
@@ -134,7 +148,7 @@ class _GramTests:
         if not sets:
             return np.zeros(0)
         d = len(sets[0])
-        if d == 0 or len(sets) == 1 or self.G1 is not None:
+        if d == 0 or len(sets) == 1 or self.serial:
             return np.array([self.p_value(i, j, S) for S in sets])
         self.count += len(sets)
         Sarr = np.asarray(sets, dtype=int)                    # (m, d)

@@ -24,7 +24,9 @@ from rca_app.core.autocorrelation import (
     lagged_grams,
     moving_block_rows,
     normality_pvalue,
+    prewhiten,
     residual_autocorrelation_table,
+    whitening_filter,
 )
 from rca_app.core.discovery_choice import (
     DISCOVERY_METHODS,
@@ -160,23 +162,29 @@ def _add_curved_edges(frame, order, edges, enc, constraints, settings, blocked=f
     pos = {name: i for i, name in enumerate(order)}
     cat_parents_of = {c: [p for p in cats if (p, c) in edges] for c in order}
     # Children with categorical parents get their own (rare) partialled Gram; the rest share G.
+    # Time series: one whitening filter for every term, and lagged cross-products for the
+    # autocorrelation that remains (core/autocorrelation.py).
+    n_lags, whiten = 0, np.zeros(0)
+    if settings.time_series:
+        whiten = whitening_filter(Z)
+        M = prewhiten(M, whiten)
+        M[:, 0] = 1.0
+        n_lags = gram_lags(M[:, 1:k + 1])
     G_all = M.T @ M
-    # Time series: lagged cross-products too, for the residuals' autocorrelation (core/autocorrelation.py).
-    n_lags = gram_lags(Z) if settings.time_series else 0
-    G1_all = lagged_grams(M, n_lags) * n if n_lags else None
+    G1_all = lagged_grams(M, n_lags) * len(M) if n_lags else None
 
     def gram_for(child) -> tuple[np.ndarray, int, np.ndarray | None]:
         """The Gram matrix to use for ``child``, the degrees of freedom its categorical parents
         take, and the lag-1 Gram matrix (time series only)."""
         cp = cat_parents_of[child]
-        D = _design(frame, cp, enc)[:, 1:] if cp else np.zeros((n, 0))
+        D = prewhiten(_design(frame, cp, enc)[:, 1:], whiten) if cp else np.zeros((len(M), 0))
         if D.shape[1] == 0:
             return G_all, 0, G1_all
-        Dc = np.hstack([np.ones((n, 1)), D])
+        Dc = np.hstack([np.ones((len(M), 1)), D])
         beta = np.linalg.lstsq(Dc, M[:, 1:], rcond=None)[0]
         R = M.copy()
         R[:, 1:] = M[:, 1:] - Dc @ beta
-        return R.T @ R, D.shape[1], (lagged_grams(R, n_lags) * n if n_lags else None)
+        return R.T @ R, D.shape[1], (lagged_grams(R, n_lags) * len(M) if n_lags else None)
 
     for child in order[1:]:
         G, extra, G1 = gram_for(child)
@@ -185,7 +193,7 @@ def _add_curved_edges(frame, order, edges, enc, constraints, settings, blocked=f
             base = [0] + [1 + pos[p] for p in order if (p, child) in edges]
             cands = [c for c in order[: pos[child]] if (c, child) not in edges and constraints.allows(c, child)
                      and frozenset((c, child)) not in blocked]
-            best = _clearest_curved_parent(G, base, yc, [1 + pos[c] for c in cands], k, n - extra, settings, G1)
+            best = _clearest_curved_parent(G, base, yc, [1 + pos[c] for c in cands], k, len(M) - extra, settings, G1)
             if best is None:
                 break
             edges.add((cands[best], child))

@@ -12,7 +12,9 @@ smaller than :data:`MIN_PARTIAL_R2` of what the other parents leave unexplained.
 All regressions are solved from one Gram matrix of ``[1, z, z^2 - 1]`` over the standardised
 numeric sensors, so pruning costs a few small solves per sensor.
 
-On time-series rows (``serial``) the F-statistic is divided by Bartlett's inflation
+On time-series rows (``serial``) every term first passes one common whitening filter
+(:func:`~rca_app.core.autocorrelation.whitening_filter`, which keeps relations linear in the terms),
+and the F-statistic is divided by Bartlett's inflation
 ``1 + 2 sum_k r_e,k r_x,k`` (:mod:`rca_app.core.autocorrelation`), ``r_e`` the autocorrelations of
 the child's residual without the parent and ``r_x`` those of the parent's term (residualised on the
 other parents; the larger inflation of its two terms), and the denominator's degrees of freedom
@@ -24,7 +26,14 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats
 
-from rca_app.core.autocorrelation import gram_lags, lagged_grams, pair_inflation, residual_autocorrelation_table
+from rca_app.core.autocorrelation import (
+    gram_lags,
+    lagged_grams,
+    pair_inflation,
+    prewhiten,
+    residual_autocorrelation_table,
+    whitening_filter,
+)
 
 # An edge must explain at least 1% of the variance the child's other causes leave (a partial
 # correlation of 0.1): one standard deviation of such a parent moves the child by about a tenth
@@ -73,8 +82,16 @@ def prune_weak_edges(frame, numeric: list[str], edges: set[tuple[str, str]], kee
     sd = Z.std(axis=0)
     Z = (Z - Z.mean(axis=0)) / np.where(sd > 0, sd, 1.0)
     M = np.hstack([np.ones((n, 1)), Z, Z * Z - 1.0])      # 0: intercept; 1..k: z; k+1..2k: z^2
+    n_lags, whiten = 0, np.zeros(0)
+    if serial:
+        # Time series: all terms through one whitening filter (relations linear in them are
+        # kept), the remaining autocorrelation from lagged cross-products.
+        whiten = whitening_filter(Z)
+        M = prewhiten(M, whiten)
+        M[:, 0] = 1.0
+        n = len(M)
+        n_lags = gram_lags(M[:, 1:k + 1])
     G_all = M.T @ M
-    n_lags = gram_lags(Z) if serial else 0
     G1_all = lagged_grams(M, n_lags) * n if n_lags else None
     out = set(edges)
     for child in numeric:
@@ -86,6 +103,7 @@ def prune_weak_edges(frame, numeric: list[str], edges: set[tuple[str, str]], kee
         G, G1, extra = G_all, G1_all, 0
         D = (categorical_parents or {}).get(child)
         if D is not None and D.shape[1]:
+            D = prewhiten(np.asarray(D, dtype=float), whiten)
             Dc = np.hstack([np.ones((n, 1)), D])
             R = M.copy()
             R[:, 1:] = M[:, 1:] - Dc @ np.linalg.lstsq(Dc, M[:, 1:], rcond=None)[0]

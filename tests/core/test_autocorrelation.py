@@ -161,3 +161,36 @@ def test_moving_block_rows_are_runs_of_consecutive_rows():
     idx = moving_block_rows(1000, 500, np.random.default_rng(0), block=10)
     assert len(idx) == 500 and idx.min() >= 0 and idx.max() < 1000
     assert np.all(np.diff(idx.reshape(50, 10), axis=1) == 1)
+
+
+def test_whitening_filter_finds_the_common_dynamics_and_keeps_relations():
+    from rca_app.core.autocorrelation import prewhiten, whitening_filter
+
+    rng = np.random.default_rng(11)
+    # A disturbance through a mixing volume: AR(2) with poles 0.9 and 0.8.
+    X = np.column_stack([lfilter([1.0], [1.0, -1.7, 0.72], rng.laplace(size=6000))[500:] for _ in range(3)])
+    X[:, 2] += 0.5 * X[:, 0]
+    Z = (X - X.mean(axis=0)) / X.std(axis=0)
+    a = whitening_filter(Z)
+    assert len(a) >= 2 and abs(a[0] - 1.7) < 0.1 and abs(a[1] + 0.72) < 0.1
+    W = prewhiten(Z, a)
+    assert len(W) == len(Z) - len(a)
+    assert not autocorrelations(W[:, 1]).any() or autocorrelations(W[:, 1])[0] < 0.1
+    # The same linear relation after filtering both sides.
+    beta = np.linalg.lstsq(W[:, :1], W[:, 2], rcond=None)[0][0]
+    assert abs(beta - np.linalg.lstsq(Z[:, :1], Z[:, 2], rcond=None)[0][0]) < 0.05
+    assert len(whitening_filter(rng.normal(size=(2000, 3)))) == 0
+
+
+def test_tests_keep_power_on_smooth_processes():
+    rng = np.random.default_rng(12)
+
+    def smooth():
+        return lfilter([0.2], [1.0, -0.8], ar1(rng, 1500, 0.9))
+
+    x0, x2 = smooth(), smooth()
+    x1 = 0.4 * x0 + smooth()
+    X = np.column_stack([x0, x1, x2])
+    for t in ("fisher_z", "quadratic"):
+        assert _GramTests(X, t, serial=True).p_value(0, 1, (2,)) < 1e-6
+        assert _GramTests(X, t, serial=True).p_value(0, 2, (1,)) > 1e-3
