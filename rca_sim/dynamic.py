@@ -25,8 +25,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-__all__ = ["DYNAMIC_KINDS", "HARD_KINDS", "DynNode", "DynLoop", "DynamicCase", "batch_genealogy_case", "continuous_reactor_case",
-           "dynamic_case", "hard_case", "simulate_dynamic", "to_historian_long", "write_case"]
+__all__ = ["DYNAMIC_KINDS", "HARD_KINDS", "DynNode", "DynLoop", "DynamicCase", "batch_genealogy_case",
+           "continuous_reactor_case", "dynamic_case", "hard_case", "simulate_dynamic", "to_historian_long",
+           "write_case"]
 
 DYNAMIC_KINDS = ("lags", "recycle", "control_loop", "drift", "historian", "genealogy",
                  "mixing_tanks", "ar_disturbances", "pi_saturating", "slow_drift")
@@ -159,9 +160,11 @@ def simulate_dynamic(nodes: list[DynNode], n_reference: int, n_anomaly: int, fau
             if nd.tank:
                 from scipy.signal import lfilter
                 a = nd.smoothing
-                inflow = own[nd.name] + sum((coef * lagged(p, lag) for p, coef, lag in nd.parents + back.get(nd.name, [])
-                                             if lag and p in values), np.zeros(n))
-                outlet = sum((coef * lagged(p, 0) for p, coef, lag in nd.parents if not lag and p in values), np.zeros(n))
+                streams = nd.parents + back.get(nd.name, [])
+                inflow = own[nd.name] + sum((coef * lagged(p, lag) for p, coef, lag in streams if lag and p in values),
+                                            np.zeros(n))
+                outlet = sum((coef * lagged(p, 0) for p, coef, lag in nd.parents if not lag and p in values),
+                             np.zeros(n))
                 x = nd.nominal + lfilter([1 - a], [1, -a], inflow) + outlet
             elif nd.smoothing:
                 from scipy.signal import lfilter

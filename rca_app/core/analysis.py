@@ -16,8 +16,8 @@ import pandas as pd
 
 import rca_app
 from rca_app.core.ambiguity import choose_orientation, rank_with_ambiguity, undetermined_keys
-from rca_app.core.data import PlantData, min_rows_needed
 from rca_app.core.autocorrelation import rows_are_serial
+from rca_app.core.data import PlantData, min_rows_needed
 from rca_app.core.discovery import DiscoveryResult, DiscoverySettings, discover, noise_checks
 from rca_app.core.dynamics import action_timing, align_for_time, drift_origin, lagged_step, loop_readings
 from rca_app.core.encoding import CategoryEncoder

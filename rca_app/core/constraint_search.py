@@ -23,9 +23,10 @@ sees curved relations (an optimum with no slope), at one more degree of freedom.
 rows (``PCSettings.serial``) the terms first pass one common whitening filter
 (:func:`~rca_app.core.autocorrelation.whitening_filter`: linear relations among them are kept, the
 noise comes out nearly independent, so the tests keep their power on slowly varying levels), and
-each test allows for the autocorrelation that remains: its statistic is divided by Bartlett's inflation ``1 + 2 sum_k r_a,k r_b,k`` of the two residuals'
-autocorrelations, read from lagged Gram matrices built alongside the first
-(:mod:`rca_app.core.autocorrelation`), and its degrees of freedom count effective rows.
+each test allows for the autocorrelation that remains: its statistic is divided by Bartlett's
+inflation ``1 + 2 sum_k r_a,k r_b,k`` of the two residuals' autocorrelations, read from lagged Gram
+matrices built alongside the first (:mod:`rca_app.core.autocorrelation`), and its degrees of
+freedom count effective rows.
 
 References
 ----------

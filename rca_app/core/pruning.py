@@ -126,7 +126,7 @@ def prune_weak_edges(frame, numeric: list[str], edges: set[tuple[str, str]], kee
                 rss0 = _rss(G, y, rest)
                 gain = max(rss0 - rss1, 0.0)
                 r2 = gain / rss0 if rss0 > 0 else 0.0
-                f, d = (gain / 2) / (rss1 / dof), dof
+                f, d = (gain / 2) / (rss1 / dof), float(dof)
                 if G1 is not None:
                     infl = _serial_inflation(G, G1, y, rest, [1 + pos[p], 1 + k + pos[p]], n)
                     f, d = f / infl, max(1.0, (n - extra) / infl - len(full))
