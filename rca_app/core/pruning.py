@@ -82,10 +82,11 @@ def prune_weak_edges(frame, numeric: list[str], edges: set[tuple[str, str]], kee
     sd = Z.std(axis=0)
     Z = (Z - Z.mean(axis=0)) / np.where(sd > 0, sd, 1.0)
     M = np.hstack([np.ones((n, 1)), Z, Z * Z - 1.0])      # 0: intercept; 1..k: z; k+1..2k: z^2
-    n_lags, whiten = 0, np.zeros(0)
+    n_lags, whiten, M_levels = 0, np.zeros(0), M
     if serial:
-        # Time series: all terms through one whitening filter (relations linear in them are
-        # kept), the remaining autocorrelation from lagged cross-products.
+        # Time series: all terms through one whitening filter for the test (relations linear in
+        # them are kept), the remaining autocorrelation from lagged cross-products. The effect
+        # size (partial R^2) stays that of the levels, as the engineer reads it.
         whiten = whitening_filter(Z)
         M = prewhiten(M, whiten)
         M[:, 0] = 1.0
@@ -93,6 +94,7 @@ def prune_weak_edges(frame, numeric: list[str], edges: set[tuple[str, str]], kee
         n_lags = gram_lags(M[:, 1:k + 1])
     G_all = M.T @ M
     G1_all = lagged_grams(M, n_lags) * n if n_lags else None
+    Gl_all = M_levels.T @ M_levels if serial else G_all
     out = set(edges)
     for child in numeric:
         # In sensor order (never a set's order), so the result is the same in every process.
@@ -100,15 +102,14 @@ def prune_weak_edges(frame, numeric: list[str], edges: set[tuple[str, str]], kee
         if not parents:
             continue
         fixed = [a for a in numeric if (a, child) in edges and (a, child) in keep]
-        G, G1, extra = G_all, G1_all, 0
+        G, G1, Gl, extra = G_all, G1_all, Gl_all, 0
         D = (categorical_parents or {}).get(child)
         if D is not None and D.shape[1]:
-            D = prewhiten(np.asarray(D, dtype=float), whiten)
-            Dc = np.hstack([np.ones((n, 1)), D])
-            R = M.copy()
-            R[:, 1:] = M[:, 1:] - Dc @ np.linalg.lstsq(Dc, M[:, 1:], rcond=None)[0]
-            G, extra = R.T @ R, D.shape[1]
-            G1 = lagged_grams(R, n_lags) * n if n_lags else None
+            Dw = prewhiten(np.asarray(D, dtype=float), whiten)
+            G = _partialled_gram(M, Dw)
+            G1 = lagged_grams(_partialled(M, Dw), n_lags) * n if n_lags else None
+            Gl = _partialled_gram(M_levels, np.asarray(D, dtype=float)) if serial else G
+            extra = D.shape[1]
         y = 1 + pos[child]
 
         def cols(ps):
@@ -117,6 +118,7 @@ def prune_weak_edges(frame, numeric: list[str], edges: set[tuple[str, str]], kee
         while parents:
             full = cols(parents + fixed)
             rss1 = _rss(G, y, full)
+            rss1_levels = _rss(Gl, y, full) if serial else rss1
             dof = n - extra - len(full)
             if dof <= 0 or rss1 <= 0:
                 break
@@ -125,7 +127,8 @@ def prune_weak_edges(frame, numeric: list[str], edges: set[tuple[str, str]], kee
                 rest = cols([q for q in parents + fixed if q != p])
                 rss0 = _rss(G, y, rest)
                 gain = max(rss0 - rss1, 0.0)
-                r2 = gain / rss0 if rss0 > 0 else 0.0
+                rss0_levels = _rss(Gl, y, rest) if serial else rss0
+                r2 = max(rss0_levels - rss1_levels, 0.0) / rss0_levels if rss0_levels > 0 else 0.0
                 f, d = (gain / 2) / (rss1 / dof), float(dof)
                 if G1 is not None:
                     infl = _serial_inflation(G, G1, y, rest, [1 + pos[p], 1 + k + pos[p]], n)
@@ -138,6 +141,19 @@ def prune_weak_edges(frame, numeric: list[str], edges: set[tuple[str, str]], kee
             out.discard((weakest, child))
             parents.remove(weakest)
     return out
+
+
+def _partialled(M: np.ndarray, D: np.ndarray) -> np.ndarray:
+    """``M`` with its non-intercept columns' least-squares fit on ``[1, D]`` removed."""
+    Dc = np.hstack([np.ones((len(M), 1)), D])
+    R = M.copy()
+    R[:, 1:] = M[:, 1:] - Dc @ np.linalg.lstsq(Dc, M[:, 1:], rcond=None)[0]
+    return R
+
+
+def _partialled_gram(M: np.ndarray, D: np.ndarray) -> np.ndarray:
+    R = _partialled(M, D)
+    return R.T @ R
 
 
 def _serial_inflation(G: np.ndarray, Gs: np.ndarray, y: int, rest: list[int], terms: list[int], n: int) -> float:
