@@ -10,7 +10,7 @@ from pathlib import Path
 
 os.environ.setdefault("MPLBACKEND", "Agg")
 
-from bench import accuracy, coverage, dynamics, impact, incident_shapes, speed
+from bench import accuracy, autocorrelation, coverage, dynamics, impact, incident_shapes, speed
 
 OUT = Path(__file__).resolve().parent / "results"
 
@@ -49,6 +49,7 @@ def main() -> None:
         res["accuracy_discovery"] = accuracy.run_discovery(2 if args.quick else 5, with_dowhy=not args.no_dowhy)
     if args.only is None:   # dynamic plants: written to results/dynamics.json by bench.dynamics itself
         dynamics.main(["--quick"] if args.quick else [])
+        autocorrelation.main(["--reps", "50" if args.quick else "200"])   # null false alarms, results/autocorrelation.json
     if args.only in (None, "impact"):
         res["impact"] = impact.run_for_all(quick=args.quick)
     if args.only is None:   # one bad unit, alarm and count KPIs, short references (bench/incident_shapes.py)

@@ -25,10 +25,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-__all__ = ["DYNAMIC_KINDS", "DynNode", "DynLoop", "DynamicCase", "batch_genealogy_case", "continuous_reactor_case",
-           "dynamic_case", "simulate_dynamic", "to_historian_long", "write_case"]
+__all__ = ["DYNAMIC_KINDS", "HARD_KINDS", "DynNode", "DynLoop", "DynamicCase", "batch_genealogy_case",
+           "continuous_reactor_case", "dynamic_case", "hard_case", "simulate_dynamic", "to_historian_long",
+           "write_case"]
 
-DYNAMIC_KINDS = ("lags", "recycle", "control_loop", "drift", "historian", "genealogy")
+DYNAMIC_KINDS = ("lags", "recycle", "control_loop", "drift", "historian", "genealogy",
+                 "mixing_tanks", "ar_disturbances", "pi_saturating", "slow_drift")
+# The harder kinds (:func:`hard_case`): process dynamics beyond one pure delay per station.
+HARD_KINDS = DYNAMIC_KINDS[6:]
 ISO = "%Y-%m-%dT%H:%M:%S"
 
 
@@ -46,6 +50,10 @@ class DynNode:
     exogenous: bool = False
     meas_sd: float = 0.0        # measurement noise: in the reading, not passed downstream
     smoothing: float = 0.0      # first-order lag (a mixing volume): out(t) = a out(t-1) + (1-a) in(t)
+    # The sensor reads the outlet of its station's mixing volume: what flows in from upstream
+    # (lagged parents) and the station's own disturbance pass the volume (``smoothing``); sensors
+    # read at the same outlet (same-time parents) do not pass it again.
+    tank: bool = False
 
 
 @dataclass
@@ -62,6 +70,7 @@ class DynLoop:
     smoothing: float = 0.6
     low: float = 0.0
     high: float = 100.0
+    kp: float = 0.0             # proportional action (velocity form); 0: integral only
 
 
 @dataclass
@@ -148,7 +157,16 @@ def simulate_dynamic(nodes: list[DynNode], n_reference: int, n_anomaly: int, fau
             for p, coef, lag in back.get(nd.name, []):
                 if p in values:
                     x = x + coef * lagged(p, lag)
-            if nd.smoothing:
+            if nd.tank:
+                from scipy.signal import lfilter
+                a = nd.smoothing
+                streams = nd.parents + back.get(nd.name, [])
+                inflow = own[nd.name] + sum((coef * lagged(p, lag) for p, coef, lag in streams if lag and p in values),
+                                            np.zeros(n))
+                outlet = sum((coef * lagged(p, 0) for p, coef, lag in nd.parents if not lag and p in values),
+                             np.zeros(n))
+                x = nd.nominal + lfilter([1 - a], [1, -a], inflow) + outlet
+            elif nd.smoothing:
                 from scipy.signal import lfilter
                 a = nd.smoothing
                 x = nd.nominal + lfilter([1 - a], [1, -a], x - nd.nominal)
@@ -169,7 +187,12 @@ def _control(lp: DynLoop, load: np.ndarray, mv_nominal: float, mv_noise: np.ndar
     for t in range(n):
         target = load[t] - lp.gain * (m - mv_nominal)
         c = lp.smoothing * c + (1 - lp.smoothing) * target
-        m = float(np.clip(m + lp.ki * (c - lp.setpoint) / lp.gain, lp.low, lp.high))
+        if lp.kp:
+            # PI in velocity form: the change of the error as well as the error itself.
+            prev = cv[t - 1] if t else lp.setpoint
+            m = float(np.clip(m + (lp.kp * (c - prev) + lp.ki * (c - lp.setpoint)) / lp.gain, lp.low, lp.high))
+        else:
+            m = float(np.clip(m + lp.ki * (c - lp.setpoint) / lp.gain, lp.low, lp.high))
         cv[t], mv[t] = c, m + mv_noise[t]
     return cv, mv
 
@@ -284,6 +307,8 @@ def dynamic_case(kind: str, seed: int, n_reference: int = 1500, n_anomaly: int =
     """
     if kind == "genealogy":
         return batch_genealogy_case(seed)
+    if kind in HARD_KINDS:
+        return hard_case(kind, seed, n_reference, n_anomaly)
     rng = np.random.default_rng(seed)
     nodes, lags = _chain(rng)
     loops, recycles, extra = [], [], ""
@@ -382,6 +407,91 @@ def _loop_case(seed: int, n_reference: int, n_anomaly: int, names: dict | None =
              f'high = {high!r}\n\n' + extra + f'[[recycle]]\nfrom = "Separator"\nto = "Reactor"\nlag = "{l2 + 6}min"\n')
     toml = _layout(f"Reactor train {seed}", nm["yield"], nodes, extra="\n" + extra)
     return DynamicCase(f"control_loop_{seed}", "control_loop", frame, toml, truth)
+
+
+def hard_case(kind: str, seed: int, n_reference: int = 1500, n_anomaly: int = 300) -> DynamicCase:
+    """A plant with the dynamics real processes add to pure delays.
+
+    - ``"mixing_tanks"``: every station downstream of the feed is a mixing volume (a first-order
+      lag of time constant 2-10 grid steps) on top of its transport delay, and every sensor's own
+      disturbance is strongly autocorrelated (AR(1) 0.8-0.95).
+    - ``"ar_disturbances"``: pure delays, but every disturbance, the KPI's included, is a slow
+      AR(1) process (0.9-0.98): consecutive rows are nearly copies of each other.
+    - ``"pi_saturating"``: a PI controller at the third station holds a temperature against the
+      cause's load by moving its valve; the valve reaches its limit during the incident, so part
+      of the disturbance gets through to the temperature and on to the KPI.
+    - ``"slow_drift"``: mixing volumes and AR(1) disturbances, and the cause drifts slowly (a ramp
+      over 600 rows) while a smooth analyser downstream follows it closely.
+
+    Parameters
+    ----------
+    kind : str
+        One of :data:`HARD_KINDS`.
+    seed : int
+    n_reference, n_anomaly : int
+        Grid rows (1-minute steps); ``"slow_drift"`` doubles the incident.
+
+    Returns
+    -------
+    DynamicCase
+    """
+    if kind not in HARD_KINDS:
+        raise ValueError(f"unknown hard kind '{kind}' ({', '.join(HARD_KINDS)})")
+    rng = np.random.default_rng(seed)
+    nodes, lags = _chain(rng)
+    root = _root_and_fault(rng, nodes, kind)
+    loops: list[DynLoop] = []
+    extra = ""
+    if kind in ("mixing_tanks", "slow_drift"):
+        # Every station after the feed is a mixing volume of time constant tau = -1 / ln(a), 2 to
+        # 10 grid steps, which all its sensors read at the outlet.
+        volume = {f"S{s}": float(np.exp(-1 / rng.uniform(2, 10))) for s in range(2, 5)}
+        for nd in nodes:
+            nd.ar = float(rng.uniform(0.8, 0.95))
+            if nd.station in volume:
+                nd.smoothing, nd.tank = volume[nd.station], True
+    if kind == "ar_disturbances":
+        for nd in nodes:
+            nd.ar = float(rng.uniform(0.9, 0.98))
+    cum = {"S1": sum(lags), "S2": sum(lags[1:]), "S3": lags[2]}
+    if kind == "slow_drift":
+        n_anomaly *= 2
+        here = next(nd for nd in nodes if nd.name == root)
+        nodes.insert(len(nodes) - 1, DynNode("analyser_x", "S4", 10.0, 0.2, [(root, 2.5, cum[here.station])],
+                                             ar=0.9, smoothing=0.9))
+    if kind == "pi_saturating":
+        here = next(nd for nd in nodes if nd.name == root)
+        to_s3 = cum[here.station] - cum["S3"]
+        # The loop's load: the cause (after its transport time) and the station's other inputs.
+        cv = DynNode("s3_temp_C", "S3", 150.0, 0.3, [(root, 1.5, to_s3)], ar=0.5, decimals=2)
+        mv = DynNode("s3_valve_pct", "S3", 60.0, 0.3, ar=0.3, decimals=2)
+        at = next(i for i, nd in enumerate(nodes) if nd.station == "S4")
+        nodes[at:at] = [cv, mv]
+        nodes[-1].parents.append((cv.name, -0.5, lags[2]))
+        loops = [DynLoop(cv.name, mv.name, 150.0, gain=0.5, ki=0.2, kp=0.5, low=0.0, high=100.0)]
+    fault = ({"type": "drift", "node": root, "per_row": 0.01} if kind == "slow_drift"
+             else {"type": "mean_shift", "node": root, "delta": 1.0})
+    fault = _calibrate(nodes, n_reference, n_anomaly, fault, seed, "yield_pct", loops)
+    if kind == "pi_saturating":
+        # The valve's upper limit at 60 % of the travel the fault would need: it saturates.
+        df = simulate_dynamic(nodes, n_reference, n_anomaly, [fault], seed, loops)
+        mvx = df["s3_valve_pct"].to_numpy(float)
+        move = float(np.abs(mvx[n_reference:] - 60.0).max())
+        side = "high" if mvx[n_reference:].mean() > 60.0 else "low"
+        limit = 60.0 + 0.6 * move if side == "high" else 60.0 - 0.6 * move
+        loops = [DynLoop("s3_temp_C", "s3_valve_pct", 150.0, gain=0.5, ki=0.2, kp=0.5,
+                         low=limit if side == "low" else 0.0, high=limit if side == "high" else 100.0)]
+        fault = _calibrate(nodes, n_reference, n_anomaly, dict(fault, delta=1.0), seed, "yield_pct", loops)
+        extra = (f'[[loop]]\ncontrolled = "s3_temp_C"\nmanipulated = "s3_valve_pct"\nsetpoint = 150.0\n'
+                 f'low = {loops[0].low!r}\nhigh = {loops[0].high!r}\n')
+    df = simulate_dynamic(nodes, n_reference, n_anomaly, [fault], seed, loops)
+    frame = _frame(df, 1)
+    truth = _truth(df, n_reference, 1, root, "yield_pct", "maximize", kind, _edges(nodes, (), loops),
+                   {"lags_min": lags, "faults": [fault],
+                    "time_constants_min": {nd.station: round(float(-1 / np.log(nd.smoothing)), 2)
+                                           for nd in nodes if nd.tank}})
+    toml = _layout(f"{kind} plant {seed}", "yield_pct", nodes, extra=extra)
+    return DynamicCase(f"{kind}_{seed}", kind, frame, toml, truth)
 
 
 def to_historian_long(frame: pd.DataFrame, seed: int, slow: dict[str, int] | None = None) -> str:

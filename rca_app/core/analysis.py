@@ -16,6 +16,7 @@ import pandas as pd
 
 import rca_app
 from rca_app.core.ambiguity import choose_orientation, rank_with_ambiguity, undetermined_keys
+from rca_app.core.autocorrelation import rows_are_serial
 from rca_app.core.data import PlantData, min_rows_needed
 from rca_app.core.discovery import DiscoveryResult, DiscoverySettings, discover, noise_checks
 from rca_app.core.dynamics import (
@@ -231,6 +232,8 @@ def _run_analysis(data: PlantData, anomaly, reference, settings: AnalysisSetting
     # first rows without an upstream past empty: they are in no window and have no level.)
     encoder = CategoryEncoder.fit(frame.dropna(subset=categorical), categorical)
     levels = encoder.levels
+    # Rows on an even time grid that carry their past: tests count effective rows (core/autocorrelation.py).
+    serial = timed is not None and timed.step is not None and rows_are_serial(ref, numeric)
 
     t = time.perf_counter()
     disc = None
@@ -240,7 +243,8 @@ def _run_analysis(data: PlantData, anomaly, reference, settings: AnalysisSetting
                         DiscoverySettings(engine=settings.discovery_engine, method=settings.discovery,
                                           n_bootstrap=settings.graph_bootstrap,
                                           bootstrap_max_rows=settings.bootstrap_max_rows, seed=settings.seed,
-                                          n_jobs=settings.n_jobs, scheduler=settings.scheduler),
+                                          n_jobs=settings.n_jobs, scheduler=settings.scheduler,
+                                          time_series=serial),
                         SubProgress(progress, 0.0, 0.35, ""), encoder=encoder)
         graph = disc.graph
         if layout.target not in graph.nodes:
@@ -253,7 +257,7 @@ def _run_analysis(data: PlantData, anomaly, reference, settings: AnalysisSetting
         problems = graph.validate(constraints)
         if problems:
             raise RcaInputError([Problem(p, file=layout.source) for p in problems])
-        checks = noise_checks(ref, graph, set(categorical), encoder)
+        checks = noise_checks(ref, graph, set(categorical), encoder, serial)
     # Edges whose direction the data cannot tell: draw the one under which the incident moves
     # the fewest sensors' own mechanisms (rca_app.core.ambiguity).
     graph = choose_orientation(graph, constraints, ref, an)
@@ -302,7 +306,8 @@ def _run_analysis(data: PlantData, anomaly, reference, settings: AnalysisSetting
         relevant = set(anomaly_candidates(layout, layout.target, graph.nodes))
     check_cancel(progress)
     # Whether a mechanism held in the incident cannot be judged from 1-4 rows: no pooling.
-    scm, invariance = (scm, []) if shape.short_incident else pool_invariant_mechanisms(scm, an, relevant)
+    scm, invariance = (scm, []) if shape.short_incident else pool_invariant_mechanisms(scm, an, relevant,
+                                                                                        serial=serial)
     mark_incident_rows(scm, an, layout.target)   # time series with lagged inputs: queries in time order
     pooled_nodes = {c.node for c in invariance if c.pooled}
     for n in sorted(pooled_nodes, key=graph.nodes.index):

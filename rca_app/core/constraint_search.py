@@ -19,7 +19,14 @@ The layout cuts the search before any test runs:
 Conditional independence is tested on a Gram matrix built once (of the standardised sensors and
 their squares), so each test costs a small solve, not a pass over the rows: ``"fisher_z"`` is
 the partial-correlation test for linear relations, ``"quadratic"`` a nested F-test that also
-sees curved relations (an optimum with no slope), at one more degree of freedom.
+sees curved relations (an optimum with no slope), at one more degree of freedom. On time-series
+rows (``PCSettings.serial``) the terms first pass one common whitening filter
+(:func:`~rca_app.core.autocorrelation.whitening_filter`: linear relations among them are kept, the
+noise comes out nearly independent, so the tests keep their power on slowly varying levels), and
+each test allows for the autocorrelation that remains: its statistic is divided by Bartlett's
+inflation ``1 + 2 sum_k r_a,k r_b,k`` of the two residuals' autocorrelations, read from lagged Gram
+matrices built alongside the first (:mod:`rca_app.core.autocorrelation`), and its degrees of
+freedom count effective rows.
 
 References
 ----------
@@ -38,6 +45,14 @@ from itertools import combinations
 import numpy as np
 from scipy.special import fdtrc, ndtr
 
+from rca_app.core.autocorrelation import (
+    gram_lags,
+    lagged_grams,
+    pair_inflation,
+    prewhiten,
+    residual_autocorrelation_table,
+    whitening_filter,
+)
 from rca_app.core.progress import Progress, check_cancel
 
 
@@ -55,11 +70,15 @@ class PCSettings:
         ``"fisher_z"``: partial correlation (linear relations only, slightly more power there).
     max_condition : int
         Largest separating set tried (bounds the cost on dense plants).
+    serial : bool
+        Rows are consecutive samples of a time series: tests allow for autocorrelation (module
+        text). False: independent rows (parts).
     """
 
     alpha: float = 0.01
     test: str = "quadratic"
     max_condition: int = 4
+    serial: bool = False
 
 
 @dataclass
@@ -102,7 +121,7 @@ class _GramTests:
 
     TERMS = {"fisher_z": 1, "quadratic": 2, "cubic": 3}  # cubic: measured worse on curved plants
 
-    def __init__(self, X: np.ndarray, test: str) -> None:
+    def __init__(self, X: np.ndarray, test: str, serial: bool = False) -> None:
         if test not in self.TERMS:
             raise ValueError(f"unknown conditional-independence test '{test}' (quadratic, cubic or fisher_z)")
         n, p = X.shape
@@ -113,8 +132,16 @@ class _GramTests:
             Q = Z**power
             cols.append(Q - Q.mean(axis=0))
         F = np.hstack(cols)
+        n_lags = 0
+        if serial:
+            # Time series: every term through one whitening filter (relations linear in the terms
+            # are kept), then the remaining autocorrelation from lagged cross-products.
+            F = prewhiten(F, whitening_filter(Z))
+            n = len(F)
+            n_lags = gram_lags(F[:, :p])
         self.G = (F.T @ F) / n
-        self.n, self.p, self.test, self.k = n, p, test, self.TERMS[test]
+        self.G1 = lagged_grams(F, n_lags) if n_lags else None
+        self.n, self.p, self.test, self.k, self.serial = n, p, test, self.TERMS[test], serial
         self.count = 0
 
     def p_values(self, i: int, j: int, sets: list[tuple[int, ...]]) -> np.ndarray:
@@ -122,7 +149,7 @@ class _GramTests:
         if not sets:
             return np.zeros(0)
         d = len(sets[0])
-        if d == 0 or len(sets) == 1:
+        if d == 0 or len(sets) == 1 or self.serial:
             return np.array([self.p_value(i, j, S) for S in sets])
         self.count += len(sets)
         Sarr = np.asarray(sets, dtype=int)                    # (m, d)
@@ -180,21 +207,27 @@ class _GramTests:
         ti = [i + m * p for m in range(k)]
         tj = [j + m * p for m in range(k)]
         T = ti + tj
+        G1 = self.G1
         if base:
             A = G[base][:, base]
             A.flat[:: len(base) + 1] += 1e-10
             C = G[base][:, T]
             try:
-                R = G[T][:, T] - C.T @ np.linalg.solve(A, C)
+                H = np.linalg.solve(A, C)
             except np.linalg.LinAlgError:
-                R = G[T][:, T] - C.T @ np.linalg.lstsq(A, C, rcond=None)[0]
+                H = np.linalg.lstsq(A, C, rcond=None)[0]
+            R = G[T][:, T] - C.T @ H
         else:
             R = G[T][:, T]
         dof = self.n - len(base) - k - 1
         if dof <= 0:
             return 1.0
+        # Autocorrelations of each term's residual on the conditioning set (time series).
+        rho = residual_autocorrelation_table(G, G1, base, T, self.n) if G1 is not None else None
         pv = []
         for y, lo in ((k, 0), (0, k)):          # x_j on x_i's terms, x_i on x_j's
+            infl = max(pair_inflation(rho[y], rho[t]) for t in range(lo, lo + k)) if rho is not None else 1.0
+            dof_y = max(1.0, self.n / infl - len(base) - k - 1) if G1 is not None else dof
             rss0 = max(float(R[y, y]), 1e-12)
             Rxx, rxy = R[lo:lo + k, lo:lo + k], R[lo:lo + k, y]
             if k == 2:                          # the usual case, in closed form (no solve call)
@@ -213,7 +246,7 @@ class _GramTests:
             if rss0 <= rss1:
                 pv.append(1.0)
                 continue
-            pv.append(float(fdtrc(k, dof, ((rss0 - rss1) / k) / (rss1 / dof))))
+            pv.append(float(fdtrc(k, dof_y, ((rss0 - rss1) / k) / (rss1 / dof) / infl)))
         return min(1.0, 2 * min(pv))
 
     def _fisher_z(self, i: int, j: int, S: tuple[int, ...]) -> float:
@@ -227,7 +260,13 @@ class _GramTests:
         if denom <= 0:
             return 1.0
         r = float(np.clip(-P[0, 1] / np.sqrt(denom), -0.9999999, 0.9999999))
-        dof = self.n - len(S) - 3
+        n = self.n
+        if self.G1 is not None:
+            # Bartlett: the partial correlation of two autocorrelated residuals varies as that of
+            # n / inflation independent rows.
+            rho = residual_autocorrelation_table(self.G, self.G1, list(S), [i, j], n)
+            n = n / pair_inflation(rho[0], rho[1])
+        dof = n - len(S) - 3
         if dof <= 0:
             return 1.0
         z = 0.5 * np.log1p(2 * r / (1 - r)) * np.sqrt(dof)
@@ -275,7 +314,7 @@ def tiered_pc(X: np.ndarray, nodes: list[str], constraints, settings: PCSettings
     settings = settings or PCSettings()
     p = len(nodes)
     tier = np.array([constraints.tier[n] for n in nodes])
-    tests = _GramTests(np.asarray(X, dtype=float), settings.test)
+    tests = _GramTests(np.asarray(X, dtype=float), settings.test, settings.serial)
     required = {(nodes.index(a), nodes.index(b)) for a, b in constraints.required if a in nodes and b in nodes}
     req_pairs = {frozenset(e) for e in required}
     adj = np.zeros((p, p), dtype=bool)

@@ -19,6 +19,15 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from rca_app.core.autocorrelation import (
+    gram_lags,
+    lagged_grams,
+    moving_block_rows,
+    normality_pvalue,
+    prewhiten,
+    residual_autocorrelation_table,
+    whitening_filter,
+)
 from rca_app.core.discovery_choice import (
     DISCOVERY_METHODS,
     NumericStructure,
@@ -55,6 +64,9 @@ class DiscoverySettings:
     curvature_alpha: float = 1e-4
     curvature_min_partial_r2: float = 0.01
     seed: int = 0
+    # Rows are consecutive samples of a time series (rca_app.core.autocorrelation): the tests
+    # allow for autocorrelated residuals and the resamples draw blocks of consecutive rows.
+    time_series: bool = False
     n_jobs: int | None = None        # local workers for the resamples (None: one per core)
     scheduler: str | None = None     # a Dask scheduler address instead of local workers
 
@@ -150,36 +162,45 @@ def _add_curved_edges(frame, order, edges, enc, constraints, settings, blocked=f
     pos = {name: i for i, name in enumerate(order)}
     cat_parents_of = {c: [p for p in cats if (p, c) in edges] for c in order}
     # Children with categorical parents get their own (rare) partialled Gram; the rest share G.
+    # Time series: one whitening filter for every term, and lagged cross-products for the
+    # autocorrelation that remains (core/autocorrelation.py).
+    n_lags, whiten = 0, np.zeros(0)
+    if settings.time_series:
+        whiten = whitening_filter(Z)
+        M = prewhiten(M, whiten)
+        M[:, 0] = 1.0
+        n_lags = gram_lags(M[:, 1:k + 1])
     G_all = M.T @ M
+    G1_all = lagged_grams(M, n_lags) * len(M) if n_lags else None
 
-    def gram_for(child) -> tuple[np.ndarray, int]:
-        """The Gram matrix to use for ``child`` and the degrees of freedom its categorical
-        parents take."""
+    def gram_for(child) -> tuple[np.ndarray, int, np.ndarray | None]:
+        """The Gram matrix to use for ``child``, the degrees of freedom its categorical parents
+        take, and the lag-1 Gram matrix (time series only)."""
         cp = cat_parents_of[child]
-        D = _design(frame, cp, enc)[:, 1:] if cp else np.zeros((n, 0))
+        D = prewhiten(_design(frame, cp, enc)[:, 1:], whiten) if cp else np.zeros((len(M), 0))
         if D.shape[1] == 0:
-            return G_all, 0
-        Dc = np.hstack([np.ones((n, 1)), D])
+            return G_all, 0, G1_all
+        Dc = np.hstack([np.ones((len(M), 1)), D])
         beta = np.linalg.lstsq(Dc, M[:, 1:], rcond=None)[0]
         R = M.copy()
         R[:, 1:] = M[:, 1:] - Dc @ beta
-        return R.T @ R, D.shape[1]
+        return R.T @ R, D.shape[1], (lagged_grams(R, n_lags) * len(M) if n_lags else None)
 
     for child in order[1:]:
-        G, extra = gram_for(child)
+        G, extra, G1 = gram_for(child)
         yc = 1 + pos[child]
         while True:
             base = [0] + [1 + pos[p] for p in order if (p, child) in edges]
             cands = [c for c in order[: pos[child]] if (c, child) not in edges and constraints.allows(c, child)
                      and frozenset((c, child)) not in blocked]
-            best = _clearest_curved_parent(G, base, yc, [1 + pos[c] for c in cands], k, n - extra, settings)
+            best = _clearest_curved_parent(G, base, yc, [1 + pos[c] for c in cands], k, len(M) - extra, settings, G1)
             if best is None:
                 break
             edges.add((cands[best], child))
 
 
 def _clearest_curved_parent(G: np.ndarray, base: list[int], yc: int, cand_cols: list[int], k: int,
-                            n_rows: int, settings: DiscoverySettings) -> int | None:
+                            n_rows: int, settings: DiscoverySettings, G1: np.ndarray | None = None) -> int | None:
     """Which candidate's (x, x^2) explains the child most beyond its ``base`` columns, if any
     passes the F-test and the minimum partial R^2 (index into ``cand_cols``, else None).
 
@@ -187,7 +208,9 @@ def _clearest_curved_parent(G: np.ndarray, base: list[int], yc: int, cand_cols: 
     partialled on the base once (a Schur complement: the Gram of all columns' residuals on the
     base) and each candidate's gain is then a 2 x 2 solve, all candidates at once. Candidates
     nearly collinear with the base (the 2 x 2 determinant under 1e-10 of the columns' own squared
-    norms) are solved by least squares instead, as every candidate was before."""
+    norms) are solved by least squares instead, as every candidate was before. ``G1``: the lagged
+    Gram matrices on time series; each F-statistic is then divided by Bartlett's inflation of the
+    child's and the candidate's residual autocorrelations (:mod:`rca_app.core.autocorrelation`)."""
     if not cand_cols:
         return None
     H = np.linalg.lstsq(G[np.ix_(base, base)], G[base, :], rcond=None)[0]
@@ -216,7 +239,15 @@ def _clearest_curved_parent(G: np.ndarray, base: list[int], yc: int, cand_cols: 
     if not keep.any():
         return None
     p = np.ones(len(a))
-    p[keep] = stats.f.sf((gain[keep] / 2) / (rss1[keep] / dof), 2, dof)
+    if G1 is not None:
+        ka, kb = a[keep], b[keep]
+        rho = residual_autocorrelation_table(G, G1, base, [yc, *ka, *kb], n_rows)
+        infl = 1.0 + 2.0 * np.maximum(rho[1:1 + len(ka)] @ rho[0], rho[1 + len(ka):] @ rho[0])
+        infl = np.maximum(infl, 1.0)
+        dof_eff = np.maximum(1.0, n_rows / infl - (len(base) + 2))
+        p[keep] = stats.f.sf((gain[keep] / 2) / (rss1[keep] / dof) / infl, 2, dof_eff)
+    else:
+        p[keep] = stats.f.sf((gain[keep] / 2) / (rss1[keep] / dof), 2, dof)
     passing = keep & (p < settings.curvature_alpha)
     if not passing.any():
         return None
@@ -290,7 +321,7 @@ def _discover_once(frame: pd.DataFrame, nodes: list[str], enc: CategoryEncoder, 
     blocked = frozenset(frozenset(p) for p in structure.hidden_pairs) if structure is not None else frozenset()
     _add_curved_edges(frame, order_names, edges, enc, constraints, settings, blocked)
     if settings.prune and numeric:
-        edges = prune_weak_edges(frame, numeric, edges, keep=set(constraints.required))
+        edges = prune_weak_edges(frame, numeric, edges, keep=set(constraints.required), serial=settings.time_series)
     # Categorical sources into numeric children, children in causal order.
     cats = [c for c in nodes if c in categorical]
     for child in order_names:
@@ -340,11 +371,12 @@ def _numeric_structure(Xs, numeric, constraints, settings, progress, precision, 
         edges, order, coef = _lingam_structure(Xs, numeric, constraints, settings, progress, precision, threads)
         return NumericStructure(edges, order, coef, method="lingam", reason="LiNGAM was asked for")
     if method in ("pc", "fci"):
-        structure, _ = constraint_structure(Xs, numeric, constraints, fci=method == "fci")
+        structure, _ = constraint_structure(Xs, numeric, constraints, fci=method == "fci", serial=settings.time_series)
         structure.reason = f"{method.upper()} was asked for"
         return structure
     return choose_auto(Xs, numeric, constraints,
-                       lambda: _lingam_structure(Xs, numeric, constraints, settings, progress, precision, threads))
+                       lambda: _lingam_structure(Xs, numeric, constraints, settings, progress, precision, threads),
+                       settings.time_series)
 
 
 def _resample_edges(task) -> list[set | None]:
@@ -368,12 +400,14 @@ def _resample_edges(task) -> list[set | None]:
 
 
 def noise_checks(frame: pd.DataFrame, graph: CausalGraph, categorical: set[str],
-                 encoder: CategoryEncoder | None = None) -> list[NoiseCheck]:
+                 encoder: CategoryEncoder | None = None, serial: bool = False) -> list[NoiseCheck]:
     """Non-Gaussianity of each numeric sensor's residual given its parents (linear fit).
 
     LiNGAM tells cause from effect within a station only through non-Gaussian noise. With
     large samples any tiny deviation is 'significant', so a sensor counts as near-Gaussian
-    when the test does not reject OR both skewness and excess kurtosis are small."""
+    when the test does not reject OR both skewness and excess kurtosis are small. ``serial``:
+    time-series rows, whose autocorrelation the test allows for
+    (:func:`~rca_app.core.autocorrelation.normality_pvalue`)."""
     enc = encoder or CategoryEncoder.fit(frame, categorical)
     out = []
     for node in graph.nodes:
@@ -387,7 +421,7 @@ def noise_checks(frame: pd.DataFrame, graph: CausalGraph, categorical: set[str],
             continue
         skew = float(stats.skew(r))
         kurt = float(stats.kurtosis(r))
-        p = float(stats.normaltest(r).pvalue) if len(r) >= 20 else 1.0
+        p = normality_pvalue(r, serial) if len(r) >= 20 else 1.0
         near = p > 0.01 or (abs(skew) < 0.15 and abs(kurt) < 0.3)
         out.append(NoiseCheck(node, skew, kurt, p, near))
     return out
@@ -420,7 +454,10 @@ def discover(frame: pd.DataFrame, constraints, categorical: list[str] | set[str]
         # Rows of every resample drawn here, in order, so the result does not depend on where
         # the resamples run; a few resamples per task when they go to workers (the table is
         # sent once per task).
-        draws = [rng.integers(0, len(frame), size=m) for _ in range(nb)]
+        # Time series: blocks of consecutive rows, so that each resample keeps the dependence the
+        # tests allow for (single rows would make every resample look independent).
+        draws = [moving_block_rows(len(frame), m, rng) if settings.time_series
+                 else rng.integers(0, len(frame), size=m) for _ in range(nb)]
         parallel = ParallelSettings(settings.n_jobs, settings.scheduler)
         in_workers = parallel.scheduler is not None or effective_jobs(parallel, nb) > 1
         per = max(1, int(np.ceil(nb / (2 * (parallel.n_jobs or 2))))) if in_workers else 1
@@ -459,7 +496,7 @@ def discover(frame: pd.DataFrame, constraints, categorical: list[str] | set[str]
         for (s, t), c in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
         if (s, t) not in edges and c / n_ok >= 1 / 3
     ]
-    checks = noise_checks(frame, graph, categorical, enc)
+    checks = noise_checks(frame, graph, categorical, enc, settings.time_series)
     messages = []
     if nb > 0 and n_ok < nb:
         messages.append(f"{nb - n_ok} of {nb} bootstrap resamples could not be analysed (a sensor constant in "

@@ -213,7 +213,7 @@ def undetermined_groups(undirected: list[tuple[str, str]]) -> list[list[str]]:
     return [sorted(g) for g in groups.values()]
 
 
-def near_gaussian_residuals(Xs: np.ndarray, numeric: list[str], edges) -> dict[str, bool]:
+def near_gaussian_residuals(Xs: np.ndarray, numeric: list[str], edges, serial: bool = False) -> dict[str, bool]:
     """For each sensor with causes: is its residual on its parents near-Gaussian?
 
     The same rule as the analysis's noise checks (:func:`rca_app.core.discovery.noise_checks`):
@@ -225,12 +225,17 @@ def near_gaussian_residuals(Xs: np.ndarray, numeric: list[str], edges) -> dict[s
         Standardised data, columns in ``numeric`` order.
     numeric : list of str
     edges : iterable of (str, str)
+    serial : bool
+        Rows are consecutive samples of a time series: the normality test allows for the
+        residual's autocorrelation (:func:`~rca_app.core.autocorrelation.normality_pvalue`).
 
     Returns
     -------
     dict of str to bool
     """
     from scipy import stats
+
+    from rca_app.core.autocorrelation import normality_pvalue
 
     pos = {n: i for i, n in enumerate(numeric)}
     edges = set(edges)
@@ -243,13 +248,13 @@ def near_gaussian_residuals(Xs: np.ndarray, numeric: list[str], edges) -> dict[s
         r = y - Xs[:, ps] @ np.linalg.lstsq(Xs[:, ps], y, rcond=None)[0]
         if r.std() == 0:
             continue
-        p = float(stats.normaltest(r).pvalue)
+        p = normality_pvalue(r, serial)
         out[child] = bool(p > 0.01 or (abs(stats.skew(r)) < 0.15 and abs(stats.kurtosis(r)) < 0.3))
     return out
 
 
 def constraint_structure(Xs: np.ndarray, numeric: list[str], constraints,
-                         fci: bool) -> tuple[NumericStructure, PCResult]:
+                         fci: bool, serial: bool = False) -> tuple[NumericStructure, PCResult]:
     """PC (or FCI's hidden-cause marks on top) on standardised numeric data.
 
     Parameters
@@ -260,12 +265,14 @@ def constraint_structure(Xs: np.ndarray, numeric: list[str], constraints,
     constraints : Constraints
     fci : bool
         Also drop the pairs FCI's marks show to be moved by an unmeasured common cause.
+    serial : bool
+        Rows are consecutive samples of a time series (:attr:`PCSettings.serial`).
 
     Returns
     -------
     NumericStructure, PCResult
     """
-    pcs = PCSettings()
+    pcs = PCSettings(serial=serial)
     pc = tiered_pc(Xs, numeric, constraints, pcs)
     hidden = hidden_cause_pairs(Xs, pc, constraints, pcs) if fci else []
     if hidden:
@@ -281,7 +288,7 @@ def constraint_structure(Xs: np.ndarray, numeric: list[str], constraints,
     return structure, pc
 
 
-def choose_auto(Xs: np.ndarray, numeric: list[str], constraints, run_lingam) -> NumericStructure:
+def choose_auto(Xs: np.ndarray, numeric: list[str], constraints, run_lingam, serial: bool = False) -> NumericStructure:
     """The ``"auto"`` choice (see the module text).
 
     Parameters
@@ -292,13 +299,16 @@ def choose_auto(Xs: np.ndarray, numeric: list[str], constraints, run_lingam) -> 
     constraints : Constraints
     run_lingam : callable
         ``run_lingam() -> (edges, order, coef)``: LiNGAM on the same data, called only if needed.
+    serial : bool
+        Rows are consecutive samples of a time series: the tests and noise diagnostics allow for
+        autocorrelation.
 
     Returns
     -------
     NumericStructure
     """
-    pcs, pc = constraint_structure(Xs, numeric, constraints, fci=False)
-    near = near_gaussian_residuals(Xs, numeric, pcs.edges)
+    pcs, pc = constraint_structure(Xs, numeric, constraints, fci=False, serial=serial)
+    near = near_gaussian_residuals(Xs, numeric, pcs.edges, serial)
     n_near = sum(near.values())
     hidden = {frozenset(e) for e in pcs.hidden_pairs}
     if near and (len(near) - n_near) >= NONGAUSSIAN_PLANT_SHARE * len(near):

@@ -280,16 +280,20 @@ INVARIANCE_MAX_SD_RATIO = 1.5
 _POOLABLE = ("linear", "poly2", "spline")
 
 
-def _shift(ref_res: np.ndarray, inc_res: np.ndarray) -> tuple[float, float, float]:
-    """Incident residual mean shift as (z, reference sds) and the spread ratio."""
+def _shift(ref_res: np.ndarray, inc_res: np.ndarray, serial: bool = False) -> tuple[float, float, float]:
+    """Incident residual mean shift as (z, reference sds) and the spread ratio; ``serial``: the z
+    counts effective rows of a time series (:func:`rca_app.core.autocorrelation.mean_shift_z`)."""
+    from rca_app.core.autocorrelation import mean_shift_z
+
     sd = float(ref_res.std()) or 1.0
     d = float(inc_res.mean()) - float(ref_res.mean())
-    return d / (sd / np.sqrt(len(inc_res))), d / sd, float(inc_res.std()) / sd
+    return mean_shift_z(ref_res, inc_res, serial), d / sd, float(inc_res.std()) / sd
 
 
 def pool_invariant_mechanisms(scm: StructuralCausalModel, incident: pd.DataFrame,
                               nodes: set[str] | None = None,
-                              decided: set[str] | None = None) -> tuple[StructuralCausalModel, list[InvarianceCheck]]:
+                              decided: set[str] | None = None,
+                              serial: bool = False) -> tuple[StructuralCausalModel, list[InvarianceCheck]]:
     """Learn from the incident too where a mechanism evidently did not change.
 
     A mechanism learned on the reference period knows nothing of ranges the reference never
@@ -304,6 +308,7 @@ def pool_invariant_mechanisms(scm: StructuralCausalModel, incident: pd.DataFrame
     splines) are pooled; trees could fit the incident's region on its own and hide a real change.
 
     ``decided``: skip the test and pool exactly these nodes (bootstrap refits keep the decision).
+    ``serial``: rows are a time series, so the shift's z counts effective rows (AR(1)).
     Returns a new SCM (the input is not modified) and the checks made.
     """
     ref_frame_len = scm.n_reference_
@@ -316,7 +321,7 @@ def pool_invariant_mechanisms(scm: StructuralCausalModel, incident: pd.DataFrame
     under_ref = {}
     for n in candidates:
         m_ref = scm.mechanisms_[n]
-        under_ref[n] = _shift(m_ref.ref_noise, inc_values[n] - m_ref.predict(inc_values))
+        under_ref[n] = _shift(m_ref.ref_noise, inc_values[n] - m_ref.predict(inc_values), serial)
     if decided is not None:
         refit = [n for n in candidates if n in decided]
     else:

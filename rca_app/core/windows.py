@@ -11,6 +11,16 @@ Rule (documented for engineers, and printed by the CLI):
    centre line (the EWMA reacts with a lag); its end is moved back, symmetrically, to the last
    row where an EWMA run backwards in time is still on the bad side (exclusive: +1), or it is
    the end of the data when the run reaches it.
+
+On time-series data (a time column on an even grid) consecutive KPI values are correlated, and
+both numbers of step 2-3 under-cover: the moving range sees only the short-term part of the
+variation, and an EWMA of correlated rows wanders further than one of independent rows. There
+the limit uses the KPI's reference autocorrelations ``r_k``: the process sigma is the I-MR sigma /
+sqrt(1 - r_1) (the moving range of a stationary series estimates sigma * sqrt(1 - r_1)), and the
+EWMA's variance is that of independent rows times ``1 + 2 sum r_k (1 - lambda)^k`` over the lags
+where the autocorrelation is evidently there (the EWMAST chart, Zhang 1998; Montgomery,
+Introduction to SPC, section 10.4; see :mod:`rca_app.core.autocorrelation`). Rows per part, and a
+KPI whose autocorrelation is within the noise of independent rows, keep the rule above exactly.
 """
 from __future__ import annotations
 
@@ -18,10 +28,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from rca_app.core.autocorrelation import autocorrelations, ewma_inflation, is_time_series
+
 EWMA_LAMBDA = 0.1
 EWMA_L = 3.0
 MAX_GAP = 5
 RULE = "EWMA(lambda=0.1) beyond 3-sigma limit of the reference I-MR sigma"
+SERIAL_RULE = (RULE + ", widened for the KPI's autocorrelation over {lags} lags (lag-1 r = {rho:.2f}): process "
+               "sigma I-MR / sqrt(1 - r), EWMA variance x {inflation:.1f} (1 + 2 sum r_k (1 - lambda)^k)")
 
 
 @dataclass
@@ -44,22 +58,53 @@ def control_limits(y: np.ndarray) -> tuple[float, float]:
     return centre, sigma if sigma > 0 else float(y.std() or 1.0)
 
 
-def suggest_anomaly_window(y, goal: str = "maximize", reference: slice | None = None) -> SuggestedWindow | None:
-    """The incident window by the rule in this module's docstring; None if the KPI never leaves
-    its limits."""
+def suggest_anomaly_window(y, goal: str = "maximize", reference: slice | None = None,
+                           serial: bool = False) -> SuggestedWindow | None:
+    """The incident window by the rule in this module's docstring.
+
+    Parameters
+    ----------
+    y : array-like
+        The KPI, rows in order.
+    goal : {"maximize", "minimize"}
+    reference : slice, optional
+        Baseline rows (default: the first half).
+    serial : bool
+        Rows are consecutive samples of a time series: the limit allows for the KPI's
+        autocorrelation. False (rows per part): the I-MR rule as it always was.
+
+    Returns
+    -------
+    SuggestedWindow or None
+        None if the KPI never leaves its limits.
+
+    References
+    ----------
+    N. F. Zhang (1998). A statistical control chart for stationary process data. Technometrics 40,
+        24-38.
+    C.-W. Lu, M. R. Reynolds (1999). EWMA control charts for monitoring the mean of
+        autocorrelated processes. J. Quality Technology 31, 166-188.
+    """
     y = np.asarray(y, dtype=float)
     n = len(y)
     if n < 20:
         return None
     base = y[reference] if reference is not None else y[: n // 2]
     centre, sigma = control_limits(base)
+    rule, inflation = RULE, 1.0
+    rho = autocorrelations(base) if serial else np.zeros(0)
+    if rho.any():
+        # The moving range sees 2 sigma^2 (1 - r_1) of any stationary series.
+        sigma = sigma / np.sqrt(1 - min(float(rho[0]), 0.999))
+        inflation = ewma_inflation(rho, EWMA_LAMBDA)
+        rule = SERIAL_RULE.format(lags=int(np.count_nonzero(rho)), rho=float(rho[0]), inflation=inflation)
     lam = EWMA_LAMBDA
     z = np.empty(n)
     acc = centre
     for i, v in enumerate(y):
         acc = lam * v + (1 - lam) * acc
         z[i] = acc
-    width = EWMA_L * sigma * np.sqrt(lam / (2 - lam))
+    width = EWMA_L * sigma * np.sqrt(lam / (2 - lam) * inflation)
     sign = -1.0 if goal == "maximize" else 1.0
     limit = centre + sign * width
     bad = (z - limit) * sign > 0
@@ -98,7 +143,7 @@ def suggest_anomaly_window(y, goal: str = "maximize", reference: slice | None = 
     end = last + 1
     if n - end <= MAX_GAP:
         end = n
-    return SuggestedWindow(start, end, centre, sigma, float(limit))
+    return SuggestedWindow(start, end, centre, float(sigma), float(limit), rule)
 
 
 # --------------------------------------------------------------------------------------------
@@ -189,10 +234,12 @@ def resolve_windows(data, anomaly, reference=None) -> tuple[slice, slice, dict]:
         ref_slice = None
         if reference is not None:
             ref_slice = rows_for_window(data, *reference)
-        sw = suggest_anomaly_window(data.frame[target].to_numpy(float), data.layout.goal, ref_slice)
+        serial = is_time_series(data)
+        sw = suggest_anomaly_window(data.frame[target].to_numpy(float), data.layout.goal, ref_slice, serial)
         if sw is None:
             raise RcaInputError(Problem(
-                f"{target} never leaves its reference control limits ({RULE}); "
+                f"{target} never leaves its reference control limits ({RULE}"
+                f"{', allowing for its autocorrelation' if serial else ''}); "
                 "no incident window to suggest: give one with --anomaly START/END",
                 file=data.file_name, column=target))
         an = slice(sw.start, sw.end)
