@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from rca_app.core.autocorrelation import is_time_series
 from rca_app.core.data import rows_for_window
 from rca_app.core.errors import RcaInputError
 from rca_app.core.windows import check_enough_rows, control_limits, suggest_anomaly_window, window_bound
@@ -354,7 +355,8 @@ def auto_windows(data, reference=None) -> dict | None:
     """
     y = data.frame[data.layout.target].to_numpy(float)
     ref_rows = window_rows(data, reference) if reference is not None else None
-    sw = suggest_anomaly_window(y, data.layout.goal, ref_rows)
+    # The same rule as the CLI's --anomaly auto, autocorrelation allowance included.
+    sw = suggest_anomaly_window(y, data.layout.goal, ref_rows, is_time_series(data))
     if sw is None:
         return None
     if ref_rows is None or (ref_rows.start < sw.end and sw.start < ref_rows.stop):

@@ -178,7 +178,7 @@ def restoration_ranges(scm, incident, members: list[CausalGraph], point: dict[st
 
 
 def rank_with_ambiguity(scm, incident, constraints, layout, causes: list[RootCause], seed: int,
-                        fci_pairs=()) -> tuple[list[RootCause], list[HiddenCause], list[str]]:
+                        fci_pairs=(), serial: bool = False) -> tuple[list[RootCause], list[HiddenCause], list[str]]:
     """The ranking with what the data cannot decide folded in: restoration ranges over the
     equivalence class, suspected unmeasured causes, and the messages that say so.
 
@@ -194,6 +194,8 @@ def rank_with_ambiguity(scm, incident, constraints, layout, causes: list[RootCau
     seed : int
     fci_pairs : iterable of (str, str)
         Pairs FCI marked as moved by an unmeasured cause.
+    serial : bool
+        Rows are consecutive time steps (the hidden-cause tests count effective rows).
 
     Returns
     -------
@@ -217,7 +219,7 @@ def rank_with_ambiguity(scm, incident, constraints, layout, causes: list[RootCau
     # Unmeasured common causes (core/unmeasured.py): edges that carry one are left out of the
     # measured candidates' restorations, and a group that moved may come first.
     loops = {n for lp in getattr(layout, "loops", []) for n in (lp.manipulated, lp.controlled)}
-    hidden, _, models = detect(scm, incident, fci_pairs, seed, constraints, loops)
+    hidden, _, models = detect(scm, incident, fci_pairs, seed, constraints, loops, serial)
     causes = without_spurious_edges(causes, models["scm"], scm, incident, seed)
     causes = put_unmeasured_first(causes, hidden, layout, scm.graph)
     messages += hidden_messages(hidden)

@@ -334,7 +334,7 @@ def _run_analysis(data: PlantData, anomaly, reference, settings: AnalysisSetting
         # Undetermined directions and suspected unmeasured causes (core/ambiguity.py): ranges of
         # restoration over the orientations the class allows. A unit or anomaly ranking keeps its own.
         causes, hidden, notes = rank_with_ambiguity(scm, incident, constraints, layout, causes, settings.seed,
-                                                    disc.hidden_pairs if disc is not None else ())
+                                                    disc.hidden_pairs if disc is not None else (), serial)
         messages += notes
     if shape.simple_model and shape.method != "anomaly":
         # Short reference: refits on few rows give too narrow intervals (core/unit_ranking.py).

@@ -19,6 +19,8 @@ from itertools import combinations
 import numpy as np
 from scipy.special import ndtr
 
+from rca_app.core.autocorrelation import autocorrelations, pair_inflation
+
 
 @dataclass
 class HiddenCauseSuspect:
@@ -39,7 +41,8 @@ class HiddenCauseSuspect:
 
 
 def noise_correlation_pairs(noise: dict[str, np.ndarray], adjacent: set[frozenset[str]],
-                            alpha: float = 1e-3, min_abs_r: float = 0.1) -> list[tuple[str, str, float, float]]:
+                            alpha: float = 1e-3, min_abs_r: float = 0.1,
+                            serial: bool = False) -> list[tuple[str, str, float, float]]:
     """Non-adjacent sensor pairs whose noises correlate: (a, b, r, corrected p-value).
 
     Parameters
@@ -53,6 +56,10 @@ def noise_correlation_pairs(noise: dict[str, np.ndarray], adjacent: set[frozense
         Family-wise level over all pairs tested.
     min_abs_r : float
         Smallest correlation worth reporting.
+    serial : bool
+        Rows are consecutive time steps: two autocorrelated series correlate by chance more
+        than independent rows would, so each pair counts ``n / (1 + 2 sum_k rho_a,k rho_b,k)``
+        rows (Bartlett; :func:`rca_app.core.autocorrelation.pair_inflation`).
 
     Returns
     -------
@@ -68,10 +75,12 @@ def noise_correlation_pairs(noise: dict[str, np.ndarray], adjacent: set[frozense
     R = (Z.T @ Z) / n
     pairs = [(i, j) for i, j in combinations(range(len(names)), 2)
              if frozenset((names[i], names[j])) not in adjacent]
+    rho = [autocorrelations(Z[:, j]) for j in range(len(names))] if serial else None
     out = []
     for i, j in pairs:
         r = float(np.clip(R[i, j], -0.999999, 0.999999))
-        z = np.arctanh(r) * np.sqrt(max(1, n - 3))
+        n_eff = n / pair_inflation(rho[i], rho[j]) if rho is not None else n
+        z = np.arctanh(r) * np.sqrt(max(1.0, n_eff - 3))
         p = min(1.0, float(2 * ndtr(-abs(z))) * len(pairs))
         if p < alpha and abs(r) >= min_abs_r:
             out.append((names[i], names[j], r, p))

@@ -606,7 +606,7 @@ def hidden_cause_pairs(X: np.ndarray, result: PCResult, constraints, settings: P
     nodes = result.nodes
     pos = {n: i for i, n in enumerate(nodes)}
     adjacent = {frozenset(e) for e in result.directed + result.undirected}
-    tests = _GramTests(np.asarray(X, dtype=float), settings.test)
+    tests = _GramTests(np.asarray(X, dtype=float), settings.test, settings.serial)
     arrow: set[tuple[str, str]] = set()       # (a, b): arrowhead at b on the edge a - b
     for a, b in result.directed + result.undirected:
         for s, t in ((a, b), (b, a)):

@@ -48,6 +48,7 @@ import pandas as pd
 from scipy import stats
 from scipy.special import ndtri
 
+from rca_app.core.autocorrelation import autocorrelations, mean_inflation, memory, pair_inflation
 from rca_app.core.confounding import noise_correlation_pairs
 
 # A sensor's own noise "moved" in the incident when its mean left the reference mean by at
@@ -191,7 +192,7 @@ def _residual(y: np.ndarray, x: np.ndarray) -> np.ndarray:
     return y - A @ np.linalg.lstsq(A, y, rcond=None)[0]
 
 
-def direction_p_values(x: np.ndarray, y: np.ndarray, seed: int = 0) -> tuple[float, float]:
+def direction_p_values(x: np.ndarray, y: np.ndarray, seed: int = 0, step: int = 1) -> tuple[float, float]:
     """HSIC p-values of "x causes y" and "y causes x" (each: the effect's residual on the cause
     is independent of the cause) on at most :data:`HSIC_ROWS` reference rows.
 
@@ -200,11 +201,15 @@ def direction_p_values(x: np.ndarray, y: np.ndarray, seed: int = 0) -> tuple[flo
     x, y : ndarray of shape (n,)
         Own noises of the two sensors (their other causes regressed out).
     seed : int
+    step : int
+        Keep every ``step``-th row first: on time series, rows further apart than the noises'
+        memory are close to independent, which the test's null distribution assumes.
 
     Returns
     -------
     (float, float)
     """
+    x, y = x[::max(1, step)], y[::max(1, step)]
     n = len(x)
     if n > HSIC_ROWS:
         idx = np.sort(np.random.default_rng(seed).choice(n, HSIC_ROWS, replace=False))
@@ -229,7 +234,7 @@ def verdict(adjacent: bool, correlation: float, p_ab: float | None, p_ba: float 
 
 def pair_evidence(ref: pd.DataFrame, an: pd.DataFrame, parents: dict[str, list[str]],
                   candidates: list[str], adjacent: set[frozenset[str]], seed: int = 0,
-                  allows: Callable[[str, str], bool] | None = None) -> list[PairEvidence]:
+                  allows: Callable[[str, str], bool] | None = None, serial: bool = False) -> list[PairEvidence]:
     """Every pair of ``candidates`` with some sign of one unmeasured cause acting on both.
 
     Two noises per sensor: its *own* noise given all its causes in the graph (the partner
@@ -261,6 +266,10 @@ def pair_evidence(ref: pd.DataFrame, an: pd.DataFrame, parents: dict[str, list[s
     allows : callable, optional
         ``allows(a, b)``: may ``a`` cause ``b`` (the layout)? An edge the layout could not
         draw the other way is not checked for a misorientation.
+    serial : bool
+        Rows are consecutive time steps: a shift's standard error grows by the noise's variance
+        inflation ``1 + 2 sum rho_k``, a correlation counts Bartlett's effective rows, and the
+        shape test keeps rows further apart than the noises' memory.
 
     Returns
     -------
@@ -274,6 +283,7 @@ def pair_evidence(ref: pd.DataFrame, an: pd.DataFrame, parents: dict[str, list[s
         key = (s, frozenset(ps))
         if key not in cache:
             r0, r1, se = own_noise(ref, an, ps, s)
+            se *= _serial_factor(r0, serial)
             sd = float(r0.std()) or 1.0
             cache[key] = (r0, r1, float(r1.mean() - r0.mean()) / sd, se)
         return cache[key]
@@ -284,7 +294,7 @@ def pair_evidence(ref: pd.DataFrame, an: pd.DataFrame, parents: dict[str, list[s
     moved = {s: _moved(*noise_of(s, None)[2:], z_moved) for s in candidates}
     # Pairs without an edge whose own noises correlate clearly (the same noises for both).
     flagged = {frozenset((a, b)) for a, b, _, _ in noise_correlation_pairs(
-        {s: noise_of(s, None)[0] for s in candidates}, adjacent, CORRELATION_ALPHA, MIN_ABS_R)}
+        {s: noise_of(s, None)[0] for s in candidates}, adjacent, CORRELATION_ALPHA, MIN_ABS_R, serial)}
     # Only pairs that both moved, or that the correlation check flagged, can be evidence: the
     # loop stays short on plants with hundreds of sensors.
     movers = [s for s in candidates if moved[s]]
@@ -301,8 +311,9 @@ def pair_evidence(ref: pd.DataFrame, an: pd.DataFrame, parents: dict[str, list[s
         if ra0.std() == 0 or rb0.std() == 0:
             continue
         r = float(np.corrcoef(ra0, rb0)[0, 1])
+        n_eff = n0 / pair_inflation(autocorrelations(ra0), autocorrelations(rb0)) if serial else n0
         clear = (abs(r) >= MIN_ABS_R
-                 and abs(np.arctanh(np.clip(r, -0.999999, 0.999999))) * np.sqrt(max(1, n0 - 3)) >= z_corr)
+                 and abs(np.arctanh(np.clip(r, -0.999999, 0.999999))) * np.sqrt(max(1.0, n_eff - 3)) >= z_corr)
         sa, sb = noise_of(a, None)[2], noise_of(b, None)[2]
         both = bool(moved[a] and moved[b] and clear and np.sign(sa * sb) == np.sign(r))
         if both and adj:
@@ -311,14 +322,15 @@ def pair_evidence(ref: pd.DataFrame, an: pd.DataFrame, parents: dict[str, list[s
             child = b if a in parents.get(b, []) else a
             other = a if child == b else b
             if allows is None or allows(child, other):   # the layout may forbid the reverse
-                both = _moves_reversed(ref, an, parents, child, other, z_moved)
+                both = _moves_reversed(ref, an, parents, child, other, z_moved, serial)
         if not both and pair not in flagged:
             continue
         # Beyond MAX_SHAPE_TESTS pairs (a plant full of correlated leftovers) the shape test is
         # skipped: a pair without an edge then counts as confounded, as the correlation says.
         p_ab = p_ba = None
         if shape_tests < MAX_SHAPE_TESTS:
-            p_ab, p_ba = direction_p_values(ra0, rb0, seed)
+            step = 1 + max(memory(ra0), memory(rb0)) if serial else 1
+            p_ab, p_ba = direction_p_values(ra0, rb0, seed, step)
             shape_tests += 1
         ev = PairEvidence(a, b, adj, r, sa, sb, both, p_ab, p_ba)
         ev.verdict = verdict(adj, r, p_ab, p_ba)
@@ -332,16 +344,23 @@ def _moved(shift: float, se: float, z_moved: float) -> bool:
     return abs(shift) >= MOVED_SD and abs(shift) / se >= z_moved
 
 
-def _shift(ref: pd.DataFrame, an: pd.DataFrame, causes: list[str], sensor: str) -> tuple[float, float]:
+def _serial_factor(r0: np.ndarray, serial: bool) -> float:
+    """How much wider a mean's standard error is for autocorrelated noise (1 for independent rows)."""
+    return float(np.sqrt(mean_inflation(autocorrelations(r0)))) if serial else 1.0
+
+
+def _shift(ref: pd.DataFrame, an: pd.DataFrame, causes: list[str], sensor: str,
+           serial: bool = False) -> tuple[float, float]:
     r0, r1, se = own_noise(ref, an, causes, sensor)
-    return float(r1.mean() - r0.mean()) / (float(r0.std()) or 1.0), se
+    return float(r1.mean() - r0.mean()) / (float(r0.std()) or 1.0), se * _serial_factor(r0, serial)
 
 
 def _moves_reversed(ref: pd.DataFrame, an: pd.DataFrame, parents: dict[str, list[str]], child: str,
-                    parent: str, z_moved: float) -> bool:
+                    parent: str, z_moved: float, serial: bool = False) -> bool:
     """With the edge ``parent -> child`` drawn the other way, do both own noises still move?"""
-    return (_moved(*_shift(ref, an, [*parents.get(parent, []), child], parent), z_moved)
-            and _moved(*_shift(ref, an, [p for p in parents.get(child, []) if p != parent], child), z_moved))
+    return (_moved(*_shift(ref, an, [*parents.get(parent, []), child], parent, serial), z_moved)
+            and _moved(*_shift(ref, an, [p for p in parents.get(child, []) if p != parent], child, serial),
+                       z_moved))
 
 
 def confounded_groups(evidence: list[PairEvidence]) -> list[list[PairEvidence]]:

@@ -154,7 +154,7 @@ def _source(group: list[PairEvidence], fci_pairs: set[frozenset[str]]) -> str:
     return "noise correlation"
 
 
-def detect(scm, incident, fci_pairs=(), seed: int = 0, constraints=None, exclude=()
+def detect(scm, incident, fci_pairs=(), seed: int = 0, constraints=None, exclude=(), serial: bool = False
            ) -> tuple[list[HiddenCause], list[PairEvidence], dict]:
     """Suspected unmeasured common causes acting on ancestors of the KPI, the pair evidence, and
     the model the ranking should use (spurious edges of moved groups left out).
@@ -172,6 +172,8 @@ def detect(scm, incident, fci_pairs=(), seed: int = 0, constraints=None, exclude
         Sensors left out of the check: those of a declared control loop, whose controller
         answers every disturbance (its own behaviour moves whenever anything upstream does,
         which a DAG's "own noise" cannot separate from a shared cause).
+    serial : bool
+        Rows are consecutive time steps (the tests count effective rows).
 
     Returns
     -------
@@ -189,7 +191,7 @@ def detect(scm, incident, fci_pairs=(), seed: int = 0, constraints=None, exclude
     ref, an = incident.reference, incident.anomaly
     adjacent = {frozenset(k) for k in graph.edge_keys}
     evidence = pair_evidence(ref, an, {n: graph.parents(n) for n in candidates}, candidates, adjacent, seed,
-                             constraints.allows if constraints is not None else None)
+                             constraints.allows if constraints is not None else None, serial)
     fci = {frozenset(p) for p in fci_pairs}
     pos = {n: i for i, n in enumerate(scm.order_)}
     hidden: list[HiddenCause] = []
