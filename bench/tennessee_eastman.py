@@ -441,12 +441,19 @@ def run_all(quick: bool = False, only=(), with_rows: bool = True, folder: Path =
     # KPI incidents (the cost's mean moved) first, then the spread-only ones.
     folders = sorted((p.parent for p in folder.glob("*/truth.json")),
                      key=lambda d: (abs(json.loads((d / "truth.json").read_text())["kpi_shift_sd"]) < 1.0, d.name))
-    records = []
+    # A partial run (--only) updates its incidents in the results file and keeps the others;
+    # a run without the row-by-row engine keeps that engine's earlier readings.
+    before = json.loads((OUT / name).read_text(encoding="utf-8")).get("records", []) if (OUT / name).exists() else []
+    kept = {r["incident"]: r for r in before}
+    records = [kept[d.name] for d in folders if only and d.name not in only and d.name in kept]
     for d in folders:
         if only and d.name not in only:
             continue
         rec = analyse_one(d, settings, with_rows)
-        records.append(rec)
+        if not with_rows and "row_by_row" in kept.get(d.name, {}):
+            rec["row_by_row"] = kept[d.name]["row_by_row"]
+            rec["rows_seconds"] = kept[d.name].get("rows_seconds")
+        records = [r for r in records if r["incident"] != d.name] + [rec]
         partial = {"settings": "quick" if quick else "default, rank_bootstrap=5", "kpi": KPI,
                    "summary": summary(records), "records": records}
         (OUT / name).write_text(json.dumps(partial, indent=1, default=str), encoding="utf-8")
