@@ -388,43 +388,122 @@ def analyse_one(folder: Path, settings, with_rows: bool = True) -> dict:
     rec["loops"] = [{k: lp.get(k) for k in ("controlled", "manipulated", "mv_shift_sd", "cv_shift_sd",
                                            "compensated", "source", "source_share")} for lp in dyn.get("loops", [])]
     if with_rows:
-        # The row-by-row engine: the same tags and stations, no time column, no recycles or loops.
-        rows_layout = load_layout(folder / "layout_rows.toml")
-        # The time column is in no station of that layout, so it is left out (with a warning).
-        rows_data = prepare(load_table(folder / "data.csv"), rows_layout)
-        t = time.perf_counter()
-        rows_out = run_analysis(rows_data, (inc.first_row, inc.stop_row), None, settings)
-        rec["rows_seconds"] = round(time.perf_counter() - t, 1)
-        rows_rank = [c.node for c in rows_out.result.root_causes]
-        rec["row_by_row"] = {**_scores(rows_rank, entry), "n_ranked": len(rows_rank)}
+        rec.update(variant(folder, settings, "row_by_row"))
+    return rec
+
+
+def variant(folder: Path, settings, key: str) -> dict:
+    """Another engine on the same incident: ``row_by_row`` (the layout without its time keys:
+    no time column, recycles or loops) or ``ours_linear`` (the default engine with linear
+    mechanisms only, which cannot extrapolate a curve far outside the reference range)."""
+    import dataclasses
+
+    from rca_app.core.analysis import run_analysis
+    from rca_app.core.data import load_table, prepare
+    from rca_app.core.layout import load_layout
+
+    tr = json.loads((folder / "truth.json").read_text(encoding="utf-8"))
+    window = (tr["anomaly"]["start"], tr["anomaly"]["end"])
+    if key == "row_by_row":
+        # The time column is in no station of that layout, so it is left out (with a warning);
+        # the windows are then row numbers (the first rows of the file are the reference).
+        layout = load_layout(folder / "layout_rows.toml")
+        n_ref = round(REFERENCE_H / STEP_H)
+        data = prepare(load_table(folder / "data.csv"), layout)
+        window = (n_ref, data.n_rows)
+    else:
+        layout = load_layout(folder / "layout.toml")
+        data = prepare(load_table(folder / "data.csv"), layout)
+        settings = dataclasses.replace(settings, mechanisms=("linear",))
+    t = time.perf_counter()
+    out = run_analysis(data, window, None, settings)
+    ranked = [c.node for c in out.result.root_causes]
+    seconds = round(time.perf_counter() - t, 1)
+    print(f"  {folder.name}: {key} rank {best_rank(ranked, tr['root_causes'])} in {seconds} s", flush=True)
+    return {key: {**_scores(ranked, tr["root_causes"]), "n_ranked": len(ranked)}, f"{key}_seconds": seconds}
     return rec
 
 
 def summary(records: list[dict]) -> dict:
-    """Top-1 / top-3 counts per method over all incidents."""
-    out = {"incidents": len(records)}
-    for m in ("ours", "row_by_row", "marginal_shift"):
-        rs = [r[m] for r in records if m in r]
-        if rs:
-            out[m] = {"top1": sum(x["top1"] for x in rs), "top3": sum(x["top3"] for x in rs), "n": len(rs),
-                      "median_rank": float(np.median([x["rank"] or 99 for x in rs]))}
+    """Top-1 / top-3 counts per method: over the KPI incidents (the cost's mean moved 1+ sd) and
+    over the spread-only ones."""
+    out: dict = {}
+    groups = {"kpi_incidents": [r for r in records if r.get("kpi_incident")],
+              "spread_only": [r for r in records if not r.get("kpi_incident")]}
+    for g, recs in groups.items():
+        out[g] = {"incidents": len(recs)}
+        for m in ("ours", "ours_linear", "row_by_row", "marginal_shift"):
+            rs = [r[m] for r in recs if m in r]
+            if rs:
+                out[g][m] = {"top1": sum(x["top1"] for x in rs), "top3": sum(x["top3"] for x in rs), "n": len(rs),
+                             "median_rank": float(np.median([x["rank"] or 99 for x in rs]))}
     return out
 
 
 def table(records: list[dict]) -> str:
     """Markdown table: one row per incident, the rank of the entry point for each method."""
-    lines = ["| incident | kind | entry set | KPI shift (sd) | ours | row-by-row | marginal shift | our top 3 |",
-             "|---|---|---|---|---|---|---|---|"]
+    lines = ["| incident | kind | entry set | KPI shift (sd) | ours | ours, linear mechanisms | row-by-row | "
+             "marginal shift | our top 3 |", "|---|---|---|---|---|---|---|---|---|"]
     for r in records:
         def f(m):
             return "-" if m not in r else (str(r[m]["rank"]) if r[m]["rank"] else "not ranked")
         lines.append(f"| {r['incident']} | {r['kind']} | {len(r['entry'])} | {r['kpi_shift_sd']:+.1f} | "
-                     f"{f('ours')} | {f('row_by_row')} | {f('marginal_shift')} | {', '.join(r['ours']['top5'][:3])} |")
+                     f"{f('ours')} | {f('ours_linear')} | {f('row_by_row')} | {f('marginal_shift')} | "
+                     f"{', '.join(r['ours']['top5'][:3])} |")
     return "\n".join(lines)
 
 
-def run_all(quick: bool = False, only=(), with_rows: bool = True, folder: Path = DATA) -> dict:
-    """Analyse every generated incident; write bench/results/tennessee_eastman.json."""
+def _variant_file(key: str, folder: Path) -> Path:
+    return folder / f"readings_{key}.json"
+
+
+def _fold_variants(records: list[dict], folder: Path) -> list[dict]:
+    """The readings of the other engines (written by ``run --add``) joined onto the records."""
+    for key in ("row_by_row", "ours_linear"):
+        f = _variant_file(key, folder)
+        if f.exists():
+            readings = json.loads(f.read_text(encoding="utf-8"))
+            for r in records:
+                r.update(readings.get(r["incident"], {}))
+    return records
+
+
+def _write(records: list[dict], quick: bool, folder: Path, finished: bool = False) -> dict:
+    records = _fold_variants(records, folder)
+    res = {"settings": "quick (no graph resamples, 5 refits)" if quick else "default, rank_bootstrap=5",
+           "kpi": KPI, "summary": summary(records), "records": records}
+    if finished:
+        res["finished"] = time.strftime("%Y-%m-%d %H:%M:%S")
+    OUT.mkdir(exist_ok=True)
+    name = "tennessee_eastman_quick.json" if quick else "tennessee_eastman.json"
+    (OUT / name).write_text(json.dumps(res, indent=1, default=str), encoding="utf-8")
+    return res
+
+
+def run_all(quick: bool = False, only=(), with_rows: bool = False, folder: Path = DATA, mode: str = "main") -> dict:
+    """Analyse every generated incident; write bench/results/tennessee_eastman.json.
+
+    Parameters
+    ----------
+    quick : bool
+        No graph resamples and 5 refits (a smoke run).
+    only : sequence of str
+        Incident folder names (default: all); the others keep their earlier records.
+    with_rows : bool
+        Also run the row-by-row engine in the main pass.
+    folder : Path
+        Where the generated incidents are.
+    mode : {"main", "row_by_row", "ours_linear", "merge"}
+        "main": ours and the marginal-shift ranking. "row_by_row" / "ours_linear": that engine
+        only, its readings kept in ``folder/readings_<mode>.json`` (so it can run beside the main
+        pass) and joined onto the records whenever the results file is written. "merge": only
+        join them and rewrite the results file.
+
+    Returns
+    -------
+    dict
+        The results (empty when no incidents were generated).
+    """
     from rca_app.core.analysis import AnalysisSettings
 
     if not folder.exists() or not any(folder.glob("*/truth.json")):
@@ -436,34 +515,30 @@ def run_all(quick: bool = False, only=(), with_rows: bool = True, folder: Path =
     # took 190 of 270 s per incident on the shared 2-core machine.
     settings = (AnalysisSettings(graph_bootstrap=0, rank_bootstrap=5, n_jobs=1) if quick
                 else AnalysisSettings(rank_bootstrap=5))
-    OUT.mkdir(exist_ok=True)
     name = "tennessee_eastman_quick.json" if quick else "tennessee_eastman.json"
     # KPI incidents (the cost's mean moved) first, then the spread-only ones.
     folders = sorted((p.parent for p in folder.glob("*/truth.json")),
                      key=lambda d: (abs(json.loads((d / "truth.json").read_text())["kpi_shift_sd"]) < 1.0, d.name))
-    # A partial run (--only) updates its incidents in the results file and keeps the others;
-    # a run without the row-by-row engine keeps that engine's earlier readings.
+    folders = [d for d in folders if not only or d.name in only]
     before = json.loads((OUT / name).read_text(encoding="utf-8")).get("records", []) if (OUT / name).exists() else []
-    kept = {r["incident"]: r for r in before}
-    records = [kept[d.name] for d in folders if only and d.name not in only and d.name in kept]
-    for d in folders:
-        if only and d.name not in only:
-            continue
-        rec = analyse_one(d, settings, with_rows)
-        if not with_rows and "row_by_row" in kept.get(d.name, {}):
-            rec["row_by_row"] = kept[d.name]["row_by_row"]
-            rec["rows_seconds"] = kept[d.name].get("rows_seconds")
-        records = [r for r in records if r["incident"] != d.name] + [rec]
-        partial = {"settings": "quick" if quick else "default, rank_bootstrap=5", "kpi": KPI,
-                   "summary": summary(records), "records": records}
-        (OUT / name).write_text(json.dumps(partial, indent=1, default=str), encoding="utf-8")
-        print(f"{d.name}: ours rank {rec['ours']['rank']} ({rec['seconds']} s), "
-              f"row-by-row {rec.get('row_by_row', {}).get('rank')}, shift {rec['marginal_shift']['rank']}; "
-              f"KPI {rec['kpi_shift_sd']:+.1f} sd; top 3 {rec['ours']['top5'][:3]}", flush=True)
-    res = {"settings": "quick" if quick else "default, rank_bootstrap=5", "kpi": KPI, "summary": summary(records),
-           "records": records, "finished": time.strftime("%Y-%m-%d %H:%M:%S")}
-    (OUT / name).write_text(json.dumps(res, indent=1, default=str), encoding="utf-8")
-    print(table(records))
+    if mode in ("row_by_row", "ours_linear"):
+        f = _variant_file(mode, folder)
+        for d in folders:
+            readings = json.loads(f.read_text(encoding="utf-8")) if f.exists() else {}
+            readings[d.name] = variant(d, settings, mode)
+            f.write_text(json.dumps(readings, indent=1), encoding="utf-8")
+        return readings
+    records = [r for r in before if r["incident"] not in {d.name for d in folders}] if mode == "main" else before
+    if mode == "main":
+        for d in folders:
+            rec = analyse_one(d, settings, with_rows)
+            records.append(rec)
+            print(f"{d.name}: ours rank {rec['ours']['rank']} ({rec['seconds']} s), "
+                  f"shift {rec['marginal_shift']['rank']}; KPI {rec['kpi_shift_sd']:+.1f} sd; "
+                  f"top 3 {rec['ours']['top5'][:3]}", flush=True)
+            _write(records, quick, folder)
+    res = _write(records, quick, folder, finished=True)
+    print(table(res["records"]))
     print(json.dumps(res["summary"], indent=1))
     return res
 
@@ -476,13 +551,15 @@ def main(argv=None) -> None:
     r = sub.add_parser("run", help="analyse the generated incidents (the project's venv)")
     r.add_argument("--quick", action="store_true", help="fewer refits")
     r.add_argument("--only", default="", help="comma-separated incident folder names")
-    r.add_argument("--no-rows", action="store_true", help="skip the engine without time keys")
+    r.add_argument("--rows", action="store_true", help="also run the row-by-row engine in the main pass")
+    r.add_argument("--add", choices=["row_by_row", "ours_linear", "merge"],
+                   help="run only that engine (its readings are joined onto the results), or only join")
     args = ap.parse_args(argv)
     if args.cmd == "generate":
         chosen = [tuple(int(v) for v in x.split(":")) for x in args.incidents.split(",") if x]
         generate(chosen or DEFAULT_INCIDENTS)
     else:
-        run_all(args.quick, [x for x in args.only.split(",") if x], not args.no_rows)
+        run_all(args.quick, [x for x in args.only.split(",") if x], args.rows, mode=args.add or "main")
 
 
 if __name__ == "__main__":
