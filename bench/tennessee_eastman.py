@@ -263,7 +263,7 @@ def truth(fault: Fault, seed: int, n_reference: int, n_fault: int, stabilized: b
             "simulator": "tep-studio 0.2.0 (temexd_mod, Ricker 1996 decentralised control)"}
 
 
-def simulate(idv: int, seed: int) -> tuple["object", bool]:
+def simulate(idv: int, seed: int) -> tuple[object, bool]:
     """Closed-loop run with disturbance ``idv`` switched on after warm-up and reference.
 
     Returns
@@ -421,7 +421,6 @@ def variant(folder: Path, settings, key: str) -> dict:
     seconds = round(time.perf_counter() - t, 1)
     print(f"  {folder.name}: {key} rank {best_rank(ranked, tr['root_causes'])} in {seconds} s", flush=True)
     return {key: {**_scores(ranked, tr["root_causes"]), "n_ranked": len(ranked)}, f"{key}_seconds": seconds}
-    return rec
 
 
 def summary(records: list[dict]) -> dict:
@@ -444,11 +443,12 @@ def table(records: list[dict]) -> str:
     """Markdown table: one row per incident, the rank of the entry point for each method."""
     lines = ["| incident | kind | entry set | KPI shift (sd) | ours | ours, linear mechanisms | row-by-row | "
              "marginal shift | our top 3 |", "|---|---|---|---|---|---|---|---|---|"]
+    def f(r, m):
+        return "-" if m not in r else (str(r[m]["rank"]) if r[m]["rank"] else "not ranked")
+
     for r in records:
-        def f(m):
-            return "-" if m not in r else (str(r[m]["rank"]) if r[m]["rank"] else "not ranked")
         lines.append(f"| {r['incident']} | {r['kind']} | {len(r['entry'])} | {r['kpi_shift_sd']:+.1f} | "
-                     f"{f('ours')} | {f('ours_linear')} | {f('row_by_row')} | {f('marginal_shift')} | "
+                     f"{f(r, 'ours')} | {f(r, 'ours_linear')} | {f(r, 'row_by_row')} | {f(r, 'marginal_shift')} | "
                      f"{', '.join(r['ours']['top5'][:3])} |")
     return "\n".join(lines)
 
