@@ -10,7 +10,7 @@ from pathlib import Path
 
 os.environ.setdefault("MPLBACKEND", "Agg")
 
-from bench import accuracy, autocorrelation, coverage, dynamics, impact, incident_shapes, speed
+from bench import accuracy, autocorrelation, coverage, dynamics, impact, incident_shapes, speed, tennessee_eastman
 
 OUT = Path(__file__).resolve().parent / "results"
 
@@ -54,6 +54,8 @@ def main() -> None:
         res["impact"] = impact.run_for_all(quick=args.quick)
     if args.only is None:   # one bad unit, alarm and count KPIs, short references (bench/incident_shapes.py)
         res["incident_shapes"] = incident_shapes.run(3 if args.quick else 12, not args.no_dowhy, args.quick)
+    if args.only is None:   # Tennessee Eastman incidents from the tep-studio venv; skipped when none were generated
+        res["tennessee_eastman"] = tennessee_eastman.run_all(args.quick).get("summary")
     (OUT / name).write_text(json.dumps(res, indent=1, default=str), encoding="utf-8")
     if "accuracy" in res:
         print(report(res))
