@@ -148,12 +148,15 @@ class FeatureDesign:
         self.levels = {p: levels[p] for p in parents if p in levels}
         self.mu = {}
         self.sd = {}
+        self.z_range = {}
         for p in parents:
             if p not in self.levels:
                 v = values[p]
                 self.mu[p] = float(v.mean())
                 s = float(v.std())
                 self.sd[p] = s if s > 0 else 1.0
+                self.z_range[p] = ((float(v.min()) - self.mu[p]) / self.sd[p],
+                                   (float(v.max()) - self.mu[p]) / self.sd[p])
         self._splines = None
 
     @property
@@ -178,10 +181,24 @@ class FeatureDesign:
         return np.hstack([self.numeric_matrix(values), self.dummies(values)])
 
     def poly2(self, values) -> np.ndarray:
+        """Degree-2 terms that continue linearly outside the training rows' range.
+
+        Inside the range each product is z_i z_j. Outside, it is its tangent plane at the
+        nearest point c of the range, c_j z_i + c_i z_j - c_i c_j: a parent pushed far out in
+        an incident (tens of SDs on a real plant) then moves the node along the curve's last
+        slope instead of by its square, which chained through a few quadratic mechanisms made
+        counterfactuals of 1e50 and more (seen on the Tennessee Eastman benchmark).
+        """
         Z = self.numeric_matrix(values)
         k = Z.shape[1]
         i, j = np.triu_indices(k)    # (0,0), (0,1), ..., (1,1), ...: products in a fixed order
-        Q = Z[:, i] * Z[:, j]
+        if k:
+            lo = np.array([self.z_range[p][0] for p in self.numeric])
+            hi = np.array([self.z_range[p][1] for p in self.numeric])
+            C = np.clip(Z, lo, hi)
+            Q = C[:, j] * Z[:, i] + C[:, i] * Z[:, j] - C[:, i] * C[:, j]
+        else:
+            Q = Z[:, i] * Z[:, j]
         return np.hstack([Z, Q, self.dummies(values)])
 
     def spline(self, values) -> np.ndarray:

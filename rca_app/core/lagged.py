@@ -161,6 +161,9 @@ def lagged_edges(frame: pd.DataFrame, reference: slice, layout, numeric: list[st
     edges: list[LaggedEdge] = []
     messages: list[str] = []
     declared = {(rc.source, rc.to): rc for rc in layout.recycles}
+    # A declared control loop already explains a later CV acting on an earlier MV (the
+    # controller reads one and moves the other): never propose it as a recycle stream.
+    loop_pairs = {frozenset((lp.controlled, lp.manipulated)) for lp in getattr(layout, "loops", [])}
 
     def minutes(k: int) -> str:
         s = k * step_seconds
@@ -187,6 +190,8 @@ def lagged_edges(frame: pd.DataFrame, reference: slice, layout, numeric: list[st
                 ry, _ = _own_past_residuals(white[dst] - white[dst].mean(), start, 3)
                 now = _same_time_inputs(dst, sensors[: lo + 1], unit, ry)
                 for src in sensors[hi]:
+                    if rc is None and frozenset((src, dst)) in loop_pairs:
+                        continue
                     if not _screen(lagged[src], ry, len(lags), alpha * SCREEN_LOOSER):
                         continue
                     k, r, p = _best_lag(white[src], white[dst], lags, now=now)

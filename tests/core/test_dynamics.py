@@ -129,6 +129,13 @@ def test_recycles_are_found_over_time_and_undeclared_ones_proposed(tmp_path):
     msgs = lagged_step(timed, data, undeclared, timed.frame.iloc[timed.reference], None)
     assert len(msgs) == 1 and 'from = "Separator", to = "Reactor"' in msgs[0]
     assert {e.kind for e in timed.record.lagged_edges} == {"proposed_recycle", "self"}
+    # A declared control loop over the same pair explains the backward link: nothing proposed.
+    from rca_app.core.layout.time_keys import Loop
+
+    looped = dataclasses.replace(undeclared, loops=[*undeclared.loops, Loop("recycle_flow_m3h", "conversion_pct")])
+    timed = align_for_time(data, looped, ref, an)
+    assert lagged_step(timed, data, looped, timed.frame.iloc[timed.reference], None) == []
+    assert {e.kind for e in timed.record.lagged_edges} == {"self"}
 
 
 def test_rows_without_dynamics_show_no_lagged_edges(tmp_path):
