@@ -65,6 +65,7 @@ import pandas as pd
 
 from rca_app.core.conformal import row_band, window_mean_band
 from rca_app.core.encoding import encode_frame
+from rca_app.core.impact_kinds import competitive_kinds, model_with_drawn_kinds
 from rca_app.core.impact_misfit import autocorrelation_block, beyond_range, changed_counterfactual, misfit_check
 from rca_app.core.impact_records import AttributionTerm, CauseStatus, ConformalRecord, NodeShift
 from rca_app.core.queries import abduct, abduction_seed, propagate_replacements
@@ -104,6 +105,9 @@ class ImpactSettings:
         The investigation's causes checked for "did the root cause go away?".
     min_refits : int
         The investigation's bootstrap refits are topped up to this many for the intervals.
+    kind_uncertainty : bool
+        Spread the refits over the mechanism kinds the reference rows cannot tell apart on the
+        path from the changed node to the KPI.
     """
 
     level: float = 0.9
@@ -112,6 +116,9 @@ class ImpactSettings:
     refit_draws: int = 1000
     max_causes: int = 5
     min_refits: int = 60
+    # Refits spread over the competitive mechanism kinds on the path to the KPI (see
+    # :mod:`rca_app.core.impact_kinds`); False keeps each node's chosen kind in every refit.
+    kind_uncertainty: bool = True
 
 
 @dataclass
@@ -156,7 +163,8 @@ def _reps(n: int, draws: int) -> int:
 
 
 def change_impact(scm, reference: pd.DataFrame, before: pd.DataFrame, after: pd.DataFrame, target: str,
-                  changed: str, bootstrap_models=(), settings: ImpactSettings | None = None) -> ImpactCore:
+                  changed: str, bootstrap_models=(), settings: ImpactSettings | None = None,
+                  incident: pd.DataFrame | None = None) -> ImpactCore:
     """Observed against counterfactual KPI after a change of ``changed``, the recovery's parts,
     and their intervals.
 
@@ -174,6 +182,9 @@ def change_impact(scm, reference: pd.DataFrame, before: pd.DataFrame, after: pd.
     bootstrap_models : sequence of StructuralCausalModel
         Refits for the intervals (the investigation's weighted bootstrap refits).
     settings : ImpactSettings, optional
+    incident : DataFrame, optional
+        The incident rows the model was fitted with (mechanisms pooled over reference and
+        incident learn from them; without them those nodes keep their kind).
 
     Returns
     -------
@@ -233,8 +244,15 @@ def change_impact(scm, reference: pd.DataFrame, before: pd.DataFrame, after: pd.
     n_r = len(reference)
     beyond = check is not None and beyond_range(check, na[changed])
     boot_far: list[float] = []
+    kind_sets = {}
+    if settings.kind_uncertainty and on_path and bootstrap_models:
+        inc_values = encode_frame(incident, scm.graph.nodes, scm.levels_) if incident is not None else None
+        kind_sets = competitive_kinds(scm, changed, target, inc_values)
     for b, m in enumerate(bootstrap_models):
         brng = np.random.default_rng(np.random.SeedSequence([settings.seed, b]).spawn(1)[0])
+        if kind_sets:
+            krng = np.random.default_rng(np.random.SeedSequence([settings.seed, b, 1]))
+            m, _ = model_with_drawn_kinds(m, kind_sets, krng, settings.seed + 31 * b)
         rows_b = block_bootstrap_rows(n_b, brng, block_b)
         # The after rows are resampled in blocks too: the changed node's own after-change
         # noise (its setpoint's scatter) is part of what the effect is estimated from.

@@ -205,7 +205,8 @@ def verify_change(data: PlantData, change: ChangeSpec, investigation: AnalysisRe
     if node not in scm.mechanisms_:
         raise RcaInputError(Problem(f"{node} is not in the model (left out of the analysis: see its messages)",
                                     file=data.file_name, column=node))
-    core = change_impact(scm, ref, before, after, target, node, _refits(outcome, settings), settings)
+    core = change_impact(scm, ref, before, after, target, node, _refits(outcome, settings), settings,
+                         incident=frame.iloc[first:res.anomaly.stop_row].reset_index(drop=True))
     causes = [c for c in res.root_causes if c.restoration >= 0.1][: settings.max_causes] or res.root_causes[:1]
     status = cause_status(scm, causes, ref, before, after, settings.level, settings.seed)
     terms = attribution_terms(core, node, target, layout)
