@@ -1,0 +1,71 @@
+"""The impact's interval spreads over the mechanism kinds the reference rows cannot tell apart.
+
+A setpoint acts on the KPI through a gently saturating sensor (2 tanh(x / 2)): over the
+reference range a line fits it as well as a quadratic or a spline, so the analysis picks the
+line; a step of 3 sds takes the setpoint past the range, where the line overshoots. Refits that
+keep the line give a tight interval around the overshoot; refits that draw among the
+competitive kinds cover the true effect."""
+import numpy as np
+import pandas as pd
+import pytest
+
+from rca_app.core.graph import CausalGraph, Edge
+from rca_app.core.impact import ImpactSettings, _interval, change_impact
+from rca_app.core.impact_kinds import competitive_kinds, path_nodes
+from rca_app.core.scm import StructuralCausalModel
+from rca_app.core.uncertainty import BootstrapContext
+
+
+def _plant(seed, n_ref=800, n_inc=200, n_after=200, step=3.0):
+    rng = np.random.default_rng(seed)
+    n = n_ref + n_inc + n_after
+    sp = rng.normal(0, 1, n)
+    e_s, e_y = rng.normal(0, 0.5, n), rng.normal(0, 0.3, n)
+
+    def kpi(setpoint):
+        s = 2.0 * np.tanh(setpoint / 2.0) + e_s
+        return s, 2.0 * s + e_y
+
+    moved = sp.copy()
+    moved[n_ref + n_inc:] += step
+    s, y = kpi(moved)
+    _, y_without = kpi(sp)
+    frame = pd.DataFrame({"sp": moved, "s": s, "y": y})
+    g = CausalGraph(("sp", "s", "y"), (Edge("sp", "s"), Edge("s", "y")))
+    # The true effect: the same rows, the same noise, without the step.
+    truth = float((y - y_without)[n_ref + n_inc:].mean())
+    parts = [frame.iloc[a:b].reset_index(drop=True)
+             for a, b in ((0, n_ref), (n_ref, n_ref + n_inc), (n_ref + n_inc, n))]
+    return parts, g, truth
+
+
+@pytest.mark.parametrize("seed", [1, 3, 4])
+def test_a_line_through_a_saturating_mechanism_is_covered_once_the_kinds_spread(seed):
+    (ref, inc, after), g, truth = _plant(seed)
+    scm = StructuralCausalModel(g).fit(ref)
+    assert scm.mechanisms_["s"].kind == "linear"          # the premise: the line was chosen
+    sets = competitive_kinds(scm, "sp", "y")
+    assert "s" in sets and sets["s"].kinds[0] == "linear" and len(sets["s"].kinds) >= 2
+    ctx = BootstrapContext(scm, inc, ["sp", "s", "y"])
+    refits = [ctx.model(d, ctx.refit_mechanisms(d)) for d in ctx.draws(1, 30)]
+    fixed, spread = (change_impact(scm, ref, inc, after, "y", "sp", refits,
+                                   ImpactSettings(draws=1000, refit_draws=300, kind_uncertainty=k))
+                     for k in (False, True))
+    assert fixed.effect_mean == spread.effect_mean        # the point estimate stays the model's
+    lo, hi = fixed.effect_mean_ci
+    assert not lo <= truth <= hi                          # the line's refits miss past the range
+    lo, hi = spread.effect_mean_ci
+    assert lo <= truth <= hi and lo <= spread.effect_mean <= hi
+
+
+def test_kinds_on_the_path_only():
+    (ref, inc, after), g, truth = _plant(0)
+    scm = StructuralCausalModel(g).fit(ref)
+    assert path_nodes(scm, "sp", "y") == ["s", "y"]
+    assert path_nodes(scm, "s", "y") == ["y"]
+
+
+def test_interval_takes_the_order_statistics_that_hold_one_more_draw():
+    x = np.arange(1.0, 61.0)              # 60 refits
+    assert _interval(x, 5.0) == (3.0, 58.0)   # (61 - 2 * 3) / 61 >= 90%
+    assert _interval(x[:10], 5.0) == (1.0, 10.0)
