@@ -35,9 +35,14 @@ from rca_app.core.impact_misfit import integrated_autocorrelation_time
 from rca_app.core.mechanisms import make_mechanism
 from rca_app.core.uncertainty import block_weights, row_blocks
 
-# Kinds that are compared: those fitted by least squares on fixed features, whose weighted
-# refits are cheap (trees are not an alternative: they hold constant past the range).
-ALTERNATIVE_KINDS = ("linear", "poly2", "spline")
+# Nodes whose chosen kind is fitted by least squares on fixed features get alternatives (their
+# weighted refits are cheap; trees hold constant past the range and are left as they are).
+LEAST_SQUARES_KINDS = ("linear", "poly2", "spline")
+# The alternatives tried: the global shapes. A spline that fits the reference rows no better
+# than a line or a quadratic adds only its continuation past its outer knots, along a slope the
+# few rows at the edge decide, which is noise rather than evidence; a spline the data prefer
+# is the chosen kind and stays.
+ALTERNATIVE_KINDS = ("linear", "poly2")
 # A kind is competitive unless its out-of-fold squared error is larger than the best kind's by
 # this many standard errors (one-sided 5%).
 COMPETITIVE_Z = 1.645
@@ -94,7 +99,7 @@ def competitive_kinds(scm, changed: str, target: str, incident_values: dict | No
         main = scm.mechanisms_[node]
         report = scm.reports_.get(node)
         pooled = bool(getattr(report, "pooled", False))
-        if main.kind not in ALTERNATIVE_KINDS or (pooled and incident_values is None):
+        if main.kind not in LEAST_SQUARES_KINDS or (pooled and incident_values is None):
             continue
         design = getattr(main, "design", None)
         if design is None or not design.numeric or scm._monotone_vector(node, design) is not None:
@@ -105,7 +110,7 @@ def competitive_kinds(scm, changed: str, target: str, incident_values: dict | No
             values = {k: np.concatenate([values[k], incident_values[k]]) for k in values}
             folds = _folds(len(values[node]), int(folds.max()) + 1, scm.settings.seed)
         fitted = {}
-        for kind in ALTERNATIVE_KINDS:
+        for kind in dict.fromkeys((main.kind, *ALTERNATIVE_KINDS)):
             if kind == main.kind and not pooled:
                 fitted[kind] = main
                 continue
