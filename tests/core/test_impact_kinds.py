@@ -1,13 +1,12 @@
 """The impact's interval spreads over the mechanism kinds the reference rows cannot tell apart.
 
-A setpoint acts on the KPI through a gently saturating sensor (2 tanh(x / 2)): over the
-reference range a line fits it as well as a quadratic or a spline, so the analysis picks the
-line; a step of 3 sds takes the setpoint past the range, where the line overshoots. Refits that
-keep the line give a tight interval around the overshoot; refits that draw among the
+A setpoint acts on the KPI through a sensor with a mild curvature (x + 0.03 x^2): over the
+reference range a line fits it about as well as a quadratic, so the analysis mostly picks the
+line; a step of 3 sds takes the setpoint past the range, where the line falls short. Refits
+that keep the line give a tight interval around the shortfall; refits that draw among the
 competitive kinds cover the true effect."""
 import numpy as np
 import pandas as pd
-import pytest
 
 from rca_app.core.graph import CausalGraph, Edge
 from rca_app.core.impact import ImpactSettings, _interval, change_impact
@@ -23,7 +22,7 @@ def _plant(seed, n_ref=800, n_inc=200, n_after=200, step=3.0):
     e_s, e_y = rng.normal(0, 0.5, n), rng.normal(0, 0.3, n)
 
     def kpi(setpoint):
-        s = 2.0 * np.tanh(setpoint / 2.0) + e_s
+        s = setpoint + 0.03 * setpoint ** 2 + e_s
         return s, 2.0 * s + e_y
 
     moved = sp.copy()
@@ -39,23 +38,30 @@ def _plant(seed, n_ref=800, n_inc=200, n_after=200, step=3.0):
     return parts, g, truth
 
 
-@pytest.mark.parametrize("seed", [1, 3, 4])
-def test_a_line_through_a_saturating_mechanism_is_covered_once_the_kinds_spread(seed):
-    (ref, inc, after), g, truth = _plant(seed)
-    scm = StructuralCausalModel(g).fit(ref)
-    assert scm.mechanisms_["s"].kind == "linear"          # the premise: the line was chosen
-    sets = competitive_kinds(scm, "sp", "y")
-    assert "s" in sets and sets["s"].kinds[0] == "linear" and len(sets["s"].kinds) >= 2
-    ctx = BootstrapContext(scm, inc, ["sp", "s", "y"])
-    refits = [ctx.model(d, ctx.refit_mechanisms(d)) for d in ctx.draws(1, 30)]
-    fixed, spread = (change_impact(scm, ref, inc, after, "y", "sp", refits,
-                                   ImpactSettings(draws=1000, refit_draws=300, kind_uncertainty=k))
-                     for k in (False, True))
-    assert fixed.effect_mean == spread.effect_mean        # the point estimate stays the model's
-    lo, hi = fixed.effect_mean_ci
-    assert not lo <= truth <= hi                          # the line's refits miss past the range
-    lo, hi = spread.effect_mean_ci
-    assert lo <= truth <= hi and lo <= spread.effect_mean <= hi
+def test_a_mild_curve_past_the_range_is_covered_once_the_kinds_spread():
+    covered = {False: 0, True: 0}
+    lines = 0
+    for seed in range(10):
+        (ref, inc, after), g, truth = _plant(seed)
+        scm = StructuralCausalModel(g).fit(ref)
+        if scm.mechanisms_["s"].kind == "linear":
+            lines += 1
+            sets = competitive_kinds(scm, "sp", "y")
+            assert sets["s"].kinds == ["linear", "poly2"]     # the curve is not clear in range
+        ctx = BootstrapContext(scm, inc, ["sp", "s", "y"])
+        refits = [ctx.model(d, ctx.refit_mechanisms(d)) for d in ctx.draws(seed, 30)]
+        points = set()
+        for spread in (False, True):
+            core = change_impact(scm, ref, inc, after, "y", "sp", refits,
+                                 ImpactSettings(draws=1000, refit_draws=300, kind_uncertainty=spread))
+            lo, hi = core.effect_mean_ci
+            covered[spread] += lo <= truth <= hi
+            assert lo <= core.effect_mean <= hi
+            points.add(core.effect_mean)
+        assert len(points) == 1                              # the point estimate stays the model's
+    assert lines >= 6
+    # The line's refits miss past the range; the kinds' spread holds the truth (90% intervals).
+    assert covered[False] <= 7 and covered[True] >= 9
 
 
 def test_kinds_on_the_path_only():
