@@ -106,8 +106,9 @@ def competitive_kinds(scm, changed: str, target: str, incident_values: dict | No
             continue    # a declared monotone mechanism: quadratics and free splines cannot promise it
         values = scm.reference_values_
         folds = scm.folds_
-        if pooled:
-            values = {k: np.concatenate([values[k], incident_values[k]]) for k in values}
+        if pooled and incident_values is not None:
+            inc = incident_values
+            values = {k: np.concatenate([values[k], inc[k]]) for k in values}
             folds = _folds(len(values[node]), int(folds.max()) + 1, scm.settings.seed)
         fitted = {}
         for kind in dict.fromkeys((main.kind, *ALTERNATIVE_KINDS)):
@@ -121,7 +122,7 @@ def competitive_kinds(scm, changed: str, target: str, incident_values: dict | No
                 continue
         sq = {k: np.asarray(m.ref_noise, dtype=float) ** 2 for k, m in fitted.items()}
         mse = {k: float(v.mean()) for k, v in sq.items()}
-        best = min(mse, key=mse.get)
+        best = min(mse, key=lambda k: mse[k])
         keep = []
         for k in fitted:
             d = sq[k] - sq[best]
