@@ -26,7 +26,7 @@ smallest effect that counts) matches the one the true effect gives.
     python -m bench.impact --merge a.json b.json --out impact.json
     python -m bench.impact --first 24 --plants 36 --out impact_heldout.json   # plants not used in development
 
-Plants 0-11 were used while developing the interval (#15); plants 24-35 were not.
+Plants 0-23 were looked at while developing the interval (#15); plants 24-35 were not.
 """
 from __future__ import annotations
 

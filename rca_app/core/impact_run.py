@@ -346,7 +346,8 @@ def _caveats(scm, res, ref, before, after, node, change, core, shifts, target, n
         if share > OUTSIDE_RANGE_SHARE:
             text = (f"after the change {node} ran outside its reference range ({lo:.4g} to {hi:.4g}) in "
                     f"{100 * share:.0f}% of rows: there the data cannot check the model, and the interval assumes "
-                    "the effect goes on as the model has it")
+                    "the effect goes on as the model has it or as a line or a quadratic that fits the reference "
+                    "rows as well would carry it")
             far = core.effect_mean_ci_beyond
             if far is not None:
                 text += (f"; if the model's misfit seen at the range's edge goes on, the effect lies within "
