@@ -11,7 +11,7 @@ import pandas as pd
 from rca_app.core.graph import CausalGraph, Edge
 from rca_app.core.impact import ImpactSettings, _interval, change_impact
 from rca_app.core.impact_kinds import competitive_kinds, path_nodes
-from rca_app.core.scm import StructuralCausalModel
+from rca_app.core.scm import SCMSettings, StructuralCausalModel
 from rca_app.core.uncertainty import BootstrapContext
 
 
@@ -75,3 +75,16 @@ def test_interval_takes_the_order_statistics_that_hold_one_more_draw():
     x = np.arange(1.0, 61.0)              # 60 refits
     assert _interval(x, 5.0) == (3.0, 58.0)   # (61 - 2 * 3) / 61 >= 90%
     assert _interval(x[:10], 5.0) == (1.0, 10.0)
+
+
+def test_a_clear_curve_leaves_the_line_out():
+    rng = np.random.default_rng(0)
+    sp = rng.normal(0, 1, 800)
+    s = sp + 0.3 * sp ** 2 + rng.normal(0, 0.5, 800)
+    frame = pd.DataFrame({"sp": sp, "s": s, "y": 2.0 * s + rng.normal(0, 0.3, 800)})
+    g = CausalGraph(("sp", "s", "y"), (Edge("sp", "s"), Edge("s", "y")))
+    # Without trees among the candidates (they are tried once a curve shows, and are slow).
+    scm = StructuralCausalModel(g, settings=SCMSettings(mechanisms=("linear", "poly2", "spline"))).fit(frame)
+    assert scm.mechanisms_["s"].kind == "poly2"
+    sets = competitive_kinds(scm, "sp", "y")
+    assert "s" not in sets            # the quadratic alone: the line is clearly worse in range
