@@ -22,8 +22,12 @@ Intervals:
 - ``effect_mean_ci``: refits of the model under the weighted block bootstrap (the
   investigation's refits) with the before- and after-change rows resampled in blocks as long
   as the changed node's own autocorrelation needs, and in each refit the misfit check below
-  redone on block-resampled reference rows: the estimation uncertainty of the effect on these
-  rows, including that of the graph and mechanism kinds as far as they bear on the change.
+  redone on block-resampled reference rows; and in each refit every node on a path from the
+  changed node to the KPI takes one of the mechanism kinds the reference rows cannot tell
+  apart (:mod:`rca_app.core.impact_kinds`): a step of a few sds moves the path to the edge of
+  the reference range and past it, where the effect rests on the shape of the mechanisms (a
+  line or a quadratic through a threshold) more than on the rows. The interval takes the order
+  statistics that hold one more refit at the level (not the interpolated percentiles).
 
 Misfit check (on the reference rows). The SCM's effect is only as good as its graph and
 mechanism kinds: a missing path, or a curved mechanism fitted with a line, leaves part of the
@@ -50,6 +54,8 @@ refit costs a discovery per refit, which the query cannot afford interactively.)
 References
 ----------
 J. Pearl (2009). Causality, 2nd ed., ch. 7 (counterfactuals by abduction, action, prediction).
+A. C. Davison, D. V. Hinkley (1997). Bootstrap Methods and their Application, section 5.2
+    (order statistics of B resamples at (B + 1) alpha).
 K. Brodersen et al. (2015). Inferring causal impact using Bayesian structural time-series
     models. Annals of Applied Statistics 9, 247-274 (the question; a pure time-series answer).
 V. Chernozhukov, K. Wuthrich, Y. Zhu (2021). An exact and robust conformal inference method for
@@ -65,6 +71,7 @@ import pandas as pd
 
 from rca_app.core.conformal import row_band, window_mean_band
 from rca_app.core.encoding import encode_frame
+from rca_app.core.impact_kinds import competitive_kinds, model_with_drawn_kinds
 from rca_app.core.impact_misfit import autocorrelation_block, beyond_range, changed_counterfactual, misfit_check
 from rca_app.core.impact_records import AttributionTerm, CauseStatus, ConformalRecord, NodeShift
 from rca_app.core.queries import abduct, abduction_seed, propagate_replacements
@@ -104,6 +111,9 @@ class ImpactSettings:
         The investigation's causes checked for "did the root cause go away?".
     min_refits : int
         The investigation's bootstrap refits are topped up to this many for the intervals.
+    kind_uncertainty : bool
+        Spread the refits over the mechanism kinds the reference rows cannot tell apart on the
+        path from the changed node to the KPI.
     """
 
     level: float = 0.9
@@ -112,6 +122,9 @@ class ImpactSettings:
     refit_draws: int = 1000
     max_causes: int = 5
     min_refits: int = 60
+    # Refits spread over the competitive mechanism kinds on the path to the KPI (see
+    # :mod:`rca_app.core.impact_kinds`); False keeps each node's chosen kind in every refit.
+    kind_uncertainty: bool = True
 
 
 @dataclass
@@ -156,7 +169,8 @@ def _reps(n: int, draws: int) -> int:
 
 
 def change_impact(scm, reference: pd.DataFrame, before: pd.DataFrame, after: pd.DataFrame, target: str,
-                  changed: str, bootstrap_models=(), settings: ImpactSettings | None = None) -> ImpactCore:
+                  changed: str, bootstrap_models=(), settings: ImpactSettings | None = None,
+                  incident: pd.DataFrame | None = None) -> ImpactCore:
     """Observed against counterfactual KPI after a change of ``changed``, the recovery's parts,
     and their intervals.
 
@@ -174,6 +188,9 @@ def change_impact(scm, reference: pd.DataFrame, before: pd.DataFrame, after: pd.
     bootstrap_models : sequence of StructuralCausalModel
         Refits for the intervals (the investigation's weighted bootstrap refits).
     settings : ImpactSettings, optional
+    incident : DataFrame, optional
+        The incident rows the model was fitted with (mechanisms pooled over reference and
+        incident learn from them; without them those nodes keep their kind).
 
     Returns
     -------
@@ -233,8 +250,15 @@ def change_impact(scm, reference: pd.DataFrame, before: pd.DataFrame, after: pd.
     n_r = len(reference)
     beyond = check is not None and beyond_range(check, na[changed])
     boot_far: list[float] = []
+    kind_sets = {}
+    if settings.kind_uncertainty and on_path and bootstrap_models:
+        inc_values = encode_frame(incident, scm.graph.nodes, scm.levels_) if incident is not None else None
+        kind_sets = competitive_kinds(scm, changed, target, inc_values)
     for b, m in enumerate(bootstrap_models):
         brng = np.random.default_rng(np.random.SeedSequence([settings.seed, b]).spawn(1)[0])
+        if kind_sets:
+            krng = np.random.default_rng(np.random.SeedSequence([settings.seed, b, 1]))
+            m, _ = model_with_drawn_kinds(m, kind_sets, krng, settings.seed + 31 * b)
         rows_b = block_bootstrap_rows(n_b, brng, block_b)
         # The after rows are resampled in blocks too: the changed node's own after-change
         # noise (its setpoint's scatter) is part of what the effect is estimated from.
@@ -279,10 +303,20 @@ def change_impact(scm, reference: pd.DataFrame, before: pd.DataFrame, after: pd.
 
 
 def _interval(x, tail: float) -> tuple[float, float]:
-    x = np.asarray([v for v in x if np.isfinite(v)], dtype=float)
+    """Equal-tailed interval of refit values ``x`` (``tail`` percent in each tail).
+
+    With B refits the interpolated 5th and 95th percentiles hold one more draw from the same
+    spread only (B - 7.1) / (B + 1) of the time (87% at B = 60), so the order statistics
+    ``k = floor((B + 1) * tail)`` from each end are taken instead: ``(B + 1 - 2k) / (B + 1)``
+    reaches the level (Davison and Hinkley 1997, section 5.2). Too few refits for that: the
+    extremes."""
+    x = np.sort(np.asarray([v for v in x if np.isfinite(v)], dtype=float))
     if len(x) == 0:
         return (float("nan"), float("nan"))
-    return (float(np.percentile(x, tail)), float(np.percentile(x, 100 - tail)))
+    k = int(np.floor((len(x) + 1) * tail / 100))
+    if k < 1:
+        return (float(x[0]), float(x[-1]))
+    return (float(x[k - 1]), float(x[len(x) - k]))
 
 
 # --------------------------------------------------------------------------------------------

@@ -207,7 +207,8 @@ def verify_change(data: PlantData, change: ChangeSpec, investigation: AnalysisRe
     if node not in scm.mechanisms_:
         raise RcaInputError(Problem(f"{node} is not in the model (left out of the analysis: see its messages)",
                                     file=data.file_name, column=node))
-    core = change_impact(scm, ref, before, after, target, node, _refits(outcome, settings), settings)
+    core = change_impact(scm, ref, before, after, target, node, _refits(outcome, settings), settings,
+                         incident=frame.iloc[first:res.anomaly.stop_row].reset_index(drop=True))
     causes = [c for c in res.root_causes if c.restoration >= 0.1][: settings.max_causes] or res.root_causes[:1]
     status = cause_status(scm, causes, ref, before, after, settings.level, settings.seed)
     terms = attribution_terms(core, node, target, layout)
@@ -347,7 +348,8 @@ def _caveats(scm, res, ref, before, after, node, change, core, shifts, target, n
         if share > OUTSIDE_RANGE_SHARE:
             text = (f"after the change {node} ran outside its reference range ({lo:.4g} to {hi:.4g}) in "
                     f"{100 * share:.0f}% of rows: there the data cannot check the model, and the interval assumes "
-                    "the effect goes on as the model has it")
+                    "the effect goes on as the model has it or as a line or a quadratic that fits the reference "
+                    "rows as well would carry it")
             far = core.effect_mean_ci_beyond
             if far is not None:
                 text += (f"; if the model's misfit seen at the range's edge goes on, the effect lies within "
