@@ -32,7 +32,13 @@ from rca_app.core.errors import Problem, RcaInputError
 from rca_app.core.graph import CausalGraph
 from rca_app.core.incident_shapes import max_parents, plan_incident, ranking_basis_text, rate_family
 from rca_app.core.kpi_mechanisms import check_kpi_parents, install_kpi_mechanism
-from rca_app.core.lagged_model import contemporaneous_graph, mark_incident_rows, model_edge_key, time_ancestors
+from rca_app.core.lagged_model import (
+    contemporaneous_graph,
+    diverges,
+    mark_incident_rows,
+    model_edge_key,
+    time_ancestors,
+)
 from rca_app.core.parallel import ParallelSettings, prestart_workers
 from rca_app.core.progress import Progress, SubProgress, check_cancel
 from rca_app.core.redundancy import redundant_sensors
@@ -287,6 +293,7 @@ def _run_analysis(data: PlantData, anomaly, reference, settings: AnalysisSetting
     # Time series: recycles, self-lags and declared loops become lagged inputs of the model
     # (core/lagged_model.py); the graph drawn stays the contemporaneous one.
     summary, ref_rows, an_rows, lag_messages = graph, ref, an, None
+    row_graph, row_ref, row_an = graph, ref, an
     if timed is not None and shape.method == "restoration" and not shape.simple_model:
         lagged, lag_messages = lagged_model_step(timed, data, layout, frame, fit_ref_sl, an_sl, graph)
         if lagged is not None:
@@ -309,6 +316,24 @@ def _run_analysis(data: PlantData, anomaly, reference, settings: AnalysisSetting
     scm, invariance = (scm, []) if shape.short_incident else pool_invariant_mechanisms(scm, an, relevant,
                                                                                         serial=serial)
     mark_incident_rows(scm, an, layout.target)   # time series with lagged inputs: queries in time order
+    if graph is not row_graph and diverges(scm, an, layout.target, settings.seed):
+        # Unstable estimated dynamics: the row-by-row model, with the lagged edges reported only.
+        messages.append("The model over time was unstable on this incident (its lagged inputs amplify "
+                        "themselves, so a counterfactual run through the incident grows without bound): "
+                        "the lagged edges are reported but not used in the model; rows are compared as "
+                        "moments after their residence-time alignment.")
+        graph, ref, an = row_graph, row_ref, row_an
+        if timed is not None:
+            for lagged_edge in timed.record.lagged_edges:
+                lagged_edge.in_model = False
+            timed.model_loops = set()
+        scm = StructuralCausalModel(graph, categorical, layout.monotone, scm_settings, levels=levels).fit(ref)
+        if shape.rate_kpi:
+            install_kpi_mechanism(scm, layout.target, rate_family(shape.kpi_type, ref[layout.target]))
+        effects = {(e.source, e.target): e for e in edge_effects(scm)}
+        relevant = graph.ancestors(layout.target) | {layout.target}
+        scm, invariance = (scm, []) if shape.short_incident else pool_invariant_mechanisms(scm, an, relevant,
+                                                                                            serial=serial)
     pooled_nodes = {c.node for c in invariance if c.pooled}
     for n in sorted(pooled_nodes, key=graph.nodes.index):
         messages.append(

@@ -233,3 +233,22 @@ def test_row_by_row_queries_go_through_time_only_on_the_incident_s_rows():
     moved = propagate(scm, tiled, noise, set(), {"a": 0.0}, stop_at="y")["y"]
     step = propagate_in_time(scm, tiled, noise, [Scenario(setting={"a": np.zeros(36)})], "y", 12)[0]
     assert np.allclose(moved, step)
+
+
+def test_an_unstable_model_over_time_is_detected():
+    """A recycle whose loop gain exceeds one makes every counterfactual run through the incident
+    grow without bound: the analysis must notice (and fall back to the row model) instead of
+    ranking by restorations of 1e24. The fitted, stable model passes."""
+    from rca_app.core.lagged_model import diverges, mark_incident_rows
+
+    scm, aug = _model(_recycle_plant(2000, seed=4, shift_a=3.0, n_shift=200))
+    an = aug.iloc[-200:].reset_index(drop=True)
+    mark_incident_rows(scm, an, "y")
+    assert not diverges(scm, an, "y")
+    b = scm.mechanisms_["b"]
+    lagged = b.parents.index(lag_name("c", LAG))
+    b.coef_ = b.coef_.copy()
+    b.coef_[lagged] *= 3.0                      # loop gain 0.5 -> 1.5: explosive
+    scm.__dict__.pop("_abductions", None)      # abduct again under the changed mechanism
+    mark_incident_rows(scm, an, "y")
+    assert diverges(scm, an, "y")
