@@ -498,7 +498,12 @@ class SessionState:
         from rca_app.core.results import as_result  # loads scipy: not before an analysis ran
 
         self.result = as_result(outcome.result)
-        self.graph = outcome.scm.graph
+        # The graph the engineer sees and edits is the same-row one; a model over time adds
+        # lagged columns (X[t-L]) that are drawn as arcs, not as sensors.
+        from rca_app.core.lagged_model import contemporaneous_graph
+
+        loops = self.layout.loops if self.layout is not None else []
+        self.graph = contemporaneous_graph(outcome.scm.graph, loops)
         self.reference = [self.result.reference.start, self.result.reference.end]
         self.anomaly = [self.result.anomaly.start, self.result.anomaly.end]
         self._announce("windows", "graph", "result")

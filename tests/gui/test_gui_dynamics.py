@@ -4,6 +4,7 @@ Incident step, lagged edges and loops on the graph."""
 from __future__ import annotations
 
 import pytest
+from PySide6.QtCore import Qt
 
 from rca_app.core.layout.time_keys import Recycle
 
@@ -159,3 +160,8 @@ def test_graph_draws_recycles_self_lags_and_loops(reactor):
     src, dst = canvas.nodes["recycle_flow_m3h"].pos(), canvas.nodes["conversion_pct"].pos()
     assert path.pointAtPercent(0).x() == pytest.approx(src.x()) and path.pointAtPercent(1).x() == pytest.approx(dst.x())
     assert any(c.text() == "recycle, lag 14min" for c in item.childItems() if hasattr(c, "text"))
+    # The model's lagged columns (X[t-L]) are arcs, never sensors of their own on the canvas,
+    # and the recycle the model holds is drawn solid.
+    assert not [n for n in canvas.nodes if "[t-" in n]
+    assert not [n for n in w.session.graph.nodes if "[t-" in n]
+    assert item.pen().style() == Qt.PenStyle.SolidLine
