@@ -95,6 +95,32 @@ class AnalysisOutcome:
     discovery: DiscoveryResult | None = None
 
 
+# Restoring one cause can give back the whole loss and, with curved mechanisms, somewhat more;
+# several times the loss is not physics but a model pushed far outside the rows it learnt from.
+IMPLAUSIBLE_RESTORATION = 2.0
+
+
+def _extrapolation_note(causes, ref: pd.DataFrame, an: pd.DataFrame) -> list[str]:
+    """A warning when leading restorations are implausibly large, naming how far the incident
+    took those sensors outside their reference behaviour."""
+    big = [c for c in causes[:5] if not c.unmeasured and np.isfinite(c.restoration)
+           and abs(c.restoration) > IMPLAUSIBLE_RESTORATION]
+    if not big:
+        return []
+    parts = []
+    for c in big:
+        col = ref[c.node] if c.node in ref.columns else None
+        if col is not None and pd.api.types.is_numeric_dtype(col) and float(col.std()) > 0:
+            away = (float(an[c.node].mean()) - float(col.mean())) / float(col.std())
+            parts.append(f"{c.node} ({c.restoration:.0%}, incident {away:+.0f} reference sd away)")
+        else:
+            parts.append(f"{c.node} ({c.restoration:.0%})")
+    return ["Restorations well above 100% (" + ", ".join(parts) + ") mean the model was carried far outside the "
+            "rows it learnt from: restoring these sensors sends their effects through mechanisms extrapolated "
+            "beyond the reference range. Read their order as uncertain; the sensors' own shifts (Evidence) and "
+            "the process knowledge of what moved first are the better guide here."]
+
+
 def _constant_in_reference(data: PlantData, ref: pd.DataFrame, an: pd.DataFrame,
                            constant_kpi_ranked: bool = False) -> list[tuple[str, str]]:
     """Sensors that do not vary in the reference period, with a message for each.
@@ -361,6 +387,7 @@ def _run_analysis(data: PlantData, anomaly, reference, settings: AnalysisSetting
         causes, hidden, notes = rank_with_ambiguity(scm, incident, constraints, layout, causes, settings.seed,
                                                     disc.hidden_pairs if disc is not None else (), serial)
         messages += notes
+        messages += _extrapolation_note(causes, ref, an)
     if shape.simple_model and shape.method != "anomaly":
         # Short reference: refits on few rows give too narrow intervals (core/unit_ranking.py).
         factor = small_sample_factor(len(ref))
