@@ -327,21 +327,28 @@ def _run_analysis(data: PlantData, anomaly, reference, settings: AnalysisSetting
             ref, an = frame_l.iloc[lag_ref_sl].reset_index(drop=True), frame_l.iloc[an_sl].reset_index(drop=True)
     scm_settings = SCMSettings(n_folds=settings.n_folds, mechanisms=kinds, seed=settings.seed,
                                n_jobs=settings.n_jobs, scheduler=settings.scheduler)
-    scm = StructuralCausalModel(graph, categorical, layout.monotone, scm_settings, levels=levels).fit(
-        ref, SubProgress(progress, 0.35, 0.45, ""))
-    if shape.simple_model:
-        shrink_mechanisms(scm)
-    if shape.rate_kpi:
-        install_kpi_mechanism(scm, layout.target, rate_family(shape.kpi_type, ref[layout.target]))
-    effects = {(e.source, e.target): e for e in edge_effects(scm)}
-    relevant = graph.ancestors(layout.target) | {layout.target}
-    if shape.method == "anomaly":
-        relevant = set(anomaly_candidates(layout, layout.target, graph.nodes))
-    check_cancel(progress)
-    # Whether a mechanism held in the incident cannot be judged from 1-4 rows: no pooling.
-    scm, invariance = (scm, []) if shape.short_incident else pool_invariant_mechanisms(scm, an, relevant,
-                                                                                        serial=serial)
-    mark_incident_rows(scm, an, layout.target)   # time series with lagged inputs: queries in time order
+
+    def fit_model(graph, ref, an, fit_progress):
+        """The SCM on ``graph`` with its edge effects, the nodes the ranking looks at, and the
+        mechanisms pooled over both periods where they evidently held."""
+        scm = StructuralCausalModel(graph, categorical, layout.monotone, scm_settings, levels=levels).fit(
+            ref, fit_progress)
+        if shape.simple_model:
+            shrink_mechanisms(scm)
+        if shape.rate_kpi:
+            install_kpi_mechanism(scm, layout.target, rate_family(shape.kpi_type, ref[layout.target]))
+        effects = {(e.source, e.target): e for e in edge_effects(scm)}
+        relevant = graph.ancestors(layout.target) | {layout.target}
+        if shape.method == "anomaly":
+            relevant = set(anomaly_candidates(layout, layout.target, graph.nodes))
+        check_cancel(progress)
+        # Whether a mechanism held in the incident cannot be judged from 1-4 rows: no pooling.
+        scm, invariance = (scm, []) if shape.short_incident else pool_invariant_mechanisms(scm, an, relevant,
+                                                                                            serial=serial)
+        mark_incident_rows(scm, an, layout.target)   # time series with lagged inputs: queries in time order
+        return scm, effects, relevant, invariance
+
+    scm, effects, relevant, invariance = fit_model(graph, ref, an, SubProgress(progress, 0.35, 0.45, ""))
     if graph is not row_graph and diverges(scm, an, layout.target, settings.seed):
         # Unstable estimated dynamics: the row-by-row model, with the lagged edges reported only.
         messages.append("The model over time was unstable on this incident (its lagged inputs amplify "
@@ -353,13 +360,7 @@ def _run_analysis(data: PlantData, anomaly, reference, settings: AnalysisSetting
             for lagged_edge in timed.record.lagged_edges:
                 lagged_edge.in_model = False
             timed.model_loops = set()
-        scm = StructuralCausalModel(graph, categorical, layout.monotone, scm_settings, levels=levels).fit(ref)
-        if shape.rate_kpi:
-            install_kpi_mechanism(scm, layout.target, rate_family(shape.kpi_type, ref[layout.target]))
-        effects = {(e.source, e.target): e for e in edge_effects(scm)}
-        relevant = graph.ancestors(layout.target) | {layout.target}
-        scm, invariance = (scm, []) if shape.short_incident else pool_invariant_mechanisms(scm, an, relevant,
-                                                                                            serial=serial)
+        scm, effects, relevant, invariance = fit_model(graph, ref, an, None)
     pooled_nodes = {c.node for c in invariance if c.pooled}
     for n in sorted(pooled_nodes, key=graph.nodes.index):
         messages.append(
