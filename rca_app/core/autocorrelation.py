@@ -129,6 +129,35 @@ def memory(x: np.ndarray, max_lag: int = MAX_LAG) -> int:
     return int(np.count_nonzero(autocorrelations(x, max_lag)))
 
 
+def integrated_autocorrelation_time(x: np.ndarray, max_lag: int = 50) -> float:
+    """``1 + 2 * sum(rho_k)``, summed until the autocorrelation first turns non-positive: how
+    many rows count as one independent row for ``x``'s mean (the impact query's rule; the
+    engine's tests use :func:`mean_inflation` of :func:`autocorrelations`, cut at the noise band).
+
+    Parameters
+    ----------
+    x : ndarray
+    max_lag : int
+        Lags below ``min(max_lag, n // 4)`` are summed.
+
+    Returns
+    -------
+    float
+
+    References
+    ----------
+    A. Sokal (1997). Monte Carlo methods in statistical mechanics: foundations and new
+        algorithms (the integrated autocorrelation time and its window).
+    """
+    x = np.asarray(x, dtype=float)
+    n = len(x)
+    if n < 10 or float(np.var(x)) <= 0:
+        return 1.0
+    rho = _raw_acf(x, min(max_lag, n // 4) - 1)
+    stop = np.flatnonzero(rho <= 0)
+    return 1.0 + 2.0 * float(np.sum(rho[:stop[0]] if len(stop) else rho))
+
+
 def rows_are_serial(frame, columns) -> bool:
     """Whether consecutive rows of ``frame`` are dependent: the median lag-1 autocorrelation of
     ``columns`` lies beyond the independent-row noise band (:func:`band`).

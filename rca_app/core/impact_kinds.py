@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from rca_app.core.impact_misfit import integrated_autocorrelation_time
+from rca_app.core.autocorrelation import integrated_autocorrelation_time
 from rca_app.core.mechanisms import make_mechanism
 from rca_app.core.uncertainty import block_weights, row_blocks
 

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.stats import chi2
 
+from rca_app.core.autocorrelation import integrated_autocorrelation_time
 from rca_app.core.queries import abduct, abduction_seed, propagate
 
 # The misfit curves: polynomials of this degree in the changed node's standardised noise.
@@ -177,39 +178,6 @@ def beyond_range(check: dict[str, MisfitCurve], noise: np.ndarray, share: float 
         return False
     z = (np.asarray(noise, dtype=float) - c.center) / c.scale
     return bool(np.mean((z < c.z_low) | (z > c.z_high)) > share)
-
-
-def integrated_autocorrelation_time(x: np.ndarray, max_lag: int = 50) -> float:
-    """``1 + 2 * sum(rho_k)``, summed until the autocorrelation first turns non-positive: how
-    many rows count as one independent row for ``x``'s mean.
-
-    Parameters
-    ----------
-    x : ndarray
-    max_lag : int
-
-    Returns
-    -------
-    float
-
-    References
-    ----------
-    A. Sokal (1997). Monte Carlo methods in statistical mechanics: foundations and new
-        algorithms (the integrated autocorrelation time and its window).
-    """
-    x = np.asarray(x, dtype=float)
-    n = len(x)
-    xc = x - x.mean()
-    var = float(xc @ xc)
-    if n < 10 or var <= 0:
-        return 1.0
-    tau = 1.0
-    for lag in range(1, min(max_lag, n // 4)):
-        rho = float(xc[:-lag] @ xc[lag:]) / var
-        if rho <= 0:
-            break
-        tau += 2 * rho
-    return tau
 
 
 def autocorrelation_block(x: np.ndarray, max_lag: int = 50) -> int:
