@@ -187,18 +187,7 @@ def _measured_shift(spec, seed: int, hidden: HiddenConfounder) -> MeanShift:
     children = sorted(hidden.children)
     first = children if rng.random() < 0.5 else [a for a in up if a not in hidden.children]
     cands = [first[int(j)] for j in rng.permutation(len(first))] + [up[int(j)] for j in rng.permutation(len(up))]
-    best = None
-    for node in cands:
-        trial = 3.0 * spec.node(node).noise.sd
-        df, _ = simulate(spec, 2000, 300, [hidden, MeanShift(node, trial)], seed)
-        drop = target_drop_sd(spec, df[spec.target].to_numpy(), 2000)
-        if best is None or abs(drop) > abs(best[2]):
-            best = (node, trial, drop)
-        if abs(drop) >= TARGET_DROP_SD / 3:
-            break
-    node, trial, drop = best
-    sign = 1.0 if drop >= 0 else -1.0
-    return MeanShift(node, float(sign * trial * TARGET_DROP_SD / max(abs(drop), 1e-6)))
+    return _calibrated_shift(spec, cands, seed, [hidden])
 
 
 def _within_station_shift(spec, seed: int) -> MeanShift:
@@ -213,14 +202,19 @@ def _within_station_shift(spec, seed: int) -> MeanShift:
                     and not spec.node(a).exogenous})
     if not cands:
         cands = sorted(a for a in up if not spec.node(a).exogenous) or sorted(up)
-    # In a random order, the first candidate through which a 3-SD shift moves the KPI by at
-    # least a third of what is wanted (a weaker path would need an implausibly large fault).
-    trial_sd = 3.0
+    return _calibrated_shift(spec, [cands[int(j)] for j in rng.permutation(len(cands))], seed)
+
+
+def _calibrated_shift(spec, cands: list[str], seed: int, also=()) -> MeanShift:
+    """A mean shift at the first of ``cands`` (in their order) through which a 3-SD shift moves
+    the KPI by at least a third of :data:`TARGET_DROP_SD` (a weaker path would need an
+    implausibly large fault; else the strongest tried), sized so the KPI gets worse by
+    :data:`TARGET_DROP_SD` (the plants are linear, so one trial gives the size). ``also``:
+    faults present in both simulations (a hidden driver)."""
     best = None
-    for j in rng.permutation(len(cands)):
-        node = cands[int(j)]
-        trial = trial_sd * spec.node(node).noise.sd
-        df, _ = simulate(spec, 2000, 300, [MeanShift(node, trial)], seed)
+    for node in cands:
+        trial = 3.0 * spec.node(node).noise.sd
+        df, _ = simulate(spec, 2000, 300, [*also, MeanShift(node, trial)], seed)
         drop = target_drop_sd(spec, df[spec.target].to_numpy(), 2000)
         if best is None or abs(drop) > abs(best[2]):
             best = (node, trial, drop)
