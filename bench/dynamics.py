@@ -44,14 +44,19 @@ def marginal_shift_ranking(data, ref_rows: slice, an_rows: slice) -> list[str]:
     return sorted(scores, key=scores.get, reverse=True)
 
 
-def one_plant(kind: str, seed: int, settings: AnalysisSettings) -> dict:
+def load_case(kind: str, seed: int):
+    """A dynamic plant written out and read back as a user would: (case, layout, data, window)."""
     case = dynamic_case(kind, seed)
     with tempfile.TemporaryDirectory(prefix="rca_dyn_") as d:
         write_case(case, Path(d))
         layout = load_layout(Path(d) / "layout.toml")
         data = prepare(load_table(Path(d) / "data.csv"), layout)
+    return case, layout, data, (case.truth["anomaly"]["start"], case.truth["anomaly"]["end"])
+
+
+def one_plant(kind: str, seed: int, settings: AnalysisSettings) -> dict:
+    case, _, data, window = load_case(kind, seed)
     root = case.truth["root_causes"][0]
-    window = (case.truth["anomaly"]["start"], case.truth["anomaly"]["end"])
     rec = {"kind": kind, "seed": seed, "root": root, "rows": data.n_rows}
     t = time.perf_counter()
     out = run_analysis(data, window, None, settings)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import tempfile
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,12 +19,11 @@ from unittest import mock
 
 import numpy as np
 
+from bench.dynamics import load_case
 from rca_app.core import analysis
 from rca_app.core.analysis import AnalysisSettings, run_analysis
-from rca_app.core.data import load_table, prepare
 from rca_app.core.dynamics import lagged_step
-from rca_app.core.layout import load_layout
-from rca_sim.dynamic import DYNAMIC_KINDS, dynamic_case, write_case
+from rca_sim.dynamic import DYNAMIC_KINDS
 
 OUT = Path(__file__).resolve().parent / "results"
 
@@ -40,13 +38,8 @@ def lagged_edges_reported_only():
 
 
 def one_plant(kind: str, seed: int, settings: AnalysisSettings) -> dict:
-    case = dynamic_case(kind, seed)
-    with tempfile.TemporaryDirectory(prefix="rca_lagm_") as d:
-        write_case(case, Path(d))
-        layout = load_layout(Path(d) / "layout.toml")
-        data = prepare(load_table(Path(d) / "data.csv"), layout)
+    case, layout, data, window = load_case(kind, seed)
     root = case.truth["root_causes"][0]
-    window = (case.truth["anomaly"]["start"], case.truth["anomaly"]["end"])
     cvs = {lp.controlled for lp in layout.loops}
     rec: dict = {"kind": kind, "seed": seed, "root": root}
     for name in ("with_lags", "without"):
