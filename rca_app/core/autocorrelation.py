@@ -220,6 +220,35 @@ def pair_inflation(rho_a: np.ndarray, rho_b: np.ndarray) -> float:
     return max(1.0, 1.0 + 2.0 * float(np.dot(rho_a[:k], rho_b[:k])))
 
 
+def score_inflation(residuals: np.ndarray, terms: np.ndarray) -> float:
+    """Bartlett's inflation of a test of ``terms`` added to a regression with null ``residuals``:
+    the largest ``1 + 2 sum_k rho_e,k rho_x,k`` over the residual columns and the terms.
+
+    A likelihood-ratio, score or Wald test of a term rests on the sum ``sum_t e_t x_t``; for two
+    independent autocorrelated series its variance is that of independent rows times this factor,
+    so dividing the statistic by it (and counting that many fewer rows) keeps the test's level.
+    Taking the largest over several columns (the classes of a categorical response, the dummies
+    of a categorical term) errs on the safe side.
+
+    Parameters
+    ----------
+    residuals : ndarray of shape (n,) or (n, r)
+        The response's residuals under the model without the terms (rows in time order).
+    terms : ndarray of shape (n,) or (n, q)
+        The terms tested, preferably residualised on the model's other columns.
+
+    Returns
+    -------
+    float
+        At least 1 (exactly 1 when either side shows no autocorrelation).
+    """
+    E = np.asarray(residuals, dtype=float).reshape(len(residuals), -1)
+    X = np.asarray(terms, dtype=float).reshape(len(terms), -1)
+    rho_e = [autocorrelations(E[:, j]) for j in range(E.shape[1])]
+    rho_x = [autocorrelations(X[:, j]) for j in range(X.shape[1])]
+    return max((pair_inflation(a, b) for a in rho_e for b in rho_x), default=1.0)
+
+
 def gram_lags(F: np.ndarray, max_lag: int = MAX_LAG) -> int:
     """Lags the lagged Gram matrices of ``F``'s columns need: the longest memory of a column."""
     return max((memory(F[:, j], max_lag) for j in range(F.shape[1])), default=0)

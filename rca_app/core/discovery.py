@@ -26,6 +26,7 @@ from rca_app.core.autocorrelation import (
     normality_pvalue,
     prewhiten,
     residual_autocorrelation_table,
+    score_inflation,
     whitening_filter,
 )
 from rca_app.core.discovery_choice import (
@@ -121,8 +122,12 @@ def _rss(A: np.ndarray, y: np.ndarray) -> float:
     return float(r @ r)
 
 
-def _categorical_adds(frame, child, base_parents, cat, enc, settings) -> bool:
-    """Nested-model F-test: does categorical ``cat`` explain ``child`` beyond its parents?"""
+def _categorical_adds(frame, child, base_parents, cat, enc, settings, whiten: np.ndarray | None = None) -> bool:
+    """Nested-model F-test: does categorical ``cat`` explain ``child`` beyond its parents?
+
+    On time series (``settings.time_series``) the test allows for autocorrelation
+    (:func:`_serial_categorical_pvalue`; ``whiten``: the pass's common whitening filter, default
+    one from the child and its numeric parents); the partial R^2 stays that of the levels."""
     y = frame[child].to_numpy(dtype=float)
     A0 = _design(frame, base_parents, enc)
     D = enc.dummies(cat, enc.codes(frame[cat]), present_only=True)
@@ -134,10 +139,54 @@ def _categorical_adds(frame, child, base_parents, cat, enc, settings) -> bool:
     dof = n - A1.shape[1]
     if dof <= 0 or rss1 <= 0:
         return False
-    F = ((rss0 - rss1) / q) / (rss1 / dof)
-    p = stats.f.sf(F, q, dof)
+    if settings.time_series:
+        p = _serial_categorical_pvalue(y, A0, D, whiten)
+    else:
+        F = ((rss0 - rss1) / q) / (rss1 / dof)
+        p = stats.f.sf(F, q, dof)
     partial_r2 = (rss0 - rss1) / rss0 if rss0 > 0 else 0.0
     return p < settings.categorical_alpha and partial_r2 >= settings.categorical_min_partial_r2
+
+
+def _numeric_whitening(frame: pd.DataFrame, numeric: list[str]) -> np.ndarray:
+    """The common whitening filter of the standardised numeric columns (time series)."""
+    if not numeric:
+        return np.zeros(0)
+    Z = frame[numeric].to_numpy(dtype=float)
+    sd = Z.std(axis=0)
+    return whitening_filter((Z - Z.mean(axis=0)) / np.where(sd > 0, sd, 1.0))
+
+
+def _serial_categorical_pvalue(y: np.ndarray, A0: np.ndarray, D: np.ndarray, whiten: np.ndarray | None) -> float:
+    """The categorical F-test on time-series rows: the child, its parents' columns and the
+    category's dummies through one whitening filter (which keeps the linear model), and the
+    F-statistic divided by Bartlett's inflation of the child's residual and the dummies'
+    residuals on the parents (:func:`~rca_app.core.autocorrelation.score_inflation`), with the
+    denominator's degrees of freedom counting the rows worth as much as independent ones: a
+    supplier's lots and a shift pattern run for many rows, so on slowly varying data the
+    independent-row test finds a category's "effect" in noise."""
+    if whiten is None:
+        num = A0[:, 1:]
+        Z = np.column_stack([y, num]) if num.shape[1] else y[:, None]
+        sd = Z.std(axis=0)
+        whiten = whitening_filter((Z - Z.mean(axis=0)) / np.where(sd > 0, sd, 1.0))
+    yw = prewhiten(y[:, None], whiten)[:, 0]
+    A0w = prewhiten(A0, whiten)
+    A0w[:, 0] = 1.0
+    Dw = prewhiten(D, whiten)
+    b0 = np.linalg.lstsq(A0w, np.column_stack([yw, Dw]), rcond=None)[0]
+    R = np.column_stack([yw, Dw]) - A0w @ b0           # the child's and the dummies' residuals
+    e0, Dr = R[:, 0], R[:, 1:]
+    rss0 = float(e0 @ e0)
+    g = np.linalg.lstsq(Dr, e0, rcond=None)[0]
+    rss1 = float(np.sum((e0 - Dr @ g) ** 2))
+    n, q = len(yw), D.shape[1]
+    dof = n - A0.shape[1] - q
+    if dof <= 0 or rss1 <= 0:
+        return 1.0
+    infl = score_inflation(e0, Dr)
+    F = ((rss0 - rss1) / q) / (rss1 / dof) / infl
+    return float(stats.f.sf(F, q, max(1.0, n / infl - A0.shape[1] - q)))
 
 
 def _add_curved_edges(frame, order, edges, enc, constraints, settings, blocked=frozenset()) -> None:
@@ -256,25 +305,46 @@ def _clearest_curved_parent(G: np.ndarray, base: list[int], yc: int, cand_cols: 
 
 def _categorical_child_parents(frame, child, candidates, enc, settings) -> list[str]:
     """Parents of a non-exogenous categorical sensor: forward selection by likelihood-ratio
-    test of a multinomial logistic model (a categorical child cannot go through LiNGAM)."""
+    test of a multinomial logistic model (a categorical child cannot go through LiNGAM).
+
+    On time series (``settings.time_series``) a candidate's likelihood ratio is divided by
+    Bartlett's inflation (:func:`~rca_app.core.autocorrelation.score_inflation`) of the child's
+    residuals under the parents chosen so far (each class's indicator minus its probability) and
+    the candidate's columns residualised on theirs: an operating mode or a grade persists for
+    many rows, and so does a slowly varying upstream sensor, so independent-row counting finds a
+    relation in noise."""
     from sklearn.linear_model import LogisticRegression
 
     y = enc.codes(frame[child])
     if len(np.unique(y)) < 2:
         return []
 
-    def loglik(cols: list[str]) -> tuple[float, int]:
+    def columns(cols: list[str]) -> np.ndarray:
+        A = _design(frame, cols, enc)[:, 1:]
+        return (A - A.mean(axis=0)) / (A.std(axis=0) + 1e-12)
+
+    def loglik(cols: list[str]) -> tuple[float, int, np.ndarray]:
+        """Log-likelihood, parameters and the class probabilities (columns: classes in order)."""
         if not cols:
             freq = np.bincount(y) / len(y)
-            return float(np.sum(np.log(freq[y]))), 0
-        A = _design(frame, cols, enc)[:, 1:]
-        A = (A - A.mean(axis=0)) / (A.std(axis=0) + 1e-12)
+            return float(np.sum(np.log(freq[y]))), 0, np.tile(freq[np.unique(y)], (len(y), 1))
+        A = columns(cols)
         m = LogisticRegression(C=1e4, max_iter=500).fit(A, y)
-        proba = m.predict_proba(A)[np.arange(len(y)), np.searchsorted(m.classes_, y)]
-        return float(np.sum(np.log(np.clip(proba, 1e-12, None)))), A.shape[1] * max(1, len(m.classes_) - 1)
+        P = m.predict_proba(A)
+        proba = P[np.arange(len(y)), np.searchsorted(m.classes_, y)]
+        return float(np.sum(np.log(np.clip(proba, 1e-12, None)))), A.shape[1] * max(1, len(m.classes_) - 1), P
+
+    def inflation(cols: list[str], c: str, P: np.ndarray) -> float:
+        classes = np.unique(y)
+        resid = (y[:, None] == classes[None, :]) - P
+        X = columns([c])
+        if cols:
+            B = np.column_stack([np.ones(len(y)), columns(cols)])
+            X = X - B @ np.linalg.lstsq(B, X, rcond=None)[0]
+        return score_inflation(resid[:, 1:] if len(classes) == 2 else resid, X)
 
     chosen: list[str] = []
-    ll, k = loglik(chosen)
+    ll, k, P = loglik(chosen)
     improved = True
     while improved:
         improved = False
@@ -282,14 +352,17 @@ def _categorical_child_parents(frame, child, candidates, enc, settings) -> list[
         for c in candidates:
             if c in chosen:
                 continue
-            ll1, k1 = loglik(chosen + [c])
+            ll1, k1, P1 = loglik(chosen + [c])
             lr = 2 * (ll1 - ll)
             p = stats.chi2.sf(lr, max(1, k1 - k))
+            if settings.time_series and p < settings.categorical_alpha:
+                # Only a candidate that passes as independent rows can pass at all (inflation >= 1).
+                p = stats.chi2.sf(lr / inflation(chosen, c, P), max(1, k1 - k))
             if p < settings.categorical_alpha and (best is None or p < best[1]):
-                best = (c, p, ll1, k1)
+                best = (c, p, ll1, k1, P1)
         if best is not None:
             chosen.append(best[0])
-            ll, k = best[2], best[3]
+            ll, k, P = best[2], best[3], best[4]
             improved = True
     return chosen
 
@@ -324,12 +397,13 @@ def _discover_once(frame: pd.DataFrame, nodes: list[str], enc: CategoryEncoder, 
         edges = prune_weak_edges(frame, numeric, edges, keep=set(constraints.required), serial=settings.time_series)
     # Categorical sources into numeric children, children in causal order.
     cats = [c for c in nodes if c in categorical]
+    whiten = _numeric_whitening(frame, numeric) if settings.time_series and cats else None
     for child in order_names:
         for cat in cats:
             if (cat, child) in edges or not constraints.allows(cat, child):
                 continue
             base = [p for p in nodes if (p, child) in edges]
-            if _categorical_adds(frame, child, base, cat, enc, settings):
+            if _categorical_adds(frame, child, base, cat, enc, settings, whiten):
                 edges.add((cat, child))
     # Categorical children that something upstream may drive.
     for child in cats:

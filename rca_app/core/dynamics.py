@@ -440,14 +440,22 @@ def cusum_onset(x: np.ndarray, ref: np.ndarray, k: float = 0.5, h: float = 8.0) 
     """First row of ``x`` where a two-sided CUSUM of its standardised deviation from the reference
     crosses ``h``, dated back to where the run started; None when it never does.
 
+    On autocorrelated rows the decision interval is ``h`` times the reference's variance inflation
+    ``1 + 2 sum rho_k`` (:func:`~rca_app.core.autocorrelation.mean_inflation`; 1 for independent
+    rows, which keep the plain chart): the CUSUM below its bar is a random walk with drift ``-k``
+    whose increments' long-run variance is that many times larger, and the chance that such a
+    walk climbs to ``h`` depends on ``k h / variance`` (Siegmund 1985), so the scaled bar keeps the
+    independent-row false-trip rate while the allowance ``k`` (and so the onset dating) stays in
+    reference sds.
+
     Parameters
     ----------
     x : ndarray
         The incident rows.
     ref : ndarray
-        The reference rows.
+        The reference rows, in time order.
     k, h : float
-        Allowance and decision interval, in reference sds.
+        Allowance and decision interval, in reference sds (``h`` for independent rows).
 
     Returns
     -------
@@ -456,8 +464,14 @@ def cusum_onset(x: np.ndarray, ref: np.ndarray, k: float = 0.5, h: float = 8.0) 
     References
     ----------
     Page, E. S. (1954). Continuous inspection schemes. Biometrika 41, 100-115.
+    Siegmund, D. (1985). Sequential Analysis. Springer (the CUSUM run-length approximation).
+    Timmer, D. H., Pignatiello, J. J., Longnecker, M. (1998). The development and evaluation of
+        CUSUM-based control charts for an AR(1) process. IIE Transactions 30, 525-534.
     """
+    from rca_app.core.autocorrelation import autocorrelations, mean_inflation
+
     z = (x - ref.mean()) / _sd(ref)
+    h = h * mean_inflation(autocorrelations(ref))
     hi = lo = 0.0
     start_hi = start_lo = 0
     for i, v in enumerate(z):

@@ -299,8 +299,11 @@ PARENT_MIN_Z = 2.58
 ADD_ALPHA = 0.001
 
 
-def _wald_z(reference, target: str, family: str, columns: list[str]) -> np.ndarray:
-    """Wald z of each column in the logistic / Poisson regression of ``target`` on ``columns``."""
+def _wald_z(reference, target: str, family: str, columns: list[str], serial: bool = False) -> np.ndarray:
+    """Wald z of each column in the logistic / Poisson regression of ``target`` on ``columns``.
+
+    ``serial``: rows are consecutive samples of a time series; each z is divided by the square
+    root of Bartlett's inflation of its score (:func:`_serial_wald_inflation`)."""
     X = reference[columns].to_numpy(float)
     X = (X - X.mean(axis=0)) / np.where(X.std(axis=0) > 0, X.std(axis=0), 1.0)
     y = reference[target].to_numpy(float)
@@ -308,20 +311,59 @@ def _wald_z(reference, target: str, family: str, columns: list[str]) -> np.ndarr
         from sklearn.linear_model import LogisticRegression
 
         m = LogisticRegression(C=1e6, max_iter=2000).fit(X, y)
-        rate = m.predict_proba(X)[:, 1]
-        w, coef = rate * (1 - rate), m.coef_.ravel()
+        mu = m.predict_proba(X)[:, 1]
+        w, coef = mu * (1 - mu), m.coef_.ravel()
     else:
         from sklearn.linear_model import PoissonRegressor
 
         m = PoissonRegressor(alpha=0.0, max_iter=2000).fit(X, y)
-        w, coef = m.predict(X), m.coef_
+        mu = m.predict(X)
+        w, coef = mu, m.coef_
     Xi = np.column_stack([np.ones(len(y)), X])
     info = (Xi * w[:, None]).T @ Xi
     se = np.sqrt(np.clip(np.diag(np.linalg.pinv(info))[1:], 1e-300, None))
+    if serial:
+        return coef / se / np.sqrt(_serial_wald_inflation(Xi, w, (y - mu) / np.sqrt(np.maximum(w, EPS))))
     return coef / se
 
 
-def check_kpi_parents(graph, reference, target: str, family: str, categorical=(), keep=(), candidates=()):
+def _serial_wald_inflation(Xi: np.ndarray, w: np.ndarray, pearson: np.ndarray) -> np.ndarray:
+    """Variance inflation of each coefficient's score on time-series rows.
+
+    A coefficient's Wald z rests on the score ``sum_t xt_t r_t``: the Pearson residual ``r``
+    against the column's part not explained by the other columns (``xt``, residualised in the
+    fit's weights ``w`` and scaled by ``sqrt(w)``). An alarm or a defect count that persists over
+    many rows and a slowly varying sensor make that sum vary ``1 + 2 sum_k rho_r,k rho_x,k`` times
+    more than for independent rows (Bartlett; :func:`~rca_app.core.autocorrelation.score_inflation`).
+
+    Parameters
+    ----------
+    Xi : ndarray of shape (n, 1 + q)
+        Intercept and the standardised columns, rows in time order.
+    w : ndarray of shape (n,)
+        The fit's working weights (the outcome's variance at each row).
+    pearson : ndarray of shape (n,)
+        Pearson residuals.
+
+    Returns
+    -------
+    ndarray of shape (q,)
+        One inflation (at least 1) per column.
+    """
+    from rca_app.core.autocorrelation import score_inflation
+
+    sw = np.sqrt(np.maximum(w, EPS))
+    Xw = Xi * sw[:, None]
+    out = np.ones(Xi.shape[1] - 1)
+    for j in range(1, Xi.shape[1]):
+        others = np.delete(Xw, j, axis=1)
+        xt = Xw[:, j] - others @ np.linalg.lstsq(others, Xw[:, j], rcond=None)[0]
+        out[j - 1] = score_inflation(pearson, xt)
+    return out
+
+
+def check_kpi_parents(graph, reference, target: str, family: str, categorical=(), keep=(), candidates=(),
+                      serial: bool = False):
     """The edges into a flag or count KPI, decided by its own regression.
 
     Discovery prunes edges with linear regressions, which a threshold (an alarm) or a log-rate
@@ -346,6 +388,9 @@ def check_kpi_parents(graph, reference, target: str, family: str, categorical=()
     keep : iterable of (str, str)
     candidates : iterable of str
         Sensors the layout allows as the KPI's parents.
+    serial : bool
+        Rows are consecutive samples of a time series (``reference`` in time order): the Wald z
+        allow for autocorrelation (:func:`_serial_wald_inflation`). False: independent rows.
 
     Returns
     -------
@@ -366,7 +411,7 @@ def check_kpi_parents(graph, reference, target: str, family: str, categorical=()
     # again without it (a spurious parent correlated with a true one splits its signal).
     kept = list(numeric)
     while kept:
-        z = dict(zip(kept, _wald_z(reference, target, family, kept), strict=True))
+        z = dict(zip(kept, _wald_z(reference, target, family, kept, serial), strict=True))
         weak = [p for p in kept if abs(z[p]) < PARENT_MIN_Z and (p, target) not in keep]
         if not weak:
             break
@@ -376,7 +421,7 @@ def check_kpi_parents(graph, reference, target: str, family: str, categorical=()
     pool = [c for c in candidates if c not in categorical and c != target]
     add = {}
     if pool:
-        z_all = _wald_z(reference, target, family, pool)
+        z_all = _wald_z(reference, target, family, pool, serial)
         bar = float(norm.isf(ADD_ALPHA / (2 * len(pool))))
         add = {c: float(zi) for c, zi in zip(pool, z_all, strict=True)
                if abs(zi) >= bar and c not in numeric}

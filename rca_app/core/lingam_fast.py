@@ -28,6 +28,7 @@ import scipy.linalg
 from scipy.linalg.blas import dger as blas_ger
 from threadpoolctl import threadpool_limits
 
+from rca_app.core.autocorrelation import autocorrelations, pair_inflation
 from rca_app.core.lingam_search import SearchMemory, choose_next
 from rca_app.core.progress import Progress, check_cancel
 
@@ -62,9 +63,12 @@ class FastDirectLiNGAM:
     """
 
     def __init__(self, prior_knowledge: np.ndarray | None = None, n_jobs: int | None = None,
-                 precision: str = "float64"):
+                 precision: str = "float64", serial: bool = False):
         self.prior_knowledge = prior_knowledge
         self.n_jobs = n_jobs
+        # Rows are consecutive samples of a time series: the pruning's BIC counts effective rows
+        # (see _adaptive_lasso_adjacency). False: lingam's answer exactly.
+        self.serial = serial
         # "float64" reproduces lingam exactly. "float32" is the bootstrap resamples' mode, not
         # the main fit's: entropies in single precision (about 1.3x faster; near-ties between
         # candidates, whose order is then arbitrary, may resolve differently), and the pruning's
@@ -144,7 +148,8 @@ class FastDirectLiNGAM:
                 pool.shutdown()
         self.search_stats_ = {"pairs_scored": memory.pairs_evaluated, "pairs_lingam_scores": memory.pairs_full}
         self.causal_order_ = order
-        self.adjacency_matrix_ = _adaptive_lasso_adjacency(X, order, pk, full_path=self.precision == "float64")
+        self.adjacency_matrix_ = _adaptive_lasso_adjacency(X, order, pk, full_path=self.precision == "float64",
+                                                           serial=self.serial)
         return self
 
 
@@ -170,12 +175,16 @@ def _regress_out(R: np.ndarray, xm: np.ndarray) -> None:
 
 
 def _adaptive_lasso_adjacency(X: np.ndarray, order: list[int], pk: np.ndarray | None,
-                              full_path: bool = True) -> np.ndarray:
+                              full_path: bool = True, serial: bool = False) -> np.ndarray:
     """Prune the full DAG implied by ``order`` with the adaptive lasso (BIC), like lingam,
     computed from sufficient statistics: one covariance matrix for all nodes.
 
     ``full_path=False`` (bootstrap resamples) stops each lasso path early, see
-    :func:`_lasso_bic_choice`."""
+    :func:`_lasso_bic_choice`. ``serial`` (time series): each sensor's BIC counts the rows its
+    regression is worth, ``n / inflation`` with Bartlett's inflation of its least-squares residual
+    against its candidate parents (the largest; :mod:`rca_app.core.autocorrelation`): the fit term
+    is divided by the inflation and the penalty is ``log`` of the effective rows, so a slowly
+    varying sensor's chance fit on another no longer passes for an edge."""
     n, p = X.shape
     mu = X.mean(axis=0)
     sd = X.std(axis=0)
@@ -187,6 +196,7 @@ def _adaptive_lasso_adjacency(X: np.ndarray, order: list[int], pk: np.ndarray | 
         pk = pk.copy()
         np.fill_diagonal(pk, 0)
     B = np.zeros((p, p))
+    rho = [autocorrelations(Xs[:, j]) for j in range(p)] if serial else None
     # Resamples: each sensor's predecessors are usually all sensors earlier in the order, whose
     # Gram's Cholesky factor is the leading block of one factor of the ordered Gram (one
     # factorisation instead of one least-squares solve per sensor).
@@ -221,7 +231,11 @@ def _adaptive_lasso_adjacency(X: np.ndarray, order: list[int], pk: np.ndarray | 
         # lingam's residual-based estimate is then tiny and positive, and so is this floor.
         rss_ols = max(yy - g @ beta, yy * 1e-15)
         sigma2 = rss_ols / (n - len(P) - 1)
-        best = _lasso_bic_choice(gw, Gw, yy, n, sigma2, rss_ols, full_path)
+        infl = 1.0
+        if rho is not None:
+            rho_e = autocorrelations(Xs[:, t] - Xs[:, P] @ beta)
+            infl = max(pair_inflation(rho_e, rho[q]) for q in preds)
+        best = _lasso_bic_choice(gw, Gw, yy, n, sigma2, rss_ols, full_path, infl)
         keep = np.abs(best * w) > 0.0
         if keep.any():
             K = P[keep]
@@ -237,7 +251,7 @@ _PATH_NET_DROPS = 3
 
 
 def _lasso_bic_choice(gw: np.ndarray, Gw: np.ndarray, yy: float, n: int, sigma2: float, rss_ols: float,
-                      full_path: bool = True) -> np.ndarray:
+                      full_path: bool = True, inflation: float = 1.0) -> np.ndarray:
     """The lasso path's point (coefficients) with the smallest BIC, as ``LassoLarsIC`` chooses.
 
     With ``full_path=False`` the path is computed in growing stretches and stopped as soon as
@@ -246,11 +260,15 @@ def _lasso_bic_choice(gw: np.ndarray, Gw: np.ndarray, yy: float, n: int, sigma2:
     sigma2 + log(n) d``; once that bound, taken ``_PATH_NET_DROPS`` variables below the
     current count, exceeds the best score, the rest of the path cannot win. The full path has
     as many steps as candidate parents (hundreds in a large plant); the winner has a handful.
+
+    ``inflation`` (time series): the fit term ``rss / sigma2`` is divided by it and the penalty is
+    ``log(n / inflation)`` per variable; 1 gives LassoLarsIC's criterion exactly.
     """
     from sklearn.linear_model import lars_path_gram
 
-    log_n = math.log(n)
-    floor = n * math.log(2 * math.pi * sigma2) + rss_ols / sigma2
+    log_n = math.log(max(n / inflation, 2.0)) if inflation != 1.0 else math.log(n)
+    sigma2_fit = sigma2 * inflation
+    floor = n * math.log(2 * math.pi * sigma2) + rss_ols / sigma2_fit
     k = len(gw)
     max_iter = 500 if full_path else min(500, 16)
     while True:
@@ -258,7 +276,7 @@ def _lasso_bic_choice(gw: np.ndarray, Gw: np.ndarray, yy: float, n: int, sigma2:
         # Residual sum of squares of every point on the path, from the Gram alone.
         rss = np.maximum(yy - 2 * path.T @ gw + np.einsum("ij,ji->i", path.T @ Gw, path), 0.0)
         df = (np.abs(path) > np.finfo(float).eps).sum(axis=0)
-        crit = n * np.log(2 * np.pi * sigma2) + rss / sigma2 + log_n * df
+        crit = n * np.log(2 * np.pi * sigma2) + rss / sigma2_fit + log_n * df
         i = int(np.argmin(crit))
         ended = path.shape[1] < max_iter + 1 or df[-1] >= k or max_iter >= 500
         # A little slack on the bound for rounding in the RSS from the Gram.
