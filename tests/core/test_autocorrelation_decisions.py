@@ -136,3 +136,25 @@ def test_cusum_onset_does_not_trip_on_fault_free_ar_data_and_still_dates_a_drift
     # The plain chart trips on every one of these (its 8-sd bar is hit by the noise's slow swings).
     assert trips <= 2
     assert np.median(errors) <= 60 and np.mean(np.isfinite(errors)) >= 0.9
+
+
+def test_independent_rows_get_no_correction_even_when_flagged_serial():
+    from rca_app.core.discovery import _serial_categorical_pvalue
+    from rca_app.core.kpi_mechanisms import _wald_z
+
+    rng = np.random.default_rng(7)
+    b, w, u = rng.laplace(size=(3, 2000))
+    latent = 0.8 * b + u + 0.2 * w
+    f = pd.DataFrame({"b": b, "w": w, "alarm": (latent > np.quantile(latent, 0.8)).astype(float)})
+    assert np.array_equal(_wald_z(f, "alarm", "binary", ["b", "w"]), _wald_z(f, "alarm", "binary", ["b", "w"], True))
+    # The categorical F-test: no whitening and no inflation, so the independent-row p-value.
+    from scipy import stats
+
+    cat = rng.integers(0, 3, 2000)
+    y = 0.5 * b + u + 0.1 * (cat == 2)
+    A0 = np.column_stack([np.ones(2000), b])
+    D = np.column_stack([cat == 1, cat == 2]).astype(float)
+    A1 = np.hstack([A0, D])
+    rss = [float(np.sum((y - A @ np.linalg.lstsq(A, y, rcond=None)[0]) ** 2)) for A in (A0, A1)]
+    p_rows = stats.f.sf((rss[0] - rss[1]) / 2 / (rss[1] / (2000 - 4)), 2, 2000 - 4)
+    assert np.isclose(_serial_categorical_pvalue(y, A0, D, None), p_rows, rtol=1e-9)
