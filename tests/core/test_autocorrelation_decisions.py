@@ -158,3 +158,24 @@ def test_independent_rows_get_no_correction_even_when_flagged_serial():
     rss = [float(np.sum((y - A @ np.linalg.lstsq(A, y, rcond=None)[0]) ** 2)) for A in (A0, A1)]
     p_rows = stats.f.sf((rss[0] - rss[1]) / 2 / (rss[1] / (2000 - 4)), 2, 2000 - 4)
     assert np.isclose(_serial_categorical_pvalue(y, A0, D, None), p_rows, rtol=1e-9)
+
+
+def test_discovery_on_a_time_series_adds_no_spurious_supplier_edge():
+    from rca_app.core.discovery import discover
+    from rca_app.core.layout.constraints import Constraints
+
+    c = Constraints(nodes=("supplier", "b", "y"), tier={"supplier": 0, "b": 0, "y": 1},
+                    exogenous=frozenset({"supplier", "b"}), target="y")
+    old = new = 0
+    for seed in SEEDS:
+        f, _ = _category_case(seed, 0.0)
+        f = f.rename(columns={"cat": "supplier"})[["supplier", "b", "y"]]
+        for serial in (False, True):
+            s = DiscoverySettings(n_bootstrap=0, method="lingam", time_series=serial, categorical_min_partial_r2=0.0)
+            edges = {e.key for e in discover(f, c, ["supplier"], s).graph.edges}
+            assert ("b", "y") in edges
+            if serial:
+                new += ("supplier", "y") in edges
+            else:
+                old += ("supplier", "y") in edges
+    assert old >= 2 and new <= 1
