@@ -352,14 +352,12 @@ def _serial_wald_inflation(Xi: np.ndarray, w: np.ndarray, pearson: np.ndarray) -
     """
     from rca_app.core.autocorrelation import score_inflation
 
-    sw = np.sqrt(np.maximum(w, EPS))
-    Xw = Xi * sw[:, None]
-    out = np.ones(Xi.shape[1] - 1)
-    for j in range(1, Xi.shape[1]):
-        others = np.delete(Xw, j, axis=1)
-        xt = Xw[:, j] - others @ np.linalg.lstsq(others, Xw[:, j], rcond=None)[0]
-        out[j - 1] = score_inflation(pearson, xt)
-    return out
+    Xw = Xi * np.sqrt(np.maximum(w, EPS))[:, None]
+    # Each column's residual on all the others at once: column j of Xw @ inv(Xw'Xw), scaled by
+    # its diagonal element (the inverse's column is the residual's direction).
+    Ginv = np.linalg.pinv(Xw.T @ Xw)
+    Xt = Xw @ Ginv[:, 1:] / np.where(np.diag(Ginv)[1:] > 0, np.diag(Ginv)[1:], 1.0)
+    return np.array([score_inflation(pearson, Xt[:, j]) for j in range(Xt.shape[1])])
 
 
 def check_kpi_parents(graph, reference, target: str, family: str, categorical=(), keep=(), candidates=(),
