@@ -302,7 +302,7 @@ def _run_analysis(data: PlantData, anomaly, reference, settings: AnalysisSetting
         family = rate_family(shape.kpi_type, ref[layout.target])
         allowed = [n for n in graph.nodes if n != layout.target and constraints.allows(n, layout.target)]
         graph, weak, missed = check_kpi_parents(graph, ref, layout.target, family, categorical, layout.required,
-                                                allowed)
+                                                allowed, serial=serial)
         glm = "logistic" if family == "binary" else "Poisson"
         messages += [f"{p} -> {layout.target} was left out: the {glm} regression of {layout.target} does not "
                      f"support it (Wald z = {z:.1f})." for p, z in weak]

@@ -428,7 +428,8 @@ def _lingam_structure(Xs, numeric, constraints, settings, progress, precision, t
         model = lingam.DirectLiNGAM(prior_knowledge=pk).fit(Xs)
         A, order_idx = model.adjacency_matrix_, list(model.causal_order_)
     elif settings.engine == "fast":
-        model = FastDirectLiNGAM(prior_knowledge=pk, n_jobs=threads, precision=precision).fit(Xs, progress=progress)
+        model = FastDirectLiNGAM(prior_knowledge=pk, n_jobs=threads, precision=precision,
+                                 serial=settings.time_series).fit(Xs, progress=progress)
         A, order_idx = model.adjacency_matrix_, model.causal_order_
     else:
         raise ValueError(f"unknown discovery engine '{settings.engine}' (fast or lingam)")
