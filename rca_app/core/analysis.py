@@ -19,6 +19,7 @@ from rca_app.core.ambiguity import choose_orientation, rank_with_ambiguity, unde
 from rca_app.core.autocorrelation import rows_are_serial
 from rca_app.core.data import PlantData, min_rows_needed
 from rca_app.core.discovery import DiscoveryResult, DiscoverySettings, discover, noise_checks
+from rca_app.core.disturbance_origin import disturbance_origin
 from rca_app.core.dynamics import (
     action_timing,
     align_for_time,
@@ -400,8 +401,12 @@ def _run_analysis(data: PlantData, anomaly, reference, settings: AnalysisSetting
             "read them as the least uncertainty there is.")
     timings["ranking_s"] = time.perf_counter() - t
     if timed is not None:
+        # The time readings may reorder the ranking (a loop's disturbance source, a drift's or a
+        # disturbance's origin): they act on the list the result reports.
+        ranking.root_causes = causes
         messages += _time_readings(timed, layout, ref_rows, an_rows, ranking, summary, data, lag_messages, scm,
                                    incident)
+        causes = list(ranking.root_causes)
     timings["total_s"] = time.perf_counter() - t_all
     messages += ranking.messages
     messages += _points_outside_intervals(ranking)
@@ -497,6 +502,10 @@ def _time_readings(timed, layout, ref, an, ranking, graph, data, lag_messages=No
     ranking.root_causes = list(ranking.root_causes)
     loops, messages = loop_readings(layout, ref, an, ranking, graph, timed.model_loops)
     onsets, drift = drift_origin(ranking, graph, ref, an)
+    if drift is None:
+        # Not a drift among the leading causes: a disturbance that entered upstream earlier.
+        more, drift = disturbance_origin(ranking, layout, graph, ref, an, timed.step)
+        onsets = {**onsets, **more}
     timed.record.loops, timed.record.drift_onsets = loops, onsets
     timed.record.bad_samples = {t.tag: t.bad_quality for t in data.tag_reports if t.bad_quality}
     messages += action_timing(timed.record, ranking.actions, layout.target, scm, incident)
