@@ -405,7 +405,7 @@ def _run_analysis(data: PlantData, anomaly, reference, settings: AnalysisSetting
         # disturbance's origin): they act on the list the result reports.
         ranking.root_causes = causes
         messages += _time_readings(timed, layout, ref_rows, an_rows, ranking, summary, data, lag_messages, scm,
-                                   incident)
+                                   incident, (data.frame.iloc[ref_sl], data.frame.iloc[an_sl]))
         causes = list(ranking.root_causes)
     timings["total_s"] = time.perf_counter() - t_all
     messages += ranking.messages
@@ -495,16 +495,19 @@ def _run_analysis(data: PlantData, anomaly, reference, settings: AnalysisSetting
 
 
 def _time_readings(timed, layout, ref, an, ranking, graph, data, lag_messages=None, scm=None,
-                   incident=None) -> list[str]:
+                   incident=None, clock_rows=None) -> list[str]:
     """Control loops and drift onsets on time-series data (see :mod:`rca_app.core.dynamics`);
     may reorder ``ranking.root_causes``; fills ``timed.record``. ``lag_messages``: the lagged
-    edges were already found (for the model); None finds them here."""
+    edges were already found (for the model); None finds them here. ``clock_rows``: the
+    reference and incident rows as recorded (not aligned), where a disturbance's first move is read."""
     ranking.root_causes = list(ranking.root_causes)
     loops, messages = loop_readings(layout, ref, an, ranking, graph, timed.model_loops)
     onsets, drift = drift_origin(ranking, graph, ref, an)
     if drift is None:
         # Not a drift among the leading causes: a disturbance that entered upstream earlier.
-        more, drift = disturbance_origin(ranking, layout, graph, ref, an, timed.step)
+        # In clock time (the rows as recorded), which sensor left its normal operation first.
+        clock_ref, clock_an = clock_rows if clock_rows is not None else (ref, an)
+        more, drift = disturbance_origin(ranking, layout, graph, clock_ref, clock_an, timed.step)
         onsets = {**onsets, **more}
     timed.record.loops, timed.record.drift_onsets = loops, onsets
     timed.record.bad_samples = {t.tag: t.bad_quality for t in data.tag_reports if t.bad_quality}
