@@ -16,16 +16,17 @@ sensor
   from the reference mean),
 - sits at the first cause's station or upstream of it in the flow order, or is its ancestor in
   the graph,
-- began to move (CUSUM onset on the residence-time aligned rows, which count autocorrelation)
-  at least :data:`ORIGIN_LEAD_STEPS` rows before the first cause, or the first cause never
-  clearly moved at all (a cause credited by the model without changing itself).
+- began to move (CUSUM onset, whose decision interval counts autocorrelation, on the rows as
+  recorded) at least :data:`ORIGIN_LEAD_STEPS` rows before the first cause, or the first cause
+  never clearly moved at all (a cause credited by the model without changing itself).
 
 Among such sensors the earliest wins; onsets within the lead of the earliest count as
 simultaneous, and among them the one furthest upstream in the flow (then the larger shift).
-Because the rows are aligned by residence time, a sensor upstream is not "earlier" merely because
-its material passes it first: two faults that start together at two stations do not reorder the
-ranking. Rows per part have no
-order in time and are left as they are.
+The onsets are read in clock time, not on the rows aligned by residence time: through a mixing
+volume a response starts long before the single delay the alignment uses, which would make the
+upstream sensor look later than its own effect. Two faults that start together at two stations
+start together in clock time and do not reorder the ranking. Rows per part have no order in time
+and are left as they are.
 """
 from __future__ import annotations
 
@@ -56,7 +57,7 @@ def disturbance_origin(ranking, layout, graph, ref: pd.DataFrame, an: pd.DataFra
     graph : CausalGraph
         The same-row graph (ancestors count as upstream).
     ref, an : DataFrame
-        Aligned reference and incident rows.
+        Reference and incident rows as recorded (clock time).
     step : Timedelta, optional
         The grid step, to say the lead in time.
 
