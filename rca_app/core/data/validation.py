@@ -336,8 +336,12 @@ def check_time(s: pd.Series, col: str, dayfirst: bool | None, file: str, src: np
     if tp.bad.any():
         rows = src[tp.bad]
         vals = [text[k] for k in np.flatnonzero(tp.bad)[:QUOTE_CELLS]]
+        clock = tp.impossible_clock
+        why = ("" if clock is None or not clock.any() else
+               f" ({int(clock.sum())} with a time of day that does not exist, first at row "
+               f"{int(src[np.argmax(clock)])}: {quote(text[int(np.argmax(clock))])}; hours run 00-23, minutes 00-59)")
         pl.add(f"{int(tp.bad.sum())} timestamp(s) could not be read, first at "
-               f"{quote_cells(rows, vals)}; {TIME_FORMATS_HINT}", file=file, column=col,
+               f"{quote_cells(rows, vals)}{why}; {TIME_FORMATS_HINT}", file=file, column=col,
                row=int(rows[0]), code="bad_time")
         ok = False
     if tp.naive_among_aware.any():
