@@ -23,7 +23,7 @@ from rca_app.core.data.numbers import parse_numbers
 from rca_app.core.data.tables import RawTable
 from rca_app.core.data.times import parse_times
 from rca_app.core.errors import ProblemList
-from rca_app.core.historian import LongColumns, TagReport, detect_long_format, pivot_long
+from rca_app.core.historian import LongColumns, TagReport, TagSettingsError, detect_long_format, pivot_long
 from rca_app.core.layout import Layout
 
 __all__ = ["FORMATS", "to_wide", "apply_joins"]
@@ -96,13 +96,19 @@ def to_wide(raw: RawTable, layout: Layout, fmt: str, dayfirst: bool | None,
         numeric[cols.quality] = q.astype(object).where(q.notna(), "bad")
     try:
         pivot = pivot_long(numeric, cols, file, sample=layout.sample, rules=layout.tag_rules,
-                           delays=layout.tag_delays, kpi=layout.target, times=times, source_rows=src)
+                           delays=layout.tag_delays, kpi=layout.target, times=times, source_rows=src,
+                           layout_file=layout.source)
+        found = pivot.problems
+    except TagSettingsError as e:
+        # A [tags.NAME] for a tag the export lacks: said, and every other check still runs on the
+        # pivot made without it, so the engineer sees all problems at once.
+        pivot, found = e.pivot, e.problems
     except ValueError as e:
         pl.add(str(e), file=file, code="historian")
         return raw, layout, [], None
-    for p in pivot.problems:
+    for p in found:
         (pl.add if p.severity == "error" else pl.warn)(p.message, file=p.file, column=p.column, row=p.row,
-                                                       code="historian")
+                                                       code=p.code or "historian")
     _report_quality(numeric, cols, times, pivot.tags, file, src, pl)
     if cols.quality:
         # Already said per tag, with the first timestamp.
