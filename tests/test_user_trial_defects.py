@@ -74,7 +74,6 @@ def test_running_the_cli_module_directly_is_not_silent():
     assert r.stdout.strip() or r.returncode != 0
 
 
-@pytest.mark.xfail(strict=True, reason="a tag with one sample is reported as a 'constant column', not as one sample")
 def test_a_tag_with_a_single_sample_is_named_as_such(tmp_path, capsys):
     times = list(pd.date_range("2026-03-01 00:00:30", periods=600, freq="30s"))
     rng = np.random.default_rng(0)

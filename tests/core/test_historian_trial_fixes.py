@@ -181,3 +181,25 @@ def test_every_problem_of_a_long_export_is_reported_at_once(tmp_path):
     assert any("[tags.LAB]: delay given for LAB" in t and t.startswith("layout.toml") for t in text)
     assert any("'TI-2'" in t and "did you mean 'ti-2'" in t for t in text)
     assert any("column 'FI-1'" in t and "empty" in t for t in text)
+
+
+def test_a_tag_with_one_sample_is_named_as_such_not_as_constant(tmp_path):
+    rows = [r for r in _rows(n=60) if r[0] != "TI-2"] + [["TI-2", "2026-03-01T00:05:00", "25.0", "Good"],
+                                                        ["TI-2", "2026-03-01T00:06:00", "26.0", "Bad"]]
+    with pytest.raises(RcaInputError) as e:
+        _prepare(tmp_path, rows)
+    (p,) = [p for p in e.value.problems if p.column == "TI-2" and p.severity == "error"]
+    assert p.code == "one_sample" and p.row == 122 and "only 1 sample with a good value (of 2)" in p.message
+
+
+def test_a_slow_tag_held_by_last_is_noted_as_a_step_function(tmp_path):
+    # A lab value every 30 min on a 1-min grid changes once in 30 rows.
+    rows = _rows(n=240) + [["LAB", (pd.Timestamp("2026-03-01 00:01") + pd.Timedelta(minutes=30 * k)).isoformat(),
+                            f"{k % 4}.5", "Good"] for k in range(8)]
+    lay = LAYOUT.format(extra="", extra_plant="").replace('["FI-1", "TI-2"]', '["FI-1", "TI-2", "LAB"]')
+    path = tmp_path / "export.csv"
+    pd.DataFrame(rows, columns=COLS).to_csv(path, index=False)
+    data = prepare(load_table(path), parse_layout(lay))
+    (note,) = [p for p in data.problems if p.code == "step_function"]
+    assert note.column == "LAB" and "every 30 rows" in note.message and "8 values in 240 rows" in note.message
+    assert not [p for p in data.problems if p.code == "step_function" and p.column != "LAB"]

@@ -130,6 +130,7 @@ def prepare(raw: RawTable, layout: Layout, *, dayfirst: bool | None = None,
                "a change of it. List the stations' sensors in the layout", file=layout.source, code="no_sensors")
     _point_to_other_sheet(raw, want, pl)
     cols = _convert_columns(raw, layout, want, src, pl)
+    _check_tag_sampling(tag_reports, step, want, cols, n, file, pl)
     rows = _order_by_time(raw, want.time_col, dayfirst, src, pl)
     good = [c for c in want.present if c not in cols.bad]
     sensors = [c for c in good if c != want.target]
@@ -185,6 +186,49 @@ def _convert_columns(raw: RawTable, layout: Layout, want: WantedColumns, src: np
                    code="all_missing")
             out.bad.add(col)
     return out
+
+
+def _check_tag_sampling(tag_reports: list, step: str | None, want: WantedColumns, cols: _Columns, n_grid: int,
+                        file: str, pl: ProblemList) -> None:
+    """What the grid hides about a historian tag the layout uses.
+
+    A tag with a single good sample becomes a constant column on the grid: said as what it is
+    (an error; the derived "column is constant" is not added). A tag held by the "last" rule
+    across many grid rows (a lab value every 30 min on a 1-min grid) is a step function: a note
+    says how rarely it changes, since its links to other sensors rest on those few changes."""
+    if not tag_reports or step is None:
+        return
+    grid = pd.Timedelta(step).total_seconds()
+    for t in tag_reports:
+        if t.tag not in want.present or t.tag in cols.bad:
+            continue
+        if t.good_samples == 1:
+            of = "" if t.samples == 1 else f" with a good value (of {t.samples})"
+            pl.add(f"tag {quote(t.tag)} has only 1 sample{of} ({t.first_good}, row {t.first_good_row}): held on the "
+                   f"{step} grid it is a constant and cannot explain a change. "
+                   "Leave it out of the layout or export a span where it was sampled more often",
+                   file=file, column=t.tag, row=t.first_good_row, code="one_sample")
+            cols.bad.add(t.tag)
+            continue
+        every = (t.median_interval_s or 0) / grid if grid > 0 else 0
+        if t.rule == "last" and every >= STEP_FUNCTION_ROWS:
+            pl.warn(f"tag {quote(t.tag)} has a new value only about every {_duration(t.median_interval_s)} and is "
+                    f"held by the 'last' rule on the {step} grid: it changes only every {every:.0f} rows, a step "
+                    f"function with {t.good_samples} values in {n_grid:,} rows. Its links to the other sensors rest "
+                    "on those few changes, so they are hard to learn: a missing link to it is weak evidence",
+                    file=file, column=t.tag, code="step_function")
+
+
+# A "last" tag held this many grid rows or more between values is a step function worth a note.
+STEP_FUNCTION_ROWS = 5
+
+
+def _duration(seconds: float | None) -> str:
+    s = float(seconds or 0)
+    for unit, size in (("h", 3600), ("min", 60)):
+        if s >= size:
+            return f"{s / size:.3g} {unit}"
+    return f"{s:.3g} s"
 
 
 def _is_label_column(s: pd.Series, decimal: str | None) -> bool:
