@@ -32,7 +32,7 @@ from rca_app.core.data.rules import (
     min_rows_needed,
 )
 from rca_app.core.data.tables import PlantData, RawTable
-from rca_app.core.data.times import time_numbers
+from rca_app.core.data.times import even_step, time_numbers
 from rca_app.core.data.validation import (
     WantedColumns,
     as_category,
@@ -45,6 +45,7 @@ from rca_app.core.data.validation import (
 )
 from rca_app.core.errors import ProblemList
 from rca_app.core.layout import Layout
+from rca_app.core.layout.time_keys import lag_rounding_notes
 
 __all__ = ["prepare"]
 
@@ -143,6 +144,7 @@ def prepare(raw: RawTable, layout: Layout, *, dayfirst: bool | None = None,
     if gaps == "impute" and len(final):
         imputed = _impute_gaps(values, rows.times, final, sensors, want.categorical, file, pl)
 
+    _note_rounded_lags(layout, step, rows, final, pl)
     _check_enough_rows(len(final), want, sensors, cols, rows.dropped, gaps, file, pl)
     check_columns_left(values, good, want.target, want.categorical, len(final), file, pl)
     pl.raise_if_errors()
@@ -217,6 +219,20 @@ def _check_tag_sampling(tag_reports: list, step: str | None, want: WantedColumns
                     f"function with {t.good_samples} values in {n_grid:,} rows. Its links to the other sensors rest "
                     "on those few changes, so they are hard to learn: a missing link to it is weak evidence",
                     file=file, column=t.tag, code="step_function")
+
+
+def _note_rounded_lags(layout: Layout, step: str | None, rows: _Rows, final: np.ndarray, pl: ProblemList) -> None:
+    """Declared lags the grid cannot hold exactly: the alignment shifts whole rows, so say what
+    each is used as (5 min on a 2-min grid is 4 min)."""
+    if not (layout.recycles or any(st.lag or st.sensor_lags for st in layout.stations)):
+        return
+    grid = pd.Timedelta(step) if step else None
+    if grid is None and rows.times is not None and len(final) > 1:
+        grid = even_step(rows.times.iloc[final].reset_index(drop=True))
+    if grid is None:
+        return
+    for message, column in lag_rounding_notes(layout, grid):
+        pl.warn(message, file=layout.source, column=column, code="lag_rounded")
 
 
 # A "last" tag held this many grid rows or more between values is a step function worth a note.

@@ -15,7 +15,7 @@ from pandas.api import types as ptypes
 
 from rca_app.core.data.cells import cell_text
 
-__all__ = ["TimeParse", "parse_times", "time_numbers"]
+__all__ = ["TimeParse", "even_step", "parse_times", "time_numbers"]
 
 _TS_PATTERN = r"""
 ^(?:
@@ -193,3 +193,27 @@ def time_numbers(times: pd.Series) -> np.ndarray:
         t = t.dt.tz_convert("UTC").dt.tz_localize(None)
     # Native unit (not forced to ns, which overflows past 2262): only the order matters.
     return t.to_numpy().astype(np.int64)
+
+
+def even_step(times: pd.Series) -> pd.Timedelta | None:
+    """The common spacing of sorted timestamps, or None when they are not evenly spaced.
+
+    The same rule as the time-aware engine's grid: the median gap, when at least 90% of the
+    gaps equal it.
+
+    Parameters
+    ----------
+    times : Series of datetime64
+        In time order.
+
+    Returns
+    -------
+    Timedelta or None
+    """
+    d = times.diff().dropna()
+    if d.empty:
+        return None
+    step = d.median()
+    if step <= pd.Timedelta(0) or (d == step).mean() < 0.9:
+        return None
+    return step
