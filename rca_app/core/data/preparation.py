@@ -14,6 +14,7 @@
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -43,7 +44,7 @@ from rca_app.core.data.validation import (
     pool_rare_levels,
     wanted_columns,
 )
-from rca_app.core.errors import ProblemList
+from rca_app.core.errors import ProblemList, RcaInputError
 from rca_app.core.layout import Layout
 from rca_app.core.layout.time_keys import lag_rounding_notes
 
@@ -126,6 +127,7 @@ def prepare(raw: RawTable, layout: Layout, *, dayfirst: bool | None = None,
         pl.add(f"unknown gap policy {gaps!r}; use 'drop' or 'impute'", code="gap_policy")
 
     want = wanted_columns(layout, [str(c) for c in frame.columns], file, pl)
+    _point_to_failed_joins(pl)
     if not [n for n in want.nodes if n != layout.target]:
         pl.add(f"{layout.source} has no sensors besides the KPI ({layout.target}): nothing could explain "
                "a change of it. List the stations' sensors in the layout", file=layout.source, code="no_sensors")
@@ -147,7 +149,9 @@ def prepare(raw: RawTable, layout: Layout, *, dayfirst: bool | None = None,
     _note_rounded_lags(layout, step, rows, final, pl)
     _check_enough_rows(len(final), want, sensors, cols, rows.dropped, gaps, file, pl)
     check_columns_left(values, good, want.target, want.categorical, len(final), file, pl)
-    pl.raise_if_errors()
+    if pl.errors:
+        # The lot table's other findings go with its errors, so it is fixed in one go.
+        raise RcaInputError(pl.errors + [p for p in pl.warnings if p.code in _JOIN_FINDINGS])
     data = _build_plant_data(raw, layout, want, values, rows, final, src, cols, imputed, gaps,
                              list(raw.problems) + pl.warnings)
     data.tag_reports, data.sample = tag_reports, step
@@ -421,6 +425,21 @@ def _build_plant_data(raw: RawTable, layout: Layout, want: WantedColumns,
         numeric_nodes=numeric_nodes, categorical_nodes=categorical_nodes,
         missing_counts=cols.missing_counts, gaps=gaps, dayfirst=rows.dayfirst, rows_read=len(raw.frame),
     )
+
+
+_JOIN_FINDINGS = ("join_unknown_lot", "join_empty_cell")
+
+
+def _point_to_failed_joins(pl: ProblemList) -> None:
+    """A layout column missing from the data may be one a failed ``[[join]]`` would have added:
+    say so next to it rather than leave a puzzling "not in the data"."""
+    failed = [p for p in pl.errors if p.code in ("join_file", "join_key")]
+    if not failed:
+        return
+    files = ", ".join(dict.fromkeys(p.file or "the lot table" for p in failed))
+    pl.items[:] = [dataclasses.replace(p, message=f"{p.message} (it may be a column of {files}, which could not "
+                                       "be joined: see above)") if p.code == "missing_column" else p
+                   for p in pl.items]
 
 
 def _point_to_other_sheet(raw: RawTable, want, pl: ProblemList) -> None:
