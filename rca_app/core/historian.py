@@ -252,7 +252,14 @@ def pivot_long(frame: pd.DataFrame, columns: LongColumns, file_name: str, *, sam
             raise ValueError(f"rule '{rule}' for {tag} is not one of {', '.join(RULES)}")
     rows = source_rows if source_rows is not None else np.arange(len(frame)) + 2
     problems: list[Problem] = []
-    t = times if times is not None else pd.to_datetime(frame[columns.time], errors="coerce")
+    if times is None:
+        # The project's own reader (ISO, dd.mm.yyyy; no silent rollover of 25:61), not pandas' guessing.
+        from rca_app.core.data.times import parse_times
+
+        times = parse_times(frame[columns.time], None).times
+        if getattr(times.dt, "tz", None) is not None:
+            times = times.dt.tz_localize(None)
+    t = times
     bad_time = t.isna().to_numpy()
     for i in np.flatnonzero(bad_time)[:20]:
         problems.append(Problem(f"timestamp '{frame[columns.time].iloc[i]}' cannot be read; the sample is left out",
@@ -282,11 +289,21 @@ def pivot_long(frame: pd.DataFrame, columns: LongColumns, file_name: str, *, sam
                                  None if first is None else first["time"],
                                  None if first is None else int(first["row"]))
         series[str(tag)] = usable.assign(stamped=usable["time"], time=usable["time"] - delay)
+    if not keep.any() and len(frame):
+        first = int(np.argmax(bad_time)) if bad_time.any() else 0
+        raise ValueError(f"{file_name}: none of the {len(frame)} timestamps in '{columns.time}' can be read (first "
+                         f"'{frame[columns.time].iloc[first]}' at row {int(rows[first])})")
     if not any(len(s) for s in series.values()):
         raise ValueError(_nothing_good(frame, columns, file_name))
     if kpi is not None and kpi not in series:
-        problems.append(Problem(f"the KPI {kpi} is not a tag of the export{_closest_tag(kpi, series)}",
-                                file=file_name, column=columns.tag))
+        mine = (tags == kpi).fillna(False).to_numpy()
+        if mine.any():
+            first = int(np.argmax(mine))
+            message = (f"the KPI {kpi} has no sample with a readable timestamp (first "
+                       f"'{frame[columns.time].iloc[first]}' at row {int(rows[first])})")
+        else:
+            message = f"the KPI {kpi} is not a tag of the export{_closest_tag(kpi, series)}"
+        problems.append(Problem(message, file=file_name, column=columns.tag))
         kpi = None
     if kpi is not None and not len(series[kpi]):
         rep = reports[kpi]

@@ -203,3 +203,27 @@ def test_a_slow_tag_held_by_last_is_noted_as_a_step_function(tmp_path):
     (note,) = [p for p in data.problems if p.code == "step_function"]
     assert note.column == "LAB" and "every 30 rows" in note.message and "8 values in 240 rows" in note.message
     assert not [p for p in data.problems if p.code == "step_function" and p.column != "LAB"]
+
+
+def test_no_value_codes_in_a_wide_table_are_warned_with_their_rows(tmp_path):
+    path = tmp_path / "wide.csv"
+    path.write_text("time,FI-1,TI-2,YIELD\n" + "".join(
+        f"2026-03-01T{k // 60:02d}:{k % 60:02d}:00,{k % 7},{-9999 if k in (5, 17) else k % 3},{90 + k % 5}\n"
+        for k in range(40)), encoding="utf-8")
+    lay = parse_layout(LAYOUT.format(extra="", extra_plant='time_column = "time"').replace('sample = "1min"', ""))
+    data = prepare(load_table(path), lay)
+    (w,) = [p for p in data.problems if p.code == "no_value_code"]
+    assert w.column == "TI-2" and w.row == 7 and "2 values are exactly -9999 (first at row 7, row 19)" in w.message
+    assert (data.frame["TI-2"] == -9999).sum() == 2
+
+
+def test_timestamps_that_cannot_be_read_are_named_not_a_nat_error():
+    f = pd.DataFrame(_rows(n=5), columns=COLS)
+    f["Value"] = pd.to_numeric(f["Value"])
+    f.loc[f.Tagname == "YIELD", "TimeStamp"] = "soon"
+    p = pivot_long(f, detect_long_format(COLS), "export.csv", kpi="YIELD")
+    kpi = next(q for q in p.problems if "KPI" in q.message)
+    assert "the KPI YIELD has no sample with a readable timestamp (first 'soon' at row 4)" in kpi.message
+    f["TimeStamp"] = "soon"
+    with pytest.raises(ValueError, match="none of the 15 timestamps in 'TimeStamp' can be read"):
+        pivot_long(f, detect_long_format(COLS), "export.csv", kpi="YIELD")
