@@ -227,3 +227,15 @@ def test_timestamps_that_cannot_be_read_are_named_not_a_nat_error():
     f["TimeStamp"] = "soon"
     with pytest.raises(ValueError, match="none of the 15 timestamps in 'TimeStamp' can be read"):
         pivot_long(f, detect_long_format(COLS), "export.csv", kpi="YIELD")
+
+
+def test_a_wide_table_with_a_repeated_local_hour_gets_the_summer_time_hint(tmp_path):
+    utc = pd.date_range("2026-10-24 23:55", "2026-10-25 02:00", freq="5min", tz="UTC")
+    local = utc.tz_convert("Europe/Berlin").tz_localize(None)
+    path = tmp_path / "wide.csv"
+    path.write_text("time,FI-1,TI-2,YIELD\n" + "".join(
+        f"{t.isoformat()},{k % 7},{k % 3},{90 + k % 5}\n" for k, t in enumerate(local)), encoding="utf-8")
+    lay = parse_layout(LAYOUT.format(extra="", extra_plant='time_column = "time"').replace('sample = "1min"', ""))
+    data = prepare(load_table(path), lay)
+    (w,) = [p for p in data.problems if p.code == "duplicate_time"]
+    assert "12 row(s) repeat an earlier timestamp" in w.message and "end of summer time" in w.message

@@ -301,8 +301,13 @@ def _order_by_time(raw: RawTable, time_col: str | None, dayfirst: bool | None, s
     if dup.any():
         rows_dup = src[order][dup]
         first_ts = times.iloc[int(order[dup][0])]
+        repeated = times.iloc[order[dup]]
+        hint = ""
+        if dup.sum() >= 3 and repeated.max() - repeated.min() <= pd.Timedelta(hours=1):
+            hint = ("; all within one hour: local clock times at the end of summer time? Export in UTC or with the "
+                    "UTC offset")
         pl.warn(f"{int(dup.sum())} row(s) repeat an earlier timestamp, first "
-                f"{first_ts} at {quote_cells(rows_dup)}", file=file, column=time_col,
+                f"{first_ts} at {quote_cells(rows_dup)}{hint}", file=file, column=time_col,
                 row=int(rows_dup[0]), code="duplicate_time")
     rows.order, rows.times = order, times
     return rows
