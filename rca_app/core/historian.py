@@ -132,6 +132,12 @@ class TagReport:
         The rule that put the tag on the grid (one of :data:`RULES`).
     delay_s : float
         How far its timestamps were moved back (lab values stamped at entry).
+    good_samples : int
+        Distinct times with a good value (repeats at one time count once).
+    first_good : Timestamp or None
+        When the first good sample was stamped.
+    first_good_row : int or None
+        Its spreadsheet row.
     """
 
     tag: str

@@ -294,6 +294,21 @@ def check_time_keys(layout, add, warn=None) -> None:
             warn(message, "lag_not_used", column)
 
 
+def _why_lag_unused(layout, i: int) -> str | None:
+    """Why station ``i``'s lags move nothing, or None when they are used."""
+    where = {s: k for k, st in enumerate(layout.stations) for s in st.sensors}
+    kpi_at = where.get(layout.target)
+    if kpi_at is not None and i == kpi_at:
+        return (f"it holds the KPI ({layout.target}): a lag is the residence time to the next station, and "
+                "every sensor is aligned to the KPI's own station, so this lag moves nothing")
+    if kpi_at is not None and i > kpi_at:
+        return (f"it comes after the KPI's station '{layout.stations[kpi_at].name}': material there no longer "
+                "reaches the KPI, so this lag moves nothing")
+    if i == len(layout.stations) - 1:
+        return "it is the last station: a lag is the residence time to the next station, and there is none"
+    return None
+
+
 def unused_lags(layout) -> list[tuple[str, str | None]]:
     """Declared lags the alignment cannot use, with why.
 
@@ -309,27 +324,14 @@ def unused_lags(layout) -> list[tuple[str, str | None]]:
     -------
     list of (message, column)
     """
-    where = {s: i for i, st in enumerate(layout.stations) for s in st.sensors}
-    kpi_at = where.get(layout.target)
-    last = len(layout.stations) - 1
     out: list[tuple[str, str | None]] = []
     for i, st in enumerate(layout.stations):
         declared = [(f'lag = "{st.lag}"', None)] if st.lag not in (None, AUTO) else []
         declared += [(f'the lag of {s} ("{v}")', s) for s, v in st.sensor_lags.items() if v != AUTO]
-        if not declared:
-            continue
-        if kpi_at is not None and i == kpi_at:
-            why = (f"it holds the KPI ({layout.target}): a lag is the residence time to the next station, and "
-                   "every sensor is aligned to the KPI's own station, so this lag moves nothing")
-        elif kpi_at is not None and i > kpi_at:
-            why = (f"it comes after the KPI's station '{layout.stations[kpi_at].name}': material there no longer "
-                   "reaches the KPI, so this lag moves nothing")
-        elif i == last:
-            why = "it is the last station: a lag is the residence time to the next station, and there is none"
-        else:
-            continue
-        for what, column in declared:
-            out.append((f"station '{st.name}' declares {what}, which is not used: {why}", column))
+        why = _why_lag_unused(layout, i) if declared else None
+        if why is not None:
+            out.extend((f"station '{st.name}' declares {what}, which is not used: {why}", column)
+                       for what, column in declared)
     return out
 
 
@@ -369,7 +371,6 @@ def lag_rounding_notes(layout, step) -> list[tuple[str, str | None]]:
     """
     if step is None or step.total_seconds() <= 0:
         return []
-    unused = {m for m, _ in unused_lags(layout)}
     grid = duration_text(step)
     out: list[tuple[str, str | None]] = []
 
@@ -383,11 +384,13 @@ def lag_rounding_notes(layout, step) -> list[tuple[str, str | None]]:
             out.append((f'{what} "{value}" is not a whole number of {grid} grid steps: it is used as {used} '
                         f"({k} step{'s' if k != 1 else ''})", column))
 
-    for st in layout.stations:
-        if st.lag not in (None, AUTO) and not any(m.startswith(f"station '{st.name}' declares lag") for m in unused):
+    for i, st in enumerate(layout.stations):
+        if _why_lag_unused(layout, i) is not None:
+            continue        # already said to move nothing
+        if st.lag not in (None, AUTO):
             check(f"station '{st.name}' lag", st.lag, None)
         for s, v in st.sensor_lags.items():
-            if v != AUTO and not any(f"the lag of {s} " in m for m in unused):
+            if v != AUTO:
                 check(f"station '{st.name}' lag of {s}", v, s)
     for n, rc in enumerate(layout.recycles, 1):
         check(f"recycle #{n} ({rc.source} -> {rc.to}) lag", rc.lag, None, at_least=1)
