@@ -338,8 +338,8 @@ def pivot_long(frame: pd.DataFrame, columns: LongColumns, file_name: str, *, sam
         rule = rep.rule or ("mean" if fast else "last")
         rep.rule = rule
         s = _combine_repeats(tag, s, rule, fold, file_name, columns.value, problems)
-        problems.extend(_no_value_codes(tag, s, file_name, columns.quality is not None))
         out[tag] = _onto_grid(s["time"], s["value"].to_numpy(float), grid, step, rule)
+        problems.extend(_no_value_codes(tag, s, file_name, columns.quality is not None, grid, step, rule))
     if fold is not None:
         problems.append(_fold_problem(fold, grid, step, file_name, columns.time))
     wide = pd.DataFrame(out)
@@ -522,16 +522,20 @@ def no_value_codes(values: np.ndarray) -> list[tuple[float, int, float, float]]:
     return [(float(u), int(c), lo, hi) for u, c in codes if u < lo - reach or u > hi + reach]
 
 
-def _no_value_codes(tag: str, s: pd.DataFrame, file_name: str, has_quality: bool) -> list[Problem]:
+def _no_value_codes(tag: str, s: pd.DataFrame, file_name: str, has_quality: bool, grid: pd.DatetimeIndex,
+                    step: pd.Timedelta, rule: str) -> list[Problem]:
     out = []
-    for code, count, lo, hi in no_value_codes(s["value"].to_numpy(float)):
+    values = s["value"].to_numpy(float)
+    for code, count, lo, hi in no_value_codes(values):
         first = s[s["value"] == code].iloc[0]
+        # The grid rows the code reaches by the tag's rule (a held "last" value reaches until the next).
+        hit = _onto_grid(s["time"], (values == code).astype(float), grid, step, "last" if rule == "last" else "max")
         flag = "" if has_quality else " (the export has no quality column to flag them)"
         out.append(Problem(
             f"tag '{tag}': {count} samples are exactly {code:g} (first {first['stamped']}, row {int(first['row'])}), "
             f"far outside its other values ({lo:g} to {hi:g}): a 'no value' code of the historian? They are used as "
-            f"numbers{flag}; delete them, or export with the quality column", file=file_name, column=tag,
-            row=int(first["row"]), severity="warning", code="no_value_code"))
+            f"numbers and reach {int(np.nansum(hit > 0))} grid rows{flag}; delete them, or export with the quality "
+            "column", file=file_name, column=tag, row=int(first["row"]), severity="warning", code="no_value_code"))
     return out
 
 

@@ -155,6 +155,7 @@ def test_no_value_codes_are_warned_and_kept():
     p = pivot_long(_frame(rows), detect_long_format(COLS), "export.csv", kpi="YIELD")
     (w,) = [q for q in p.problems if q.code == "no_value_code"]
     assert w.column == "YIELD" and w.row == 3 * 4 + 2 + 2 and "3 samples are exactly -9999" in w.message
+    assert "reach 3 grid rows" in w.message
     assert (p.frame["YIELD"] == -9999).sum() == 3                                  # warned, never dropped
 
 
