@@ -309,7 +309,8 @@ def pivot_long(frame: pd.DataFrame, columns: LongColumns, file_name: str, *, sam
                        f"'{frame[columns.time].iloc[first]}' at row {int(rows[first])})")
         else:
             message = f"the KPI {kpi} is not a tag of the export{_closest_tag(kpi, series)}"
-        problems.append(Problem(message, file=file_name, column=columns.tag))
+        problems.append(Problem(message, file=file_name, column=columns.tag,
+                                code="kpi_timestamps" if mine.any() else "kpi_not_a_tag"))
         kpi = None
     if kpi is not None and not len(series[kpi]):
         rep = reports[kpi]

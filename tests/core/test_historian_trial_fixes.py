@@ -240,3 +240,14 @@ def test_a_wide_table_with_a_repeated_local_hour_gets_the_summer_time_hint(tmp_p
     data = prepare(load_table(path), lay)
     (w,) = [p for p in data.problems if p.code == "duplicate_time"]
     assert "12 row(s) repeat an earlier timestamp" in w.message and "end of summer time" in w.message
+
+
+def test_tag_names_differing_in_case_are_all_named_once_with_a_suggestion(tmp_path):
+    rows = [[r[0].lower(), *r[1:]] for r in _rows(n=40)]
+    with pytest.raises(RcaInputError) as e:
+        _prepare(tmp_path, rows, extra='[tags.TI-2]\nrule = "max"\n')
+    text = [p.message for p in e.value.problems]
+    assert sum("'YIELD'" in t or " YIELD " in t for t in text) == 1          # the KPI, said once
+    assert any("[tags.TI-2]" in t and "did you mean 'ti-2'" in t for t in text)
+    for name in ("FI-1", "TI-2", "YIELD"):
+        assert any(f"'{name}'" in t and f"did you mean '{name.lower()}'" in t for t in text)

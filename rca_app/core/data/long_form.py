@@ -107,6 +107,8 @@ def to_wide(raw: RawTable, layout: Layout, fmt: str, dayfirst: bool | None,
         pl.add(str(e), file=file, code="historian")
         return raw, layout, [], None
     for p in found:
+        if p.code == "kpi_not_a_tag":
+            continue    # the column check says it, with the same suggestion
         (pl.add if p.severity == "error" else pl.warn)(p.message, file=p.file, column=p.column, row=p.row,
                                                        code=p.code or "historian")
     _report_quality(numeric, cols, times, pivot.tags, file, src, pl)
