@@ -414,6 +414,8 @@ def _clock_went_back(d: pd.DataFrame) -> _Fold | None:
         if len(back) != 1 or not len(forward):
             continue
         interval = float(np.median(forward))
+        if interval > _HOUR.value / 4:
+            continue    # a slow tag (lab values) going back once is a late entry as likely as a clock
         k = int(back[0])
         jump = -float(step[k])
         if _HOUR.value - 2 * interval - 1 <= jump <= _HOUR.value:
