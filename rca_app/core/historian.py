@@ -19,6 +19,7 @@ had by then, never a later sample.
 """
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -84,18 +85,30 @@ def detect_long_format(columns) -> LongColumns | None:
 def _good_quality(q: pd.Series) -> np.ndarray:
     """True where a quality cell says the sample is good.
 
-    Text: empty, "ok", "valid", or starting with "good" (GE's "Good", OPC's "GOOD_..."). Numbers:
-    a column holding only 0 and 1 reads 1 as good; other numbers are OPC quality codes, good
-    when both top bits of the low byte are set (192-255)."""
+    Text: empty, "ok", "valid", or starting with "good" (GE's "Good", OPC's "GOOD_..."). Numbers,
+    whether the column holds numbers or numbers read as text from a CSV ("192"): a column holding
+    only 0 and 1 reads 1 as good; other numbers are OPC quality codes, good when both top bits of
+    the low byte are set (192-255)."""
     if pd.api.types.is_numeric_dtype(q):
-        v = q.to_numpy(dtype=float)
-        finite = v[np.isfinite(v)]
-        if len(finite) and set(np.unique(finite)) <= {0.0, 1.0}:
-            return np.nan_to_num(v, nan=1.0) == 1.0
-        codes = np.nan_to_num(v, nan=192).astype(np.int64)
-        return (codes & 0xC0) == 0xC0
-    text = q.astype("string").fillna("").str.strip().str.lower()
-    return (text == "") | text.str.startswith("good") | text.isin(["ok", "valid", "g"])
+        codes = q.to_numpy(dtype=float, na_value=np.nan)
+        is_code = np.ones(len(q), dtype=bool)
+    else:
+        # A CSV is read as text, so "192" arrives as a string; cells that are whole numbers are
+        # codes, the others are words.
+        text = q.astype("string").str.strip()
+        codes = pd.to_numeric(text, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+        is_code = np.isfinite(codes) & (codes == np.round(codes))
+        codes = np.where(is_code, codes, np.nan)
+    finite = codes[np.isfinite(codes)]
+    if len(finite) and set(np.unique(finite)) <= {0.0, 1.0}:
+        by_code = np.nan_to_num(codes, nan=1.0) == 1.0
+    else:
+        by_code = (np.nan_to_num(codes, nan=192).astype(np.int64) & 0xC0) == 0xC0
+    if pd.api.types.is_numeric_dtype(q):
+        return by_code
+    words = q.astype("string").fillna("").str.strip().str.lower()
+    by_word = ((words == "") | words.str.startswith("good") | words.isin(["ok", "valid", "g"])).to_numpy(dtype=bool)
+    return np.where(is_code, by_code, by_word)
 
 
 @dataclass
@@ -119,6 +132,12 @@ class TagReport:
         The rule that put the tag on the grid (one of :data:`RULES`).
     delay_s : float
         How far its timestamps were moved back (lab values stamped at entry).
+    good_samples : int
+        Distinct times with a good value (repeats at one time count once).
+    first_good : Timestamp or None
+        When the first good sample was stamped.
+    first_good_row : int or None
+        Its spreadsheet row.
     """
 
     tag: str
@@ -129,6 +148,9 @@ class TagReport:
     median_interval_s: float | None
     rule: str
     delay_s: float = 0.0
+    good_samples: int = 0                   # distinct good sample times, after repeats combined
+    first_good: pd.Timestamp | None = None  # the first good sample's time (as stamped) ...
+    first_good_row: int | None = None       # ... and its spreadsheet row
 
 
 @dataclass
@@ -151,11 +173,45 @@ def _to_timedelta(value, what: str) -> pd.Timedelta:
     return td
 
 
+class TagSettingsError(ValueError):
+    """``[tags.NAME]`` settings the export cannot honour (a rule or delay for a tag it lacks).
+
+    Raised by :func:`pivot_long` after the whole export was pivoted without those settings, so a
+    caller that reports problems can still report everything else at once.
+
+    Attributes
+    ----------
+    problems : list of Problem
+        Every problem found, the settings' errors and the data's warnings.
+    pivot : HistorianPivot
+        The export on the grid, without the settings that could not be honoured.
+    """
+
+    def __init__(self, problems: list[Problem], pivot: HistorianPivot):
+        super().__init__("; ".join(p.message for p in problems if p.severity == "error"))
+        self.problems = problems
+        self.pivot = pivot
+
+
+def _closest_tag(name: str, tags) -> str:
+    """" (did you mean 'X'?)" for a tag name; a case-only difference first (PI tags ignore case,
+    a layout written by hand often does not)."""
+    tags = [str(t) for t in tags]
+    folded = [t for t in tags if t.casefold() == name.casefold()]
+    close = folded or difflib.get_close_matches(name, tags, n=1, cutoff=0.6)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
 def pivot_long(frame: pd.DataFrame, columns: LongColumns, file_name: str, *, sample=None,
                rules: dict[str, str] | None = None, delays: Mapping[str, object] | None = None,
                kpi: str | None = None, times: pd.Series | None = None,
-               source_rows: np.ndarray | None = None) -> HistorianPivot:
+               source_rows: np.ndarray | None = None, layout_file: str | None = None) -> HistorianPivot:
     """Pivot a long historian export onto one time grid.
+
+    Besides putting each tag on the grid, it reports what would otherwise change the data
+    silently: several samples of a tag at one timestamp (and how they were combined), a local
+    clock that went back an hour (end of summer time), "no value" codes such as -9999, and tag
+    settings for tags the export does not have.
 
     Parameters
     ----------
@@ -180,6 +236,8 @@ def pivot_long(frame: pd.DataFrame, columns: LongColumns, file_name: str, *, sam
         Parsed timestamps of ``frame`` rows (NaT where unparseable); parsed here when absent.
     source_rows : ndarray, optional
         Spreadsheet row numbers of ``frame`` rows, for messages.
+    layout_file : str, optional
+        Where ``rules`` and ``delays`` come from, for messages (default ``file_name``).
 
     Returns
     -------
@@ -187,8 +245,12 @@ def pivot_long(frame: pd.DataFrame, columns: LongColumns, file_name: str, *, sam
 
     Raises
     ------
+    TagSettingsError
+        A rule or delay names a tag the export does not have (after the whole pivot, which the
+        exception carries, with every problem found).
     ValueError
-        For a bad ``sample``, rule or delay (the message names it).
+        For a bad ``sample``, rule or delay, or an export without a single good sample (the
+        message names it).
     """
     rules, delays = dict(rules or {}), dict(delays or {})
     for tag, rule in rules.items():
@@ -196,7 +258,14 @@ def pivot_long(frame: pd.DataFrame, columns: LongColumns, file_name: str, *, sam
             raise ValueError(f"rule '{rule}' for {tag} is not one of {', '.join(RULES)}")
     rows = source_rows if source_rows is not None else np.arange(len(frame)) + 2
     problems: list[Problem] = []
-    t = times if times is not None else pd.to_datetime(frame[columns.time], errors="coerce")
+    if times is None:
+        # The project's own reader (ISO, dd.mm.yyyy; no silent rollover of 25:61), not pandas' guessing.
+        from rca_app.core.data.times import parse_times
+
+        times = parse_times(frame[columns.time], None).times
+        if getattr(times.dt, "tz", None) is not None:
+            times = times.dt.tz_localize(None)
+    t = times
     bad_time = t.isna().to_numpy()
     for i in np.flatnonzero(bad_time)[:20]:
         problems.append(Problem(f"timestamp '{frame[columns.time].iloc[i]}' cannot be read; the sample is left out",
@@ -206,26 +275,51 @@ def pivot_long(frame: pd.DataFrame, columns: LongColumns, file_name: str, *, sam
     good = _good_quality(frame[columns.quality]) if columns.quality else np.ones(len(frame), dtype=bool)
     keep = ~bad_time & tags.notna().to_numpy()
     d = pd.DataFrame({"tag": tags[keep].to_numpy(), "time": t[keep].to_numpy(),
-                      "value": value[keep].to_numpy(dtype=float), "good": good[keep]})
+                      "value": value[keep].to_numpy(dtype=float), "good": good[keep],
+                      "row": np.asarray(rows)[keep]})
+    settings_errors = _unknown_tag_settings(rules, delays, set(d["tag"]), file_name, layout_file or file_name)
+    fold = _clock_went_back(d)
     reports: dict[str, TagReport] = {}
     series: dict[str, pd.DataFrame] = {}
     for tag, g in d.groupby("tag", sort=False):
         g = g.sort_values("time", kind="stable")
         delay = _to_timedelta(delays[tag], f"delay of {tag}") if tag in delays else pd.Timedelta(0)
         usable = g[g["good"] & g["value"].notna()]
-        gaps = usable["time"].diff().dt.total_seconds().to_numpy()[1:]
+        distinct = usable["time"].drop_duplicates()
+        gaps = distinct.diff().dt.total_seconds().to_numpy()[1:]
         median = float(np.median(gaps)) if len(gaps) else None
+        first = usable.iloc[0] if len(usable) else None
         reports[tag] = TagReport(str(tag), len(g), int((~g["good"]).sum()), int(g["value"].isna().sum()),
                                  len(usable) / len(g) if len(g) else 0.0, median, rules.get(tag, ""),
-                                 delay.total_seconds())
-        series[str(tag)] = usable.assign(time=usable["time"] - delay)
-    if not series:
-        raise ValueError(f"{file_name}: no tag has a good sample")
-    for tag in delays:
-        if tag not in series:
-            raise ValueError(f"delay given for {tag}, which is not a tag of {file_name}")
+                                 delay.total_seconds(), len(distinct),
+                                 None if first is None else first["time"],
+                                 None if first is None else int(first["row"]))
+        series[str(tag)] = usable.assign(stamped=usable["time"], time=usable["time"] - delay)
+    if not keep.any() and len(frame):
+        first = int(np.argmax(bad_time)) if bad_time.any() else 0
+        raise ValueError(f"{file_name}: none of the {len(frame)} timestamps in '{columns.time}' can be read (first "
+                         f"'{frame[columns.time].iloc[first]}' at row {int(rows[first])})")
+    if not any(len(s) for s in series.values()):
+        raise ValueError(_nothing_good(frame, columns, file_name))
     if kpi is not None and kpi not in series:
-        problems.append(Problem(f"the KPI {kpi} is not a tag of the export", file=file_name, column=columns.tag))
+        mine = (tags == kpi).fillna(False).to_numpy()
+        if mine.any():
+            first = int(np.argmax(mine))
+            message = (f"the KPI {kpi} has no sample with a readable timestamp (first "
+                       f"'{frame[columns.time].iloc[first]}' at row {int(rows[first])})")
+        else:
+            message = f"the KPI {kpi} is not a tag of the export{_closest_tag(kpi, series)}"
+        problems.append(Problem(message, file=file_name, column=columns.tag,
+                                code="kpi_timestamps" if mine.any() else "kpi_not_a_tag"))
+        kpi = None
+    if kpi is not None and not len(series[kpi]):
+        rep = reports[kpi]
+        why = " and ".join(([f"{rep.bad_quality} flagged bad quality"] if rep.bad_quality else [])
+                           + ([f"{rep.missing_values} empty or a status text"] if rep.missing_values else []))
+        problems.append(Problem(
+            f"the KPI {kpi} has no good sample: of its {rep.samples} samples {why}"
+            f"{_quality_seen(frame, columns, tags, kpi)}", file=file_name, column=kpi, row=int(rows[np.argmax(
+                (tags == kpi).fillna(False).to_numpy())]), code="kpi_all_bad"))
         kpi = None
     if sample is not None:
         step = _to_timedelta(sample, "sample")
@@ -235,7 +329,7 @@ def pivot_long(frame: pd.DataFrame, columns: LongColumns, file_name: str, *, sam
         if med is None or med <= 0:
             raise ValueError(f"cannot tell the sampling interval of {ref}: give sample = '1min' (or similar)")
         step = pd.Timedelta(seconds=med)
-    span_from = series[kpi] if kpi else d
+    span_from = series[kpi] if kpi else pd.concat([s for s in series.values() if len(s)])
     start, end = span_from["time"].min().ceil(step), span_from["time"].max().ceil(step)
     grid = pd.date_range(start, end, freq=step)
     out = {"timestamp": grid}
@@ -244,9 +338,208 @@ def pivot_long(frame: pd.DataFrame, columns: LongColumns, file_name: str, *, sam
         fast = rep.median_interval_s is not None and rep.median_interval_s <= step.total_seconds()
         rule = rep.rule or ("mean" if fast else "last")
         rep.rule = rule
+        s = _combine_repeats(tag, s, rule, fold, file_name, columns.value, problems)
         out[tag] = _onto_grid(s["time"], s["value"].to_numpy(float), grid, step, rule)
+        problems.extend(_no_value_codes(tag, s, file_name, columns.quality is not None, grid, step, rule))
+    if fold is not None:
+        problems.append(_fold_problem(fold, grid, step, file_name, columns.time))
     wide = pd.DataFrame(out)
-    return HistorianPivot(wide, step, [reports[k] for k in series], problems)
+    pivot = HistorianPivot(wide, step, [reports[k] for k in series], problems)
+    if settings_errors:
+        raise TagSettingsError(settings_errors + problems, pivot)
+    return pivot
+
+
+def _unknown_tag_settings(rules: dict, delays: dict, known: set, file_name: str, layout_file: str) -> list[Problem]:
+    """An error per ``[tags.NAME]`` naming a tag the export does not have: otherwise its rule or
+    delay would silently not apply."""
+    out = []
+    for tag in dict.fromkeys([*rules, *delays]):
+        if tag in known:
+            continue
+        what = " and ".join(([f"rule '{rules[tag]}'"] if tag in rules else []) + (["delay"] if tag in delays else []))
+        out.append(Problem(f"[tags.{tag}]: {what} given for {tag}, which is not a tag of {file_name}"
+                           f"{_closest_tag(tag, known)}; the setting cannot apply", file=layout_file,
+                           column=tag, code="unknown_tag"))
+    return out
+
+
+def _nothing_good(frame: pd.DataFrame, columns: LongColumns, file_name: str) -> str:
+    """Why an export has no usable sample: the quality values it holds, or its empty values."""
+    n = len(frame)
+    if columns.quality:
+        seen = frame[columns.quality].astype("string").fillna("(empty)").str.strip().value_counts()
+        shown = ", ".join(f"'{k}' ×{v}" for k, v in seen.head(5).items())
+        return (f"{file_name}: no tag has a good sample: all {n} samples are flagged bad by column "
+                f"'{columns.quality}' (its values: {shown}) or have no number in '{columns.value}'. Good "
+                "is 'Good', 'OK', an OPC code 192-255, or 1 in a column of 0 and 1")
+    return f"{file_name}: no tag has a good sample: none of the {n} values in '{columns.value}' is a number"
+
+
+def _quality_seen(frame: pd.DataFrame, columns: LongColumns, tags: pd.Series, tag: str) -> str:
+    if not columns.quality:
+        return ""
+    mine = (tags == tag).fillna(False).to_numpy()
+    seen = frame.loc[mine, columns.quality].astype("string").fillna("(empty)").str.strip().value_counts()
+    return " (quality values: " + ", ".join(f"'{k}' ×{v}" for k, v in seen.head(4).items()) + ")"
+
+
+@dataclass(frozen=True)
+class _Fold:
+    """A local clock that went back (end of summer time): ``before`` is followed by ``after``."""
+
+    before: pd.Timestamp
+    after: pd.Timestamp
+    row: int
+    tags: tuple[str, ...]
+
+
+_HOUR = pd.Timedelta(hours=1)
+
+
+def _clock_went_back(d: pd.DataFrame) -> _Fold | None:
+    """Tags whose timestamps, in file order, go back by up to an hour once and then run on.
+
+    A historian writes samples in true time order; written as local clock times without an
+    offset, the hour after the clock went back repeats the hour before, so its timestamps jump
+    back by an hour less one sample interval. Sorting would interleave the two hours silently."""
+    found: list[tuple[pd.Timestamp, pd.Timestamp, int, str]] = []
+    for tag, g in d.groupby("tag", sort=False):
+        tv = g["time"].to_numpy(dtype="datetime64[ns]").astype(np.int64)
+        if len(tv) < 3:
+            continue
+        step = np.diff(tv)
+        back = np.flatnonzero(step < 0)
+        forward = step[step > 0]
+        if len(back) != 1 or not len(forward):
+            continue
+        interval = float(np.median(forward))
+        if interval > _HOUR.value / 4:
+            continue    # a slow tag (lab values) going back once is a late entry as likely as a clock
+        k = int(back[0])
+        jump = -float(step[k])
+        if _HOUR.value - 2 * interval - 1 <= jump <= _HOUR.value:
+            found.append((pd.Timestamp(tv[k]), pd.Timestamp(tv[k + 1]), int(g["row"].iloc[k + 1]), str(tag)))
+    if not found:
+        return None
+    return _Fold(max(f[0] for f in found), min(f[1] for f in found), min(f[2] for f in found),
+                 tuple(f[3] for f in found))
+
+
+def _minutes(td: pd.Timedelta) -> str:
+    s = td.total_seconds()
+    return f"{s / 60:g} min" if s >= 60 else f"{s:g} s"
+
+
+def _fold_problem(fold: _Fold, grid: pd.DatetimeIndex, step: pd.Timedelta, file_name: str, column: str) -> Problem:
+    # Grid rows whose interval (t - step, t] meets the repeated hour hold samples of both hours.
+    mixed = int(((grid >= fold.after) & (grid - step < fold.before)).sum())
+    names = ", ".join(f"'{t}'" for t in fold.tags[:5]) + (f" and {len(fold.tags) - 5} more" if len(fold.tags) > 5 else "")
+    return Problem(
+        f"the timestamps go back by {_minutes(fold.before - fold.after)} at row {fold.row} ({fold.before} is followed by "
+        f"{fold.after}) for {len(fold.tags)} tag(s) ({names}): local clock times without a UTC offset, at the end of "
+        f"summer time? The hour from {fold.after} to {fold.before} then holds two hours of samples, combined onto the "
+        f"same {mixed} grid rows, so those rows mix two hours of the plant and the series runs an hour short. Export "
+        "in UTC or with the offset (e.g. 2026-10-25T02:30:00+01:00)",
+        file=file_name, column=column, row=fold.row, severity="warning", code="clock_back")
+
+
+_COMBINED = {"mean": "the samples at one time were averaged", "last": "the last of them in the file was used",
+             "max": "the largest was used", "min": "the smallest was used"}
+
+
+def _combine_repeats(tag: str, s: pd.DataFrame, rule: str, fold: _Fold | None, file_name: str, column: str,
+                     problems: list[Problem]) -> pd.DataFrame:
+    """One sample per timestamp: exact repeats counted once, different values combined by the
+    tag's rule, and both said (outside a repeated summer-time hour, which has its own message)."""
+    exact = s.duplicated(["time", "value"], keep="first").to_numpy()
+    once = s[~exact]
+    clash = once["time"].duplicated(keep=False).to_numpy()
+    if not exact.any() and not clash.any():
+        return s
+    stamped = s["stamped"]
+    in_fold = ((stamped >= fold.after) & (stamped <= fold.before)).to_numpy() if fold and tag in fold.tags \
+        else np.zeros(len(s), dtype=bool)
+    repeats = int((exact & ~in_fold).sum())
+    conflicts = once[clash & ~in_fold[~exact]]
+    parts = []
+    if len(conflicts):
+        first_t = conflicts["time"].iloc[0]
+        at_first = conflicts[conflicts["time"] == first_t]
+        shown = ", ".join(f"{v:g} at row {r}" for v, r in zip(at_first["value"], at_first["row"]))
+        k = conflicts["time"].nunique()
+        parts.append(f"{k} duplicate timestamp(s) with different values, first {at_first['stamped'].iloc[0]} ({shown})"
+                     + (f", last {conflicts['stamped'].iloc[-1]}" if k > 1 else "") + f"; {_COMBINED[rule]}.")
+    if repeats:
+        first = s[exact & ~in_fold].iloc[0]
+        parts.append(f"{repeats} sample(s) repeat an earlier one exactly (same time and value; first at row "
+                     f"{int(first['row'])}, {first['stamped']}) and were counted once.")
+    twice = s.loc[s["time"].duplicated(keep=False).to_numpy() & ~in_fold, "stamped"]
+    if twice.nunique() >= 3 and twice.max() - twice.min() <= _HOUR:
+        parts.append("All are within one hour: local clock times that repeated an hour at the end of summer "
+                     "time? Export in UTC or with the UTC offset.")
+    if parts:
+        row = int(conflicts["row"].iloc[0]) if len(conflicts) else int(s[exact & ~in_fold]["row"].iloc[0])
+        problems.append(Problem(f"tag '{tag}': " + " ".join(parts), file=file_name, column=column, row=row,
+                                severity="warning", code="duplicate_samples"))
+    how = {"mean": "mean", "last": "last", "max": "max", "min": "min"}[rule]
+    return once.groupby("time", sort=True, as_index=False).agg(
+        value=("value", how), row=("row", "first"), stamped=("stamped", "first"))
+
+
+def _is_nines(v: float) -> bool:
+    """-9999, 9999, -99999 ...: the 'no value' codes historians and loggers write."""
+    return v == int(v) and abs(v) >= 999 and set(str(int(abs(v)))) == {"9"}
+
+
+def no_value_codes(values: np.ndarray) -> list[tuple[float, int, float, float]]:
+    """Values that look like a 'no value' code rather than a reading.
+
+    A code is a value of nines (-9999, 9999, -99999, ...) repeated exactly at least twice and far
+    outside the other values (beyond three times their range from either end), so a speed that
+    really reads 9999 among 5000-9500 is left alone.
+
+    Parameters
+    ----------
+    values : ndarray of float
+        One tag's or column's values (NaN ignored).
+
+    Returns
+    -------
+    list of (value, count, low, high)
+        Each code, how often it occurs, and the range of the other values.
+    """
+    v = np.asarray(values, dtype=float)
+    v = v[np.isfinite(v)]
+    if len(v) < 3:
+        return []
+    uniq, counts = np.unique(v, return_counts=True)
+    codes = [(u, c) for u, c in zip(uniq, counts) if c >= 2 and _is_nines(float(u))]
+    if not codes:
+        return []
+    others = v[~np.isin(v, [u for u, _ in codes])]
+    if not len(others):
+        return []
+    lo, hi = float(others.min()), float(others.max())
+    reach = 3 * max(hi - lo, 1e-9 * max(abs(lo), abs(hi)), 1e-12)
+    return [(float(u), int(c), lo, hi) for u, c in codes if u < lo - reach or u > hi + reach]
+
+
+def _no_value_codes(tag: str, s: pd.DataFrame, file_name: str, has_quality: bool, grid: pd.DatetimeIndex,
+                    step: pd.Timedelta, rule: str) -> list[Problem]:
+    out = []
+    values = s["value"].to_numpy(float)
+    for code, count, lo, hi in no_value_codes(values):
+        first = s[s["value"] == code].iloc[0]
+        # The grid rows the code reaches by the tag's rule (a held "last" value reaches until the next).
+        hit = _onto_grid(s["time"], (values == code).astype(float), grid, step, "last" if rule == "last" else "max")
+        flag = "" if has_quality else " (the export has no quality column to flag them)"
+        out.append(Problem(
+            f"tag '{tag}': {count} samples are exactly {code:g} (first {first['stamped']}, row {int(first['row'])}), "
+            f"far outside its other values ({lo:g} to {hi:g}): a 'no value' code of the historian? They are used as "
+            f"numbers and reach {int(np.nansum(hit > 0))} grid rows{flag}; delete them, or export with the quality "
+            "column", file=file_name, column=tag, row=int(first["row"]), severity="warning", code="no_value_code"))
+    return out
 
 
 def _onto_grid(times: pd.Series, values: np.ndarray, grid: pd.DatetimeIndex, step: pd.Timedelta,

@@ -23,7 +23,7 @@ from rca_app.core.data.numbers import parse_numbers
 from rca_app.core.data.tables import RawTable
 from rca_app.core.data.times import parse_times
 from rca_app.core.errors import ProblemList
-from rca_app.core.historian import LongColumns, TagReport, detect_long_format, pivot_long
+from rca_app.core.historian import LongColumns, TagReport, TagSettingsError, detect_long_format, pivot_long
 from rca_app.core.layout import Layout
 
 __all__ = ["FORMATS", "to_wide", "apply_joins"]
@@ -96,13 +96,21 @@ def to_wide(raw: RawTable, layout: Layout, fmt: str, dayfirst: bool | None,
         numeric[cols.quality] = q.astype(object).where(q.notna(), "bad")
     try:
         pivot = pivot_long(numeric, cols, file, sample=layout.sample, rules=layout.tag_rules,
-                           delays=layout.tag_delays, kpi=layout.target, times=times, source_rows=src)
+                           delays=layout.tag_delays, kpi=layout.target, times=times, source_rows=src,
+                           layout_file=layout.source)
+        found = pivot.problems
+    except TagSettingsError as e:
+        # A [tags.NAME] for a tag the export lacks: said, and every other check still runs on the
+        # pivot made without it, so the engineer sees all problems at once.
+        pivot, found = e.pivot, e.problems
     except ValueError as e:
         pl.add(str(e), file=file, code="historian")
         return raw, layout, [], None
-    for p in pivot.problems:
+    for p in found:
+        if p.code == "kpi_not_a_tag":
+            continue    # the column check says it, with the same suggestion
         (pl.add if p.severity == "error" else pl.warn)(p.message, file=p.file, column=p.column, row=p.row,
-                                                       code="historian")
+                                                       code=p.code or "historian")
     _report_quality(numeric, cols, times, pivot.tags, file, src, pl)
     if cols.quality:
         # Already said per tag, with the first timestamp.
@@ -210,22 +218,29 @@ def apply_joins(raw: RawTable, layout: Layout, pl: ProblemList) -> RawTable:
                    code="join_key")
             continue
         lot_keys = _key_text(lots.frame[j.on])
+        lot_rows = np.asarray(lots.source_rows, dtype=np.int64)
+        if len(lot_rows) != len(lot_keys):
+            lot_rows = 2 + np.arange(len(lot_keys), dtype=np.int64)
         dup = lot_keys.duplicated(keep=False).fillna(False).to_numpy() & lot_keys.notna().to_numpy()
         if dup.any():
             ids = sorted(set(lot_keys[dup]))
-            pl.add(f"[[join]] {len(ids)} lot id(s) are listed more than once ({', '.join(quote(i) for i in ids[:5])}) "
-                   f": {quote_cells(lots.source_rows[dup])}; each lot needs one row", file=lots.file_name,
-                   column=j.on, row=int(lots.source_rows[dup][0]), code="join_duplicate")
-            continue
+            pl.add(f"[[join]] {len(ids)} lot id(s) are listed more than once ({', '.join(quote(i) for i in ids[:5])}"
+                   f"{', …' if len(ids) > 5 else ''}): {quote_cells(lot_rows[dup], list(lot_keys[dup]), k=6)}; each lot "
+                   "needs one row", file=lots.file_name, column=j.on, row=int(lot_rows[dup][0]), code="join_duplicate")
+        # Joined by each lot's first row even when some are listed twice (an error above), so the
+        # other problems of both tables are found in the same run instead of a cascade of
+        # "not in the data" for the lot properties.
+        first = ~lot_keys.duplicated(keep="first").fillna(False).to_numpy()
         extra = [c for c in lots.frame.columns if c != j.on]
         clash = [c for c in extra if c in frame.columns]
         if clash:
             pl.add(f"[[join]] column(s) {', '.join(quote(c) for c in clash)} of {lots.file_name} are already in "
                    f"{raw.file_name}", file=lots.file_name, column=clash[0], code="join_clash")
             extra = [c for c in extra if c not in clash]
-        named = lot_keys.notna().to_numpy()
+        named = lot_keys.notna().to_numpy() & first
         table = lots.frame.loc[named, extra].set_axis(lot_keys[named].to_numpy(), axis=0)
         keys = _key_text(frame[j.on])
+        _report_empty_lot_cells(lots, table, lot_rows[named], keys, j.on, raw.file_name, pl)
         known = keys.isin(set(lot_keys.dropna())).to_numpy()
         absent = ~known & keys.notna().to_numpy()
         if absent.any():
@@ -238,3 +253,20 @@ def apply_joins(raw: RawTable, layout: Layout, pl: ProblemList) -> RawTable:
         for c in extra:
             frame[c] = joined[c].to_numpy()
     return dataclasses.replace(raw, frame=frame, problems=list(raw.problems))
+
+
+def _report_empty_lot_cells(lots: RawTable, table: pd.DataFrame, rows: np.ndarray, keys: pd.Series, on: str,
+                            batch_file: str, pl: ProblemList) -> None:
+    """A warning per lot property with empty or n/a cells: which lots (and lot-table rows), and how
+    many batch rows therefore have no value for it."""
+    used = set(keys.dropna())
+    for c in table.columns:
+        empty = table[c].isna().to_numpy()
+        if not empty.any():
+            continue
+        ids = [str(i) for i in table.index[empty]]
+        batches = int(keys.isin(set(ids)).sum())
+        unused = "" if any(i in used for i in ids) else " (no batch uses them)"
+        pl.warn(f"[[join]] {len(ids)} lot(s) have no value for {quote(c)} (empty or n/a): "
+                f"{quote_cells(rows[empty], ids)}; {batches} row(s) of {batch_file} use them and miss it{unused}",
+                file=lots.file_name, column=c, row=int(rows[empty][0]), code="join_empty_cell")

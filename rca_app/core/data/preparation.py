@@ -14,6 +14,7 @@
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,7 +33,7 @@ from rca_app.core.data.rules import (
     min_rows_needed,
 )
 from rca_app.core.data.tables import PlantData, RawTable
-from rca_app.core.data.times import time_numbers
+from rca_app.core.data.times import even_step, time_numbers
 from rca_app.core.data.validation import (
     WantedColumns,
     as_category,
@@ -43,8 +44,9 @@ from rca_app.core.data.validation import (
     pool_rare_levels,
     wanted_columns,
 )
-from rca_app.core.errors import ProblemList
+from rca_app.core.errors import ProblemList, RcaInputError
 from rca_app.core.layout import Layout
+from rca_app.core.layout.time_keys import lag_rounding_notes
 
 __all__ = ["prepare"]
 
@@ -125,11 +127,13 @@ def prepare(raw: RawTable, layout: Layout, *, dayfirst: bool | None = None,
         pl.add(f"unknown gap policy {gaps!r}; use 'drop' or 'impute'", code="gap_policy")
 
     want = wanted_columns(layout, [str(c) for c in frame.columns], file, pl)
+    _point_to_failed_joins(pl)
     if not [n for n in want.nodes if n != layout.target]:
         pl.add(f"{layout.source} has no sensors besides the KPI ({layout.target}): nothing could explain "
                "a change of it. List the stations' sensors in the layout", file=layout.source, code="no_sensors")
     _point_to_other_sheet(raw, want, pl)
     cols = _convert_columns(raw, layout, want, src, pl)
+    _check_tag_sampling(tag_reports, step, want, cols, n, file, pl)
     rows = _order_by_time(raw, want.time_col, dayfirst, src, pl)
     good = [c for c in want.present if c not in cols.bad]
     sensors = [c for c in good if c != want.target]
@@ -142,9 +146,12 @@ def prepare(raw: RawTable, layout: Layout, *, dayfirst: bool | None = None,
     if gaps == "impute" and len(final):
         imputed = _impute_gaps(values, rows.times, final, sensors, want.categorical, file, pl)
 
+    _note_rounded_lags(layout, step, rows, final, pl)
     _check_enough_rows(len(final), want, sensors, cols, rows.dropped, gaps, file, pl)
     check_columns_left(values, good, want.target, want.categorical, len(final), file, pl)
-    pl.raise_if_errors()
+    if pl.errors:
+        # The lot table's other findings go with its errors, so it is fixed in one go.
+        raise RcaInputError(pl.errors + [p for p in pl.warnings if p.code in _JOIN_FINDINGS])
     data = _build_plant_data(raw, layout, want, values, rows, final, src, cols, imputed, gaps,
                              list(raw.problems) + pl.warnings)
     data.tag_reports, data.sample = tag_reports, step
@@ -185,6 +192,63 @@ def _convert_columns(raw: RawTable, layout: Layout, want: WantedColumns, src: np
                    code="all_missing")
             out.bad.add(col)
     return out
+
+
+def _check_tag_sampling(tag_reports: list, step: str | None, want: WantedColumns, cols: _Columns, n_grid: int,
+                        file: str, pl: ProblemList) -> None:
+    """What the grid hides about a historian tag the layout uses.
+
+    A tag with a single good sample becomes a constant column on the grid: said as what it is
+    (an error; the derived "column is constant" is not added). A tag held by the "last" rule
+    across many grid rows (a lab value every 30 min on a 1-min grid) is a step function: a note
+    says how rarely it changes, since its links to other sensors rest on those few changes."""
+    if not tag_reports or step is None:
+        return
+    grid = pd.Timedelta(step).total_seconds()
+    for t in tag_reports:
+        if t.tag not in want.present or t.tag in cols.bad:
+            continue
+        if t.good_samples == 1:
+            of = "" if t.samples == 1 else f" with a good value (of {t.samples})"
+            pl.add(f"tag {quote(t.tag)} has only 1 sample{of} ({t.first_good}, row {t.first_good_row}): held on the "
+                   f"{step} grid it is a constant and cannot explain a change. "
+                   "Leave it out of the layout or export a span where it was sampled more often",
+                   file=file, column=t.tag, row=t.first_good_row, code="one_sample")
+            cols.bad.add(t.tag)
+            continue
+        every = (t.median_interval_s or 0) / grid if grid > 0 else 0
+        if t.rule == "last" and every >= STEP_FUNCTION_ROWS:
+            pl.warn(f"tag {quote(t.tag)} has a new value only about every {_duration(t.median_interval_s)} and is "
+                    f"held by the 'last' rule on the {step} grid: it changes only every {every:.0f} rows, a step "
+                    f"function with {t.good_samples} values in {n_grid:,} rows. Its links to the other sensors rest "
+                    "on those few changes, so they are hard to learn: a missing link to it is weak evidence",
+                    file=file, column=t.tag, code="step_function")
+
+
+def _note_rounded_lags(layout: Layout, step: str | None, rows: _Rows, final: np.ndarray, pl: ProblemList) -> None:
+    """Declared lags the grid cannot hold exactly: the alignment shifts whole rows, so say what
+    each is used as (5 min on a 2-min grid is 4 min)."""
+    if not (layout.recycles or any(st.lag or st.sensor_lags for st in layout.stations)):
+        return
+    grid = pd.Timedelta(step) if step else None
+    if grid is None and rows.times is not None and len(final) > 1:
+        grid = even_step(rows.times.iloc[final].reset_index(drop=True))
+    if grid is None:
+        return
+    for message, column in lag_rounding_notes(layout, grid):
+        pl.warn(message, file=layout.source, column=column, code="lag_rounded")
+
+
+# A "last" tag held this many grid rows or more between values is a step function worth a note.
+STEP_FUNCTION_ROWS = 5
+
+
+def _duration(seconds: float | None) -> str:
+    s = float(seconds or 0)
+    for unit, size in (("h", 3600), ("min", 60)):
+        if s >= size:
+            return f"{s / size:.3g} {unit}"
+    return f"{s:.3g} s"
 
 
 def _is_label_column(s: pd.Series, decimal: str | None) -> bool:
@@ -237,8 +301,13 @@ def _order_by_time(raw: RawTable, time_col: str | None, dayfirst: bool | None, s
     if dup.any():
         rows_dup = src[order][dup]
         first_ts = times.iloc[int(order[dup][0])]
+        repeated = times.iloc[order[dup]]
+        hint = ""
+        if dup.sum() >= 3 and repeated.max() - repeated.min() <= pd.Timedelta(hours=1):
+            hint = ("; all within one hour: local clock times at the end of summer time? Export in UTC or with the "
+                    "UTC offset")
         pl.warn(f"{int(dup.sum())} row(s) repeat an earlier timestamp, first "
-                f"{first_ts} at {quote_cells(rows_dup)}", file=file, column=time_col,
+                f"{first_ts} at {quote_cells(rows_dup)}{hint}", file=file, column=time_col,
                 row=int(rows_dup[0]), code="duplicate_time")
     rows.order, rows.times = order, times
     return rows
@@ -361,6 +430,21 @@ def _build_plant_data(raw: RawTable, layout: Layout, want: WantedColumns,
         numeric_nodes=numeric_nodes, categorical_nodes=categorical_nodes,
         missing_counts=cols.missing_counts, gaps=gaps, dayfirst=rows.dayfirst, rows_read=len(raw.frame),
     )
+
+
+_JOIN_FINDINGS = ("join_unknown_lot", "join_empty_cell")
+
+
+def _point_to_failed_joins(pl: ProblemList) -> None:
+    """A layout column missing from the data may be one a failed ``[[join]]`` would have added:
+    say so next to it rather than leave a puzzling "not in the data"."""
+    failed = [p for p in pl.errors if p.code in ("join_file", "join_key")]
+    if not failed:
+        return
+    files = ", ".join(dict.fromkeys(p.file or "the lot table" for p in failed))
+    pl.items[:] = [dataclasses.replace(p, message=f"{p.message} (it may be a column of {files}, which could not "
+                                       "be joined: see above)") if p.code == "missing_column" else p
+                   for p in pl.items]
 
 
 def _point_to_other_sheet(raw: RawTable, want, pl: ProblemList) -> None:

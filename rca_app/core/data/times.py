@@ -15,7 +15,7 @@ from pandas.api import types as ptypes
 
 from rca_app.core.data.cells import cell_text
 
-__all__ = ["TimeParse", "parse_times", "time_numbers"]
+__all__ = ["TimeParse", "even_step", "parse_times", "time_numbers"]
 
 _TS_PATTERN = r"""
 ^(?:
@@ -48,6 +48,8 @@ class TimeParse:
     naive_among_aware : ndarray of bool
         Rows without a zone in a column that has zones.
     converted_to_utc : bool
+    impossible_clock : ndarray of bool or None
+        Cells with a time of day that does not exist (25:61); also in ``bad``.
     """
 
     times: pd.Series                 # datetime64 (UTC-aware if the text carried zones)
@@ -57,6 +59,7 @@ class TimeParse:
     conflict: tuple[int, int] | None  # (a day-first position, a month-first position)
     naive_among_aware: np.ndarray    # rows without a zone in a column that has zones
     converted_to_utc: bool = False
+    impossible_clock: np.ndarray | None = None
 
 
 def _match_cells(s: pd.Series) -> tuple[pd.DataFrame, np.ndarray]:
@@ -152,6 +155,9 @@ def parse_times(s: pd.Series, dayfirst: bool | None) -> TimeParse:
     pm, am = ampm == "p", ampm == "a"
     hour_ok = ~((pm | am) & ((hour > 12) | (hour == 0)))
     hour = np.where(am & (hour == 12), 0, np.where(pm & (hour < 12), hour + 12, hour))
+    # pandas adds hours, minutes and seconds as durations, so 25:61 would roll over into the next
+    # day without a word: a time of day that does not exist is unreadable.
+    clock_ok = (hour <= 23) & (num("mi") <= 59) & (num("sec") <= 59)
     parts = pd.DataFrame({
         "year": np.where(matched, year, 2000), "month": np.where(matched, month, 1),
         "day": np.where(matched, day, 1), "hour": np.where(matched, hour, 0),
@@ -164,10 +170,10 @@ def parse_times(s: pd.Series, dayfirst: bool | None) -> TimeParse:
         # Microseconds: nanosecond arithmetic would overflow for dates past 2262.
         times = times + pd.to_timedelta(ns // 1000, unit="us").as_unit("us")
     # A date past pandas' range ('9999-...') or an impossible one ('31.02.') ends up NaT.
-    times = times.where(pd.Series(matched & hour_ok), pd.NaT)
+    times = times.where(pd.Series(matched & hour_ok & clock_ok), pd.NaT)
     times, naive_among, converted = _with_zones(times, m, matched, none)
     bad = present & times.isna().to_numpy()
-    return TimeParse(times, bad, used, ambiguous, conflict, naive_among, converted)
+    return TimeParse(times, bad, used, ambiguous, conflict, naive_among, converted, matched & ~clock_ok)
 
 
 def time_numbers(times: pd.Series) -> np.ndarray:
@@ -187,3 +193,27 @@ def time_numbers(times: pd.Series) -> np.ndarray:
         t = t.dt.tz_convert("UTC").dt.tz_localize(None)
     # Native unit (not forced to ns, which overflows past 2262): only the order matters.
     return t.to_numpy().astype(np.int64)
+
+
+def even_step(times: pd.Series) -> pd.Timedelta | None:
+    """The common spacing of sorted timestamps, or None when they are not evenly spaced.
+
+    The same rule as the time-aware engine's grid: the median gap, when at least 90% of the
+    gaps equal it.
+
+    Parameters
+    ----------
+    times : Series of datetime64
+        In time order.
+
+    Returns
+    -------
+    Timedelta or None
+    """
+    d = times.diff().dropna()
+    if d.empty:
+        return None
+    step = d.median()
+    if step <= pd.Timedelta(0) or (d == step).mean() < 0.9:
+        return None
+    return step

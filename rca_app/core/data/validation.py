@@ -18,6 +18,7 @@ from rca_app.core.data.numbers import parse_numbers
 from rca_app.core.data.rules import MAX_CATEGORY_LEVELS, QUOTE_CELLS, TIME_FORMATS_HINT
 from rca_app.core.data.times import parse_times
 from rca_app.core.errors import ProblemList
+from rca_app.core.historian import no_value_codes
 from rca_app.core.layout import Layout
 
 if TYPE_CHECKING:
@@ -198,6 +199,13 @@ def numeric_values(s: pd.Series, col: str, is_target: bool, station: str | None,
                "placeholder such as 9.9e307 for 'no value', or a typo? Fix them or leave the cells empty",
                file=file, column=col, row=int(rows[0]), code="huge_value")
         return None
+    # -9999 and the like: warned, never dropped (a real reading can be anything; the engineer decides).
+    for code, count, lo, hi in no_value_codes(vals):
+        rows = src[vals == code]
+        pl.warn(f"{count} values are exactly {code:g} (first at {quote_cells(rows)}), far outside the column's other "
+                f"values ({lo:g} to {hi:g}): a 'no value' code of the logger or historian? They are used as numbers; "
+                "leave those cells empty if they are not readings", file=file, column=col, row=int(rows[0]),
+                code="no_value_code")
     return vals
 
 
@@ -336,8 +344,12 @@ def check_time(s: pd.Series, col: str, dayfirst: bool | None, file: str, src: np
     if tp.bad.any():
         rows = src[tp.bad]
         vals = [text[k] for k in np.flatnonzero(tp.bad)[:QUOTE_CELLS]]
+        clock = tp.impossible_clock
+        why = ("" if clock is None or not clock.any() else
+               f" ({int(clock.sum())} with a time of day that does not exist, first at row "
+               f"{int(src[np.argmax(clock)])}: {quote(text[int(np.argmax(clock))])}; hours run 00-23, minutes 00-59)")
         pl.add(f"{int(tp.bad.sum())} timestamp(s) could not be read, first at "
-               f"{quote_cells(rows, vals)}; {TIME_FORMATS_HINT}", file=file, column=col,
+               f"{quote_cells(rows, vals)}{why}; {TIME_FORMATS_HINT}", file=file, column=col,
                row=int(rows[0]), code="bad_time")
         ok = False
     if tp.naive_among_aware.any():

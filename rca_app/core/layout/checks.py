@@ -173,4 +173,8 @@ def _check_layout(layout: Layout, problems: ProblemList,
                     "monotone_contradicts_layout", reason[1])
     # Recycles, loops and per-sensor lags name stations and sensors of this layout.
     from rca_app.core.layout.time_keys import check_time_keys
-    check_time_keys(layout, add)
+
+    def warn(message: str, code: str, column: str | None = None) -> None:
+        problems.warn(message, file=src, column=column, code=code)
+
+    check_time_keys(layout, add, warn)

@@ -248,29 +248,38 @@ class TimeKeyReader:
         return out
 
 
-def check_time_keys(layout, add) -> None:
-    """Names in recycles, loops and sensor lags must exist in the layout.
+def check_time_keys(layout, add, warn=None) -> None:
+    """Names in recycles, loops and sensor lags must exist in the layout; lags that cannot apply.
 
     Parameters
     ----------
     layout : Layout
     add : callable
         ``add(message, code, column)`` records an error.
+    warn : callable, optional
+        ``warn(message, code, column)`` records a warning (a lag that is not used).
     """
-    stations = {st.name for st in layout.stations}
+    from rca_app.core.layout.checks import _did_you_mean
+
+    stations = [st.name for st in layout.stations]
     index = {st.name: i for i, st in enumerate(layout.stations)}
-    sensors = set(layout.nodes)
-    for rc in layout.recycles:
-        for name in (rc.source, rc.to):
-            if name not in stations:
-                add(f"recycle names station '{name}', which is not in the layout", "unknown_station", None)
+    sensors = list(layout.nodes)
+    for n, rc in enumerate(layout.recycles, 1):
+        for key, name in (("from", rc.source), ("to", rc.to)):
+            if name not in index:
+                add(f"recycle #{n} key '{key}' names station '{name}', which is not in the layout"
+                    f"{_did_you_mean(name, stations)}", "unknown_station", None)
         if rc.source in index and rc.to in index and index[rc.source] <= index[rc.to] and rc.source != rc.to:
             add(f"recycle from '{rc.source}' to '{rc.to}' goes forward: a recycle returns material to an "
                 "earlier station", "recycle_forward", None)
-    for lp in layout.loops:
-        for name in (lp.controlled, lp.manipulated) + ((lp.setpoint,) if isinstance(lp.setpoint, str) else ()):
+    for n, lp in enumerate(layout.loops, 1):
+        named = [("controlled", lp.controlled), ("manipulated", lp.manipulated)]
+        if isinstance(lp.setpoint, str):
+            named.append(("setpoint", lp.setpoint))
+        for key, name in named:
             if name not in sensors:
-                add(f"loop names '{name}', which is not a sensor of any station", "unknown_sensor", name)
+                add(f"loop #{n} key '{key}' names '{name}', which is not a sensor of any station"
+                    f"{_did_you_mean(name, sensors)}", "unknown_sensor", name)
         if lp.controlled == lp.manipulated:
             add(f"loop on '{lp.controlled}' names it as both controlled and manipulated", "loop_same", lp.controlled)
         if lp.low is not None and lp.high is not None and lp.low >= lp.high:
@@ -278,4 +287,111 @@ def check_time_keys(layout, add) -> None:
     for st in layout.stations:
         for s in st.sensor_lags:
             if s not in st.sensors:
-                add(f"station '{st.name}' gives a lag for '{s}', which is not one of its sensors", "unknown_sensor", s)
+                add(f"station '{st.name}' gives a lag for '{s}', which is not one of its sensors"
+                    f"{_did_you_mean(s, st.sensors)}", "unknown_sensor", s)
+    if warn is not None:
+        for message, column in unused_lags(layout):
+            warn(message, "lag_not_used", column)
+
+
+def _why_lag_unused(layout, i: int) -> str | None:
+    """Why station ``i``'s lags move nothing, or None when they are used."""
+    where = {s: k for k, st in enumerate(layout.stations) for s in st.sensors}
+    kpi_at = where.get(layout.target)
+    if kpi_at is not None and i == kpi_at:
+        return (f"it holds the KPI ({layout.target}): a lag is the residence time to the next station, and "
+                "every sensor is aligned to the KPI's own station, so this lag moves nothing")
+    if kpi_at is not None and i > kpi_at:
+        return (f"it comes after the KPI's station '{layout.stations[kpi_at].name}': material there no longer "
+                "reaches the KPI, so this lag moves nothing")
+    if i == len(layout.stations) - 1:
+        return "it is the last station: a lag is the residence time to the next station, and there is none"
+    return None
+
+
+def unused_lags(layout) -> list[tuple[str, str | None]]:
+    """Declared lags the alignment cannot use, with why.
+
+    A station's lag is the residence time to the next station, and every sensor is aligned to the
+    KPI's station; so a lag on the KPI's own station, on a station after it, or on the last
+    station (no next station) moves nothing.
+
+    Parameters
+    ----------
+    layout : Layout
+
+    Returns
+    -------
+    list of (message, column)
+    """
+    out: list[tuple[str, str | None]] = []
+    for i, st in enumerate(layout.stations):
+        declared = [(f'lag = "{st.lag}"', None)] if st.lag not in (None, AUTO) else []
+        declared += [(f'the lag of {s} ("{v}")', s) for s, v in st.sensor_lags.items() if v != AUTO]
+        why = _why_lag_unused(layout, i) if declared else None
+        if why is not None:
+            out.extend((f"station '{st.name}' declares {what}, which is not used: {why}", column)
+                       for what, column in declared)
+    return out
+
+
+def duration_text(td) -> str:
+    """A duration as the layout writes it: "4min", "2h", "30s".
+
+    Parameters
+    ----------
+    td : Timedelta
+
+    Returns
+    -------
+    str
+    """
+    s = td.total_seconds()
+    for unit, size in (("h", 3600), ("min", 60)):
+        if s >= size and s % size == 0:
+            return f"{int(s // size)}{unit}"
+    return f"{s:g}s"
+
+
+def lag_rounding_notes(layout, step) -> list[tuple[str, str | None]]:
+    """Declared lags that are not a whole number of grid steps, and what they are used as.
+
+    The alignment shifts whole rows, so a lag of 5 min on a 2-min grid is used as 4 min (round
+    half to even, as :func:`round` does); a recycle's lag is at least one step.
+
+    Parameters
+    ----------
+    layout : Layout
+    step : Timedelta
+        The analysis grid's step.
+
+    Returns
+    -------
+    list of (message, column)
+    """
+    if step is None or step.total_seconds() <= 0:
+        return []
+    grid = duration_text(step)
+    out: list[tuple[str, str | None]] = []
+
+    def check(what: str, value: str, column: str | None, at_least: int = 0) -> None:
+        td = parse_duration(value)
+        if td is None:
+            return
+        k = max(at_least, int(round(td / step)))
+        if abs(td - k * step) > step * 1e-9:
+            used = duration_text(k * step) if k else "0s (no lag)"
+            out.append((f'{what} "{value}" is not a whole number of {grid} grid steps: it is used as {used} '
+                        f"({k} step{'s' if k != 1 else ''})", column))
+
+    for i, st in enumerate(layout.stations):
+        if _why_lag_unused(layout, i) is not None:
+            continue        # already said to move nothing
+        if st.lag not in (None, AUTO):
+            check(f"station '{st.name}' lag", st.lag, None)
+        for s, v in st.sensor_lags.items():
+            if v != AUTO:
+                check(f"station '{st.name}' lag of {s}", v, s)
+    for n, rc in enumerate(layout.recycles, 1):
+        check(f"recycle #{n} ({rc.source} -> {rc.to}) lag", rc.lag, None, at_least=1)
+    return out
