@@ -657,3 +657,11 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as e:  # noqa: BLE001 - last line of defence: log, say where, never a raw traceback
         _report_internal_error(e)
         return EXIT_INTERNAL
+
+
+if __name__ == "__main__":
+    # ``python -m rca_app.cli``: the same entry as ``python -m rca_app`` (frozen-app preparation
+    # included), so running this module directly is never silent.
+    from rca_app.__main__ import run
+
+    raise SystemExit(run())
