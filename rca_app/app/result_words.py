@@ -244,7 +244,8 @@ def uncertain_lag_note(rec, step) -> str | None:
     if rec.estimate_steps == rec.lag_steps and (rec.confidence is None or rec.confidence > 0):
         return None
     s = _step_seconds(step)
-    est = f"{rec.estimate_steps} row{'s' if rec.estimate_steps != 1 else ''}" + (f" = {_minutes(rec.estimate_steps * s)}" if s else "")
+    n = rec.estimate_steps
+    est = f"{n} row{'s' if n != 1 else ''}" + (f" = {_minutes(n * s)}" if s else "")
     conf = f" (confidence {_pct(rec.confidence)})" if rec.confidence is not None else ""
     return (f"the data's estimate, {est}, is uncertain{conf}, so {rec.lag} is used; declare lag = \"...\" "
             f"on {rec.station} in the layout if you know it")
