@@ -125,13 +125,15 @@ def _num(v) -> str:
     return f"{v:.4g}"
 
 
-def valve_position_text(rec, result) -> str:
+def valve_position_text(rec, result, named: bool = True) -> str:
     """Where a loop's manipulated variable sat in the incident against the limit it moved toward.
 
     Parameters
     ----------
     rec : LoopRecord
     result : AnalysisResult
+    named : bool, default True
+        Start with the valve's name (False: the caller names it).
 
     Returns
     -------
@@ -154,7 +156,7 @@ def valve_position_text(rec, result) -> str:
         where = "the edge of its reference range"
     text = f"at its extreme {_pct(rec.limit_use)} of the way to {where}"
     if _finite(inc):
-        text = f"{rec.manipulated} averaged {_num(inc)} in the incident" + (
+        text = f"{rec.manipulated + ' ' if named else ''}averaged {_num(inc)} in the incident" + (
             f" (reference {_num(ref)})" if _finite(ref) else "") + "; " + text
     return text
 

@@ -107,7 +107,7 @@ def dynamics_appendix(b: ReportBuilder) -> list:
                              "load and the MV's previous row): " + ", ".join(held) + "." if held else "")))
             st.append(b.table(rows, [30 * mm, 32 * mm, 28 * mm, 20 * mm, 30 * mm, TEXT_W - 140 * mm]))
         if dyn.loops:
-            st += b.bullets([f"{lp.controlled} / {lp.manipulated}: {valve_position_text(lp, r)}"
+            st += b.bullets([f"{lp.manipulated} (holds {lp.controlled}): {valve_position_text(lp, r, named=False)}"
                              for lp in dyn.loops], "sbullet")
         onsets = drift_onset_lines(r)
         if onsets:
