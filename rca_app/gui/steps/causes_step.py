@@ -114,6 +114,8 @@ class CausesStep(QWidget):
                                "explained by the causes down to that row.")
         self.pareto.setMinimumWidth(300)
         self.trend = plot_widget("", time=True)
+        # Values in plant units: no "(x0.001)" rescaling of the axis behind the engineer's back.
+        self.trend.getAxis("left").enableAutoSIPrefix(False)
         self.trend.setToolTip("The selected sensor: green = reference period, red = incident; dashed lines are "
                               "the window means.")
         self.evidence = QLabel()

@@ -86,7 +86,9 @@ class StationColumn(QFrame):
         num = QLabel(f"<b>{index + 1}</b>")
         top.addWidget(num)
         self.name = QLineEdit(st.name)
-        self.name.setToolTip("Station name (stations run left to right in process-flow order)")
+        # Show a long name from its start ("Compressor, recycle…", not "…ssor, recycle and purge").
+        self.name.setCursorPosition(0)
+        self.name.setToolTip(f"{st.name}\n\nStation name (stations run left to right in process-flow order)")
         self.name.editingFinished.connect(lambda: editor.rename_station(index, self.name.text()))
         top.addWidget(self.name, 1)
         lay.addLayout(top)

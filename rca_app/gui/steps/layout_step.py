@@ -273,6 +273,7 @@ class LayoutStep(QWidget):
             self.stations_row.addWidget(QLabel("Open a data file first, or open a layout file."))
             return
         self.plant_name.setText(lay.name)
+        self.plant_name.setCursorPosition(0)      # a long name from its start
         cols = self.columns_of_data()
         self.target.clear()
         numeric = [c for c in cols if c != lay.time_column]
