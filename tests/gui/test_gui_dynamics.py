@@ -115,6 +115,7 @@ def test_the_window_with_the_time_panel_fits_1366_px(window):
 
 
 def test_data_step_lists_historian_tags(reactor):
+    reactor.go_to("data")
     step = reactor.data_step
     assert step.tags.isVisibleTo(step) and step.tags.rowCount() == 11
     rows = {step.tags.item(i, 0).text(): [step.tags.item(i, j).text() for j in range(7)]
@@ -122,6 +123,13 @@ def test_data_step_lists_historian_tags(reactor):
     assert rows["product_purity_pct"][1] == "last" and rows["product_purity_pct"][6] == "20 min"
     assert rows["separator_temp_C"][3].startswith("34 (")
     assert "bad-quality samples left out" in step.tags_title.text()
+    # Trial defect 18: the columns summary is per tag on the grid, not the export's four columns;
+    # the quality column's "Bad" is not listed as a problem; the banner counts the samples.
+    m = step.summary_model
+    names = {m.data(m.index(i, 0)) for i in range(m.rowCount())}
+    assert "yield_pct" in names and "Value" not in names and "Quality" not in names
+    assert not [p for p in step.problems_model.problems if p.column == "Quality"]
+    assert "pivoted from 24,441 historian samples" in step.banner.text()
 
 
 def test_incident_overlay_shifts_sensors_by_their_residence_time(reactor):
