@@ -193,7 +193,8 @@ class CausesStep(QWidget):
             # estimates) first: the banner shows one, the tooltip the rest.
             msgs = notes_by_importance(s.result.diagnostics.messages)
             if msgs:
-                first = msgs[0] if len(msgs[0]) <= 170 else msgs[0][:168] + "…"
+                # Short enough that "+N more notes" stays on screen when the banner keeps to one line.
+                first = msgs[0] if len(msgs[0]) <= 140 else msgs[0][:138] + "…"
                 more = f" (+{len(msgs) - 1} more notes; hover to read all)" if len(msgs) > 1 else ""
                 self.banner.show_message(f"Note from the analysis: {first}{more}", "info")
                 self.banner.setToolTip("\n\n".join(msgs))
