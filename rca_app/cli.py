@@ -239,6 +239,7 @@ def _pct(x) -> str:
 
 def format_summary(r) -> str:
     """Plain-language summary of an analysis result (typed, or its JSON data) for the terminal."""
+    from rca_app.app.result_words import controller_output_text, drift_onset_lines
     from rca_app.core.results import as_result
 
     r = as_result(r)
@@ -268,6 +269,7 @@ def format_summary(r) -> str:
                      f"{interval:>17}  {_pct(c.share_ranked_first):>10}")
         if c.unmeasured and len(label) > 28:
             lines.append(f"      ({c.node})")
+        lines += [f"      {x}" for x in _cause_remarks(r, c)]
     if r.actions:
         lines += ["", "Setpoint actions (do-operator on the incident rows, inside the reference range):"]
         for act in r.actions:
@@ -282,26 +284,55 @@ def format_summary(r) -> str:
                          f"{act.predicted_target:.4g}{interval}, restores {_pct(act.restoration)}")
             for w in act.warnings:
                 lines.append(f"    warning: {w}")
-    lines += _dynamics_lines(r.dynamics)
+            loop_note = controller_output_text(act.node, r)
+            if loop_note:
+                lines.append(f"    note: {loop_note}")
+    lines += _dynamics_lines(r.dynamics, r)
+    onsets = drift_onset_lines(r)
+    if onsets:
+        lines += ["", "Drift onsets (CUSUM on each leading cause's own values):"] + [f"  {x}" for x in onsets]
     if r.diagnostics.messages:
         lines += ["", "Notes:"] + [f"  - {m}" for m in r.diagnostics.messages]
     return "\n".join(lines)
 
 
-def _dynamics_lines(d) -> list[str]:
-    """Residence times used (declared or estimated, with confidence) and control loops."""
+def _cause_remarks(r, c) -> list[str]:
+    """Lines under a ranked cause: the KPI's own entry named as such, and the restoration's
+    range over edge directions the data cannot tell."""
+    from rca_app.app.result_words import restoration_range_text
+
+    out = []
+    if c.node == r.target:
+        out.append("(KPI itself, unexplained: the part of the loss no measured upstream sensor explains)")
+    rng = restoration_range_text(c)
+    if rng:
+        out.append(f"(restoration {_pct(c.restoration)}, {rng})")
+    return out
+
+
+def _dynamics_lines(d, r=None) -> list[str]:
+    """Residence times used (declared or estimated, with confidence) and control loops.
+
+    ``r``: the result, for the valves' positions and declared limits (without it the loop
+    lines give the share of the way to the limit only)."""
+    from rca_app.app.result_words import uncertain_lag_note, valve_position_text
+
     if d is None or not (d.shifts or d.loops or any(x.given for x in d.lags)):
         return []
     out = ["", f"Residence times (grid {d.step}):"]
     for x in d.lags:
         how = "declared" if x.given else (f"estimated, confidence {_pct(x.confidence)}" if x.confidence is not None
-                                          else "estimated")
+                                          else "estimated, confidence not computed: zero lag or too few rows")
         out.append(f"  {_clip(x.station, 22)} -> {_clip(x.to_station, 22)}: {x.lag} ({how})")
+        why = uncertain_lag_note(x, d.step)
+        if why:
+            out.append(f"      note: {why}")
     for lp in d.loops:
         state = "compensated" if lp.compensated else "held"
         src = f", disturbance from {lp.source}" if lp.source else ""
-        out.append(f"  loop {lp.controlled} / {lp.manipulated}: {state}, valve travel {_pct(lp.limit_use)} "
-                   f"of the way to its limit{src}")
+        travel = (valve_position_text(lp, r) if r is not None
+                  else f"valve travel {_pct(lp.limit_use)} of the way to its limit")
+        out.append(f"  loop {lp.controlled} / {lp.manipulated}: {state}, {travel}{src}")
     return out
 def _shape_summary(r) -> list[str]:
     """The ranking's header lines (and, for an anomaly ranking, its rows) for an incident that is
@@ -657,3 +688,11 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as e:  # noqa: BLE001 - last line of defence: log, say where, never a raw traceback
         _report_internal_error(e)
         return EXIT_INTERNAL
+
+
+if __name__ == "__main__":
+    # ``python -m rca_app.cli``: the same entry as ``python -m rca_app`` (frozen-app preparation
+    # included), so running this module directly is never silent.
+    from rca_app.__main__ import run
+
+    raise SystemExit(run())

@@ -122,7 +122,7 @@ def dynamics_overlay(nodes, layout: Layout, result: AnalysisResult | None = None
     for e in (dyn.lagged_edges if dyn is not None else []):
         if e.source in have and e.target in have:
             lagged.append({"source": e.source, "target": e.target, "lag": e.lag, "kind": e.kind,
-                           "self": e.source == e.target, "in_model": e.in_model,
+                           "self": e.source == e.target, "in_model": e.in_model, "lag_steps": e.lag_steps,
                            "text": lagged_edge_text(e)})
     readings = {(r.controlled, r.manipulated): r for r in (dyn.loops if dyn is not None else [])}
     loops = []

@@ -25,6 +25,7 @@ from rca_app.app.data_file import prepare_data, read_data
 from rca_app.app.investigation_file import FILE_SUFFIX, Investigation, safe_file_stem, write_json
 from rca_app.app.sample_plants import open_sample_plant, sample_plant_names
 from rca_app.app.session import STEPS
+from rca_app.app.whatif_view import controllable_candidates
 from rca_app.core.errors import RcaInputError
 from rca_app.gui import dialogs, glossary
 from rca_app.gui._compat import collect_garbage_in_gui_thread, protect_bool_refcounts, protect_none_refcount
@@ -299,11 +300,17 @@ class MainWindow(QMainWindow):
 
     def _update_steps(self) -> None:
         done = list(self.session.steps_done())
+        # What-if with nothing controllable has nothing to try: no check mark, but a word why.
+        no_setpoints = self.session.outcome is not None and not controllable_candidates(self.session.outcome)
+        done[5] = done[5] and not no_setpoints
         verified = getattr(self.session.verification, "result", None) is not None
         done = done[:6] + [verified] + done[6:]
         for i, title in enumerate(STEP_TITLES):
-            mark = "  ✓" if done[i] else ""
+            mark = "  ✓" if done[i] else ("  –" if i == 5 and no_setpoints else "")
             self.step_list.item(i).setText(f"{i + 1}   {title}{mark}")
+            if i == 5:
+                self.step_list.item(i).setToolTip("No controllable setpoints declared: nothing to try."
+                                                  if no_setpoints else "")
 
     def update_title(self) -> None:
         s = self.session

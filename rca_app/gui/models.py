@@ -11,6 +11,7 @@ from PySide6.QtGui import QBrush, QColor, QPainter, QPen
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate
 
 from rca_app.app.formatting import fmt_number, fmt_pct
+from rca_app.app.result_words import restoration_range_text
 from rca_app.gui import glossary
 
 if TYPE_CHECKING:
@@ -286,12 +287,17 @@ class RootCauseModel(QAbstractTableModel):
         if role == _TOOLTIP:
             if c == 3:
                 lo, hi = k.restoration_ci
-                return (f"Restoration {fmt_pct(k.restoration)} (90% interval {fmt_pct(lo)} to {fmt_pct(hi)})\n\n"
-                        f"{glossary.RESTORATION}\n\n{glossary.RESTORATION_CI}")
+                rng = restoration_range_text(k)
+                return (f"Restoration {fmt_pct(k.restoration)} (90% interval {fmt_pct(lo)} to {fmt_pct(hi)})"
+                        + (f"; {rng}" if rng else "") + f"\n\n{glossary.RESTORATION}\n\n{glossary.RESTORATION_CI}")
             if c == 4:
                 return glossary.RANKED_FIRST
             if c == 1 and k.node == self.target:
-                return glossary.UNEXPLAINED
+                return f"{k.node}\n\n{glossary.UNEXPLAINED}"
+            if c == 1:
+                return k.node          # the column elides long names in the middle
+            if c == 2:
+                return k.station
         if role == _ALIGN and c in (0, 4):
             return _RIGHT
         return None

@@ -169,22 +169,35 @@ def causal_graph(result: AnalysisResult, width_in: float, max_height_in: float =
 RECYCLE_COLOR = "#7b3fa0"
 
 
+# Above this many lagged edges between sensors the figure draws them thin and unlabelled: the
+# appendix table lists each (TE: 60 recycle edges whose labels buried the sensor names).
+MAX_LABELLED_LAGGED = 8
+
+
 def _draw_dynamics(ax, result: AnalysisResult, pos: dict, boxes: dict, fs: float) -> None:
     dyn = result.dynamics
     if dyn is None:
         return
-    for le in dyn.lagged_edges:
-        if le.source not in pos or le.target not in pos:
-            continue
-        if le.kind == "self":
-            continue          # most sensors of a time series carry their own past: the appendix lists them
+    # Self-lags: most sensors of a time series carry their own past; the appendix lists them.
+    cross = [le for le in dyn.lagged_edges if le.kind != "self" and le.source in pos and le.target in pos]
+    many = len(cross) > MAX_LABELLED_LAGGED
+    labelled: set[tuple] = set()
+    for le in cross:
         (x0, y0), (x1, y1) = pos[le.source], pos[le.target]
+        # Solid only where the model uses the edge (as the window draws it): a lagged edge the
+        # model leaves out is a finding, not a path restorations travel.
         arrow = FancyArrowPatch(
             (x0, y0), (x1, y1), patchA=boxes[le.source].get_bbox_patch(),
-            patchB=boxes[le.target].get_bbox_patch(), arrowstyle="-|>", mutation_scale=8,
-            connectionstyle="arc3,rad=0.5", lw=1.2, color=RECYCLE_COLOR, zorder=3,
-            linestyle="-" if le.kind == "recycle" else (0, (3, 2)), shrinkA=1, shrinkB=1)
+            patchB=boxes[le.target].get_bbox_patch(), arrowstyle="-|>", mutation_scale=5 if many else 8,
+            connectionstyle="arc3,rad=0.5", lw=0.5 if many else 1.2, color=RECYCLE_COLOR,
+            alpha=0.45 if many else 1.0, zorder=3,
+            linestyle="-" if le.in_model else (0, (3, 2)), shrinkA=1, shrinkB=1)
         ax.add_patch(arrow)
+        # One label per stream (station pair, lag, kind), not per sensor pair.
+        group = (x0, x1, le.lag, le.kind)
+        if many or group in labelled:
+            continue
+        labelled.add(group)
         # Label at the arc's apex. matplotlib's arc3 bends in display space: the apex of its
         # quadratic curve is the chord's midpoint moved by rad/2 times the rotated chord.
         (d0x, d0y), (d1x, d1y) = ax.transData.transform([(x0, y0), (x1, y1)])
@@ -193,6 +206,11 @@ def _draw_dynamics(ax, result: AnalysisResult, pos: dict, boxes: dict, fs: float
         ax.text(lx, ly, f"recycle {le.lag}" + ("" if le.kind == "recycle" else " (proposed)"),
                 fontsize=fs - 0.5, color=RECYCLE_COLOR, ha="center", va="center", zorder=5,
                 bbox=dict(boxstyle="round,pad=0.15", fc="white", ec="none", alpha=0.8))
+    if many:
+        n_model = sum(1 for le in cross if le.in_model)
+        ax.text(0.995, 0.005, f"{len(cross)} lagged edges (thin purple arcs; {n_model} in the model), "
+                "listed in the appendix", transform=ax.transAxes, ha="right", va="bottom", fontsize=fs,
+                color=RECYCLE_COLOR, zorder=6, bbox=dict(boxstyle="round,pad=0.2", fc="white", ec="none", alpha=0.9))
     for lp in dyn.loops:
         if lp.controlled not in pos or lp.manipulated not in pos:
             continue

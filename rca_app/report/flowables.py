@@ -16,6 +16,29 @@ __all__ = ["table", "note_box", "bullets", "keep_headed_tables", "wrap_command"]
 
 Styles = dict[str, ParagraphStyle]
 
+_BREAK = "\x00"       # a line break chosen here, turned into <br/> after the text is escaped
+
+
+def _break_at_underscores(text: str, width: float, font: str, size: float) -> str:
+    """Words wider than ``width`` points broken at their underscores, so that a sensor name
+    wraps between its parts ("reactor_feed_ / A_concentration"), never mid-word as reportlab
+    does by itself. Words without underscores are left to reportlab."""
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+
+    def fit(word: str) -> str:
+        if "_" not in word or stringWidth(word, font, size) <= width:
+            return word
+        lines, cur = [], ""
+        for part in word.replace("_", "_\x01").split("\x01"):
+            if cur and stringWidth(cur + part, font, size) > width:
+                lines.append(cur)
+                cur = ""
+            cur += part
+        lines.append(cur)
+        return _BREAK.join(lines)
+
+    return " ".join(fit(w) for w in text.split(" "))
+
 
 def table(styles: Styles, rows: list[list], widths: list[float], header: bool = True,
           bold_first_col: bool = False, align_right: tuple[int, ...] = (),
@@ -56,7 +79,10 @@ def table(styles: Styles, rows: list[list], widths: list[float], header: bool = 
                 styles["cellb"] if (bold_first_col and j == 0) else styles[style])
             if j in align_right and not (header and i == 0):
                 sty = ParagraphStyle(f"r{sty.name}", parent=sty, alignment=2)
-            cells.append(Paragraph(markup(v), sty))
+            text = str(v)
+            if j < len(widths) and widths[j]:
+                text = _break_at_underscores(text, widths[j] - 7.0, sty.fontName, sty.fontSize)
+            cells.append(Paragraph(markup(text).replace(_BREAK, "<br/>"), sty))
         data.append(cells)
     t = Table(data, colWidths=widths, repeatRows=1 if header else 0, hAlign="LEFT")
     cmds = [

@@ -249,7 +249,8 @@ def summary_paragraphs(result: AnalysisResult) -> list[str]:
          f"{k['ref']} in the reference period: {art} {k['loss_word']} of **{k['amount']}**{pct}. "
          f"For comparison, its normal variation in the reference period is {k['sd']} (one SD).")
     if a.auto:
-        p += f" The incident window was suggested automatically ({a.rule or 'control-chart rule'})."
+        p += (" The incident window was suggested automatically from the KPI alone (a control-chart rule; "
+              "the rule is stated in the appendix).")
     out.append(p)
 
     basis = result.ranking_basis

@@ -115,6 +115,7 @@ def test_the_window_with_the_time_panel_fits_1366_px(window):
 
 
 def test_data_step_lists_historian_tags(reactor):
+    reactor.go_to("data")
     step = reactor.data_step
     assert step.tags.isVisibleTo(step) and step.tags.rowCount() == 11
     rows = {step.tags.item(i, 0).text(): [step.tags.item(i, j).text() for j in range(7)]
@@ -122,6 +123,13 @@ def test_data_step_lists_historian_tags(reactor):
     assert rows["product_purity_pct"][1] == "last" and rows["product_purity_pct"][6] == "20 min"
     assert rows["separator_temp_C"][3].startswith("34 (")
     assert "bad-quality samples left out" in step.tags_title.text()
+    # Trial defect 18: the columns summary is per tag on the grid, not the export's four columns;
+    # the quality column's "Bad" is not listed as a problem; the banner counts the samples.
+    m = step.summary_model
+    names = {m.data(m.index(i, 0)) for i in range(m.rowCount())}
+    assert "yield_pct" in names and "Value" not in names and "Quality" not in names
+    assert not [p for p in step.problems_model.problems if p.column == "Quality"]
+    assert "pivoted from 24,441 historian samples" in step.banner.text()
 
 
 def test_incident_overlay_shifts_sensors_by_their_residence_time(reactor):
@@ -165,3 +173,55 @@ def test_graph_draws_recycles_self_lags_and_loops(reactor):
     assert not [n for n in canvas.nodes if "[t-" in n]
     assert not [n for n in w.session.graph.nodes if "[t-" in n]
     assert item.pen().style() == Qt.PenStyle.SolidLine
+    # Self-lags of one grid step are explained once in the legend, not labelled on every node.
+    selfs = [it for it in canvas.dynamics_items if "slow own dynamics" in it.toolTip()]
+    assert selfs and not any(hasattr(c, "text") for it in selfs for c in it.childItems())
+
+
+def test_step_details_on_historian_data_without_setpoints(reactor):
+    """Trial defect 18: the historian export's time column, the last station's lag field, the
+    incident chart's key outside the plot, and What-if without a check mark when nothing is
+    controllable."""
+    w = reactor
+    w.go_to("layout")
+    step = w.layout_step
+    assert "historian time stamps" in step.time_column.currentText() and not step.time_column.isEnabled()
+    last = step.columns[-1]
+    assert not last.lag.isEnabled() and "no lag" in last.lag.placeholderText()
+    assert step.columns[0].lag.isEnabled()
+    assert w.incident_step.kpi_plot.legend is None and "control limits" in w.incident_step.chart_key.text()
+    whatif = w.step_list.item(5)
+    assert "✓" not in whatif.text() and "No controllable setpoints" in whatif.toolTip()
+    w.go_to("whatif")
+    assert "No controllable setpoints declared" in w.whatif_step.banner.text()
+
+
+def test_long_similar_names_keep_the_part_that_tells_them_apart(qtbot):
+    from PySide6.QtGui import QFont, QFontMetricsF
+
+    from rca_app.gui.steps.graph_canvas import fit_name
+
+    m = QFontMetricsF(QFont())
+    names = [f"reactor_feed_{c}_concentration" for c in "ABCDEF"]
+    width = m.horizontalAdvance("reactor_feed_A_conc") * 0.95
+    shown = [fit_name(n, m, width) for n in names]
+    assert len(set(shown)) == len(names)
+    assert all(m.horizontalAdvance(s) <= width for s in shown)
+    assert all(f"_{c}_" in s for c, s in zip("ABCDEF", shown, strict=True))
+    assert fit_name("yield_pct", m, width) == "yield_pct"
+
+
+def test_root_cause_table_keeps_room_for_restoration_with_long_names(window):
+    """Trial defect 18: TE's long sensor and station names squeezed the restoration column."""
+    from rca_app.core.records import Evidence, RootCause
+
+    step = window.causes_step
+    ev = Evidence(None, None, None, None, None, None, None)
+    causes = [RootCause(f"stripper_underflow_{c}_concentration_measured_online", "Compressor, recycle and purge",
+                        0.1 * i, (0.0, 0.2 * i), 0.1, False, False, ev) for i, c in enumerate("ABCDEFGH")]
+    step.model.set_causes(causes, "yield")
+    step._fit_columns()
+    h = step.table.horizontalHeader()
+    assert h.sectionSize(1) <= step.NAME_WIDTH and h.sectionSize(2) <= step.STATION_WIDTH
+    idx = step.model.index(0, 1)
+    assert step.model.data(idx, Qt.ItemDataRole.ToolTipRole) == causes[0].node

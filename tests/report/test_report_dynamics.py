@@ -75,3 +75,72 @@ def test_graph_figure_draws_recycles_self_lags_and_loops(reactor_pdf):
     assert to_rgba(figures.RECYCLE_COLOR) in [tuple(c) for c in colours]
     assert to_rgba(figures.GREEN) in [tuple(c) for c in colours]
     assert "Purple arcs: recycle streams" in text and "Green dotted double arrows: control loops" in text
+
+
+def _recycle_arcs(ax):
+    from matplotlib.colors import to_rgba
+    from matplotlib.patches import FancyArrowPatch
+
+    from rca_app.report import figures
+
+    return [p for p in ax.patches if isinstance(p, FancyArrowPatch)
+            and tuple(p.get_edgecolor())[:3] == to_rgba(figures.RECYCLE_COLOR)[:3]]
+
+
+def test_lagged_edges_the_model_leaves_out_are_dashed_and_labelled_once_per_stream(reactor_pdf):
+    import copy
+
+    from rca_app.core.results import LaggedEdge
+    from rca_app.report import figures
+
+    _, result = reactor_pdf
+    r = copy.deepcopy(result)
+    # Three sensor pairs of one stream (Separator -> Reactor, 14min), none in the model.
+    r.dynamics.lagged_edges = [LaggedEdge(s, t, "14min", 14, 0.3, 1e-5, "proposed_recycle", in_model=False)
+                               for s, t in (("recycle_flow_m3h", "conversion_pct"),
+                                            ("separator_temp_C", "conversion_pct"),
+                                            ("recycle_flow_m3h", "reactor_temp_C"))]
+    ax = figures.causal_graph(r, 6.5).axes[0]
+    arcs = _recycle_arcs(ax)
+    assert len(arcs) == 3 and all(a.get_linestyle() != "-" for a in arcs)
+    assert [t.get_text() for t in ax.texts].count("recycle 14min (proposed)") == 1
+
+
+def test_many_lagged_edges_are_drawn_thin_without_labels_and_pointed_to_the_appendix(reactor_pdf):
+    import copy
+
+    from rca_app.core.results import LaggedEdge
+    from rca_app.report import figures
+
+    _, result = reactor_pdf
+    r = copy.deepcopy(result)
+    later = ["recycle_flow_m3h", "separator_temp_C"]
+    earlier = ["conversion_pct", "reactor_temp_C", "coolant_valve_pct", "preheat_temp_C", "feed_temp_C"]
+    r.dynamics.lagged_edges = [LaggedEdge(s, t, f"{k}min", k, 0.3, 1e-5, "recycle", in_model=k % 2 == 0)
+                               for k, (s, t) in enumerate(((s, t) for s in later for t in earlier), 3)]
+    ax = figures.causal_graph(r, 6.5).axes[0]
+    labels = [t.get_text() for t in ax.texts]
+    assert not any(x.startswith("recycle ") for x in labels)
+    assert any("10 lagged edges" in x and "appendix" in x for x in labels)
+    assert all(a.get_linewidth() < 1.0 for a in _recycle_arcs(ax))
+
+
+def test_appendix_gives_samples_pivoted_drift_onsets_and_valve_positions(reactor_pdf):
+    text, result = reactor_pdf
+    assert "1,219 rows of the 1min analysis grid, pivoted from 24,441 historian samples of 11 tags" in text
+    assert "Drift onsets" in text
+    first = next(n for n, row in result.dynamics.drift_onsets.items() if row is not None)
+    assert f"{first}: its own drift began at incident row" in text
+    assert "coolant_valve_pct (holds reactor_temp_C): averaged" in text and "of the way to its declared limit 100" in text
+
+
+def test_summary_page_leaves_the_incident_rule_to_the_appendix(reactor_pdf):
+    import copy
+
+    from rca_app.report.text import summary_paragraphs
+
+    r = copy.deepcopy(reactor_pdf[1])
+    r.anomaly.auto, r.anomaly.rule = True, "EWMA z_t = 0.2 x_t + 0.8 z_(t-1) outside 3 sigma"
+    paragraphs = summary_paragraphs(r)
+    assert not any("EWMA" in p for p in paragraphs)
+    assert any("suggested automatically" in p and "appendix" in p for p in paragraphs)

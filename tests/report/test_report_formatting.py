@@ -36,3 +36,18 @@ def test_time_bounds_and_windows():
     w = _window("2026-03-18T08:40:00", "2026-03-20T10:40:00", 300)
     assert F.fmt_duration(w) == "2 d 2 h, 300 rows"
     assert F.fmt_duration(_window(0, 30, 30)) == "30 rows"
+
+
+def test_long_sensor_names_in_table_cells_wrap_at_underscores_not_mid_word():
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+
+    from rca_app.report.flowables import _BREAK, _break_at_underscores
+
+    name = "separator_cooling_water_valve"
+    out = _break_at_underscores(name, 60.0, "Helvetica", 7.5)
+    lines = out.split(_BREAK)
+    assert len(lines) > 1 and "".join(lines) == name
+    assert all(line.endswith("_") for line in lines[:-1])
+    assert all(stringWidth(x, "Helvetica", 7.5) <= 60.0 for x in lines)
+    assert _break_at_underscores("short_name", 60.0, "Helvetica", 7.5) == "short_name"
+    assert _break_at_underscores("MV +4.9, CV +0.1", 30.0, "Helvetica", 7.5) == "MV +4.9, CV +0.1"

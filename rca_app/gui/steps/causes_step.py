@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 
 from rca_app.app.causes_view import pareto
 from rca_app.app.formatting import fmt_number, fmt_pct, short_label
+from rca_app.app.result_words import controller_output_text, notes_by_importance, restoration_range_text
 from rca_app.app.windows_view import node_series
 from rca_app.gui import glossary
 from rca_app.gui.models import RestorationDelegate, RootCauseModel
@@ -96,8 +97,13 @@ class CausesStep(QWidget):
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         h = self.table.horizontalHeader()
-        for c in (0, 1, 2, 4, 5):
+        for c in (0, 4, 5):
             h.setSectionResizeMode(c, QHeaderView.ResizeMode.ResizeToContents)
+        # Sensor and station: as wide as their names up to a cap (see _fit_columns), elided in
+        # the middle beyond it, so that long TE names never squeeze the restoration bars away.
+        for c in (1, 2):
+            h.setSectionResizeMode(c, QHeaderView.ResizeMode.Interactive)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         h.setSectionResizeMode(RootCauseModel.RESTORATION_COLUMN, QHeaderView.ResizeMode.Stretch)
         h.setMinimumSectionSize(40)
         self.table.setMinimumWidth(640)
@@ -108,6 +114,8 @@ class CausesStep(QWidget):
                                "explained by the causes down to that row.")
         self.pareto.setMinimumWidth(300)
         self.trend = plot_widget("", time=True)
+        # Values in plant units: no "(x0.001)" rescaling of the axis behind the engineer's back.
+        self.trend.getAxis("left").enableAutoSIPrefix(False)
         self.trend.setToolTip("The selected sensor: green = reference period, red = incident; dashed lines are "
                               "the window means.")
         self.evidence = QLabel()
@@ -150,6 +158,7 @@ class CausesStep(QWidget):
         s = self.session
         r = s.result
         self.model.set_causes(r.root_causes if r else [], r.target if r else "")
+        self._fit_columns()
         self._pareto()
         self._banner()
         if not r:
@@ -162,6 +171,16 @@ class CausesStep(QWidget):
         if r.root_causes:
             self.select(r.root_causes[0].node)
 
+    # Widest the sensor and station columns grow to: the restoration column keeps room for its
+    # bars and numbers at 1366 px.
+    NAME_WIDTH, STATION_WIDTH = 230, 150
+
+    def _fit_columns(self) -> None:
+        h = self.table.horizontalHeader()
+        for c, cap in ((1, self.NAME_WIDTH), (2, self.STATION_WIDTH)):
+            self.table.resizeColumnToContents(c)
+            h.resizeSection(c, min(h.sectionSize(c), cap))
+
     def _banner(self) -> None:
         s = self.session
         if s.result is None:
@@ -170,9 +189,12 @@ class CausesStep(QWidget):
             self.banner.show_message("The inputs (windows, layout or graph) changed after this ranking was computed: "
                                      "press F5 to update it.", "warn")
         else:
-            msgs = s.result.diagnostics.messages
+            # The notes on the ranking's trust (saturated loops, extrapolation, unstable
+            # estimates) first: the banner shows one, the tooltip the rest.
+            msgs = notes_by_importance(s.result.diagnostics.messages)
             if msgs:
-                first = msgs[0] if len(msgs[0]) <= 170 else msgs[0][:168] + "…"
+                # Short enough that "+N more notes" stays on screen when the banner keeps to one line.
+                first = msgs[0] if len(msgs[0]) <= 140 else msgs[0][:138] + "…"
                 more = f" (+{len(msgs) - 1} more notes; hover to read all)" if len(msgs) > 1 else ""
                 self.banner.show_message(f"Note from the analysis: {first}{more}", "info")
                 self.banner.setToolTip("\n\n".join(msgs))
@@ -294,6 +316,10 @@ class CausesStep(QWidget):
                          "together (their own variations move together). Restoring them together:")
         lo, hi = c.restoration_ci
         lines.append(f"Restoration: <b>{fmt_pct(c.restoration)}</b> (90% interval {fmt_pct(lo)} to {fmt_pct(hi)})")
+        rng = restoration_range_text(c)
+        if rng:
+            span = rng.replace(" over undetermined directions", "")
+            lines.append(f"Over the edge directions the data cannot tell: {span}")
         if ev.reference_mean is not None:
             lines.append(f"Mean: {fmt_number(ev.reference_mean)} {unit} (reference) → "
                          f"{fmt_number(ev.anomaly_mean)} {unit} (incident)")
@@ -309,4 +335,7 @@ class CausesStep(QWidget):
             lines.append("How it reaches the KPI:<br>" + "<br>".join("&nbsp;&nbsp;" + " → ".join(p) for p in paths))
         if c.controllable:
             lines.append("It is a setpoint: try it in step 6 (What-if).")
+        loop_note = controller_output_text(c.node, s.result)
+        if loop_note:
+            lines.append(loop_note[0].upper() + loop_note[1:] + ".")
         return "<br>".join(lines)

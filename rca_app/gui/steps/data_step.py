@@ -150,6 +150,7 @@ class DataStep(QWidget):
         session.problemsChanged.connect(self.refresh_problems)
         session.layoutChanged.connect(self.refresh_summary)
         session.dataChanged.connect(self.refresh_tags)
+        session.dataChanged.connect(self.refresh_summary)     # a historian export: per-tag summary
         self.refresh()
 
     # ------------------------------------------------------------------ refresh
@@ -186,7 +187,15 @@ class DataStep(QWidget):
             roles[s.layout.target] = "KPI"
             if s.layout.time_column:
                 roles[s.layout.time_column] = "time"
-        self.summary_model.set_summary(s.raw.summary(), s.layout.units if s.layout else {}, roles)
+        summary = s.raw.summary()
+        if getattr(s.data, "tag_reports", None):
+            # A historian export's raw columns are tag, time, value, quality: "Value min -9999"
+            # across every tag says nothing. Summarise each tag on the analysis grid instead.
+            from rca_app.core.data.summary import summarize_column
+
+            frame = s.data.frame
+            summary = [summarize_column(c, frame[c], 0, ".") for c in frame.columns]
+        self.summary_model.set_summary(summary, s.layout.units if s.layout else {}, roles)
 
     def refresh_tags(self) -> None:
         data = self.session.data
@@ -208,6 +217,14 @@ class DataStep(QWidget):
     def refresh_problems(self) -> None:
         s = self.session
         problems = sorted(s.problems, key=lambda p: p.severity != "error")   # errors first, stable
+        if s.raw is not None:
+            from rca_app.core.historian import detect_long_format
+
+            long_cols = detect_long_format([str(c) for c in s.raw.frame.columns])
+            if long_cols is not None and long_cols.quality:
+                # "Bad" in a historian export's quality column is what the column is for: the
+                # per-tag lines say how many samples it left out, so it is no problem of its own.
+                problems = [p for p in problems if p.severity == "error" or p.column != long_cols.quality]
         self.problems_model.set_problems(problems)
         n_err = sum(p.severity == "error" for p in problems)
         n_warn = len(problems) - n_err
@@ -227,8 +244,13 @@ class DataStep(QWidget):
                 f"The table does not fit the layout yet ({n_err} errors below). Fix the file or the "
                 "layout (step 3) before running the analysis.", "error")
         elif s.data is not None:
-            drop = f"; {s.data.n_dropped:,} rows dropped" if s.data.n_dropped else ""
-            self.banner.show_message(f"Ready: {s.data.n_rows:,} rows used for the analysis{drop}.", "ok")
+            n_drop = s.data.n_dropped
+            drop = (f"; {n_drop:,} row{'s' if n_drop != 1 else ''} dropped (a missing value; see Sensor gaps)"
+                    if n_drop else "")
+            reports = getattr(s.data, "tag_reports", None) or []
+            grid = (f" of the {s.data.sample} grid, pivoted from {sum(t.samples for t in reports):,} historian "
+                    "samples," if reports else "")
+            self.banner.show_message(f"Ready: {s.data.n_rows:,} rows{grid} used for the analysis{drop}.", "ok")
         elif s.raw is not None:
             self.banner.show_message("Now describe the line in step 3 (Layout): which column is the KPI, "
                                      "and which station each sensor belongs to.", "info")

@@ -48,6 +48,34 @@ PROPOSED_COLOR = QColor("#b5179e")  # a recycle the data show but the layout doe
 LOOP_COLOR = QColor("#1d7a3a")     # a control loop's feedback (the controller)
 
 
+def fit_name(name: str, metrics: QFontMetricsF, width: float) -> str:
+    """A sensor name that fits ``width``, keeping the part that tells it from its neighbours.
+
+    "reactor_feed_A_concentration" elided in the middle becomes "reactor_fe…centration" for
+    every component, A to F alike; shortening the longest words first keeps each word's start,
+    short distinguishing words ("A") whole: "react._feed_A_conc.". Only if that is still too
+    wide is the middle elided. The full name is in the node's tooltip.
+    """
+    if metrics.horizontalAdvance(name) <= width:
+        return name
+    words = name.split("_")
+    limits = [len(w) for w in words]
+
+    def joined() -> str:
+        # A shortened word ends in "." so that "underfl." does not read as a misspelling.
+        return "_".join(w if n >= len(w) else w[:n] + "." for w, n in zip(words, limits, strict=True))
+
+    while metrics.horizontalAdvance(joined()) > width:
+        i = max(range(len(words)), key=lambda j: limits[j])
+        if limits[i] <= 4:
+            break
+        limits[i] -= 1
+    short = joined()
+    if metrics.horizontalAdvance(short) <= width:
+        return short
+    return metrics.elidedText(short, Qt.TextElideMode.ElideMiddle, width)
+
+
 class NodeItem(QGraphicsPathItem):
     def __init__(self, node: dict, canvas: GraphCanvas, width: float) -> None:
         super().__init__()
@@ -64,7 +92,7 @@ class NodeItem(QGraphicsPathItem):
         f = QFont()
         f.setPointSizeF(9.0)
         f.setBold(bool(node.get("target")))
-        text = QFontMetricsF(f).elidedText(self.name, Qt.TextElideMode.ElideMiddle, width - 12)
+        text = fit_name(self.name, QFontMetricsF(f), width - 12)
         self.label = QGraphicsSimpleTextItem(text, self)
         self.label.setFont(f)
         r = self.label.boundingRect()
@@ -345,7 +373,10 @@ class GraphCanvas(QGraphicsView):
                 path.addEllipse(c, r, r)
                 item = QGraphicsPathItem(path)
                 item.setPen(QPen(UNK_COLOR, 1.2))
-                self._label(item, e["lag"], pt(g["label"]), UNK_COLOR, size=7.5)
+                # One grid step is the usual self-lag (autocorrelated sensors): the legend says
+                # so once, instead of "3min" on every node; longer ones are labelled.
+                if e.get("lag_steps", 2) > 1:
+                    self._label(item, e["lag"], pt(g["label"]), UNK_COLOR, size=7.5)
                 item.setToolTip(e["text"])
                 item.setZValue(6)
                 self.scene().addItem(item)

@@ -129,7 +129,8 @@ class GraphStep(QWidget):
             "<small>Over time: <span style='color:#5a3d8a'>──</span> recycle in the model (back against the flow, "
             "after its lag; dashed: found but not in the model) &nbsp; "
             "<span style='color:#b5179e'>╌╌</span> recycle the data propose (add it in step 3) &nbsp; "
-            "○ slow own dynamics (self-lag) &nbsp; <span style='color:#1d7a3a'>─·─</span> control loop: the "
+            "○ slow own dynamics (self-lag of one grid step; longer ones labelled) "
+            "&nbsp; <span style='color:#1d7a3a'>─·─</span> control loop: the "
             "controller's answer</small>")
         self.dynamics_legend.setWordWrap(True)
         self.path_label = QLabel()

@@ -124,12 +124,14 @@ class IncidentStep(QWidget):
         for line in self.limit_lines.values():
             line.setToolTip(glossary.CONTROL_LIMITS)
             self.kpi_plot.addItem(line, ignoreBounds=True)
-        # Named in a legend rather than on the lines: line labels collide with the window bands.
-        legend = self.kpi_plot.addLegend(offset=(10, -8), brush=pg.mkBrush(255, 255, 255, 210),
-                                         pen=pg.mkPen("#cccccc"))
-        legend.addItem(self.kpi_curve, "KPI")
-        legend.addItem(pg.PlotDataItem(pen=self.limit_lines["centre"].pen), "centre (reference)")
-        legend.addItem(pg.PlotDataItem(pen=self.limit_lines["upper"].pen), "±3σ control limits")
+        # Named in a key above the chart, not on the lines (labels collide with the window bands)
+        # nor in a legend inside the plot (it covered the KPI trace wherever it was put).
+        self.chart_key = QLabel(
+            f"<small><span style='color:{pg.mkColor(KPI_COLOR).name()}'>━━</span> KPI &nbsp;&nbsp; "
+            "<span style='color:#555555'>──</span> centre (reference) &nbsp;&nbsp; "
+            "<span style='color:#c0392b'>╌╌</span> ±3σ control limits</small>")
+        self.chart_key.setToolTip(glossary.CONTROL_LIMITS)
+        lay.addWidget(self.chart_key)
         # "Investigate this batch": a double-click on the KPI trend makes that one row the incident.
         self.kpi_plot.scene().sigMouseClicked.connect(self._kpi_clicked)
         self.kpi_plot.setToolTip("Double-click a point to investigate that batch (one row) on its own.")

@@ -86,7 +86,9 @@ class StationColumn(QFrame):
         num = QLabel(f"<b>{index + 1}</b>")
         top.addWidget(num)
         self.name = QLineEdit(st.name)
-        self.name.setToolTip("Station name (stations run left to right in process-flow order)")
+        # Show a long name from its start ("Compressor, recycle…", not "…ssor, recycle and purge").
+        self.name.setCursorPosition(0)
+        self.name.setToolTip(f"{st.name}\n\nStation name (stations run left to right in process-flow order)")
         self.name.editingFinished.connect(lambda: editor.rename_station(index, self.name.text()))
         top.addWidget(self.name, 1)
         lay.addLayout(top)
@@ -114,8 +116,14 @@ class StationColumn(QFrame):
                             "estimate it from the data, or empty for the default (auto on time series).")
         self.lag.editingFinished.connect(lambda: editor.set_lag(index, self.lag.text().strip() or None))
         lay.addWidget(self.lag)
+        last = index == len(layout.stations) - 1
+        if last:
+            # The KPI's station: no next station, so no residence time to give.
+            self.lag.setPlaceholderText("last station: no lag")
+            self.lag.setToolTip("The last station has no next station, so it has no residence time to the next.")
+            self.lag.setEnabled(bool(st.lag))      # a lag given anyway stays visible to be cleared
         # What the last analysis used, in the empty field and in full in its tooltip.
-        self.lag_used = editor.lag_readings.get(st.name) if index < len(layout.stations) - 1 else None
+        self.lag_used = editor.lag_readings.get(st.name) if not last else None
         if self.lag_used is not None:
             self.lag.setPlaceholderText(self.lag_used.short)
             self.lag.setToolTip(self.lag.toolTip() + f"\nLast analysis: {self.lag_used.text} to "

@@ -237,6 +237,15 @@ class LayoutStep(QWidget):
             return list(self._columns)
         return list(self.layout_obj.nodes) if self.layout_obj else []
 
+    def _historian_columns(self):
+        """The long-form columns (tag, time, value) when the data are a historian export, else None."""
+        raw = self.session.raw
+        if raw is None:
+            return None
+        from rca_app.core.historian import detect_long_format
+
+        return detect_long_format([str(c) for c in raw.frame.columns])
+
     def historian_tags(self) -> list[str]:
         """The tags a [tags.X] rule can name: the historian export's, else the layout's sensors."""
         data = self.session.data
@@ -264,6 +273,7 @@ class LayoutStep(QWidget):
             self.stations_row.addWidget(QLabel("Open a data file first, or open a layout file."))
             return
         self.plant_name.setText(lay.name)
+        self.plant_name.setCursorPosition(0)      # a long name from its start
         cols = self.columns_of_data()
         self.target.clear()
         numeric = [c for c in cols if c != lay.time_column]
@@ -271,10 +281,20 @@ class LayoutStep(QWidget):
         self.target.setCurrentText(lay.target)
         self.goal.setCurrentIndex(max(0, self.goal.findData(lay.goal)))
         self.time_column.clear()
-        self.time_column.addItem("(none)", None)
-        for c in cols:
-            self.time_column.addItem(c, c)
-        self.time_column.setCurrentIndex(max(0, self.time_column.findData(lay.time_column)))
+        long_cols = self._historian_columns()
+        if long_cols is not None:
+            # A historian export has its time stamps in its own column, not among the tags:
+            # the grid's time comes from there, and there is nothing to choose.
+            self.time_column.addItem(f"{long_cols.time} (historian time stamps)", lay.time_column)
+            self.time_column.setEnabled(False)
+            self.time_column.setToolTip(f"A historian export: every sample's time is in its '{long_cols.time}' "
+                                        "column, and the tags are put on a common time grid from it.")
+        else:
+            self.time_column.addItem("(none)", None)
+            for c in cols:
+                self.time_column.addItem(c, c)
+            self.time_column.setCurrentIndex(max(0, self.time_column.findData(lay.time_column)))
+            self.time_column.setToolTip("The column holding timestamps (none: rows are in time order).")
 
         unassigned = unassigned_columns(lay, cols)
         box = QFrame()

@@ -70,6 +70,8 @@ class TimePanel(QWidget):
         self.kpi_type = QComboBox()
         for text, value in KPI_TYPE_CHOICES:
             self.kpi_type.addItem(text, value)
+        # Its choices are long ("inferred from the values"): wide enough to read them whole.
+        self.kpi_type.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.kpi_type.setToolTip("[plant] kpi_type: what kind of number the KPI is; it decides how the incident "
                                  "is detected and tested. Default: inferred from its values.")
         self.kpi_type.activated.connect(lambda _i: self._plant(kpi_type=self.kpi_type.currentData()))
@@ -89,12 +91,14 @@ class TimePanel(QWidget):
         tag_set = QPushButton("Set")
         tag_set.setToolTip("Set this tag's rule and delay ([tags.X] in the layout).")
         tag_set.clicked.connect(self.set_tag)
+        # Rule and delay on rows of their own: side by side the delay had no label and the
+        # button was squeezed to a letter.
         row = QHBoxLayout()
-        row.addWidget(self.rule)
         row.addWidget(self.delay, 1)
         row.addWidget(tag_set)
         gf.addRow("Tag:", self.tag)
-        gf.addRow("Rule:", row)
+        gf.addRow("Rule:", self.rule)
+        gf.addRow("Delay:", row)
         outer.addWidget(grid, 3)
 
         rec = QGroupBox("Recycle streams")

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from rca_app.app.formatting import fmt_number, fmt_pct, short_label
+from rca_app.app.result_words import controller_output_text
 from rca_app.app.whatif_view import controllable_candidates, setpoint_range, what_if_view
 from rca_app.gui import glossary
 from rca_app.gui.session import Session
@@ -143,8 +144,8 @@ class WhatIfStep(QWidget):
             for n in names:
                 self.node.addItem(n)
             if not names:
-                self.banner.show_message("No sensor is marked controllable in the layout (step 3), so there is "
-                                         "no setpoint to try.", "info")
+                self.banner.show_message("No controllable setpoints declared: no sensor is marked controllable in "
+                                         "the layout (step 3), so there is no setpoint to try here.", "warn")
             elif s.stale:
                 self.banner.show_message("The inputs changed after this model was fitted; predictions still use "
                                          "the last fit. Press F5 to update.", "warn")
@@ -281,8 +282,10 @@ class WhatIfStep(QWidget):
             f"<b>{fmt_pct(w['restoration'])}</b> of the loss. A single unit would land between "
             f"{fmt_number(w['unit_interval'][0])} and {fmt_number(w['unit_interval'][1])} {unit} "
             "(90% prediction interval per unit under the incident's conditions, conformal residuals).")
-        if w.get("warning"):
-            self.warning.show_message("⚠ " + w["warning"], "warn")
+        # A loop's valve is no free setpoint: its controller would move it back (trial defect 5).
+        notes = [t for t in (w.get("warning"), controller_output_text(node, s.result)) if t]
+        if notes:
+            self.warning.show_message("⚠ " + "\n⚠ ".join(notes), "warn")
         else:
             self.warning.clear()
         self.predicted.emit(w)

@@ -117,6 +117,17 @@ def _ranking_items(r, n: int) -> list[str]:
     return items
 
 
+def _rows_used_text(b: ReportBuilder) -> str:
+    """Rows of the analysis grid, and for a historian export the samples pivoted onto it."""
+    text = f"{int(b.r.input.rows_used or 0):,}"
+    tags = list(getattr(b.data, "tag_reports", None) or []) if b.data is not None else []
+    if tags:
+        grid = getattr(b.data, "sample", None) or (b.r.dynamics.step if b.r.dynamics is not None else None)
+        text += (f" rows of the {grid + ' ' if grid else ''}analysis grid, pivoted from "
+                 f"{sum(t.samples for t in tags):,} historian samples of {len(tags)} tags")
+    return text
+
+
 def appendix(b: ReportBuilder) -> list:
     from rca_app.core.analysis import AnalysisSettings
 
@@ -137,13 +148,15 @@ def appendix(b: ReportBuilder) -> list:
             ["Size", F.fmt_bytes(inp.size_bytes)], ["SHA-256", sha]]
     if inp.sheet not in (None, ""):
         rows.append(["Sheet", str(inp.sheet)])
-    rows += [["Rows used", f"{int(inp.rows_used or 0):,}"],
+    rows += [["Rows used", _rows_used_text(b)],
              ["Gap policy", str(inp.gaps or r.diagnostics.gaps_policy or F.MISSING)]]
     if inp.dayfirst is not None:
         rows.append(["Date order", "day first" if inp.dayfirst else "month first"])
     a, ref = r.anomaly, r.reference
     rows += [["Incident window", f"{F.fmt_window(a)} (rows {a.first_row} to {a.stop_row - 1})"],
              ["Reference window", f"{F.fmt_window(ref)} (rows {ref.first_row} to {ref.stop_row - 1})"]]
+    if a.auto and a.rule:
+        rows.append(["Incident rule", f"suggested automatically: {a.rule}"])
     st.append(b.table(rows, [32 * mm, TEXT_W - 32 * mm], header=False, bold_first_col=True))
 
     st.append(b.H2("Settings"))

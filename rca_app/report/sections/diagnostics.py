@@ -7,6 +7,7 @@ from xml.sax.saxutils import escape
 from reportlab.lib.units import mm
 from reportlab.platypus import Spacer
 
+from rca_app.app.result_words import lagged_input_text
 from rca_app.report import formatting as F
 from rca_app.report.page import SECTIONS, TEXT_W
 
@@ -74,6 +75,7 @@ def diagnostics(b: ReportBuilder) -> list:
     st += b.bullets(warns, "sbullet", markup=True) if warns else [b.P("No warnings.", "small")]
 
     st.append(b.H2("Mechanisms"))
+    step = r.dynamics.step if r.dynamics is not None else None
     st.append(b.P(
         "How each sensor is modelled from its causes, with the out-of-fold R² (share of its variance "
         "predicted on rows the model did not see; 1 is perfect, 0 no better than the mean). Pooled: learned "
@@ -82,11 +84,17 @@ def diagnostics(b: ReportBuilder) -> list:
     for m in r.mechanisms:
         cands = ", ".join(f"{_SHORT_KIND.get(k, k)} {F.fmt_num(v, 2)}" for k, v in m.candidates.items()
                           if k != m.kind)
-        tab.append([m.node, _KIND_NAMES.get(m.kind, m.kind), ", ".join(m.parents) or F.MISSING,
+        parents = [lagged_input_text(p, step) for p in m.parents]
+        tab.append([m.node, _KIND_NAMES.get(m.kind, m.kind), ", ".join(parents) or F.MISSING,
                     F.fmt_num(m.oof_r2, 2), cands or F.MISSING, "yes" if m.pooled else ""])
     w = [38 * mm, 29 * mm, 46 * mm, 17 * mm, 30 * mm]
     w.append(TEXT_W - sum(w))
     st.append(b.table(tab, w, align_right=(3,)))
+    if any("[t-" in p for m in r.mechanisms for p in m.parents):
+        st.append(b.P(
+            "X[t-N rows = T]: sensor X as it was N rows earlier, a lagged input (recycle, controller or slow own "
+            "dynamics). Rows are counted on the residence-time-aligned grid, on which every sensor was already "
+            "moved forward by its residence time to the KPI, so N can differ from a recycle's own lag.", "small"))
 
     st.append(b.H2("Edges"))
     st.append(b.P(

@@ -11,6 +11,7 @@ from reportlab.platypus import Spacer, Table
 
 from rca_app.app.data_view import TAG_COLUMNS, fmt_seconds, tag_rows
 from rca_app.app.dynamics_view import lag_readings, lagged_edge_text
+from rca_app.app.result_words import drift_onset_lines, uncertain_lag_note, valve_position_text
 from rca_app.report.page import TEXT_W
 
 if TYPE_CHECKING:
@@ -79,6 +80,10 @@ def dynamics_appendix(b: ReportBuilder) -> list:
             st.append(b.P("**Residence times** (declared values always win; an estimate is used only when the "
                           "block-bootstrap resamples agree with it):"))
             st.append(b.table(rows, [35 * mm, 35 * mm, 22 * mm, TEXT_W - 92 * mm]))
+        lag_notes = [f"{rec.station} → {rec.to_station}: {n}" for rec in dyn.lags
+                     if (n := uncertain_lag_note(rec, dyn.step))]
+        if lag_notes:
+            st += b.bullets(lag_notes, "sbullet")
         if dyn.shifts:
             step_s = _step_seconds(dyn.step)
             rows = [["Sensor", "Moved forward by", "Grid steps"]]
@@ -101,6 +106,15 @@ def dynamics_appendix(b: ReportBuilder) -> list:
                           + (" Held in the model over time (the MV answers the CV's previous rows, the CV its "
                              "load and the MV's previous row): " + ", ".join(held) + "." if held else "")))
             st.append(b.table(rows, [30 * mm, 32 * mm, 28 * mm, 20 * mm, 30 * mm, TEXT_W - 140 * mm]))
+        if dyn.loops:
+            st += b.bullets([f"{lp.manipulated} (holds {lp.controlled}): {valve_position_text(lp, r, named=False)}"
+                             for lp in dyn.loops], "sbullet")
+        onsets = drift_onset_lines(r)
+        if onsets:
+            st.append(b.P("**Drift onsets**: where each leading cause's own values began to drift in the incident "
+                          "(a CUSUM of its deviation from the reference); a cause whose drift began earlier and "
+                          "upstream of the others is the likelier origin."))
+            st += b.bullets(onsets, "sbullet")
         cross = [e for e in dyn.lagged_edges if e.kind != "self"]
         selfs = [e for e in dyn.lagged_edges if e.kind == "self"]
         if cross:

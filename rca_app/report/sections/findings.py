@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from reportlab.lib.units import mm
 from reportlab.platypus import KeepTogether, Spacer
 
+from rca_app.app.result_words import controller_output_text, restoration_range_text
 from rca_app.report import figures
 from rca_app.report import formatting as F
 from rca_app.report import text as T
@@ -44,11 +45,15 @@ def _dynamics_caption(r) -> str:
     dyn = r.dynamics
     if dyn is None:
         return ""
-    kinds = {le.kind for le in dyn.lagged_edges}
+    from rca_app.report.figures import MAX_LABELLED_LAGGED
+
+    cross = [le for le in dyn.lagged_edges if le.kind != "self"]
     parts = []
-    if kinds & {"recycle", "proposed_recycle"}:
-        parts.append("Purple arcs: recycle streams acting after their lag (dashed: proposed from the data, "
-                     "not declared in the layout)")
+    if cross:
+        parts.append("Purple arcs: recycle streams acting after their lag (solid: a lagged input of the model; "
+                     "dashed: found in the data but not used by the model, e.g. proposed and not declared"
+                     + ("; drawn thin and unlabelled, as there are many: the appendix lists each with its lag"
+                        if len(cross) > MAX_LABELLED_LAGGED else "; one label per stream") + ")")
     if dyn.loops:
         parts.append("Green dotted double arrows: control loops (manipulated and controlled variable)")
     return (" " + ". ".join(parts) + ".") if parts else ""
@@ -110,14 +115,22 @@ def ranking(b: ReportBuilder) -> list:
            "still cover only the refits' variation, not the error of the simpler model itself."
            if r.ranking_basis is not None and r.ranking_basis.simple_model else "")))
     tab = [["#", "Sensor", "Station", "Restoration", "90% interval", "Ranked first", "Setpoint"]]
+    ranged = False
     for i, c in enumerate(r.root_causes, 1):
         lo, hi = c.restoration_ci
-        tab.append([str(i), T.cause_label(r, c.node), c.station, F.fmt_pct(c.restoration),
+        rng = restoration_range_text(c)
+        ranged = ranged or rng is not None
+        tab.append([str(i), T.cause_label(r, c.node), c.station,
+                    F.fmt_pct(c.restoration) + (f" ({rng.replace(' over undetermined directions', '')}*)"
+                                                if rng else ""),
                     F.fmt_interval(lo, hi), F.fmt_pct(c.share_ranked_first),
                     "yes" if c.controllable else ""])
-    w = [8 * mm, 53 * mm, 34 * mm, 20 * mm, 24 * mm, 16 * mm]
+    w = [8 * mm, 50 * mm, 31 * mm, 26 * mm, 24 * mm, 16 * mm]
     w.append(TEXT_W - sum(w))
     st.append(b.table(tab, w, align_right=(0, 3, 4, 5), highlight_row=1 if r.root_causes else None))
+    if ranged:
+        st.append(b.P("* Range: the lowest and highest restoration over the graphs the data cannot tell apart "
+                      "(edges whose direction is undetermined); the graph figure draws one of them.", "small"))
     st.append(Spacer(1, 8))
     if r.root_causes:
         fig = b._fig("ranking", lambda: figures.ranking_chart(r, FIG_W_IN))
@@ -154,7 +167,7 @@ def evidence(b: ReportBuilder) -> list:
                    f"{F.fmt_pct(a.first_on_rows)} of the incident rows. This is an anomaly score, not a "
                    f"restoration: {r.target} never varied in the reference period. " + T.shift_text(r, c))
         else:
-            block = [b.H2(f"{c.node} ({c.station}): restores {F.fmt_pct(c.restoration)}")]
+            block = [b.H2(f"{T.cause_label(r, c.node)} ({c.station}): restores {F.fmt_pct(c.restoration)}")]
             txt = (f"Restoration {F.fmt_pct(c.restoration)} (90% interval {F.fmt_interval(lo, hi)}), ranked "
                    f"first in {F.fmt_pct(c.share_ranked_first)} of the refits. " + T.shift_text(r, c))
         ratio = ev.noise_sd_ratio
@@ -167,7 +180,11 @@ def evidence(b: ReportBuilder) -> list:
             more = f" (and {len(paths) - 4} more)" if len(paths) > 4 else ""
             txt += f" Paths to {r.target}: {shown}{more}."
         block.append(b.P(txt))
-        if b.data_note is None and c.node in b.data.frame.columns:
+        if c.node == r.target:
+            # The KPI's own entry: its trend is the KPI's, drawn below every other cause already.
+            block.append(b.P(f"{T.cause_label(r, c.node)}: the part of the loss no measured upstream sensor "
+                             "explains; no trend of its own is drawn (it would be the KPI against itself).", "small"))
+        elif b.data_note is None and c.node in b.data.frame.columns:
             node = c.node
             fig = b._fig(("trend", node), lambda node=node: figures.trend_figure(r, b.data, node, FIG_W_IN))
             lo_row, hi_row, cut = figures.display_rows(r, len(b.data.frame))
@@ -217,6 +234,8 @@ def actions(b: ReportBuilder) -> list:
         # Heading, intro and the (short) table on one page.
         st = [KeepTogether(st + [b.table(tab, w, highlight_row=1)])]
         warns = [f"{a.node}: {wtxt}" for a in acts for wtxt in a.warnings]
+        # A loop's valve is no free setpoint: say so with the action (trial defect 5).
+        warns += [t for t in (controller_output_text(a.node, r) for a in acts) if t]
         if warns:
             st.append(Spacer(1, 4))
             st.append(b.P("<b>Warnings</b>", "small", markup=True))

@@ -1,0 +1,323 @@
+"""Words on a result that the terminal, the window and the PDF all show: a cause's restoration
+range over undetermined edge directions, setpoints that are a controller's output, where a loop's
+valve sat against its limit, when the leading causes began to drift, uncertain residence times,
+lagged model inputs, and which notes bear on how far the ranking can be trusted.
+
+Qt-free and reportlab-free, so the three outputs share one wording.
+"""
+from __future__ import annotations
+
+import math
+import re
+import tomllib
+from dataclasses import dataclass
+
+
+def _finite(x) -> bool:
+    return isinstance(x, (int, float)) and math.isfinite(x)
+
+
+def _pct(x) -> str:
+    text = f"{100 * float(x):.0f}"
+    return ("0" if text == "-0" else text) + "%"
+
+
+def restoration_range_text(cause) -> str | None:
+    """The spread of a cause's restoration over the graphs the data cannot tell apart.
+
+    Parameters
+    ----------
+    cause : RootCause
+
+    Returns
+    -------
+    str or None
+        "range -5% to 126% over undetermined directions"; None when the graph is determined
+        or the range is no wider than the rounding.
+    """
+    rng = getattr(cause, "restoration_range", None)
+    if rng is None or not (_finite(rng[0]) and _finite(rng[1])):
+        return None
+    lo, hi = _pct(rng[0]), _pct(rng[1])
+    if abs(rng[1] - rng[0]) < 0.015:      # no wider than the rounding of a whole percentage
+        return None
+    return f"range {lo} to {hi} over undetermined directions"
+
+
+@dataclass
+class DeclaredLoop:
+    """A [[loop]] of the layout the result was computed with.
+
+    Attributes
+    ----------
+    controlled, manipulated : str
+    low, high : float or None
+        The manipulated variable's declared limits.
+    """
+
+    controlled: str
+    manipulated: str
+    low: float | None = None
+    high: float | None = None
+
+
+def declared_loops(result) -> list[DeclaredLoop]:
+    """The control loops of the layout recorded in ``result`` (its TOML text).
+
+    Parameters
+    ----------
+    result : AnalysisResult
+
+    Returns
+    -------
+    list of DeclaredLoop
+        Empty when the layout text is missing or declares none; the loop readings of the
+        dynamics step are used when the text cannot be read.
+    """
+    text = getattr(getattr(result, "layout", None), "text", None) or ""
+    loops: list[DeclaredLoop] = []
+    try:
+        raw = tomllib.loads(text[1:] if text.startswith("\ufeff") else text)
+    except tomllib.TOMLDecodeError:
+        raw = {}
+    for lp in raw.get("loop", []) if isinstance(raw.get("loop"), list) else []:
+        cv, mv = lp.get("controlled"), lp.get("manipulated")
+        if isinstance(cv, str) and isinstance(mv, str):
+            num = [float(v) if isinstance(v, (int, float)) else None for v in (lp.get("low"), lp.get("high"))]
+            loops.append(DeclaredLoop(cv, mv, *num))
+    if not loops and getattr(result, "dynamics", None) is not None:
+        loops = [DeclaredLoop(x.controlled, x.manipulated) for x in result.dynamics.loops]
+    return loops
+
+
+def controller_output_text(node: str, result) -> str | None:
+    """Say that a setpoint is a controller's output (a loop's manipulated variable).
+
+    Forcing such a valve means taking its controller to manual or retuning it: it is not a free
+    setpoint, and while the controller runs it will move the valve back.
+
+    Parameters
+    ----------
+    node : str
+        The action's setpoint.
+    result : AnalysisResult
+
+    Returns
+    -------
+    str or None
+    """
+    cvs = [lp.controlled for lp in declared_loops(result) if lp.manipulated == node]
+    if not cvs:
+        return None
+    return (f"{node} is the output of the controller of {' and '.join(cvs)}: setting it means overriding "
+            "(manual mode) or retuning that controller, not moving a free setpoint")
+
+
+def _sensor_levels(result, node: str) -> tuple[float | None, float | None]:
+    """(reference mean, incident mean) of a sensor, from its ranking evidence."""
+    for c in result.root_causes:
+        if c.node == node and c.evidence is not None:
+            return c.evidence.reference_mean, c.evidence.anomaly_mean
+    return None, None
+
+
+def _num(v) -> str:
+    return f"{v:.4g}"
+
+
+def valve_position_text(rec, result, named: bool = True) -> str:
+    """Where a loop's manipulated variable sat in the incident against the limit it moved toward.
+
+    Parameters
+    ----------
+    rec : LoopRecord
+    result : AnalysisResult
+    named : bool, default True
+        Start with the valve's name (False: the caller names it).
+
+    Returns
+    -------
+    str
+        "a_feed_valve averaged 99.7 in the incident (reference 61.3), limit 100 (declared); at its
+        extreme 98% of the way there"; the position is left out when the valve is not among the
+        ranked sensors.
+    """
+    ref, inc = _sensor_levels(result, rec.manipulated)
+    lp = next((x for x in declared_loops(result)
+               if x.manipulated == rec.manipulated and x.controlled == rec.controlled), None)
+    limit = None
+    if lp is not None and rec.limits_declared:
+        limit = lp.high if rec.mv_shift_sd >= 0 else lp.low
+    if limit is not None:
+        where = f"its declared limit {_num(limit)}"
+    elif rec.limits_declared:
+        where = "its declared limit"
+    else:
+        where = "the edge of its reference range"
+    text = f"at its extreme {_pct(rec.limit_use)} of the way to {where}"
+    if _finite(inc):
+        text = f"{rec.manipulated + ' ' if named else ''}averaged {_num(inc)} in the incident" + (
+            f" (reference {_num(ref)})" if _finite(ref) else "") + "; " + text
+    return text
+
+
+def drift_onset_lines(result) -> list[str]:
+    """When each leading cause's own drift began in the incident (CUSUM onsets).
+
+    Parameters
+    ----------
+    result : AnalysisResult
+
+    Returns
+    -------
+    list of str
+        One line per compared cause, in onset order; empty for row-by-row data.
+    """
+    dyn = getattr(result, "dynamics", None)
+    if dyn is None or not dyn.drift_onsets:
+        return []
+    step_s = _step_seconds(dyn.step)
+    start = _timestamp(result.anomaly.start)
+    out = []
+    known = sorted((row, node) for node, row in dyn.drift_onsets.items() if row is not None)
+    for row, node in known:
+        when = f"incident row {row}"
+        if step_s:
+            when += f", {_minutes(row * step_s)} after the incident began"
+            if start is not None:
+                when += f" (about {start + _timedelta(row * step_s):%Y-%m-%d %H:%M})"
+        out.append(f"{node}: its own drift began at {when}")
+    out += [f"{node}: no onset of its own found in the incident (no sustained CUSUM run)"
+            for node, row in dyn.drift_onsets.items() if row is None]
+    return out
+
+
+def _step_seconds(step) -> float | None:
+    if not step:
+        return None
+    try:
+        import pandas as pd
+
+        return float(pd.Timedelta(step).total_seconds()) or None
+    except (ValueError, TypeError):
+        return None
+
+
+def _timestamp(text):
+    try:
+        import pandas as pd
+
+        t = pd.Timestamp(text)
+        return None if pd.isna(t) else t
+    except (ValueError, TypeError):
+        return None
+
+
+def _timedelta(seconds: float):
+    import pandas as pd
+
+    return pd.Timedelta(seconds=seconds)
+
+
+def _minutes(seconds: float) -> str:
+    """A duration for people: "45 s", "22 min", "3.5 h"."""
+    if seconds < 60:
+        return f"{seconds:g} s"
+    if seconds < 3 * 3600:
+        return f"{seconds / 60:.3g} min"
+    return f"{seconds / 3600:.3g} h"
+
+
+def uncertain_lag_note(rec, step) -> str | None:
+    """Why an estimated residence time was not used (confidence 0%, or the data's lag not trusted).
+
+    Parameters
+    ----------
+    rec : LagRecord
+    step : str or None
+        The grid step (``DynamicsRecord.step``).
+
+    Returns
+    -------
+    str or None
+    """
+    if rec.given or rec.estimate_steps is None:
+        return None
+    if rec.estimate_steps == rec.lag_steps and (rec.confidence is None or rec.confidence > 0):
+        return None
+    s = _step_seconds(step)
+    n = rec.estimate_steps
+    est = f"{n} row{'s' if n != 1 else ''}" + (f" = {_minutes(n * s)}" if s else "")
+    conf = f" (confidence {_pct(rec.confidence)})" if rec.confidence is not None else ""
+    return (f"the data's estimate, {est}, is uncertain{conf}, so {rec.lag} is used; declare lag = \"...\" "
+            f"on {rec.station} in the layout if you know it")
+
+
+_LAGGED = re.compile(r"^(?P<source>.+)\[t-(?P<lag>[1-9][0-9]*)\]$")
+
+
+def lagged_input_text(name: str, step) -> str:
+    """A lagged model input ``X[t-L]`` with its lag in time: ``X[t-22 rows = 22 min]``.
+
+    ``L`` counts rows of the residence-time-aligned grid (each sensor already moved forward by its
+    residence time to the KPI), so it differs from a recycle's own lag; other names are returned
+    as they are.
+
+    Parameters
+    ----------
+    name : str
+    step : str or None
+        The grid step.
+
+    Returns
+    -------
+    str
+    """
+    m = _LAGGED.match(name)
+    if m is None:
+        return name
+    lag = int(m.group("lag"))
+    s = _step_seconds(step)
+    rows = f"{lag} row" + ("s" if lag != 1 else "")
+    return f"{m.group('source')}[t-{rows}" + (f" = {_minutes(lag * s)}" if s else "") + "]"
+
+
+# Notes that bear on how far the ranking can be trusted, most important first: they must be the
+# first an engineer reads, not behind "+26 more". Matched by content: the engine writes its notes
+# in a fixed order of the steps that produced them, not of importance.
+_TRUST_PATTERNS = [
+    ("limit", re.compile(r"at its limit|ran at its limit|to its (declared )?limit|saturat|lost authority", re.I)),
+    ("loop", re.compile(r"^the controller of |compensated", re.I)),
+    ("no causes", re.compile(r"no causes|no sensor|could not be linked", re.I)),
+    ("extrapolation", re.compile(r"outside (the range|what was observed)|extrapolat", re.I)),
+    ("unstable", re.compile(r"unstable|disagree", re.I)),
+    ("direction", re.compile(r"cannot tell the direction|undetermined", re.I)),
+    ("drift", re.compile(r"began to drift", re.I)),
+    ("reference", re.compile(r"reference (period|window) (is )?short|few reference rows|contains? .*fault", re.I)),
+]
+
+
+def notes_by_importance(messages: list[str]) -> list[str]:
+    """The result's notes with those on the ranking's trust first.
+
+    Saturated or compensating control loops, then an empty graph into the KPI, extrapolation,
+    unstable estimates, undetermined directions and drift origins; everything else after, each
+    group keeping the engine's order.
+
+    Parameters
+    ----------
+    messages : list of str
+        ``result.diagnostics.messages``.
+
+    Returns
+    -------
+    list of str
+        The same notes, reordered.
+    """
+    def rank(m: str) -> int:
+        for i, (_, pattern) in enumerate(_TRUST_PATTERNS):
+            if pattern.search(m):
+                return i
+        return len(_TRUST_PATTERNS)
+
+    return sorted(messages, key=rank)       # sorted() is stable: the engine's order within a group
