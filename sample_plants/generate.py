@@ -448,7 +448,16 @@ def generate(out_dir: Path | str = HERE) -> list[Path]:
             f"{case.spec.goal} `{case.spec.target}` | {', '.join(truth['fault_types'])} | "
             f"`{', '.join(truth['root_causes'])}` |")
     index += ["", "Regenerate with `python sample_plants/generate.py`; "
-              "`tests/sim/test_synth.py` checks the committed files match.", ""]
+              "`tests/sim/test_synth.py` checks the committed files match.", "",
+              "Two time-series plants are written by `python -m rca_sim.dynamic` (each folder has its "
+              "own `README.md` and `truth.json` with the incident window):", "",
+              "| folder | process | data | true root cause |", "| --- | --- | --- | --- |",
+              "| `continuous_reactor/` | continuous reactor with residence times, a recycle and a "
+              "temperature loop whose coolant valve absorbs the disturbance | historian long export "
+              "(tag, timestamp, value, quality) at mixed rates with Bad samples | `feed_impurity_pct` |",
+              "| `batch_genealogy/` | batch line whose raw-material lots come from a second table | one "
+              "row per batch, lot properties joined from `lots.csv` by `lot_id` | `lot_viscosity_mPas` |",
+              "", "The main README's \"Sample plants\" section gives their commands and incident windows.", ""]
     (out_dir / "README.md").write_bytes("\n".join(index).encode("utf-8"))
     written.append(out_dir / "README.md")
     return written
