@@ -506,7 +506,9 @@ def drift_origin(ranking, graph, ref: pd.DataFrame, an: pd.DataFrame,
     (dict, str or None)
         Onset row (in the incident) per compared cause, and a message when the order changed.
     """
-    lead = [c.node for c in ranking.root_causes[:top] if pd.api.types.is_numeric_dtype(ref[c.node])]
+    # Sensors only (an unmeasured cause's entry has no column of its own).
+    lead = [c.node for c in ranking.root_causes[:top]
+            if c.node in ref.columns and pd.api.types.is_numeric_dtype(ref[c.node])]
     onset = {c: cusum_onset(an[c].to_numpy(float), ref[c].to_numpy(float)) for c in lead}
     if not lead or onset.get(lead[0]) is None:
         return onset, None
