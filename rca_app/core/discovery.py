@@ -37,7 +37,7 @@ from rca_app.core.discovery_choice import (
 )
 from rca_app.core.encoding import CategoryEncoder
 from rca_app.core.graph import CausalGraph, Edge
-from rca_app.core.innovations import feedback_search_constraints, innovation_discovery_rows, without_feedback_cycles
+from rca_app.core.innovations import innovation_discovery_rows, structure_from_innovations
 from rca_app.core.lingam_fast import FastDirectLiNGAM
 from rca_app.core.parallel import ParallelSettings, effective_jobs, run_tasks
 from rca_app.core.progress import Progress, SubProgress, check_cancel
@@ -69,10 +69,9 @@ class DiscoverySettings:
     # Rows are consecutive samples of a time series (rca_app.core.autocorrelation): the tests
     # allow for autocorrelated residuals and the resamples draw blocks of consecutive rows.
     time_series: bool = False
-    # Time series: decide the same-row structure on the VAR innovations (VAR-LiNGAM,
-    # rca_app.core.innovations) instead of the aligned levels. Off by default: on the dynamic
-    # benchmark it lost plants whose effects are weak in the innovations (bench/README.md).
-    var_innovations: bool = False
+    # Time series: LiNGAM's causal order from the VAR innovations (VAR-LiNGAM, rca_app.core.innovations)
+    # instead of the aligned levels; False: from the levels, as before.
+    var_innovations: bool = True
     n_jobs: int | None = None        # local workers for the resamples (None: one per core)
     scheduler: str | None = None     # a Dask scheduler address instead of local workers
 
@@ -377,26 +376,24 @@ def _discover_once(frame: pd.DataFrame, nodes: list[str], enc: CategoryEncoder, 
                    threads: int | None = None, innovations: pd.DataFrame | None = None):
     """One discovery pass: returns (set of edges, causal order of numeric nodes, B, numeric).
     ``threads``: entropy threads of the LiNGAM search (None: its default). ``innovations``: the
-    rows' VAR innovations (time series), on which the numeric structure and pruning are decided."""
+    rows' VAR innovations (time series; :func:`~rca_app.core.innovations.structure_from_innovations`)."""
     categorical = set(enc.levels)
     numeric = [n for n in nodes if n not in categorical]
     edges: set[tuple[str, str]] = set()
     order_names: list[str] = []
     B = np.zeros((len(numeric), len(numeric)))
     structure = None
-    same_row, search = frame, constraints
-    if innovations is not None:
-        # On innovations a declared loop's controller answers within the row (CV -> MV), which
-        # the levels' fixed MV -> CV would contradict: the search turns the pair round.
-        same_row, search = innovations, feedback_search_constraints(constraints)
     if numeric:
-        X = same_row[numeric].to_numpy(dtype=float)
+        X = frame[numeric].to_numpy(dtype=float)
         # Engineering units differ by orders of magnitude; LiNGAM is scale-invariant in its
         # ordering but the pruning is better conditioned on standardised data.
         sd = X.std(axis=0)
         sd[sd == 0] = 1.0
         Xs = (X - X.mean(axis=0)) / sd
-        structure = _numeric_structure(Xs, numeric, search, settings, progress, precision, threads)
+        def run(Z, cons, sets):
+            return _numeric_structure(Z, numeric, cons, sets, progress, precision, threads)
+        structure = (run(Xs, constraints, settings) if innovations is None else structure_from_innovations(
+            Xs, innovations[numeric], numeric, constraints, settings, run, full_path=precision == "float64"))
         B = structure.coef * sd[:, None] / sd[None, :]  # back to engineering units
         order_names = structure.order
         edges |= {e for e in structure.edges if constraints.allows(*e)}
@@ -404,10 +401,8 @@ def _discover_once(frame: pd.DataFrame, nodes: list[str], enc: CategoryEncoder, 
     # Pairs FCI marks as moved by an unmeasured cause: their dependence is not an edge.
     blocked = frozenset(frozenset(p) for p in structure.hidden_pairs) if structure is not None else frozenset()
     _add_curved_edges(frame, order_names, edges, enc, constraints, settings, blocked)
-    if search is not constraints:
-        edges = without_feedback_cycles(edges, constraints.required - search.required)
     if settings.prune and numeric:
-        edges = prune_weak_edges(same_row, numeric, edges, keep=set(constraints.required), serial=settings.time_series)
+        edges = prune_weak_edges(frame, numeric, edges, keep=set(constraints.required), serial=settings.time_series)
     # Categorical sources into numeric children, children in causal order.
     cats = [c for c in nodes if c in categorical]
     whiten = _numeric_whitening(frame, numeric) if settings.time_series and cats else None
@@ -533,7 +528,8 @@ def discover(frame: pd.DataFrame, constraints, categorical: list[str] | set[str]
     check_cancel(progress)
     innov, var_messages = None, []
     if settings.time_series and settings.var_innovations:   # VAR-LiNGAM: the lagged part taken out first
-        frame, innov, var_messages = innovation_discovery_rows(frame, [n for n in nodes if n not in categorical])
+        frame, innov, var_messages = innovation_discovery_rows(frame, [n for n in nodes if n not in categorical],
+                                                               constraints)
     main = SubProgress(progress, 0.0, 0.3, "discovery: ")
     edges, order, B, numeric, structure = _discover_once(frame, nodes, enc, constraints, settings, main,
                                                          innovations=innov)
