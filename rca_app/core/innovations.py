@@ -123,13 +123,20 @@ def fit_var(Z: np.ndarray, max_order: int = MAX_VAR_ORDER) -> VarFit:
         cap = 1        # a short reference still loses its own memory, under a firmer ridge
     best, best_bic = 0, np.inf
     if cap:
-        Y = Zs[cap:]
-        Xall = _lagged_columns(Zs, cap, cap)
+        # Every order's fit from one Gram matrix of the centred lags and sensors (common sample).
+        Y = Zs[cap:] - Zs[cap:].mean(axis=0)
+        X = _lagged_columns(Zs, cap, cap)
+        X -= X.mean(axis=0)
         m = len(Y)
+        G, XtY, YtY = X.T @ X, X.T @ Y, Y.T @ Y
         for p in range(cap + 1):
-            _, B = _solve(Xall[:, :k * p], Y, _ridge_share(k * p, m))
-            R = (Y - Y.mean(axis=0)) - (Xall[:, :k * p] - Xall[:, :k * p].mean(axis=0)) @ B
-            _, logdet = np.linalg.slogdet(R.T @ R / m + 1e-10 * np.eye(k))
+            q = k * p
+            RR = YtY.copy()
+            if q:
+                Gp = G[:q, :q] + _ridge_share(q, m) * float(np.trace(G[:q, :q])) / q * np.eye(q)
+                B = np.linalg.solve(Gp, XtY[:q])
+                RR += B.T @ G[:q, :q] @ B - 2 * B.T @ XtY[:q]      # residuals' cross-products
+            _, logdet = np.linalg.slogdet(RR / m + 1e-10 * np.eye(k))
             bic = logdet + np.log(m) / m * p * k * k
             if bic < best_bic:
                 best, best_bic = p, bic
