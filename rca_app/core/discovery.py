@@ -37,6 +37,7 @@ from rca_app.core.discovery_choice import (
 )
 from rca_app.core.encoding import CategoryEncoder
 from rca_app.core.graph import CausalGraph, Edge
+from rca_app.core.innovations import innovation_discovery_rows, structure_from_innovations
 from rca_app.core.lingam_fast import FastDirectLiNGAM
 from rca_app.core.parallel import ParallelSettings, effective_jobs, run_tasks
 from rca_app.core.progress import Progress, SubProgress, check_cancel
@@ -68,6 +69,9 @@ class DiscoverySettings:
     # Rows are consecutive samples of a time series (rca_app.core.autocorrelation): the tests
     # allow for autocorrelated residuals and the resamples draw blocks of consecutive rows.
     time_series: bool = False
+    # Time series: LiNGAM's causal order from the VAR innovations (VAR-LiNGAM, rca_app.core.innovations)
+    # instead of the aligned levels; False: from the levels, as before.
+    var_innovations: bool = True
     n_jobs: int | None = None        # local workers for the resamples (None: one per core)
     scheduler: str | None = None     # a Dask scheduler address instead of local workers
 
@@ -369,9 +373,10 @@ def _categorical_child_parents(frame, child, candidates, enc, settings) -> list[
 
 def _discover_once(frame: pd.DataFrame, nodes: list[str], enc: CategoryEncoder, constraints,
                    settings: DiscoverySettings, progress: Progress | None = None, precision: str = "float64",
-                   threads: int | None = None):
+                   threads: int | None = None, innovations: pd.DataFrame | None = None):
     """One discovery pass: returns (set of edges, causal order of numeric nodes, B, numeric).
-    ``threads``: entropy threads of the LiNGAM search (None: its default)."""
+    ``threads``: entropy threads of the LiNGAM search (None: its default). ``innovations``: the
+    rows' VAR innovations (time series; :func:`~rca_app.core.innovations.structure_from_innovations`)."""
     categorical = set(enc.levels)
     numeric = [n for n in nodes if n not in categorical]
     edges: set[tuple[str, str]] = set()
@@ -385,7 +390,10 @@ def _discover_once(frame: pd.DataFrame, nodes: list[str], enc: CategoryEncoder, 
         sd = X.std(axis=0)
         sd[sd == 0] = 1.0
         Xs = (X - X.mean(axis=0)) / sd
-        structure = _numeric_structure(Xs, numeric, constraints, settings, progress, precision, threads)
+        def run(Z, cons, sets):
+            return _numeric_structure(Z, numeric, cons, sets, progress, precision, threads)
+        structure = (run(Xs, constraints, settings) if innovations is None else structure_from_innovations(
+            Xs, innovations[numeric], numeric, constraints, settings, run, full_path=precision == "float64"))
         B = structure.coef * sd[:, None] / sd[None, :]  # back to engineering units
         order_names = structure.order
         edges |= {e for e in structure.edges if constraints.allows(*e)}
@@ -456,14 +464,16 @@ def _numeric_structure(Xs, numeric, constraints, settings, progress, precision, 
 
 def _resample_edges(task) -> list[set | None]:
     """Worker task: discovery's edges on each of a few bootstrap resamples (None: degenerate)."""
-    frame, draws, nodes, enc, constraints, settings, threads = task
+    frame, draws, nodes, enc, constraints, settings, threads, innovations = task
     out = []
     for idx in draws:
         sample = frame.iloc[idx].reset_index(drop=True)
+        innov = innovations.iloc[idx].reset_index(drop=True) if innovations is not None else None
         try:
             # Resamples use single-precision entropies: several times faster, and a near-tie
             # resolved the other way is within what resampling varies anyway.
-            e_b, _, _, _, st = _discover_once(sample, nodes, enc, constraints, settings, None, "float32", threads)
+            e_b, _, _, _, st = _discover_once(sample, nodes, enc, constraints, settings, None, "float32",
+                                              threads, innov)
             if st is not None:
                 # An undetermined edge is found whichever way this resample's class member
                 # points it: its confidence counts the pair.
@@ -516,8 +526,13 @@ def discover(frame: pd.DataFrame, constraints, categorical: list[str] | set[str]
     enc = encoder or CategoryEncoder.fit(frame, categorical)
     nodes = [n for n in constraints.nodes if n in frame.columns]
     check_cancel(progress)
+    innov, var_messages = None, []
+    if settings.time_series and settings.var_innovations:   # VAR-LiNGAM: the lagged part taken out first
+        frame, innov, var_messages = innovation_discovery_rows(frame, [n for n in nodes if n not in categorical],
+                                                               constraints)
     main = SubProgress(progress, 0.0, 0.3, "discovery: ")
-    edges, order, B, numeric, structure = _discover_once(frame, nodes, enc, constraints, settings, main)
+    edges, order, B, numeric, structure = _discover_once(frame, nodes, enc, constraints, settings, main,
+                                                         innovations=innov)
     undetermined = [e for e in (structure.undetermined if structure else []) if e in edges]
 
     counts: dict[tuple[str, str], int] = {}
@@ -543,7 +558,7 @@ def discover(frame: pd.DataFrame, constraints, categorical: list[str] | set[str]
         # so that the confidence measures the graph's stability, not the choice's).
         resolved = {"lingam": "lingam", "pc": "pc", "fci": "fci"}.get(structure.method if structure else "", "auto")
         boot_settings = replace(settings, method=resolved)
-        tasks = [(frame, draws[i:i + per], nodes, enc, constraints, boot_settings, threads)
+        tasks = [(frame, draws[i:i + per], nodes, enc, constraints, boot_settings, threads, innov)
                  for i in range(0, nb, per)]
         results = run_tasks(_resample_edges, tasks, parallel, SubProgress(progress, 0.3, 1.0, ""),
                             f"edge confidence: {nb} bootstrap resamples, in groups")
@@ -571,8 +586,9 @@ def discover(frame: pd.DataFrame, constraints, categorical: list[str] | set[str]
         for (s, t), c in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
         if (s, t) not in edges and c / n_ok >= 1 / 3
     ]
-    checks = noise_checks(frame, graph, categorical, enc, settings.time_series)
-    messages = []
+    # The noise LiNGAM saw: on a time series, the innovations'.
+    checks = noise_checks(frame if innov is None else innov, graph, categorical, enc, settings.time_series)
+    messages = list(var_messages)
     if nb > 0 and n_ok < nb:
         messages.append(f"{nb - n_ok} of {nb} bootstrap resamples could not be analysed (a sensor constant in "
                         f"the resample); edge confidences are shares of the {n_ok} that could.")
