@@ -10,7 +10,7 @@ from pathlib import Path
 
 os.environ.setdefault("MPLBACKEND", "Agg")
 
-from bench import accuracy, autocorrelation, coverage, dynamics, impact, incident_shapes, speed, tennessee_eastman
+from bench import accuracy, autocorrelation, coverage, dynamics, impact, incident_shapes, speed, tennessee_eastman, var_lingam
 
 OUT = Path(__file__).resolve().parent / "results"
 
@@ -50,6 +50,7 @@ def main() -> None:
     if args.only is None:   # dynamic plants: written to results/dynamics.json by bench.dynamics itself
         dynamics.main(["--quick"] if args.quick else [])
         autocorrelation.main(["--reps", "50" if args.quick else "200"])   # null false alarms, results/autocorrelation.json
+        var_lingam.main(["--seeds", "5" if args.quick else "20"])   # LiNGAM order on raw rows vs VAR innovations
     if args.only in (None, "impact"):
         res["impact"] = impact.run_for_all(quick=args.quick)
     if args.only is None:   # one bad unit, alarm and count KPIs, short references (bench/incident_shapes.py)
