@@ -10,7 +10,17 @@ from pathlib import Path
 
 os.environ.setdefault("MPLBACKEND", "Agg")
 
-from bench import accuracy, autocorrelation, coverage, dynamics, impact, incident_shapes, speed, tennessee_eastman, var_lingam
+from bench import (
+    accuracy,
+    autocorrelation,
+    coverage,
+    dynamics,
+    impact,
+    incident_shapes,
+    speed,
+    tennessee_eastman,
+    var_lingam,
+)
 
 OUT = Path(__file__).resolve().parent / "results"
 

@@ -526,7 +526,7 @@ def discover(frame: pd.DataFrame, constraints, categorical: list[str] | set[str]
     enc = encoder or CategoryEncoder.fit(frame, categorical)
     nodes = [n for n in constraints.nodes if n in frame.columns]
     check_cancel(progress)
-    innov, var_messages = None, []
+    innov, var_messages = None, list[str]()
     if settings.time_series and settings.var_innovations:   # VAR-LiNGAM: the lagged part taken out first
         frame, innov, var_messages = innovation_discovery_rows(frame, [n for n in nodes if n not in categorical],
                                                                constraints)

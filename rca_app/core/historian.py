@@ -434,9 +434,11 @@ def _minutes(td: pd.Timedelta) -> str:
 def _fold_problem(fold: _Fold, grid: pd.DatetimeIndex, step: pd.Timedelta, file_name: str, column: str) -> Problem:
     # Grid rows whose interval (t - step, t] meets the repeated hour hold samples of both hours.
     mixed = int(((grid >= fold.after) & (grid - step < fold.before)).sum())
-    names = ", ".join(f"'{t}'" for t in fold.tags[:5]) + (f" and {len(fold.tags) - 5} more" if len(fold.tags) > 5 else "")
+    more = f" and {len(fold.tags) - 5} more" if len(fold.tags) > 5 else ""
+    names = ", ".join(f"'{t}'" for t in fold.tags[:5]) + more
     return Problem(
-        f"the timestamps go back by {_minutes(fold.before - fold.after)} at row {fold.row} ({fold.before} is followed by "
+        f"the timestamps go back by {_minutes(fold.before - fold.after)} at row {fold.row} "
+        f"({fold.before} is followed by "
         f"{fold.after}) for {len(fold.tags)} tag(s) ({names}): local clock times without a UTC offset, at the end of "
         f"summer time? The hour from {fold.after} to {fold.before} then holds two hours of samples, combined onto the "
         f"same {mixed} grid rows, so those rows mix two hours of the plant and the series runs an hour short. Export "
@@ -466,7 +468,7 @@ def _combine_repeats(tag: str, s: pd.DataFrame, rule: str, fold: _Fold | None, f
     if len(conflicts):
         first_t = conflicts["time"].iloc[0]
         at_first = conflicts[conflicts["time"] == first_t]
-        shown = ", ".join(f"{v:g} at row {r}" for v, r in zip(at_first["value"], at_first["row"]))
+        shown = ", ".join(f"{v:g} at row {r}" for v, r in zip(at_first["value"], at_first["row"], strict=True))
         k = conflicts["time"].nunique()
         parts.append(f"{k} duplicate timestamp(s) with different values, first {at_first['stamped'].iloc[0]} ({shown})"
                      + (f", last {conflicts['stamped'].iloc[-1]}" if k > 1 else "") + f"; {_COMBINED[rule]}.")
@@ -514,7 +516,7 @@ def no_value_codes(values: np.ndarray) -> list[tuple[float, int, float, float]]:
     if len(v) < 3:
         return []
     uniq, counts = np.unique(v, return_counts=True)
-    codes = [(u, c) for u, c in zip(uniq, counts) if c >= 2 and _is_nines(float(u))]
+    codes = [(u, c) for u, c in zip(uniq, counts, strict=True) if c >= 2 and _is_nines(float(u))]
     if not codes:
         return []
     others = v[~np.isin(v, [u for u, _ in codes])]

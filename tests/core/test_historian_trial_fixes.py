@@ -173,7 +173,7 @@ def test_tag_settings_for_tags_not_in_the_export_are_named_with_a_suggestion(tmp
 def test_every_problem_of_a_long_export_is_reported_at_once(tmp_path):
     # A delay for an unknown tag used to stop the pivot and hide the rest: here an all-bad sensor
     # and a sensor name differing only in case are reported in the same run.
-    rows = [r for r in _rows(n=60) if not (r[0] == "FI-1")]
+    rows = [r for r in _rows(n=60) if r[0] != "FI-1"]
     rows += [["FI-1", r[1], r[2], "Bad"] for r in _rows(n=60) if r[0] == "FI-1"]
     rows = [["ti-2", *r[1:]] if r[0] == "TI-2" else r for r in rows]
     with pytest.raises(RcaInputError) as e:

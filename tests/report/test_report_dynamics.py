@@ -131,7 +131,8 @@ def test_appendix_gives_samples_pivoted_drift_onsets_and_valve_positions(reactor
     assert "Drift onsets" in text
     first = next(n for n, row in result.dynamics.drift_onsets.items() if row is not None)
     assert f"{first}: its own drift began at incident row" in text
-    assert "coolant_valve_pct (holds reactor_temp_C): averaged" in text and "of the way to its declared limit 100" in text
+    assert "coolant_valve_pct (holds reactor_temp_C): averaged" in text
+    assert "of the way to its declared limit 100" in text
 
 
 def test_summary_page_leaves_the_incident_rule_to_the_appendix(reactor_pdf):

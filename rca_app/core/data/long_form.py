@@ -225,7 +225,8 @@ def apply_joins(raw: RawTable, layout: Layout, pl: ProblemList) -> RawTable:
         if dup.any():
             ids = sorted(set(lot_keys[dup]))
             pl.add(f"[[join]] {len(ids)} lot id(s) are listed more than once ({', '.join(quote(i) for i in ids[:5])}"
-                   f"{', …' if len(ids) > 5 else ''}): {quote_cells(lot_rows[dup], list(lot_keys[dup]), k=6)}; each lot "
+                   f"{', …' if len(ids) > 5 else ''}): "
+                   f"{quote_cells(lot_rows[dup], list(lot_keys[dup]), k=6)}; each lot "
                    "needs one row", file=lots.file_name, column=j.on, row=int(lot_rows[dup][0]), code="join_duplicate")
         # Joined by each lot's first row even when some are listed twice (an error above), so the
         # other problems of both tables are found in the same run instead of a cascade of
