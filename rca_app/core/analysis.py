@@ -30,7 +30,13 @@ from rca_app.core.dynamics import (
 from rca_app.core.encoding import CategoryEncoder
 from rca_app.core.errors import Problem, RcaInputError
 from rca_app.core.graph import CausalGraph
-from rca_app.core.incident_shapes import max_parents, plan_incident, ranking_basis_text, rate_family
+from rca_app.core.incident_shapes import (
+    max_parents,
+    plan_incident,
+    ranking_basis_text,
+    rate_family,
+    unlinked_kpi_message,
+)
 from rca_app.core.kpi_mechanisms import check_kpi_parents, install_kpi_mechanism
 from rca_app.core.lagged_model import (
     contemporaneous_graph,
@@ -57,7 +63,7 @@ from rca_app.core.results import (
     UnstableEdge,
     WindowRecord,
 )
-from rca_app.core.rootcause import Incident, RankingSettings, rank_root_causes
+from rca_app.core.rootcause import Incident, RankingSettings, candidate_nodes, rank_root_causes
 from rca_app.core.scm import SCMSettings, StructuralCausalModel, edge_effects, pool_invariant_mechanisms
 from rca_app.core.settings import AnalysisSettings
 from rca_app.core.unit_ranking import (
@@ -375,8 +381,14 @@ def _run_analysis(data: PlantData, anomaly, reference, settings: AnalysisSetting
     rank_settings = RankingSettings(settings.rank_bootstrap, settings.action_grid, settings.seed,
                                     interval_method, settings.n_jobs, settings.scheduler)
     scores: list = []
+    if shape.method == "restoration" and candidate_nodes(scm, layout.target) == [layout.target]:
+        # No sensor upstream of the KPI (typically a short reference): restoring the KPI's own noise
+        # would be its only "cause". Sensors are ranked by their own anomaly instead, labelled not causal.
+        shape.method, shape.no_kpi_link = "anomaly", True
+        messages.append(unlinked_kpi_message(layout.target, len(ref)))
     if shape.method == "anomaly":
-        ranking, scores = rank_by_anomaly(scm, incident, layout, anomaly_candidates(layout, layout.target, scm.order_))
+        ranking, scores = rank_by_anomaly(scm, incident, layout, anomaly_candidates(
+            layout, layout.target, [n for n in scm.order_ if n in layout.nodes]))   # not lagged copies
     elif shape.method == "unit_restoration":
         ranking = rank_unit(scm, incident, layout, rank_settings, progress=SubProgress(progress, 0.45, 1.0, ""))
     else:
@@ -478,7 +490,7 @@ def _run_analysis(data: PlantData, anomaly, reference, settings: AnalysisSetting
         ranking_basis=RankingBasis(
             # incident_shapes decides these from fixed sets of words (checked by RankingBasis's schema).
             method=cast(Any, shape.method),
-            explanation=ranking_basis_text(shape.method, shape.kpi_type, shape.incident_rows),
+            explanation=ranking_basis_text(shape.method, shape.kpi_type, shape.incident_rows, shape.no_kpi_link),
             kpi_type=cast(Any, shape.kpi_type), kpi_type_inferred=shape.kpi_type_inferred,
             incident_rows=shape.incident_rows,
             reference_rows=shape.reference_rows, comfortable_reference_rows=shape.comfortable_reference_rows,

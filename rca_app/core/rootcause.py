@@ -270,8 +270,10 @@ def rank_root_causes(scm: StructuralCausalModel, incident: Incident, layout, set
             f"{incident.reference_mean:.4g}, incident mean {incident.anomaly_mean:.4g}, goal {incident.goal}); "
             "restorations are not meaningful."
         )
-    if not nodes:
-        messages.append(f"{target} has no causes in the graph: nothing to rank.")
+    if nodes == [target]:
+        # The KPI is always its own candidate: alone, it is no finding (issue #14 trial, defect 3).
+        messages.append(f"{target} has no causes in the graph: only its own unexplained change can be ranked, "
+                        "which says nothing about where the loss came from.")
     check_cancel(progress)
     point = restorations(scm, incident, nodes, settings.seed)
     controllable = list(layout.controllable) if hasattr(layout, "controllable") else []

@@ -1,0 +1,38 @@
+"""Engine defects a first-time user met on continuous-plant data (issue #14 trial): each test fails
+on the behaviour the trial found."""
+from __future__ import annotations
+
+import numpy as np
+
+from rca_app.core.analysis import AnalysisSettings, run_analysis
+from rca_app.core.data import load_table, prepare
+from rca_app.core.graph import CausalGraph
+from rca_app.core.layout import load_layout
+from rca_sim.dynamic import dynamic_case, write_case
+
+FAST = AnalysisSettings(graph_bootstrap=0, rank_bootstrap=0, n_jobs=1)
+
+
+def _load(case, folder, layout_text=None):
+    write_case(case, folder)
+    if layout_text is not None:
+        (folder / "layout.toml").write_text(layout_text, encoding="utf-8")
+    return prepare(load_table(folder / "data.csv"), load_layout(folder / "layout.toml"))
+
+
+def _window(case):
+    return case.truth["anomaly"]["start"], case.truth["anomaly"]["end"]
+
+
+def test_a_kpi_without_any_cause_in_the_graph_is_not_its_own_finding(tmp_path):
+    # Defect 3: a graph with no edge into the KPI ranked "the KPI itself 100%" and nothing else.
+    case = dynamic_case("lags", 111, n_reference=300, n_anomaly=100)
+    data = _load(case, tmp_path)
+    others = [n for n in data.layout.nodes if n != data.layout.target]
+    unlinked = CausalGraph(tuple(data.layout.nodes), ())
+    r = run_analysis(data, _window(case), None, FAST, graph=unlinked).result
+    assert data.layout.target not in [c.node for c in r.root_causes]
+    assert {c.node for c in r.root_causes} <= set(others) and r.root_causes
+    assert r.ranking_basis.method == "anomaly" and "not causal" in r.ranking_basis.explanation
+    assert any("No sensor could be linked to" in m and "NOT causal" in m for m in r.diagnostics.messages)
+    assert case.truth["root_causes"][0] in [c.node for c in r.root_causes[:3]]
