@@ -63,7 +63,13 @@ from rca_app.core.results import (
     UnstableEdge,
     WindowRecord,
 )
-from rca_app.core.rootcause import Incident, RankingSettings, candidate_nodes, rank_root_causes
+from rca_app.core.rootcause import (
+    Incident,
+    RankingSettings,
+    candidate_nodes,
+    rank_root_causes,
+    within_noise_warning,
+)
 from rca_app.core.scm import SCMSettings, StructuralCausalModel, edge_effects, pool_invariant_mechanisms
 from rca_app.core.settings import AnalysisSettings
 from rca_app.core.unit_ranking import (
@@ -393,6 +399,9 @@ def _run_analysis(data: PlantData, anomaly, reference, settings: AnalysisSetting
         ranking = rank_unit(scm, incident, layout, rank_settings, progress=SubProgress(progress, 0.45, 1.0, ""))
     else:
         ranking = rank_root_causes(scm, incident, layout, rank_settings, progress=SubProgress(progress, 0.45, 1.0, ""))
+    noise_only = within_noise_warning(incident, serial) if not shape.short_incident else None
+    if noise_only:
+        messages.insert(0, noise_only)   # first: it qualifies everything else
     causes, hidden = list(ranking.root_causes), list[Any]()
     if shape.method == "restoration":
         # Undetermined directions and suspected unmeasured causes (core/ambiguity.py): ranges of

@@ -75,6 +75,48 @@ class Incident:
         return d if self.goal == "maximize" else -d
 
 
+# A KPI whose incident mean moved less than this many sds of a window mean (the reference's own
+# variation of a mean over as many rows) is within normal variation: the ranking explains noise.
+WITHIN_NOISE_Z = 1.0
+
+
+def within_noise_warning(incident: Incident, serial: bool = False) -> str | None:
+    """A prominent warning when the KPI's shortfall is within the reference's own variation.
+
+    The yardstick is the sd of a mean over the incident's rows under reference behaviour:
+    ``sd / sqrt(n_eff)`` with ``n_eff = n / (1 + 2 sum rho_k)`` on a time series (autocorrelated
+    rows carry less information than their count), ``n`` for independent rows.
+
+    Parameters
+    ----------
+    incident : Incident
+    serial : bool
+        The rows are a time series (effective rows counted).
+
+    Returns
+    -------
+    str or None
+    """
+    from rca_app.core.autocorrelation import autocorrelations, mean_inflation
+
+    ref = incident.reference[incident.target].to_numpy(float)
+    ref = ref[np.isfinite(ref)]
+    n = len(incident.anomaly)
+    sd = float(ref.std()) if len(ref) > 1 else 0.0
+    if n == 0 or sd <= 0 or incident.shortfall <= 0:
+        return None   # a KPI that did not move the bad way has its own message
+    inflation = mean_inflation(autocorrelations(ref)) if serial else 1.0
+    n_eff = max(1.0, n / inflation)
+    z = incident.shortfall / (sd / np.sqrt(n_eff))
+    if z >= WITHIN_NOISE_Z:
+        return None
+    rows = f"{n} rows" + (f" (about {n_eff:.0f} independent ones)" if serial and inflation > 1 else "")
+    return (f"WARNING: {incident.target} barely moved. Its shortfall ({incident.shortfall:.4g}, "
+            f"{incident.shortfall / sd:.2f} reference sd) is only {z:.2f} times the sd that a mean over {rows} has "
+            f"in the reference period: the incident is within {incident.target}'s normal variation, so the "
+            "ranking explains noise, not a loss. Check the window and the KPI before acting on it.")
+
+
 def candidate_nodes(scm: StructuralCausalModel, target: str) -> list[str]:
     """The target's ancestors, and the target itself: restoring the target's own noise asks
     "was it something no measured upstream sensor explains?" (a cause at the last station, or

@@ -36,3 +36,32 @@ def test_a_kpi_without_any_cause_in_the_graph_is_not_its_own_finding(tmp_path):
     assert r.ranking_basis.method == "anomaly" and "not causal" in r.ranking_basis.explanation
     assert any("No sensor could be linked to" in m and "NOT causal" in m for m in r.diagnostics.messages)
     assert case.truth["root_causes"][0] in [c.node for c in r.root_causes[:3]]
+
+
+def _ar1(n, phi, rng):
+    x = np.zeros(n)
+    e = rng.normal(size=n) * np.sqrt(1 - phi ** 2)
+    for i in range(1, n):
+        x[i] = phi * x[i - 1] + e[i]
+    return x
+
+
+def test_a_kpi_that_barely_moved_carries_a_warning():
+    # Defect 9: a shortfall within the KPI's own variation got a confident ranking without a word.
+    import pandas as pd
+
+    from rca_app.core.rootcause import Incident, within_noise_warning
+
+    rng = np.random.default_rng(3)
+    x = _ar1(1200, 0.97, rng)
+    ref = pd.DataFrame({"kpi": x[:1000]})
+    an = pd.DataFrame({"kpi": x[1000:] - x[1000:].mean() + x[:1000].mean() - 0.3 * x[:1000].std()})
+    inc = Incident("kpi", "maximize", ref, an)
+    # 0.3 sd over 200 autocorrelated rows (a handful of independent ones): noise.
+    w = within_noise_warning(inc, serial=True)
+    assert w is not None and "barely moved" in w and "normal variation" in w
+    # The same shift over 200 independent rows is 4 sds of their mean: a real loss.
+    assert within_noise_warning(inc, serial=False) is None
+    # A clear loss on the time series is not flagged.
+    big = Incident("kpi", "maximize", ref, an - 3 * x[:1000].std())
+    assert within_noise_warning(big, serial=True) is None
