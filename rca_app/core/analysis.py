@@ -17,6 +17,7 @@ import pandas as pd
 import rca_app
 from rca_app.core.ambiguity import choose_orientation, rank_with_ambiguity, undetermined_keys
 from rca_app.core.autocorrelation import rows_are_serial
+from rca_app.core.control_loops import loop_readings
 from rca_app.core.data import PlantData, min_rows_needed
 from rca_app.core.discovery import DiscoveryResult, DiscoverySettings, discover, noise_checks
 from rca_app.core.dynamics import (
@@ -25,7 +26,6 @@ from rca_app.core.dynamics import (
     drift_origin,
     lagged_model_step,
     lagged_step,
-    loop_readings,
 )
 from rca_app.core.encoding import CategoryEncoder
 from rca_app.core.errors import Problem, RcaInputError
@@ -421,8 +421,11 @@ def _run_analysis(data: PlantData, anomaly, reference, settings: AnalysisSetting
             "read them as the least uncertainty there is.")
     timings["ranking_s"] = time.perf_counter() - t
     if timed is not None:
-        messages += _time_readings(timed, layout, ref_rows, an_rows, ranking, summary, data, lag_messages, scm,
-                                   incident)
+        lead, later = _time_readings(timed, layout, ref_rows, an_rows, ranking, summary, data, lag_messages, scm,
+                                     incident, data.time.iloc[an_sl.start])
+        at = 1 if noise_only else 0
+        messages[at:at] = lead   # a controller that lost its authority is the first thing to read
+        messages += later
     timings["total_s"] = time.perf_counter() - t_all
     messages += ranking.messages
     messages += _points_outside_intervals(ranking)
@@ -511,19 +514,23 @@ def _run_analysis(data: PlantData, anomaly, reference, settings: AnalysisSetting
 
 
 def _time_readings(timed, layout, ref, an, ranking, graph, data, lag_messages=None, scm=None,
-                   incident=None) -> list[str]:
+                   incident=None, start_time=None) -> tuple[list[str], list[str]]:
     """Control loops and drift onsets on time-series data (see :mod:`rca_app.core.dynamics`);
     may reorder ``ranking.root_causes``; fills ``timed.record``. ``lag_messages``: the lagged
-    edges were already found (for the model); None finds them here."""
+    edges were already found (for the model); None finds them here. Returns the messages that
+    lead (saturated loops) and the others."""
     ranking.root_causes = list(ranking.root_causes)
-    loops, messages = loop_readings(layout, ref, an, ranking, graph, timed.model_loops)
+    loops, messages = loop_readings(layout, ref, an, ranking, graph, timed.model_loops, start_time, timed.step,
+                                    timed.record.shifts)
+    n_lead = sum(rec.saturated for rec in loops)   # loop_readings puts one message per saturated loop first
+    lead, messages = messages[:n_lead], messages[n_lead:]
     onsets, drift = drift_origin(ranking, graph, ref, an)
     timed.record.loops, timed.record.drift_onsets = loops, onsets
     timed.record.bad_samples = {t.tag: t.bad_quality for t in data.tag_reports if t.bad_quality}
     messages += action_timing(timed.record, ranking.actions, layout.target, scm, incident)
     if lag_messages is None:
         lag_messages = lagged_step(timed, data, layout, ref, graph)
-    return messages + ([drift] if drift else []) + lag_messages
+    return lead, messages + ([drift] if drift else []) + lag_messages
 
 
 def _thresholds() -> dict:

@@ -65,3 +65,28 @@ def test_a_kpi_that_barely_moved_carries_a_warning():
     # A clear loss on the time series is not flagged.
     big = Incident("kpi", "maximize", ref, an - 3 * x[:1000].std())
     assert within_noise_warning(big, serial=True) is None
+
+
+def test_a_loop_whose_valve_sat_at_its_limit_is_saturated_and_leads_the_messages(tmp_path):
+    # Defect 4: valves at 99-100% of their limits were read as "held"; nothing said when they hit it.
+    from rca_app.core.control_loops import loop_state
+    from rca_sim.dynamic import hard_case
+
+    case = hard_case("pi_saturating", 5, 600, 200)
+    r = run_analysis(_load(case, tmp_path), _window(case), None, FAST).result
+    loop = r.dynamics.loops[0]
+    assert loop.saturated and loop.saturated_share >= 0.5 and "min after the incident began" in loop.saturated_at
+    assert loop_state(loop).startswith("saturated") and "held" not in loop_state(loop)
+    first = r.diagnostics.messages[0]
+    assert first.startswith(f"the controller of {loop.controlled} lost authority") and loop.saturated_at in first
+    assert f"{loop.controlled} moved {loop.cv_shift_sd:+.1f} reference sd" in first
+
+
+def test_loop_states_name_what_the_controller_did():
+    from rca_app.core.control_loops import loop_state
+    from rca_app.core.results import LoopRecord
+
+    assert loop_state(LoopRecord("t", "v", 4.0, 0.2, True, 0.3, True)) == "compensated"
+    assert loop_state(LoopRecord("t", "v", 0.5, 0.2, False, 0.1, True)) == "held"
+    assert "did not hold t" in loop_state(LoopRecord("t", "v", 0.5, -6.0, False, 0.1, True))
+    assert loop_state(LoopRecord("t", "v", 9.0, -6.0, False, 0.99, True)).startswith("saturated")
