@@ -290,6 +290,8 @@ def format_summary(r) -> str:
 
 def _dynamics_lines(d) -> list[str]:
     """Residence times used (declared or estimated, with confidence) and control loops."""
+    from rca_app.core.control_loops import loop_state
+
     if d is None or not (d.shifts or d.loops or any(x.given for x in d.lags)):
         return []
     out = ["", f"Residence times (grid {d.step}):"]
@@ -298,7 +300,7 @@ def _dynamics_lines(d) -> list[str]:
                                           else "estimated")
         out.append(f"  {_clip(x.station, 22)} -> {_clip(x.to_station, 22)}: {x.lag} ({how})")
     for lp in d.loops:
-        state = "compensated" if lp.compensated else "held"
+        state = loop_state(lp)
         src = f", disturbance from {lp.source}" if lp.source else ""
         out.append(f"  loop {lp.controlled} / {lp.manipulated}: {state}, valve travel {_pct(lp.limit_use)} "
                    f"of the way to its limit{src}")
