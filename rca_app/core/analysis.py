@@ -421,8 +421,11 @@ def _run_analysis(data: PlantData, anomaly, reference, settings: AnalysisSetting
             "read them as the least uncertainty there is.")
     timings["ranking_s"] = time.perf_counter() - t
     if timed is not None:
+        # The loop and drift readings reorder the causes reported (those after the ambiguity step).
+        row_causes, ranking.root_causes = ranking.root_causes, causes
         lead, later = _time_readings(timed, layout, ref_rows, an_rows, ranking, summary, data, lag_messages, scm,
                                      incident, data.time.iloc[an_sl.start])
+        causes, ranking.root_causes = list(ranking.root_causes), row_causes
         at = 1 if noise_only else 0
         messages[at:at] = lead   # a controller that lost its authority is the first thing to read
         messages += later

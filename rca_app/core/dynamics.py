@@ -154,6 +154,8 @@ def align_for_time(data, layout, reference: slice, incident: slice, seed: int = 
         by_station[s] = LagEstimate(s, s + 1, k, float("nan"), 1.0, [], True)
     used: dict[int, int] = {}
     records, messages = [], []
+    if max_lag > 0:
+        messages += _declared_lag_doubts(ref, stations, given, target_station, max_lag, step, seed, layout)
     for s in range(len(layout.stations) - 1):
         e = by_station.get(s)
         if e is None:
@@ -305,6 +307,30 @@ def lagged_model_step(timed: TimeAlignment, data, layout, frame: pd.DataFrame, r
     return (aug, model_graph, new_ref), messages
 
 
+def _declared_lag_doubts(ref: pd.DataFrame, stations: list[list[str]], given: dict[int, int], target_station: int,
+                         max_lag: int, step: pd.Timedelta, seed: int, layout) -> list[str]:
+    """A note for each declared residence time the data clearly contradict (the declared one is
+    still used): the estimate is confident, more than one grid step away and its resamples'
+    range excludes the declared value."""
+    check = {s for s in given if s < target_station}
+    if not check:
+        return []
+    out = []
+    for e in estimate_station_lags(ref, stations[: target_station + 1], max_lag, n_bootstrap=10, seed=seed,
+                                   only=check, resample_zero=True):
+        declared = given[e.from_station]
+        lo, hi = e.interval if e.interval is not None else (e.lag_steps, e.lag_steps)
+        if (e.confidence >= MIN_CONFIDENCE and e.score >= MIN_LAG_SCORE and abs(e.lag_steps - declared) > 1
+                and not lo <= declared <= hi):
+            a, b = layout.stations[e.from_station].name, layout.stations[e.to_station].name
+            out.append(f"residence time {a} -> {b}: declared {_text(step * declared)}; the data suggest "
+                       f"{_text(step * e.lag_steps)} (confidence {100 * e.confidence:.0f}%, resampled estimates "
+                       f"{_text(step * lo)} to {_text(step * hi)}). The declared value is used: check it, since a "
+                       "wrong residence time misaligns every sensor upstream and can put a sensor that did not "
+                       "move first.")
+    return out
+
+
 def _sensor_lag(sensor: str, own: str, i: int, stations: list[list[str]], ref: pd.DataFrame, max_lag: int,
                 step: pd.Timedelta, seed: int, layout, records: list) -> int | None:
     """A sensor's own residence time to the next station: declared, or estimated from that sensor
@@ -402,7 +428,8 @@ def drift_origin(ranking, graph, ref: pd.DataFrame, an: pd.DataFrame,
     (dict, str or None)
         Onset row (in the incident) per compared cause, and a message when the order changed.
     """
-    lead = [c.node for c in ranking.root_causes[:top] if pd.api.types.is_numeric_dtype(ref[c.node])]
+    lead = [c.node for c in ranking.root_causes[:top]
+            if c.node in ref.columns and pd.api.types.is_numeric_dtype(ref[c.node])]   # not an unmeasured cause
     onset = {c: cusum_onset(an[c].to_numpy(float), ref[c].to_numpy(float)) for c in lead}
     if not lead or onset.get(lead[0]) is None:
         return onset, None

@@ -90,3 +90,24 @@ def test_loop_states_name_what_the_controller_did():
     assert loop_state(LoopRecord("t", "v", 0.5, 0.2, False, 0.1, True)) == "held"
     assert "did not hold t" in loop_state(LoopRecord("t", "v", 0.5, -6.0, False, 0.1, True))
     assert loop_state(LoopRecord("t", "v", 9.0, -6.0, False, 0.99, True)).startswith("saturated")
+
+
+def test_a_declared_residence_time_the_data_contradict_gets_a_note(tmp_path):
+    # Defect 2: a wrong declared lag was used silently (declared values still win).
+    from rca_app.core.dynamics import align_for_time
+    from rca_app.core.windows import resolve_windows
+
+    case = dynamic_case("lags", 102, n_reference=600, n_anomaly=150)
+    true = case.truth["lags_min"][0]
+    wrong = true + 4
+    text = case.layout_toml.replace('name = "S1"\n', f'name = "S1"\nlag = "{wrong}min"\n', 1)
+    data = _load(case, tmp_path, text)
+    ref, an, _ = resolve_windows(data, _window(case), None)
+    aligned = align_for_time(data, data.layout, ref, an)
+    assert aligned.record.lags[0].given and aligned.record.lags[0].lag_steps == wrong
+    note = [m for m in aligned.messages if m.startswith("residence time S1 -> S2: declared")]
+    assert note and f"declared {wrong}min; the data suggest {true}min (confidence" in note[0]
+    # A declared value the data agree with gets no note.
+    text = case.layout_toml.replace('name = "S1"\n', f'name = "S1"\nlag = "{true}min"\n', 1)
+    data = _load(case, tmp_path, text)
+    assert not any("declared" in m for m in align_for_time(data, data.layout, ref, an).messages)
