@@ -68,6 +68,7 @@ from rca_app.core.rootcause import (
     RankingSettings,
     candidate_nodes,
     rank_root_causes,
+    unmoved_cause_notes,
     within_noise_warning,
 )
 from rca_app.core.scm import SCMSettings, StructuralCausalModel, edge_effects, pool_invariant_mechanisms
@@ -430,6 +431,8 @@ def _run_analysis(data: PlantData, anomaly, reference, settings: AnalysisSetting
         messages[at:at] = lead   # a controller that lost its authority is the first thing to read
         messages += later
     timings["total_s"] = time.perf_counter() - t_all
+    if shape.method != "anomaly":
+        messages += unmoved_cause_notes(causes, layout.target)
     messages += ranking.messages
     messages += _points_outside_intervals(ranking)
 

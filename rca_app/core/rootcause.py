@@ -117,6 +117,40 @@ def within_noise_warning(incident: Incident, serial: bool = False) -> str | None
             "ranking explains noise, not a loss. Check the window and the KPI before acting on it.")
 
 
+UNMOVED_SD = 0.5             # a cause that moved less than this many reference sds ...
+UNMOVED_RESTORATION = 0.5    # ... yet restores more than this share of the loss is flagged
+
+
+def unmoved_cause_notes(causes, target: str, top: int = 5) -> list[str]:
+    """A note for each leading cause that hardly moved in the incident yet restores over half the
+    loss: its restoration comes from the model's mechanisms, not from a change of its own, which
+    is what a misaligned residence time or a controlled variable produces.
+
+    Parameters
+    ----------
+    causes : list of RootCause
+    target : str
+    top : int
+        Leading causes looked at.
+
+    Returns
+    -------
+    list of str
+    """
+    out = []
+    for c in causes[:top]:
+        ev = c.evidence
+        if (c.unmeasured or c.node == target or ev is None or ev.shift_sd is None
+                or not np.isfinite(c.restoration) or c.restoration <= UNMOVED_RESTORATION
+                or abs(ev.shift_sd) >= UNMOVED_SD):
+            continue
+        out.append(f"{c.node} restores {100 * c.restoration:.0f}% of the loss although it hardly moved in the "
+                   f"incident ({ev.shift_sd:+.1f} reference sd): that restoration comes from the model's mechanisms, "
+                   f"not from a change of {c.node} itself. Check the residence times around it and any control "
+                   "loop that holds it before reading it as a cause.")
+    return out
+
+
 def candidate_nodes(scm: StructuralCausalModel, target: str) -> list[str]:
     """The target's ancestors, and the target itself: restoring the target's own noise asks
     "was it something no measured upstream sensor explains?" (a cause at the last station, or

@@ -111,3 +111,17 @@ def test_a_declared_residence_time_the_data_contradict_gets_a_note(tmp_path):
     text = case.layout_toml.replace('name = "S1"\n', f'name = "S1"\nlag = "{true}min"\n', 1)
     data = _load(case, tmp_path, text)
     assert not any("declared" in m for m in align_for_time(data, data.layout, ref, an).messages)
+
+
+def test_a_cause_that_did_not_move_yet_restores_most_of_the_loss_is_flagged():
+    # Defect 2: reactor_temp_C (moved 0.1 sd, held by its controller) restored 55% without a word.
+    from rca_app.core.records import Evidence, RootCause
+    from rca_app.core.rootcause import unmoved_cause_notes
+
+    def cause(node, restoration, shift):
+        return RootCause(node, "S", restoration, (0.0, 1.0), 0.5, False, False,
+                         Evidence(0.0, 1.0, shift, 1.0, shift, shift, 1.0))
+
+    notes = unmoved_cause_notes([cause("held_temp", 0.55, 0.1), cause("impurity", 0.36, 5.0)], "kpi")
+    assert len(notes) == 1 and notes[0].startswith("held_temp restores 55% of the loss although it hardly moved")
+    assert not unmoved_cause_notes([cause("impurity", 0.9, 5.0), cause("kpi", 0.8, 0.0)], "kpi")
