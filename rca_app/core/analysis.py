@@ -82,7 +82,7 @@ from rca_app.core.unit_ranking import (
     small_sample_factor,
     widen_intervals,
 )
-from rca_app.core.windows import check_enough_rows, resolve_windows, window_bound
+from rca_app.core.windows import check_enough_rows, resolve_windows, tail_shift_note, window_bound
 
 
 @dataclass
@@ -252,6 +252,10 @@ def _run_analysis(data: PlantData, anomaly, reference, settings: AnalysisSetting
     n_sensors = len(frame.columns) - 1
     shape = plan_incident(layout, ref[layout.target], an[layout.target], n_sensors, min_rows_needed(n_sensors))
     messages = _new_levels(data, ref, an) + (timed.messages if timed is not None else []) + shape.messages
+    if timed is not None and timed.step is not None:
+        # Sensors already beyond their limits when the reference ends: the fault began earlier.
+        sensors = [c for c in data.numeric_nodes if c in frame.columns and c != layout.target]
+        messages[:0] = tail_shift_note(data, frame, fit_ref_sl, sensors, timed.record.shifts, win_info["auto"])
     frozen = _constant_in_reference(data, ref, an, constant_kpi_ranked=shape.kpi_constant)
     if frozen:
         # Nothing can be learnt about a sensor that never moved in the reference period; it is

@@ -41,8 +41,10 @@ def loop_state(rec: LoopRecord) -> str:
     -------
     str
     """
-    if rec.saturated or (rec.limits_declared and rec.limit_use >= 1 - SATURATED_BAND):
+    if rec.saturated:
         return "saturated (lost authority)"
+    if rec.limits_declared and rec.limit_use >= 1 - SATURATED_BAND:
+        return "reached its limit at times (authority nearly lost)"
     if rec.compensated:
         return "compensated"
     if abs(rec.cv_shift_sd) > COMPENSATED_CV_SD:

@@ -89,7 +89,8 @@ def test_loop_states_name_what_the_controller_did():
     assert loop_state(LoopRecord("t", "v", 4.0, 0.2, True, 0.3, True)) == "compensated"
     assert loop_state(LoopRecord("t", "v", 0.5, 0.2, False, 0.1, True)) == "held"
     assert "did not hold t" in loop_state(LoopRecord("t", "v", 0.5, -6.0, False, 0.1, True))
-    assert loop_state(LoopRecord("t", "v", 9.0, -6.0, False, 0.99, True)).startswith("saturated")
+    assert loop_state(LoopRecord("t", "v", 9.0, -6.0, False, 0.99, True)).startswith("reached its limit")
+    assert loop_state(LoopRecord("t", "v", 9.0, -6.0, False, 0.99, True, saturated=True)).startswith("saturated")
 
 
 def test_a_declared_residence_time_the_data_contradict_gets_a_note(tmp_path):
@@ -125,3 +126,21 @@ def test_a_cause_that_did_not_move_yet_restores_most_of_the_loss_is_flagged():
     notes = unmoved_cause_notes([cause("held_temp", 0.55, 0.1), cause("impurity", 0.36, 5.0)], "kpi")
     assert len(notes) == 1 and notes[0].startswith("held_temp restores 55% of the loss although it hardly moved")
     assert not unmoved_cause_notes([cause("impurity", 0.9, 5.0), cause("kpi", 0.8, 0.0)], "kpi")
+
+
+def test_a_reference_that_ends_after_the_fault_began_is_warned_about(tmp_path):
+    # Defect 5: fault rows silently in the reference (an auto window starting late, or a late start given).
+    import pandas as pd
+
+    case = dynamic_case("lags", 104, n_reference=500, n_anomaly=200)
+    data = _load(case, tmp_path)
+    start, end = _window(case)
+    on_time = run_analysis(data, (start, end), None, FAST).result
+    assert not any("beyond their control limits" in m for m in on_time.diagnostics.messages)
+    late = (pd.Timestamp(start) + pd.Timedelta("40min")).isoformat()
+    r = run_analysis(data, (late, end), None, FAST).result
+    warn = [m for m in r.diagnostics.messages if "beyond their control limits" in m]
+    assert warn and warn[0].startswith("WARNING") and case.truth["root_causes"][0] in warn[0]
+    # It names when the first sensor left its limits: before the late start, near the true one.
+    first = pd.Timestamp(warn[0].split("The first left its limits at ")[1].split(":")[0][:13] + ":00")
+    assert pd.Timestamp(start) - pd.Timedelta("1h") <= first <= pd.Timestamp(late)
