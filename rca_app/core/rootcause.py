@@ -392,6 +392,7 @@ def rank_root_causes(scm: StructuralCausalModel, incident: Incident, layout, set
     actions = []
     ref_mean, anom_mean = incident.reference_mean, incident.anomaly_mean
     shortfall_raw = ref_mean - anom_mean
+    controller_of = {lp.manipulated: lp.controlled for lp in getattr(layout, "loops", [])}
     for c, grid in grids.items():
         curve = curves[c]
         best = _better(incident.goal, curve)
@@ -407,6 +408,10 @@ def rank_root_causes(scm: StructuralCausalModel, incident: Incident, layout, set
                 f"the best {c} is at the edge of its reference range ({grid[best]:.4g}); a better setting "
                 "may lie outside what was observed, and the model does not extrapolate there"
             )
+        if c in controller_of:
+            warns.append(f"{c} is the output of the controller of {controller_of[c]}: setting it means putting that "
+                         f"loop in manual (in automatic the controller moves it back to hold {controller_of[c]}), "
+                         "and the prediction assumes the rest of the plant answers as in the reference")
         if c in scm.categorical:
             inc_val = incident.anomaly[c].astype(str).mode().iloc[0]
             rng_ = list(grid)

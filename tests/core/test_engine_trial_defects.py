@@ -144,3 +144,14 @@ def test_a_reference_that_ends_after_the_fault_began_is_warned_about(tmp_path):
     # It names when the first sensor left its limits: before the late start, near the true one.
     first = pd.Timestamp(warn[0].split("The first left its limits at ")[1].split(":")[0][:13] + ":00")
     assert pd.Timestamp(start) - pd.Timedelta("1h") <= first <= pd.Timestamp(late)
+
+
+def test_an_action_on_a_controller_output_says_so(tmp_path):
+    # Defect 5: "set a_feed_valve to 42.58" without a word that it is a loop's manipulated variable.
+    from rca_sim.dynamic import _loop_case
+
+    case = _loop_case(300, 500, 150)
+    text = case.layout_toml.replace('name = "Reactor"\n', 'name = "Reactor"\ncontrollable = ["coolant_valve_pct"]\n', 1)
+    r = run_analysis(_load(case, tmp_path, text), _window(case), None, FAST).result
+    action = next(a for a in r.actions if a.node == "coolant_valve_pct")
+    assert any("output of the controller of reactor_temp_C" in w for w in action.warnings)
