@@ -17,7 +17,7 @@ import pandas as pd
 import rca_app
 from rca_app.core.ambiguity import choose_orientation, rank_with_ambiguity, undetermined_keys
 from rca_app.core.autocorrelation import rows_are_serial
-from rca_app.core.control_loops import loop_readings
+from rca_app.core.control_loops import loop_readings, propose_loops
 from rca_app.core.data import PlantData, min_rows_needed
 from rca_app.core.discovery import DiscoveryResult, DiscoverySettings, discover, noise_checks
 from rca_app.core.dynamics import (
@@ -69,6 +69,7 @@ from rca_app.core.rootcause import (
     candidate_nodes,
     rank_root_causes,
     unmoved_cause_notes,
+    unranked_notes,
     within_noise_warning,
 )
 from rca_app.core.scm import SCMSettings, StructuralCausalModel, edge_effects, pool_invariant_mechanisms
@@ -431,12 +432,15 @@ def _run_analysis(data: PlantData, anomaly, reference, settings: AnalysisSetting
         lead, later = _time_readings(timed, layout, ref_rows, an_rows, ranking, summary, data, lag_messages, scm,
                                      incident, data.time.iloc[an_sl.start])
         causes, ranking.root_causes = list(ranking.root_causes), row_causes
+        # Loops the data show but the layout does not declare: proposed, never used (core/control_loops.py).
+        later += propose_loops(layout, data.frame.iloc[ref_sl], data.frame.iloc[an_sl], numeric)
         at = 1 if noise_only else 0
         messages[at:at] = lead   # a controller that lost its authority is the first thing to read
         messages += later
     timings["total_s"] = time.perf_counter() - t_all
     if shape.method != "anomaly":
         messages += unmoved_cause_notes(causes, layout.target)
+        messages += unranked_notes(causes, ref_rows, an_rows, numeric, layout.target, summary)
     messages += ranking.messages
     messages += _points_outside_intervals(ranking)
 

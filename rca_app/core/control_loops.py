@@ -204,3 +204,91 @@ def move_before(ranking, node: str, before: str) -> None:
     causes.remove(item)
     causes.insert(next(i for i, c in enumerate(causes) if c.node == before), item)
     ranking.root_causes[:] = causes
+
+
+# Proposing loops the layout does not declare (never used until the engineer declares them).
+PROPOSE_MV_SD = 3.0           # the manipulated variable moved at least this much in the incident ...
+PROPOSE_CV_SD = 1.0           # ... while the controlled one held within this
+PROPOSE_MIN_PARTIAL_R = 0.3   # reference: the MV's changes follow the CV's level this strongly
+PROPOSE_MAX_P = 1e-4          # and this clearly (on the effective rows)
+
+
+def _integral_signature(cv: np.ndarray, mv: np.ndarray) -> tuple[float, float]:
+    """Partial correlation of the MV's change with the CV's level, given the CV's change (now and
+    one row back) and the MV's previous change, and its p-value on the effective rows.
+
+    A controller with integral action moves its output by an amount proportional to the
+    controlled variable's deviation (dMV_t = kp dCV_t + ki e_t), so dMV depends on the CV's
+    *level*; a plain process relation (MV = a CV + noise) ties the changes only.
+    """
+    from scipy import stats
+
+    from rca_app.core.autocorrelation import autocorrelations, pair_inflation
+
+    d_mv, d_cv = np.diff(mv), np.diff(cv)
+    y = d_mv[1:]
+    level = cv[2:] - cv.mean()
+    Z = np.column_stack([np.ones(len(y)), d_cv[1:], d_cv[:-1], d_mv[:-1]])
+    coef_y, *_ = np.linalg.lstsq(Z, y, rcond=None)
+    coef_x, *_ = np.linalg.lstsq(Z, level, rcond=None)
+    ry, rx = y - Z @ coef_y, level - Z @ coef_x
+    den = float(np.sqrt((ry @ ry) * (rx @ rx)))
+    if den <= 0:
+        return 0.0, 1.0
+    r = float(ry @ rx) / den
+    n_eff = len(y) / pair_inflation(autocorrelations(ry), autocorrelations(rx))
+    t = r * np.sqrt(max(n_eff - 5, 1) / max(1e-12, 1 - r * r))
+    return r, float(2 * stats.t.sf(abs(t), max(n_eff - 5, 1)))
+
+
+def propose_loops(layout, ref: pd.DataFrame, an: pd.DataFrame, numeric) -> list[str]:
+    """Control loops the data show but the layout does not declare, as ``[[loop]]`` blocks to paste.
+
+    A pair is proposed when, at the same or adjacent stations, one sensor (the manipulated
+    variable) moved clearly in the incident while the other (controlled) held, and in the reference
+    the first one's changes follow the second one's level (:func:`_integral_signature`). The
+    proposal is never used by the analysis: a loop changes how the disturbance is followed, so
+    the engineer confirms it.
+
+    Parameters
+    ----------
+    layout : Layout
+    ref, an : DataFrame
+        Reference and incident rows in physical time (not aligned: a loop acts within its station).
+    numeric : iterable of str
+        Numeric sensors.
+
+    Returns
+    -------
+    list of str
+    """
+    declared = {lp.manipulated for lp in layout.loops} | {lp.controlled for lp in layout.loops}
+    exo = set(layout.exogenous)
+    cols = [c for c in numeric if c in ref.columns and c != layout.target and c not in declared]
+    shift = {}
+    for c in cols:
+        r = ref[c].to_numpy(float)
+        shift[c] = (float(an[c].to_numpy(float).mean()) - float(r.mean())) / _sd(r)
+    out = []
+    taken: set[str] = set()
+    movers = sorted((c for c in cols if abs(shift[c]) >= PROPOSE_MV_SD and c not in exo), key=lambda c: -abs(shift[c]))
+    for mv in movers:
+        best = None
+        for cv in cols:
+            if cv == mv or cv in taken or abs(shift[cv]) > PROPOSE_CV_SD:
+                continue
+            if abs(layout.tier_of(cv) - layout.tier_of(mv)) > 1:
+                continue
+            r, p = _integral_signature(ref[cv].to_numpy(float), ref[mv].to_numpy(float))
+            if abs(r) >= PROPOSE_MIN_PARTIAL_R and p <= PROPOSE_MAX_P and (best is None or abs(r) > abs(best[1])):
+                best = (cv, r)
+        if best is None:
+            continue
+        cv, r = best
+        taken |= {cv, mv}
+        out.append(f"the data show a control loop the layout does not declare: {mv} moved {shift[mv]:+.1f} reference "
+                   f"sd in the incident while {cv} held (within {abs(shift[cv]):.1f} sd), and in the reference "
+                   f"{mv}'s changes follow {cv}'s level (partial correlation {r:+.2f}, as a controller with integral "
+                   f"action does). A controller holding {cv} with {mv} hides the disturbance in {mv}. It is not used "
+                   f"until you declare it: [[loop]] controlled = \"{cv}\", manipulated = \"{mv}\"")
+    return out

@@ -151,6 +151,47 @@ def unmoved_cause_notes(causes, target: str, top: int = 5) -> list[str]:
     return out
 
 
+UNRANKED_MOVED_SD = 3.0      # a sensor left out of the ranking that moved this much is named
+
+
+def unranked_notes(causes, ref: pd.DataFrame, an: pd.DataFrame, sensors, target: str, graph) -> list[str]:
+    """Sensors that moved clearly in the incident but are not in the ranking, each with the reason.
+
+    Parameters
+    ----------
+    causes : list of RootCause
+    ref, an : DataFrame
+        Reference and incident rows.
+    sensors : iterable of str
+        Numeric sensors of the analysis.
+    target : str
+    graph : CausalGraph
+        The graph the ranking followed (summary over time).
+
+    Returns
+    -------
+    list of str
+    """
+    ranked = {c.node for c in causes} | {n for c in causes for n in c.acts_on}
+    parts = []
+    for n in sensors:
+        if n == target or n in ranked or n not in ref.columns or n not in graph.nodes:
+            continue
+        r = ref[n].to_numpy(float)
+        sd = float(r.std())
+        moved = (float(an[n].to_numpy(float).mean()) - float(r.mean())) / sd if sd > 0 else 0.0
+        if abs(moved) < UNRANKED_MOVED_SD:
+            continue
+        why = (f"it is downstream of {target}" if target in graph.ancestors(n)
+               else f"the graph has no path from it to {target}")
+        parts.append(f"{n} ({moved:+.1f} sd: {why})")
+    if not parts:
+        return []
+    return ["Not in the ranking although they moved clearly in the incident: " + "; ".join(parts) + ". A sensor "
+            f"without a path to {target} cannot restore any of its loss; if you know it acts on {target}, add the "
+            "edge in the graph editor (a controller's output often has no path of its own: see any loop proposal)."]
+
+
 def candidate_nodes(scm: StructuralCausalModel, target: str) -> list[str]:
     """The target's ancestors, and the target itself: restoring the target's own noise asks
     "was it something no measured upstream sensor explains?" (a cause at the last station, or

@@ -155,3 +155,36 @@ def test_an_action_on_a_controller_output_says_so(tmp_path):
     r = run_analysis(_load(case, tmp_path, text), _window(case), None, FAST).result
     action = next(a for a in r.actions if a.node == "coolant_valve_pct")
     assert any("output of the controller of reactor_temp_C" in w for w in action.warnings)
+
+
+def test_an_undeclared_control_loop_is_proposed_not_used(tmp_path):
+    # Defect 15: recycles were proposed, loops never; the valve then left the ranking without a word.
+    import re
+
+    from rca_sim.dynamic import _loop_case
+
+    case = _loop_case(301, 600, 150)
+    text = re.sub(r"\[\[loop\]\]\n(?:[a-z]+ = .*\n)+", "", case.layout_toml)
+    assert "[[loop]]" not in text
+    r = run_analysis(_load(case, tmp_path, text), _window(case), None, FAST).result
+    assert r.dynamics.loops == []          # proposed only: nothing declared is read or used
+    proposal = [m for m in r.diagnostics.messages if "control loop the layout does not declare" in m]
+    assert len(proposal) == 1
+    assert '[[loop]] controlled = "reactor_temp_C", manipulated = "coolant_valve_pct"' in proposal[0]
+    # A plant without controllers gets no proposal.
+    case = dynamic_case("lags", 105, n_reference=500, n_anomaly=150)
+    r = run_analysis(_load(case, tmp_path / "plain"), _window(case), None, FAST).result
+    assert not any("control loop the layout does not declare" in m for m in r.diagnostics.messages)
+
+
+def test_a_sensor_that_moved_but_is_not_ranked_is_named_with_the_reason():
+    import pandas as pd
+
+    from rca_app.core.rootcause import unranked_notes
+
+    ref = pd.DataFrame({c: np.tile([0.0, 1.0], 50) for c in ("valve", "temp", "kpi")})
+    an = pd.DataFrame({"valve": np.full(10, 5.0), "temp": np.full(10, 0.5), "kpi": np.full(10, 0.0)})
+    g = CausalGraph(("temp", "valve", "kpi"), ())
+    notes = unranked_notes([], ref, an, ["valve", "temp"], "kpi", g)
+    assert len(notes) == 1 and "valve (+9.0 sd: the graph has no path from it to kpi)" in notes[0]
+    assert "temp" not in notes[0]
