@@ -152,13 +152,16 @@ def align_for_time(data, layout, reference: slice, incident: slice, seed: int = 
     by_station: dict[int, LagEstimate] = {e.from_station: e for e in estimates}
     for s, k in given.items():
         by_station[s] = LagEstimate(s, s + 1, k, float("nan"), 1.0, [], True)
+    # A station of lot properties only (a joined lot table) has no residence time on the batch grid.
+    held = held_columns(ref, [c for st in stations for c in st])
+    lot_station = {i for i, st in enumerate(stations) if st and all(c in held for c in st) and i not in given}
     used: dict[int, int] = {}
     records, messages = [], []
     if max_lag > 0:
         messages += _declared_lag_doubts(ref, stations, given, target_station, max_lag, step, seed, layout)
     for s in range(len(layout.stations) - 1):
         e = by_station.get(s)
-        if e is None:
+        if e is None or s in lot_station:
             continue
         weak = not e.given and not e.score >= MIN_LAG_SCORE
         ok = e.given or e.lag_steps == 0 or (e.confidence >= MIN_CONFIDENCE and not weak)   # NaN only at lag 0
@@ -235,8 +238,28 @@ def lagged_step(timed: TimeAlignment, data, layout, aligned_ref: pd.DataFrame, g
     recent = slice(max(raw.start, raw.stop - LAG_ROWS), raw.stop)
     edges, messages = lagged_edges(data.frame, recent, layout, numeric, timed.record.step,
                                    timed.step.total_seconds(), timed.max_lag, graph, aligned_ref.iloc[-LAG_ROWS:])
-    timed.record.lagged_edges = edges
+    # A lot property repeats over its lot's batches: that is no dynamics of its own (no self-lag).
+    held = held_columns(data.frame.iloc[recent], numeric)
+    timed.record.lagged_edges = [e for e in edges if not (e.kind == "self" and e.source in held)]
     return messages
+
+
+def held_columns(frame: pd.DataFrame, columns) -> set[str]:
+    """Columns whose values come in runs of repeats (lot properties on a batch grid, held values).
+
+    Parameters
+    ----------
+    frame : DataFrame
+    columns : iterable of str
+
+    Returns
+    -------
+    set of str
+    """
+    from rca_app.core.hidden_evidence import lot_runs
+
+    return {c for c in columns if c in frame.columns and pd.api.types.is_numeric_dtype(frame[c])
+            and lot_runs(frame[c].to_numpy(float)) is not None}
 
 
 def lagged_model_step(timed: TimeAlignment, data, layout, frame: pd.DataFrame, reference: slice, incident: slice,

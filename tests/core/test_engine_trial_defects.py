@@ -188,3 +188,21 @@ def test_a_sensor_that_moved_but_is_not_ranked_is_named_with_the_reason():
     notes = unranked_notes([], ref, an, ["valve", "temp"], "kpi", g)
     assert len(notes) == 1 and "valve (+9.0 sd: the graph has no path from it to kpi)" in notes[0]
     assert "temp" not in notes[0]
+
+
+def test_lot_properties_count_lots_not_batches():
+    # Defect 10: ~100 lots repeated on ~9 batches each were tested as 900 independent rows, got a
+    # self-lag "in the model" and a residence time from the lot table to the first station.
+    from rca_app.core.hidden_evidence import lot_runs
+    from rca_app.resources import sample_plants_dir
+
+    assert lot_runs(np.repeat([1.0, 2.0, 1.5, 3.0], 9)) == 4
+    assert lot_runs(np.arange(40.0)) is None and lot_runs(np.ones(10)) is None
+    plant = sample_plants_dir() / "batch_genealogy"
+    data = prepare(load_table(plant / "data.csv"), load_layout(plant / "layout.toml"))
+    r = run_analysis(data, ("2026-03-29T03:00:00", "2026-04-04T09:00:00"), None, FAST).result
+    lots = {"lot_viscosity_mPas", "lot_moisture_pct"}
+    assert r.root_causes[0].node == "lot_viscosity_mPas"
+    assert not any(set(h.sensors) <= lots for h in r.diagnostics.hidden_causes)
+    assert not any(e.kind == "self" and e.source in lots for e in r.dynamics.lagged_edges)
+    assert all(x.station != "Raw material lot" for x in r.dynamics.lags)
