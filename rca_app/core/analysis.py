@@ -68,6 +68,7 @@ from rca_app.core.rootcause import (
     RankingSettings,
     candidate_nodes,
     rank_root_causes,
+    self_lag_notes,
     unmoved_cause_notes,
     unranked_notes,
     within_noise_warning,
@@ -439,7 +440,7 @@ def _run_analysis(data: PlantData, anomaly, reference, settings: AnalysisSetting
         messages += later
     timings["total_s"] = time.perf_counter() - t_all
     if shape.method != "anomaly":
-        messages += unmoved_cause_notes(causes, layout.target)
+        messages += unmoved_cause_notes(causes, layout.target) + self_lag_notes(scm, incident, causes)
         messages += unranked_notes(causes, ref_rows, an_rows, numeric, layout.target, summary)
     messages += ranking.messages
     messages += _points_outside_intervals(ranking)

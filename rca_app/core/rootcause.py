@@ -253,6 +253,84 @@ def restorations(scm: StructuralCausalModel, incident: Incident, nodes: list[str
     return {k: float((c - anom_mean) / shortfall) if shortfall != 0 else 0.0 for k, c in zip(nodes, cf, strict=True)}
 
 
+def _self_lags(scm, node: str) -> list[str]:
+    """The node's own lagged copies among its parents (``node[t-L]``: a self-lag in the model)."""
+    from rca_app.core.lagged_model import lag_inputs_of
+
+    return [li.node for li in lag_inputs_of([*scm.graph.parents(node), node]) if li.source == node]
+
+
+def own_shift_beyond_other_causes(scm, incident: Incident, node: str) -> float | None:
+    """The node's incident shift not explained by its parents other than its own past, in
+    reference sds of that residual; None when it has no self-lag.
+
+    With a self-lag ``x_t = a x_(t-1) + ... + e_t`` a lasting step of ``d`` moves the noise ``e``
+    by only ``d (1 - a)``: the sensor's own past absorbs the step, and the per-row noise
+    understates how much the sensor itself changed.
+
+    Parameters
+    ----------
+    scm : StructuralCausalModel
+    incident : Incident
+    node : str
+
+    Returns
+    -------
+    float or None
+    """
+    own = _self_lags(scm, node)
+    if not own or node in scm.categorical:
+        return None
+    ref, an = incident.reference, incident.anomaly
+    others = [p for p in scm.graph.parents(node) if p not in own and p in ref.columns
+              and p not in scm.categorical and pd.api.types.is_numeric_dtype(ref[p])]
+    A0 = np.column_stack([np.ones(len(ref))] + [ref[p].to_numpy(float) for p in others])
+    A1 = np.column_stack([np.ones(len(an))] + [an[p].to_numpy(float) for p in others])
+    y0, y1 = ref[node].to_numpy(float), an[node].to_numpy(float)
+    coef, *_ = np.linalg.lstsq(A0, y0, rcond=None)
+    r0, r1 = y0 - A0 @ coef, y1 - A1 @ coef
+    sd = float(r0.std()) or 1.0
+    return float((r1.mean() - r0.mean()) / sd)
+
+
+def self_lag_notes(scm, incident: Incident, causes, top: int = 3) -> list[str]:
+    """A note for each leading cause whose self-lag absorbs most of its own change.
+
+    Parameters
+    ----------
+    scm : StructuralCausalModel
+    incident : Incident
+    causes : list of RootCause
+        Their ``evidence.noise_shift_z`` already holds the shift beyond the other causes.
+    top : int
+
+    Returns
+    -------
+    list of str
+    """
+    out = []
+    for c in causes[:top]:
+        if c.unmeasured or c.node not in scm.mechanisms_ or not _self_lags(scm, c.node):
+            continue
+        beyond = c.evidence.noise_shift_z
+        per_row = incident_noise_z(scm, incident, c.node)
+        if beyond is None or per_row is None or abs(beyond) < 2 or abs(beyond) < 2 * abs(per_row):
+            continue
+        out.append(f"{c.node}: its own change is {beyond:+.1f} reference sd beyond its other causes; its row-to-row "
+                   f"noise given its own past moved only {per_row:+.1f} sd, because the model's self-lag carries a "
+                   "lasting step forward from row to row. The first figure is the one to read (Evidence shows it).")
+    return out
+
+
+def incident_noise_z(scm, incident: Incident, node: str) -> float | None:
+    """The node's own noise shift in the incident, in reference noise sds (per row, all parents given)."""
+    if node in scm.categorical:
+        return None
+    an_noise = incident_abduction(scm, incident.anomaly).noise[node]
+    ref_noise = scm.mechanisms_[node].ref_noise
+    return float((an_noise.mean() - ref_noise.mean()) / (float(ref_noise.std()) or 1.0))
+
+
 def evidence_for(scm: StructuralCausalModel, incident: Incident, node: str) -> Evidence:
     ref, an = incident.reference, incident.anomaly
     paths = scm.graph.paths(node, incident.target, limit=5)
@@ -267,10 +345,13 @@ def evidence_for(scm: StructuralCausalModel, incident: Incident, node: str) -> E
     an_noise = incident_abduction(scm, an).noise[node]
     ref_noise = mech.ref_noise
     nsd = float(ref_noise.std()) or 1.0
+    # A self-lag absorbs a lasting step into the sensor's own past: its own change is then the
+    # shift beyond its other causes (trial defect 11).
+    beyond = own_shift_beyond_other_causes(scm, incident, node)
     return Evidence(
         float(rv.mean()), float(rv.std()), float(av.mean()), float(av.std()),
         float((av.mean() - rv.mean()) / rsd),
-        float((an_noise.mean() - ref_noise.mean()) / nsd),
+        beyond if beyond is not None else float((an_noise.mean() - ref_noise.mean()) / nsd),
         float(an_noise.std() / nsd),
         None, paths,
     )

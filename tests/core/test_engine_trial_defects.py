@@ -206,3 +206,18 @@ def test_lot_properties_count_lots_not_batches():
     assert not any(set(h.sensors) <= lots for h in r.diagnostics.hidden_causes)
     assert not any(e.kind == "self" and e.source in lots for e in r.dynamics.lagged_edges)
     assert all(x.station != "Raw material lot" for x in r.dynamics.lags)
+
+
+def test_the_top_causes_own_change_is_not_absorbed_by_its_self_lag(tmp_path):
+    # Defect 11: feed_impurity_pct shifted 5 sd, but its "own change" read +1.6 sd (noise given its own past).
+    from rca_sim.dynamic import _loop_case
+
+    case = _loop_case(302, 600, 150)
+    r = run_analysis(_load(case, tmp_path), _window(case), None, FAST).result
+    top = r.root_causes[0]
+    assert top.node == "feed_impurity_pct"
+    assert any(e.kind == "self" and e.source == top.node and e.in_model for e in r.dynamics.lagged_edges)
+    ev = top.evidence
+    assert ev.shift_sd > 2 and abs(ev.noise_shift_z - ev.shift_sd) < 0.25 * ev.shift_sd
+    note = [m for m in r.diagnostics.messages if m.startswith(f"{top.node}: its own change is")]
+    assert note and "self-lag" in note[0]
