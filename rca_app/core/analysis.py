@@ -431,7 +431,7 @@ def _run_analysis(data: PlantData, anomaly, reference, settings: AnalysisSetting
         # The loop and drift readings reorder the causes reported (those after the ambiguity step).
         row_causes, ranking.root_causes = ranking.root_causes, causes
         lead, later = _time_readings(timed, layout, ref_rows, an_rows, ranking, summary, data, lag_messages, scm,
-                                     incident, data.time.iloc[an_sl.start])
+                                     incident, data.time.iloc[an_sl.start] if data.time is not None else None)
         causes, ranking.root_causes = list(ranking.root_causes), row_causes
         # Loops the data show but the layout does not declare: proposed, never used (core/control_loops.py).
         later += propose_loops(layout, data.frame.iloc[ref_sl], data.frame.iloc[an_sl], numeric)
