@@ -435,8 +435,9 @@ def _run_analysis(data: PlantData, anomaly, reference, settings: AnalysisSetting
         causes, ranking.root_causes = list(ranking.root_causes), row_causes
         # Loops the data show but the layout does not declare: proposed, never used (core/control_loops.py).
         later += propose_loops(layout, data.frame.iloc[ref_sl], data.frame.iloc[an_sl], numeric)
-        at = 1 if noise_only else 0
-        messages[at:at] = lead   # a controller that lost its authority is the first thing to read
+        # A controller that lost its authority is read first, after the warnings about the windows.
+        at = next((i for i, m in enumerate(messages) if not m.startswith("WARNING:")), len(messages))
+        messages[at:at] = lead
         messages += later
     timings["total_s"] = time.perf_counter() - t_all
     if shape.method != "anomaly":
