@@ -316,6 +316,7 @@ def _dynamics_lines(d, r=None) -> list[str]:
     ``r``: the result, for the valves' positions and declared limits (without it the loop
     lines give the share of the way to the limit only)."""
     from rca_app.app.result_words import uncertain_lag_note, valve_position_text
+    from rca_app.core.control_loops import loop_state
 
     if d is None or not (d.shifts or d.loops or any(x.given for x in d.lags)):
         return []
@@ -328,7 +329,7 @@ def _dynamics_lines(d, r=None) -> list[str]:
         if why:
             out.append(f"      note: {why}")
     for lp in d.loops:
-        state = "compensated" if lp.compensated else "held"
+        state = loop_state(lp)
         src = f", disturbance from {lp.source}" if lp.source else ""
         travel = (valve_position_text(lp, r) if r is not None
                   else f"valve travel {_pct(lp.limit_use)} of the way to its limit")

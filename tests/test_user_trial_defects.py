@@ -1,5 +1,5 @@
-"""Defects a first-time user met on continuous-plant data (issue #14 trial). Each test states the
-behaviour the README promises and fails today; the lead removes the xfail mark with the fix."""
+"""Defects a first-time user met on continuous-plant data (issue #14 trial), kept as regression
+tests: each states the behaviour the README promises (they failed before their fixes)."""
 from __future__ import annotations
 
 import subprocess
@@ -7,7 +7,6 @@ import sys
 
 import numpy as np
 import pandas as pd
-import pytest
 
 from rca_app.cli import main
 from rca_app.core.data.times import parse_times
@@ -89,7 +88,6 @@ def test_a_tag_with_a_single_sample_is_named_as_such(tmp_path, capsys):
     assert "feed_C" in err and "1 sample" in err
 
 
-@pytest.mark.xfail(strict=True, reason="every loop that did not compensate is called 'held', even if its CV ran away")
 def test_a_loop_whose_controlled_variable_ran_away_is_not_called_held():
     # Tennessee Eastman IDV6 (A feed loss): a_feed_valve +127 sd at its 100% limit, its CV -20 sd.
     from rca_app.cli import _dynamics_lines
@@ -101,8 +99,6 @@ def test_a_loop_whose_controlled_variable_ran_away_is_not_called_held():
     assert "held" not in line
 
 
-@pytest.mark.xfail(strict=True, reason="a 30-row reference learns no edge into the KPI, and the KPI itself is ranked "
-                                       "first at 100% with no word that no sensor could be linked to it")
 def test_short_reference_without_any_cause_of_the_kpi_says_so(tmp_path, capsys):
     import json
 

@@ -17,6 +17,7 @@ import pandas as pd
 import rca_app
 from rca_app.core.ambiguity import choose_orientation, rank_with_ambiguity, undetermined_keys
 from rca_app.core.autocorrelation import rows_are_serial
+from rca_app.core.control_loops import loop_readings, propose_loops
 from rca_app.core.data import PlantData, min_rows_needed
 from rca_app.core.discovery import DiscoveryResult, DiscoverySettings, discover, noise_checks
 from rca_app.core.disturbance_origin import disturbance_origin
@@ -26,12 +27,17 @@ from rca_app.core.dynamics import (
     drift_origin,
     lagged_model_step,
     lagged_step,
-    loop_readings,
 )
 from rca_app.core.encoding import CategoryEncoder
 from rca_app.core.errors import Problem, RcaInputError
 from rca_app.core.graph import CausalGraph
-from rca_app.core.incident_shapes import max_parents, plan_incident, ranking_basis_text, rate_family
+from rca_app.core.incident_shapes import (
+    max_parents,
+    plan_incident,
+    ranking_basis_text,
+    rate_family,
+    unlinked_kpi_message,
+)
 from rca_app.core.kpi_mechanisms import check_kpi_parents, install_kpi_mechanism
 from rca_app.core.lagged_model import (
     contemporaneous_graph,
@@ -58,7 +64,16 @@ from rca_app.core.results import (
     UnstableEdge,
     WindowRecord,
 )
-from rca_app.core.rootcause import Incident, RankingSettings, rank_root_causes
+from rca_app.core.rootcause import (
+    Incident,
+    RankingSettings,
+    candidate_nodes,
+    rank_root_causes,
+    self_lag_notes,
+    unmoved_cause_notes,
+    unranked_notes,
+    within_noise_warning,
+)
 from rca_app.core.scm import SCMSettings, StructuralCausalModel, edge_effects, pool_invariant_mechanisms
 from rca_app.core.settings import AnalysisSettings
 from rca_app.core.unit_ranking import (
@@ -70,7 +85,7 @@ from rca_app.core.unit_ranking import (
     small_sample_factor,
     widen_intervals,
 )
-from rca_app.core.windows import check_enough_rows, resolve_windows, window_bound
+from rca_app.core.windows import check_enough_rows, resolve_windows, tail_shift_note, window_bound
 
 
 @dataclass
@@ -240,6 +255,10 @@ def _run_analysis(data: PlantData, anomaly, reference, settings: AnalysisSetting
     n_sensors = len(frame.columns) - 1
     shape = plan_incident(layout, ref[layout.target], an[layout.target], n_sensors, min_rows_needed(n_sensors))
     messages = _new_levels(data, ref, an) + (timed.messages if timed is not None else []) + shape.messages
+    if timed is not None and timed.step is not None:
+        # Sensors already beyond their limits when the reference ends: the fault began earlier.
+        sensors = [c for c in data.numeric_nodes if c in frame.columns and c != layout.target]
+        messages[:0] = tail_shift_note(data, frame, fit_ref_sl, sensors, timed.record.shifts, win_info["auto"])
     frozen = _constant_in_reference(data, ref, an, constant_kpi_ranked=shape.kpi_constant)
     if frozen:
         # Nothing can be learnt about a sensor that never moved in the reference period; it is
@@ -376,12 +395,21 @@ def _run_analysis(data: PlantData, anomaly, reference, settings: AnalysisSetting
     rank_settings = RankingSettings(settings.rank_bootstrap, settings.action_grid, settings.seed,
                                     interval_method, settings.n_jobs, settings.scheduler)
     scores: list = []
+    if shape.method == "restoration" and candidate_nodes(scm, layout.target) == [layout.target]:
+        # No sensor upstream of the KPI (typically a short reference): restoring the KPI's own noise
+        # would be its only "cause". Sensors are ranked by their own anomaly instead, labelled not causal.
+        shape.method, shape.no_kpi_link = "anomaly", True
+        messages.append(unlinked_kpi_message(layout.target, len(ref)))
     if shape.method == "anomaly":
-        ranking, scores = rank_by_anomaly(scm, incident, layout, anomaly_candidates(layout, layout.target, scm.order_))
+        ranking, scores = rank_by_anomaly(scm, incident, layout, anomaly_candidates(
+            layout, layout.target, [n for n in scm.order_ if n in layout.nodes]))   # not lagged copies
     elif shape.method == "unit_restoration":
         ranking = rank_unit(scm, incident, layout, rank_settings, progress=SubProgress(progress, 0.45, 1.0, ""))
     else:
         ranking = rank_root_causes(scm, incident, layout, rank_settings, progress=SubProgress(progress, 0.45, 1.0, ""))
+    noise_only = within_noise_warning(incident, serial) if not shape.short_incident else None
+    if noise_only:
+        messages.insert(0, noise_only)   # first: it qualifies everything else
     causes, hidden = list(ranking.root_causes), list[Any]()
     if shape.method == "restoration":
         # Undetermined directions and suspected unmeasured causes (core/ambiguity.py): ranges of
@@ -401,13 +429,23 @@ def _run_analysis(data: PlantData, anomaly, reference, settings: AnalysisSetting
             "read them as the least uncertainty there is.")
     timings["ranking_s"] = time.perf_counter() - t
     if timed is not None:
-        # The time readings may reorder the ranking (a loop's disturbance source, a drift's or a
-        # disturbance's origin): they act on the list the result reports.
-        ranking.root_causes = causes
-        messages += _time_readings(timed, layout, ref_rows, an_rows, ranking, summary, data, lag_messages, scm,
-                                   incident, (data.frame.iloc[ref_sl], data.frame.iloc[an_sl]))
-        causes = list(ranking.root_causes)
+        # The loop, drift and disturbance-origin readings reorder the causes reported (those after
+        # the ambiguity step).
+        row_causes, ranking.root_causes = ranking.root_causes, causes
+        lead, later = _time_readings(timed, layout, ref_rows, an_rows, ranking, summary, data, lag_messages, scm,
+                                     incident, data.time.iloc[an_sl.start] if data.time is not None else None,
+                                     (data.frame.iloc[ref_sl], data.frame.iloc[an_sl]))
+        causes, ranking.root_causes = list(ranking.root_causes), row_causes
+        # Loops the data show but the layout does not declare: proposed, never used (core/control_loops.py).
+        later += propose_loops(layout, data.frame.iloc[ref_sl], data.frame.iloc[an_sl], numeric)
+        # A controller that lost its authority is read first, after the warnings about the windows.
+        at = next((i for i, m in enumerate(messages) if not m.startswith("WARNING:")), len(messages))
+        messages[at:at] = lead
+        messages += later
     timings["total_s"] = time.perf_counter() - t_all
+    if shape.method != "anomaly":
+        messages += unmoved_cause_notes(causes, layout.target) + self_lag_notes(scm, incident, causes)
+        messages += unranked_notes(causes, ref_rows, an_rows, numeric, layout.target, summary)
     messages += ranking.messages
     messages += _points_outside_intervals(ranking)
 
@@ -483,7 +521,7 @@ def _run_analysis(data: PlantData, anomaly, reference, settings: AnalysisSetting
         ranking_basis=RankingBasis(
             # incident_shapes decides these from fixed sets of words (checked by RankingBasis's schema).
             method=cast(Any, shape.method),
-            explanation=ranking_basis_text(shape.method, shape.kpi_type, shape.incident_rows),
+            explanation=ranking_basis_text(shape.method, shape.kpi_type, shape.incident_rows, shape.no_kpi_link),
             kpi_type=cast(Any, shape.kpi_type), kpi_type_inferred=shape.kpi_type_inferred,
             incident_rows=shape.incident_rows,
             reference_rows=shape.reference_rows, comfortable_reference_rows=shape.comfortable_reference_rows,
@@ -495,26 +533,31 @@ def _run_analysis(data: PlantData, anomaly, reference, settings: AnalysisSetting
 
 
 def _time_readings(timed, layout, ref, an, ranking, graph, data, lag_messages=None, scm=None,
-                   incident=None, clock_rows=None) -> list[str]:
+                   incident=None, start_time=None, clock_rows=None) -> tuple[list[str], list[str]]:
     """Control loops and drift onsets on time-series data (see :mod:`rca_app.core.dynamics`);
     may reorder ``ranking.root_causes``; fills ``timed.record``. ``lag_messages``: the lagged
     edges were already found (for the model); None finds them here. ``clock_rows``: the
-    reference and incident rows as recorded (not aligned), where a disturbance's first move is read."""
+    reference and incident rows as recorded (not aligned), where a disturbance's first move is
+    read. Returns the messages that lead (saturated loops) and the others."""
     ranking.root_causes = list(ranking.root_causes)
-    loops, messages = loop_readings(layout, ref, an, ranking, graph, timed.model_loops)
+    loops, messages = loop_readings(layout, ref, an, ranking, graph, timed.model_loops, start_time, timed.step,
+                                    timed.record.shifts)
+    n_lead = sum(rec.saturated for rec in loops)   # loop_readings puts one message per saturated loop first
+    lead, messages = messages[:n_lead], messages[n_lead:]
     onsets, drift = drift_origin(ranking, graph, ref, an)
     if drift is None:
         # Not a drift among the leading causes: a disturbance that entered upstream earlier.
         # In clock time (the rows as recorded), which sensor left its normal operation first.
         clock_ref, clock_an = clock_rows if clock_rows is not None else (ref, an)
-        more, drift = disturbance_origin(ranking, layout, graph, clock_ref, clock_an, timed.step)
+        more, origin = disturbance_origin(ranking, layout, graph, clock_ref, clock_an, timed.step)
         onsets = {**onsets, **more}
+        lead += [origin] if origin else []   # it says why the first cause is first: read early
     timed.record.loops, timed.record.drift_onsets = loops, onsets
     timed.record.bad_samples = {t.tag: t.bad_quality for t in data.tag_reports if t.bad_quality}
     messages += action_timing(timed.record, ranking.actions, layout.target, scm, incident)
     if lag_messages is None:
         lag_messages = lagged_step(timed, data, layout, ref, graph)
-    return messages + ([drift] if drift else []) + lag_messages
+    return lead, messages + ([drift] if drift else []) + lag_messages
 
 
 def _thresholds() -> dict:

@@ -10,11 +10,8 @@ station is left unshifted and the result says so.
 
 After the ranking, two readings that row-by-row statistics miss:
 
-- Control loops. A controller rejects a disturbance by moving its manipulated variable (MV), so
-  the controlled variable stays put and the MV carries the shift. When the MV is ranked above
-  its source, the disturbance is followed back through the MV: the upstream sensor whose own
-  incident shift explains most of the MV's (through their reference-period relation) is put
-  first, and the result says that the controller compensated and how close to its limits it ran.
+- Control loops (:mod:`rca_app.core.control_loops`): compensated, saturated or not held, and the
+  disturbance a compensating controller rejected followed back to its source.
 - Slow drifts. Among the leading causes, the one whose own drift (CUSUM on the aligned data)
   started first, clearly before the others and upstream of them, is the one that started it.
 
@@ -27,19 +24,17 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from rca_app.core.control_loops import move_before
 from rca_app.core.errors import Problem, RcaInputError
 from rca_app.core.graph import CausalGraph
 from rca_app.core.lags import LagEstimate, estimate_station_lags
 from rca_app.core.layout.time_keys import AUTO, parse_duration
-from rca_app.core.results import DynamicsRecord, LagRecord, LoopRecord
+from rca_app.core.results import DynamicsRecord, LagRecord
 
 MIN_CONFIDENCE = 0.6          # share of bootstrap resamples agreeing with an "auto" estimate
 MIN_LAG_SCORE = 0.02          # adjusted R^2 below which the stations show no lagged relation at all
 DEFAULT_MAX_LAG_STEPS = 30    # "auto" tries up to this many grid steps unless lag_max says otherwise
 LAG_ROWS = 5000               # reference rows (the latest) used to estimate lags and lagged edges
-COMPENSATED_MV_SD = 2.0       # an MV moved this many reference sds ...
-COMPENSATED_CV_SD = 1.0       # ... while its CV stayed within this many: the controller compensated
-SOURCE_MIN_SHARE = 0.5        # a source must explain this share of the MV's shift
 DRIFT_LEAD_STEPS = 5          # a drift must start this many grid steps before another to be its origin
 MAX_STEPPED_CALLS = 8000      # mechanism evaluations a query through time may take (about 1 s)
 
@@ -157,11 +152,16 @@ def align_for_time(data, layout, reference: slice, incident: slice, seed: int = 
     by_station: dict[int, LagEstimate] = {e.from_station: e for e in estimates}
     for s, k in given.items():
         by_station[s] = LagEstimate(s, s + 1, k, float("nan"), 1.0, [], True)
+    # A station of lot properties only (a joined lot table) has no residence time on the batch grid.
+    held = held_columns(ref, [c for st in stations for c in st])
+    lot_station = {i for i, st in enumerate(stations) if st and all(c in held for c in st) and i not in given}
     used: dict[int, int] = {}
     records, messages = [], []
+    if max_lag > 0:
+        messages += _declared_lag_doubts(ref, stations, given, target_station, max_lag, step, seed, layout)
     for s in range(len(layout.stations) - 1):
         e = by_station.get(s)
-        if e is None:
+        if e is None or s in lot_station:
             continue
         weak = not e.given and not e.score >= MIN_LAG_SCORE
         ok = e.given or e.lag_steps == 0 or (e.confidence >= MIN_CONFIDENCE and not weak)   # NaN only at lag 0
@@ -238,8 +238,28 @@ def lagged_step(timed: TimeAlignment, data, layout, aligned_ref: pd.DataFrame, g
     recent = slice(max(raw.start, raw.stop - LAG_ROWS), raw.stop)
     edges, messages = lagged_edges(data.frame, recent, layout, numeric, timed.record.step,
                                    timed.step.total_seconds(), timed.max_lag, graph, aligned_ref.iloc[-LAG_ROWS:])
-    timed.record.lagged_edges = edges
+    # A lot property repeats over its lot's batches: that is no dynamics of its own (no self-lag).
+    held = held_columns(data.frame.iloc[recent], numeric)
+    timed.record.lagged_edges = [e for e in edges if not (e.kind == "self" and e.source in held)]
     return messages
+
+
+def held_columns(frame: pd.DataFrame, columns) -> set[str]:
+    """Columns whose values come in runs of repeats (lot properties on a batch grid, held values).
+
+    Parameters
+    ----------
+    frame : DataFrame
+    columns : iterable of str
+
+    Returns
+    -------
+    set of str
+    """
+    from rca_app.core.hidden_evidence import lot_runs
+
+    return {c for c in columns if c in frame.columns and pd.api.types.is_numeric_dtype(frame[c])
+            and lot_runs(frame[c].to_numpy(float)) is not None}
 
 
 def lagged_model_step(timed: TimeAlignment, data, layout, frame: pd.DataFrame, reference: slice, incident: slice,
@@ -310,6 +330,30 @@ def lagged_model_step(timed: TimeAlignment, data, layout, frame: pd.DataFrame, r
     return (aug, model_graph, new_ref), messages
 
 
+def _declared_lag_doubts(ref: pd.DataFrame, stations: list[list[str]], given: dict[int, int], target_station: int,
+                         max_lag: int, step: pd.Timedelta, seed: int, layout) -> list[str]:
+    """A note for each declared residence time the data clearly contradict (the declared one is
+    still used): the estimate is confident, more than one grid step away and its resamples'
+    range excludes the declared value."""
+    check = {s for s in given if s < target_station}
+    if not check:
+        return []
+    out = []
+    for e in estimate_station_lags(ref, stations[: target_station + 1], max_lag, n_bootstrap=10, seed=seed,
+                                   only=check, resample_zero=True):
+        declared = given[e.from_station]
+        lo, hi = e.interval if e.interval is not None else (e.lag_steps, e.lag_steps)
+        if (e.confidence >= MIN_CONFIDENCE and e.score >= MIN_LAG_SCORE and abs(e.lag_steps - declared) > 1
+                and not lo <= declared <= hi):
+            a, b = layout.stations[e.from_station].name, layout.stations[e.to_station].name
+            out.append(f"residence time {a} -> {b}: declared {_text(step * declared)}; the data suggest "
+                       f"{_text(step * e.lag_steps)} (confidence {100 * e.confidence:.0f}%, resampled estimates "
+                       f"{_text(step * lo)} to {_text(step * hi)}). The declared value is used: check it, since a "
+                       "wrong residence time misaligns every sensor upstream and can put a sensor that did not "
+                       "move first.")
+    return out
+
+
 def _sensor_lag(sensor: str, own: str, i: int, stations: list[list[str]], ref: pd.DataFrame, max_lag: int,
                 step: pd.Timedelta, seed: int, layout, records: list) -> int | None:
     """A sensor's own residence time to the next station: declared, or estimated from that sensor
@@ -335,105 +379,6 @@ def _sensor_lag(sensor: str, own: str, i: int, stations: list[list[str]], ref: p
 def _sd(x: np.ndarray) -> float:
     s = float(np.std(x))
     return s if s > 0 else 1.0
-
-
-def loop_readings(layout, ref: pd.DataFrame, an: pd.DataFrame, ranking, graph,
-                  in_model=frozenset()) -> tuple[list[LoopRecord], list[str]]:
-    """For each declared loop: did the controller compensate, how close to its limits it ran, and
-    which upstream sensor the disturbance came from.
-
-    Parameters
-    ----------
-    layout : Layout
-    ref, an : DataFrame
-        Aligned reference and incident rows.
-    ranking : RankingResult
-        Its ``root_causes`` are reordered in place when a compensated MV was ranked above its
-        disturbance's source.
-    graph : CausalGraph
-    in_model : set of (str, str)
-        Loops ``(controlled, manipulated)`` the structural model holds over time.
-
-    Returns
-    -------
-    (list of LoopRecord, list of str)
-        The readings and the messages for the engineer.
-    """
-    out, messages = [], []
-    order = [c.node for c in ranking.root_causes]
-    for lp in layout.loops:
-        if lp.manipulated not in ref.columns or lp.controlled not in ref.columns:
-            continue
-        mv_r, mv_a = ref[lp.manipulated].to_numpy(float), an[lp.manipulated].to_numpy(float)
-        cv_r, cv_a = ref[lp.controlled].to_numpy(float), an[lp.controlled].to_numpy(float)
-        mv_shift = (mv_a.mean() - mv_r.mean()) / _sd(mv_r)
-        cv_shift = (cv_a.mean() - cv_r.mean()) / _sd(cv_r)
-        compensated = abs(mv_shift) >= COMPENSATED_MV_SD and abs(cv_shift) <= COMPENSATED_CV_SD
-        low = lp.low if lp.low is not None else float(mv_r.min())
-        high = lp.high if lp.high is not None else float(mv_r.max())
-        span = high - low if high > low else 1.0
-        toward = high if mv_shift >= 0 else low
-        # 1 = at the limit it moved toward throughout the incident, 0 = where it sat in the reference.
-        use = float(np.clip((np.quantile(mv_a, 0.95 if mv_shift >= 0 else 0.05) - mv_r.mean())
-                            / (toward - mv_r.mean() or span), 0.0, 1.0))
-        source, share = _disturbance_source(lp, layout, ref, an, mv_r, mv_a) if compensated else (None, 0.0)
-        rec = LoopRecord(controlled=lp.controlled, manipulated=lp.manipulated, mv_shift_sd=float(mv_shift),
-                         cv_shift_sd=float(cv_shift), compensated=bool(compensated),
-                         limit_use=use, limits_declared=lp.low is not None or lp.high is not None,
-                         source=source, source_share=float(share) if source else None,
-                         in_model=(lp.controlled, lp.manipulated) in in_model)
-        out.append(rec)
-        if not compensated:
-            continue
-        limits = "its declared limit" if rec.limits_declared else "the edge of its reference range"
-        msg = (f"the controller of {lp.controlled} compensated: it moved {lp.manipulated} by {mv_shift:+.1f} "
-               f"reference sd while {lp.controlled} stayed within {abs(cv_shift):.1f} sd; at its extreme it "
-               f"went {100 * use:.0f}% of the way to {limits}")
-        if use >= 0.9:
-            msg += " (it ran at its limit: it could not reject more)"
-        if source:
-            msg += (f". The disturbance it rejected came from {source} (its shift explains {100 * share:.0f}% of "
-                    f"{lp.manipulated}'s)")
-            # The loop's own sensors only answered the disturbance (the CV's residual is the
-            # controller's error): the source goes before whichever of them ranked first.
-            ahead = [n for n in order if n in (lp.manipulated, lp.controlled)]
-            if ahead and source in order and order.index(ahead[0]) < order.index(source):
-                _move_before(ranking, source, ahead[0])
-                order = [c.node for c in ranking.root_causes]
-                msg += f": {source} is ranked before {ahead[0]}, which only followed it"
-        messages.append(msg + ".")
-    return out, messages
-
-
-def _disturbance_source(lp, layout, ref, an, mv_r, mv_a) -> tuple[str | None, float]:
-    """The sensor upstream of (or at) the MV's station whose incident shift, through its reference
-    relation with the MV, explains most of the MV's shift."""
-    tier = layout.tier_of(lp.manipulated)
-    skip = {lp.controlled, lp.manipulated, layout.target}
-    if isinstance(lp.setpoint, str):
-        skip.add(lp.setpoint)
-    others = {x.manipulated for x in layout.loops} | {x.controlled for x in layout.loops}
-    moved = mv_a.mean() - mv_r.mean()
-    best, best_share = None, 0.0
-    for c in ref.columns:
-        if c in skip or c in others or layout.tier_of(c) > tier or not pd.api.types.is_numeric_dtype(ref[c]):
-            continue
-        x = ref[c].to_numpy(float)
-        if np.std(x) == 0:
-            continue
-        slope = np.cov(x, mv_r)[0, 1] / np.var(x, ddof=1)
-        share = slope * (an[c].to_numpy(float).mean() - x.mean()) / moved if moved else 0.0
-        if share > best_share:
-            best, best_share = c, float(share)
-    return (best, best_share) if best_share >= SOURCE_MIN_SHARE else (None, best_share)
-
-
-def _move_before(ranking, node: str, before: str) -> None:
-    causes = list(ranking.root_causes)
-    item = next(c for c in causes if c.node == node)
-    causes.remove(item)
-    causes.insert(next(i for i, c in enumerate(causes) if c.node == before), item)
-    ranking.root_causes[:] = causes
 
 
 def cusum_onset(x: np.ndarray, ref: np.ndarray, k: float = 0.5, h: float = 8.0) -> int | None:
@@ -521,7 +466,7 @@ def drift_origin(ranking, graph, ref: pd.DataFrame, an: pd.DataFrame,
         # Autocorrelated noise alone can trip a CUSUM: the origin must itself have moved clearly.
         moved = abs(x.mean() - r.mean()) / _sd(r) >= 1.0
         if t is not None and moved and t + DRIFT_LEAD_STEPS <= first_onset and c in graph.ancestors(first):
-            _move_before(ranking, c, first)
+            move_before(ranking, c, first)
             return onset, (f"{c} began to drift {first_onset - t} rows before {first}, which is downstream of "
                            f"it: {c} started the drift and is ranked first")
     return onset, None

@@ -277,24 +277,27 @@ def pair_evidence(ref: pd.DataFrame, an: pd.DataFrame, parents: dict[str, list[s
         Tested pairs only; ``shift_a``/``shift_b`` are the own-noise shifts (all causes given).
     """
     cache: dict[tuple[str, frozenset[str]], tuple[np.ndarray, np.ndarray, float, float]] = {}
+    n0 = len(ref)
+    # Lot properties (and held values) repeat one observation over many rows: count the runs.
+    runs = {s: lot_runs(ref[s].to_numpy(float)) or n0 for s in candidates}
 
     def noise_of(s: str, partner: str | None) -> tuple[np.ndarray, np.ndarray, float, float]:
         ps = [p for p in parents.get(s, []) if p != partner]
         key = (s, frozenset(ps))
         if key not in cache:
             r0, r1, se = own_noise(ref, an, ps, s)
-            se *= _serial_factor(r0, serial)
+            se *= _serial_factor(r0, serial) if runs[s] >= n0 else np.sqrt(n0 / runs[s])
             sd = float(r0.std()) or 1.0
             cache[key] = (r0, r1, float(r1.mean() - r0.mean()) / sd, se)
         return cache[key]
 
-    n0 = len(ref)
     z_moved = float(-ndtri(MOVED_ALPHA / (2 * max(1, len(candidates)))))
     z_corr = float(-ndtri(CORRELATION_ALPHA / (2 * max(1, len(candidates) * (len(candidates) - 1) // 2))))
     moved = {s: _moved(*noise_of(s, None)[2:], z_moved) for s in candidates}
     # Pairs without an edge whose own noises correlate clearly (the same noises for both).
-    flagged = {frozenset((a, b)) for a, b, _, _ in noise_correlation_pairs(
-        {s: noise_of(s, None)[0] for s in candidates}, adjacent, CORRELATION_ALPHA, MIN_ABS_R, serial)}
+    flagged = {frozenset((a, b)) for a, b, r, _ in noise_correlation_pairs(
+        {s: noise_of(s, None)[0] for s in candidates}, adjacent, CORRELATION_ALPHA, MIN_ABS_R, serial)
+        if _clear(r, min(runs[a], runs[b]), z_corr)}
     # Only pairs that both moved, or that the correlation check flagged, can be evidence: the
     # loop stays short on plants with hundreds of sensors.
     movers = [s for s in candidates if moved[s]]
@@ -312,8 +315,7 @@ def pair_evidence(ref: pd.DataFrame, an: pd.DataFrame, parents: dict[str, list[s
             continue
         r = float(np.corrcoef(ra0, rb0)[0, 1])
         n_eff = n0 / pair_inflation(autocorrelations(ra0), autocorrelations(rb0)) if serial else n0
-        clear = (abs(r) >= MIN_ABS_R
-                 and abs(np.arctanh(np.clip(r, -0.999999, 0.999999))) * np.sqrt(max(1.0, n_eff - 3)) >= z_corr)
+        clear = _clear(r, min(n_eff, runs[a], runs[b]), z_corr)
         sa, sb = noise_of(a, None)[2], noise_of(b, None)[2]
         both = bool(moved[a] and moved[b] and clear and np.sign(sa * sb) == np.sign(r))
         if both and adj:
@@ -338,10 +340,42 @@ def pair_evidence(ref: pd.DataFrame, an: pd.DataFrame, parents: dict[str, list[s
     return out
 
 
+HELD_SHARE = 0.5   # a column that changes on at most this share of its rows holds each value over a run
+
+
+def lot_runs(x: np.ndarray) -> int | None:
+    """Distinct runs of repeated values in a column that comes in runs (a lot property joined
+    onto every batch of its lot, a lab value held until the next sample), else None.
+
+    Rows of one run repeat one observation: a test counts the runs, not the rows.
+
+    Parameters
+    ----------
+    x : ndarray
+        The column's rows in time order.
+
+    Returns
+    -------
+    int or None
+    """
+    x = np.asarray(x, dtype=float)
+    x = x[np.isfinite(x)]
+    if len(x) < 2:
+        return None
+    runs = 1 + int(np.count_nonzero(np.diff(x)))
+    return runs if 1 < runs <= HELD_SHARE * len(x) else None
+
+
 def _moved(shift: float, se: float, z_moved: float) -> bool:
     """A mean shift (reference SDs) large enough to see and far beyond chance (``se``: its
     standard error, see :func:`own_noise`)."""
     return abs(shift) >= MOVED_SD and abs(shift) / se >= z_moved
+
+
+def _clear(r: float, n_eff: float, z_corr: float) -> bool:
+    """A correlation clearly there on ``n_eff`` independent rows (and not tiny)."""
+    return bool(abs(r) >= MIN_ABS_R
+                and abs(np.arctanh(np.clip(r, -0.999999, 0.999999))) * np.sqrt(max(1.0, n_eff - 3)) >= z_corr)
 
 
 def _serial_factor(r0: np.ndarray, serial: bool) -> float:

@@ -46,6 +46,9 @@ class IncidentShape:
     method : {"restoration", "unit_restoration", "anomaly"}
     simple_model : bool
         A shrunk linear model with fewer parents (short reference period).
+    no_kpi_link : bool
+        The fitted model has no sensor upstream of the KPI (typically a short reference): the
+        sensors are ranked by their own anomaly instead (:func:`unlinked_kpi_message`).
     messages : list of str
         What the engineer must hear about this shape.
     """
@@ -59,6 +62,7 @@ class IncidentShape:
     method: str
     simple_model: bool
     messages: list[str] = field(default_factory=list)
+    no_kpi_link: bool = False     # restoration planned, but the model found no cause of the KPI
 
     @property
     def short_incident(self) -> bool:
@@ -214,8 +218,32 @@ def max_parents(n_reference_rows: int) -> int:
     return int(min(4, max(1, n_reference_rows // 10)))
 
 
-def ranking_basis_text(method: str, kpi_type: str, incident_rows: int) -> str:
+def unlinked_kpi_message(target: str, n_reference_rows: int) -> str:
+    """What the engineer must hear when no sensor could be linked to the KPI.
+
+    Parameters
+    ----------
+    target : str
+    n_reference_rows : int
+
+    Returns
+    -------
+    str
+    """
+    return (f"No sensor could be linked to {target} from the {n_reference_rows} reference rows: the graph learnt "
+            f"from them has no edge into {target}, so no restoration can be computed (restoring {target}'s own "
+            f"noise would 'explain' 100% of the loss and say nothing). Instead the sensors are ranked by how "
+            "unusual their own behaviour was in the incident. This ranking is NOT causal: a sensor that moved "
+            f"need not have moved {target}. Use a longer reference period (more rows in which the sensors "
+            f"varied) to learn what drives {target}.")
+
+
+def ranking_basis_text(method: str, kpi_type: str, incident_rows: int, no_kpi_link: bool = False) -> str:
     """One sentence on which ranking was used and why, for the report and the window."""
+    if method == "anomaly" and no_kpi_link:
+        return ("Anomaly ranking (not causal): no sensor could be linked to the KPI from the reference period, so "
+                "nothing can be restored; sensors are ranked by how unusual their own behaviour (noise given "
+                "their causes) was in the incident.")
     if method == "anomaly":
         return ("Anomaly ranking: the KPI never varied in the reference period, so nothing can be restored; "
                 "sensors are ranked by how unusual their own behaviour (noise given their causes) was in the "

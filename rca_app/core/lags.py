@@ -40,6 +40,8 @@ class LagEstimate:
         Score at every lag 0..max_lag (for a plot).
     given : bool
         True when declared in the layout rather than estimated.
+    interval : (int, int) or None
+        The 5th to 95th percentile of the resamples' estimates (None: no resamples).
     """
 
     from_station: int
@@ -49,6 +51,7 @@ class LagEstimate:
     confidence: float
     profile: list[float] = field(default_factory=list)
     given: bool = False
+    interval: tuple[int, int] | None = None
 
 
 def _lag_scores(U: np.ndarray, D: np.ndarray, max_lag: int) -> np.ndarray:
@@ -87,7 +90,8 @@ def _standardised_differences(frame: pd.DataFrame, cols: list[str]) -> np.ndarra
 
 def estimate_station_lags(frame: pd.DataFrame, stations: list[list[str]], max_lag: int,
                           given: dict[int, int] | None = None, n_bootstrap: int = 20,
-                          seed: int = 0) -> list[LagEstimate]:
+                          seed: int = 0, only: set[int] | None = None,
+                          resample_zero: bool = False) -> list[LagEstimate]:
     """Residence time between each pair of consecutive stations.
 
     Parameters
@@ -104,6 +108,10 @@ def estimate_station_lags(frame: pd.DataFrame, stations: list[list[str]], max_la
         Moving-block resamples for the confidence (0, or an estimate of no lag: no confidence,
         reported as NaN).
     seed : int
+    only : set of int, optional
+        Estimate only the pairs starting at these stations.
+    resample_zero : bool
+        Resample an estimate of no lag too (to check a declared lag against it).
 
     Returns
     -------
@@ -118,7 +126,7 @@ def estimate_station_lags(frame: pd.DataFrame, stations: list[list[str]], max_la
         if s in given:
             out.append(LagEstimate(s, s + 1, int(given[s]), float("nan"), 1.0, [], True))
             continue
-        if not up or not down:
+        if not up or not down or (only is not None and s not in only):
             continue
         U, D = _standardised_differences(frame, up), _standardised_differences(frame, down)
         profile = _lag_scores(U, D, max_lag)
@@ -130,7 +138,8 @@ def estimate_station_lags(frame: pd.DataFrame, stations: list[list[str]], max_la
         # Resamples of at most BOOTSTRAP_ROWS rows: enough to tell a lag apart, and the cost
         # stays bounded on long histories.
         n_blocks = int(np.ceil(min(n, BOOTSTRAP_ROWS) / block))
-        for _ in range(n_bootstrap if best > 0 else 0):
+        found = []
+        for _ in range(n_bootstrap if best > 0 or resample_zero else 0):
             # Resample blocks of consecutive rows with the same start for both sides, so the
             # lagged relation inside each block survives.
             starts = rng.integers(0, max(1, n - block - max_lag), n_blocks)
@@ -139,10 +148,12 @@ def estimate_station_lags(frame: pd.DataFrame, stations: list[list[str]], max_la
                 seg = slice(st, st + block + max_lag)
                 sc = _lag_scores(U[seg], D[seg], max_lag)
                 scores += np.nan_to_num(sc, nan=-np.inf)
-            hits.append(abs(int(np.argmax(scores)) - best) <= 1)
+            found.append(int(np.argmax(scores)))
+            hits.append(abs(found[-1] - best) <= 1)
         conf = float(np.mean(hits)) if hits else float("nan")
+        interval = (int(np.floor(np.percentile(found, 5))), int(np.ceil(np.percentile(found, 95)))) if found else None
         out.append(LagEstimate(s, s + 1, best, float(profile[best]), conf,
-                               [float(v) for v in np.nan_to_num(profile, nan=0.0)]))
+                               [float(v) for v in np.nan_to_num(profile, nan=0.0)], interval=interval))
     return out
 
 

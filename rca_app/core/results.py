@@ -413,6 +413,13 @@ class LoopRecord:
         controller answers the controlled variable within the row (CV -> MV) and the process
         answers the manipulated variable from the next row (MV[t-1] -> CV), so restorations and
         actions run through the controller.
+    saturated : bool
+        The manipulated variable sat at a declared limit for a meaningful part of the incident:
+        the controller lost its authority (:mod:`rca_app.core.control_loops`).
+    saturated_share : float or None
+        Share of the incident rows it sat there.
+    saturated_at : str or None
+        When it first reached the limit.
     """
 
     controlled: str
@@ -425,6 +432,9 @@ class LoopRecord:
     source: str | None = None
     source_share: float | None = None
     in_model: bool = False
+    saturated: bool = False
+    saturated_share: float | None = None
+    saturated_at: str | None = None
 
 
 @dataclass

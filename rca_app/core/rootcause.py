@@ -75,6 +75,123 @@ class Incident:
         return d if self.goal == "maximize" else -d
 
 
+# A KPI whose incident mean moved less than this many sds of a window mean (the reference's own
+# variation of a mean over as many rows) is within normal variation: the ranking explains noise.
+WITHIN_NOISE_Z = 1.0
+
+
+def within_noise_warning(incident: Incident, serial: bool = False) -> str | None:
+    """A prominent warning when the KPI's shortfall is within the reference's own variation.
+
+    The yardstick is the sd of a mean over the incident's rows under reference behaviour:
+    ``sd / sqrt(n_eff)`` with ``n_eff = n / (1 + 2 sum rho_k)`` on a time series (autocorrelated
+    rows carry less information than their count), ``n`` for independent rows.
+
+    Parameters
+    ----------
+    incident : Incident
+    serial : bool
+        The rows are a time series (effective rows counted).
+
+    Returns
+    -------
+    str or None
+    """
+    from rca_app.core.autocorrelation import autocorrelations, mean_inflation
+
+    ref = incident.reference[incident.target].to_numpy(float)
+    ref = ref[np.isfinite(ref)]
+    n = len(incident.anomaly)
+    sd = float(ref.std()) if len(ref) > 1 else 0.0
+    if n == 0 or sd <= 0 or incident.shortfall <= 0:
+        return None   # a KPI that did not move the bad way has its own message
+    inflation = mean_inflation(autocorrelations(ref)) if serial else 1.0
+    n_eff = max(1.0, n / inflation)
+    z = incident.shortfall / (sd / np.sqrt(n_eff))
+    if z >= WITHIN_NOISE_Z:
+        return None
+    rows = f"{n} rows" + (f" (about {n_eff:.0f} independent ones)" if serial and inflation > 1 else "")
+    return (f"WARNING: {incident.target} barely moved. Its shortfall ({incident.shortfall:.4g}, "
+            f"{incident.shortfall / sd:.2f} reference sd) is only {z:.2f} times the sd that a mean over {rows} has "
+            f"in the reference period: the incident is within {incident.target}'s normal variation, so the "
+            "ranking explains noise, not a loss. Check the window and the KPI before acting on it.")
+
+
+UNMOVED_SD = 0.5             # a cause that moved less than this many reference sds ...
+UNMOVED_RESTORATION = 0.5    # ... yet restores more than this share of the loss is flagged
+
+
+def unmoved_cause_notes(causes, target: str, top: int = 5) -> list[str]:
+    """A note for each leading cause that hardly moved in the incident yet restores over half the
+    loss: its restoration comes from the model's mechanisms, not from a change of its own, which
+    is what a misaligned residence time or a controlled variable produces.
+
+    Parameters
+    ----------
+    causes : list of RootCause
+    target : str
+    top : int
+        Leading causes looked at.
+
+    Returns
+    -------
+    list of str
+    """
+    out = []
+    for c in causes[:top]:
+        ev = c.evidence
+        if (c.unmeasured or c.node == target or ev is None or ev.shift_sd is None
+                or not np.isfinite(c.restoration) or c.restoration <= UNMOVED_RESTORATION
+                or abs(ev.shift_sd) >= UNMOVED_SD):
+            continue
+        out.append(f"{c.node} restores {100 * c.restoration:.0f}% of the loss although it hardly moved in the "
+                   f"incident ({ev.shift_sd:+.1f} reference sd): that restoration comes from the model's mechanisms, "
+                   f"not from a change of {c.node} itself. Check the residence times around it and any control "
+                   "loop that holds it before reading it as a cause.")
+    return out
+
+
+UNRANKED_MOVED_SD = 3.0      # a sensor left out of the ranking that moved this much is named
+
+
+def unranked_notes(causes, ref: pd.DataFrame, an: pd.DataFrame, sensors, target: str, graph) -> list[str]:
+    """Sensors that moved clearly in the incident but are not in the ranking, each with the reason.
+
+    Parameters
+    ----------
+    causes : list of RootCause
+    ref, an : DataFrame
+        Reference and incident rows.
+    sensors : iterable of str
+        Numeric sensors of the analysis.
+    target : str
+    graph : CausalGraph
+        The graph the ranking followed (summary over time).
+
+    Returns
+    -------
+    list of str
+    """
+    ranked = {c.node for c in causes} | {n for c in causes for n in c.acts_on}
+    parts = []
+    for n in sensors:
+        if n == target or n in ranked or n not in ref.columns or n not in graph.nodes:
+            continue
+        r = ref[n].to_numpy(float)
+        sd = float(r.std())
+        moved = (float(an[n].to_numpy(float).mean()) - float(r.mean())) / sd if sd > 0 else 0.0
+        if abs(moved) < UNRANKED_MOVED_SD:
+            continue
+        why = (f"it is downstream of {target}" if target in graph.ancestors(n)
+               else f"the graph has no path from it to {target}")
+        parts.append(f"{n} ({moved:+.1f} sd: {why})")
+    if not parts:
+        return []
+    return ["Not in the ranking although they moved clearly in the incident: " + "; ".join(parts) + ". A sensor "
+            f"without a path to {target} cannot restore any of its loss; if you know it acts on {target}, add the "
+            "edge in the graph editor (a controller's output often has no path of its own: see any loop proposal)."]
+
+
 def candidate_nodes(scm: StructuralCausalModel, target: str) -> list[str]:
     """The target's ancestors, and the target itself: restoring the target's own noise asks
     "was it something no measured upstream sensor explains?" (a cause at the last station, or
@@ -136,6 +253,84 @@ def restorations(scm: StructuralCausalModel, incident: Incident, nodes: list[str
     return {k: float((c - anom_mean) / shortfall) if shortfall != 0 else 0.0 for k, c in zip(nodes, cf, strict=True)}
 
 
+def _self_lags(scm, node: str) -> list[str]:
+    """The node's own lagged copies among its parents (``node[t-L]``: a self-lag in the model)."""
+    from rca_app.core.lagged_model import lag_inputs_of
+
+    return [li.node for li in lag_inputs_of([*scm.graph.parents(node), node]) if li.source == node]
+
+
+def own_shift_beyond_other_causes(scm, incident: Incident, node: str) -> float | None:
+    """The node's incident shift not explained by its parents other than its own past, in
+    reference sds of that residual; None when it has no self-lag.
+
+    With a self-lag ``x_t = a x_(t-1) + ... + e_t`` a lasting step of ``d`` moves the noise ``e``
+    by only ``d (1 - a)``: the sensor's own past absorbs the step, and the per-row noise
+    understates how much the sensor itself changed.
+
+    Parameters
+    ----------
+    scm : StructuralCausalModel
+    incident : Incident
+    node : str
+
+    Returns
+    -------
+    float or None
+    """
+    own = _self_lags(scm, node)
+    if not own or node in scm.categorical:
+        return None
+    ref, an = incident.reference, incident.anomaly
+    others = [p for p in scm.graph.parents(node) if p not in own and p in ref.columns
+              and p not in scm.categorical and pd.api.types.is_numeric_dtype(ref[p])]
+    A0 = np.column_stack([np.ones(len(ref))] + [ref[p].to_numpy(float) for p in others])
+    A1 = np.column_stack([np.ones(len(an))] + [an[p].to_numpy(float) for p in others])
+    y0, y1 = ref[node].to_numpy(float), an[node].to_numpy(float)
+    coef, *_ = np.linalg.lstsq(A0, y0, rcond=None)
+    r0, r1 = y0 - A0 @ coef, y1 - A1 @ coef
+    sd = float(r0.std()) or 1.0
+    return float((r1.mean() - r0.mean()) / sd)
+
+
+def self_lag_notes(scm, incident: Incident, causes, top: int = 3) -> list[str]:
+    """A note for each leading cause whose self-lag absorbs most of its own change.
+
+    Parameters
+    ----------
+    scm : StructuralCausalModel
+    incident : Incident
+    causes : list of RootCause
+        Their ``evidence.noise_shift_z`` already holds the shift beyond the other causes.
+    top : int
+
+    Returns
+    -------
+    list of str
+    """
+    out = []
+    for c in causes[:top]:
+        if c.unmeasured or c.node not in scm.mechanisms_ or not _self_lags(scm, c.node):
+            continue
+        beyond = c.evidence.noise_shift_z
+        per_row = incident_noise_z(scm, incident, c.node)
+        if beyond is None or per_row is None or abs(beyond) < 2 or abs(beyond) < 2 * abs(per_row):
+            continue
+        out.append(f"{c.node}: its own change is {beyond:+.1f} reference sd beyond its other causes; its row-to-row "
+                   f"noise given its own past moved only {per_row:+.1f} sd, because the model's self-lag carries a "
+                   "lasting step forward from row to row. The first figure is the one to read (Evidence shows it).")
+    return out
+
+
+def incident_noise_z(scm, incident: Incident, node: str) -> float | None:
+    """The node's own noise shift in the incident, in reference noise sds (per row, all parents given)."""
+    if node in scm.categorical:
+        return None
+    an_noise = incident_abduction(scm, incident.anomaly).noise[node]
+    ref_noise = scm.mechanisms_[node].ref_noise
+    return float((an_noise.mean() - ref_noise.mean()) / (float(ref_noise.std()) or 1.0))
+
+
 def evidence_for(scm: StructuralCausalModel, incident: Incident, node: str) -> Evidence:
     ref, an = incident.reference, incident.anomaly
     paths = scm.graph.paths(node, incident.target, limit=5)
@@ -150,10 +345,13 @@ def evidence_for(scm: StructuralCausalModel, incident: Incident, node: str) -> E
     an_noise = incident_abduction(scm, an).noise[node]
     ref_noise = mech.ref_noise
     nsd = float(ref_noise.std()) or 1.0
+    # A self-lag absorbs a lasting step into the sensor's own past: its own change is then the
+    # shift beyond its other causes (trial defect 11).
+    beyond = own_shift_beyond_other_causes(scm, incident, node)
     return Evidence(
         float(rv.mean()), float(rv.std()), float(av.mean()), float(av.std()),
         float((av.mean() - rv.mean()) / rsd),
-        float((an_noise.mean() - ref_noise.mean()) / nsd),
+        beyond if beyond is not None else float((an_noise.mean() - ref_noise.mean()) / nsd),
         float(an_noise.std() / nsd),
         None, paths,
     )
@@ -270,8 +468,10 @@ def rank_root_causes(scm: StructuralCausalModel, incident: Incident, layout, set
             f"{incident.reference_mean:.4g}, incident mean {incident.anomaly_mean:.4g}, goal {incident.goal}); "
             "restorations are not meaningful."
         )
-    if not nodes:
-        messages.append(f"{target} has no causes in the graph: nothing to rank.")
+    if nodes == [target]:
+        # The KPI is always its own candidate: alone, it is no finding (issue #14 trial, defect 3).
+        messages.append(f"{target} has no causes in the graph: only its own unexplained change can be ranked, "
+                        "which says nothing about where the loss came from.")
     check_cancel(progress)
     point = restorations(scm, incident, nodes, settings.seed)
     controllable = list(layout.controllable) if hasattr(layout, "controllable") else []
@@ -314,6 +514,7 @@ def rank_root_causes(scm: StructuralCausalModel, incident: Incident, layout, set
     actions = []
     ref_mean, anom_mean = incident.reference_mean, incident.anomaly_mean
     shortfall_raw = ref_mean - anom_mean
+    controller_of = {lp.manipulated: lp.controlled for lp in getattr(layout, "loops", [])}
     for c, grid in grids.items():
         curve = curves[c]
         best = _better(incident.goal, curve)
@@ -329,6 +530,10 @@ def rank_root_causes(scm: StructuralCausalModel, incident: Incident, layout, set
                 f"the best {c} is at the edge of its reference range ({grid[best]:.4g}); a better setting "
                 "may lie outside what was observed, and the model does not extrapolate there"
             )
+        if c in controller_of:
+            warns.append(f"{c} is the output of the controller of {controller_of[c]}: setting it means putting that "
+                         f"loop in manual (in automatic the controller moves it back to hold {controller_of[c]}), "
+                         "and the prediction assumes the rest of the plant answers as in the reference")
         if c in scm.categorical:
             inc_val = incident.anomaly[c].astype(str).mode().iloc[0]
             rng_ = list(grid)

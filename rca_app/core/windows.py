@@ -58,6 +58,29 @@ def control_limits(y: np.ndarray) -> tuple[float, float]:
     return centre, sigma if sigma > 0 else float(y.std() or 1.0)
 
 
+def _ewma_chart(base: np.ndarray, serial: bool) -> tuple[float, float, float, str]:
+    """Centre, process sigma, EWMA limit half-width and the rule's text from baseline rows."""
+    centre, sigma = control_limits(base)
+    rule, inflation = RULE, 1.0
+    rho = autocorrelations(base) if serial else np.zeros(0)
+    if rho.any():
+        # The moving range sees 2 sigma^2 (1 - r_1) of any stationary series.
+        sigma = sigma / np.sqrt(1 - min(float(rho[0]), 0.999))
+        inflation = ewma_inflation(rho, EWMA_LAMBDA)
+        rule = SERIAL_RULE.format(lags=int(np.count_nonzero(rho)), rho=float(rho[0]), inflation=inflation)
+    width = EWMA_L * sigma * np.sqrt(EWMA_LAMBDA / (2 - EWMA_LAMBDA) * inflation)
+    return centre, float(sigma), float(width), rule
+
+
+def _ewma(y: np.ndarray, centre: float) -> np.ndarray:
+    z = np.empty(len(y))
+    acc = centre
+    for i, v in enumerate(y):
+        acc = EWMA_LAMBDA * v + (1 - EWMA_LAMBDA) * acc
+        z[i] = acc
+    return z
+
+
 def suggest_anomaly_window(y, goal: str = "maximize", reference: slice | None = None,
                            serial: bool = False) -> SuggestedWindow | None:
     """The incident window by the rule in this module's docstring.
@@ -90,21 +113,9 @@ def suggest_anomaly_window(y, goal: str = "maximize", reference: slice | None = 
     if n < 20:
         return None
     base = y[reference] if reference is not None else y[: n // 2]
-    centre, sigma = control_limits(base)
-    rule, inflation = RULE, 1.0
-    rho = autocorrelations(base) if serial else np.zeros(0)
-    if rho.any():
-        # The moving range sees 2 sigma^2 (1 - r_1) of any stationary series.
-        sigma = sigma / np.sqrt(1 - min(float(rho[0]), 0.999))
-        inflation = ewma_inflation(rho, EWMA_LAMBDA)
-        rule = SERIAL_RULE.format(lags=int(np.count_nonzero(rho)), rho=float(rho[0]), inflation=inflation)
+    centre, sigma, width, rule = _ewma_chart(base, serial)
     lam = EWMA_LAMBDA
-    z = np.empty(n)
-    acc = centre
-    for i, v in enumerate(y):
-        acc = lam * v + (1 - lam) * acc
-        z[i] = acc
-    width = EWMA_L * sigma * np.sqrt(lam / (2 - lam) * inflation)
+    z = _ewma(y, centre)
     sign = -1.0 if goal == "maximize" else 1.0
     limit = centre + sign * width
     bad = (z - limit) * sign > 0
@@ -144,6 +155,124 @@ def suggest_anomaly_window(y, goal: str = "maximize", reference: slice | None = 
     if n - end <= MAX_GAP:
         end = n
     return SuggestedWindow(start, end, centre, float(sigma), float(limit), rule)
+
+
+# --------------------------------------------------------------------------------------------
+# A fault that began before the incident window
+# --------------------------------------------------------------------------------------------
+TAIL_MIN_ROWS = 5        # a sensor's EWMA beyond its limits over at least this many last samples ...
+TAIL_SHIFT_SD = 2.0      # ... with its mean there this many process sigmas from its centre: a shift
+
+
+@dataclass
+class TailShift:
+    """A sensor that had already left its control limits when the reference period ended.
+
+    Attributes
+    ----------
+    sensor : str
+    first_row : int
+        Row position (in the frame searched) where its excursion began.
+    shift_sd : float
+        Its mean from there to the reference's end, in process sigmas from the reference centre.
+    """
+
+    sensor: str
+    first_row: int
+    shift_sd: float
+
+
+def reference_tail_shifts(frame, reference: slice, columns, serial: bool = True) -> list[TailShift]:
+    """Sensors whose EWMA, charted as the incident rule charts the KPI (two-sided, limits from the
+    reference's first half, widened for autocorrelation on time series), is beyond its limits
+    from some row to the reference's end with a clear shift: the fault had begun already.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        Rows in time order (aligned by residence time, so that a sensor upstream of the KPI is
+        compared with the KPI its material became).
+    reference : slice
+    columns : iterable of str
+        Numeric sensors.
+    serial : bool
+
+    Returns
+    -------
+    list of TailShift
+        Earliest first.
+    """
+    out = []
+    for c in columns:
+        y = frame[c].to_numpy(float)[reference]
+        n = len(y)
+        if n < 40 or not np.isfinite(y).all():
+            continue
+        base = y[: n // 2]
+        centre, sigma, width, _ = _ewma_chart(base, serial)
+        # A held value (a lab sample valid until the next) has almost no moving range: its sigma
+        # is then the baseline's spread, so that a step between samples is no "shift".
+        spread = float(base.std())
+        if spread > sigma:
+            width, sigma = width * spread / sigma if sigma > 0 else width, spread
+        z = _ewma(y, centre)
+        out_rows = np.abs(z - centre) > width
+        if not out_rows[-1]:
+            continue
+        start, last = n - 1, n - 1
+        while start > 0 and (out_rows[start - 1] or last - (start - 1) <= MAX_GAP):
+            start -= 1
+            if out_rows[start]:
+                last = start
+        start = last   # the first row of the excursion that reaches the reference's end
+        shift = (float(y[start:].mean()) - centre) / sigma if sigma > 0 else 0.0
+        # Rows of a held value (one lab sample repeated) are one observation, not many.
+        samples = 1 + int(np.count_nonzero(np.diff(y[start:])))
+        if samples >= TAIL_MIN_ROWS and abs(shift) >= TAIL_SHIFT_SD:
+            out.append(TailShift(c, reference.start + start, shift))
+    return sorted(out, key=lambda t: t.first_row)
+
+
+def tail_shift_note(data, frame, reference: slice, columns, shifts: dict[str, int], auto: bool,
+                    serial: bool = True) -> list[str]:
+    """A warning when sensors had already shifted in the reference period's last rows.
+
+    Parameters
+    ----------
+    data : PlantData
+        For the times (``data.time``).
+    frame : DataFrame
+        The (aligned) rows.
+    reference : slice
+    columns : iterable of str
+    shifts : dict of str to int
+        Grid steps each sensor was moved forward by (to name physical times).
+    auto : bool
+        The incident window was suggested from the KPI (its start is then likely late).
+    serial : bool
+
+    Returns
+    -------
+    list of str
+    """
+    found = reference_tail_shifts(frame, reference, columns, serial)
+    if not found:
+        return []
+
+    def when(t: TailShift) -> str:
+        row = t.first_row - shifts.get(t.sensor, 0)
+        return data.time.iloc[max(0, row)].isoformat() if data.time is not None else f"row {row}"
+
+    first = found[0]
+    named = ", ".join(f"{t.sensor} ({t.shift_sd:+.1f} sd from {when(t)})" for t in found[:5])
+    more = f" and {len(found) - 5} more" if len(found) > 5 else ""
+    rows = reference.stop - first.first_row
+    why = ("the incident window was suggested from the KPI alone, which reacts late: the fault likely began "
+           "earlier" if auto else "the fault may have begun before the incident window")
+    return [f"WARNING: the reference period ends with {len(found)} sensor(s) already beyond their control limits: "
+            f"{named}{more}. The first left its limits at {when(first)}: {why}, and about {rows} rows of it sit in "
+            f"the reference, which then blurs the comparison. End the reference before {when(first)} "
+            "(--reference START/END), or start the incident window there."]
 
 
 # --------------------------------------------------------------------------------------------

@@ -1,0 +1,294 @@
+"""Control loops read from the incident: compensated, held, not held, or saturated.
+
+A controller rejects a disturbance by moving its manipulated variable (MV), so the controlled
+variable (CV) stays put and the MV carries the shift. When the MV is ranked above its source,
+the disturbance is followed back through the MV: the upstream sensor whose own incident shift
+explains most of the MV's (through their reference-period relation) is put first, and the result
+says that the controller compensated and how close to its limits it ran.
+
+A loop whose MV sat at (or within :data:`SATURATED_BAND` of the travel from) a declared limit for
+a meaningful part of the incident has lost its authority: whatever the CV did after that is the
+disturbance getting through, so the loop is "saturated", never "held", and its reading leads the
+messages (when the MV hit the limit, how far the CV moved).
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from rca_app.core.results import LoopRecord
+
+COMPENSATED_MV_SD = 2.0       # an MV moved this many reference sds ...
+COMPENSATED_CV_SD = 1.0       # ... while its CV stayed within this many: the controller compensated
+SOURCE_MIN_SHARE = 0.5        # a source must explain this share of the MV's shift
+SATURATED_BAND = 0.02         # an MV within this share of its travel from a declared limit is at it ...
+SATURATED_SHARE = 0.1         # ... and saturated when it sat there this much longer than in the reference
+
+
+def _sd(x: np.ndarray) -> float:
+    s = float(np.std(x))
+    return s if s > 0 else 1.0
+
+
+def loop_state(rec: LoopRecord) -> str:
+    """A loop's reading in a few words: saturated, compensated, held or did not hold.
+
+    Parameters
+    ----------
+    rec : LoopRecord
+
+    Returns
+    -------
+    str
+    """
+    if rec.saturated:
+        return "saturated (lost authority)"
+    if rec.limits_declared and rec.limit_use >= 1 - SATURATED_BAND:
+        return "reached its limit at times (authority nearly lost)"
+    if rec.compensated:
+        return "compensated"
+    if abs(rec.cv_shift_sd) > COMPENSATED_CV_SD:
+        return f"did not hold {rec.controlled} (it moved {rec.cv_shift_sd:+.1f} sd)"
+    return "held"
+
+
+def _saturation(lp, mv_r: np.ndarray, mv_a: np.ndarray) -> tuple[float | None, int | None, float | None]:
+    """Share of incident rows at a declared limit, the first such row, and the limit; (None, None,
+    None) when no limit is declared or the MV did not sit there clearly longer than in the reference."""
+    low, high = lp.low, lp.high
+    if low is None and high is None:
+        return None, None, None
+    span = (high - low) if low is not None and high is not None and high > low else 6 * _sd(mv_r)
+    best: tuple[float | None, int | None, float | None] = (None, None, None)
+    for limit, sign in ((high, 1.0), (low, -1.0)):
+        if limit is None:
+            continue
+        # Distance inside the limit, positive while the valve still has travel left.
+        hit_a = sign * (limit - mv_a) <= SATURATED_BAND * span
+        hit_r = sign * (limit - mv_r) <= SATURATED_BAND * span
+        share = float(hit_a.mean()) if len(hit_a) else 0.0
+        extra = share - (float(hit_r.mean()) if len(hit_r) else 0.0)
+        if share >= SATURATED_SHARE and extra >= SATURATED_SHARE and (best[0] is None or share > best[0]):
+            best = (share, int(np.flatnonzero(hit_a)[0]), float(limit))
+    return best
+
+
+def _when(row: int, shift: int, start_time, step) -> str:
+    """The physical time of aligned incident row ``row`` of a sensor moved forward by ``shift``."""
+    if start_time is None or step is None:
+        return f"in incident row {row + 1}"
+    offset = (row - shift) * step
+    minutes = offset.total_seconds() / 60
+    at = pd.Timestamp(start_time) + offset
+    rel = (f"{minutes:.0f} min after the incident began" if minutes >= 0
+           else f"{-minutes:.0f} min before the incident window began")
+    return f"at {at:%Y-%m-%d %H:%M} ({rel})"
+
+
+def loop_readings(layout, ref: pd.DataFrame, an: pd.DataFrame, ranking, graph, in_model=frozenset(),
+                  start_time=None, step=None, shifts=None) -> tuple[list[LoopRecord], list[str]]:
+    """For each declared loop: did the controller compensate, did it saturate, how close to its
+    limits it ran, and which upstream sensor the disturbance came from.
+
+    Parameters
+    ----------
+    layout : Layout
+    ref, an : DataFrame
+        Aligned reference and incident rows.
+    ranking : RankingResult
+        Its ``root_causes`` are reordered in place when a compensated MV was ranked above its
+        disturbance's source.
+    graph : CausalGraph
+    in_model : set of (str, str)
+        Loops ``(controlled, manipulated)`` the structural model holds over time.
+    start_time : Timestamp, optional
+        The incident's first time (to say when an MV hit its limit).
+    step : Timedelta, optional
+        The grid step.
+    shifts : dict of str to int, optional
+        Grid steps each sensor was moved forward by in the alignment.
+
+    Returns
+    -------
+    (list of LoopRecord, list of str)
+        The readings and the messages for the engineer, saturated loops first.
+    """
+    out, lead, messages = [], [], []
+    order = [c.node for c in ranking.root_causes]
+    shifts = shifts or {}
+    for lp in layout.loops:
+        if lp.manipulated not in ref.columns or lp.controlled not in ref.columns:
+            continue
+        mv_r, mv_a = ref[lp.manipulated].to_numpy(float), an[lp.manipulated].to_numpy(float)
+        cv_r, cv_a = ref[lp.controlled].to_numpy(float), an[lp.controlled].to_numpy(float)
+        mv_shift = (mv_a.mean() - mv_r.mean()) / _sd(mv_r)
+        cv_shift = (cv_a.mean() - cv_r.mean()) / _sd(cv_r)
+        compensated = abs(mv_shift) >= COMPENSATED_MV_SD and abs(cv_shift) <= COMPENSATED_CV_SD
+        low = lp.low if lp.low is not None else float(mv_r.min())
+        high = lp.high if lp.high is not None else float(mv_r.max())
+        span = high - low if high > low else 1.0
+        toward = high if mv_shift >= 0 else low
+        # 1 = at the limit it moved toward throughout the incident, 0 = where it sat in the reference.
+        use = float(np.clip((np.quantile(mv_a, 0.95 if mv_shift >= 0 else 0.05) - mv_r.mean())
+                            / (toward - mv_r.mean() or span), 0.0, 1.0))
+        sat_share, sat_row, limit = _saturation(lp, mv_r, mv_a)
+        when = _when(sat_row, shifts.get(lp.manipulated, 0), start_time, step) if sat_row is not None else None
+        source, share = _disturbance_source(lp, layout, ref, an, mv_r, mv_a) if compensated else (None, 0.0)
+        rec = LoopRecord(controlled=lp.controlled, manipulated=lp.manipulated, mv_shift_sd=float(mv_shift),
+                         cv_shift_sd=float(cv_shift), compensated=bool(compensated),
+                         limit_use=use, limits_declared=lp.low is not None or lp.high is not None,
+                         source=source, source_share=float(share) if source else None,
+                         in_model=(lp.controlled, lp.manipulated) in in_model,
+                         saturated=sat_share is not None, saturated_share=sat_share, saturated_at=when)
+        out.append(rec)
+        if sat_share is not None:
+            side = "upper" if limit == lp.high else "lower"
+            lead.append(f"the controller of {lp.controlled} lost authority: {lp.manipulated} went to its declared "
+                        f"{side} limit ({limit:g}) {when} and sat within {100 * SATURATED_BAND:.0f}% of it for "
+                        f"{100 * sat_share:.0f}% of the incident, while {lp.controlled} moved {cv_shift:+.1f} "
+                        f"reference sd ({lp.manipulated} {mv_shift:+.1f} sd). From then on the loop could not "
+                        f"reject more of the disturbance: look upstream of {lp.manipulated} for what drove it there; "
+                        f"{lp.controlled}'s move is the disturbance getting through, not a cause of its own.")
+        if not compensated:
+            if sat_share is None and abs(cv_shift) >= 3 * COMPENSATED_CV_SD:
+                messages.append(f"the controller of {lp.controlled} did not hold it: {lp.controlled} moved "
+                                f"{cv_shift:+.1f} reference sd while {lp.manipulated} moved {mv_shift:+.1f} sd.")
+            continue
+        limits = "its declared limit" if rec.limits_declared else "the edge of its reference range"
+        msg = (f"the controller of {lp.controlled} compensated: it moved {lp.manipulated} by {mv_shift:+.1f} "
+               f"reference sd while {lp.controlled} stayed within {abs(cv_shift):.1f} sd; at its extreme it "
+               f"went {100 * use:.0f}% of the way to {limits}")
+        if use >= 0.9:
+            msg += " (it ran at its limit: it could not reject more)"
+        if source:
+            msg += (f". The disturbance it rejected came from {source} (its shift explains {100 * share:.0f}% of "
+                    f"{lp.manipulated}'s)")
+            # The loop's own sensors only answered the disturbance (the CV's residual is the
+            # controller's error): the source goes before whichever of them ranked first.
+            ahead = [n for n in order if n in (lp.manipulated, lp.controlled)]
+            if ahead and source in order and order.index(ahead[0]) < order.index(source):
+                move_before(ranking, source, ahead[0])
+                order = [c.node for c in ranking.root_causes]
+                msg += f": {source} is ranked before {ahead[0]}, which only followed it"
+        messages.append(msg + ".")
+    return out, lead + messages
+
+
+def _disturbance_source(lp, layout, ref, an, mv_r, mv_a) -> tuple[str | None, float]:
+    """The sensor upstream of (or at) the MV's station whose incident shift, through its reference
+    relation with the MV, explains most of the MV's shift."""
+    tier = layout.tier_of(lp.manipulated)
+    skip = {lp.controlled, lp.manipulated, layout.target}
+    if isinstance(lp.setpoint, str):
+        skip.add(lp.setpoint)
+    others = {x.manipulated for x in layout.loops} | {x.controlled for x in layout.loops}
+    moved = mv_a.mean() - mv_r.mean()
+    best, best_share = None, 0.0
+    for c in ref.columns:
+        if c in skip or c in others or layout.tier_of(c) > tier or not pd.api.types.is_numeric_dtype(ref[c]):
+            continue
+        x = ref[c].to_numpy(float)
+        if np.std(x) == 0:
+            continue
+        slope = np.cov(x, mv_r)[0, 1] / np.var(x, ddof=1)
+        share = slope * (an[c].to_numpy(float).mean() - x.mean()) / moved if moved else 0.0
+        if share > best_share:
+            best, best_share = c, float(share)
+    return (best, best_share) if best_share >= SOURCE_MIN_SHARE else (None, best_share)
+
+
+def move_before(ranking, node: str, before: str) -> None:
+    """Put ``node`` just before ``before`` in ``ranking.root_causes`` (in place)."""
+    causes = list(ranking.root_causes)
+    item = next(c for c in causes if c.node == node)
+    causes.remove(item)
+    causes.insert(next(i for i, c in enumerate(causes) if c.node == before), item)
+    ranking.root_causes[:] = causes
+
+
+# Proposing loops the layout does not declare (never used until the engineer declares them).
+PROPOSE_MV_SD = 3.0           # the manipulated variable moved at least this much in the incident ...
+PROPOSE_CV_SD = 1.0           # ... while the controlled one held within this
+PROPOSE_MIN_PARTIAL_R = 0.3   # reference: the MV's changes follow the CV's level this strongly
+PROPOSE_MAX_P = 1e-4          # and this clearly (on the effective rows)
+
+
+def _integral_signature(cv: np.ndarray, mv: np.ndarray) -> tuple[float, float]:
+    """Partial correlation of the MV's change with the CV's level, given the CV's change (now and
+    one row back) and the MV's previous change, and its p-value on the effective rows.
+
+    A controller with integral action moves its output by an amount proportional to the
+    controlled variable's deviation (dMV_t = kp dCV_t + ki e_t), so dMV depends on the CV's
+    *level*; a plain process relation (MV = a CV + noise) ties the changes only.
+    """
+    from scipy import stats
+
+    from rca_app.core.autocorrelation import autocorrelations, pair_inflation
+
+    d_mv, d_cv = np.diff(mv), np.diff(cv)
+    y = d_mv[1:]
+    level = cv[2:] - cv.mean()
+    Z = np.column_stack([np.ones(len(y)), d_cv[1:], d_cv[:-1], d_mv[:-1]])
+    coef_y, *_ = np.linalg.lstsq(Z, y, rcond=None)
+    coef_x, *_ = np.linalg.lstsq(Z, level, rcond=None)
+    ry, rx = y - Z @ coef_y, level - Z @ coef_x
+    den = float(np.sqrt((ry @ ry) * (rx @ rx)))
+    if den <= 0:
+        return 0.0, 1.0
+    r = float(ry @ rx) / den
+    n_eff = len(y) / pair_inflation(autocorrelations(ry), autocorrelations(rx))
+    t = r * np.sqrt(max(n_eff - 5, 1) / max(1e-12, 1 - r * r))
+    return r, float(2 * stats.t.sf(abs(t), max(n_eff - 5, 1)))
+
+
+def propose_loops(layout, ref: pd.DataFrame, an: pd.DataFrame, numeric) -> list[str]:
+    """Control loops the data show but the layout does not declare, as ``[[loop]]`` blocks to paste.
+
+    A pair is proposed when, at the same or adjacent stations, one sensor (the manipulated
+    variable) moved clearly in the incident while the other (controlled) held, and in the reference
+    the first one's changes follow the second one's level (:func:`_integral_signature`). The
+    proposal is never used by the analysis: a loop changes how the disturbance is followed, so
+    the engineer confirms it.
+
+    Parameters
+    ----------
+    layout : Layout
+    ref, an : DataFrame
+        Reference and incident rows in physical time (not aligned: a loop acts within its station).
+    numeric : iterable of str
+        Numeric sensors.
+
+    Returns
+    -------
+    list of str
+    """
+    declared = {lp.manipulated for lp in layout.loops} | {lp.controlled for lp in layout.loops}
+    exo = set(layout.exogenous)
+    cols = [c for c in numeric if c in ref.columns and c != layout.target and c not in declared]
+    shift = {}
+    for c in cols:
+        r = ref[c].to_numpy(float)
+        shift[c] = (float(an[c].to_numpy(float).mean()) - float(r.mean())) / _sd(r)
+    out = []
+    taken: set[str] = set()
+    movers = sorted((c for c in cols if abs(shift[c]) >= PROPOSE_MV_SD and c not in exo), key=lambda c: -abs(shift[c]))
+    for mv in movers:
+        best = None
+        for cv in cols:
+            if cv == mv or cv in taken or abs(shift[cv]) > PROPOSE_CV_SD:
+                continue
+            if abs(layout.tier_of(cv) - layout.tier_of(mv)) > 1:
+                continue
+            r, p = _integral_signature(ref[cv].to_numpy(float), ref[mv].to_numpy(float))
+            if abs(r) >= PROPOSE_MIN_PARTIAL_R and p <= PROPOSE_MAX_P and (best is None or abs(r) > abs(best[1])):
+                best = (cv, r)
+        if best is None:
+            continue
+        cv, r = best
+        taken |= {cv, mv}
+        out.append(f"the data show a control loop the layout does not declare: {mv} moved {shift[mv]:+.1f} reference "
+                   f"sd in the incident while {cv} held (within {abs(shift[cv]):.1f} sd), and in the reference "
+                   f"{mv}'s changes follow {cv}'s level (partial correlation {r:+.2f}, as a controller with integral "
+                   f"action does). A controller holding {cv} with {mv} hides the disturbance in {mv}. It is not used "
+                   f"until you declare it: [[loop]] controlled = \"{cv}\", manipulated = \"{mv}\"")
+    return out
