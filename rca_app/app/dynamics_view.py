@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from rca_app.core.control_loops import loop_state
 from rca_app.core.layout import Layout
 from rca_app.core.layout.time_keys import Recycle
 
@@ -137,8 +138,8 @@ def loop_short_text(rec, sep: str = ", ") -> str:
     -------
     str
     """
-    text = "compensated" if rec.compensated else "did not compensate"
-    return text + f", {rec.limit_use:.0%} to its limit" + (f"{sep}disturbance from {rec.source}" if rec.source else "")
+    source = f"{sep}disturbance from {rec.source}" if rec.source else ""
+    return loop_state(rec) + f", {rec.limit_use:.0%} to its limit" + source
 
 
 def loop_text(rec) -> str:
@@ -152,7 +153,10 @@ def loop_text(rec) -> str:
     -------
     str
     """
-    if rec.compensated:
+    if getattr(rec, "saturated", False):
+        text = (f"{rec.manipulated} moved {rec.mv_shift_sd:+.1f} sd and sat at its limit; {rec.controlled} moved "
+                f"{rec.cv_shift_sd:+.1f} sd: the controller lost authority")
+    elif rec.compensated:
         text = (f"{rec.manipulated} moved {rec.mv_shift_sd:+.1f} sd while {rec.controlled} held "
                 f"({rec.cv_shift_sd:+.1f} sd): the controller compensated")
     else:

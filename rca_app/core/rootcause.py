@@ -152,6 +152,7 @@ def unmoved_cause_notes(causes, target: str, top: int = 5) -> list[str]:
 
 
 UNRANKED_MOVED_SD = 3.0      # a sensor left out of the ranking that moved this much is named
+UNRANKED_SHOWN = 6            # sensors named in that note (the largest moves)
 
 
 def unranked_notes(causes, ref: pd.DataFrame, an: pd.DataFrame, sensors, target: str, graph) -> list[str]:
@@ -184,10 +185,14 @@ def unranked_notes(causes, ref: pd.DataFrame, an: pd.DataFrame, sensors, target:
             continue
         why = (f"it is downstream of {target}" if target in graph.ancestors(n)
                else f"the graph has no path from it to {target}")
-        parts.append(f"{n} ({moved:+.1f} sd: {why})")
+        parts.append((abs(moved), f"{n} ({moved:+.1f} sd: {why})"))
     if not parts:
         return []
-    return ["Not in the ranking although they moved clearly in the incident: " + "; ".join(parts) + ". A sensor "
+    # The largest moves first; a plant-wide upset can move dozens: name the leading few.
+    parts.sort(key=lambda p: -p[0])
+    shown = [text for _, text in parts[:UNRANKED_SHOWN]]
+    more = f"; and {len(parts) - UNRANKED_SHOWN} more" if len(parts) > UNRANKED_SHOWN else ""
+    return ["Not in the ranking although they moved clearly in the incident: " + "; ".join(shown) + more + ". A sensor "
             f"without a path to {target} cannot restore any of its loss; if you know it acts on {target}, add the "
             "edge in the graph editor (a controller's output often has no path of its own: see any loop proposal)."]
 

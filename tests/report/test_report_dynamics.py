@@ -33,7 +33,8 @@ def test_appendix_states_lags_alignment_loops_edges_and_tags(reactor_pdf):
     assert f"{lag.station} {lag.to_station} {lag.lag} estimated {lag.lag}, confidence {lag.confidence:.0%}" in text
     assert "feed_impurity_pct 20 min 20" in text
     loop = dyn.loops[0]
-    assert f"reactor_temp_C coolant_valve_pct MV {loop.mv_shift_sd:+.1f}, CV {loop.cv_shift_sd:+.1f} yes" in text
+    shifts = f"MV {loop.mv_shift_sd:+.1f}, CV {loop.cv_shift_sd:+.1f}"
+    assert f"reactor_temp_C coolant_valve_pct {shifts} compensated" in text
     assert "recycle_flow_m3h → conversion_pct 14min declared recycle" in text
     assert "Slow own dynamics (self-lags): feed_impurity_pct (1min" in text
     # The historian table: the lab tag's rule, interval and delay; bad samples per tag.

@@ -12,6 +12,7 @@ from reportlab.platypus import Spacer, Table
 from rca_app.app.data_view import TAG_COLUMNS, fmt_seconds, tag_rows
 from rca_app.app.dynamics_view import lag_readings, lagged_edge_text
 from rca_app.app.result_words import drift_onset_lines, uncertain_lag_note, valve_position_text
+from rca_app.core.control_loops import loop_state
 from rca_app.report.page import TEXT_W
 
 if TYPE_CHECKING:
@@ -92,12 +93,12 @@ def dynamics_appendix(b: ReportBuilder) -> list:
             st.append(b.P("**Alignment** of each sensor to the KPI (sensors not listed were not moved):"))
             st.append(b.table(rows, [60 * mm, 35 * mm, 25 * mm], align_right=(1, 2)))
         if dyn.loops:
-            rows = [["Controlled", "Manipulated", "Shift (sd)", "Held by MV", "Limit use", "Disturbance from"]]
+            rows = [["Controlled", "Manipulated", "Shift (sd)", "Loop state", "Limit use", "Disturbance from"]]
             for lp in dyn.loops:
                 src = "–" if not lp.source else lp.source + (
                     f" ({lp.source_share:.0%})" if lp.source_share is not None else "")
                 rows.append([lp.controlled, lp.manipulated, f"MV {lp.mv_shift_sd:+.1f}, CV {lp.cv_shift_sd:+.1f}",
-                             "yes" if lp.compensated else "no",
+                             loop_state(lp),
                              f"{lp.limit_use:.0%} ({'declared' if lp.limits_declared else 'reference range'})",
                              src])
             held = [lp.controlled for lp in dyn.loops if lp.in_model]
@@ -105,7 +106,7 @@ def dynamics_appendix(b: ReportBuilder) -> list:
                           "in its manipulated variable (MV) while the controlled one (CV) holds."
                           + (" Held in the model over time (the MV answers the CV's previous rows, the CV its "
                              "load and the MV's previous row): " + ", ".join(held) + "." if held else "")))
-            st.append(b.table(rows, [30 * mm, 32 * mm, 28 * mm, 20 * mm, 30 * mm, TEXT_W - 140 * mm]))
+            st.append(b.table(rows, [28 * mm, 28 * mm, 26 * mm, 34 * mm, 26 * mm, TEXT_W - 142 * mm]))
         if dyn.loops:
             st += b.bullets([f"{lp.manipulated} (holds {lp.controlled}): {valve_position_text(lp, r, named=False)}"
                              for lp in dyn.loops], "sbullet")
