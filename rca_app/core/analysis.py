@@ -5,17 +5,21 @@ The CLI, the GUI and the report all go through :func:`run_analysis` and read the
 """
 from __future__ import annotations
 
-import math
 import platform
 import time
 from dataclasses import asdict, dataclass, field
 from typing import Any, cast
 
 import numpy as np
-import pandas as pd
 
 import rca_app
 from rca_app.core.ambiguity import choose_orientation, rank_with_ambiguity, undetermined_keys
+from rca_app.core.analysis_notes import (
+    constant_in_reference,
+    extrapolation_note,
+    new_levels,
+    points_outside_intervals,
+)
 from rca_app.core.autocorrelation import rows_are_serial
 from rca_app.core.control_loops import loop_readings, propose_loops
 from rca_app.core.data import PlantData, min_rows_needed
@@ -111,110 +115,6 @@ class AnalysisOutcome:
     discovery: DiscoveryResult | None = None
 
 
-# Restoring one cause can give back the whole loss and, with curved mechanisms, somewhat more;
-# several times the loss is not physics but a model pushed far outside the rows it learnt from.
-IMPLAUSIBLE_RESTORATION = 2.0
-
-
-def _extrapolation_note(causes, ref: pd.DataFrame, an: pd.DataFrame) -> list[str]:
-    """A warning when leading restorations are implausibly large, naming how far the incident
-    took those sensors outside their reference behaviour."""
-    big = [c for c in causes[:5] if not c.unmeasured and np.isfinite(c.restoration)
-           and abs(c.restoration) > IMPLAUSIBLE_RESTORATION]
-    if not big:
-        return []
-    parts = []
-    for c in big:
-        col = ref[c.node] if c.node in ref.columns else None
-        if col is not None and pd.api.types.is_numeric_dtype(col) and float(col.std()) > 0:
-            away = (float(an[c.node].mean()) - float(col.mean())) / float(col.std())
-            parts.append(f"{c.node} ({c.restoration:.0%}, incident {away:+.0f} reference sd away)")
-        else:
-            parts.append(f"{c.node} ({c.restoration:.0%})")
-    return ["Restorations well above 100% (" + ", ".join(parts) + ") mean the model was carried far outside the "
-            "rows it learnt from: restoring these sensors sends their effects through mechanisms extrapolated "
-            "beyond the reference range. Read their order as uncertain; the sensors' own shifts (Evidence) and "
-            "the process knowledge of what moved first are the better guide here."]
-
-
-def _constant_in_reference(data: PlantData, ref: pd.DataFrame, an: pd.DataFrame,
-                           constant_kpi_ranked: bool = False) -> list[tuple[str, str]]:
-    """Sensors that do not vary in the reference period, with a message for each.
-
-    A setpoint left alone for months and then moved during the incident is typical: its effect
-    cannot be learnt from the reference, so it cannot be ranked, but the engineer must hear that
-    it changed. ``constant_kpi_ranked``: a KPI constant in the reference that changed in the
-    incident is ranked by anomaly (see core/incident_shapes.py) rather than refused."""
-    out = []
-    target = data.layout.target
-    for c in ref.columns:
-        if c in data.categorical_nodes:
-            levels = ref[c].astype(str).unique()
-            if len(levels) > 1:
-                continue
-            moved = set(an[c].astype(str).unique()) != set(levels)
-            before, after = f"'{levels[0]}'", ", ".join(sorted(set(an[c].astype(str))))
-        else:
-            v = ref[c].to_numpy(float)
-            if v.std() > 0:
-                continue
-            moved = bool(np.any(an[c].to_numpy(float) != v[0]))
-            before, after = f"{v[0]:.6g}", f"mean {an[c].mean():.6g}"
-        if c == target and constant_kpi_ranked and moved:
-            continue
-        if c == target:
-            raise RcaInputError(Problem(f"{c} (the KPI) is constant ({before}) in the reference period: "
-                                        "there is no reference behaviour to compare with", file=data.file_name,
-                                        column=c))
-        if moved:
-            msg = (f"{c} was constant ({before}) throughout the reference period and changed in the incident "
-                   f"({after}). Its effect cannot be learnt from these data, so it is left out of the ranking: "
-                   "check this change first.")
-        else:
-            msg = f"{c} was constant ({before}) in the reference period and is left out of the analysis."
-        out.append((c, msg))
-    return out
-
-
-def _points_outside_intervals(ranking) -> list[str]:
-    """A note for every estimate that lies outside its own 90% interval.
-
-    Percentile intervals from refits can exclude the estimate on all rows when the refits are
-    biased against it (a small reference period, a mechanism at the edge of its data): the
-    engineer must hear that this estimate is unstable rather than see a contradiction."""
-    out = []
-
-    def outside(x: float, ci) -> bool:
-        lo, hi = ci
-        return all(math.isfinite(v) for v in (x, lo, hi)) and not (lo - 1e-9 <= x <= hi + 1e-9)
-
-    for c in ranking.root_causes:
-        if outside(c.restoration, c.restoration_ci):
-            lo, hi = c.restoration_ci
-            out.append(f"{c.node}: its restoration ({100 * c.restoration:.0f}%) lies outside its 90% interval "
-                       f"({100 * lo:.0f}% to {100 * hi:.0f}%): the refits on resampled reference rows disagree "
-                       "with the fit on all rows, so this estimate is unstable; read it with care.")
-    for a in ranking.actions:
-        if outside(a.predicted_target, a.predicted_target_ci):
-            lo, hi = a.predicted_target_ci
-            out.append(f"setting {a.node}: the predicted KPI ({a.predicted_target:.4g}) lies outside its 90% "
-                       f"interval ({lo:.4g} to {hi:.4g}): the prediction is unstable; read it with care.")
-    return out
-
-
-def _new_levels(data: PlantData, ref: pd.DataFrame, an: pd.DataFrame) -> list[str]:
-    msgs = []
-    for c in data.categorical_nodes:
-        new = sorted(set(an[c].astype(str)) - set(ref[c].astype(str)))
-        if new:
-            msgs.append(
-                f"{c}: level(s) {', '.join(new)} appear only in the incident window. Their effect cannot "
-                "be learnt from the reference period, so the ranking attributes it to the sensors "
-                f"{c} acts on. Include some rows with {', '.join(new)} in the reference to rank {c} itself."
-            )
-    return msgs
-
-
 def run_analysis(data: PlantData, anomaly, reference=None, settings: AnalysisSettings | None = None,
                  graph: CausalGraph | None = None, progress: Progress | None = None) -> AnalysisOutcome:
     """Discover (unless ``graph`` is given), fit the SCM, rank root causes, propose actions."""
@@ -254,12 +154,12 @@ def _run_analysis(data: PlantData, anomaly, reference, settings: AnalysisSetting
     # that never varied in the reference, a short reference period.
     n_sensors = len(frame.columns) - 1
     shape = plan_incident(layout, ref[layout.target], an[layout.target], n_sensors, min_rows_needed(n_sensors))
-    messages = _new_levels(data, ref, an) + (timed.messages if timed is not None else []) + shape.messages
+    messages = new_levels(data, ref, an) + (timed.messages if timed is not None else []) + shape.messages
     if timed is not None and timed.step is not None:
         # Sensors already beyond their limits when the reference ends: the fault began earlier.
         sensors = [c for c in data.numeric_nodes if c in frame.columns and c != layout.target]
         messages[:0] = tail_shift_note(data, frame, fit_ref_sl, sensors, timed.record.shifts, win_info["auto"])
-    frozen = _constant_in_reference(data, ref, an, constant_kpi_ranked=shape.kpi_constant)
+    frozen = constant_in_reference(data, ref, an, constant_kpi_ranked=shape.kpi_constant)
     if frozen:
         # Nothing can be learnt about a sensor that never moved in the reference period; it is
         # left out (with a prominent note when it did move in the incident).
@@ -417,7 +317,7 @@ def _run_analysis(data: PlantData, anomaly, reference, settings: AnalysisSetting
         causes, hidden, notes = rank_with_ambiguity(scm, incident, constraints, layout, causes, settings.seed,
                                                     disc.hidden_pairs if disc is not None else (), serial)
         messages += notes
-        messages += _extrapolation_note(causes, ref, an)
+        messages += extrapolation_note(causes, ref, an)
     if shape.simple_model and shape.method != "anomaly":
         # Short reference: refits on few rows give too narrow intervals (core/unit_ranking.py).
         factor = small_sample_factor(len(ref))
@@ -447,7 +347,7 @@ def _run_analysis(data: PlantData, anomaly, reference, settings: AnalysisSetting
         messages += unmoved_cause_notes(causes, layout.target) + self_lag_notes(scm, incident, causes)
         messages += unranked_notes(causes, ref_rows, an_rows, numeric, layout.target, summary)
     messages += ranking.messages
-    messages += _points_outside_intervals(ranking)
+    messages += points_outside_intervals(ranking)
 
     edges_out = []
     for e in summary.edges:

@@ -120,13 +120,13 @@ def test_sensor_constant_in_reference_is_left_out_with_a_note():
 def test_an_estimate_outside_its_interval_is_explained():
     from types import SimpleNamespace
 
-    from rca_app.core.analysis import _points_outside_intervals
+    from rca_app.core.analysis_notes import points_outside_intervals
 
     cause = SimpleNamespace(node="kpi_copy", restoration=0.32, restoration_ci=(0.41, 0.59))
     inside = SimpleNamespace(node="a", restoration=0.5, restoration_ci=(0.4, 0.6))
     no_interval = SimpleNamespace(node="b", restoration=0.5, restoration_ci=(float("nan"), float("nan")))
     action = SimpleNamespace(node="dryer_temp", predicted_target=97.0, predicted_target_ci=(97.2, 97.9))
-    notes = _points_outside_intervals(SimpleNamespace(root_causes=[cause, inside, no_interval], actions=[action]))
+    notes = points_outside_intervals(SimpleNamespace(root_causes=[cause, inside, no_interval], actions=[action]))
     assert len(notes) == 2
     assert notes[0].startswith("kpi_copy: its restoration (32%) lies outside its 90% interval (41% to 59%)")
     assert "unstable" in notes[0] and notes[1].startswith("setting dryer_temp: the predicted KPI (97)")

@@ -6,7 +6,7 @@ from types import SimpleNamespace
 import numpy as np
 import pandas as pd
 
-from rca_app.core.analysis import _extrapolation_note
+from rca_app.core.analysis_notes import extrapolation_note
 
 
 def _cause(node, restoration, unmeasured=False):
@@ -17,10 +17,10 @@ def test_restorations_of_several_times_the_loss_are_flagged_with_how_far_the_sen
     rng = np.random.default_rng(0)
     ref = pd.DataFrame({"valve": np.tile([49.0, 51.0], 250), "temp": rng.normal(80, 2, 500)})
     an = pd.DataFrame({"valve": np.full(50, 130.0), "temp": rng.normal(80, 2, 50)})
-    note = _extrapolation_note([_cause("valve", 102.3), _cause("temp", 0.4)], ref, an)
+    note = extrapolation_note([_cause("valve", 102.3), _cause("temp", 0.4)], ref, an)
     assert len(note) == 1 and "valve (10230%, incident +80 reference sd away)" in note[0]
     assert "temp" not in note[0]
     # Plausible restorations (up to twice the loss), unmeasured groups and NaN add nothing.
-    assert _extrapolation_note([_cause("valve", 1.3), _cause("temp", -0.5)], ref, an) == []
-    assert _extrapolation_note([_cause("an unmeasured cause acting on a and b", 5.0, True),
+    assert extrapolation_note([_cause("valve", 1.3), _cause("temp", -0.5)], ref, an) == []
+    assert extrapolation_note([_cause("an unmeasured cause acting on a and b", 5.0, True),
                                 _cause("temp", float("nan"))], ref, an) == []
