@@ -27,7 +27,7 @@ import pandas as pd
 from scipy.signal import lfilter
 
 from rca_app.core.autocorrelation import mean_shift_z, normality_pvalue
-from rca_app.core.constraint_search import _GramTests
+from rca_app.core.ci_tests import GramTests
 from rca_app.core.discovery import DiscoverySettings, _categorical_adds, _categorical_child_parents
 from rca_app.core.dynamics import cusum_onset
 from rca_app.core.encoding import CategoryEncoder
@@ -68,8 +68,8 @@ def ci_rate(process: str, reps: int, rng, test: str) -> dict:
     hits = {"before": 0, "after": 0}
     for _ in range(reps):
         X = np.column_stack([series(process, 1500, rng) for _ in range(3)])
-        hits["before"] += _GramTests(X, test).p_value(0, 1, (2,)) < ALPHA
-        hits["after"] += _GramTests(X, test, serial=True).p_value(0, 1, (2,)) < ALPHA
+        hits["before"] += GramTests(X, test).p_value(0, 1, (2,)) < ALPHA
+        hits["after"] += GramTests(X, test, serial=True).p_value(0, 1, (2,)) < ALPHA
     return {k: v / reps for k, v in hits.items()}
 
 

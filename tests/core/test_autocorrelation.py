@@ -18,7 +18,7 @@ from rca_app.core.autocorrelation import (
     residual_autocorrelation_table,
     rows_are_serial,
 )
-from rca_app.core.constraint_search import _GramTests
+from rca_app.core.ci_tests import GramTests
 from rca_app.core.pruning import prune_weak_edges
 from rca_app.core.windows import RULE, suggest_anomaly_window
 
@@ -97,7 +97,7 @@ def test_independent_rows_give_identical_results():
     X = rng.normal(size=(800, 4))
     X[:, 1] += 0.1 * X[:, 0]
     for test in ("fisher_z", "quadratic"):
-        assert _GramTests(X, test).p_value(0, 1, (2, 3)) == _GramTests(X, test, serial=True).p_value(0, 1, (2, 3))
+        assert GramTests(X, test).p_value(0, 1, (2, 3)) == GramTests(X, test, serial=True).p_value(0, 1, (2, 3))
     r = rng.laplace(size=500)
     assert normality_pvalue(r, True) == normality_pvalue(r, False)
 
@@ -108,7 +108,7 @@ def test_ci_tests_reject_at_their_level_on_independent_ar_series():
     for _ in range(40):
         X = np.column_stack([ar1(rng, 1000, 0.9) for _ in range(3)])
         for t, s in rej:
-            rej[(t, s)] += _GramTests(X, t, serial=s).p_value(0, 1, (2,)) < 0.01
+            rej[(t, s)] += GramTests(X, t, serial=s).p_value(0, 1, (2,)) < 0.01
     # Independent-row tests call most pairs of independent AR(1) sensors dependent.
     assert rej[("fisher_z", False)] >= 8 and rej[("quadratic", False)] >= 12
     assert rej[("fisher_z", True)] <= 2 and rej[("quadratic", True)] <= 2
@@ -120,7 +120,7 @@ def test_ci_tests_keep_power_on_a_real_edge():
     x1 = 0.5 * x0 + ar1(rng, 1500, 0.9)
     X = np.column_stack([x0, x1, x2])
     for t in ("fisher_z", "quadratic"):
-        assert _GramTests(X, t, serial=True).p_value(0, 1, (2,)) < 1e-4
+        assert GramTests(X, t, serial=True).p_value(0, 1, (2,)) < 1e-4
 
 
 def test_pruning_drops_spurious_edge_between_ar_series_and_keeps_real_one():
@@ -192,5 +192,5 @@ def test_tests_keep_power_on_smooth_processes():
     x1 = 0.4 * x0 + smooth()
     X = np.column_stack([x0, x1, x2])
     for t in ("fisher_z", "quadratic"):
-        assert _GramTests(X, t, serial=True).p_value(0, 1, (2,)) < 1e-6
-        assert _GramTests(X, t, serial=True).p_value(0, 2, (1,)) > 1e-3
+        assert GramTests(X, t, serial=True).p_value(0, 1, (2,)) < 1e-6
+        assert GramTests(X, t, serial=True).p_value(0, 2, (1,)) > 1e-3
