@@ -90,12 +90,12 @@ def test_a_tag_with_a_single_sample_is_named_as_such(tmp_path, capsys):
 
 def test_a_loop_whose_controlled_variable_ran_away_is_not_called_held():
     # Tennessee Eastman IDV6 (A feed loss): a_feed_valve +127 sd at its 100% limit, its CV -20 sd.
-    from rca_app.cli import _dynamics_lines
+    from rca_app.cli_text import dynamics_lines
     from rca_app.core.results import DynamicsRecord, LoopRecord
 
     lost = LoopRecord("reactor_feed_A_concentration", "a_feed_valve", mv_shift_sd=127.5, cv_shift_sd=-20.4,
                       compensated=False, limit_use=1.0, limits_declared=True)
-    line = next(x for x in _dynamics_lines(DynamicsRecord(step="3min", loops=[lost])) if "a_feed_valve" in x)
+    line = next(x for x in dynamics_lines(DynamicsRecord(step="3min", loops=[lost])) if "a_feed_valve" in x)
     assert "held" not in line
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from rca_app.cli import _dynamics_lines, format_summary
+from rca_app.cli_text import dynamics_lines, format_summary
 from rca_app.core.results import DynamicsRecord, LagRecord, LoopRecord, as_result
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "chemical_reactor.json"
@@ -66,7 +66,7 @@ def test_loop_line_gives_the_valves_position_and_its_declared_limit():
     coolant = next(c for c in r.root_causes if c.node == "coolant_flow_m3h")
     rec = LoopRecord("reactor_temp_C", "coolant_flow_m3h", mv_shift_sd=2.0, cv_shift_sd=0.1, compensated=True,
                      limit_use=0.5, limits_declared=True)
-    line = next(x for x in _dynamics_lines(DynamicsRecord(step="1min", loops=[rec]), r) if "loop" in x)
+    line = next(x for x in dynamics_lines(DynamicsRecord(step="1min", loops=[rec]), r) if "loop" in x)
     assert f"averaged {coolant.evidence.anomaly_mean:.4g} in the incident" in line
     assert "50% of the way to its declared limit 40" in line
 
@@ -75,7 +75,7 @@ def test_every_untrusted_lag_estimate_gets_its_own_note():
     lags = [LagRecord("Feeds", "Reactor", "0s", 0, False, estimate_steps=1, confidence=0.0),
             LagRecord("Reactor", "Separator", "3min", 1, False, estimate_steps=1, confidence=1.0),
             LagRecord("Separator", "Stripper", "0s", 0, False, estimate_steps=2, confidence=0.0)]
-    lines = _dynamics_lines(DynamicsRecord(step="3min", lags=lags, shifts={"x": 1}))
+    lines = dynamics_lines(DynamicsRecord(step="3min", lags=lags, shifts={"x": 1}))
     notes = [x for x in lines if "note:" in x]
     assert len(notes) == 2
     assert "1 row = 3 min" in notes[0] and "on Feeds" in notes[0]
