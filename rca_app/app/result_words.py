@@ -286,13 +286,14 @@ def lagged_input_text(name: str, step) -> str:
 # first an engineer reads, not behind "+26 more". Matched by content: the engine writes its notes
 # in a fixed order of the steps that produced them, not of importance.
 _TRUST_PATTERNS = [
+    ("warning", re.compile(r"^WARNING:")),   # the engine's own warnings (a KPI within noise, a late window)
     ("limit", re.compile(r"at its limit|ran at its limit|to its (declared )?limit|saturat|lost authority", re.I)),
     ("loop", re.compile(r"^the controller of |compensated", re.I)),
     ("no causes", re.compile(r"no causes|no sensor|could not be linked", re.I)),
     ("extrapolation", re.compile(r"outside (the range|what was observed)|extrapolat", re.I)),
     ("unstable", re.compile(r"unstable|disagree", re.I)),
     ("direction", re.compile(r"cannot tell the direction|undetermined", re.I)),
-    ("drift", re.compile(r"began to drift", re.I)),
+    ("origin", re.compile(r"began to drift|where the disturbance entered", re.I)),
     ("reference", re.compile(r"reference (period|window) (is )?short|few reference rows|contains? .*fault", re.I)),
 ]
 
@@ -300,9 +301,9 @@ _TRUST_PATTERNS = [
 def notes_by_importance(messages: list[str]) -> list[str]:
     """The result's notes with those on the ranking's trust first.
 
-    Saturated or compensating control loops, then an empty graph into the KPI, extrapolation,
-    unstable estimates, undetermined directions and drift origins; everything else after, each
-    group keeping the engine's order.
+    The engine's warnings, saturated or compensating control loops, then an empty graph into the
+    KPI, extrapolation, unstable estimates, undetermined directions and drift or disturbance
+    origins; everything else after, each group keeping the engine's order.
 
     Parameters
     ----------
