@@ -74,9 +74,9 @@ def is_time_series(data) -> bool:
     """
     if getattr(data, "time", None) is None:
         return False
-    from rca_app.core.dynamics import grid_step
+    from rca_app.core.data.times import even_step
 
-    return grid_step(data.time) is not None
+    return even_step(data.time) is not None
 
 
 def _raw_acf(x: np.ndarray, max_lag: int) -> np.ndarray:

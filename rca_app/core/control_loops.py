@@ -25,7 +25,8 @@ SATURATED_BAND = 0.02         # an MV within this share of its travel from a dec
 SATURATED_SHARE = 0.1         # ... and saturated when it sat there this much longer than in the reference
 
 
-def _sd(x: np.ndarray) -> float:
+def reference_sd(x: np.ndarray) -> float:
+    """The reference rows' sd, the unit shifts are read in (1 for a constant, so a shift stays finite)."""
     s = float(np.std(x))
     return s if s > 0 else 1.0
 
@@ -58,7 +59,7 @@ def _saturation(lp, mv_r: np.ndarray, mv_a: np.ndarray) -> tuple[float | None, i
     low, high = lp.low, lp.high
     if low is None and high is None:
         return None, None, None
-    span = (high - low) if low is not None and high is not None and high > low else 6 * _sd(mv_r)
+    span = (high - low) if low is not None and high is not None and high > low else 6 * reference_sd(mv_r)
     best: tuple[float | None, int | None, float | None] = (None, None, None)
     for limit, sign in ((high, 1.0), (low, -1.0)):
         if limit is None:
@@ -121,8 +122,8 @@ def loop_readings(layout, ref: pd.DataFrame, an: pd.DataFrame, ranking, graph, i
             continue
         mv_r, mv_a = ref[lp.manipulated].to_numpy(float), an[lp.manipulated].to_numpy(float)
         cv_r, cv_a = ref[lp.controlled].to_numpy(float), an[lp.controlled].to_numpy(float)
-        mv_shift = (mv_a.mean() - mv_r.mean()) / _sd(mv_r)
-        cv_shift = (cv_a.mean() - cv_r.mean()) / _sd(cv_r)
+        mv_shift = (mv_a.mean() - mv_r.mean()) / reference_sd(mv_r)
+        cv_shift = (cv_a.mean() - cv_r.mean()) / reference_sd(cv_r)
         compensated = abs(mv_shift) >= COMPENSATED_MV_SD and abs(cv_shift) <= COMPENSATED_CV_SD
         low = lp.low if lp.low is not None else float(mv_r.min())
         high = lp.high if lp.high is not None else float(mv_r.max())
@@ -268,7 +269,7 @@ def propose_loops(layout, ref: pd.DataFrame, an: pd.DataFrame, numeric) -> list[
     shift = {}
     for c in cols:
         r = ref[c].to_numpy(float)
-        shift[c] = (float(an[c].to_numpy(float).mean()) - float(r.mean())) / _sd(r)
+        shift[c] = (float(an[c].to_numpy(float).mean()) - float(r.mean())) / reference_sd(r)
     out = []
     taken: set[str] = set()
     movers = sorted((c for c in cols if abs(shift[c]) >= PROPOSE_MV_SD and c not in exo), key=lambda c: -abs(shift[c]))

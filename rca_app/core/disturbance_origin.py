@@ -33,15 +33,15 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from rca_app.core.dynamics import cusum_onset
+from rca_app.core.control_loops import move_before, reference_sd
+from rca_app.core.dynamics import cusum_onset, duration_text
 
 ORIGIN_MIN_SHIFT_SD = 3.0   # an origin left its normal operation clearly (3 reference sd)
 ORIGIN_LEAD_STEPS = 5       # and began at least this many rows before the first cause
 
 
 def _shift_sd(x: np.ndarray, ref: np.ndarray) -> float:
-    sd = float(np.std(ref))
-    return abs(float(np.mean(x)) - float(np.mean(ref))) / (sd if sd > 0 else 1.0)
+    return abs(float(np.mean(x)) - float(np.mean(ref))) / reference_sd(ref)
 
 
 def disturbance_origin(ranking, layout, graph, ref: pd.DataFrame, an: pd.DataFrame,
@@ -80,9 +80,8 @@ def disturbance_origin(ranking, layout, graph, ref: pd.DataFrame, an: pd.DataFra
         return cusum_onset(an[c].to_numpy(float), ref[c].to_numpy(float))
 
     first_onset = onset(first)
-    first_moved = _shift_sd(an[first].to_numpy(float), ref[first].to_numpy(float)) >= ORIGIN_MIN_SHIFT_SD
-    if first_onset is None:
-        first_moved = False
+    first_moved = first_onset is not None and _shift_sd(an[first].to_numpy(float),
+                                                         ref[first].to_numpy(float)) >= ORIGIN_MIN_SHIFT_SD
     tier_first = layout.tier_of(first)
     upstream = graph.ancestors(first) if first in graph.nodes else set()
     onsets: dict[str, int | None] = {first: first_onset}
@@ -97,7 +96,7 @@ def disturbance_origin(ranking, layout, graph, ref: pd.DataFrame, an: pd.DataFra
         onsets[c] = t
         if t is None:
             continue
-        if not first_moved or (first_onset is not None and t + ORIGIN_LEAD_STEPS <= first_onset):
+        if not first_moved or t + ORIGIN_LEAD_STEPS <= first_onset:
             found.append((t, -shift, c))
     if not found:
         return onsets, None
@@ -106,13 +105,10 @@ def disturbance_origin(ranking, layout, graph, ref: pd.DataFrame, an: pd.DataFra
     earliest = min(t for t, _, _ in found)
     t, neg_shift, origin = min(((t, s, c) for t, s, c in found if t <= earliest + ORIGIN_LEAD_STEPS),
                                key=lambda x: (layout.tier_of(x[2]), x[1]))
-    item = next(c for c in causes if c.node == origin)
-    causes.remove(item)
-    causes.insert(0, item)
-    ranking.root_causes[:] = causes
-    if first_moved and first_onset is not None:
+    move_before(ranking, origin, first)
+    if first_moved:
         lead = first_onset - t
-        when = f"{lead} rows" + (f" ({_duration(lead * step)})" if step is not None else "")
+        when = f"{lead} rows" + (f" ({duration_text(lead * step)})" if step is not None else "")
         why = f"it left its normal operation {when} before {first} did"
     else:
         why = f"{first}, which the model credits most, did not itself clearly change in the incident"
@@ -122,8 +118,3 @@ def disturbance_origin(ranking, layout, graph, ref: pd.DataFrame, an: pd.DataFra
         f"effects, learnt in the reference period; where controllers or recycles sit between the two, those "
         f"effects understate the upstream link: read {first}'s larger share as the path the disturbance "
         f"took, not as a second cause.")
-
-
-def _duration(delta: pd.Timedelta) -> str:
-    minutes = delta.total_seconds() / 60
-    return f"{minutes / 60:.1f} h" if minutes >= 120 else f"{minutes:.0f} min"

@@ -24,7 +24,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from rca_app.core.control_loops import move_before
+from rca_app.core.control_loops import move_before, reference_sd
+from rca_app.core.data.times import even_step
 from rca_app.core.errors import Problem, RcaInputError
 from rca_app.core.graph import CausalGraph
 from rca_app.core.lags import LagEstimate, estimate_station_lags
@@ -73,31 +74,12 @@ class TimeAlignment:
     model_loops: set[tuple[str, str]] = field(default_factory=set)   # (CV, MV) held over time in the model
 
 
-def grid_step(time: pd.Series) -> pd.Timedelta | None:
-    """The common spacing of the rows, or None when they are not evenly spaced (90 % of gaps).
-
-    Parameters
-    ----------
-    time : Series of datetime64
-
-    Returns
-    -------
-    Timedelta or None
-    """
-    d = time.diff().dropna()
-    if d.empty:
-        return None
-    step = d.median()
-    if step <= pd.Timedelta(0) or (d == step).mean() < 0.9:
-        return None
-    return step
-
-
 def _steps(duration: str, step: pd.Timedelta) -> int:
     return int(round(parse_duration(duration) / step))
 
 
-def _text(td: pd.Timedelta) -> str:
+def duration_text(td: pd.Timedelta) -> str:
+    """A duration in the layout's words: "2h", "14min", "30s"."""
     s = td.total_seconds()
     for unit, size in (("h", 3600), ("min", 60)):
         if s >= size and s % size == 0:
@@ -129,7 +111,7 @@ def align_for_time(data, layout, reference: slice, incident: slice, seed: int = 
     """
     if data.time is None:
         return None
-    step = grid_step(data.time)
+    step = even_step(data.time)
     frame = data.frame
     if step is None:
         rec = DynamicsRecord(step=None, note="rows are not evenly spaced in time: residence times are not "
@@ -168,13 +150,13 @@ def align_for_time(data, layout, reference: slice, incident: slice, seed: int = 
         used[s] = e.lag_steps if ok else 0
         records.append(LagRecord(
             station=layout.stations[s].name, to_station=layout.stations[s + 1].name,
-            lag=_text(step * used[s]), lag_steps=used[s], given=e.given,
+            lag=duration_text(step * used[s]), lag_steps=used[s], given=e.given,
             estimate_steps=None if e.given else e.lag_steps,
             confidence=None if e.given or not np.isfinite(e.confidence) else float(e.confidence),
             score=None if e.given else float(e.score)))
         if not ok and not weak:
             messages.append(f"residence time {layout.stations[s].name} -> {layout.stations[s + 1].name}: the "
-                            f"estimate ({_text(step * e.lag_steps)}) is uncertain (confidence "
+                            f"estimate ({duration_text(step * e.lag_steps)}) is uncertain (confidence "
                             f"{100 * e.confidence:.0f}%), so no lag is used; declare lag = \"...\" in the layout "
                             "if you know it")
     cum = [0] * len(layout.stations)
@@ -192,22 +174,23 @@ def align_for_time(data, layout, reference: slice, incident: slice, seed: int = 
                 if own_k is not None:
                     k = cum[i + 1] + own_k
             shifts[c] = k
-    rec = DynamicsRecord(step=_text(step), lags=records, shifts={c: k for c, k in shifts.items() if k},
-                         lag_max=_text(step * max_lag))
+    rec = DynamicsRecord(step=duration_text(step), lags=records, shifts={c: k for c, k in shifts.items() if k},
+                         lag_max=duration_text(step * max_lag))
     longest = max(shifts.values(), default=0)
     if longest == 0:
         return TimeAlignment(frame, reference, rec, messages, step, max_lag, reference)
     if incident.start < longest:
         raise RcaInputError(Problem(
             f"the incident starts {incident.start} rows into the data, but the longest residence time to "
-            f"{layout.target} is {longest} rows ({_text(step * longest)}): include earlier data", file=data.file_name))
+            f"{layout.target} is {longest} rows ({duration_text(step * longest)}): include earlier data",
+            file=data.file_name))
     aligned = pd.DataFrame({c: frame[c].shift(shifts.get(c, 0)) if shifts.get(c, 0) else frame[c]
                             for c in frame.columns}, index=frame.index)
     new_ref = slice(max(reference.start, longest), reference.stop)
     rec.rows_without_past = new_ref.start - reference.start
     used_text = ", ".join(f"{r.station} -> {r.to_station} {r.lag}" for r in records if r.lag_steps)
     messages.append(f"time series: each sensor is compared with the {layout.target} its material became, "
-                    f"{_text(step * longest)} later at most ({used_text})")
+                    f"{duration_text(step * longest)} later at most ({used_text})")
     return TimeAlignment(aligned, new_ref, rec, messages, step, max_lag, reference)
 
 
@@ -346,11 +329,11 @@ def _declared_lag_doubts(ref: pd.DataFrame, stations: list[list[str]], given: di
         if (e.confidence >= MIN_CONFIDENCE and e.score >= MIN_LAG_SCORE and abs(e.lag_steps - declared) > 1
                 and not lo <= declared <= hi):
             a, b = layout.stations[e.from_station].name, layout.stations[e.to_station].name
-            out.append(f"residence time {a} -> {b}: declared {_text(step * declared)}; the data suggest "
-                       f"{_text(step * e.lag_steps)} (confidence {100 * e.confidence:.0f}%, resampled estimates "
-                       f"{_text(step * lo)} to {_text(step * hi)}). The declared value is used: check it, since a "
-                       "wrong residence time misaligns every sensor upstream and can put a sensor that did not "
-                       "move first.")
+            out.append(f"residence time {a} -> {b}: declared {duration_text(step * declared)}; the data suggest "
+                       f"{duration_text(step * e.lag_steps)} (confidence {100 * e.confidence:.0f}%, resampled "
+                       f"estimates {duration_text(step * lo)} to {duration_text(step * hi)}). The declared value is "
+                       "used: check it, since a wrong residence time misaligns every sensor upstream and can put a "
+                       "sensor that did not move first.")
     return out
 
 
@@ -362,23 +345,18 @@ def _sensor_lag(sensor: str, own: str, i: int, stations: list[list[str]], ref: p
     if own != AUTO:
         k = _steps(own, step)
         records.append(LagRecord(station=f"{sensor} ({layout.stations[i].name})", to_station=to,
-                                 lag=_text(step * k), lag_steps=k, given=True))
+                                 lag=duration_text(step * k), lag_steps=k, given=True))
         return k
     if sensor not in ref.columns or not stations[i + 1] or max_lag <= 0:
         return None
     e = estimate_station_lags(ref, [[sensor], stations[i + 1]], max_lag, n_bootstrap=10, seed=seed)[0]
     ok = e.lag_steps == 0 or (e.confidence >= MIN_CONFIDENCE and e.score >= MIN_LAG_SCORE)
     records.append(LagRecord(station=f"{sensor} ({layout.stations[i].name})", to_station=to,
-                             lag=_text(step * (e.lag_steps if ok else 0)), lag_steps=e.lag_steps if ok else 0,
+                             lag=duration_text(step * (e.lag_steps if ok else 0)), lag_steps=e.lag_steps if ok else 0,
                              given=False, estimate_steps=e.lag_steps,
                              confidence=float(e.confidence) if np.isfinite(e.confidence) else None,
                              score=float(e.score)))
     return e.lag_steps if ok else None
-
-
-def _sd(x: np.ndarray) -> float:
-    s = float(np.std(x))
-    return s if s > 0 else 1.0
 
 
 def cusum_onset(x: np.ndarray, ref: np.ndarray, k: float = 0.5, h: float = 8.0) -> int | None:
@@ -415,7 +393,7 @@ def cusum_onset(x: np.ndarray, ref: np.ndarray, k: float = 0.5, h: float = 8.0) 
     """
     from rca_app.core.autocorrelation import autocorrelations, mean_inflation
 
-    z = (x - ref.mean()) / _sd(ref)
+    z = (x - ref.mean()) / reference_sd(ref)
     h = h * mean_inflation(autocorrelations(ref))
     hi = lo = 0.0
     start_hi = start_lo = 0
@@ -464,7 +442,7 @@ def drift_origin(ranking, graph, ref: pd.DataFrame, an: pd.DataFrame,
         t = onset[c]
         x, r = an[c].to_numpy(float), ref[c].to_numpy(float)
         # Autocorrelated noise alone can trip a CUSUM: the origin must itself have moved clearly.
-        moved = abs(x.mean() - r.mean()) / _sd(r) >= 1.0
+        moved = abs(x.mean() - r.mean()) / reference_sd(r) >= 1.0
         if t is not None and moved and t + DRIFT_LEAD_STEPS <= first_onset and c in graph.ancestors(first):
             move_before(ranking, c, first)
             return onset, (f"{c} began to drift {first_onset - t} rows before {first}, which is downstream of "
@@ -500,11 +478,12 @@ def action_timing(record: DynamicsRecord, actions, target: str, scm=None, incide
         k = record.shifts.get(a.node, 0)
         settle = response_steps(scm, incident, a.node, a.recommended_value) if scm is not None else None
         if settle:
-            out.append(f"setting {a.node}: {target} would start to respond about {_text(step * k)} after the change "
-                       f"(the residence time from its station) and reach 90% of its new level about "
-                       f"{_text(step * (k + settle))} after it (recycles, controllers and slow sensors in the model)")
+            out.append(f"setting {a.node}: {target} would start to respond about {duration_text(step * k)} after the "
+                       f"change (the residence time from its station) and reach 90% of its new level about "
+                       f"{duration_text(step * (k + settle))} after it (recycles, controllers and slow sensors in the "
+                       "model)")
         elif k:
-            out.append(f"setting {a.node}: {target} would respond about {_text(step * k)} after the change "
+            out.append(f"setting {a.node}: {target} would respond about {duration_text(step * k)} after the change "
                        "(the residence time from its station)")
     return out
 
