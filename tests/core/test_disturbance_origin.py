@@ -11,11 +11,11 @@ import pytest
 
 from rca_app.core import analysis
 from rca_app.core.analysis import AnalysisSettings, run_analysis
-from rca_app.core.data import load_table, prepare
 from rca_app.core.disturbance_origin import disturbance_origin
 from rca_app.core.graph import CausalGraph
 from rca_app.core.layout import load_layout
-from rca_sim.dynamic import dynamic_case, write_case
+from rca_sim.dynamic import dynamic_case
+from tests.dynamic_cases import incident_window, load_case
 
 LAYOUT = """
 [plant]
@@ -99,8 +99,7 @@ def test_a_downstream_sensor_is_never_the_origin(layout):
 def test_the_result_reports_the_order_the_time_readings_leave(tmp_path, monkeypatch):
     # The time readings act on the ranking after the ambiguity step: their order must reach the result.
     case = dynamic_case("lags", 101, n_reference=600, n_anomaly=150)
-    write_case(case, tmp_path)
-    data = prepare(load_table(tmp_path / "data.csv"), load_layout(tmp_path / "layout.toml"))
+    data = load_case(case, tmp_path)
 
     moved = []
 
@@ -111,7 +110,7 @@ def test_the_result_reports_the_order_the_time_readings_leave(tmp_path, monkeypa
 
     monkeypatch.setattr(analysis, "disturbance_origin", last_first)
     monkeypatch.setattr(analysis, "drift_origin", lambda *a, **k: ({}, None))
-    window = (case.truth["anomaly"]["start"], case.truth["anomaly"]["end"])
-    result = run_analysis(data, window, None, AnalysisSettings(graph_bootstrap=0, rank_bootstrap=0, n_jobs=1)).result
+    fast = AnalysisSettings(graph_bootstrap=0, rank_bootstrap=0, n_jobs=1)
+    result = run_analysis(data, incident_window(case), None, fast).result
     assert "moved" in result.diagnostics.messages
     assert moved and result.root_causes[0].node == moved[0] != case.truth["root_causes"][0]

@@ -10,30 +10,18 @@ import numpy as np
 import pytest
 
 from rca_app.core.analysis import AnalysisSettings, run_analysis
-from rca_app.core.data import load_table, prepare
 from rca_app.core.dynamics import align_for_time, cusum_onset, drift_origin
-from rca_app.core.layout import load_layout
 from rca_app.core.windows import resolve_windows
-from rca_sim.dynamic import _loop_case, dynamic_case, write_case
+from rca_sim.dynamic import _loop_case, dynamic_case
+from tests.dynamic_cases import incident_window, load_case
 
 FAST = AnalysisSettings(graph_bootstrap=0, rank_bootstrap=0, n_jobs=1)
 
 
-def _load(case, tmp_path, layout_text=None):
-    write_case(case, tmp_path)
-    if layout_text is not None:
-        (tmp_path / "layout.toml").write_text(layout_text, encoding="utf-8")
-    return prepare(load_table(tmp_path / "data.csv"), load_layout(tmp_path / "layout.toml"))
-
-
-def _window(case):
-    return case.truth["anomaly"]["start"], case.truth["anomaly"]["end"]
-
-
 def test_residence_times_are_found_and_the_true_cause_comes_first(tmp_path):
     case = dynamic_case("lags", 101, n_reference=800, n_anomaly=200)
-    data = _load(case, tmp_path)
-    result = run_analysis(data, _window(case), None, FAST).result
+    data = load_case(case, tmp_path)
+    result = run_analysis(data, incident_window(case), None, FAST).result
     assert [r.lag_steps for r in result.dynamics.lags] == case.truth["lags_min"]
     assert all(r.confidence >= 0.6 for r in result.dynamics.lags)
     assert result.root_causes[0].node == case.truth["root_causes"][0]
@@ -50,8 +38,8 @@ def test_residence_times_are_found_and_the_true_cause_comes_first(tmp_path):
 def test_declared_lags_win_over_estimates(tmp_path):
     case = dynamic_case("lags", 102, n_reference=600, n_anomaly=150)
     text = case.layout_toml.replace('name = "S1"\n', 'name = "S1"\nlag = "2min"\n', 1)
-    data = _load(case, tmp_path, text)
-    ref, an, _ = resolve_windows(data, _window(case), None)
+    data = load_case(case, tmp_path, text)
+    ref, an, _ = resolve_windows(data, incident_window(case), None)
     aligned = align_for_time(data, data.layout, ref, an)
     first = aligned.record.lags[0]
     assert first.given and first.lag_steps == 2 and first.confidence is None
@@ -60,8 +48,8 @@ def test_declared_lags_win_over_estimates(tmp_path):
 
 def test_a_compensating_controller_is_followed_to_its_disturbance(tmp_path):
     case = _loop_case(300, 700, 200)
-    data = _load(case, tmp_path)
-    result = run_analysis(data, _window(case), None, FAST).result
+    data = load_case(case, tmp_path)
+    result = run_analysis(data, incident_window(case), None, FAST).result
     loop = result.dynamics.loops[0]
     assert loop.compensated and loop.source == "feed_impurity_pct" and loop.mv_shift_sd > 2
     assert abs(loop.cv_shift_sd) < 1 and 0 <= loop.limit_use < 1
@@ -71,7 +59,7 @@ def test_a_compensating_controller_is_followed_to_its_disturbance(tmp_path):
 
 def test_data_without_time_are_treated_row_by_row(tmp_path):
     case = dynamic_case("lags", 103, n_reference=400, n_anomaly=100)
-    data = _load(case, tmp_path)
+    data = load_case(case, tmp_path)
     rows = dataclasses.replace(data, time=None)
     assert align_for_time(rows, data.layout, slice(0, 400), slice(400, 500)) is None
 
@@ -105,9 +93,9 @@ def test_the_sensor_whose_drift_started_first_upstream_is_put_first():
 @pytest.mark.parametrize("kind", ["genealogy"])
 def test_batch_genealogy_ranks_the_lot_property_first(tmp_path, kind):
     case = dynamic_case(kind, 5)
-    data = _load(case, tmp_path)
+    data = load_case(case, tmp_path)
     assert "lot_viscosity_mPas" in data.frame.columns
-    result = run_analysis(data, _window(case), None, FAST).result
+    result = run_analysis(data, incident_window(case), None, FAST).result
     assert result.root_causes[0].node == "lot_viscosity_mPas"
 
 
@@ -115,8 +103,8 @@ def test_recycles_are_found_over_time_and_undeclared_ones_proposed(tmp_path):
     from rca_app.core.dynamics import lagged_step
 
     case = _loop_case(301, 900, 100)
-    data = _load(case, tmp_path)
-    ref, an, _ = resolve_windows(data, _window(case), None)
+    data = load_case(case, tmp_path)
+    ref, an, _ = resolve_windows(data, incident_window(case), None)
     timed = align_for_time(data, data.layout, ref, an)
     assert lagged_step(timed, data, data.layout, timed.frame.iloc[timed.reference], None) == []
     recycle = [e for e in timed.record.lagged_edges if e.kind == "recycle"]
@@ -142,8 +130,8 @@ def test_rows_without_dynamics_show_no_lagged_edges(tmp_path):
     from rca_app.core.dynamics import lagged_step
 
     case = dynamic_case("genealogy", 2)
-    data = _load(case, tmp_path)
-    ref, an, _ = resolve_windows(data, _window(case), None)
+    data = load_case(case, tmp_path)
+    ref, an, _ = resolve_windows(data, incident_window(case), None)
     timed = align_for_time(data, data.layout, ref, an)
     assert lagged_step(timed, data, data.layout, timed.frame.iloc[timed.reference], None) == []
     assert [e for e in timed.record.lagged_edges if e.kind != "self"] == []
@@ -153,8 +141,8 @@ def test_a_sensor_with_its_own_auto_lag_is_estimated_on_its_own(tmp_path):
     case = dynamic_case("lags", 106, n_reference=800, n_anomaly=100)     # s1_a feeds S2 after 6 min
     first = case.layout_toml.index('name = "S1"\n') + len('name = "S1"\n')
     text = case.layout_toml[:first] + 'lag = "1min"\nlags = { s1_a = "auto" }\n' + case.layout_toml[first:]
-    data = _load(case, tmp_path, text)
-    ref, an, _ = resolve_windows(data, _window(case), None)
+    data = load_case(case, tmp_path, text)
+    ref, an, _ = resolve_windows(data, incident_window(case), None)
     rec = align_for_time(data, data.layout, ref, an).record
     own = next(r for r in rec.lags if r.station == "s1_a (S1)")
     later = sum(case.truth["lags_min"][1:])

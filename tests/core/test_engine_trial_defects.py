@@ -8,29 +8,19 @@ from rca_app.core.analysis import AnalysisSettings, run_analysis
 from rca_app.core.data import load_table, prepare
 from rca_app.core.graph import CausalGraph
 from rca_app.core.layout import load_layout
-from rca_sim.dynamic import dynamic_case, write_case
+from rca_sim.dynamic import dynamic_case
+from tests.dynamic_cases import incident_window, load_case
 
 FAST = AnalysisSettings(graph_bootstrap=0, rank_bootstrap=0, n_jobs=1)
-
-
-def _load(case, folder, layout_text=None):
-    write_case(case, folder)
-    if layout_text is not None:
-        (folder / "layout.toml").write_text(layout_text, encoding="utf-8")
-    return prepare(load_table(folder / "data.csv"), load_layout(folder / "layout.toml"))
-
-
-def _window(case):
-    return case.truth["anomaly"]["start"], case.truth["anomaly"]["end"]
 
 
 def test_a_kpi_without_any_cause_in_the_graph_is_not_its_own_finding(tmp_path):
     # Defect 3: a graph with no edge into the KPI ranked "the KPI itself 100%" and nothing else.
     case = dynamic_case("lags", 111, n_reference=300, n_anomaly=100)
-    data = _load(case, tmp_path)
+    data = load_case(case, tmp_path)
     others = [n for n in data.layout.nodes if n != data.layout.target]
     unlinked = CausalGraph(tuple(data.layout.nodes), ())
-    r = run_analysis(data, _window(case), None, FAST, graph=unlinked).result
+    r = run_analysis(data, incident_window(case), None, FAST, graph=unlinked).result
     assert data.layout.target not in [c.node for c in r.root_causes]
     assert {c.node for c in r.root_causes} <= set(others) and r.root_causes
     assert r.ranking_basis.method == "anomaly" and "not causal" in r.ranking_basis.explanation
@@ -73,7 +63,7 @@ def test_a_loop_whose_valve_sat_at_its_limit_is_saturated_and_leads_the_messages
     from rca_sim.dynamic import hard_case
 
     case = hard_case("pi_saturating", 5, 600, 200)
-    r = run_analysis(_load(case, tmp_path), _window(case), None, FAST).result
+    r = run_analysis(load_case(case, tmp_path), incident_window(case), None, FAST).result
     loop = r.dynamics.loops[0]
     assert loop.saturated and loop.saturated_share >= 0.5 and "min after the incident began" in loop.saturated_at
     assert loop_state(loop).startswith("saturated") and "held" not in loop_state(loop)
@@ -102,15 +92,15 @@ def test_a_declared_residence_time_the_data_contradict_gets_a_note(tmp_path):
     true = case.truth["lags_min"][0]
     wrong = true + 4
     text = case.layout_toml.replace('name = "S1"\n', f'name = "S1"\nlag = "{wrong}min"\n', 1)
-    data = _load(case, tmp_path, text)
-    ref, an, _ = resolve_windows(data, _window(case), None)
+    data = load_case(case, tmp_path, text)
+    ref, an, _ = resolve_windows(data, incident_window(case), None)
     aligned = align_for_time(data, data.layout, ref, an)
     assert aligned.record.lags[0].given and aligned.record.lags[0].lag_steps == wrong
     note = [m for m in aligned.messages if m.startswith("residence time S1 -> S2: declared")]
     assert note and f"declared {wrong}min; the data suggest {true}min (confidence" in note[0]
     # A declared value the data agree with gets no note.
     text = case.layout_toml.replace('name = "S1"\n', f'name = "S1"\nlag = "{true}min"\n', 1)
-    data = _load(case, tmp_path, text)
+    data = load_case(case, tmp_path, text)
     assert not any("declared" in m for m in align_for_time(data, data.layout, ref, an).messages)
 
 
@@ -133,8 +123,8 @@ def test_a_reference_that_ends_after_the_fault_began_is_warned_about(tmp_path):
     import pandas as pd
 
     case = dynamic_case("lags", 104, n_reference=500, n_anomaly=200)
-    data = _load(case, tmp_path)
-    start, end = _window(case)
+    data = load_case(case, tmp_path)
+    start, end = incident_window(case)
     on_time = run_analysis(data, (start, end), None, FAST).result
     assert not any("beyond their control limits" in m for m in on_time.diagnostics.messages)
     late = (pd.Timestamp(start) + pd.Timedelta("40min")).isoformat()
@@ -152,7 +142,7 @@ def test_an_action_on_a_controller_output_says_so(tmp_path):
 
     case = _loop_case(300, 500, 150)
     text = case.layout_toml.replace('name = "Reactor"\n', 'name = "Reactor"\ncontrollable = ["coolant_valve_pct"]\n', 1)
-    r = run_analysis(_load(case, tmp_path, text), _window(case), None, FAST).result
+    r = run_analysis(load_case(case, tmp_path, text), incident_window(case), None, FAST).result
     action = next(a for a in r.actions if a.node == "coolant_valve_pct")
     assert any("output of the controller of reactor_temp_C" in w for w in action.warnings)
 
@@ -166,14 +156,14 @@ def test_an_undeclared_control_loop_is_proposed_not_used(tmp_path):
     case = _loop_case(301, 600, 150)
     text = re.sub(r"\[\[loop\]\]\n(?:[a-z]+ = .*\n)+", "", case.layout_toml)
     assert "[[loop]]" not in text
-    r = run_analysis(_load(case, tmp_path, text), _window(case), None, FAST).result
+    r = run_analysis(load_case(case, tmp_path, text), incident_window(case), None, FAST).result
     assert r.dynamics.loops == []          # proposed only: nothing declared is read or used
     proposal = [m for m in r.diagnostics.messages if "control loop the layout does not declare" in m]
     assert len(proposal) == 1
     assert '[[loop]] controlled = "reactor_temp_C", manipulated = "coolant_valve_pct"' in proposal[0]
     # A plant without controllers gets no proposal.
     case = dynamic_case("lags", 105, n_reference=500, n_anomaly=150)
-    r = run_analysis(_load(case, tmp_path / "plain"), _window(case), None, FAST).result
+    r = run_analysis(load_case(case, tmp_path / "plain"), incident_window(case), None, FAST).result
     assert not any("control loop the layout does not declare" in m for m in r.diagnostics.messages)
 
 
@@ -213,7 +203,7 @@ def test_the_top_causes_own_change_is_not_absorbed_by_its_self_lag(tmp_path):
     from rca_sim.dynamic import _loop_case
 
     case = _loop_case(302, 600, 150)
-    r = run_analysis(_load(case, tmp_path), _window(case), None, FAST).result
+    r = run_analysis(load_case(case, tmp_path), incident_window(case), None, FAST).result
     top = r.root_causes[0]
     assert top.node == "feed_impurity_pct"
     assert any(e.kind == "self" and e.source == top.node and e.in_model for e in r.dynamics.lagged_edges)
