@@ -114,3 +114,24 @@ def test_short_reference_without_any_cause_of_the_kpi_says_so(tmp_path, capsys):
     sensors = [c["node"] for c in r["root_causes"] if c["node"] != r["target"]]
     # Either a sensor is ranked (feed_impurity_pct moved 5 sd), or the result says none could be linked.
     assert sensors or any("no causes" in m for m in r["diagnostics"]["messages"])
+
+
+def test_a_coarser_grid_keeps_the_true_cause_first(tmp_path, capsys):
+    # Trial defect 1: on a 5-min grid the feed leads the conversion by two rows only; the model
+    # credits the conversion, and the origin reading must still see that the feed moved first.
+    import json
+
+    plant = sample_plants_dir() / "continuous_reactor"
+    layout = tmp_path / "layout.toml"
+    layout.write_text((plant / "layout.toml").read_text(encoding="utf-8").replace('sample = "1min"', 'sample = "5min"'),
+                      encoding="utf-8")
+    out = tmp_path / "r.json"
+    code = main(["analyze", str(plant / "data.csv"), "--layout", str(layout),
+                 "--anomaly", "2026-03-01T16:40:00/2026-03-01T20:40:00",
+                 "--graph-bootstrap", "0", "--rank-bootstrap", "4", "--quiet", "--json", str(out)])
+    capsys.readouterr()
+    assert code == 0
+    r = json.loads(out.read_text(encoding="utf-8"))
+    top = r["root_causes"][0]
+    assert top["node"] == "feed_impurity_pct"
+    assert top["share_ranked_first"] >= max(c["share_ranked_first"] for c in r["root_causes"])

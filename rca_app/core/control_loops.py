@@ -199,12 +199,22 @@ def _disturbance_source(lp, layout, ref, an, mv_r, mv_a) -> tuple[str | None, fl
 
 
 def move_before(ranking, node: str, before: str) -> None:
-    """Put ``node`` just before ``before`` in ``ranking.root_causes`` (in place)."""
+    """Put ``node`` just before ``before`` in ``ranking.root_causes`` (in place).
+
+    The time readings that call this decide from the data, the layout and the graph, never from
+    the fitted effects, so in every refit where ``before`` came first the same reading would have
+    put ``node`` there: its share of refits ranked first passes to ``node``. (Refits led by a third
+    cause keep their count: whether the reading would have moved them is not known.)
+    """
     causes = list(ranking.root_causes)
     item = next(c for c in causes if c.node == node)
+    ahead = next(c for c in causes if c.node == before)
     causes.remove(item)
-    causes.insert(next(i for i, c in enumerate(causes) if c.node == before), item)
+    causes.insert(causes.index(ahead), item)
     ranking.root_causes[:] = causes
+    if hasattr(item, "share_ranked_first") and hasattr(ahead, "share_ranked_first"):
+        item.share_ranked_first += ahead.share_ranked_first
+        ahead.share_ranked_first = 0.0
 
 
 # Proposing loops the layout does not declare (never used until the engineer declares them).

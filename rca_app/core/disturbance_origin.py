@@ -16,12 +16,17 @@ sensor
   from the reference mean),
 - sits at the first cause's station or upstream of it in the flow order, or is its ancestor in
   the graph,
-- began to move (CUSUM onset, whose decision interval counts autocorrelation, on the rows as
-  recorded) at least :data:`ORIGIN_LEAD_STEPS` rows before the first cause, or the first cause
-  never clearly moved at all (a cause credited by the model without changing itself).
+- began to move before the first cause, on the rows as recorded: it had left its normal operation
+  beyond doubt before the first cause's departure could have begun (the spans of
+  :func:`~rca_app.core.dynamics.onset_interval`, a CUSUM whose bar counts autocorrelation
+  combined with a 3-sigma limit, do not overlap), or the first cause never clearly moved at all
+  (a cause credited by the model without changing itself). The spans say how precisely each
+  start is known, so the rule reads the same on a 1-minute or a 5-minute grid: a large step is
+  dated to its row, a slow departure is not.
 
-Among such sensors the earliest wins; onsets within the lead of the earliest count as
-simultaneous, and among them the one furthest upstream in the flow (then the larger shift).
+Among such sensors the earliest wins; those whose spans overlap the earliest one's began together
+as far as the rows can tell, and among them the one furthest upstream in the flow (then the
+larger shift).
 The onsets are read in clock time, not on the rows aligned by residence time: through a mixing
 volume a response starts long before the single delay the alignment uses, which would make the
 upstream sensor look later than its own effect. Two faults that start together at two stations
@@ -34,10 +39,9 @@ import numpy as np
 import pandas as pd
 
 from rca_app.core.control_loops import move_before, reference_sd
-from rca_app.core.dynamics import cusum_onset, duration_text
+from rca_app.core.dynamics import duration_text, onset_interval
 
 ORIGIN_MIN_SHIFT_SD = 3.0   # an origin left its normal operation clearly (3 reference sd)
-ORIGIN_LEAD_STEPS = 5       # and began at least this many rows before the first cause
 
 
 def _shift_sd(x: np.ndarray, ref: np.ndarray) -> float:
@@ -77,39 +81,40 @@ def disturbance_origin(ranking, layout, graph, ref: pd.DataFrame, an: pd.DataFra
         return {}, None
 
     def onset(c):
-        return cusum_onset(an[c].to_numpy(float), ref[c].to_numpy(float))
+        return onset_interval(an[c].to_numpy(float), ref[c].to_numpy(float))
 
     first_onset = onset(first)
     first_moved = first_onset is not None and _shift_sd(an[first].to_numpy(float),
                                                          ref[first].to_numpy(float)) >= ORIGIN_MIN_SHIFT_SD
     tier_first = layout.tier_of(first)
     upstream = graph.ancestors(first) if first in graph.nodes else set()
-    onsets: dict[str, int | None] = {first: first_onset}
-    found: list[tuple[int, float, str]] = []
+    onsets: dict[str, int | None] = {first: first_onset[0] if first_onset else None}
+    found: list[tuple[tuple[int, int], float, str]] = []
     for c in numeric:
         if c == first or not (layout.tier_of(c) <= tier_first or c in upstream):
             continue
         shift = _shift_sd(an[c].to_numpy(float), ref[c].to_numpy(float))
         if shift < ORIGIN_MIN_SHIFT_SD:
             continue
-        t = onset(c)
-        onsets[c] = t
-        if t is None:
+        rows = onset(c)
+        onsets[c] = rows[0] if rows else None
+        if rows is None:
             continue
-        if not first_moved or t + ORIGIN_LEAD_STEPS <= first_onset:
-            found.append((t, -shift, c))
+        # Earlier only when it had surely left before the first cause could have (see onset_interval).
+        if not first_moved or rows[1] < first_onset[0]:
+            found.append((rows, -shift, c))
     if not found:
         return onsets, None
-    # Onsets within the lead of the earliest are simultaneous at this resolution (a CUSUM dates a
-    # run's start only roughly): the flow order decides between them, then the larger shift.
-    earliest = min(t for t, _, _ in found)
-    t, neg_shift, origin = min(((t, s, c) for t, s, c in found if t <= earliest + ORIGIN_LEAD_STEPS),
-                               key=lambda x: (layout.tier_of(x[2]), x[1]))
+    # Departures whose spans overlap the earliest one's began together as far as the rows can tell:
+    # the flow order decides between them, then the larger shift.
+    earliest = min(found)[0]
+    rows, neg_shift, origin = min((f for f in found if f[0][0] <= earliest[1]),
+                                  key=lambda f: (layout.tier_of(f[2]), f[1]))
     move_before(ranking, origin, first)
     if first_moved:
-        lead = first_onset - t
-        when = f"{lead} rows" + (f" ({duration_text(lead * step)})" if step is not None else "")
-        why = f"it left its normal operation {when} before {first} did"
+        lead = first_onset[0] - rows[1]   # >= 1: the spans do not overlap
+        when = f"{lead} row{'s' if lead > 1 else ''}" + (f" ({duration_text(lead * step)})" if step is not None else "")
+        why = f"it was clearly out of its normal operation {when} before {first} began to move"
     else:
         why = f"{first}, which the model credits most, did not itself clearly change in the incident"
     return onsets, (

@@ -391,6 +391,12 @@ def cusum_onset(x: np.ndarray, ref: np.ndarray, k: float = 0.5, h: float = 8.0) 
     Timmer, D. H., Pignatiello, J. J., Longnecker, M. (1998). The development and evaluation of
         CUSUM-based control charts for an AR(1) process. IIE Transactions 30, 525-534.
     """
+    run = _cusum_run(x, ref, k, h)
+    return run[0] if run is not None else None
+
+
+def _cusum_run(x: np.ndarray, ref: np.ndarray, k: float = 0.5, h: float = 8.0) -> tuple[int, int, int] | None:
+    """The CUSUM of :func:`cusum_onset`: (row its run started, row it crossed the bar, sign)."""
     from rca_app.core.autocorrelation import autocorrelations, mean_inflation
 
     z = (x - ref.mean()) / reference_sd(ref)
@@ -404,10 +410,52 @@ def cusum_onset(x: np.ndarray, ref: np.ndarray, k: float = 0.5, h: float = 8.0) 
             start_lo = i
         hi, lo = max(0.0, hi + v - k), max(0.0, lo - v - k)
         if hi > h:
-            return start_hi
+            return start_hi, i, 1
         if lo > h:
-            return start_lo
+            return start_lo, i, -1
     return None
+
+
+DEPARTED_SD = 3.0   # one row this far from the reference mean is outside normal operation (3-sigma limit)
+
+
+def onset_interval(x: np.ndarray, ref: np.ndarray) -> tuple[int, int] | None:
+    """Rows between which ``x`` left its normal operation: (earliest, latest) row it could have begun.
+
+    The earliest is where the CUSUM's run began (:func:`cusum_onset`): before it the rows sat at
+    the reference mean as far as the chart can tell. The latest is the first row from then on
+    where the departure is beyond doubt, whichever comes first of the CUSUM crossing its bar and
+    a single row :data:`DEPARTED_SD` reference sd out in the run's direction (the combined
+    Shewhart-CUSUM chart of Lucas 1982: the CUSUM for small sustained moves, the 3-sigma limit for
+    large sudden ones). A large step is dated to its row, a slow or small departure to a wide span,
+    whatever the grid step; no shape is assumed after the start (a response through a mixing
+    volume rises gradually). Two sensors' departures are ordered in time only when their spans do
+    not overlap.
+
+    Parameters
+    ----------
+    x : ndarray
+        The incident rows (in time order, as recorded).
+    ref : ndarray
+        The reference rows, in time order.
+
+    Returns
+    -------
+    (int, int) or None
+        None when the CUSUM never signals a departure.
+
+    References
+    ----------
+    Lucas, J. M. (1982). Combined Shewhart-CUSUM quality control schemes. Journal of Quality
+        Technology 14, 51-59.
+    """
+    run = _cusum_run(x, ref)
+    if run is None:
+        return None
+    start, alarm, sign = run
+    z = sign * (x[start:alarm + 1] - ref.mean()) / reference_sd(ref)
+    out = np.flatnonzero(z >= DEPARTED_SD)
+    return start, start + int(out[0]) if len(out) else alarm
 
 
 def drift_origin(ranking, graph, ref: pd.DataFrame, an: pd.DataFrame,

@@ -114,3 +114,28 @@ def test_the_result_reports_the_order_the_time_readings_leave(tmp_path, monkeypa
     result = run_analysis(data, incident_window(case), None, fast).result
     assert "moved" in result.diagnostics.messages
     assert moved and result.root_causes[0].node == moved[0] != case.truth["root_causes"][0]
+
+
+def test_a_two_row_lead_of_a_large_step_counts_on_a_coarse_grid(layout):
+    # On a 5-min grid a 10-min lead is two rows: a large step is dated to its row, so the
+    # upstream sensor is still found to have moved first (trial defect 1).
+    ref, an = _frames(feed_step_at=0, purge_step_at=2)
+    ranking = _ranking("purge_flow", "feed_flow")
+    onsets, msg = disturbance_origin(ranking, layout, GRAPH, ref, an, pd.Timedelta("5min"))
+    assert ranking.root_causes[0].node == "feed_flow" and "(5min) before purge_flow began to move" in msg, msg
+
+
+def test_a_small_slow_departure_is_not_dated_precisely_enough_to_reorder(layout):
+    # 3 sd in the mean, but reached by a slow ramp: where it began is uncertain by many rows, so
+    # a first cause that stepped a few rows later is not overtaken.
+    rng = np.random.default_rng(3)
+    n_ref, n_an = 600, 120
+    ramp = np.clip(np.arange(n_an) / 40.0, 0, 1) * 4.0
+    ref = pd.DataFrame({"feed_flow": rng.normal(size=n_ref), "purge_flow": rng.normal(size=n_ref),
+                        "feed_valve": rng.normal(size=n_ref), "cost": rng.normal(size=n_ref)})
+    an = pd.DataFrame({"feed_flow": rng.normal(size=n_an) + ramp,
+                       "purge_flow": rng.normal(size=n_an) + np.where(np.arange(n_an) >= 6, 8.0, 0.0),
+                       "feed_valve": rng.normal(size=n_an), "cost": rng.normal(size=n_an) + 4.0})
+    ranking = _ranking("purge_flow", "feed_flow")
+    _, msg = disturbance_origin(ranking, layout, GRAPH, ref, an)
+    assert msg is None and ranking.root_causes[0].node == "purge_flow"
