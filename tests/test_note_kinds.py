@@ -10,7 +10,13 @@ import pytest
 
 from rca_app.app.result_words import banner_level, notes_by_importance
 from rca_app.core.result_notes import TRUST_ORDER, Note, note_from_text
-from rca_app.core.results import RESULT_SCHEMA_VERSION, result_from_json, result_json_schema, result_to_json
+from rca_app.core.results import (
+    MIGRATIONS,
+    RESULT_SCHEMA_VERSION,
+    result_from_json,
+    result_json_schema,
+    result_to_json,
+)
 from tests.paths import GOLDEN
 
 
@@ -67,6 +73,7 @@ def test_a_first_schema_result_with_plain_string_notes_opens_with_their_kinds():
     assert [n.text for n in notes] == texts                       # the same words, in the same order
     assert [n.kind for n in notes] == ["info", "loop", "warning", "direction", "origin", "limit"]
     assert [n.severity for n in notes] == ["info", "caution", "warning", "caution", "caution", "warning"]
+    assert set(MIGRATIONS) == set(range(1, RESULT_SCHEMA_VERSION))      # every older version has its step
     # A result saved before results had their own version: the same reading.
     del old["schema_version"]
     assert result_from_json(old).diagnostics.messages == notes

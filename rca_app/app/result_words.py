@@ -11,7 +11,9 @@ from __future__ import annotations
 import math
 import re
 import tomllib
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 from rca_app.core.result_notes import Note, note_from_text
 
@@ -285,7 +287,10 @@ def lagged_input_text(name: str, step) -> str:
     return f"{m.group('source')}[t-{rows}" + (f" = {_minutes(lag * s)}" if s else "") + "]"
 
 
-def notes_by_importance(messages: list) -> list:
+_AnyNote = TypeVar("_AnyNote", bound="Note | str")
+
+
+def notes_by_importance(messages: Sequence[_AnyNote]) -> list[_AnyNote]:
     """The result's notes with those on the ranking's trust first, by their kind.
 
     The engine's warnings, saturated or compensating control loops, then an empty graph into the
@@ -296,23 +301,23 @@ def notes_by_importance(messages: list) -> list:
 
     Parameters
     ----------
-    messages : list of Note (or str)
+    messages : sequence of Note (or str)
         ``result.diagnostics.messages``; a plain string (a caller without kinds) is placed by
         the kind its wording stood for before notes had kinds
         (:func:`~rca_app.core.result_notes.note_from_text`).
 
     Returns
     -------
-    list
+    list of Note (or str)
         The same notes, reordered.
     """
-    def rank(m) -> int:
-        return (m if isinstance(m, Note) else note_from_text(str(m))).trust_rank
+    def rank(m: Note | str) -> int:
+        return (m if isinstance(m, Note) else note_from_text(m)).trust_rank
 
     return sorted(messages, key=rank)       # sorted() is stable: the engine's order within a group
 
 
-def banner_level(note) -> str:
+def banner_level(note: Note | str) -> str:
     """The banner style for a note that leads the window's notes: "warn" for a warning, else "info".
 
     Parameters
