@@ -81,7 +81,7 @@ def format_summary(r) -> str:
     if onsets:
         lines += ["", "Drift onsets (CUSUM on each leading cause's own values):"] + [f"  {x}" for x in onsets]
     if r.diagnostics.messages:
-        lines += ["", "Notes:"] + [f"  - {m}" for m in r.diagnostics.messages]
+        lines += ["", "Notes:"] + [f"  - {m.text}" for m in r.diagnostics.messages]
     return "\n".join(lines)
 
 

@@ -1,7 +1,8 @@
 """Words on a result that the terminal, the window and the PDF all show: a cause's restoration
 range over undetermined edge directions, setpoints that are a controller's output, where a loop's
 valve sat against its limit, when the leading causes began to drift, uncertain residence times,
-lagged model inputs, and which notes bear on how far the ranking can be trusted.
+lagged model inputs, and which notes bear on how far the ranking can be trusted (by the kind
+the engine gave each note, never by its wording).
 
 Qt-free and reportlab-free, so the three outputs share one wording.
 """
@@ -10,7 +11,11 @@ from __future__ import annotations
 import math
 import re
 import tomllib
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TypeVar
+
+from rca_app.core.result_notes import Note, note_from_text
 
 
 def _finite(x) -> bool:
@@ -282,43 +287,45 @@ def lagged_input_text(name: str, step) -> str:
     return f"{m.group('source')}[t-{rows}" + (f" = {_minutes(lag * s)}" if s else "") + "]"
 
 
-# Notes that bear on how far the ranking can be trusted, most important first: they must be the
-# first an engineer reads, not behind "+26 more". Matched by content: the engine writes its notes
-# in a fixed order of the steps that produced them, not of importance.
-_TRUST_PATTERNS = [
-    ("warning", re.compile(r"^WARNING:")),   # the engine's own warnings (a KPI within noise, a late window)
-    ("limit", re.compile(r"at its limit|ran at its limit|to its (declared )?limit|saturat|lost authority", re.I)),
-    ("loop", re.compile(r"^the controller of |compensated", re.I)),
-    ("no causes", re.compile(r"no causes|no sensor|could not be linked", re.I)),
-    ("extrapolation", re.compile(r"outside (the range|what was observed)|extrapolat", re.I)),
-    ("unstable", re.compile(r"unstable|disagree", re.I)),
-    ("direction", re.compile(r"cannot tell the direction|undetermined", re.I)),
-    ("origin", re.compile(r"began to drift|where the disturbance entered", re.I)),
-    ("reference", re.compile(r"reference (period|window) (is )?short|few reference rows|contains? .*fault", re.I)),
-]
+_AnyNote = TypeVar("_AnyNote", bound="Note | str")
 
 
-def notes_by_importance(messages: list[str]) -> list[str]:
-    """The result's notes with those on the ranking's trust first.
+def notes_by_importance(messages: Sequence[_AnyNote]) -> list[_AnyNote]:
+    """The result's notes with those on the ranking's trust first, by their kind.
 
     The engine's warnings, saturated or compensating control loops, then an empty graph into the
-    KPI, extrapolation, unstable estimates, undetermined directions and drift or disturbance
-    origins; everything else after, each group keeping the engine's order.
+    KPI, extrapolation, unstable estimates, undetermined directions, drift or disturbance origins
+    and a short reference (:data:`~rca_app.core.result_notes.TRUST_ORDER`); everything else after,
+    each group keeping the engine's order. The kinds are the ones the engine gave: a reworded note
+    keeps its place.
 
     Parameters
     ----------
-    messages : list of str
-        ``result.diagnostics.messages``.
+    messages : sequence of Note (or str)
+        ``result.diagnostics.messages``; a plain string (a caller without kinds) is placed by
+        the kind its wording stood for before notes had kinds
+        (:func:`~rca_app.core.result_notes.note_from_text`).
 
     Returns
     -------
-    list of str
+    list of Note (or str)
         The same notes, reordered.
     """
-    def rank(m: str) -> int:
-        for i, (_, pattern) in enumerate(_TRUST_PATTERNS):
-            if pattern.search(m):
-                return i
-        return len(_TRUST_PATTERNS)
+    def rank(m: Note | str) -> int:
+        return (m if isinstance(m, Note) else note_from_text(m)).trust_rank
 
     return sorted(messages, key=rank)       # sorted() is stable: the engine's order within a group
+
+
+def banner_level(note: Note | str) -> str:
+    """The banner style for a note that leads the window's notes: "warn" for a warning, else "info".
+
+    Parameters
+    ----------
+    note : Note or str
+
+    Returns
+    -------
+    str
+    """
+    return "warn" if isinstance(note, Note) and note.severity == "warning" else "info"

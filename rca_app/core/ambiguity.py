@@ -33,6 +33,7 @@ import pandas as pd
 from rca_app.core.constraint_search import consistent_extensions
 from rca_app.core.graph import CausalGraph
 from rca_app.core.records import RootCause
+from rca_app.core.result_notes import Note
 from rca_app.core.unmeasured import (  # noqa: F401 - HiddenCause and the record builders are used from here too
     HIDDEN_CAUSE_MARGIN,
     HiddenCause,
@@ -177,8 +178,8 @@ def restoration_ranges(scm, incident, members: list[CausalGraph], point: dict[st
     return {k: (lo[k], hi[k]) for k in point}
 
 
-def rank_with_ambiguity(scm, incident, constraints, layout, causes: list[RootCause], seed: int,
-                        fci_pairs=(), serial: bool = False) -> tuple[list[RootCause], list[HiddenCause], list[str]]:
+def rank_with_ambiguity(scm, incident, constraints, layout, causes: list[RootCause], seed: int, fci_pairs=(),
+                        serial: bool = False) -> tuple[list[RootCause], list[HiddenCause], list[str | Note]]:
     """The ranking with what the data cannot decide folded in: restoration ranges over the
     equivalence class, suspected unmeasured causes, and the messages that say so.
 
@@ -203,19 +204,19 @@ def rank_with_ambiguity(scm, incident, constraints, layout, causes: list[RootCau
     """
     from rca_app.core.rootcause import restorations
 
-    messages = []
+    messages: list[str | Note] = []
     members = class_members(scm.graph, constraints)
     if len(members) > 1:
         point = {c.node: c.restoration for c in causes}
         ranges = restoration_ranges(scm, incident, members, point, seed, restorations)
         causes = [replace(c, restoration_range=ranges.get(c.node)) for c in causes]
         und = undetermined_keys(scm.graph)
-        messages.append(
+        messages.append(Note(
             f"The data cannot tell the direction of {len(und)} edge(s) ("
             + "; ".join(f"{a} - {b}" for a, b in und[:6]) + ("..." if len(und) > 6 else "")
             + "): the graph draws the direction under which the incident changes the fewest sensors, "
             f"and each cause's restoration range covers the {len(members)} graphs the layout allows. "
-            "Tell us the direction if you know it (fix it in the graph editor).")
+            "Tell us the direction if you know it (fix it in the graph editor).", "direction", "caution"))
     # Unmeasured common causes (core/unmeasured.py): edges that carry one are left out of the
     # measured candidates' restorations, and a group that moved may come first.
     loops = {n for lp in getattr(layout, "loops", []) for n in (lp.manipulated, lp.controlled)}

@@ -53,6 +53,7 @@ from rca_app.core.lagged_model import (
 from rca_app.core.parallel import ParallelSettings, prestart_workers
 from rca_app.core.progress import Progress, SubProgress, check_cancel
 from rca_app.core.redundancy import redundant_sensors
+from rca_app.core.result_notes import Note, as_note
 from rca_app.core.results import (
     AnalysisResult,
     Diagnostics,
@@ -154,11 +155,13 @@ def _run_analysis(data: PlantData, anomaly, reference, settings: AnalysisSetting
     # that never varied in the reference, a short reference period.
     n_sensors = len(frame.columns) - 1
     shape = plan_incident(layout, ref[layout.target], an[layout.target], n_sensors, min_rows_needed(n_sensors))
-    messages = new_levels(data, ref, an) + (timed.messages if timed is not None else []) + shape.messages
+    messages: list[str | Note] = [*new_levels(data, ref, an), *(timed.messages if timed is not None else []),
+                                  *shape.messages]
     if timed is not None and timed.step is not None:
         # Sensors already beyond their limits when the reference ends: the fault began earlier.
         sensors = [c for c in data.numeric_nodes if c in frame.columns and c != layout.target]
-        messages[:0] = tail_shift_note(data, frame, fit_ref_sl, sensors, timed.record.shifts, win_info["auto"])
+        messages[:0] = [Note(m, "warning", "warning") for m in tail_shift_note(data, frame, fit_ref_sl, sensors,
+                                                                               timed.record.shifts, win_info["auto"])]
     frozen = constant_in_reference(data, ref, an, constant_kpi_ranked=shape.kpi_constant)
     if frozen:
         # Nothing can be learnt about a sensor that never moved in the reference period; it is
@@ -271,10 +274,10 @@ def _run_analysis(data: PlantData, anomaly, reference, settings: AnalysisSetting
     scm, effects, relevant, invariance = fit_model(graph, ref, an, SubProgress(progress, 0.35, 0.45, ""))
     if graph is not row_graph and diverges(scm, an, layout.target, settings.seed):
         # Unstable estimated dynamics: the row-by-row model, with the lagged edges reported only.
-        messages.append("The model over time was unstable on this incident (its lagged inputs amplify "
-                        "themselves, so a counterfactual run through the incident grows without bound): "
-                        "the lagged edges are reported but not used in the model; rows are compared as "
-                        "moments after their residence-time alignment.")
+        messages.append(Note("The model over time was unstable on this incident (its lagged inputs amplify "
+                             "themselves, so a counterfactual run through the incident grows without bound): "
+                             "the lagged edges are reported but not used in the model; rows are compared as "
+                             "moments after their residence-time alignment.", "unstable", "caution"))
         graph, ref, an = row_graph, row_ref, row_an
         if timed is not None:
             for lagged_edge in timed.record.lagged_edges:
@@ -299,7 +302,7 @@ def _run_analysis(data: PlantData, anomaly, reference, settings: AnalysisSetting
         # No sensor upstream of the KPI (typically a short reference): restoring the KPI's own noise
         # would be its only "cause". Sensors are ranked by their own anomaly instead, labelled not causal.
         shape.method, shape.no_kpi_link = "anomaly", True
-        messages.append(unlinked_kpi_message(layout.target, len(ref)))
+        messages.append(Note(unlinked_kpi_message(layout.target, len(ref)), "no_causes", "warning"))
     if shape.method == "anomaly":
         ranking, scores = rank_by_anomaly(scm, incident, layout, anomaly_candidates(
             layout, layout.target, [n for n in scm.order_ if n in layout.nodes]))   # not lagged copies
@@ -322,11 +325,11 @@ def _run_analysis(data: PlantData, anomaly, reference, settings: AnalysisSetting
         # Short reference: refits on few rows give too narrow intervals (core/unit_ranking.py).
         factor = small_sample_factor(len(ref))
         widen_intervals([*causes, *ranking.root_causes], ranking.actions, factor)
-        messages.append(
+        messages.append(Note(
             f"Short reference: the 90% intervals were widened {factor:.2f}-fold (a small-sample t-correction of "
             "the refits' spread). They cover the refits' variation only, not the error of the simpler model itself "
             "(a cause left out, a curved effect fitted as a line), which on a short reference is often larger: "
-            "read them as the least uncertainty there is.")
+            "read them as the least uncertainty there is.", "reference", "caution"))
     timings["ranking_s"] = time.perf_counter() - t
     if timed is not None:
         # The loop, drift and disturbance-origin readings reorder the causes reported (those after
@@ -339,7 +342,7 @@ def _run_analysis(data: PlantData, anomaly, reference, settings: AnalysisSetting
         # Loops the data show but the layout does not declare: proposed, never used (core/control_loops.py).
         later += propose_loops(layout, data.frame.iloc[ref_sl], data.frame.iloc[an_sl], numeric)
         # A controller that lost its authority is read first, after the warnings about the windows.
-        at = next((i for i, m in enumerate(messages) if not m.startswith("WARNING:")), len(messages))
+        at = next((i for i, m in enumerate(messages) if as_note(m).kind != "warning"), len(messages))
         messages[at:at] = lead
         messages += later
     timings["total_s"] = time.perf_counter() - t_all
@@ -388,7 +391,7 @@ def _run_analysis(data: PlantData, anomaly, reference, settings: AnalysisSetting
         graph=graph_out,
         mechanisms=[scm.reports_[n] for n in summary.nodes if n in scm.reports_],
         diagnostics=Diagnostics(
-            messages=messages,
+            messages=[as_note(m) for m in messages],
             noise_checks=list(checks),
             unstable_edges=[UnstableEdge(**u) for u in disc.unstable_edges] if disc is not None else [],
             causal_order=disc.causal_order if disc is not None else None,
@@ -433,17 +436,17 @@ def _run_analysis(data: PlantData, anomaly, reference, settings: AnalysisSetting
 
 
 def _time_readings(timed, layout, ref, an, ranking, graph, data, lag_messages=None, scm=None,
-                   incident=None, start_time=None, clock_rows=None) -> tuple[list[str], list[str]]:
+                   incident=None, start_time=None, clock_rows=None) -> tuple[list[Note], list[str | Note]]:
     """Control loops and drift onsets on time-series data (see :mod:`rca_app.core.dynamics`);
     may reorder ``ranking.root_causes``; fills ``timed.record``. ``lag_messages``: the lagged
     edges were already found (for the model); None finds them here. ``clock_rows``: the
     reference and incident rows as recorded (not aligned), where a disturbance's first move is
     read. Returns the messages that lead (saturated loops) and the others."""
     ranking.root_causes = list(ranking.root_causes)
-    loops, messages = loop_readings(layout, ref, an, ranking, graph, timed.model_loops, start_time, timed.step,
-                                    timed.record.shifts)
+    loops, notes = loop_readings(layout, ref, an, ranking, graph, timed.model_loops, start_time, timed.step,
+                                 timed.record.shifts)
     n_lead = sum(rec.saturated for rec in loops)   # loop_readings puts one message per saturated loop first
-    lead, messages = messages[:n_lead], messages[n_lead:]
+    lead, messages = notes[:n_lead], list[str | Note](notes[n_lead:])
     onsets, drift = drift_origin(ranking, graph, ref, an)
     if drift is None:
         # Not a drift among the leading causes: a disturbance that entered upstream earlier.
@@ -451,13 +454,14 @@ def _time_readings(timed, layout, ref, an, ranking, graph, data, lag_messages=No
         clock_ref, clock_an = clock_rows if clock_rows is not None else (ref, an)
         more, origin = disturbance_origin(ranking, layout, graph, clock_ref, clock_an, timed.step)
         onsets = {**onsets, **more}
-        lead += [origin] if origin else []   # it says why the first cause is first: read early
+        lead += [Note(origin, "origin", "caution")] if origin else []   # says why the first cause is first: read early
     timed.record.loops, timed.record.drift_onsets = loops, onsets
     timed.record.bad_samples = {t.tag: t.bad_quality for t in data.tag_reports if t.bad_quality}
     messages += action_timing(timed.record, ranking.actions, layout.target, scm, incident)
     if lag_messages is None:
         lag_messages = lagged_step(timed, data, layout, ref, graph)
-    return lead, messages + ([drift] if drift else []) + lag_messages
+    drift_note = [Note(drift, "origin", "caution")] if drift else []
+    return lead, [*messages, *drift_note, *lag_messages]
 
 
 def _thresholds() -> dict:

@@ -2,7 +2,8 @@
 levels new in the incident, restorations far above the loss, estimates outside their interval.
 
 Each is a plain function of the data or the ranking, so the CLI, the GUI and the tests read the
-same text (:func:`rca_app.core.analysis.run_analysis` collects them into the result's messages).
+same text (:func:`rca_app.core.analysis.run_analysis` collects them into the result's messages);
+each note says its kind and severity (:class:`~rca_app.core.result_notes.Note`).
 """
 from __future__ import annotations
 
@@ -13,13 +14,14 @@ import pandas as pd
 
 from rca_app.core.data import PlantData
 from rca_app.core.errors import Problem, RcaInputError
+from rca_app.core.result_notes import Note
 
 # Restoring one cause can give back the whole loss and, with curved mechanisms, somewhat more;
 # several times the loss is not physics but a model pushed far outside the rows it learnt from.
 IMPLAUSIBLE_RESTORATION = 2.0
 
 
-def extrapolation_note(causes, ref: pd.DataFrame, an: pd.DataFrame) -> list[str]:
+def extrapolation_note(causes, ref: pd.DataFrame, an: pd.DataFrame) -> list[Note]:
     """A warning when leading restorations are implausibly large, naming how far the incident
     took those sensors outside their reference behaviour."""
     big = [c for c in causes[:5] if not c.unmeasured and np.isfinite(c.restoration)
@@ -34,14 +36,14 @@ def extrapolation_note(causes, ref: pd.DataFrame, an: pd.DataFrame) -> list[str]
             parts.append(f"{c.node} ({c.restoration:.0%}, incident {away:+.0f} reference sd away)")
         else:
             parts.append(f"{c.node} ({c.restoration:.0%})")
-    return ["Restorations well above 100% (" + ", ".join(parts) + ") mean the model was carried far outside the "
-            "rows it learnt from: restoring these sensors sends their effects through mechanisms extrapolated "
-            "beyond the reference range. Read their order as uncertain; the sensors' own shifts (Evidence) and "
-            "the process knowledge of what moved first are the better guide here."]
+    return [Note("Restorations well above 100% (" + ", ".join(parts) + ") mean the model was carried far outside "
+                 "the rows it learnt from: restoring these sensors sends their effects through mechanisms extrapolated "
+                 "beyond the reference range. Read their order as uncertain; the sensors' own shifts (Evidence) and "
+                 "the process knowledge of what moved first are the better guide here.", "extrapolation", "caution")]
 
 
 def constant_in_reference(data: PlantData, ref: pd.DataFrame, an: pd.DataFrame,
-                           constant_kpi_ranked: bool = False) -> list[tuple[str, str]]:
+                           constant_kpi_ranked: bool = False) -> list[tuple[str, Note]]:
     """Sensors that do not vary in the reference period, with a message for each.
 
     A setpoint left alone for months and then moved during the incident is typical: its effect
@@ -75,11 +77,11 @@ def constant_in_reference(data: PlantData, ref: pd.DataFrame, an: pd.DataFrame,
                    "check this change first.")
         else:
             msg = f"{c} was constant ({before}) in the reference period and is left out of the analysis."
-        out.append((c, msg))
+        out.append((c, Note(msg, "data", "caution" if moved else "info")))
     return out
 
 
-def points_outside_intervals(ranking) -> list[str]:
+def points_outside_intervals(ranking) -> list[Note]:
     """A note for every estimate that lies outside its own 90% interval.
 
     Percentile intervals from refits can exclude the estimate on all rows when the refits are
@@ -94,26 +96,28 @@ def points_outside_intervals(ranking) -> list[str]:
     for c in ranking.root_causes:
         if outside(c.restoration, c.restoration_ci):
             lo, hi = c.restoration_ci
-            out.append(f"{c.node}: its restoration ({100 * c.restoration:.0f}%) lies outside its 90% interval "
-                       f"({100 * lo:.0f}% to {100 * hi:.0f}%): the refits on resampled reference rows disagree "
-                       "with the fit on all rows, so this estimate is unstable; read it with care.")
+            out.append(Note(f"{c.node}: its restoration ({100 * c.restoration:.0f}%) lies outside its 90% interval "
+                            f"({100 * lo:.0f}% to {100 * hi:.0f}%): the refits on resampled reference rows disagree "
+                            "with the fit on all rows, so this estimate is unstable; read it with care.",
+                            "unstable", "caution"))
     for a in ranking.actions:
         if outside(a.predicted_target, a.predicted_target_ci):
             lo, hi = a.predicted_target_ci
-            out.append(f"setting {a.node}: the predicted KPI ({a.predicted_target:.4g}) lies outside its 90% "
-                       f"interval ({lo:.4g} to {hi:.4g}): the prediction is unstable; read it with care.")
+            out.append(Note(f"setting {a.node}: the predicted KPI ({a.predicted_target:.4g}) lies outside its 90% "
+                            f"interval ({lo:.4g} to {hi:.4g}): the prediction is unstable; read it with care.",
+                            "unstable", "caution"))
     return out
 
 
-def new_levels(data: PlantData, ref: pd.DataFrame, an: pd.DataFrame) -> list[str]:
+def new_levels(data: PlantData, ref: pd.DataFrame, an: pd.DataFrame) -> list[Note]:
     """A note for each categorical level seen only in the incident (its effect cannot be learnt)."""
     msgs = []
     for c in data.categorical_nodes:
         new = sorted(set(an[c].astype(str)) - set(ref[c].astype(str)))
         if new:
-            msgs.append(
+            msgs.append(Note(
                 f"{c}: level(s) {', '.join(new)} appear only in the incident window. Their effect cannot "
                 "be learnt from the reference period, so the ranking attributes it to the sensors "
-                f"{c} acts on. Include some rows with {', '.join(new)} in the reference to rank {c} itself."
-            )
+                f"{c} acts on. Include some rows with {', '.join(new)} in the reference to rank {c} itself.",
+                "data", "info"))
     return msgs

@@ -16,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from rca_app.core.result_notes import Note
 from rca_app.core.results import LoopRecord
 
 COMPENSATED_MV_SD = 2.0       # an MV moved this many reference sds ...
@@ -87,7 +88,7 @@ def _when(row: int, shift: int, start_time, step) -> str:
 
 
 def loop_readings(layout, ref: pd.DataFrame, an: pd.DataFrame, ranking, graph, in_model=frozenset(),
-                  start_time=None, step=None, shifts=None) -> tuple[list[LoopRecord], list[str]]:
+                  start_time=None, step=None, shifts=None) -> tuple[list[LoopRecord], list[Note]]:
     """For each declared loop: did the controller compensate, did it saturate, how close to its
     limits it ran, and which upstream sensor the disturbance came from.
 
@@ -111,8 +112,8 @@ def loop_readings(layout, ref: pd.DataFrame, an: pd.DataFrame, ranking, graph, i
 
     Returns
     -------
-    (list of LoopRecord, list of str)
-        The readings and the messages for the engineer, saturated loops first.
+    (list of LoopRecord, list of Note)
+        The readings and the notes for the engineer, saturated loops first.
     """
     out, lead, messages = [], [], []
     order = [c.node for c in ranking.root_causes]
@@ -144,16 +145,19 @@ def loop_readings(layout, ref: pd.DataFrame, an: pd.DataFrame, ranking, graph, i
         out.append(rec)
         if sat_share is not None:
             side = "upper" if limit == lp.high else "lower"
-            lead.append(f"the controller of {lp.controlled} lost authority: {lp.manipulated} went to its declared "
-                        f"{side} limit ({limit:g}) {when} and sat within {100 * SATURATED_BAND:.0f}% of it for "
-                        f"{100 * sat_share:.0f}% of the incident, while {lp.controlled} moved {cv_shift:+.1f} "
-                        f"reference sd ({lp.manipulated} {mv_shift:+.1f} sd). From then on the loop could not "
-                        f"reject more of the disturbance: look upstream of {lp.manipulated} for what drove it there; "
-                        f"{lp.controlled}'s move is the disturbance getting through, not a cause of its own.")
+            lead.append(Note(
+                f"the controller of {lp.controlled} lost authority: {lp.manipulated} went to its declared "
+                f"{side} limit ({limit:g}) {when} and sat within {100 * SATURATED_BAND:.0f}% of it for "
+                f"{100 * sat_share:.0f}% of the incident, while {lp.controlled} moved {cv_shift:+.1f} "
+                f"reference sd ({lp.manipulated} {mv_shift:+.1f} sd). From then on the loop could not "
+                f"reject more of the disturbance: look upstream of {lp.manipulated} for what drove it there; "
+                f"{lp.controlled}'s move is the disturbance getting through, not a cause of its own.",
+                "limit", "warning"))
         if not compensated:
             if sat_share is None and abs(cv_shift) >= 3 * COMPENSATED_CV_SD:
-                messages.append(f"the controller of {lp.controlled} did not hold it: {lp.controlled} moved "
-                                f"{cv_shift:+.1f} reference sd while {lp.manipulated} moved {mv_shift:+.1f} sd.")
+                messages.append(Note(f"the controller of {lp.controlled} did not hold it: {lp.controlled} moved "
+                                     f"{cv_shift:+.1f} reference sd while {lp.manipulated} moved {mv_shift:+.1f} sd.",
+                                     "loop", "caution"))
             continue
         limits = "its declared limit" if rec.limits_declared else "the edge of its reference range"
         msg = (f"the controller of {lp.controlled} compensated: it moved {lp.manipulated} by {mv_shift:+.1f} "
@@ -171,7 +175,8 @@ def loop_readings(layout, ref: pd.DataFrame, an: pd.DataFrame, ranking, graph, i
                 move_before(ranking, source, ahead[0])
                 order = [c.node for c in ranking.root_causes]
                 msg += f": {source} is ranked before {ahead[0]}, which only followed it"
-        messages.append(msg + ".")
+        at_limit = use >= 0.9      # ran at its limit: the loop's saturation, read with the saturated ones
+        messages.append(Note(msg + ".", "limit" if at_limit else "loop", "warning" if at_limit else "caution"))
     return out, lead + messages
 
 

@@ -15,6 +15,7 @@ from typing import Literal
 
 from rca_app.core.errors import Problem
 from rca_app.core.records import Action, InvarianceCheck, MechanismReport, NoiseCheck, RootCause
+from rca_app.core.result_notes import Note, as_note, note_from_text
 from rca_app.core.serialization import (
     MigrationError,
     SchemaError,
@@ -25,7 +26,8 @@ from rca_app.core.serialization import (
     upgrade,
 )
 
-RESULT_SCHEMA_VERSION = 1
+# 2: diagnostics.messages are notes with their kind and severity (plain strings before).
+RESULT_SCHEMA_VERSION = 2
 
 
 @dataclass
@@ -212,8 +214,9 @@ class Diagnostics:
 
     Attributes
     ----------
-    messages : list of str
-        Warnings for the engineer, in plain language.
+    messages : list of Note
+        Notes for the engineer, in plain language, each with its kind and severity (what it is
+        about and how much it weighs); plain strings given here become notes of kind "info".
     noise_checks : list of NoiseCheck
         Per-node residual checks (LiNGAM assumes non-Gaussian, independent noise).
     unstable_edges : list of UnstableEdge
@@ -235,7 +238,7 @@ class Diagnostics:
     bootstrap_refits_used : int
         Resamples actually refitted for the intervals.
     """
-    messages: list[str]
+    messages: list[Note]
     noise_checks: list[NoiseCheck]
     unstable_edges: list[UnstableEdge]
     causal_order: list[str] | None
@@ -254,6 +257,10 @@ class Diagnostics:
     discovery_reason: str = ""
     undetermined_edges: list[list[str]] = field(default_factory=list)
     hidden_causes: list[HiddenCauseRecord] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        # A step that gives no kind writes a note on how the analysis was done.
+        self.messages = [as_note(m) for m in self.messages]
 
 
 @dataclass
@@ -602,6 +609,17 @@ def migration(from_version: int):
         Decorator registering a ``dict -> dict`` function in :data:`MIGRATIONS`.
     """
     return register_migration(MIGRATIONS, from_version)
+
+
+@migration(1)
+def _notes_with_kinds(data: dict) -> dict:
+    """Version 2 records each note's kind and severity; a version-1 note (a plain string) gets
+    those its wording stood for (:func:`~rca_app.core.result_notes.note_from_text`)."""
+    diagnostics = data.get("diagnostics")
+    if isinstance(diagnostics, dict) and isinstance(diagnostics.get("messages"), list):
+        diagnostics["messages"] = [to_json_data(note_from_text(m)) if isinstance(m, str) else m
+                                   for m in diagnostics["messages"]]
+    return data
 
 
 def migrate_result(data: dict, what: str = "result") -> dict:

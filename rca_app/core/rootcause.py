@@ -25,6 +25,7 @@ from rca_app.core.parallel import ParallelSettings
 from rca_app.core.progress import Progress, check_cancel
 from rca_app.core.queries import incident_abduction, propagate, propagate_replacements
 from rca_app.core.records import Action, Evidence, RootCause
+from rca_app.core.result_notes import Note
 from rca_app.core.scm import StructuralCausalModel
 from rca_app.core.uncertainty import bootstrap_models
 
@@ -80,7 +81,7 @@ class Incident:
 WITHIN_NOISE_Z = 1.0
 
 
-def within_noise_warning(incident: Incident, serial: bool = False) -> str | None:
+def within_noise_warning(incident: Incident, serial: bool = False) -> Note | None:
     """A prominent warning when the KPI's shortfall is within the reference's own variation.
 
     The yardstick is the sd of a mean over the incident's rows under reference behaviour:
@@ -111,10 +112,11 @@ def within_noise_warning(incident: Incident, serial: bool = False) -> str | None
     if z >= WITHIN_NOISE_Z:
         return None
     rows = f"{n} rows" + (f" (about {n_eff:.0f} independent ones)" if serial and inflation > 1 else "")
-    return (f"WARNING: {incident.target} barely moved. Its shortfall ({incident.shortfall:.4g}, "
-            f"{incident.shortfall / sd:.2f} reference sd) is only {z:.2f} times the sd that a mean over {rows} has "
-            f"in the reference period: the incident is within {incident.target}'s normal variation, so the "
-            "ranking explains noise, not a loss. Check the window and the KPI before acting on it.")
+    return Note(f"WARNING: {incident.target} barely moved. Its shortfall ({incident.shortfall:.4g}, "
+                f"{incident.shortfall / sd:.2f} reference sd) is only {z:.2f} times the sd that a mean over {rows} "
+                f"has in the reference period: the incident is within {incident.target}'s normal variation, so the "
+                "ranking explains noise, not a loss. Check the window and the KPI before acting on it.",
+                "warning", "warning")
 
 
 UNMOVED_SD = 0.5             # a cause that moved less than this many reference sds ...
@@ -468,15 +470,14 @@ def rank_root_causes(scm: StructuralCausalModel, incident: Incident, layout, set
     nodes = candidate_nodes(scm, target)
     messages: list[str] = []
     if incident.shortfall <= 0:
-        messages.append(
+        messages.append(Note(
             f"{target} did not move the bad way in the incident window (reference mean "
             f"{incident.reference_mean:.4g}, incident mean {incident.anomaly_mean:.4g}, goal {incident.goal}); "
-            "restorations are not meaningful."
-        )
+            "restorations are not meaningful.", "warning", "warning"))
     if nodes == [target]:
         # The KPI is always its own candidate: alone, it is no finding (issue #14 trial, defect 3).
-        messages.append(f"{target} has no causes in the graph: only its own unexplained change can be ranked, "
-                        "which says nothing about where the loss came from.")
+        messages.append(Note(f"{target} has no causes in the graph: only its own unexplained change can be "
+                             "ranked, which says nothing about where the loss came from.", "no_causes", "warning"))
     check_cancel(progress)
     point = restorations(scm, incident, nodes, settings.seed)
     controllable = list(layout.controllable) if hasattr(layout, "controllable") else []

@@ -11,7 +11,7 @@ from rca_app.app.data_file import check_data_file
 from rca_app.core.errors import RcaInputError
 from rca_app.core.graph import CausalGraph
 from rca_app.core.layout import parse_layout
-from rca_app.core.results import result_to_json
+from rca_app.core.results import RESULT_SCHEMA_VERSION, result_to_json
 from rca_app.core.rootcause import RootCause
 from tests.paths import FIXTURES as ALL_FIXTURES
 
@@ -267,12 +267,13 @@ def test_a_damaged_saved_result_is_refused_naming_the_file(tmp_path, plant, make
 
 
 def test_a_saved_result_of_the_first_schema_opens_typed(tmp_path, plant, make_investigation):
-    # Results saved before the result had its own version carry none: they are version 1.
+    # Results saved before the result had its own version carry none: they are version 1, read
+    # through the migrations to the current version.
     path = invf.save_investigation(make_investigation(plant / "data.csv"), tmp_path / "case.rcainv")
     d = json.loads(path.read_text())
     assert "NaN" not in path.read_text()   # strict JSON: an undefined number is null
     del d["result"]["schema_version"]
     path.write_text(json.dumps(d), encoding="utf-8")
     back = invf.load_investigation(path)
-    assert isinstance(back.result.root_causes[0], RootCause) and back.result.schema_version == 1
+    assert isinstance(back.result.root_causes[0], RootCause) and back.result.schema_version == RESULT_SCHEMA_VERSION
     assert back.result.anomaly.start == "2026-03-14T21:20:00"

@@ -21,7 +21,12 @@ from PySide6.QtWidgets import (
 
 from rca_app.app.causes_view import pareto
 from rca_app.app.formatting import fmt_number, fmt_pct, short_label
-from rca_app.app.result_words import controller_output_text, notes_by_importance, restoration_range_text
+from rca_app.app.result_words import (
+    banner_level,
+    controller_output_text,
+    notes_by_importance,
+    restoration_range_text,
+)
 from rca_app.app.windows_view import node_series
 from rca_app.gui import glossary
 from rca_app.gui.models import RestorationDelegate, RootCauseModel
@@ -190,13 +195,15 @@ class CausesStep(QWidget):
                                      "press F5 to update it.", "warn")
         else:
             # The notes on the ranking's trust (saturated loops, extrapolation, unstable
-            # estimates) first: the banner shows one, the tooltip the rest.
-            msgs = notes_by_importance(s.result.diagnostics.messages)
+            # estimates) first, by the kind the engine gave them: the banner shows one (in the
+            # warning style when it is a warning), the tooltip the rest.
+            notes = notes_by_importance(s.result.diagnostics.messages)
+            msgs = [n.text for n in notes]
             if msgs:
                 # Short enough that "+N more notes" stays on screen when the banner keeps to one line.
                 first = msgs[0] if len(msgs[0]) <= 140 else msgs[0][:138] + "…"
                 more = f" (+{len(msgs) - 1} more notes; hover to read all)" if len(msgs) > 1 else ""
-                self.banner.show_message(f"Note from the analysis: {first}{more}", "info")
+                self.banner.show_message(f"Note from the analysis: {first}{more}", banner_level(notes[0]))
                 self.banner.setToolTip("\n\n".join(msgs))
             else:
                 self.banner.clear()

@@ -50,7 +50,7 @@ def _warning_lines(b: ReportBuilder) -> list[str]:
             txt.append(f"cells imputed (gap policy '{d.gaps_policy}'): " + ", ".join(imputed))
         joined = "; ".join(txt)
         out.append("<b>Rows and gaps.</b> " + escape(joined[0].upper() + joined[1:] + "."))
-    out += [f"<b>Model.</b> {escape(m)}" for m in d.messages]
+    out += [f"<b>Model.</b> {escape(m.text)}" for m in d.messages]
     near = [c.node for c in d.noise_checks if c.near_gaussian]
     if near:
         out.append("<b>Model.</b> " + escape("Noise close to Gaussian for " + ", ".join(near) + ": the direction "
