@@ -36,7 +36,6 @@ MIN_CONFIDENCE = 0.6          # share of bootstrap resamples agreeing with an "a
 MIN_LAG_SCORE = 0.02          # adjusted R^2 below which the stations show no lagged relation at all
 DEFAULT_MAX_LAG_STEPS = 30    # "auto" tries up to this many grid steps unless lag_max says otherwise
 LAG_ROWS = 5000               # reference rows (the latest) used to estimate lags and lagged edges
-DRIFT_LEAD_STEPS = 5          # a drift must start this many grid steps before another to be its origin
 MAX_STEPPED_CALLS = 8000      # mechanism evaluations a query through time may take (about 1 s)
 
 
@@ -480,21 +479,23 @@ def drift_origin(ranking, graph, ref: pd.DataFrame, an: pd.DataFrame,
     # Sensors only (an unmeasured cause's entry has no column of its own).
     lead = [c.node for c in ranking.root_causes[:top]
             if c.node in ref.columns and pd.api.types.is_numeric_dtype(ref[c.node])]
-    onset = {c: cusum_onset(an[c].to_numpy(float), ref[c].to_numpy(float)) for c in lead}
-    if not lead or onset.get(lead[0]) is None:
+    span = {c: onset_interval(an[c].to_numpy(float), ref[c].to_numpy(float)) for c in lead}
+    onset = {c: (s[0] if s else None) for c, s in span.items()}
+    first = lead[0] if lead else None
+    if first is None or span[first] is None:
         return onset, None
-    first = lead[0]
-    first_onset = onset[first]
-    assert first_onset is not None
+    first_span = span[first]
+    assert first_span is not None
     for c in lead[1:]:
-        t = onset[c]
+        s = span[c]
         x, r = an[c].to_numpy(float), ref[c].to_numpy(float)
         # Autocorrelated noise alone can trip a CUSUM: the origin must itself have moved clearly.
         moved = abs(x.mean() - r.mean()) / reference_sd(r) >= 1.0
-        if t is not None and moved and t + DRIFT_LEAD_STEPS <= first_onset and c in graph.ancestors(first):
+        # It had surely begun before the first cause's drift could have (see onset_interval).
+        if s is not None and moved and s[1] < first_span[0] and c in graph.ancestors(first):
             move_before(ranking, c, first)
-            return onset, (f"{c} began to drift {first_onset - t} rows before {first}, which is downstream of "
-                           f"it: {c} started the drift and is ranked first")
+            return onset, (f"{c} began to drift {first_span[0] - s[0]} rows before {first}, which is downstream "
+                           f"of it: {c} started the drift and is ranked first")
     return onset, None
 
 
