@@ -1,0 +1,95 @@
+"""Lab tags (a sample every many grid rows, held by "last"): links learnt on the sampled rows."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from bench.lab_tags import LAB, lab_edges_found, lab_plant
+from rca_app.core.analysis import run_analysis
+from rca_app.core.data import load_table, prepare
+from rca_app.core.dynamics import align_for_time
+from rca_app.core.lab_tags import MIN_LAB_SAMPLES, lab_tag_rows
+from rca_app.core.layout import load_layout
+from rca_app.core.settings import AnalysisSettings
+from rca_app.core.windows import resolve_windows
+
+SAMPLES = Path(__file__).resolve().parents[2] / "sample_plants"
+
+
+def _prepared(tmp_path: Path, text: str, layout: str):
+    (tmp_path / "data.csv").write_text(text, encoding="utf-8")
+    (tmp_path / "layout.toml").write_text(layout, encoding="utf-8")
+    return prepare(load_table(tmp_path / "data.csv"), load_layout(tmp_path / "layout.toml"))
+
+
+def test_sampled_rows_are_where_the_sample_was_taken_after_the_alignment(tmp_path):
+    text, layout, truth = lab_plant(30, 0)
+    data = _prepared(tmp_path, text, layout)
+    ref_sl, an_sl, _ = resolve_windows(data, truth["anomaly"], None)
+    timed = align_for_time(data, data.layout, ref_sl, an_sl, 0)
+    rows = lab_tag_rows(data, timed, timed.reference)[LAB]
+    ref = timed.frame.iloc[timed.reference].reset_index(drop=True)
+    lab = ref[LAB].to_numpy()
+    # Each sampled row is where the held value changes, and holds a sample taken on the half
+    # hour (stamped 20 min later): after the separator's shift, on the row of the yield its
+    # material became.
+    changes = np.flatnonzero(np.diff(lab) != 0) + 1
+    assert set(rows[rows > 0]) == set(changes)
+    shift = timed.record.shifts[LAB]
+    assert shift == 5
+    taken = data.time.iloc[rows + timed.reference.start - shift]
+    assert (taken.dt.minute % 30 == 0).all() and (taken.dt.second == 0).all()
+    assert len(rows) >= (timed.reference.stop - timed.reference.start) // 30 - 1
+
+
+def test_a_wide_table_has_no_lab_tags(tmp_path):
+    data = prepare(load_table(SAMPLES / "chemical_reactor" / "data.csv"),
+                   load_layout(SAMPLES / "chemical_reactor" / "layout.toml"))
+    assert lab_tag_rows(data, None, slice(0, data.n_rows)) == {}
+
+
+@pytest.mark.parametrize("every", [10, 30])
+def test_the_lab_tags_true_edge_into_the_kpi_is_found(tmp_path, every):
+    text, layout, truth = lab_plant(every, 0, effect=True)
+    found = lab_edges_found(tmp_path, text, layout, truth, use_samples=True)
+    assert (LAB, "yield_pct") in found
+    assert ("reactor_x", LAB) in found
+    # On every grid row (the engine before) the held copies hide both.
+    before = lab_edges_found(tmp_path, text, layout, truth, use_samples=False)
+    assert (LAB, "yield_pct") not in before
+
+
+def test_a_lab_tag_with_no_effect_gets_no_edge_out(tmp_path):
+    text, layout, truth = lab_plant(30, 0, effect=False)
+    found = lab_edges_found(tmp_path, text, layout, truth, use_samples=True)
+    assert not [e for e in found if e[0] == LAB]
+    assert ("reactor_x", LAB) in found
+
+
+def test_too_few_samples_give_no_edges_and_say_why(tmp_path):
+    # Every 60 rows over 600 reference rows: 10 samples.
+    text, layout, truth = lab_plant(60, 1, effect=True, n_reference=600)
+    data = _prepared(tmp_path, text, layout)
+    ref_sl, an_sl, _ = resolve_windows(data, truth["anomaly"], None)
+    timed = align_for_time(data, data.layout, ref_sl, an_sl, 0)
+    assert len(lab_tag_rows(data, timed, timed.reference)[LAB]) < MIN_LAB_SAMPLES
+    out = run_analysis(data, truth["anomaly"], None, AnalysisSettings(graph_bootstrap=0, rank_bootstrap=0,
+                                                                      mechanisms=("linear",), n_jobs=1))
+    r = out.result
+    assert not [e for e in r.graph.edges if LAB in (e.source, e.target)]
+    assert any(m.startswith(f"{LAB}: a lab value held on the grid with only") for m in r.diagnostics.messages)
+
+
+def test_continuous_sample_plant_purity_reaches_the_kpi():
+    folder = SAMPLES / "continuous_reactor"
+    data = prepare(load_table(folder / "data.csv"), load_layout(folder / "layout.toml"))
+    out = run_analysis(data, ("2026-03-01T16:40:00", "2026-03-01T20:40:00"), None,
+                       AnalysisSettings(graph_bootstrap=4, rank_bootstrap=4, n_jobs=1))
+    r = out.result
+    edges = {(e.source, e.target) for e in r.graph.edges}
+    assert ("product_purity_pct", "yield_pct") in edges
+    assert r.root_causes[0].node == "feed_impurity_pct"
+    note = next(m for m in r.diagnostics.messages if m.startswith("product_purity_pct: a lab value"))
+    assert "32 reference rows where it was sampled" in note
