@@ -94,10 +94,9 @@ def lab_plant(every: int, seed: int, effect: bool = True, n_reference: int = 150
     return text, layout, truth
 
 
-def lab_edges_found(folder: Path, text: str, layout: str, truth: dict, use_samples: bool,
-                    n_bootstrap: int = 0) -> set[tuple[str, str]]:
-    """The lab tag's edges that discovery finds, as the analysis runs it; ``use_samples`` False:
-    on every grid row (the engine before)."""
+def lab_edges(folder: Path, text: str, layout: str, truth: dict, n_bootstrap: int = 0) -> dict[str, set]:
+    """The lab tag's edges that discovery finds as the analysis runs it, on one prepared plant:
+    ``"before"`` on every grid row (the engine before), ``"now"`` on the rows where it was sampled."""
     (folder / "data.csv").write_text(text, encoding="utf-8")
     (folder / "layout.toml").write_text(layout, encoding="utf-8")
     data = prepare(load_table(folder / "data.csv"), load_layout(folder / "layout.toml"))
@@ -105,10 +104,12 @@ def lab_edges_found(folder: Path, text: str, layout: str, truth: dict, use_sampl
     timed = align_for_time(data, data.layout, ref_sl, an_sl, 0)
     ref = timed.frame.iloc[timed.reference].reset_index(drop=True)
     serial = rows_are_serial(ref, [c for c in ref.columns if c != data.layout.target])
-    rows = lab_tag_rows(data, timed, timed.reference) if use_samples and serial else None
-    disc = discover(ref, data.layout.constraints(), [], DiscoverySettings(n_bootstrap=n_bootstrap, time_series=serial),
-                    lab_rows=rows)
-    return {e.key for e in disc.graph.edges if LAB in e.key}
+    settings = DiscoverySettings(n_bootstrap=n_bootstrap, time_series=serial)
+    out = {}
+    for name, rows in (("before", None), ("now", lab_tag_rows(data, timed, timed.reference) if serial else None)):
+        disc = discover(ref, data.layout.constraints(), [], settings, lab_rows=rows)
+        out[name] = {e.key for e in disc.graph.edges if LAB in e.key}
+    return out
 
 
 def run(seeds: int = 6) -> dict:
@@ -122,8 +123,7 @@ def run(seeds: int = 6) -> dict:
                     text, layout, truth = lab_plant(every, seed, effect)
                     true = {tuple(e) for e in truth["edges"]}
                     row = {"every": every, "effect": effect, "seed": seed}
-                    for name, use in (("before", False), ("now", True)):
-                        found = lab_edges_found(Path(tmp), text, layout, truth, use)
+                    for name, found in lab_edges(Path(tmp), text, layout, truth).items():
                         row[name] = {"found": sorted(map(list, found)), "true_found": len(found & true),
                                      "false": len(found - true), "kpi_edge": (LAB, "yield_pct") in found}
                     cases.append(row)

@@ -266,9 +266,7 @@ def discover_with_lab_tags(frame: pd.DataFrame, constraints, categorical, settin
                 undetermined.add((a, b))
         result.unstable_edges += [{"source": a, "target": b, "confidence": c} for (a, b), c in sorted(share.items())
                                   if (a, b) not in edges and c >= 1 / 3]
-        after = max((order.index(p) + 1 for p in parents if p in order), default=0)
-        before = min((order.index(c) for c in children if c in order), default=len(order))
-        order.insert(min(after, before) if after <= before else after, tag)
+        order.insert(_order_position(order, tag, parents, children, constraints), tag)
         found.append(LabEdges(tag, len(rows), parents, children, [e for e in new if e in undetermined]))
         checks += _noise_check(raw, tag, parents, settings.time_series)
     edge_objs = []
@@ -286,6 +284,17 @@ def discover_with_lab_tags(frame: pd.DataFrame, constraints, categorical, settin
     result.noise_checks = list(result.noise_checks) + checks
     result.messages = list(result.messages) + messages + [_message(f, len(frame)) for f in found]
     return result
+
+
+def _order_position(order: list[str], tag: str, parents: list[str], children: list[str], constraints) -> int:
+    """Where the tag goes in the causal order: after its parents, before its children, and there
+    with its station (before the first sensor of a later station)."""
+    after = max((order.index(p) + 1 for p in parents if p in order), default=0)
+    before = min((order.index(c) for c in children if c in order), default=len(order))
+    if after > before:
+        return after
+    return next((k for k in range(after, before) if constraints.tier.get(order[k], -1) > constraints.tier[tag]),
+                before)
 
 
 def _coefficient(raw: pd.DataFrame, source: str, child: str, parents: list[str]) -> float | None:

@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bench.lab_tags import LAB, lab_edges_found, lab_plant
+from bench.lab_tags import LAB, lab_edges, lab_plant
 from rca_app.core.analysis import run_analysis
 from rca_app.core.data import load_table, prepare
 from rca_app.core.dynamics import align_for_time
@@ -53,17 +53,16 @@ def test_a_wide_table_has_no_lab_tags(tmp_path):
 @pytest.mark.parametrize("every", [10, 30])
 def test_the_lab_tags_true_edge_into_the_kpi_is_found(tmp_path, every):
     text, layout, truth = lab_plant(every, 0, effect=True)
-    found = lab_edges_found(tmp_path, text, layout, truth, use_samples=True)
-    assert (LAB, "yield_pct") in found
-    assert ("reactor_x", LAB) in found
-    # On every grid row (the engine before) the held copies hide both.
-    before = lab_edges_found(tmp_path, text, layout, truth, use_samples=False)
-    assert (LAB, "yield_pct") not in before
+    found = lab_edges(tmp_path, text, layout, truth)
+    assert (LAB, "yield_pct") in found["now"]
+    assert ("reactor_x", LAB) in found["now"]
+    # On every grid row (the engine before) the held copies hide the edge into the KPI.
+    assert (LAB, "yield_pct") not in found["before"]
 
 
 def test_a_lab_tag_with_no_effect_gets_no_edge_out(tmp_path):
     text, layout, truth = lab_plant(30, 0, effect=False)
-    found = lab_edges_found(tmp_path, text, layout, truth, use_samples=True)
+    found = lab_edges(tmp_path, text, layout, truth)["now"]
     assert not [e for e in found if e[0] == LAB]
     assert ("reactor_x", LAB) in found
 
