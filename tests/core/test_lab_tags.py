@@ -16,6 +16,8 @@ from rca_app.core.settings import AnalysisSettings
 from rca_app.core.windows import resolve_windows
 
 SAMPLES = Path(__file__).resolve().parents[2] / "sample_plants"
+# The bench's plant, shorter (1000 reference minutes: 100 lab samples at 10 rows, 33 at 30).
+SHORT = {"n_reference": 1000, "n_anomaly": 120}
 
 
 def _prepared(tmp_path: Path, text: str, layout: str):
@@ -25,7 +27,7 @@ def _prepared(tmp_path: Path, text: str, layout: str):
 
 
 def test_sampled_rows_are_where_the_sample_was_taken_after_the_alignment(tmp_path):
-    text, layout, truth = lab_plant(30, 0)
+    text, layout, truth = lab_plant(30, 0, **SHORT)
     data = _prepared(tmp_path, text, layout)
     ref_sl, an_sl, _ = resolve_windows(data, truth["anomaly"], None)
     timed = align_for_time(data, data.layout, ref_sl, an_sl, 0)
@@ -52,7 +54,7 @@ def test_a_wide_table_has_no_lab_tags(tmp_path):
 
 @pytest.mark.parametrize("every", [10, 30])
 def test_the_lab_tags_true_edge_into_the_kpi_is_found(tmp_path, every):
-    text, layout, truth = lab_plant(every, 0, effect=True)
+    text, layout, truth = lab_plant(every, 0, effect=True, **SHORT)
     found = lab_edges(tmp_path, text, layout, truth)
     assert (LAB, "yield_pct") in found["now"]
     assert ("reactor_x", LAB) in found["now"]
@@ -61,7 +63,7 @@ def test_the_lab_tags_true_edge_into_the_kpi_is_found(tmp_path, every):
 
 
 def test_a_lab_tag_with_no_effect_gets_no_edge_out(tmp_path):
-    text, layout, truth = lab_plant(30, 0, effect=False)
+    text, layout, truth = lab_plant(30, 0, effect=False, **SHORT)
     found = lab_edges(tmp_path, text, layout, truth)["now"]
     assert not [e for e in found if e[0] == LAB]
     assert ("reactor_x", LAB) in found
