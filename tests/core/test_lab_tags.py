@@ -4,6 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from bench.lab_tags import LAB, lab_edges, lab_plant
@@ -94,3 +95,41 @@ def test_continuous_sample_plant_purity_reaches_the_kpi():
     assert r.root_causes[0].node == "feed_impurity_pct"
     note = next(m for m in r.diagnostics.messages if m.startswith("product_purity_pct: a lab value"))
     assert "32 reference rows where it was sampled" in note
+
+
+def _held(x: np.ndarray, every: int) -> tuple[np.ndarray, np.ndarray]:
+    """``x`` sampled every ``every`` rows and held until the next sample, and the sampled rows."""
+    rows = np.arange(0, len(x), every)
+    return np.repeat(x[rows], every)[: len(x)], rows
+
+
+def test_a_lab_tags_link_within_its_station_is_undetermined_and_uses_only_the_samples():
+    from rca_app.core.discovery import DiscoverySettings, discover
+    from rca_app.core.layout import parse_layout
+
+    rng = np.random.default_rng(3)
+    n, every = 3000, 20
+    a = rng.uniform(-1, 1, n)
+    lab = 0.8 * a + rng.laplace(0, 0.4, n)
+    b = 0.9 * lab + rng.uniform(-0.5, 0.5, n)          # the lab value drives b in the same row
+    y = 0.7 * b + rng.laplace(0, 0.5, n)
+    held, rows = _held(lab, every)
+    frame = pd.DataFrame({"a": a, "lab": held, "b": b, "y": y})
+    layout = parse_layout('[plant]\nname = "t"\ntarget = "y"\n\n[[station]]\nname = "S1"\nsensors = ["a"]\n\n'
+                          '[[station]]\nname = "S2"\nsensors = ["lab", "b"]\n\n'
+                          '[[station]]\nname = "S3"\nsensors = ["y"]\n')
+    disc = discover(frame, layout.constraints(), [], DiscoverySettings(n_bootstrap=5, time_series=True, n_jobs=1),
+                    lab_rows={"lab": rows})
+    edges = {e.key: e for e in disc.graph.edges}
+    assert ("a", "lab") in edges and not edges[("a", "lab")].undetermined
+    pair = edges.get(("lab", "b")) or edges.get(("b", "lab"))
+    assert pair is not None and pair.undetermined
+    assert ("b", "y") in edges
+    assert disc.causal_order.index("lab") < disc.causal_order.index("y")
+    # The held copies between samples are no evidence: scrambling them changes nothing.
+    scrambled = frame.copy()
+    others = np.setdiff1d(np.arange(n), rows)
+    scrambled.loc[others, "lab"] = rng.permutation(scrambled.loc[others, "lab"].to_numpy())
+    again = discover(scrambled, layout.constraints(), [], DiscoverySettings(n_bootstrap=0, time_series=True),
+                     lab_rows={"lab": rows})
+    assert {e.key for e in again.graph.edges if "lab" in e.key} == {k for k in edges if "lab" in k}
