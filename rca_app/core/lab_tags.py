@@ -323,5 +323,5 @@ def _message(f: LabEdges, n_rows: int) -> str:
             + (", ".join(links) if links else "none found"))
     if f.undetermined:
         text += (" (" + ", ".join(f"{a} - {b}" for a, b in f.undetermined)
-                 + ": within one station, a direction so few samples do not decide)")
+                 + ": within one station, a direction the layout leaves open and the samples do not decide)")
     return text + "."
