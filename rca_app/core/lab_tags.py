@@ -21,6 +21,9 @@ An edge to a sensor of the tag's own station, which the layout allows either way
 undetermined: a few dozen samples do not orient it. Edge confidences come from block
 resamples of the sampled rows.
 
+Links between two lab tags (whose samples rarely fall on the same rows) and between a lab tag and
+a categorical sensor are not learnt; the layout's required edges of a lab tag are kept.
+
 Which tags: those a historian export puts on the grid by the ``"last"`` rule with a new sample only
 every :data:`~rca_app.core.data.preparation.STEP_FUNCTION_ROWS` grid rows or more (the data step's
 "step function" note). A wide table's held column may as well be a lot property, which is valid
@@ -257,12 +260,14 @@ def discover_with_lab_tags(frame: pd.DataFrame, constraints, categorical, settin
         share = _confidences(Z, tag, edges, cols, constraints, settings.time_series,
                              settings.n_bootstrap, settings.seed + 7919 * (i + 1))
         new = [(p, tag) for p in parents] + [(tag, c) for c in children]
-        new += [e for e in sorted(constraints.required) if tag in e and e not in new and e[0] in nodes and e[1] in nodes]
+        new += [e for e in sorted(constraints.required)
+                if tag in e and e not in new and e[0] in nodes and e[1] in nodes]   # the layout's own
         for a, b in new:
             edges.add((a, b))
-            conf[(a, b)] = share.get((a, b), 0.0) if settings.n_bootstrap > 0 else None
+            required = (a, b) in constraints.required
+            conf[(a, b)] = (1.0 if required else share.get((a, b), 0.0)) if settings.n_bootstrap > 0 else None
             effect[(a, b)] = _coefficient(raw, a, b, [p for p in cols if (p, b) in edges])
-            if constraints.allows(b, a):
+            if constraints.allows(b, a) and not required:
                 undetermined.add((a, b))
         result.unstable_edges += [{"source": a, "target": b, "confidence": c} for (a, b), c in sorted(share.items())
                                   if (a, b) not in edges and c >= 1 / 3]
