@@ -142,3 +142,25 @@ def test_a_lab_tag_that_caused_the_incident_is_ranked_now(tmp_path):
     got = compare(tmp_path, text, layout, truth)
     assert got["before"]["cause_rank"] is None
     assert got["now"]["cause_rank"] is not None and got["now"]["cause_restoration"] > 0
+
+
+def test_a_required_edge_of_a_lab_tag_is_kept_with_full_confidence():
+    from rca_app.core.discovery import DiscoverySettings, discover
+    from rca_app.core.layout import parse_layout
+
+    rng = np.random.default_rng(5)
+    n = 2000
+    a = rng.uniform(-1, 1, n)
+    c = rng.uniform(-1, 1, n)                            # no relation to the lab value at all
+    lab, rows = _held(0.8 * a + rng.laplace(0, 0.4, n), 20)
+    y = 0.5 * c + rng.laplace(0, 0.5, n)
+    frame = pd.DataFrame({"a": a, "c": c, "lab": lab, "y": y})
+    layout = parse_layout('[plant]\nname = "t"\ntarget = "y"\n\n[[station]]\nname = "S1"\nsensors = ["a", "c"]\n\n'
+                          '[[station]]\nname = "S2"\nsensors = ["lab"]\n\n[[station]]\nname = "S3"\nsensors = ["y"]\n\n'
+                          '[knowledge]\nrequired = [["c", "lab"]]\n')
+    disc = discover(frame, layout.constraints(), [], DiscoverySettings(n_bootstrap=4, time_series=True, n_jobs=1),
+                    lab_rows={"lab": rows})
+    edges = {e.key: e for e in disc.graph.edges}
+    assert edges[("c", "lab")].origin == "required" and edges[("c", "lab")].confidence == 1.0
+    assert not edges[("c", "lab")].undetermined
+    assert ("a", "lab") in edges and ("lab", "y") not in edges
