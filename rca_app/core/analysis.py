@@ -43,6 +43,7 @@ from rca_app.core.incident_shapes import (
     unlinked_kpi_message,
 )
 from rca_app.core.kpi_mechanisms import check_kpi_parents, install_kpi_mechanism
+from rca_app.core.lab_tags import lab_tag_rows
 from rca_app.core.lagged_model import (
     contemporaneous_graph,
     diverges,
@@ -189,6 +190,9 @@ def _run_analysis(data: PlantData, anomaly, reference, settings: AnalysisSetting
     levels = encoder.levels
     # Rows on an even time grid that carry their past: tests count effective rows (core/autocorrelation.py).
     serial = timed is not None and timed.step is not None and rows_are_serial(ref, numeric)
+    # Lab tags (a sample every many grid rows, held between): their links are learnt on the rows
+    # where they were sampled (core/lab_tags.py).
+    lab_rows = lab_tag_rows(data, timed, fit_ref_sl) if serial else None
 
     t = time.perf_counter()
     disc = None
@@ -200,7 +204,7 @@ def _run_analysis(data: PlantData, anomaly, reference, settings: AnalysisSetting
                                           bootstrap_max_rows=settings.bootstrap_max_rows, seed=settings.seed,
                                           n_jobs=settings.n_jobs, scheduler=settings.scheduler,
                                           time_series=serial),
-                        SubProgress(progress, 0.0, 0.35, ""), encoder=encoder)
+                        SubProgress(progress, 0.0, 0.35, ""), encoder=encoder, lab_rows=lab_rows)
         graph = disc.graph
         if layout.target not in graph.nodes:
             graph = CausalGraph(tuple(n for n in constraints.nodes if n in graph.nodes or n == layout.target),

@@ -397,7 +397,7 @@ def _discover_once(frame: pd.DataFrame, nodes: list[str], enc: CategoryEncoder, 
         B = structure.coef * sd[:, None] / sd[None, :]  # back to engineering units
         order_names = structure.order
         edges |= {e for e in structure.edges if constraints.allows(*e)}
-    edges |= set(constraints.required)
+    edges |= {e for e in constraints.required if e[0] in nodes and e[1] in nodes}   # (a lab tag's: its own pass)
     # Pairs FCI marks as moved by an unmeasured cause: their dependence is not an edge.
     blocked = frozenset(frozenset(p) for p in structure.hidden_pairs) if structure is not None else frozenset()
     _add_curved_edges(frame, order_names, edges, enc, constraints, settings, blocked)
@@ -514,16 +514,22 @@ def noise_checks(frame: pd.DataFrame, graph: CausalGraph, categorical: set[str],
 
 def discover(frame: pd.DataFrame, constraints, categorical: list[str] | set[str],
              settings: DiscoverySettings | None = None, progress: Progress | None = None,
-             encoder: CategoryEncoder | None = None) -> DiscoveryResult:
+             encoder: CategoryEncoder | None = None, lab_rows: dict[str, np.ndarray] | None = None) -> DiscoveryResult:
     """Discover the causal graph on ``frame`` (the reference rows), honouring ``constraints``.
 
     ``constraints`` is the layout's :class:`~rca_app.core.layout.Constraints`; ``frame`` has one
     column per node (categorical ones as ``category`` dtype). ``encoder``: the investigation's
-    levels (default: fitted on ``frame``).
+    levels (default: fitted on ``frame``). ``lab_rows`` (time series): lab tags held on the grid
+    between samples -> the rows of ``frame`` where each was sampled; their links are learnt on
+    those rows (:mod:`rca_app.core.lab_tags`).
     """
     settings = settings or DiscoverySettings()
     categorical = set(categorical)
     enc = encoder or CategoryEncoder.fit(frame, categorical)
+    if lab_rows and settings.time_series:
+        from rca_app.core.lab_tags import discover_with_lab_tags
+
+        return discover_with_lab_tags(frame, constraints, categorical, settings, progress, enc, lab_rows, discover)
     nodes = [n for n in constraints.nodes if n in frame.columns]
     check_cancel(progress)
     innov, var_messages = None, list[str]()

@@ -138,6 +138,11 @@ class TagReport:
         When the first good sample was stamped.
     first_good_row : int or None
         Its spreadsheet row.
+    sample_times : tuple of Timestamp
+        A tag slower than the grid (held between samples): when each good sample was taken
+        (after the ``delay``), so that its links can be learnt on the grid rows where it was
+        measured (:mod:`rca_app.core.lab_tags`). Empty for a tag sampled at least once per grid
+        interval.
     """
 
     tag: str
@@ -151,6 +156,7 @@ class TagReport:
     good_samples: int = 0                   # distinct good sample times, after repeats combined
     first_good: pd.Timestamp | None = None  # the first good sample's time (as stamped) ...
     first_good_row: int | None = None       # ... and its spreadsheet row
+    sample_times: tuple = ()                # a slow tag's sample times (after its delay)
 
 
 @dataclass
@@ -339,6 +345,8 @@ def pivot_long(frame: pd.DataFrame, columns: LongColumns, file_name: str, *, sam
         rule = rep.rule or ("mean" if fast else "last")
         rep.rule = rule
         s = _combine_repeats(tag, s, rule, fold, file_name, columns.value, problems)
+        if not fast:
+            rep.sample_times = tuple(pd.DatetimeIndex(s["time"]))
         out[tag] = _onto_grid(s["time"], s["value"].to_numpy(float), grid, step, rule)
         problems.extend(_no_value_codes(tag, s, file_name, columns.quality is not None, grid, step, rule))
     if fold is not None:
