@@ -179,10 +179,10 @@ def run(seeds: int = 6) -> dict:
     return {"summary": summary, "cases": cases, "seconds": round(time.perf_counter() - t0, 1)}
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--seeds", type=int, default=6)
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
     out = run(args.seeds)
     OUT.mkdir(exist_ok=True)
     (OUT / "lab_tags.json").write_text(json.dumps(out, indent=1) + "\n", encoding="utf-8")

@@ -17,6 +17,7 @@ from bench import (
     dynamics,
     impact,
     incident_shapes,
+    lab_tags,
     speed,
     tennessee_eastman,
     var_lingam,
@@ -61,6 +62,7 @@ def main() -> None:
         dynamics.main(["--quick"] if args.quick else [])
         autocorrelation.main(["--reps", "50" if args.quick else "200"])   # null false alarms, results/autocorrelation.json
         var_lingam.main(["--seeds", "5" if args.quick else "20"])   # LiNGAM order on raw rows vs VAR innovations
+        lab_tags.main(["--seeds", "2" if args.quick else "6"])   # lab tags' links on their sampled rows
     if args.only in (None, "impact"):
         res["impact"] = impact.run_for_all(quick=args.quick)
     if args.only is None:   # one bad unit, alarm and count KPIs, short references (bench/incident_shapes.py)
