@@ -86,8 +86,6 @@ def test_an_hour_exported_twice_is_not_called_a_clock_change():
     assert not [q for q in p.problems if q.code == "clock_back"], [q.message for q in p.problems]
 
 
-@pytest.mark.xfail(strict=True, reason="#8: a sensor that moved 0.1 sd is listed as 'shifted on its own' "
-                                       "(the controlled variable its loop held)")
 def test_a_sensor_that_did_not_shift_is_not_called_shifted():
     from rca_app.core.records import Evidence
     from rca_app.report.text import classify
@@ -172,8 +170,6 @@ def _set_station_lag(w, index, text):
     col.lag.editingFinished.emit()
 
 
-@pytest.mark.xfail(strict=True, reason="#6: 'Use this layout' clears the layout's undo history (README: Ctrl+Z "
-                                       "undoes layout edits)")
 def test_an_applied_layout_edit_can_still_be_undone(reactor_window, qtbot):
     w = reactor_window
     w.go_to("layout")
@@ -185,7 +181,6 @@ def test_an_applied_layout_edit_can_still_be_undone(reactor_window, qtbot):
     assert w.layout_step.layout_obj.stations[1].lag is None
 
 
-@pytest.mark.xfail(strict=True, reason="#5: F5 after a layout edit analyses the previous layout without a word")
 def test_f5_after_a_layout_edit_uses_it_or_asks(reactor_window, qtbot):
     w = reactor_window
     w.go_to("layout")
@@ -200,8 +195,6 @@ def test_f5_after_a_layout_edit_uses_it_or_asks(reactor_window, qtbot):
         "the analysis ran on the layout before the edit and nothing said so"
 
 
-@pytest.mark.xfail(strict=True, reason="#7: after a layout edit in the window, the report's 'command that "
-                                       "reproduces it' names the unedited layout file on disk")
 def test_reproduce_command_names_no_layout_file_the_analysis_did_not_use():
     import shlex
     from pathlib import Path
