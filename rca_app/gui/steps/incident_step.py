@@ -367,7 +367,11 @@ class IncidentStep(QWidget):
         w = series["windows"]["all"]
         offset = self.overlay_offset(name)
         if offset:
-            w = dict(w, x=np.asarray(w["x"], dtype=float) + offset)
+            x = np.asarray(w["x"], dtype=float)
+            # The last rows' material reaches the KPI after the data end: nothing to draw them
+            # against, and drawn they would stretch the shared time axis past the KPI chart.
+            keep = x + offset <= np.nanmax(x) if x.size else np.zeros(0, bool)
+            w = dict(w, x=x[keep] + offset, y=np.asarray(w["y"])[keep])
             name_label = f"{name} (+{self._shift_words(name)})"
         else:
             name_label = name

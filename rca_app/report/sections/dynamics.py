@@ -30,6 +30,12 @@ def _step_seconds(step: str | None) -> float | None:
         return None
 
 
+def _long_lag(text: str) -> str:
+    """A lag as the layout writes it, with hours and minutes beside it past two hours."""
+    human = fmt_duration_text(text)
+    return f"{text} ({human})" if " h " in human else text
+
+
 def _joins(layout_text: str | None) -> list[dict]:
     """The [[join]] tables of the layout as used (the result keeps its text, not the parsed form)."""
     try:
@@ -77,7 +83,8 @@ def dynamics_appendix(b: ReportBuilder) -> list:
         readings = lag_readings(dyn)
         if dyn.lags:
             rows = [["From station", "To station", "Lag used", "Given or estimated"]]
-            rows += [[rec.station, rec.to_station, fmt_duration_text(rec.lag), readings[rec.station].text]
+            # The layout's own words ("7min"), with hours beside a long one ("1350min (22 h 30 min)").
+            rows += [[rec.station, rec.to_station, _long_lag(rec.lag), readings[rec.station].text]
                      for rec in dyn.lags]
             st.append(b.P("**Residence times** (declared values always win; an estimate is used only when the "
                           "block-bootstrap resamples agree with it):"))

@@ -51,6 +51,10 @@ def title_block(b: ReportBuilder) -> list:
 def summary(b: ReportBuilder) -> list:
     st = [b.H1(SECTIONS[0])]
     paragraphs = T.summary_paragraphs(b.r)
+    if b.data_note is None and b.r.target in b.data.frame.columns:
+        a = b.r.anomaly
+        spread = T.kpi_spread_text(b.r, b.data.frame[b.r.target].iloc[a.first_row:a.stop_row])
+        paragraphs[0] += (" " + spread) if spread else ""
     for p in paragraphs[:-1]:
         st.append(b.P(p))
     st += _trust(b)
