@@ -13,6 +13,7 @@ import shlex
 from datetime import datetime
 from pathlib import Path
 
+from rca_app.app.kpi_spread import kpi_spread
 from rca_app.app.result_words import trust_notes
 from rca_app.core.results import AnalysisResult, GraphNodeRecord, IncidentRecord, WindowRecord
 from rca_app.core.rootcause import Action, Evidence, RootCause
@@ -99,16 +100,10 @@ def kpi_change(result: AnalysisResult) -> dict:
     }
 
 
-# The incident KPI "swung" when its spread is this many times the reference's, or a share of
-# its rows this large lies beyond two reference SDs on each side of the reference mean.
-SWING_SD_RATIO = 2.0
-SWING_SHARE = 0.2
-
-
 def kpi_spread_text(result: AnalysisResult, values) -> str:
     """How the KPI spread over the incident, beside its mean: its range and middle 80%, and a
     warning when it swung so much (or sat on both sides of the reference) that the mean hides
-    what happened.
+    what happened (:func:`rca_app.app.kpi_spread.kpi_spread`).
 
     Parameters
     ----------
@@ -121,33 +116,22 @@ def kpi_spread_text(result: AnalysisResult, values) -> str:
     str
         A sentence (or two) to follow the KPI's mean; "" without values.
     """
-    import numpy as np
-
-    v = np.asarray(values, dtype=float)
-    v = v[np.isfinite(v)]
-    if v.size < 2:
-        return ""
     a = result.anomaly
+    sp = kpi_spread(values, a.target_reference_mean, a.target_reference_sd)
+    if sp is None:
+        return ""
     k = kpi_change(result)
     dec, unit = k["dec"], k["unit"]
-    lo, hi = float(v.min()), float(v.max())
-    p10, p90 = (float(x) for x in np.percentile(v, [10, 90]))
-    sd_ref = a.target_reference_sd
-    out = (f"Over the incident it ranged from {fmt_num(lo, dec)} to {with_unit(fmt_num(hi, dec), unit)} "
-           f"(middle 80% of the rows {fmt_num(p10, dec)} to {with_unit(fmt_num(p90, dec), unit)}).")
-    if not (sd_ref and np.isfinite(sd_ref)):
-        return out
-    above = float(np.mean(v > a.target_reference_mean + 2 * sd_ref))
-    below = float(np.mean(v < a.target_reference_mean - 2 * sd_ref))
-    sd_inc = float(v.std(ddof=0))
-    if above >= SWING_SHARE and below >= SWING_SHARE:
-        out += (f" It did not sit at its mean: {fmt_pct(above)} of the incident rows were more than two reference "
-                f"SDs above the reference level and {fmt_pct(below)} more than two below, so the incident holds "
-                "more than one regime and its mean hides them. Look at its trend (section 5, under each cause) before reading "
-                "the restorations; a window around one regime may explain it better.")
-    elif sd_inc >= SWING_SD_RATIO * sd_ref:
-        out += (f" It swung widely: its SD over the incident is {with_unit(fmt_num(sd_inc, dec), unit)}, "
-                f"{fmt_num(sd_inc / sd_ref, 1)} times the reference's, so the mean is only part of the story.")
+    out = (f"Over the incident it ranged from {fmt_num(sp.low, dec)} to {with_unit(fmt_num(sp.high, dec), unit)} "
+           f"(middle 80% of the rows {fmt_num(sp.p10, dec)} to {with_unit(fmt_num(sp.p90, dec), unit)}).")
+    if sp.shape == "regimes":
+        out += (f" It did not sit at its mean: {fmt_pct(sp.above)} of the incident rows were more than two reference "
+                f"SDs above the reference level and {fmt_pct(sp.below)} more than two below, so the incident holds "
+                "more than one regime and its mean hides them. Look at its trend (section 5, under each cause) before "
+                "reading the restorations; a window around one regime may explain it better.")
+    elif sp.shape == "swung":
+        out += (f" It swung widely: its SD over the incident is {fmt_num(sp.sd_ratio, 1)} times the reference's, "
+                "so the mean is only part of the story.")
     return out
 
 

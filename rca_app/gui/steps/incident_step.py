@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from rca_app.app.kpi_spread import kpi_spread
 from rca_app.app.analysis_job import DEFAULT_PRESET, PRESETS, preset_label, preset_of
 from rca_app.app.data_view import fmt_seconds
 from rca_app.app.dynamics_view import residence_offset
@@ -245,6 +246,7 @@ class IncidentStep(QWidget):
             line.setValue(limits[key])
             line.setVisible(True)
         parts = []
+        spread = None
         if s.reference is not None:
             parts.append(f"<span style='color:{REFERENCE_COLOR.darker(120).name()}'><b>Reference:</b></span> "
                          f"{window_label(data, s.reference)}")
@@ -257,12 +259,20 @@ class IncidentStep(QWidget):
             w = series["windows"]
             if "reference" in w and "incident" in w:
                 unit = data.layout.unit(data.layout.target)
+                ref_y = np.asarray(w["reference"]["y"], dtype=float)
+                spread = kpi_spread(w["incident"]["y"], w["reference"]["mean"],
+                                    float(np.nanstd(ref_y)) if ref_y.size else np.nan)
+                span = (f" (incident range {spread.low:.4g} to {spread.high:.4g})" if spread is not None else "")
                 parts.append(f"<b>{data.layout.target}</b> mean: {w['reference']['mean']:.4g} {unit} → "
-                             f"{w['incident']['mean']:.4g} {unit}")
+                             f"{w['incident']['mean']:.4g} {unit}{span}")
         parts.append(kpi_type_text(data, s.reference, s.anomaly))
         self.windows_text.setText("&nbsp;&nbsp;&nbsp;".join(parts))
         problem = windows_problem(data, s.reference, s.anomaly)
         note = None if problem else windows_note(data, s.reference, s.anomaly)
+        if not problem and not note and spread is not None and spread.shape == "regimes":
+            note = (f"{data.layout.target} sat on both sides of the reference in this incident: {spread.above:.0%} of "
+                    f"its rows more than two reference SDs above, {spread.below:.0%} more than two below. Its mean "
+                    "hides two regimes: consider a window around one of them.")
         if problem:
             self.banner.show_message(problem, "warn")
         elif note:
