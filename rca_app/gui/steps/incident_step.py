@@ -255,7 +255,11 @@ class IncidentStep(QWidget):
         if s.anomaly is not None:
             parts.append(f"<span style='color:{ANOMALY_COLOR.name()}'><b>Incident:</b></span> "
                          f"{window_label(data, s.anomaly)}")
-            series = node_series(data, data.layout.target, {"reference": s.reference, "incident": s.anomaly})
+            # No reference chosen: the analysis compares with every row before the incident; so does this.
+            ref = s.reference
+            if ref is None and window_rows(data, s.anomaly).start > 0:
+                ref = window_from_rows(data, slice(0, window_rows(data, s.anomaly).start))
+            series = node_series(data, data.layout.target, {"reference": ref, "incident": s.anomaly})
             w = series["windows"]
             if "reference" in w and "incident" in w:
                 unit = data.layout.unit(data.layout.target)
