@@ -363,15 +363,16 @@ class LayoutStep(QWidget):
         return problems
 
     def unapplied_edit(self) -> list | None:
-        """None when the shown layout is the one in use (or there is none); else the errors that
-        keep it from being used (an empty list: it can be applied as it is).
+        """The errors that keep the edited layout from being used (an empty list: it can be applied
+        as it is); None when the shown layout is the one in use, or none is in use yet (a first
+        draft is used only once the engineer presses 'Use this layout').
 
         Returns
         -------
         list of Problem or None
         """
         lay, applied = self.layout_obj, self.session.layout
-        if lay is None or (applied is not None and same_layout(applied, lay)):
+        if lay is None or applied is None or same_layout(applied, lay):
             return None
         return [p for p in self._checks() if p.severity == "error"]
 
