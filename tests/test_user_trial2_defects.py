@@ -374,3 +374,13 @@ def test_the_kpi_type_box_reads_whole_and_wide_data_offer_no_tag_rules(reactor_w
         assert w.open_sample("injection_moulding")      # a wide table: a row per part, no tags
     w.go_to("layout")
     assert not panel.grid_form.isRowVisible(panel.tag) and not panel.grid_form.isRowVisible(panel.rule)
+
+
+def test_a_top_cause_whose_restoration_is_negative_is_not_called_the_direct_correction():
+    from rca_app.report.text import summary_paragraphs
+
+    r = _golden_result()
+    top = r.root_causes[0]
+    top.controllable, top.restoration = True, -7.36          # Tennessee Eastman IDV1: a_feed_valve -736%
+    text = " ".join(summary_paragraphs(r))
+    assert "direct correction" not in text and "would not bring the KPI back" in text

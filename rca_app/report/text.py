@@ -367,12 +367,17 @@ def summary_paragraphs(result: AnalysisResult) -> list[str]:
             p += (f" The runner-up, {cause_label(result, r2.node)} ({r2.station}), restores "
                   f"{fmt_pct(r2.restoration)}.")
             if r2.restoration > top.restoration:
-                where = "the notes below say" if trust_notes(result) else "section 7 says"
+                where = "the notes below" if trust_notes(result) else "section 7"
                 p += (f" It restores more but ranks second: the ranking also weighs when and where each sensor "
-                      f"moved and what its controller did ({where} why {top.node} comes first).")
-        if top.controllable:
+                      f"moved and what its controller did; read {where} before acting on either.")
+        if top.controllable and top.restoration > 0:
             p += (f" {top.node} is a controllable setpoint, so returning it to its reference level "
                   "is the direct correction.")
+        elif top.restoration <= 0:
+            # The model says putting it back alone does not help: never call that the correction.
+            p += (f" The model predicts that returning {top.node} alone to its reference behaviour would not bring "
+                  "the KPI back (a restoration of zero or less): it ranks first for when and where it moved, "
+                  "not for what restoring it would do.")
         out.append(p)
 
     act = best_action(result)
