@@ -41,9 +41,35 @@ def fmt_seconds(s: float | None) -> str:
         return "–"
     if s and s % 3600 == 0:
         return f"{s / 3600:g} h"
+    if s >= 2 * 3600 and s % 60 == 0:
+        # "22 h 30 min", never "1350 min": past two hours nobody counts in minutes.
+        return f"{int(s // 3600)} h {int(s % 3600 // 60)} min"
     if s >= 60 and s % 60 == 0:
         return f"{s / 60:g} min"
     return f"{s:g} s"
+
+
+def fmt_duration_text(text: str | None) -> str:
+    """A duration written in the layout's words ("1350min", "2h", "30s") as people read it
+    ("22 h 30 min", "2 h", "30 s"); text that is no duration is returned as it is.
+
+    Parameters
+    ----------
+    text : str or None
+
+    Returns
+    -------
+    str
+    """
+    import pandas as pd
+
+    if not text:
+        return "–"
+    try:
+        seconds = pd.Timedelta(str(text)).total_seconds()
+    except (ValueError, TypeError):
+        return str(text)
+    return fmt_seconds(seconds) if seconds else "0 s"
 
 
 def tag_rows(tag_reports) -> list[list[str]]:

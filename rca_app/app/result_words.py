@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
-from rca_app.core.result_notes import Note, note_from_text
+from rca_app.core.result_notes import TRUST_ORDER, Note, note_from_text
 
 
 def _finite(x) -> bool:
@@ -329,3 +329,71 @@ def banner_level(note: Note | str) -> str:
     str
     """
     return "warn" if isinstance(note, Note) and note.severity == "warning" else "info"
+
+
+# A declared residence time the data contradict this surely is worth a line where the ranking is read.
+LAG_DISAGREE_CONFIDENCE = 0.6
+
+
+def declared_lag_disagreements(result) -> list[str]:
+    """Declared residence times the data's estimate contradicts, in words.
+
+    Read from the lag records' numbers (declared lag, the data's estimate and its bootstrap
+    confidence), so the warning reaches the first page whatever kind the engine gave its note.
+
+    Parameters
+    ----------
+    result : AnalysisResult
+
+    Returns
+    -------
+    list of str
+        One sentence per declared lag whose estimate differs by more than one grid step with a
+        confidence of at least :data:`LAG_DISAGREE_CONFIDENCE`.
+    """
+    dyn = getattr(result, "dynamics", None)
+    if dyn is None:
+        return []
+    s = _step_seconds(dyn.step)
+    out = []
+    for rec in dyn.lags:
+        if not rec.given or rec.estimate_steps is None or abs(rec.estimate_steps - rec.lag_steps) <= 1:
+            continue
+        if rec.confidence is None or rec.confidence < LAG_DISAGREE_CONFIDENCE:
+            continue
+        n = rec.estimate_steps
+        est = _minutes(n * s) if s else f"{n} row{'s' if n != 1 else ''}"
+        out.append(f"The declared residence time {rec.station} → {rec.to_station} ({rec.lag}) disagrees with the "
+                   f"data, which suggest {est} (confidence {_pct(rec.confidence)}). The declared value was used: "
+                   "a wrong residence time misaligns every sensor upstream and can change the order of the causes")
+    return out
+
+
+def trust_notes(result) -> list[str]:
+    """What bears on how far the ranking can be trusted, most important first: declared lags the
+    data contradict, then the notes the engine marked "warning" or "caution" on the ranking's
+    trust (by kind, see :data:`~rca_app.core.result_notes.TRUST_ORDER`).
+
+    Parameters
+    ----------
+    result : AnalysisResult
+
+    Returns
+    -------
+    list of str
+        Sentences without a final full stop.
+    """
+    notes = [m for m in result.diagnostics.messages if isinstance(m, Note)]
+    weighty = [m for m in notes_by_importance(notes) if m.trust_rank < len(TRUST_ORDER)
+               and m.severity in ("warning", "caution")]
+    lead = [m for m in weighty if m.kind == "warning"]
+    rest = [m for m in weighty if m.kind != "warning"]
+    texts = [str(m).removeprefix("WARNING:").strip() for m in lead] + declared_lag_disagreements(result) \
+        + [str(m) for m in rest]
+    return [_sentence_case(t.rstrip(". ")) for t in texts]
+
+
+def _sentence_case(text: str) -> str:
+    """Capitalise a sentence's first word unless it is a name (a sensor's keeps its spelling)."""
+    first = text.split(" ", 1)[0]
+    return text[:1].upper() + text[1:] if first.isalpha() and first.islower() else text

@@ -68,6 +68,7 @@ class MainWindow(QMainWindow):
         self.files = InvestigationFiles(self, Path(recovery_dir) if recovery_dir else _default_recovery_dir())
         self._prepare_pending = False
         self._rediscovering = False
+        self._analyse_after_prepare: bool | None = None   # F5 waiting for an edited layout's check
         self.setWindowTitle("rca_app")
         icon = _app_icon()
         if icon is not None:
@@ -348,6 +349,13 @@ class MainWindow(QMainWindow):
         if self._prepare_pending:
             self._prepare_pending = False
             QTimer.singleShot(0, self.prepare_data)
+        then, self._analyse_after_prepare = self._analyse_after_prepare, None
+        if kind == "load" and then is not None:
+            if outcome == "succeeded" and self.session.data is not None:
+                QTimer.singleShot(0, lambda: self.run_analysis(then))
+            else:
+                self.jobs.show_status("The data do not fit the edited layout (see step 1, Data): the analysis "
+                                      "did not run.")
         if kind == "analysis":
             self.analysisFinished.emit(outcome)
         elif kind == "load":
@@ -400,6 +408,8 @@ class MainWindow(QMainWindow):
 
     # ================================================================== analysis
     def run_analysis(self, rediscover: bool = False) -> bool:
+        if self.layout_step.unapplied_edit() is not None:
+            return self._apply_edited_layout_then_analyse(rediscover)
         s = self.session
         try:
             inputs = s.analysis_inputs(rediscover)
@@ -414,6 +424,27 @@ class MainWindow(QMainWindow):
         return self.jobs.start(title, run_analysis_job, inputs["data"], inputs["anomaly"], inputs["reference"],
                               settings, graph=inputs["graph"], edits=inputs["edits"],
                               on_success=self._analysis_done, kind="analysis") is not None
+
+    def _apply_edited_layout_then_analyse(self, rediscover: bool) -> bool:
+        """F5 with a layout edited in step 3 but not yet used: the engineer means the layout on the
+        screen, so a valid one is applied (the data checked against it) and the analysis follows;
+        one with errors stops the run with the errors, never falls back to the previous layout."""
+        errors = self.layout_step.unapplied_edit() or []
+        if errors:
+            dialogs.show_problems(self, "The edited layout has errors",
+                                  "The layout edited in step 3 (Layout) has errors, so the analysis did not run. "
+                                  "Fix them there, or undo the edit (Ctrl+Z in step 3):", errors)
+            return False
+        if self.job is not None:
+            dialogs.show_info(self, "Busy", f"Please wait: {self.job.title.lower()} is still running.")
+            return False
+        self._analyse_after_prepare = rediscover
+        if not self.layout_step.apply() or self.job is None:
+            self._analyse_after_prepare = None
+            return False
+        self.jobs.show_status("Using the layout as edited in step 3: checking the data against it, then "
+                              "finding the root causes…")
+        return True
 
     def _analysis_done(self, outcome) -> None:
         if self._rediscovering:

@@ -70,11 +70,12 @@ class ReportBuilder:
     """
 
     def __init__(self, result: AnalysisResult, data, notes: dict | None, author: str | None, report_id: str | None,
-                 impact=None):
+                 impact=None, layout_path: Path | None = None):
         from rca_app.report.notes import normalize_notes
 
         self.r = result
         self.impact = impact      # an ImpactResult: adds the D6/D7 verification section
+        self.layout_path = layout_path   # the layout used, written beside the report (edited, unsaved)
         self.data = data
         self.notes = normalize_notes(notes)
         self.author = author or T.default_author()
@@ -216,12 +217,34 @@ def build_report(result, data, out_path, notes: dict | None = None, author: str 
     result = as_result(result)
     out = Path(out_path)
     register_fonts()
+    layout_path = _write_layout_used(result, out)
     with _BUILD_LOCK:
         old_a85 = rl_config.useA85
         try:
             rl_config.useA85 = 0  # plain Flate streams: ASCII85 would add 25% for nothing
             with rc_context(figures.RC_PARAMS), atomic_output(out) as tmp:
-                ReportBuilder(result, data, notes, author, report_id, impact).build(tmp)
+                ReportBuilder(result, data, notes, author, report_id, impact, layout_path).build(tmp)
         finally:
             rl_config.useA85 = old_a85
     return out
+
+
+def _write_layout_used(result: AnalysisResult, out: Path) -> Path | None:
+    """Write the layout the analysis used beside the report when no file holds it (edited in the
+    window and not saved), so the appendix's command names a file that reproduces the result.
+
+    Returns
+    -------
+    Path or None
+        ``<report>_layout.toml``; None when the command line or the layout file on disk covers it.
+    """
+    if result.settings.get("command") or not result.layout.text:
+        return None
+    _found, same = T.layout_on_disk(result)
+    if same:
+        return None
+    path = out.with_name(out.stem + "_layout.toml")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_output(path) as tmp:
+        Path(tmp).write_text(result.layout.text, encoding="utf-8")
+    return path

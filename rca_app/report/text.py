@@ -13,6 +13,8 @@ import shlex
 from datetime import datetime
 from pathlib import Path
 
+from rca_app.app.kpi_spread import kpi_spread
+from rca_app.app.result_words import trust_notes
 from rca_app.core.results import AnalysisResult, GraphNodeRecord, IncidentRecord, WindowRecord
 from rca_app.core.rootcause import Action, Evidence, RootCause
 from rca_app.report.formatting import (
@@ -98,6 +100,41 @@ def kpi_change(result: AnalysisResult) -> dict:
     }
 
 
+def kpi_spread_text(result: AnalysisResult, values) -> str:
+    """How the KPI spread over the incident, beside its mean: its range and middle 80%, and a
+    warning when it swung so much (or sat on both sides of the reference) that the mean hides
+    what happened (:func:`rca_app.app.kpi_spread.kpi_spread`).
+
+    Parameters
+    ----------
+    result : AnalysisResult
+    values : array-like
+        The KPI over the incident rows (NaN ignored).
+
+    Returns
+    -------
+    str
+        A sentence (or two) to follow the KPI's mean; "" without values.
+    """
+    a = result.anomaly
+    sp = kpi_spread(values, a.target_reference_mean, a.target_reference_sd)
+    if sp is None:
+        return ""
+    k = kpi_change(result)
+    dec, unit = k["dec"], k["unit"]
+    out = (f"Over the incident it ranged from {fmt_num(sp.low, dec)} to {with_unit(fmt_num(sp.high, dec), unit)} "
+           f"(middle 80% of the rows {fmt_num(sp.p10, dec)} to {with_unit(fmt_num(sp.p90, dec), unit)}).")
+    if sp.shape == "regimes":
+        out += (f" It did not sit at its mean: {fmt_pct(sp.above)} of the incident rows were more than two reference "
+                f"SDs above the reference level and {fmt_pct(sp.below)} more than two below, so the incident holds "
+                "more than one regime and its mean hides them. Look at its trend (section 5, under each cause) before "
+                "reading the restorations; a window around one regime may explain it better.")
+    elif sp.shape == "swung":
+        out += (f" It swung widely: its SD over the incident is {fmt_num(sp.sd_ratio, 1)} times the reference's, "
+                "so the mean is only part of the story.")
+    return out
+
+
 # --- is / is not --------------------------------------------------------------------------
 
 def mix_change(level_shares: dict | None) -> float | None:
@@ -106,19 +143,45 @@ def mix_change(level_shares: dict | None) -> float | None:
     return 0.5 * sum(abs(float(inc) - float(ref)) for ref, inc in level_shares.values())
 
 
-def classify(ev: Evidence) -> tuple[str, bool]:
-    """(verdict, changed) for one sensor's evidence."""
+def classify(ev: Evidence, held_by_loop: bool = False) -> tuple[str, bool]:
+    """(verdict, changed) for one sensor's evidence.
+
+    A sensor is called "shifted" only when its incident mean moved at least :data:`SHIFT_SD`
+    reference SDs: its noise z-score says whether the move was its own or its causes', never
+    that it moved. A sensor whose own noise moved while its mean held was held against its
+    causes (by its controller, when a loop controls it): it is not where the root cause is.
+
+    Parameters
+    ----------
+    ev : Evidence
+    held_by_loop : bool
+        A declared control loop controls this sensor.
+
+    Returns
+    -------
+    verdict : str
+    changed : bool
+        True for a sensor the incident moved (its mean, spread or level mix).
+    """
     if ev.level_shares:
         tv = mix_change(ev.level_shares) or 0.0
         return ("level mix changed", True) if tv >= MIX_CHANGE else ("within reference", False)
     z, s, r = ev.noise_shift_z, ev.shift_sd, ev.noise_sd_ratio
-    if z is not None and abs(z) >= NOISE_Z:
+    shifted = s is not None and abs(s) >= SHIFT_SD
+    own = z is not None and abs(z) >= NOISE_Z
+    if shifted and own:
         return "shifted on its own", True
     if r is not None and r > 0 and (r >= SPREAD_RATIO or r <= 1 / SPREAD_RATIO):
         return "spread changed", True
-    if s is not None and abs(s) >= SHIFT_SD:
+    if shifted:
         return "shifted with its causes", True
+    if own:
+        # Its causes pushed it and something pushed back by as much: the mean stayed.
+        return ("held by its controller" if held_by_loop else "held against its causes"), False
     return "within reference", False
+
+
+HELD_VERDICTS = ("held by its controller", "held against its causes")
 
 
 def level_change_text(level_shares: dict) -> str:
@@ -140,7 +203,10 @@ def shift_text(result: AnalysisResult, cause: RootCause) -> str:
          f"{with_unit(fmt_num(ev.reference_mean, dec), unit)} in the reference "
          f"({fmt_num(ev.shift_sd, 1)} reference SD)")
     z = ev.noise_shift_z
-    if z is not None and abs(z) >= NOISE_Z:
+    if z is not None and abs(z) >= NOISE_Z and (ev.shift_sd is None or abs(ev.shift_sd) < SHIFT_SD):
+        s += (f"; its mean held, but its own noise z-score is {fmt_num(z, 1)}: something (a controller, "
+              "a compensating effect) held it against what its upstream causes did")
+    elif z is not None and abs(z) >= NOISE_Z:
         s += (f"; its own noise z-score is {fmt_num(z, 1)}, so the change is not explained by the "
               "sensors upstream of it")
     elif z is not None:
@@ -300,9 +366,18 @@ def summary_paragraphs(result: AnalysisResult) -> list[str]:
             r2 = result.root_causes[1]
             p += (f" The runner-up, {cause_label(result, r2.node)} ({r2.station}), restores "
                   f"{fmt_pct(r2.restoration)}.")
-        if top.controllable:
+            if r2.restoration > top.restoration:
+                where = "the notes below" if trust_notes(result) else "section 7"
+                p += (f" It restores more but ranks second: the ranking also weighs when and where each sensor "
+                      f"moved and what its controller did; read {where} before acting on either.")
+        if top.controllable and top.restoration > 0:
             p += (f" {top.node} is a controllable setpoint, so returning it to its reference level "
                   "is the direct correction.")
+        elif top.restoration <= 0:
+            # The model says putting it back alone does not help: never call that the correction.
+            p += (f" The model predicts that returning {top.node} alone to its reference behaviour would not bring "
+                  "the KPI back (a restoration of zero or less): it ranks first for when and where it moved, "
+                  "not for what restoring it would do.")
         out.append(p)
 
     act = best_action(result)
@@ -383,19 +458,75 @@ def _window_arg(w: WindowRecord | IncidentRecord) -> str:
     return f"{a}{sep}{b}"
 
 
-def reproduce_command(result: AnalysisResult) -> tuple[str, bool]:
+# Named in a rebuilt command when the layout used is in no file: the appendix prints its text.
+LAYOUT_PLACEHOLDER = "LAYOUT_AS_USED.toml"
+
+
+def layout_on_disk(result: AnalysisResult) -> tuple[Path | None, bool]:
+    """The layout file the analysis was read from, and whether it still holds the layout used.
+
+    The window lets the engineer edit a layout and use it without saving it: then the file on
+    disk is not what the analysis used, and a command naming it would not reproduce the result.
+
+    Parameters
+    ----------
+    result : AnalysisResult
+
+    Returns
+    -------
+    path : Path or None
+        The file (its recorded path, else its name next to the data), None when not found.
+    same : bool
+        The file's text is the layout used (True also when the result kept no text to compare).
+    """
+    lay, inp = result.layout, result.input
+    found = None
+    for cand in (lay.path, lay.file and Path(inp.path or inp.file or ".").parent / lay.file):
+        if cand and Path(cand).is_file():
+            found = Path(cand)
+            break
+    if found is None:
+        return None, False
+    if lay.text is None:
+        return found, True
+    try:
+        on_disk = found.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return found, False
+    return found, on_disk.strip() == lay.text.strip()
+
+
+def reproduce_command(result: AnalysisResult, layout_path: str | Path | None = None) -> tuple[str, bool]:
     """The CLI command that reproduces the result, and whether it was recorded (True) or
-    rebuilt from the settings (False)."""
+    rebuilt from the settings (False).
+
+    Parameters
+    ----------
+    result : AnalysisResult
+    layout_path : str or Path, optional
+        Where the layout used was written (beside the report), for a result whose layout is in
+        no file (edited in the window and not saved). Without it such a command names
+        :data:`LAYOUT_PLACEHOLDER`: the layout's text is printed with the command.
+
+    Returns
+    -------
+    command : str
+    recorded : bool
+    """
     cmd = result.settings.get("command")
     if cmd:
         return str(cmd), True
     inp, lay, s = result.input, result.layout, result.settings
     data_path = inp.path or inp.file or "DATA"
-    layout = lay.file or "layout.toml"
-    # The result keeps the layout's file name only; next to the data is where it usually is.
-    cand = Path(data_path).parent / layout
-    if not Path(layout).is_absolute() and cand.exists():
-        layout = str(cand)
+    found, same = layout_on_disk(result)
+    if found is not None and same:
+        layout = str(found)
+    elif layout_path is not None:
+        layout = str(layout_path)
+    elif found is None and lay.text is None:
+        layout = lay.file or "layout.toml"
+    else:
+        layout = LAYOUT_PLACEHOLDER
     parts = ["rca-app", "analyze", data_path, "--layout", layout]
     if inp.sheet not in (None, ""):
         parts += ["--sheet", str(inp.sheet)]

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from rca_app.app.cause_paths import CausePaths, over_time_words, split_paths
 from rca_app.app.causes_view import pareto
 from rca_app.app.formatting import fmt_number, fmt_pct, short_label
 from rca_app.app.result_words import (
@@ -336,10 +337,17 @@ class CausesStep(QWidget):
         elif ev.level_shares:
             shares = ", ".join(f"{lv}: {100 * a:.0f}% → {100 * b:.0f}%" for lv, (a, b) in ev.level_shares.items())
             lines.append(f"Share of rows per level (reference → incident): {shares}")
-        paths = (s.graph.paths(c.node, s.target, limit=4)
-                 if s.graph is not None and c.node != s.target and not c.unmeasured else ev.paths)
-        if paths:
-            lines.append("How it reaches the KPI:<br>" + "<br>".join("&nbsp;&nbsp;" + " → ".join(p) for p in paths))
+        drawn = (s.graph.paths(c.node, s.target, limit=8)
+                 if s.graph is not None and c.node != s.target and not c.unmeasured else None)
+        split = split_paths(drawn, s.result) if drawn is not None else CausePaths(within=list(ev.paths))
+        if split.within:
+            shown = split.within[:4]
+            more = f"<br>&nbsp;&nbsp;(and {len(split.within) - 4} more)" if len(split.within) > 4 else ""
+            lines.append("How it reaches the KPI:<br>" + "<br>".join("&nbsp;&nbsp;" + " → ".join(p) for p in shown)
+                         + more)
+        if split.over_time:
+            lines.append(f"Also drawn in the graph, {over_time_words(split)}:<br>"
+                         + "<br>".join("&nbsp;&nbsp;" + " → ".join(p) for p in split.over_time[:4]))
         if c.controllable:
             lines.append("It is a setpoint: try it in step 6 (What-if).")
         loop_note = controller_output_text(c.node, s.result)

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from rca_app.app.cause_paths import over_time_words, split_paths
 from rca_app.app.graph_view import discovery_note
 from rca_app.core.errors import RcaInputError
 from rca_app.gui import glossary
@@ -206,8 +207,11 @@ class GraphStep(QWidget):
             paths = s.graph.paths(node, s.target, limit=8) if node != s.target else [[node]]
         self.canvas.highlight(paths)
         if paths and node != s.target:
+            split = split_paths(paths, s.result)
+            why = (f": {len(split.within)} within the same row, as step 5 lists them, and {len(split.over_time)} "
+                   + over_time_words(split)) if split.over_time else ""
             self.path_label.setText(f"<span style='color:#9a6f00'>■</span> Highlighted: how <b>{node}</b> reaches "
-                                    f"{s.target} ({len(paths)} path{'s' * (len(paths) != 1)}), from the cause "
+                                    f"{s.target} ({len(paths)} path{'s' * (len(paths) != 1)}{why}), from the cause "
                                     "selected in step 5.")
         else:
             self.path_label.setText("")

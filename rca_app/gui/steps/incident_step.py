@@ -19,7 +19,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from rca_app.app.analysis_job import DEFAULT_PRESET, PRESETS, preset_of
+from rca_app.app.kpi_spread import kpi_spread
+from rca_app.app.analysis_job import DEFAULT_PRESET, PRESETS, preset_label, preset_of
 from rca_app.app.data_view import fmt_seconds
 from rca_app.app.dynamics_view import residence_offset
 from rca_app.app.formatting import short_label
@@ -74,11 +75,13 @@ class IncidentStep(QWidget):
         bar.addWidget(QLabel("Thoroughness:"))
         self.preset = QComboBox()
         for name in PRESETS:
-            self.preset.addItem(name)
-        self.preset.setCurrentText(DEFAULT_PRESET)
+            self.preset.addItem(preset_label(name), name)
+        self.preset.setCurrentIndex(self.preset.findData(DEFAULT_PRESET))
         self.preset.setToolTip("How many times the model is refitted on resampled data to measure how certain "
-                               "the ranking is. More refits: narrower doubt, longer wait.")
-        self.preset.currentTextChanged.connect(self._preset_changed)
+                               "the ranking is. More refits: narrower doubt, longer wait. A refit's time grows "
+                               "with the rows and faster than the number of sensors: seconds on a small line, "
+                               "minutes on fifty sensors.")
+        self.preset.currentIndexChanged.connect(lambda i: self._preset_changed(self.preset.itemData(i)))
         bar.addWidget(self.preset)
         bar.addSpacing(12)
         bar.addWidget(QLabel("Discovery:"))
@@ -243,6 +246,7 @@ class IncidentStep(QWidget):
             line.setValue(limits[key])
             line.setVisible(True)
         parts = []
+        spread = None
         if s.reference is not None:
             parts.append(f"<span style='color:{REFERENCE_COLOR.darker(120).name()}'><b>Reference:</b></span> "
                          f"{window_label(data, s.reference)}")
@@ -251,16 +255,28 @@ class IncidentStep(QWidget):
         if s.anomaly is not None:
             parts.append(f"<span style='color:{ANOMALY_COLOR.name()}'><b>Incident:</b></span> "
                          f"{window_label(data, s.anomaly)}")
-            series = node_series(data, data.layout.target, {"reference": s.reference, "incident": s.anomaly})
+            # No reference chosen: the analysis compares with every row before the incident; so does this.
+            ref = s.reference
+            if ref is None and window_rows(data, s.anomaly).start > 0:
+                ref = window_from_rows(data, slice(0, window_rows(data, s.anomaly).start))
+            series = node_series(data, data.layout.target, {"reference": ref, "incident": s.anomaly})
             w = series["windows"]
             if "reference" in w and "incident" in w:
                 unit = data.layout.unit(data.layout.target)
+                ref_y = np.asarray(w["reference"]["y"], dtype=float)
+                spread = kpi_spread(w["incident"]["y"], w["reference"]["mean"],
+                                    float(np.nanstd(ref_y)) if ref_y.size else np.nan)
+                span = (f" (incident range {spread.low:.4g} to {spread.high:.4g})" if spread is not None else "")
                 parts.append(f"<b>{data.layout.target}</b> mean: {w['reference']['mean']:.4g} {unit} → "
-                             f"{w['incident']['mean']:.4g} {unit}")
+                             f"{w['incident']['mean']:.4g} {unit}{span}")
         parts.append(kpi_type_text(data, s.reference, s.anomaly))
         self.windows_text.setText("&nbsp;&nbsp;&nbsp;".join(parts))
         problem = windows_problem(data, s.reference, s.anomaly)
         note = None if problem else windows_note(data, s.reference, s.anomaly)
+        if not problem and not note and spread is not None and spread.shape == "regimes":
+            note = (f"{data.layout.target} sat on both sides of the reference in this incident: {spread.above:.0%} of "
+                    f"its rows more than two reference SDs above, {spread.below:.0%} more than two below. Its mean "
+                    "hides two regimes: consider a window around one of them.")
         if problem:
             self.banner.show_message(problem, "warn")
         elif note:
@@ -333,7 +349,7 @@ class IncidentStep(QWidget):
         name = preset_of(self.session.settings)
         if name is not None:
             self.preset.blockSignals(True)
-            self.preset.setCurrentText(name)
+            self.preset.setCurrentIndex(self.preset.findData(name))
             self.preset.blockSignals(False)
 
     # ------------------------------------------------------------------ sensor overlays
@@ -365,7 +381,11 @@ class IncidentStep(QWidget):
         w = series["windows"]["all"]
         offset = self.overlay_offset(name)
         if offset:
-            w = dict(w, x=np.asarray(w["x"], dtype=float) + offset)
+            x = np.asarray(w["x"], dtype=float)
+            # The last rows' material reaches the KPI after the data end: nothing to draw them
+            # against, and drawn they would stretch the shared time axis past the KPI chart.
+            keep = x + offset <= np.nanmax(x) if x.size else np.zeros(0, bool)
+            w = dict(w, x=x[keep] + offset, y=np.asarray(w["y"])[keep])
             name_label = f"{name} (+{self._shift_words(name)})"
         else:
             name_label = name

@@ -125,7 +125,9 @@ class StationColumn(QFrame):
         # What the last analysis used, in the empty field and in full in its tooltip.
         self.lag_used = editor.lag_readings.get(st.name) if not last else None
         if self.lag_used is not None:
-            self.lag.setPlaceholderText(self.lag_used.short)
+            # A declared lag shown as a bare "5min" in grey reads as the value still declared (after an undo).
+            self.lag.setPlaceholderText(f"last run: {self.lag_used.short}" if self.lag_used.given
+                                        else self.lag_used.short)
             self.lag.setToolTip(self.lag.toolTip() + f"\nLast analysis: {self.lag_used.text} to "
                                 f"{self.lag_used.to_station}.")
         self.setFixedWidth(172)

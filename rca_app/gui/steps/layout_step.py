@@ -199,7 +199,10 @@ class LayoutStep(QWidget):
     # ------------------------------------------------------------------ state
     def load_from_session(self) -> None:
         s = self.session
-        self.undo_stack.clear()
+        if not (s.layout is not None and self.layout_obj is not None and same_layout(s.layout, self.layout_obj)):
+            # Another layout than the one edited here: its history no longer applies. The one just
+            # applied from here keeps it, so an applied edit found wrong can still be undone.
+            self.undo_stack.clear()
         if s.layout is not None:
             self._show(s.layout)
         elif s.raw is not None:
@@ -349,6 +352,30 @@ class LayoutStep(QWidget):
             if n == self.selected:
                 item.setSelected(True)
 
+    def _checks(self) -> list:
+        """What the core finds wrong with the shown layout, and its sensors missing from the data."""
+        lay = self.layout_obj
+        problems = lay.problems()
+        cols = set(self.columns_of_data())
+        if self.session.raw is not None:
+            for n in layout_missing_columns(lay, cols):
+                problems.append(_problem(f"'{n}' is in the layout but not a column of {self.session.raw.file_name}", n))
+        return problems
+
+    def unapplied_edit(self) -> list | None:
+        """The errors that keep the edited layout from being used (an empty list: it can be applied
+        as it is); None when the shown layout is the one in use, or none is in use yet (a first
+        draft is used only once the engineer presses 'Use this layout').
+
+        Returns
+        -------
+        list of Problem or None
+        """
+        lay, applied = self.layout_obj, self.session.layout
+        if lay is None or applied is None or same_layout(applied, lay):
+            return None
+        return [p for p in self._checks() if p.severity == "error"]
+
     def _validate(self) -> None:
         self.problems.clear()
         lay = self.layout_obj
@@ -356,11 +383,7 @@ class LayoutStep(QWidget):
             self.problems_title.setText("<b>Checks</b>")
             self.banner.clear()
             return
-        problems = lay.problems()
-        cols = set(self.columns_of_data())
-        if self.session.raw is not None:
-            for n in layout_missing_columns(lay, cols):
-                problems.append(_problem(f"'{n}' is in the layout but not a column of {self.session.raw.file_name}", n))
+        problems = self._checks()
         for p in problems:
             item = QListWidgetItem(("⛔ " if p.severity == "error" else "⚠ ") + p.message)
             item.setForeground(QBrush(QColor("#b3261e" if p.severity == "error" else "#8a5a00")))

@@ -99,6 +99,8 @@ class TimePanel(QWidget):
         gf.addRow("Tag:", self.tag)
         gf.addRow("Rule:", self.rule)
         gf.addRow("Delay:", row)
+        self.grid_form = gf
+        self.tag_rows = (self.tag, self.rule, row)
         outer.addWidget(grid, 3)
 
         rec = QGroupBox("Recycle streams")
@@ -166,7 +168,8 @@ class TimePanel(QWidget):
         outer.addWidget(loops, 4)
         # Sensor names are long: combos size to a few characters and elide, so the panel fits
         # next to the sensor properties at 1366 px.
-        for combo in (self.kpi_type, self.tag, self.rule, self.rec_from, self.rec_to, self.loop_cv, self.loop_mv):
+        # Not the KPI type: its few choices are read whole (AdjustToContents above).
+        for combo in (self.tag, self.rule, self.rec_from, self.rec_to, self.loop_cv, self.loop_mv):
             combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
             combo.setMinimumContentsLength(4)
         for edit in (self.sample, self.lag_max, self.delay, self.rec_lag, self.loop_sp, self.loop_low, self.loop_high):
@@ -197,6 +200,10 @@ class TimePanel(QWidget):
             # Nothing chosen until the engineer picks (the placeholder names the role).
             combo.setCurrentIndex(names.index(keep) if keep in names else -1)
             combo.blockSignals(False)
+        # Tag rules put a historian export's samples on the grid: a wide table has no samples to put.
+        historian = self.editor._historian_columns() is not None or bool(lay.tag_rules or lay.tag_delays)
+        for r in self.tag_rows:
+            self.grid_form.setRowVisible(r, historian)
         keep = self.tag.currentText()
         self.tag.blockSignals(True)
         self.tag.clear()

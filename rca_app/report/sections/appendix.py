@@ -128,6 +128,24 @@ def _rows_used_text(b: ReportBuilder) -> str:
     return text
 
 
+def _layout_source_words(b: ReportBuilder) -> str:
+    """Which layout file the rebuilt command names, when it is not the file the layout was read
+    from: the layout was edited in the application and used without being saved."""
+    r = b.r
+    if r.layout.text is None:
+        return ""
+    found, same = T.layout_on_disk(r)
+    if same:
+        return ""
+    was = (f"differs from {found.name} on disk" if found is not None else "is in no file found")
+    if b.layout_path is not None:
+        return (f". The layout used was edited in the application and {was}: it was written beside this "
+                f"report as {b.layout_path.name} (its text is printed at the end of this appendix), and the "
+                "command names that file")
+    return (f". The layout used was edited in the application and {was}: save the layout printed at the end "
+            f"of this appendix as {T.LAYOUT_PLACEHOLDER}, the file the command names")
+
+
 def appendix(b: ReportBuilder) -> list:
     from rca_app.core.analysis import AnalysisSettings
 
@@ -176,10 +194,10 @@ def appendix(b: ReportBuilder) -> list:
     st.append(b.table(rows, [55 * mm, TEXT_W - 55 * mm]))
 
     st.append(b.H2("Command"))
-    cmd, recorded = T.reproduce_command(r)
+    cmd, recorded = T.reproduce_command(r, b.layout_path)
     st.append(b.P("The command that produced this result:" if recorded else
                      "The result was not produced from the command line; this command reproduces it "
-                     "(built from the recorded settings):", "small"))
+                     "(built from the recorded settings)" + _layout_source_words(b) + ":", "small"))
     st.append(Preformatted(wrap_command(cmd, 100), b.st["mono"]))
     # Settings the command line cannot set must match the defaults for the command to reproduce.
     defaults = AnalysisSettings().to_dict()
@@ -195,7 +213,8 @@ def appendix(b: ReportBuilder) -> list:
     st += dynamics_appendix(b)
 
     lay = r.layout
-    st.append(b.H2(f"Layout ({lay.file or 'layout'})"))
+    edited = not recorded and lay.text is not None and not T.layout_on_disk(r)[1]
+    st.append(b.H2("Layout used (edited in the application)" if edited else f"Layout ({lay.file or 'layout'})"))
     st.append(Preformatted(lay.text or "(layout text not recorded)", b.st["mono"],
                            maxLineLength=112, splitChars=" ,", newLineChars="    "))
     return st

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from reportlab.lib.units import mm
 from reportlab.platypus import Spacer, Table
 
-from rca_app.app.data_view import TAG_COLUMNS, fmt_seconds, tag_rows
+from rca_app.app.data_view import TAG_COLUMNS, fmt_duration_text, fmt_seconds, tag_rows
 from rca_app.app.dynamics_view import lag_readings, lagged_edge_text
 from rca_app.app.result_words import drift_onset_lines, uncertain_lag_note, valve_position_text
 from rca_app.core.control_loops import loop_state
@@ -28,6 +28,12 @@ def _step_seconds(step: str | None) -> float | None:
         return pd.Timedelta(step).total_seconds() if step else None
     except ValueError:
         return None
+
+
+def _long_lag(text: str) -> str:
+    """A lag as the layout writes it, with hours and minutes beside it past two hours."""
+    human = fmt_duration_text(text)
+    return f"{text} ({human})" if " h " in human else text
 
 
 def _joins(layout_text: str | None) -> list[dict]:
@@ -67,7 +73,7 @@ def dynamics_appendix(b: ReportBuilder) -> list:
                     "residence time to the KPI's station before discovery and fitting, so a cause and its "
                     "effect sit in the same row.")
             if dyn.lag_max:
-                lead += f" \"auto\" lags were tried up to {dyn.lag_max}."
+                lead += f" \"auto\" lags were tried up to {fmt_duration_text(dyn.lag_max)}."
             if dyn.rows_without_past:
                 lead += (f" {dyn.rows_without_past} reference rows were left out: an upstream sensor had no "
                          "value that far back.")
@@ -77,7 +83,9 @@ def dynamics_appendix(b: ReportBuilder) -> list:
         readings = lag_readings(dyn)
         if dyn.lags:
             rows = [["From station", "To station", "Lag used", "Given or estimated"]]
-            rows += [[rec.station, rec.to_station, rec.lag, readings[rec.station].text] for rec in dyn.lags]
+            # The layout's own words ("7min"), with hours beside a long one ("1350min (22 h 30 min)").
+            rows += [[rec.station, rec.to_station, _long_lag(rec.lag), readings[rec.station].text]
+                     for rec in dyn.lags]
             st.append(b.P("**Residence times** (declared values always win; an estimate is used only when the "
                           "block-bootstrap resamples agree with it):"))
             st.append(b.table(rows, [35 * mm, 35 * mm, 22 * mm, TEXT_W - 92 * mm]))

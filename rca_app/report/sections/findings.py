@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from reportlab.lib.units import mm
 from reportlab.platypus import KeepTogether, Spacer
 
+from rca_app.app.cause_paths import over_time_words, result_paths
 from rca_app.app.result_words import controller_output_text, restoration_range_text
 from rca_app.report import figures
 from rca_app.report import formatting as F
@@ -179,6 +180,14 @@ def evidence(b: ReportBuilder) -> list:
             shown = "; ".join(" → ".join(p) for p in paths[:4])
             more = f" (and {len(paths) - 4} more)" if len(paths) > 4 else ""
             txt += f" Paths to {r.target}: {shown}{more}."
+        if c.node != r.target and not c.unmeasured:
+            # The graph draws paths through a loop the model holds over time: say why they are not above.
+            drawn = result_paths(r, c.node)
+            if drawn.over_time:
+                n, via = len(drawn.over_time), over_time_words(drawn)
+                listed = "; ".join(" → ".join(p) for p in drawn.over_time[:2])
+                txt += (f" The graph draws {drawn.count} paths; the other {n} run {via}: {listed}." if paths else
+                        f" Its path{'s' if n > 1 else ''} to {r.target} run{'' if n > 1 else 's'} {via}: {listed}.")
         block.append(b.P(txt))
         if c.node == r.target:
             # The KPI's own entry: its trend is the KPI's, drawn below every other cause already.

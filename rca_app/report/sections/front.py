@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from reportlab.lib.units import mm
 from reportlab.platypus import KeepTogether, Spacer, TableStyle
 
+from rca_app.app.result_words import trust_notes
 from rca_app.core.results import GraphNodeRecord
 from rca_app.core.rootcause import Evidence
 from rca_app.report import formatting as F
@@ -49,8 +50,15 @@ def title_block(b: ReportBuilder) -> list:
 
 def summary(b: ReportBuilder) -> list:
     st = [b.H1(SECTIONS[0])]
-    for p in T.summary_paragraphs(b.r):
+    paragraphs = T.summary_paragraphs(b.r)
+    if b.data_note is None and b.r.target in b.data.frame.columns:
+        a = b.r.anomaly
+        spread = T.kpi_spread_text(b.r, b.data.frame[b.r.target].iloc[a.first_row:a.stop_row])
+        paragraphs[0] += (" " + spread) if spread else ""
+    for p in paragraphs[:-1]:
         st.append(b.P(p))
+    st += _trust(b)
+    st.append(b.P(paragraphs[-1]))
     if b.data_note:
         st.append(b.P(b.data_note, "caption"))
     box = b.note_box("Engineer's comments", b.notes.get("comments"))
@@ -59,9 +67,27 @@ def summary(b: ReportBuilder) -> list:
     return st
 
 
+# Notes on trust shown on the first page; the rest are in the diagnostics section.
+TRUST_ON_PAGE_ONE = 4
+
+
+def _trust(b: ReportBuilder) -> list:
+    """What bears on how far the ranking above can be trusted, where the ranking is read."""
+    notes = trust_notes(b.r)
+    if not notes:
+        return []
+    st = [b.P("**How far to trust this ranking.** Read these before acting on it:")]
+    shown = notes[:TRUST_ON_PAGE_ONE]
+    st += b.bullets([n + "." for n in shown])
+    if len(notes) > len(shown):
+        st.append(b.P(f"{len(notes) - len(shown)} more such note(s) in section 7 ({SECTIONS[6]}).", "caption"))
+    return st
+
+
 def _sensor_rows(b: ReportBuilder) -> list[dict]:
     """Every sensor (not the KPI) in layout order with its evidence and verdict."""
     causes = {c.node: c for c in b.r.root_causes}
+    controlled = {lp.controlled for lp in (b.r.dynamics.loops if b.r.dynamics else [])}
     out = []
     for n in b.r.graph.nodes:
         name = n.name
@@ -69,7 +95,7 @@ def _sensor_rows(b: ReportBuilder) -> list[dict]:
             continue
         c = causes.get(name)
         ev = c.evidence if c else _data_evidence(b, name, n)
-        verdict, changed = T.classify(ev) if ev else ("no data", False)
+        verdict, changed = T.classify(ev, held_by_loop=name in controlled) if ev else ("no data", False)
         if c is None:
             verdict += " (no path to KPI)"
         out.append({"name": name, "station": n.station, "ev": ev or _no_evidence(), "verdict": verdict,
@@ -105,14 +131,17 @@ def is_is_not(b: ReportBuilder) -> list:
     own = [s for s in rows if s["changed"] and s["verdict"].split(" (")[0] in
            ("shifted on its own", "level mix changed", "spread changed")]
     follow = [s for s in rows if s["changed"] and s not in own]
-    same = [s for s in rows if not s["changed"]]
+    same = [s for s in rows if not s["changed"] and s["verdict"].split(" (")[0] not in T.HELD_VERDICTS]
+    held = [s for s in rows if not s["changed"] and s not in same]
     st = [b.H1(SECTIONS[1])]
     st.append(b.P(
         "What changed between the reference period and the incident, and what did not. A sensor "
         f"counts as shifted when its incident mean is at least {T.SHIFT_SD:g} reference SD away; it shifted "
         f"<b>on its own</b> when its noise z-score (the part its upstream causes do not explain) is at least "
         f"{T.NOISE_Z:g} in size, or its spread changed by a factor {T.SPREAD_RATIO:g}. Sensors that shifted "
-        "on their own are where root causes are; the others followed them.", markup=True))
+        "on their own are where root causes are; the others followed them. A sensor whose own noise moved "
+        "while its mean stayed within one SD was held against its causes (by its controller when a loop "
+        "controls it): it did not shift.", markup=True))
 
     def names(lst, limit=40):
         # A cell taller than a page cannot be laid out: long lists point to the sensor table.
@@ -128,7 +157,9 @@ def is_is_not(b: ReportBuilder) -> list:
     kt = [
         ["", "IS", "IS NOT"],
         ["What", f"Shifted on their own: {names(own)}. Shifted with their causes: {names(follow)}.",
-         f"Within the reference behaviour: {names(same)}."],
+         f"Within the reference behaviour: {names(same)}."
+         + (f" Held near the reference against their causes (own noise moved, mean did not): {names(held)}."
+            if held else "")],
         ["Where", "Stations with a sensor that shifted on its own: " + (", ".join(st_changed) or "none") + ".",
          "Stations with no sensor that shifted on its own: " + (", ".join(st_same) or "none") + "."],
         ["When", f"From {F.fmt_bound(r.anomaly.start)} to {F.fmt_bound(r.anomaly.end)}: "
