@@ -100,7 +100,7 @@ def split_paths(paths: list[list[str]], result) -> CausePaths:
     loop_edges = loop_step_edges(result)
     out = CausePaths()
     for p in paths:
-        hit = [e for e in zip(p, p[1:]) if e in loop_edges]
+        hit = [e for e in zip(p, p[1:], strict=False) if e in loop_edges]
         (out.over_time if hit else out.within).append(p)
         out.loops += [e for e in hit if e not in out.loops]
     return out
@@ -139,4 +139,5 @@ def over_time_words(cp: CausePaths) -> str:
     if not cp.over_time:
         return ""
     loops = " and ".join(f"{mv} → {cv}" for mv, cv in cp.loops)
-    return f"through the control loop{'s' if len(cp.loops) > 1 else ''} {loops}, which the model takes from the next row on"
+    plural = "s" if len(cp.loops) > 1 else ""
+    return f"through the control loop{plural} {loops}, which the model takes from the next row on"

@@ -30,6 +30,7 @@ from rca_app.core.errors import Problem, RcaInputError
 from rca_app.core.graph import CausalGraph
 from rca_app.core.lags import LagEstimate, estimate_station_lags
 from rca_app.core.layout.time_keys import AUTO, parse_duration
+from rca_app.core.result_notes import Note
 from rca_app.core.results import DynamicsRecord, LagRecord
 
 MIN_CONFIDENCE = 0.6          # share of bootstrap resamples agreeing with an "auto" estimate
@@ -66,7 +67,7 @@ class TimeAlignment:
     frame: pd.DataFrame
     reference: slice
     record: DynamicsRecord
-    messages: list[str] = field(default_factory=list)
+    messages: list[str | Note] = field(default_factory=list)
     step: pd.Timedelta | None = None
     max_lag: int = 0
     raw_reference: slice | None = None     # the reference rows before alignment
@@ -137,7 +138,7 @@ def align_for_time(data, layout, reference: slice, incident: slice, seed: int = 
     held = held_columns(ref, [c for st in stations for c in st])
     lot_station = {i for i, st in enumerate(stations) if st and all(c in held for c in st) and i not in given}
     used: dict[int, int] = {}
-    records, messages = [], []
+    records, messages = [], list[str | Note]()
     if max_lag > 0:
         messages += _declared_lag_doubts(ref, stations, given, target_station, max_lag, step, seed, layout)
     for s in range(len(layout.stations) - 1):
@@ -313,10 +314,11 @@ def lagged_model_step(timed: TimeAlignment, data, layout, frame: pd.DataFrame, r
 
 
 def _declared_lag_doubts(ref: pd.DataFrame, stations: list[list[str]], given: dict[int, int], target_station: int,
-                         max_lag: int, step: pd.Timedelta, seed: int, layout) -> list[str]:
+                         max_lag: int, step: pd.Timedelta, seed: int, layout) -> list[Note]:
     """A note for each declared residence time the data clearly contradict (the declared one is
     still used): the estimate is confident, more than one grid step away and its resamples'
-    range excludes the declared value."""
+    range excludes the declared value. A warning on the whole result: a wrong residence time
+    misaligns every sensor upstream of it."""
     check = {s for s in given if s < target_station}
     if not check:
         return []
@@ -328,11 +330,11 @@ def _declared_lag_doubts(ref: pd.DataFrame, stations: list[list[str]], given: di
         if (e.confidence >= MIN_CONFIDENCE and e.score >= MIN_LAG_SCORE and abs(e.lag_steps - declared) > 1
                 and not lo <= declared <= hi):
             a, b = layout.stations[e.from_station].name, layout.stations[e.to_station].name
-            out.append(f"residence time {a} -> {b}: declared {duration_text(step * declared)}; the data suggest "
+            out.append(Note(f"residence time {a} -> {b}: declared {duration_text(step * declared)}; the data suggest "
                        f"{duration_text(step * e.lag_steps)} (confidence {100 * e.confidence:.0f}%, resampled "
                        f"estimates {duration_text(step * lo)} to {duration_text(step * hi)}). The declared value is "
                        "used: check it, since a wrong residence time misaligns every sensor upstream and can put a "
-                       "sensor that did not move first.")
+                       "sensor that did not move first.", "warning", "warning"))
     return out
 
 

@@ -19,12 +19,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from rca_app.app.kpi_spread import kpi_spread
 from rca_app.app.analysis_job import DEFAULT_PRESET, PRESETS, preset_label, preset_of
 from rca_app.app.data_view import fmt_seconds
 from rca_app.app.dynamics_view import residence_offset
 from rca_app.app.formatting import short_label
 from rca_app.app.graph_view import DISCOVERY_CHOICES
+from rca_app.app.kpi_spread import kpi_spread
 from rca_app.app.windows_view import (
     axis_values,
     investigate_point,
