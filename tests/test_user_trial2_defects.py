@@ -229,7 +229,6 @@ def test_reproduce_command_names_no_layout_file_the_analysis_did_not_use():
     assert not named.exists() or named.read_text(encoding="utf-8") == r.layout.text, cmd
 
 
-@pytest.mark.xfail(strict=True, reason="#14: a recycle lag of 0min is called 'not a whole number of 1min grid steps'")
 def test_a_zero_recycle_lag_is_not_called_a_fraction_of_a_step(tmp_path, capsys):
     plant = sample_plants_dir() / "continuous_reactor"
     text = (plant / "layout.toml").read_text(encoding="utf-8").replace('lag = "14min"', 'lag = "0min"')
