@@ -41,8 +41,6 @@ def _analyze(tmp_path, rows, anomaly, *extra):
     return code, (json.loads(out.read_text(encoding="utf-8")) if code == 0 and out.exists() else None)
 
 
-@pytest.mark.xfail(strict=True, reason="#1: a historian export with UTC offsets loses its zone on the grid; "
-                                       "a window written like the file's own timestamps is refused")
 def test_window_with_the_exports_own_utc_offset_is_accepted(tmp_path, capsys):
     # The file says 2026-03-01T10:00:00+01:00 ...; the engineer copies its timestamps into --anomaly.
     local = pd.date_range("2026-03-01 08:01", periods=240, freq="1min")

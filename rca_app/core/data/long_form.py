@@ -22,6 +22,7 @@ from rca_app.core.data.messages import quote, quote_cells
 from rca_app.core.data.numbers import parse_numbers
 from rca_app.core.data.tables import RawTable
 from rca_app.core.data.times import parse_times
+from rca_app.core.data.validation import utc_note
 from rca_app.core.errors import ProblemList
 from rca_app.core.historian import LongColumns, TagReport, TagSettingsError, detect_long_format, pivot_long
 from rca_app.core.layout import Layout
@@ -81,8 +82,11 @@ def to_wide(raw: RawTable, layout: Layout, fmt: str, dayfirst: bool | None,
         src = 2 + np.arange(len(frame), dtype=np.int64)
     parsed = parse_times(frame[cols.time], dayfirst)
     times = parsed.times
-    if getattr(times.dt, "tz", None) is not None:
-        times = times.dt.tz_localize(None)
+    zoned = getattr(times.dt, "tz", None) is not None
+    if zoned:
+        # Pivoted in UTC without a zone (the grid arithmetic), zoned again on the way out.
+        times = times.dt.tz_convert("UTC").dt.tz_localize(None)
+        _check_zones(parsed, frame[cols.time], src, file, cols.time, pl)
     values, bad_number = parse_numbers(frame[cols.value], raw.decimal)
     for i in np.flatnonzero(bad_number)[:20]:
         pl.warn(f"tag {quote(frame[cols.tag].iloc[i])} at {frame[cols.time].iloc[i]}: value "
@@ -111,7 +115,7 @@ def to_wide(raw: RawTable, layout: Layout, fmt: str, dayfirst: bool | None,
             continue    # the column check says it, with the same suggestion
         (pl.add if p.severity == "error" else pl.warn)(p.message, file=p.file, column=p.column, row=p.row,
                                                        code=p.code or "historian")
-    _report_quality(numeric, cols, times, pivot.tags, file, src, pl)
+    _report_quality(numeric, cols, times, zoned, pivot.tags, file, src, pl)
     if cols.quality:
         # Already said per tag, with the first timestamp.
         pl.items[:] = [p for p in pl.items if p.column != cols.quality]
@@ -120,6 +124,10 @@ def to_wide(raw: RawTable, layout: Layout, fmt: str, dayfirst: bool | None,
         out_problems = list(raw.problems)
     time_col = layout.time_column or "timestamp"
     wide = pivot.frame.rename(columns={"timestamp": time_col})
+    if zoned:
+        # As a wide table with zones: the grid is UTC and says so, so a window written with the
+        # export's own offset is read correctly and results print their zone.
+        wide[time_col] = wide[time_col].dt.tz_localize("UTC")
     status = {t.tag: {"bad quality": t.bad_quality} for t in pivot.tags if t.bad_quality}
     out = dataclasses.replace(raw, frame=wide.reset_index(drop=True), source_rows=2 + np.arange(len(wide)),
                               status_counts=status, problems=out_problems)
@@ -127,6 +135,20 @@ def to_wide(raw: RawTable, layout: Layout, fmt: str, dayfirst: bool | None,
         layout = dataclasses.replace(layout, time_column=time_col)
     step = _duration_text(pivot.step)
     return out, layout, pivot.tags, step
+
+
+def _check_zones(parsed, cells: pd.Series, src: np.ndarray, file: str, column: str, pl: ProblemList) -> None:
+    """Zoned timestamps: said once (converted to UTC, with one cell as written and as used); a
+    mix of zoned and unzoned cells is an error, as in a wide table (the unzoned ones would be
+    read as UTC, silently an offset away)."""
+    text = cells.astype(object).tolist()
+    if parsed.naive_among_aware.any():
+        rows = src[parsed.naive_among_aware]
+        pl.add(f"some timestamps carry a time zone and {int(parsed.naive_among_aware.sum())} do not, first at "
+               f"{quote_cells(rows, [text[k] for k in np.flatnonzero(parsed.naive_among_aware)[:3]])}; give every "
+               "timestamp a zone or none", file=file, column=column, row=int(rows[0]), code="time_zone_mix")
+        return
+    pl.warn(utc_note(parsed, text, src), file=file, column=column, code="time_utc")
 
 
 def _duration_text(td: pd.Timedelta) -> str:
@@ -137,9 +159,10 @@ def _duration_text(td: pd.Timedelta) -> str:
     return f"{s}s"
 
 
-def _report_quality(frame: pd.DataFrame, cols: LongColumns, times: pd.Series, tags: list[TagReport],
+def _report_quality(frame: pd.DataFrame, cols: LongColumns, times: pd.Series, zoned: bool, tags: list[TagReport],
                     file: str, src: np.ndarray, pl: ProblemList) -> None:
-    """One warning per tag with bad-quality or missing samples: how many, and the first one's time."""
+    """One warning per tag with bad-quality or missing samples: how many, and the first one's time
+    (as the file writes it when it carries a zone, so it can be found there)."""
     if not any(t.bad_quality or t.missing_values for t in tags):
         return
     from rca_app.core.historian import _good_quality
@@ -158,7 +181,8 @@ def _report_quality(frame: pd.DataFrame, cols: LongColumns, times: pd.Series, ta
             parts.append(f"{t.bad_quality} flagged bad quality")
         if t.missing_values:
             parts.append(f"{t.missing_values} empty or a status text")
-        pl.warn(f"tag {quote(t.tag)}: {' and '.join(parts)} of {t.samples} samples, first at {times.iloc[first]}; "
+        pl.warn(f"tag {quote(t.tag)}: {' and '.join(parts)} of {t.samples} samples, first at "
+                f"{frame[cols.time].iloc[first] if zoned else times.iloc[first]}; "
                 "they are missing values, never numbers", file=file, column=t.tag, row=int(src[first]),
                 code="bad_quality")
 

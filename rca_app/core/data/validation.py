@@ -33,6 +33,7 @@ __all__ = [
     "as_category",
     "check_time",
     "check_columns_left",
+    "utc_note",
 ]
 
 
@@ -358,10 +359,41 @@ def check_time(s: pd.Series, col: str, dayfirst: bool | None, file: str, src: np
                f"not, first at {quote_cells(rows)}; give every timestamp a zone or none",
                file=file, column=col, row=int(rows[0]), code="time_zone_mix")
         ok = False
-    if ok and tp.converted_to_utc:
-        pl.warn("timestamps carry time zones; all were converted to UTC", file=file,
-                column=col, code="time_utc")
+    if ok and tp.converted_to_utc and not any(p.code == "time_utc" for p in pl.items):
+        # (A historian export said it already, quoting its own cells; its grid arrives zoned.)
+        pl.warn(utc_note(tp, text, src), file=file, column=col, code="time_utc")
     return tp.times, tp.dayfirst, ok
+
+
+def utc_note(tp, text: list, src: np.ndarray) -> str:
+    """What converting zoned timestamps to UTC means for the engineer: the zones found, one cell
+    as written and as used, and how a window without a zone is read.
+
+    Parameters
+    ----------
+    tp : TimeParse
+        A parse that converted zoned cells (``tp.converted_to_utc``).
+    text : list
+        The cells as written.
+    src : ndarray
+        Spreadsheet row of each cell.
+
+    Returns
+    -------
+    str
+    """
+    zones = ", ".join(tp.offsets) if tp.offsets else "time zones"
+    example = ""
+    k = tp.first_zoned
+    if k is not None and pd.notna(tp.times.iloc[k]):
+        used = tp.times.iloc[k].tz_convert("UTC").tz_localize(None)
+        example = f" (row {int(src[k])}: {quote(text[k])} is {used} UTC)"
+    if tp.offsets and all(z.upper() in ("Z", "UTC", "GMT", "+00:00", "+0000", "+00") for z in tp.offsets):
+        return (f"timestamps are marked as UTC ({zones}); times in the results are UTC, and a window given "
+                "without an offset is read as UTC")
+    return (f"timestamps carry UTC offsets ({zones}); all were converted to UTC{example}. Times in the results "
+            "are UTC; a window given without an offset is read as UTC, so to mean local clock time give it "
+            "with the offset, as the file writes its timestamps")
 
 
 def check_columns_left(values: dict[str, np.ndarray], columns: list[str], target: str,
