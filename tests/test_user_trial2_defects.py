@@ -235,3 +235,41 @@ def test_a_zero_recycle_lag_is_not_called_a_fraction_of_a_step(tmp_path, capsys)
     captured = capsys.readouterr()
     said = [line for line in (captured.out + captured.err).splitlines() if "recycle" in line]
     assert said and not any("not a whole number" in line for line in said), said
+
+
+# ============================================================================= data input, fixed
+# Items fixed with their tests written afterwards (#17, #20): plain tests, no xfail marker.
+def _validate(tmp_path, text, capsys):
+    (tmp_path / "data.csv").write_text(text, encoding="utf-8")
+    (tmp_path / "layout.toml").write_text(LAYOUT, encoding="utf-8")
+    code = main(["validate", str(tmp_path / "data.csv"), "--layout", str(tmp_path / "layout.toml")])
+    captured = capsys.readouterr()
+    return code, captured.out + captured.err
+
+
+def test_two_exports_pasted_with_their_header_say_so_once(tmp_path, capsys):
+    # #17: the second export's header line sat in the data as "tag 'Tagname' at TimeStamp: value
+    # 'Value' is not a number" and "timestamp 'TimeStamp' cannot be read".
+    stamps = pd.date_range("2026-03-01 08:01", periods=120, freq="1min").strftime("%Y-%m-%dT%H:%M:%S")
+    rows = _plant_rows(list(stamps))
+    first = pd.DataFrame(rows[:120], columns=COLS).to_csv(index=False)
+    second = pd.DataFrame(rows[120:], columns=COLS).to_csv(index=False)
+    code, said = _validate(tmp_path, first + second, capsys)
+    assert code == 0, said
+    assert "row 122 repeats the header line" in said and "two exports pasted together" in said
+    assert "'Value' is not a number" not in said and "'TimeStamp' cannot be read" not in said
+
+
+def test_hex_opc_quality_is_good_and_uncertain_is_said_to_be_missing(tmp_path, capsys):
+    # #20: "0xC0" (= 192, Good) was refused as "no tag has a good sample"; "Uncertain" samples
+    # were counted as bad without a word.
+    stamps = pd.date_range("2026-03-01 08:01", periods=120, freq="1min").strftime("%Y-%m-%dT%H:%M:%S")
+    rows = [(t, s, v, "0xC0") for t, s, v, _q in _plant_rows(list(stamps))]
+    code, said = _validate(tmp_path, pd.DataFrame(rows, columns=COLS).to_csv(index=False), capsys)
+    assert code == 0, said
+    rows = [(t, s, v, "Uncertain" if t == "feed_C" and k % 10 == 0 else "Good")
+            for k, (t, s, v, _q) in enumerate(_plant_rows(list(stamps)))]
+    code, said = _validate(tmp_path, pd.DataFrame(rows, columns=COLS).to_csv(index=False), capsys)
+    assert code == 0, said
+    line = next(ln for ln in said.splitlines() if "'feed_C'" in ln and "bad quality" in ln)
+    assert "(all 'Uncertain'; an uncertain sample is used as missing like a bad one" in line

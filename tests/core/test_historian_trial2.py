@@ -69,3 +69,76 @@ def test_an_export_mixing_zoned_and_unzoned_timestamps_is_refused_naming_rows(tm
         _prepare(tmp_path, rows)
     (p,) = [p for p in e.value.problems if p.code == "time_zone_mix"]
     assert p.row == 3 * 7 + 2 and p.column == "TimeStamp" and "1 do not" in p.message
+
+
+# ----------------------------------------------------------------------------- #17 a repeated header
+def test_a_header_line_repeated_inside_the_file_is_named_once_and_left_out(tmp_path):
+    rows = _rows(n=60)
+    path = tmp_path / "export.csv"
+    text = pd.DataFrame(rows[:90], columns=COLS).to_csv(index=False)
+    text += pd.DataFrame(rows[90:], columns=COLS).to_csv(index=False)       # the second export, header and all
+    path.write_text(text, encoding="utf-8")
+    raw = load_table(path)
+    (w,) = [p for p in raw.problems if p.code == "repeated_header"]
+    assert w.row == 92 and w.file == "export.csv" and "row 92 repeats the header line" in w.message
+    assert "two exports pasted together" in w.message
+    assert len(raw.frame) == 180 and raw.source_rows[90] == 93           # rows after it keep their numbers
+    data = prepare(raw, parse_layout(LAYOUT))
+    assert len(data.frame) == 60
+    assert not [p for p in data.problems if "'Tagname'" in p.message and p.code != "repeated_header"]
+
+
+def test_a_wide_table_with_its_header_twice_is_read_without_bad_cells(tmp_path):
+    path = tmp_path / "wide.csv"
+    head = "time,FI-1,TI-2,YIELD\n"
+    body = [f"2026-03-01T00:{k:02d}:00,{k % 7},{k % 3},{90 + k % 5}\n" for k in range(40)]
+    path.write_text(head + "".join(body[:20]) + head + "".join(body[20:]) + "time,,TI-2,\n", encoding="utf-8")
+    raw = load_table(path)
+    (w,) = [p for p in raw.problems if p.code == "repeated_header"]
+    assert "2 rows (row 22, row 43) repeat the header line" in w.message and w.row == 22
+    lay = parse_layout(LAYOUT.replace('sample = "1min"', 'time_column = "time"'))
+    data = prepare(raw, lay)
+    assert len(data.frame) == 40
+
+
+def test_a_data_row_that_only_shares_one_cell_with_the_header_is_kept(tmp_path):
+    path = tmp_path / "wide.csv"
+    path.write_text("name,value\nname,3\nvalue,4\n", encoding="utf-8")
+    raw = load_table(path)
+    assert len(raw.frame) == 2 and not [p for p in raw.problems if p.code == "repeated_header"]
+
+
+# ----------------------------------------------------------------------------- #20 quality dialects
+def test_hexadecimal_opc_codes_are_read_as_the_codes_they_are(tmp_path):
+    rows = _rows(n=60, quality="0xC0")
+    rows[3 * 10 + 1][3] = "0x00"                  # TI-2 at 00:11: Bad
+    rows[3 * 12 + 1][3] = "0x80320000"            # OPC UA BadNoCommunication
+    rows[3 * 13 + 1][3] = "0x00000000"            # OPC UA Good
+    data = _prepare(tmp_path, rows)
+    rep = {t.tag: t for t in data.tag_reports}
+    assert rep["TI-2"].bad_quality == 2 and rep["FI-1"].bad_quality == 0 and rep["YIELD"].bad_quality == 0
+    assert len(data.frame) >= 57
+
+
+def test_uncertain_samples_are_missing_and_the_warning_says_so(tmp_path):
+    rows = _rows(n=60)
+    for k in (5, 6, 7):
+        rows[3 * k + 1][3] = "Uncertain"
+    rows[3 * 9 + 1][3] = "Bad"
+    rows[3 * 11][3] = "0x40000000"                 # OPC UA Uncertain, FI-1 at 00:12
+    data = _prepare(tmp_path, rows)
+    (w,) = [p for p in data.problems if p.code == "bad_quality" and p.column == "TI-2"]
+    assert "4 flagged bad quality (3 of them 'Uncertain'; an uncertain sample is used as missing" in w.message
+    assert w.row == 3 * 5 + 1 + 2
+    (f,) = [p for p in data.problems if p.code == "bad_quality" and p.column == "FI-1"]
+    assert "1 flagged bad quality (all 'Uncertain'" in f.message
+    assert data.missing_counts["TI-2"] == 4
+
+
+def test_a_tag_whose_samples_are_all_uncertain_is_refused_saying_why(tmp_path):
+    rows = [[*r[:3], "Uncertain"] if r[0] == "TI-2" else r for r in _rows(n=60)]
+    with pytest.raises(RcaInputError) as e:
+        _prepare(tmp_path, rows)
+    (p,) = [p for p in e.value.problems if p.column == "TI-2"]
+    assert "'Uncertain quality' ×60" in p.message and "used as missing like a bad one" in p.message
+    assert "bad quality" not in p.message

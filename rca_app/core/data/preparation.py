@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from rca_app.core.data.long_form import apply_joins, to_wide
+from rca_app.core.data.long_form import UNCERTAIN_STATUS, UNCERTAIN_USE, apply_joins, to_wide
 from rca_app.core.data.messages import quote, quote_cells
 from rca_app.core.data.numbers import parse_numbers
 from rca_app.core.data.rules import (
@@ -188,6 +188,8 @@ def _convert_columns(raw: RawTable, layout: Layout, want: WantedColumns, src: np
             why = ""
             if counts:
                 why = " (" + ", ".join(f"{quote(k)} ×{v}" for k, v in list(counts.items())[:4]) + ")"
+                if UNCERTAIN_STATUS in counts:
+                    why += f"; {UNCERTAIN_USE}"
             pl.add(f"column is empty: all {n} values are missing{why}", file=file, column=col,
                    code="all_missing")
             out.bad.add(col)
