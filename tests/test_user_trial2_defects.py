@@ -73,8 +73,6 @@ def test_a_tag_missing_from_the_whole_incident_is_named_not_silently_dropped(tmp
     assert any("feed_C" in m and "incident" in m for m in said), said
 
 
-@pytest.mark.xfail(strict=True, reason="#10: an hour exported twice (identical samples) is reported as a "
-                                       "summer-time fold that mixes two hours of the plant")
 def test_an_hour_exported_twice_is_not_called_a_clock_change():
     times = pd.date_range("2026-03-01 00:00:30", periods=240, freq="30s")
     rows = _plant_rows(times)

@@ -274,6 +274,13 @@ def pivot_long(frame: pd.DataFrame, columns: LongColumns, file_name: str, *, sam
     value = pd.to_numeric(frame[columns.value], errors="coerce")
     good = _good_quality(frame[columns.quality]) if columns.quality else np.ones(len(frame), dtype=bool)
     keep = ~bad_time & tags.notna().to_numpy()
+    # Overlapping exports pasted together: each repeated sample used once, said once (not a clock change).
+    from rca_app.core.data.overlaps import repeated_span
+
+    repeat, said = repeated_span(tags, t, value.to_numpy(float), np.asarray(rows), file_name, columns.time)
+    if said is not None:
+        problems.append(said)
+        keep &= ~repeat
     d = pd.DataFrame({"tag": tags[keep].to_numpy(), "time": t[keep].to_numpy(),
                       "value": value[keep].to_numpy(dtype=float), "good": good[keep],
                       "row": np.asarray(rows)[keep]})

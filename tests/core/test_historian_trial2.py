@@ -142,3 +142,27 @@ def test_a_tag_whose_samples_are_all_uncertain_is_refused_saying_why(tmp_path):
     (p,) = [p for p in e.value.problems if p.column == "TI-2"]
     assert "'Uncertain quality' ×60" in p.message and "used as missing like a bad one" in p.message
     assert "bad quality" not in p.message
+
+
+# ----------------------------------------------------------------------------- #10 an hour exported twice
+def test_an_hour_exported_twice_is_used_once_and_said_once(tmp_path):
+    rows = _rows(n=180)
+    once = _prepare(tmp_path, rows)
+    twice = _prepare(tmp_path, rows[:3 * 120] + rows[3 * 60:])          # the second export repeats 01:01-02:00
+    (w,) = [p for p in twice.problems if p.code == "repeated_span"]
+    assert w.row == 3 * 120 + 2 and w.column == "TimeStamp" and w.file == "export.csv"
+    assert "rows 362 to 541 repeat 180 samples of 3 tag(s) from 2026-03-01 01:01:00 to 2026-03-01 02:00:00" \
+        in w.message and "not a clock change" in w.message
+    assert not [p for p in twice.problems if p.code in ("clock_back", "duplicate_samples", "duplicate_time")]
+    pd.testing.assert_frame_equal(once.frame, twice.frame)
+
+
+def test_a_repeated_clock_hour_with_a_constant_tag_is_still_a_clock_change():
+    from rca_app.core.historian import detect_long_format, pivot_long
+
+    utc = pd.date_range("2026-10-24 23:30", "2026-10-25 02:30", freq="1min", tz="UTC")
+    local = utc.tz_convert("Europe/Berlin").tz_localize(None)
+    rng = np.random.default_rng(1)
+    rows = [[tag, t, rng.normal() if tag != "SP" else 50.0, "Good"] for t in local for tag in ("YIELD", "FI-1", "SP")]
+    p = pivot_long(pd.DataFrame(rows, columns=COLS), detect_long_format(COLS), "export.csv", kpi="YIELD")
+    assert [q.code for q in p.problems if q.code in ("clock_back", "repeated_span")] == ["clock_back"]

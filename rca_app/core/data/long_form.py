@@ -20,6 +20,7 @@ import pandas as pd
 
 from rca_app.core.data.messages import quote, quote_cells
 from rca_app.core.data.numbers import parse_numbers
+from rca_app.core.data.overlaps import repeated_span
 from rca_app.core.data.quality import decode_hex_quality, uncertain_quality
 from rca_app.core.data.tables import RawTable
 from rca_app.core.data.times import parse_times
@@ -102,6 +103,13 @@ def to_wide(raw: RawTable, layout: Layout, fmt: str, dayfirst: bool | None,
     if cols.quality:
         # "0xC0" is OPC's 192 (Good) written in hexadecimal: read as the code it is.
         numeric[cols.quality] = decode_hex_quality(numeric[cols.quality])[0]
+    repeat, said = repeated_span(numeric[cols.tag].astype("string").str.strip(), times, values, src, file, cols.time)
+    if said is not None:
+        # Overlapping exports: the second copy of each sample is left out before the pivot, so
+        # it is neither read as a clock change nor warned about tag by tag.
+        pl.warn(said.message, file=said.file, column=said.column, row=said.row, code=said.code)
+        numeric, times, src = (numeric[~repeat].reset_index(drop=True), times[~repeat].reset_index(drop=True),
+                               src[~repeat])
     try:
         pivot = pivot_long(numeric, cols, file, sample=layout.sample, rules=layout.tag_rules,
                            delays=layout.tag_delays, kpi=layout.target, times=times, source_rows=src,
