@@ -166,3 +166,53 @@ def test_a_repeated_clock_hour_with_a_constant_tag_is_still_a_clock_change():
     rows = [[tag, t, rng.normal() if tag != "SP" else 50.0, "Good"] for t in local for tag in ("YIELD", "FI-1", "SP")]
     p = pivot_long(pd.DataFrame(rows, columns=COLS), detect_long_format(COLS), "export.csv", kpi="YIELD")
     assert [q.code for q in p.problems if q.code in ("clock_back", "repeated_span")] == ["clock_back"]
+
+
+# ----------------------------------------------------------------------------- #2 a tag renamed
+def _renamed(n=240, at=180):
+    """TI-2 is written TI-2.PV from row ``at`` on (a DCS migration between two exports)."""
+    return [["TI-2.PV", *r[1:]] if r[0] == "TI-2" and k // 3 >= at else r for k, r in enumerate(_rows(n=n))]
+
+
+@pytest.mark.parametrize("gaps", ["drop", "impute"])
+def test_a_window_a_renamed_tag_is_missing_from_is_refused_naming_the_new_name(tmp_path, gaps):
+    data = _prepare(tmp_path, _renamed(), gaps=gaps)
+    (w,) = [p for p in data.problems if p.code == "sensor_missing_span"]
+    assert w.column == "TI-2" and w.row is None                  # grid rows are no rows of the export
+    assert "TI-2 has no value from 2026-03-01 03:01:00 to the end of the data (60 of 240 rows" in w.message
+    assert "'TI-2.PV', a tag not in the layout, has values from 2026-03-01 03:01:00 just where TI-2 has none" \
+        in w.message and "renamed" in w.message
+    with pytest.raises(RcaInputError) as e:
+        rows_for_window(data, "2026-03-01T02:51:00", "2026-03-01T03:51:00")
+    (p,) = e.value.problems
+    assert p.column == "TI-2" and p.file == "export.csv" and p.code == "window_sensor_missing"
+    assert "TI-2 has no value in 50 of the window's 60 rows (from 2026-03-01 03:01:00 to 2026-03-01 03:50:00" \
+        in p.message and "'TI-2.PV'" in p.message
+    assert ("would leave 10 of its 60 rows" if gaps == "drop" else "would fill 50 of its 60 rows") in p.message
+    # A window before the rename, and one the tag misses less than half of, are fine.
+    assert rows_for_window(data, "2026-03-01T01:00:00", "2026-03-01T02:00:00").stop > 0
+    assert rows_for_window(data, "2026-03-01T02:21:00", "2026-03-01T03:11:00").stop > 0
+
+
+def test_a_sensor_out_of_service_in_a_wide_table_is_named_with_its_rows(tmp_path):
+    path = tmp_path / "wide.csv"
+    path.write_text("time,FI-1,TI-2,YIELD,note\n" + "".join(
+        f"2026-03-01T{k // 60:02d}:{k % 60:02d}:00,{k % 7},{'' if 60 <= k < 100 else k % 3},{90 + k % 5},\n"
+        for k in range(120)), encoding="utf-8")
+    lay = parse_layout(LAYOUT.replace('sample = "1min"', 'time_column = "time"'))
+    data = prepare(load_table(path), lay, gaps="impute")
+    (w,) = [p for p in data.problems if p.code == "sensor_missing_span"]
+    assert w.row == 62 and "from 2026-03-01 01:00:00 (row 62) to 2026-03-01 01:39:00 (row 101)" in w.message
+    assert "its next at 2026-03-01 01:40:00 (row 102)" in w.message and "renamed" not in w.message
+    with pytest.raises(RcaInputError) as e:
+        rows_for_window(data, "2026-03-01T01:00:00", "2026-03-01T01:50:00")
+    assert e.value.problems[0].row == 62 and "Leave TI-2 out of the layout" in e.value.problems[0].message
+
+
+def test_scattered_gaps_in_a_window_are_filled_without_complaint(tmp_path):
+    rows = _rows(n=120)
+    for k in range(60, 120, 3):
+        rows[3 * k + 1][3] = "Bad"            # every third TI-2 sample in the second hour
+    data = _prepare(tmp_path, rows, gaps="impute")
+    assert not [p for p in data.problems if p.code == "sensor_missing_span"]
+    assert rows_for_window(data, "2026-03-01T01:01:00", "2026-03-01T02:01:00").stop == 120

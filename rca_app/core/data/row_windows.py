@@ -4,10 +4,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from rca_app.core.data.gap_runs import window_gap_problems
 from rca_app.core.data.messages import input_error
 from rca_app.core.data.rules import TIME_FORMATS_HINT
 from rca_app.core.data.tables import PlantData
 from rca_app.core.data.times import parse_times
+from rca_app.core.errors import RcaInputError
 
 __all__ = ["rows_for_window"]
 
@@ -53,12 +55,22 @@ def rows_for_window(data: PlantData, start, end) -> slice:
     t1 = None if end is None else _bound_time(end, "end", data, given)
     if t0 is not None and t1 is not None and t0 >= t1:
         raise input_error(f"{given} is empty: start must be before end", file, column=col)
+    if start is not None and end is not None and data.gap_runs is not None:
+        # A sensor missing from most of the window: what gap handling would leave is not the
+        # window chosen (1 row of 240, or a value held for hours).
+        found = window_gap_problems(data.gap_runs, data.raw.frame, _layout_columns(data), t0, t1, given, file)
+        if found:
+            raise RcaInputError(found)
     lo = 0 if t0 is None else int(data.time.searchsorted(t0, side="left"))
     hi = n if t1 is None else int(data.time.searchsorted(t1, side="left"))
     if hi <= lo:
         span = f"{data.time.iloc[0]} to {data.time.iloc[-1]}" if n else "no rows"
         raise input_error(f"{given} holds no rows; the data runs from {span}", file, column=col)
     return slice(lo, hi)
+
+
+def _layout_columns(data: PlantData) -> set:
+    return set(data.frame.columns) | ({data.layout.time_column} if data.layout.time_column else set())
 
 
 def _position(v, which: str, given: str, file: str) -> int:

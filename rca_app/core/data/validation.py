@@ -116,7 +116,7 @@ def wanted_columns(layout: Layout, columns: list[str], file: str, pl: ProblemLis
     if unused:
         shown = ", ".join(quote(c) for c in unused[:20]) + (", …" if len(unused) > 20 else "")
         pl.warn(f"{len(unused)} column(s) are in no station of {layout.source} and are left "
-                f"out: {shown}", file=file, code="unused_columns")
+                f"out: {shown}{_same_but_case(unused, w.nodes)}", file=file, code="unused_columns")
     w.present = [c for c in w.nodes if c in colset]
     return w
 
@@ -293,6 +293,17 @@ def as_category(v: np.ndarray) -> pd.Categorical:
 
     levels = sorted(levels, key=key)
     return pd.Categorical(v, categories=pd.Index(levels, dtype="str"))
+
+
+def _same_but_case(unused: list[str], nodes: list[str]) -> str:
+    """Unused columns that differ from a layout column only in case (PI tag names ignore case; a
+    second export may write them differently): said with the layout's name."""
+    folded = {n.casefold(): n for n in nodes}
+    pairs = [(c, folded[c.casefold()]) for c in unused if c.casefold() in folded and folded[c.casefold()] != c]
+    if not pairs:
+        return ""
+    shown = ", ".join(f"{quote(c)} differs from {quote(n)} of the layout only in case" for c, n in pairs[:5])
+    return f" ({shown}: the same sensor?)"
 
 
 def check_time(s: pd.Series, col: str, dayfirst: bool | None, file: str, src: np.ndarray,
