@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from rca_app.core.data import load_table, prepare, rows_for_window
+from rca_app.core.data import check_window_gaps, load_table, prepare, rows_for_window
 from rca_app.core.errors import RcaInputError
 from rca_app.core.layout import parse_layout
 
@@ -174,6 +174,13 @@ def _renamed(n=240, at=180):
     return [["TI-2.PV", *r[1:]] if r[0] == "TI-2" and k // 3 >= at else r for k, r in enumerate(_rows(n=n))]
 
 
+def _check(data, start, end):
+    """The windows as the analysis resolves them: the incident as given, and every row before it."""
+    an = rows_for_window(data, start, end)
+    check_window_gaps(data, slice(0, an.start), an, incident=(start, end))
+    return an
+
+
 @pytest.mark.parametrize("gaps", ["drop", "impute"])
 def test_a_window_a_renamed_tag_is_missing_from_is_refused_naming_the_new_name(tmp_path, gaps):
     data = _prepare(tmp_path, _renamed(), gaps=gaps)
@@ -183,15 +190,34 @@ def test_a_window_a_renamed_tag_is_missing_from_is_refused_naming_the_new_name(t
     assert "'TI-2.PV', a tag not in the layout, has values from 2026-03-01 03:01:00 just where TI-2 has none" \
         in w.message and "renamed" in w.message
     with pytest.raises(RcaInputError) as e:
-        rows_for_window(data, "2026-03-01T02:51:00", "2026-03-01T03:51:00")
+        _check(data, "2026-03-01T02:51:00", "2026-03-01T03:51:00")
     (p,) = e.value.problems
     assert p.column == "TI-2" and p.file == "export.csv" and p.code == "window_sensor_missing"
-    assert "TI-2 has no value in 50 of the window's 60 rows (from 2026-03-01 03:01:00 to 2026-03-01 03:50:00" \
-        in p.message and "'TI-2.PV'" in p.message
-    assert ("would leave 10 of its 60 rows" if gaps == "drop" else "would fill 50 of its 60 rows") in p.message
+    assert "'TI-2.PV'" in p.message and "Otherwise leave TI-2 out of the layout" in p.message
+    assert p.message.startswith("the incident window (2026-03-01 02:51:00 to 2026-03-01 03:50:00): TI-2 has "
+                                "no value in 50 of the window's 60 rows (from 2026-03-01 03:01:00 to 2026-03-01 "
+                                "03:50:00; its last value before is at 2026-03-01 03:00:00)")
+    assert ("gaps='drop' would leave 10 of its 60 rows" if gaps == "drop" else
+            "gaps='impute' would fill 50 of its 60 rows with a held or interpolated value") in p.message
     # A window before the rename, and one the tag misses less than half of, are fine.
-    assert rows_for_window(data, "2026-03-01T01:00:00", "2026-03-01T02:00:00").stop > 0
-    assert rows_for_window(data, "2026-03-01T02:21:00", "2026-03-01T03:11:00").stop > 0
+    assert _check(data, "2026-03-01T01:00:00", "2026-03-01T02:00:00").stop > 0
+    assert _check(data, "2026-03-01T02:21:00", "2026-03-01T03:11:00").stop > 0
+    # Without the bounds as given, the rows kept bound the window (dropped rows have none).
+    an = rows_for_window(data, "2026-03-01T01:00:00", "2026-03-01T02:00:00")
+    check_window_gaps(data, slice(0, an.start), an)
+
+
+def test_a_reference_a_sensor_is_missing_from_is_refused_too(tmp_path):
+    # Renamed the other way: the layout has the new name, the older export the old one.
+    rows = [["TI-2.OLD", *r[1:]] if r[0] == "TI-2" and k // 3 < 150 else r for k, r in enumerate(_rows(n=240))]
+    data = _prepare(tmp_path, rows, gaps="impute")
+    with pytest.raises(RcaInputError) as e:
+        _check(data, "2026-03-01T03:01:00", "2026-03-01T04:01:00")
+    (p,) = e.value.problems
+    assert p.message.startswith("the reference period (2026-03-01 00:01:00 to 2026-03-01 03:00:00): TI-2 has no value "
+                                "in 150 of the window's 180 rows (from 2026-03-01 00:01:00 to 2026-03-01 02:30:00; "
+                                "its next at 2026-03-01 02:31:00)")
+    assert "'TI-2.OLD', a tag not in the layout, has values from 2026-03-01 00:01:00" in p.message
 
 
 def test_a_sensor_out_of_service_in_a_wide_table_is_named_with_its_rows(tmp_path):
@@ -205,7 +231,7 @@ def test_a_sensor_out_of_service_in_a_wide_table_is_named_with_its_rows(tmp_path
     assert w.row == 62 and "from 2026-03-01 01:00:00 (row 62) to 2026-03-01 01:39:00 (row 101)" in w.message
     assert "its next at 2026-03-01 01:40:00 (row 102)" in w.message and "renamed" not in w.message
     with pytest.raises(RcaInputError) as e:
-        rows_for_window(data, "2026-03-01T01:00:00", "2026-03-01T01:50:00")
+        _check(data, "2026-03-01T01:00:00", "2026-03-01T01:50:00")
     assert e.value.problems[0].row == 62 and "Leave TI-2 out of the layout" in e.value.problems[0].message
 
 
@@ -215,4 +241,15 @@ def test_scattered_gaps_in_a_window_are_filled_without_complaint(tmp_path):
         rows[3 * k + 1][3] = "Bad"            # every third TI-2 sample in the second hour
     data = _prepare(tmp_path, rows, gaps="impute")
     assert not [p for p in data.problems if p.code == "sensor_missing_span"]
-    assert rows_for_window(data, "2026-03-01T01:01:00", "2026-03-01T02:01:00").stop == 120
+    assert _check(data, "2026-03-01T01:01:00", "2026-03-01T02:01:00").stop == 120
+
+
+def test_a_window_emptied_by_a_gap_names_the_sensor_not_just_the_data_span(tmp_path):
+    data = _prepare(tmp_path, _renamed(at=120))
+    with pytest.raises(RcaInputError) as e:
+        rows_for_window(data, "2026-03-01T02:30:00", "2026-03-01T03:00:00")
+    (p,) = e.value.problems
+    assert p.column == "TI-2" and "holds no rows" not in p.message
+    assert p.message.startswith("window '2026-03-01T02:30:00' to '2026-03-01T03:00:00' (2026-03-01 02:30:00 to "
+                                "2026-03-01 02:59:00): TI-2 has no value in 30 of the window's 30 rows")
+    assert "gaps='drop' would leave 0 of its 30 rows" in p.message and "'TI-2.PV'" in p.message

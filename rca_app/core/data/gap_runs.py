@@ -205,7 +205,7 @@ def long_gap_warnings(g: GapRuns, raw: pd.DataFrame, layout_columns: set, file: 
     return out
 
 
-def window_gap_problems(g: GapRuns, raw: pd.DataFrame, layout_columns: set, t0, t1, given: str,
+def window_gap_problems(g: GapRuns, raw: pd.DataFrame, layout_columns: set, t0, t1, what: str,
                         file: str) -> list[Problem]:
     """Errors for a window that gap handling would hollow out, one per sensor.
 
@@ -223,8 +223,8 @@ def window_gap_problems(g: GapRuns, raw: pd.DataFrame, layout_columns: set, t0, 
         Columns the layout uses, and the time column.
     t0, t1 : Timestamp or None
         The window, start inclusive and end exclusive (None: open).
-    given : str
-        The window as the engineer wrote it.
+    what : str
+        Which window ("the incident window"); its span before gap handling is added.
     file : str
 
     Returns
@@ -238,6 +238,7 @@ def window_gap_problems(g: GapRuns, raw: pd.DataFrame, layout_columns: set, t0, 
     size = hi - lo
     if size < 2:
         return []
+    given = f"{what} ({_where(g, lo)} to {_where(g, hi - 1)})"
     out = []
     for sensor, runs in g.runs.items():
         a, b = np.maximum(runs[:, 0], lo), np.minimum(runs[:, 1], hi)
