@@ -483,7 +483,7 @@ def _combine_repeats(tag: str, s: pd.DataFrame, rule: str, fold: _Fold | None, f
         first = s[exact & ~in_fold].iloc[0]
         parts.append(f"{repeats} sample(s) repeat an earlier one exactly (same time and value; first at row "
                      f"{int(first['row'])}, {first['stamped']}) and were counted once.")
-    twice = s.loc[s["time"].duplicated(keep=False).to_numpy() & ~in_fold, "stamped"]
+    twice = conflicts["stamped"]    # exact repeats are a copied export, not a repeated clock hour
     if twice.nunique() >= 3 and twice.max() - twice.min() <= _HOUR:
         parts.append("All are within one hour: local clock times that repeated an hour at the end of summer "
                      "time? Export in UTC or with the UTC offset.")

@@ -253,3 +253,16 @@ def test_a_window_emptied_by_a_gap_names_the_sensor_not_just_the_data_span(tmp_p
     assert p.message.startswith("window '2026-03-01T02:30:00' to '2026-03-01T03:00:00' (2026-03-01 02:30:00 to "
                                 "2026-03-01 02:59:00): TI-2 has no value in 30 of the window's 30 rows")
     assert "gaps='drop' would leave 0 of its 30 rows" in p.message and "'TI-2.PV'" in p.message
+
+
+def test_exact_repeats_within_an_hour_get_no_summer_time_hint():
+    from rca_app.core.historian import detect_long_format, pivot_long
+
+    rows = _rows(n=60)
+    for k in (30, 20, 10):                                      # FI-1 written twice at three times
+        rows.insert(3 * k + 1, list(rows[3 * k]))
+    f = pd.DataFrame(rows, columns=COLS)
+    f["Value"] = pd.to_numeric(f["Value"])
+    p = pivot_long(f, detect_long_format(COLS), "export.csv", kpi="YIELD")
+    (w,) = [q for q in p.problems if q.code == "duplicate_samples"]
+    assert "3 sample(s) repeat an earlier one exactly" in w.message and "summer time" not in w.message
