@@ -266,3 +266,13 @@ def test_exact_repeats_within_an_hour_get_no_summer_time_hint():
     p = pivot_long(f, detect_long_format(COLS), "export.csv", kpi="YIELD")
     (w,) = [q for q in p.problems if q.code == "duplicate_samples"]
     assert "3 sample(s) repeat an earlier one exactly" in w.message and "summer time" not in w.message
+
+
+def test_the_overview_counts_uncertain_samples_among_the_bad(tmp_path):
+    rows = _rows(n=60)
+    for k in (5, 6):
+        rows[3 * k + 1][3] = "Uncertain"
+    rows[3 * 9 + 1][3] = "Bad"
+    text = _prepare(tmp_path, rows).summary_text()
+    assert "  TI-2: mean, 60 samples, 3 bad (2 of them 'Uncertain'), 0 empty" in text
+    assert "  FI-1: mean, 60 samples, 0 bad, 0 empty" in text
