@@ -16,7 +16,7 @@ made-up series that is then ranked). So:
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -62,6 +62,9 @@ class GapRuns:
     runs: dict[str, np.ndarray]
     gaps: str
     on_grid: bool = False
+    # Per column not in the layout: (first, last, count) of the rows it has a value in, worked out
+    # once (exports with thousands of tags) to rule out most columns before looking at them.
+    _presence: dict | None = field(default=None, init=False, repr=False, compare=False)
 
 
 def _runs(missing: np.ndarray) -> np.ndarray:
@@ -144,14 +147,16 @@ def stand_in(g: GapRuns, raw: pd.DataFrame, sensor: str, start: int, stop: int, 
     has_sensor = np.ones(len(g.order), dtype=bool)
     for a, b in g.runs.get(sensor, np.zeros((0, 2), dtype=np.int64)):
         has_sensor[a:b] = False
+    n_run, n_has, n_without = stop - start, int(has_sensor.sum()), int((~has_sensor).sum())
     best, best_key = None, None
-    for c in raw.columns:
-        if c in layout_columns:
+    for c, (first_at, last_at, count) in _presence(g, raw, layout_columns).items():
+        # Bounds from the column's span and count alone: too few values inside the stretch, or
+        # surely too many where the sensor has values.
+        if min(last_at + 1, stop) - max(first_at, start) < STANDS_IN * n_run:
             continue
-        col = raw[c].to_numpy()[g.order]
-        present = ~pd.isna(col)
-        if present.dtype != bool:
-            present = present.astype(bool)
+        if n_has and (count - n_without) > (1 - STANDS_IN) * n_has:
+            continue
+        present = _present(raw[c], g.order)
         cover = present[inside].mean() if inside.any() else 0.0
         alongside = present[has_sensor].mean() if has_sensor.any() else 0.0
         if cover < STANDS_IN or alongside > 1 - STANDS_IN:
@@ -166,6 +171,25 @@ def stand_in(g: GapRuns, raw: pd.DataFrame, sensor: str, start: int, stop: int, 
     kind = "a tag" if g.on_grid else "a column"
     return (f" '{name}', {kind} not in the layout, has values from {_where(g, first)} just where {sensor} has none: "
             "the same sensor renamed between two exports? Give it one name in the data.")
+
+
+def _present(column: pd.Series, order: np.ndarray) -> np.ndarray:
+    present = ~pd.isna(column.to_numpy()[order])
+    return present.astype(bool) if present.dtype != bool else present
+
+
+def _presence(g: GapRuns, raw: pd.DataFrame, layout_columns: set) -> dict:
+    if g._presence is None:
+        spans = {}
+        for c in raw.columns:
+            if c in layout_columns:
+                continue
+            present = _present(raw[c], g.order)
+            if present.any():
+                spans[c] = (int(np.argmax(present)), len(present) - 1 - int(np.argmax(present[::-1])),
+                            int(present.sum()))
+        g._presence = spans
+    return g._presence
 
 
 def long_gap_warnings(g: GapRuns, raw: pd.DataFrame, layout_columns: set, file: str) -> list[Problem]:
