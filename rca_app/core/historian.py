@@ -280,6 +280,13 @@ def pivot_long(frame: pd.DataFrame, columns: LongColumns, file_name: str, *, sam
     value = pd.to_numeric(frame[columns.value], errors="coerce")
     good = _good_quality(frame[columns.quality]) if columns.quality else np.ones(len(frame), dtype=bool)
     keep = ~bad_time & tags.notna().to_numpy()
+    # Overlapping exports pasted together: each repeated sample used once, said once (not a clock change).
+    from rca_app.core.data.overlaps import repeated_span
+
+    repeat, said = repeated_span(tags, t, value.to_numpy(float), np.asarray(rows), file_name, columns.time)
+    if said is not None:
+        problems.append(said)
+        keep &= ~repeat
     d = pd.DataFrame({"tag": tags[keep].to_numpy(), "time": t[keep].to_numpy(),
                       "value": value[keep].to_numpy(dtype=float), "good": good[keep],
                       "row": np.asarray(rows)[keep]})
@@ -484,7 +491,7 @@ def _combine_repeats(tag: str, s: pd.DataFrame, rule: str, fold: _Fold | None, f
         first = s[exact & ~in_fold].iloc[0]
         parts.append(f"{repeats} sample(s) repeat an earlier one exactly (same time and value; first at row "
                      f"{int(first['row'])}, {first['stamped']}) and were counted once.")
-    twice = s.loc[s["time"].duplicated(keep=False).to_numpy() & ~in_fold, "stamped"]
+    twice = conflicts["stamped"]    # exact repeats are a copied export, not a repeated clock hour
     if twice.nunique() >= 3 and twice.max() - twice.min() <= _HOUR:
         parts.append("All are within one hour: local clock times that repeated an hour at the end of summer "
                      "time? Export in UTC or with the UTC offset.")

@@ -46,7 +46,7 @@ from __future__ import annotations
 
 from rca_app.core.data.preparation import prepare
 from rca_app.core.data.reading import load_table
-from rca_app.core.data.row_windows import rows_for_window
+from rca_app.core.data.row_windows import check_window_gaps, rows_for_window
 from rca_app.core.data.rules import (
     CSV_EXTENSIONS,
     EXCEL_EXTENSIONS,
@@ -78,5 +78,6 @@ __all__ = [
     "load_table",
     "prepare",
     "rows_for_window",
+    "check_window_gaps",
     "min_rows_needed",
 ]

@@ -11,7 +11,7 @@ import pandas as pd
 from pandas.api import types as ptypes
 
 from rca_app.core.data.cells import cell_text, normalize_column
-from rca_app.core.data.messages import input_error, quote
+from rca_app.core.data.messages import input_error, quote, quote_cells
 from rca_app.core.data.rules import MISSING_TOKENS
 from rca_app.core.errors import Problem, RcaInputError
 
@@ -46,6 +46,14 @@ class _TextCells:
     def token(self, i: int) -> np.ndarray:
         """Cells that are missing-value or status strings (empty cells included)."""
         return self._token[self._slice(i)]
+
+    def is_name(self, names: list[str]) -> dict[int, np.ndarray]:
+        """Per text column, the cells that read exactly as the column's name (in one pass)."""
+        if not self._pos:
+            return {}
+        wanted = np.repeat(np.array([names[i] for i in self._pos], dtype=object), self._n)
+        same = (self._stripped.to_numpy(dtype=object) == wanted).reshape(len(self._pos), self._n)
+        return {i: same[k] for i, k in self._pos.items()}
 
     def stripped(self, i: int, rows: np.ndarray) -> pd.Series:
         """The column's cells without surrounding spaces, for the kept rows, indexed 0..k-1."""
@@ -110,6 +118,20 @@ def _status_warnings(status: dict[str, dict[str, int]], first: dict[str, int], n
     return out
 
 
+def _repeated_header_rows(names: list[str], keep_cols: list[int], text: _TextCells,
+                          blanks: dict[int, np.ndarray], n: int) -> np.ndarray:
+    """Body rows that repeat the header: every filled cell is its column's name, and at least two
+    are (one for a one-column table). A second export pasted below the first brings its header
+    line along, which would otherwise be a bad number and an unreadable time in every column."""
+    named = [i for i in keep_cols if i in text]
+    if not named or n == 0:
+        return np.zeros(n, dtype=bool)
+    same = {i: v for i, v in text.is_name(names).items() if i in keep_cols}
+    hits = np.sum([same[i] for i in named], axis=0)
+    fits = np.logical_and.reduce([same.get(i, np.zeros(n, dtype=bool)) | blanks[i] for i in keep_cols])
+    return fits & (hits >= min(2, len(keep_cols)))
+
+
 def finish_table(header: list, body: pd.DataFrame, rows: np.ndarray, header_row: int,
                  name: str, warnings: list[Problem]
                  ) -> tuple[pd.DataFrame, np.ndarray, dict[str, dict[str, int]]]:
@@ -149,6 +171,17 @@ def finish_table(header: list, body: pd.DataFrame, rows: np.ndarray, header_row:
     keep_cols = _kept_columns(names, blanks, header_row, name, warnings)
     all_blank = np.logical_and.reduce([blanks[i] for i in keep_cols]) if len(body) else np.zeros(0, bool)
     keep_rows = ~all_blank
+    repeated = _repeated_header_rows(names, keep_cols, text, blanks, len(body))
+    if repeated.any():
+        at = rows[repeated]
+        shown = ", ".join(quote(names[i]) for i in keep_cols[:6]) + (", …" if len(keep_cols) > 6 else "")
+        warnings.append(Problem(
+            (f"row {at[0]} repeats" if len(at) == 1 else f"{len(at)} rows ({quote_cells(at)}) repeat")
+            + f" the header line ({shown}): two exports pasted together? "
+            + ("It is left out; the rows around it" if len(at) == 1 else "They are left out; the rows around them")
+            + " are read as data",
+            file=name, row=int(at[0]), severity="warning", code="repeated_header"))
+        keep_rows &= ~repeated
     if not keep_rows.any():
         raise input_error("the file has a header row but no data rows", name, row=header_row)
 

@@ -20,13 +20,16 @@ import pandas as pd
 
 from rca_app.core.data.messages import quote, quote_cells
 from rca_app.core.data.numbers import parse_numbers
+from rca_app.core.data.overlaps import repeated_span
+from rca_app.core.data.quality import decode_hex_quality, uncertain_quality
 from rca_app.core.data.tables import RawTable
 from rca_app.core.data.times import parse_times
+from rca_app.core.data.validation import utc_note
 from rca_app.core.errors import ProblemList
 from rca_app.core.historian import LongColumns, TagReport, TagSettingsError, detect_long_format, pivot_long
 from rca_app.core.layout import Layout
 
-__all__ = ["FORMATS", "to_wide", "apply_joins"]
+__all__ = ["FORMATS", "UNCERTAIN_STATUS", "UNCERTAIN_USE", "to_wide", "apply_joins"]
 
 FORMATS = ("auto", "long", "wide")
 
@@ -81,8 +84,11 @@ def to_wide(raw: RawTable, layout: Layout, fmt: str, dayfirst: bool | None,
         src = 2 + np.arange(len(frame), dtype=np.int64)
     parsed = parse_times(frame[cols.time], dayfirst)
     times = parsed.times
-    if getattr(times.dt, "tz", None) is not None:
-        times = times.dt.tz_localize(None)
+    zoned = getattr(times.dt, "tz", None) is not None
+    if zoned:
+        # Pivoted in UTC without a zone (the grid arithmetic), zoned again on the way out.
+        times = times.dt.tz_convert("UTC").dt.tz_localize(None)
+        _check_zones(parsed, frame[cols.time], src, file, cols.time, pl)
     values, bad_number = parse_numbers(frame[cols.value], raw.decimal)
     for i in np.flatnonzero(bad_number)[:20]:
         pl.warn(f"tag {quote(frame[cols.tag].iloc[i])} at {frame[cols.time].iloc[i]}: value "
@@ -94,6 +100,16 @@ def to_wide(raw: RawTable, layout: Layout, fmt: str, dayfirst: bool | None,
         # column a missing cell is therefore a bad sample, never a good one.
         q = numeric[cols.quality]
         numeric[cols.quality] = q.astype(object).where(q.notna(), "bad")
+    if cols.quality:
+        # "0xC0" is OPC's 192 (Good) written in hexadecimal: read as the code it is.
+        numeric[cols.quality] = decode_hex_quality(numeric[cols.quality])[0]
+    repeat, said = repeated_span(numeric[cols.tag].astype("string").str.strip(), times, values, src, file, cols.time)
+    if said is not None:
+        # Overlapping exports: the second copy of each sample is left out before the pivot, so
+        # it is neither read as a clock change nor warned about tag by tag.
+        pl.warn(said.message, file=said.file, column=said.column, row=said.row, code=said.code)
+        numeric, times, src = (numeric[~repeat].reset_index(drop=True), times[~repeat].reset_index(drop=True),
+                               src[~repeat])
     try:
         pivot = pivot_long(numeric, cols, file, sample=layout.sample, rules=layout.tag_rules,
                            delays=layout.tag_delays, kpi=layout.target, times=times, source_rows=src,
@@ -104,14 +120,16 @@ def to_wide(raw: RawTable, layout: Layout, fmt: str, dayfirst: bool | None,
         # pivot made without it, so the engineer sees all problems at once.
         pivot, found = e.pivot, e.problems
     except ValueError as e:
-        pl.add(str(e), file=file, code="historian")
+        text = str(e)
+        pl.add(text[len(file) + 2:] if text.startswith(f"{file}: ") else text, file=file, code="historian")
         return raw, layout, [], None
     for p in found:
         if p.code == "kpi_not_a_tag":
             continue    # the column check says it, with the same suggestion
         (pl.add if p.severity == "error" else pl.warn)(p.message, file=p.file, column=p.column, row=p.row,
                                                        code=p.code or "historian")
-    _report_quality(numeric, cols, times, pivot.tags, file, src, pl)
+    uncertain = _uncertain_per_tag(numeric, cols)
+    _report_quality(numeric, cols, times, zoned, pivot.tags, uncertain, file, src, pl)
     if cols.quality:
         # Already said per tag, with the first timestamp.
         pl.items[:] = [p for p in pl.items if p.column != cols.quality]
@@ -120,13 +138,33 @@ def to_wide(raw: RawTable, layout: Layout, fmt: str, dayfirst: bool | None,
         out_problems = list(raw.problems)
     time_col = layout.time_column or "timestamp"
     wide = pivot.frame.rename(columns={"timestamp": time_col})
-    status = {t.tag: {"bad quality": t.bad_quality} for t in pivot.tags if t.bad_quality}
+    if zoned:
+        # As a wide table with zones: the grid is UTC and says so, so a window written with the
+        # export's own offset is read correctly and results print their zone.
+        wide[time_col] = wide[time_col].dt.tz_localize("UTC")
+    status = {t.tag: {k: v for k, v in (("bad quality", t.bad_quality - uncertain.get(t.tag, 0)),
+                                         (UNCERTAIN_STATUS, uncertain.get(t.tag, 0))) if v}
+              for t in pivot.tags if t.bad_quality}
     out = dataclasses.replace(raw, frame=wide.reset_index(drop=True), source_rows=2 + np.arange(len(wide)),
                               status_counts=status, problems=out_problems)
     if layout.time_column is None:
         layout = dataclasses.replace(layout, time_column=time_col)
     step = _duration_text(pivot.step)
     return out, layout, pivot.tags, step
+
+
+def _check_zones(parsed, cells: pd.Series, src: np.ndarray, file: str, column: str, pl: ProblemList) -> None:
+    """Zoned timestamps: said once (converted to UTC, with one cell as written and as used); a
+    mix of zoned and unzoned cells is an error, as in a wide table (the unzoned ones would be
+    read as UTC, silently an offset away)."""
+    text = cells.astype(object).tolist()
+    if parsed.naive_among_aware.any():
+        rows = src[parsed.naive_among_aware]
+        pl.add(f"some timestamps carry a time zone and {int(parsed.naive_among_aware.sum())} do not, first at "
+               f"{quote_cells(rows, [text[k] for k in np.flatnonzero(parsed.naive_among_aware)[:3]])}; give every "
+               "timestamp a zone or none", file=file, column=column, row=int(rows[0]), code="time_zone_mix")
+        return
+    pl.warn(utc_note(parsed, text, src), file=file, column=column, code="time_utc")
 
 
 def _duration_text(td: pd.Timedelta) -> str:
@@ -137,9 +175,27 @@ def _duration_text(td: pd.Timedelta) -> str:
     return f"{s}s"
 
 
-def _report_quality(frame: pd.DataFrame, cols: LongColumns, times: pd.Series, tags: list[TagReport],
-                    file: str, src: np.ndarray, pl: ProblemList) -> None:
-    """One warning per tag with bad-quality or missing samples: how many, and the first one's time."""
+# How an uncertain sample is counted where the overview lists why cells are missing.
+UNCERTAIN_STATUS = "Uncertain quality"
+UNCERTAIN_USE = ("an uncertain sample is used as missing like a bad one, since its value may be a held last value "
+                 "or a sensor out of calibration; if those values are usable, export them with Good quality")
+
+
+def _uncertain_per_tag(frame: pd.DataFrame, cols: LongColumns) -> dict[str, int]:
+    """Samples per tag whose quality says "uncertain" (they are missing like bad ones)."""
+    if not cols.quality:
+        return {}
+    unc = uncertain_quality(frame[cols.quality])
+    if not unc.any():
+        return {}
+    counts = frame.loc[unc, cols.tag].astype("string").str.strip().value_counts()
+    return {str(k): int(v) for k, v in counts.items()}
+
+
+def _report_quality(frame: pd.DataFrame, cols: LongColumns, times: pd.Series, zoned: bool, tags: list[TagReport],
+                    uncertain: dict[str, int], file: str, src: np.ndarray, pl: ProblemList) -> None:
+    """One warning per tag with bad-quality or missing samples: how many, and the first one's time
+    (as the file writes it when it carries a zone, so it can be found there)."""
     if not any(t.bad_quality or t.missing_values for t in tags):
         return
     from rca_app.core.historian import _good_quality
@@ -155,10 +211,14 @@ def _report_quality(frame: pd.DataFrame, cols: LongColumns, times: pd.Series, ta
         first = int(np.argmax(bad))
         parts = []
         if t.bad_quality:
-            parts.append(f"{t.bad_quality} flagged bad quality")
+            unc = uncertain.get(t.tag, 0)
+            why = "" if not unc else (
+                f" ({'all' if unc == t.bad_quality else f'{unc} of them'} 'Uncertain'; {UNCERTAIN_USE})")
+            parts.append(f"{t.bad_quality} flagged bad quality{why}")
         if t.missing_values:
             parts.append(f"{t.missing_values} empty or a status text")
-        pl.warn(f"tag {quote(t.tag)}: {' and '.join(parts)} of {t.samples} samples, first at {times.iloc[first]}; "
+        pl.warn(f"tag {quote(t.tag)}: {' and '.join(parts)} of {t.samples} samples, first at "
+                f"{frame[cols.time].iloc[first] if zoned else times.iloc[first]}; "
                 "they are missing values, never numbers", file=file, column=t.tag, row=int(src[first]),
                 code="bad_quality")
 

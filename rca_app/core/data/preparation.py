@@ -21,7 +21,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from rca_app.core.data.long_form import apply_joins, to_wide
+from rca_app.core.data.gap_runs import GapRuns, find_gap_runs, long_gap_warnings
+from rca_app.core.data.long_form import UNCERTAIN_STATUS, UNCERTAIN_USE, apply_joins, to_wide
 from rca_app.core.data.messages import quote, quote_cells
 from rca_app.core.data.numbers import parse_numbers
 from rca_app.core.data.rules import (
@@ -138,6 +139,7 @@ def prepare(raw: RawTable, layout: Layout, *, dayfirst: bool | None = None,
     good = [c for c in want.present if c not in cols.bad]
     sensors = [c for c in good if c != want.target]
     keep = _drop_missing_target(cols, rows, want.target in good, want.target, src, file, pl)
+    gap_runs = _long_gaps(raw, want, cols, rows, keep, sensors, src, gaps, bool(tag_reports), pl)
     if gaps == "drop":
         keep &= ~_drop_gap_rows(cols, rows, sensors, keep, file, pl)
     final = rows.order[keep]
@@ -154,8 +156,25 @@ def prepare(raw: RawTable, layout: Layout, *, dayfirst: bool | None = None,
         raise RcaInputError(pl.errors + [p for p in pl.warnings if p.code in _JOIN_FINDINGS])
     data = _build_plant_data(raw, layout, want, values, rows, final, src, cols, imputed, gaps,
                              list(raw.problems) + pl.warnings)
-    data.tag_reports, data.sample = tag_reports, step
+    data.tag_reports, data.sample, data.gap_runs = tag_reports, step, gap_runs
     return data
+
+
+def _long_gaps(raw: RawTable, want: WantedColumns, cols: _Columns, rows: _Rows, keep: np.ndarray,
+               sensors: list[str], src: np.ndarray, gaps: str, on_grid: bool, pl: ProblemList) -> GapRuns:
+    """Where each sensor has no value among the rows with a KPI value (before gap handling), and a
+    warning per long stretch (a tag renamed between two exports, a sensor out of service)."""
+    cand = rows.order[keep]
+    missing = {c: cols.isna(c)[cand] for c in sensors}
+    times = rows.times.iloc[cand] if rows.times is not None else None
+    found = find_gap_runs(missing, times, src[cand], cand, gaps, on_grid)
+    for p in long_gap_warnings(found, raw.frame, _layout_columns(want), raw.file_name):
+        pl.warn(p.message, file=p.file, column=p.column, row=p.row, code=p.code)
+    return found
+
+
+def _layout_columns(want: WantedColumns) -> set:
+    return set(want.nodes) | ({want.time_col} if want.time_col else set())
 
 
 def _convert_columns(raw: RawTable, layout: Layout, want: WantedColumns, src: np.ndarray,
@@ -188,6 +207,8 @@ def _convert_columns(raw: RawTable, layout: Layout, want: WantedColumns, src: np
             why = ""
             if counts:
                 why = " (" + ", ".join(f"{quote(k)} ×{v}" for k, v in list(counts.items())[:4]) + ")"
+                if UNCERTAIN_STATUS in counts:
+                    why += f"; {UNCERTAIN_USE}"
             pl.add(f"column is empty: all {n} values are missing{why}", file=file, column=col,
                    code="all_missing")
             out.bad.add(col)

@@ -4,12 +4,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from rca_app.core.data.gap_runs import window_gap_problems
 from rca_app.core.data.messages import input_error
 from rca_app.core.data.rules import TIME_FORMATS_HINT
 from rca_app.core.data.tables import PlantData
 from rca_app.core.data.times import parse_times
+from rca_app.core.errors import RcaInputError
 
-__all__ = ["rows_for_window"]
+__all__ = ["check_window_gaps", "rows_for_window"]
 
 
 def rows_for_window(data: PlantData, start, end) -> slice:
@@ -56,9 +58,67 @@ def rows_for_window(data: PlantData, start, end) -> slice:
     lo = 0 if t0 is None else int(data.time.searchsorted(t0, side="left"))
     hi = n if t1 is None else int(data.time.searchsorted(t1, side="left"))
     if hi <= lo:
+        if data.gap_runs is not None:
+            # Rows were there before gap handling: name the sensor whose gaps emptied the window.
+            emptied = window_gap_problems(data.gap_runs, data.raw.frame, _layout_columns(data), t0, t1,
+                                          given, file)
+            if emptied:
+                raise RcaInputError(emptied)
         span = f"{data.time.iloc[0]} to {data.time.iloc[-1]}" if n else "no rows"
         raise input_error(f"{given} holds no rows; the data runs from {span}", file, column=col)
     return slice(lo, hi)
+
+
+def check_window_gaps(data: PlantData, reference_rows: slice, incident_rows: slice, *, reference=None,
+                      incident=None) -> None:
+    """Refuse windows that gap handling hollowed out: a sensor missing from most of one.
+
+    With ``gaps="drop"`` a sensor without a value in most of the window's rows leaves a few
+    of them (a 4-hour incident becomes one row); with ``gaps="impute"`` it is filled across
+    most of the window, a series the plant never had. A tag renamed between two exports does
+    both; the message names the sensor, the span, and a column not in the layout that has
+    values just there. Kept apart from :func:`rows_for_window`, which only maps a window to
+    rows (the GUI draws windows with it, whatever they hold).
+
+    Parameters
+    ----------
+    data : PlantData
+        The prepared table (without ``gap_runs``, nothing is checked).
+    reference_rows, incident_rows : slice
+        The windows as rows of ``data.frame`` (from
+        :func:`~rca_app.core.windows.resolve_windows`).
+    reference, incident : tuple of (start, end), optional
+        The windows as the engineer gave them, when given as START/END: their bounds are used,
+        since rows dropped for a gap have no row in ``data.frame`` to bound a window by.
+
+    Raises
+    ------
+    RcaInputError
+        Naming each sensor and window.
+    """
+    if data.gap_runs is None or data.time is None:
+        return
+    found = []
+    for what, rows, given in (("the reference period", reference_rows, reference),
+                              ("the incident window", incident_rows, incident)):
+        if isinstance(given, (tuple, list)) and len(given) == 2:
+            text = f"window {_bound_text(given[0], 'start of the data')} to {_bound_text(given[1], 'end of the data')}"
+            t0 = None if given[0] is None else _bound_time(given[0], "start", data, text)
+            t1 = None if given[1] is None else _bound_time(given[1], "end", data, text)
+        elif rows.stop > rows.start:
+            # From its first row (the data's start for a window at row 0) to the next row kept.
+            t0 = None if rows.start == 0 else data.time.iloc[rows.start]
+            t1 = None if rows.stop >= data.n_rows else data.time.iloc[rows.stop]
+        else:
+            continue
+        found += window_gap_problems(data.gap_runs, data.raw.frame, _layout_columns(data), t0, t1, what,
+                                     data.file_name)
+    if found:
+        raise RcaInputError(found)
+
+
+def _layout_columns(data: PlantData) -> set:
+    return set(data.frame.columns) | ({data.layout.time_column} if data.layout.time_column else set())
 
 
 def _position(v, which: str, given: str, file: str) -> int:

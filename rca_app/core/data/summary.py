@@ -144,7 +144,11 @@ def plant_summary_text(data: PlantData) -> str:
     if data.tag_reports:
         lines.append(f"Historian export: {len(data.tag_reports)} tags on a {data.sample} grid "
                      "(rule, samples, bad quality, empty or status text):")
-        lines += [f"  {t.tag}: {t.rule}, {t.samples:,} samples, {t.bad_quality:,} bad, {t.missing_values:,} empty"
+        # Uncertain samples are counted as bad (core/data/quality.py); the overview says how many.
+        uncertain = {tag: c.get("Uncertain quality", 0) for tag, c in data.raw.status_counts.items()}
+        lines += [f"  {t.tag}: {t.rule}, {t.samples:,} samples, {t.bad_quality:,} bad"
+                  + (f" ({uncertain[t.tag]:,} of them 'Uncertain')" if uncertain.get(t.tag) else "")
+                  + f", {t.missing_values:,} empty"
                   + (f", stamped {t.delay_s:g} s late" if t.delay_s else "") for t in data.tag_reports]
     lines.append(f"Target: {data.layout.target} ({data.layout.goal})")
     lines.append("Stations (in process order):")

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from rca_app.core.data.gap_runs import GapRuns
 from rca_app.core.data.summary import ColumnSummary, plant_summary_text, summarize_column
 from rca_app.core.errors import Problem
 from rca_app.core.layout import Layout
@@ -126,6 +127,9 @@ class PlantData:
         A historian long export: how each tag went onto the grid (rule, bad-quality samples).
     sample : str or None
         The grid step of a pivoted historian export ("1min").
+    gap_runs : GapRuns or None
+        Where each sensor had no value before gap handling (so a window that a long gap would
+        hollow out is refused, naming the sensor); None for a table built by hand.
     """
 
     frame: pd.DataFrame
@@ -144,6 +148,7 @@ class PlantData:
     rows_read: int = 0
     tag_reports: list = field(default_factory=list)
     sample: str | None = None
+    gap_runs: GapRuns | None = None
 
     @property
     def file_name(self) -> str:

@@ -50,6 +50,10 @@ class TimeParse:
     converted_to_utc : bool
     impossible_clock : ndarray of bool or None
         Cells with a time of day that does not exist (25:61); also in ``bad``.
+    offsets : tuple of str
+        The zones as written ("+01:00", "Z"), each once, in order of first appearance.
+    first_zoned : int or None
+        Position of the first cell with a zone (to quote it).
     """
 
     times: pd.Series                 # datetime64 (UTC-aware if the text carried zones)
@@ -60,6 +64,8 @@ class TimeParse:
     naive_among_aware: np.ndarray    # rows without a zone in a column that has zones
     converted_to_utc: bool = False
     impossible_clock: np.ndarray | None = None
+    offsets: tuple[str, ...] = ()
+    first_zoned: int | None = None
 
 
 def _match_cells(s: pd.Series) -> tuple[pd.DataFrame, np.ndarray]:
@@ -173,7 +179,10 @@ def parse_times(s: pd.Series, dayfirst: bool | None) -> TimeParse:
     times = times.where(pd.Series(matched & hour_ok & clock_ok), pd.NaT)
     times, naive_among, converted = _with_zones(times, m, matched, none)
     bad = present & times.isna().to_numpy()
-    return TimeParse(times, bad, used, ambiguous, conflict, naive_among, converted, matched & ~clock_ok)
+    zoned = matched & m["tz"].notna().to_numpy()
+    offsets = tuple(dict.fromkeys(m.loc[zoned, "tz"].astype(str)))
+    return TimeParse(times, bad, used, ambiguous, conflict, naive_among, converted, matched & ~clock_ok,
+                     offsets, int(np.argmax(zoned)) if zoned.any() else None)
 
 
 def time_numbers(times: pd.Series) -> np.ndarray:

@@ -33,6 +33,7 @@ __all__ = [
     "as_category",
     "check_time",
     "check_columns_left",
+    "utc_note",
 ]
 
 
@@ -115,7 +116,7 @@ def wanted_columns(layout: Layout, columns: list[str], file: str, pl: ProblemLis
     if unused:
         shown = ", ".join(quote(c) for c in unused[:20]) + (", …" if len(unused) > 20 else "")
         pl.warn(f"{len(unused)} column(s) are in no station of {layout.source} and are left "
-                f"out: {shown}", file=file, code="unused_columns")
+                f"out: {shown}{_same_but_case(unused, w.nodes)}", file=file, code="unused_columns")
     w.present = [c for c in w.nodes if c in colset]
     return w
 
@@ -294,6 +295,17 @@ def as_category(v: np.ndarray) -> pd.Categorical:
     return pd.Categorical(v, categories=pd.Index(levels, dtype="str"))
 
 
+def _same_but_case(unused: list[str], nodes: list[str]) -> str:
+    """Unused columns that differ from a layout column only in case (PI tag names ignore case; a
+    second export may write them differently): said with the layout's name."""
+    folded = {n.casefold(): n for n in nodes}
+    pairs = [(c, folded[c.casefold()]) for c in unused if c.casefold() in folded and folded[c.casefold()] != c]
+    if not pairs:
+        return ""
+    shown = ", ".join(f"{quote(c)} differs from {quote(n)} of the layout only in case" for c, n in pairs[:5])
+    return f" ({shown}: the same sensor?)"
+
+
 def check_time(s: pd.Series, col: str, dayfirst: bool | None, file: str, src: np.ndarray,
                pl: ProblemList) -> tuple[pd.Series, bool | None, bool]:
     """Parse the time column and record its problems.
@@ -358,10 +370,41 @@ def check_time(s: pd.Series, col: str, dayfirst: bool | None, file: str, src: np
                f"not, first at {quote_cells(rows)}; give every timestamp a zone or none",
                file=file, column=col, row=int(rows[0]), code="time_zone_mix")
         ok = False
-    if ok and tp.converted_to_utc:
-        pl.warn("timestamps carry time zones; all were converted to UTC", file=file,
-                column=col, code="time_utc")
+    if ok and tp.converted_to_utc and not any(p.code == "time_utc" for p in pl.items):
+        # (A historian export said it already, quoting its own cells; its grid arrives zoned.)
+        pl.warn(utc_note(tp, text, src), file=file, column=col, code="time_utc")
     return tp.times, tp.dayfirst, ok
+
+
+def utc_note(tp, text: list, src: np.ndarray) -> str:
+    """What converting zoned timestamps to UTC means for the engineer: the zones found, one cell
+    as written and as used, and how a window without a zone is read.
+
+    Parameters
+    ----------
+    tp : TimeParse
+        A parse that converted zoned cells (``tp.converted_to_utc``).
+    text : list
+        The cells as written.
+    src : ndarray
+        Spreadsheet row of each cell.
+
+    Returns
+    -------
+    str
+    """
+    zones = ", ".join(tp.offsets) if tp.offsets else "time zones"
+    example = ""
+    k = tp.first_zoned
+    if k is not None and pd.notna(tp.times.iloc[k]):
+        used = tp.times.iloc[k].tz_convert("UTC").tz_localize(None)
+        example = f" (row {int(src[k])}: {quote(text[k])} is {used} UTC)"
+    if tp.offsets and all(z.upper() in ("Z", "UTC", "GMT", "+00:00", "+0000", "+00") for z in tp.offsets):
+        return (f"timestamps are marked as UTC ({zones}); times in the results are UTC, and a window given "
+                "without an offset is read as UTC")
+    return (f"timestamps carry UTC offsets ({zones}); all were converted to UTC{example}. Times in the results "
+            "are UTC; a window given without an offset is read as UTC, so to mean local clock time give it "
+            "with the offset, as the file writes its timestamps")
 
 
 def check_columns_left(values: dict[str, np.ndarray], columns: list[str], target: str,

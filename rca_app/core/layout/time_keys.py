@@ -378,7 +378,16 @@ def lag_rounding_notes(layout, step) -> list[tuple[str, str | None]]:
         td = parse_duration(value)
         if td is None:
             return
-        k = max(at_least, int(round(td / step)))
+        rounded = int(round(td / step))
+        k = max(at_least, rounded)
+        if rounded < at_least and abs(td - rounded * step) <= step * 1e-9:
+            # A whole number of steps (0), but too short: the stream comes back no sooner than
+            # the next row, or it would be a contemporaneous backward edge.
+            least = "one grid step" if at_least == 1 else f"{at_least} grid steps"
+            out.append((f'{what} "{value}" is less than {least} ({grid}): material on a recycle comes back one '
+                        "row later at the earliest (a backward link within the same row is not allowed), so it is "
+                        f"used as {duration_text(k * step)} ({k} step{'s' if k != 1 else ''})", column))
+            return
         if abs(td - k * step) > step * 1e-9:
             used = duration_text(k * step) if k else "0s (no lag)"
             out.append((f'{what} "{value}" is not a whole number of {grid} grid steps: it is used as {used} '
