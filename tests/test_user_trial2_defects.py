@@ -51,8 +51,6 @@ def test_window_with_the_exports_own_utc_offset_is_accepted(tmp_path, capsys):
     assert code == 0, err          # today: exit 2, "has a time zone but the data's timestamps have none"
 
 
-@pytest.mark.xfail(strict=True, reason="#2: a tag renamed between two exports empties the incident; gaps=drop "
-                                       "then analyses 1 row of a 60-row window without saying why")
 def test_a_tag_missing_from_the_whole_incident_is_named_not_silently_dropped(tmp_path, capsys):
     # Samples every 30 s; the DCS migration renamed feed_C to FEED_C.PV from the incident's start
     # (11:01:00), so the grid row 11:01 still holds the old tag's 11:00:30 sample and the other

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from rca_app.core.autocorrelation import is_time_series
-from rca_app.core.data import rows_for_window
+from rca_app.core.data import check_window_gaps, rows_for_window
 from rca_app.core.errors import RcaInputError
 from rca_app.core.windows import check_enough_rows, control_limits, suggest_anomaly_window, window_bound
 
@@ -191,6 +191,10 @@ def windows_problem(data, reference, anomaly) -> str | None:
         check_enough_rows(data, ref, an)      # the engine's rule, said the window's way
     except RcaInputError as e:
         return "; ".join(p.message[:1].upper() + p.message[1:] for p in e.problems) + ". Widen it."
+    try:
+        check_window_gaps(data, ref, an, reference=reference, incident=anomaly)
+    except RcaInputError as e:
+        return "; ".join(p.message[:1].upper() + p.message[1:] for p in e.problems)
     return None
 
 

@@ -354,7 +354,7 @@ def resolve_windows(data, anomaly, reference=None) -> tuple[slice, slice, dict]:
     (reference slice, incident slice, info dict)
         ``info["auto"]`` says whether the incident window was suggested, with the rule's numbers.
     """
-    from rca_app.core.data import rows_for_window
+    from rca_app.core.data import check_window_gaps, rows_for_window
     from rca_app.core.errors import Problem, RcaInputError
 
     info: dict = {"auto": False}
@@ -387,6 +387,9 @@ def resolve_windows(data, anomaly, reference=None) -> tuple[slice, slice, dict]:
         ref = rows_for_window(data, *reference)
         if ref.start < an.stop and an.start < ref.stop:
             raise RcaInputError(Problem("the reference and incident windows overlap", file=data.file_name))
+    # A sensor missing from most of a window (a tag renamed between two exports) is refused here,
+    # not in rows_for_window, which the window also uses to draw whatever the rows hold.
+    check_window_gaps(data, ref, an, reference=reference, incident=anomaly)
     return ref, an, info
 
 
