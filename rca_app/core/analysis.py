@@ -452,13 +452,12 @@ def _time_readings(timed, layout, ref, an, ranking, graph, data, lag_messages=No
     n_lead = sum(rec.saturated for rec in loops)   # loop_readings puts one message per saturated loop first
     lead, messages = notes[:n_lead], list[str | Note](notes[n_lead:])
     onsets, drift = drift_origin(ranking, graph, ref, an)
-    if drift is None:
-        # Not a drift among the leading causes: a disturbance that entered upstream earlier.
-        # In clock time (the rows as recorded), which sensor left its normal operation first.
-        clock_ref, clock_an = clock_rows if clock_rows is not None else (ref, an)
-        more, origin = disturbance_origin(ranking, layout, graph, clock_ref, clock_an, timed.step)
-        onsets = {**onsets, **more}
-        lead += [Note(origin, "origin", "caution")] if origin else []   # says why the first cause is first: read early
+    # Then, from whichever cause is first now, a disturbance that entered upstream earlier still:
+    # in clock time (the rows as recorded), which sensor left its normal operation first.
+    clock_ref, clock_an = clock_rows if clock_rows is not None else (ref, an)
+    more, origin = disturbance_origin(ranking, layout, graph, clock_ref, clock_an, timed.step)
+    onsets = {**onsets, **more}
+    lead += [Note(origin, "origin", "caution")] if origin else []   # says why the first cause is first: read early
     timed.record.loops, timed.record.drift_onsets = loops, onsets
     timed.record.bad_samples = {t.tag: t.bad_quality for t in data.tag_reports if t.bad_quality}
     messages += action_timing(timed.record, ranking.actions, layout.target, scm, incident)

@@ -497,7 +497,7 @@ def drift_origin(ranking, graph, ref: pd.DataFrame, an: pd.DataFrame,
         if s is not None and moved and s[1] < first_span[0] and c in graph.ancestors(first):
             move_before(ranking, c, first)
             return onset, (f"{c} began to drift {first_span[0] - s[0]} rows before {first}, which is downstream "
-                           f"of it: {c} started the drift and is ranked first")
+                           f"of it: {c} started the drift and is ranked before it")
     return onset, None
 
 
