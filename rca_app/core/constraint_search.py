@@ -4,7 +4,10 @@ LiNGAM orients an edge only through non-Gaussian noise. Where plant noise is clo
 the PC algorithm finds what the data can tell without that bet: the skeleton from conditional
 independence tests, directions from unshielded colliders and Meek's rules, and everything else
 from the plant layout. Edges the data and the layout leave open stay *undetermined* (an edge of
-the equivalence class), and the result says so instead of guessing.
+the equivalence class), and the result says so instead of guessing. A collider or Meek rule
+reads a missing edge as a fact, so it orients only from pairs that tested clearly apart
+(conservative, as in Ramsey et al. 2006): a separation that only just passed may be an edge too
+weak for the test, and a within-station direction resting on it would be a guess.
 
 The layout cuts the search before any test runs:
 
@@ -34,6 +37,8 @@ P. Spirtes, C. Glymour, R. Scheines (2000). Causation, Prediction, and Search, 2
 D. Colombo, M. Maathuis (2014). Order-independent constraint-based causal structure learning.
     JMLR 15, 3741-3782 (the "stable" skeleton used here).
 C. Meek (1995). Causal inference and causal explanation with background knowledge. UAI.
+J. Ramsey, P. Spirtes, J. Zhang (2006). Adjacency-faithfulness and conservative causal inference.
+    UAI.
 B. Andrews, P. Spirtes, G. Cooper (2020). On the completeness of causal discovery in the
     presence of latent confounding with tiered background knowledge. AISTATS.
 """
