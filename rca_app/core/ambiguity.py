@@ -175,6 +175,11 @@ def restoration_ranges(scm, incident, members: list[CausalGraph], point: dict[st
         for k, v in restorations(alt, incident, nodes, seed).items():
             if k in lo:
                 lo[k], hi[k] = min(lo[k], v), max(hi[k], v)
+        # A candidate with no path to the KPI in this member (an undetermined edge pointing
+        # away from it) restores nothing there: its range reaches zero.
+        for k in point:
+            if k not in anc and k != incident.target:
+                lo[k], hi[k] = min(lo[k], 0.0), max(hi[k], 0.0)
     return {k: (lo[k], hi[k]) for k in point}
 
 

@@ -4,7 +4,10 @@ LiNGAM orients an edge only through non-Gaussian noise. Where plant noise is clo
 the PC algorithm finds what the data can tell without that bet: the skeleton from conditional
 independence tests, directions from unshielded colliders and Meek's rules, and everything else
 from the plant layout. Edges the data and the layout leave open stay *undetermined* (an edge of
-the equivalence class), and the result says so instead of guessing.
+the equivalence class), and the result says so instead of guessing. A collider or Meek rule
+reads a missing edge as a fact, so it orients only from pairs that tested clearly apart
+(conservative, as in Ramsey et al. 2006): a separation that only just passed may be an edge too
+weak for the test, and a within-station direction resting on it would be a guess.
 
 The layout cuts the search before any test runs:
 
@@ -34,6 +37,8 @@ P. Spirtes, C. Glymour, R. Scheines (2000). Causation, Prediction, and Search, 2
 D. Colombo, M. Maathuis (2014). Order-independent constraint-based causal structure learning.
     JMLR 15, 3741-3782 (the "stable" skeleton used here).
 C. Meek (1995). Causal inference and causal explanation with background knowledge. UAI.
+J. Ramsey, P. Spirtes, J. Zhang (2006). Adjacency-faithfulness and conservative causal inference.
+    UAI.
 B. Andrews, P. Spirtes, G. Cooper (2020). On the completeness of causal discovery in the
     presence of latent confounding with tiered background knowledge. AISTATS.
 """
@@ -100,6 +105,10 @@ class PCResult:
 
 
 _BATCH = 64
+# A separation clear enough to orient by (PC's colliders and Meek's rules, FCI's colliders): a
+# p-value no test without power would give often (0.2: a weak chain that merely escaped
+# detection is separated at p just above the level).
+CLEAR_SEPARATION_P = 0.2
 
 
 def _may_be_adjacent(constraints, a: str, b: str) -> bool:
@@ -191,7 +200,7 @@ def tiered_pc(X: np.ndarray, nodes: list[str], constraints, settings: PCSettings
             break
         depth += 1
 
-    directed = _orient(adj, sepset, nodes, tier, constraints, required)
+    directed = _orient(adj, sepset, nodes, tier, constraints, required, pmax)
     out_dir, out_und = [], []
     for a, b in combinations(range(p), 2):
         if not adj[a, b]:
@@ -210,13 +219,19 @@ def tiered_pc(X: np.ndarray, nodes: list[str], constraints, settings: PCSettings
     )
 
 
-def _orient(adj: np.ndarray, sepset, nodes, tier, constraints, required) -> np.ndarray:
+def _orient(adj: np.ndarray, sepset, nodes, tier, constraints, required, pmax=None) -> np.ndarray:
     """Orientation marks: ``d[a, b] and not d[b, a]`` means a -> b; both True means undecided.
 
     Layout knowledge first (it is certain), then unshielded colliders that agree with it, then
-    Meek's rules R1-R4 to a fixed point."""
+    Meek's rules R1-R4 to a fixed point. Colliders and the rules that read a missing edge
+    (R1, R3, R4) use only pairs that are clearly apart (:func:`_clearly_apart`): an
+    orientation resting on a separation that only just passed its test stays undetermined."""
     p = len(nodes)
     d = adj.copy()                                  # start undirected: both marks set
+    pmax = pmax or {}
+
+    def apart(a: int, b: int) -> bool:
+        return _clearly_apart(adj, sepset, pmax, a, b)
 
     def orient(a: int, b: int) -> bool:
         """Set a -> b if still undecided; False if it contradicts a decided edge."""
@@ -239,7 +254,7 @@ def _orient(adj: np.ndarray, sepset, nodes, tier, constraints, required) -> np.n
     for c in range(p):
         nb = np.flatnonzero(adj[c])
         for a, b in combinations(nb, 2):
-            if adj[a, b]:
+            if not apart(a, b):
                 continue
             key = (min(a, b), max(a, b))
             if c in sepset.get(key, ()):
@@ -264,19 +279,51 @@ def _orient(adj: np.ndarray, sepset, nodes, tier, constraints, required) -> np.n
                 if a == b or not undirected(a, b):
                     continue
                 # R1: c -> a - b, c and b not adjacent  =>  a -> b
-                r1 = any(directed(c, a) and not adj[c, b] for c in range(p) if c != b)
+                r1 = any(directed(c, a) and apart(c, b) for c in range(p) if c != b)
                 # R2: a -> c -> b and a - b  =>  a -> b
                 r2 = any(directed(a, c) and directed(c, b) for c in range(p))
                 # R3: a - c -> b, a - e -> b, c and e not adjacent  =>  a -> b
                 cs = [c for c in range(p) if undirected(a, c) and directed(c, b)]
-                r3 = any(not adj[c, e] for c, e in combinations(cs, 2))
+                r3 = any(apart(c, e) for c, e in combinations(cs, 2))
                 # R4: a - c -> e -> b with c and b not adjacent and a adjacent to e => a -> b
-                r4 = any(undirected(a, c) and directed(c, e) and directed(e, b) and not adj[c, b]
+                r4 = any(undirected(a, c) and directed(c, e) and directed(e, b) and apart(c, b)
                          and adj[a, e] for c in range(p) for e in range(p) if len({a, b, c, e}) == 4)
                 if (r1 or r2 or r3 or r4) and constraints.allows(nodes[a], nodes[b]):
                     orient(a, b)
                     changed = True
     return d
+
+
+def _clearly_apart(adj: np.ndarray, sepset, pmax, a: int, b: int) -> bool:
+    """Are sensors ``a`` and ``b`` non-adjacent with evidence enough to orient by it?
+
+    Colliders and Meek's rules read a missing edge as a fact: R1 orients ``c -> a - b`` into
+    ``a -> b`` because ``a`` separated ``c`` and ``b``. When that separation only just passed (its
+    p-value below :data:`CLEAR_SEPARATION_P`), the edge may as well be there, too weak for the
+    test: the triple is ambiguous, as in conservative PC (Ramsey et al. 2006), and is not used.
+    Pairs the layout keeps apart were never tested and are apart for certain.
+
+    Parameters
+    ----------
+    adj : ndarray of bool
+        The skeleton.
+    sepset, pmax : dict
+        Separating sets and the largest p-value seen, keyed by ``(i, j)`` with ``i < j``.
+    a, b : int
+
+    Returns
+    -------
+    bool
+
+    References
+    ----------
+    J. Ramsey, P. Spirtes, J. Zhang (2006). Adjacency-faithfulness and conservative causal inference.
+        UAI.
+    """
+    if adj[a, b]:
+        return False
+    key = (min(a, b), max(a, b))
+    return key not in sepset or pmax.get(key, 1.0) >= CLEAR_SEPARATION_P
 
 
 def consistent_extensions(nodes: list[str], directed: list[tuple[str, str]], undirected: list[tuple[str, str]],
@@ -370,11 +417,9 @@ def _same_colliders(edges, base, adjacent) -> bool:
 
 
 # A hidden common cause is a strong claim, so its colliders need clear evidence on both sides:
-# the pair separated with a p-value no test without power would give often (0.2: a weak
-# chain that merely escaped detection is separated at p just above the level), and clearly
-# dependent once the collider is added (1e-6: far beyond what curved mechanisms that a
-# quadratic term does not fully block leave over on plant-sized histories).
-CLEAR_SEPARATION_P = 0.2
+# the pair clearly separated (CLEAR_SEPARATION_P, above), and clearly dependent once the
+# collider is added (1e-6: far beyond what curved mechanisms that a quadratic term does not
+# fully block leave over on plant-sized histories).
 CLEAR_DEPENDENCE_P = 1e-6
 
 
