@@ -272,7 +272,8 @@ def structure_from_innovations(Xs: np.ndarray, innovations: pd.DataFrame, numeri
     U = (U - U.mean(axis=0)) / np.where(sd > 0, sd, 1.0)
     st = run_structure(U, constraints, settings)
     if st.method != "lingam":
-        return run_structure(Xs, constraints, replace(settings, method=st.method))
+        # The choice's name "pc+lingam" is not a method to ask for: its skeleton is PC's.
+        return run_structure(Xs, constraints, replace(settings, method="pc" if st.method == "pc+lingam" else st.method))
     order = [numeric.index(n) for n in st.order]
     A = _adaptive_lasso_adjacency(Xs, order, constraints.prior_knowledge(numeric), full_path=full_path,
                                   serial=settings.time_series)

@@ -150,3 +150,23 @@ def test_an_effect_through_a_mixing_volume_stays_an_edge():
                                                                       time_series=True, var_innovations=True))
     assert any("innovations" in m for m in res.messages)
     assert {("x", "y"), ("y", "kpi")} <= res.graph.edge_keys
+
+
+def test_auto_deciding_pc_with_lingam_on_the_innovations_runs_pc_on_the_levels():
+    # "pc+lingam" names auto's decision, not a method one can ask for (it crashed the dynamic
+    # benchmark's mixing_tanks 701): the levels get PC, as the decision's skeleton is PC's.
+    from types import SimpleNamespace
+
+    from rca_app.core.innovations import structure_from_innovations
+
+    asked = []
+
+    def run_structure(X, constraints, settings):
+        asked.append(settings.method)
+        return SimpleNamespace(method="pc+lingam" if len(asked) == 1 else settings.method)
+
+    settings = DiscoverySettings(method="auto")
+    X = np.random.default_rng(0).normal(size=(50, 2))
+    out = structure_from_innovations(X, pd.DataFrame(X, columns=["a", "b"]), ["a", "b"], None, settings,
+                                     run_structure)
+    assert asked == ["auto", "pc"] and out.method == "pc"
