@@ -43,7 +43,7 @@ from rca_app.core.incident_shapes import (
     unlinked_kpi_message,
 )
 from rca_app.core.kpi_mechanisms import check_kpi_parents, install_kpi_mechanism
-from rca_app.core.lab_tags import lab_tag_rows
+from rca_app.core.lab_tags import lab_tag_rows, mechanism_rows, sampled_edge_effects
 from rca_app.core.lagged_model import (
     contemporaneous_graph,
     diverges,
@@ -258,13 +258,19 @@ def _run_analysis(data: PlantData, anomaly, reference, settings: AnalysisSetting
     def fit_model(graph, ref, an, fit_progress):
         """The SCM on ``graph`` with its edge effects, the nodes the ranking looks at, and the
         mechanisms pooled over both periods where they evidently held."""
-        scm = StructuralCausalModel(graph, categorical, layout.monotone, scm_settings, levels=levels).fit(
-            ref, fit_progress)
+        # Lab tags: their mechanisms and their children's fitted on the rows where they were
+        # sampled (core/lab_tags.py); a lagged model's reference starts later.
+        own_rows = (mechanism_rows(graph, lab_rows, len(row_ref) - len(ref))
+                    if lab_rows and not shape.simple_model else None)
+        scm = StructuralCausalModel(graph, categorical, layout.monotone, scm_settings, levels=levels,
+                                    fit_rows=own_rows).fit(ref, fit_progress)
         if shape.simple_model:
             shrink_mechanisms(scm)
         if shape.rate_kpi:
             install_kpi_mechanism(scm, layout.target, rate_family(shape.kpi_type, ref[layout.target]))
         effects = {(e.source, e.target): e for e in edge_effects(scm)}
+        if own_rows:
+            effects.update(sampled_edge_effects(scm, ref, own_rows))   # on the lab tags' sampled rows
         relevant = graph.ancestors(layout.target) | {layout.target}
         if shape.method == "anomaly":
             relevant = set(anomaly_candidates(layout, layout.target, graph.nodes))

@@ -103,6 +103,40 @@ class Mechanism:
         self.oof_r2: float | None = None
         # Set on a weighted refit: the mechanism it was refitted from (its reference noise).
         self.main: Mechanism | None = None
+        # Fitted on these reference rows only (a lab tag's sampled rows, see
+        # rca_app.core.lab_tags.mechanism_rows), out of ``n_rows_all``; None: on every row.
+        self.rows: np.ndarray | None = None
+        self.n_rows_all: int | None = None
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        # A mechanism fitted on some reference rows is refitted on the same rows, whatever the
+        # kind: callers hand every kind all the reference rows with their blocks.
+        own = cls.__dict__.get("weighted_refit")
+        if own is not None and not getattr(own, "_on_own_rows", False):
+            def weighted_refit(self, values, blocks, block_weights, seed=0, _refit=own):
+                values, blocks = self.on_own_rows(values, blocks)
+                return _refit(self, values, blocks, block_weights, seed)
+            weighted_refit.__doc__ = own.__doc__
+            weighted_refit._on_own_rows = True
+            cls.weighted_refit = weighted_refit
+
+    def on_own_rows(self, values: dict[str, np.ndarray], blocks: np.ndarray | None = None):
+        """``values`` (and their ``blocks``) restricted to the rows this mechanism was fitted on,
+        when they are all the reference rows and it was fitted on some of them.
+
+        Parameters
+        ----------
+        values : dict of str to ndarray
+        blocks : ndarray, optional
+
+        Returns
+        -------
+        (dict, ndarray or None)
+        """
+        if self.rows is None or _n_rows(values) != self.n_rows_all:
+            return values, blocks
+        return {k: v[self.rows] for k, v in values.items()}, (None if blocks is None else blocks[self.rows])
 
     def clone(self) -> Mechanism:
         """An unfitted copy with the same settings."""
@@ -189,7 +223,9 @@ class Mechanism:
         j = idx % len(self.ref_noise)
         if self.main is None or reference_values is None or self.categorical:
             return self.ref_noise[j]
-        sub = {p: reference_values[p][j] for p in self.parents} if self.parents else {self.node: j}
+        # Noise of the k-th row fitted on belongs to that reference row (fitted on some rows only).
+        at = j if self.rows is None else self.rows[j]
+        sub = {p: reference_values[p][at] for p in self.parents} if self.parents else {self.node: j}
         return self.main.ref_noise[j] + self.main.predict(sub) - self.predict(sub)
 
     @property
