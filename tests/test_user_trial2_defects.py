@@ -120,8 +120,6 @@ def test_a_manipulated_variable_outside_its_declared_limits_is_questioned(tmp_pa
     assert any("reactor_temp_C" in m and ("limit" in m or "swap" in m) for m in said), said
 
 
-@pytest.mark.xfail(strict=True, reason="#3: a KPI sampled every 15 min on a 1-min grid: the ranking is "
-                                       "'the KPI itself' and the true cause has no path")
 def test_a_kpi_slower_than_the_grid_still_finds_the_cause(tmp_path, capsys):
     plant = sample_plants_dir() / "continuous_reactor"
     d = pd.read_csv(plant / "data.csv", dtype=str)

@@ -43,6 +43,7 @@ from rca_app.core.incident_shapes import (
     unlinked_kpi_message,
 )
 from rca_app.core.kpi_mechanisms import check_kpi_parents, install_kpi_mechanism
+from rca_app.core.lab_lags import realign_for_lab_stations
 from rca_app.core.lab_tags import lab_tag_rows, mechanism_rows, sampled_edge_effects
 from rca_app.core.lagged_model import (
     contemporaneous_graph,
@@ -146,6 +147,8 @@ def _run_analysis(data: PlantData, anomaly, reference, settings: AnalysisSetting
     # Time series: each sensor aligned by its residence time to the KPI (core.dynamics); the
     # windows keep their rows, the reference loses the first rows that have no upstream past.
     timed = align_for_time(data, layout, ref_sl, an_sl, settings.seed)
+    # A station of lab values only (a lab KPI): its residence time from their sampled rows (core/lab_lags.py).
+    timed = realign_for_lab_stations(data, layout, timed, ref_sl, an_sl, settings.seed)
     fit_ref_sl = ref_sl
     if timed is not None:
         frame, fit_ref_sl = timed.frame, timed.reference

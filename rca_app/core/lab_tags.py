@@ -90,11 +90,36 @@ def lab_tag_rows(data, timed, reference: slice) -> dict[str, np.ndarray]:
     dict of str to ndarray of int
         Tag -> positions within the reference rows, ascending. Empty without lab tags.
     """
-    from rca_app.core.data.preparation import STEP_FUNCTION_ROWS
-
     if timed is None or timed.step is None or data.time is None:
         return {}
-    step = pd.Timedelta(timed.step)
+    out: dict[str, np.ndarray] = {}
+    for tag, fresh in fresh_rows(data, timed.step).items():
+        rows = fresh + timed.record.shifts.get(tag, 0) - reference.start
+        out[tag] = rows[(rows >= 0) & (rows < reference.stop - reference.start)]
+    return out
+
+
+def fresh_rows(data, step) -> dict[str, np.ndarray]:
+    """The grid rows (as recorded, before any alignment) on which each lab tag has a fresh sample.
+
+    Parameters
+    ----------
+    data : PlantData
+        Prepared from a historian export (``tag_reports`` with sample times).
+    step : Timedelta
+        The grid step.
+
+    Returns
+    -------
+    dict of str to ndarray of int
+        Tag -> row positions, ascending; tags held by the ``"last"`` rule with a new sample only
+        every :data:`~rca_app.core.data.preparation.STEP_FUNCTION_ROWS` rows or more.
+    """
+    from rca_app.core.data.preparation import STEP_FUNCTION_ROWS
+
+    if data.time is None:
+        return {}
+    step = pd.Timedelta(step)
     times = data.time.to_numpy(dtype="datetime64[ns]")
     out: dict[str, np.ndarray] = {}
     for rep in getattr(data, "tag_reports", None) or []:
@@ -106,8 +131,7 @@ def lab_tag_rows(data, timed, reference: slice) -> dict[str, np.ndarray]:
         # Grid row r holds a fresh sample when one was taken in (t_r - step, t_r] (the grid's rule).
         fresh = np.searchsorted(st, times, side="right") > np.searchsorted(st, times - step.to_timedelta64(),
                                                                            side="right")
-        rows = np.flatnonzero(fresh) + timed.record.shifts.get(rep.tag, 0) - reference.start
-        out[rep.tag] = rows[(rows >= 0) & (rows < reference.stop - reference.start)]
+        out[rep.tag] = np.flatnonzero(fresh)
     return out
 
 
