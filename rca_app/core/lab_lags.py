@@ -137,6 +137,7 @@ def realign_for_lab_stations(data, layout, timed, reference: slice, incident: sl
     declared = replace(layout, stations=[replace(st, lag=duration_text(timed.step * new[i][0])) if i in new else st
                                          for i, st in enumerate(layout.stations)])
     out = align_for_time(data, declared, reference, incident, seed)
+    assert out is not None   # the same even grid as ``timed``
     notes = []
     for s, (k, score, conf, n) in new.items():
         a, b = layout.stations[s].name, layout.stations[s + 1].name

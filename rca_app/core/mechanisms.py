@@ -122,18 +122,8 @@ class Mechanism:
             cls.weighted_refit = weighted_refit
 
     def on_own_rows(self, values: dict[str, np.ndarray], blocks: np.ndarray | None = None):
-        """``values`` (and their ``blocks``) restricted to the rows this mechanism was fitted on,
-        when they are all the reference rows and it was fitted on some of them.
-
-        Parameters
-        ----------
-        values : dict of str to ndarray
-        blocks : ndarray, optional
-
-        Returns
-        -------
-        (dict, ndarray or None)
-        """
+        """``values`` (and their ``blocks``) on the rows this mechanism was fitted on, when they
+        are all the reference rows and it was fitted on some of them; else as they are."""
         if self.rows is None or _n_rows(values) != self.n_rows_all:
             return values, blocks
         return {k: v[self.rows] for k, v in values.items()}, (None if blocks is None else blocks[self.rows])
