@@ -122,8 +122,9 @@ class Mechanism:
             cls.weighted_refit = weighted_refit
 
     def on_own_rows(self, values: dict[str, np.ndarray], blocks: np.ndarray | None = None):
-        """``values`` (and their ``blocks``) on the rows this mechanism was fitted on, when they
-        are all the reference rows and it was fitted on some of them; else as they are."""
+        """``values`` (and a per-row array: blocks or folds) on the rows this mechanism was fitted
+        on, when they are all the reference rows and it was fitted on some of them; else as
+        they are."""
         if self.rows is None or _n_rows(values) != self.n_rows_all:
             return values, blocks
         return {k: v[self.rows] for k, v in values.items()}, (None if blocks is None else blocks[self.rows])
@@ -288,6 +289,7 @@ class FeatureMechanism(Mechanism):
         return Ridge()
 
     def fit(self, values, folds):
+        values, folds = self.on_own_rows(values, folds)
         A = self.features(values)
         y = values[self.node]
         oof = np.empty_like(y)
@@ -589,7 +591,14 @@ def make_mechanism(kind: str, node: str, parents: list[str], design: FeatureDesi
                    monotone: list[int] | None = None, seed: int = 0) -> FeatureMechanism:
     """A new numeric mechanism of ``kind`` (linear, poly2, spline, hgb, or a registered kind)."""
     if kind in REGISTERED_KINDS:
-        return REGISTERED_KINDS[kind](node, parents, design, monotone, seed)
-    if kind == "hgb":
-        return HGBMechanism(node, parents, design, monotone, seed)
-    return FEATURE_KINDS[kind](node, parents, design)
+        mech = REGISTERED_KINDS[kind](node, parents, design, monotone, seed)
+    elif kind == "hgb":
+        mech = HGBMechanism(node, parents, design, monotone, seed)
+    else:
+        mech = FEATURE_KINDS[kind](node, parents, design)
+    # A design fitted on some reference rows (a lab tag's samples): every kind built on it
+    # fits on them (an alternative kind compared with the chosen one is fitted on the same rows).
+    rows = getattr(design, "sampled_rows", None)
+    if rows is not None:
+        mech.rows, mech.n_rows_all = rows
+    return mech

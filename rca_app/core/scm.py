@@ -219,6 +219,12 @@ class StructuralCausalModel:
                   chosen: tuple[str, dict] | None) -> None:
         parents = self.graph.parents(node)
         cand_r2: dict[str, float] = {}
+        own = self._own_rows(node, self.n_reference_) if parents else None
+        if own is not None:
+            # Fitted where the lab values it involves were measured (the held copies between
+            # samples pair a value with the plant of minutes later), cross-fitted on those rows;
+            # the design says so, so that a mechanism built on it elsewhere fits there too.
+            design.sampled_rows = (own, self.n_reference_)
         if not parents:
             mech = (CategoricalEmpiricalMechanism(node, len(self.levels_[node])) if node in self.categorical
                     else EmpiricalMechanism(node))
@@ -230,15 +236,11 @@ class StructuralCausalModel:
             if kind is None:
                 kind, cand_r2 = chosen
             mech = make_mechanism(kind, node, parents, design, mono, self.settings.seed)
-        own = self._own_rows(node, self.n_reference_) if parents else None
         if own is None:
             mech.fit(values, self.folds_)
         else:
-            # Fitted where the lab values it involves were measured (the held copies between
-            # samples pair a value with the plant of minutes later); cross-fitted on those rows.
-            mech.fit({k: v[own] for k, v in values.items()}, _folds(len(own), self.settings.n_folds,
-                                                                     np.random.default_rng(self.settings.seed)))
             mech.rows, mech.n_rows_all = own, self.n_reference_
+            mech.fit(*mech.on_own_rows(values, self.folds_))
         self.mechanisms_[node] = mech
         self.reports_[node] = MechanismReport(node, mech.kind, parents, mech.oof_r2, cand_r2,
                                               noise_sd=mech.noise_sd)
