@@ -1,5 +1,7 @@
-"""Lab tags' links: learnt on every grid row (before) against on the rows where the tag was
-sampled (now, :mod:`rca_app.core.lab_tags`), side by side on the same simulated plants.
+"""Lab tags: learnt on every grid row (before), links learnt on the rows where the tag was sampled
+but mechanisms fitted on every row (links), and links, mechanisms and a lab station's residence
+time all on the sampled rows (now, :mod:`rca_app.core.lab_tags`, :mod:`rca_app.core.lab_lags`),
+side by side on the same simulated plants.
 
 The plant (1-minute grid, a historian long export): a feed (``feed_a``, ``feed_b``), a reactor
 (``reactor_x`` from ``feed_a``, ``reactor_y`` from ``feed_b`` and ``reactor_x``), a separator with
@@ -10,22 +12,29 @@ separator-to-product time. The lab is sampled every ``k`` minutes (10, 30, 60) a
 minutes late (``rule = "last"``, ``delay = "20min"``). Kinds: "drives" (the lab value drives the
 yield; the incident is a step in ``feed_b``), "none" (it affects nothing and must get no edge
 out; same incident), "cause" (it drives the yield and the incident is a step in its own
-disturbance).
+disturbance), "kpi" (as "drives", and the yield itself is a lab value sampled every ``k`` minutes:
+the KPI's station holds lab values only).
 
-Counted per plant, before and now: the lab tag's true edges found in their direction (recall),
-its other edges (false edges), its edge into the KPI; and from a whole analysis (no resamples),
-whether the true cause is ranked first, ranked at all, and its restoration. Discovery as the
-analysis runs it (residence-time alignment, autocorrelation-aware tests), without resamples.
+Counted per plant and engine: the lab tag's true edges found in their direction (recall), its
+other edges (false edges), its edge into the KPI; and from a whole analysis (no resamples),
+whether the true cause is ranked first, ranked at all, its restoration, and the lab tag's effect
+on the KPI as the result reports it against the true 0.6. Discovery as the analysis runs it
+(residence-time alignment, autocorrelation-aware tests), without resamples. "before" is the data
+with the lab tags' sample times forgotten; "links" is the engine with the sampled-row mechanisms
+and residence times switched off (their two entry points in :mod:`rca_app.core.analysis`
+patched to do nothing).
 
 ``python -m bench.lab_tags [--seeds N]`` writes bench/results/lab_tags.json.
 """
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import tempfile
 import time
 from pathlib import Path
+from unittest import mock
 
 import numpy as np
 
@@ -34,6 +43,7 @@ from rca_app.core.autocorrelation import rows_are_serial
 from rca_app.core.data import load_table, prepare
 from rca_app.core.discovery import DiscoverySettings, discover
 from rca_app.core.dynamics import align_for_time
+from rca_app.core.lab_lags import realign_for_lab_stations
 from rca_app.core.lab_tags import lab_tag_rows
 from rca_app.core.layout import load_layout
 from rca_app.core.settings import AnalysisSettings
@@ -46,11 +56,14 @@ RATES = (10, 30, 60)
 REACTOR_LAG, SEPARATOR_LAG, PRODUCT_LAG = 6, 4, 5
 
 
-KINDS = ("drives", "none", "cause")   # the lab value drives the KPI / affects nothing / is the incident's cause
+# The lab value drives the KPI / affects nothing / is the incident's cause / drives a lab KPI.
+KINDS = ("drives", "none", "cause", "kpi")
+ENGINES = ("before", "links", "now")
+TRUE_KPI_EFFECT = 0.6
 
 
 def lab_plant(every: int, seed: int, effect: bool = True, n_reference: int = 1500, n_anomaly: int = 200,
-              lab_cause: bool = False):
+              lab_cause: bool = False, lab_kpi: bool = False):
     """A plant with a lab tag sampled every ``every`` minutes (module text).
 
     Parameters
@@ -63,6 +76,8 @@ def lab_plant(every: int, seed: int, effect: bool = True, n_reference: int = 150
     n_reference, n_anomaly : int
     lab_cause : bool
         The incident is a step in the lab value's own disturbance (False: in ``feed_b``).
+    lab_kpi : bool
+        The yield is a lab value too, sampled every ``every`` minutes.
 
     Returns
     -------
@@ -93,7 +108,8 @@ def lab_plant(every: int, seed: int, effect: bool = True, n_reference: int = 150
     frame = pd.concat([pd.Series(ts.strftime("%Y-%m-%dT%H:%M:%S"), name="timestamp"), df], axis=1)
     # The lab stamps its result when entered, 20 minutes after the sample.
     frame[LAB] = frame[LAB].shift(20)
-    text = to_historian_long(frame.iloc[20:].reset_index(drop=True), seed, slow={LAB: every})
+    slow = {LAB: every, **({"yield_pct": every} if lab_kpi else {})}
+    text = to_historian_long(frame.iloc[20:].reset_index(drop=True), seed, slow=slow)
     layout = "\n".join([
         "[plant]", f'name = "lab plant {every} {seed}"', 'target = "yield_pct"', 'goal = "maximize"',
         'sample = "1min"', 'lag_max = "15min"', "",
@@ -101,82 +117,115 @@ def lab_plant(every: int, seed: int, effect: bool = True, n_reference: int = 150
         "[[station]]", 'name = "Reactor"', 'sensors = ["reactor_x", "reactor_y"]', "",
         "[[station]]", 'name = "Separator"', f'sensors = ["sep_temp", "{LAB}"]', "",
         "[[station]]", 'name = "Product"', 'sensors = ["yield_pct"]', "",
-        f"[tags.{LAB}]", 'rule = "last"', 'delay = "20min"', ""])
+        f"[tags.{LAB}]", 'rule = "last"', 'delay = "20min"', ""]
+        + (["[tags.yield_pct]", 'rule = "last"', ""] if lab_kpi else []))
     edges = [["reactor_x", LAB]] + ([[LAB, "yield_pct"]] if effect else [])
     truth = {"edges": edges, "root_cause": fault["node"], "anomaly": (ts[n_reference].strftime("%Y-%m-%dT%H:%M:%S"),
                                          ts[len(df) - 1].strftime("%Y-%m-%dT%H:%M:%S"))}
     return text, layout, truth
 
 
-def compare(folder: Path, text: str, layout: str, truth: dict, rank: bool = True) -> dict[str, dict]:
-    """Before (every grid row) and now (the sampled rows) on one prepared plant: the lab tag's
-    edges as discovery finds them (without resamples), and (``rank``) the true cause's place in
-    the ranking of a whole analysis (no resamples). Before is the same data with the lab tag's
-    sample times forgotten, which is what the engine had."""
+@contextlib.contextmanager
+def _engine(name: str):
+    """The engine ``name`` (module text): "links" switches the sampled-row mechanisms, edge
+    effects and residence times off."""
+    if name != "links":
+        yield
+        return
+    with mock.patch("rca_app.core.analysis.mechanism_rows", lambda *a, **k: {}), \
+            mock.patch("rca_app.core.analysis.realign_for_lab_stations", lambda data, layout, timed, *a: timed):
+        yield
+
+
+def compare(folder: Path, text: str, layout: str, truth: dict, rank: bool = True,
+            engines: tuple[str, ...] = ("now", "before")) -> dict[str, dict]:
+    """Each engine on one prepared plant: the lab tag's edges as discovery finds them (without
+    resamples), and (``rank``) the true cause's place in the ranking of a whole analysis (no
+    resamples) and the lab tag's effect on the KPI. "before" is the same data with the lab
+    tags' sample times forgotten, which is what the engine had."""
     (folder / "data.csv").write_text(text, encoding="utf-8")
     (folder / "layout.toml").write_text(layout, encoding="utf-8")
     data = prepare(load_table(folder / "data.csv"), load_layout(folder / "layout.toml"))
     ref_sl, an_sl, _ = resolve_windows(data, truth["anomaly"], None)
-    timed = align_for_time(data, data.layout, ref_sl, an_sl, 0)
-    ref = timed.frame.iloc[timed.reference].reset_index(drop=True)
-    serial = rows_are_serial(ref, [c for c in ref.columns if c != data.layout.target])
-    settings = DiscoverySettings(n_bootstrap=0, time_series=serial)
-    report = next(t for t in data.tag_reports if t.tag == LAB)
-    times = report.sample_times
+    reports = [t for t in data.tag_reports if t.tag in (LAB, "yield_pct") and t.rule == "last"]
+    times = {t.tag: t.sample_times for t in reports}
     out = {}
-    for name in ("now", "before"):
-        report.sample_times = times if name == "now" else ()
+    for name in engines:
+        for t in reports:
+            t.sample_times = times[t.tag] if name != "before" else ()
+        timed = align_for_time(data, data.layout, ref_sl, an_sl, 0)
+        if name == "now":
+            timed = realign_for_lab_stations(data, data.layout, timed, ref_sl, an_sl, 0)
+        ref = timed.frame.iloc[timed.reference].reset_index(drop=True)
+        serial = rows_are_serial(ref, [c for c in ref.columns if c != data.layout.target])
+        settings = DiscoverySettings(n_bootstrap=0, time_series=serial)
         rows = lab_tag_rows(data, timed, timed.reference) if serial else None
         disc = discover(ref, data.layout.constraints(), [], settings, lab_rows=rows)
         out[name] = {"edges": {e.key for e in disc.graph.edges if LAB in e.key}}
         if not rank:
             continue
-        result = run_analysis(data, truth["anomaly"], None,
-                              AnalysisSettings(graph_bootstrap=0, rank_bootstrap=0, n_jobs=1)).result
+        with _engine(name):
+            result = run_analysis(data, truth["anomaly"], None,
+                                  AnalysisSettings(graph_bootstrap=0, rank_bootstrap=0, n_jobs=1)).result
         names = [c.node for c in result.root_causes]
         cause = truth["root_cause"]
+        effect = next((e.effect for e in result.graph.edges if (e.source, e.target) == (LAB, "yield_pct")), None)
         out[name].update(first=names[0] if names else None,
                          cause_rank=names.index(cause) + 1 if cause in names else None,
                          cause_restoration=next((round(c.restoration, 3) for c in result.root_causes
-                                                 if c.node == cause), None))
-    report.sample_times = times
+                                                 if c.node == cause), None),
+                         method=result.ranking_basis.method, kpi_effect=None if effect is None else round(float(effect), 3))
+    for t in reports:
+        t.sample_times = times[t.tag]
     return out
 
 
-def run(seeds: int = 6) -> dict:
-    """Every rate, seed and plant kind, before and now."""
+def run(seeds: int = 6, rates: tuple[int, ...] = RATES, kinds: tuple[str, ...] = KINDS) -> dict:
+    """Every rate, seed and plant kind, with each engine."""
     cases = []
     t0 = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
-        for every in RATES:
-            for kind in KINDS:
+        for every in rates:
+            for kind in kinds:
                 for seed in range(seeds):
-                    text, layout, truth = lab_plant(every, seed, effect=kind != "none", lab_cause=kind == "cause")
+                    text, layout, truth = lab_plant(every, seed, effect=kind != "none", lab_cause=kind == "cause",
+                                                    lab_kpi=kind == "kpi")
                     true = {tuple(e) for e in truth["edges"]}
                     row: dict = {"every": every, "kind": kind, "seed": seed}
-                    for name, got in compare(Path(tmp), text, layout, truth).items():
+                    for name, got in compare(Path(tmp), text, layout, truth, engines=ENGINES).items():
                         found = got["edges"]
                         row[name] = {"found": sorted(map(list, found)), "true_found": len(found & true),
                                      "false": len(found - true), "kpi_edge": (LAB, "yield_pct") in found,
-                                     "first": got["first"], "cause_rank": got["cause_rank"],
-                                     "cause_restoration": got["cause_restoration"]}
+                                     **{k: got[k] for k in ("first", "cause_rank", "cause_restoration", "method",
+                                                            "kpi_effect")}}
                     cases.append(row)
     summary = []
-    for every in RATES:
-        for kind in KINDS:
+    for every in rates:
+        for kind in kinds:
             mine = [c for c in cases if c["every"] == every and c["kind"] == kind]
             n_true = sum(1 + (kind != "none") for _ in mine)
             entry: dict = {"every": every, "kind": kind, "plants": len(mine)}
-            for name in ("before", "now"):
+            for name in ENGINES:
                 rest = [c[name]["cause_restoration"] for c in mine if c[name]["cause_restoration"] is not None]
+                eff = [c[name]["kpi_effect"] for c in mine if c[name]["kpi_effect"] is not None]
                 entry[name] = {"recall": round(sum(c[name]["true_found"] for c in mine) / n_true, 3),
                                "kpi_edge_found": sum(c[name]["kpi_edge"] for c in mine),
                                "false_edges": sum(c[name]["false"] for c in mine),
                                "cause_first": sum(c[name]["cause_rank"] == 1 for c in mine),
+                               # First by a causal ranking (not the anomaly ranking used when nothing is linked to the KPI).
+                               "cause_first_by_restoration": sum(c[name]["cause_rank"] == 1
+                                                                 and c[name]["method"] != "anomaly" for c in mine),
                                "cause_ranked": sum(c[name]["cause_rank"] is not None for c in mine),
-                               "cause_median_restoration": float(np.median(rest)) if rest else None}
+                               "cause_median_restoration": float(np.median(rest)) if rest else None,
+                               # The lab tag's effect on the KPI as reported, against the true one.
+                               "kpi_effect_median": float(np.median(eff)) if eff else None,
+                               "kpi_effect_true": TRUE_KPI_EFFECT if kind != "none" else 0.0}
             summary.append(entry)
     return {"summary": summary, "cases": cases, "seconds": round(time.perf_counter() - t0, 1)}
+
+
+def _cell(v) -> str:
+    return "-" if v is None else (f"{v:.2f}" if isinstance(v, float) else str(v))
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -186,13 +235,16 @@ def main(argv: list[str] | None = None) -> None:
     out = run(args.seeds)
     OUT.mkdir(exist_ok=True)
     (OUT / "lab_tags.json").write_text(json.dumps(out, indent=1) + "\n", encoding="utf-8")
+    cols = [("recall", "recall"), ("kpi_edge_found", "KPI edge"), ("false_edges", "false"),
+            ("cause_first", "cause 1st"), ("cause_first_by_restoration", "1st by restor."),
+            ("cause_median_restoration", "restor."), ("kpi_effect_median", "lab->KPI effect")]
+    print("each cell: before / links / now; 'lab tag is the true cause: ranked first' is 'cause 1st' of kind "
+          f"'cause'; true lab->KPI effect {TRUE_KPI_EFFECT}")
+    print(f"{'every':>5} {'kind':<6} {'n':>2} " + " ".join(f"{h:>20}" for _, h in cols))
     for s in out["summary"]:
-        b, n = s["before"], s["now"]
-        print(f"every {s['every']:>2} rows, lab {s['kind']:<6} ({s['plants']} plants): recall {b['recall']:.2f} -> "
-              f"{n['recall']:.2f}; KPI edge {b['kpi_edge_found']} -> {n['kpi_edge_found']}; false edges "
-              f"{b['false_edges']} -> {n['false_edges']}; true cause first {b['cause_first']} -> {n['cause_first']} "
-              f"(ranked {b['cause_ranked']} -> {n['cause_ranked']}, median restoration "
-              f"{b['cause_median_restoration']} -> {n['cause_median_restoration']})")
+        cells = [" / ".join(_cell(s[e][k]) for e in ENGINES) for k, _ in cols]
+        print(f"{s['every']:>5} {s['kind']:<6} {s['plants']:>2} " + " ".join(f"{c:>20}" for c in cells))
+    print(f"{out['seconds']} s")
 
 
 if __name__ == "__main__":

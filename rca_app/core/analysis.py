@@ -43,7 +43,8 @@ from rca_app.core.incident_shapes import (
     unlinked_kpi_message,
 )
 from rca_app.core.kpi_mechanisms import check_kpi_parents, install_kpi_mechanism
-from rca_app.core.lab_tags import lab_tag_rows
+from rca_app.core.lab_lags import realign_for_lab_stations
+from rca_app.core.lab_tags import lab_tag_rows, mechanism_rows, sampled_edge_effects
 from rca_app.core.lagged_model import (
     contemporaneous_graph,
     diverges,
@@ -146,6 +147,8 @@ def _run_analysis(data: PlantData, anomaly, reference, settings: AnalysisSetting
     # Time series: each sensor aligned by its residence time to the KPI (core.dynamics); the
     # windows keep their rows, the reference loses the first rows that have no upstream past.
     timed = align_for_time(data, layout, ref_sl, an_sl, settings.seed)
+    # A station of lab values only (a lab KPI): its residence time from their sampled rows (core/lab_lags.py).
+    timed = realign_for_lab_stations(data, layout, timed, ref_sl, an_sl, settings.seed)
     fit_ref_sl = ref_sl
     if timed is not None:
         frame, fit_ref_sl = timed.frame, timed.reference
@@ -258,13 +261,19 @@ def _run_analysis(data: PlantData, anomaly, reference, settings: AnalysisSetting
     def fit_model(graph, ref, an, fit_progress):
         """The SCM on ``graph`` with its edge effects, the nodes the ranking looks at, and the
         mechanisms pooled over both periods where they evidently held."""
-        scm = StructuralCausalModel(graph, categorical, layout.monotone, scm_settings, levels=levels).fit(
-            ref, fit_progress)
+        # Lab tags: their mechanisms and their children's fitted on the rows where they were
+        # sampled (core/lab_tags.py); a lagged model's reference starts later.
+        own_rows = (mechanism_rows(graph, lab_rows, len(row_ref) - len(ref))
+                    if lab_rows and not shape.simple_model else None)
+        scm = StructuralCausalModel(graph, categorical, layout.monotone, scm_settings, levels=levels,
+                                    fit_rows=own_rows).fit(ref, fit_progress)
         if shape.simple_model:
             shrink_mechanisms(scm)
         if shape.rate_kpi:
             install_kpi_mechanism(scm, layout.target, rate_family(shape.kpi_type, ref[layout.target]))
         effects = {(e.source, e.target): e for e in edge_effects(scm)}
+        if own_rows:
+            effects.update(sampled_edge_effects(scm, ref, own_rows))   # on the lab tags' sampled rows
         relevant = graph.ancestors(layout.target) | {layout.target}
         if shape.method == "anomaly":
             relevant = set(anomaly_candidates(layout, layout.target, graph.nodes))

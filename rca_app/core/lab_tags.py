@@ -90,11 +90,36 @@ def lab_tag_rows(data, timed, reference: slice) -> dict[str, np.ndarray]:
     dict of str to ndarray of int
         Tag -> positions within the reference rows, ascending. Empty without lab tags.
     """
-    from rca_app.core.data.preparation import STEP_FUNCTION_ROWS
-
     if timed is None or timed.step is None or data.time is None:
         return {}
-    step = pd.Timedelta(timed.step)
+    out: dict[str, np.ndarray] = {}
+    for tag, fresh in fresh_rows(data, timed.step).items():
+        rows = fresh + timed.record.shifts.get(tag, 0) - reference.start
+        out[tag] = rows[(rows >= 0) & (rows < reference.stop - reference.start)]
+    return out
+
+
+def fresh_rows(data, step) -> dict[str, np.ndarray]:
+    """The grid rows (as recorded, before any alignment) on which each lab tag has a fresh sample.
+
+    Parameters
+    ----------
+    data : PlantData
+        Prepared from a historian export (``tag_reports`` with sample times).
+    step : Timedelta
+        The grid step.
+
+    Returns
+    -------
+    dict of str to ndarray of int
+        Tag -> row positions, ascending; tags held by the ``"last"`` rule with a new sample only
+        every :data:`~rca_app.core.data.preparation.STEP_FUNCTION_ROWS` rows or more.
+    """
+    from rca_app.core.data.preparation import STEP_FUNCTION_ROWS
+
+    if data.time is None:
+        return {}
+    step = pd.Timedelta(step)
     times = data.time.to_numpy(dtype="datetime64[ns]")
     out: dict[str, np.ndarray] = {}
     for rep in getattr(data, "tag_reports", None) or []:
@@ -106,8 +131,7 @@ def lab_tag_rows(data, timed, reference: slice) -> dict[str, np.ndarray]:
         # Grid row r holds a fresh sample when one was taken in (t_r - step, t_r] (the grid's rule).
         fresh = np.searchsorted(st, times, side="right") > np.searchsorted(st, times - step.to_timedelta64(),
                                                                            side="right")
-        rows = np.flatnonzero(fresh) + timed.record.shifts.get(rep.tag, 0) - reference.start
-        out[rep.tag] = rows[(rows >= 0) & (rows < reference.stop - reference.start)]
+        out[rep.tag] = np.flatnonzero(fresh)
     return out
 
 
@@ -330,3 +354,82 @@ def _message(f: LabEdges, n_rows: int) -> str:
         text += (" (" + ", ".join(f"{a} - {b}" for a, b in f.undetermined)
                  + ": within one station, a direction the layout leaves open and the samples do not decide)")
     return text + "."
+
+
+def mechanism_rows(graph, lab_rows: dict[str, np.ndarray], offset: int = 0) -> dict[str, np.ndarray]:
+    """The reference rows each mechanism that involves a lab tag is fitted on.
+
+    A lab tag's own mechanism is fitted on its sampled rows, and so is each child's: its
+    mechanism is fitted on the rows where every lab parent (and the child, when it is a lab tag
+    too) was freshly sampled, when there are at least :data:`MIN_LAB_SAMPLES` of them plus two
+    per parent. On the held copies between samples a lab value meets the plant of minutes later,
+    which dilutes its effect towards zero (0.33 of a true 2.0 on the continuous sample plant;
+    3.0 on its sampled rows). A child with too few common rows keeps every row.
+
+    Parameters
+    ----------
+    graph : CausalGraph
+        The graph the model is fitted on.
+    lab_rows : dict of str to ndarray of int
+        Lab tag -> positions of its sampled rows in the discovery's reference rows
+        (:func:`lab_tag_rows`).
+    offset : int
+        Rows the model's reference starts later than discovery's (a model with lagged inputs
+        loses its first rows).
+
+    Returns
+    -------
+    dict of str to ndarray of int
+        Node -> row positions in the model's reference rows (only nodes fitted on some rows).
+    """
+    out: dict[str, np.ndarray] = {}
+    for node in graph.nodes:
+        parents = graph.parents(node)
+        if not parents:
+            continue
+        labs = [t for t in [node, *parents] if t in lab_rows]
+        if not labs:
+            continue
+        rows = np.asarray(lab_rows[labs[0]], dtype=int)
+        for t in labs[1:]:
+            rows = np.intersect1d(rows, np.asarray(lab_rows[t], dtype=int))
+        rows = rows - offset
+        rows = rows[rows >= 0]
+        if len(rows) >= MIN_LAB_SAMPLES + 2 * len(parents):
+            out[node] = rows
+    return out
+
+
+def sampled_edge_effects(scm, reference: pd.DataFrame, own_rows: dict[str, np.ndarray]) -> dict:
+    """Edge effects into each node fitted on some rows (:func:`mechanism_rows`), estimated on
+    those rows as :func:`rca_app.core.effects.edge_effects` does on all of them.
+
+    Parameters
+    ----------
+    scm : StructuralCausalModel
+        Fitted on ``reference``.
+    reference : DataFrame
+        The model's reference rows.
+    own_rows : dict of str to ndarray of int
+
+    Returns
+    -------
+    dict of (str, str) to EdgeEffect
+    """
+    import copy
+
+    from rca_app.core.effects import edge_effects
+    from rca_app.core.graph import CausalGraph as _Graph
+
+    out = {}
+    for child, rows in own_rows.items():
+        if child not in scm.mechanisms_ or child in scm.categorical:
+            continue
+        sub = copy.copy(scm)
+        # Only the edges into the child, with folds of its own rows.
+        sub.graph = _Graph(scm.graph.nodes, tuple(e for e in scm.graph.edges if e.target == child))
+        sub.folds_ = np.arange(len(rows)) % scm.settings.n_folds
+        np.random.default_rng(scm.settings.seed).shuffle(sub.folds_)
+        for eff in edge_effects(sub, reference.iloc[rows]):
+            out[(eff.source, eff.target)] = eff
+    return out

@@ -103,6 +103,31 @@ class Mechanism:
         self.oof_r2: float | None = None
         # Set on a weighted refit: the mechanism it was refitted from (its reference noise).
         self.main: Mechanism | None = None
+        # Fitted on these reference rows only (a lab tag's sampled rows, see
+        # rca_app.core.lab_tags.mechanism_rows), out of ``n_rows_all``; None: on every row.
+        self.rows: np.ndarray | None = None
+        self.n_rows_all: int | None = None
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        # A mechanism fitted on some reference rows is refitted on the same rows, whatever the
+        # kind: callers hand every kind all the reference rows with their blocks.
+        own = cls.__dict__.get("weighted_refit")
+        if own is not None and not getattr(own, "_on_own_rows", False):
+            def weighted_refit(self, values, blocks, block_weights, seed=0, _refit=own):
+                values, blocks = self.on_own_rows(values, blocks)
+                return _refit(self, values, blocks, block_weights, seed)
+            weighted_refit.__doc__ = own.__doc__
+            weighted_refit._on_own_rows = True
+            cls.weighted_refit = weighted_refit
+
+    def on_own_rows(self, values: dict[str, np.ndarray], blocks: np.ndarray | None = None):
+        """``values`` (and a per-row array: blocks or folds) on the rows this mechanism was fitted
+        on, when they are all the reference rows and it was fitted on some of them; else as
+        they are."""
+        if self.rows is None or _n_rows(values) != self.n_rows_all:
+            return values, blocks
+        return {k: v[self.rows] for k, v in values.items()}, (None if blocks is None else blocks[self.rows])
 
     def clone(self) -> Mechanism:
         """An unfitted copy with the same settings."""
@@ -189,7 +214,9 @@ class Mechanism:
         j = idx % len(self.ref_noise)
         if self.main is None or reference_values is None or self.categorical:
             return self.ref_noise[j]
-        sub = {p: reference_values[p][j] for p in self.parents} if self.parents else {self.node: j}
+        # Noise of the k-th row fitted on belongs to that reference row (fitted on some rows only).
+        at = j if self.rows is None else self.rows[j]
+        sub = {p: reference_values[p][at] for p in self.parents} if self.parents else {self.node: j}
         return self.main.ref_noise[j] + self.main.predict(sub) - self.predict(sub)
 
     @property
@@ -262,6 +289,7 @@ class FeatureMechanism(Mechanism):
         return Ridge()
 
     def fit(self, values, folds):
+        values, folds = self.on_own_rows(values, folds)
         A = self.features(values)
         y = values[self.node]
         oof = np.empty_like(y)
@@ -563,7 +591,14 @@ def make_mechanism(kind: str, node: str, parents: list[str], design: FeatureDesi
                    monotone: list[int] | None = None, seed: int = 0) -> FeatureMechanism:
     """A new numeric mechanism of ``kind`` (linear, poly2, spline, hgb, or a registered kind)."""
     if kind in REGISTERED_KINDS:
-        return REGISTERED_KINDS[kind](node, parents, design, monotone, seed)
-    if kind == "hgb":
-        return HGBMechanism(node, parents, design, monotone, seed)
-    return FEATURE_KINDS[kind](node, parents, design)
+        mech = REGISTERED_KINDS[kind](node, parents, design, monotone, seed)
+    elif kind == "hgb":
+        mech = HGBMechanism(node, parents, design, monotone, seed)
+    else:
+        mech = FEATURE_KINDS[kind](node, parents, design)
+    # A design fitted on some reference rows (a lab tag's samples): every kind built on it
+    # fits on them (an alternative kind compared with the chosen one is fitted on the same rows).
+    rows = getattr(design, "sampled_rows", None)
+    if rows is not None:
+        mech.rows, mech.n_rows_all = rows
+    return mech

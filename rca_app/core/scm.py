@@ -92,11 +92,16 @@ class StructuralCausalModel:
     levels : dict, optional
         Levels of categorical nodes (the investigation's :class:`CategoryEncoder` levels); give
         them when the data to be queried holds levels that the training rows lack.
+    fit_rows : dict, optional
+        Node -> positions of the rows of ``frame`` its mechanism is fitted on (a lab tag and
+        the children of one, on the rows where it was sampled: :mod:`rca_app.core.lab_tags`);
+        other nodes on every row. Only used by a fit on the rows these positions refer to.
     """
 
     def __init__(self, graph: CausalGraph, categorical=(), monotone: dict | None = None,
                  settings: SCMSettings | None = None, only: set[str] | None = None,
-                 fixed_kinds: dict[str, str] | None = None, levels: dict[str, list[str]] | None = None):
+                 fixed_kinds: dict[str, str] | None = None, levels: dict[str, list[str]] | None = None,
+                 fit_rows: dict[str, np.ndarray] | None = None):
         self.graph = graph
         self.categorical = set(categorical)
         self.monotone = dict(monotone or {})
@@ -104,6 +109,7 @@ class StructuralCausalModel:
         self.only = only
         self.fixed_kinds = fixed_kinds or {}
         self.levels = levels
+        self.fit_rows = dict(fit_rows or {})
 
     # -- fitting -------------------------------------------------------------------------------
     def fit(self, frame: pd.DataFrame, progress: Progress | None = None) -> StructuralCausalModel:
@@ -140,10 +146,14 @@ class StructuralCausalModel:
             parents = self.graph.parents(node)
             if not parents:
                 continue
-            designs[node] = FeatureDesign(parents, self.levels_, values)
+            own = self._own_rows(node, len(frame))
+            designs[node] = FeatureDesign(parents, self.levels_, values if own is None else
+                                          {k: v[own] for k, v in values.items()})
             if node in self.categorical or node in self.fixed_kinds:
                 continue
-            idx, folds = self._selection_draws(len(frame), rng)
+            idx, folds = self._selection_draws(len(frame) if own is None else len(own), rng)
+            if own is not None:
+                idx = own[idx]
             cols = {k: values[k][idx] for k in parents + [node]}
             tasks.append((node, designs[node], cols, folds, tuple(self.settings.mechanisms),
                           self._monotone_vector(node, designs[node]), self.settings.seed))
@@ -160,6 +170,14 @@ class StructuralCausalModel:
                 progress.step(f"fitting mechanism of {node}", 0.5 + 0.5 * i / max(1, len(todo)))
             self._fit_node(node, values, designs.get(node), chosen.get(node))
         return self
+
+    def _own_rows(self, node: str, n: int) -> np.ndarray | None:
+        """The rows ``node``'s mechanism is fitted on (None: all ``n``)."""
+        rows = self.fit_rows.get(node)
+        if rows is None or (self.only is not None and node not in self.only):
+            return None
+        rows = np.asarray(rows, dtype=int)
+        return rows[(rows >= 0) & (rows < n)]
 
     def _selection_draws(self, n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
         """Rows (at most _SELECTION_MAX_ROWS) and folds one node's kinds are compared on."""
@@ -201,6 +219,12 @@ class StructuralCausalModel:
                   chosen: tuple[str, dict] | None) -> None:
         parents = self.graph.parents(node)
         cand_r2: dict[str, float] = {}
+        own = self._own_rows(node, self.n_reference_) if parents else None
+        if own is not None:
+            # Fitted where the lab values it involves were measured (the held copies between
+            # samples pair a value with the plant of minutes later), cross-fitted on those rows;
+            # the design says so, so that a mechanism built on it elsewhere fits there too.
+            design.sampled_rows = (own, self.n_reference_)
         if not parents:
             mech = (CategoricalEmpiricalMechanism(node, len(self.levels_[node])) if node in self.categorical
                     else EmpiricalMechanism(node))
@@ -212,7 +236,11 @@ class StructuralCausalModel:
             if kind is None:
                 kind, cand_r2 = chosen
             mech = make_mechanism(kind, node, parents, design, mono, self.settings.seed)
-        mech.fit(values, self.folds_)
+        if own is None:
+            mech.fit(values, self.folds_)
+        else:
+            mech.rows, mech.n_rows_all = own, self.n_reference_
+            mech.fit(*mech.on_own_rows(values, self.folds_))
         self.mechanisms_[node] = mech
         self.reports_[node] = MechanismReport(node, mech.kind, parents, mech.oof_r2, cand_r2,
                                               noise_sd=mech.noise_sd)
@@ -314,8 +342,10 @@ def pool_invariant_mechanisms(scm: StructuralCausalModel, incident: pd.DataFrame
     Returns a new SCM (the input is not modified) and the checks made.
     """
     ref_frame_len = scm.n_reference_
+    # A mechanism fitted on a lab tag's sampled rows is not pooled: the incident's held copies
+    # are no rows to learn it from.
     candidates = [n for n in scm.order_ if n in scm.mechanisms_
-                  and scm.mechanisms_[n].kind in _POOLABLE
+                  and scm.mechanisms_[n].kind in _POOLABLE and scm.mechanisms_[n].rows is None
                   and (nodes is None or n in nodes)]
     if len(incident) == 0:
         return scm, []
