@@ -23,6 +23,7 @@ import pandas as pd
 
 from rca_app.core.autocorrelation import moving_block_rows
 from rca_app.core.lab_tags import MIN_LAB_SAMPLES, fresh_rows
+from rca_app.core.result_notes import Note
 
 N_RESAMPLES = 40
 
@@ -138,7 +139,7 @@ def realign_for_lab_stations(data, layout, timed, reference: slice, incident: sl
                                          for i, st in enumerate(layout.stations)])
     out = align_for_time(data, declared, reference, incident, seed)
     assert out is not None   # the same even grid as ``timed``
-    notes = []
+    notes: list[str | Note] = []
     for s, (k, score, conf, n) in new.items():
         a, b = layout.stations[s].name, layout.stations[s + 1].name
         rec = next(r for r in out.record.lags if r.station == a)

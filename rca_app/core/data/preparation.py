@@ -222,9 +222,11 @@ def _check_tag_sampling(tag_reports: list, step: str | None, want: WantedColumns
     A tag with a single good sample becomes a constant column on the grid: said as what it is
     (an error; the derived "column is constant" is not added). A tag held by the "last" rule
     across many grid rows (a lab value every 30 min on a 1-min grid) is a step function: a note
-    says how rarely it changes, since its links to other sensors rest on those few changes."""
+    says how rarely it changes and that its links are learnt on its samples (core/lab_tags.py)."""
     if not tag_reports or step is None:
         return
+    from rca_app.core.lab_tags import MIN_LAB_SAMPLES  # the engine's rule, said at the data step
+
     grid = pd.Timedelta(step).total_seconds()
     for t in tag_reports:
         if t.tag not in want.present or t.tag in cols.bad:
@@ -241,8 +243,10 @@ def _check_tag_sampling(tag_reports: list, step: str | None, want: WantedColumns
         if t.rule == "last" and every >= STEP_FUNCTION_ROWS:
             pl.warn(f"tag {quote(t.tag)} has a new value only about every {_duration(t.median_interval_s)} and is "
                     f"held by the 'last' rule on the {step} grid: it changes only every {every:.0f} rows, a step "
-                    f"function with {t.good_samples} values in {n_grid:,} rows. Its links to the other sensors rest "
-                    "on those few changes, so they are hard to learn: a missing link to it is weak evidence",
+                    f"function with {t.good_samples} values in {n_grid:,} rows. On time series its links and its "
+                    "mechanism (and its children's) are learnt on the rows where it was sampled, not on the held "
+                    f"copies; with fewer than {MIN_LAB_SAMPLES} samples in the reference period it gets no links, "
+                    "and links between two such tags are not learnt",
                     file=file, column=t.tag, code="step_function")
 
 
