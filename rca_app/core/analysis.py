@@ -17,6 +17,7 @@ from rca_app.core.ambiguity import choose_orientation, rank_with_ambiguity, unde
 from rca_app.core.analysis_notes import (
     constant_in_reference,
     extrapolation_note,
+    leading_cause_note,
     new_levels,
     points_outside_intervals,
 )
@@ -320,7 +321,7 @@ def _run_analysis(data: PlantData, anomaly, reference, settings: AnalysisSetting
         causes, hidden, notes = rank_with_ambiguity(scm, incident, constraints, layout, causes, settings.seed,
                                                     disc.hidden_pairs if disc is not None else (), serial)
         messages += notes
-        messages += extrapolation_note(causes, ref, an)
+        messages += extrapolation_note(causes, ref, an, ranking.kpi_beyond, layout.target)
     if shape.simple_model and shape.method != "anomaly":
         # Short reference: refits on few rows give too narrow intervals (core/unit_ranking.py).
         factor = small_sample_factor(len(ref))
@@ -347,6 +348,7 @@ def _run_analysis(data: PlantData, anomaly, reference, settings: AnalysisSetting
         messages += later
     timings["total_s"] = time.perf_counter() - t_all
     if shape.method != "anomaly":
+        messages += leading_cause_note(causes, ranking.kpi_beyond, layout.target)   # in the order reported
         messages += unmoved_cause_notes(causes, layout.target) + self_lag_notes(scm, incident, causes)
         messages += unranked_notes(causes, ref_rows, an_rows, numeric, layout.target, summary)
     messages += ranking.messages

@@ -21,11 +21,31 @@ from rca_app.core.result_notes import Note
 IMPLAUSIBLE_RESTORATION = 2.0
 
 
-def extrapolation_note(causes, ref: pd.DataFrame, an: pd.DataFrame) -> list[Note]:
-    """A warning when leading restorations are implausibly large, naming how far the incident
-    took those sensors outside their reference behaviour."""
+def extrapolation_note(causes, ref: pd.DataFrame, an: pd.DataFrame, beyond: dict[str, float] | None = None,
+                       target: str = "the KPI") -> list[Note]:
+    """A note naming the leading restorations that rest on extrapolation: several times the loss,
+    or a counterfactual that carries the KPI beyond everything it took (``beyond``, from
+    :func:`rca_app.core.action_support.kpi_beyond`), with how far the incident took each sensor.
+
+    Parameters
+    ----------
+    causes : list of RootCause
+    ref, an : DataFrame
+        Reference and incident rows.
+    beyond : dict of str to float, optional
+        Per cause, how far its restoration carries the KPI beyond its range, in reference sds.
+    target : str
+
+    Returns
+    -------
+    list of Note
+        Kind "extrapolation"; severity "warning" when the first cause's figure is among them.
+    """
+    from rca_app.core.action_support import KPI_BEYOND_SD
+
+    beyond = beyond or {}
     big = [c for c in causes[:5] if not c.unmeasured and np.isfinite(c.restoration)
-           and abs(c.restoration) > IMPLAUSIBLE_RESTORATION]
+           and (abs(c.restoration) > IMPLAUSIBLE_RESTORATION or beyond.get(c.node, 0.0) >= KPI_BEYOND_SD)]
     if not big:
         return []
     parts = []
@@ -33,13 +53,68 @@ def extrapolation_note(causes, ref: pd.DataFrame, an: pd.DataFrame) -> list[Note
         col = ref[c.node] if c.node in ref.columns else None
         if col is not None and pd.api.types.is_numeric_dtype(col) and float(col.std()) > 0:
             away = (float(an[c.node].mean()) - float(col.mean())) / float(col.std())
-            parts.append(f"{c.node} ({c.restoration:.0%}, incident {away:+.0f} reference sd away)")
+            text = f"{c.node} ({c.restoration:.0%}, incident {away:+.0f} reference sd away)"
         else:
-            parts.append(f"{c.node} ({c.restoration:.0%})")
-    return [Note("Restorations well above 100% (" + ", ".join(parts) + ") mean the model was carried far outside "
-                 "the rows it learnt from: restoring these sensors sends their effects through mechanisms extrapolated "
-                 "beyond the reference range. Read their order as uncertain; the sensors' own shifts (Evidence) and "
-                 "the process knowledge of what moved first are the better guide here.", "extrapolation", "caution")]
+            text = f"{c.node} ({c.restoration:.0%})"
+        b = beyond.get(c.node, 0.0)
+        if b >= KPI_BEYOND_SD:
+            text += f" puts {target} {b:.0f} reference sd beyond anything it took"
+        parts.append(text)
+    lead = causes[0] in big
+    return [Note("Restorations that rest on extrapolation: " + "; ".join(parts) + ". The model was carried far "
+                 "outside the rows it learnt from: restoring these sensors sends their effects through mechanisms "
+                 "extrapolated beyond the reference range, so these figures are the model's, not the plant's, and "
+                 "their order is uncertain; the sensors' own shifts (Evidence) and the process knowledge of what "
+                 "moved first are the better guide here.", "extrapolation", "warning" if lead else "caution")]
+
+
+def leading_cause_note(causes, beyond: dict[str, float], target: str) -> list[Note]:
+    """A warning when the cause reported first has a restoration that cannot be read as a correction.
+
+    The first cause can lead for when and where it moved (a loop, drift or disturbance-origin
+    reading) while its own restoration is negative (the model says returning it alone makes the
+    KPI worse) or rests on extrapolation: the figure is then no measure of what correcting it
+    would do, and a controllable one is no "return it to its reference level" on this evidence.
+
+    Parameters
+    ----------
+    causes : list of RootCause
+        In the order reported.
+    beyond : dict of str to float
+        Per cause, how far its restoration carries the KPI beyond its range, in reference sds.
+    target : str
+
+    Returns
+    -------
+    list of Note
+        Kind "extrapolation", severity "warning"; empty when the first figure reads as it is.
+    """
+    from rca_app.core.action_support import KPI_BEYOND_SD
+
+    if not causes:
+        return []
+    top = causes[0]
+    b = beyond.get(top.node, 0.0)
+    if top.unmeasured or top.node == target or not np.isfinite(top.restoration) or (
+            top.restoration >= 0 and b < KPI_BEYOND_SD and abs(top.restoration) <= IMPLAUSIBLE_RESTORATION):
+        return []
+    best = max((c for c in causes if np.isfinite(c.restoration)), key=lambda c: c.restoration)
+    why = ("for when and where it moved (see the loop and disturbance-origin readings), not for its restoration"
+           if best is not top else "by its restoration")
+    claims = []
+    if top.restoration < 0:
+        claims.append(f"says that {top.node} returned alone to its reference behaviour would make {target} worse")
+    if b >= KPI_BEYOND_SD:
+        claims.append(f"rests on the model carried {b:.0f} reference sd beyond anything {target} took")
+    elif abs(top.restoration) > IMPLAUSIBLE_RESTORATION:
+        claims.append("rests on the model carried far outside the rows it learnt from")
+    figure = f"its restoration ({top.restoration:.0%}) " + " and ".join(claims)
+    text = (f"{top.node} is ranked first {why}; {figure}. That figure is no measure of what correcting "
+            f"{top.node} would do.")
+    if top.controllable:
+        text += (f" Returning {top.node} to its reference level is not shown by these data to be the correction: "
+                 "find what drove it (a controller's output follows its loop) before moving it.")
+    return [Note(text, "extrapolation", "warning")]
 
 
 def constant_in_reference(data: PlantData, ref: pd.DataFrame, an: pd.DataFrame,
