@@ -20,6 +20,8 @@ from rca_app.core.analysis_notes import (
     leading_cause_note,
     new_levels,
     points_outside_intervals,
+    unmoved_cause_notes,
+    unranked_notes,
 )
 from rca_app.core.autocorrelation import rows_are_serial
 from rca_app.core.control_loops import loop_readings, propose_loops
@@ -76,8 +78,6 @@ from rca_app.core.rootcause import (
     candidate_nodes,
     rank_root_causes,
     self_lag_notes,
-    unmoved_cause_notes,
-    unranked_notes,
     within_noise_warning,
 )
 from rca_app.core.scm import SCMSettings, StructuralCausalModel, edge_effects, pool_invariant_mechanisms

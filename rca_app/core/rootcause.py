@@ -36,6 +36,7 @@ from rca_app.core.action_support import (
     settings_text,
     unsupported_actions_note,
 )
+from rca_app.core.analysis_notes import unmoved_cause_notes, unranked_notes  # noqa: F401  (moved; old import path)
 from rca_app.core.encoding import encode_value
 from rca_app.core.lagged_model import Scenario, lag_inputs, propagate_in_time, time_ancestors, with_setting
 from rca_app.core.parallel import ParallelSettings
@@ -132,86 +133,6 @@ def within_noise_warning(incident: Incident, serial: bool = False) -> Note | Non
                 f"has in the reference period: the incident is within {incident.target}'s normal variation, so the "
                 "ranking explains noise, not a loss. Check the window and the KPI before acting on it.",
                 "warning", "warning")
-
-
-UNMOVED_SD = 0.5             # a cause that moved less than this many reference sds ...
-UNMOVED_RESTORATION = 0.5    # ... yet restores more than this share of the loss is flagged
-
-
-def unmoved_cause_notes(causes, target: str, top: int = 5) -> list[str]:
-    """A note for each leading cause that hardly moved in the incident yet restores over half the
-    loss: its restoration comes from the model's mechanisms, not from a change of its own, which
-    is what a misaligned residence time or a controlled variable produces.
-
-    Parameters
-    ----------
-    causes : list of RootCause
-    target : str
-    top : int
-        Leading causes looked at.
-
-    Returns
-    -------
-    list of str
-    """
-    out = []
-    for c in causes[:top]:
-        ev = c.evidence
-        if (c.unmeasured or c.node == target or ev is None or ev.shift_sd is None
-                or not np.isfinite(c.restoration) or c.restoration <= UNMOVED_RESTORATION
-                or abs(ev.shift_sd) >= UNMOVED_SD):
-            continue
-        out.append(f"{c.node} restores {100 * c.restoration:.0f}% of the loss although it hardly moved in the "
-                   f"incident ({ev.shift_sd:+.1f} reference sd): that restoration comes from the model's mechanisms, "
-                   f"not from a change of {c.node} itself. Check the residence times around it and any control "
-                   "loop that holds it before reading it as a cause.")
-    return out
-
-
-UNRANKED_MOVED_SD = 3.0      # a sensor left out of the ranking that moved this much is named
-UNRANKED_SHOWN = 6            # sensors named in that note (the largest moves)
-
-
-def unranked_notes(causes, ref: pd.DataFrame, an: pd.DataFrame, sensors, target: str, graph) -> list[str]:
-    """Sensors that moved clearly in the incident but are not in the ranking, each with the reason.
-
-    Parameters
-    ----------
-    causes : list of RootCause
-    ref, an : DataFrame
-        Reference and incident rows.
-    sensors : iterable of str
-        Numeric sensors of the analysis.
-    target : str
-    graph : CausalGraph
-        The graph the ranking followed (summary over time).
-
-    Returns
-    -------
-    list of str
-    """
-    ranked = {c.node for c in causes} | {n for c in causes for n in c.acts_on}
-    parts = []
-    for n in sensors:
-        if n == target or n in ranked or n not in ref.columns or n not in graph.nodes:
-            continue
-        r = ref[n].to_numpy(float)
-        sd = float(r.std())
-        moved = (float(an[n].to_numpy(float).mean()) - float(r.mean())) / sd if sd > 0 else 0.0
-        if abs(moved) < UNRANKED_MOVED_SD:
-            continue
-        why = (f"it is downstream of {target}" if target in graph.ancestors(n)
-               else f"the graph has no path from it to {target}")
-        parts.append((abs(moved), f"{n} ({moved:+.1f} sd: {why})"))
-    if not parts:
-        return []
-    # The largest moves first; a plant-wide upset can move dozens: name the leading few.
-    parts.sort(key=lambda p: -p[0])
-    shown = [text for _, text in parts[:UNRANKED_SHOWN]]
-    more = f"; and {len(parts) - UNRANKED_SHOWN} more" if len(parts) > UNRANKED_SHOWN else ""
-    return ["Not in the ranking although they moved clearly in the incident: " + "; ".join(shown) + more + ". A sensor "
-            f"without a path to {target} cannot restore any of its loss; if you know it acts on {target}, add the "
-            "edge in the graph editor (a controller's output often has no path of its own: see any loop proposal)."]
 
 
 def candidate_nodes(scm: StructuralCausalModel, target: str) -> list[str]:
