@@ -151,7 +151,8 @@ def unsupported_actions_note(unsupported, incident, envelope) -> Note:
     for c, grid, curve, beyond, inside in unsupported:
         where = (f"anywhere from {grid[0]:.4g} to {grid[-1]:.4g}" if len(grid) > 1 and not isinstance(grid[0], str)
                  else "at " + settings_text(list(grid)))
-        text = f"{c} {where} (predicted {incident.target} {np.min(curve):.4g} to {np.max(curve):.4g}"
+        lo_c, hi_c = f"{np.min(curve):.4g}", f"{np.max(curve):.4g}"
+        text = f"{c} {where} (predicted {incident.target} {lo_c if lo_c == hi_c else lo_c + ' to ' + hi_c}"
         if np.min(beyond) >= KPI_BEYOND_SD:
             lo_b, hi_b = f"{np.min(beyond):.0f}", f"{np.max(beyond):.0f}"
             text += f", {lo_b if lo_b == hi_b else lo_b + ' to ' + hi_b} reference sd beyond its range"

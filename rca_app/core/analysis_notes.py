@@ -21,6 +21,9 @@ from rca_app.core.result_notes import Note
 # Restoring one cause can give back the whole loss and, with curved mechanisms, somewhat more;
 # several times the loss is not physics but a model pushed far outside the rows it learnt from.
 IMPLAUSIBLE_RESTORATION = 2.0
+# A first cause whose restoration gives back this share of the loss or less (a quarter of it the
+# wrong way) would, by the model, make the KPI clearly worse if returned alone.
+WORSE_RESTORATION = -0.25
 
 
 def extrapolation_note(causes, ref: pd.DataFrame, an: pd.DataFrame, beyond: dict[str, float] | None = None,
@@ -97,14 +100,15 @@ def leading_cause_note(causes, beyond: dict[str, float], target: str) -> list[No
         return []
     top = causes[0]
     b = beyond.get(top.node, 0.0)
+    worse = top.restoration <= WORSE_RESTORATION
     if top.unmeasured or top.node == target or not np.isfinite(top.restoration) or (
-            top.restoration >= 0 and b < KPI_BEYOND_SD and abs(top.restoration) <= IMPLAUSIBLE_RESTORATION):
+            not worse and b < KPI_BEYOND_SD and abs(top.restoration) <= IMPLAUSIBLE_RESTORATION):
         return []
     best = max((c for c in causes if np.isfinite(c.restoration)), key=lambda c: c.restoration)
     why = ("for when and where it moved (see the loop and disturbance-origin readings), not for its restoration"
            if best is not top else "by its restoration")
     claims = []
-    if top.restoration < 0:
+    if worse:
         claims.append(f"says that {top.node} returned alone to its reference behaviour would make {target} worse")
     if b >= KPI_BEYOND_SD:
         claims.append(f"rests on the model carried {b:.0f} reference sd beyond anything {target} took")

@@ -101,3 +101,8 @@ def test_the_extrapolation_note_names_restorations_that_leave_the_kpis_range_neg
     (note,) = extrapolation_note([_cause("a", -1.5), _cause("b", 0.4)], ref, an, {"a": 4.0, "b": 0.0}, "cost")
     assert "a (-150%, incident +5 reference sd away) puts cost 4 reference sd beyond" in note
     assert note.severity == "warning" and "b (" not in note
+
+
+def test_a_first_cause_that_restores_about_nothing_is_not_said_to_make_it_worse():
+    # Tennessee Eastman IDV6: the true entry point first, restoring -0.3%: no "worse" claim.
+    assert leading_cause_note([_cause("feed_A_flow", -0.003), _cause("purge_flow", 0.71)], {}, "cost") == []
