@@ -17,8 +17,11 @@ from rca_app.core.ambiguity import choose_orientation, rank_with_ambiguity, unde
 from rca_app.core.analysis_notes import (
     constant_in_reference,
     extrapolation_note,
+    leading_cause_note,
     new_levels,
     points_outside_intervals,
+    unmoved_cause_notes,
+    unranked_notes,
 )
 from rca_app.core.autocorrelation import rows_are_serial
 from rca_app.core.control_loops import loop_readings, propose_loops
@@ -77,8 +80,6 @@ from rca_app.core.rootcause import (
     candidate_nodes,
     rank_root_causes,
     self_lag_notes,
-    unmoved_cause_notes,
-    unranked_notes,
     within_noise_warning,
 )
 from rca_app.core.scm import SCMSettings, StructuralCausalModel, edge_effects, pool_invariant_mechanisms
@@ -333,7 +334,7 @@ def _run_analysis(data: PlantData, anomaly, reference, settings: AnalysisSetting
         causes, hidden, notes = rank_with_ambiguity(scm, incident, constraints, layout, causes, settings.seed,
                                                     disc.hidden_pairs if disc is not None else (), serial)
         messages += notes
-        messages += extrapolation_note(causes, ref, an)
+        messages += extrapolation_note(causes, ref, an, ranking.kpi_beyond, layout.target)
     if shape.simple_model and shape.method != "anomaly":
         # Short reference: refits on few rows give too narrow intervals (core/unit_ranking.py).
         factor = small_sample_factor(len(ref))
@@ -360,6 +361,7 @@ def _run_analysis(data: PlantData, anomaly, reference, settings: AnalysisSetting
         messages += later
     timings["total_s"] = time.perf_counter() - t_all
     if shape.method != "anomaly":
+        messages += leading_cause_note(causes, ranking.kpi_beyond, layout.target)   # in the order reported
         messages += unmoved_cause_notes(causes, layout.target) + self_lag_notes(scm, incident, causes)
         messages += unranked_notes(causes, ref_rows, an_rows, numeric, layout.target, summary)
     messages += ranking.messages

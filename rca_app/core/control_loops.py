@@ -9,9 +9,17 @@ says that the controller compensated and how close to its limits it ran.
 A loop whose MV sat at (or within :data:`SATURATED_BAND` of the travel from) a declared limit for
 a meaningful part of the incident has lost its authority: whatever the CV did after that is the
 disturbance getting through, so the loop is "saturated", never "held", and its reading leads the
-messages (when the MV hit the limit, how far the CV moved).
+messages (when the MV hit the limit, how far the CV moved). One that swung from one limit to the
+other is said to be saturated at both.
+
+A loop's declaration is questioned when the data contradict it: its MV reads outside the limits
+declared for it (a 180 degC temperature with valve limits 0-100 %), or its CV moved while its MV
+held, the reverse of what a controller in automatic does. The note names the loop and, where the
+reference shows the controller's signature the other way round, suggests the swap.
 """
 from __future__ import annotations
+
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -24,6 +32,11 @@ COMPENSATED_CV_SD = 1.0       # ... while its CV stayed within this many: the co
 SOURCE_MIN_SHARE = 0.5        # a source must explain this share of the MV's shift
 SATURATED_BAND = 0.02         # an MV within this share of its travel from a declared limit is at it ...
 SATURATED_SHARE = 0.1         # ... and saturated when it sat there this much longer than in the reference
+# A declaration the data contradict.
+LIMIT_TOLERANCE = 0.01        # a reading this share of the travel beyond a limit is still at it (calibration)
+OUTSIDE_LIMITS_SHARE = 0.5    # most of the MV's readings outside its declared limits: the limits are not its own
+REVERSED_CV_SD = 3.0          # the CV moved this many reference sds ...
+REVERSED_MV_SD = 1.0          # ... while the MV held within this: the reverse of a controller in automatic
 
 
 def reference_sd(x: np.ndarray) -> float:
@@ -43,6 +56,10 @@ def loop_state(rec: LoopRecord) -> str:
     -------
     str
     """
+    if rec.questioned:
+        return f"declaration questioned ({rec.questioned})"
+    if rec.saturated and len(rec.saturated_limits) > 1:
+        return "saturated at both limits (swung between them; lost authority)"
     if rec.saturated:
         return "saturated (lost authority)"
     if rec.limits_declared and rec.limit_use >= 1 - SATURATED_BAND:
@@ -54,14 +71,15 @@ def loop_state(rec: LoopRecord) -> str:
     return "held"
 
 
-def _saturation(lp, mv_r: np.ndarray, mv_a: np.ndarray) -> tuple[float | None, int | None, float | None]:
-    """Share of incident rows at a declared limit, the first such row, and the limit; (None, None,
-    None) when no limit is declared or the MV did not sit there clearly longer than in the reference."""
+def _saturation(lp, mv_r: np.ndarray, mv_a: np.ndarray) -> list[tuple[float, int, float]]:
+    """The declared limits the MV sat at: ``(share of incident rows, first such row, limit)`` for each
+    limit where it sat clearly longer than in the reference, the longest first; empty when no limit
+    is declared or it sat at none (both: it swung from one to the other)."""
     low, high = lp.low, lp.high
     if low is None and high is None:
-        return None, None, None
+        return []
     span = (high - low) if low is not None and high is not None and high > low else 6 * reference_sd(mv_r)
-    best: tuple[float | None, int | None, float | None] = (None, None, None)
+    out = []
     for limit, sign in ((high, 1.0), (low, -1.0)):
         if limit is None:
             continue
@@ -70,9 +88,9 @@ def _saturation(lp, mv_r: np.ndarray, mv_a: np.ndarray) -> tuple[float | None, i
         hit_r = sign * (limit - mv_r) <= SATURATED_BAND * span
         share = float(hit_a.mean()) if len(hit_a) else 0.0
         extra = share - (float(hit_r.mean()) if len(hit_r) else 0.0)
-        if share >= SATURATED_SHARE and extra >= SATURATED_SHARE and (best[0] is None or share > best[0]):
-            best = (share, int(np.flatnonzero(hit_a)[0]), float(limit))
-    return best
+        if share >= SATURATED_SHARE and extra >= SATURATED_SHARE:
+            out.append((share, int(np.flatnonzero(hit_a)[0]), float(limit)))
+    return sorted(out, key=lambda x: -x[0])
 
 
 def _when(row: int, shift: int, start_time, step) -> str:
@@ -125,6 +143,11 @@ def loop_readings(layout, ref: pd.DataFrame, an: pd.DataFrame, ranking, graph, i
         cv_r, cv_a = ref[lp.controlled].to_numpy(float), an[lp.controlled].to_numpy(float)
         mv_shift = (mv_a.mean() - mv_r.mean()) / reference_sd(mv_r)
         cv_shift = (cv_a.mean() - cv_r.mean()) / reference_sd(cv_r)
+        outside = _outside_limits(lp, np.concatenate([mv_r, mv_a]))
+        declared = lp
+        if outside is not None:
+            # Limits the MV does not read within are not its travel: nothing is read against them.
+            lp = replace(lp, low=None, high=None)
         compensated = abs(mv_shift) >= COMPENSATED_MV_SD and abs(cv_shift) <= COMPENSATED_CV_SD
         low = lp.low if lp.low is not None else float(mv_r.min())
         high = lp.high if lp.high is not None else float(mv_r.max())
@@ -133,28 +156,27 @@ def loop_readings(layout, ref: pd.DataFrame, an: pd.DataFrame, ranking, graph, i
         # 1 = at the limit it moved toward throughout the incident, 0 = where it sat in the reference.
         use = float(np.clip((np.quantile(mv_a, 0.95 if mv_shift >= 0 else 0.05) - mv_r.mean())
                             / (toward - mv_r.mean() or span), 0.0, 1.0))
-        sat_share, sat_row, limit = _saturation(lp, mv_r, mv_a)
-        when = _when(sat_row, shifts.get(lp.manipulated, 0), start_time, step) if sat_row is not None else None
+        sat = _saturation(lp, mv_r, mv_a)
+        sat_share = sat[0][0] if sat else None
+        when = {limit: _when(row, shifts.get(lp.manipulated, 0), start_time, step) for _, row, limit in sat}
         source, share = _disturbance_source(lp, layout, ref, an, mv_r, mv_a) if compensated else (None, 0.0)
+        doubt, doubt_note = _declaration_doubt(declared, outside, mv_r, mv_a, cv_r, cv_a, mv_shift, cv_shift,
+                                               bool(sat))
         rec = LoopRecord(controlled=lp.controlled, manipulated=lp.manipulated, mv_shift_sd=float(mv_shift),
                          cv_shift_sd=float(cv_shift), compensated=bool(compensated),
                          limit_use=use, limits_declared=lp.low is not None or lp.high is not None,
                          source=source, source_share=float(share) if source else None,
                          in_model=(lp.controlled, lp.manipulated) in in_model,
-                         saturated=sat_share is not None, saturated_share=sat_share, saturated_at=when)
+                         saturated=bool(sat), saturated_share=sat_share,
+                         saturated_at=when[sat[0][2]] if sat else None,
+                         saturated_limits=sorted(limit for *_, limit in sat), questioned=doubt)
         out.append(rec)
-        if sat_share is not None:
-            side = "upper" if limit == lp.high else "lower"
-            lead.append(Note(
-                f"the controller of {lp.controlled} lost authority: {lp.manipulated} went to its declared "
-                f"{side} limit ({limit:g}) {when} and sat within {100 * SATURATED_BAND:.0f}% of it for "
-                f"{100 * sat_share:.0f}% of the incident, while {lp.controlled} moved {cv_shift:+.1f} "
-                f"reference sd ({lp.manipulated} {mv_shift:+.1f} sd). From then on the loop could not "
-                f"reject more of the disturbance: look upstream of {lp.manipulated} for what drove it there; "
-                f"{lp.controlled}'s move is the disturbance getting through, not a cause of its own.",
-                "limit", "warning"))
+        if sat:
+            lead.append(Note(_saturated_text(lp, sat, when, cv_shift, mv_shift), "limit", "warning"))
+        if doubt_note is not None:
+            messages.append(doubt_note)
         if not compensated:
-            if sat_share is None and abs(cv_shift) >= 3 * COMPENSATED_CV_SD:
+            if not sat and doubt_note is None and abs(cv_shift) >= 3 * COMPENSATED_CV_SD:
                 messages.append(Note(f"the controller of {lp.controlled} did not hold it: {lp.controlled} moved "
                                      f"{cv_shift:+.1f} reference sd while {lp.manipulated} moved {mv_shift:+.1f} sd.",
                                      "loop", "caution"))
@@ -178,6 +200,122 @@ def loop_readings(layout, ref: pd.DataFrame, an: pd.DataFrame, ranking, graph, i
         at_limit = use >= 0.9      # ran at its limit: the loop's saturation, read with the saturated ones
         messages.append(Note(msg + ".", "limit" if at_limit else "loop", "warning" if at_limit else "caution"))
     return out, lead + messages
+
+
+def _saturated_text(lp, sat, when, cv_shift: float, mv_shift: float) -> str:
+    """The lead note of a saturated loop: the limit (or both limits) its MV sat at, since when."""
+    band = f"{100 * SATURATED_BAND:.0f}%"
+    if len(sat) == 1:
+        share, _, limit = sat[0]
+        side = "upper" if limit == lp.high else "lower"
+        how = (f"{lp.manipulated} went to its declared {side} limit ({limit:g}) {when[limit]} and sat within "
+               f"{band} of it for {100 * share:.0f}% of the incident")
+    else:
+        parts = [f"the {'upper' if limit == lp.high else 'lower'} ({limit:g}) for {100 * share:.0f}% of the incident, "
+                 f"first {when[limit]}" for share, _, limit in sorted(sat, key=lambda x: x[2])]
+        how = (f"{lp.manipulated} swung between its declared limits, sitting within {band} of " + ", and of ".join(parts)
+               + f" (its mean, {mv_shift:+.1f} sd, says little of where it was)")
+    return (f"the controller of {lp.controlled} lost authority: {how}, while {lp.controlled} moved {cv_shift:+.1f} "
+            f"reference sd ({lp.manipulated} {mv_shift:+.1f} sd). From then on the loop could not reject more of the "
+            f"disturbance: look upstream of {lp.manipulated} for what drove it there; {lp.controlled}'s move is the "
+            "disturbance getting through, not a cause of its own.")
+
+
+def _limits_text(lp) -> str:
+    if lp.low is not None and lp.high is not None:
+        return f"{lp.low:g} to {lp.high:g}"
+    return f"low {lp.low:g}" if lp.low is not None else f"high {lp.high:g}"
+
+
+def _share_outside(lp, x: np.ndarray, ref_sd: float) -> float:
+    """Share of the readings ``x`` beyond the loop's declared limits (a small tolerance allowed)."""
+    low, high = lp.low, lp.high
+    span = (high - low) if low is not None and high is not None and high > low else 6 * ref_sd
+    tol = LIMIT_TOLERANCE * span
+    beyond = np.zeros(len(x), dtype=bool)
+    if low is not None:
+        beyond |= x < low - tol
+    if high is not None:
+        beyond |= x > high + tol
+    return float(beyond.mean()) if len(x) else 0.0
+
+
+def _outside_limits(lp, mv: np.ndarray) -> float | None:
+    """Share of the MV's readings (both periods) outside its declared limits, when it is most of
+    them (the limits are then not the MV's own travel); None otherwise or without limits."""
+    if (lp.low is None and lp.high is None) or len(mv) == 0:
+        return None
+    share = _share_outside(lp, mv, reference_sd(mv))
+    return share if share >= OUTSIDE_LIMITS_SHARE else None
+
+
+def _has_signature(r: float, p: float) -> bool:
+    return abs(r) >= PROPOSE_MIN_PARTIAL_R and p <= PROPOSE_MAX_P
+
+
+def _declaration_doubt(lp, outside: float | None, mv_r, mv_a, cv_r, cv_a, mv_shift: float, cv_shift: float,
+                       saturated: bool) -> tuple[str | None, Note | None]:
+    """Whether the data contradict the loop as declared, in a few words and as a note naming it.
+
+    Two readings: the MV outside the limits declared for it (``outside``, most of its readings),
+    and the controller's pattern reversed (the CV moved while the MV held, not at a limit). The
+    swap is suggested where the CV lies within the declared limits, or where the reference shows
+    the integral signature of a controller the other way round (:func:`_integral_signature`); a
+    loop that shows its signature as declared was in manual, not declared wrongly.
+
+    Returns
+    -------
+    (str or None, Note or None)
+        The doubt for :attr:`LoopRecord.questioned` (None: a loop in manual is not in doubt) and
+        the note; (None, None) when the data read the loop as declared.
+    """
+    cv, mv = lp.controlled, lp.manipulated
+    reasons, short, swap, no_loop = [], [], False, False
+    if outside is not None:
+        mv_all, cv_all = np.concatenate([mv_r, mv_a]), np.concatenate([cv_r, cv_a])
+        reasons.append(f"{mv}, declared as the manipulated variable, reads {mv_all.min():.4g} to {mv_all.max():.4g} "
+                       f"(mean {mv_all.mean():.4g}), outside the limits declared for it ({_limits_text(lp)}) in "
+                       f"{100 * outside:.0f}% of the rows, so no limit or saturation is read against them")
+        short.append(f"{mv} outside its declared limits")
+        if _share_outside(lp, cv_all, reference_sd(cv_r)) <= 1 - OUTSIDE_LIMITS_SHARE:
+            reasons.append(f"{cv}, declared as controlled, lies within them ({cv_all.min():.4g} to {cv_all.max():.4g})")
+            swap = True
+    in_manual = False
+    if not saturated and abs(cv_shift) >= REVERSED_CV_SD and abs(mv_shift) <= REVERSED_MV_SD:
+        reasons.append(f"{cv} moved {cv_shift:+.1f} reference sd in the incident while {mv} held within "
+                       f"{abs(mv_shift):.1f} sd: a controller in automatic does the reverse (it moves its output to "
+                       "hold its variable)")
+        r_decl, p_decl = _integral_signature(cv_r, mv_r)
+        r_swap, p_swap = _integral_signature(mv_r, cv_r)
+        if _has_signature(r_swap, p_swap) and abs(r_swap) > abs(r_decl):
+            reasons.append(f"in the reference {cv}'s changes follow {mv}'s level (partial correlation {r_swap:+.2f}), "
+                           "as a controller's output does")
+            swap = True
+        elif _has_signature(r_decl, p_decl):
+            reasons.append(f"in the reference {mv}'s changes do follow {cv}'s level (partial correlation "
+                           f"{r_decl:+.2f}), so the loop exists and was probably in manual (its output held) in the "
+                           "incident")
+            in_manual = not swap
+        else:
+            reasons.append("the reference shows a controller's signature neither way")
+            no_loop = not swap
+        if not in_manual:
+            short.append(f"{cv} moved while {mv} held")
+    if not reasons:
+        return None, None
+    text = f"loop {cv} / {mv} (declared controlled / manipulated): " + "; ".join(reasons) + "."
+    if swap:
+        text += (f" Are controlled and manipulated swapped? If {cv} is the controller's output, declare [[loop]] "
+                 f"controlled = \"{mv}\", manipulated = \"{cv}\" (its low and high are then {cv}'s travel).")
+        short.append("controlled and manipulated swapped?")
+    elif no_loop:
+        text += " Is it a control loop at all, or are controlled and manipulated swapped? Check its [[loop]] block."
+        short.append("no loop, or swapped?")
+    elif outside is not None:
+        text += f" Check the loop's limits (low, high): they are {mv}'s own travel, such as 0 to 100 for a valve in %."
+    if in_manual and outside is None:
+        return None, Note(text, "loop", "caution")
+    return "; ".join(short), Note(text, "loop", "warning")
 
 
 def _disturbance_source(lp, layout, ref, an, mv_r, mv_a) -> tuple[str | None, float]:

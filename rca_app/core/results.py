@@ -427,6 +427,12 @@ class LoopRecord:
         Share of the incident rows it sat there.
     saturated_at : str or None
         When it first reached the limit.
+    saturated_limits : list of float
+        The declared limits it sat at: both when it swung from one to the other.
+    questioned : str or None
+        Why the declaration itself is in doubt (its manipulated variable outside its declared
+        limits, or the controlled variable moving while the manipulated one held); None when
+        the data read it as declared.
     """
 
     controlled: str
@@ -442,6 +448,8 @@ class LoopRecord:
     saturated: bool = False
     saturated_share: float | None = None
     saturated_at: str | None = None
+    saturated_limits: list[float] = field(default_factory=list)
+    questioned: str | None = None
 
 
 @dataclass

@@ -10,6 +10,13 @@ counterfactual is propagated downstream. Restoration is the share of the KPI's s
 Actions answer "the cause is raw material, which we cannot change: what setpoint compensates?":
 for each controllable setpoint c, do(c = v) over a grid inside c's reference range, applied to
 the incident rows with their own noise kept.
+
+Support: a counterfactual (a restoration, a setting) is only as good as the rows the mechanisms
+learnt from. One whose KPI rows lie, on average, more than :data:`KPI_BEYOND_SD` reference sds
+beyond everything the KPI took in the reference and the incident rests on mechanisms carried
+far outside those rows (a valve that hardly moved in the reference, set by a whole valve-percent;
+a curved fit driven far beyond its data): its figure is the model's, not the plant's. Such
+settings are never proposed, and such restorations are named in the notes.
 """
 from __future__ import annotations
 
@@ -19,6 +26,17 @@ from functools import partial
 import numpy as np
 import pandas as pd
 
+from rca_app.core.action_support import (
+    KPI_BEYOND_SD,
+    NODE_BEYOND_SD,
+    action_doubts,
+    kpi_beyond,
+    kpi_envelope,
+    nodes_beyond,
+    settings_text,
+    unsupported_actions_note,
+)
+from rca_app.core.analysis_notes import unmoved_cause_notes, unranked_notes  # noqa: F401  (moved; old import path)
 from rca_app.core.encoding import encode_value
 from rca_app.core.lagged_model import Scenario, lag_inputs, propagate_in_time, time_ancestors, with_setting
 from rca_app.core.parallel import ParallelSettings
@@ -35,8 +53,6 @@ _MAX_REPLICAS = 50
 # Bootstrap refits average over fewer draws: their Monte Carlo error only widens the interval
 # slightly (and is measured by the coverage benchmark), while the refits are most of the work.
 BOOTSTRAP_DRAWS = 1000
-
-
 @dataclass
 class RankingSettings:
     n_bootstrap: int = 30
@@ -119,86 +135,6 @@ def within_noise_warning(incident: Incident, serial: bool = False) -> Note | Non
                 "warning", "warning")
 
 
-UNMOVED_SD = 0.5             # a cause that moved less than this many reference sds ...
-UNMOVED_RESTORATION = 0.5    # ... yet restores more than this share of the loss is flagged
-
-
-def unmoved_cause_notes(causes, target: str, top: int = 5) -> list[str]:
-    """A note for each leading cause that hardly moved in the incident yet restores over half the
-    loss: its restoration comes from the model's mechanisms, not from a change of its own, which
-    is what a misaligned residence time or a controlled variable produces.
-
-    Parameters
-    ----------
-    causes : list of RootCause
-    target : str
-    top : int
-        Leading causes looked at.
-
-    Returns
-    -------
-    list of str
-    """
-    out = []
-    for c in causes[:top]:
-        ev = c.evidence
-        if (c.unmeasured or c.node == target or ev is None or ev.shift_sd is None
-                or not np.isfinite(c.restoration) or c.restoration <= UNMOVED_RESTORATION
-                or abs(ev.shift_sd) >= UNMOVED_SD):
-            continue
-        out.append(f"{c.node} restores {100 * c.restoration:.0f}% of the loss although it hardly moved in the "
-                   f"incident ({ev.shift_sd:+.1f} reference sd): that restoration comes from the model's mechanisms, "
-                   f"not from a change of {c.node} itself. Check the residence times around it and any control "
-                   "loop that holds it before reading it as a cause.")
-    return out
-
-
-UNRANKED_MOVED_SD = 3.0      # a sensor left out of the ranking that moved this much is named
-UNRANKED_SHOWN = 6            # sensors named in that note (the largest moves)
-
-
-def unranked_notes(causes, ref: pd.DataFrame, an: pd.DataFrame, sensors, target: str, graph) -> list[str]:
-    """Sensors that moved clearly in the incident but are not in the ranking, each with the reason.
-
-    Parameters
-    ----------
-    causes : list of RootCause
-    ref, an : DataFrame
-        Reference and incident rows.
-    sensors : iterable of str
-        Numeric sensors of the analysis.
-    target : str
-    graph : CausalGraph
-        The graph the ranking followed (summary over time).
-
-    Returns
-    -------
-    list of str
-    """
-    ranked = {c.node for c in causes} | {n for c in causes for n in c.acts_on}
-    parts = []
-    for n in sensors:
-        if n == target or n in ranked or n not in ref.columns or n not in graph.nodes:
-            continue
-        r = ref[n].to_numpy(float)
-        sd = float(r.std())
-        moved = (float(an[n].to_numpy(float).mean()) - float(r.mean())) / sd if sd > 0 else 0.0
-        if abs(moved) < UNRANKED_MOVED_SD:
-            continue
-        why = (f"it is downstream of {target}" if target in graph.ancestors(n)
-               else f"the graph has no path from it to {target}")
-        parts.append((abs(moved), f"{n} ({moved:+.1f} sd: {why})"))
-    if not parts:
-        return []
-    # The largest moves first; a plant-wide upset can move dozens: name the leading few.
-    parts.sort(key=lambda p: -p[0])
-    shown = [text for _, text in parts[:UNRANKED_SHOWN]]
-    more = f"; and {len(parts) - UNRANKED_SHOWN} more" if len(parts) > UNRANKED_SHOWN else ""
-    return ["Not in the ranking although they moved clearly in the incident: " + "; ".join(shown) + more + ". A sensor "
-            f"without a path to {target} cannot restore any of its loss; if you know it acts on {target}, add the "
-            "edge in the graph editor (a controller's output often has no path of its own: see any loop proposal)."]
-
-
 def candidate_nodes(scm: StructuralCausalModel, target: str) -> list[str]:
     """The target's ancestors, and the target itself: restoring the target's own noise asks
     "was it something no measured upstream sensor explains?" (a cause at the last station, or
@@ -209,7 +145,8 @@ def candidate_nodes(scm: StructuralCausalModel, target: str) -> list[str]:
 
 
 def restorations(scm: StructuralCausalModel, incident: Incident, nodes: list[str], seed: int = 0,
-                 reference_mean: float | None = None, draws: int = _TARGET_DRAWS) -> dict[str, float]:
+                 reference_mean: float | None = None, draws: int = _TARGET_DRAWS,
+                 beyond: dict[str, float] | None = None) -> dict[str, float]:
     """Restoration of each node in ``nodes`` under one fitted SCM.
 
     Parameters
@@ -223,6 +160,9 @@ def restorations(scm: StructuralCausalModel, incident: Incident, nodes: list[str
         The KPI's reference mean (default: the incident's reference rows').
     draws : int
         Incident rows are replicated until they give at least this many draws.
+    beyond : dict, optional
+        Filled with each node's :func:`kpi_beyond`: how far its counterfactual carries the KPI
+        outside everything it took, in reference sds.
 
     Returns
     -------
@@ -254,9 +194,12 @@ def restorations(scm: StructuralCausalModel, incident: Incident, nodes: list[str
     draws = [(k, scm.mechanisms_[k].reference_draws(idx, rng, scm.reference_values_)) for k in nodes]
     if lag_inputs(scm):
         # Time series with lagged inputs: restored over the incident rows, in time order.
-        cf = propagate_in_time(scm, base, noise_t, [Scenario(noise={k: d}) for k, d in draws], target, n).mean(axis=1)
+        rows = propagate_in_time(scm, base, noise_t, [Scenario(noise={k: d}) for k, d in draws], target, n)
     else:
-        cf = propagate_replacements(scm, base, noise_t, draws, target).mean(axis=1)
+        rows = propagate_replacements(scm, base, noise_t, draws, target)
+    cf = rows.mean(axis=1)
+    if beyond is not None:
+        beyond.update(zip(nodes, map(float, kpi_beyond(rows, kpi_envelope(incident))), strict=True))
     return {k: float((c - anom_mean) / shortfall) if shortfall != 0 else 0.0 for k, c in zip(nodes, cf, strict=True)}
 
 
@@ -376,10 +319,33 @@ def _grid(scm, incident: Incident, node: str, size: int):
 
 def action_curve(scm, incident: Incident, node: str, grid) -> np.ndarray:
     """Predicted incident-mean KPI under do(node = v) for each v in ``grid``."""
+    return action_rows(scm, incident, node, grid).mean(axis=1)
+
+
+def action_rows(scm, incident: Incident, node: str, grid, inside: dict | None = None) -> np.ndarray:
+    """The incident rows' predicted KPI under do(node = v) for each v in ``grid``.
+
+    Parameters
+    ----------
+    scm : StructuralCausalModel
+    incident : Incident
+    node : str
+    grid : sequence
+        Settings of ``node``.
+    inside : dict, optional
+        Filled, for a model without lagged inputs (whose propagation gives every node on the way),
+        with ``"beyond"`` (per setting, how far the sensors the setting moves went beyond anything
+        they took, the farthest; :func:`~rca_app.core.action_support.nodes_beyond`) and ``"node"``
+        (which sensor, per setting).
+
+    Returns
+    -------
+    ndarray, shape (len(grid), incident rows)
+    """
     ab = incident_abduction(scm, incident.anomaly)
     g, n = len(grid), ab.n_rows
     if g == 0:
-        return np.zeros(0)
+        return np.zeros((0, n))
     # The whole grid in one propagation: the incident rows stacked once per setpoint.
     values = {k: np.tile(v, g) for k, v in ab.values.items()}
     noise = {k: (np.tile(v, (g, 1)) if v.ndim == 2 else np.tile(v, g)) for k, v in ab.noise.items()}
@@ -387,9 +353,11 @@ def action_curve(scm, incident: Incident, node: str, grid) -> np.ndarray:
     if lag_inputs(scm):
         # Held from the incident's first row on: its lagged copies follow after their lags.
         out = propagate_in_time(scm, values, noise, [Scenario(setting={node: setting})], incident.target, n)
-        return out.reshape(g, n).mean(axis=1)
+        return out.reshape(g, n)
     vals = propagate(scm, values, noise, set(), {node: setting}, stop_at=incident.target)
-    return vals[incident.target].reshape(g, n).mean(axis=1)
+    if inside is not None:
+        inside["beyond"], inside["node"] = nodes_beyond(scm, ab.values, vals, (node, incident.target), g)
+    return vals[incident.target].reshape(g, n)
 
 
 def what_if(scm, incident: Incident, node: str, value) -> np.ndarray:
@@ -455,6 +423,8 @@ class RankingResult:
     actions: list[Action]
     bootstrap_models: list = field(default_factory=list, repr=False)   # kept for what-ifs, not saved
     messages: list[str] = field(default_factory=list)
+    # Node -> how far its restoration carries the KPI beyond everything it took (kpi_beyond).
+    kpi_beyond: dict[str, float] = field(default_factory=dict)
 
 
 def rank_root_causes(scm: StructuralCausalModel, incident: Incident, layout, settings: RankingSettings,
@@ -479,10 +449,19 @@ def rank_root_causes(scm: StructuralCausalModel, incident: Incident, layout, set
         messages.append(Note(f"{target} has no causes in the graph: only its own unexplained change can be "
                              "ranked, which says nothing about where the loss came from.", "no_causes", "warning"))
     check_cancel(progress)
-    point = restorations(scm, incident, nodes, settings.seed)
+    beyond: dict[str, float] = {}
+    point = restorations(scm, incident, nodes, settings.seed, beyond=beyond)
     controllable = list(layout.controllable) if hasattr(layout, "controllable") else []
     grids = {c: _grid(scm, incident, c, settings.action_grid) for c in controllable if c in nodes}
-    curves = {c: action_curve(scm, incident, c, g) for c, g in grids.items()}
+    envelope = kpi_envelope(incident)
+    inside = {c: {} for c in grids}
+    curve_rows = {c: action_rows(scm, incident, c, g, inside[c]) for c, g in grids.items()}
+    curves = {c: r.mean(axis=1) for c, r in curve_rows.items()}
+    # Settings whose predicted KPI stays within what the KPI took, and whose way there keeps the
+    # sensors near what they took: the only ones proposed.
+    curve_beyond = {c: kpi_beyond(r, envelope) for c, r in curve_rows.items()}
+    supported = {c: (curve_beyond[c] < KPI_BEYOND_SD) & (inside[c].get("beyond", 0.0) < NODE_BEYOND_SD)
+                 for c in grids}
 
     boot_rest = {k: [] for k in nodes}
     boot_first = {k: 0 for k in nodes}
@@ -517,13 +496,17 @@ def rank_root_causes(scm: StructuralCausalModel, incident: Incident, layout, set
                                 k in controllable, k in scm.categorical, evidence_for(scm, incident, k)))
     causes.sort(key=lambda c: -c.restoration)
 
-    actions = []
+    actions, unsupported = [], []
     ref_mean, anom_mean = incident.reference_mean, incident.anomaly_mean
     shortfall_raw = ref_mean - anom_mean
     controller_of = {lp.manipulated: lp.controlled for lp in getattr(layout, "loops", [])}
     for c, grid in grids.items():
         curve = curves[c]
-        best = _better(incident.goal, curve)
+        ok = supported[c]
+        if not ok.any():
+            unsupported.append((c, grid, curve, curve_beyond[c], inside[c]))
+            continue
+        best = _better(incident.goal, np.where(ok, curve, -np.inf if incident.goal == "maximize" else np.inf))
         v = grid[best]
         pred = float(curve[best])
         boot_at = [bc[best] for bc in boot_curves[c]]
@@ -536,10 +519,18 @@ def rank_root_causes(scm: StructuralCausalModel, incident: Incident, layout, set
                 f"the best {c} is at the edge of its reference range ({grid[best]:.4g}); a better setting "
                 "may lie outside what was observed, and the model does not extrapolate there"
             )
+        if not ok.all():
+            left = [g for g, k in zip(grid, ok, strict=True) if not k]
+            warns.append(f"{len(left)} of the {len(grid)} settings of {c} tried were left out ("
+                         + settings_text(left) + f"): there the predicted {target}, or a sensor on the way to it, "
+                         "lies far beyond anything it took in the reference and the incident, where the model is "
+                         "extrapolated")
+        warns += action_doubts(rest, _ci(rest_b))
         if c in controller_of:
-            warns.append(f"{c} is the output of the controller of {controller_of[c]}: setting it means putting that "
-                         f"loop in manual (in automatic the controller moves it back to hold {controller_of[c]}), "
-                         "and the prediction assumes the rest of the plant answers as in the reference")
+            warns.append(f"{c} is the output of the controller of {controller_of[c]}: in automatic that controller "
+                         f"would fight the change (it moves {c} back to hold {controller_of[c]}), so setting it means "
+                         "putting the loop in manual, and the prediction assumes the rest of the plant answers as in "
+                         "the reference")
         if c in scm.categorical:
             inc_val = incident.anomaly[c].astype(str).mode().iloc[0]
             rng_ = list(grid)
@@ -549,9 +540,12 @@ def rank_root_causes(scm: StructuralCausalModel, incident: Incident, layout, set
         actions.append(Action(
             c, layout.station_of(c), v if isinstance(v, str) else float(v), inc_val, rng_, pred,
             _ci(boot_at), _ci(rows), rest, _ci(rest_b),
-            [(g if isinstance(g, str) else float(g), float(m)) for g, m in zip(grid, curve, strict=True)], warns,
+            [(g if isinstance(g, str) else float(g), float(m)) for g, m, k in zip(grid, curve, ok, strict=True) if k],
+            warns,
         ))
+    if unsupported:
+        messages.append(unsupported_actions_note(unsupported, incident, envelope))
     actions.sort(key=lambda a: -a.restoration)
     if progress is not None:
         progress.step("ranking finished", 1.0)
-    return RankingResult(causes, actions, boot_models, messages)
+    return RankingResult(causes, actions, boot_models, messages, beyond)
