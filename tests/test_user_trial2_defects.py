@@ -377,6 +377,38 @@ def test_a_top_cause_whose_restoration_is_negative_is_not_called_the_direct_corr
     assert "direct correction" not in text and "would not bring the KPI back" in text
 
 
+
+def test_a_top_cause_restoring_over_twice_the_loss_is_not_called_the_direct_correction():
+    from rca_app.report.text import summary_paragraphs
+
+    r = _golden_result()
+    top = r.root_causes[0]
+    top.controllable, top.restoration = True, 30.3          # Tennessee Eastman IDV1: 3030% of the loss
+    text = " ".join(summary_paragraphs(r))
+    assert "direct correction" not in text and "a direction, not an amount" in text
+
+
+def test_no_action_proposed_for_want_of_support_is_not_called_no_setpoint():
+    from rca_app.core.action_support import NOT_PROPOSED
+    from rca_app.core.result_notes import Note
+    from rca_app.report.text import summary_paragraphs
+
+    r = _golden_result()
+    r.actions = []
+    r.diagnostics.messages.append(Note(f"{NOT_PROPOSED}: setting x to 1 (predicted y -5)", "extrapolation", "caution"))
+    text = " ".join(summary_paragraphs(r))
+    assert "No controllable setpoint acts" not in text and "beyond what it showed" in text
+
+
+def test_a_valve_that_swung_between_both_limits_is_said_so():
+    from rca_app.app.result_words import valve_position_text
+    from rca_app.core.results import LoopRecord
+
+    rec = LoopRecord("reactor_pressure", "purge_valve", mv_shift_sd=15.7, cv_shift_sd=48.0, compensated=False,
+                     limit_use=1.0, limits_declared=True, saturated=True, saturated_limits=[100.0, 0.0])
+    text = valve_position_text(rec, _golden_result())
+    assert "swung between its declared limits 0 and 100" in text and "of the way to" not in text
+
 # ============================================================================= data input, fixed
 # Items fixed with their tests written afterwards (#17, #20): plain tests, no xfail marker.
 def _validate(tmp_path, text, capsys):

@@ -19,6 +19,7 @@ from rca_app.core.result_notes import Note
 
 # A counterfactual whose KPI rows lie on average this many reference sds beyond the range the KPI
 # took (reference and incident rows) is carried outside anything the model learnt from.
+NOT_PROPOSED = "Not proposed as actions"   # how the note on settings left out begins (the report reads it)
 KPI_BEYOND_SD = 1.0
 # A setting that carries a sensor on its way to the KPI this many reference sds beyond anything the
 # sensor took (on average over the incident rows) rests on mechanisms fed values they never saw.
@@ -161,7 +162,7 @@ def unsupported_actions_note(unsupported, incident, envelope) -> Note:
             k = int(np.argmax(far))
             text += f"; on the way {inside['node'][k]} up to {far[k]:.0f} reference sd beyond anything it took"
         parts.append(text + ")")
-    return Note("Not proposed as actions: setting " + "; ".join(parts) + f". {incident.target} took {low:.4g} to "
+    return Note(NOT_PROPOSED + ": setting " + "; ".join(parts) + f". {incident.target} took {low:.4g} to "
                 f"{high:.4g} in the reference and the incident. Every setting tried sends {incident.target}, or a "
                 "sensor on the way to it, far beyond anything it took: the prediction comes from the model carried "
                 "outside the rows it learnt from (a setpoint that hardly moved in the reference, curved fits driven "

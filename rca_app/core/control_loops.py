@@ -213,8 +213,8 @@ def _saturated_text(lp, sat, when, cv_shift: float, mv_shift: float) -> str:
     else:
         parts = [f"the {'upper' if limit == lp.high else 'lower'} ({limit:g}) for {100 * share:.0f}% of the incident, "
                  f"first {when[limit]}" for share, _, limit in sorted(sat, key=lambda x: x[2])]
-        how = (f"{lp.manipulated} swung between its declared limits, sitting within {band} of " + ", and of ".join(parts)
-               + f" (its mean, {mv_shift:+.1f} sd, says little of where it was)")
+        how = (f"{lp.manipulated} swung between its declared limits, sitting within {band} of "
+               + ", and of ".join(parts) + f" (its mean, {mv_shift:+.1f} sd, says little of where it was)")
     return (f"the controller of {lp.controlled} lost authority: {how}, while {lp.controlled} moved {cv_shift:+.1f} "
             f"reference sd ({lp.manipulated} {mv_shift:+.1f} sd). From then on the loop could not reject more of the "
             f"disturbance: look upstream of {lp.manipulated} for what drove it there; {lp.controlled}'s move is the "

@@ -15,6 +15,8 @@ from pathlib import Path
 
 from rca_app.app.kpi_spread import kpi_spread
 from rca_app.app.result_words import trust_notes
+from rca_app.core.action_support import NOT_PROPOSED
+from rca_app.core.result_notes import as_note
 from rca_app.core.results import AnalysisResult, GraphNodeRecord, IncidentRecord, WindowRecord
 from rca_app.core.rootcause import Action, Evidence, RootCause
 from rca_app.report.formatting import (
@@ -370,9 +372,13 @@ def summary_paragraphs(result: AnalysisResult) -> list[str]:
                 where = "the notes below" if trust_notes(result) else "section 7"
                 p += (f" It restores more but ranks second: the ranking also weighs when and where each sensor "
                       f"moved and what its controller did; read {where} before acting on either.")
-        if top.controllable and top.restoration > 0:
+        if top.controllable and 0 < top.restoration <= 2:
             p += (f" {top.node} is a controllable setpoint, so returning it to its reference level "
                   "is the direct correction.")
+        elif top.controllable and top.restoration > 2:
+            # Over twice the loss: the model carried the plant beyond what it showed (see the notes).
+            p += (f" {top.node} is a controllable setpoint, but the model's figure for returning it is over twice "
+                  "the loss: read it as a direction, not an amount, before acting.")
         elif top.restoration <= 0:
             # The model says putting it back alone does not help: never call that the correction.
             p += (f" The model predicts that returning {top.node} alone to its reference behaviour would not bring "
@@ -381,7 +387,13 @@ def summary_paragraphs(result: AnalysisResult) -> list[str]:
         out.append(p)
 
     act = best_action(result)
-    if act is None:
+    unsupported = any(as_note(m).kind == "extrapolation" and str(m).startswith(NOT_PROPOSED)
+                      for m in result.diagnostics.messages)
+    if act is None and unsupported:
+        out.append("No setpoint change is proposed: every setting the model could judge would carry the plant "
+                   "beyond what it showed in the reference and the incident (see the notes): the root cause "
+                   "itself has to be removed.")
+    elif act is None:
         out.append("No controllable setpoint acts on the KPI in the causal graph, so no setpoint "
                    "compensation is proposed: the root cause itself has to be removed.")
     else:
