@@ -445,3 +445,12 @@ def test_hex_opc_quality_is_good_and_uncertain_is_said_to_be_missing(tmp_path, c
     assert code == 0, said
     line = next(ln for ln in said.splitlines() if "'feed_C'" in ln and "bad quality" in ln)
     assert "(all 'Uncertain'; an uncertain sample is used as missing like a bad one" in line
+
+
+def test_a_restoration_far_beyond_the_loss_is_not_printed_digit_by_digit():
+    # Tennessee Eastman IDV6 seed 2: restorations of 1e61 "shares of the loss" were printed in full.
+    from rca_app.app.formatting import fmt_pct
+    from rca_app.core.result_notes import share_text
+
+    assert fmt_pct(1.6e63) == "> 10,000 %" and fmt_pct(-9.2e61, space=False) == "< -10,000%"
+    assert share_text(9.2e61) == "> 10,000%" and share_text(-7.36) == "-736%" and share_text(-0.001) == "0%"

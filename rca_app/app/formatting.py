@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import math
 
+from rca_app.core.result_notes import BEYOND_SHARE
+
 
 def fmt_number(v, digits: int = 4) -> str:
     """``v`` with ``digits`` significant digits; "" for None, NaN or infinity; text as it is.
@@ -31,7 +33,8 @@ def fmt_pct(v, digits: int = 0, *, space: bool = True, missing: str = "–") -> 
     """A share (1.0 = all) as a percentage with ``digits`` decimals.
 
     The one percentage formatter: the window writes "83 %" (``space``), the report and the
-    terminal "83%"; an unknown share (None, NaN) is ``missing``.
+    terminal "83%"; an unknown share (None, NaN) is ``missing``; a share of 100 times the whole
+    or more (a restoration the model carried far outside its data) reads "> 10,000%".
 
     Parameters
     ----------
@@ -48,6 +51,10 @@ def fmt_pct(v, digits: int = 0, *, space: bool = True, missing: str = "–") -> 
     """
     if v is None or not math.isfinite(float(v)):
         return missing
+    if abs(float(v)) >= BEYOND_SHARE:
+        # A share of over 100 times the whole is a model carried far beyond its data (the
+        # result's notes say where); its digits would read as a finding. The JSON keeps them.
+        return f"{'>' if v > 0 else '<'} {'' if v > 0 else '-'}{100 * BEYOND_SHARE:,.0f}{' ' if space else ''}%"
     text = f"{100 * float(v):.{digits}f}"
     if text.startswith("-") and float(text) == 0:     # never "-0 %"
         text = text[1:]

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
-from rca_app.core.result_notes import TRUST_ORDER, Note, note_from_text
+from rca_app.core.result_notes import TRUST_ORDER, Note, note_from_text, share_text
 
 
 def _finite(x) -> bool:
@@ -23,8 +23,7 @@ def _finite(x) -> bool:
 
 
 def _pct(x) -> str:
-    text = f"{100 * float(x):.0f}"
-    return ("0" if text == "-0" else text) + "%"
+    return share_text(float(x))
 
 
 def restoration_range_text(cause) -> str | None:

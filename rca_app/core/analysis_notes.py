@@ -16,7 +16,7 @@ import pandas as pd
 
 from rca_app.core.data import PlantData
 from rca_app.core.errors import Problem, RcaInputError
-from rca_app.core.result_notes import Note
+from rca_app.core.result_notes import Note, share_text
 
 # Restoring one cause can give back the whole loss and, with curved mechanisms, somewhat more;
 # several times the loss is not physics but a model pushed far outside the rows it learnt from.
@@ -58,9 +58,9 @@ def extrapolation_note(causes, ref: pd.DataFrame, an: pd.DataFrame, beyond: dict
         col = ref[c.node] if c.node in ref.columns else None
         if col is not None and pd.api.types.is_numeric_dtype(col) and float(col.std()) > 0:
             away = (float(an[c.node].mean()) - float(col.mean())) / float(col.std())
-            text = f"{c.node} ({c.restoration:.0%}, incident {away:+.0f} reference sd away)"
+            text = f"{c.node} ({share_text(c.restoration)}, incident {away:+.0f} reference sd away)"
         else:
-            text = f"{c.node} ({c.restoration:.0%})"
+            text = f"{c.node} ({share_text(c.restoration)})"
         b = beyond.get(c.node, 0.0)
         if b >= KPI_BEYOND_SD:
             text += f" puts {target} {b:.0f} reference sd beyond anything it took"
@@ -114,7 +114,7 @@ def leading_cause_note(causes, beyond: dict[str, float], target: str) -> list[No
         claims.append(f"rests on the model carried {b:.0f} reference sd beyond anything {target} took")
     elif abs(top.restoration) > IMPLAUSIBLE_RESTORATION:
         claims.append("rests on the model carried far outside the rows it learnt from")
-    figure = f"its restoration ({top.restoration:.0%}) " + " and ".join(claims)
+    figure = f"its restoration ({share_text(top.restoration)}) " + " and ".join(claims)
     text = (f"{top.node} is ranked first {why}; {figure}. That figure is no measure of what correcting "
             f"{top.node} would do.")
     if top.controllable:
@@ -177,8 +177,8 @@ def points_outside_intervals(ranking) -> list[Note]:
     for c in ranking.root_causes:
         if outside(c.restoration, c.restoration_ci):
             lo, hi = c.restoration_ci
-            out.append(Note(f"{c.node}: its restoration ({100 * c.restoration:.0f}%) lies outside its 90% interval "
-                            f"({100 * lo:.0f}% to {100 * hi:.0f}%): the refits on resampled reference rows disagree "
+            out.append(Note(f"{c.node}: its restoration ({share_text(c.restoration)}) lies outside its 90% interval "
+                            f"({share_text(lo)} to {share_text(hi)}): the refits on resampled reference rows disagree "
                             "with the fit on all rows, so this estimate is unstable; read it with care.",
                             "unstable", "caution"))
     for a in ranking.actions:
@@ -231,7 +231,7 @@ def unmoved_cause_notes(causes, target: str, top: int = 5) -> list[str]:
                 or not np.isfinite(c.restoration) or c.restoration <= UNMOVED_RESTORATION
                 or abs(ev.shift_sd) >= UNMOVED_SD):
             continue
-        out.append(f"{c.node} restores {100 * c.restoration:.0f}% of the loss although it hardly moved in the "
+        out.append(f"{c.node} restores {share_text(c.restoration)} of the loss although it hardly moved in the "
                    f"incident ({ev.shift_sd:+.1f} reference sd): that restoration comes from the model's mechanisms, "
                    f"not from a change of {c.node} itself. Check the residence times around it and any control "
                    "loop that holds it before reading it as a cause.")

@@ -87,6 +87,30 @@ class Note(UserString):
         return TRUST_ORDER.index(self.kind) if self.kind in TRUST_ORDER else len(TRUST_ORDER)
 
 
+BEYOND_SHARE = 100.0   # a share of 100 times the whole or more is shown as "> 10,000%"
+
+
+def share_text(v: float) -> str:
+    """A share (1.0 = all) as a whole percentage for a note: ``0.92`` -> ``92%``.
+
+    From :data:`BEYOND_SHARE` times the whole on it reads "> 10,000%" (or "< -10,000%"): such a
+    restoration is the model carried far beyond its data, and its digits would read as a finding
+    (the result's JSON keeps them).
+
+    Parameters
+    ----------
+    v : float
+
+    Returns
+    -------
+    str
+    """
+    if abs(v) >= BEYOND_SHARE:
+        return f"{'>' if v > 0 else '<'} {'' if v > 0 else '-'}{100 * BEYOND_SHARE:,.0f}%"
+    text = f"{100 * v:.0f}"
+    return ("0" if text == "-0" else text) + "%"
+
+
 def as_note(message: str | Note) -> Note:
     """A note as it is, or a plain string as a note of kind "info".
 
