@@ -87,7 +87,8 @@ def duration_text(td: pd.Timedelta) -> str:
     return f"{s:g}s"
 
 
-def align_for_time(data, layout, reference: slice, incident: slice, seed: int = 0) -> TimeAlignment | None:
+def align_for_time(data, layout, reference: slice, incident: slice, seed: int = 0,
+                   estimated: dict[int, LagEstimate] | None = None) -> TimeAlignment | None:
     """Residence times of every station and the table aligned by them.
 
     Parameters
@@ -99,6 +100,10 @@ def align_for_time(data, layout, reference: slice, incident: slice, seed: int = 
     reference, incident : slice
         Row positions of the two windows.
     seed : int
+    estimated : dict, optional
+        Station index -> a residence time estimated elsewhere (on a lab station's samples, see
+        :mod:`rca_app.core.lab_lags`): used as it is, not estimated again, and recorded as an
+        estimate (never doubted as a declaration).
 
     Returns
     -------
@@ -125,18 +130,21 @@ def align_for_time(data, layout, reference: slice, incident: slice, seed: int = 
     max_lag = max(0, min(max_lag, len(ref) // 10))
     given = {i: _steps(st.lag, step) for i, st in enumerate(layout.stations) if st.lag not in (None, AUTO)}
     target_station = layout.tier_of(layout.target)
-    wanted = [s for s in range(target_station) if s not in given]
+    estimated = estimated or {}
+    known = {**given, **{s: e.lag_steps for s, e in estimated.items()}}
+    wanted = [s for s in range(target_station) if s not in known]
     estimates = []
     if max_lag > 0 and wanted:
         # Only the stations upstream of the KPI matter for its alignment.
         upto = stations[: target_station + 1]
-        estimates = [e for e in estimate_station_lags(ref, upto, max_lag, given, n_bootstrap=10, seed=seed)]
+        estimates = [e for e in estimate_station_lags(ref, upto, max_lag, known, n_bootstrap=10, seed=seed)]
     by_station: dict[int, LagEstimate] = {e.from_station: e for e in estimates}
     for s, k in given.items():
         by_station[s] = LagEstimate(s, s + 1, k, float("nan"), 1.0, [], True)
+    by_station.update(estimated)
     # A station of lot properties only (a joined lot table) has no residence time on the batch grid.
     held = held_columns(ref, [c for st in stations for c in st])
-    lot_station = {i for i, st in enumerate(stations) if st and all(c in held for c in st) and i not in given}
+    lot_station = {i for i, st in enumerate(stations) if st and all(c in held for c in st) and i not in known}
     used: dict[int, int] = {}
     records, messages = [], list[str | Note]()
     if max_lag > 0:

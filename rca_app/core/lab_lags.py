@@ -16,8 +16,6 @@ step. A confident estimate replaces the grid's, which is then said; a declared l
 """
 from __future__ import annotations
 
-from dataclasses import replace
-
 import numpy as np
 import pandas as pd
 
@@ -108,6 +106,7 @@ def realign_for_lab_stations(data, layout, timed, reference: slice, incident: sl
         align_for_time,
         duration_text,
     )
+    from rca_app.core.lags import LagEstimate
     from rca_app.core.layout.time_keys import AUTO
 
     if timed is None or timed.step is None or timed.max_lag <= 0:
@@ -135,17 +134,12 @@ def realign_for_lab_stations(data, layout, timed, reference: slice, incident: sl
             new[s] = est
     if not new:
         return timed
-    declared = replace(layout, stations=[replace(st, lag=duration_text(timed.step * new[i][0])) if i in new else st
-                                         for i, st in enumerate(layout.stations)])
-    out = align_for_time(data, declared, reference, incident, seed)
+    out = align_for_time(data, layout, reference, incident, seed,
+                         estimated={s: LagEstimate(s, s + 1, k, score, conf) for s, (k, score, conf, _) in new.items()})
     assert out is not None   # the same even grid as ``timed``
     notes: list[str | Note] = []
-    for s, (k, score, conf, n) in new.items():
+    for s, (k, _, conf, n) in new.items():
         a, b = layout.stations[s].name, layout.stations[s + 1].name
-        rec = next(r for r in out.record.lags if r.station == a)
-        rec.given, rec.estimate_steps, rec.confidence, rec.score = False, k, conf, score
-        # Not declared: no doubt about a declaration.
-        out.messages = [m for m in out.messages if not str(m).startswith(f"residence time {a} -> {b}: declared")]
         notes.append(f"residence time {a} -> {b}: every sensor of {b} is a lab value held between samples "
                      f"({', '.join(stations[s + 1])}), so it was estimated on the {n} reference rows where they "
                      f"were sampled (their change from one sample to the next against {a}'s): "
