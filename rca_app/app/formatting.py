@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import math
 
-from rca_app.core.result_notes import BEYOND_SHARE
+from rca_app.core.result_notes import beyond_share
 
 
 def fmt_number(v, digits: int = 4) -> str:
@@ -51,11 +51,8 @@ def fmt_pct(v, digits: int = 0, *, space: bool = True, missing: str = "–") -> 
     """
     if v is None or not math.isfinite(float(v)):
         return missing
-    if abs(float(v)) >= BEYOND_SHARE:
-        # A share of over 100 times the whole is a model carried far beyond its data (the
-        # result's notes say where); its digits would read as a finding. The JSON keeps them.
-        return f"{'>' if v > 0 else '<'} {'' if v > 0 else '-'}{100 * BEYOND_SHARE:,.0f}{' ' if space else ''}%"
-    text = f"{100 * float(v):.{digits}f}"
+    beyond = beyond_share(float(v))   # a model carried far beyond its data: no digits (the JSON keeps them)
+    text = beyond if beyond is not None else f"{100 * float(v):.{digits}f}"
     if text.startswith("-") and float(text) == 0:     # never "-0 %"
         text = text[1:]
     return f"{text}{' ' if space else ''}%"

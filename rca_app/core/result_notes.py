@@ -90,6 +90,14 @@ class Note(UserString):
 BEYOND_SHARE = 100.0   # a share of 100 times the whole or more is shown as "> 10,000%"
 
 
+def beyond_share(v: float) -> str | None:
+    """"> 10,000" (or "< -10,000") for a share of :data:`BEYOND_SHARE` times the whole or more,
+    without the percent sign; None for a share that is shown with its digits."""
+    if abs(v) < BEYOND_SHARE:
+        return None
+    return f"{'>' if v > 0 else '<'} {'' if v > 0 else '-'}{100 * BEYOND_SHARE:,.0f}"
+
+
 def share_text(v: float) -> str:
     """A share (1.0 = all) as a whole percentage for a note: ``0.92`` -> ``92%``.
 
@@ -105,8 +113,9 @@ def share_text(v: float) -> str:
     -------
     str
     """
-    if abs(v) >= BEYOND_SHARE:
-        return f"{'>' if v > 0 else '<'} {'' if v > 0 else '-'}{100 * BEYOND_SHARE:,.0f}%"
+    beyond = beyond_share(v)
+    if beyond is not None:
+        return beyond + "%"
     text = f"{100 * v:.0f}"
     return ("0" if text == "-0" else text) + "%"
 
