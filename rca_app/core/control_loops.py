@@ -45,6 +45,11 @@ def reference_sd(x: np.ndarray) -> float:
     return s if s > 0 else 1.0
 
 
+def mean_shift_sd(x: np.ndarray, ref: np.ndarray) -> float:
+    """How far the mean of ``x`` moved from the reference's, in reference sds (signed)."""
+    return (float(np.mean(x)) - float(np.mean(ref))) / reference_sd(ref)
+
+
 def loop_state(rec: LoopRecord) -> str:
     """A loop's reading in a few words: saturated, compensated, held or did not hold.
 
@@ -141,8 +146,7 @@ def loop_readings(layout, ref: pd.DataFrame, an: pd.DataFrame, ranking, graph, i
             continue
         mv_r, mv_a = ref[lp.manipulated].to_numpy(float), an[lp.manipulated].to_numpy(float)
         cv_r, cv_a = ref[lp.controlled].to_numpy(float), an[lp.controlled].to_numpy(float)
-        mv_shift = (mv_a.mean() - mv_r.mean()) / reference_sd(mv_r)
-        cv_shift = (cv_a.mean() - cv_r.mean()) / reference_sd(cv_r)
+        mv_shift, cv_shift = mean_shift_sd(mv_a, mv_r), mean_shift_sd(cv_a, cv_r)
         outside = _outside_limits(lp, np.concatenate([mv_r, mv_a]))
         declared = lp
         if outside is not None:
@@ -421,8 +425,7 @@ def propose_loops(layout, ref: pd.DataFrame, an: pd.DataFrame, numeric) -> list[
     cols = [c for c in numeric if c in ref.columns and c != layout.target and c not in declared]
     shift = {}
     for c in cols:
-        r = ref[c].to_numpy(float)
-        shift[c] = (float(an[c].to_numpy(float).mean()) - float(r.mean())) / reference_sd(r)
+        shift[c] = mean_shift_sd(an[c].to_numpy(float), ref[c].to_numpy(float))
     out = []
     taken: set[str] = set()
     movers = sorted((c for c in cols if abs(shift[c]) >= PROPOSE_MV_SD and c not in exo), key=lambda c: -abs(shift[c]))

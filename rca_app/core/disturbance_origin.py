@@ -35,17 +35,12 @@ and are left as they are.
 """
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
-from rca_app.core.control_loops import move_before, reference_sd
+from rca_app.core.control_loops import mean_shift_sd, move_before
 from rca_app.core.dynamics import duration_text, onset_interval
 
 ORIGIN_MIN_SHIFT_SD = 3.0   # an origin left its normal operation clearly (3 reference sd)
-
-
-def _shift_sd(x: np.ndarray, ref: np.ndarray) -> float:
-    return abs(float(np.mean(x)) - float(np.mean(ref))) / reference_sd(ref)
 
 
 def disturbance_origin(ranking, layout, graph, ref: pd.DataFrame, an: pd.DataFrame,
@@ -83,9 +78,11 @@ def disturbance_origin(ranking, layout, graph, ref: pd.DataFrame, an: pd.DataFra
     def onset(c):
         return onset_interval(an[c].to_numpy(float), ref[c].to_numpy(float))
 
+    def moved_sd(c):
+        return abs(mean_shift_sd(an[c].to_numpy(float), ref[c].to_numpy(float)))
+
     first_onset = onset(first)
-    first_moved = first_onset is not None and _shift_sd(an[first].to_numpy(float),
-                                                         ref[first].to_numpy(float)) >= ORIGIN_MIN_SHIFT_SD
+    first_moved = first_onset is not None and moved_sd(first) >= ORIGIN_MIN_SHIFT_SD
     tier_first = layout.tier_of(first)
     upstream = graph.ancestors(first) if first in graph.nodes else set()
     onsets: dict[str, int | None] = {first: first_onset[0] if first_onset else None}
@@ -93,7 +90,7 @@ def disturbance_origin(ranking, layout, graph, ref: pd.DataFrame, an: pd.DataFra
     for c in numeric:
         if c == first or not (layout.tier_of(c) <= tier_first or c in upstream):
             continue
-        shift = _shift_sd(an[c].to_numpy(float), ref[c].to_numpy(float))
+        shift = moved_sd(c)
         if shift < ORIGIN_MIN_SHIFT_SD:
             continue
         rows = onset(c)

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from rca_app.core.control_loops import move_before, reference_sd
+from rca_app.core.control_loops import mean_shift_sd, move_before, reference_sd
 from rca_app.core.data.times import even_step
 from rca_app.core.errors import Problem, RcaInputError
 from rca_app.core.graph import CausalGraph
@@ -498,9 +498,8 @@ def drift_origin(ranking, graph, ref: pd.DataFrame, an: pd.DataFrame,
     assert first_span is not None
     for c in lead[1:]:
         s = span[c]
-        x, r = an[c].to_numpy(float), ref[c].to_numpy(float)
         # Autocorrelated noise alone can trip a CUSUM: the origin must itself have moved clearly.
-        moved = abs(x.mean() - r.mean()) / reference_sd(r) >= 1.0
+        moved = abs(mean_shift_sd(an[c].to_numpy(float), ref[c].to_numpy(float))) >= 1.0
         # It had surely begun before the first cause's drift could have (see onset_interval).
         if s is not None and moved and s[1] < first_span[0] and c in graph.ancestors(first):
             move_before(ranking, c, first)
