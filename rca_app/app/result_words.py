@@ -159,7 +159,7 @@ def valve_position_text(rec, result, named: bool = True) -> str:
     else:
         where = "the edge of its reference range"
     text = f"at its extreme {_pct(rec.limit_use)} of the way to {where}"
-    both = sorted(getattr(rec, "saturated_limits", None) or [])
+    both = sorted(rec.saturated_limits)
     if len(both) == 2:
         # A mean between two saturations says nothing of where the valve was.
         text = f"swung between its declared limits {_num(both[0])} and {_num(both[1])}, sitting at each in turn"
