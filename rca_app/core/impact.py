@@ -76,6 +76,7 @@ from rca_app.core.impact_misfit import autocorrelation_block, beyond_range, chan
 from rca_app.core.impact_records import AttributionTerm, CauseStatus, ConformalRecord, NodeShift
 from rca_app.core.queries import abduct, abduction_seed, propagate_replacements
 from rca_app.core.rootcause import block_bootstrap_rows, candidate_nodes
+from rca_app.core.support import show_rows
 
 # A node counts as changed at the change time when its own noise moved this much (reference sds)
 # and this significantly (rows counted in blocks); a categorical node when its level shares
@@ -203,6 +204,9 @@ def change_impact(scm, reference: pd.DataFrame, before: pd.DataFrame, after: pd.
     rng = np.random.default_rng(np.random.SeedSequence(settings.seed).spawn(3)[2])
     va = encode_frame(after, scm.graph.nodes, scm.levels_)
     vb = encode_frame(before, scm.graph.nodes, scm.levels_)
+    # The counterfactual replays the before rows' behaviour on the after rows: both periods are
+    # what the plant showed (rca_app.core.support).
+    show_rows(scm, vb)
     seed = abduction_seed(scm.settings.seed)
     na, nb = abduct(scm, va, seed), abduct(scm, vb, seed + 1)
     n_a, n_b = len(after), len(before)
@@ -259,6 +263,7 @@ def change_impact(scm, reference: pd.DataFrame, before: pd.DataFrame, after: pd.
         if kind_sets:
             krng = np.random.default_rng(np.random.SeedSequence([settings.seed, b, 1]))
             m, _ = model_with_drawn_kinds(m, kind_sets, krng, settings.seed + 31 * b)
+        show_rows(m, vb)
         rows_b = block_bootstrap_rows(n_b, brng, block_b)
         # The after rows are resampled in blocks too: the changed node's own after-change
         # noise (its setpoint's scatter) is part of what the effect is estimated from.

@@ -47,6 +47,7 @@ import pandas as pd
 
 from rca_app.core.graph import CausalGraph, Edge
 from rca_app.core.results import LaggedEdge
+from rca_app.core.support import hold_within, value_bounds
 
 _LAG_NAME = re.compile(r"^(?P<source>.+)\[t-(?P<lag>[1-9][0-9]*)\]$")
 
@@ -328,7 +329,8 @@ def _closure(scm, stop_at: str, inputs: list[LagInput]) -> set[str]:
 
 
 def propagate_in_time(scm, base: dict[str, np.ndarray], noise: dict[str, np.ndarray],
-                      scenarios: list[Scenario], stop_at: str, n_time: int, changed=()) -> np.ndarray:
+                      scenarios: list[Scenario], stop_at: str, n_time: int, changed=(),
+                      bounds: dict[str, tuple[float, float]] | None = None) -> np.ndarray:
     """``stop_at``'s values under each scenario, the incident rows propagated in time order.
 
     Rows are ``reps`` replicas of the ``n_time`` incident rows (replica-major). A lagged column
@@ -349,6 +351,9 @@ def propagate_in_time(scm, base: dict[str, np.ndarray], noise: dict[str, np.ndar
         Incident rows.
     changed : iterable of str
         Nodes whose ``noise`` was already replaced (in every scenario).
+    bounds : dict, optional
+        Range each computed node is held within (default: what the plant showed,
+        :func:`~rca_app.core.support.value_bounds`); ``{}`` for none.
 
     Returns
     -------
@@ -398,6 +403,10 @@ def propagate_in_time(scm, base: dict[str, np.ndarray], noise: dict[str, np.ndar
             if node in sc.setting:
                 settings.setdefault(node, []).append((i, np.asarray(sc.setting[node]).reshape(reps, n_time)))
         affine[node] = _affine(scm.mechanisms_[node])
+    # Computed values stay within what the plant showed: a fitted recursion whose gain exceeds
+    # one would otherwise compound a change row after row (rca_app.core.support).
+    if bounds is None:
+        bounds = value_bounds(scm, base, dirty)
 
     def _compute(node: str, t0: int, t1: int) -> None:
         li = by_node.get(node)
@@ -421,7 +430,7 @@ def propagate_in_time(scm, base: dict[str, np.ndarray], noise: dict[str, np.ndar
             out = b0 + noises[node][:, :, t0:t1]
             for p, w in weights:
                 out = out + w * parent(p)
-            vals[node][:, :, t0:t1] = out
+            vals[node][:, :, t0:t1] = hold_within(out, bounds.get(node))
         else:
             m = s_count * reps * (t1 - t0)
             cols = {node: np.zeros(m)}
@@ -429,7 +438,8 @@ def propagate_in_time(scm, base: dict[str, np.ndarray], noise: dict[str, np.ndar
                 cols[p] = np.ascontiguousarray(np.broadcast_to(parent(p), (s_count, reps, t1 - t0))).reshape(-1)
             z = noises[node][:, :, t0:t1]
             z = z.reshape((m,) + z.shape[3:])
-            vals[node][:, :, t0:t1] = mech.assign(cols, z).reshape(s_count, reps, t1 - t0)
+            out = hold_within(mech.assign(cols, z), bounds.get(node))
+            vals[node][:, :, t0:t1] = out.reshape(s_count, reps, t1 - t0)
         for i, v in settings.get(node, ()):
             vals[node][i, :, t0:t1] = v[:, t0:t1]
 
@@ -566,7 +576,9 @@ def diverges(scm, incident: pd.DataFrame, target: str, seed: int = 0, n_probe: i
         noise = dict(ab.noise)
         noise.update({n: drawn[n] for n in restored})
         with np.errstate(all="ignore"):
-            out = np.asarray(propagate(scm, ab.values, noise, set(restored), stop_at=target)[target], dtype=float)
+            # Unbounded: the model's own dynamics are judged, not what the support bound leaves of them.
+            out = np.asarray(propagate(scm, ab.values, noise, set(restored), stop_at=target, bounds={})[target],
+                             dtype=float)
         dev = np.abs(out - float(ref.mean())) / sd
         if not np.all(np.isfinite(dev)) or float(dev.max()) > bound:
             return True

@@ -20,6 +20,7 @@ import pandas as pd
 from rca_app.core.encoding import decode_values as _decode
 from rca_app.core.encoding import encode_frame, encode_value
 from rca_app.core.lagged_model import Scenario, incident_replicas, lag_inputs, propagate_in_time
+from rca_app.core.support import hold_within, value_bounds
 
 
 @dataclass
@@ -106,11 +107,14 @@ def _upstream(scm, node: str | None) -> set[str] | None:
 
 def propagate(scm, base: dict[str, np.ndarray], noise: dict[str, np.ndarray],
               changed: set[str], interventions: dict[str, np.ndarray | float] | None = None,
-              stop_at: str | None = None) -> dict[str, np.ndarray]:
+              stop_at: str | None = None, bounds: dict[str, tuple[float, float]] | None = None
+              ) -> dict[str, np.ndarray]:
     """Recompute every node downstream of ``changed`` (nodes whose noise or value was replaced)
     in causal order; all other nodes keep their ``base`` values. Intervened nodes are held at
     their set values (the do-operator cuts them from their parents). With ``stop_at`` only that
-    node and its ancestors are recomputed (nothing else can change it).
+    node and its ancestors are recomputed (nothing else can change it). Computed values stay
+    within what the plant showed (``bounds``, default :func:`~rca_app.core.support.value_bounds`
+    of ``base``).
 
     A model with lagged inputs (time series, :mod:`rca_app.core.lagged_model`) whose rows are
     replicas of the incident's (marked by :func:`~rca_app.core.lagged_model.mark_incident_rows`)
@@ -122,10 +126,13 @@ def propagate(scm, base: dict[str, np.ndarray], noise: dict[str, np.ndarray],
     if n_time:
         # Replicas of the incident rows, and lagged inputs in the model: in time order.
         setting = {k: np.broadcast_to(np.asarray(v, dtype=vals[k].dtype), (n,)) for k, v in interventions.items()}
-        vals[stop_at] = propagate_in_time(scm, base, noise, [Scenario(setting=setting)], stop_at, n_time, changed)[0]
+        vals[stop_at] = propagate_in_time(scm, base, noise, [Scenario(setting=setting)], stop_at, n_time, changed,
+                                          bounds)[0]
         return vals
     dirty = set(changed) | set(interventions)
     needed = _upstream(scm, stop_at)
+    if bounds is None:
+        bounds = value_bounds(scm, base, scm.order_ if needed is None else needed)
     for node in scm.order_:
         if needed is not None and node not in needed:
             continue
@@ -137,7 +144,7 @@ def propagate(scm, base: dict[str, np.ndarray], noise: dict[str, np.ndarray],
         if mech is None:
             continue
         if node in changed or any(p in dirty for p in mech.parents):
-            vals[node] = mech.assign(vals, noise[node])
+            vals[node] = hold_within(mech.assign(vals, noise[node]), bounds.get(node))
             dirty.add(node)
         if stop_at is not None and node == stop_at:
             break
@@ -171,13 +178,13 @@ def interventional_samples(scm, interventions: dict[str, float], n: int, seed: i
             noise[node] = rng.choice(mech.ref_noise, size=n, replace=True)
         base[node] = np.zeros(n, dtype=np.int64 if mech.categorical else float)
     enc = {k: encode_value(scm.levels_, k, v) for k, v in interventions.items()}
-    out = propagate(scm, base, noise, set(scm.order_), enc)
+    out = propagate(scm, base, noise, set(scm.order_), enc, bounds=value_bounds(scm, None, scm.order_))
     return _decode(scm.levels_, scm.graph.nodes, out)
 
 
 def propagate_replacements(scm, base: dict[str, np.ndarray], noise: dict[str, np.ndarray],
                            replacements: list[tuple[str, np.ndarray]], stop_at: str,
-                           chunk: int = 64) -> np.ndarray:
+                           chunk: int = 64, bounds: dict[str, tuple[float, float]] | None = None) -> np.ndarray:
     """``stop_at``'s values under each of several single-node noise replacements, in one pass.
 
     The same as calling :func:`propagate` once per replacement (node ``k``'s noise replaced,
@@ -196,6 +203,9 @@ def propagate_replacements(scm, base: dict[str, np.ndarray], noise: dict[str, np
         The node whose values are returned (propagation stops there).
     chunk : int
         Replacements processed together (bounds memory: ``chunk x N`` values per node).
+    bounds : dict, optional
+        Range each computed node is held within (default: what the plant showed,
+        :func:`~rca_app.core.support.value_bounds`); ``{}`` for none.
 
     Returns
     -------
@@ -203,13 +213,15 @@ def propagate_replacements(scm, base: dict[str, np.ndarray], noise: dict[str, np
     """
     n = len(next(iter(base.values())))
     out = np.empty((len(replacements), n), dtype=base[stop_at].dtype)
+    if bounds is None:
+        bounds = value_bounds(scm, base, _upstream(scm, stop_at))
     for start in range(0, len(replacements), chunk):
         part = replacements[start:start + chunk]
-        out[start:start + len(part)] = _propagate_chunk(scm, base, noise, part, stop_at, n)
+        out[start:start + len(part)] = _propagate_chunk(scm, base, noise, part, stop_at, n, bounds)
     return out
 
 
-def _propagate_chunk(scm, base, noise, replacements, stop_at, n) -> np.ndarray:
+def _propagate_chunk(scm, base, noise, replacements, stop_at, n, bounds) -> np.ndarray:
     own: dict[str, list[int]] = {}
     for i, (node, _) in enumerate(replacements):
         own.setdefault(node, []).append(i)
@@ -239,7 +251,7 @@ def _propagate_chunk(scm, base, noise, replacements, stop_at, n) -> np.ndarray:
                         z[i] = replacements[k][1]
                 z = z.reshape((m * n,) + nz.shape[1:])
                 affected[node] = ks
-                vals[node] = mech.assign(stacked, z).reshape(m, n)
+                vals[node] = hold_within(mech.assign(stacked, z), bounds.get(node)).reshape(m, n)
         if node == stop_at:
             break
     res = np.broadcast_to(base[stop_at], (len(replacements), n)).copy()

@@ -162,7 +162,9 @@ def restorations(scm: StructuralCausalModel, incident: Incident, nodes: list[str
         Incident rows are replicated until they give at least this many draws.
     beyond : dict, optional
         Filled with each node's :func:`kpi_beyond`: how far its counterfactual carries the KPI
-        outside everything it took, in reference sds.
+        outside everything it took, in reference sds, with the model trusted beyond what the
+        plant showed (the restorations themselves are held within it,
+        :mod:`rca_app.core.support`; this says how far the model alone would have gone).
 
     Returns
     -------
@@ -192,14 +194,19 @@ def restorations(scm: StructuralCausalModel, incident: Incident, nodes: list[str
     # Every candidate in one pass through the graph (each mechanism evaluated once for all
     # the candidates upstream of it).
     draws = [(k, scm.mechanisms_[k].reference_draws(idx, rng, scm.reference_values_)) for k in nodes]
-    if lag_inputs(scm):
-        # Time series with lagged inputs: restored over the incident rows, in time order.
-        rows = propagate_in_time(scm, base, noise_t, [Scenario(noise={k: d}) for k, d in draws], target, n)
-    else:
-        rows = propagate_replacements(scm, base, noise_t, draws, target)
+    def restored(bounds=None) -> np.ndarray:
+        if lag_inputs(scm):
+            # Time series with lagged inputs: restored over the incident rows, in time order.
+            return propagate_in_time(scm, base, noise_t, [Scenario(noise={k: d}) for k, d in draws], target, n,
+                                     bounds=bounds)
+        return propagate_replacements(scm, base, noise_t, draws, target, bounds=bounds)
+
+    rows = restored()
     cf = rows.mean(axis=1)
     if beyond is not None:
-        beyond.update(zip(nodes, map(float, kpi_beyond(rows, kpi_envelope(incident))), strict=True))
+        with np.errstate(all="ignore"):
+            free = restored(bounds={})
+        beyond.update(zip(nodes, map(float, kpi_beyond(free, kpi_envelope(incident))), strict=True))
     return {k: float((c - anom_mean) / shortfall) if shortfall != 0 else 0.0 for k, c in zip(nodes, cf, strict=True)}
 
 
@@ -333,10 +340,12 @@ def action_rows(scm, incident: Incident, node: str, grid, inside: dict | None = 
     grid : sequence
         Settings of ``node``.
     inside : dict, optional
-        Filled, for a model without lagged inputs (whose propagation gives every node on the way),
-        with ``"beyond"`` (per setting, how far the sensors the setting moves went beyond anything
-        they took, the farthest; :func:`~rca_app.core.action_support.nodes_beyond`) and ``"node"``
-        (which sensor, per setting).
+        Filled with ``"free"``: the KPI rows with the model trusted beyond what the plant showed
+        (the rows returned are held within it, :mod:`rca_app.core.support`), and, for a model
+        without lagged inputs (whose propagation gives every node on the way), with ``"beyond"``
+        (per setting, how far the sensors the setting moves would go beyond anything they took,
+        the farthest; :func:`~rca_app.core.action_support.nodes_beyond`) and ``"node"`` (which
+        sensor, per setting).
 
     Returns
     -------
@@ -352,11 +361,19 @@ def action_rows(scm, incident: Incident, node: str, grid, inside: dict | None = 
     setting = np.repeat([encode_value(scm.levels_, node, v) for v in grid], n)
     if lag_inputs(scm):
         # Held from the incident's first row on: its lagged copies follow after their lags.
-        out = propagate_in_time(scm, values, noise, [Scenario(setting={node: setting})], incident.target, n)
+        scenario = [Scenario(setting={node: setting})]
+        out = propagate_in_time(scm, values, noise, scenario, incident.target, n)
+        if inside is not None:
+            with np.errstate(all="ignore"):
+                inside["free"] = propagate_in_time(scm, values, noise, scenario, incident.target, n,
+                                                   bounds={}).reshape(g, n)
         return out.reshape(g, n)
     vals = propagate(scm, values, noise, set(), {node: setting}, stop_at=incident.target)
     if inside is not None:
-        inside["beyond"], inside["node"] = nodes_beyond(scm, ab.values, vals, (node, incident.target), g)
+        with np.errstate(all="ignore"):
+            free = propagate(scm, values, noise, set(), {node: setting}, stop_at=incident.target, bounds={})
+        inside["free"] = free[incident.target].reshape(g, n)
+        inside["beyond"], inside["node"] = nodes_beyond(scm, ab.values, free, (node, incident.target), g)
     return vals[incident.target].reshape(g, n)
 
 
@@ -459,7 +476,7 @@ def rank_root_causes(scm: StructuralCausalModel, incident: Incident, layout, set
     curves = {c: r.mean(axis=1) for c, r in curve_rows.items()}
     # Settings whose predicted KPI stays within what the KPI took, and whose way there keeps the
     # sensors near what they took: the only ones proposed.
-    curve_beyond = {c: kpi_beyond(r, envelope) for c, r in curve_rows.items()}
+    curve_beyond = {c: kpi_beyond(inside[c]["free"], envelope) for c in curve_rows}
     supported = {c: (curve_beyond[c] < KPI_BEYOND_SD) & (inside[c].get("beyond", 0.0) < NODE_BEYOND_SD)
                  for c in grids}
 
