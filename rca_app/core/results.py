@@ -525,6 +525,33 @@ class DynamicsRecord:
 
 
 @dataclass
+class NotProposedAction:
+    """A controllable setpoint tried as an action and not proposed, and why.
+
+    Attributes
+    ----------
+    node : str
+        The setpoint.
+    reason : {"kpi_beyond", "sensor_beyond"}
+        "kpi_beyond": every setting tried predicts a KPI beyond everything it took in the
+        reference and the incident (by :data:`rca_app.core.action_support.KPI_BEYOND_SD` of its
+        reference sds or more); "sensor_beyond": a sensor on the way to the KPI is carried that
+        far beyond what it took (:data:`~rca_app.core.action_support.NODE_BEYOND_SD`).
+    text : str
+        The settings tried and what they predict, in plain words ("valve anywhere from 1 to 3
+        (predicted y 120 to 130, 5 reference sd beyond its range)").
+    kpi_beyond : float or None
+        The least distance of the predicted KPI beyond its range over the settings tried, in its
+        reference sds (None: not computed).
+    """
+
+    node: str
+    reason: Literal["kpi_beyond", "sensor_beyond"]
+    text: str
+    kpi_beyond: float | None = None
+
+
+@dataclass
 class AnalysisResult:
     """Everything an investigation found.
 
@@ -561,6 +588,9 @@ class AnalysisResult:
     schema_version : int
     ranking_basis : RankingBasis or None
         Which ranking the root causes come from, and why.
+    not_proposed : list of NotProposedAction
+        Controllable setpoints the ranking tried and did not propose as actions, and why (empty in
+        results written before they were recorded).
     """
 
     target: str
@@ -583,6 +613,8 @@ class AnalysisResult:
     dynamics: DynamicsRecord | None = None
     # Which ranking was used and why (absent in results written before incident shapes).
     ranking_basis: RankingBasis | None = None
+    # Setpoints tried and left out of the actions (the report, window and terminal say why).
+    not_proposed: list[NotProposedAction] = field(default_factory=list)
 
     @property
     def top_cause(self) -> RootCause | None:

@@ -15,8 +15,6 @@ from pathlib import Path
 
 from rca_app.app.kpi_spread import kpi_spread
 from rca_app.app.result_words import trust_notes
-from rca_app.core.action_support import NOT_PROPOSED
-from rca_app.core.result_notes import as_note
 from rca_app.core.results import AnalysisResult, GraphNodeRecord, IncidentRecord, WindowRecord
 from rca_app.core.rootcause import Action, Evidence, RootCause
 from rca_app.report.formatting import (
@@ -387,9 +385,7 @@ def summary_paragraphs(result: AnalysisResult) -> list[str]:
         out.append(p)
 
     act = best_action(result)
-    unsupported = any(as_note(m).kind == "extrapolation" and str(m).startswith(NOT_PROPOSED)
-                      for m in result.diagnostics.messages)
-    if act is None and unsupported:
+    if act is None and result.not_proposed:
         out.append("No setpoint change is proposed: every setting the model could judge would carry the plant "
                    "beyond what it showed in the reference and the incident (see the notes): the root cause "
                    "itself has to be removed.")
