@@ -243,7 +243,7 @@ def detect(scm, incident, fci_pairs=(), seed: int = 0, constraints=None, exclude
     if left_out:
         gone = set(left_out)
         model = partial_refit(scm, graph.with_edges([e for e in graph.edges if e.key not in gone]), ref)
-    envelope = kpi_envelope(incident) if hidden else None
+    envelope = kpi_envelope(incident)
     for h in hidden:
         rows = group_kpi_rows(model, incident, h.sensors, seed)
         h.restoration = _share_recovered(rows, incident)
