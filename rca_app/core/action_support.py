@@ -74,6 +74,32 @@ def kpi_beyond(rows: np.ndarray, envelope: tuple[float, float, float]) -> np.nda
     return np.where(np.isfinite(beyond), beyond, np.inf).mean(axis=-1)
 
 
+def within_support(beyond: float | None) -> bool:
+    """A counterfactual's figure may be stated: its KPI stays within :data:`KPI_BEYOND_SD` of what
+    the KPI took (None: not measured, as in results written before it was)."""
+    return beyond is None or bool(beyond < KPI_BEYOND_SD)
+
+
+def unstated_figure_text(beyond: float, what: str) -> str:
+    """Why a counterfactual's figure is not stated: it carries the KPI beyond what the plant showed.
+
+    Parameters
+    ----------
+    beyond : float
+        :func:`kpi_beyond` of the counterfactual (inf when its rows are not finite).
+    what : str
+        The counterfactual ("restoring them together").
+
+    Returns
+    -------
+    str
+        One sentence.
+    """
+    far = f"{beyond:.0f} reference sd" if np.isfinite(beyond) else "far"
+    return (f"How much {what} would recover is not stated: the model puts the KPI {far} beyond anything it took "
+            "in the reference and the incident, so the figure would be its extrapolation, not the plant's.")
+
+
 def settings_text(values) -> str:
     """A few settings, as numbers or levels."""
     shown = [v if isinstance(v, str) else f"{v:.4g}" for v in values[:4]]
@@ -258,6 +284,7 @@ def not_proposed_text(rec: NotProposedAction, target: str) -> str:
         anything it took ...".
     """
     why = {"kpi_beyond": f"predicts {target} beyond anything it took in the reference and the incident",
-           "sensor_beyond": f"carries a sensor on the way to {target} far beyond anything it took"}[rec.reason]
+           "sensor_beyond": f"predicts {target} beyond anything it took, or carries a sensor on the way to it far "
+                            "beyond anything that sensor took"}[rec.reason]
     return (f"{rec.node} is not proposed: every setting tried ({rec.text}) {why}, so the figure would be the "
             "model carried outside its data, not the plant")

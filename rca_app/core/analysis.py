@@ -423,7 +423,8 @@ def _run_analysis(data: PlantData, anomaly, reference, settings: AnalysisSetting
             discovery_reason=disc.method_reason if disc is not None else "",
             undetermined_edges=[[a, b] for a, b in undetermined_keys(graph)],
             hidden_causes=[HiddenCauseRecord(h.sensors, h.source, h.correlation, h.restoration, h.moved,
-                                             list(h.evidence), [list(e) for e in h.edges_left_out])
+                                             list(h.evidence), [list(e) for e in h.edges_left_out],
+                                             h.kpi_beyond)
                            for h in hidden],
         ),
         settings={**settings.to_dict(), "thresholds": _thresholds()},

@@ -183,6 +183,11 @@ class HiddenCauseRecord:
         The tests behind the group, one line per pair, in plain words.
     edges_left_out : list of [str, str]
         Edges between the sensors that the ranking leaves out (they carry the shared cause).
+    kpi_beyond : float or None
+        How far restoring them together carries the KPI beyond everything it took, in its
+        reference sds (:func:`rca_app.core.action_support.kpi_beyond`); from
+        :data:`~rca_app.core.action_support.KPI_BEYOND_SD` on, ``restoration`` is the model's
+        extrapolation and is not stated. None in results written before it was recorded.
     """
 
     sensors: list[str]
@@ -192,6 +197,7 @@ class HiddenCauseRecord:
     moved_in_incident: bool = False
     evidence: list[str] = field(default_factory=list)
     edges_left_out: list[list[str]] = field(default_factory=list)
+    kpi_beyond: float | None = None
 
 
 @dataclass
@@ -521,8 +527,9 @@ class NotProposedAction:
     reason : {"kpi_beyond", "sensor_beyond"}
         "kpi_beyond": every setting tried predicts a KPI beyond everything it took in the
         reference and the incident (by :data:`rca_app.core.action_support.KPI_BEYOND_SD` of its
-        reference sds or more); "sensor_beyond": a sensor on the way to the KPI is carried that
-        far beyond what it took (:data:`~rca_app.core.action_support.NODE_BEYOND_SD`).
+        reference sds or more); "sensor_beyond": some settings keep the KPI within that but carry
+        a sensor on the way to it far beyond what the sensor took
+        (:data:`~rca_app.core.action_support.NODE_BEYOND_SD`), the others the KPI itself.
     text : str
         The settings tried and what they predict, in plain words ("valve anywhere from 1 to 3
         (predicted y 120 to 130, 5 reference sd beyond its range)").

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from rca_app.core.action_support import KPI_BEYOND_SD, kpi_beyond, kpi_envelope
+from rca_app.core.action_support import kpi_beyond, kpi_envelope, unstated_figure_text, within_support
 from rca_app.core.graph import CausalGraph
 from rca_app.core.hidden_evidence import PairEvidence, confounded_groups, pair_evidence
 from rca_app.core.queries import incident_abduction, propagate
@@ -78,7 +78,7 @@ class HiddenCause:
     @property
     def supported(self) -> bool:
         """The restoration keeps the KPI within what the plant showed (its figure may be stated)."""
-        return bool(self.kpi_beyond < KPI_BEYOND_SD)
+        return within_support(self.kpi_beyond)
 
 
 def partial_refit(scm, graph: CausalGraph, reference):
@@ -358,9 +358,6 @@ def messages(hidden: list[HiddenCause]) -> list[str]:
             text += f" Restoring them together recovers {100 * h.restoration:.0f}% of the loss."
         else:
             # The action rule (core/action_support.py): no figure the plant's rows cannot support.
-            far = f"{h.kpi_beyond:.0f} reference sd" if np.isfinite(h.kpi_beyond) else "far"
-            text += (f" How much restoring them together would recover is not stated: the model puts the KPI "
-                     f"{far} beyond anything it took in the reference and the incident, "
-                     "so the figure would be its extrapolation, not the plant's.")
+            text += " " + unstated_figure_text(h.kpi_beyond, "restoring them together")
         out.append(text)
     return out

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from rca_app.app.kpi_spread import kpi_spread
 from rca_app.app.result_words import trust_notes
+from rca_app.core.action_support import unstated_figure_text, within_support
 from rca_app.core.results import AnalysisResult, GraphNodeRecord, IncidentRecord, WindowRecord
 from rca_app.core.rootcause import Action, Evidence, RootCause
 from rca_app.report.formatting import (
@@ -251,8 +252,9 @@ def discovery_paragraphs(result: AnalysisResult) -> list[str]:
             why = f"their own noises correlate (r = {fmt_num(h.correlation, 2)}) with no edge between them"
         else:
             why = "neither can cause the other, yet they move together"
-        p = (f"An unmeasured cause is likely acting on {' and '.join(h.sensors)}: {why}. Restoring them "
-             f"together recovers {fmt_pct(h.restoration)} of the loss.")
+        p = f"An unmeasured cause is likely acting on {' and '.join(h.sensors)}: {why}. " + (
+            f"Restoring them together recovers {fmt_pct(h.restoration)} of the loss." if within_support(h.kpi_beyond)
+            else unstated_figure_text(h.kpi_beyond, "restoring them together"))
         if h.edges_left_out:
             p += (" The edge(s) " + ", ".join(f"{a} → {b}" for a, b in h.edges_left_out)
                   + " were left out of the ranking: they carry the shared cause, so neither sensor is credited "
@@ -328,13 +330,17 @@ def summary_paragraphs(result: AnalysisResult) -> list[str]:
     elif top is None:
         out.append("No sensor upstream of the KPI was found, so no root cause can be ranked.")
     elif top.unmeasured:
-        p = (f"The most likely root cause is not measured: **{top.node}**. Restoring "
-             f"{' and '.join(top.acts_on)} together, as they behaved in the reference period, brings back "
-             f"**{fmt_pct(top.restoration)}** of the {k['loss_word']}, at least as much as any one measured "
-             "sensor. Both changed their own behaviour in the incident, in the direction they always move "
-             "together, which one measured cause cannot do: as if one thing nobody logs (ambient conditions, "
-             "an operator action, a raw-material property) acted on both. Look for what acts on them.")
         h = next((h for h in result.diagnostics.hidden_causes if set(h.sensors) == set(top.acts_on)), None)
+        if h is None or within_support(h.kpi_beyond):
+            size = (f"Restoring {' and '.join(top.acts_on)} together, as they behaved in the reference period, "
+                    f"brings back **{fmt_pct(top.restoration)}** of the {k['loss_word']}, at least as much as any "
+                    "one measured sensor.")
+        else:
+            size = unstated_figure_text(h.kpi_beyond, f"restoring {' and '.join(top.acts_on)} together")
+        p = (f"The most likely root cause is not measured: **{top.node}**. {size} Both changed their own "
+             "behaviour in the incident, in the direction they always move together, which one measured cause "
+             "cannot do: as if one thing nobody logs (ambient conditions, an operator action, a raw-material "
+             "property) acted on both. Look for what acts on them.")
         if h is not None and not any("confirm" in e and "not" not in e for e in h.evidence):
             p += " Two separate faults striking both at once would look the same."
         if len(result.root_causes) > 1:

@@ -51,6 +51,9 @@ def test_unmeasured_cause_through_an_edge_named_and_edge_left_out(tmp_path):
     assert max(single["dryer_temp"], single["resin_moisture"]) < 0.8 < top.restoration
     back = result_from_json(json.loads(json.dumps(result_to_json(r))))
     assert back.diagnostics.hidden_causes == r.diagnostics.hidden_causes
+    # Restoring the pair keeps the yield within what it took: its figure is stated.
+    assert h.kpi_beyond is not None and h.kpi_beyond < 1.0
+    assert any(f"recovers {100 * h.restoration:.0f}% of the loss" in m for m in r.diagnostics.messages)
 
 
 def test_own_fault_of_a_sensor_the_hidden_cause_acts_on_is_not_hidden(tmp_path):

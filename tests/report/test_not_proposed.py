@@ -1,5 +1,6 @@
 """Setpoints the model could only extrapolate are a record of the result (``not_proposed``): the
-report, the terminal and the result file read it there, never from a note's wording."""
+report, the terminal and the result file read it there, never from a note's wording. An unmeasured
+cause's figure beyond what the KPI took is not stated either."""
 from __future__ import annotations
 
 import json
@@ -13,7 +14,7 @@ from rca_app.core.results import NotProposedAction, result_from_json, result_to_
 from rca_app.report.builder import ReportBuilder
 from rca_app.report.page import register_fonts
 from rca_app.report.sections import findings
-from rca_app.report.text import summary_paragraphs
+from rca_app.report.text import discovery_paragraphs, summary_paragraphs
 from tests.test_user_trial2_defects import _golden_result
 
 LEFT_OUT = NotProposedAction("filler_speed_setpoint", "kpi_beyond",
@@ -66,3 +67,27 @@ def test_without_a_record_nothing_is_said_to_be_left_out():
     assert not any("beyond what it showed" in p for p in summary_paragraphs(r))
     assert "not proposed" not in format_summary(r)
     assert "No controllable setpoint has a causal path" in _section(r)
+
+
+def test_an_unmeasured_causes_figure_beyond_what_the_kpi_took_is_not_stated_in_the_report():
+    from rca_app.core.records import Evidence, RootCause
+    from rca_app.core.results import HiddenCauseRecord
+
+    r = _golden_result()
+    group = ["a_feed_valve", "c_feed_valve"]
+    r.diagnostics.hidden_causes = [HiddenCauseRecord(group, "incident: both moved together", 0.8, 30.25, True,
+                                                     ["a and c moved together"], [], 12.0)]
+    name = "an unmeasured cause acting on a_feed_valve and c_feed_valve"
+    none = Evidence(None, None, None, None, None, None, None)
+    r.root_causes.insert(0, RootCause(name, "Feed", 30.25, (float("nan"), float("nan")), float("nan"), False, False,
+                                      none, unmeasured=True, acts_on=group))
+    summary, discovery = " ".join(summary_paragraphs(r)), " ".join(discovery_paragraphs(r))
+    lead = summary.split(f"not measured: **{name}**")[1][:300]
+    assert "3025" not in lead and "%" not in lead and "3025" not in discovery
+    assert "How much restoring a_feed_valve and c_feed_valve together would recover is not stated" in lead
+    assert "How much restoring them together would recover is not stated" in discovery
+    assert "12 reference sd beyond anything it took" in discovery
+    # The same record without the distance (a file written before it was recorded) keeps its figure.
+    r.diagnostics.hidden_causes[0].kpi_beyond = None
+    assert "Restoring them together recovers" in " ".join(discovery_paragraphs(r))
+    assert "brings back **" in " ".join(summary_paragraphs(r))
