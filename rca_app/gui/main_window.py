@@ -15,7 +15,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QListWidget,
     QListWidgetItem,
-    QMainWindow,
     QStackedWidget,
     QWidget,
 )
@@ -48,7 +47,7 @@ DATA_SUFFIXES = {".csv", ".txt", ".tsv", ".xlsx", ".xlsm", ".parquet", ".pq"}
 AUTOSAVE_MS = 3 * 60 * 1000
 
 
-class MainWindow(WindowMenus, QMainWindow):
+class MainWindow(WindowMenus):
     """The window: step pages, their wiring to the session, background jobs, files and drops;
     the menus and their actions come from :class:`~rca_app.gui.window_menus.WindowMenus`."""
 

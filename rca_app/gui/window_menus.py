@@ -2,16 +2,27 @@
 (sample plants, recent files, the compute server, help).
 
 They change together when a command is added or moved; the steps' own wiring, the background
-jobs and the files stay in :mod:`rca_app.gui.main_window`. :class:`WindowMenus` is mixed into
-``MainWindow``, so the actions stay the window's attributes (``window.act_run``)."""
+jobs and the files stay in :mod:`rca_app.gui.main_window`. :class:`WindowMenus` is ``MainWindow``'s
+base, so the actions stay the window's attributes (``window.act_run``)."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QMenu
+from PySide6.QtWidgets import QMainWindow, QMenu
 
 from rca_app.app.sample_plants import sample_plant_names
 from rca_app.app.session import STEPS
 from rca_app.gui import dialogs, glossary
+
+if TYPE_CHECKING:
+    from PySide6.QtCore import QSettings
+    from PySide6.QtGui import QUndoGroup
+
+    from rca_app.gui.job_runner import JobRunner
+    from rca_app.gui.recent_files import RecentFiles
+    from rca_app.gui.steps.data_step import DataStep
+    from rca_app.gui.steps.layout_step import LayoutStep
 
 STEP_TITLES = ("Data", "Incident", "Layout", "Causal graph", "Root causes", "What-if", "Verify the fix", "Report")
 # The window's pages: the session's steps, with "Verify the fix" after the what-if. The session
@@ -19,12 +30,30 @@ STEP_TITLES = ("Data", "Incident", "Layout", "Causal graph", "Root causes", "Wha
 WINDOW_STEPS = STEPS[:6] + ("verify",) + STEPS[6:]
 
 
-class WindowMenus:
-    """The menu bar of ``MainWindow`` and the commands behind its menus.
+class WindowMenus(QMainWindow):
+    """The menu bar of the main window and the commands behind its menus.
 
-    Mixed into :class:`rca_app.gui.main_window.MainWindow` (a ``QMainWindow``), whose steps,
-    jobs and file commands the actions call.
+    The base of :class:`rca_app.gui.main_window.MainWindow`, which provides the steps, jobs and
+    file commands the actions call (declared below for the type checker).
     """
+
+    if TYPE_CHECKING:
+        settings: QSettings
+        recent: RecentFiles
+        jobs: JobRunner
+        undo_group: QUndoGroup
+        data_step: DataStep
+        layout_step: LayoutStep
+
+        def open_data(self, path: str | None = None, then=None) -> bool: ...
+        def open_sample(self, name: str) -> bool: ...
+        def open_investigation(self, path: str | None = None) -> bool: ...
+        def open_path(self, path: str) -> bool: ...
+        def save(self, save_as: bool = False) -> bool: ...
+        def export_report(self) -> bool: ...
+        def export_json(self) -> bool: ...
+        def run_analysis(self, rediscover: bool = False) -> bool: ...
+        def go_to(self, step: int | str) -> None: ...
 
     # ================================================================== actions and menus
     def _action(self, text: str, slot, shortcut=None, tip: str = "") -> QAction:

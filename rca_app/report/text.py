@@ -253,7 +253,8 @@ def discovery_paragraphs(result: AnalysisResult) -> list[str]:
         else:
             why = "neither can cause the other, yet they move together"
         p = f"An unmeasured cause is likely acting on {' and '.join(h.sensors)}: {why}. " + (
-            f"Restoring them together recovers {fmt_pct(h.restoration)} of the loss." if within_support(h.kpi_beyond)
+            f"Restoring them together recovers {fmt_pct(h.restoration)} of the loss."
+            if h.kpi_beyond is None or within_support(h.kpi_beyond)
             else unstated_figure_text(h.kpi_beyond, "restoring them together"))
         if h.edges_left_out:
             p += (" The edge(s) " + ", ".join(f"{a} → {b}" for a, b in h.edges_left_out)
@@ -331,7 +332,7 @@ def summary_paragraphs(result: AnalysisResult) -> list[str]:
         out.append("No sensor upstream of the KPI was found, so no root cause can be ranked.")
     elif top.unmeasured:
         h = next((h for h in result.diagnostics.hidden_causes if set(h.sensors) == set(top.acts_on)), None)
-        if h is None or within_support(h.kpi_beyond):
+        if h is None or h.kpi_beyond is None or within_support(h.kpi_beyond):
             size = (f"Restoring {' and '.join(top.acts_on)} together, as they behaved in the reference period, "
                     f"brings back **{fmt_pct(top.restoration)}** of the {k['loss_word']}, at least as much as any "
                     "one measured sensor.")

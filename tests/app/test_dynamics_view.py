@@ -101,9 +101,9 @@ def test_graph_overlay_and_geometry(dyn, layout):
     assert [(e["source"], e["target"], e["self"]) for e in lagged][0] == ("c", "b", False)
     assert lagged[-1]["self"] and "slow own dynamics" in lagged[-1]["text"]
     assert loops == [{"controlled": "b", "manipulated": "mv",
-                      "text": "Control loop: mv holds b at 5, limits 0…100.\nIn the incident: compensated: mv moved +3.2 sd, "
-                              "b +0.1 sd; 80% of the way to its limit (declared limits); disturbance from a "
-                              "(55% of the move)."}]
+                      "text": "Control loop: mv holds b at 5, limits 0…100.\nIn the incident: compensated: mv moved "
+                              "+3.2 sd, b +0.1 sd; 80% of the way to its limit (declared limits); disturbance "
+                              "from a (55% of the move)."}]
     g = backward_arc((300.0, 50.0), (100.0, 80.0), 30.0, 20.0)
     assert g["start"] == (300.0, 65.0) and g["end"] == (100.0, 97.0)
     assert g["label"][1] > 97.0                 # sags below both boxes, clear of forward arrows
