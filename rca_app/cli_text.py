@@ -76,6 +76,11 @@ def format_summary(r) -> str:
             loop_note = controller_output_text(act.node, r)
             if loop_note:
                 lines.append(f"    note: {loop_note}")
+    if r.not_proposed:
+        from rca_app.core.action_support import not_proposed_text
+
+        lines += ["", "Setpoints not proposed as actions:"] + [f"  {not_proposed_text(x, r.target)}"
+                                                                for x in r.not_proposed]
     lines += dynamics_lines(r.dynamics, r)
     onsets = drift_onset_lines(r)
     if onsets:

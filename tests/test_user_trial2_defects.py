@@ -389,13 +389,12 @@ def test_a_top_cause_restoring_over_twice_the_loss_is_not_called_the_direct_corr
 
 
 def test_no_action_proposed_for_want_of_support_is_not_called_no_setpoint():
-    from rca_app.core.action_support import NOT_PROPOSED
-    from rca_app.core.result_notes import Note
+    from rca_app.core.results import NotProposedAction
     from rca_app.report.text import summary_paragraphs
 
     r = _golden_result()
     r.actions = []
-    r.diagnostics.messages.append(Note(f"{NOT_PROPOSED}: setting x to 1 (predicted y -5)", "extrapolation", "caution"))
+    r.not_proposed = [NotProposedAction("x", "kpi_beyond", "x at 1 (predicted y -5, 9 reference sd beyond its range)")]
     text = " ".join(summary_paragraphs(r))
     assert "No controllable setpoint acts" not in text and "beyond what it showed" in text
 

@@ -143,7 +143,9 @@ def loop_short_text(rec, sep: str = ", ") -> str:
 
 
 def loop_text(rec) -> str:
-    """One line on what a control loop did in the incident.
+    """One line on what a control loop did in the incident: its state in the words of
+    :func:`rca_app.core.control_loops.loop_state` (the terminal and the report use the same), then
+    the shifts behind it.
 
     Parameters
     ----------
@@ -153,18 +155,13 @@ def loop_text(rec) -> str:
     -------
     str
     """
-    if getattr(rec, "saturated", False):
-        text = (f"{rec.manipulated} moved {rec.mv_shift_sd:+.1f} sd and sat at its limit; {rec.controlled} moved "
-                f"{rec.cv_shift_sd:+.1f} sd: the controller lost authority")
-    elif rec.compensated:
-        text = (f"{rec.manipulated} moved {rec.mv_shift_sd:+.1f} sd while {rec.controlled} held "
-                f"({rec.cv_shift_sd:+.1f} sd): the controller compensated")
-    else:
-        text = (f"{rec.controlled} moved {rec.cv_shift_sd:+.1f} sd, {rec.manipulated} "
-                f"{rec.mv_shift_sd:+.1f} sd: no compensation seen")
+    text = (f"{loop_state(rec)}: {rec.manipulated} moved {rec.mv_shift_sd:+.1f} sd, {rec.controlled} "
+            f"{rec.cv_shift_sd:+.1f} sd")
+    if rec.saturated and rec.saturated_at:
+        text += f"; first at its limit {rec.saturated_at}"
     limits = "declared limits" if rec.limits_declared else "reference range"
     text += f"; {rec.limit_use:.0%} of the way to its limit ({limits})"
-    if getattr(rec, "in_model", False):
+    if rec.in_model:
         text += "; held in the model over time"
     if rec.source:
         share = f" ({rec.source_share:.0%} of the move)" if rec.source_share is not None else ""

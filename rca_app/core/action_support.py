@@ -10,16 +10,23 @@ itself (:func:`kpi_beyond`): its counterfactual rows' mean distance beyond the r
 its reference sds. Settings beyond :data:`KPI_BEYOND_SD` are never proposed
 (:func:`rca_app.core.rootcause.rank_root_causes`), and restorations beyond it are named in the
 notes (:mod:`rca_app.core.analysis_notes`).
+
+The setpoints left out are records (:class:`~rca_app.core.results.NotProposedAction`), kept in
+the result's ``not_proposed``: the report, the window and the terminal read them there, never from
+the note's wording. The ranking hands them on inside its note (:class:`NotProposedNote`), which
+the analysis unpacks with :func:`not_proposed_actions`.
 """
 from __future__ import annotations
+
+from collections.abc import Iterable
 
 import numpy as np
 
 from rca_app.core.result_notes import Note
+from rca_app.core.results import NotProposedAction
 
 # A counterfactual whose KPI rows lie on average this many reference sds beyond the range the KPI
 # took (reference and incident rows) is carried outside anything the model learnt from.
-NOT_PROPOSED = "Not proposed as actions"   # how the note on settings left out begins (the report reads it)
 KPI_BEYOND_SD = 1.0
 # A setting that carries a sensor on its way to the KPI this many reference sds beyond anything the
 # sensor took (on average over the incident rows) rests on mechanisms fed values they never saw.
@@ -65,6 +72,32 @@ def kpi_beyond(rows: np.ndarray, envelope: tuple[float, float, float]) -> np.nda
     with np.errstate(invalid="ignore"):
         beyond = np.maximum(low - rows, rows - high).clip(0.0) / sd
     return np.where(np.isfinite(beyond), beyond, np.inf).mean(axis=-1)
+
+
+def within_support(beyond: float | None) -> bool:
+    """A counterfactual's figure may be stated: its KPI stays within :data:`KPI_BEYOND_SD` of what
+    the KPI took (None: not measured, as in results written before it was)."""
+    return beyond is None or bool(beyond < KPI_BEYOND_SD)
+
+
+def unstated_figure_text(beyond: float, what: str) -> str:
+    """Why a counterfactual's figure is not stated: it carries the KPI beyond what the plant showed.
+
+    Parameters
+    ----------
+    beyond : float
+        :func:`kpi_beyond` of the counterfactual (inf when its rows are not finite).
+    what : str
+        The counterfactual ("restoring them together").
+
+    Returns
+    -------
+    str
+        One sentence.
+    """
+    far = f"{beyond:.0f} reference sd" if np.isfinite(beyond) else "far"
+    return (f"How much {what} would recover is not stated: the model puts the KPI {far} beyond anything it took "
+            "in the reference and the incident, so the figure would be its extrapolation, not the plant's.")
 
 
 def settings_text(values) -> str:
@@ -131,7 +164,82 @@ def nodes_beyond(scm, observed: dict[str, np.ndarray], vals: dict[str, np.ndarra
     return worst, which
 
 
-def unsupported_actions_note(unsupported, incident, envelope) -> Note:
+class NotProposedNote(Note):
+    """The note on setpoints not proposed, carrying them as records for the result.
+
+    It reads, compares and is stored as a plain :class:`~rca_app.core.result_notes.Note` (its
+    records are no dataclass field, so the note's JSON is unchanged); the records go to
+    ``AnalysisResult.not_proposed`` (:func:`not_proposed_actions`).
+
+    Parameters
+    ----------
+    text : str
+    kind, severity : str
+    actions : iterable of NotProposedAction
+    """
+
+    actions: tuple[NotProposedAction, ...]
+
+    def __init__(self, text: str, kind="info", severity="info", actions: Iterable[NotProposedAction] = ()):
+        super().__init__(text, kind, severity)
+        object.__setattr__(self, "actions", tuple(actions))   # the note is frozen
+
+
+def not_proposed_actions(messages) -> list[NotProposedAction]:
+    """The setpoints not proposed, from the ranking's notes.
+
+    Parameters
+    ----------
+    messages : iterable of str or Note
+        ``RankingResult.messages``, or any list holding them.
+
+    Returns
+    -------
+    list of NotProposedAction
+        In the order the ranking tried them; empty when every setpoint tried was proposed.
+    """
+    return [a for m in messages if isinstance(m, NotProposedNote) for a in m.actions]
+
+
+def not_proposed_record(node: str, grid, curve, beyond, inside, target: str) -> NotProposedAction:
+    """One setpoint left out of the actions, and why.
+
+    Parameters
+    ----------
+    node : str
+    grid : sequence
+        The settings tried.
+    curve : ndarray
+        The predicted KPI mean per setting.
+    beyond : ndarray
+        :func:`kpi_beyond` per setting.
+    inside : dict
+        What :func:`nodes_beyond` found on the way (``{"beyond": ..., "node": ...}``, or empty).
+    target : str
+        The KPI.
+
+    Returns
+    -------
+    NotProposedAction
+    """
+    where = (f"anywhere from {grid[0]:.4g} to {grid[-1]:.4g}" if len(grid) > 1 and not isinstance(grid[0], str)
+             else "at " + settings_text(list(grid)))
+    lo_c, hi_c = f"{np.min(curve):.4g}", f"{np.max(curve):.4g}"
+    text = f"{node} {where} (predicted {target} {lo_c if lo_c == hi_c else lo_c + ' to ' + hi_c}"
+    least = float(np.min(beyond))
+    kpi_far = least >= KPI_BEYOND_SD
+    if kpi_far:
+        lo_b, hi_b = f"{least:.0f}", f"{np.max(beyond):.0f}"
+        text += f", {lo_b if lo_b == hi_b else lo_b + ' to ' + hi_b} reference sd beyond its range"
+    far = inside.get("beyond")
+    if far is not None and np.max(far) >= NODE_BEYOND_SD:
+        k = int(np.argmax(far))
+        text += f"; on the way {inside['node'][k]} up to {far[k]:.0f} reference sd beyond anything it took"
+    return NotProposedAction(node, "kpi_beyond" if kpi_far else "sensor_beyond", text + ")",
+                             least if np.isfinite(least) else None)
+
+
+def unsupported_actions_note(unsupported, incident, envelope) -> NotProposedNote:
     """The setpoints not proposed because every setting tried carries the KPI beyond what it took.
 
     Parameters
@@ -144,28 +252,39 @@ def unsupported_actions_note(unsupported, incident, envelope) -> Note:
 
     Returns
     -------
-    Note
-        Kind "extrapolation", severity "caution".
+    NotProposedNote
+        Kind "extrapolation", severity "caution", carrying one :class:`NotProposedAction` per
+        setpoint.
     """
     low, high, _ = envelope
-    parts = []
-    for c, grid, curve, beyond, inside in unsupported:
-        where = (f"anywhere from {grid[0]:.4g} to {grid[-1]:.4g}" if len(grid) > 1 and not isinstance(grid[0], str)
-                 else "at " + settings_text(list(grid)))
-        lo_c, hi_c = f"{np.min(curve):.4g}", f"{np.max(curve):.4g}"
-        text = f"{c} {where} (predicted {incident.target} {lo_c if lo_c == hi_c else lo_c + ' to ' + hi_c}"
-        if np.min(beyond) >= KPI_BEYOND_SD:
-            lo_b, hi_b = f"{np.min(beyond):.0f}", f"{np.max(beyond):.0f}"
-            text += f", {lo_b if lo_b == hi_b else lo_b + ' to ' + hi_b} reference sd beyond its range"
-        far = inside.get("beyond")
-        if far is not None and np.max(far) >= NODE_BEYOND_SD:
-            k = int(np.argmax(far))
-            text += f"; on the way {inside['node'][k]} up to {far[k]:.0f} reference sd beyond anything it took"
-        parts.append(text + ")")
-    return Note(NOT_PROPOSED + ": setting " + "; ".join(parts) + f". {incident.target} took {low:.4g} to "
-                f"{high:.4g} in the reference and the incident. Every setting tried sends {incident.target}, or a "
-                "sensor on the way to it, far beyond anything it took: the prediction comes from the model carried "
-                "outside the rows it learnt from (a setpoint that hardly moved in the reference, curved fits driven "
-                "past their data), not from the plant, so these data cannot say what such a setting would do.",
-                "extrapolation", "caution")
+    records = [not_proposed_record(c, grid, curve, beyond, inside, incident.target)
+               for c, grid, curve, beyond, inside in unsupported]
+    return NotProposedNote(
+        "Not proposed as actions: setting " + "; ".join(r.text for r in records) + f". {incident.target} took "
+        f"{low:.4g} to {high:.4g} in the reference and the incident. Every setting tried sends {incident.target}, or "
+        "a sensor on the way to it, far beyond anything it took: the prediction comes from the model carried "
+        "outside the rows it learnt from (a setpoint that hardly moved in the reference, curved fits driven "
+        "past their data), not from the plant, so these data cannot say what such a setting would do.",
+        "extrapolation", "caution", records)
 
+
+def not_proposed_text(rec: NotProposedAction, target: str) -> str:
+    """Why a setpoint is not proposed, in one sentence for the window, the terminal and the report.
+
+    Parameters
+    ----------
+    rec : NotProposedAction
+    target : str
+        The KPI.
+
+    Returns
+    -------
+    str
+        "valve is not proposed: every setting tried (valve anywhere from ...) predicts y beyond
+        anything it took ...".
+    """
+    why = {"kpi_beyond": f"predicts {target} beyond anything it took in the reference and the incident",
+           "sensor_beyond": f"predicts {target} beyond anything it took, or carries a sensor on the way to it far "
+                            "beyond anything that sensor took"}[rec.reason]
+    return (f"{rec.node} is not proposed: every setting tried ({rec.text}) {why}, so the figure would be the "
+            "model carried outside its data, not the plant")

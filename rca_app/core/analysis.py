@@ -13,6 +13,7 @@ from typing import Any, cast
 import numpy as np
 
 import rca_app
+from rca_app.core.action_support import not_proposed_actions
 from rca_app.core.ambiguity import choose_orientation, rank_with_ambiguity, undetermined_keys
 from rca_app.core.analysis_notes import (
     constant_in_reference,
@@ -422,7 +423,8 @@ def _run_analysis(data: PlantData, anomaly, reference, settings: AnalysisSetting
             discovery_reason=disc.method_reason if disc is not None else "",
             undetermined_edges=[[a, b] for a, b in undetermined_keys(graph)],
             hidden_causes=[HiddenCauseRecord(h.sensors, h.source, h.correlation, h.restoration, h.moved,
-                                             list(h.evidence), [list(e) for e in h.edges_left_out])
+                                             list(h.evidence), [list(e) for e in h.edges_left_out],
+                                             h.kpi_beyond)
                            for h in hidden],
         ),
         settings={**settings.to_dict(), "thresholds": _thresholds()},
@@ -446,6 +448,8 @@ def _run_analysis(data: PlantData, anomaly, reference, settings: AnalysisSetting
             simple_model=shape.simple_model,
             anomaly_scores=[OwnAnomalyRecord(a.node, a.score, a.tail_share, a.noise_shift_sd, first)
                             for a, first in scores]),
+        # Setpoints tried and not proposed: the ranking's note carries them (core/action_support.py).
+        not_proposed=not_proposed_actions(ranking.messages),
     )
     return AnalysisOutcome(result, scm, incident, ranking.bootstrap_models, disc)
 

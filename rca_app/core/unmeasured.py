@@ -14,6 +14,11 @@ restores its sensors together, their noises drawn from the same reference rows, 
 behaviour (the unmeasured cause's signature) is kept. The group comes first when it moved in
 the incident and restoring it recovers at least as much as any measured sensor: the evidence
 for the group is in the pair tests, not in the size of its restoration.
+
+The group's figure follows the support rule of the actions (:mod:`rca_app.core.action_support`):
+where restoring the sensors together carries the KPI beyond everything it took by
+:data:`~rca_app.core.action_support.KPI_BEYOND_SD` or more, the note gives no percentage (it would
+be the model's extrapolation, thousands of percent on a plant far from its reference) and says why.
 """
 from __future__ import annotations
 
@@ -21,6 +26,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from rca_app.core.action_support import kpi_beyond, kpi_envelope, unstated_figure_text, within_support
 from rca_app.core.graph import CausalGraph
 from rca_app.core.hidden_evidence import PairEvidence, confounded_groups, pair_evidence
 from rca_app.core.queries import incident_abduction, propagate
@@ -55,6 +61,9 @@ class HiddenCause:
     edges_left_out : list of (str, str)
         Edges between the group's sensors left out of the ranking (they carry the unmeasured
         cause's dependence).
+    kpi_beyond : float
+        How far restoring the group carries the KPI beyond everything it took, in its reference
+        sds (:func:`rca_app.core.action_support.kpi_beyond`; 0: within it).
     """
 
     sensors: list[str]
@@ -64,6 +73,12 @@ class HiddenCause:
     moved: bool = False
     evidence: list[str] = field(default_factory=list)
     edges_left_out: list[tuple[str, str]] = field(default_factory=list)
+    kpi_beyond: float = 0.0
+
+    @property
+    def supported(self) -> bool:
+        """The restoration keeps the KPI within what the plant showed (its figure may be stated)."""
+        return within_support(self.kpi_beyond)
 
 
 def partial_refit(scm, graph: CausalGraph, reference):
@@ -94,9 +109,41 @@ def partial_refit(scm, graph: CausalGraph, reference):
     return alt
 
 
+def group_kpi_rows(scm, incident, sensors: list[str], seed: int) -> np.ndarray:
+    """The KPI's incident rows (replicated) with every sensor of ``sensors`` restored together:
+    their noise drawn from the same reference rows, so their joint behaviour is kept.
+
+    Parameters
+    ----------
+    scm : StructuralCausalModel
+    incident : Incident
+    sensors : list of str
+    seed : int
+
+    Returns
+    -------
+    ndarray
+        The KPI under the restoration, the incident rows repeated to about 2000 values.
+    """
+    rng = np.random.default_rng(seed)
+    ab = incident_abduction(scm, incident.anomaly)
+    n = len(incident.anomaly)
+    reps = max(1, int(np.ceil(2000 / n)))
+    base = {k: np.tile(v, reps) for k, v in ab.values.items()}
+    noise = {k: (np.tile(v, (reps, 1)) if v.ndim == 2 else np.tile(v, reps)) for k, v in ab.noise.items()}
+    idx = rng.integers(0, scm.n_reference_, size=n * reps)
+    for s in sensors:
+        noise[s] = scm.mechanisms_[s].reference_draws(idx, rng, scm.reference_values_)
+    return np.asarray(propagate(scm, base, noise, set(sensors), stop_at=incident.target)[incident.target])
+
+
+def _share_recovered(rows: np.ndarray, incident) -> float:
+    short = incident.reference_mean - incident.anomaly_mean
+    return float((np.mean(rows) - incident.anomaly_mean) / short) if short else 0.0
+
+
 def group_restoration(scm, incident, sensors: list[str], seed: int) -> float:
-    """Restore every sensor of ``sensors`` together: their noise drawn from the same reference
-    rows, so their joint behaviour is kept.
+    """Restore every sensor of ``sensors`` together (:func:`group_kpi_rows`).
 
     Parameters
     ----------
@@ -110,18 +157,7 @@ def group_restoration(scm, incident, sensors: list[str], seed: int) -> float:
     float
         Share of the KPI's shortfall recovered.
     """
-    rng = np.random.default_rng(seed)
-    ab = incident_abduction(scm, incident.anomaly)
-    n = len(incident.anomaly)
-    reps = max(1, int(np.ceil(2000 / n)))
-    base = {k: np.tile(v, reps) for k, v in ab.values.items()}
-    noise = {k: (np.tile(v, (reps, 1)) if v.ndim == 2 else np.tile(v, reps)) for k, v in ab.noise.items()}
-    idx = rng.integers(0, scm.n_reference_, size=n * reps)
-    for s in sensors:
-        noise[s] = scm.mechanisms_[s].reference_draws(idx, rng, scm.reference_values_)
-    out = propagate(scm, base, noise, set(sensors), stop_at=incident.target)[incident.target]
-    short = incident.reference_mean - incident.anomaly_mean
-    return float((np.mean(out) - incident.anomaly_mean) / short) if short else 0.0
+    return _share_recovered(group_kpi_rows(scm, incident, sensors, seed), incident)
 
 
 def _pair_words(e: PairEvidence) -> str:
@@ -207,8 +243,11 @@ def detect(scm, incident, fci_pairs=(), seed: int = 0, constraints=None, exclude
     if left_out:
         gone = set(left_out)
         model = partial_refit(scm, graph.with_edges([e for e in graph.edges if e.key not in gone]), ref)
+    envelope = kpi_envelope(incident)
     for h in hidden:
-        h.restoration = group_restoration(model, incident, h.sensors, seed)
+        rows = group_kpi_rows(model, incident, h.sensors, seed)
+        h.restoration = _share_recovered(rows, incident)
+        h.kpi_beyond = float(kpi_beyond(rows, envelope))
     return hidden, evidence, {"scm": model}
 
 
@@ -315,6 +354,10 @@ def messages(hidden: list[HiddenCause]) -> list[str]:
             text += (" The edge(s) " + ", ".join(f"{a} -> {b}" for a, b in h.edges_left_out)
                      + " may carry that shared cause rather than an effect, so the ranking leaves them out"
                      " (neither sensor is credited with the other's change).")
-        text += f" Restoring them together recovers {100 * h.restoration:.0f}% of the loss."
+        if h.supported:
+            text += f" Restoring them together recovers {100 * h.restoration:.0f}% of the loss."
+        else:
+            # The action rule (core/action_support.py): no figure the plant's rows cannot support.
+            text += " " + unstated_figure_text(h.kpi_beyond, "restoring them together")
         out.append(text)
     return out

@@ -1,21 +1,20 @@
-"""The main window: a step list on the left, one page per step, menus, shortcuts and drops.
+"""The main window: a step list on the left, one page per step, their wiring, jobs and drops.
 
 It binds widgets to the session and hands work to helpers, one per job: ``JobRunner`` (the
 background job and its status bar), ``InvestigationFiles`` (save, open, autosave, recovery),
-``RecentFiles``; the rules themselves live in the application layer (``rca_app.app``)."""
+``RecentFiles``, and ``WindowMenus`` (:mod:`rca_app.gui.window_menus`: the menus, their actions
+and shortcuts); the rules themselves live in the application layer (``rca_app.app``)."""
 from __future__ import annotations
 
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, QSize, QTimer, QUrl, Signal
-from PySide6.QtGui import QAction, QIcon, QKeySequence, QUndoGroup
+from PySide6.QtGui import QIcon, QUndoGroup
 from PySide6.QtWidgets import (
     QApplication,
     QHBoxLayout,
     QListWidget,
     QListWidgetItem,
-    QMainWindow,
-    QMenu,
     QStackedWidget,
     QWidget,
 )
@@ -23,7 +22,7 @@ from PySide6.QtWidgets import (
 from rca_app.app.analysis_job import run_analysis_job
 from rca_app.app.data_file import prepare_data, read_data
 from rca_app.app.investigation_file import FILE_SUFFIX, Investigation, safe_file_stem, write_json
-from rca_app.app.sample_plants import open_sample_plant, sample_plant_names
+from rca_app.app.sample_plants import open_sample_plant
 from rca_app.app.session import STEPS
 from rca_app.app.whatif_view import controllable_candidates
 from rca_app.core.errors import RcaInputError
@@ -41,17 +40,17 @@ from rca_app.gui.steps.layout_step import LayoutStep
 from rca_app.gui.steps.report_step import ReportStep, report_available
 from rca_app.gui.steps.verify_step import VerifyStep
 from rca_app.gui.steps.whatif_step import WhatIfStep
+from rca_app.gui.window_menus import STEP_TITLES, WINDOW_STEPS, WindowMenus
 from rca_app.gui.worker import Job, report_job
 
-STEP_TITLES = ("Data", "Incident", "Layout", "Causal graph", "Root causes", "What-if", "Verify the fix", "Report")
-# The window's pages: the session's steps, with "Verify the fix" after the what-if. The session
-# (and the investigation file) count the session's steps; verify is saved as the what-if.
-WINDOW_STEPS = STEPS[:6] + ("verify",) + STEPS[6:]
 DATA_SUFFIXES = {".csv", ".txt", ".tsv", ".xlsx", ".xlsm", ".parquet", ".pq"}
 AUTOSAVE_MS = 3 * 60 * 1000
 
 
-class MainWindow(QMainWindow):
+class MainWindow(WindowMenus):
+    """The window: step pages, their wiring to the session, background jobs, files and drops;
+    the menus and their actions come from :class:`~rca_app.gui.window_menus.WindowMenus`."""
+
     jobFinished = Signal(str, str)        # job title, "succeeded" | "failed" | "cancelled"
     analysisFinished = Signal(str)        # "succeeded" | "failed" | "cancelled"
     loadFinished = Signal(str)
@@ -138,100 +137,6 @@ class MainWindow(QMainWindow):
         self.step_list.setCurrentRow(0)
         self.update_title()
         self._update_steps()
-
-    # ================================================================== actions and menus
-    def _action(self, text: str, slot, shortcut=None, tip: str = "") -> QAction:
-        a = QAction(text, self)
-        if shortcut is not None:
-            if isinstance(shortcut, (list, tuple)):
-                a.setShortcuts([QKeySequence(k) for k in shortcut])
-            else:
-                a.setShortcut(QKeySequence(shortcut))
-        if tip:
-            a.setToolTip(tip)
-            a.setStatusTip(tip)
-        a.triggered.connect(lambda _=False: slot())
-        self.addAction(a)
-        return a
-
-    def _make_actions(self) -> None:
-        self.act_open_data = self._action("Open data file…", self.open_data, QKeySequence.StandardKey.Open,
-                                          "Open a CSV, Excel or Parquet file")
-        self.act_open_inv = self._action("Open investigation…", self.open_investigation, "Ctrl+Shift+O")
-        self.act_save = self._action("Save investigation", self.save, QKeySequence.StandardKey.Save)
-        self.act_save_as = self._action("Save investigation as…", lambda: self.save(True), "Ctrl+Shift+S")
-        self.act_open_layout = self._action("Open layout…", lambda: self.layout_step.open_layout())
-        self.act_save_layout = self._action("Save layout as…", self.layout_step.save_layout)
-        self.act_export = self._action("Export PDF report…", self.export_report, "Ctrl+E")
-        self.act_export_json = self._action("Export results as JSON…", self.export_json)
-        self.act_quit = self._action("Quit", self.close, QKeySequence.StandardKey.Quit)
-        self.act_run = self._action("Run analysis", self.run_analysis, "F5",
-                                    "Find root causes (refits your edited graph if you edited it)")
-        self.act_rediscover = self._action("Re-discover graph and run", lambda: self.run_analysis(True), "Shift+F5",
-                                           glossary.REDISCOVER)
-        self.act_cancel = self._action("Cancel", self.jobs.cancel, "Esc")
-        self.act_cancel.setEnabled(False)
-        self.act_undo = self.undo_group.createUndoAction(self, "Undo")
-        self.act_undo.setShortcuts([QKeySequence(QKeySequence.StandardKey.Undo)])
-        self.act_redo = self.undo_group.createRedoAction(self, "Redo")
-        self.act_redo.setShortcuts([QKeySequence("Ctrl+Y"), QKeySequence("Ctrl+Shift+Z")])
-        self.addAction(self.act_undo)
-        self.addAction(self.act_redo)
-        self.step_actions = []
-        for i, title in enumerate(STEP_TITLES):
-            self.step_actions.append(self._action(f"&{i + 1} {title}", lambda i=i: self.go_to(WINDOW_STEPS[i]),
-                                                  f"Ctrl+{i + 1}"))
-
-        bar = self.menuBar()
-        m = bar.addMenu("&File")
-        m.addAction(self.act_open_data)
-        self.samples_menu = QMenu("Open sample plant", self)
-        self._fill_samples(self.samples_menu)
-        m.addMenu(self.samples_menu)
-        self.recent_menu = QMenu("Recent files", self)
-        self.recent_menu.aboutToShow.connect(self._fill_recent)
-        m.addMenu(self.recent_menu)
-        m.addSeparator()
-        m.addAction(self.act_open_inv)
-        m.addAction(self.act_save)
-        m.addAction(self.act_save_as)
-        m.addSeparator()
-        m.addAction(self.act_open_layout)
-        m.addAction(self.act_save_layout)
-        m.addSeparator()
-        m.addAction(self.act_export)
-        m.addAction(self.act_export_json)
-        m.addSeparator()
-        m.addAction(self.act_quit)
-        e = bar.addMenu("&Edit")
-        e.addAction(self.act_undo)
-        e.addAction(self.act_redo)
-        a = bar.addMenu("&Analysis")
-        a.addAction(self.act_run)
-        a.addAction(self.act_rediscover)
-        a.addAction(self.act_cancel)
-        a.addSeparator()
-        a.addAction(self._action("Compute server…", self.choose_compute_server))
-        v = bar.addMenu("&View")
-        for act in self.step_actions:
-            v.addAction(act)
-        h = bar.addMenu("&Help")
-        h.addAction(self._action("What do these terms mean?", self.show_glossary, "F1"))
-        h.addAction(self._action("About rca_app", self.show_about))
-        self.data_step.samples_button.setMenu(self._samples_menu_copy())
-
-    def _fill_samples(self, menu: QMenu) -> None:
-        names = sample_plant_names()
-        for name in names:
-            act = menu.addAction(name.replace("_", " "))
-            act.triggered.connect(lambda _=False, n=name: self.open_sample(n))
-        if not names:
-            menu.addAction("(no sample plants installed)").setEnabled(False)
-
-    def _samples_menu_copy(self) -> QMenu:
-        menu = QMenu(self)
-        self._fill_samples(menu)
-        return menu
 
     def _connect_pages(self) -> None:
         self.data_step.openRequested.connect(self.open_data)
@@ -557,49 +462,7 @@ class MainWindow(QMainWindow):
         self.jobs.show_status(f"Results written to {path}.")
         return True
 
-    # ================================================================== help
-    def show_glossary(self) -> None:
-        terms = [("Reference period", glossary.REFERENCE), ("Incident window", glossary.ANOMALY),
-                 ("Causal graph", glossary.GRAPH), ("Arrow width", glossary.EDGE_WIDTH),
-                 ("Confidence", glossary.CONFIDENCE), ("Mechanism", glossary.MECHANISM),
-                 ("Out-of-fold R²", glossary.OOF_R2), ("Restoration", glossary.RESTORATION),
-                 ("90% interval", glossary.RESTORATION_CI), ("Ranked first", glossary.RANKED_FIRST),
-                 ("What-if", glossary.WHAT_IF), ("Exogenous", glossary.EXOGENOUS),
-                 ("Controllable", glossary.CONTROLLABLE)]
-        text = "\n\n".join(f"{t}\n{d}" for t, d in terms)
-        dialogs.show_info(self, "What the terms mean", text)
-
-    def compute_server(self) -> str:
-        """The Dask scheduler address the analysis runs on ("" for this computer's cores)."""
-        return str(self.settings.value("compute/scheduler", "") or "").strip()
-
-    def choose_compute_server(self) -> None:
-        from PySide6.QtWidgets import QInputDialog
-
-        text, ok = QInputDialog.getText(
-            self, "Compute server",
-            "Dask scheduler address (tcp://host:8786) for the resamples and refits.\n"
-            "Leave empty to use this computer's cores. Results are the same either way.",
-            text=self.compute_server())
-        if ok:
-            self.settings.setValue("compute/scheduler", text.strip())
-            where = text.strip() or "this computer"
-            self.jobs.show_status(f"Analyses will run on {where}.")
-
-    def show_about(self) -> None:
-        import rca_app
-
-        dialogs.show_info(self, "About rca_app",
-                          f"rca_app {rca_app.__version__}\nFind why a production line's yield dropped: causal "
-                          "root-cause analysis on the plant's layout.")
-
-    # ================================================================== recent files, drops
-    def recent_files(self) -> list[str]:
-        return self.recent.files()
-
-    def _fill_recent(self) -> None:
-        self.recent.fill_menu(self.recent_menu, self.open_path)
-
+    # ================================================================== files by path, drops
     def open_path(self, path: str) -> bool:
         suffix = Path(path).suffix.lower()
         if suffix == FILE_SUFFIX:

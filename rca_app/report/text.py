@@ -15,8 +15,7 @@ from pathlib import Path
 
 from rca_app.app.kpi_spread import kpi_spread
 from rca_app.app.result_words import trust_notes
-from rca_app.core.action_support import NOT_PROPOSED
-from rca_app.core.result_notes import as_note
+from rca_app.core.action_support import unstated_figure_text, within_support
 from rca_app.core.results import AnalysisResult, GraphNodeRecord, IncidentRecord, WindowRecord
 from rca_app.core.rootcause import Action, Evidence, RootCause
 from rca_app.report.formatting import (
@@ -253,8 +252,10 @@ def discovery_paragraphs(result: AnalysisResult) -> list[str]:
             why = f"their own noises correlate (r = {fmt_num(h.correlation, 2)}) with no edge between them"
         else:
             why = "neither can cause the other, yet they move together"
-        p = (f"An unmeasured cause is likely acting on {' and '.join(h.sensors)}: {why}. Restoring them "
-             f"together recovers {fmt_pct(h.restoration)} of the loss.")
+        p = f"An unmeasured cause is likely acting on {' and '.join(h.sensors)}: {why}. " + (
+            f"Restoring them together recovers {fmt_pct(h.restoration)} of the loss."
+            if h.kpi_beyond is None or within_support(h.kpi_beyond)
+            else unstated_figure_text(h.kpi_beyond, "restoring them together"))
         if h.edges_left_out:
             p += (" The edge(s) " + ", ".join(f"{a} → {b}" for a, b in h.edges_left_out)
                   + " were left out of the ranking: they carry the shared cause, so neither sensor is credited "
@@ -330,13 +331,17 @@ def summary_paragraphs(result: AnalysisResult) -> list[str]:
     elif top is None:
         out.append("No sensor upstream of the KPI was found, so no root cause can be ranked.")
     elif top.unmeasured:
-        p = (f"The most likely root cause is not measured: **{top.node}**. Restoring "
-             f"{' and '.join(top.acts_on)} together, as they behaved in the reference period, brings back "
-             f"**{fmt_pct(top.restoration)}** of the {k['loss_word']}, at least as much as any one measured "
-             "sensor. Both changed their own behaviour in the incident, in the direction they always move "
-             "together, which one measured cause cannot do: as if one thing nobody logs (ambient conditions, "
-             "an operator action, a raw-material property) acted on both. Look for what acts on them.")
         h = next((h for h in result.diagnostics.hidden_causes if set(h.sensors) == set(top.acts_on)), None)
+        if h is None or h.kpi_beyond is None or within_support(h.kpi_beyond):
+            size = (f"Restoring {' and '.join(top.acts_on)} together, as they behaved in the reference period, "
+                    f"brings back **{fmt_pct(top.restoration)}** of the {k['loss_word']}, at least as much as any "
+                    "one measured sensor.")
+        else:
+            size = unstated_figure_text(h.kpi_beyond, f"restoring {' and '.join(top.acts_on)} together")
+        p = (f"The most likely root cause is not measured: **{top.node}**. {size} Both changed their own "
+             "behaviour in the incident, in the direction they always move together, which one measured cause "
+             "cannot do: as if one thing nobody logs (ambient conditions, an operator action, a raw-material "
+             "property) acted on both. Look for what acts on them.")
         if h is not None and not any("confirm" in e and "not" not in e for e in h.evidence):
             p += " Two separate faults striking both at once would look the same."
         if len(result.root_causes) > 1:
@@ -387,9 +392,7 @@ def summary_paragraphs(result: AnalysisResult) -> list[str]:
         out.append(p)
 
     act = best_action(result)
-    unsupported = any(as_note(m).kind == "extrapolation" and str(m).startswith(NOT_PROPOSED)
-                      for m in result.diagnostics.messages)
-    if act is None and unsupported:
+    if act is None and result.not_proposed:
         out.append("No setpoint change is proposed: every setting the model could judge would carry the plant "
                    "beyond what it showed in the reference and the incident (see the notes): the root cause "
                    "itself has to be removed.")

@@ -9,12 +9,14 @@ from rca_app.app.dynamics_view import (
     declared_loop_text,
     lag_readings,
     loop_short_text,
+    loop_text,
     proposed_recycles,
     residence_offset,
 )
 from rca_app.app.graph_geometry import backward_arc, feedback_arc, self_loop
 from rca_app.app.graph_view import dynamics_overlay
 from rca_app.app.layout_edit import layout_set_plant
+from rca_app.core.control_loops import loop_state
 from rca_app.core.historian import TagReport
 from rca_app.core.layout import Layout, Station
 from rca_app.core.layout.time_keys import Loop, Recycle
@@ -62,6 +64,16 @@ def test_loop_words(dyn, layout):
     assert loop_short_text(dyn.loops[0]) == "compensated, 80% to its limit, disturbance from a"
 
 
+def test_the_loop_tooltip_words_the_state_as_the_terminal_and_report_do():
+    questioned = LoopRecord("b", "mv", 0.2, 5.0, False, 0.1, True, questioned="b moved while mv held")
+    both = LoopRecord("b", "mv", 9.0, -6.0, False, 1.0, True, saturated=True, saturated_at="at 12:00",
+                      saturated_limits=[0.0, 100.0])
+    for rec in (questioned, both, LoopRecord("b", "mv", 3.2, 0.1, True, 0.8, True, "a", 0.55)):
+        assert loop_text(rec).startswith(loop_state(rec) + ":")
+    assert loop_text(questioned).startswith("declaration questioned (b moved while mv held)")
+    assert loop_text(both).startswith("saturated at both limits") and "first at its limit at 12:00" in loop_text(both)
+
+
 def test_overlay_offset_is_the_sensors_residence_time(dyn):
     assert residence_offset(dyn, "a", time_axis=True) == 5 * 120
     assert residence_offset(dyn, "a", time_axis=False) == 5
@@ -89,9 +101,9 @@ def test_graph_overlay_and_geometry(dyn, layout):
     assert [(e["source"], e["target"], e["self"]) for e in lagged][0] == ("c", "b", False)
     assert lagged[-1]["self"] and "slow own dynamics" in lagged[-1]["text"]
     assert loops == [{"controlled": "b", "manipulated": "mv",
-                      "text": "Control loop: mv holds b at 5, limits 0…100.\nIn the incident: mv moved +3.2 sd "
-                              "while b held (+0.1 sd): the controller compensated; 80% of the way to its limit "
-                              "(declared limits); disturbance from a (55% of the move)."}]
+                      "text": "Control loop: mv holds b at 5, limits 0…100.\nIn the incident: compensated: mv moved "
+                              "+3.2 sd, b +0.1 sd; 80% of the way to its limit (declared limits); disturbance "
+                              "from a (55% of the move)."}]
     g = backward_arc((300.0, 50.0), (100.0, 80.0), 30.0, 20.0)
     assert g["start"] == (300.0, 65.0) and g["end"] == (100.0, 97.0)
     assert g["label"][1] > 97.0                 # sags below both boxes, clear of forward arrows

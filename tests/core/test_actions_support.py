@@ -15,10 +15,13 @@ from types import SimpleNamespace
 import numpy as np
 import pandas as pd
 
+from rca_app.core.action_support import not_proposed_actions
 from rca_app.core.analysis_notes import extrapolation_note, leading_cause_note
 from rca_app.core.graph import CausalGraph, Edge
+from rca_app.core.result_notes import Note
 from rca_app.core.rootcause import Incident, RankingSettings, rank_root_causes
 from rca_app.core.scm import StructuralCausalModel
+from rca_app.core.serialization import to_json_data
 
 
 def _plant(seed=0, n_ref=1500, n_an=200):
@@ -58,6 +61,12 @@ def test_a_setting_the_model_can_only_extrapolate_is_not_proposed_and_is_named()
     assert (note.kind, note.severity) == ("extrapolation", "caution")
     assert "valve anywhere from" in note and "reference sd beyond its range" in note
     assert "on the way temp" in note
+    # The note carries the setpoint left out as a record: what the result, report and window read.
+    (left,) = not_proposed_actions(ranking.messages)
+    assert (left.node, left.reason) == ("valve", "kpi_beyond") and left.kpi_beyond >= 1.0
+    assert left.text in note and left.text.startswith("valve anywhere from")
+    assert note == Note(str(note), "extrapolation", "caution") and to_json_data(note) == to_json_data(
+        Note(str(note), "extrapolation", "caution"))
     # The setting kept stays within what y took, and its figure is an ordinary one.
     speed = ranking.actions[0]
     low = min(inc.reference["y"].min(), inc.anomaly["y"].min())

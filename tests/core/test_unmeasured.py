@@ -51,6 +51,9 @@ def test_unmeasured_cause_through_an_edge_named_and_edge_left_out(tmp_path):
     assert max(single["dryer_temp"], single["resin_moisture"]) < 0.8 < top.restoration
     back = result_from_json(json.loads(json.dumps(result_to_json(r))))
     assert back.diagnostics.hidden_causes == r.diagnostics.hidden_causes
+    # Restoring the pair keeps the yield within what it took: its figure is stated.
+    assert h.kpi_beyond is not None and h.kpi_beyond < 1.0
+    assert any(f"recovers {100 * h.restoration:.0f}% of the loss" in m for m in r.diagnostics.messages)
 
 
 def test_own_fault_of_a_sensor_the_hidden_cause_acts_on_is_not_hidden(tmp_path):
@@ -59,3 +62,56 @@ def test_own_fault_of_a_sensor_the_hidden_cause_acts_on_is_not_hidden(tmp_path):
     r = _run(tmp_path, [humidity, mean_shift("resin_moisture", 0.15)], seed=2)
     assert r.root_causes[0].node == "resin_moisture" and not r.root_causes[0].unmeasured
     assert not any(h.moved_in_incident for h in r.diagnostics.hidden_causes)
+
+
+def _confounded_incident(seed=0):
+    """Something unmeasured lifts both x1 and x2 (non-Gaussian noises); y loses what they gain."""
+    import numpy as np
+    import pandas as pd
+
+    from rca_app.core.graph import CausalGraph, Edge
+    from rca_app.core.rootcause import Incident
+    from rca_app.core.scm import StructuralCausalModel
+
+    rng = np.random.default_rng(seed)
+    n_ref, n_an = 1500, 300
+    h = rng.laplace(size=n_ref + n_an)
+    h[n_ref:] += 3.0
+    x1 = h + 0.5 * rng.uniform(-1, 1, n_ref + n_an)
+    x2 = 0.8 * h + 0.5 * rng.uniform(-1, 1, n_ref + n_an)
+    y = 50 - x1 - x2 + 0.3 * rng.standard_normal(n_ref + n_an)
+    f = pd.DataFrame({"x1": x1, "x2": x2, "y": y})
+    g = CausalGraph(("x1", "x2", "y"), (Edge("x1", "y"), Edge("x2", "y")))
+    ref, an = f.iloc[:n_ref].reset_index(drop=True), f.iloc[n_ref:].reset_index(drop=True)
+    return StructuralCausalModel(g).fit(ref), Incident("y", "maximize", ref, an)
+
+
+def test_a_groups_restoration_is_judged_by_the_actions_support_rule():
+    import numpy as np
+
+    from rca_app.core.action_support import kpi_beyond, kpi_envelope
+    from rca_app.core.unmeasured import detect, group_kpi_rows, group_restoration
+
+    scm, incident = _confounded_incident()
+    hidden, _, models = detect(scm, incident, seed=3)
+    (h,) = [h for h in hidden if h.moved]
+    rows = group_kpi_rows(models["scm"], incident, h.sensors, 3)
+    assert h.kpi_beyond == float(kpi_beyond(rows, kpi_envelope(incident)))
+    assert h.restoration == group_restoration(models["scm"], incident, h.sensors, 3)
+    # Restoring both brings y back within what it took: the figure is stated.
+    assert h.supported and np.isfinite(h.restoration) and 0.5 < h.restoration < 1.5
+
+
+def test_a_group_figure_beyond_what_the_kpi_took_is_not_stated():
+    from rca_app.core.unmeasured import HiddenCause, messages
+
+    kept = HiddenCause(["a", "b"], "incident: both moved together", 0.8, 0.92, True, ["a and b moved"])
+    far = HiddenCause(["a", "b"], "incident: both moved together", 0.8, 30.25, True, ["a and b moved"],
+                      kpi_beyond=12.0)
+    (kept_text,) = messages([kept])
+    (far_text,) = messages([far])
+    assert "recovers 92% of the loss" in kept_text
+    assert "3025" not in far_text and "%" not in far_text.split("moved")[-1]
+    assert "not stated" in far_text and "12 reference sd beyond anything it took" in far_text
+    (inf_text,) = messages([HiddenCause(["a", "b"], "fci", 0.8, float("nan"), True, ["x"], kpi_beyond=float("inf"))])
+    assert "far beyond anything it took" in inf_text

@@ -81,6 +81,17 @@ def test_whole_workflow(qtbot, window, load_sample, run_analysis, truth, dialogs
     assert step.last["predicted_mean"] != pytest.approx(first)
     assert step.warning.isVisible() and "outside the range" in step.warning.text()
     assert step.hist.getPlotItem().listDataItems()
+    # A setpoint the ranking left out says why, from the result's record (not "no path").
+    from rca_app.core.results import NotProposedAction
+
+    kept = (list(s.result.actions), list(s.result.not_proposed))
+    s.result.actions = [a for a in s.result.actions if a.node != node]
+    s.result.not_proposed = [NotProposedAction(node, "kpi_beyond", f"{node} at 1 (predicted {s.target} 9)", 5.0)]
+    step._node_changed()
+    assert step.recommended.text().startswith(f"{node} is not proposed: every setting tried")
+    assert "no path" not in step.recommended.text()
+    s.result.actions, s.result.not_proposed = kept
+    step._node_changed()
 
     # Notes for the report, then save.
     w.go_to("report")

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 from rca_app.app.formatting import fmt_number, fmt_pct, short_label
 from rca_app.app.result_words import controller_output_text
 from rca_app.app.whatif_view import controllable_candidates, setpoint_range, what_if_view
+from rca_app.core.action_support import not_proposed_text
 from rca_app.gui import glossary
 from rca_app.gui.session import Session
 from rca_app.gui.widgets import (
@@ -206,6 +207,8 @@ class WhatIfStep(QWidget):
                 f"(restores {fmt_pct(action.restoration)} of the loss)." +
                 ("<br><span style='color:#8a5a00'>" + "<br>".join(action.warnings) + "</span>"
                  if action.warnings else ""))
+        elif (left_out := next((x for x in s.result.not_proposed if x.node == node), None)) is not None:
+            self.recommended.setText(not_proposed_text(left_out, s.target) + ".")
         else:
             self.recommended.setText(f"{node} has no computed action (it has no path to {s.target}).")
         self._draw_curve(action)

@@ -9,6 +9,7 @@ from reportlab.platypus import KeepTogether, Spacer
 
 from rca_app.app.cause_paths import over_time_words, result_paths
 from rca_app.app.result_words import controller_output_text, restoration_range_text
+from rca_app.core.action_support import not_proposed_text
 from rca_app.report import figures
 from rca_app.report import formatting as F
 from rca_app.report import text as T
@@ -211,7 +212,13 @@ def actions(b: ReportBuilder) -> list:
     r = b.r
     st = [b.H1(SECTIONS[5] + " (D5)")]
     acts = sorted(r.actions, key=lambda a: -a.restoration)
-    if not acts:
+    # Setpoints the model could only extrapolate are named with why (core/action_support.py).
+    left_out = [not_proposed_text(x, r.target) + "." for x in r.not_proposed]
+    if not acts and left_out:
+        st.append(b.P("No setpoint change is proposed: every setting the model could judge would carry the plant "
+                      "beyond what it showed in the reference and the incident."))
+        st += b.bullets(left_out, "sbullet")
+    elif not acts:
         st.append(b.P("No controllable setpoint has a causal path to the KPI, so there is no setpoint "
                          "what-if to report. Declare setpoints as controllable in the layout to get one."))
     else:
@@ -249,6 +256,9 @@ def actions(b: ReportBuilder) -> list:
             st.append(Spacer(1, 4))
             st.append(b.P("<b>Warnings</b>", "small", markup=True))
             st += b.bullets(warns, "sbullet")
+        if left_out:
+            st.append(b.P("<b>Not proposed</b>", "small", markup=True))
+            st += b.bullets(left_out, "sbullet")
         best = acts[0]
         fig = b._fig("action", lambda: figures.action_curve(r, best, FIG_W_IN))
         if isinstance(best.recommended_value, str):
