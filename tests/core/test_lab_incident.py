@@ -6,11 +6,20 @@ from __future__ import annotations
 from pathlib import Path
 from unittest import mock
 
+import numpy as np
+import pandas as pd
+import pytest
+
 from bench.lab_tags import PRODUCT_LAG, lab_plant
+from rca_app.core.analysis import run_analysis
 from rca_app.core.data import load_table, prepare
 from rca_app.core.dynamics import align_for_time
+from rca_app.core.lab_incident import LabIncident, kpi_on_samples, noise_rows
 from rca_app.core.lab_lags import realign_for_lab_stations
 from rca_app.core.layout import load_layout
+from rca_app.core.queries import incident_abduction
+from rca_app.core.rootcause import Incident, evidence_for, incident_noise_z, within_noise_warning
+from rca_app.core.settings import AnalysisSettings
 from rca_app.core.windows import resolve_windows
 
 SHORT = {"n_reference": 1000, "n_anomaly": 120}
@@ -39,3 +48,58 @@ def test_a_lab_stations_residence_time_leaves_the_other_stations_estimates_as_th
     assert {k: v for k, v in out.record.shifts.items() if k != "yield_pct"} == {
         k: v + PRODUCT_LAG for k, v in timed.record.shifts.items() if k != "yield_pct"} | {
         k: PRODUCT_LAG for k in ("sep_temp", "sep_lab") if k not in timed.record.shifts}
+
+
+@pytest.fixture(scope="module")
+def lab_kpi_outcome(tmp_path_factory):
+    """The bench's plant with its yield analysed every 10 minutes; the incident a step in feed_b."""
+    text, layout, truth = lab_plant(10, 0, lab_kpi=True, **SHORT)
+    data = _prepared(tmp_path_factory.mktemp("labkpi"), text, layout)
+    out = run_analysis(data, truth["anomaly"], None, AnalysisSettings(graph_bootstrap=0, rank_bootstrap=0, n_jobs=1))
+    return data, truth, out
+
+
+def test_a_lab_kpis_incident_noise_is_read_on_its_samples_only(lab_kpi_outcome):
+    data, truth, out = lab_kpi_outcome
+    incident, scm = out.incident, out.scm
+    assert isinstance(incident, LabIncident)
+    fresh = incident.incident_samples["yield_pct"]
+    n_rows = len(incident.anomaly)
+    assert 0 < len(fresh) <= n_rows // 10 + 1                        # one per 10 incident rows
+    # Each sampled row is where the held KPI takes a new value.
+    kpi = incident.anomaly["yield_pct"].to_numpy()
+    assert set(fresh[fresh > 0]) <= set(np.flatnonzero(np.diff(kpi) != 0) + 1)
+    # The KPI's own noise: as many incident observations as samples, not as rows.
+    ref_rows, an_rows = noise_rows(scm, incident, "yield_pct")
+    assert np.array_equal(an_rows, fresh)
+    noise = incident_abduction(scm, incident.anomaly).noise["yield_pct"]
+    ref_noise = scm.mechanisms_["yield_pct"].ref_noise
+    assert scm.mechanisms_["yield_pct"].rows is not None and ref_rows is None   # already on its samples
+    z = (noise[fresh].mean() - ref_noise.mean()) / ref_noise.std()
+    assert incident_noise_z(scm, incident, "yield_pct") == pytest.approx(z)
+    ev = evidence_for(scm, incident, "yield_pct")
+    assert ev.anomaly_mean == pytest.approx(kpi[fresh].mean())
+    assert ev.noise_sd_ratio == pytest.approx(noise[fresh].std() / ref_noise.std())
+    # Read on every row, the copies count: a different figure (what it was).
+    z_all = (noise.mean() - ref_noise.mean()) / ref_noise.std()
+    assert abs(z_all - z) > 1e-6
+
+
+def test_the_barely_moved_warning_counts_a_lab_kpis_samples():
+    rng = np.random.default_rng(0)
+    every, n_ref, n_an = 15, 1500, 300
+    y = rng.normal(0, 1, n_ref + n_an)
+    y[n_ref:] -= 0.1          # a small loss: 0.47 sds of a mean of its 20 samples, 1.8 of 300 rows
+    held = np.repeat(y[::every], every)[: n_ref + n_an]
+    frame = pd.DataFrame({"yield_pct": held})
+    ref, an = frame.iloc[:n_ref].reset_index(drop=True), frame.iloc[n_ref:].reset_index(drop=True)
+    incident = LabIncident("yield_pct", "maximize", ref, an, {"yield_pct": np.arange(0, n_ref, every)},
+                           {"yield_pct": np.arange(0, n_an, every)})
+    on_samples = kpi_on_samples(incident)
+    assert len(on_samples.anomaly) == n_an // every and len(on_samples.reference) == n_ref // every
+    note = within_noise_warning(on_samples, serial=True)
+    assert note is not None and f"over {n_an // every} rows" in note.text
+    # Every row counted (300 observations of 20 results): the same loss looked like a real one.
+    assert within_noise_warning(Incident("yield_pct", "maximize", ref, an), serial=False) is None
+    # A continuous KPI is read on every row.
+    assert kpi_on_samples(Incident("yield_pct", "maximize", ref, an)).anomaly is an
