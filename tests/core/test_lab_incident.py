@@ -10,13 +10,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bench.lab_tags import PRODUCT_LAG, lab_plant
+from bench.lab_tags import LAB, PRODUCT_LAG, compare, lab_plant
 from rca_app.core.analysis import run_analysis
 from rca_app.core.data import load_table, prepare
+from rca_app.core.discovery import DiscoverySettings, discover
 from rca_app.core.dynamics import align_for_time
 from rca_app.core.lab_incident import LabIncident, kpi_on_samples, noise_rows
 from rca_app.core.lab_lags import realign_for_lab_stations
+from rca_app.core.lab_tags import lab_tag_rows
 from rca_app.core.layout import load_layout
+from rca_app.core.layout.constraints import Constraints
 from rca_app.core.queries import incident_abduction
 from rca_app.core.rootcause import Incident, evidence_for, incident_noise_z, within_noise_warning
 from rca_app.core.settings import AnalysisSettings
@@ -103,3 +106,51 @@ def test_the_barely_moved_warning_counts_a_lab_kpis_samples():
     assert within_noise_warning(Incident("yield_pct", "maximize", ref, an), serial=False) is None
     # A continuous KPI is read on every row.
     assert kpi_on_samples(Incident("yield_pct", "maximize", ref, an)).anomaly is an
+
+
+@pytest.mark.parametrize("effect", [True, False])
+def test_a_link_between_two_lab_values_is_learnt_on_their_common_samples(tmp_path, effect):
+    # Every 15 minutes, the separator's lab (stamped 20 min late, moved 5 min by the alignment)
+    # and the yield's analyses fall on the same rows: 66 common samples.
+    text, layout, truth = lab_plant(15, 0, effect=effect, lab_kpi=True, **SHORT)
+    found = compare(tmp_path, text, layout, truth, rank=False, engines=("now",))["now"]["edges"]
+    assert ((LAB, "yield_pct") in found) is effect
+    assert ("reactor_x", LAB) in found
+
+
+def test_two_lab_values_never_sampled_together_get_no_link_and_a_note(tmp_path):
+    # Every 10 minutes the aligned samples are 5 rows apart: nothing to learn the link from.
+    text, layout, truth = lab_plant(10, 0, lab_kpi=True, **SHORT)
+    data = _prepared(tmp_path, text, layout)
+    ref_sl, an_sl, _ = resolve_windows(data, truth["anomaly"], None)
+    timed = realign_for_lab_stations(data, data.layout, align_for_time(data, data.layout, ref_sl, an_sl, 0),
+                                     ref_sl, an_sl, 0)
+    ref = timed.frame.iloc[timed.reference].reset_index(drop=True)
+    rows = lab_tag_rows(data, timed, timed.reference)
+    assert len(np.intersect1d(rows[LAB], rows["yield_pct"])) == 0
+    disc = discover(ref, data.layout.constraints(), [], DiscoverySettings(n_bootstrap=0, time_series=True),
+                    lab_rows=rows)
+    assert (LAB, "yield_pct") not in disc.graph.edge_keys
+    assert any(m.startswith(f"{LAB} and yield_pct: both lab values, sampled together on 0 reference rows")
+               for m in disc.messages)
+
+
+def test_a_lab_link_within_one_station_is_undetermined_and_its_confidence_comes_from_resamples():
+    rng = np.random.default_rng(4)
+    n, every = 3000, 10
+    a = rng.normal(0, 1, n)
+    x = rng.normal(0, 1, n)
+    b = 0.8 * a + 0.5 * x + rng.normal(0, 0.5, n)
+    rows = np.arange(0, n, every)
+    held = {k: np.repeat(v[rows], every)[:n] for k, v in (("lab_a", a), ("lab_b", b))}
+    frame = pd.DataFrame({"x": x, **held, "y": x + rng.normal(0, 1, n)})
+    constraints = Constraints(("x", "lab_a", "lab_b", "y"), {"x": 0, "lab_a": 1, "lab_b": 1, "y": 2},
+                              frozenset(), "y")
+    disc = discover(frame, constraints, [], DiscoverySettings(n_bootstrap=6, time_series=True, seed=0),
+                    lab_rows={"lab_a": rows, "lab_b": rows})
+    edge = disc.graph.edge("lab_a", "lab_b")
+    assert edge is not None and edge.undetermined and edge.confidence >= 0.8
+    assert edge.effect == pytest.approx(0.8, abs=0.15)
+    assert ("x", "lab_b") in disc.graph.edge_keys and disc.graph.edge("lab_b", "lab_a") is None
+    order = disc.causal_order
+    assert order.index("lab_a") < order.index("lab_b")
