@@ -111,22 +111,75 @@ def noise_rows(scm, incident: Incident, node: str) -> tuple[np.ndarray | None, n
     """
     if not isinstance(incident, LabIncident) or node not in scm.mechanisms_:
         return None, None
-    mech = scm.mechanisms_[node]
-    samples = incident.incident_samples
-    if mech.rows is not None:
-        # Fitted on the common samples of its lab tags: the incident's common samples of the same.
-        labs = [t for t in [node, *scm.graph.parents(node)] if t in samples]
-        rows = samples[labs[0]] if labs else None
-        for t in labs[1:]:
-            rows = np.intersect1d(rows, samples[t])
-        if rows is not None and len(rows):
-            return None, rows
-    ref, an = value_rows(incident, node)
+    an = sampled_noise_rows(scm, incident.incident_samples, node)
     if an is None:
         return None, None
+    mech = scm.mechanisms_[node]
+    ref = incident.reference_samples.get(node)
     # Fitted on every reference row (a lab tag without parents, or too few common samples): its
     # reference noise on its samples too (a pooled mechanism keeps the reference rows first).
-    return (ref if mech.rows is None and len(mech.ref_noise) >= len(incident.reference) else None), an
+    use_ref = mech.rows is None and ref is not None and len(ref) and len(mech.ref_noise) >= len(incident.reference)
+    return (ref if use_ref else None), an
+
+
+def sampled_noise_rows(scm, samples: dict[str, np.ndarray], node: str) -> np.ndarray | None:
+    """The rows of a window on which a node's own noise is read, given its lab tags' sampled rows
+    there: where every lab tag among it and its parents was sampled when its mechanism was fitted
+    on such rows (:func:`rca_app.core.lab_tags.mechanism_rows`), a lab tag's own samples
+    otherwise, None (every row) for a node that involves no lab value.
+
+    Parameters
+    ----------
+    scm : StructuralCausalModel
+    samples : dict of str to ndarray of int
+        Lab tag -> positions of its sampled rows in the window.
+    node : str
+
+    Returns
+    -------
+    ndarray of int or None
+    """
+    mech = scm.mechanisms_.get(node)
+    if mech is None or not samples:
+        return None
+    if mech.rows is not None:
+        labs = [t for t in [node, *scm.graph.parents(node)] if t in samples]
+        if labs:
+            rows = samples[labs[0]]
+            for t in labs[1:]:
+                rows = np.intersect1d(rows, samples[t])
+            if len(rows):
+                return rows
+    own = samples.get(node)
+    return own if own is not None and len(own) else None
+
+
+def change_samples(data, first: int, change: int, stop: int) -> tuple[dict, dict]:
+    """The lab tags' sampled rows before and after a change, as positions in the before rows
+    (``first`` to ``change``) and in the after rows (``change`` to ``stop``) of the data's grid.
+
+    Parameters
+    ----------
+    data : PlantData
+    first, change, stop : int
+        Grid rows: the incident's first row, the change's, the end of the after rows.
+
+    Returns
+    -------
+    (dict, dict)
+        Lab tag -> positions, before and after; empty without lab tags.
+    """
+    from rca_app.core.data.times import even_step
+    from rca_app.core.lab_tags import fresh_rows
+
+    step = even_step(data.time) if data.time is not None else None
+    if step is None:
+        return {}, {}
+    before, after = {}, {}
+    for tag, rows in fresh_rows(data, step).items():
+        before[tag] = rows[(rows >= first) & (rows < change)] - first
+        after[tag] = rows[(rows >= change) & (rows < stop)] - change
+    return before, after
 
 
 def own_noise_read(scm, incident: Incident, node: str) -> tuple[np.ndarray, np.ndarray]:

@@ -15,13 +15,16 @@ from rca_app.core.analysis import run_analysis
 from rca_app.core.data import load_table, prepare
 from rca_app.core.discovery import DiscoverySettings, discover
 from rca_app.core.dynamics import align_for_time
+from rca_app.core.graph import CausalGraph, Edge
+from rca_app.core.impact import cause_status, own_noise, shifts_at_change
 from rca_app.core.lab_incident import LabIncident, kpi_on_samples, noise_rows
 from rca_app.core.lab_lags import realign_for_lab_stations
-from rca_app.core.lab_tags import lab_tag_rows
+from rca_app.core.lab_tags import lab_tag_rows, mechanism_rows
 from rca_app.core.layout import load_layout
 from rca_app.core.layout.constraints import Constraints
 from rca_app.core.queries import incident_abduction
 from rca_app.core.rootcause import Incident, evidence_for, incident_noise_z, within_noise_warning
+from rca_app.core.scm import SCMSettings, StructuralCausalModel
 from rca_app.core.settings import AnalysisSettings
 from rca_app.core.windows import resolve_windows
 
@@ -154,3 +157,32 @@ def test_a_lab_link_within_one_station_is_undetermined_and_its_confidence_comes_
     assert ("x", "lab_b") in disc.graph.edge_keys and disc.graph.edge("lab_b", "lab_a") is None
     order = disc.causal_order
     assert order.index("lab_a") < order.index("lab_b")
+
+
+def test_a_changes_shift_of_a_lab_value_counts_its_samples_not_its_copies():
+    rng = np.random.default_rng(2)
+    every, n = 20, 2400
+    lab = rng.normal(0, 1, n)
+    lab[1800:] += 0.4                                         # the change at row 1800
+    rows = np.arange(0, n, every)
+    held = np.repeat(lab[rows], every)[:n]
+    frame = pd.DataFrame({"lab": held, "y": held + rng.normal(0, 1, n)})
+    g = CausalGraph(("lab", "y"), (Edge("lab", "y"),))
+    scm = StructuralCausalModel(g, settings=SCMSettings(mechanisms=("linear",)),
+                                fit_rows=mechanism_rows(g, {"lab": rows[rows < 1200]})).fit(frame.iloc[:1200])
+    before, after = frame.iloc[1200:1800].reset_index(drop=True), frame.iloc[1800:].reset_index(drop=True)
+    samples = ({"lab": np.arange(0, 600, every)}, {"lab": np.arange(0, 600, every)})
+    on_samples = {s.node: s for s in shifts_at_change(scm, before, after, samples)}["lab"]
+    a, b = after["lab"].to_numpy()[::every], before["lab"].to_numpy()[::every]     # 30 samples each
+    block = max(1, round(30 ** (1 / 3)))
+    se = np.sqrt(np.var(a) * block / 30 + np.var(b) * block / 30)
+    assert on_samples.z == pytest.approx((a.mean() - b.mean()) / se)
+    # Every copy counted as an observation: 20 times the rows, a z about 4 times as large.
+    every_row = {s.node: s for s in shifts_at_change(scm, before, after)}["lab"]
+    assert every_row.z > 2 * on_samples.z
+    status = cause_status(scm, [mock.Mock(node="lab", restoration=1.0)], frame.iloc[:1200], before, after,
+                          samples=samples)[0]
+    ref_noise = scm.mechanisms_["lab"].ref_noise
+    noise_after = own_noise(scm, after)["lab"][::every]
+    assert status.shift_after_sd == pytest.approx((noise_after.mean() - ref_noise.mean()) / ref_noise.std())
+    assert status.spread_ratio_after == pytest.approx(noise_after.std() / ref_noise.std())
