@@ -13,7 +13,9 @@ here the incident is read the same way:
 - a node's own noise on the rows its mechanism would be fitted on: the common samples of the lab
   tags among it and its parents when its mechanism was fitted on some rows, a lab tag's own
   samples otherwise; the reference noise it is compared with on the same kind of rows;
-- the KPI's "within its normal variation" check on the KPI's samples when the KPI is a lab value.
+- the KPI's "within its normal variation" check on the KPI's samples when the KPI is a lab value;
+- the change check's shifts at the change and its causes' status, before and after the change
+  (:func:`change_samples`).
 
 The restoration (the incident mean of the counterfactual KPI) stays on every incident row: each
 row is a moment of the incident the counterfactual is asked about, and the copies of a sampled
