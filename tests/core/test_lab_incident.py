@@ -140,7 +140,7 @@ def test_two_lab_values_never_sampled_together_get_no_link_and_a_note(tmp_path):
 
 def test_a_lab_link_within_one_station_is_undetermined_and_its_confidence_comes_from_resamples():
     rng = np.random.default_rng(4)
-    n, every = 3000, 10
+    n, every = 1200, 10
     a = rng.normal(0, 1, n)
     x = rng.normal(0, 1, n)
     b = 0.8 * a + 0.5 * x + rng.normal(0, 0.5, n)
@@ -149,7 +149,7 @@ def test_a_lab_link_within_one_station_is_undetermined_and_its_confidence_comes_
     frame = pd.DataFrame({"x": x, **held, "y": x + rng.normal(0, 1, n)})
     constraints = Constraints(("x", "lab_a", "lab_b", "y"), {"x": 0, "lab_a": 1, "lab_b": 1, "y": 2},
                               frozenset(), "y")
-    disc = discover(frame, constraints, [], DiscoverySettings(n_bootstrap=6, time_series=True, seed=0),
+    disc = discover(frame, constraints, [], DiscoverySettings(n_bootstrap=4, time_series=True, seed=0, n_jobs=1),
                     lab_rows={"lab_a": rows, "lab_b": rows})
     edge = disc.graph.edge("lab_a", "lab_b")
     assert edge is not None and edge.undetermined and edge.confidence >= 0.8
