@@ -8,17 +8,19 @@ The plant (1-minute grid, a historian long export): a feed (``feed_a``, ``feed_b
 a temperature (``sep_temp``, from ``reactor_y``) and a lab analysis ``sep_lab`` that follows
 ``reactor_x`` after the reactor-to-separator residence time, and the product's ``yield_pct``,
 which follows ``reactor_y``, ``sep_temp`` and (unless the kind is "none") ``sep_lab`` after the
-separator-to-product time. The lab is sampled every ``k`` minutes (10, 30, 60) and stamped 20
+separator-to-product time. The lab is sampled every ``k`` minutes (10, 15, 30, 60) and stamped 20
 minutes late (``rule = "last"``, ``delay = "20min"``). Kinds: "drives" (the lab value drives the
 yield; the incident is a step in ``feed_b``), "none" (it affects nothing and must get no edge
 out; same incident), "cause" (it drives the yield and the incident is a step in its own
 disturbance), "kpi" (as "drives", and the yield itself is a lab value sampled every ``k`` minutes:
-the KPI's station holds lab values only).
+the KPI's station holds lab values only; its lab -> lab edge from ``sep_lab`` can be learnt only
+where both are sampled on common rows after the alignment, which is every 15 minutes here).
 
 Counted per plant and engine: the lab tag's true edges found in their direction (recall), its
 other edges (false edges), its edge into the KPI; and from a whole analysis (no resamples),
 whether the true cause is ranked first, ranked at all, its restoration, and the lab tag's effect
-on the KPI as the result reports it against the true 0.6. Discovery as the analysis runs it
+on the KPI as the result reports it against the true 0.6, and the lab tag's own-noise shift as
+its Evidence reads it (on its incident samples now). Discovery as the analysis runs it
 (residence-time alignment, autocorrelation-aware tests), without resamples. "before" is the data
 with the lab tags' sample times forgotten; "links" is the engine with the sampled-row mechanisms
 and residence times switched off (their two entry points in :mod:`rca_app.core.analysis`
@@ -52,7 +54,9 @@ from rca_sim.dynamic import DynNode, simulate_dynamic, to_historian_long
 
 OUT = Path(__file__).resolve().parent / "results"
 LAB = "sep_lab"
-RATES = (10, 30, 60)
+# Every 15 rows the separator's lab (stamped 20 minutes late, moved 5 rows by the alignment) and
+# a lab KPI are sampled on the same rows: the only rate here where their link can be learnt.
+RATES = (10, 15, 30, 60)
 REACTOR_LAG, SEPARATOR_LAG, PRODUCT_LAG = 6, 4, 5
 
 
@@ -170,7 +174,9 @@ def compare(folder: Path, text: str, layout: str, truth: dict, rank: bool = True
         names = [c.node for c in result.root_causes]
         cause = truth["root_cause"]
         effect = next((e.effect for e in result.graph.edges if (e.source, e.target) == (LAB, "yield_pct")), None)
+        noise_z = {c.node: c.evidence.noise_shift_z for c in result.root_causes}
         out[name].update(first=names[0] if names else None,
+                         lab_noise_z=None if noise_z.get(LAB) is None else round(float(noise_z[LAB]), 3),
                          cause_rank=names.index(cause) + 1 if cause in names else None,
                          cause_restoration=next((round(c.restoration, 3) for c in result.root_causes
                                                  if c.node == cause), None),
@@ -197,7 +203,7 @@ def run(seeds: int = 6, rates: tuple[int, ...] = RATES, kinds: tuple[str, ...] =
                         row[name] = {"found": sorted(map(list, found)), "true_found": len(found & true),
                                      "false": len(found - true), "kpi_edge": (LAB, "yield_pct") in found,
                                      **{k: got[k] for k in ("first", "cause_rank", "cause_restoration", "method",
-                                                            "kpi_effect")}}
+                                                            "kpi_effect", "lab_noise_z")}}
                     cases.append(row)
     summary = []
     for every in rates:
@@ -208,6 +214,7 @@ def run(seeds: int = 6, rates: tuple[int, ...] = RATES, kinds: tuple[str, ...] =
             for name in ENGINES:
                 rest = [c[name]["cause_restoration"] for c in mine if c[name]["cause_restoration"] is not None]
                 eff = [c[name]["kpi_effect"] for c in mine if c[name]["kpi_effect"] is not None]
+                lab_z = [c[name]["lab_noise_z"] for c in mine if c[name]["lab_noise_z"] is not None]
                 entry[name] = {"recall": round(sum(c[name]["true_found"] for c in mine) / n_true, 3),
                                "kpi_edge_found": sum(c[name]["kpi_edge"] for c in mine),
                                "false_edges": sum(c[name]["false"] for c in mine),
@@ -219,7 +226,9 @@ def run(seeds: int = 6, rates: tuple[int, ...] = RATES, kinds: tuple[str, ...] =
                                "cause_median_restoration": float(np.median(rest)) if rest else None,
                                # The lab tag's effect on the KPI as reported, against the true one.
                                "kpi_effect_median": float(np.median(eff)) if eff else None,
-                               "kpi_effect_true": TRUE_KPI_EFFECT if kind != "none" else 0.0}
+                               "kpi_effect_true": TRUE_KPI_EFFECT if kind != "none" else 0.0,
+                               # The lab tag's own-noise shift in the incident as Evidence reads it.
+                               "lab_noise_z_median": float(np.median(lab_z)) if lab_z else None}
             summary.append(entry)
     return {"summary": summary, "cases": cases, "seconds": round(time.perf_counter() - t0, 1)}
 
@@ -231,13 +240,15 @@ def _cell(v) -> str:
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--seeds", type=int, default=6)
+    ap.add_argument("--rates", type=int, nargs="+", default=list(RATES), help="grid rows between lab samples")
     args = ap.parse_args(argv)
-    out = run(args.seeds)
+    out = run(args.seeds, tuple(args.rates))
     OUT.mkdir(exist_ok=True)
     (OUT / "lab_tags.json").write_text(json.dumps(out, indent=1) + "\n", encoding="utf-8")
     cols = [("recall", "recall"), ("kpi_edge_found", "KPI edge"), ("false_edges", "false"),
             ("cause_first", "cause 1st"), ("cause_first_by_restoration", "1st by restor."),
-            ("cause_median_restoration", "restor."), ("kpi_effect_median", "lab->KPI effect")]
+            ("cause_median_restoration", "restor."), ("kpi_effect_median", "lab->KPI effect"),
+            ("lab_noise_z_median", "lab noise z")]
     print("each cell: before / links / now; 'lab tag is the true cause: ranked first' is 'cause 1st' of kind "
           f"'cause'; true lab->KPI effect {TRUE_KPI_EFFECT}")
     print(f"{'every':>5} {'kind':<6} {'n':>2} " + " ".join(f"{h:>20}" for _, h in cols))

@@ -47,6 +47,7 @@ from rca_app.core.incident_shapes import (
     unlinked_kpi_message,
 )
 from rca_app.core.kpi_mechanisms import check_kpi_parents, install_kpi_mechanism
+from rca_app.core.lab_incident import kpi_on_samples, lab_incident
 from rca_app.core.lab_lags import realign_for_lab_stations
 from rca_app.core.lab_tags import lab_tag_rows, mechanism_rows, sampled_edge_effects
 from rca_app.core.lagged_model import (
@@ -309,6 +310,10 @@ def _run_analysis(data: PlantData, anomaly, reference, settings: AnalysisSetting
 
     t = time.perf_counter()
     incident = Incident(layout.target, layout.goal, ref, an)
+    if lab_rows:
+        # Lab values' incident noise and the KPI's shift read on their samples, not on the copies
+        # held between them (core/lab_incident.py); restorations stay on every incident row.
+        incident = lab_incident(incident, data, timed, fit_ref_sl, an_sl)
     interval_method = settings.interval_method
     rank_settings = RankingSettings(settings.rank_bootstrap, settings.action_grid, settings.seed,
                                     interval_method, settings.n_jobs, settings.scheduler)
@@ -325,7 +330,7 @@ def _run_analysis(data: PlantData, anomaly, reference, settings: AnalysisSetting
         ranking = rank_unit(scm, incident, layout, rank_settings, progress=SubProgress(progress, 0.45, 1.0, ""))
     else:
         ranking = rank_root_causes(scm, incident, layout, rank_settings, progress=SubProgress(progress, 0.45, 1.0, ""))
-    noise_only = within_noise_warning(incident, serial) if not shape.short_incident else None
+    noise_only = within_noise_warning(kpi_on_samples(incident), serial) if not shape.short_incident else None
     if noise_only:
         messages.insert(0, noise_only)   # first: it qualifies everything else
     causes, hidden = list(ranking.root_causes), list[Any]()

@@ -343,7 +343,25 @@ def own_noise(scm, frame: pd.DataFrame, seed_offset: int = 0) -> dict[str, np.nd
     return abduct(scm, values, abduction_seed(scm.settings.seed) + seed_offset)
 
 
-def shifts_at_change(scm, before: pd.DataFrame, after: pd.DataFrame) -> list[NodeShift]:
+def _on_samples(scm, nb: dict, na: dict, samples: tuple[dict, dict] | None) -> tuple[dict, dict]:
+    """Each node's before and after noise on the rows it is read on: a lab value's (and a child
+    fitted on its samples) where it was sampled (:func:`rca_app.core.lab_incident.sampled_noise_rows`)."""
+    if not samples or not (samples[0] or samples[1]):
+        return nb, na
+    from rca_app.core.lab_incident import sampled_noise_rows
+
+    out_b, out_a = dict(nb), dict(na)
+    for node in scm.mechanisms_:
+        if scm.mechanisms_[node].categorical:
+            continue
+        rb, ra = sampled_noise_rows(scm, samples[0], node), sampled_noise_rows(scm, samples[1], node)
+        if rb is not None and ra is not None:
+            out_b[node], out_a[node] = nb[node][rb], na[node][ra]
+    return out_b, out_a
+
+
+def shifts_at_change(scm, before: pd.DataFrame, after: pd.DataFrame,
+                     samples: tuple[dict, dict] | None = None) -> list[NodeShift]:
     """How much every node's own noise moved from the before-change rows to the after-change
     rows, largest first. Under the sparse-mechanism-shift view a change (a setpoint, a repair,
     a new lot) shows up in the noise of the node it acted on, not in its descendants'.
@@ -352,12 +370,16 @@ def shifts_at_change(scm, before: pd.DataFrame, after: pd.DataFrame) -> list[Nod
     ----------
     scm : StructuralCausalModel
     before, after : DataFrame
+    samples : (dict, dict), optional
+        Lab tags' sampled rows in ``before`` and ``after``
+        (:func:`rca_app.core.lab_incident.change_samples`): a lab value's noise is read there,
+        each sample counted once, not once per held copy.
 
     Returns
     -------
     list of NodeShift
     """
-    nb, na = own_noise(scm, before, 1), own_noise(scm, after)
+    nb, na = _on_samples(scm, own_noise(scm, before, 1), own_noise(scm, after), samples)
     out = []
     for node in scm.order_:
         mech = scm.mechanisms_.get(node)
@@ -381,7 +403,8 @@ def shifts_at_change(scm, before: pd.DataFrame, after: pd.DataFrame) -> list[Nod
 
 
 def cause_status(scm, causes, reference: pd.DataFrame, before: pd.DataFrame, after: pd.DataFrame,
-                 level: float = 0.9, seed: int = 0, n_resamples: int = 200) -> list[CauseStatus]:
+                 level: float = 0.9, seed: int = 0, n_resamples: int = 200,
+                 samples: tuple[dict, dict] | None = None) -> list[CauseStatus]:
     """For each of the investigation's causes: is its own behaviour back to the reference?
 
     Parameters
@@ -394,12 +417,14 @@ def cause_status(scm, causes, reference: pd.DataFrame, before: pd.DataFrame, aft
     seed : int
     n_resamples : int
         Moving-block bootstrap resamples of the after-change noise mean.
+    samples : (dict, dict), optional
+        Lab tags' sampled rows in ``before`` and ``after`` (as for :func:`shifts_at_change`).
 
     Returns
     -------
     list of CauseStatus
     """
-    nb, na = own_noise(scm, before, 1), own_noise(scm, after)
+    nb, na = _on_samples(scm, own_noise(scm, before, 1), own_noise(scm, after), samples)
     rng = np.random.default_rng(seed)
     tail = 100 * (1 - level) / 2
     out = []

@@ -31,6 +31,7 @@ from rca_app.core.impact import (
     shifts_at_change,
 )
 from rca_app.core.impact_records import ChangeRecord, ChangeSpec, ImpactResult, ImpactSeries
+from rca_app.core.lab_incident import change_samples
 from rca_app.core.lagged_model import add_lagged_columns
 from rca_app.core.progress import Progress, SubProgress, check_cancel
 from rca_app.core.results import AnalysisResult, WindowRecord
@@ -132,10 +133,12 @@ def _summary(frame: pd.DataFrame, node: str, categorical: bool):
     return float(frame[node].mean())
 
 
-def find_changed_node(scm, before: pd.DataFrame, after: pd.DataFrame, target: str):
+def find_changed_node(scm, before: pd.DataFrame, after: pd.DataFrame, target: str,
+                      samples: tuple[dict, dict] | None = None):
     """The node whose own noise moved most at the change among the KPI's causes (and the KPI
-    itself), and the shifts of every node. None when nothing moved."""
-    shifts = shifts_at_change(scm, before, after)
+    itself), and the shifts of every node. None when nothing moved. ``samples``: lab tags'
+    sampled rows before and after (their noise read there)."""
+    shifts = shifts_at_change(scm, before, after, samples)
     relevant = scm.graph.ancestors(target) | {target}
     hit = next((s for s in shifts if s.changed and s.node in relevant), None)
     return (hit.node if hit else None), shifts
@@ -196,7 +199,9 @@ def verify_change(data: PlantData, change: ChangeSpec, investigation: AnalysisRe
     before = frame.iloc[first:row].reset_index(drop=True)
     after = frame.iloc[row:].reset_index(drop=True)
     found = change.node is None
-    node, shifts = find_changed_node(scm, before, after, target)
+    # Lab values: their noise before and after read on their samples (core/lab_incident.py).
+    samples = change_samples(data, first, row, data.n_rows)
+    node, shifts = find_changed_node(scm, before, after, target, samples)
     if change.node is not None:
         node = change.node
     elif node is None:
@@ -210,7 +215,7 @@ def verify_change(data: PlantData, change: ChangeSpec, investigation: AnalysisRe
     core = change_impact(scm, ref, before, after, target, node, _refits(outcome, settings), settings,
                          incident=frame.iloc[first:res.anomaly.stop_row].reset_index(drop=True))
     causes = [c for c in res.root_causes if c.restoration >= 0.1][: settings.max_causes] or res.root_causes[:1]
-    status = cause_status(scm, causes, ref, before, after, settings.level, settings.seed)
+    status = cause_status(scm, causes, ref, before, after, settings.level, settings.seed, samples=samples)
     terms = attribution_terms(core, node, target, layout)
     categorical = node in scm.categorical
     record = ChangeRecord(window_bound(data, row) if change.time is not None else row, row, change.kind, node,

@@ -134,8 +134,15 @@ def realign_for_lab_stations(data, layout, timed, reference: slice, incident: sl
             new[s] = est
     if not new:
         return timed
-    out = align_for_time(data, layout, reference, incident, seed,
-                         estimated={s: LagEstimate(s, s + 1, k, score, conf) for s, (k, score, conf, _) in new.items()})
+    # The other stations keep the estimates already made (handed in, not estimated again): only
+    # the lab stations' residence times are new, so every other lag, confidence and note stays.
+    index = {st.name: i for i, st in enumerate(layout.stations)}
+    kept = {index[r.station]: LagEstimate(index[r.station], index[r.station] + 1, r.estimate_steps,
+                                          float("nan") if r.score is None else r.score,
+                                          float("nan") if r.confidence is None else r.confidence)
+            for r in timed.record.lags if not r.given and r.estimate_steps is not None}
+    kept.update({s: LagEstimate(s, s + 1, k, score, conf) for s, (k, score, conf, _) in new.items()})
+    out = align_for_time(data, layout, reference, incident, seed, estimated=kept)
     assert out is not None   # the same even grid as ``timed``
     notes: list[str | Note] = []
     for s, (k, _, conf, n) in new.items():

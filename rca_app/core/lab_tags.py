@@ -21,8 +21,9 @@ An edge to a sensor of the tag's own station, which the layout allows either way
 undetermined: a few dozen samples do not orient it. Edge confidences come from block
 resamples of the sampled rows.
 
-Links between two lab tags (whose samples rarely fall on the same rows) and between a lab tag and
-a categorical sensor are not learnt; the layout's required edges of a lab tag are kept.
+A link between two lab tags is learnt on the rows where both were sampled, when there are enough
+of them (:func:`_lab_to_lab`); links between a lab tag and a categorical sensor are not learnt;
+the layout's required edges of a lab tag are kept.
 
 Which tags: those a historian export puts on the grid by the ``"last"`` rule with a new sample only
 every :data:`~rca_app.core.data.preparation.STEP_FUNCTION_ROWS` grid rows or more (the data step's
@@ -298,6 +299,17 @@ def discover_with_lab_tags(frame: pd.DataFrame, constraints, categorical, settin
         order.insert(_order_position(order, tag, parents, children, constraints), tag)
         found.append(LabEdges(tag, len(rows), parents, children, [e for e in new if e in undetermined]))
         checks += _noise_check(raw, tag, parents, settings.time_series)
+    # Two lab tags: a link learnt on the rows where both were sampled.
+    links, pair_messages = _lab_to_lab(frame, [f.tag for f in found], lab_rows, edges, numeric, constraints,
+                                       settings)
+    for link in links:
+        edges.add(link.key)
+        conf[link.key] = link.confidence if settings.n_bootstrap > 0 else None
+        effect[link.key] = link.effect
+        if link.undetermined:
+            undetermined.add(link.key)
+    if links:
+        order = _topological(order, edges)
     edge_objs = []
     for a, b in sorted(edges, key=lambda e: (nodes.index(e[0]), nodes.index(e[1]))):
         old = result.graph.edge(a, b)
@@ -311,8 +323,117 @@ def discover_with_lab_tags(frame: pd.DataFrame, constraints, categorical, settin
     result.causal_order = order
     result.undetermined = sorted(undetermined)
     result.noise_checks = list(result.noise_checks) + checks
-    result.messages = list(result.messages) + messages + [_message(f, len(frame)) for f in found]
+    result.messages = (list(result.messages) + messages + [_message(f, len(frame)) for f in found]
+                       + pair_messages + [_link_message(link) for link in links])
     return result
+
+
+@dataclass
+class LabLink:
+    """An edge between two lab tags, learnt on the reference rows where both were sampled.
+
+    Attributes
+    ----------
+    source, target : str
+    n_samples : int
+        Reference rows where both have a fresh sample.
+    confidence : float
+        Share of block resamples of those rows in which the link is found.
+    effect : float or None
+        Least-squares effect in engineering units, on those rows.
+    undetermined : bool
+        Within one station: a direction the layout leaves open.
+    """
+
+    source: str
+    target: str
+    n_samples: int
+    confidence: float
+    effect: float | None
+    undetermined: bool
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return self.source, self.target
+
+
+def _lab_to_lab(frame: pd.DataFrame, tags: list[str], lab_rows: dict[str, np.ndarray], edges: set[tuple[str, str]],
+                numeric: list[str], constraints, settings) -> tuple[list[LabLink], list[str]]:
+    """Links between two lab tags (``tags`` in flow order, each with its own links already in
+    ``edges``): on the reference rows where both were sampled, the later one's value against the
+    earlier one's beyond the later one's other parents (the nested F-test of the single tags).
+
+    Each tag's own pass tests it against the row-rate sensors only: on the rows where one lab tag
+    was sampled the other holds a copy from minutes or hours before, no measurement of that
+    moment. The rows where both were sampled are measurements of both, so a link between them is
+    tested there, when there are at least :data:`MIN_LAB_SAMPLES` such rows (the same rule as a
+    single tag's samples). Lab values analysed on one schedule and aligned by the same residence
+    time share their rows; a downstream lab's samples are moved by the residence time between
+    them and share rows only when the schedules allow it, and a note says so otherwise.
+    """
+    links, messages = [], []
+    for i, a in enumerate(tags):
+        for b in tags[i + 1:]:
+            forward, backward = constraints.allows(a, b), constraints.allows(b, a)
+            if not (forward or backward) or (a, b) in edges or (b, a) in edges:
+                continue    # the layout forbids it, or requires it (kept with its own pass)
+            src, dst = (a, b) if forward else (b, a)
+            if dst in _ancestors(src, edges):
+                continue    # the edge would close a cycle
+            common = np.intersect1d(np.asarray(lab_rows[a], dtype=int), np.asarray(lab_rows[b], dtype=int))
+            if len(common) < MIN_LAB_SAMPLES:
+                messages.append(
+                    f"{src} and {dst}: both lab values, sampled together on {len(common)} reference rows only "
+                    f"(after the residence-time alignment; {MIN_LAB_SAMPLES} needed), so whether one drives the "
+                    "other is not learnt: no link between them is drawn")
+                continue
+            cols = [*numeric, src, dst]
+            raw = frame.iloc[common][cols].reset_index(drop=True)
+            Z = (raw - raw.mean()) / raw.std(ddof=0).replace(0.0, 1.0)
+            base = [p for p in numeric if (p, dst) in edges]
+            if not _passes(*_adds(Z[dst].to_numpy(), Z[base].to_numpy(), Z[src].to_numpy(), settings.time_series)):
+                continue
+            share = _link_share(Z, src, dst, base, settings.time_series, settings.n_bootstrap,
+                                settings.seed + 104729 * (i + 1) + tags.index(b))
+            links.append(LabLink(src, dst, len(common), share, _coefficient(raw, src, dst, [*base, src]),
+                                 forward and backward))
+            edges.add((src, dst))    # later pairs see it (no cycle through it)
+    return links, messages
+
+
+def _link_share(Z: pd.DataFrame, src: str, dst: str, base: list[str], serial: bool, n_resamples: int,
+                seed: int) -> float:
+    """Share of block resamples of the common samples in which ``src`` still adds to ``dst``."""
+    if n_resamples <= 0:
+        return 1.0
+    rng = np.random.default_rng(seed)
+    hits = 0
+    for _ in range(n_resamples):
+        sample = Z.iloc[moving_block_rows(len(Z), len(Z), rng)].reset_index(drop=True)
+        sample = (sample - sample.mean()) / sample.std(ddof=0).replace(0.0, 1.0)
+        hits += _passes(*_adds(sample[dst].to_numpy(), sample[base].to_numpy(), sample[src].to_numpy(), serial))
+    return hits / n_resamples
+
+
+def _topological(order: list[str], edges: set[tuple[str, str]]) -> list[str]:
+    """``order`` with each node moved after its parents, otherwise as it was (stable)."""
+    into: dict[str, set[str]] = {}
+    for a, b in edges:
+        into.setdefault(b, set()).add(a)
+    placed: list[str] = []
+    left = list(order)
+    while left:
+        k = next((j for j, n in enumerate(left) if not (into.get(n, set()) & set(left))), 0)
+        placed.append(left.pop(k))
+    return placed
+
+
+def _link_message(link: LabLink) -> str:
+    text = (f"{link.source} -> {link.target}: a link between two lab values, learnt on the {link.n_samples} "
+            "reference rows where both were sampled")
+    if link.undetermined:
+        text += " (within one station: a direction the layout leaves open and the samples do not decide)"
+    return text + "."
 
 
 def _order_position(order: list[str], tag: str, parents: list[str], children: list[str], constraints) -> int:

@@ -238,7 +238,13 @@ def own_shift_beyond_other_causes(scm, incident: Incident, node: str) -> float |
     own = _self_lags(scm, node)
     if not own or node in scm.categorical:
         return None
+    from rca_app.core.lab_incident import value_rows
+
     ref, an = incident.reference, incident.anomaly
+    ref_rows, an_rows = value_rows(incident, node)
+    if an_rows is not None:
+        # A lab value: its samples, not the copies held between them (core/lab_incident.py).
+        ref, an = ref.iloc[ref_rows], an.iloc[an_rows]
     others = [p for p in scm.graph.parents(node) if p not in own and p in ref.columns
               and p not in scm.categorical and pd.api.types.is_numeric_dtype(ref[p])]
     A0 = np.column_stack([np.ones(len(ref))] + [ref[p].to_numpy(float) for p in others])
@@ -283,8 +289,9 @@ def incident_noise_z(scm, incident: Incident, node: str) -> float | None:
     """The node's own noise shift in the incident, in reference noise sds (per row, all parents given)."""
     if node in scm.categorical:
         return None
-    an_noise = incident_abduction(scm, incident.anomaly).noise[node]
-    ref_noise = scm.mechanisms_[node].ref_noise
+    from rca_app.core.lab_incident import own_noise_read
+
+    an_noise, ref_noise = own_noise_read(scm, incident, node)   # a lab value: on its samples
     return float((an_noise.mean() - ref_noise.mean()) / (float(ref_noise.std()) or 1.0))
 
 
@@ -296,11 +303,14 @@ def evidence_for(scm: StructuralCausalModel, incident: Incident, node: str) -> E
         a = an[node].astype(str).value_counts(normalize=True)
         shares = {lv: (float(r.get(lv, 0.0)), float(a.get(lv, 0.0))) for lv in sorted(set(r.index) | set(a.index))}
         return Evidence(None, None, None, None, None, None, None, shares, paths)
+    from rca_app.core.lab_incident import own_noise_read, value_rows
+
     rv, av = ref[node].to_numpy(float), an[node].to_numpy(float)
+    ref_rows, an_rows = value_rows(incident, node)
+    if an_rows is not None:
+        rv, av = rv[ref_rows], av[an_rows]   # a lab value: its samples (core/lab_incident.py)
     rsd = float(rv.std()) or 1.0
-    mech = scm.mechanisms_[node]
-    an_noise = incident_abduction(scm, an).noise[node]
-    ref_noise = mech.ref_noise
+    an_noise, ref_noise = own_noise_read(scm, incident, node)
     nsd = float(ref_noise.std()) or 1.0
     # A self-lag absorbs a lasting step into the sensor's own past: its own change is then the
     # shift beyond its other causes (trial defect 11).
