@@ -192,9 +192,16 @@ def verify_change(data: PlantData, change: ChangeSpec, investigation: AnalysisRe
     check_cancel(progress)
     res = outcome.result
     scm = outcome.scm
-    # A model over time takes lagged copies (X[t-L]) as inputs: the rows must carry them too.
-    frame = add_lagged_columns(data.frame, scm.graph.nodes)
-    ref = frame.iloc[res.reference.first_row:res.reference.stop_row].reset_index(drop=True)
+    # The rows as the model was fitted on them: each sensor moved by its residence time to the
+    # KPI (a change reaches the KPI's row only after its lag), and a model over time's lagged
+    # copies (X[t-L]) added.
+    shifts = res.dynamics.shifts if res.dynamics is not None else {}
+    frame = data.frame
+    if shifts:
+        frame = frame.assign(**{c: frame[c].shift(k) for c, k in shifts.items() if c in frame.columns})
+    frame = add_lagged_columns(frame, scm.graph.nodes)
+    longest = max(shifts.values(), default=0)
+    ref = frame.iloc[max(res.reference.first_row, longest):res.reference.stop_row].reset_index(drop=True)
     first = res.anomaly.first_row
     before = frame.iloc[first:row].reset_index(drop=True)
     after = frame.iloc[row:].reset_index(drop=True)
