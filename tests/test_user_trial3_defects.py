@@ -303,8 +303,6 @@ def test_a_residence_time_beyond_the_default_search_is_found_or_lag_max_suggeste
 
 
 # ----------------------------------------------------------------------------- 13
-@pytest.mark.xfail(strict=True, reason="trial3 #13: with the feed impurity measured hourly by the lab, the loop's "
-                                        "valve is ranked first 'as where the disturbance entered'")
 def test_a_compensating_loops_valve_is_never_where_the_disturbance_entered(tmp_path, capsys):
     d = pd.read_csv(REACTOR / "data.csv")
     t = pd.to_datetime(d["TimeStamp"])
@@ -319,6 +317,10 @@ def test_a_compensating_loops_valve_is_never_where_the_disturbance_entered(tmp_p
     # Today: "coolant_valve_pct is ranked first as where the disturbance entered" (restoration 1%),
     # reactor_temp_C 82% second, feed_impurity_pct (the truth, +4.6 sd at Feed) third.
     assert r["root_causes"][0]["node"] != "coolant_valve_pct", [c["node"] for c in r["root_causes"][:3]]
+    # The loop's source search reads the hourly lab tag on its sampled rows and finds the feed.
+    assert loop["source"] == "feed_impurity_pct", loop
+    assert r["root_causes"][0]["node"] == "feed_impurity_pct", [c["node"] for c in r["root_causes"][:3]]
+    assert not any("coolant_valve_pct is ranked first as where the disturbance entered" in m for m in _said(r))
 
 
 # ----------------------------------------------------------------------------- 14

@@ -351,7 +351,7 @@ def _run_analysis(data: PlantData, anomaly, reference, settings: AnalysisSetting
         row_causes, ranking.root_causes = ranking.root_causes, causes
         lead, later = _time_readings(timed, layout, ref_rows, an_rows, ranking, summary, data, lag_messages, scm,
                                      incident, data.time.iloc[an_sl.start] if data.time is not None else None,
-                                     (data.frame.iloc[ref_sl], data.frame.iloc[an_sl]))
+                                     (data.frame.iloc[ref_sl], data.frame.iloc[an_sl]), lab_rows)
         causes, ranking.root_causes = list(ranking.root_causes), row_causes
         # Loops the data show but the layout does not declare: proposed, never used (core/control_loops.py).
         later += propose_loops(layout, data.frame.iloc[ref_sl], data.frame.iloc[an_sl], numeric)
@@ -451,22 +451,24 @@ def _run_analysis(data: PlantData, anomaly, reference, settings: AnalysisSetting
 
 
 def _time_readings(timed, layout, ref, an, ranking, graph, data, lag_messages=None, scm=None,
-                   incident=None, start_time=None, clock_rows=None) -> tuple[list[Note], list[str | Note]]:
+                   incident=None, start_time=None, clock_rows=None,
+                   lab_rows=None) -> tuple[list[Note], list[str | Note]]:
     """Control loops and drift onsets on time-series data (see :mod:`rca_app.core.dynamics`);
     may reorder ``ranking.root_causes``; fills ``timed.record``. ``lag_messages``: the lagged
     edges were already found (for the model); None finds them here. ``clock_rows``: the
     reference and incident rows as recorded (not aligned), where a disturbance's first move is
-    read. Returns the messages that lead (saturated loops) and the others."""
+    read. ``lab_rows``: each lab tag's sampled reference rows (a loop's disturbance source is read
+    on them). Returns the messages that lead (saturated loops) and the others."""
     ranking.root_causes = list(ranking.root_causes)
     loops, notes = loop_readings(layout, ref, an, ranking, graph, timed.model_loops, start_time, timed.step,
-                                 timed.record.shifts)
+                                 timed.record.shifts, lab_rows)
     n_lead = sum(rec.saturated for rec in loops)   # loop_readings puts one message per saturated loop first
     lead, messages = notes[:n_lead], list[str | Note](notes[n_lead:])
     onsets, drift = drift_origin(ranking, graph, ref, an)
     # Then, from whichever cause is first now, a disturbance that entered upstream earlier still:
     # in clock time (the rows as recorded), which sensor left its normal operation first.
     clock_ref, clock_an = clock_rows if clock_rows is not None else (ref, an)
-    more, origin = disturbance_origin(ranking, layout, graph, clock_ref, clock_an, timed.step)
+    more, origin = disturbance_origin(ranking, layout, graph, clock_ref, clock_an, timed.step, loops)
     onsets = {**onsets, **more}
     lead += [Note(origin, "origin", "caution")] if origin else []   # says why the first cause is first: read early
     timed.record.loops, timed.record.drift_onsets = loops, onsets

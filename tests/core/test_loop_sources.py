@@ -1,0 +1,105 @@
+"""Where a controller's disturbance came from (trial 3, #13): a lab tag's relation with the valve is read
+on its sampled rows; when no upstream sensor explains the valve's move, the result says so and the
+upstream sensors that moved go before the loop's pair; a compensating loop's valve is never "where the
+disturbance entered".
+
+One PI loop simulated row by row (milliseconds), read by :func:`rca_app.core.control_loops.loop_readings`
+and :func:`rca_app.core.disturbance_origin.disturbance_origin` as the analysis reads them.
+"""
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+import pandas as pd
+
+from rca_app.core.control_loops import loop_readings
+from rca_app.core.disturbance_origin import disturbance_origin
+from rca_app.core.graph import CausalGraph
+from rca_app.core.layout import parse_layout
+
+N_REF, N_INC = 600, 200
+LAYOUT = parse_layout(
+    '[plant]\nname = "t"\ntarget = "yield_pct"\n'
+    '[[station]]\nname = "Feed"\nsensors = ["feed_x"]\n'
+    '[[station]]\nname = "Reactor"\nsensors = ["reactor_temp_C", "coolant_valve_pct"]\n'
+    '[[station]]\nname = "Product"\nsensors = ["yield_pct"]\n'
+    '[[loop]]\ncontrolled = "reactor_temp_C"\nmanipulated = "coolant_valve_pct"\nlow = 0.0\nhigh = 100.0\n')
+
+
+def _plant(load, feed_x, seed=0):
+    """A temperature held at 180 by a cooling valve (PI, velocity form) against ``load``."""
+    rng = np.random.default_rng(seed)
+    n = len(load)
+    temp, valve = np.empty(n), np.empty(n)
+    t, v = 180.0, 40.0
+    for k in range(n):
+        t_new = 180.0 + 0.6 * (t - 180.0) - 0.25 * (v - 40.0) + 0.5 * load[k] + 0.2 * rng.normal()
+        v = float(np.clip(v + 0.8 * (t_new - t) + 0.6 * (t_new - 180.0), 0.0, 100.0))
+        t = t_new
+        temp[k], valve[k] = t, v
+    frame = pd.DataFrame({"feed_x": feed_x, "reactor_temp_C": temp, "coolant_valve_pct": valve,
+                          "yield_pct": 90 - 0.3 * (temp - 180) + 0.1 * rng.normal(size=n)})
+    return frame.iloc[:N_REF].reset_index(drop=True), frame.iloc[N_REF:].reset_index(drop=True)
+
+
+def _ranking(*nodes):
+    return SimpleNamespace(root_causes=[SimpleNamespace(node=n, share_ranked_first=0.0) for n in nodes])
+
+
+def test_a_lab_tags_relation_with_the_valve_is_read_on_its_sampled_rows():
+    rng = np.random.default_rng(2)
+    n = N_REF + N_INC
+    # A feed impurity that wanders within the half hour (AR(1), unit sd) and steps up in the
+    # incident; the lab samples it every 30 rows and the grid holds each result until the next.
+    imp = np.zeros(n)
+    for k in range(1, n):
+        imp[k] = 0.8 * imp[k - 1] + 0.6 * rng.normal()
+    imp[N_REF:] += 4.0
+    held = imp[(np.arange(n) // 30) * 30]
+    ref, an = _plant(imp, held, seed=2)
+    graph = CausalGraph(tuple(LAYOUT.nodes), ())
+    # On the held copies the relation is diluted towards zero: no source is found.
+    (without,), _ = loop_readings(LAYOUT, ref, an, _ranking("coolant_valve_pct", "feed_x"), graph)
+    assert without.compensated and without.source is None
+    ranking = _ranking("coolant_valve_pct", "feed_x")
+    (rec,), notes = loop_readings(LAYOUT, ref, an, ranking, graph, sampled={"feed_x": np.arange(0, N_REF, 30)})
+    assert rec.compensated and rec.source == "feed_x" and rec.source_share > 0.8, rec
+    assert [c.node for c in ranking.root_causes][0] == "feed_x"
+
+
+def test_a_disturbance_no_sensor_explains_is_said_and_the_upstream_movers_go_before_the_pair():
+    rng = np.random.default_rng(2)
+    n = N_REF + N_INC
+    load = rng.normal(size=n)
+    load[N_REF:] += 4.0                               # an unmeasured load steps up ...
+    feed_x = rng.normal(size=n)
+    feed_x[N_REF:] += 5.0                             # ... with a feed sensor unrelated to the valve before
+    ref, an = _plant(load, feed_x, seed=2)
+    ranking = _ranking("coolant_valve_pct", "reactor_temp_C", "feed_x")
+    (rec,), notes = loop_readings(LAYOUT, ref, an, ranking, CausalGraph(tuple(LAYOUT.nodes), ()))
+    assert rec.compensated and rec.source is None
+    text = " ".join(str(m) for m in notes)
+    assert "not pinned down" in text and "feed_x (+" in text, text
+    assert [c.node for c in ranking.root_causes] == ["feed_x", "coolant_valve_pct", "reactor_temp_C"]
+
+
+def test_a_compensating_loops_valve_is_never_the_disturbance_origin():
+    rng = np.random.default_rng(3)
+    n = N_REF + N_INC
+    load = rng.normal(size=n)
+    load[N_REF:] += 4.0
+    feed_x = rng.normal(size=n)
+    feed_x[N_REF + 30:] += 5.0                        # the feed sensor shows it 30 rows after the valve moved
+    ref, an = _plant(load, feed_x, seed=3)
+    graph = CausalGraph(tuple(LAYOUT.nodes), ())
+    (rec,), _ = loop_readings(LAYOUT, ref, an, _ranking("reactor_temp_C"), graph)
+    assert rec.compensated
+    # The temperature (held) credited first: without the loop's reading the valve, which moved
+    # first, would be taken for the origin; with it the feed sensor is.
+    ranking = _ranking("reactor_temp_C", "coolant_valve_pct", "feed_x")
+    _, note = disturbance_origin(ranking, LAYOUT, graph, ref, an, None, [rec])
+    assert ranking.root_causes[0].node == "feed_x", note
+    bare = _ranking("reactor_temp_C", "coolant_valve_pct", "feed_x")
+    disturbance_origin(bare, LAYOUT, graph, ref, an, None)
+    assert bare.root_causes[0].node == "coolant_valve_pct"   # what the loop's reading prevents
