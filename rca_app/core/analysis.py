@@ -39,6 +39,7 @@ from rca_app.core.encoding import CategoryEncoder
 from rca_app.core.errors import Problem, RcaInputError
 from rca_app.core.graph import CausalGraph
 from rca_app.core.incident_shapes import (
+    effective_reference_rows,
     max_parents,
     plan_incident,
     ranking_basis_text,
@@ -159,7 +160,11 @@ def _run_analysis(data: PlantData, anomaly, reference, settings: AnalysisSetting
     # The incident's shape (core/incident_shapes.py): the KPI's type, a unit incident, a KPI
     # that never varied in the reference, a short reference period.
     n_sensors = len(frame.columns) - 1
-    shape = plan_incident(layout, ref[layout.target], an[layout.target], n_sensors, min_rows_needed(n_sensors))
+    # On a time series the reference is judged on its effective rows (autocorrelation).
+    effective = (effective_reference_rows(ref, [c for c in data.numeric_nodes if c in ref.columns])
+                 if timed is not None and timed.step is not None else None)
+    shape = plan_incident(layout, ref[layout.target], an[layout.target], n_sensors, min_rows_needed(n_sensors),
+                          effective)
     messages: list[str | Note] = [*new_levels(data, ref, an), *(timed.messages if timed is not None else []),
                                   *shape.messages]
     if timed is not None and timed.step is not None:
@@ -241,7 +246,7 @@ def _run_analysis(data: PlantData, anomaly, reference, settings: AnalysisSetting
                      f"the layout allows needs it (Wald z = {z:.1f})." for p, z in missed]
     if shape.simple_model:
         # Short reference: fewer parents, linear mechanisms with shrinkage (core/unit_ranking.py).
-        graph, dropped = simple_graph(graph, ref, categorical, max_parents(len(ref)), layout.required)
+        graph, dropped = simple_graph(graph, ref, categorical, max_parents(shape.information_rows), layout.required)
         kinds = ("linear",)
         if dropped:
             messages.append(f"Simple model: {len(dropped)} weaker edge(s) were left out ("
