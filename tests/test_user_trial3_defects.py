@@ -325,8 +325,6 @@ def test_a_compensating_loops_valve_is_never_where_the_disturbance_entered(tmp_p
 
 
 # ----------------------------------------------------------------------------- 14
-@pytest.mark.xfail(strict=True, reason="trial3 #14: a loop's setpoint tag that did not change (the usual case) "
-                                        "makes the analysis refuse: 'column is constant'")
 def test_a_loop_setpoint_tag_that_held_steady_is_accepted(tmp_path, capsys):
     d = pd.read_csv(REACTOR / "data.csv")
     stamps = d.loc[d["Tagname"].eq("reactor_temp_C"), "TimeStamp"]
@@ -337,12 +335,25 @@ def test_a_loop_setpoint_tag_that_held_steady_is_accepted(tmp_path, capsys):
         '"reactor_temp_C", "coolant_valve_pct", "conversion_pct"]',
         '"reactor_temp_C", "coolant_valve_pct", "conversion_pct", "reactor_temp_sp"]')
     assert 'setpoint = "reactor_temp_sp"' in layout and '"conversion_pct", "reactor_temp_sp"]' in layout
-    code, _r = _analyze(tmp_path, tmp_path / "sp.csv", layout, REACTOR_INCIDENT)
+    code, r = _analyze(tmp_path, tmp_path / "sp.csv", layout, REACTOR_INCIDENT)
     err = capsys.readouterr().err
     # Today: exit 2, "column 'reactor_temp_sp': column is constant (every value is 180 ...); it cannot
     # explain a change, leave it out of the layout" - and leaving it out of every station is refused as
     # "loop #1 key 'setpoint' names 'reactor_temp_sp', which is not a sensor of any station".
     assert code == 0, err
+    # The setpoint is the loop's reference, not a candidate cause: the loop still reads as compensated
+    # (the temperature held its steady setpoint) and the feed stays first.
+    assert "reactor_temp_sp" not in [c["node"] for c in r["root_causes"]]
+    assert r["dynamics"]["loops"][0]["compensated"] and r["root_causes"][0]["node"] == "feed_impurity_pct"
+    # A setpoint tag in no station is read with its loop.
+    stationless = layout.replace('"conversion_pct", "reactor_temp_sp"]', '"conversion_pct"]')
+    code, r = _analyze(tmp_path, tmp_path / "sp.csv", stationless, REACTOR_INCIDENT)
+    assert code == 0, capsys.readouterr().err
+    assert r["root_causes"][0]["node"] == "feed_impurity_pct"
+    # A setpoint tag the data do not have is named with its file.
+    code, _r = _analyze(tmp_path, REACTOR / "data.csv", stationless, REACTOR_INCIDENT)
+    err = capsys.readouterr().err
+    assert code == 2 and "reactor_temp_sp" in err and "data.csv" in err, err
 
 
 # ----------------------------------------------------------------------------- 15
@@ -369,8 +380,6 @@ def _setpoint_change_plant(n_ref=600, n_an=180, seed=5):
                          "conversion_pct": conv.round(3), "yield_pct": yld.round(3)})
 
 
-@pytest.mark.xfail(strict=True, reason="trial3 #15: an operator's setpoint change: the loop 'did not hold' the "
-                                        "temperature it held at its new setpoint, and its valve is ranked first")
 def test_a_setpoint_change_is_read_as_the_controller_following_it(tmp_path, capsys):
     _setpoint_change_plant().to_csv(tmp_path / "data.csv", index=False)
     layout = ('[plant]\nname = "r"\ntarget = "yield_pct"\ntime_column = "timestamp"\n'
@@ -388,6 +397,12 @@ def test_a_setpoint_change_is_read_as_the_controller_following_it(tmp_path, caps
     # on its new setpoint, and coolant_valve_pct (the controller's output) leads the ranking.
     assert not any("did not hold" in m for m in said), [m for m in said if "did not hold" in m]
     assert r["root_causes"][0]["node"] != "coolant_valve_pct", [c["node"] for c in r["root_causes"][:3]]
+    # The operators' change is named first; the loop is read as following it.
+    assert r["root_causes"][0]["node"] == "reactor_temp_sp", [c["node"] for c in r["root_causes"][:3]]
+    loop = r["dynamics"]["loops"][0]
+    assert loop["compensated"] and loop["cv_shift_sd"] < -3, loop
+    assert any("the operators moved the setpoint reactor_temp_sp" in m and "the controller's answer" in m
+               for m in said), said
 
 
 # ----------------------------------------------------------------------------- 18

@@ -155,6 +155,11 @@ def _run_analysis(data: PlantData, anomaly, reference, settings: AnalysisSetting
     if timed is not None:
         frame, fit_ref_sl = timed.frame, timed.reference
         check_enough_rows(data, fit_ref_sl, an_sl, settings.n_folds)
+    # A loop's setpoint tag is its reference, read with the loop (core/control_loops.py), not a cause.
+    setpoints = {lp.setpoint for lp in layout.loops if isinstance(lp.setpoint, str)} & set(frame.columns)
+    if setpoints:
+        layout = layout.restricted_to([c for c in frame.columns if c not in setpoints])
+        frame = frame[[c for c in frame.columns if c not in setpoints]]
     ref = frame.iloc[fit_ref_sl].reset_index(drop=True)
     an = frame.iloc[an_sl].reset_index(drop=True)
     # The incident's shape (core/incident_shapes.py): the KPI's type, a unit incident, a KPI
@@ -466,7 +471,7 @@ def _time_readings(timed, layout, ref, an, ranking, graph, data, lag_messages=No
     on them). Returns the messages that lead (saturated loops) and the others."""
     ranking.root_causes = list(ranking.root_causes)
     loops, notes = loop_readings(layout, ref, an, ranking, graph, timed.model_loops, start_time, timed.step,
-                                 timed.record.shifts, lab_rows)
+                                 timed.record.shifts, lab_rows, clock_rows)
     n_lead = sum(rec.saturated for rec in loops)   # loop_readings puts one message per saturated loop first
     lead, messages = notes[:n_lead], list[str | Note](notes[n_lead:])
     onsets, drift = drift_origin(ranking, graph, ref, an)

@@ -12,6 +12,10 @@ disturbance getting through, so the loop is "saturated", never "held", and its r
 messages (when the MV hit the limit, how far the CV moved). One that swung from one limit to the
 other is said to be saturated at both.
 
+A loop whose setpoint is a tag is read against it: the CV "held" when it stayed at its setpoint,
+wherever that was. When the operators moved the setpoint in the incident and the CV followed it, the
+setpoint change is the cause (the operators made it) and is ranked first; the MV only answered it.
+
 A loop's declaration is questioned when the data contradict it: its MV reads outside the limits
 declared for it (a 180 degC temperature with valve limits 0-100 %), or its CV moved while its MV
 held, the reverse of what a controller in automatic does. The note names the loop and, where the
@@ -24,6 +28,7 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
+from rca_app.core.loop_setpoints import SETPOINT_MOVED_SD, followed_setpoint, setpoint_reading
 from rca_app.core.result_notes import Note
 from rca_app.core.results import LoopRecord
 
@@ -71,6 +76,9 @@ def loop_state(rec: LoopRecord) -> str:
         return "saturated (lost authority)"
     if rec.limits_declared and rec.limit_use >= 1 - SATURATED_BAND:
         return "reached its limit at times (authority nearly lost)"
+    if rec.compensated and abs(rec.cv_shift_sd) > COMPENSATED_CV_SD:
+        # Compensated although the CV moved: it held its setpoint tag, which the operators moved.
+        return f"followed its moved setpoint ({rec.controlled} {rec.cv_shift_sd:+.1f} sd with it)"
     if rec.compensated:
         return "compensated"
     if abs(rec.cv_shift_sd) > COMPENSATED_CV_SD:
@@ -113,7 +121,8 @@ def _when(row: int, shift: int, start_time, step) -> str:
 
 
 def loop_readings(layout, ref: pd.DataFrame, an: pd.DataFrame, ranking, graph, in_model=frozenset(),
-                  start_time=None, step=None, shifts=None, sampled=None) -> tuple[list[LoopRecord], list[Note]]:
+                  start_time=None, step=None, shifts=None, sampled=None,
+                  clock=None) -> tuple[list[LoopRecord], list[Note]]:
     """For each declared loop: did the controller compensate, did it saturate, how close to its
     limits it ran, and which upstream sensor the disturbance came from.
 
@@ -154,12 +163,16 @@ def loop_readings(layout, ref: pd.DataFrame, an: pd.DataFrame, ranking, graph, i
         mv_r, mv_a = ref[lp.manipulated].to_numpy(float), an[lp.manipulated].to_numpy(float)
         cv_r, cv_a = ref[lp.controlled].to_numpy(float), an[lp.controlled].to_numpy(float)
         mv_shift, cv_shift = mean_shift_sd(mv_a, mv_r), mean_shift_sd(cv_a, cv_r)
+        sp = setpoint_reading(lp, clock)
+        # How far the CV left its setpoint: its own shift for a fixed setpoint, its error for a tag.
+        cv_dev = sp.error_sd if sp is not None else cv_shift
+        followed = sp is not None and abs(sp.moved_sd) >= SETPOINT_MOVED_SD and abs(cv_dev) <= COMPENSATED_CV_SD
         outside = _outside_limits(lp, np.concatenate([mv_r, mv_a]))
         declared = lp
         if outside is not None:
             # Limits the MV does not read within are not its travel: nothing is read against them.
             lp = replace(lp, low=None, high=None)
-        compensated = abs(mv_shift) >= COMPENSATED_MV_SD and abs(cv_shift) <= COMPENSATED_CV_SD
+        compensated = abs(mv_shift) >= COMPENSATED_MV_SD and abs(cv_dev) <= COMPENSATED_CV_SD
         low = lp.low if lp.low is not None else float(mv_r.min())
         high = lp.high if lp.high is not None else float(mv_r.max())
         span = high - low if high > low else 1.0
@@ -170,9 +183,9 @@ def loop_readings(layout, ref: pd.DataFrame, an: pd.DataFrame, ranking, graph, i
         sat = _saturation(lp, mv_r, mv_a)
         sat_share = sat[0][0] if sat else None
         when = {limit: _when(row, shifts.get(lp.manipulated, 0), start_time, step) for _, row, limit in sat}
-        source, share = (_disturbance_source(lp, layout, ref, an, mv_r, mv_a, sampled or {}) if compensated
-                         else (None, 0.0))
-        doubt, doubt_note = _declaration_doubt(declared, outside, mv_r, mv_a, cv_r, cv_a, mv_shift, cv_shift,
+        source, share = (_disturbance_source(lp, layout, ref, an, mv_r, mv_a, sampled or {})
+                         if compensated and not followed else (None, 0.0))
+        doubt, doubt_note = _declaration_doubt(declared, outside, mv_r, mv_a, cv_r, cv_a, mv_shift, cv_dev,
                                                bool(sat))
         rec = LoopRecord(controlled=lp.controlled, manipulated=lp.manipulated, mv_shift_sd=float(mv_shift),
                          cv_shift_sd=float(cv_shift), compensated=bool(compensated),
@@ -187,11 +200,18 @@ def loop_readings(layout, ref: pd.DataFrame, an: pd.DataFrame, ranking, graph, i
             lead.append(Note(_saturated_text(lp, sat, when, cv_shift, mv_shift), "limit", "warning"))
         if doubt_note is not None:
             messages.append(doubt_note)
+        if followed and sp is not None:
+            messages.append(Note(followed_setpoint(lp, sp, cv_shift, mv_shift, ranking,
+                                                    layout.station_of(lp.controlled), start_time, step),
+                                 "loop", "warning"))
+            order = [c.node for c in ranking.root_causes]
+            continue
         if not compensated:
-            if not sat and doubt_note is None and abs(cv_shift) >= 3 * COMPENSATED_CV_SD:
-                messages.append(Note(f"the controller of {lp.controlled} did not hold it: {lp.controlled} moved "
-                                     f"{cv_shift:+.1f} reference sd while {lp.manipulated} moved {mv_shift:+.1f} sd.",
-                                     "loop", "caution"))
+            if not sat and doubt_note is None and abs(cv_dev) >= 3 * COMPENSATED_CV_SD:
+                at = f" at its setpoint {lp.setpoint}" if sp is not None else ""
+                messages.append(Note(f"the controller of {lp.controlled} did not hold it{at}: {lp.controlled} moved "
+                                     f"{cv_dev:+.1f} reference sd{' from it' if at else ''} while {lp.manipulated} "
+                                     f"moved {mv_shift:+.1f} sd.", "loop", "caution"))
             continue
         limits = "its declared limit" if rec.limits_declared else "the edge of its reference range"
         msg = (f"the controller of {lp.controlled} compensated: it moved {lp.manipulated} by {mv_shift:+.1f} "

@@ -35,7 +35,8 @@ and are left as they are.
 
 A declared loop's manipulated variable is never an origin while its controller was acting
 (compensating, or at its limit): its move is the controller's answer to the disturbance, and it
-moves before the sensors downstream of it by construction. An upstream sensor that moved clearly
+moves before the sensors downstream of it by construction. Nor is its controlled variable, which
+held, followed its setpoint, or (saturated) let the disturbance through. An upstream sensor that moved clearly
 and first but is not in the ranking at all (the model, learnt from a short reference, has no path
 from it to the KPI) is still considered: it is put first with no restoration of its own (the
 model cannot compute one) and the note says so.
@@ -68,8 +69,8 @@ def disturbance_origin(ranking, layout, graph, ref: pd.DataFrame, an: pd.DataFra
     step : Timedelta, optional
         The grid step, to say the lead in time.
     loops : list of LoopRecord, optional
-        The loops' readings: the manipulated variable of one whose controller compensated or
-        saturated is not an origin.
+        The loops' readings: the manipulated and controlled variables of one whose controller
+        compensated or saturated are not origins.
 
     Returns
     -------
@@ -81,7 +82,10 @@ def disturbance_origin(ranking, layout, graph, ref: pd.DataFrame, an: pd.DataFra
     if not causes or causes[0].node not in ref.columns:
         return {}, None
     first = causes[0].node
-    answers = {rec.manipulated for rec in loops if (rec.compensated or rec.saturated) and not rec.questioned}
+    # A loop whose controller acted: its MV answered, its CV held (or followed its setpoint, or let
+    # the disturbance through once saturated); neither is where the disturbance entered.
+    answers = {n for rec in loops if (rec.compensated or rec.saturated) and not rec.questioned
+               for n in (rec.manipulated, rec.controlled)}
     ranked = {c.node for c in causes} | {n for c in causes for n in getattr(c, "acts_on", ())}
     # The ranked sensors, then the upstream ones the model left without a path to the KPI.
     numeric = [n for n in [c.node for c in causes] + [c for c in layout.nodes if c not in ranked]
@@ -98,12 +102,12 @@ def disturbance_origin(ranking, layout, graph, ref: pd.DataFrame, an: pd.DataFra
 
     first_onset = onset(first)
     first_moved = first_onset is not None and moved_sd(first) >= ORIGIN_MIN_SHIFT_SD
-    tier_first = layout.tier_of(first)
+    tier_first = _tier(layout, first)
     upstream = graph.ancestors(first) if first in graph.nodes else set()
     onsets: dict[str, int | None] = {first: first_onset[0] if first_onset else None}
     found: list[tuple[tuple[int, int], float, str]] = []
     for c in numeric:
-        if c == first or not (layout.tier_of(c) <= tier_first or c in upstream):
+        if c == first or not (_tier(layout, c) <= tier_first or c in upstream):
             continue
         shift = moved_sd(c)
         if shift < ORIGIN_MIN_SHIFT_SD:
@@ -121,7 +125,7 @@ def disturbance_origin(ranking, layout, graph, ref: pd.DataFrame, an: pd.DataFra
     # the flow order decides between them, then the larger shift.
     earliest = min(found)[0]
     rows, neg_shift, origin = min((f for f in found if f[0][0] <= earliest[1]),
-                                  key=lambda f: (layout.tier_of(f[2]), f[1]))
+                                  key=lambda f: (_tier(layout, f[2]), f[1]))
     unranked = origin not in ranked
     if unranked:
         ranking.root_causes.append(_unranked_cause(origin, layout, ref, an))
@@ -142,6 +146,15 @@ def disturbance_origin(ranking, layout, graph, ref: pd.DataFrame, an: pd.DataFra
            f"{layout.target}, so it has no restoration of its own (shown as 0%); it is put first for when and where "
            "it moved, which the model cannot weigh. A longer reference, in which it varied, would let the model "
            "learn its effect." if unranked else ""))
+
+
+def _tier(layout, node: str) -> int:
+    """A sensor's station index; a loop's setpoint tag (the loop's reference, in no station of the
+    model) sits at its controlled variable's station."""
+    if node in layout.nodes:
+        return layout.tier_of(node)
+    cv = next((lp.controlled for lp in layout.loops if lp.setpoint == node), None)
+    return layout.tier_of(cv) if cv is not None else len(layout.stations)
 
 
 def _unranked_cause(node: str, layout, ref: pd.DataFrame, an: pd.DataFrame) -> RootCause:

@@ -103,3 +103,70 @@ def test_a_compensating_loops_valve_is_never_the_disturbance_origin():
     bare = _ranking("reactor_temp_C", "coolant_valve_pct", "feed_x")
     disturbance_origin(bare, LAYOUT, graph, ref, an, None)
     assert bare.root_causes[0].node == "coolant_valve_pct"   # what the loop's reading prevents
+
+
+def _setpoint_plant(sp_step: float, seed=4):
+    """The PI loop following a setpoint tag; the operators move it by ``sp_step`` at the incident."""
+    rng = np.random.default_rng(seed)
+    n = N_REF + N_INC
+    sp = np.full(n, 180.0)
+    sp[N_REF:] += sp_step
+    temp, valve = np.empty(n), np.empty(n)
+    t, v = 180.0, 40.0
+    for k in range(n):
+        t_new = 180.0 + 0.6 * (t - 180.0) - 0.25 * (v - 40.0) + 0.5 * rng.normal() + 0.2 * rng.normal()
+        v = float(np.clip(v + 0.8 * (t_new - t) + 0.6 * (t_new - sp[k]), 0.0, 100.0))
+        t = t_new
+        temp[k], valve[k] = t, v
+    frame = pd.DataFrame({"feed_x": rng.normal(size=n), "reactor_temp_C": temp, "coolant_valve_pct": valve,
+                          "yield_pct": 90 - 0.3 * (temp - 180) + 0.1 * rng.normal(size=n), "temp_sp": sp})
+    return frame.iloc[:N_REF].reset_index(drop=True), frame.iloc[N_REF:].reset_index(drop=True)
+
+
+SP_LAYOUT = parse_layout(
+    '[plant]\nname = "t"\ntarget = "yield_pct"\n'
+    '[[station]]\nname = "Feed"\nsensors = ["feed_x"]\n'
+    '[[station]]\nname = "Reactor"\nsensors = ["reactor_temp_C", "coolant_valve_pct"]\n'
+    '[[station]]\nname = "Product"\nsensors = ["yield_pct"]\n'
+    '[[loop]]\ncontrolled = "reactor_temp_C"\nmanipulated = "coolant_valve_pct"\nsetpoint = "temp_sp"\n'
+    'low = 0.0\nhigh = 100.0\n')
+
+
+def test_a_setpoint_tag_in_no_station_is_read_with_its_loop_and_is_not_its_own_cv():
+    assert SP_LAYOUT.station_of("temp_sp") == "Reactor"          # read with its controlled variable
+    from rca_app.core.errors import RcaInputError
+
+    try:
+        parse_layout('[plant]\nname = "t"\ntarget = "y"\n[[station]]\nname = "S"\nsensors = ["a", "b", "y"]\n'
+                     '[[loop]]\ncontrolled = "a"\nmanipulated = "b"\nsetpoint = "a"\n')
+    except RcaInputError as e:
+        assert "its own controlled or manipulated variable" in str(e)
+    else:
+        raise AssertionError("a loop whose setpoint is its own CV was accepted")
+
+
+def test_a_moved_setpoint_the_cv_followed_is_ranked_first_and_the_valve_read_as_the_answer():
+    ref, an = _setpoint_plant(-3.0)
+    model = ["feed_x", "reactor_temp_C", "coolant_valve_pct", "yield_pct"]
+    ranking = SimpleNamespace(root_causes=[
+        SimpleNamespace(node=n, station="Reactor", restoration=r, restoration_ci=(r - 0.1, r + 0.1),
+                        restoration_range=None, share_ranked_first=f)
+        for n, r, f in (("coolant_valve_pct", 0.9, 1.0), ("reactor_temp_C", 0.1, 0.0))])
+    (rec,), notes = loop_readings(SP_LAYOUT, ref[model], an[model], ranking, None, clock=(ref, an))
+    assert rec.compensated and rec.cv_shift_sd < -3 and rec.source is None
+    text = " ".join(str(m) for m in notes)
+    assert "did not hold" not in text and "the operators moved the setpoint temp_sp" in text, text
+    first = ranking.root_causes[0]
+    assert first.node == "temp_sp" and first.restoration == 0.9 and first.share_ranked_first == 1.0
+    from rca_app.core.control_loops import loop_state
+
+    assert loop_state(rec).startswith("followed its moved setpoint")
+
+
+def test_a_steady_setpoint_tag_reads_the_loop_as_a_fixed_setpoint_does():
+    ref, an = _setpoint_plant(0.0)
+    model = ["feed_x", "reactor_temp_C", "coolant_valve_pct", "yield_pct"]
+    (with_tag,), _ = loop_readings(SP_LAYOUT, ref[model], an[model], _ranking("reactor_temp_C"), None,
+                                   clock=(ref, an))
+    (fixed,), _ = loop_readings(SP_LAYOUT, ref[model], an[model], _ranking("reactor_temp_C"), None)
+    assert (with_tag.compensated, with_tag.cv_shift_sd) == (fixed.compensated, fixed.cv_shift_sd)
