@@ -170,3 +170,28 @@ def test_a_steady_setpoint_tag_reads_the_loop_as_a_fixed_setpoint_does():
                                    clock=(ref, an))
     (fixed,), _ = loop_readings(SP_LAYOUT, ref[model], an[model], _ranking("reactor_temp_C"), None)
     assert (with_tag.compensated, with_tag.cv_shift_sd) == (fixed.compensated, fixed.cv_shift_sd)
+
+
+def test_a_setting_acting_only_through_a_held_temperature_is_warned_as_cancelled():
+    from rca_app.core.graph import Edge
+    from rca_app.core.lagged_model import LagInput
+    from rca_app.core.loop_actions import held_loop_warnings, held_on_the_way
+
+    nodes = ("preheat", "feed_x", "reactor_temp_C", "coolant_valve_pct", "conversion", "yield_pct",
+             "coolant_valve_pct[t-1]")
+    edges = [("preheat", "reactor_temp_C"), ("reactor_temp_C", "coolant_valve_pct"),
+             ("coolant_valve_pct[t-1]", "reactor_temp_C"), ("reactor_temp_C", "conversion"),
+             ("conversion", "yield_pct"), ("feed_x", "conversion"), ("feed_x", "reactor_temp_C")]
+    graph = CausalGraph(nodes, tuple(Edge(a, b) for a, b in edges))
+    lagged = [LagInput("coolant_valve_pct[t-1]", "coolant_valve_pct", 1)]
+    loops = SP_LAYOUT.loops
+    held, every = held_on_the_way(graph, "preheat", "yield_pct", loops, lagged)
+    assert [lp.controlled for lp in held] == ["reactor_temp_C"] and every
+    (w,) = held_loop_warnings(graph, "preheat", "yield_pct", loops, lagged)
+    assert w.startswith("acts on yield_pct only through reactor_temp_C") and "cancel" in w
+    # A path around the held temperature: only part of the effect is cancelled.
+    (w,) = held_loop_warnings(graph, "feed_x", "yield_pct", loops, lagged)
+    assert w.startswith("part of feed_x's effect")
+    # The loop's own variables and a setting downstream of the loop get no such warning.
+    assert held_loop_warnings(graph, "coolant_valve_pct", "yield_pct", loops, lagged) == []
+    assert held_loop_warnings(graph, "conversion", "yield_pct", loops, lagged) == []
