@@ -36,10 +36,10 @@ and are left as they are.
 A declared loop's manipulated variable is never an origin while its controller was acting
 (compensating, or at its limit): its move is the controller's answer to the disturbance, and it
 moves before the sensors downstream of it by construction. Nor is its controlled variable, which
-held, followed its setpoint, or (saturated) let the disturbance through. An upstream sensor that moved clearly
-and first but is not in the ranking at all (the model, learnt from a short reference, has no path
-from it to the KPI) is still considered: it is put first with no restoration of its own (the
-model cannot compute one) and the note says so.
+held, followed its setpoint, or (saturated) let the disturbance through. An upstream sensor that
+moved clearly and first but is not in the ranking at all (the model, learnt from a short
+reference, has no path from it to the KPI) is still considered: it is put first with no
+restoration of its own (the model cannot compute one) and the note says so.
 """
 from __future__ import annotations
 
@@ -88,7 +88,8 @@ def disturbance_origin(ranking, layout, graph, ref: pd.DataFrame, an: pd.DataFra
                for n in (rec.manipulated, rec.controlled)}
     ranked = {c.node for c in causes} | {n for c in causes for n in getattr(c, "acts_on", ())}
     # The ranked sensors, then the upstream ones the model left without a path to the KPI.
-    numeric = [n for n in [c.node for c in causes] + [c for c in layout.nodes if c not in ranked]
+    after_kpi = graph.descendants(layout.target) if layout.target in graph.nodes else set()
+    numeric = [n for n in [c.node for c in causes] + [c for c in layout.nodes if c not in ranked | after_kpi]
                if n in ref.columns and n in an.columns and n != layout.target and n not in answers
                and pd.api.types.is_numeric_dtype(ref[n]) and float(ref[n].std()) > 0]
     if not pd.api.types.is_numeric_dtype(ref[first]):
