@@ -40,6 +40,7 @@ from rca_app.core.encoding import CategoryEncoder
 from rca_app.core.errors import Problem, RcaInputError
 from rca_app.core.graph import CausalGraph
 from rca_app.core.incident_shapes import (
+    effective_reference_rows,
     max_parents,
     plan_incident,
     ranking_basis_text,
@@ -156,12 +157,21 @@ def _run_analysis(data: PlantData, anomaly, reference, settings: AnalysisSetting
     if timed is not None:
         frame, fit_ref_sl = timed.frame, timed.reference
         check_enough_rows(data, fit_ref_sl, an_sl, settings.n_folds)
+    # A loop's setpoint tag is its reference, read with the loop (core/control_loops.py), not a cause.
+    setpoints = {lp.setpoint for lp in layout.loops if isinstance(lp.setpoint, str)} & set(frame.columns)
+    if setpoints:
+        layout = layout.restricted_to([c for c in frame.columns if c not in setpoints])
+        frame = frame[[c for c in frame.columns if c not in setpoints]]
     ref = frame.iloc[fit_ref_sl].reset_index(drop=True)
     an = frame.iloc[an_sl].reset_index(drop=True)
     # The incident's shape (core/incident_shapes.py): the KPI's type, a unit incident, a KPI
     # that never varied in the reference, a short reference period.
     n_sensors = len(frame.columns) - 1
-    shape = plan_incident(layout, ref[layout.target], an[layout.target], n_sensors, min_rows_needed(n_sensors))
+    # On a time series the reference is judged on its effective rows (autocorrelation).
+    effective = (effective_reference_rows(ref, [c for c in data.numeric_nodes if c in ref.columns])
+                 if timed is not None and timed.step is not None else None)
+    shape = plan_incident(layout, ref[layout.target], an[layout.target], n_sensors, min_rows_needed(n_sensors),
+                          effective)
     messages: list[str | Note] = [*new_levels(data, ref, an), *(timed.messages if timed is not None else []),
                                   *shape.messages]
     if timed is not None and timed.step is not None:
@@ -243,7 +253,7 @@ def _run_analysis(data: PlantData, anomaly, reference, settings: AnalysisSetting
                      f"the layout allows needs it (Wald z = {z:.1f})." for p, z in missed]
     if shape.simple_model:
         # Short reference: fewer parents, linear mechanisms with shrinkage (core/unit_ranking.py).
-        graph, dropped = simple_graph(graph, ref, categorical, max_parents(len(ref)), layout.required)
+        graph, dropped = simple_graph(graph, ref, categorical, max_parents(shape.information_rows), layout.required)
         kinds = ("linear",)
         if dropped:
             messages.append(f"Simple model: {len(dropped)} weaker edge(s) were left out ("
@@ -357,7 +367,7 @@ def _run_analysis(data: PlantData, anomaly, reference, settings: AnalysisSetting
         row_causes, ranking.root_causes = ranking.root_causes, causes
         lead, later = _time_readings(timed, layout, ref_rows, an_rows, ranking, summary, data, lag_messages, scm,
                                      incident, data.time.iloc[an_sl.start] if data.time is not None else None,
-                                     (data.frame.iloc[ref_sl], data.frame.iloc[an_sl]))
+                                     (data.frame.iloc[ref_sl], data.frame.iloc[an_sl]), lab_rows)
         causes, ranking.root_causes = list(ranking.root_causes), row_causes
         # Loops the data show but the layout does not declare: proposed, never used (core/control_loops.py).
         later += propose_loops(layout, data.frame.iloc[ref_sl], data.frame.iloc[an_sl], numeric)
@@ -460,22 +470,24 @@ def _run_analysis(data: PlantData, anomaly, reference, settings: AnalysisSetting
 
 
 def _time_readings(timed, layout, ref, an, ranking, graph, data, lag_messages=None, scm=None,
-                   incident=None, start_time=None, clock_rows=None) -> tuple[list[Note], list[str | Note]]:
+                   incident=None, start_time=None, clock_rows=None,
+                   lab_rows=None) -> tuple[list[Note], list[str | Note]]:
     """Control loops and drift onsets on time-series data (see :mod:`rca_app.core.dynamics`);
     may reorder ``ranking.root_causes``; fills ``timed.record``. ``lag_messages``: the lagged
     edges were already found (for the model); None finds them here. ``clock_rows``: the
     reference and incident rows as recorded (not aligned), where a disturbance's first move is
-    read. Returns the messages that lead (saturated loops) and the others."""
+    read. ``lab_rows``: each lab tag's sampled reference rows (a loop's disturbance source is read
+    on them). Returns the messages that lead (saturated loops) and the others."""
     ranking.root_causes = list(ranking.root_causes)
     loops, notes = loop_readings(layout, ref, an, ranking, graph, timed.model_loops, start_time, timed.step,
-                                 timed.record.shifts)
+                                 timed.record.shifts, lab_rows, clock_rows)
     n_lead = sum(rec.saturated for rec in loops)   # loop_readings puts one message per saturated loop first
     lead, messages = notes[:n_lead], list[str | Note](notes[n_lead:])
     onsets, drift = drift_origin(ranking, graph, ref, an)
     # Then, from whichever cause is first now, a disturbance that entered upstream earlier still:
     # in clock time (the rows as recorded), which sensor left its normal operation first.
     clock_ref, clock_an = clock_rows if clock_rows is not None else (ref, an)
-    more, origin = disturbance_origin(ranking, layout, graph, clock_ref, clock_an, timed.step)
+    more, origin = disturbance_origin(ranking, layout, graph, clock_ref, clock_an, timed.step, loops)
     onsets = {**onsets, **more}
     lead += [Note(origin, "origin", "caution")] if origin else []   # says why the first cause is first: read early
     timed.record.loops, timed.record.drift_onsets = loops, onsets

@@ -12,6 +12,10 @@ disturbance getting through, so the loop is "saturated", never "held", and its r
 messages (when the MV hit the limit, how far the CV moved). One that swung from one limit to the
 other is said to be saturated at both.
 
+A loop whose setpoint is a tag is read against it: the CV "held" when it stayed at its setpoint,
+wherever that was. When the operators moved the setpoint in the incident and the CV followed it, the
+setpoint change is the cause (the operators made it) and is ranked first; the MV only answered it.
+
 A loop's declaration is questioned when the data contradict it: its MV reads outside the limits
 declared for it (a 180 degC temperature with valve limits 0-100 %), or its CV moved while its MV
 held, the reverse of what a controller in automatic does. The note names the loop and, where the
@@ -24,12 +28,15 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
+from rca_app.core.loop_setpoints import SETPOINT_MOVED_SD, followed_setpoint, setpoint_reading
 from rca_app.core.result_notes import Note
 from rca_app.core.results import LoopRecord
 
 COMPENSATED_MV_SD = 2.0       # an MV moved this many reference sds ...
 COMPENSATED_CV_SD = 1.0       # ... while its CV stayed within this many: the controller compensated
 SOURCE_MIN_SHARE = 0.5        # a source must explain this share of the MV's shift
+SOURCE_MIN_SAMPLES = 8        # a lab tag's relation with the MV is read on at least this many sampled rows
+UPSTREAM_MOVED_SD = 3.0       # no source found: upstream sensors that moved this much go before the loop's pair
 SATURATED_BAND = 0.02         # an MV within this share of its travel from a declared limit is at it ...
 SATURATED_SHARE = 0.1         # ... and saturated when it sat there this much longer than in the reference
 # A declaration the data contradict.
@@ -69,6 +76,9 @@ def loop_state(rec: LoopRecord) -> str:
         return "saturated (lost authority)"
     if rec.limits_declared and rec.limit_use >= 1 - SATURATED_BAND:
         return "reached its limit at times (authority nearly lost)"
+    if rec.compensated and abs(rec.cv_shift_sd) > COMPENSATED_CV_SD:
+        # Compensated although the CV moved: it held its setpoint tag, which the operators moved.
+        return f"followed its moved setpoint ({rec.controlled} {rec.cv_shift_sd:+.1f} sd with it)"
     if rec.compensated:
         return "compensated"
     if abs(rec.cv_shift_sd) > COMPENSATED_CV_SD:
@@ -111,7 +121,8 @@ def _when(row: int, shift: int, start_time, step) -> str:
 
 
 def loop_readings(layout, ref: pd.DataFrame, an: pd.DataFrame, ranking, graph, in_model=frozenset(),
-                  start_time=None, step=None, shifts=None) -> tuple[list[LoopRecord], list[Note]]:
+                  start_time=None, step=None, shifts=None, sampled=None,
+                  clock=None) -> tuple[list[LoopRecord], list[Note]]:
     """For each declared loop: did the controller compensate, did it saturate, how close to its
     limits it ran, and which upstream sensor the disturbance came from.
 
@@ -132,6 +143,11 @@ def loop_readings(layout, ref: pd.DataFrame, an: pd.DataFrame, ranking, graph, i
         The grid step.
     shifts : dict of str to int, optional
         Grid steps each sensor was moved forward by in the alignment.
+    sampled : dict of str to ndarray of int, optional
+        Lab tags: the positions within ``ref`` where each has a fresh sample
+        (:func:`rca_app.core.lab_tags.lab_tag_rows`). Its relation with a loop's MV is read on those
+        rows, where the held value is what was measured at that time, not on the held copies, whose
+        relation with the MV is diluted towards zero.
 
     Returns
     -------
@@ -147,12 +163,16 @@ def loop_readings(layout, ref: pd.DataFrame, an: pd.DataFrame, ranking, graph, i
         mv_r, mv_a = ref[lp.manipulated].to_numpy(float), an[lp.manipulated].to_numpy(float)
         cv_r, cv_a = ref[lp.controlled].to_numpy(float), an[lp.controlled].to_numpy(float)
         mv_shift, cv_shift = mean_shift_sd(mv_a, mv_r), mean_shift_sd(cv_a, cv_r)
+        sp = setpoint_reading(lp, clock)
+        # How far the CV left its setpoint: its own shift for a fixed setpoint, its error for a tag.
+        cv_dev = sp.error_sd if sp is not None else cv_shift
+        followed = sp is not None and abs(sp.moved_sd) >= SETPOINT_MOVED_SD and abs(cv_dev) <= COMPENSATED_CV_SD
         outside = _outside_limits(lp, np.concatenate([mv_r, mv_a]))
         declared = lp
         if outside is not None:
             # Limits the MV does not read within are not its travel: nothing is read against them.
             lp = replace(lp, low=None, high=None)
-        compensated = abs(mv_shift) >= COMPENSATED_MV_SD and abs(cv_shift) <= COMPENSATED_CV_SD
+        compensated = abs(mv_shift) >= COMPENSATED_MV_SD and abs(cv_dev) <= COMPENSATED_CV_SD
         low = lp.low if lp.low is not None else float(mv_r.min())
         high = lp.high if lp.high is not None else float(mv_r.max())
         span = high - low if high > low else 1.0
@@ -163,8 +183,9 @@ def loop_readings(layout, ref: pd.DataFrame, an: pd.DataFrame, ranking, graph, i
         sat = _saturation(lp, mv_r, mv_a)
         sat_share = sat[0][0] if sat else None
         when = {limit: _when(row, shifts.get(lp.manipulated, 0), start_time, step) for _, row, limit in sat}
-        source, share = _disturbance_source(lp, layout, ref, an, mv_r, mv_a) if compensated else (None, 0.0)
-        doubt, doubt_note = _declaration_doubt(declared, outside, mv_r, mv_a, cv_r, cv_a, mv_shift, cv_shift,
+        source, share = (_disturbance_source(lp, layout, ref, an, mv_r, mv_a, sampled or {})
+                         if compensated and not followed else (None, 0.0))
+        doubt, doubt_note = _declaration_doubt(declared, outside, mv_r, mv_a, cv_r, cv_a, mv_shift, cv_dev,
                                                bool(sat))
         rec = LoopRecord(controlled=lp.controlled, manipulated=lp.manipulated, mv_shift_sd=float(mv_shift),
                          cv_shift_sd=float(cv_shift), compensated=bool(compensated),
@@ -179,11 +200,18 @@ def loop_readings(layout, ref: pd.DataFrame, an: pd.DataFrame, ranking, graph, i
             lead.append(Note(_saturated_text(lp, sat, when, cv_shift, mv_shift), "limit", "warning"))
         if doubt_note is not None:
             messages.append(doubt_note)
+        if followed and sp is not None:
+            messages.append(Note(followed_setpoint(lp, sp, cv_shift, mv_shift, ranking,
+                                                    layout.station_of(lp.controlled), start_time, step),
+                                 "loop", "warning"))
+            order = [c.node for c in ranking.root_causes]
+            continue
         if not compensated:
-            if not sat and doubt_note is None and abs(cv_shift) >= 3 * COMPENSATED_CV_SD:
-                messages.append(Note(f"the controller of {lp.controlled} did not hold it: {lp.controlled} moved "
-                                     f"{cv_shift:+.1f} reference sd while {lp.manipulated} moved {mv_shift:+.1f} sd.",
-                                     "loop", "caution"))
+            if not sat and doubt_note is None and abs(cv_dev) >= 3 * COMPENSATED_CV_SD:
+                at = f" at its setpoint {lp.setpoint}" if sp is not None else ""
+                messages.append(Note(f"the controller of {lp.controlled} did not hold it{at}: {lp.controlled} moved "
+                                     f"{cv_dev:+.1f} reference sd{' from it' if at else ''} while {lp.manipulated} "
+                                     f"moved {mv_shift:+.1f} sd.", "loop", "caution"))
             continue
         limits = "its declared limit" if rec.limits_declared else "the edge of its reference range"
         msg = (f"the controller of {lp.controlled} compensated: it moved {lp.manipulated} by {mv_shift:+.1f} "
@@ -201,6 +229,9 @@ def loop_readings(layout, ref: pd.DataFrame, an: pd.DataFrame, ranking, graph, i
                 move_before(ranking, source, ahead[0])
                 order = [c.node for c in ranking.root_causes]
                 msg += f": {source} is ranked before {ahead[0]}, which only followed it"
+        else:
+            msg += _unsourced(lp, layout, ref, an, ranking, graph)
+            order = [c.node for c in ranking.root_causes]
         at_limit = use >= 0.9      # ran at its limit: the loop's saturation, read with the saturated ones
         messages.append(Note(msg + ".", "limit" if at_limit else "loop", "warning" if at_limit else "caution"))
     return out, lead + messages
@@ -322,9 +353,64 @@ def _declaration_doubt(lp, outside: float | None, mv_r, mv_a, cv_r, cv_a, mv_shi
     return "; ".join(short), Note(text, "loop", "warning")
 
 
-def _disturbance_source(lp, layout, ref, an, mv_r, mv_a) -> tuple[str | None, float]:
+def _loop_tags(layout) -> set[str]:
+    """Every declared loop's controlled and manipulated variables and setpoint tags."""
+    return ({x.manipulated for x in layout.loops} | {x.controlled for x in layout.loops}
+            | {x.setpoint for x in layout.loops if isinstance(x.setpoint, str)})
+
+
+def _upstream_movers(lp, layout, ref, an, graph) -> list[tuple[str, float]]:
+    """Sensors that moved clearly (:data:`UPSTREAM_MOVED_SD`) upstream of a loop: at an earlier
+    station than its MV, or at its station and an ancestor of its CV or MV in the graph; the
+    largest shift first. No loop's own sensors, no KPI."""
+    tier = layout.tier_of(lp.manipulated)
+    near = set()
+    for n in (lp.controlled, lp.manipulated):
+        if graph is not None and n in graph.nodes:
+            near |= graph.ancestors(n)
+    out = []
+    for c in ref.columns:
+        if c in _loop_tags(layout) or c == layout.target or c not in an.columns \
+                or not pd.api.types.is_numeric_dtype(ref[c]) or c not in layout.nodes:
+            continue
+        if not (layout.tier_of(c) < tier or (layout.tier_of(c) == tier and c in near)):
+            continue
+        shift = mean_shift_sd(an[c].to_numpy(float), ref[c].to_numpy(float))
+        if np.isfinite(shift) and abs(shift) >= UPSTREAM_MOVED_SD:
+            out.append((c, float(shift)))
+    return sorted(out, key=lambda x: -abs(x[1]))
+
+
+def _unsourced(lp, layout, ref, an, ranking, graph) -> str:
+    """A compensated loop whose disturbance no single upstream sensor explains: say so, and put
+    the upstream sensors that moved clearly before the loop's pair (its MV is the controller's
+    answer and its CV held: neither is where the disturbance came from). Returns the words added
+    to the loop's note."""
+    movers = _upstream_movers(lp, layout, ref, an, graph)
+    text = (f". No single upstream sensor explains at least {100 * SOURCE_MIN_SHARE:.0f}% of {lp.manipulated}'s "
+            "shift through its reference relation with it, so where the disturbance came from is not pinned down "
+            "(an unmeasured feed property, or a lab value sampled too rarely to show the relation)")
+    if not movers:
+        return text + f"; no sensor upstream of {lp.manipulated} moved clearly either: look for an unmeasured one"
+    order = [c.node for c in ranking.root_causes]
+    ahead = [n for n in order if n in (lp.manipulated, lp.controlled)]
+    moved = ", ".join(f"{c} ({s:+.1f} sd)" for c, s in movers)
+    text += f"; upstream of it these moved clearly: {moved}"
+    ranked = [c for c, _ in movers if c in order]
+    if ahead and ranked:
+        for c in ranked:
+            if order.index(c) > order.index(ahead[0]):
+                move_before(ranking, c, ahead[0])
+            order = [x.node for x in ranking.root_causes]
+        text += (f": {', '.join(ranked)} {'is' if len(ranked) == 1 else 'are'} ranked before {ahead[0]}, which "
+                 "only answered the disturbance")
+    return text
+
+
+def _disturbance_source(lp, layout, ref, an, mv_r, mv_a, sampled) -> tuple[str | None, float]:
     """The sensor upstream of (or at) the MV's station whose incident shift, through its reference
-    relation with the MV, explains most of the MV's shift."""
+    relation with the MV, explains most of the MV's shift. A lab tag's relation is read on its
+    sampled rows (``sampled``: positions within ``ref``)."""
     tier = layout.tier_of(lp.manipulated)
     skip = {lp.controlled, lp.manipulated, layout.target}
     if isinstance(lp.setpoint, str):
@@ -335,10 +421,13 @@ def _disturbance_source(lp, layout, ref, an, mv_r, mv_a) -> tuple[str | None, fl
     for c in ref.columns:
         if c in skip or c in others or layout.tier_of(c) > tier or not pd.api.types.is_numeric_dtype(ref[c]):
             continue
-        x = ref[c].to_numpy(float)
+        x, y = ref[c].to_numpy(float), mv_r
+        rows = sampled.get(c)
+        if rows is not None and len(rows) >= SOURCE_MIN_SAMPLES:
+            x, y = x[rows], mv_r[rows]
         if np.std(x) == 0:
             continue
-        slope = np.cov(x, mv_r)[0, 1] / np.var(x, ddof=1)
+        slope = np.cov(x, y)[0, 1] / np.var(x, ddof=1)
         share = slope * (an[c].to_numpy(float).mean() - x.mean()) / moved if moved else 0.0
         if share > best_share:
             best, best_share = c, float(share)

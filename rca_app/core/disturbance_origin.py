@@ -32,6 +32,14 @@ volume a response starts long before the single delay the alignment uses, which 
 upstream sensor look later than its own effect. Two faults that start together at two stations
 start together in clock time and do not reorder the ranking. Rows per part have no order in time
 and are left as they are.
+
+A declared loop's manipulated variable is never an origin while its controller was acting
+(compensating, or at its limit): its move is the controller's answer to the disturbance, and it
+moves before the sensors downstream of it by construction. Nor is its controlled variable, which
+held, followed its setpoint, or (saturated) let the disturbance through. An upstream sensor that
+moved clearly and first but is not in the ranking at all (the model, learnt from a short
+reference, has no path from it to the KPI) is still considered: it is put first with no
+restoration of its own (the model cannot compute one) and the note says so.
 """
 from __future__ import annotations
 
@@ -39,12 +47,13 @@ import pandas as pd
 
 from rca_app.core.control_loops import mean_shift_sd, move_before
 from rca_app.core.dynamics import duration_text, onset_interval
+from rca_app.core.records import Evidence, RootCause
 
 ORIGIN_MIN_SHIFT_SD = 3.0   # an origin left its normal operation clearly (3 reference sd)
 
 
 def disturbance_origin(ranking, layout, graph, ref: pd.DataFrame, an: pd.DataFrame,
-                       step: pd.Timedelta | None = None) -> tuple[dict[str, int | None], str | None]:
+                       step: pd.Timedelta | None = None, loops=()) -> tuple[dict[str, int | None], str | None]:
     """Put first the sensor where the incident's disturbance entered, when the ranking's first
     cause only followed it in time (see the module's description).
 
@@ -59,6 +68,9 @@ def disturbance_origin(ranking, layout, graph, ref: pd.DataFrame, an: pd.DataFra
         Reference and incident rows as recorded (clock time).
     step : Timedelta, optional
         The grid step, to say the lead in time.
+    loops : list of LoopRecord, optional
+        The loops' readings: the manipulated and controlled variables of one whose controller
+        compensated or saturated are not origins.
 
     Returns
     -------
@@ -70,8 +82,16 @@ def disturbance_origin(ranking, layout, graph, ref: pd.DataFrame, an: pd.DataFra
     if not causes or causes[0].node not in ref.columns:
         return {}, None
     first = causes[0].node
-    numeric = [c.node for c in causes if c.node in ref.columns and c.node != layout.target
-               and pd.api.types.is_numeric_dtype(ref[c.node])]
+    # A loop whose controller acted: its MV answered, its CV held (or followed its setpoint, or let
+    # the disturbance through once saturated); neither is where the disturbance entered.
+    answers = {n for rec in loops if (rec.compensated or rec.saturated) and not rec.questioned
+               for n in (rec.manipulated, rec.controlled)}
+    ranked = {c.node for c in causes} | {n for c in causes for n in getattr(c, "acts_on", ())}
+    # The ranked sensors, then the upstream ones the model left without a path to the KPI.
+    after_kpi = graph.descendants(layout.target) if layout.target in graph.nodes else set()
+    numeric = [n for n in [c.node for c in causes] + [c for c in layout.nodes if c not in ranked | after_kpi]
+               if n in ref.columns and n in an.columns and n != layout.target and n not in answers
+               and pd.api.types.is_numeric_dtype(ref[n]) and float(ref[n].std()) > 0]
     if not pd.api.types.is_numeric_dtype(ref[first]):
         return {}, None
 
@@ -83,12 +103,12 @@ def disturbance_origin(ranking, layout, graph, ref: pd.DataFrame, an: pd.DataFra
 
     first_onset = onset(first)
     first_moved = first_onset is not None and moved_sd(first) >= ORIGIN_MIN_SHIFT_SD
-    tier_first = layout.tier_of(first)
+    tier_first = _tier(layout, first)
     upstream = graph.ancestors(first) if first in graph.nodes else set()
     onsets: dict[str, int | None] = {first: first_onset[0] if first_onset else None}
     found: list[tuple[tuple[int, int], float, str]] = []
     for c in numeric:
-        if c == first or not (layout.tier_of(c) <= tier_first or c in upstream):
+        if c == first or not (_tier(layout, c) <= tier_first or c in upstream):
             continue
         shift = moved_sd(c)
         if shift < ORIGIN_MIN_SHIFT_SD:
@@ -106,7 +126,10 @@ def disturbance_origin(ranking, layout, graph, ref: pd.DataFrame, an: pd.DataFra
     # the flow order decides between them, then the larger shift.
     earliest = min(found)[0]
     rows, neg_shift, origin = min((f for f in found if f[0][0] <= earliest[1]),
-                                  key=lambda f: (layout.tier_of(f[2]), f[1]))
+                                  key=lambda f: (_tier(layout, f[2]), f[1]))
+    unranked = origin not in ranked
+    if unranked:
+        ranking.root_causes.append(_unranked_cause(origin, layout, ref, an))
     move_before(ranking, origin, first)
     if first_moved:
         lead = first_onset[0] - rows[1]   # >= 1: the spans do not overlap
@@ -119,4 +142,28 @@ def disturbance_origin(ranking, layout, graph, ref: pd.DataFrame, an: pd.DataFra
         f"it is at or upstream of {first} in the flow, and {why}. The restoration figures follow the model's "
         f"effects, learnt in the reference period; where controllers or recycles sit between the two, those "
         f"effects understate the upstream link: read {first}'s larger share as the path the disturbance "
-        f"took, not as a second cause.")
+        f"took, not as a second cause."
+        + (f" {origin} was not in the ranking: the model learnt from the reference period has no path from it to "
+           f"{layout.target}, so it has no restoration of its own (shown as 0%); it is put first for when and where "
+           "it moved, which the model cannot weigh. A longer reference, in which it varied, would let the model "
+           "learn its effect." if unranked else ""))
+
+
+def _tier(layout, node: str) -> int:
+    """A sensor's station index; a loop's setpoint tag (the loop's reference, in no station of the
+    model) sits at its controlled variable's station."""
+    if node in layout.nodes:
+        return layout.tier_of(node)
+    cv = next((lp.controlled for lp in layout.loops if lp.setpoint == node), None)
+    return layout.tier_of(cv) if cv is not None else len(layout.stations)
+
+
+def _unranked_cause(node: str, layout, ref: pd.DataFrame, an: pd.DataFrame) -> RootCause:
+    """A ranking entry for a sensor the model has no path from: its evidence, no restoration."""
+    r, a = ref[node].to_numpy(float), an[node].to_numpy(float)
+    evidence = Evidence(reference_mean=float(r.mean()), reference_sd=float(r.std()), anomaly_mean=float(a.mean()),
+                        anomaly_sd=float(a.std()), shift_sd=mean_shift_sd(a, r), noise_shift_z=None,
+                        noise_sd_ratio=None)
+    return RootCause(node=node, station=layout.station_of(node), restoration=0.0, restoration_ci=(0.0, 0.0),
+                     share_ranked_first=0.0, controllable=node in layout.controllable, categorical=False,
+                     evidence=evidence)

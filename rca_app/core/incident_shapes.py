@@ -12,7 +12,11 @@ anything is fitted:
   their own behaviour was (:mod:`rca_app.core.anomaly_ranking`) and the result says so;
 - the reference period's length: below the comfortable count (5 rows per sensor) a simpler,
   shrunk linear model with fewer parents is fitted; below :func:`reference_floor` nothing can be
-  estimated and the analysis refuses, saying how many rows would do.
+  estimated and the analysis refuses, saying how many rows would do. On a time series the
+  comfortable count is of *effective* rows (:func:`effective_reference_rows`): 119 one-minute rows
+  of sensors that carry their past for several minutes hold the information of some 30 independent
+  rows, and a model that counts them as 119 is confidently wrong (trial 3: a downstream sensor
+  ranked first in every refit, the true cause without a path to the KPI).
 """
 from __future__ import annotations
 
@@ -49,6 +53,8 @@ class IncidentShape:
     no_kpi_link : bool
         The fitted model has no sensor upstream of the KPI (typically a short reference): the
         sensors are ranked by their own anomaly instead (:func:`unlinked_kpi_message`).
+    effective_reference_rows : int or None
+        On a time series, the independent rows the reference is worth (None: rows are independent).
     messages : list of str
         What the engineer must hear about this shape.
     """
@@ -63,6 +69,12 @@ class IncidentShape:
     simple_model: bool
     messages: list[str] = field(default_factory=list)
     no_kpi_link: bool = False     # restoration planned, but the model found no cause of the KPI
+    effective_reference_rows: int | None = None
+
+    @property
+    def information_rows(self) -> int:
+        """The reference's rows as independent rows: what the model's size is judged on."""
+        return self.effective_reference_rows if self.effective_reference_rows is not None else self.reference_rows
 
     @property
     def short_incident(self) -> bool:
@@ -125,7 +137,41 @@ def reference_floor(n_sensors: int, n_folds: int = 5) -> int:
     return max(10, 2 * n_folds, n_sensors + 2)
 
 
-def plan_incident(layout, ref_kpi, an_kpi, n_sensors: int, comfortable_rows: int) -> IncidentShape:
+def effective_reference_rows(ref, columns) -> int | None:
+    """The independent rows a time-series reference is worth: the median over ``columns`` of
+    ``n / (1 + 2 sum rho_k)`` (:func:`~rca_app.core.autocorrelation.mean_inflation`), or None when
+    consecutive rows are not dependent (:func:`~rca_app.core.autocorrelation.rows_are_serial`).
+
+    The median, as for the serial test: one slow sensor does not shrink the reference, a process
+    where most sensors carry their past does.
+
+    Parameters
+    ----------
+    ref : DataFrame
+        The reference rows in time order (aligned).
+    columns : list of str
+        Numeric sensors (the KPI included).
+
+    Returns
+    -------
+    int or None
+    """
+    from rca_app.core.autocorrelation import autocorrelations, mean_inflation, rows_are_serial
+
+    cols = [c for c in columns if c in ref.columns]
+    if not cols or not rows_are_serial(ref, cols):
+        return None
+    worth = []
+    for c in cols:
+        x = ref[c].to_numpy(dtype=float)
+        x = x[np.isfinite(x)]
+        if len(x) >= 3 and float(np.std(x)) > 0:
+            worth.append(len(x) / mean_inflation(autocorrelations(x)))
+    return int(np.median(worth)) if worth else None
+
+
+def plan_incident(layout, ref_kpi, an_kpi, n_sensors: int, comfortable_rows: int,
+                  effective_rows: int | None = None) -> IncidentShape:
     """Decide the incident's shape (see the module docstring).
 
     Parameters
@@ -137,6 +183,9 @@ def plan_incident(layout, ref_kpi, an_kpi, n_sensors: int, comfortable_rows: int
         Sensors besides the KPI.
     comfortable_rows : int
         Reference rows the full model wants.
+    effective_rows : int, optional
+        On a time series, the independent rows the reference is worth
+        (:func:`effective_reference_rows`): the full model is judged on these.
 
     Returns
     -------
@@ -184,15 +233,21 @@ def plan_incident(layout, ref_kpi, an_kpi, n_sensors: int, comfortable_rows: int
             f"The incident has {unit}: the ranking explains {'this unit' if n_an == 1 else 'these rows'} only, not "
             "a lasting change of the process. Each ancestor's noise is read off the row itself, so a single "
             f"misread sensor weighs fully{intervals}. Confirm with more rows when the fault persists.")
-    simple = n_ref < comfortable_rows
+    n_info = effective_rows if effective_rows is not None else n_ref
+    simple = n_info < comfortable_rows
     if simple:
+        worth = ("" if effective_rows is None else
+                 f" of a time series whose consecutive rows resemble each other, worth about {effective_rows} "
+                 "independent rows")
         messages.append(
-            f"The reference period has {n_ref} rows, fewer than the {comfortable_rows} the full model wants for "
-            f"{n_sensors} sensors: a simpler model was fitted (linear with shrinkage, at most "
-            f"{max_parents(n_ref)} parent(s) per sensor, no curved mechanisms). Effects are pulled towards zero and "
+            f"The reference period has {n_ref} rows{worth}, fewer than the {comfortable_rows} the full model wants "
+            f"for {n_sensors} sensors: a simpler model was fitted (linear with shrinkage, at most "
+            f"{max_parents(n_info)} parent(s) per sensor, no curved mechanisms). Effects are pulled towards zero and "
             "the intervals, from refits on these few rows, are wide: treat the ranking as a lead, and add "
-            f"reference rows (about {comfortable_rows}) for a firmer one.")
-    return IncidentShape(kpi_type, inferred, constant, n_an, n_ref, comfortable_rows, method, simple, messages)
+            f"reference rows (about {comfortable_rows}{'' if effective_rows is None else ' independent ones'}) "
+            "for a firmer one.")
+    return IncidentShape(kpi_type, inferred, constant, n_an, n_ref, comfortable_rows, method, simple, messages,
+                         effective_reference_rows=effective_rows)
 
 
 def _check_declared_type(target: str, kpi_type: str, values: np.ndarray, source) -> None:

@@ -103,7 +103,7 @@ def test_the_result_reports_the_order_the_time_readings_leave(tmp_path, monkeypa
 
     moved = []
 
-    def last_first(ranking, layout, graph, ref, an, step=None):
+    def last_first(ranking, layout, graph, ref, an, step=None, loops=()):
         moved.append(ranking.root_causes[-1].node)
         ranking.root_causes[:] = [ranking.root_causes[-1], *ranking.root_causes[:-1]]
         return {}, "moved"

@@ -198,3 +198,30 @@ def test_resample_intervals_refit_the_simple_models_ridge_from_scratch(tmp_path)
                 assert m.mechanisms_[n].kind == "ridge" and m.mechanisms_[n].alpha > 0
     lo, hi = r.root_causes[0].restoration_ci
     assert math.isfinite(lo) and math.isfinite(hi) and lo < hi
+
+
+def test_a_short_reference_of_autocorrelated_rows_is_judged_on_its_effective_rows():
+    import pandas as pd
+
+    from rca_app.core.incident_shapes import effective_reference_rows
+
+    rng = np.random.default_rng(0)
+    n = 200
+    slow = {}
+    for c in ("a", "b", "kpi"):
+        x = np.zeros(n)
+        for k in range(1, n):
+            x[k] = 0.9 * x[k - 1] + rng.normal()   # an integrated autocorrelation time of about 19 rows
+        slow[c] = x
+    ref = pd.DataFrame(slow)
+    worth = effective_reference_rows(ref, ["a", "b", "kpi"])
+    assert worth is not None and 5 <= worth <= 40, worth
+    # Independent rows are worth themselves: no correction.
+    assert effective_reference_rows(pd.DataFrame(rng.normal(size=(n, 3)), columns=["a", "b", "kpi"]),
+                                    ["a", "b", "kpi"]) is None
+    layout = parse_layout('[plant]\nname = "t"\ntarget = "kpi"\n[[station]]\nname = "S"\nsensors = ["a", "b", "kpi"]\n')
+    # 200 rows are comfortable for 2 sensors counted one by one, not as the ~20 rows they are worth.
+    assert not plan_incident(layout, ref["kpi"], ref["kpi"][:20] + 3, 2, 30).simple_model
+    shape = plan_incident(layout, ref["kpi"], ref["kpi"][:20] + 3, 2, 30, worth)
+    assert shape.simple_model and shape.information_rows == worth
+    assert f"worth about {worth} independent rows" in " ".join(shape.messages)

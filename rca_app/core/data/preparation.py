@@ -150,7 +150,8 @@ def prepare(raw: RawTable, layout: Layout, *, dayfirst: bool | None = None,
 
     _note_rounded_lags(layout, step, rows, final, pl)
     _check_enough_rows(len(final), want, sensors, cols, rows.dropped, gaps, file, pl)
-    check_columns_left(values, good, want.target, want.categorical, len(final), file, pl)
+    check_columns_left(values, good, want.target, want.categorical, len(final), file, pl,
+                       {lp.setpoint for lp in layout.loops if isinstance(lp.setpoint, str)})
     if pl.errors:
         # The lot table's other findings go with its errors, so it is fixed in one go.
         raise RcaInputError(pl.errors + [p for p in pl.warnings if p.code in _JOIN_FINDINGS])

@@ -408,7 +408,8 @@ def utc_note(tp, text: list, src: np.ndarray) -> str:
 
 
 def check_columns_left(values: dict[str, np.ndarray], columns: list[str], target: str,
-                       categorical: set[str], n_final: int, file: str, pl: ProblemList) -> None:
+                       categorical: set[str], n_final: int, file: str, pl: ProblemList,
+                       setpoints: frozenset[str] | set[str] = frozenset()) -> None:
     """After rows were dropped: columns with no value, one level or one value explain nothing.
 
     Parameters
@@ -427,6 +428,9 @@ def check_columns_left(values: dict[str, np.ndarray], columns: list[str], target
         File name for messages.
     pl : ProblemList
         Receives the problems.
+    setpoints : set of str, optional
+        Loops' setpoint tags: a loop's reference, not a candidate cause, so one that held steady
+        (the usual case) is fine.
     """
     for c in columns:
         v = values[c]
@@ -456,7 +460,7 @@ def check_columns_left(values: dict[str, np.ndarray], columns: list[str], target
                         code="many_levels")
         else:
             fin = v[np.isfinite(v)]
-            if len(fin) and np.all(fin == fin[0]):
+            if len(fin) and np.all(fin == fin[0]) and c not in setpoints:
                 if c == target:
                     msg = (f"the KPI (target) is constant (every value is {number_label(fin[0])} in the "
                            f"{n_final} rows used): there is no change to explain. Check that the layout "

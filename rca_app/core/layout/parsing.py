@@ -9,7 +9,7 @@ from typing import Any
 from rca_app.core.errors import Problem, ProblemList, RcaInputError
 from rca_app.core.layout.checks import _check_layout, _closest
 from rca_app.core.layout.model import Layout, Station
-from rca_app.core.layout.time_keys import TimeKeyReader
+from rca_app.core.layout.time_keys import TimeKeyReader, place_setpoint_tags
 
 _TOP_KEYS = ("plant", "station", "knowledge", "units", "tags", "recycle", "loop", "join")
 _PLANT_KEYS = ("name", "target", "goal", "time_column", "kpi_type", "sample", "lag_max")
@@ -242,12 +242,14 @@ class _Reader:
         tk = TimeKeyReader(self)
         sample, lag_max = tk.plant(plant)
         rules, delays = tk.tags(raw.get("tags", {}))
+        loops = tk.loops(raw.get("loop", []))
+        place_setpoint_tags(stations, loops)   # a setpoint tag in no station is read with its loop
         return Layout(name=name, target=target, goal=goal, stations=stations,  # type: ignore[arg-type]
                       time_column=time_column, forbidden=edges["forbidden"],
                       required=edges["required"], monotone=monotone, units=units,
                       source=self.source, sample=sample, lag_max=lag_max, tag_rules=rules,
                       tag_delays=delays, recycles=tk.recycles(raw.get("recycle", [])),
-                      loops=tk.loops(raw.get("loop", [])), joins=tk.joins(raw.get("join", [])),
+                      loops=loops, joins=tk.joins(raw.get("join", [])),
                       kpi_type=kpi_type)
 
     def stations(self, value: Any) -> list[Station]:

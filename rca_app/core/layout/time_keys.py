@@ -22,7 +22,7 @@ All optional; a layout without them reads as before. In TOML::
     [[loop]]                     # a control loop
     controlled = "reactor_temp"
     manipulated = "coolant_valve"
-    setpoint = "reactor_temp_sp" # a sensor or a number
+    setpoint = "reactor_temp_sp" # a tag (need not be in a station) or a number
     low = 0                      # optional limits of the manipulated variable
     high = 100
 
@@ -65,7 +65,10 @@ class Loop:
     controlled, manipulated : str
         Sensors.
     setpoint : str or float or None
-        A sensor or a fixed number.
+        A setpoint tag or a fixed number. A tag is the loop's reference, read against the
+        controlled variable (did it hold its setpoint, did the operators move it), not a candidate
+        cause: it may hold steady throughout, and one in no station is read with its loop's
+        controlled variable's station (:func:`place_setpoint_tags`).
     low, high : float or None
         The manipulated variable's limits (valve 0-100 %), when known.
     """
@@ -248,6 +251,25 @@ class TimeKeyReader:
         return out
 
 
+def place_setpoint_tags(stations: list, loops: list[Loop]) -> None:
+    """Put each loop's setpoint tag that is in no station with its controlled variable's station
+    (in place), so that the data are read for it; it stays the loop's reference, never a cause.
+
+    Parameters
+    ----------
+    stations : list of Station
+    loops : list of Loop
+    """
+    listed = {s for st in stations for s in st.sensors}
+    for lp in loops:
+        if not isinstance(lp.setpoint, str) or lp.setpoint in listed:
+            continue
+        home = next((st for st in stations if lp.controlled in st.sensors), None)
+        if home is not None:
+            home.sensors.append(lp.setpoint)
+            listed.add(lp.setpoint)
+
+
 def check_time_keys(layout, add, warn=None) -> None:
     """Names in recycles, loops and sensor lags must exist in the layout; lags that cannot apply.
 
@@ -274,8 +296,10 @@ def check_time_keys(layout, add, warn=None) -> None:
                 "earlier station", "recycle_forward", None)
     for n, lp in enumerate(layout.loops, 1):
         named = [("controlled", lp.controlled), ("manipulated", lp.manipulated)]
-        if isinstance(lp.setpoint, str):
-            named.append(("setpoint", lp.setpoint))
+        if isinstance(lp.setpoint, str) and lp.setpoint in (lp.controlled, lp.manipulated):
+            add(f"loop #{n} key 'setpoint' names '{lp.setpoint}', its own controlled or manipulated variable: the "
+                "setpoint is the value the controller holds the controlled variable at (a tag or a number)",
+                "loop_same", lp.setpoint)
         for key, name in named:
             if name not in sensors:
                 add(f"loop #{n} key '{key}' names '{name}', which is not a sensor of any station"
