@@ -388,12 +388,34 @@ def trust_notes(result) -> list[str]:
     """
     notes = [m for m in result.diagnostics.messages if isinstance(m, Note)]
     weighty = [m for m in notes_by_importance(notes) if m.trust_rank < len(TRUST_ORDER)
-               and m.severity in ("warning", "caution")]
+               and m.severity in ("warning", "caution") and not _about_a_minor_figure(m, result)]
     lead = [m for m in weighty if m.kind == "warning"]
     rest = [m for m in weighty if m.kind != "warning"]
     texts = [str(m).removeprefix("WARNING:").strip() for m in lead] + declared_lag_disagreements(result) \
         + [str(m) for m in rest]
     return [_sentence_case(t.rstrip(". ")) for t in texts]
+
+
+# An unstable estimate bears on the ranking's trust only for a figure that matters: the first
+# cause, the recommended action, or a share (estimate or interval bound) this large.
+SHARE_THAT_MATTERS = 0.10
+
+
+def _about_a_minor_figure(note: Note, result) -> bool:
+    """Whether ``note`` is an "unstable estimate" note on a cause or action too small to bear on
+    the ranking (its sentence stays among the diagnostics, not on page 1 or the trust list)."""
+    if note.kind != "unstable":
+        return False
+    text = note.text
+    for i, c in enumerate(result.root_causes):
+        if text.startswith(f"{c.node}:"):
+            shares = [c.restoration, *c.restoration_ci]
+            return i > 0 and not any(_finite(x) and abs(x) >= SHARE_THAT_MATTERS for x in shares)
+    for i, a in enumerate(result.actions):
+        if text.startswith(f"setting {a.node}:"):
+            shares = [a.restoration, *a.restoration_ci]
+            return i > 0 and not any(_finite(x) and abs(x) >= SHARE_THAT_MATTERS for x in shares)
+    return False
 
 
 def _sentence_case(text: str) -> str:
