@@ -153,8 +153,6 @@ def day_one_window(qtbot, tmp_path):
     dialogs.set_test_hook(None)
 
 
-@pytest.mark.xfail(strict=True, reason="trial3 #4: a control loop the data show is proposed only in a note; the "
-                                        "layout step offers the recycle but not the loop")
 def test_the_layout_step_offers_the_loop_the_data_show(day_one_window, qtbot):
     from PySide6.QtWidgets import QAbstractButton, QLabel
 
@@ -169,11 +167,21 @@ def test_the_layout_step_offers_the_loop_the_data_show(day_one_window, qtbot):
     # Today: "Add this recycle" is there, the Control loops list is empty and nothing offers the loop
     # that the analysis's note proposes ("[[loop]] controlled = reactor_temp_C, manipulated = coolant_valve_pct").
     assert offered, texts
+    # Counted in the tab with the recycle, drawn in the graph as a proposed loop, added with one
+    # click (and taken back with undo).
+    assert "(2 proposed)" in w.layout_step.tabs.tabText(1), w.layout_step.tabs.tabText(1)
+    drawn = [lp for lp in w.session.graph_view()["loops"] if lp.get("proposed")]
+    assert [(lp["controlled"], lp["manipulated"]) for lp in drawn] == [("reactor_temp_C", "coolant_valve_pct")]
+    panel.loop_proposal_button.click()
+    loops = [(lp.controlled, lp.manipulated) for lp in w.layout_step.layout_obj.loops]
+    assert loops == [("reactor_temp_C", "coolant_valve_pct")], loops
+    assert not panel.loop_proposal_button.isVisibleTo(panel)
+    assert "(1 proposed)" in w.layout_step.tabs.tabText(1)
+    w.layout_step.undo_stack.undo()
+    assert not w.layout_step.layout_obj.loops and panel.loop_proposal_button.isVisibleTo(panel)
 
 
 # ----------------------------------------------------------------------------- 5
-@pytest.mark.xfail(strict=True, reason="trial3 #5: the loop's valve, moved by its controller, is 'shifted on its "
-                                        "own' in the report's Is / is not, and its station a 'Where'")
 def test_a_valve_its_controller_moved_is_not_where_the_root_cause_is(tmp_path, capsys):
     import re
 
@@ -189,6 +197,15 @@ def test_a_valve_its_controller_moved_is_not_where_the_root_cause_is(tmp_path, c
     own = text.split("Shifted on their own:", 1)[1].split("Shifted with their causes", 1)[0]
     # Today: "Shifted on their own: feed_impurity_pct, coolant_valve_pct."
     assert "coolant_valve_pct" not in own, own
+    assert "coolant_valve_pct (answering feed_impurity_pct)" in text.split("Moved by their controllers:", 1)[1][:80]
+    where = text.split("Stations with a sensor that shifted on its own:", 1)[1].split(".", 1)[0]
+    assert "Reactor" not in where and "Feed" in where, where
+    # The window's evidence says the same from the same rule.
+    from rca_app.app.result_words import controller_move_text
+    from rca_app.core.results import result_from_json
+
+    assert controller_move_text("coolant_valve_pct", result_from_json(r)) == \
+        "moved by its controller, answering feed_impurity_pct"
 
 
 # ----------------------------------------------------------------------------- 7

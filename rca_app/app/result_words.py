@@ -18,6 +18,13 @@ from typing import TypeVar
 from rca_app.core.result_notes import TRUST_ORDER, Note, note_from_text, share_text
 
 
+# A setpoint's reference range, as the engine searches actions over it (core.rootcause's grid):
+# the 1% and 99% quantiles of its reference values, so one stray reading does not stretch it.
+# The What-if step, the action and the report show and name this one range.
+REFERENCE_RANGE_QUANTILES = (0.01, 0.99)
+REFERENCE_RANGE_WORDS = "the middle 98% of its reference values"
+
+
 def _finite(x) -> bool:
     return isinstance(x, (int, float)) and math.isfinite(x)
 
@@ -115,6 +122,32 @@ def controller_output_text(node: str, result) -> str | None:
         return None
     return (f"{node} is the output of the controller of {' and '.join(cvs)}: setting it means overriding "
             "(manual mode) or retuning that controller, not moving a free setpoint")
+
+
+def controller_move_text(node: str, result) -> str | None:
+    """The verdict on a loop's manipulated variable whose incident move the loop reading explains.
+
+    A controller that compensated (or ran to its limit) moved its valve to answer a disturbance:
+    the valve shifted, but not on its own, and its station is not where the root cause is.
+
+    Parameters
+    ----------
+    node : str
+    result : AnalysisResult
+
+    Returns
+    -------
+    str or None
+        "moved by its controller, answering feed_impurity_pct" (or "..., holding reactor_temp_C"
+        when the disturbance's source was not found); None when no loop reading explains the move
+        (not a manipulated variable, a loop that did not compensate, or a declaration in doubt).
+    """
+    dyn = getattr(result, "dynamics", None)
+    for rec in (dyn.loops if dyn is not None else []):
+        if rec.manipulated == node and (rec.compensated or rec.saturated) and not rec.questioned:
+            return "moved by its controller, " + (f"answering {rec.source}" if rec.source
+                                                  else f"holding {rec.controlled}")
+    return None
 
 
 def _sensor_levels(result, node: str) -> tuple[float | None, float | None]:

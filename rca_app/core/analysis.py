@@ -24,7 +24,7 @@ from rca_app.core.analysis_notes import (
     unranked_notes,
 )
 from rca_app.core.autocorrelation import rows_are_serial
-from rca_app.core.control_loops import loop_readings, propose_loops
+from rca_app.core.control_loops import loop_proposals, loop_readings
 from rca_app.core.data import PlantData, min_rows_needed
 from rca_app.core.discovery import DiscoveryResult, DiscoverySettings, discover, noise_checks
 from rca_app.core.disturbance_origin import disturbance_origin
@@ -353,8 +353,10 @@ def _run_analysis(data: PlantData, anomaly, reference, settings: AnalysisSetting
                                      incident, data.time.iloc[an_sl.start] if data.time is not None else None,
                                      (data.frame.iloc[ref_sl], data.frame.iloc[an_sl]))
         causes, ranking.root_causes = list(ranking.root_causes), row_causes
-        # Loops the data show but the layout does not declare: proposed, never used (core/control_loops.py).
-        later += propose_loops(layout, data.frame.iloc[ref_sl], data.frame.iloc[an_sl], numeric)
+        # Loops the data show but the layout does not declare: proposed (as records the window offers
+        # to add, and in a note), never used (core/control_loops.py).
+        timed.record.proposed_loops = loop_proposals(layout, data.frame.iloc[ref_sl], data.frame.iloc[an_sl], numeric)
+        later += [p.text for p in timed.record.proposed_loops]
         # A controller that lost its authority is read first, after the warnings about the windows.
         at = next((i for i, m in enumerate(messages) if as_note(m).kind != "warning"), len(messages))
         messages[at:at] = lead

@@ -145,7 +145,7 @@ def mix_change(level_shares: dict | None) -> float | None:
     return 0.5 * sum(abs(float(inc) - float(ref)) for ref, inc in level_shares.values())
 
 
-def classify(ev: Evidence, held_by_loop: bool = False) -> tuple[str, bool]:
+def classify(ev: Evidence, held_by_loop: bool = False, moved_by_loop: str | None = None) -> tuple[str, bool]:
     """(verdict, changed) for one sensor's evidence.
 
     A sensor is called "shifted" only when its incident mean moved at least :data:`SHIFT_SD`
@@ -158,6 +158,9 @@ def classify(ev: Evidence, held_by_loop: bool = False) -> tuple[str, bool]:
     ev : Evidence
     held_by_loop : bool
         A declared control loop controls this sensor.
+    moved_by_loop : str, optional
+        This sensor is a loop's manipulated variable whose move the loop reading explains: the
+        verdict for it when it shifted (``result_words.controller_move_text``), never "on its own".
 
     Returns
     -------
@@ -171,6 +174,8 @@ def classify(ev: Evidence, held_by_loop: bool = False) -> tuple[str, bool]:
     z, s, r = ev.noise_shift_z, ev.shift_sd, ev.noise_sd_ratio
     shifted = s is not None and abs(s) >= SHIFT_SD
     own = z is not None and abs(z) >= NOISE_Z
+    if shifted and moved_by_loop:
+        return moved_by_loop, True
     if shifted and own:
         return "shifted on its own", True
     if r is not None and r > 0 and (r >= SPREAD_RATIO or r <= 1 / SPREAD_RATIO):

@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from rca_app.app.formatting import fmt_number, fmt_pct, short_label
-from rca_app.app.result_words import controller_output_text
+from rca_app.app.result_words import REFERENCE_RANGE_WORDS, controller_output_text
 from rca_app.app.whatif_view import controllable_candidates, setpoint_range, what_if_view
 from rca_app.gui import glossary
 from rca_app.gui.session import Session
@@ -105,7 +105,7 @@ class WhatIfStep(QWidget):
         self.hist.addLegend(offset=(10, 10))
         self.curve = plot_widget("Predicted mean KPI over the setpoint's reference range")
         self.curve.setToolTip("Each point: the incident's mean KPI the model predicts if the setpoint were held "
-                              "at that value. Shaded: the range seen in the reference period.")
+                              "at that value. Shaded: the setpoint's reference range (" + REFERENCE_RANGE_WORDS + ").")
         right = QSplitter(Qt.Orientation.Vertical)
         right.addWidget(self.hist)
         right.addWidget(self.curve)
@@ -195,7 +195,10 @@ class WhatIfStep(QWidget):
                 self.value.setSingleStep(float(f"{step:.1g}"))
                 self.range_label.setText(
                     f"Reference range: {fmt_number(r['low'])} to {fmt_number(r['high'])} {unit} "
-                    f"(mean {fmt_number(r['reference_mean'])}); incident mean {fmt_number(r['incident'])} {unit}.")
+                    f"({REFERENCE_RANGE_WORDS}, mean {fmt_number(r['reference_mean'])}); incident mean "
+                    f"{fmt_number(r['incident'])} {unit}.")
+                self.range_label.setToolTip("The range the recommended setting was searched over, as the action "
+                                            "and the report give it.")
         finally:
             self._busy = False
         action = next((a for a in s.result.actions if a.node == node), None)

@@ -8,7 +8,7 @@ from reportlab.lib.units import mm
 from reportlab.platypus import KeepTogether, Spacer
 
 from rca_app.app.cause_paths import over_time_words, result_paths
-from rca_app.app.result_words import controller_output_text, restoration_range_text
+from rca_app.app.result_words import REFERENCE_RANGE_WORDS, controller_output_text, restoration_range_text
 from rca_app.report import figures
 from rca_app.report import formatting as F
 from rca_app.report import text as T
@@ -50,6 +50,13 @@ def _dynamics_caption(r) -> str:
 
     cross = [le for le in dyn.lagged_edges if le.kind != "self"]
     parts = []
+    from rca_app.app.graph_view import station_gaps
+
+    gaps = station_gaps(list(r.graph.stations), r)
+    if gaps:
+        parts.append("Between the station columns: the residence time from one station to the next used to align "
+                     "the rows (" + ("≈: estimated from the data; " if any(g["estimated"] for g in gaps) else "")
+                     + "Process dynamics in the appendix lists each with its confidence)")
     if cross:
         parts.append("Purple arcs: recycle streams acting after their lag (solid: a lagged input of the model; "
                      "dashed: found in the data but not used by the model, e.g. proposed and not declared"
@@ -57,6 +64,9 @@ def _dynamics_caption(r) -> str:
                         if len(cross) > MAX_LABELLED_LAGGED else "; one label per stream") + ")")
     if dyn.loops:
         parts.append("Green dotted double arrows: control loops (manipulated and controlled variable)")
+    if getattr(dyn, "proposed_loops", None):
+        parts.append("Magenta dashed double arrows: control loops the data show but the layout does not declare "
+                     "(proposed, not used: section 7 gives the [[loop]] to add)")
     return (" " + ". ".join(parts) + ".") if parts else ""
 
 
@@ -219,7 +229,7 @@ def actions(b: ReportBuilder) -> list:
             f"What-if results for the controllable setpoints: each is set to the value in its reference range "
             f"that gives the best predicted {r.target} on the incident rows (do-operator: the setpoint is forced, "
             "everything downstream follows the model, each row keeps its own disturbances). Predictions are "
-            "only made inside the range the setpoint covered in the reference period."))
+            f"only made inside the setpoint's reference range: {REFERENCE_RANGE_WORDS}."))
         tab = [["Setpoint (station)", "Incident", "Recommended", "Reference range",
                 f"Predicted {r.target} (90% int.)", "Restores (90% int.)"]]
         for a in acts:
