@@ -180,6 +180,18 @@ def test_the_layout_step_offers_the_loop_the_data_show(day_one_window, qtbot):
     w.layout_step.undo_stack.undo()
     assert not w.layout_step.layout_obj.loops and panel.loop_proposal_button.isVisibleTo(panel)
 
+    # Trial 3 #17: an estimated lag becomes a declaration with one click (undo takes it back).
+    feed = w.layout_step.columns[0]
+    assert feed.accept_lag is not None and feed.accept_lag.text() == "use 7min", feed.lag.placeholderText()
+    feed.accept_lag.click()
+    assert w.layout_step.layout_obj.stations[0].lag == "7min"
+    assert w.layout_step.columns[0].accept_lag is None           # declared: nothing left to accept
+    w.layout_step.undo_stack.undo()
+    assert w.layout_step.layout_obj.stations[0].lag is None
+    # Trial 3 #11: the lags used between the station columns of the graph, estimates marked.
+    gaps = {g["after"]: g["text"] for g in w.session.graph_view()["gaps"]}
+    assert gaps[0] == "→ ≈7min →" and gaps[2] == "→ ≈8min →", gaps
+
 
 # ----------------------------------------------------------------------------- 5
 def test_a_valve_its_controller_moved_is_not_where_the_root_cause_is(tmp_path, capsys):
