@@ -17,7 +17,6 @@ from typing import TypeVar
 
 from rca_app.core.result_notes import TRUST_ORDER, Note, note_from_text, share_text
 
-
 # A setpoint's reference range, as the engine searches actions over it (core.rootcause's grid):
 # the 1% and 99% quantiles of its reference values, so one stray reading does not stretch it.
 # The What-if step, the action and the report show and name this one range.
@@ -148,6 +147,38 @@ def controller_move_text(node: str, result) -> str | None:
             return "moved by its controller, " + (f"answering {rec.source}" if rec.source
                                                   else f"holding {rec.controlled}")
     return None
+
+
+def action_response_text(action, target: str, lead: bool = False) -> str | None:
+    """When the KPI would respond to an action, in words (its table row, page 1, the What-if step).
+
+    Parameters
+    ----------
+    action : Action
+    target : str
+        The KPI.
+    lead : bool, optional
+        Worded to open a sentence ("After the change, yield_pct would start to respond in about
+        13min ..."): a sensor name keeps its spelling.
+
+    Returns
+    -------
+    str or None
+        "yield_pct would start to respond about 13min after the change and reach 90% of its new
+        level about 15min after it"; None when the action has no response record (rows that are
+        not a time series, or a setpoint at the KPI's station with nothing in the model to delay it).
+    """
+    resp = getattr(action, "response", None)
+    if resp is None:
+        return None
+    if lead:
+        text = f"After the change, {target} would " + (f"respond in about {resp.start}" if resp.settle is None else
+                                                       f"start to respond in about {resp.start}")
+        return text + (f" and reach 90% of its new level in about {resp.settle}" if resp.settle else "")
+    if resp.settle is None:
+        return f"{target} would respond about {resp.start} after the change"
+    return (f"{target} would start to respond about {resp.start} after the change and reach 90% of its new level "
+            f"about {resp.settle} after it")
 
 
 def _sensor_levels(result, node: str) -> tuple[float | None, float | None]:

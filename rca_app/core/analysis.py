@@ -13,6 +13,7 @@ from typing import Any, cast
 import numpy as np
 
 import rca_app
+from rca_app.core.action_response import action_responses
 from rca_app.core.ambiguity import choose_orientation, rank_with_ambiguity, undetermined_keys
 from rca_app.core.analysis_notes import (
     constant_in_reference,
@@ -29,7 +30,6 @@ from rca_app.core.data import PlantData, min_rows_needed
 from rca_app.core.discovery import DiscoveryResult, DiscoverySettings, discover, noise_checks
 from rca_app.core.disturbance_origin import disturbance_origin
 from rca_app.core.dynamics import (
-    action_timing,
     align_for_time,
     drift_origin,
     lagged_model_step,
@@ -473,7 +473,8 @@ def _time_readings(timed, layout, ref, an, ranking, graph, data, lag_messages=No
     lead += [Note(origin, "origin", "caution")] if origin else []   # says why the first cause is first: read early
     timed.record.loops, timed.record.drift_onsets = loops, onsets
     timed.record.bad_samples = {t.tag: t.bad_quality for t in data.tag_reports if t.bad_quality}
-    messages += action_timing(timed.record, ranking.actions, layout.target, scm, incident)
+    # When the KPI would respond to each action: a record on the action and a note (core/action_response.py).
+    messages += action_responses(timed.record, ranking.actions, layout.target, scm, incident)
     if lag_messages is None:
         lag_messages = lagged_step(timed, data, layout, ref, graph)
     drift_note = [Note(drift, "origin", "caution")] if drift else []

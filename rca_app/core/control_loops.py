@@ -451,6 +451,9 @@ def propose_loops(layout, ref: pd.DataFrame, an: pd.DataFrame, numeric) -> list[
     return out
 
 
+from rca_app.core.results import LoopProposal  # noqa: E402  (with the reading it serves, below)
+
+
 def loop_proposals(layout, ref: pd.DataFrame, an: pd.DataFrame, numeric) -> list[LoopProposal]:
     """Control loops the data show but the layout does not declare, as records.
 
@@ -473,8 +476,6 @@ def loop_proposals(layout, ref: pd.DataFrame, an: pd.DataFrame, numeric) -> list
     list of LoopProposal
         The strongest mover first; each sensor in one proposal at most.
     """
-    from rca_app.core.results import LoopProposal
-
     declared = {lp.manipulated for lp in layout.loops} | {lp.controlled for lp in layout.loops}
     exo = set(layout.exogenous)
     cols = [c for c in numeric if c in ref.columns and c != layout.target and c not in declared]

@@ -14,7 +14,7 @@ from datetime import datetime
 from pathlib import Path
 
 from rca_app.app.kpi_spread import kpi_spread
-from rca_app.app.result_words import trust_notes
+from rca_app.app.result_words import action_response_text, trust_notes
 from rca_app.core.action_support import NOT_PROPOSED
 from rca_app.core.result_notes import as_note
 from rca_app.core.results import AnalysisResult, GraphNodeRecord, IncidentRecord, WindowRecord
@@ -415,6 +415,9 @@ def summary_paragraphs(result: AnalysisResult) -> list[str]:
              f"{kpi} of {with_unit(fmt_num(act.predicted_target, dec), k['unit'])} (90% interval "
              f"{fmt_num(lo, dec)} to {fmt_num(hi, dec)}), which recovers "
              f"{fmt_pct(act.restoration)} of the {k['loss_word']}.")
+        when = action_response_text(act, kpi, lead=True)
+        if when:
+            p += f" {when}: do not judge the change sooner."
         if act.restoration < 0.5:
             p += (" This compensates only part of it; removing the root cause remains the priority, "
                   "the setpoint change is a containment measure.")

@@ -128,8 +128,8 @@ class GraphStep(QWidget):
         # Time-series data only: edges over time and control loops.
         self.dynamics_legend = QLabel(
             "<small>Over time: <span style='color:#5a3d8a'>→ 7min →</span> residence time from one station to "
-            "the next (≈: estimated from the data) &nbsp; <span style='color:#5a3d8a'>──</span> recycle in the model (back against the flow, "
-            "after its lag; dashed: found but not in the model) &nbsp; "
+            "the next (≈: estimated from the data) &nbsp; <span style='color:#5a3d8a'>──</span> recycle in the "
+            "model (back against the flow, after its lag; dashed: found but not in the model) &nbsp; "
             "<span style='color:#b5179e'>╌╌</span> recycle or control loop the data propose (add it in step 3) &nbsp; "
             "○ slow own dynamics (self-lag of one grid step; longer ones labelled) "
             "&nbsp; <span style='color:#1d7a3a'>─·─</span> control loop: the "

@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from rca_app.app.formatting import fmt_number, fmt_pct, short_label
-from rca_app.app.result_words import REFERENCE_RANGE_WORDS, controller_output_text
+from rca_app.app.result_words import REFERENCE_RANGE_WORDS, action_response_text, controller_output_text
 from rca_app.app.whatif_view import controllable_candidates, setpoint_range, what_if_view
 from rca_app.gui import glossary
 from rca_app.gui.session import Session
@@ -207,6 +207,7 @@ class WhatIfStep(QWidget):
                 f"<b>Recommended:</b> set {node} to <b>{fmt_number(action.recommended_value)} {unit}</b>: "
                 f"predicted {s.target} {fmt_number(action.predicted_target)} "
                 f"(restores {fmt_pct(action.restoration)} of the loss)." +
+                (f" {when}." if (when := action_response_text(action, s.target, lead=True)) else "") +
                 ("<br><span style='color:#8a5a00'>" + "<br>".join(action.warnings) + "</span>"
                  if action.warnings else ""))
         else:

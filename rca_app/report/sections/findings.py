@@ -8,7 +8,12 @@ from reportlab.lib.units import mm
 from reportlab.platypus import KeepTogether, Spacer
 
 from rca_app.app.cause_paths import over_time_words, result_paths
-from rca_app.app.result_words import REFERENCE_RANGE_WORDS, controller_output_text, restoration_range_text
+from rca_app.app.result_words import (
+    REFERENCE_RANGE_WORDS,
+    action_response_text,
+    controller_output_text,
+    restoration_range_text,
+)
 from rca_app.report import figures
 from rca_app.report import formatting as F
 from rca_app.report import text as T
@@ -252,6 +257,14 @@ def actions(b: ReportBuilder) -> list:
         w.append(TEXT_W - sum(w))
         # Heading, intro and the (short) table on one page.
         st = [KeepTogether(st + [b.table(tab, w, highlight_row=1)])]
+        # When the KPI would respond, with the action: an operator who sees nothing for the
+        # residence time must not undo the change.
+        when = [f"{a.node}: {t}" for a in acts if (t := action_response_text(a, r.target))]
+        if when:
+            st.append(Spacer(1, 4))
+            st.append(b.P(f"<b>When {r.target} would respond</b> (after the change; judge it no sooner)", "small",
+                          markup=True))
+            st += b.bullets(when, "sbullet")
         warns = [f"{a.node}: {wtxt}" for a in acts for wtxt in a.warnings]
         # A loop's valve is no free setpoint: say so with the action (trial defect 5).
         warns += [t for t in (controller_output_text(a.node, r) for a in acts) if t]
@@ -267,7 +280,7 @@ def actions(b: ReportBuilder) -> list:
                    "reference period and of the incident.")
         else:
             cap = (f"Predicted mean {r.target} of the incident rows for each setting of {best.node} "
-                   "(navy), over the range observed in the reference period (green band). Green point: "
+                   f"(navy), over its reference range ({REFERENCE_RANGE_WORDS}, green band). Green point: "
                    "the recommended setting with its 90% interval. Dashed lines: the KPI level of the "
                    "reference period and of the incident.")
         st.append(Spacer(1, 6))
