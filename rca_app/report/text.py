@@ -14,7 +14,7 @@ from datetime import datetime
 from pathlib import Path
 
 from rca_app.app.kpi_spread import kpi_spread
-from rca_app.app.result_words import action_response_text, trust_notes
+from rca_app.app.result_words import action_response_text, controller_move_text, trust_notes
 from rca_app.core.action_support import NOT_PROPOSED
 from rca_app.core.result_notes import as_note
 from rca_app.core.results import AnalysisResult, GraphNodeRecord, IncidentRecord, WindowRecord
@@ -371,8 +371,9 @@ def summary_paragraphs(result: AnalysisResult) -> list[str]:
               f"{confidence_word(top.share_ranked_first)}.")
         if len(result.root_causes) > 1:
             r2 = result.root_causes[1]
+            moved = controller_move_text(r2.node, result)     # a valve that only answered the first
             p += (f" The runner-up, {cause_label(result, r2.node)} ({r2.station}), restores "
-                  f"{fmt_pct(r2.restoration)}.")
+                  f"{fmt_pct(r2.restoration)}" + (f" ({moved}: not a cause of its own)." if moved else "."))
             if r2.restoration > top.restoration:
                 where = "the notes below" if trust_notes(result) else "section 7"
                 p += (f" It restores more but ranks second: the ranking also weighs when and where each sensor "
