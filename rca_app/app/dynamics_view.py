@@ -25,6 +25,9 @@ class LagReading:
         Declared in the layout.
     short : str
         For a narrow field ("auto: 7min (100%)").
+    estimate : str or None
+        The data's estimate the analysis used, to declare with one click ("7min"); None for a
+        declared lag, a zero one, or an estimate not trusted (zero was used instead).
     """
 
     station: str
@@ -33,6 +36,7 @@ class LagReading:
     text: str
     given: bool
     short: str = ""
+    estimate: str | None = None
 
 
 def lag_readings(dynamics) -> dict[str, LagReading]:
@@ -61,7 +65,58 @@ def lag_readings(dynamics) -> dict[str, LagReading]:
             text += f" (the data's {rec.estimate_steps} steps were not trusted)"
         short = rec.lag if rec.given else f"auto: {rec.lag}" + (
             f" ({rec.confidence:.0%})" if rec.confidence is not None else "")
-        out[rec.station] = LagReading(rec.station, rec.to_station, rec.lag, text, rec.given, short)
+        # Zero moves nothing: declaring it would only stop the next run from finding a lag.
+        trusted = not rec.given and rec.lag_steps > 0 and rec.estimate_steps in (None, rec.lag_steps)
+        out[rec.station] = LagReading(rec.station, rec.to_station, rec.lag, text, rec.given, short,
+                                      rec.lag if trusted else None)
+    return out
+
+
+@dataclass
+class GapLabel:
+    """The residence time drawn between two station columns of a graph.
+
+    Attributes
+    ----------
+    station, to_station : str
+    text : str
+        Short, for the gap ("→ 7min →"; an estimate marked "≈": "→ ≈7min →").
+    tip : str
+        The reading in words ("Feed → Preheater: estimated 7min, confidence 100%").
+    estimated : bool
+    """
+
+    station: str
+    to_station: str
+    text: str
+    tip: str
+    estimated: bool
+
+
+def station_gap_labels(dynamics) -> dict[str, GapLabel]:
+    """The lag to draw after each station column, by station name (window and report graphs).
+
+    A declared lag is drawn as given, even zero; an estimated one only when it moves something
+    (a zero estimate between every column would bury the ones that matter), marked "≈".
+
+    Parameters
+    ----------
+    dynamics : DynamicsRecord or None
+
+    Returns
+    -------
+    dict of str to GapLabel
+        Empty for row-by-row data.
+    """
+    readings = lag_readings(dynamics)
+    out: dict[str, GapLabel] = {}
+    for rec in (dynamics.lags if dynamics is not None else []):
+        if not rec.given and rec.lag_steps <= 0:
+            continue
+        mark = "" if rec.given else "≈"
+        rd = readings[rec.station]
+        out[rec.station] = GapLabel(rec.station, rec.to_station, f"→ {mark}{rec.lag} →",
+                                    f"Residence time {rec.station} → {rec.to_station}: {rd.text}", not rec.given)
     return out
 
 
@@ -99,6 +154,48 @@ def proposed_recycles(dynamics, layout: Layout) -> list[Recycle]:
         if key not in best or e.lag_steps < best[key][0]:
             best[key] = (e.lag_steps, e.lag)
     return [Recycle(s, d, lag) for (s, d), (_, lag) in best.items()]
+
+
+def proposed_loops(dynamics, layout: Layout) -> list:
+    """The control loops the last analysis found in the data that the layout does not declare.
+
+    Parameters
+    ----------
+    dynamics : DynamicsRecord or None
+    layout : Layout
+        The layout being edited: a proposal whose sensors it no longer has, or that share a
+        sensor with a loop declared since, is left out.
+
+    Returns
+    -------
+    list of LoopProposal
+        In the order the analysis proposed them (the strongest mover first).
+    """
+    if dynamics is None or layout is None:
+        return []
+    declared = {lp.controlled for lp in layout.loops} | {lp.manipulated for lp in layout.loops}
+    have = set(layout.nodes)
+    return [p for p in getattr(dynamics, "proposed_loops", None) or []
+            if {p.controlled, p.manipulated} <= have and not {p.controlled, p.manipulated} & declared]
+
+
+def proposed_loop_text(proposal) -> str:
+    """A proposed loop in a few words, for a button's neighbour and the graph's tooltip.
+
+    Parameters
+    ----------
+    proposal : LoopProposal
+
+    Returns
+    -------
+    str
+        "coolant_valve_pct holds reactor_temp_C: it moved +5.2 sd while reactor_temp_C held
+        (0.3 sd), and its changes follow reactor_temp_C's level (partial r +0.45)".
+    """
+    p = proposal
+    return (f"{p.manipulated} holds {p.controlled}: it moved {p.mv_shift_sd:+.1f} sd in the incident while "
+            f"{p.controlled} held ({abs(p.cv_shift_sd):.1f} sd), and in the reference its changes follow "
+            f"{p.controlled}'s level (partial correlation {p.partial_r:+.2f}), as a controller's output does")
 
 
 def declared_loop_text(loop, sep: str = ", ") -> str:

@@ -92,7 +92,34 @@ def graph_view(graph: CausalGraph, layout: Layout, result: AnalysisResult | None
     view = {"nodes": nodes, "edges": edges, "stations": [s.name for s in layout.stations]}
     view["positions"] = station_layout(view)
     view["lagged_edges"], view["loops"] = dynamics_overlay(graph.nodes, layout, result)
+    view["gaps"] = station_gaps(view["stations"], result)
     return view
+
+
+def station_gaps(stations: list[str], result: AnalysisResult | None) -> list[dict]:
+    """The residence times to draw between station columns (where the last analysis used one).
+
+    Parameters
+    ----------
+    stations : list of str
+        The columns, in flow order.
+    result : AnalysisResult, optional
+
+    Returns
+    -------
+    list of dict
+        ``after`` (the column index the gap follows), ``text`` ("→ ≈7min →"), ``tip``,
+        ``estimated``; only between columns the analysis had next to each other.
+    """
+    from rca_app.app.dynamics_view import station_gap_labels
+
+    gaps = station_gap_labels(result.dynamics if result is not None else None)
+    out = []
+    for i, name in enumerate(stations[:-1]):
+        g = gaps.get(name)
+        if g is not None and g.to_station == stations[i + 1]:
+            out.append({"after": i, "text": g.text, "tip": g.tip, "estimated": g.estimated})
+    return out
 
 
 def dynamics_overlay(nodes, layout: Layout, result: AnalysisResult | None = None) -> tuple[list[dict], list[dict]]:
@@ -112,9 +139,16 @@ def dynamics_overlay(nodes, layout: Layout, result: AnalysisResult | None = None
     -------
     (list of dict, list of dict)
         Lagged edges (source, target, lag, kind, ``self``, ``text``) and loops (controlled,
-        manipulated, ``text``: the declaration and, after an analysis, what the loop did).
+        manipulated, ``text``: the declaration and, after an analysis, what the loop did;
+        ``proposed`` True only for a loop the data show that the layout does not declare).
     """
-    from rca_app.app.dynamics_view import declared_loop_text, lagged_edge_text, loop_text
+    from rca_app.app.dynamics_view import (
+        declared_loop_text,
+        lagged_edge_text,
+        loop_text,
+        proposed_loop_text,
+        proposed_loops,
+    )
 
     have = set(nodes)
     dyn = result.dynamics if result is not None else None
@@ -131,6 +165,11 @@ def dynamics_overlay(nodes, layout: Layout, result: AnalysisResult | None = None
             rd = readings.get((lp.controlled, lp.manipulated))
             text = "Control loop: " + declared_loop_text(lp) + (f".\nIn the incident: {loop_text(rd)}." if rd else ".")
             loops.append({"controlled": lp.controlled, "manipulated": lp.manipulated, "text": text})
+    for p in proposed_loops(dyn, layout):
+        if p.controlled in have and p.manipulated in have:
+            loops.append({"controlled": p.controlled, "manipulated": p.manipulated, "proposed": True,
+                          "text": f"Control loop the data propose (not declared, not used): {proposed_loop_text(p)}. "
+                                  "Add it in step 3 (Layout, \"Time, recycles and loops\")."})
     return lagged, loops
 
 

@@ -17,6 +17,12 @@ from typing import TypeVar
 
 from rca_app.core.result_notes import TRUST_ORDER, Note, note_from_text, share_text
 
+# A setpoint's reference range, as the engine searches actions over it (core.rootcause's grid):
+# the 1% and 99% quantiles of its reference values, so one stray reading does not stretch it.
+# The What-if step, the action and the report show and name this one range.
+REFERENCE_RANGE_QUANTILES = (0.01, 0.99)
+REFERENCE_RANGE_WORDS = "the middle 98% of its reference values"
+
 
 def _finite(x) -> bool:
     return isinstance(x, (int, float)) and math.isfinite(x)
@@ -115,6 +121,64 @@ def controller_output_text(node: str, result) -> str | None:
         return None
     return (f"{node} is the output of the controller of {' and '.join(cvs)}: setting it means overriding "
             "(manual mode) or retuning that controller, not moving a free setpoint")
+
+
+def controller_move_text(node: str, result) -> str | None:
+    """The verdict on a loop's manipulated variable whose incident move the loop reading explains.
+
+    A controller that compensated (or ran to its limit) moved its valve to answer a disturbance:
+    the valve shifted, but not on its own, and its station is not where the root cause is.
+
+    Parameters
+    ----------
+    node : str
+    result : AnalysisResult
+
+    Returns
+    -------
+    str or None
+        "moved by its controller, answering feed_impurity_pct" (or "..., holding reactor_temp_C"
+        when the disturbance's source was not found); None when no loop reading explains the move
+        (not a manipulated variable, a loop that did not compensate, or a declaration in doubt).
+    """
+    dyn = getattr(result, "dynamics", None)
+    for rec in (dyn.loops if dyn is not None else []):
+        if rec.manipulated == node and (rec.compensated or rec.saturated) and not rec.questioned:
+            return "moved by its controller, " + (f"answering {rec.source}" if rec.source
+                                                  else f"holding {rec.controlled}")
+    return None
+
+
+def action_response_text(action, target: str, lead: bool = False) -> str | None:
+    """When the KPI would respond to an action, in words (its table row, page 1, the What-if step).
+
+    Parameters
+    ----------
+    action : Action
+    target : str
+        The KPI.
+    lead : bool, optional
+        Worded to open a sentence ("After the change, yield_pct would start to respond in about
+        13min ..."): a sensor name keeps its spelling.
+
+    Returns
+    -------
+    str or None
+        "yield_pct would start to respond about 13min after the change and reach 90% of its new
+        level about 15min after it"; None when the action has no response record (rows that are
+        not a time series, or a setpoint at the KPI's station with nothing in the model to delay it).
+    """
+    resp = getattr(action, "response", None)
+    if resp is None:
+        return None
+    if lead:
+        text = f"After the change, {target} would " + (f"respond in about {resp.start}" if resp.settle is None else
+                                                       f"start to respond in about {resp.start}")
+        return text + (f" and reach 90% of its new level in about {resp.settle}" if resp.settle else "")
+    if resp.settle is None:
+        return f"{target} would respond about {resp.start} after the change"
+    return (f"{target} would start to respond about {resp.start} after the change and reach 90% of its new level "
+            f"about {resp.settle} after it")
 
 
 def _sensor_levels(result, node: str) -> tuple[float | None, float | None]:
@@ -388,12 +452,34 @@ def trust_notes(result) -> list[str]:
     """
     notes = [m for m in result.diagnostics.messages if isinstance(m, Note)]
     weighty = [m for m in notes_by_importance(notes) if m.trust_rank < len(TRUST_ORDER)
-               and m.severity in ("warning", "caution")]
+               and m.severity in ("warning", "caution") and not _about_a_minor_figure(m, result)]
     lead = [m for m in weighty if m.kind == "warning"]
     rest = [m for m in weighty if m.kind != "warning"]
     texts = [str(m).removeprefix("WARNING:").strip() for m in lead] + declared_lag_disagreements(result) \
         + [str(m) for m in rest]
     return [_sentence_case(t.rstrip(". ")) for t in texts]
+
+
+# An unstable estimate bears on the ranking's trust only for a figure that matters: the first
+# cause, the recommended action, or a share (estimate or interval bound) this large.
+SHARE_THAT_MATTERS = 0.10
+
+
+def _about_a_minor_figure(note: Note, result) -> bool:
+    """Whether ``note`` is an "unstable estimate" note on a cause or action too small to bear on
+    the ranking (its sentence stays among the diagnostics, not on page 1 or the trust list)."""
+    if note.kind != "unstable":
+        return False
+    text = note.text
+    for i, c in enumerate(result.root_causes):
+        if text.startswith(f"{c.node}:"):
+            shares = [c.restoration, *c.restoration_ci]
+            return i > 0 and not any(_finite(x) and abs(x) >= SHARE_THAT_MATTERS for x in shares)
+    for i, a in enumerate(result.actions):
+        if text.startswith(f"setting {a.node}:"):
+            shares = [a.restoration, *a.restoration_ci]
+            return i > 0 and not any(_finite(x) and abs(x) >= SHARE_THAT_MATTERS for x in shares)
+    return False
 
 
 def _sentence_case(text: str) -> str:

@@ -18,10 +18,12 @@ def setpoint_range(outcome, node: str) -> dict:
     Returns
     -------
     dict
-        Numeric: ``low``, ``high`` (reference minimum and maximum), ``recommended``,
+        Numeric: ``low``, ``high`` (the reference range the action was searched over: the
+        1% to 99% quantiles of the reference values, as the action records it), ``recommended``,
         ``incident`` (incident mean), ``reference_mean``. Categorical: ``levels``,
         ``recommended`` and ``incident`` (the most common level).
     """
+    from rca_app.app.result_words import REFERENCE_RANGE_QUANTILES
     from rca_app.core.results import as_result  # here: the window opens without scipy loaded
 
     ref = outcome.incident.reference[node]
@@ -33,7 +35,10 @@ def setpoint_range(outcome, node: str) -> dict:
                 "recommended": action.recommended_value if action else None,
                 "incident": str(inc.astype(str).mode().iloc[0]) if len(inc) else None}
     r = ref.to_numpy(float)
-    return {"node": node, "categorical": False, "low": float(np.min(r)), "high": float(np.max(r)),
+    # One range with the action's (and the report's): where the engine searched for the best setting.
+    low, high = (action.reference_range if action is not None and len(action.reference_range) == 2
+                 else np.quantile(r, REFERENCE_RANGE_QUANTILES))
+    return {"node": node, "categorical": False, "low": float(low), "high": float(high),
             "recommended": float(action.recommended_value) if action else None,
             "incident": float(inc.to_numpy(float).mean()) if len(inc) else None,
             "reference_mean": float(r.mean())}

@@ -13,6 +13,7 @@ from typing import Any, cast
 import numpy as np
 
 import rca_app
+from rca_app.core.action_response import action_responses
 from rca_app.core.action_support import not_proposed_actions
 from rca_app.core.ambiguity import choose_orientation, rank_with_ambiguity, undetermined_keys
 from rca_app.core.analysis_notes import (
@@ -25,12 +26,11 @@ from rca_app.core.analysis_notes import (
     unranked_notes,
 )
 from rca_app.core.autocorrelation import rows_are_serial
-from rca_app.core.control_loops import loop_readings, propose_loops
+from rca_app.core.control_loops import loop_proposals, loop_readings
 from rca_app.core.data import PlantData, min_rows_needed
 from rca_app.core.discovery import DiscoveryResult, DiscoverySettings, discover, noise_checks
 from rca_app.core.disturbance_origin import disturbance_origin
 from rca_app.core.dynamics import (
-    action_timing,
     align_for_time,
     drift_origin,
     lagged_model_step,
@@ -369,8 +369,10 @@ def _run_analysis(data: PlantData, anomaly, reference, settings: AnalysisSetting
                                      incident, data.time.iloc[an_sl.start] if data.time is not None else None,
                                      (data.frame.iloc[ref_sl], data.frame.iloc[an_sl]), lab_rows)
         causes, ranking.root_causes = list(ranking.root_causes), row_causes
-        # Loops the data show but the layout does not declare: proposed, never used (core/control_loops.py).
-        later += propose_loops(layout, data.frame.iloc[ref_sl], data.frame.iloc[an_sl], numeric)
+        # Loops the data show but the layout does not declare: proposed (as records the window offers
+        # to add, and in a note), never used (core/control_loops.py).
+        timed.record.proposed_loops = loop_proposals(layout, data.frame.iloc[ref_sl], data.frame.iloc[an_sl], numeric)
+        later += [p.text for p in timed.record.proposed_loops]
         # A controller that lost its authority is read first, after the warnings about the windows.
         at = next((i for i, m in enumerate(messages) if as_note(m).kind != "warning"), len(messages))
         messages[at:at] = lead
@@ -492,7 +494,8 @@ def _time_readings(timed, layout, ref, an, ranking, graph, data, lag_messages=No
     lead += [Note(origin, "origin", "caution")] if origin else []   # says why the first cause is first: read early
     timed.record.loops, timed.record.drift_onsets = loops, onsets
     timed.record.bad_samples = {t.tag: t.bad_quality for t in data.tag_reports if t.bad_quality}
-    messages += action_timing(timed.record, ranking.actions, layout.target, scm, incident)
+    # When the KPI would respond to each action: a record on the action and a note (core/action_response.py).
+    messages += action_responses(timed.record, ranking.actions, layout.target, scm, incident)
     if lag_messages is None:
         lag_messages = lagged_step(timed, data, layout, ref, graph)
     drift_note = [Note(drift, "origin", "caution")] if drift else []

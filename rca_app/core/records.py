@@ -59,6 +59,29 @@ class RootCause:
 
 
 @dataclass
+class ActionResponse:
+    """When the KPI would respond to a setpoint change (time-series data).
+
+    Attributes
+    ----------
+    start : str
+        After the change, as a duration ("13min"): the residence time from the setpoint's
+        station to the KPI's.
+    start_steps : int
+        The same in grid steps.
+    settle : str or None
+        When the KPI would have reached 90% of its new level, where the model's lagged inputs
+        (recycles, controllers, slow sensors) spread the response over time; None otherwise.
+    settle_steps : int or None
+    """
+
+    start: str
+    start_steps: int
+    settle: str | None = None
+    settle_steps: int | None = None
+
+
+@dataclass
 class Action:
     node: str
     station: str
@@ -72,6 +95,12 @@ class Action:
     restoration_ci: tuple[float, float]
     curve: list[tuple[float | str, float]]   # (setpoint, predicted target mean)
     warnings: list[str] = field(default_factory=list)
+    # When the KPI would respond (time-series data; None: rows are independent, or it would not lag).
+    response: ActionResponse | None = None
+    # Declared loops' controlled variables every path of this setting to the KPI runs through: in
+    # automatic their controllers cancel it (rca_app.core.loop_actions), so it is never the
+    # recommended action. Empty when some path avoids them.
+    cancelled_by: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         d = asdict(self)

@@ -445,6 +445,32 @@ class LoopRecord:
 
 
 @dataclass
+class LoopProposal:
+    """A control loop the data show but the layout does not declare (never used until declared).
+
+    Attributes
+    ----------
+    controlled, manipulated : str
+        The sensor the controller appears to hold, and the one it moves.
+    mv_shift_sd, cv_shift_sd : float
+        Incident minus reference mean, in reference sds: the manipulated variable moved while
+        the controlled one held.
+    partial_r : float
+        In the reference, the partial correlation of the manipulated variable's changes with
+        the controlled variable's level (a controller's integral action).
+    text : str
+        The evidence in words, with the ``[[loop]]`` block to paste.
+    """
+
+    controlled: str
+    manipulated: str
+    mv_shift_sd: float
+    cv_shift_sd: float
+    partial_r: float
+    text: str
+
+
+@dataclass
 class LaggedEdge:
     """An edge over time: ``source`` at t - ``lag`` acts on ``target`` at t.
 
@@ -502,6 +528,8 @@ class DynamicsRecord:
     note : str or None
     lagged_edges : list of LaggedEdge
         Recycle streams (declared or proposed) and self-lags found over time.
+    proposed_loops : list of LoopProposal
+        Control loops the data show but the layout does not declare (never used).
     """
 
     step: str | None
@@ -514,6 +542,7 @@ class DynamicsRecord:
     bad_samples: dict[str, int] = field(default_factory=dict)
     note: str | None = None
     lagged_edges: list[LaggedEdge] = field(default_factory=list)
+    proposed_loops: list[LoopProposal] = field(default_factory=list)
 
 
 @dataclass

@@ -31,6 +31,7 @@ from rca_app.core.result_records import (
     LaggedEdge,
     LagRecord,
     LayoutRecord,
+    LoopProposal,
     LoopRecord,
     NotProposedAction,
     OwnAnomalyRecord,
@@ -54,8 +55,8 @@ __all__ = [
     "RESULT_SCHEMA_VERSION", "MIGRATIONS", "AnalysisResult", "migration", "migrate_result", "result_to_json",
     "result_from_json", "result_json_schema", "as_result",
     "Diagnostics", "DynamicsRecord", "GraphEdgeRecord", "GraphNodeRecord", "GraphRecord", "HiddenCauseRecord",
-    "IncidentRecord", "InputRecord", "LaggedEdge", "LagRecord", "LayoutRecord", "LoopRecord", "NotProposedAction",
-    "OwnAnomalyRecord", "RankingBasis", "UnstableEdge", "WindowRecord",
+    "IncidentRecord", "InputRecord", "LaggedEdge", "LagRecord", "LayoutRecord", "LoopProposal", "LoopRecord",
+    "NotProposedAction", "OwnAnomalyRecord", "RankingBasis", "UnstableEdge", "WindowRecord",
     "Action", "InvarianceCheck", "MechanismReport", "NoiseCheck", "Note", "Problem", "RootCause", "SchemaError",
     "as_note",
 ]

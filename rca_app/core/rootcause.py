@@ -39,7 +39,7 @@ from rca_app.core.action_support import (
 from rca_app.core.analysis_notes import unmoved_cause_notes, unranked_notes  # noqa: F401  (moved; old import path)
 from rca_app.core.encoding import encode_value
 from rca_app.core.lagged_model import Scenario, lag_inputs, propagate_in_time, time_ancestors, with_setting
-from rca_app.core.loop_actions import held_loop_warnings
+from rca_app.core.loop_actions import held_loop_warnings, held_on_the_way
 from rca_app.core.parallel import ParallelSettings
 from rca_app.core.progress import Progress, check_cancel
 from rca_app.core.queries import incident_abduction, propagate, propagate_replacements
@@ -559,7 +559,9 @@ def rank_root_causes(scm: StructuralCausalModel, incident: Incident, layout, set
                          f"would fight the change (it moves {c} back to hold {controller_of[c]}), so setting it means "
                          "putting the loop in manual, and the prediction assumes the rest of the plant answers as in "
                          "the reference")
-        warns += held_loop_warnings(scm.graph, c, target, getattr(layout, "loops", []), lag_inputs(scm))
+        loops = getattr(layout, "loops", [])
+        warns += held_loop_warnings(scm.graph, c, target, loops, lag_inputs(scm))
+        held, every = held_on_the_way(scm.graph, c, target, loops, lag_inputs(scm))
         if c in scm.categorical:
             inc_val = incident.anomaly[c].astype(str).mode().iloc[0]
             rng_ = list(grid)
@@ -570,7 +572,7 @@ def rank_root_causes(scm: StructuralCausalModel, incident: Incident, layout, set
             c, layout.station_of(c), v if isinstance(v, str) else float(v), inc_val, rng_, pred,
             _ci(boot_at), _ci(rows), rest, _ci(rest_b),
             [(g if isinstance(g, str) else float(g), float(m)) for g, m, k in zip(grid, curve, ok, strict=True) if k],
-            warns,
+            warns, cancelled_by=[lp.controlled for lp in held] if every else [],
         ))
     if unsupported:
         messages.append(unsupported_actions_note(unsupported, incident, envelope))

@@ -12,6 +12,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrowPatch
 
 from rca_app.app.graph_geometry import station_layout
+from rca_app.app.graph_view import station_gaps
 from rca_app.core.results import AnalysisResult
 from rca_app.core.rootcause import Action
 from rca_app.report.text import cause_label, fmt_pct, node_info, unit_of
@@ -111,6 +112,11 @@ def causal_graph(result: AnalysisResult, width_in: float, max_height_in: float =
         ax.text(i, 1 + head * 0.55, "\n".join(textwrap.wrap(name, chars + 2)) or name, ha="center",
                 va="center", fontsize=fs + 0.5, fontweight="bold", color="#44505c", zorder=1)
     ax.axhline(1 + head * 0.1, color="#c8ced4", lw=0.6, zorder=1)
+    # The residence time from each station to the next, on the boundary under the names
+    # ("≈": estimated from the data), as the window's graph shows it.
+    for gap in station_gaps(stations, result):
+        ax.text(gap["after"] + 0.5, 1 + head * 0.1, gap["text"], ha="center", va="center", fontsize=fs - 0.5,
+                color=RECYCLE_COLOR, zorder=5, bbox=dict(boxstyle="round,pad=0.2", fc="white", ec="#c8ced4", lw=0.4))
 
     boxes = {}
     for n in g.nodes:
@@ -167,6 +173,7 @@ def causal_graph(result: AnalysisResult, width_in: float, max_height_in: float =
 # Over-time links drawn apart from the same-time graph: recycles as purple arcs under the
 # stations (they run against the flow) and control loops as green arcs between the pair.
 RECYCLE_COLOR = "#7b3fa0"
+PROPOSED_LOOP_COLOR = "#b5179e"      # as the window draws what the data propose and the layout lacks
 
 
 # Above this many lagged edges between sensors the figure draws them thin and unlabelled: the
@@ -220,6 +227,23 @@ def _draw_dynamics(ax, result: AnalysisResult, pos: dict, boxes: dict, fs: float
             connectionstyle="arc3,rad=-0.5", lw=1.0, color=GREEN, zorder=3, linestyle=(0, (1, 1.5)),
             shrinkA=1, shrinkB=1)
         ax.add_patch(arrow)
+    # Loops the data show but the layout does not declare: dashed, labelled, never used by the model.
+    for lp in getattr(dyn, "proposed_loops", None) or []:
+        if lp.controlled not in pos or lp.manipulated not in pos:
+            continue
+        arrow = FancyArrowPatch(
+            pos[lp.manipulated], pos[lp.controlled], patchA=boxes[lp.manipulated].get_bbox_patch(),
+            patchB=boxes[lp.controlled].get_bbox_patch(), arrowstyle="<|-|>", mutation_scale=7,
+            connectionstyle="arc3,rad=-0.5", lw=1.0, color=PROPOSED_LOOP_COLOR, zorder=3, linestyle=(0, (3, 2)),
+            shrinkA=1, shrinkB=1)
+        ax.add_patch(arrow)
+        (x0, y0), (x1, y1) = pos[lp.manipulated], pos[lp.controlled]
+        (d0x, d0y), (d1x, d1y) = ax.transData.transform([(x0, y0), (x1, y1)])
+        # The arc's apex (arc3 bends in display space, by rad/2 of the rotated chord; rad = -0.5).
+        apex = ((d0x + d1x) / 2 - 0.25 * (d1y - d0y), (d0y + d1y) / 2 + 0.25 * (d1x - d0x))
+        lx, ly = ax.transData.inverted().transform(apex)
+        ax.text(lx, ly, "loop (proposed)", fontsize=fs - 0.5, color=PROPOSED_LOOP_COLOR, ha="center", va="center",
+                zorder=5, bbox=dict(boxstyle="round,pad=0.15", fc="white", ec="none", alpha=0.8))
 
 
 # --- ranking ------------------------------------------------------------------------------
@@ -397,7 +421,7 @@ def action_curve(result: AnalysisResult, action: Action, width_in: float) -> Fig
         xs = np.array([float(p[0]) for p in curve])
         ys = np.array([float(p[1]) for p in curve])
         rlo, rhi = (float(v) for v in action.reference_range)
-        ax.axvspan(rlo, rhi, color=GREEN_LIGHT, lw=0, zorder=0, label="reference range (observed)")
+        ax.axvspan(rlo, rhi, color=GREEN_LIGHT, lw=0, zorder=0, label="reference range (middle 98%)")
         ax.plot(xs, ys, color=NAVY, lw=1.6, zorder=3, label="predicted KPI (incident rows)")
         rec = float(action.recommended_value)
         pred = float(action.predicted_target)

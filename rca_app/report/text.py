@@ -14,7 +14,7 @@ from datetime import datetime
 from pathlib import Path
 
 from rca_app.app.kpi_spread import kpi_spread
-from rca_app.app.result_words import trust_notes
+from rca_app.app.result_words import action_response_text, controller_move_text, trust_notes
 from rca_app.core.action_support import unstated_figure_text, within_support
 from rca_app.core.results import AnalysisResult, GraphNodeRecord, IncidentRecord, WindowRecord
 from rca_app.core.rootcause import Action, Evidence, RootCause
@@ -144,7 +144,7 @@ def mix_change(level_shares: dict | None) -> float | None:
     return 0.5 * sum(abs(float(inc) - float(ref)) for ref, inc in level_shares.values())
 
 
-def classify(ev: Evidence, held_by_loop: bool = False) -> tuple[str, bool]:
+def classify(ev: Evidence, held_by_loop: bool = False, moved_by_loop: str | None = None) -> tuple[str, bool]:
     """(verdict, changed) for one sensor's evidence.
 
     A sensor is called "shifted" only when its incident mean moved at least :data:`SHIFT_SD`
@@ -157,6 +157,9 @@ def classify(ev: Evidence, held_by_loop: bool = False) -> tuple[str, bool]:
     ev : Evidence
     held_by_loop : bool
         A declared control loop controls this sensor.
+    moved_by_loop : str, optional
+        This sensor is a loop's manipulated variable whose move the loop reading explains: the
+        verdict for it when it shifted (``result_words.controller_move_text``), never "on its own".
 
     Returns
     -------
@@ -170,6 +173,8 @@ def classify(ev: Evidence, held_by_loop: bool = False) -> tuple[str, bool]:
     z, s, r = ev.noise_shift_z, ev.shift_sd, ev.noise_sd_ratio
     shifted = s is not None and abs(s) >= SHIFT_SD
     own = z is not None and abs(z) >= NOISE_Z
+    if shifted and moved_by_loop:
+        return moved_by_loop, True
     if shifted and own:
         return "shifted on its own", True
     if r is not None and r > 0 and (r >= SPREAD_RATIO or r <= 1 / SPREAD_RATIO):
@@ -280,8 +285,9 @@ def cause_label(result: AnalysisResult, node: str) -> str:
 
 
 def best_action(result: AnalysisResult) -> Action | None:
-    """The action that restores most, None without actions."""
-    acts = [a for a in result.actions if a.restoration is not None]
+    """The action that restores most, None without actions; never one a declared loop's
+    controller would cancel (``Action.cancelled_by``)."""
+    acts = [a for a in result.actions if a.restoration is not None and not a.cancelled_by]
     return max(acts, key=lambda a: a.restoration) if acts else None
 
 
@@ -371,8 +377,9 @@ def summary_paragraphs(result: AnalysisResult) -> list[str]:
               f"{confidence_word(top.share_ranked_first)}.")
         if len(result.root_causes) > 1:
             r2 = result.root_causes[1]
+            moved = controller_move_text(r2.node, result)     # a valve that only answered the first
             p += (f" The runner-up, {cause_label(result, r2.node)} ({r2.station}), restores "
-                  f"{fmt_pct(r2.restoration)}.")
+                  f"{fmt_pct(r2.restoration)}" + (f" ({moved}: not a cause of its own)." if moved else "."))
             if r2.restoration > top.restoration:
                 where = "the notes below" if trust_notes(result) else "section 7"
                 p += (f" It restores more but ranks second: the ranking also weighs when and where each sensor "
@@ -396,6 +403,11 @@ def summary_paragraphs(result: AnalysisResult) -> list[str]:
         out.append("No setpoint change is proposed: every setting the model could judge would carry the plant "
                    "beyond what it showed in the reference and the incident (see the notes): the root cause "
                    "itself has to be removed.")
+    elif act is None and any(a.cancelled_by for a in result.actions):
+        held = sorted({cv for a in result.actions for cv in a.cancelled_by})
+        out.append(f"No setpoint change is recommended: the setpoints that act on the KPI do so only through "
+                   f"{' and '.join(held)}, which a controller holds, so in automatic the controller would cancel "
+                   "the change (see the actions section): the root cause itself has to be removed.")
     elif act is None:
         out.append("No controllable setpoint acts on the KPI in the causal graph, so no setpoint "
                    "compensation is proposed: the root cause itself has to be removed.")
@@ -413,6 +425,9 @@ def summary_paragraphs(result: AnalysisResult) -> list[str]:
              f"{kpi} of {with_unit(fmt_num(act.predicted_target, dec), k['unit'])} (90% interval "
              f"{fmt_num(lo, dec)} to {fmt_num(hi, dec)}), which recovers "
              f"{fmt_pct(act.restoration)} of the {k['loss_word']}.")
+        when = action_response_text(act, kpi, lead=True)
+        if when:
+            p += f" {when}: do not judge the change sooner."
         if act.restoration < 0.5:
             p += (" This compensates only part of it; removing the root cause remains the priority, "
                   "the setpoint change is a containment measure.")

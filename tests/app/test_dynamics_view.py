@@ -116,3 +116,48 @@ def test_graph_overlay_and_geometry(dyn, layout):
 class SimpleResult:
     def __init__(self, dynamics):
         self.dynamics = dynamics
+
+
+def test_station_gaps_show_declared_and_moving_estimated_lags(dyn):
+    from rca_app.app.dynamics_view import station_gap_labels
+    from rca_app.app.graph_view import station_gaps
+
+    gaps = station_gap_labels(dyn)
+    # An estimate marked "≈", a declared lag as given; a zero estimate moves nothing and is left out.
+    assert gaps["A"].text == "→ ≈6min →" and gaps["A"].estimated
+    assert gaps["A"].tip == "Residence time A → B: estimated 6min, confidence 92%"
+    assert gaps["B"].text == "→ 4min →" and not gaps["B"].estimated
+    assert "C" not in gaps and station_gap_labels(None) == {}
+
+    class R:
+        dynamics = dyn
+
+    assert [(g["after"], g["text"]) for g in station_gaps(["A", "B", "C"], R())] == [(0, "→ ≈6min →"),
+                                                                                    (1, "→ 4min →")]
+    # Stations since reordered: a lag is drawn only between the columns it was measured between.
+    assert [g["after"] for g in station_gaps(["B", "A", "C"], R())] == [] and station_gaps(["A"], None) == []
+
+
+def test_only_a_trusted_nonzero_estimate_can_be_accepted(dyn):
+    r = lag_readings(dyn)
+    assert r["A"].estimate == "6min"          # estimated and used
+    assert r["B"].estimate is None            # declared already
+    assert r["C"].estimate is None            # the data's 5 steps were not trusted: 0s used
+
+
+def test_proposed_loops_are_offered_until_declared(dyn, layout):
+    from rca_app.app.dynamics_view import proposed_loop_text, proposed_loops
+    from rca_app.core.results import LoopProposal
+
+    p = LoopProposal("c", "a", 4.0, 0.2, 0.5, "the data show a control loop ...")
+    dyn.proposed_loops = [p]
+    assert proposed_loops(dyn, layout) == [p]
+    assert proposed_loop_text(p).startswith("a holds c: it moved +4.0 sd in the incident while c held (0.2 sd)")
+    _lagged, loops = dynamics_overlay(["a", "b", "mv", "c", "y"], layout, SimpleResult(dyn))
+    assert [(lp["controlled"], lp.get("proposed", False)) for lp in loops] == [("b", False), ("c", True)]
+    declared = Layout(**{**layout.__dict__, "loops": [*layout.loops, Loop("c", "a")]})
+    assert proposed_loops(dyn, declared) == [] and proposed_loops(None, layout) == []
+    # A sensor the layout no longer has: not offered.
+    fewer = Layout(**{**layout.__dict__, "stations": [Station("A", ["a"]), Station("B", ["b", "mv"]),
+                                                      Station("C", ["y"])]})
+    assert proposed_loops(dyn, fewer) == []

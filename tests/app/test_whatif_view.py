@@ -28,3 +28,19 @@ def test_what_if_shows_the_mean_interval_and_the_wider_per_unit_interval(outcome
 
     rows = np.asarray(w["predicted_rows"])
     assert 0.8 <= np.mean((rows >= lo_u) & (rows <= hi_u)) <= 0.97
+
+
+def test_the_slider_range_is_the_actions_reference_range(outcome):
+    # One range everywhere (trial 3 #9): the What-if step's is the one the action was searched over
+    # (the 1-99% quantiles of the reference values), not the reference's minimum and maximum.
+    import numpy as np
+
+    from rca_app.core.results import as_result
+
+    node = controllable_candidates(outcome)[0]
+    rng = setpoint_range(outcome, node)
+    action = next(a for a in as_result(outcome.result).actions if a.node == node)
+    assert (rng["low"], rng["high"]) == tuple(action.reference_range)
+    ref = outcome.incident.reference[node].to_numpy(float)
+    assert np.allclose((rng["low"], rng["high"]), np.quantile(ref, [0.01, 0.99]))
+    assert ref.min() <= rng["low"] < rng["high"] <= ref.max()

@@ -24,6 +24,7 @@ from rca_app.app.causes_view import pareto
 from rca_app.app.formatting import fmt_number, fmt_pct, short_label
 from rca_app.app.result_words import (
     banner_level,
+    controller_move_text,
     controller_output_text,
     notes_by_importance,
     restoration_range_text,
@@ -350,6 +351,9 @@ class CausesStep(QWidget):
                          + "<br>".join("&nbsp;&nbsp;" + " → ".join(p) for p in split.over_time[:4]))
         if c.controllable:
             lines.append("It is a setpoint: try it in step 6 (What-if).")
+        moved = controller_move_text(c.node, s.result)
+        if moved:
+            lines.append(f"Not a shift of its own: {moved}.")
         loop_note = controller_output_text(c.node, s.result)
         if loop_note:
             lines.append(loop_note[0].upper() + loop_note[1:] + ".")

@@ -316,6 +316,25 @@ class GraphCanvas(QGraphicsView):
             label.setPos(x0 + 4, -58)
             label.setZValue(-4)
             scene.addItem(label)
+        for gap in view.get("gaps", []):
+            # The residence time from one station to the next, on the boundary between their
+            # columns under the names ("≈": estimated from the data).
+            lag = QGraphicsSimpleTextItem(gap["text"])
+            f = QFont()
+            f.setPointSizeF(8.0)
+            lag.setFont(f)
+            lag.setBrush(QBrush(LAG_COLOR))
+            r = lag.boundingRect()
+            lag.setPos((gap["after"] + 0.5) * col_w - r.width() / 2, -22 - r.height() / 2)
+            lag.setToolTip(gap["tip"])
+            back = QGraphicsRectItem(lag.sceneBoundingRect().adjusted(-3, -1, 3, 1))
+            back.setBrush(QBrush(QColor(255, 255, 255, 225)))
+            back.setPen(QPen(QColor("#d5dbe3"), 1))
+            back.setZValue(-3)
+            back.setToolTip(gap["tip"])
+            lag.setZValue(-2)
+            scene.addItem(back)
+            scene.addItem(lag)
         cat = {n["name"] for n in view["nodes"] if n.get("categorical")}
         for n in view["nodes"]:
             x, y = pos[n["name"]]
@@ -394,7 +413,11 @@ class GraphCanvas(QGraphicsView):
             if lp["controlled"] in pos and lp["manipulated"] in pos:
                 cv, mv = pos[lp["controlled"]], pos[lp["manipulated"]]
                 g = feedback_arc((cv.x(), cv.y()), (mv.x(), mv.y()), node_w)
-                curve(g, LOOP_COLOR, Qt.PenStyle.DashDotLine, lp["text"], "controller")
+                if lp.get("proposed"):
+                    # Dashed magenta, as a proposed recycle: found in the data, not declared.
+                    curve(g, PROPOSED_COLOR, Qt.PenStyle.DashLine, lp["text"], "proposed controller")
+                else:
+                    curve(g, LOOP_COLOR, Qt.PenStyle.DashDotLine, lp["text"], "controller")
 
     def _label(self, parent, text: str, at: QPointF, color: QColor, size: float = 8.0) -> None:
         label = QGraphicsSimpleTextItem(text, parent)

@@ -127,9 +127,10 @@ class GraphStep(QWidget):
         self.legend.setWordWrap(True)
         # Time-series data only: edges over time and control loops.
         self.dynamics_legend = QLabel(
-            "<small>Over time: <span style='color:#5a3d8a'>──</span> recycle in the model (back against the flow, "
-            "after its lag; dashed: found but not in the model) &nbsp; "
-            "<span style='color:#b5179e'>╌╌</span> recycle the data propose (add it in step 3) &nbsp; "
+            "<small>Over time: <span style='color:#5a3d8a'>→ 7min →</span> residence time from one station to "
+            "the next (≈: estimated from the data) &nbsp; <span style='color:#5a3d8a'>──</span> recycle in the "
+            "model (back against the flow, after its lag; dashed: found but not in the model) &nbsp; "
+            "<span style='color:#b5179e'>╌╌</span> recycle or control loop the data propose (add it in step 3) &nbsp; "
             "○ slow own dynamics (self-lag of one grid step; longer ones labelled) "
             "&nbsp; <span style='color:#1d7a3a'>─·─</span> control loop: the "
             "controller's answer</small>")
@@ -166,7 +167,7 @@ class GraphStep(QWidget):
         if keep is not None:
             self.canvas.select_edge(keep)
         view = self.canvas.view or {}
-        self.dynamics_legend.setVisible(bool(view.get("lagged_edges") or view.get("loops")))
+        self.dynamics_legend.setVisible(bool(view.get("lagged_edges") or view.get("loops") or view.get("gaps")))
         has = s.graph is not None
         for b in (self.add_button, self.refit_button, self.rediscover_button):
             b.setEnabled(has)

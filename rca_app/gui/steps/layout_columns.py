@@ -115,7 +115,10 @@ class StationColumn(QFrame):
         self.lag.setToolTip("Residence time from this station to the next: a duration (15min), \"auto\" to "
                             "estimate it from the data, or empty for the default (auto on time series).")
         self.lag.editingFinished.connect(lambda: editor.set_lag(index, self.lag.text().strip() or None))
-        lay.addWidget(self.lag)
+        lag_row = QHBoxLayout()
+        lag_row.setSpacing(2)
+        lag_row.addWidget(self.lag, 1)
+        lay.addLayout(lag_row)
         last = index == len(layout.stations) - 1
         if last:
             # The KPI's station: no next station, so no residence time to give.
@@ -130,6 +133,16 @@ class StationColumn(QFrame):
                                         else self.lag_used.short)
             self.lag.setToolTip(self.lag.toolTip() + f"\nLast analysis: {self.lag_used.text} to "
                                 f"{self.lag_used.to_station}.")
+        # An estimate the engineer trusts becomes a declaration with one click (undo takes it back).
+        self.accept_lag = None
+        estimate = self.lag_used.estimate if self.lag_used is not None else None
+        if estimate is not None and (st.lag or "auto") == "auto":
+            self.accept_lag = QToolButton()
+            self.accept_lag.setText(f"use {estimate}")
+            self.accept_lag.setToolTip(f"Declare lag = \"{estimate}\" on {st.name}: the estimate becomes the "
+                                       "layout's (Ctrl+Z takes it back).")
+            self.accept_lag.clicked.connect(lambda: editor.set_lag(index, estimate))
+            lag_row.addWidget(self.accept_lag)
         self.setFixedWidth(172)
         self.list = SensorList(editor, index)
         editor.fill_list(self.list, st.sensors, layout)

@@ -1,5 +1,5 @@
 """The Layout step's "Time and loops" panel: grid and lag keys, recycles, control loops, historian
-tag rules, and the recycles the last analysis proposes. Every edit is a core function
+tag rules, and the recycles and loops the last analysis proposes. Every edit is a core function
 (rca_app.app.layout_edit) pushed on the Layout step's undo stack."""
 from __future__ import annotations
 
@@ -18,7 +18,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from rca_app.app.dynamics_view import declared_loop_text, loop_short_text, loop_text, proposed_recycles
+from rca_app.app.dynamics_view import (
+    declared_loop_text,
+    loop_short_text,
+    loop_text,
+    proposed_loop_text,
+    proposed_loops,
+    proposed_recycles,
+)
 from rca_app.app.layout_edit import (
     layout_add_loop,
     layout_add_recycle,
@@ -53,7 +60,7 @@ class TimePanel(QWidget):
     def __init__(self, editor: LayoutStep) -> None:
         super().__init__()
         self.editor = editor
-        self.proposals = []
+        self.recycle_proposals, self.loop_proposals = [], []
         outer = QHBoxLayout(self)
         outer.setContentsMargins(2, 2, 2, 2)
 
@@ -108,27 +115,28 @@ class TimePanel(QWidget):
         self.recycles = QListWidget()
         self.recycles.setToolTip("[[recycle]]: a stream from a later station back to an earlier one. Backward "
                                  "causes are then allowed after at least its lag, never at the same moment.")
-        rl.addWidget(self.recycles, 0, 0, 1, 5)
+        rl.addWidget(self.recycles, 2, 0, 1, 5)
         self.rec_from, self.rec_to = QComboBox(), QComboBox()
         self.rec_lag = QLineEdit()
         self.rec_lag.setPlaceholderText("lag (30min)")
         add = QPushButton("Add")
         add.clicked.connect(self.add_recycle)
-        rl.addWidget(self.rec_from, 1, 0, 1, 2)
-        rl.addWidget(QLabel("→"), 1, 2)
-        rl.addWidget(self.rec_to, 1, 3, 1, 2)
-        rl.addWidget(self.rec_lag, 2, 0, 1, 3)
-        rl.addWidget(add, 2, 3)
+        rl.addWidget(self.rec_from, 3, 0, 1, 2)
+        rl.addWidget(QLabel("→"), 3, 2)
+        rl.addWidget(self.rec_to, 3, 3, 1, 2)
+        rl.addWidget(self.rec_lag, 4, 0, 1, 3)
+        rl.addWidget(add, 4, 3)
         remove = QPushButton("Remove")
         remove.clicked.connect(lambda: self._remove("recycle", self.recycles))
-        rl.addWidget(remove, 2, 4)
+        rl.addWidget(remove, 4, 4)
         self.proposal_text = QLabel()
         self.proposal_text.setWordWrap(True)
         self.proposal_button = QPushButton("Add this recycle")
         self.proposal_button.setToolTip("The last analysis found a backward stream the layout does not declare.")
         self.proposal_button.clicked.connect(self.add_proposed)
-        rl.addWidget(self.proposal_text, 3, 0, 1, 5)
-        rl.addWidget(self.proposal_button, 4, 0, 1, 5)
+        # Above the list: what the data propose is read first, without scrolling the tab.
+        rl.addWidget(self.proposal_text, 0, 0, 1, 5)
+        rl.addWidget(self.proposal_button, 1, 0, 1, 5)
         outer.addWidget(rec, 3)
 
         loops = QGroupBox("Control loops")
@@ -136,7 +144,7 @@ class TimePanel(QWidget):
         self.loops = QListWidget()
         self.loops.setToolTip("[[loop]]: the controller moves the manipulated variable to hold the controlled one; "
                               "a disturbance it rejects shows on the manipulated variable.")
-        ll.addWidget(self.loops, 0, 0, 1, 4)
+        ll.addWidget(self.loops, 2, 0, 1, 4)
         self.loop_cv, self.loop_mv = QComboBox(), QComboBox()
         self.rec_from.setPlaceholderText("from")
         self.rec_to.setPlaceholderText("back to")
@@ -156,13 +164,21 @@ class TimePanel(QWidget):
         add_loop.clicked.connect(self.add_loop)
         remove_loop = QPushButton("Remove")
         remove_loop.clicked.connect(lambda: self._remove("loop", self.loops))
-        ll.addWidget(self.loop_cv, 1, 0, 1, 2)
-        ll.addWidget(self.loop_mv, 1, 2, 1, 2)
-        ll.addWidget(self.loop_sp, 2, 0, 1, 2)
-        ll.addWidget(self.loop_low, 2, 2)
-        ll.addWidget(self.loop_high, 2, 3)
-        ll.addWidget(remove_loop, 3, 2)
-        ll.addWidget(add_loop, 3, 3)
+        ll.addWidget(self.loop_cv, 3, 0, 1, 2)
+        ll.addWidget(self.loop_mv, 3, 2, 1, 2)
+        ll.addWidget(self.loop_sp, 4, 0, 1, 2)
+        ll.addWidget(self.loop_low, 4, 2)
+        ll.addWidget(self.loop_high, 4, 3)
+        ll.addWidget(remove_loop, 5, 2)
+        ll.addWidget(add_loop, 5, 3)
+        self.loop_proposal_text = QLabel()
+        self.loop_proposal_text.setWordWrap(True)
+        self.loop_proposal_button = QPushButton("Add this loop")
+        self.loop_proposal_button.setToolTip("The last analysis found a controller the layout does not declare: "
+                                             "declared, the ranking follows the disturbance through it.")
+        self.loop_proposal_button.clicked.connect(self.add_proposed_loop)
+        ll.addWidget(self.loop_proposal_text, 0, 0, 1, 4)
+        ll.addWidget(self.loop_proposal_button, 1, 0, 1, 4)
         for c in range(4):
             ll.setColumnStretch(c, 1)
         outer.addWidget(loops, 4)
@@ -232,18 +248,37 @@ class TimePanel(QWidget):
         res = self.editor.session.result
         return list(res.dynamics.loops) if res is not None and res.dynamics is not None else []
 
+    @property
+    def proposals(self) -> list:
+        """Everything the last analysis proposes to add (recycles, then loops): the tab counts them."""
+        return [*self.recycle_proposals, *self.loop_proposals]
+
     def show_proposals(self, lay: Layout) -> None:
         res = self.editor.session.result
-        self.proposals = proposed_recycles(res.dynamics if res is not None else None, lay)
-        if self.proposals:
-            p = self.proposals[0]
-            more = f" (and {len(self.proposals) - 1} more)" if len(self.proposals) > 1 else ""
+        dyn = res.dynamics if res is not None else None
+        self.recycle_proposals = proposed_recycles(dyn, lay)
+        self.loop_proposals = proposed_loops(dyn, lay)
+        if self.recycle_proposals:
+            p = self.recycle_proposals[0]
+            n = len(self.recycle_proposals)
+            more = f" (and {n - 1} more)" if n > 1 else ""
             self.proposal_text.setText(f"<small>The data show a backward stream: <b>[[recycle]] from = "
                                        f"\"{p.source}\", to = \"{p.to}\", lag = \"{p.lag}\"</b>{more}</small>")
         else:
             self.proposal_text.setText("")
-        self.proposal_text.setVisible(bool(self.proposals))
-        self.proposal_button.setVisible(bool(self.proposals))
+        self.proposal_text.setVisible(bool(self.recycle_proposals))
+        self.proposal_button.setVisible(bool(self.recycle_proposals))
+        if self.loop_proposals:
+            p = self.loop_proposals[0]
+            n = len(self.loop_proposals)
+            more = f" (and {n - 1} more)" if n > 1 else ""
+            self.loop_proposal_text.setText(f"<small>The data show a control loop: <b>[[loop]] controlled = "
+                                            f"\"{p.controlled}\", manipulated = \"{p.manipulated}\"</b>{more}</small>")
+            self.loop_proposal_text.setToolTip(proposed_loop_text(p) + ".")
+        else:
+            self.loop_proposal_text.setText("")
+        self.loop_proposal_text.setVisible(bool(self.loop_proposals))
+        self.loop_proposal_button.setVisible(bool(self.loop_proposals))
 
     def _show_tag(self) -> None:
         lay = self.editor.layout_obj
@@ -288,10 +323,20 @@ class TimePanel(QWidget):
 
     def add_proposed(self) -> None:
         lay = self.editor.layout_obj
-        if lay is None or not self.proposals:
+        if lay is None or not self.recycle_proposals:
             return
-        p = self.proposals[0]
+        p = self.recycle_proposals[0]
         self._apply(lambda: layout_add_recycle(lay, p.source, p.to, p.lag), f"add proposed recycle {p.source} → {p.to}")
+
+    def add_proposed_loop(self) -> None:
+        """Declare the first loop the last analysis proposes (no setpoint or limits: the engineer
+        adds those if known)."""
+        lay = self.editor.layout_obj
+        if lay is None or not self.loop_proposals:
+            return
+        p = self.loop_proposals[0]
+        self._apply(lambda: layout_add_loop(lay, p.controlled, p.manipulated, None, None, None),
+                    f"add proposed loop {p.manipulated} → {p.controlled}")
 
     def add_loop(self) -> None:
         lay = self.editor.layout_obj

@@ -130,8 +130,9 @@ class ReportStep(QWidget):
 
         r = self.session.result
         text = "<b>Findings</b><br>" + headline(r, self.session.unit)
-        if r.actions:
-            a = r.actions[0]
+        acts = [a for a in r.actions if not a.cancelled_by]   # never one a controller would cancel
+        if acts:
+            a = acts[0]
             text += (f"<br>Best setpoint action: {a.node} at {fmt_number(a.recommended_value)} "
                      f"{self.session.unit(a.node)} (restores {fmt_pct(a.restoration)} of the loss).")
         return text

@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from rca_app.app.formatting import fmt_number, fmt_pct, short_label
-from rca_app.app.result_words import controller_output_text
+from rca_app.app.result_words import REFERENCE_RANGE_WORDS, action_response_text, controller_output_text
 from rca_app.app.whatif_view import controllable_candidates, setpoint_range, what_if_view
 from rca_app.core.action_support import not_proposed_text
 from rca_app.gui import glossary
@@ -106,7 +106,7 @@ class WhatIfStep(QWidget):
         self.hist.addLegend(offset=(10, 10))
         self.curve = plot_widget("Predicted mean KPI over the setpoint's reference range")
         self.curve.setToolTip("Each point: the incident's mean KPI the model predicts if the setpoint were held "
-                              "at that value. Shaded: the range seen in the reference period.")
+                              "at that value. Shaded: the setpoint's reference range (" + REFERENCE_RANGE_WORDS + ").")
         right = QSplitter(Qt.Orientation.Vertical)
         right.addWidget(self.hist)
         right.addWidget(self.curve)
@@ -196,7 +196,10 @@ class WhatIfStep(QWidget):
                 self.value.setSingleStep(float(f"{step:.1g}"))
                 self.range_label.setText(
                     f"Reference range: {fmt_number(r['low'])} to {fmt_number(r['high'])} {unit} "
-                    f"(mean {fmt_number(r['reference_mean'])}); incident mean {fmt_number(r['incident'])} {unit}.")
+                    f"({REFERENCE_RANGE_WORDS}, mean {fmt_number(r['reference_mean'])}); incident mean "
+                    f"{fmt_number(r['incident'])} {unit}.")
+                self.range_label.setToolTip("The range the recommended setting was searched over, as the action "
+                                            "and the report give it.")
         finally:
             self._busy = False
         action = next((a for a in s.result.actions if a.node == node), None)
@@ -205,6 +208,7 @@ class WhatIfStep(QWidget):
                 f"<b>Recommended:</b> set {node} to <b>{fmt_number(action.recommended_value)} {unit}</b>: "
                 f"predicted {s.target} {fmt_number(action.predicted_target)} "
                 f"(restores {fmt_pct(action.restoration)} of the loss)." +
+                (f" {when}." if (when := action_response_text(action, s.target, lead=True)) else "") +
                 ("<br><span style='color:#8a5a00'>" + "<br>".join(action.warnings) + "</span>"
                  if action.warnings else ""))
         elif (left_out := next((x for x in s.result.not_proposed if x.node == node), None)) is not None:

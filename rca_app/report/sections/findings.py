@@ -8,7 +8,12 @@ from reportlab.lib.units import mm
 from reportlab.platypus import KeepTogether, Spacer
 
 from rca_app.app.cause_paths import over_time_words, result_paths
-from rca_app.app.result_words import controller_output_text, restoration_range_text
+from rca_app.app.result_words import (
+    REFERENCE_RANGE_WORDS,
+    action_response_text,
+    controller_output_text,
+    restoration_range_text,
+)
 from rca_app.core.action_support import not_proposed_text
 from rca_app.report import figures
 from rca_app.report import formatting as F
@@ -51,6 +56,13 @@ def _dynamics_caption(r) -> str:
 
     cross = [le for le in dyn.lagged_edges if le.kind != "self"]
     parts = []
+    from rca_app.app.graph_view import station_gaps
+
+    gaps = station_gaps(list(r.graph.stations), r)
+    if gaps:
+        parts.append("Between the station columns: the residence time from one station to the next used to align "
+                     "the rows (" + ("≈: estimated from the data; " if any(g["estimated"] for g in gaps) else "")
+                     + "Process dynamics in the appendix lists each with its confidence)")
     if cross:
         parts.append("Purple arcs: recycle streams acting after their lag (solid: a lagged input of the model; "
                      "dashed: found in the data but not used by the model, e.g. proposed and not declared"
@@ -58,6 +70,9 @@ def _dynamics_caption(r) -> str:
                         if len(cross) > MAX_LABELLED_LAGGED else "; one label per stream") + ")")
     if dyn.loops:
         parts.append("Green dotted double arrows: control loops (manipulated and controlled variable)")
+    if getattr(dyn, "proposed_loops", None):
+        parts.append("Magenta dashed double arrows: control loops the data show but the layout does not declare "
+                     "(proposed, not used: section 7 gives the [[loop]] to add)")
     return (" " + ". ".join(parts) + ".") if parts else ""
 
 
@@ -226,7 +241,7 @@ def actions(b: ReportBuilder) -> list:
             f"What-if results for the controllable setpoints: each is set to the value in its reference range "
             f"that gives the best predicted {r.target} on the incident rows (do-operator: the setpoint is forced, "
             "everything downstream follows the model, each row keeps its own disturbances). Predictions are "
-            "only made inside the range the setpoint covered in the reference period."))
+            f"only made inside the setpoint's reference range: {REFERENCE_RANGE_WORDS}."))
         tab = [["Setpoint (station)", "Incident", "Recommended", "Reference range",
                 f"Predicted {r.target} (90% int.)", "Restores (90% int.)"]]
         for a in acts:
@@ -249,6 +264,14 @@ def actions(b: ReportBuilder) -> list:
         w.append(TEXT_W - sum(w))
         # Heading, intro and the (short) table on one page.
         st = [KeepTogether(st + [b.table(tab, w, highlight_row=1)])]
+        # When the KPI would respond, with the action: an operator who sees nothing for the
+        # residence time must not undo the change.
+        when = [f"{a.node}: {t}" for a in acts if (t := action_response_text(a, r.target))]
+        if when:
+            st.append(Spacer(1, 4))
+            st.append(b.P(f"<b>When {r.target} would respond</b> (after the change; judge it no sooner)", "small",
+                          markup=True))
+            st += b.bullets(when, "sbullet")
         warns = [f"{a.node}: {wtxt}" for a in acts for wtxt in a.warnings]
         # A loop's valve is no free setpoint: say so with the action (trial defect 5).
         warns += [t for t in (controller_output_text(a.node, r) for a in acts) if t]
@@ -267,7 +290,7 @@ def actions(b: ReportBuilder) -> list:
                    "reference period and of the incident.")
         else:
             cap = (f"Predicted mean {r.target} of the incident rows for each setting of {best.node} "
-                   "(navy), over the range observed in the reference period (green band). Green point: "
+                   f"(navy), over its reference range ({REFERENCE_RANGE_WORDS}, green band). Green point: "
                    "the recommended setting with its 90% interval. Dashed lines: the KPI level of the "
                    "reference period and of the incident.")
         st.append(Spacer(1, 6))

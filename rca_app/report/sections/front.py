@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from reportlab.lib.units import mm
 from reportlab.platypus import KeepTogether, Spacer, TableStyle
 
-from rca_app.app.result_words import trust_notes
+from rca_app.app.result_words import controller_move_text, trust_notes
 from rca_app.core.results import GraphNodeRecord
 from rca_app.core.rootcause import Evidence
 from rca_app.report import formatting as F
@@ -95,7 +95,8 @@ def _sensor_rows(b: ReportBuilder) -> list[dict]:
             continue
         c = causes.get(name)
         ev = c.evidence if c else _data_evidence(b, name, n)
-        verdict, changed = T.classify(ev, held_by_loop=name in controlled) if ev else ("no data", False)
+        verdict, changed = T.classify(ev, held_by_loop=name in controlled,
+                                      moved_by_loop=controller_move_text(name, b.r)) if ev else ("no data", False)
         if c is None:
             verdict += " (no path to KPI)"
         out.append({"name": name, "station": n.station, "ev": ev or _no_evidence(), "verdict": verdict,
@@ -130,7 +131,9 @@ def is_is_not(b: ReportBuilder) -> list:
     rows = _sensor_rows(b)
     own = [s for s in rows if s["changed"] and s["verdict"].split(" (")[0] in
            ("shifted on its own", "level mix changed", "spread changed")]
-    follow = [s for s in rows if s["changed"] and s not in own]
+    # A valve its controller moved answered the disturbance: said apart, never a "Where".
+    by_loop = [s for s in rows if s["changed"] and s["verdict"].startswith("moved by its controller")]
+    follow = [s for s in rows if s["changed"] and s not in own and s not in by_loop]
     same = [s for s in rows if not s["changed"] and s["verdict"].split(" (")[0] not in T.HELD_VERDICTS]
     held = [s for s in rows if not s["changed"] and s not in same]
     st = [b.H1(SECTIONS[1])]
@@ -141,7 +144,8 @@ def is_is_not(b: ReportBuilder) -> list:
         f"{T.NOISE_Z:g} in size, or its spread changed by a factor {T.SPREAD_RATIO:g}. Sensors that shifted "
         "on their own are where root causes are; the others followed them. A sensor whose own noise moved "
         "while its mean stayed within one SD was held against its causes (by its controller when a loop "
-        "controls it): it did not shift.", markup=True))
+        "controls it): it did not shift. A loop's manipulated variable (a valve) that its controller moved to answer "
+        "a disturbance shifted, but not on its own: it is said apart, with the sensor it answered.", markup=True))
 
     def names(lst, limit=40):
         # A cell taller than a page cannot be laid out: long lists point to the sensor table.
@@ -156,7 +160,9 @@ def is_is_not(b: ReportBuilder) -> list:
     st_same = [s for s in st_all if s not in st_changed and s in sensor_stations]
     kt = [
         ["", "IS", "IS NOT"],
-        ["What", f"Shifted on their own: {names(own)}. Shifted with their causes: {names(follow)}.",
+        ["What", f"Shifted on their own: {names(own)}. Shifted with their causes: {names(follow)}."
+                 + (" Moved by their controllers: " + ", ".join(f"{s['name']} ({s['verdict'].split(', ', 1)[1]})"
+                                                            for s in by_loop) + "." if by_loop else ""),
          f"Within the reference behaviour: {names(same)}."
          + (f" Held near the reference against their causes (own noise moved, mean did not): {names(held)}."
             if held else "")],
