@@ -30,7 +30,7 @@ import pandas as pd
 
 from rca_app.core.loop_setpoints import SETPOINT_MOVED_SD, followed_setpoint, setpoint_reading
 from rca_app.core.result_notes import Note
-from rca_app.core.results import LoopRecord
+from rca_app.core.results import LoopProposal, LoopRecord
 
 COMPENSATED_MV_SD = 2.0       # an MV moved this many reference sds ...
 COMPENSATED_CV_SD = 1.0       # ... while its CV stayed within this many: the controller compensated
@@ -488,68 +488,14 @@ def _integral_signature(cv: np.ndarray, mv: np.ndarray) -> tuple[float, float]:
     return r, float(2 * stats.t.sf(abs(t), max(n_eff - 5, 1)))
 
 
-def propose_loops(layout, ref: pd.DataFrame, an: pd.DataFrame, numeric) -> list[str]:
-    """Control loops the data show but the layout does not declare, as ``[[loop]]`` blocks to paste.
-
-    A pair is proposed when, at the same or adjacent stations, one sensor (the manipulated
-    variable) moved clearly in the incident while the other (controlled) held, and in the reference
-    the first one's changes follow the second one's level (:func:`_integral_signature`). The
-    proposal is never used by the analysis: a loop changes how the disturbance is followed, so
-    the engineer confirms it.
-
-    Parameters
-    ----------
-    layout : Layout
-    ref, an : DataFrame
-        Reference and incident rows in physical time (not aligned: a loop acts within its station).
-    numeric : iterable of str
-        Numeric sensors.
-
-    Returns
-    -------
-    list of str
-    """
-    declared = {lp.manipulated for lp in layout.loops} | {lp.controlled for lp in layout.loops}
-    exo = set(layout.exogenous)
-    cols = [c for c in numeric if c in ref.columns and c != layout.target and c not in declared]
-    shift = {}
-    for c in cols:
-        shift[c] = mean_shift_sd(an[c].to_numpy(float), ref[c].to_numpy(float))
-    out = []
-    taken: set[str] = set()
-    movers = sorted((c for c in cols if abs(shift[c]) >= PROPOSE_MV_SD and c not in exo), key=lambda c: -abs(shift[c]))
-    for mv in movers:
-        best = None
-        for cv in cols:
-            if cv == mv or cv in taken or abs(shift[cv]) > PROPOSE_CV_SD:
-                continue
-            if abs(layout.tier_of(cv) - layout.tier_of(mv)) > 1:
-                continue
-            r, p = _integral_signature(ref[cv].to_numpy(float), ref[mv].to_numpy(float))
-            if abs(r) >= PROPOSE_MIN_PARTIAL_R and p <= PROPOSE_MAX_P and (best is None or abs(r) > abs(best[1])):
-                best = (cv, r)
-        if best is None:
-            continue
-        cv, r = best
-        taken |= {cv, mv}
-        out.append(f"the data show a control loop the layout does not declare: {mv} moved {shift[mv]:+.1f} reference "
-                   f"sd in the incident while {cv} held (within {abs(shift[cv]):.1f} sd), and in the reference "
-                   f"{mv}'s changes follow {cv}'s level (partial correlation {r:+.2f}, as a controller with integral "
-                   f"action does). A controller holding {cv} with {mv} hides the disturbance in {mv}. It is not used "
-                   f"until you declare it: [[loop]] controlled = \"{cv}\", manipulated = \"{mv}\"")
-    return out
-
-
-from rca_app.core.results import LoopProposal  # noqa: E402  (with the reading it serves, below)
-
-
 def loop_proposals(layout, ref: pd.DataFrame, an: pd.DataFrame, numeric) -> list[LoopProposal]:
     """Control loops the data show but the layout does not declare, as records.
 
-    The same reading as :func:`propose_loops` (a manipulated variable that moved clearly while a
-    controlled one at the same or an adjacent station held, and in the reference the first one's
-    changes follow the second one's level), kept as records so the window can offer each loop
-    with one button and the graph can draw it. Like a proposed recycle, a proposed loop is never
+    A pair is proposed when, at the same or adjacent stations, one sensor (the manipulated
+    variable) moved clearly in the incident while the other (controlled) held, and in the
+    reference the first one's changes follow the second one's level
+    (:func:`_integral_signature`). Records, so the window can offer each loop with one button and
+    the graph can draw it. Like a proposed recycle, a proposed loop is never
     used by the analysis: it changes how the disturbance is followed, so the engineer declares it.
 
     Parameters
