@@ -33,8 +33,6 @@ def _said(r) -> list[str]:
 
 
 # ----------------------------------------------------------------------------- 1
-@pytest.mark.xfail(strict=True, reason="trial3 #1: rows dropped for gaps make the grid 'uneven' and the time "
-                                        "treatment is switched off without a word")
 def test_a_day_one_layout_on_a_historian_export_with_scattered_bad_samples_keeps_time(tmp_path, capsys):
     # Two tags every minute for 6 h; yield follows feed 5 minutes later. Each tag has about 7% Bad
     # samples at random times (as a historian export has), so about 13% of the grid rows lack a value.
@@ -58,7 +56,11 @@ def test_a_day_one_layout_on_a_historian_export_with_scattered_bad_samples_keeps
     assert code == 0
     # Today: dynamics.step is None, note "rows are not evenly spaced in time ... treated one by one",
     # printed nowhere because the layout declares no time key.
-    assert r["dynamics"]["step"] is not None, r["dynamics"].get("note")
+    assert r["dynamics"]["step"] == "1min", r["dynamics"].get("note")
+    # The residence time is counted in grid steps across the holes, and the holes are said.
+    assert [lg["lag_steps"] for lg in r["dynamics"]["lags"]] == [5], r["dynamics"]["lags"]
+    assert any("hole(s)" in m for m in _said(r))
+    assert r["root_causes"][0]["node"] == "feed_C" and r["root_causes"][0]["restoration"] > 0.8
 
 
 # ----------------------------------------------------------------------------- 2

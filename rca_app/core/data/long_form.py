@@ -349,7 +349,8 @@ def _near_lot_ids(ids: list[str], lot_keys: pd.Series, lot_file: str, k: int = 3
 
     by_case = {v.casefold(): v for v in lot_keys}
     by_zeros = {zeros(v).casefold(): v for v in lot_keys}
-    hints, n_case, n_zeros = [], 0, 0
+    hints: list[str] = []
+    n_case = n_zeros = 0
     for i in ids:
         if i.casefold() in by_case:
             n_case += 1

@@ -157,7 +157,19 @@ def prepare(raw: RawTable, layout: Layout, *, dayfirst: bool | None = None,
     data = _build_plant_data(raw, layout, want, values, rows, final, src, cols, imputed, gaps,
                              list(raw.problems) + pl.warnings)
     data.tag_reports, data.sample, data.gap_runs = tag_reports, step, gap_runs
+    data.grid = _grid_as_exported(cols, rows, want, data)
     return data
+
+
+def _grid_as_exported(cols: _Columns, rows: _Rows, want: WantedColumns, data: PlantData) -> pd.DataFrame | None:
+    """The layout's columns on every timestamped row before the KPI and gap rules dropped any
+    (see ``PlantData.grid``); None when nothing was dropped."""
+    if rows.times is None or data.time is None or len(rows.order) == data.n_rows:
+        return None
+    index = pd.DatetimeIndex(rows.times.iloc[rows.order].to_numpy(), name=want.time_col)
+    return pd.DataFrame({c: (cols.values[c][rows.order] if c in data.categorical_nodes
+                             else cols.values[c][rows.order].astype(np.float64))
+                         for c in data.frame.columns if c in cols.values}, index=index)
 
 
 def _long_gaps(raw: RawTable, want: WantedColumns, cols: _Columns, rows: _Rows, keep: np.ndarray,
