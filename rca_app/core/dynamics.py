@@ -36,7 +36,8 @@ from rca_app.core.results import DynamicsRecord, LagRecord
 
 MIN_CONFIDENCE = 0.6          # share of bootstrap resamples agreeing with an "auto" estimate
 MIN_LAG_SCORE = 0.02          # adjusted R^2 below which the stations show no lagged relation at all
-DEFAULT_MAX_LAG_STEPS = 30    # "auto" tries up to this many grid steps unless lag_max says otherwise
+DEFAULT_MAX_LAG_STEPS = 30    # "auto" tries at least this many grid steps unless lag_max says otherwise
+MAX_AUTO_LAG_STEPS = 120      # ... and at most this many (a tenth of the reference rows in between)
 LAG_ROWS = 5000               # reference rows (the latest) used to estimate lags and lagged edges
 MAX_STEPPED_CALLS = 8000      # mechanism evaluations a query through time may take (about 1 s)
 
@@ -144,9 +145,9 @@ def align_for_time(data, layout, reference: slice, incident: slice, seed: int = 
     g_ref = grid_slice(grid, reference) if full is not None else reference
     numeric = set(data.numeric_nodes)
     stations = [[s for s in st.sensors if s in numeric and s in frame.columns] for st in layout.stations]
-    max_lag = _steps(layout.lag_max, step) if layout.lag_max else DEFAULT_MAX_LAG_STEPS
     # The most recent reference rows are enough to estimate a residence time (and bound the cost).
     ref = on_grid.iloc[max(g_ref.start, g_ref.stop - LAG_ROWS): g_ref.stop]
+    max_lag = _steps(layout.lag_max, step) if layout.lag_max else default_lag_search(len(ref))
     max_lag = max(0, min(max_lag, len(ref) // 10))
     given = {i: _steps(st.lag, step) for i, st in enumerate(layout.stations) if st.lag not in (None, AUTO)}
     target_station = layout.tier_of(layout.target)
@@ -182,11 +183,8 @@ def align_for_time(data, layout, reference: slice, incident: slice, seed: int = 
             estimate_steps=None if e.given else e.lag_steps,
             confidence=None if e.given or not np.isfinite(e.confidence) else float(e.confidence),
             score=None if e.given else float(e.score)))
-        if not ok and not weak:
-            messages.append(f"residence time {layout.stations[s].name} -> {layout.stations[s + 1].name}: the "
-                            f"estimate ({duration_text(step * e.lag_steps)}) is uncertain (confidence "
-                            f"{100 * e.confidence:.0f}%), so no lag is used; declare lag = \"...\" in the layout "
-                            "if you know it")
+        if not e.given:
+            messages += _search_limit_note(layout, s, e, ok, weak, step, max_lag, len(ref))
     cum = [0] * len(layout.stations)
     for s in range(target_station - 1, -1, -1):
         cum[s] = cum[s + 1] + used.get(s, 0)
@@ -265,6 +263,49 @@ def uneven_note(data) -> str:
             f"{100 * share:.0f}% of consecutive rows, 90% are needed): residence times are not estimated, no "
             "recycle or loop is proposed and rows are treated one by one, as parts. For historian data set "
             "[plant] sample = \"...\" (a grid step) in the layout, or export on an even interval")
+
+
+def default_lag_search(n_ref: int) -> int:
+    """Grid steps an "auto" residence time is searched over when the layout sets no lag_max.
+
+    A tenth of the reference rows (the most a lag can take and still leave its regression nine
+    rows in ten), at least :data:`DEFAULT_MAX_LAG_STEPS` and at most :data:`MAX_AUTO_LAG_STEPS`:
+    tanks and buffer vessels hold material for an hour or more, and the estimate's cost hardly
+    grows with the lags tried (its bootstrap blocks grow as its block count falls).
+
+    Parameters
+    ----------
+    n_ref : int
+        Reference rows the lags are estimated on.
+
+    Returns
+    -------
+    int
+    """
+    return int(min(MAX_AUTO_LAG_STEPS, max(DEFAULT_MAX_LAG_STEPS, n_ref // 10)))
+
+
+def _search_limit_note(layout, s: int, e: LagEstimate, ok: bool, weak: bool, step: pd.Timedelta, max_lag: int,
+                       n_ref: int) -> list[str]:
+    """What to do about an estimate that is not used, or that sits at the end of the search: a
+    residence time longer than the lags tried shows as an uncertain, weak or edge estimate."""
+    a, b = layout.stations[s].name, layout.stations[s + 1].name
+    searched = duration_text(step * max_lag)
+    at_edge = max_lag > 0 and e.lag_steps >= max_lag - max(1, max_lag // 10)
+    wider = duration_text(step * (2 * max_lag))
+    longer = (f"the residence time may be longer than the {searched} searched: set lag_max = \"{wider}\" in [plant] "
+              f"(or declare lag = \"...\" on {a})")
+    if max_lag >= n_ref // 10 and n_ref // 10 < 2 * max_lag:
+        longer += f"; the reference period ({duration_text(step * n_ref)}) allows lags up to a tenth of its length"
+    if not ok and e.lag_steps > 0:
+        why = (f"uncertain (confidence {100 * e.confidence:.0f}%)" if not weak
+               else f"weak (the downstream sensors' adjusted R2 at that lag is {e.score:.2f})")
+        return [f"residence time {a} -> {b}: the estimate ({duration_text(step * e.lag_steps)}) is {why}, so no lag "
+                f"is used; {longer}"]
+    if at_edge:
+        return [f"residence time {a} -> {b}: the estimate ({duration_text(step * e.lag_steps)}) is at the end of the "
+                f"lags searched; {longer}"]
+    return []
 
 
 def lagged_step(timed: TimeAlignment, data, layout, aligned_ref: pd.DataFrame, graph) -> list[str]:
