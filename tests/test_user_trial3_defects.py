@@ -424,8 +424,6 @@ def test_a_setpoint_change_is_read_as_the_controller_following_it(tmp_path, caps
 
 
 # ----------------------------------------------------------------------------- 18
-@pytest.mark.xfail(strict=True, reason="trial3 #18: a wide table whose lab column is blank between samples is "
-                                        "refused, and [tags] rule = 'last' is ignored for it")
 def test_a_wide_table_with_a_lab_column_blank_between_samples_is_analysed(tmp_path, capsys):
     rng = np.random.default_rng(2)
     n = 480
@@ -442,10 +440,21 @@ def test_a_wide_table_with_a_lab_column_blank_between_samples_is_analysed(tmp_pa
               '[[station]]\nname = "Feed"\nsensors = ["feed_C"]\n'
               '[[station]]\nname = "Product"\nsensors = ["lab_purity_pct", "yield_pct"]\n'
               '[tags.lab_purity_pct]\nrule = "last"\n')
-    code, _r = _analyze(tmp_path, tmp_path / "data.csv", layout, "2026-03-01T06:00:00/2026-03-01T08:00:00")
+    code, r = _analyze(tmp_path, tmp_path / "data.csv", layout, "2026-03-01T06:00:00/2026-03-01T08:00:00")
     err = capsys.readouterr().err
     # Today: exit 2, "lab_purity_pct has no value in ... rows ... Leave lab_purity_pct out of the layout".
     assert code == 0, err
+    assert r["root_causes"][0]["node"] == "feed_C" and r["dynamics"]["step"] == "1min"
+    # Held by its rule it is a lab tag as in a long export: its links learnt on its sampled rows.
+    lab = [m for m in _said(r) if m.startswith("lab_purity_pct: a lab value held")]
+    assert lab and "feed_C -> lab_purity_pct" in lab[0], _said(r)
+    # Without the rule the refusal names the ways to keep the lab value, not only "leave it out".
+    (tmp_path / "layout.toml").write_text(layout.split("[tags.")[0], encoding="utf-8")
+    code = main(["analyze", str(tmp_path / "data.csv"), "--layout", str(tmp_path / "layout.toml"), "--anomaly",
+                 "2026-03-01T06:00:00/2026-03-01T08:00:00", "--graph-bootstrap", "0", "--rank-bootstrap", "0",
+                 "--quiet"])
+    err = capsys.readouterr().err
+    assert code == 2 and '[tags.lab_purity_pct] rule = "last"' in err and "--gaps impute" in err, err
 
 
 # ----------------------------------------------------------------------------- 19

@@ -34,7 +34,7 @@ from rca_app.core.data.rules import (
     min_rows_needed,
 )
 from rca_app.core.data.tables import PlantData, RawTable
-from rca_app.core.data.times import even_step, time_numbers
+from rca_app.core.data.times import even_step, time_grid, time_numbers
 from rca_app.core.data.validation import (
     WantedColumns,
     as_category,
@@ -45,6 +45,7 @@ from rca_app.core.data.validation import (
     pool_rare_levels,
     wanted_columns,
 )
+from rca_app.core.data.wide_tags import hold_wide_tags
 from rca_app.core.errors import ProblemList, RcaInputError
 from rca_app.core.layout import Layout
 from rca_app.core.layout.time_keys import lag_rounding_notes
@@ -134,8 +135,15 @@ def prepare(raw: RawTable, layout: Layout, *, dayfirst: bool | None = None,
                "a change of it. List the stations' sensors in the layout", file=layout.source, code="no_sensors")
     _point_to_other_sheet(raw, want, pl)
     cols = _convert_columns(raw, layout, want, src, pl)
-    _check_tag_sampling(tag_reports, step, want, cols, n, file, pl)
     rows = _order_by_time(raw, want.time_col, dayfirst, src, pl)
+    if not tag_reports and (layout.tag_rules or layout.tag_delays):
+        # A wide table: [tags] rules hold a column blank between samples (core/data/wide_tags.py).
+        tag_reports = hold_wide_tags(layout, cols.values, rows.order, rows.times, want.present, want.target,
+                                     want.categorical, src, file, pl)
+        if tag_reports and rows.times is not None:
+            grid = even_step(rows.times.iloc[rows.order].reset_index(drop=True))
+            step = _grid_text(grid) if grid is not None else None
+    _check_tag_sampling(tag_reports, step, want, cols, n, file, pl)
     good = [c for c in want.present if c not in cols.bad]
     sensors = [c for c in good if c != want.target]
     keep = _drop_missing_target(cols, rows, want.target in good, want.target, src, file, pl)
@@ -269,11 +277,22 @@ def _note_rounded_lags(layout: Layout, step: str | None, rows: _Rows, final: np.
         return
     grid = pd.Timedelta(step) if step else None
     if grid is None and rows.times is not None and len(final) > 1:
-        grid = even_step(rows.times.iloc[final].reset_index(drop=True))
+        # Judged on the time column as exported: rows dropped for gaps are holes in the grid.
+        found = time_grid(rows.times.iloc[final].reset_index(drop=True), rows.times.iloc[rows.order])
+        grid = found.step if found is not None else None
     if grid is None:
         return
     for message, column in lag_rounding_notes(layout, grid):
         pl.warn(message, file=layout.source, column=column, code="lag_rounded")
+
+
+def _grid_text(step: pd.Timedelta) -> str:
+    """A grid step as the layout writes one ("1min", "30s")."""
+    s = step.total_seconds()
+    for unit, size in (("h", 3600), ("min", 60)):
+        if s >= size and s % size == 0:
+            return f"{int(s // size)}{unit}"
+    return f"{s:g}s"
 
 
 # A "last" tag held this many grid rows or more between values is a step function worth a note.
