@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from rca_app.core.data.compressed import mark_compressed
 from rca_app.core.data.gap_runs import GapRuns, find_gap_runs, long_gap_warnings
 from rca_app.core.data.long_form import UNCERTAIN_STATUS, UNCERTAIN_USE, apply_joins, to_wide
 from rca_app.core.data.messages import quote, quote_cells
@@ -143,6 +144,8 @@ def prepare(raw: RawTable, layout: Layout, *, dayfirst: bool | None = None,
         if tag_reports and rows.times is not None:
             grid = even_step(rows.times.iloc[rows.order].reset_index(drop=True))
             step = _grid_text(grid) if grid is not None else None
+    # Exception-reported tags are held as data, not as lab values (core/data/compressed.py).
+    mark_compressed(tag_reports, layout, step, file, pl)
     _check_tag_sampling(tag_reports, step, want, cols, n, file, pl)
     good = [c for c in want.present if c not in cols.bad]
     sensors = [c for c in good if c != want.target]
@@ -260,7 +263,7 @@ def _check_tag_sampling(tag_reports: list, step: str | None, want: WantedColumns
             cols.bad.add(t.tag)
             continue
         every = (t.median_interval_s or 0) / grid if grid > 0 else 0
-        if t.rule == "last" and every >= STEP_FUNCTION_ROWS:
+        if t.rule == "last" and every >= STEP_FUNCTION_ROWS and not t.compressed:
             pl.warn(f"tag {quote(t.tag)} has a new value only about every {_duration(t.median_interval_s)} and is "
                     f"held by the 'last' rule on the {step} grid: it changes only every {every:.0f} rows, a step "
                     f"function with {t.good_samples} values in {n_grid:,} rows. On time series its links and its "
