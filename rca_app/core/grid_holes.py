@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from rca_app.core.data.times import TimeGrid, time_grid
+from rca_app.core.data.times import GRID_TOLERANCE, TimeGrid, time_grid
 
 
 @dataclass
@@ -75,28 +75,29 @@ def full_grid(data, grid: TimeGrid, columns=None) -> FullGrid:
     columns = list(columns if columns is not None else data.frame.columns)
     span = int(grid.positions[-1]) + 1
     frame = data.frame[columns]
-    out = {c: pd.Series(np.nan if c not in data.categorical_nodes else None, index=range(span),
-                        dtype=frame[c].dtype if c in data.categorical_nodes else float) for c in columns}
+    categorical = [c for c in columns if c in data.categorical_nodes]
+    out = {c: np.full(span, np.nan) for c in columns if c not in categorical}
+    out.update({c: np.full(span, None, dtype=object) for c in categorical})
     exported = getattr(data, "grid", None)
     if exported is not None:
         # Where a row was dropped for another tag's gap, this sensor's own value was exported.
+        # (Numeric sensors only: a category's levels may have been pooled since.)
         t0 = data.time.iloc[0]
         off = np.asarray((exported.index - t0) / grid.step, dtype=float)
         pos = np.round(off)
-        ok = (np.abs(off - pos) <= 0.25) & (pos >= 0) & (pos < span)
+        ok = (np.abs(off - pos) <= GRID_TOLERANCE) & (pos >= 0) & (pos < span)
         first = ~pd.Index(pos[ok]).duplicated(keep="first")
         at = pos[ok][first].astype(np.int64)
         for c in columns:
-            if c in exported.columns:
-                v = exported[c].to_numpy()[ok][first]
-                out[c].iloc[at] = v
+            if c in exported.columns and c not in categorical:
+                out[c][at] = exported[c].to_numpy(dtype=float)[ok][first]
     for c in columns:
-        out[c].iloc[grid.positions] = frame[c].to_numpy()
-    full = pd.DataFrame(out)
+        out[c][grid.positions] = frame[c].to_numpy(dtype=object if c in categorical else float)
+    full = pd.DataFrame(out, columns=columns)
     filled = full.isna()
     for c in columns:
-        if c in data.categorical_nodes:
-            full[c] = full[c].ffill().bfill()
+        if c in categorical:
+            full[c] = full[c].ffill().bfill().astype(frame[c].dtype)
         else:
             full[c] = full[c].interpolate(limit_area="inside").ffill().bfill()
     filled.iloc[grid.positions] = False

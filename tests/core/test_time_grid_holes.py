@@ -133,3 +133,24 @@ def test_a_batch_line_with_lots_dropped_keeps_its_batch_grid(tmp_path):
     r = run_analysis(data, window, None, AnalysisSettings(graph_bootstrap=0, rank_bootstrap=0, n_jobs=1)).result
     assert r.dynamics.step == "45min"
     assert r.root_causes[0].node == "lot_viscosity_mPas"
+
+
+def test_a_categorical_sensor_is_carried_across_holes(tmp_path):
+    rng = np.random.default_rng(4)
+    n = 120
+    t = pd.date_range("2026-03-01", periods=n, freq="1min")
+    shift = np.where(np.arange(n) // 40 % 2 == 0, "A", "B")
+    x = rng.normal(0, 1, n)
+    x[::9] = np.nan                                              # Bad samples: rows dropped
+    pd.DataFrame({"timestamp": t.strftime("%Y-%m-%dT%H:%M:%S"), "crew": shift, "x": x.round(3),
+                  "y": rng.normal(0, 1, n).round(3)}).to_csv(tmp_path / "d.csv", index=False)
+    (tmp_path / "l.toml").write_text('[plant]\nname = "c"\ntarget = "y"\ntime_column = "timestamp"\n'
+                                     '[[station]]\nname = "A"\nsensors = ["crew", "x"]\ncategorical = ["crew"]\n'
+                                     '[[station]]\nname = "B"\nsensors = ["y"]\n', encoding="utf-8")
+    data = prepare(load_table(tmp_path / "d.csv"), load_layout(tmp_path / "l.toml"))
+    g = data_grid(data)
+    full = full_grid(data, g)
+    assert full.frame["crew"].dtype == data.frame["crew"].dtype and full.frame["crew"].notna().all()
+    assert full.frame["x"].notna().all() and int(full.filled["x"].sum()) == g.holes
+    # Rows keep their observed values.
+    assert (full.frame["x"].iloc[g.positions].to_numpy() == data.frame["x"].to_numpy()).all()
