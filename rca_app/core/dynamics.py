@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from rca_app.core.autocorrelation import rows_are_serial
 from rca_app.core.data.times import TimeGrid
 from rca_app.core.drift_onsets import DEPARTED_SD, cusum_onset, drift_origin, onset_interval
 from rca_app.core.errors import Problem, RcaInputError
@@ -147,7 +148,11 @@ def align_for_time(data, layout, reference: slice, incident: slice, seed: int = 
     stations = [[s for s in st.sensors if s in numeric and s in frame.columns] for st in layout.stations]
     # The most recent reference rows are enough to estimate a residence time (and bound the cost).
     ref = on_grid.iloc[max(g_ref.start, g_ref.stop - LAG_ROWS): g_ref.stop]
-    max_lag = _steps(layout.lag_max, step) if layout.lag_max else default_lag_search(len(ref))
+    # A line of independent parts stamped at a fixed cycle keeps the fixed search: a residence
+    # time of many cycles is a time series' (continuous plant's) question.
+    serial = rows_are_serial(ref, [c for st in stations for c in st])
+    max_lag = (_steps(layout.lag_max, step) if layout.lag_max
+               else default_lag_search(len(ref)) if serial else DEFAULT_MAX_LAG_STEPS)
     max_lag = max(0, min(max_lag, len(ref) // 10))
     given = {i: _steps(st.lag, step) for i, st in enumerate(layout.stations) if st.lag not in (None, AUTO)}
     target_station = layout.tier_of(layout.target)
@@ -184,7 +189,7 @@ def align_for_time(data, layout, reference: slice, incident: slice, seed: int = 
             confidence=None if e.given or not np.isfinite(e.confidence) else float(e.confidence),
             score=None if e.given else float(e.score)))
         if not e.given:
-            messages += _search_limit_note(layout, s, e, ok, weak, step, max_lag, len(ref))
+            messages += _search_limit_note(layout, s, e, ok, weak, step, max_lag, len(ref), serial)
     cum = [0] * len(layout.stations)
     for s in range(target_station - 1, -1, -1):
         cum[s] = cum[s + 1] + used.get(s, 0)
@@ -286,10 +291,18 @@ def default_lag_search(n_ref: int) -> int:
 
 
 def _search_limit_note(layout, s: int, e: LagEstimate, ok: bool, weak: bool, step: pd.Timedelta, max_lag: int,
-                       n_ref: int) -> list[str]:
+                       n_ref: int, serial: bool) -> list[str]:
     """What to do about an estimate that is not used, or that sits at the end of the search: a
-    residence time longer than the lags tried shows as an uncertain, weak or edge estimate."""
+    residence time longer than the lags tried shows as an uncertain, weak or edge estimate. On
+    independent rows (parts stamped at a fixed cycle) only an uncertain estimate is said, as a
+    lag to declare."""
     a, b = layout.stations[s].name, layout.stations[s + 1].name
+    if not serial:
+        if ok or weak:
+            return []
+        return [f"residence time {a} -> {b}: the estimate ({duration_text(step * e.lag_steps)}) is uncertain "
+                f"(confidence {100 * e.confidence:.0f}%), so no lag is used; declare lag = \"...\" in the layout if "
+                "you know it"]
     searched = duration_text(step * max_lag)
     at_edge = max_lag > 0 and e.lag_steps >= max_lag - max(1, max_lag // 10)
     wider = duration_text(step * (2 * max_lag))
