@@ -15,6 +15,11 @@ After the ranking, two readings that row-by-row statistics miss:
 - Slow drifts. Among the leading causes, the one whose own drift (CUSUM on the aligned data)
   started first, clearly before the others and upstream of them, is the one that started it.
 
+The grid is judged on the time column as exported (:func:`rca_app.core.grid_holes.data_grid`):
+rows dropped for a missing value are holes in it, and every shift is then taken on the complete
+grid, so that a lag of L is L grid steps, not L surviving rows. Rows that are truly uneven are
+treated one by one, and a warning note says so whatever the layout declares.
+
 Data without a time column are left exactly as they are.
 """
 from __future__ import annotations
