@@ -74,9 +74,10 @@ def is_time_series(data) -> bool:
     """
     if getattr(data, "time", None) is None:
         return False
-    from rca_app.core.data.times import even_step
+    from rca_app.core.grid_holes import data_grid
 
-    return even_step(data.time) is not None
+    # Rows dropped for a missing value are holes in an even grid, not an uneven grid.
+    return data_grid(data) is not None
 
 
 def _raw_acf(x: np.ndarray, max_lag: int) -> np.ndarray:

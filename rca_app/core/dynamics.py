@@ -15,6 +15,11 @@ After the ranking, two readings that row-by-row statistics miss:
 - Slow drifts. Among the leading causes, the one whose own drift (CUSUM on the aligned data)
   started first, clearly before the others and upstream of them, is the one that started it.
 
+The grid is judged on the time column as exported (:func:`rca_app.core.grid_holes.data_grid`):
+rows dropped for a missing value are holes in it, and every shift is then taken on the complete
+grid, so that a lag of L is L grid steps, not L surviving rows. Rows that are truly uneven are
+treated one by one, and a warning note says so whatever the layout declares.
+
 Data without a time column are left exactly as they are.
 """
 from __future__ import annotations
@@ -24,10 +29,12 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from rca_app.core.control_loops import mean_shift_sd, move_before, reference_sd
-from rca_app.core.data.times import even_step
+from rca_app.core.autocorrelation import rows_are_serial
+from rca_app.core.data.times import TimeGrid
+from rca_app.core.drift_onsets import DEPARTED_SD, cusum_onset, drift_origin, onset_interval
 from rca_app.core.errors import Problem, RcaInputError
 from rca_app.core.graph import CausalGraph
+from rca_app.core.grid_holes import FullGrid, at_rows, data_grid, first_row_from, full_grid, grid_slice, holes_note
 from rca_app.core.lags import LagEstimate, estimate_station_lags
 from rca_app.core.layout.time_keys import AUTO, parse_duration
 from rca_app.core.result_notes import Note
@@ -35,9 +42,14 @@ from rca_app.core.results import DynamicsRecord, LagRecord
 
 MIN_CONFIDENCE = 0.6          # share of bootstrap resamples agreeing with an "auto" estimate
 MIN_LAG_SCORE = 0.02          # adjusted R^2 below which the stations show no lagged relation at all
-DEFAULT_MAX_LAG_STEPS = 30    # "auto" tries up to this many grid steps unless lag_max says otherwise
+DEFAULT_MAX_LAG_STEPS = 30    # "auto" tries at least this many grid steps unless lag_max says otherwise
+MAX_AUTO_LAG_STEPS = 120      # ... and at most this many (a tenth of the reference rows in between)
 LAG_ROWS = 5000               # reference rows (the latest) used to estimate lags and lagged edges
 MAX_STEPPED_CALLS = 8000      # mechanism evaluations a query through time may take (about 1 s)
+
+# The drift readings live in core/drift_onsets.py; imported from here as before.
+__all__ = ["DEPARTED_SD", "TimeAlignment", "action_timing", "align_for_time", "cusum_onset", "drift_origin",
+           "duration_text", "lagged_model_step", "lagged_step", "onset_interval", "response_steps", "uneven_note"]
 
 
 @dataclass
@@ -62,6 +74,12 @@ class TimeAlignment:
         The reference rows before alignment (lagged edges are found in physical time).
     model_loops : set of (str, str)
         Declared loops ``(controlled, manipulated)`` the structural model holds over time.
+    grid : TimeGrid or None
+        The grid the rows lie on (``grid.positions``: each row's grid step).
+    full : FullGrid or None
+        The rows have holes: every grid time, unaligned (:mod:`rca_app.core.grid_holes`).
+    grid_aligned : DataFrame or None
+        With holes: the aligned table at every grid time (row ``p`` = grid position ``p``).
     """
 
     frame: pd.DataFrame
@@ -72,6 +90,9 @@ class TimeAlignment:
     max_lag: int = 0
     raw_reference: slice | None = None     # the reference rows before alignment
     model_loops: set[tuple[str, str]] = field(default_factory=set)   # (CV, MV) held over time in the model
+    grid: TimeGrid | None = None
+    full: FullGrid | None = None
+    grid_aligned: pd.DataFrame | None = None
 
 
 def _steps(duration: str, step: pd.Timedelta) -> int:
@@ -116,17 +137,27 @@ def align_for_time(data, layout, reference: slice, incident: slice, seed: int = 
     """
     if data.time is None:
         return None
-    step = even_step(data.time)
+    grid = data_grid(data)
     frame = data.frame
-    if step is None:
-        rec = DynamicsRecord(step=None, note="rows are not evenly spaced in time: residence times are not "
-                             "estimated and rows are treated one by one")
-        return TimeAlignment(frame, reference, rec, [rec.note] if layout.time_declared and rec.note else [])
+    if grid is None:
+        rec = DynamicsRecord(step=None, note=uneven_note(data))
+        # Never silently row by row on data with a time column: said whatever the layout declares.
+        return TimeAlignment(frame, reference, rec, [Note(rec.note or "", "warning", "warning")])
+    step = grid.step
+    # Holes (rows dropped for a missing value): the time-aware step works on the complete grid,
+    # so a shift of L means L grid steps (core/grid_holes.py).
+    full = None if grid.consecutive else full_grid(data, grid)
+    on_grid = full.frame if full is not None else frame
+    g_ref = grid_slice(grid, reference) if full is not None else reference
     numeric = set(data.numeric_nodes)
     stations = [[s for s in st.sensors if s in numeric and s in frame.columns] for st in layout.stations]
-    max_lag = _steps(layout.lag_max, step) if layout.lag_max else DEFAULT_MAX_LAG_STEPS
     # The most recent reference rows are enough to estimate a residence time (and bound the cost).
-    ref = frame.iloc[max(reference.start, reference.stop - LAG_ROWS): reference.stop]
+    ref = on_grid.iloc[max(g_ref.start, g_ref.stop - LAG_ROWS): g_ref.stop]
+    # A line of independent parts stamped at a fixed cycle keeps the fixed search: a residence
+    # time of many cycles is a time series' (continuous plant's) question.
+    serial = rows_are_serial(ref, [c for st in stations for c in st])
+    max_lag = (_steps(layout.lag_max, step) if layout.lag_max
+               else default_lag_search(len(ref)) if serial else DEFAULT_MAX_LAG_STEPS)
     max_lag = max(0, min(max_lag, len(ref) // 10))
     given = {i: _steps(st.lag, step) for i, st in enumerate(layout.stations) if st.lag not in (None, AUTO)}
     target_station = layout.tier_of(layout.target)
@@ -162,11 +193,8 @@ def align_for_time(data, layout, reference: slice, incident: slice, seed: int = 
             estimate_steps=None if e.given else e.lag_steps,
             confidence=None if e.given or not np.isfinite(e.confidence) else float(e.confidence),
             score=None if e.given else float(e.score)))
-        if not ok and not weak:
-            messages.append(f"residence time {layout.stations[s].name} -> {layout.stations[s + 1].name}: the "
-                            f"estimate ({duration_text(step * e.lag_steps)}) is uncertain (confidence "
-                            f"{100 * e.confidence:.0f}%), so no lag is used; declare lag = \"...\" in the layout "
-                            "if you know it")
+        if not e.given:
+            messages += _search_limit_note(layout, s, e, ok, weak, step, max_lag, len(ref), serial)
     cum = [0] * len(layout.stations)
     for s in range(target_station - 1, -1, -1):
         cum[s] = cum[s + 1] + used.get(s, 0)
@@ -185,21 +213,117 @@ def align_for_time(data, layout, reference: slice, incident: slice, seed: int = 
     rec = DynamicsRecord(step=duration_text(step), lags=records, shifts={c: k for c, k in shifts.items() if k},
                          lag_max=duration_text(step * max_lag))
     longest = max(shifts.values(), default=0)
+    if full is not None:
+        messages.insert(0, holes_note(grid, _filled_used(full, shifts), duration_text(step)))
     if longest == 0:
-        return TimeAlignment(frame, reference, rec, messages, step, max_lag, reference)
-    if incident.start < longest:
+        out = TimeAlignment(frame, reference, rec, messages, step, max_lag, reference)
+        out.grid, out.full = grid, full
+        if full is not None:
+            out.grid_aligned = full.frame
+        return out
+    start_at = int(grid.positions[incident.start]) if full is not None else incident.start
+    if start_at < longest:
         raise RcaInputError(Problem(
-            f"the incident starts {incident.start} rows into the data, but the longest residence time to "
-            f"{layout.target} is {longest} rows ({duration_text(step * longest)}): include earlier data",
+            f"the incident starts {start_at} grid steps into the data, but the longest residence time to "
+            f"{layout.target} is {longest} steps ({duration_text(step * longest)}): include earlier data",
             file=data.file_name))
-    aligned = pd.DataFrame({c: frame[c].shift(shifts.get(c, 0)) if shifts.get(c, 0) else frame[c]
-                            for c in frame.columns}, index=frame.index)
-    new_ref = slice(max(reference.start, longest), reference.stop)
+    aligned = pd.DataFrame({c: on_grid[c].shift(shifts.get(c, 0)) if shifts.get(c, 0) else on_grid[c]
+                            for c in frame.columns}, index=on_grid.index)
+    grid_aligned = None
+    if full is not None:
+        grid_aligned, aligned = aligned, at_rows(aligned, grid, frame.index)
+        new_ref = slice(max(reference.start, first_row_from(grid, longest)), reference.stop)
+    else:
+        new_ref = slice(max(reference.start, longest), reference.stop)
     rec.rows_without_past = new_ref.start - reference.start
     used_text = ", ".join(f"{r.station} -> {r.to_station} {r.lag}" for r in records if r.lag_steps)
     messages.append(f"time series: each sensor is compared with the {layout.target} its material became, "
                     f"{duration_text(step * longest)} later at most ({used_text})")
-    return TimeAlignment(aligned, new_ref, rec, messages, step, max_lag, reference)
+    out = TimeAlignment(aligned, new_ref, rec, messages, step, max_lag, reference)
+    out.grid, out.full, out.grid_aligned = grid, full, grid_aligned
+    return out
+
+
+def _filled_used(full: FullGrid, shifts: dict[str, int]) -> int:
+    """Aligned values at the analysis rows that come from a time the sensor had no good sample."""
+    n = 0
+    for c, k in shifts.items():
+        if k and c in full.filled.columns:
+            n += int(full.filled[c].shift(k, fill_value=False).iloc[full.grid.positions].sum())
+    return n
+
+
+def uneven_note(data) -> str:
+    """Why rows with a time column are treated one by one: what the time column shows.
+
+    Parameters
+    ----------
+    data : PlantData
+
+    Returns
+    -------
+    str
+    """
+    d = data.time.diff().dropna()
+    if d.empty:
+        return "only one timestamped row: residence times are not estimated and rows are treated one by one"
+    step = d.median()
+    share = float((d == step).mean())
+    return (f"the rows are not evenly spaced in time (the most common spacing, {duration_text(step)}, separates only "
+            f"{100 * share:.0f}% of consecutive rows, 90% are needed): residence times are not estimated, no "
+            "recycle or loop is proposed and rows are treated one by one, as parts. For historian data set "
+            "[plant] sample = \"...\" (a grid step) in the layout, or export on an even interval")
+
+
+def default_lag_search(n_ref: int) -> int:
+    """Grid steps an "auto" residence time is searched over when the layout sets no lag_max.
+
+    A tenth of the reference rows (the most a lag can take and still leave its regression nine
+    rows in ten), at least :data:`DEFAULT_MAX_LAG_STEPS` and at most :data:`MAX_AUTO_LAG_STEPS`:
+    tanks and buffer vessels hold material for an hour or more, and the estimate's cost hardly
+    grows with the lags tried (its bootstrap blocks grow as its block count falls).
+
+    Parameters
+    ----------
+    n_ref : int
+        Reference rows the lags are estimated on.
+
+    Returns
+    -------
+    int
+    """
+    return int(min(MAX_AUTO_LAG_STEPS, max(DEFAULT_MAX_LAG_STEPS, n_ref // 10)))
+
+
+def _search_limit_note(layout, s: int, e: LagEstimate, ok: bool, weak: bool, step: pd.Timedelta, max_lag: int,
+                       n_ref: int, serial: bool) -> list[str]:
+    """What to do about an estimate that is not used, or that sits at the end of the search: a
+    residence time longer than the lags tried shows as an uncertain, weak or edge estimate. On
+    independent rows (parts stamped at a fixed cycle) only an uncertain estimate is said, as a
+    lag to declare."""
+    a, b = layout.stations[s].name, layout.stations[s + 1].name
+    if not serial:
+        if ok or weak:
+            return []
+        return [f"residence time {a} -> {b}: the estimate ({duration_text(step * e.lag_steps)}) is uncertain "
+                f"(confidence {100 * e.confidence:.0f}%), so no lag is used; declare lag = \"...\" in the layout if "
+                "you know it"]
+    searched = duration_text(step * max_lag)
+    at_edge = max_lag > 0 and e.lag_steps >= max_lag - max(1, max_lag // 10)
+    wider = duration_text(step * (2 * max_lag))
+    longer = (f"the residence time may be longer than the {searched} searched: set lag_max = \"{wider}\" in [plant] "
+              f"(or declare lag = \"...\" on {a})")
+    if max_lag >= n_ref // 10 and n_ref // 10 < 2 * max_lag:
+        longer += f"; the reference period ({duration_text(step * n_ref)}) allows lags up to a tenth of its length"
+    if not ok and e.lag_steps > 0:
+        why = (f"uncertain (confidence {100 * e.confidence:.0f}%)" if not weak
+               else f"weak (the downstream sensors' adjusted R2 at that lag is {e.score:.2f})")
+        return [f"residence time {a} -> {b}: the estimate ({duration_text(step * e.lag_steps)}) is {why}, so no lag "
+                f"is used; {longer}"]
+    if at_edge:
+        return [f"residence time {a} -> {b}: the estimate ({duration_text(step * e.lag_steps)}) is at the end of the "
+                f"lags searched; {longer}"]
+    return []
 
 
 def lagged_step(timed: TimeAlignment, data, layout, aligned_ref: pd.DataFrame, graph) -> list[str]:
@@ -226,11 +350,18 @@ def lagged_step(timed: TimeAlignment, data, layout, aligned_ref: pd.DataFrame, g
     numeric = [c for c in data.numeric_nodes if c in aligned_ref.columns]
     raw = timed.raw_reference
     assert raw is not None and timed.record.step is not None   # set whenever step is
+    frame, aligned_tail = data.frame, aligned_ref.iloc[-LAG_ROWS:]
+    if timed.full is not None and timed.grid is not None and timed.grid_aligned is not None:
+        # Holes: lags over the complete grid, so L rows are L grid steps (core/grid_holes.py).
+        frame, raw = timed.full.frame, grid_slice(timed.grid, raw)
+        g_ref = grid_slice(timed.grid, timed.reference)
+        aligned_tail = timed.grid_aligned.iloc[max(g_ref.start, g_ref.stop - LAG_ROWS): g_ref.stop][
+            list(aligned_ref.columns.intersection(timed.grid_aligned.columns))]
     recent = slice(max(raw.start, raw.stop - LAG_ROWS), raw.stop)
-    edges, messages = lagged_edges(data.frame, recent, layout, numeric, timed.record.step,
-                                   timed.step.total_seconds(), timed.max_lag, graph, aligned_ref.iloc[-LAG_ROWS:])
+    edges, messages = lagged_edges(frame, recent, layout, numeric, timed.record.step,
+                                   timed.step.total_seconds(), timed.max_lag, graph, aligned_tail)
     # A lot property repeats over its lot's batches: that is no dynamics of its own (no self-lag).
-    held = held_columns(data.frame.iloc[recent], numeric)
+    held = held_columns(frame.iloc[recent], numeric)
     timed.record.lagged_edges = [e for e in edges if not (e.kind == "self" and e.source in held)]
     return messages
 
@@ -288,7 +419,29 @@ def lagged_model_step(timed: TimeAlignment, data, layout, frame: pd.DataFrame, r
     loops = [lp for lp in layout.loops if layout.target not in (lp.controlled, lp.manipulated)
              and not layout.is_exogenous(lp.manipulated)]
     plan = plan_lagged_inputs(edges, loops, graph, timed.record.shifts, numeric)
-    aug, model_graph = apply_lagged_plan(plan, frame, graph)
+    grid = timed.grid if timed.full is not None else None
+    if grid is not None and plan.inputs:
+        n_span = int(grid.positions[incident.stop - 1] - grid.positions[incident.start]) + 1
+        if n_span != incident.stop - incident.start:
+            # A query through time steps row to row through the incident: across holes a row is
+            # not a grid step, so the lagged part stays out of the model (it is still reported).
+            for e in edges:
+                e.in_model = False
+            messages.append(f"the incident has {n_span - (incident.stop - incident.start)} hole(s) in its time grid "
+                            "(rows dropped for a missing value): the lagged edges (recycles, loops, self-lags) are "
+                            "reported but not in the model, whose counterfactuals step through the incident grid "
+                            "step by grid step")
+            return None, messages
+
+    def apply(plan):
+        if grid is None:
+            return apply_lagged_plan(plan, frame, graph)
+        # Holes: the lagged columns are taken on the complete aligned grid (L grid steps back).
+        assert timed.grid_aligned is not None
+        full_aug, g = apply_lagged_plan(plan, timed.grid_aligned[list(frame.columns)], graph)
+        return at_rows(full_aug, grid, frame.index), g
+
+    aug, model_graph = apply(plan)
     n_time = incident.stop - incident.start
     if stepping_calls(model_graph, n_time) > MAX_STEPPED_CALLS:
         # Self-lags make every query go row by row through the incident: on a long incident with
@@ -296,7 +449,7 @@ def lagged_model_step(timed: TimeAlignment, data, layout, frame: pd.DataFrame, r
         for e in edges:
             e.in_model = False
         plan = plan_lagged_inputs([e for e in edges if e.kind != "self"], loops, graph, timed.record.shifts, numeric)
-        aug, model_graph = apply_lagged_plan(plan, frame, graph)
+        aug, model_graph = apply(plan)
         if stepping_calls(model_graph, n_time) > MAX_STEPPED_CALLS:
             for e in edges:
                 e.in_model = False
@@ -310,7 +463,9 @@ def lagged_model_step(timed: TimeAlignment, data, layout, frame: pd.DataFrame, r
     if not plan.inputs:
         return None, messages
     # A lagged column has no value before its lag has passed: the reference starts later.
-    new_ref = slice(reference.start + plan.max_lag, reference.stop)
+    first = (first_row_from(grid, int(grid.positions[reference.start]) + plan.max_lag) if grid is not None
+             else reference.start + plan.max_lag)
+    new_ref = slice(first, reference.stop)
     lagged_cols = [c for c in aug.columns if c not in frame.columns]
     if (new_ref.stop - new_ref.start < 0.8 * (reference.stop - reference.start)
             or aug.iloc[incident][lagged_cols].isna().any().any()):
@@ -366,146 +521,6 @@ def _sensor_lag(sensor: str, own: str, i: int, stations: list[list[str]], ref: p
                              confidence=float(e.confidence) if np.isfinite(e.confidence) else None,
                              score=float(e.score)))
     return e.lag_steps if ok else None
-
-
-def cusum_onset(x: np.ndarray, ref: np.ndarray, k: float = 0.5, h: float = 8.0) -> int | None:
-    """First row of ``x`` where a two-sided CUSUM of its standardised deviation from the reference
-    crosses ``h``, dated back to where the run started; None when it never does.
-
-    On autocorrelated rows the decision interval is ``h`` times the reference's variance inflation
-    ``1 + 2 sum rho_k`` (:func:`~rca_app.core.autocorrelation.mean_inflation`; 1 for independent
-    rows, which keep the plain chart): the CUSUM below its bar is a random walk with drift ``-k``
-    whose increments' long-run variance is that many times larger, and the chance that such a
-    walk climbs to ``h`` depends on ``k h / variance`` (Siegmund 1985), so the scaled bar keeps the
-    independent-row false-trip rate while the allowance ``k`` (and so the onset dating) stays in
-    reference sds.
-
-    Parameters
-    ----------
-    x : ndarray
-        The incident rows.
-    ref : ndarray
-        The reference rows, in time order.
-    k, h : float
-        Allowance and decision interval, in reference sds (``h`` for independent rows).
-
-    Returns
-    -------
-    int or None
-
-    References
-    ----------
-    Page, E. S. (1954). Continuous inspection schemes. Biometrika 41, 100-115.
-    Siegmund, D. (1985). Sequential Analysis. Springer (the CUSUM run-length approximation).
-    Timmer, D. H., Pignatiello, J. J., Longnecker, M. (1998). The development and evaluation of
-        CUSUM-based control charts for an AR(1) process. IIE Transactions 30, 525-534.
-    """
-    run = _cusum_run(x, ref, k, h)
-    return run[0] if run is not None else None
-
-
-def _cusum_run(x: np.ndarray, ref: np.ndarray, k: float = 0.5, h: float = 8.0) -> tuple[int, int, int] | None:
-    """The CUSUM of :func:`cusum_onset`: (row its run started, row it crossed the bar, sign)."""
-    from rca_app.core.autocorrelation import autocorrelations, mean_inflation
-
-    z = (x - ref.mean()) / reference_sd(ref)
-    h = h * mean_inflation(autocorrelations(ref))
-    hi = lo = 0.0
-    start_hi = start_lo = 0
-    for i, v in enumerate(z):
-        if hi == 0.0:
-            start_hi = i
-        if lo == 0.0:
-            start_lo = i
-        hi, lo = max(0.0, hi + v - k), max(0.0, lo - v - k)
-        if hi > h:
-            return start_hi, i, 1
-        if lo > h:
-            return start_lo, i, -1
-    return None
-
-
-DEPARTED_SD = 3.0   # one row this far from the reference mean is outside normal operation (3-sigma limit)
-
-
-def onset_interval(x: np.ndarray, ref: np.ndarray) -> tuple[int, int] | None:
-    """Rows between which ``x`` left its normal operation: (earliest, latest) row it could have begun.
-
-    The earliest is where the CUSUM's run began (:func:`cusum_onset`): before it the rows sat at
-    the reference mean as far as the chart can tell. The latest is the first row from then on
-    where the departure is beyond doubt, whichever comes first of the CUSUM crossing its bar and
-    a single row :data:`DEPARTED_SD` reference sd out in the run's direction (the combined
-    Shewhart-CUSUM chart of Lucas 1982: the CUSUM for small sustained moves, the 3-sigma limit for
-    large sudden ones). A large step is dated to its row, a slow or small departure to a wide span,
-    whatever the grid step; no shape is assumed after the start (a response through a mixing
-    volume rises gradually). Two sensors' departures are ordered in time only when their spans do
-    not overlap.
-
-    Parameters
-    ----------
-    x : ndarray
-        The incident rows (in time order, as recorded).
-    ref : ndarray
-        The reference rows, in time order.
-
-    Returns
-    -------
-    (int, int) or None
-        None when the CUSUM never signals a departure.
-
-    References
-    ----------
-    Lucas, J. M. (1982). Combined Shewhart-CUSUM quality control schemes. Journal of Quality
-        Technology 14, 51-59.
-    """
-    run = _cusum_run(x, ref)
-    if run is None:
-        return None
-    start, alarm, sign = run
-    z = sign * (x[start:alarm + 1] - ref.mean()) / reference_sd(ref)
-    out = np.flatnonzero(z >= DEPARTED_SD)
-    return start, start + int(out[0]) if len(out) else alarm
-
-
-def drift_origin(ranking, graph, ref: pd.DataFrame, an: pd.DataFrame,
-                 top: int = 3) -> tuple[dict[str, int | None], str | None]:
-    """Among the leading causes, the one whose own drift began first and upstream of the others.
-
-    Parameters
-    ----------
-    ranking : RankingResult
-        Reordered in place when an earlier-starting ancestor is ranked below the first cause.
-    graph : CausalGraph
-    ref, an : DataFrame
-        Aligned reference and incident rows.
-    top : int
-        How many leading causes are compared.
-
-    Returns
-    -------
-    (dict, str or None)
-        Onset row (in the incident) per compared cause, and a message when the order changed.
-    """
-    # Sensors only (an unmeasured cause's entry has no column of its own).
-    lead = [c.node for c in ranking.root_causes[:top]
-            if c.node in ref.columns and pd.api.types.is_numeric_dtype(ref[c.node])]
-    span = {c: onset_interval(an[c].to_numpy(float), ref[c].to_numpy(float)) for c in lead}
-    onset = {c: (s[0] if s else None) for c, s in span.items()}
-    first = lead[0] if lead else None
-    if first is None or span[first] is None:
-        return onset, None
-    first_span = span[first]
-    assert first_span is not None
-    for c in lead[1:]:
-        s = span[c]
-        # Autocorrelated noise alone can trip a CUSUM: the origin must itself have moved clearly.
-        moved = abs(mean_shift_sd(an[c].to_numpy(float), ref[c].to_numpy(float))) >= 1.0
-        # It had surely begun before the first cause's drift could have (see onset_interval).
-        if s is not None and moved and s[1] < first_span[0] and c in graph.ancestors(first):
-            move_before(ranking, c, first)
-            return onset, (f"{c} began to drift {first_span[0] - s[0]} rows before {first}, which is downstream "
-                           f"of it: {c} started the drift and is ranked before it")
-    return onset, None
 
 
 def action_timing(record: DynamicsRecord, actions, target: str, scm=None, incident=None) -> list[str]:

@@ -142,7 +142,10 @@ class TagReport:
         A tag slower than the grid (held between samples): when each good sample was taken
         (after the ``delay``), so that its links can be learnt on the grid rows where it was
         measured (:mod:`rca_app.core.lab_tags`). Empty for a tag sampled at least once per grid
-        interval.
+        interval, and for a compressed one.
+    compressed : bool
+        Stored by exception (deadband compression): its held values are data, not a lab value's
+        copies (:mod:`rca_app.core.data.compressed`).
     """
 
     tag: str
@@ -157,6 +160,7 @@ class TagReport:
     first_good: pd.Timestamp | None = None  # the first good sample's time (as stamped) ...
     first_good_row: int | None = None       # ... and its spreadsheet row
     sample_times: tuple = ()                # a slow tag's sample times (after its delay)
+    compressed: bool = False                # stored by exception: held values are data (core/data/compressed.py)
 
 
 @dataclass

@@ -279,9 +279,17 @@ def window_gap_problems(g: GapRuns, raw: pd.DataFrame, layout_columns: set, t0, 
                 f"gaps='impute' would fill {longest} of its {size} rows with a held or interpolated value, a series "
                 "the plant never had")
         renamed = stand_in(g, raw, sensor, start, stop, layout_columns)
+        held = ""
+        if g.gaps == "drop" and total > longest and g.times is not None:
+            # Blank between scattered samples: a lab value pasted on its sample's row, or a value
+            # recorded only when it changed. Holding it keeps it (core/data/wide_tags.py).
+            held = (f" If {sensor} is sampled less often than the rows (a lab result, a value recorded when it "
+                    f"changed), hold each sample until the next: [tags.{sensor}] rule = \"last\" in the layout; or "
+                    "fill the gaps with --gaps impute.")
+        leave = "Otherwise leave" if renamed or held else "Leave"
         out.append(Problem(
             f"{given}: {sensor} has no value in {total} of the window's {size} rows ({where}"
-            f"{'; ' + last if last else ''}), so {then}.{renamed} {'Otherwise l' if renamed else 'L'}eave {sensor} out "
-            "of the layout, or choose a window where it was measured",
+            f"{'; ' + last if last else ''}), so {then}.{renamed}{held} {leave} {sensor} out of the layout, or choose "
+            "a window where it was measured",
             file=file, column=sensor, row=None if g.on_grid else int(g.rows[int(a[k])]), code="window_sensor_missing"))
     return out

@@ -13,6 +13,7 @@ Runs first in :func:`~rca_app.core.data.preparation.prepare`:
 from __future__ import annotations
 
 import dataclasses
+import re
 from pathlib import Path
 
 import numpy as np
@@ -281,13 +282,7 @@ def apply_joins(raw: RawTable, layout: Layout, pl: ProblemList) -> RawTable:
         lot_rows = np.asarray(lots.source_rows, dtype=np.int64)
         if len(lot_rows) != len(lot_keys):
             lot_rows = 2 + np.arange(len(lot_keys), dtype=np.int64)
-        dup = lot_keys.duplicated(keep=False).fillna(False).to_numpy() & lot_keys.notna().to_numpy()
-        if dup.any():
-            ids = sorted(set(lot_keys[dup]))
-            pl.add(f"[[join]] {len(ids)} lot id(s) are listed more than once ({', '.join(quote(i) for i in ids[:5])}"
-                   f"{', …' if len(ids) > 5 else ''}): "
-                   f"{quote_cells(lot_rows[dup], list(lot_keys[dup]), k=6)}; each lot "
-                   "needs one row", file=lots.file_name, column=j.on, row=int(lot_rows[dup][0]), code="join_duplicate")
+        _report_repeated_lots(lots, lot_keys, lot_rows, j.on, pl)
         # Joined by each lot's first row even when some are listed twice (an error above), so the
         # other problems of both tables are found in the same run instead of a cascade of
         # "not in the data" for the lot properties.
@@ -308,12 +303,74 @@ def apply_joins(raw: RawTable, layout: Layout, pl: ProblemList) -> RawTable:
             ids = list(dict.fromkeys(keys[absent]))
             pl.warn(f"[[join]] {int(absent.sum())} row(s) use lot id(s) not in {lots.file_name} "
                     f"({', '.join(quote(i) for i in ids[:5])}): {quote_cells(src[absent])}; their lot "
-                    "properties are missing", file=raw.file_name, column=j.on, row=int(src[absent][0]),
-                    code="join_unknown_lot")
+                    f"properties are missing{_near_lot_ids(ids, lot_keys.dropna(), lots.file_name)}",
+                    file=raw.file_name, column=j.on, row=int(src[absent][0]), code="join_unknown_lot")
         joined = table.reindex(keys.to_numpy())
         for c in extra:
             frame[c] = joined[c].to_numpy()
     return dataclasses.replace(raw, frame=frame, problems=list(raw.problems))
+
+
+def _report_repeated_lots(lots: RawTable, lot_keys: pd.Series, lot_rows: np.ndarray, on: str,
+                          pl: ProblemList) -> None:
+    """A lot listed more than once: the same row repeated (a LIMS export pasted twice) is counted
+    once with a warning; repeats whose properties differ (a re-tested lot) are an error, since
+    which result holds is the engineer's choice."""
+    dup = lot_keys.duplicated(keep=False).fillna(False).to_numpy() & lot_keys.notna().to_numpy()
+    if not dup.any():
+        return
+    props = [c for c in lots.frame.columns if c != on]
+    # Compared as trimmed text, so 300.5 and "300.5 " are one value and two empty cells agree.
+    text = lots.frame[props].astype("string").apply(lambda s: s.str.strip()).fillna("")
+    differ = text[dup].groupby(lot_keys[dup].to_numpy()).nunique().gt(1).any(axis=1)
+    same = sorted(differ.index[~differ.to_numpy()])
+    clash = sorted(differ.index[differ.to_numpy()])
+    for ids, error in ((clash, True), (same, False)):
+        if not ids:
+            continue
+        at = dup & lot_keys.isin(ids).fillna(False).to_numpy()
+        listed = f"{', '.join(quote(i) for i in ids[:5])}{', …' if len(ids) > 5 else ''}"
+        where = quote_cells(lot_rows[at], list(lot_keys[at]), k=6)
+        if error:
+            pl.add(f"[[join]] {len(ids)} lot id(s) are listed more than once with different properties ({listed}): "
+                   f"{where}; each lot needs one row: keep the result that holds (a re-tested lot) and delete the "
+                   "other", file=lots.file_name, column=on, row=int(lot_rows[at][0]), code="join_duplicate")
+        else:
+            pl.warn(f"[[join]] {len(ids)} lot id(s) are listed more than once with identical properties ({listed}): "
+                    f"{where}; each is counted once", file=lots.file_name, column=on, row=int(lot_rows[at][0]),
+                    code="join_repeated_lot")
+
+
+def _near_lot_ids(ids: list[str], lot_keys: pd.Series, lot_file: str, k: int = 3) -> str:
+    """A hint for lot ids that are in the lot table apart from case or lost leading zeros (typed
+    by hand into an MES, or numbers whose zeros a spreadsheet removed); empty when none is."""
+    def zeros(v: str) -> str:
+        return re.sub(r"(?<![0-9])0+(?=[0-9])", "", v)
+
+    by_case = {v.casefold(): v for v in lot_keys}
+    by_zeros = {zeros(v).casefold(): v for v in lot_keys}
+    hints: list[str] = []
+    n_case = n_zeros = 0
+    for i in ids:
+        if i.casefold() in by_case:
+            n_case += 1
+            if len(hints) < k:
+                hints.append(f"{quote(i)} is {quote(by_case[i.casefold()])} in {lot_file} apart from case")
+        elif zeros(i).casefold() in by_zeros:
+            n_zeros += 1
+            if len(hints) < k:
+                hints.append(f"{quote(i)} is {quote(by_zeros[zeros(i).casefold()])} in {lot_file} apart from "
+                             "leading zeros")
+    if not hints:
+        return ""
+    fix = []
+    if n_case:
+        fix.append(f"{n_case} of the {len(ids)} id(s) differ only in case")
+    if n_zeros:
+        fix.append(f"{n_zeros} only in leading zeros (a spreadsheet drops them from numbers: store the ids as "
+                   "text)")
+    return (". Did you mean: " + "; ".join(hints) + ("; …" if n_case + n_zeros > len(hints) else "")
+            + f" ({', '.join(fix)}): correct the ids in one of the files")
 
 
 def _report_empty_lot_cells(lots: RawTable, table: pd.DataFrame, rows: np.ndarray, keys: pd.Series, on: str,

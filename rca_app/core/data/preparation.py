@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from rca_app.core.data.compressed import mark_compressed
 from rca_app.core.data.gap_runs import GapRuns, find_gap_runs, long_gap_warnings
 from rca_app.core.data.long_form import UNCERTAIN_STATUS, UNCERTAIN_USE, apply_joins, to_wide
 from rca_app.core.data.messages import quote, quote_cells
@@ -34,7 +35,7 @@ from rca_app.core.data.rules import (
     min_rows_needed,
 )
 from rca_app.core.data.tables import PlantData, RawTable
-from rca_app.core.data.times import even_step, time_numbers
+from rca_app.core.data.times import even_step, time_grid, time_numbers
 from rca_app.core.data.validation import (
     WantedColumns,
     as_category,
@@ -45,6 +46,7 @@ from rca_app.core.data.validation import (
     pool_rare_levels,
     wanted_columns,
 )
+from rca_app.core.data.wide_tags import hold_wide_tags
 from rca_app.core.errors import ProblemList, RcaInputError
 from rca_app.core.layout import Layout
 from rca_app.core.layout.time_keys import lag_rounding_notes
@@ -134,8 +136,17 @@ def prepare(raw: RawTable, layout: Layout, *, dayfirst: bool | None = None,
                "a change of it. List the stations' sensors in the layout", file=layout.source, code="no_sensors")
     _point_to_other_sheet(raw, want, pl)
     cols = _convert_columns(raw, layout, want, src, pl)
-    _check_tag_sampling(tag_reports, step, want, cols, n, file, pl)
     rows = _order_by_time(raw, want.time_col, dayfirst, src, pl)
+    if not tag_reports and (layout.tag_rules or layout.tag_delays):
+        # A wide table: [tags] rules hold a column blank between samples (core/data/wide_tags.py).
+        tag_reports = hold_wide_tags(layout, cols.values, rows.order, rows.times, want.present, want.target,
+                                     want.categorical, src, file, pl)
+        if tag_reports and rows.times is not None:
+            grid = even_step(rows.times.iloc[rows.order].reset_index(drop=True))
+            step = _grid_text(grid) if grid is not None else None
+    # Exception-reported tags are held as data, not as lab values (core/data/compressed.py).
+    mark_compressed(tag_reports, layout, step, file, pl)
+    _check_tag_sampling(tag_reports, step, want, cols, n, file, pl)
     good = [c for c in want.present if c not in cols.bad]
     sensors = [c for c in good if c != want.target]
     keep = _drop_missing_target(cols, rows, want.target in good, want.target, src, file, pl)
@@ -158,7 +169,19 @@ def prepare(raw: RawTable, layout: Layout, *, dayfirst: bool | None = None,
     data = _build_plant_data(raw, layout, want, values, rows, final, src, cols, imputed, gaps,
                              list(raw.problems) + pl.warnings)
     data.tag_reports, data.sample, data.gap_runs = tag_reports, step, gap_runs
+    data.grid = _grid_as_exported(cols, rows, want, data)
     return data
+
+
+def _grid_as_exported(cols: _Columns, rows: _Rows, want: WantedColumns, data: PlantData) -> pd.DataFrame | None:
+    """The layout's columns on every timestamped row before the KPI and gap rules dropped any
+    (see ``PlantData.grid``); None when nothing was dropped."""
+    if rows.times is None or data.time is None or len(rows.order) == data.n_rows:
+        return None
+    index = pd.DatetimeIndex(rows.times.iloc[rows.order].to_numpy(), name=want.time_col)
+    return pd.DataFrame({c: (cols.values[c][rows.order] if c in data.categorical_nodes
+                             else cols.values[c][rows.order].astype(np.float64))
+                         for c in data.frame.columns if c in cols.values}, index=index)
 
 
 def _long_gaps(raw: RawTable, want: WantedColumns, cols: _Columns, rows: _Rows, keep: np.ndarray,
@@ -241,7 +264,7 @@ def _check_tag_sampling(tag_reports: list, step: str | None, want: WantedColumns
             cols.bad.add(t.tag)
             continue
         every = (t.median_interval_s or 0) / grid if grid > 0 else 0
-        if t.rule == "last" and every >= STEP_FUNCTION_ROWS:
+        if t.rule == "last" and every >= STEP_FUNCTION_ROWS and not t.compressed:
             pl.warn(f"tag {quote(t.tag)} has a new value only about every {_duration(t.median_interval_s)} and is "
                     f"held by the 'last' rule on the {step} grid: it changes only every {every:.0f} rows, a step "
                     f"function with {t.good_samples} values in {n_grid:,} rows. On time series its links and its "
@@ -258,11 +281,22 @@ def _note_rounded_lags(layout: Layout, step: str | None, rows: _Rows, final: np.
         return
     grid = pd.Timedelta(step) if step else None
     if grid is None and rows.times is not None and len(final) > 1:
-        grid = even_step(rows.times.iloc[final].reset_index(drop=True))
+        # Judged on the time column as exported: rows dropped for gaps are holes in the grid.
+        found = time_grid(rows.times.iloc[final].reset_index(drop=True), rows.times.iloc[rows.order])
+        grid = found.step if found is not None else None
     if grid is None:
         return
     for message, column in lag_rounding_notes(layout, grid):
         pl.warn(message, file=layout.source, column=column, code="lag_rounded")
+
+
+def _grid_text(step: pd.Timedelta) -> str:
+    """A grid step as the layout writes one ("1min", "30s")."""
+    s = step.total_seconds()
+    for unit, size in (("h", 3600), ("min", 60)):
+        if s >= size and s % size == 0:
+            return f"{int(s // size)}{unit}"
+    return f"{s:g}s"
 
 
 # A "last" tag held this many grid rows or more between values is a step function worth a note.

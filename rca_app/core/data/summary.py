@@ -141,6 +141,8 @@ def plant_summary_text(data: PlantData) -> str:
         )
     else:
         lines.append("Time: no time column; rows kept in file order")
+    if data.time is not None:
+        lines.append(time_treatment_text(data))
     if data.tag_reports:
         lines.append(f"Historian export: {len(data.tag_reports)} tags on a {data.sample} grid "
                      "(rule, samples, bad quality, empty or status text):")
@@ -172,3 +174,31 @@ def plant_summary_text(data: PlantData) -> str:
     else:
         lines.append("  none")
     return "\n".join(lines)
+
+
+def time_treatment_text(data: PlantData) -> str:
+    """Whether the analysis will treat the rows as a time series (residence times, recycles,
+    loops) or one by one, and why: said before the analysis, whatever the layout declares.
+
+    Parameters
+    ----------
+    data : PlantData
+        With a time column.
+
+    Returns
+    -------
+    str
+    """
+    from rca_app.core.dynamics import duration_text, uneven_note
+    from rca_app.core.grid_holes import data_grid
+
+    grid = data_grid(data)
+    if grid is None:
+        return f"Time treatment: does not apply: {uneven_note(data)}"
+    holes = ""
+    if grid.holes:
+        holes = (f", with {grid.holes:,} hole(s) where rows were dropped (counted as grid steps, so residence times "
+                 "stay in minutes, not rows)")
+    return (f"Time treatment: applies: rows on an even {duration_text(grid.step)} grid{holes}; residence times "
+            "are estimated where the layout does not declare them, and recycles and loops the data show are "
+            "proposed")

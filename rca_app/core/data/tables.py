@@ -130,6 +130,11 @@ class PlantData:
     gap_runs : GapRuns or None
         Where each sensor had no value before gap handling (so a window that a long gap would
         hollow out is refused, naming the sensor); None for a table built by hand.
+    grid : DataFrame or None
+        The layout's columns on every timestamped row as exported (pivoted), before rows without
+        a KPI value or with a sensor gap were dropped, indexed by time: the time grid's evenness
+        is judged on it (a dropped row is a hole in an even grid) and a sensor's past is read from
+        it across holes. None when no row was dropped or there is no time column.
     """
 
     frame: pd.DataFrame
@@ -149,6 +154,7 @@ class PlantData:
     tag_reports: list = field(default_factory=list)
     sample: str | None = None
     gap_runs: GapRuns | None = None
+    grid: pd.DataFrame | None = None
 
     @property
     def file_name(self) -> str:

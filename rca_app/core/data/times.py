@@ -15,7 +15,7 @@ from pandas.api import types as ptypes
 
 from rca_app.core.data.cells import cell_text
 
-__all__ = ["TimeParse", "even_step", "parse_times", "time_numbers"]
+__all__ = ["TimeParse", "TimeGrid", "even_step", "parse_times", "time_grid", "time_numbers"]
 
 _TS_PATTERN = r"""
 ^(?:
@@ -226,3 +226,82 @@ def even_step(times: pd.Series) -> pd.Timedelta | None:
     if step <= pd.Timedelta(0) or (d == step).mean() < 0.9:
         return None
     return step
+
+
+# A grid with more holes than rows is another grid (a lab KPI every 30 min on a 1-min export).
+MIN_GRID_SHARE = 0.5
+# A row within this share of a step of a grid time sits on it (clock jitter of a wide export).
+GRID_TOLERANCE = 0.25
+
+
+@dataclass
+class TimeGrid:
+    """The even time grid rows lie on, with holes where rows were dropped.
+
+    Attributes
+    ----------
+    step : Timedelta
+    positions : ndarray of int
+        Each row's grid step counted from the first row (strictly increasing); ``positions[i] -
+        positions[j]`` steps separate rows i and j, whatever was dropped between them.
+    holes : int
+        Grid times between the first and the last row that have no row.
+    judged_on : str
+        "rows" (the rows themselves are evenly spaced) or "export" (the time column as exported,
+        before rows were dropped).
+    """
+
+    step: pd.Timedelta
+    positions: np.ndarray
+    holes: int = 0
+    judged_on: str = "rows"
+
+    @property
+    def consecutive(self) -> bool:
+        """No holes: row i + k is k grid steps after row i."""
+        return self.holes == 0
+
+
+def time_grid(times: pd.Series, exported: pd.Index | pd.Series | None = None) -> TimeGrid | None:
+    """The even grid of ``times`` (rows kept for the analysis), judged on the time column as
+    exported when rows were dropped: rows dropped for a missing value are holes in an even grid,
+    not an uneven grid.
+
+    Parameters
+    ----------
+    times : Series of datetime64
+        The rows' timestamps, in time order.
+    exported : Index or Series of datetime64, optional
+        The timestamps before rows were dropped (``PlantData.grid``'s index).
+
+    Returns
+    -------
+    TimeGrid or None
+        None when neither is evenly spaced (:func:`even_step`), when the rows do not sit on the
+        grid, or when more than half the grid's times have no row.
+    """
+    if len(times) < 2:
+        return None
+    tried: list[tuple[pd.Timedelta, str]] = []
+    if exported is not None and len(exported) > len(times):
+        full = pd.Series(pd.unique(pd.Series(exported).dropna())).sort_values().reset_index(drop=True)
+        on_export = even_step(full)
+        if on_export is not None:
+            tried.append((on_export, "export"))
+    own = even_step(times)
+    if own is not None and all(own != s for s, _ in tried):
+        # The rows' own spacing: a lab KPI every 30 min in a 1-min export is a 30-min grid.
+        tried.append((own, "rows"))
+    for step, judged in tried:
+        off = ((times - times.iloc[0]) / step).to_numpy(dtype=float)
+        pos = np.round(off)
+        if np.any(np.abs(off - pos) > GRID_TOLERANCE) or np.any(np.diff(pos) <= 0):
+            continue
+        span = int(pos[-1]) + 1
+        if len(times) >= MIN_GRID_SHARE * span:
+            return TimeGrid(step, pos.astype(np.int64), span - len(times), judged)
+    if own is not None:
+        # Rows evenly spaced but a few off the grid (clock jitter, repeated stamps): the rows are
+        # the steps, as they always were.
+        return TimeGrid(own, np.arange(len(times)), 0, "rows")
+    return None

@@ -98,6 +98,9 @@ class Layout:
         Grid step of a historian export and the longest residence time "auto" tries.
     tag_rules, tag_delays : dict of str to str
         Per historian tag: how it goes onto the grid, and how late its timestamps are.
+    tag_compressed : dict of str to bool
+        Per historian tag: stored by exception (deadband compression), so its held values are
+        data (True), or a lab value whatever its spacing looks like (False); unset: detected.
     recycles, loops, joins : list
         :class:`Recycle` streams, control :class:`Loop` s, :class:`Join` ed tables.
     """
@@ -120,6 +123,7 @@ class Layout:
     lag_max: str | None = None
     tag_rules: dict[str, str] = field(default_factory=dict)
     tag_delays: dict[str, str] = field(default_factory=dict)
+    tag_compressed: dict[str, bool] = field(default_factory=dict)
     recycles: list[Recycle] = field(default_factory=list)
     loops: list[Loop] = field(default_factory=list)
     joins: list[Join] = field(default_factory=list)
@@ -331,7 +335,7 @@ class Layout:
             units={k: v for k, v in self.units.items() if k in keep},
             source=self.source, text=self.text, warnings=list(self.warnings), path=self.path,
             sample=self.sample, lag_max=self.lag_max, tag_rules=dict(self.tag_rules),
-            tag_delays=dict(self.tag_delays), recycles=list(self.recycles),
+            tag_delays=dict(self.tag_delays), tag_compressed=dict(self.tag_compressed), recycles=list(self.recycles),
             loops=[lp for lp in self.loops if lp.controlled in keep and lp.manipulated in keep],
             joins=list(self.joins),
             kpi_type=self.kpi_type,
@@ -396,12 +400,14 @@ class Layout:
     def _time_toml(self) -> list[str]:
         """The TOML of tags, recycles, loops and joins (see :mod:`.time_keys`)."""
         out: list[str] = []
-        for tag in dict.fromkeys([*self.tag_rules, *self.tag_delays]):
+        for tag in dict.fromkeys([*self.tag_rules, *self.tag_delays, *self.tag_compressed]):
             out += ["", f"[tags.{_toml_key(tag)}]"]
             if tag in self.tag_rules:
                 out.append(f"rule = {_toml_str(self.tag_rules[tag])}")
             if tag in self.tag_delays:
                 out.append(f"delay = {_toml_str(self.tag_delays[tag])}")
+            if tag in self.tag_compressed:
+                out.append(f"compressed = {'true' if self.tag_compressed[tag] else 'false'}")
         for rc in self.recycles:
             out += ["", "[[recycle]]", f"from = {_toml_str(rc.source)}", f"to = {_toml_str(rc.to)}",
                     f"lag = {_toml_str(rc.lag)}"]

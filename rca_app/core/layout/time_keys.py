@@ -13,6 +13,7 @@ All optional; a layout without them reads as before. In TOML::
     [tags.lab_viscosity]         # how a historian tag goes onto the grid
     rule = "last"                # mean, last, max or min
     delay = "40min"              # stamped this long after the sample was taken
+    compressed = true            # stored by exception/deadband: held values are data, not a lab value
 
     [[recycle]]                  # a backward stream
     from = "Separator"
@@ -169,17 +170,24 @@ class TimeKeyReader:
             lag_max = self.duration(plant["lag_max"], "[plant] key 'lag_max'")
         return sample, lag_max
 
-    def tags(self, value: Any) -> tuple[dict[str, str], dict[str, str]]:
+    def tags(self, value: Any) -> tuple[dict[str, str], dict[str, str], dict[str, bool]]:
         rules: dict[str, str] = {}
         delays: dict[str, str] = {}
+        compressed: dict[str, bool] = {}
         if not isinstance(value, dict):
             self.r.add("'tags' must be tables such as [tags.lab_viscosity]", "wrong_type")
-            return rules, delays
+            return rules, delays, compressed
         for tag, table in value.items():
             if not isinstance(table, dict):
-                self.r.add(f"[tags.{tag}] must be a table with 'rule' and/or 'delay'", "wrong_type")
+                self.r.add(f"[tags.{tag}] must be a table with 'rule', 'delay' and/or 'compressed'", "wrong_type")
                 continue
-            table = self.r.keys(table, ("rule", "delay"), f"[tags.{tag}]")
+            table = self.r.keys(table, ("rule", "delay", "compressed"), f"[tags.{tag}]")
+            if "compressed" in table:
+                if isinstance(table["compressed"], bool):
+                    compressed[tag] = table["compressed"]
+                else:
+                    self.r.add(f"[tags.{tag}] compressed must be true or false, got {table['compressed']!r}",
+                               "wrong_type", column=tag)
             if "rule" in table:
                 rule = table["rule"]
                 if rule not in TAG_RULES:
@@ -191,7 +199,7 @@ class TimeKeyReader:
                 d = self.duration(table["delay"], f"[tags.{tag}] key 'delay'")
                 if d is not None:
                     delays[tag] = d
-        return rules, delays
+        return rules, delays, compressed
 
     def _tables(self, value: Any, key: str) -> list[dict]:
         if isinstance(value, dict):
