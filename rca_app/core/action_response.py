@@ -32,7 +32,7 @@ def action_responses(record, actions, target: str, scm=None, incident=None) -> l
     Returns
     -------
     list of str
-        One note per action with a response (the wording of ``dynamics.action_timing``).
+        One note per action with a response.
     """
     if not record.step:
         return []

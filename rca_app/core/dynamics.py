@@ -48,7 +48,7 @@ LAG_ROWS = 5000               # reference rows (the latest) used to estimate lag
 MAX_STEPPED_CALLS = 8000      # mechanism evaluations a query through time may take (about 1 s)
 
 # The drift readings live in core/drift_onsets.py; imported from here as before.
-__all__ = ["DEPARTED_SD", "TimeAlignment", "action_timing", "align_for_time", "cusum_onset", "drift_origin",
+__all__ = ["DEPARTED_SD", "TimeAlignment", "align_for_time", "cusum_onset", "drift_origin",
            "duration_text", "lagged_model_step", "lagged_step", "onset_interval", "response_steps", "uneven_note"]
 
 
@@ -521,44 +521,6 @@ def _sensor_lag(sensor: str, own: str, i: int, stations: list[list[str]], ref: p
                              confidence=float(e.confidence) if np.isfinite(e.confidence) else None,
                              score=float(e.score)))
     return e.lag_steps if ok else None
-
-
-def action_timing(record: DynamicsRecord, actions, target: str, scm=None, incident=None) -> list[str]:
-    """When the KPI would respond to each proposed setpoint change: after the setpoint's
-    cumulative residence time to the KPI, and, where the model has lagged inputs (recycles, slow
-    sensors, controllers), when it would have reached most of its new level.
-
-    Parameters
-    ----------
-    record : DynamicsRecord
-        Its ``shifts`` (grid steps per sensor) and ``step``.
-    actions : list of Action
-    target : str
-    scm : StructuralCausalModel, optional
-        The fitted model; with lagged inputs, each action's response is propagated in time.
-    incident : Incident, optional
-        The incident rows the actions were computed on.
-
-    Returns
-    -------
-    list of str
-    """
-    if not record.step:
-        return []
-    step = parse_duration(record.step)
-    out = []
-    for a in actions:
-        k = record.shifts.get(a.node, 0)
-        settle = response_steps(scm, incident, a.node, a.recommended_value) if scm is not None else None
-        if settle:
-            out.append(f"setting {a.node}: {target} would start to respond about {duration_text(step * k)} after the "
-                       f"change (the residence time from its station) and reach 90% of its new level about "
-                       f"{duration_text(step * (k + settle))} after it (recycles, controllers and slow sensors in the "
-                       "model)")
-        elif k:
-            out.append(f"setting {a.node}: {target} would respond about {duration_text(step * k)} after the change "
-                       "(the residence time from its station)")
-    return out
 
 
 def response_steps(scm, incident, node: str, value, share: float = 0.9) -> int | None:

@@ -2,11 +2,8 @@
 words as the note, and absent from results written before it existed."""
 from __future__ import annotations
 
-from types import SimpleNamespace
-
 from rca_app.app.result_words import action_response_text
 from rca_app.core.action_response import action_responses
-from rca_app.core.dynamics import action_timing
 from rca_app.core.records import Action, ActionResponse
 from rca_app.core.results import DynamicsRecord
 from rca_app.core.serialization import from_json_data, to_json_data
@@ -22,9 +19,9 @@ def test_the_response_is_recorded_on_the_action_and_said_as_before():
     acts = [_action("a"), _action("b")]
     notes = action_responses(record, acts, "yield_pct")
     assert acts[0].response == ActionResponse("13min", 13) and acts[1].response is None   # b: at the KPI's station
-    # The note keeps dynamics.action_timing's words.
-    assert notes == action_timing(record, [SimpleNamespace(node="a", recommended_value=2.0),
-                                           SimpleNamespace(node="b", recommended_value=2.0)], "yield_pct")
+    # The note says the same, in words.
+    assert notes == ["setting a: yield_pct would respond about 13min after the change (the residence time from its "
+                     "station)"]
     assert action_response_text(acts[0], "yield_pct") == "yield_pct would respond about 13min after the change"
     acts[0].response = ActionResponse("13min", 13, "15min", 15)
     assert action_response_text(acts[0], "yield_pct") == (

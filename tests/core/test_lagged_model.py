@@ -159,8 +159,12 @@ def test_blocks_shorter_than_the_incident_give_the_same_answer(rows):
 def test_an_action_says_when_the_kpi_reaches_its_new_level():
     from types import SimpleNamespace
 
-    from rca_app.core.dynamics import action_timing, response_steps
+    from rca_app.core.action_response import action_responses
+    from rca_app.core.dynamics import response_steps
     from rca_app.core.results import DynamicsRecord
+
+    def action_timing(record, acts, target, model, incident):
+        return action_responses(record, acts, target, model, incident)
 
     scm, aug = _model(_recycle_plant(3000))
     inc = Incident("y", "maximize", aug.iloc[LAG:2960].reset_index(drop=True), aug.iloc[-40:].reset_index(drop=True))
