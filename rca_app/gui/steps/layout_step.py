@@ -260,6 +260,9 @@ class LayoutStep(QWidget):
         while self.stations_row.count():
             item = self.stations_row.takeAt(0)
             if item.widget():
+                # Hidden at once: deleteLater waits for the event loop, and until then the old
+                # column would still be drawn under the new ones.
+                item.widget().hide()
                 item.widget().deleteLater()
         self.columns = []
         res = self.session.result
