@@ -82,7 +82,8 @@ def lab_tag_rows(data, timed, reference: slice) -> dict[str, np.ndarray]:
         Prepared from a historian export (``tag_reports`` with sample times) on an even grid.
     timed : TimeAlignment or None
         The residence-time alignment (:func:`rca_app.core.dynamics.align_for_time`): a tag moved
-        forward by ``k`` rows has its sample on row ``r + k``.
+        forward by ``k`` grid steps has its sample on the row ``k`` grid steps later (on a grid
+        with holes, none when that step is a hole).
     reference : slice
         The aligned reference rows (positions in the aligned frame).
 
@@ -93,9 +94,21 @@ def lab_tag_rows(data, timed, reference: slice) -> dict[str, np.ndarray]:
     """
     if timed is None or timed.step is None or data.time is None:
         return {}
+    grid = getattr(timed, "grid", None)
+    holes = grid is not None and not grid.consecutive
     out: dict[str, np.ndarray] = {}
     for tag, fresh in fresh_rows(data, timed.step).items():
-        rows = fresh + timed.record.shifts.get(tag, 0) - reference.start
+        k = timed.record.shifts.get(tag, 0)
+        if holes:
+            # Rows dropped for gaps are holes in the grid: the shift is k grid steps, and a sample
+            # moved onto a hole has no analysis row (core/grid_holes.py).
+            at = np.asarray(grid.positions)[fresh] + k
+            idx = np.searchsorted(grid.positions, at)
+            hit = (idx < len(grid.positions)) & (np.asarray(grid.positions)[np.minimum(idx, len(grid.positions) - 1)]
+                                                  == at)
+            rows = idx[hit] - reference.start
+        else:
+            rows = fresh + k - reference.start
         out[tag] = rows[(rows >= 0) & (rows < reference.stop - reference.start)]
     return out
 

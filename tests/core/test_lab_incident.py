@@ -186,3 +186,23 @@ def test_a_changes_shift_of_a_lab_value_counts_its_samples_not_its_copies():
     noise_after = own_noise(scm, after)["lab"][::every]
     assert status.shift_after_sd == pytest.approx((noise_after.mean() - ref_noise.mean()) / ref_noise.std())
     assert status.spread_ratio_after == pytest.approx(noise_after.std() / ref_noise.std())
+
+
+def test_a_lab_tags_sampled_rows_are_moved_by_grid_steps_across_holes(monkeypatch):
+    """Rows dropped for gaps are holes in the grid: a sample moved forward by its residence time
+    lands k grid steps later, not k surviving rows later, and one moved onto a hole has no row."""
+    from types import SimpleNamespace
+
+    import rca_app.core.lab_tags as lab_tags
+
+    monkeypatch.setattr(lab_tags, "fresh_rows", lambda data, step: {"lab": np.array([2, 5, 6])})
+    # Grid step 4 was dropped: analysis rows 0..8 lie on grid steps 0, 1, 2, 3, 5, 6, 7, 8, 9.
+    grid = SimpleNamespace(positions=np.array([0, 1, 2, 3, 5, 6, 7, 8, 9]), consecutive=False)
+    timed = SimpleNamespace(step=pd.Timedelta("1min"), grid=grid, record=SimpleNamespace(shifts={"lab": 2}))
+    data = SimpleNamespace(time=pd.Series(pd.date_range("2026-01-01", periods=9, freq="1min")))
+    rows = lab_tags.lab_tag_rows(data, timed, slice(0, 9))
+    # Row 2 (step 2) -> step 4, a hole; row 5 (step 6) -> step 8 = row 7; row 6 (step 7) -> step 9 = row 8.
+    assert rows["lab"].tolist() == [7, 8]
+    # Without holes the same shift is two rows.
+    grid.consecutive = True
+    assert lab_tags.lab_tag_rows(data, timed, slice(0, 9))["lab"].tolist() == [4, 7, 8]
