@@ -178,7 +178,8 @@ def _run_analysis(data: PlantData, anomaly, reference, settings: AnalysisSetting
         # Sensors already beyond their limits when the reference ends: the fault began earlier.
         sensors = [c for c in data.numeric_nodes if c in frame.columns and c != layout.target]
         messages[:0] = [Note(m, "warning", "warning") for m in tail_shift_note(data, frame, fit_ref_sl, sensors,
-                                                                               timed.record.shifts, win_info["auto"])]
+                                                                               timed.record.shifts, win_info["auto"],
+                                                                               step=timed.step)]
     frozen = constant_in_reference(data, ref, an, constant_kpi_ranked=shape.kpi_constant)
     if frozen:
         # Nothing can be learnt about a sensor that never moved in the reference period; it is

@@ -95,17 +95,17 @@ def lab_tag_rows(data, timed, reference: slice) -> dict[str, np.ndarray]:
     if timed is None or timed.step is None or data.time is None:
         return {}
     grid = getattr(timed, "grid", None)
-    holes = grid is not None and not grid.consecutive
+    # Rows dropped for gaps are holes in the grid: a shift is k grid steps, and a sample moved onto
+    # a hole has no analysis row (core/grid_holes.py).
+    positions: np.ndarray | None = (np.asarray(grid.positions) if grid is not None and not grid.consecutive
+                                    else None)
     out: dict[str, np.ndarray] = {}
     for tag, fresh in fresh_rows(data, timed.step).items():
         k = timed.record.shifts.get(tag, 0)
-        if holes:
-            # Rows dropped for gaps are holes in the grid: the shift is k grid steps, and a sample
-            # moved onto a hole has no analysis row (core/grid_holes.py).
-            at = np.asarray(grid.positions)[fresh] + k
-            idx = np.searchsorted(grid.positions, at)
-            hit = (idx < len(grid.positions)) & (np.asarray(grid.positions)[np.minimum(idx, len(grid.positions) - 1)]
-                                                  == at)
+        if positions is not None:
+            at = positions[fresh] + k
+            idx = np.searchsorted(positions, at)
+            hit = (idx < len(positions)) & (positions[np.minimum(idx, len(positions) - 1)] == at)
             rows = idx[hit] - reference.start
         else:
             rows = fresh + k - reference.start

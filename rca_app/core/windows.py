@@ -234,7 +234,7 @@ def reference_tail_shifts(frame, reference: slice, columns, serial: bool = True)
 
 
 def tail_shift_note(data, frame, reference: slice, columns, shifts: dict[str, int], auto: bool,
-                    serial: bool = True) -> list[str]:
+                    serial: bool = True, step=None) -> list[str]:
     """A warning when sensors had already shifted in the reference period's last rows.
 
     Parameters
@@ -250,6 +250,9 @@ def tail_shift_note(data, frame, reference: slice, columns, shifts: dict[str, in
     auto : bool
         The incident window was suggested from the KPI (its start is then likely late).
     serial : bool
+    step : Timedelta, optional
+        The grid step: a sensor's own time is its row's time less its shift in steps (exact when
+        rows were dropped for gaps, where a shift of k steps is not k rows).
 
     Returns
     -------
@@ -260,7 +263,10 @@ def tail_shift_note(data, frame, reference: slice, columns, shifts: dict[str, in
         return []
 
     def when(t: TailShift) -> str:
-        row = t.first_row - shifts.get(t.sensor, 0)
+        k = shifts.get(t.sensor, 0)
+        if data.time is not None and step is not None:
+            return (data.time.iloc[t.first_row] - k * step).isoformat()
+        row = t.first_row - k
         return data.time.iloc[max(0, row)].isoformat() if data.time is not None else f"row {row}"
 
     first = found[0]

@@ -67,3 +67,20 @@ def test_the_change_check_aligns_rows_by_residence_time(tmp_path):
     assert abs(per_row[:LAG].mean()) < 0.4
     assert abs(per_row[LAG + 5:].mean() - 1.5) < 0.15
     assert abs(out.result.effect_mean - 1.5 * (len(per_row) - LAG) / len(per_row)) < 0.15
+
+
+def test_the_reference_tail_note_names_a_sensors_own_time_across_holes(monkeypatch):
+    """A sensor moved forward by k grid steps left its limits k steps before its aligned row's
+    time: on a grid with holes (rows dropped for gaps) that is not k rows earlier."""
+    from types import SimpleNamespace
+
+    import rca_app.core.windows as windows
+
+    times = pd.Series(pd.to_datetime(["2026-03-01 00:00", "2026-03-01 00:01", "2026-03-01 00:05",
+                                      "2026-03-01 00:06", "2026-03-01 00:07"]))     # 00:02-00:04 dropped
+    monkeypatch.setattr(windows, "reference_tail_shifts",
+                        lambda frame, reference, columns, serial: [windows.TailShift("a", 4, 5.0)])
+    note = windows.tail_shift_note(SimpleNamespace(time=times), None, slice(0, 5), ["a"], {"a": 3}, False,
+                                   step=pd.Timedelta("1min"))[0]
+    # Its aligned row 4 is 00:07; its own time 3 min earlier, 00:04 (row 1, 00:01, counting rows).
+    assert "from 2026-03-01T00:04:00" in note
