@@ -13,12 +13,10 @@ notes (:mod:`rca_app.core.analysis_notes`).
 
 The setpoints left out are records (:class:`~rca_app.core.results.NotProposedAction`), kept in
 the result's ``not_proposed``: the report, the window and the terminal read them there, never from
-the note's wording. The ranking hands them on inside its note (:class:`NotProposedNote`), which
-the analysis unpacks with :func:`not_proposed_actions`.
+the note's wording. The ranking carries them (``RankingResult.not_proposed``) and the analysis
+copies them into the result.
 """
 from __future__ import annotations
-
-from collections.abc import Iterable
 
 import numpy as np
 
@@ -164,43 +162,6 @@ def nodes_beyond(scm, observed: dict[str, np.ndarray], vals: dict[str, np.ndarra
     return worst, which
 
 
-class NotProposedNote(Note):
-    """The note on setpoints not proposed, carrying them as records for the result.
-
-    It reads, compares and is stored as a plain :class:`~rca_app.core.result_notes.Note` (its
-    records are no dataclass field, so the note's JSON is unchanged); the records go to
-    ``AnalysisResult.not_proposed`` (:func:`not_proposed_actions`).
-
-    Parameters
-    ----------
-    text : str
-    kind, severity : str
-    actions : iterable of NotProposedAction
-    """
-
-    actions: tuple[NotProposedAction, ...]
-
-    def __init__(self, text: str, kind="info", severity="info", actions: Iterable[NotProposedAction] = ()):
-        super().__init__(text, kind, severity)
-        object.__setattr__(self, "actions", tuple(actions))   # the note is frozen
-
-
-def not_proposed_actions(messages) -> list[NotProposedAction]:
-    """The setpoints not proposed, from the ranking's notes.
-
-    Parameters
-    ----------
-    messages : iterable of str or Note
-        ``RankingResult.messages``, or any list holding them.
-
-    Returns
-    -------
-    list of NotProposedAction
-        In the order the ranking tried them; empty when every setpoint tried was proposed.
-    """
-    return [a for m in messages if isinstance(m, NotProposedNote) for a in m.actions]
-
-
 def not_proposed_record(node: str, grid, curve, beyond, inside, target: str) -> NotProposedAction:
     """One setpoint left out of the actions, and why.
 
@@ -239,7 +200,7 @@ def not_proposed_record(node: str, grid, curve, beyond, inside, target: str) -> 
                              least if np.isfinite(least) else None)
 
 
-def unsupported_actions_note(unsupported, incident, envelope) -> NotProposedNote:
+def unsupported_actions_note(unsupported, incident, envelope) -> tuple[Note, list[NotProposedAction]]:
     """The setpoints not proposed because every setting tried carries the KPI beyond what it took.
 
     Parameters
@@ -252,20 +213,20 @@ def unsupported_actions_note(unsupported, incident, envelope) -> NotProposedNote
 
     Returns
     -------
-    NotProposedNote
-        Kind "extrapolation", severity "caution", carrying one :class:`NotProposedAction` per
-        setpoint.
+    (Note, list of NotProposedAction)
+        The note (kind "extrapolation", severity "caution") and one record per setpoint, which
+        the ranking carries for the result (``RankingResult.not_proposed``).
     """
     low, high, _ = envelope
     records = [not_proposed_record(c, grid, curve, beyond, inside, incident.target)
                for c, grid, curve, beyond, inside in unsupported]
-    return NotProposedNote(
+    return Note(
         "Not proposed as actions: setting " + "; ".join(r.text for r in records) + f". {incident.target} took "
         f"{low:.4g} to {high:.4g} in the reference and the incident. Every setting tried sends {incident.target}, or "
         "a sensor on the way to it, far beyond anything it took: the prediction comes from the model carried "
         "outside the rows it learnt from (a setpoint that hardly moved in the reference, curved fits driven "
         "past their data), not from the plant, so these data cannot say what such a setting would do.",
-        "extrapolation", "caution", records)
+        "extrapolation", "caution"), records
 
 
 def not_proposed_text(rec: NotProposedAction, target: str) -> str:

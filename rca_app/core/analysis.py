@@ -14,7 +14,6 @@ import numpy as np
 
 import rca_app
 from rca_app.core.action_response import action_responses
-from rca_app.core.action_support import not_proposed_actions
 from rca_app.core.ambiguity import choose_orientation, rank_with_ambiguity, undetermined_keys
 from rca_app.core.analysis_notes import (
     constant_in_reference,
@@ -467,7 +466,7 @@ def _run_analysis(data: PlantData, anomaly, reference, settings: AnalysisSetting
             anomaly_scores=[OwnAnomalyRecord(a.node, a.score, a.tail_share, a.noise_shift_sd, first)
                             for a, first in scores]),
         # Setpoints tried and not proposed: the ranking's note carries them (core/action_support.py).
-        not_proposed=not_proposed_actions(ranking.messages),
+        not_proposed=list(ranking.not_proposed),
     )
     return AnalysisOutcome(result, scm, incident, ranking.bootstrap_models, disc)
 

@@ -45,6 +45,7 @@ from rca_app.core.progress import Progress, check_cancel
 from rca_app.core.queries import incident_abduction, propagate, propagate_replacements
 from rca_app.core.records import Action, Evidence, RootCause
 from rca_app.core.result_notes import Note
+from rca_app.core.results import NotProposedAction
 from rca_app.core.scm import StructuralCausalModel
 from rca_app.core.uncertainty import bootstrap_models
 
@@ -453,6 +454,8 @@ class RankingResult:
     messages: list[str] = field(default_factory=list)
     # Node -> how far its restoration carries the KPI beyond everything it took (kpi_beyond).
     kpi_beyond: dict[str, float] = field(default_factory=dict)
+    # Setpoints whose every setting lies beyond what the plant showed (core/action_support.py).
+    not_proposed: list[NotProposedAction] = field(default_factory=list)
 
 
 def rank_root_causes(scm: StructuralCausalModel, incident: Incident, layout, settings: RankingSettings,
@@ -574,9 +577,11 @@ def rank_root_causes(scm: StructuralCausalModel, incident: Incident, layout, set
             [(g if isinstance(g, str) else float(g), float(m)) for g, m, k in zip(grid, curve, ok, strict=True) if k],
             warns, cancelled_by=[lp.controlled for lp in held] if every else [],
         ))
+    not_proposed: list[NotProposedAction] = []
     if unsupported:
-        messages.append(unsupported_actions_note(unsupported, incident, envelope))
+        note, not_proposed = unsupported_actions_note(unsupported, incident, envelope)
+        messages.append(note)
     actions.sort(key=lambda a: -a.restoration)
     if progress is not None:
         progress.step("ranking finished", 1.0)
-    return RankingResult(causes, actions, boot_models, messages, beyond)
+    return RankingResult(causes, actions, boot_models, messages, beyond, not_proposed)

@@ -15,7 +15,6 @@ from types import SimpleNamespace
 import numpy as np
 import pandas as pd
 
-from rca_app.core.action_support import not_proposed_actions
 from rca_app.core.analysis_notes import extrapolation_note, leading_cause_note
 from rca_app.core.graph import CausalGraph, Edge
 from rca_app.core.result_notes import Note
@@ -62,7 +61,7 @@ def test_a_setting_the_model_can_only_extrapolate_is_not_proposed_and_is_named()
     assert "valve anywhere from" in note and "reference sd beyond its range" in note
     assert "on the way temp" in note
     # The note carries the setpoint left out as a record: what the result, report and window read.
-    (left,) = not_proposed_actions(ranking.messages)
+    (left,) = ranking.not_proposed
     assert (left.node, left.reason) == ("valve", "kpi_beyond") and left.kpi_beyond >= 1.0
     assert left.text in note and left.text.startswith("valve anywhere from")
     assert note == Note(str(note), "extrapolation", "caution") and to_json_data(note) == to_json_data(
