@@ -120,6 +120,11 @@ def realign_for_lab_stations(data, layout, timed, reference: slice, incident: sl
     target_station = layout.tier_of(layout.target)
     used = {r.station: r.lag_steps for r in timed.record.lags}
     lo = max(reference.start, reference.stop - LAG_ROWS) + timed.max_lag + 1
+    # Rows dropped for gaps are holes in the grid: the lags are counted on the complete grid
+    # (row p = grid step p, core/grid_holes.py), the samples placed on it by their grid step.
+    full = getattr(timed, "full", None)
+    positions = np.asarray(full.grid.positions) if full is not None else None
+    on_grid = full.frame if full is not None else frame
     new: dict[int, tuple[int, float, float, int]] = {}
     for s in range(target_station):
         down = stations[s + 1]
@@ -127,7 +132,9 @@ def realign_for_lab_stations(data, layout, timed, reference: slice, incident: sl
                 or any(c not in lab for c in down)):
             continue
         rows = {c: lab[c][(lab[c] >= lo) & (lab[c] < reference.stop)] for c in down}
-        est = _estimate(frame, stations[s], rows, timed.max_lag, seed + 101 * s)
+        if positions is not None:
+            rows = {c: positions[r] for c, r in rows.items()}
+        est = _estimate(on_grid, stations[s], rows, timed.max_lag, seed + 101 * s)
         if est is None or est[2] < MIN_CONFIDENCE or est[1] < MIN_LAG_SCORE:
             continue
         if est[0] != used.get(layout.stations[s].name, 0):

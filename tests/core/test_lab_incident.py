@@ -206,3 +206,25 @@ def test_a_lab_tags_sampled_rows_are_moved_by_grid_steps_across_holes(monkeypatc
     # Without holes the same shift is two rows.
     grid.consecutive = True
     assert lab_tags.lab_tag_rows(data, timed, slice(0, 9))["lab"].tolist() == [4, 7, 8]
+
+
+def test_a_lab_stations_residence_time_is_counted_in_grid_steps_across_holes(tmp_path):
+    """Rows dropped for gaps (a feed tag Bad for whole minutes) are holes in the grid: the lab
+    station's residence time, estimated on its samples, is the same number of grid steps (counted
+    in surviving rows no lag could be estimated at all)."""
+    text, layout, truth = lab_plant(10, 0, lab_kpi=True, **SHORT)
+    lines = text.splitlines()
+    bad = [lines[0]]
+    for line in lines[1:]:
+        tag, stamp, value, quality = line.split(",")
+        minute = int(stamp[14:16])
+        if tag == "feed_a" and minute % 30 < 10:       # ten minutes in every thirty without a good feed_a
+            quality = "Bad"
+        bad.append(",".join([tag, stamp, value, quality]))
+    data = _prepared(tmp_path, "\n".join(bad) + "\n", layout)
+    ref_sl, an_sl, _ = resolve_windows(data, truth["anomaly"], None)
+    timed = align_for_time(data, data.layout, ref_sl, an_sl, 0)
+    assert timed.full is not None                       # the grid has holes (about 30% of it)
+    out = realign_for_lab_stations(data, data.layout, timed, ref_sl, an_sl, 0)
+    assert out is not timed
+    assert {r.station: r.lag_steps for r in out.record.lags}["Separator"] == PRODUCT_LAG
