@@ -131,18 +131,24 @@ def disturbance_origin(ranking, layout, graph, ref: pd.DataFrame, an: pd.DataFra
     if unranked:
         ranking.root_causes.append(_unranked_cause(origin, layout, ref, an))
     move_before(ranking, origin, first)
+    kpi_itself = first == layout.target
     if first_moved:
         lead = first_onset[0] - rows[1]   # >= 1: the spans do not overlap
         when = f"{lead} row{'s' if lead > 1 else ''}" + (f" ({duration_text(lead * step)})" if step is not None else "")
         why = f"it was clearly out of its normal operation {when} before {first} began to move"
+    elif kpi_itself:
+        # The KPI's own entry is the loss no measured sensor explains, not a sensor that stood still.
+        why = (f"the model's largest share is {first}'s own unexplained change (the part of the loss no measured "
+               f"sensor upstream explains), which moved less clearly than {origin}")
     else:
         why = f"{first}, which the model credits most, did not itself clearly change in the incident"
+    share = (f"read {first}'s own share as what the model could not link to a sensor, not as a second cause"
+             if kpi_itself else f"read {first}'s larger share as the path the disturbance took, not as a second cause")
     return onsets, (
         f"{origin} is ranked first as where the disturbance entered: it moved {-neg_shift:.0f} reference sd, "
         f"it is at or upstream of {first} in the flow, and {why}. The restoration figures follow the model's "
         f"effects, learnt in the reference period; where controllers or recycles sit between the two, those "
-        f"effects understate the upstream link: read {first}'s larger share as the path the disturbance "
-        f"took, not as a second cause."
+        f"effects understate the upstream link: {share}."
         + (f" {origin} was not in the ranking: the model learnt from the reference period has no path from it to "
            f"{layout.target}, so it has no restoration of its own (shown as 0%); it is put first for when and where "
            "it moved, which the model cannot weigh. A longer reference, in which it varied, would let the model "

@@ -77,6 +77,18 @@ def test_a_first_cause_that_never_moved_gives_way(layout):
     assert ranking.root_causes[0].node == "feed_flow" and "did not itself clearly change" in msg
 
 
+def test_the_kpis_own_share_first_is_not_called_a_sensor_that_stood_still(layout):
+    # Trial 3: with the KPI's own unexplained change ranked first, the note said the KPI "did not
+    # itself clearly change in the incident", about the KPI whose drop the report is about.
+    ref, an = _frames(feed_step_at=10, purge_step_at=None)
+    an["cost"] = ref["cost"].mean() + 0.5 * ref["cost"].std() + an["cost"] * 0.1   # a small KPI move
+    ranking = _ranking("cost", "feed_flow")
+    _, msg = disturbance_origin(ranking, layout, GRAPH, ref, an)
+    assert ranking.root_causes[0].node == "feed_flow"
+    assert "did not itself clearly change" not in msg
+    assert "cost's own unexplained change" in msg and "could not link to a sensor" in msg
+
+
 @pytest.mark.parametrize("feed_at, purge_at, size", [
     (0, 0, 10.0),      # two faults starting together: no reorder
     (0, 30, 1.0),      # the upstream sensor hardly moved
