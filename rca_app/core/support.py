@@ -29,15 +29,7 @@ def _reference_bounds(scm) -> dict[str, tuple[float, float]]:
     """Each numeric node's (min, max) over the model's reference rows (cached on the model)."""
     cached = scm.__dict__.get("_reference_bounds")
     if cached is None:
-        cached = {}
-        for node, mech in scm.mechanisms_.items():
-            ref = scm.reference_values_.get(node)
-            if mech.categorical or ref is None or len(ref) == 0:
-                continue
-            ref = np.asarray(ref, dtype=float)
-            ok = ref[np.isfinite(ref)]
-            if len(ok):
-                cached[node] = (float(ok.min()), float(ok.max()))
+        cached = _ranges(scm, scm.reference_values_, scm.mechanisms_)
         scm.__dict__["_reference_bounds"] = cached
     return cached
 
@@ -65,11 +57,9 @@ def _ranges(scm, values: dict[str, np.ndarray] | None, nodes) -> dict[str, tuple
         if mech is None or mech.categorical or node not in values:
             continue
         b = np.asarray(values[node], dtype=float)
+        b = b[np.isfinite(b)]
         if b.size:
-            with np.errstate(invalid="ignore"):
-                lo, hi = np.nanmin(b), np.nanmax(b)
-            if np.isfinite(lo) and np.isfinite(hi):
-                out[node] = (float(lo), float(hi))
+            out[node] = (float(b.min()), float(b.max()))
     return out
 
 
