@@ -218,25 +218,24 @@ def _draw_dynamics(ax, result: AnalysisResult, pos: dict, boxes: dict, fs: float
         ax.text(0.995, 0.005, f"{len(cross)} lagged edges (thin purple arcs; {n_model} in the model), "
                 "listed in the appendix", transform=ax.transAxes, ha="right", va="bottom", fontsize=fs,
                 color=RECYCLE_COLOR, zorder=6, bbox=dict(boxstyle="round,pad=0.2", fc="white", ec="none", alpha=0.9))
+    def loop_arrow(lp, color, linestyle) -> bool:
+        """The controller's feedback between a loop's valve and the variable it holds (False:
+        one of them is not drawn)."""
+        if lp.controlled not in pos or lp.manipulated not in pos:
+            return False
+        ax.add_patch(FancyArrowPatch(
+            pos[lp.manipulated], pos[lp.controlled], patchA=boxes[lp.manipulated].get_bbox_patch(),
+            patchB=boxes[lp.controlled].get_bbox_patch(), arrowstyle="<|-|>", mutation_scale=7,
+            connectionstyle="arc3,rad=-0.5", lw=1.0, color=color, zorder=3, linestyle=linestyle,
+            shrinkA=1, shrinkB=1))
+        return True
+
     for lp in dyn.loops:
-        if lp.controlled not in pos or lp.manipulated not in pos:
-            continue
-        arrow = FancyArrowPatch(
-            pos[lp.manipulated], pos[lp.controlled], patchA=boxes[lp.manipulated].get_bbox_patch(),
-            patchB=boxes[lp.controlled].get_bbox_patch(), arrowstyle="<|-|>", mutation_scale=7,
-            connectionstyle="arc3,rad=-0.5", lw=1.0, color=GREEN, zorder=3, linestyle=(0, (1, 1.5)),
-            shrinkA=1, shrinkB=1)
-        ax.add_patch(arrow)
+        loop_arrow(lp, GREEN, (0, (1, 1.5)))
     # Loops the data show but the layout does not declare: dashed, labelled, never used by the model.
-    for lp in getattr(dyn, "proposed_loops", None) or []:
-        if lp.controlled not in pos or lp.manipulated not in pos:
+    for lp in dyn.proposed_loops:
+        if not loop_arrow(lp, PROPOSED_LOOP_COLOR, (0, (3, 2))):
             continue
-        arrow = FancyArrowPatch(
-            pos[lp.manipulated], pos[lp.controlled], patchA=boxes[lp.manipulated].get_bbox_patch(),
-            patchB=boxes[lp.controlled].get_bbox_patch(), arrowstyle="<|-|>", mutation_scale=7,
-            connectionstyle="arc3,rad=-0.5", lw=1.0, color=PROPOSED_LOOP_COLOR, zorder=3, linestyle=(0, (3, 2)),
-            shrinkA=1, shrinkB=1)
-        ax.add_patch(arrow)
         (x0, y0), (x1, y1) = pos[lp.manipulated], pos[lp.controlled]
         (d0x, d0y), (d1x, d1y) = ax.transData.transform([(x0, y0), (x1, y1)])
         # The arc's apex (arc3 bends in display space, by rad/2 of the rotated chord; rad = -0.5).
