@@ -48,7 +48,7 @@ LAG_ROWS = 5000               # reference rows (the latest) used to estimate lag
 MAX_STEPPED_CALLS = 8000      # mechanism evaluations a query through time may take (about 1 s)
 
 # The drift readings live in core/drift_onsets.py; imported from here as before.
-__all__ = ["DEPARTED_SD", "TimeAlignment", "align_for_time", "cusum_onset", "drift_origin",
+__all__ = ["DEPARTED_SD", "TimeAlignment", "align_for_time", "aligned_rows", "cusum_onset", "drift_origin",
            "duration_text", "lagged_model_step", "lagged_step", "onset_interval", "response_steps", "uneven_note"]
 
 
@@ -227,8 +227,7 @@ def align_for_time(data, layout, reference: slice, incident: slice, seed: int = 
             f"the incident starts {start_at} grid steps into the data, but the longest residence time to "
             f"{layout.target} is {longest} steps ({duration_text(step * longest)}): include earlier data",
             file=data.file_name))
-    aligned = pd.DataFrame({c: on_grid[c].shift(shifts.get(c, 0)) if shifts.get(c, 0) else on_grid[c]
-                            for c in frame.columns}, index=on_grid.index)
+    aligned = _shifted(on_grid, frame.columns, shifts)
     grid_aligned = None
     if full is not None:
         grid_aligned, aligned = aligned, at_rows(aligned, grid, frame.index)
@@ -324,6 +323,39 @@ def _search_limit_note(layout, s: int, e: LagEstimate, ok: bool, weak: bool, ste
         return [f"residence time {a} -> {b}: the estimate ({duration_text(step * e.lag_steps)}) is at the end of the "
                 f"lags searched; {longer}"]
     return []
+
+
+def _shifted(on_grid: pd.DataFrame, columns, shifts: dict[str, int]) -> pd.DataFrame:
+    """Each column of ``on_grid`` (one row per grid step) moved forward by its shift."""
+    return pd.DataFrame({c: on_grid[c].shift(shifts.get(c, 0)) if shifts.get(c, 0) else on_grid[c]
+                         for c in columns}, index=on_grid.index)
+
+
+def aligned_rows(data, shifts: dict[str, int]) -> tuple[pd.DataFrame, int]:
+    """``data``'s rows with each sensor moved forward by its residence time, as
+    :func:`align_for_time` aligns them (in grid steps across rows dropped for gaps), and the
+    first row whose every sensor has its past in the data; for rows other than the analysis's
+    (the change check's, which run past the change).
+
+    Parameters
+    ----------
+    data : PlantData
+    shifts : dict of str to int
+        Grid steps per sensor (``DynamicsRecord.shifts``).
+
+    Returns
+    -------
+    (DataFrame, int)
+    """
+    frame = data.frame
+    longest = max(shifts.values(), default=0)
+    if not longest:
+        return frame, 0
+    grid = data_grid(data)
+    if grid is None or grid.consecutive:
+        return _shifted(frame, frame.columns, shifts), longest
+    full = full_grid(data, grid)
+    return at_rows(_shifted(full.frame, frame.columns, shifts), grid, frame.index), first_row_from(grid, longest)
 
 
 def lagged_step(timed: TimeAlignment, data, layout, aligned_ref: pd.DataFrame, graph) -> list[str]:

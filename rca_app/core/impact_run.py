@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from rca_app.core.data import PlantData, rows_for_window
+from rca_app.core.dynamics import aligned_rows
 from rca_app.core.errors import Problem, RcaInputError
 from rca_app.core.graph import CausalGraph
 from rca_app.core.impact import (
@@ -195,13 +196,9 @@ def verify_change(data: PlantData, change: ChangeSpec, investigation: AnalysisRe
     # The rows as the model was fitted on them: each sensor moved by its residence time to the
     # KPI (a change reaches the KPI's row only after its lag), and a model over time's lagged
     # copies (X[t-L]) added.
-    shifts = res.dynamics.shifts if res.dynamics is not None else {}
-    frame = data.frame
-    if shifts:
-        frame = frame.assign(**{c: frame[c].shift(k) for c, k in shifts.items() if c in frame.columns})
+    frame, with_past = aligned_rows(data, res.dynamics.shifts if res.dynamics is not None else {})
     frame = add_lagged_columns(frame, scm.graph.nodes)
-    longest = max(shifts.values(), default=0)
-    ref = frame.iloc[max(res.reference.first_row, longest):res.reference.stop_row].reset_index(drop=True)
+    ref = frame.iloc[max(res.reference.first_row, with_past):res.reference.stop_row].reset_index(drop=True)
     first = res.anomaly.first_row
     before = frame.iloc[first:row].reset_index(drop=True)
     after = frame.iloc[row:].reset_index(drop=True)
