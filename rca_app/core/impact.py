@@ -74,7 +74,7 @@ from rca_app.core.encoding import encode_frame
 from rca_app.core.impact_kinds import competitive_kinds, model_with_drawn_kinds
 from rca_app.core.impact_misfit import autocorrelation_block, beyond_range, changed_counterfactual, misfit_check
 from rca_app.core.impact_records import AttributionTerm, CauseStatus, ConformalRecord, NodeShift
-from rca_app.core.queries import abduct, abduction_seed, propagate_replacements
+from rca_app.core.queries import abduct, abduction_seed, propagate_replacements, replicated
 from rca_app.core.rootcause import block_bootstrap_rows, candidate_nodes
 from rca_app.core.support import show_rows
 
@@ -158,8 +158,7 @@ def _contributions(scm, target: str, nodes: list[str], values_a: dict, noise_a: 
     """Per after-change row, the KPI had each node in ``nodes`` behaved as before the change
     (its noise drawn from the before rows ``idx_b``); every other node keeps its own noise."""
     n = len(values_a[target])
-    base = {k: np.tile(v, reps) for k, v in values_a.items()}
-    noise_t = {k: (np.tile(v, (reps, 1)) if v.ndim == 2 else np.tile(v, reps)) for k, v in noise_a.items()}
+    base, noise_t = replicated(values_a, noise_a, reps)
     repl = [(k, _noise_rows(noise_b[k], idx_b)) for k in nodes]
     cf = propagate_replacements(scm, base, noise_t, repl, target)
     return {k: cf[i].reshape(reps, n).mean(axis=0) for i, k in enumerate(nodes)}

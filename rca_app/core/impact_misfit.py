@@ -24,7 +24,7 @@ import numpy as np
 from scipy.stats import chi2
 
 from rca_app.core.autocorrelation import integrated_autocorrelation_time
-from rca_app.core.queries import abduct, abduction_seed, propagate
+from rca_app.core.queries import abduct, abduction_seed, propagate, replicated
 
 # The misfit curves: polynomials of this degree in the changed node's standardised noise.
 MISFIT_DEGREE = 2
@@ -146,8 +146,7 @@ def changed_counterfactual(scm, target: str, changed: str, values_a: dict, noise
         The mean counterfactual KPI per after row.
     """
     n = len(values_a[target])
-    base = {k: np.tile(v, reps) for k, v in values_a.items()}
-    noise_t = {k: (np.tile(v, (reps, 1)) if v.ndim == 2 else np.tile(v, reps)) for k, v in noise_a.items()}
+    base, noise_t = replicated(values_a, noise_a, reps)
     drawn = noise_b[changed][idx_b]
     noise_t[changed] = drawn
     own = np.tile(noise_a[changed], reps)

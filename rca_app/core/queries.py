@@ -69,6 +69,15 @@ def abduct(scm, values: dict[str, np.ndarray], seed: int = 0,
     return noise
 
 
+def replicated(values: dict[str, np.ndarray], noise: dict[str, np.ndarray],
+               reps: int) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """``values`` and ``noise`` with their rows repeated ``reps`` times (replica-major), as the
+    queries that average over many draws of other rows take them; a classifier's noise (one
+    column per level) is repeated by rows."""
+    base = {k: np.tile(v, reps) for k, v in values.items()}
+    return base, {k: (np.tile(v, (reps, 1)) if v.ndim == 2 else np.tile(v, reps)) for k, v in noise.items()}
+
+
 def incident_abduction(scm, frame: pd.DataFrame) -> Abduction:
     """The rows of ``frame`` (the incident) encoded and abducted under ``scm``, once.
 

@@ -42,7 +42,7 @@ from rca_app.core.lagged_model import Scenario, lag_inputs, propagate_in_time, t
 from rca_app.core.loop_actions import held_loop_warnings, held_on_the_way
 from rca_app.core.parallel import ParallelSettings
 from rca_app.core.progress import Progress, check_cancel
-from rca_app.core.queries import incident_abduction, propagate, propagate_replacements
+from rca_app.core.queries import incident_abduction, propagate, propagate_replacements, replicated
 from rca_app.core.records import Action, Evidence, RootCause
 from rca_app.core.result_notes import Note
 from rca_app.core.results import NotProposedAction
@@ -180,8 +180,7 @@ def restorations(scm: StructuralCausalModel, incident: Incident, nodes: list[str
     values, noise = ab.values, ab.noise
     n = len(incident.anomaly)
     reps = int(min(_MAX_REPLICAS, max(1, np.ceil(draws / n))))
-    base = {k: np.tile(v, reps) for k, v in values.items()}
-    noise_t = {k: (np.tile(v, (reps, 1)) if v.ndim == 2 else np.tile(v, reps)) for k, v in noise.items()}
+    base, noise_t = replicated(values, noise, reps)
     # One set of reference rows for every node: common random numbers make the scores comparable.
     weights = getattr(scm, "bootstrap_weights_", None)
     if weights is None:
@@ -368,8 +367,7 @@ def action_rows(scm, incident: Incident, node: str, grid, inside: dict | None = 
     if g == 0:
         return np.zeros((0, n))
     # The whole grid in one propagation: the incident rows stacked once per setpoint.
-    values = {k: np.tile(v, g) for k, v in ab.values.items()}
-    noise = {k: (np.tile(v, (g, 1)) if v.ndim == 2 else np.tile(v, g)) for k, v in ab.noise.items()}
+    values, noise = replicated(ab.values, ab.noise, g)
     setting = np.repeat([encode_value(scm.levels_, node, v) for v in grid], n)
     if lag_inputs(scm):
         # Held from the incident's first row on: its lagged copies follow after their lags.

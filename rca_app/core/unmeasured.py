@@ -29,7 +29,7 @@ import numpy as np
 from rca_app.core.action_support import kpi_beyond, kpi_envelope, unstated_figure_text, within_support
 from rca_app.core.graph import CausalGraph
 from rca_app.core.hidden_evidence import PairEvidence, confounded_groups, pair_evidence
-from rca_app.core.queries import incident_abduction, propagate
+from rca_app.core.queries import incident_abduction, propagate, replicated
 from rca_app.core.records import Evidence, RootCause
 
 # An unmeasured cause that moved in the incident is put first when restoring its sensors
@@ -129,8 +129,7 @@ def group_kpi_rows(scm, incident, sensors: list[str], seed: int) -> np.ndarray:
     ab = incident_abduction(scm, incident.anomaly)
     n = len(incident.anomaly)
     reps = max(1, int(np.ceil(2000 / n)))
-    base = {k: np.tile(v, reps) for k, v in ab.values.items()}
-    noise = {k: (np.tile(v, (reps, 1)) if v.ndim == 2 else np.tile(v, reps)) for k, v in ab.noise.items()}
+    base, noise = replicated(ab.values, ab.noise, reps)
     idx = rng.integers(0, scm.n_reference_, size=n * reps)
     for s in sensors:
         noise[s] = scm.mechanisms_[s].reference_draws(idx, rng, scm.reference_values_)
