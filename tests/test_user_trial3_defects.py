@@ -339,10 +339,6 @@ def test_page_one_trust_notes_leave_out_unstable_estimates_of_negligible_sensors
 
 
 # ----------------------------------------------------------------------------- 2b
-@pytest.mark.xfail(strict=True, reason="trial3 #2 (fouling part): fixed on its branch, where S3 -> S4's 4-min lag was "
-                                        "estimated with confidence 90%; with the lag search scaled to the reference "
-                                        "(36 min) the same estimate has confidence 50%, is not used, s4_a becomes the "
-                                        "first cause and the origin rule does not put s2_b before it")
 def test_fouling_with_the_last_clean_six_hours_as_reference_finds_the_drifting_sensor(tmp_path, capsys):
     from rca_sim.dynamic import dynamic_case, write_case
 

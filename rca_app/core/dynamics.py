@@ -5,7 +5,7 @@ residence time from its station to the KPI's station, so that one row holds the 
 became that row's KPI: cause and effect then sit in the same row, which is what discovery and the
 structural model assume. Residence times come from the layout (declared values always win) or are
 estimated ("auto", the default) by :func:`rca_app.core.lags.estimate_station_lags`; an estimate
-is used only when its block-bootstrap confidence is at least :data:`MIN_CONFIDENCE`, else the
+is used only when its block-bootstrap resamples place it (:func:`lag_is_used`), else the
 station is left unshifted and the result says so.
 
 After the ranking, two readings that row-by-row statistics miss:
@@ -185,7 +185,7 @@ def align_for_time(data, layout, reference: slice, incident: slice, seed: int = 
         if e is None or s in lot_station:
             continue
         weak = not e.given and not e.score >= MIN_LAG_SCORE
-        ok = e.given or e.lag_steps == 0 or (e.confidence >= MIN_CONFIDENCE and not weak)   # NaN only at lag 0
+        ok = e.given or lag_is_used(e)
         used[s] = e.lag_steps if ok else 0
         records.append(LagRecord(
             station=layout.stations[s].name, to_station=layout.stations[s + 1].name,
@@ -292,6 +292,29 @@ def default_lag_search(n_ref: int) -> int:
     int
     """
     return int(min(MAX_AUTO_LAG_STEPS, max(DEFAULT_MAX_LAG_STEPS, n_ref // 10)))
+
+
+def lag_is_used(e: LagEstimate) -> bool:
+    """Whether an "auto" residence time is used for the alignment (else the station is left unshifted).
+
+    No lag needs no evidence. Otherwise the stations must show a lagged relation at all (adjusted
+    R^2 at least :data:`MIN_LAG_SCORE`) and the resamples must place the lag: most of them within one
+    step of the estimate (:data:`MIN_CONFIDENCE`), or their 90% range holding it, narrow (two steps, or
+    half the lag) and clear of no lag. The second case is a slow downstream station whose profile is flat
+    over a few steps (a 4-min dead time into a 3-min first-order lag scores alike at 4, 5 and 6
+    min): the resamples split between neighbours, so few agree within one step, yet every one of them
+    says the material takes 4-6 minutes, and aligning by 4 is far nearer the truth than by none.
+    """
+    if e.lag_steps == 0:
+        return True   # NaN confidence: an estimate of no lag is not resampled
+    if not e.score >= MIN_LAG_SCORE:
+        return False
+    if e.confidence >= MIN_CONFIDENCE:
+        return True
+    if e.interval is None:
+        return False
+    lo, hi = e.interval
+    return 1 <= lo <= e.lag_steps <= hi and hi - lo <= max(2, e.lag_steps // 2)
 
 
 def _search_limit_note(layout, s: int, e: LagEstimate, ok: bool, weak: bool, step: pd.Timedelta, max_lag: int,
@@ -546,7 +569,7 @@ def _sensor_lag(sensor: str, own: str, i: int, stations: list[list[str]], ref: p
     if sensor not in ref.columns or not stations[i + 1] or max_lag <= 0:
         return None
     e = estimate_station_lags(ref, [[sensor], stations[i + 1]], max_lag, n_bootstrap=10, seed=seed)[0]
-    ok = e.lag_steps == 0 or (e.confidence >= MIN_CONFIDENCE and e.score >= MIN_LAG_SCORE)
+    ok = lag_is_used(e)
     records.append(LagRecord(station=f"{sensor} ({layout.stations[i].name})", to_station=to,
                              lag=duration_text(step * (e.lag_steps if ok else 0)), lag_steps=e.lag_steps if ok else 0,
                              given=False, estimate_steps=e.lag_steps,

@@ -50,3 +50,27 @@ def test_declared_lag_wins_and_alignment_joins_cause_and_effect():
     before = abs(np.corrcoef(np.diff(f["moisture"]), np.diff(f["yield"]))[0, 1])
     after = abs(np.corrcoef(np.diff(aligned["moisture"]), np.diff(aligned["yield"]))[0, 1])
     assert before < 0.1 < 0.3 < after
+
+
+def test_no_lag_is_used_between_independent_stations():
+    from rca_app.core.dynamics import lag_is_used
+
+    # Unrelated series: the estimate is weak or its resamples scatter, whatever the seed.
+    for seed in range(8):
+        rng = np.random.default_rng(seed)
+        noise = pd.DataFrame({"u": rng.standard_normal(360), "d": rng.standard_normal(360)})
+        e = estimate_station_lags(noise, [["u"], ["d"]], 30, n_bootstrap=10, seed=seed)[0]
+        assert not lag_is_used(e) or e.lag_steps == 0, (seed, e.lag_steps, e.confidence, e.interval, e.score)
+
+
+def test_a_lag_is_not_used_when_the_resamples_scatter_or_include_no_lag():
+    from rca_app.core.dynamics import lag_is_used
+    from rca_app.core.lags import LagEstimate
+
+    placed = LagEstimate(0, 1, 4, 0.17, 0.5, interval=(4, 6))
+    assert lag_is_used(placed)
+    assert not lag_is_used(LagEstimate(0, 1, 4, 0.17, 0.5, interval=(0, 6)))     # no lag not excluded
+    assert not lag_is_used(LagEstimate(0, 1, 4, 0.17, 0.5, interval=(2, 19)))    # scattered
+    assert not lag_is_used(LagEstimate(0, 1, 28, 0.03, 0.0, interval=(20, 23)))  # the resamples elsewhere
+    assert not lag_is_used(LagEstimate(0, 1, 4, 0.01, 0.9, interval=(4, 4)))     # no lagged relation at all
+    assert lag_is_used(LagEstimate(0, 1, 4, 0.17, 0.7, interval=(2, 19)))        # most resamples agree
