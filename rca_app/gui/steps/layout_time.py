@@ -48,6 +48,15 @@ def _number(text: str) -> float | None:
     return float(text) if text else None
 
 
+def _offer(label: QLabel, button: QPushButton, proposals: list, what: str, key_text: str) -> None:
+    """Show the first of the last analysis's proposals as the layout key it would add, with its button."""
+    n = len(proposals)
+    more = f" (and {n - 1} more)" if n > 1 else ""
+    label.setText(f"<small>The data show {what}: <b>{key_text}</b>{more}</small>" if proposals else "")
+    label.setVisible(bool(proposals))
+    button.setVisible(bool(proposals))
+
+
 class TimePanel(QWidget):
     """Edits the layout's time keys through ``editor`` (the Layout step).
 
@@ -258,27 +267,14 @@ class TimePanel(QWidget):
         dyn = res.dynamics if res is not None else None
         self.recycle_proposals = proposed_recycles(dyn, lay)
         self.loop_proposals = proposed_loops(dyn, lay)
-        if self.recycle_proposals:
-            p = self.recycle_proposals[0]
-            n = len(self.recycle_proposals)
-            more = f" (and {n - 1} more)" if n > 1 else ""
-            self.proposal_text.setText(f"<small>The data show a backward stream: <b>[[recycle]] from = "
-                                       f"\"{p.source}\", to = \"{p.to}\", lag = \"{p.lag}\"</b>{more}</small>")
-        else:
-            self.proposal_text.setText("")
-        self.proposal_text.setVisible(bool(self.recycle_proposals))
-        self.proposal_button.setVisible(bool(self.recycle_proposals))
-        if self.loop_proposals:
-            p = self.loop_proposals[0]
-            n = len(self.loop_proposals)
-            more = f" (and {n - 1} more)" if n > 1 else ""
-            self.loop_proposal_text.setText(f"<small>The data show a control loop: <b>[[loop]] controlled = "
-                                            f"\"{p.controlled}\", manipulated = \"{p.manipulated}\"</b>{more}</small>")
-            self.loop_proposal_text.setToolTip(proposed_loop_text(p) + ".")
-        else:
-            self.loop_proposal_text.setText("")
-        self.loop_proposal_text.setVisible(bool(self.loop_proposals))
-        self.loop_proposal_button.setVisible(bool(self.loop_proposals))
+        r = self.recycle_proposals[0] if self.recycle_proposals else None
+        lp = self.loop_proposals[0] if self.loop_proposals else None
+        _offer(self.proposal_text, self.proposal_button, self.recycle_proposals, "a backward stream",
+               "" if r is None else f"[[recycle]] from = \"{r.source}\", to = \"{r.to}\", lag = \"{r.lag}\"")
+        _offer(self.loop_proposal_text, self.loop_proposal_button, self.loop_proposals, "a control loop",
+               "" if lp is None else f"[[loop]] controlled = \"{lp.controlled}\", manipulated = \"{lp.manipulated}\"")
+        if lp is not None:
+            self.loop_proposal_text.setToolTip(proposed_loop_text(lp) + ".")
 
     def _show_tag(self) -> None:
         lay = self.editor.layout_obj
