@@ -57,6 +57,7 @@ from rca_app.core.lagged_model import (
     model_edge_key,
     time_ancestors,
 )
+from rca_app.core.model_size import choose_parent_cap
 from rca_app.core.parallel import ParallelSettings, prestart_workers
 from rca_app.core.progress import Progress, SubProgress, check_cancel
 from rca_app.core.redundancy import redundant_sensors
@@ -253,7 +254,15 @@ def _run_analysis(data: PlantData, anomaly, reference, settings: AnalysisSetting
                      f"the layout allows needs it (Wald z = {z:.1f})." for p, z in missed]
     if shape.simple_model:
         # Short reference: fewer parents, linear mechanisms with shrinkage (core/unit_ranking.py).
-        graph, dropped = simple_graph(graph, ref, categorical, max_parents(shape.information_rows), layout.required)
+        cap = max_parents(shape.information_rows)
+        if shape.effective_reference_rows is not None:
+            # A time series: the cap from blocked cross-validation on the reference (core/model_size.py).
+            chosen = choose_parent_cap(graph, ref, categorical, layout.required, layout.target,
+                                       shape.effective_reference_rows)
+            if chosen is not None:
+                cap = chosen.cap
+                messages.append(f"Simple model: {chosen.text()}.")
+        graph, dropped = simple_graph(graph, ref, categorical, cap, layout.required)
         kinds = ("linear",)
         if dropped:
             messages.append(f"Simple model: {len(dropped)} weaker edge(s) were left out ("

@@ -236,13 +236,16 @@ def plan_incident(layout, ref_kpi, an_kpi, n_sensors: int, comfortable_rows: int
     n_info = effective_rows if effective_rows is not None else n_ref
     simple = n_info < comfortable_rows
     if simple:
+        # On a time series the cap is chosen after discovery, by blocked cross-validation (core/model_size.py).
+        cap = (f"at most {max_parents(n_info)} parent(s) per sensor" if effective_rows is None
+               else "fewer parents per sensor")
         worth = ("" if effective_rows is None else
                  f" of a time series whose consecutive rows resemble each other, worth about {effective_rows} "
                  "independent rows")
         messages.append(
             f"The reference period has {n_ref} rows{worth}, fewer than the {comfortable_rows} the full model wants "
-            f"for {n_sensors} sensors: a simpler model was fitted (linear with shrinkage, at most "
-            f"{max_parents(n_info)} parent(s) per sensor, no curved mechanisms). Effects are pulled towards zero and "
+            f"for {n_sensors} sensors: a simpler model was fitted (linear with shrinkage, {cap}, no curved "
+            "mechanisms). Effects are pulled towards zero and "
             "the intervals, from refits on these few rows, are wide: treat the ranking as a lead, and add "
             f"reference rows (about {comfortable_rows}{'' if effective_rows is None else ' independent ones'}) "
             "for a firmer one.")
