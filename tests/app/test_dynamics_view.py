@@ -161,3 +161,18 @@ def test_proposed_loops_are_offered_until_declared(dyn, layout):
     fewer = Layout(**{**layout.__dict__, "stations": [Station("A", ["a"]), Station("B", ["b", "mv"]),
                                                       Station("C", ["y"])]})
     assert proposed_loops(dyn, fewer) == []
+
+
+def test_a_weak_lag_estimate_is_called_weak_not_uncertain():
+    from rca_app.app.result_words import uncertain_lag_note
+    from rca_app.core.result_records import LagRecord
+
+    # A steady estimate (every resample agrees) on stations that hardly relate at any lag.
+    weak = LagRecord(station="Feed", to_station="Reactor", lag="0s", lag_steps=0, given=False, estimate_steps=7,
+                     confidence=1.0, score=0.004)
+    text = uncertain_lag_note(weak, "1min")
+    assert text is not None and "is weak (the downstream sensors' adjusted R2 at that lag is 0.00)" in text
+    assert "uncertain" not in text
+    shaky = LagRecord(station="Feed", to_station="Reactor", lag="0s", lag_steps=0, given=False, estimate_steps=7,
+                      confidence=0.3, score=0.2)
+    assert "is uncertain (confidence 30%)" in uncertain_lag_note(shaky, "1min")
