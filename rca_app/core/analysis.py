@@ -84,6 +84,7 @@ from rca_app.core.rootcause import (
     rank_root_causes,
     self_lag_notes,
     within_noise_warning,
+    wrong_way_notes,
 )
 from rca_app.core.scm import SCMSettings, StructuralCausalModel, edge_effects, pool_invariant_mechanisms
 from rca_app.core.settings import AnalysisSettings
@@ -347,6 +348,10 @@ def _run_analysis(data: PlantData, anomaly, reference, settings: AnalysisSetting
             layout, layout.target, [n for n in scm.order_ if n in layout.nodes]))   # not lagged copies
     elif shape.method == "unit_restoration":
         ranking = rank_unit(scm, incident, layout, rank_settings, progress=SubProgress(progress, 0.45, 1.0, ""))
+    if shape.method == "anomaly" and not shape.kpi_constant:
+        # The restoration ranking says it itself; an anomaly ranking must too (audit: a KPI read with
+        # -9999 codes "rose" 41 points and only the sensors' anomalies were shown).
+        messages[:0] = wrong_way_notes(incident, "the sensors ranked by their own anomaly explain no loss of it")
     else:
         ranking = rank_root_causes(scm, incident, layout, rank_settings, progress=SubProgress(progress, 0.45, 1.0, ""))
     noise_only = within_noise_warning(kpi_on_samples(incident), serial) if not shape.short_incident else None

@@ -456,6 +456,16 @@ class RankingResult:
     not_proposed: list[NotProposedAction] = field(default_factory=list)
 
 
+def wrong_way_notes(incident: Incident, consequence: str = "restorations are not meaningful") -> list[Note]:
+    """A warning when the KPI did not move the bad way in the incident (none when it did): whatever
+    the ranking, it then explains no loss (a swapped window, a KPI full of no-value codes)."""
+    if incident.shortfall > 0:
+        return []
+    return [Note(f"{incident.target} did not move the bad way in the incident window (reference mean "
+                 f"{incident.reference_mean:.4g}, incident mean {incident.anomaly_mean:.4g}, goal {incident.goal}); "
+                 f"{consequence}.", "warning", "warning")]
+
+
 def rank_root_causes(scm: StructuralCausalModel, incident: Incident, layout, settings: RankingSettings,
                      refit=None, progress: Progress | None = None) -> RankingResult:
     """Rank the target's ancestors by restoration, with bootstrap intervals, and compute actions.
@@ -468,11 +478,7 @@ def rank_root_causes(scm: StructuralCausalModel, incident: Incident, layout, set
     target = incident.target
     nodes = candidate_nodes(scm, target)
     messages: list[str] = []
-    if incident.shortfall <= 0:
-        messages.append(Note(
-            f"{target} did not move the bad way in the incident window (reference mean "
-            f"{incident.reference_mean:.4g}, incident mean {incident.anomaly_mean:.4g}, goal {incident.goal}); "
-            "restorations are not meaningful.", "warning", "warning"))
+    messages += wrong_way_notes(incident)
     if nodes == [target]:
         # The KPI is always its own candidate: alone, it is no finding (issue #14 trial, defect 3).
         messages.append(Note(f"{target} has no causes in the graph: only its own unexplained change can be "

@@ -28,6 +28,25 @@ def test_a_kpi_without_any_cause_in_the_graph_is_not_its_own_finding(tmp_path):
     assert case.truth["root_causes"][0] in [c.node for c in r.root_causes[:3]]
 
 
+def test_an_anomaly_ranking_says_when_the_kpi_did_not_move_the_bad_way(tmp_path):
+    # Audit of #14: a KPI read with -9999 codes "rose" in the incident and got an anomaly ranking
+    # without the "did not move the bad way" warning the restoration ranking gives.
+    import dataclasses
+
+    case = dynamic_case("lags", 111, n_reference=300, n_anomaly=100)
+    data = load_case(case, tmp_path)
+    assert data.layout.goal == "maximize"
+    better = dataclasses.replace(data, layout=dataclasses.replace(data.layout, goal="minimize"))   # the drop is good
+    unlinked = CausalGraph(tuple(data.layout.nodes), ())
+    r = run_analysis(better, incident_window(case), None, FAST, graph=unlinked).result
+    assert r.ranking_basis.method == "anomaly"
+    said = [m for m in r.diagnostics.messages if "did not move the bad way" in m]
+    assert len(said) == 1 and "explain no loss of it" in said[0], r.diagnostics.messages[:3]
+    # The same incident the bad way: no such warning.
+    r = run_analysis(data, incident_window(case), None, FAST, graph=unlinked).result
+    assert not any("did not move the bad way" in m for m in r.diagnostics.messages)
+
+
 def _ar1(n, phi, rng):
     x = np.zeros(n)
     e = rng.normal(size=n) * np.sqrt(1 - phi ** 2)
