@@ -334,6 +334,8 @@ def test_long_lags_read_in_hours_and_presets_promise_no_time():
     labels = [preset_label(n) for n in PRESETS]
     assert not any(" s)" in lb or "sec" in lb for lb in labels), labels
     assert labels[0].startswith("Quick") and "refits" in labels[0]
+    # The refits counted as the report counts them (audit: "50 refits" beside "of 30 bootstrap refits").
+    assert "Standard: 20 graph resamples, 30 refits" in labels, labels
 
 
 def test_shifted_overlays_end_where_the_kpi_ends(reactor_window, qtbot):

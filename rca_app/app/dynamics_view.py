@@ -28,6 +28,8 @@ class LagReading:
     estimate : str or None
         The data's estimate the analysis used, to declare with one click ("7min"); None for a
         declared lag, a zero one, or an estimate not trusted (zero was used instead).
+    beside_estimate : str
+        For a field beside a button that shows the estimate ("auto (100%)"): the lag is on the button.
     """
 
     station: str
@@ -37,6 +39,7 @@ class LagReading:
     given: bool
     short: str = ""
     estimate: str | None = None
+    beside_estimate: str = ""
 
 
 def lag_readings(dynamics) -> dict[str, LagReading]:
@@ -63,12 +66,12 @@ def lag_readings(dynamics) -> dict[str, LagReading]:
             text = f"estimated {rec.lag}, confidence {rec.confidence:.0%}"
         if not rec.given and rec.estimate_steps is not None and rec.estimate_steps != rec.lag_steps:
             text += f" (the data's {rec.estimate_steps} steps were not trusted)"
-        short = rec.lag if rec.given else f"auto: {rec.lag}" + (
-            f" ({rec.confidence:.0%})" if rec.confidence is not None else "")
+        confidence = f" ({rec.confidence:.0%})" if rec.confidence is not None else ""
+        short = rec.lag if rec.given else f"auto: {rec.lag}{confidence}"
         # Zero moves nothing: declaring it would only stop the next run from finding a lag.
         trusted = not rec.given and rec.lag_steps > 0 and rec.estimate_steps in (None, rec.lag_steps)
         out[rec.station] = LagReading(rec.station, rec.to_station, rec.lag, text, rec.given, short,
-                                      rec.lag if trusted else None)
+                                      rec.lag if trusted else None, f"auto{confidence}")
     return out
 
 

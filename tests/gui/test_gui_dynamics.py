@@ -23,7 +23,9 @@ def test_layout_step_edits_lags_recycles_loops_and_tags_with_undo(reactor):
     panel = step.time_panel
     # The station columns show the lags the analysis used; the loop shows what it did.
     assert step.columns[0].lag_used.text == "estimated 7min, confidence 100%"
-    assert step.columns[0].lag.placeholderText() == "auto: 7min (100%)"
+    # The estimate is on its "use 7min" button; the narrowed field keeps the confidence.
+    assert step.columns[0].accept_lag.text() == "use 7min"
+    assert step.columns[0].lag.placeholderText() == "auto (100%)"
     assert step.columns[-1].lag_used is None          # the KPI's station has no next one
     assert panel.loops.item(0).text().split("\n") == [
         "coolant_valve_pct holds reactor_temp_C at 180", "  limits 0…100", "  compensated, 23% to its limit",

@@ -143,6 +143,9 @@ class StationColumn(QFrame):
                                        "layout's (Ctrl+Z takes it back).")
             self.accept_lag.clicked.connect(lambda: editor.set_lag(index, estimate))
             lag_row.addWidget(self.accept_lag)
+            # The button shows the lag: the narrowed field keeps what fits, the confidence (audit:
+            # "auto: 7min..." clipped the confidence away).
+            self.lag.setPlaceholderText(self.lag_used.beside_estimate)
         self.setFixedWidth(172)
         self.list = SensorList(editor, index)
         editor.fill_list(self.list, st.sensors, layout)

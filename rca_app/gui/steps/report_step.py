@@ -52,7 +52,7 @@ class ReportStep(QWidget):
         self.session = session
         self._loading = False
         lay = QVBoxLayout(self)
-        lay.addWidget(StepHeader("7  Report", glossary.STEP_HELP["report"]))
+        lay.addWidget(StepHeader("8  Report", glossary.STEP_HELP["report"]))
         self.banner = Banner()
         lay.addWidget(self.banner)
         self.findings = QLabel()
