@@ -50,6 +50,47 @@ def ranking_rows(result: AnalysisResult) -> tuple[list[str], list[list]]:
     return header, rows
 
 
+def edge_rows(result: AnalysisResult) -> tuple[list[str], list[list]]:
+    """The graph's edges, with the time between cause and effect on time-series data.
+
+    ``lag`` is how much earlier the source's reading acts on the target: for a same-row edge the
+    difference of the two sensors' residence-time shifts (the alignment), for a recycle or a
+    self-lag its own lag (those rows follow the graph's, ``origin`` naming their kind and
+    ``in_model`` whether the model used them). Empty on data without time.
+
+    Parameters
+    ----------
+    result : AnalysisResult
+
+    Returns
+    -------
+    header : list of str
+    rows : list of list
+    """
+    import pandas as pd
+
+    from rca_app.core.layout.time_keys import duration_text
+
+    dyn = result.dynamics
+    step = pd.Timedelta(dyn.step) if dyn is not None and dyn.step else None
+
+    def lag(source: str, target: str) -> str:
+        if step is None:
+            return ""
+        return duration_text(step * (dyn.shifts.get(source, 0) - dyn.shifts.get(target, 0)))
+
+    header = ["source", "target", "source_station", "target_station", "effect", "std_error", "confidence",
+              "origin", "lag", "in_model"]
+    rows = [[e.source, e.target, e.source_station, e.target_station, e.effect, e.std_error, e.confidence,
+             e.origin, lag(e.source, e.target), True] for e in result.graph.edges]
+    stations = {e.source: e.source_station for e in result.graph.edges} | {
+        e.target: e.target_station for e in result.graph.edges}
+    for le in (dyn.lagged_edges if dyn is not None else []):
+        rows.append([le.source, le.target, stations.get(le.source, ""), stations.get(le.target, ""), None, None,
+                     None, le.kind, le.lag, le.in_model])
+    return header, rows
+
+
 def export_tables(result, out_dir) -> list[Path]:
     """Write the ranking, actions and edges as CSV and the full result as JSON into ``out_dir``.
 
@@ -90,11 +131,9 @@ def export_tables(result, out_dir) -> list[Path]:
                            "restoration_ci_high", "warnings"], rows), "utf-8-sig")
     written.append(p)
 
-    rows = [[e.source, e.target, e.source_station, e.target_station, e.effect, e.std_error, e.confidence,
-             e.origin] for e in result.graph.edges]
+    header, rows = edge_rows(result)
     p = out / EXPORT_FILES["edges"]
-    _write_atomic(p, _csv(["source", "target", "source_station", "target_station", "effect", "std_error",
-                           "confidence", "origin"], rows), "utf-8-sig")
+    _write_atomic(p, _csv(header, rows), "utf-8-sig")
     written.append(p)
 
     p = out / EXPORT_FILES["result"]

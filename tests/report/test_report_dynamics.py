@@ -146,3 +146,23 @@ def test_summary_page_leaves_the_incident_rule_to_the_appendix(reactor_pdf):
     paragraphs = summary_paragraphs(r)
     assert not any("EWMA" in p for p in paragraphs)
     assert any("suggested automatically" in p and "appendix" in p for p in paragraphs)
+
+
+def test_graph_edges_csv_carries_the_lags(reactor_pdf, tmp_path):
+    # Audit of #14: graph_edges.csv had no lags and no lagged edges.
+    import csv
+
+    from rca_app.report import EXPORT_FILES, export_tables
+
+    _, result = reactor_pdf
+    export_tables(result, tmp_path)
+    with open(tmp_path / EXPORT_FILES["edges"], encoding="utf-8-sig", newline="") as f:
+        rows = list(csv.DictReader(f))
+    shifts, step = result.dynamics.shifts, result.dynamics.step
+    # The feed's impurity acts on the reactor's temperature 7 min later (Feed -> Preheater 7 min, Preheater ->
+    # Reactor 0: the truth), and the CSV says so on the edge.
+    edge = next(r for r in rows if (r["source"], r["target"]) == ("feed_impurity_pct", "reactor_temp_C"))
+    assert step == "1min" and shifts["feed_impurity_pct"] - shifts["reactor_temp_C"] == 7 and edge["lag"] == "7min"
+    recycle = [r for r in rows if r["origin"] == "recycle"]
+    assert recycle and recycle[0]["source"] == "recycle_flow_m3h" and recycle[0]["lag"] == "14min"
+    assert recycle[0]["in_model"] == "True"
