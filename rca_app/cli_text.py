@@ -105,14 +105,16 @@ def _cause_remarks(r, c) -> list[str]:
 
 
 def dynamics_lines(d, r=None) -> list[str]:
-    """Residence times used (declared or estimated, with confidence) and control loops.
+    """Residence times used (declared or estimated, with confidence), control loops, recycles and
+    slow own dynamics.
 
     ``r``: the result, for the valves' positions and declared limits (without it the loop
     lines give the share of the way to the limit only)."""
+    from rca_app.app.dynamics_view import lagged_edge_text
     from rca_app.app.result_words import uncertain_lag_note, valve_position_text
     from rca_app.core.control_loops import loop_state
 
-    if d is None or not (d.shifts or d.loops or any(x.given for x in d.lags)):
+    if d is None or not (d.shifts or d.loops or d.lagged_edges or any(x.given for x in d.lags)):
         return []
     out = ["", f"Residence times (grid {d.step}):"]
     for x in d.lags:
@@ -128,7 +130,18 @@ def dynamics_lines(d, r=None) -> list[str]:
         travel = (valve_position_text(lp, r) if r is not None
                   else f"valve travel {_pct(lp.limit_use)} of the way to its limit")
         out.append(f"  loop {lp.controlled} / {lp.manipulated}: {state}, {travel}{src}")
+    # Streams back to an earlier station (declared or proposed), then slow own dynamics in one line:
+    # a self-lag per slow sensor would bury the streams.
+    for e in d.lagged_edges:
+        if e.kind != "self":
+            out.append(f"  {lagged_edge_text(e)}")
+    slow = [e for e in d.lagged_edges if e.kind == "self"]
+    if slow:
+        used = sum(e.in_model for e in slow)
+        out.append(f"  slow own dynamics (a sensor's last value carries on): {len(slow)} sensor(s)"
+                   + (f", {used} in the model" if used else ", none in the model"))
     return out
+
 def _shape_summary(r) -> list[str]:
     """The ranking's header lines (and, for an anomaly ranking, its rows) for an incident that is
     not an ordinary window: one unit, or a KPI that never varied in the reference."""

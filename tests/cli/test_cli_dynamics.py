@@ -31,6 +31,9 @@ def test_analyze_shows_residence_times_and_the_loop(capsys):
     assert "Residence times (grid 1min):" in out and "Feed -> Preheater: 7min (estimated" in out
     assert "compensated" in out and "disturbance from feed_impurity_pct" in out
     assert out.index("1  feed_impurity_pct") < out.index("coolant_valve_pct")
+    # The declared recycle and the slow sensors are in the block too (audit: only the loop was).
+    assert "recycle_flow_m3h → conversion_pct after 14min: declared recycle" in out
+    assert "slow own dynamics (a sensor's last value carries on):" in out
 
 
 def test_join_option_adds_a_lot_table(tmp_path, capsys):
