@@ -552,7 +552,8 @@ def what_if(outcome: AnalysisOutcome, node: str, value) -> dict:
 
     Returns the per-row predicted KPI (for a distribution plot), its mean, a 90% interval of
     the mean from the bootstrap refits, the restoration, and a warning when ``value`` lies
-    outside the range the reference period covered (the model would extrapolate)."""
+    beyond the range the plant showed or the model would carry the KPI beyond it, by the rule
+    the actions follow (:mod:`rca_app.core.what_if_support`)."""
     from rca_app.core.rootcause import what_if as _rows
 
     inc = outcome.incident
@@ -563,12 +564,10 @@ def what_if(outcome: AnalysisOutcome, node: str, value) -> dict:
     short = inc.reference_mean - inc.anomaly_mean
     warning = None
     if node not in outcome.scm.categorical:
+        from rca_app.core.what_if_support import setting_warning
+
         value = float(value)
-        ref = inc.reference[node].to_numpy(float)
-        lo, hi = float(np.min(ref)), float(np.max(ref))
-        if not (lo <= float(value) <= hi):
-            warning = (f"{value:.4g} is outside the range {node} covered in the reference period "
-                       f"({lo:.4g} to {hi:.4g}): the prediction extrapolates and may be wrong")
+        warning = setting_warning(outcome.scm, inc, node, value)
     if node not in time_ancestors(outcome.scm, inc.target):
         warning = f"{node} has no causal path to {inc.target} in the graph: changing it predicts no effect"
     return {

@@ -18,6 +18,7 @@ from rca_app.app.result_words import action_response_text, controller_move_text,
 from rca_app.core.action_support import unstated_figure_text, within_support
 from rca_app.core.results import AnalysisResult, GraphNodeRecord, IncidentRecord, WindowRecord
 from rca_app.core.rootcause import Action, Evidence, RootCause
+from rca_app.core.support import PLANT_RANGE_WORDS
 from rca_app.report.formatting import (
     decimals_for,
     fmt_amount,
@@ -401,8 +402,7 @@ def summary_paragraphs(result: AnalysisResult) -> list[str]:
     act = best_action(result)
     if act is None and result.not_proposed:
         out.append("No setpoint change is proposed: every setting the model could judge would carry the plant "
-                   "beyond what it showed in the reference and the incident (see the notes): the root cause "
-                   "itself has to be removed.")
+                   f"beyond {PLANT_RANGE_WORDS} (see the notes): the root cause itself has to be removed.")
     elif act is None and any(a.cancelled_by for a in result.actions):
         held = sorted({cv for a in result.actions for cv in a.cancelled_by})
         out.append(f"No setpoint change is recommended: the setpoints that act on the KPI do so only through "

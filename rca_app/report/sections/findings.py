@@ -15,6 +15,7 @@ from rca_app.app.result_words import (
     restoration_range_text,
 )
 from rca_app.core.action_support import not_proposed_text
+from rca_app.core.support import PLANT_RANGE_WORDS
 from rca_app.report import figures
 from rca_app.report import formatting as F
 from rca_app.report import text as T
@@ -231,7 +232,7 @@ def actions(b: ReportBuilder) -> list:
     left_out = [not_proposed_text(x, r.target) + "." for x in r.not_proposed]
     if not acts and left_out:
         st.append(b.P("No setpoint change is proposed: every setting the model could judge would carry the plant "
-                      "beyond what it showed in the reference and the incident."))
+                      f"beyond {PLANT_RANGE_WORDS}."))
         st += b.bullets(left_out, "sbullet")
     elif not acts:
         st.append(b.P("No controllable setpoint has a causal path to the KPI, so there is no setpoint "
