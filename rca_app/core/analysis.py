@@ -235,7 +235,8 @@ def _run_analysis(data: PlantData, anomaly, reference, settings: AnalysisSetting
         checks = noise_checks(ref, graph, set(categorical), encoder, serial)
     # Edges whose direction the data cannot tell: draw the one under which the incident moves
     # the fewest sensors' own mechanisms (rca_app.core.ambiguity).
-    graph = choose_orientation(graph, constraints, ref, an)
+    graph = choose_orientation(graph, constraints, ref, an,   # lab values read on their samples (core/lab_reads.py)
+                               (lab_rows, lab_tag_rows(data, timed, an_sl)) if lab_rows else None)
     timings["discovery_s"] = time.perf_counter() - t
 
     check_cancel(progress)
@@ -292,8 +293,11 @@ def _run_analysis(data: PlantData, anomaly, reference, settings: AnalysisSetting
             relevant = set(anomaly_candidates(layout, layout.target, graph.nodes))
         check_cancel(progress)
         # Whether a mechanism held in the incident cannot be judged from 1-4 rows: no pooling.
+        # Lab values' residuals compared on their samples (core/lab_incident.py).
+        lab = lab_incident(Incident(layout.target, layout.goal, ref, an), data, timed, fit_ref_sl, an_sl) \
+            if lab_rows else None
         scm, invariance = (scm, []) if shape.short_incident else pool_invariant_mechanisms(scm, an, relevant,
-                                                                                            serial=serial)
+                                                                                            serial=serial, lab=lab)
         mark_incident_rows(scm, an, layout.target)   # time series with lagged inputs: queries in time order
         return scm, effects, relevant, invariance
 
