@@ -28,7 +28,7 @@ def _pct(x) -> str:
 
 def format_summary(r) -> str:
     """Plain-language summary of an analysis result (typed, or its JSON data) for the terminal."""
-    from rca_app.app.result_words import controller_output_text, drift_onset_lines
+    from rca_app.app.result_words import NOT_COMPUTED, controller_output_text, drift_onset_lines
     from rca_app.core.results import as_result
 
     r = as_result(r)
@@ -54,7 +54,8 @@ def format_summary(r) -> str:
         # An unmeasured cause's long name would be clipped before its sensors: name them instead.
         label = ("unmeasured: " + "+".join(c.acts_on)) if c.unmeasured and c.acts_on else c.node
         name, station = _clip(label, 28), _clip(c.station, 22)
-        lines.append(f"  {i:>2}  {name:<28} {station:<22} {_pct(c.restoration):>11}  "
+        rest = NOT_COMPUTED if c.no_restoration else _pct(c.restoration)   # never 0% (app/result_words.py)
+        lines.append(f"  {i:>2}  {name:<28} {station:<22} {rest:>11}  "
                      f"{interval:>17}  {_pct(c.share_ranked_first):>10}")
         if c.unmeasured and len(label) > 28:
             lines.append(f"      ({c.node})")
@@ -93,11 +94,14 @@ def format_summary(r) -> str:
 def _cause_remarks(r, c) -> list[str]:
     """Lines under a ranked cause: the KPI's own entry named as such, and the restoration's
     range over edge directions the data cannot tell."""
-    from rca_app.app.result_words import restoration_range_text
+    from rca_app.app.result_words import no_restoration_text, restoration_range_text
 
     out = []
     if c.node == r.target:
         out.append("(KPI itself, unexplained: the part of the loss no measured upstream sensor explains)")
+    why = no_restoration_text(c, r.target)
+    if why:
+        out.append(f"({why})")
     rng = restoration_range_text(c)
     if rng:
         out.append(f"(restoration {_pct(c.restoration)}, {rng})")

@@ -398,7 +398,7 @@ def test_no_action_proposed_for_want_of_support_is_not_called_no_setpoint():
     r.actions = []
     r.not_proposed = [NotProposedAction("x", "kpi_beyond", "x at 1 (predicted y -5, 9 reference sd beyond its range)")]
     text = " ".join(summary_paragraphs(r))
-    assert "No controllable setpoint acts" not in text and "beyond what it showed" in text
+    assert "No controllable setpoint acts" not in text and "beyond the range the plant showed" in text
 
 
 def test_a_valve_that_swung_between_both_limits_is_said_so():

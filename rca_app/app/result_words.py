@@ -55,6 +55,32 @@ def restoration_range_text(cause) -> str | None:
     return f"range {lo} to {hi} over undetermined directions"
 
 
+# The restoration cell of a cause whose record says it has none (``RootCause.no_restoration``):
+# never a 0%, which would read as "explains nothing".
+NOT_COMPUTED = "not computed"
+
+
+def no_restoration_text(cause, target: str) -> str | None:
+    """Why a cause has no restoration of its own, from its record (``no_restoration``), or None
+    when it has one.
+
+    Parameters
+    ----------
+    cause : RootCause
+    target : str
+        The KPI.
+
+    Returns
+    -------
+    str or None
+    """
+    if getattr(cause, "no_restoration", None) == "no_path_origin":
+        return (f"no restoration computed: the model learnt from the reference period has no path from "
+                f"{cause.node} to {target}; it is placed first as where the disturbance entered (it moved "
+                "clearly, at or upstream of the cause the model credits most, and earlier)")
+    return None
+
+
 @dataclass
 class DeclaredLoop:
     """A [[loop]] of the layout the result was computed with.

@@ -32,6 +32,7 @@ import pandas as pd
 
 from rca_app.core.constraint_search import consistent_extensions
 from rca_app.core.graph import CausalGraph
+from rca_app.core.lab_reads import Samples, regression_rows
 from rca_app.core.records import RootCause
 from rca_app.core.result_notes import Note
 from rca_app.core.unmeasured import (  # noqa: F401 - HiddenCause and the record builders are used from here too
@@ -102,16 +103,22 @@ def class_members(graph: CausalGraph, constraints, limit: int = MAX_CLASS_MEMBER
     return out
 
 
-def _shift_score(graph: CausalGraph, ref: pd.DataFrame, an: pd.DataFrame, nodes: set[str]) -> float:
+def _shift_score(graph: CausalGraph, ref: pd.DataFrame, an: pd.DataFrame, nodes: set[str],
+                 samples: Samples | None = None) -> float:
     """How much the incident moves the own noise of ``nodes`` under ``graph`` (linear fits):
-    the sum of |mean shift| in reference sds and |log spread ratio|."""
+    the sum of |mean shift| in reference sds and |log spread ratio|. ``samples``: the lab tags'
+    sampled rows, where a fit that involves one is made and read (core/lab_reads.py)."""
     score = 0.0
     for n in sorted(nodes):
         ps = [p for p in graph.parents(n) if pd.api.types.is_numeric_dtype(ref[p])]
-        y0, y1 = ref[n].to_numpy(float), an[n].to_numpy(float)
+        ref_n, an_n = ref, an
+        ref_at, an_at = regression_rows(samples, n, ps)
+        if ref_at is not None:
+            ref_n, an_n = ref.iloc[ref_at], an.iloc[an_at]
+        y0, y1 = ref_n[n].to_numpy(float), an_n[n].to_numpy(float)
         if ps:
-            A0 = np.column_stack([np.ones(len(ref))] + [ref[p].to_numpy(float) for p in ps])
-            A1 = np.column_stack([np.ones(len(an))] + [an[p].to_numpy(float) for p in ps])
+            A0 = np.column_stack([np.ones(len(ref_n))] + [ref_n[p].to_numpy(float) for p in ps])
+            A1 = np.column_stack([np.ones(len(an_n))] + [an_n[p].to_numpy(float) for p in ps])
             beta = np.linalg.lstsq(A0, y0, rcond=None)[0]
             r0, r1 = y0 - A0 @ beta, y1 - A1 @ beta
         else:
@@ -121,7 +128,8 @@ def _shift_score(graph: CausalGraph, ref: pd.DataFrame, an: pd.DataFrame, nodes:
     return score
 
 
-def choose_orientation(graph: CausalGraph, constraints, ref: pd.DataFrame, an: pd.DataFrame) -> CausalGraph:
+def choose_orientation(graph: CausalGraph, constraints, ref: pd.DataFrame, an: pd.DataFrame,
+                       samples: Samples | None = None) -> CausalGraph:
     """The member of the graph's class under which the incident moves the fewest mechanisms.
 
     Parameters
@@ -131,6 +139,9 @@ def choose_orientation(graph: CausalGraph, constraints, ref: pd.DataFrame, an: p
     constraints : Constraints
     ref, an : DataFrame
         Reference and incident rows.
+    samples : (dict, dict), optional
+        The lab tags' sampled rows of ``ref`` and ``an``: a sensor's own noise that involves a
+        lab value is read on them, each sample once (:mod:`rca_app.core.lab_reads`).
 
     Returns
     -------
@@ -142,7 +153,7 @@ def choose_orientation(graph: CausalGraph, constraints, ref: pd.DataFrame, an: p
         return graph
     # Only the endpoints of undetermined edges have parent sets that differ between members.
     ends = {n for k in undetermined_keys(graph) for n in k if pd.api.types.is_numeric_dtype(ref[n])}
-    scores = [_shift_score(g, ref, an, ends) for g in members]
+    scores = [_shift_score(g, ref, an, ends, samples) for g in members]
     return members[int(np.argmin(scores))]
 
 

@@ -237,7 +237,8 @@ def _run_analysis(data: PlantData, anomaly, reference, settings: AnalysisSetting
         checks = noise_checks(ref, graph, set(categorical), encoder, serial)
     # Edges whose direction the data cannot tell: draw the one under which the incident moves
     # the fewest sensors' own mechanisms (rca_app.core.ambiguity).
-    graph = choose_orientation(graph, constraints, ref, an)
+    graph = choose_orientation(graph, constraints, ref, an,   # lab values read on their samples (core/lab_reads.py)
+                               (lab_rows, lab_tag_rows(data, timed, an_sl)) if lab_rows else None)
     timings["discovery_s"] = time.perf_counter() - t
 
     check_cancel(progress)
@@ -302,8 +303,11 @@ def _run_analysis(data: PlantData, anomaly, reference, settings: AnalysisSetting
             relevant = set(anomaly_candidates(layout, layout.target, graph.nodes))
         check_cancel(progress)
         # Whether a mechanism held in the incident cannot be judged from 1-4 rows: no pooling.
+        # Lab values' residuals compared on their samples (core/lab_incident.py).
+        lab = lab_incident(Incident(layout.target, layout.goal, ref, an), data, timed, fit_ref_sl, an_sl) \
+            if lab_rows else None
         scm, invariance = (scm, []) if shape.short_incident else pool_invariant_mechanisms(scm, an, relevant,
-                                                                                            serial=serial)
+                                                                                            serial=serial, lab=lab)
         mark_incident_rows(scm, an, layout.target)   # time series with lagged inputs: queries in time order
         return scm, effects, relevant, invariance
 
@@ -566,7 +570,8 @@ def what_if(outcome: AnalysisOutcome, node: str, value) -> dict:
 
     Returns the per-row predicted KPI (for a distribution plot), its mean, a 90% interval of
     the mean from the bootstrap refits, the restoration, and a warning when ``value`` lies
-    outside the range the reference period covered (the model would extrapolate)."""
+    beyond the range the plant showed or the model would carry the KPI beyond it, by the rule
+    the actions follow (:mod:`rca_app.core.what_if_support`)."""
     from rca_app.core.rootcause import what_if as _rows
 
     inc = outcome.incident
@@ -577,12 +582,10 @@ def what_if(outcome: AnalysisOutcome, node: str, value) -> dict:
     short = inc.reference_mean - inc.anomaly_mean
     warning = None
     if node not in outcome.scm.categorical:
+        from rca_app.core.what_if_support import setting_warning
+
         value = float(value)
-        ref = inc.reference[node].to_numpy(float)
-        lo, hi = float(np.min(ref)), float(np.max(ref))
-        if not (lo <= float(value) <= hi):
-            warning = (f"{value:.4g} is outside the range {node} covered in the reference period "
-                       f"({lo:.4g} to {hi:.4g}): the prediction extrapolates and may be wrong")
+        warning = setting_warning(outcome.scm, inc, node, value)
     if node not in time_ancestors(outcome.scm, inc.target):
         warning = f"{node} has no causal path to {inc.target} in the graph: changing it predicts no effect"
     return {

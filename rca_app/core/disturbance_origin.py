@@ -150,8 +150,8 @@ def disturbance_origin(ranking, layout, graph, ref: pd.DataFrame, an: pd.DataFra
         f"effects, learnt in the reference period; where controllers or recycles sit between the two, those "
         f"effects understate the upstream link: {share}."
         + (f" {origin} was not in the ranking: the model learnt from the reference period has no path from it to "
-           f"{layout.target}, so it has no restoration of its own (shown as 0%); it is put first for when and where "
-           "it moved, which the model cannot weigh. A longer reference, in which it varied, would let the model "
+           f"{layout.target}, so no restoration was computed for it (none is shown); it is put first for when and "
+           "where it moved, which the model cannot weigh. A longer reference, in which it varied, would let the model "
            "learn its effect." if unranked else ""))
 
 
@@ -165,11 +165,13 @@ def _tier(layout, node: str) -> int:
 
 
 def _unranked_cause(node: str, layout, ref: pd.DataFrame, an: pd.DataFrame) -> RootCause:
-    """A ranking entry for a sensor the model has no path from: its evidence, no restoration."""
+    """A ranking entry for a sensor the model has no path from: its evidence, no restoration (the
+    record says why: ``no_restoration``)."""
     r, a = ref[node].to_numpy(float), an[node].to_numpy(float)
     evidence = Evidence(reference_mean=float(r.mean()), reference_sd=float(r.std()), anomaly_mean=float(a.mean()),
                         anomaly_sd=float(a.std()), shift_sd=mean_shift_sd(a, r), noise_shift_z=None,
                         noise_sd_ratio=None)
-    return RootCause(node=node, station=layout.station_of(node), restoration=0.0, restoration_ci=(0.0, 0.0),
+    nan = float("nan")
+    return RootCause(node=node, station=layout.station_of(node), restoration=nan, restoration_ci=(nan, nan),
                      share_ranked_first=0.0, controllable=node in layout.controllable, categorical=False,
-                     evidence=evidence)
+                     evidence=evidence, no_restoration="no_path_origin")

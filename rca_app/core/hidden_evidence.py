@@ -50,6 +50,7 @@ from scipy.special import ndtri
 
 from rca_app.core.autocorrelation import autocorrelations, mean_inflation, memory, pair_inflation
 from rca_app.core.confounding import noise_correlation_pairs
+from rca_app.core.lab_reads import Samples, held_on_rows, regression_rows
 
 # A sensor's own noise "moved" in the incident when its mean left the reference mean by at
 # least half a reference SD (a shift an engineer sees on a trend chart; smaller ones are what
@@ -234,7 +235,8 @@ def verdict(adjacent: bool, correlation: float, p_ab: float | None, p_ba: float 
 
 def pair_evidence(ref: pd.DataFrame, an: pd.DataFrame, parents: dict[str, list[str]],
                   candidates: list[str], adjacent: set[frozenset[str]], seed: int = 0,
-                  allows: Callable[[str, str], bool] | None = None, serial: bool = False) -> list[PairEvidence]:
+                  allows: Callable[[str, str], bool] | None = None, serial: bool = False,
+                  samples: Samples | None = None) -> list[PairEvidence]:
     """Every pair of ``candidates`` with some sign of one unmeasured cause acting on both.
 
     Two noises per sensor: its *own* noise given all its causes in the graph (the partner
@@ -270,6 +272,10 @@ def pair_evidence(ref: pd.DataFrame, an: pd.DataFrame, parents: dict[str, list[s
         Rows are consecutive time steps: a shift's standard error grows by the noise's variance
         inflation ``1 + 2 sum rho_k``, a correlation counts Bartlett's effective rows, and the
         shape test keeps rows further apart than the noises' memory.
+    samples : (dict, dict), optional
+        The lab tags' sampled rows of ``ref`` and ``an`` (:func:`rca_app.core.lab_reads.window_samples`):
+        an own noise that involves a lab value is fitted and read on them, each sample counted once
+        (:func:`_own_read`).
 
     Returns
     -------
@@ -285,10 +291,7 @@ def pair_evidence(ref: pd.DataFrame, an: pd.DataFrame, parents: dict[str, list[s
         ps = [p for p in parents.get(s, []) if p != partner]
         key = (s, frozenset(ps))
         if key not in cache:
-            r0, r1, se = own_noise(ref, an, ps, s)
-            se *= _serial_factor(r0, serial) if runs[s] >= n0 else np.sqrt(n0 / runs[s])
-            sd = float(r0.std()) or 1.0
-            cache[key] = (r0, r1, float(r1.mean() - r0.mean()) / sd, se)
+            cache[key] = _own_read(ref, an, ps, s, serial, samples, runs[s])
         return cache[key]
 
     z_moved = float(-ndtri(MOVED_ALPHA / (2 * max(1, len(candidates)))))
@@ -324,7 +327,7 @@ def pair_evidence(ref: pd.DataFrame, an: pd.DataFrame, parents: dict[str, list[s
             child = b if a in parents.get(b, []) else a
             other = a if child == b else b
             if allows is None or allows(child, other):   # the layout may forbid the reverse
-                both = _moves_reversed(ref, an, parents, child, other, z_moved, serial)
+                both = _moves_reversed(ref, an, parents, child, other, z_moved, serial, samples)
         if not both and pair not in flagged:
             continue
         # Beyond MAX_SHAPE_TESTS pairs (a plant full of correlated leftovers) the shape test is
@@ -383,18 +386,43 @@ def _serial_factor(r0: np.ndarray, serial: bool) -> float:
     return float(np.sqrt(mean_inflation(autocorrelations(r0)))) if serial else 1.0
 
 
+def _own_read(ref: pd.DataFrame, an: pd.DataFrame, causes: list[str], sensor: str, serial: bool,
+              samples: Samples | None, runs: int | None = None) -> tuple[np.ndarray, np.ndarray, float, float]:
+    """A sensor's own noise given ``causes``: one per reference row, the incident's on the rows it
+    is read on, its incident shift in reference sds and that shift's standard error.
+
+    Every row, unless the regression involves a lab value (:func:`rca_app.core.lab_reads.regression_rows`):
+    then it is fitted and read on the samples, each counted once (the held copies between them
+    pair a value with the plant of minutes later, a misfit that is no behaviour of the sensor's
+    own), and its reference noise held from each sample to the next, as the value is, for the
+    comparisons with other sensors' noise row by row. ``runs``: the distinct runs of a column
+    that holds its values over runs (:func:`lot_runs`, None: not one), which a shift counts.
+    """
+    ref_at, an_at = regression_rows(samples, sensor, causes)
+    if ref_at is None:
+        r0, r1, se = own_noise(ref, an, causes, sensor)
+        n0 = len(ref)
+        se *= _serial_factor(r0, serial) if runs is None or runs >= n0 else np.sqrt(n0 / runs)
+        return r0, r1, float(r1.mean() - r0.mean()) / (float(r0.std()) or 1.0), se
+    r0, r1, se = own_noise(ref.iloc[ref_at], an.iloc[an_at], causes, sensor)
+    se *= _serial_factor(r0, serial)
+    shift = float(r1.mean() - r0.mean()) / (float(r0.std()) or 1.0)
+    held = held_on_rows(r0, ref_at, len(ref))
+    held[: ref_at[0]] = r0[0]   # before the first sample: its noise (the row-by-row comparisons take no gaps)
+    return held, r1, shift, se
+
+
 def _shift(ref: pd.DataFrame, an: pd.DataFrame, causes: list[str], sensor: str,
-           serial: bool = False) -> tuple[float, float]:
-    r0, r1, se = own_noise(ref, an, causes, sensor)
-    return float(r1.mean() - r0.mean()) / (float(r0.std()) or 1.0), se * _serial_factor(r0, serial)
+           serial: bool = False, samples: Samples | None = None) -> tuple[float, float]:
+    return _own_read(ref, an, causes, sensor, serial, samples)[2:]
 
 
 def _moves_reversed(ref: pd.DataFrame, an: pd.DataFrame, parents: dict[str, list[str]], child: str,
-                    parent: str, z_moved: float, serial: bool = False) -> bool:
+                    parent: str, z_moved: float, serial: bool = False, samples: Samples | None = None) -> bool:
     """With the edge ``parent -> child`` drawn the other way, do both own noises still move?"""
-    return (_moved(*_shift(ref, an, [*parents.get(parent, []), child], parent, serial), z_moved)
-            and _moved(*_shift(ref, an, [p for p in parents.get(child, []) if p != parent], child, serial),
-                       z_moved))
+    return (_moved(*_shift(ref, an, [*parents.get(parent, []), child], parent, serial, samples), z_moved)
+            and _moved(*_shift(ref, an, [p for p in parents.get(child, []) if p != parent], child, serial,
+                               samples), z_moved))
 
 
 def confounded_groups(evidence: list[PairEvidence]) -> list[list[PairEvidence]]:

@@ -7,6 +7,7 @@ those readers import the result types without loading the engine.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from typing import Literal
 
 
 @dataclass
@@ -49,6 +50,11 @@ class RootCause:
     # True: not a sensor but an unmeasured cause acting on the sensors ``acts_on`` together.
     unmeasured: bool = False
     acts_on: list[str] = field(default_factory=list)
+    # Why the cause has no restoration of its own (None: it has one). "no_path_origin": the model
+    # learnt from the reference period has no path from this sensor to the KPI, and the
+    # disturbance-origin reading put it first as where the disturbance entered
+    # (core/disturbance_origin.py); its restoration and interval are undefined (NaN), not 0%.
+    no_restoration: Literal["no_path_origin"] | None = None
 
     def to_dict(self) -> dict:
         d = asdict(self)

@@ -323,7 +323,8 @@ def _shift(ref_res: np.ndarray, inc_res: np.ndarray, serial: bool = False) -> tu
 def pool_invariant_mechanisms(scm: StructuralCausalModel, incident: pd.DataFrame,
                               nodes: set[str] | None = None,
                               decided: set[str] | None = None,
-                              serial: bool = False) -> tuple[StructuralCausalModel, list[InvarianceCheck]]:
+                              serial: bool = False,
+                              lab=None) -> tuple[StructuralCausalModel, list[InvarianceCheck]]:
     """Learn from the incident too where a mechanism evidently did not change.
 
     A mechanism learned on the reference period knows nothing of ranges the reference never
@@ -339,6 +340,10 @@ def pool_invariant_mechanisms(scm: StructuralCausalModel, incident: pd.DataFrame
 
     ``decided``: skip the test and pool exactly these nodes (bootstrap refits keep the decision).
     ``serial``: rows are a time series, so the shift's z counts effective rows (AR(1)).
+    ``lab``: the incident as a :class:`~rca_app.core.lab_incident.LabIncident` (its windows those
+    the model was fitted on and ``incident``): a lab value's residuals, under either mechanism, are
+    compared on its samples, each counted once (:func:`rca_app.core.lab_incident.noise_rows`), not
+    on the copies held between them, whose misfit is no change of its mechanism.
     Returns a new SCM (the input is not modified) and the checks made.
     """
     ref_frame_len = scm.n_reference_
@@ -350,10 +355,13 @@ def pool_invariant_mechanisms(scm: StructuralCausalModel, incident: pd.DataFrame
     if len(incident) == 0:
         return scm, []
     inc_values = encode_frame(incident, scm.graph.nodes, scm.levels_)
+    read = _residual_rows(scm, lab, candidates)
     under_ref = {}
     for n in candidates:
         m_ref = scm.mechanisms_[n]
-        under_ref[n] = _shift(m_ref.ref_noise, inc_values[n] - m_ref.predict(inc_values), serial)
+        ref_at, inc_at = read[n]
+        under_ref[n] = _shift(_at(m_ref.ref_noise, ref_at), _at(inc_values[n] - m_ref.predict(inc_values), inc_at),
+                              serial)
     if decided is not None:
         refit = [n for n in candidates if n in decided]
     else:
@@ -374,7 +382,8 @@ def pool_invariant_mechanisms(scm: StructuralCausalModel, incident: pd.DataFrame
     for n in refit:
         z_ref, shift_ref, ratio_ref = under_ref[n]
         res = pooled.mechanisms_[n].ref_noise
-        _, shift_pool, ratio = _shift(res[:ref_frame_len], res[ref_frame_len:])
+        ref_at, inc_at = read[n]
+        _, shift_pool, ratio = _shift(_at(res[:ref_frame_len], ref_at), _at(res[ref_frame_len:], inc_at))
         if decided is not None:
             ok = True
         else:
@@ -399,6 +408,20 @@ def pool_invariant_mechanisms(scm: StructuralCausalModel, incident: pd.DataFrame
         rep.pooled = True
         out.reports_[n] = rep
     return out, checks
+
+
+def _residual_rows(scm: StructuralCausalModel, lab, nodes) -> dict[str, tuple[np.ndarray | None, np.ndarray | None]]:
+    """Per node, where its residuals are compared: (reference positions, incident positions),
+    None for every row; a lab value's samples when ``lab`` carries them."""
+    if lab is None:
+        return {n: (None, None) for n in nodes}
+    from rca_app.core.lab_incident import noise_rows  # here: lab_incident imports the model's queries
+
+    return {n: noise_rows(scm, lab, n) for n in nodes}
+
+
+def _at(values: np.ndarray, rows: np.ndarray | None) -> np.ndarray:
+    return values if rows is None else values[rows]
 
 
 # Queries and edge effects, re-exported: callers import them from here.

@@ -23,6 +23,9 @@ import numpy as np
 # spans +-3 sd in its reference, so the KPI can still be seen to go more than 1 sd beyond what
 # it took (the action-support rule) before the bound holds it.
 SUPPORT_MARGIN = 0.25
+# How the range a value is judged by is named wherever it is shown (the What-if warning, the
+# window, the report): the range the plant showed, before the margin.
+PLANT_RANGE_WORDS = "the range the plant showed (what it took in the reference and the incident rows)"
 
 
 def _reference_bounds(scm) -> dict[str, tuple[float, float]]:
@@ -82,6 +85,30 @@ def value_bounds(scm, base: dict[str, np.ndarray] | None, nodes) -> dict[str, tu
         (:func:`show_rows`) and the queried rows, each widened by :data:`SUPPORT_MARGIN` of the
         range.
     """
+    out = {}
+    for node, (lo, hi) in plant_ranges(scm, base, nodes).items():
+        pad = SUPPORT_MARGIN * (hi - lo)
+        out[node] = (lo - pad, hi + pad)
+    return out
+
+
+def plant_ranges(scm, base: dict[str, np.ndarray] | None, nodes) -> dict[str, tuple[float, float]]:
+    """The range the plant showed for each of ``nodes`` (:data:`PLANT_RANGE_WORDS`): min and max
+    over the reference rows, the rows shown to the model (:func:`show_rows`) and the queried rows
+    ``base``, without the margin :func:`value_bounds` adds.
+
+    Parameters
+    ----------
+    scm : StructuralCausalModel
+    base : dict or None
+        The encoded rows queried; None for the reference (and shown) rows only.
+    nodes : iterable of str
+
+    Returns
+    -------
+    dict of node to (low, high)
+        Numeric nodes only.
+    """
     ref = _reference_bounds(scm)
     shown = scm.__dict__.get("_shown_bounds", {})
     queried = _ranges(scm, base, [n for n in nodes if n in ref])
@@ -93,8 +120,7 @@ def value_bounds(scm, base: dict[str, np.ndarray] | None, nodes) -> dict[str, tu
         for other in (shown.get(node), queried.get(node)):
             if other is not None:
                 lo, hi = min(lo, other[0]), max(hi, other[1])
-        pad = SUPPORT_MARGIN * (hi - lo)
-        out[node] = (lo - pad, hi + pad)
+        out[node] = (lo, hi)
     return out
 
 

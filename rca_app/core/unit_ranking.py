@@ -27,6 +27,8 @@ import numpy as np
 import pandas as pd
 
 from rca_app.core.anomaly_ranking import AnomalyScore, rank_by_own_anomaly, tail_scores
+from rca_app.core.lab_incident import noise_rows, own_noise_read
+from rca_app.core.lab_reads import held_on_rows
 from rca_app.core.mechanisms import REGISTERED_KINDS, LinearMechanism, Ridge
 from rca_app.core.queries import incident_abduction
 from rca_app.core.records import RootCause
@@ -117,9 +119,17 @@ def rank_by_anomaly(scm, incident: Incident, layout, candidates: list[str]) -> t
     """
     ab = incident_abduction(scm, incident.anomaly)
     numeric = [k for k in candidates if k in scm.mechanisms_ and not scm.mechanisms_[k].categorical]
-    scores = rank_by_own_anomaly({k: scm.mechanisms_[k].ref_noise for k in numeric},
-                                 {k: ab.noise[k] for k in numeric}, numeric)
-    per_row = {a.node: tail_scores(scm.mechanisms_[a.node].ref_noise, ab.noise[a.node]) for a in scores}
+    # A lab value's own noise on its samples, each counted once, against its reference noise on the
+    # same kind of rows (core/lab_incident.py): the held copies between samples are no behaviour of its own.
+    read = {k: own_noise_read(scm, incident, k) for k in numeric}
+    scores = rank_by_own_anomaly({k: read[k][1] for k in numeric}, {k: read[k][0] for k in numeric}, numeric)
+    n_rows = len(incident.anomaly)
+    per_row = {}
+    for a in scores:
+        s = tail_scores(read[a.node][1], read[a.node][0])
+        _, rows = noise_rows(scm, incident, a.node)
+        # Which sensor scored highest on each row: a lab value's score holds from its sample to the next.
+        per_row[a.node] = s if rows is None else held_on_rows(s, rows, n_rows)
     for k in candidates:
         mech = scm.mechanisms_.get(k)
         if mech is None or not mech.categorical or mech.parents:
@@ -131,7 +141,8 @@ def rank_by_anomaly(scm, incident: Incident, layout, candidates: list[str]) -> t
     scores.sort(key=lambda a: -a.score)
     if per_row:
         names = list(per_row)
-        first = np.argmax(np.vstack([per_row[k] for k in names]), axis=0)
+        stacked = np.vstack([per_row[k] for k in names])
+        first = np.argmax(np.where(np.isnan(stacked), -np.inf, stacked), axis=0)
         share_first = {k: float(np.mean(first == i)) for i, k in enumerate(names)}
     else:
         share_first = {}

@@ -29,6 +29,7 @@ import numpy as np
 from rca_app.core.action_support import kpi_beyond, kpi_envelope, unstated_figure_text, within_support
 from rca_app.core.graph import CausalGraph
 from rca_app.core.hidden_evidence import PairEvidence, confounded_groups, pair_evidence
+from rca_app.core.lab_reads import window_samples
 from rca_app.core.queries import incident_abduction, propagate, replicated
 from rca_app.core.records import Evidence, RootCause
 
@@ -225,8 +226,10 @@ def detect(scm, incident, fci_pairs=(), seed: int = 0, constraints=None, exclude
                   and n not in skip]
     ref, an = incident.reference, incident.anomaly
     adjacent = {frozenset(k) for k in graph.edge_keys}
+    # A lab value's own noise on its samples, each counted once (core/lab_reads.py).
     evidence = pair_evidence(ref, an, {n: graph.parents(n) for n in candidates}, candidates, adjacent, seed,
-                             constraints.allows if constraints is not None else None, serial)
+                             constraints.allows if constraints is not None else None, serial,
+                             window_samples(incident))
     fci = {frozenset(p) for p in fci_pairs}
     pos = {n: i for i, n in enumerate(scm.order_)}
     hidden: list[HiddenCause] = []

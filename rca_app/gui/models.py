@@ -11,7 +11,7 @@ from PySide6.QtGui import QBrush, QColor, QPainter, QPen
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate
 
 from rca_app.app.formatting import fmt_number, fmt_pct
-from rca_app.app.result_words import restoration_range_text
+from rca_app.app.result_words import NOT_COMPUTED, no_restoration_text, restoration_range_text
 from rca_app.gui import glossary
 
 if TYPE_CHECKING:
@@ -279,12 +279,15 @@ class RootCauseModel(QAbstractTableModel):
             if c == 2:
                 return k.station
             if c == 3:
-                return fmt_pct(k.restoration)
+                return NOT_COMPUTED if k.no_restoration else fmt_pct(k.restoration)
             if c == 4:
                 return fmt_pct(k.share_ranked_first)
             if c == 5:
                 return "yes" if k.controllable else ""
         if role == _TOOLTIP:
+            why = no_restoration_text(k, self.target)
+            if c == 3 and why:
+                return why[0].upper() + why[1:] + "."
             if c == 3:
                 lo, hi = k.restoration_ci
                 rng = restoration_range_text(k)
@@ -339,6 +342,14 @@ class RestorationDelegate(QStyledItemDelegate):
 
         x0 = x(0.0)
         r = cause.restoration
+        if cause.no_restoration:
+            # No restoration was computed (the record says why): no bar, which would read as 0%.
+            painter.setPen(option.palette.highlightedText().color() if option.state & QStyle.StateFlag.State_Selected
+                           else QColor("#555555"))
+            painter.drawText(rect, int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter),
+                             NOT_COMPUTED + " (where the disturbance entered)")
+            painter.restore()
+            return
         color = self.BAR if r >= 0 else self.NEG
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
         bar = QRectF(min(x0, x(r)), bar_area.center().y() - bar_area.height() * 0.28,

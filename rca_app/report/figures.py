@@ -253,24 +253,30 @@ def ranking_chart(result: AnalysisResult, width_in: float, n_max: int = 12) -> F
     fig = Figure(figsize=(width_in, max(1.6, 0.26 * n + 0.75)), layout="constrained")
     ax = fig.add_subplot()
     y = np.arange(n)[::-1]
-    vals = np.array([100 * c.restoration for c in causes])
-    lo = np.array([100 * c.restoration_ci[0] for c in causes])
-    hi = np.array([100 * c.restoration_ci[1] for c in causes])
+    # A cause without a restoration (``no_restoration``: an origin the model has no path from) gets
+    # no bar and says so: a bar at 0 would read as "explains nothing".
+    none = np.array([bool(c.no_restoration) for c in causes], dtype=bool)
+    vals = np.array([0.0 if x else 100 * c.restoration for c, x in zip(causes, none, strict=True)])
+    lo = np.array([0.0 if x else 100 * c.restoration_ci[0] for c, x in zip(causes, none, strict=True)])
+    hi = np.array([0.0 if x else 100 * c.restoration_ci[1] for c, x in zip(causes, none, strict=True)])
     colors = [RED if i == 0 else BLUE for i in range(n)]
-    ax.barh(y, vals, color=colors, height=0.62, alpha=0.9, zorder=2)
-    ax.errorbar(vals, y, xerr=[np.maximum(vals - lo, 0), np.maximum(hi - vals, 0)], fmt="none",
-                ecolor="#222222", elinewidth=0.8, capsize=2.5, zorder=3)
+    ax.barh(y[~none], vals[~none], color=[c for c, x in zip(colors, none, strict=True) if not x], height=0.62,
+            alpha=0.9, zorder=2)
+    ax.errorbar(vals[~none], y[~none], xerr=np.vstack([np.maximum(vals - lo, 0), np.maximum(hi - vals, 0)])[:, ~none],
+                fmt="none", ecolor="#222222", elinewidth=0.8, capsize=2.5, zorder=3)
     ax.set_yticks(y, [f"{cause_label(result, c.node)}  ({c.station})" for c in causes])
-    left = min(0.0, float(lo.min()) if n else 0.0)
-    right = max(100.0, float(hi.max()) if n else 100.0)
+    finite_lo, finite_hi = lo[np.isfinite(lo)], hi[np.isfinite(hi)]
+    left = min(0.0, float(finite_lo.min()) if finite_lo.size else 0.0)
+    right = max(100.0, float(finite_hi.max()) if finite_hi.size else 100.0)
     span = right - left
     ax.set_xlim(left - 0.02 * span, right + 0.12 * span)
     ax.axvline(0, color="#555555", lw=0.6, zorder=1)
     ax.axvline(100, color=GREY, lw=0.6, ls=":", zorder=1)
     ax.text(100, y.max() + 0.6 if n else 0.6, " whole loss", color=GREY, fontsize=6.5, va="bottom",
             ha="center")
-    for yi, v, h in zip(y, vals, hi, strict=True):
-        ax.text(max(v, h) + 0.01 * span, yi, fmt_pct(v / 100), va="center", fontsize=6.5, color="#222222")
+    for yi, v, h, x in zip(y, vals, hi, none, strict=True):
+        label = "no restoration computed: where the disturbance entered" if x else fmt_pct(v / 100)
+        ax.text(max(v, h) + 0.01 * span, yi, label, va="center", fontsize=6.5, color="#555555" if x else "#222222")
     ax.set_xlabel("restoration: share of the KPI loss that comes back (%), with 90% interval")
     ax.xaxis.grid(True, color="#e3e6e9", lw=0.5, zorder=0)
     ax.set_ylim(-0.6, (y.max() if n else 0) + 1.0)

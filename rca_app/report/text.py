@@ -14,10 +14,16 @@ from datetime import datetime
 from pathlib import Path
 
 from rca_app.app.kpi_spread import kpi_spread
-from rca_app.app.result_words import action_response_text, controller_move_text, trust_notes
+from rca_app.app.result_words import (
+    action_response_text,
+    controller_move_text,
+    no_restoration_text,
+    trust_notes,
+)
 from rca_app.core.action_support import unstated_figure_text, within_support
 from rca_app.core.results import AnalysisResult, GraphNodeRecord, IncidentRecord, WindowRecord
 from rca_app.core.rootcause import Action, Evidence, RootCause
+from rca_app.core.support import PLANT_RANGE_WORDS
 from rca_app.report.formatting import (
     decimals_for,
     fmt_amount,
@@ -366,6 +372,15 @@ def summary_paragraphs(result: AnalysisResult) -> list[str]:
             p += (f" The measured sensor with the largest share is {r2.node} ({r2.station}), restoring "
                   f"{fmt_pct(r2.restoration)}.")
         out.append(p)
+    elif top.no_restoration:
+        # Placed first where the disturbance entered, with no restoration of its own (the record says so).
+        p = (f"The most likely root cause is **{top.node}** at the {top.station} station: "
+             f"{no_restoration_text(top, kpi)}. " + shift_text(result, top))
+        if len(result.root_causes) > 1:
+            r2 = result.root_causes[1]
+            p += (f" The sensor the model credits most, {cause_label(result, r2.node)} ({r2.station}), restores "
+                  f"{fmt_pct(r2.restoration)}: read it as the path the disturbance took.")
+        out.append(p)
     else:
         lo, hi = top.restoration_ci
         n = refits_used(result)
@@ -401,8 +416,7 @@ def summary_paragraphs(result: AnalysisResult) -> list[str]:
     act = best_action(result)
     if act is None and result.not_proposed:
         out.append("No setpoint change is proposed: every setting the model could judge would carry the plant "
-                   "beyond what it showed in the reference and the incident (see the notes): the root cause "
-                   "itself has to be removed.")
+                   f"beyond {PLANT_RANGE_WORDS} (see the notes): the root cause itself has to be removed.")
     elif act is None and any(a.cancelled_by for a in result.actions):
         held = sorted({cv for a in result.actions for cv in a.cancelled_by})
         out.append(f"No setpoint change is recommended: the setpoints that act on the KPI do so only through "

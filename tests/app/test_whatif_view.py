@@ -11,7 +11,7 @@ def test_what_if_view_of_a_fitted_model(outcome):
     assert inside["warning"] is None
     assert inside["hist_predicted"].sum() == inside["hist_actual"].sum() == 300
     outside = what_if_view(outcome, node, rng["high"] + 10 * (rng["high"] - rng["low"]))
-    assert "outside the range" in outside["warning"]
+    assert "beyond the range the plant showed" in outside["warning"]
 
 
 def test_what_if_shows_the_mean_interval_and_the_wider_per_unit_interval(outcome):

@@ -79,7 +79,7 @@ def test_whole_workflow(qtbot, window, load_sample, run_analysis, truth, dialogs
     step.slider.setValue(0)      # the low end (below the reference range)
     qtbot.waitUntil(lambda: step.last["value"] != action.recommended_value, timeout=3000)
     assert step.last["predicted_mean"] != pytest.approx(first)
-    assert step.warning.isVisible() and "outside the range" in step.warning.text()
+    assert step.warning.isVisible() and "beyond the range the plant showed" in step.warning.text()
     assert step.hist.getPlotItem().listDataItems()
     # A setpoint the ranking left out says why, from the result's record (not "no path").
     from rca_app.core.results import NotProposedAction

@@ -53,7 +53,7 @@ def test_report_and_terminal_name_a_setpoint_left_out_and_why():
     r.actions, r.not_proposed = [], [LEFT_OUT]
     # No note with that wording anywhere: the record alone says it.
     assert not any("Not proposed" in m for m in r.diagnostics.messages)
-    assert any("beyond what it showed" in p for p in summary_paragraphs(r))
+    assert any("beyond the range the plant showed" in p for p in summary_paragraphs(r))
     section = _section(r)
     assert "No controllable setpoint has a causal path" not in section
     assert "filler_speed_setpoint is not proposed: every setting tried (filler_speed_setpoint anywhere" in section
@@ -64,7 +64,7 @@ def test_report_and_terminal_name_a_setpoint_left_out_and_why():
 def test_without_a_record_nothing_is_said_to_be_left_out():
     r = _golden_result()
     r.actions = []
-    assert not any("beyond what it showed" in p for p in summary_paragraphs(r))
+    assert not any("beyond the range the plant showed" in p for p in summary_paragraphs(r))
     assert "not proposed" not in format_summary(r)
     assert "No controllable setpoint has a causal path" in _section(r)
 

@@ -23,9 +23,11 @@ from rca_app.app.cause_paths import CausePaths, over_time_words, split_paths
 from rca_app.app.causes_view import pareto
 from rca_app.app.formatting import fmt_number, fmt_pct, short_label
 from rca_app.app.result_words import (
+    NOT_COMPUTED,
     banner_level,
     controller_move_text,
     controller_output_text,
+    no_restoration_text,
     notes_by_importance,
     restoration_range_text,
 )
@@ -74,6 +76,9 @@ def headline(r: AnalysisResult, unit_of) -> str:
     lo, hi = top.restoration_ci
     who = "an unexplained change at the KPI itself" if top.node == target else \
         f"<b>{top.node}</b> (station {top.station})"
+    why = no_restoration_text(top, target)
+    if why:
+        return f"{drop}<br>Most likely cause: {who}: {why}."
     return (f"{drop}<br>Most likely cause: {who}. If it behaved as in the reference period, "
             f"{fmt_pct(top.restoration)} of the loss would come back (90% interval {fmt_pct(lo)} to "
             f"{fmt_pct(hi)}); it ranked first in {fmt_pct(top.share_ranked_first)} of the refits.")
@@ -324,7 +329,9 @@ class CausesStep(QWidget):
             lines.append(f"Not a sensor: something nobody measures seems to act on {' and '.join(c.acts_on)} "
                          "together (their own variations move together). Restoring them together:")
         lo, hi = c.restoration_ci
-        lines.append(f"Restoration: <b>{fmt_pct(c.restoration)}</b> (90% interval {fmt_pct(lo)} to {fmt_pct(hi)})")
+        why = no_restoration_text(c, s.target)
+        lines.append(f"Restoration: <b>{NOT_COMPUTED}</b>: {why}" if why else
+                     f"Restoration: <b>{fmt_pct(c.restoration)}</b> (90% interval {fmt_pct(lo)} to {fmt_pct(hi)})")
         rng = restoration_range_text(c)
         if rng:
             span = rng.replace(" over undetermined directions", "")

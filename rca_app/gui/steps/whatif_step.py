@@ -25,6 +25,7 @@ from rca_app.app.formatting import fmt_number, fmt_pct, short_label
 from rca_app.app.result_words import REFERENCE_RANGE_WORDS, action_response_text, controller_output_text
 from rca_app.app.whatif_view import controllable_candidates, setpoint_range, what_if_view
 from rca_app.core.action_support import not_proposed_text
+from rca_app.core.support import PLANT_RANGE_WORDS
 from rca_app.gui import glossary
 from rca_app.gui.session import Session
 from rca_app.gui.widgets import (
@@ -199,7 +200,9 @@ class WhatIfStep(QWidget):
                     f"({REFERENCE_RANGE_WORDS}, mean {fmt_number(r['reference_mean'])}); incident mean "
                     f"{fmt_number(r['incident'])} {unit}.")
                 self.range_label.setToolTip("The range the recommended setting was searched over, as the action "
-                                            "and the report give it.")
+                                            f"and the report give it. A setting beyond {PLANT_RANGE_WORDS} is "
+                                            "applied as given, but what the model computes from it is held within "
+                                            "that range plus a margin: the warning then says so.")
         finally:
             self._busy = False
         action = next((a for a in s.result.actions if a.node == node), None)

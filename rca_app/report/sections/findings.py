@@ -9,12 +9,15 @@ from reportlab.platypus import KeepTogether, Spacer
 
 from rca_app.app.cause_paths import over_time_words, result_paths
 from rca_app.app.result_words import (
+    NOT_COMPUTED,
     REFERENCE_RANGE_WORDS,
     action_response_text,
     controller_output_text,
+    no_restoration_text,
     restoration_range_text,
 )
 from rca_app.core.action_support import not_proposed_text
+from rca_app.core.support import PLANT_RANGE_WORDS
 from rca_app.report import figures
 from rca_app.report import formatting as F
 from rca_app.report import text as T
@@ -133,10 +136,17 @@ def ranking(b: ReportBuilder) -> list:
            if r.ranking_basis is not None and r.ranking_basis.simple_model else "")))
     tab = [["#", "Sensor", "Station", "Restoration", "90% interval", "Ranked first", "Setpoint"]]
     ranged = False
+    unrestored = []   # causes without a restoration of their own (the record says why)
     for i, c in enumerate(r.root_causes, 1):
         lo, hi = c.restoration_ci
         rng = restoration_range_text(c)
         ranged = ranged or rng is not None
+        why = no_restoration_text(c, r.target)
+        if why:
+            unrestored.append(f"{c.node}: {why}.")
+            tab.append([str(i), T.cause_label(r, c.node), c.station, NOT_COMPUTED + "†", F.MISSING,
+                        F.fmt_pct(c.share_ranked_first), "yes" if c.controllable else ""])
+            continue
         tab.append([str(i), T.cause_label(r, c.node), c.station,
                     F.fmt_pct(c.restoration) + (f" ({rng.replace(' over undetermined directions', '')}*)"
                                                 if rng else ""),
@@ -148,6 +158,8 @@ def ranking(b: ReportBuilder) -> list:
     if ranged:
         st.append(b.P("* Range: the lowest and highest restoration over the graphs the data cannot tell apart "
                       "(edges whose direction is undetermined); the graph figure draws one of them.", "small"))
+    for text in unrestored:
+        st.append(b.P("† " + text, "small"))
     st.append(Spacer(1, 8))
     if r.root_causes:
         fig = b._fig("ranking", lambda: figures.ranking_chart(r, FIG_W_IN))
@@ -231,7 +243,7 @@ def actions(b: ReportBuilder) -> list:
     left_out = [not_proposed_text(x, r.target) + "." for x in r.not_proposed]
     if not acts and left_out:
         st.append(b.P("No setpoint change is proposed: every setting the model could judge would carry the plant "
-                      "beyond what it showed in the reference and the incident."))
+                      f"beyond {PLANT_RANGE_WORDS}."))
         st += b.bullets(left_out, "sbullet")
     elif not acts:
         st.append(b.P("No controllable setpoint has a causal path to the KPI, so there is no setpoint "
