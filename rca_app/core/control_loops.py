@@ -234,7 +234,46 @@ def loop_readings(layout, ref: pd.DataFrame, an: pd.DataFrame, ranking, graph, i
             order = [c.node for c in ranking.root_causes]
         at_limit = use >= 0.9      # ran at its limit: the loop's saturation, read with the saturated ones
         messages.append(Note(msg + ".", "limit" if at_limit else "loop", "warning" if at_limit else "caution"))
+        held = _held_cv_last(lp, ranking, source, cv_dev, mv_shift, sp is not None)
+        if held:
+            messages.append(Note(held, "loop", "caution"))
+        order = [c.node for c in ranking.root_causes]
     return out, lead + messages
+
+
+def _held_cv_last(lp, ranking, source: str | None, cv_dev: float, mv_shift: float, to_setpoint: bool) -> str:
+    """Put the controlled variable of a loop that compensated last in the ranking, and say why;
+    empty when it is not ranked or already last.
+
+    Its controller held it, so it did not change on its own. What a model credits to its own
+    behaviour is the controller's correction read as its noise: the relation between its
+    manipulated variable and it, learnt in closed loop (the valve moves because the CV deviated),
+    never captures the whole correction, so when a disturbance moves the valve the CV's noise
+    takes the rest, and "restoring" that noise means switching the compensation off. Its refits
+    ranked first pass to the disturbance's source when one was found.
+    """
+    causes = list(ranking.root_causes)
+    item = next((c for c in causes if c.node == lp.controlled), None)
+    if item is None:
+        return ""
+    if causes[-1] is not item:
+        causes.remove(item)
+        causes.append(item)
+        heir = next((c for c in causes if c.node == source), None) or causes[0]
+        if hasattr(item, "share_ranked_first") and hasattr(heir, "share_ranked_first") and heir is not item:
+            heir.share_ranked_first += item.share_ranked_first
+            item.share_ranked_first = 0.0
+        ranking.root_causes[:] = causes
+    credit = getattr(item, "restoration", None)
+    credited = (f"the {100 * credit:.0f}% restoration the model credits to its own behaviour"
+                if credit is not None and np.isfinite(credit) else "what the model credits to its own behaviour")
+    at = "its setpoint" if to_setpoint else "its reference level"
+    return (f"{lp.controlled} is ranked last: its controller held it within {abs(cv_dev):.1f} reference sd of {at} "
+            f"while {lp.manipulated} moved {mv_shift:+.1f} sd, so it did not change on its own. {credited[0].upper()}"
+            f"{credited[1:]} is the controller's correction read as {lp.controlled}'s noise (a relation learnt in closed "
+            f"loop never captures the whole correction), not a cause: restoring it would switch the compensation off. "
+            f"(If {lp.controlled}'s sensor itself drifted, the controller held the reading, not the process: check it "
+            f"when nothing upstream explains {lp.manipulated}'s move.)")
 
 
 def _saturated_text(lp, sat, when, cv_shift: float, mv_shift: float) -> str:
