@@ -150,7 +150,8 @@ def _toml_block(p: WeighedProposal) -> str:
     return f"[[recycle]]\nfrom = \"{it.source}\"\nto = \"{it.to}\"\nlag = \"{it.lag}\"\n"  # type: ignore[attr-defined]
 
 
-def proposals_note(used: list[WeighedProposal], only_proposed: list[WeighedProposal], switched_off: bool) -> Note | None:
+def proposals_note(used: list[WeighedProposal], only_proposed: list[WeighedProposal],
+                   switched_off: bool) -> Note | None:
     """What was done with the proposals, for the result's notes (None when there were none).
 
     Parameters
