@@ -101,9 +101,12 @@ def weigh_proposals(dynamics, layout) -> list[WeighedProposal]:
         out.append(WeighedProposal("loop", block, evidence, not short, "; ".join(short),
                                    Loop(p.controlled, p.manipulated)))
     declared = {(r.source, r.to) for r in layout.recycles}
+    # A loop across two stations explains a later CV acting on an earlier MV (as a declared one
+    # does in the recycle search): the backward link between its pair is not a stream of its own.
+    loop_pairs = {frozenset((w.item.controlled, w.item.manipulated)) for w in out}  # type: ignore[attr-defined]
     pairs: dict[tuple[str, str], list] = {}
     for e in dynamics.lagged_edges:
-        if e.kind != "proposed_recycle":
+        if e.kind != "proposed_recycle" or frozenset((e.source, e.target)) in loop_pairs:
             continue
         try:
             key = (layout.station_of(e.source), layout.station_of(e.target))

@@ -66,6 +66,13 @@ def test_strength_is_read_from_each_part_of_the_evidence():
     assert w.item == Recycle("B", "A", "4min") and w.strong and "+0.40" in w.evidence
 
 
+def test_a_backward_link_within_a_proposed_loop_is_not_a_recycle():
+    layout = parse_layout(LAYOUT.replace('sensors = ["b", "y"]', 'sensors = ["b", "y", "t2"]'), "layout.toml")
+    dyn = DynamicsRecord(step="1min", proposed_loops=[_loop(0.1, 0.7, cv="t2", mv="a")],
+                         lagged_edges=[LaggedEdge("t2", "a", "2min", 2, 0.5, 1e-30, "proposed_recycle")])
+    assert [w.kind for w in weigh_proposals(dyn, layout)] == ["loop"]
+
+
 def test_declared_loops_and_recycles_always_win():
     layout = parse_layout(LAYOUT + '\n[[loop]]\ncontrolled = "temp"\nmanipulated = "a"\n\n'
                           '[[recycle]]\nfrom = "B"\nto = "A"\nlag = "3min"\n', "layout.toml")
