@@ -30,13 +30,14 @@ from typing import Literal
 
 from rca_app.app.dynamics_view import proposed_loops
 from rca_app.app.layout_edit import layout_add_loop, layout_add_recycle
-from rca_app.core.lagged import PROPOSE_P
 from rca_app.core.result_notes import Note, as_note
 
 STRONG_LOOP_CV_SD = 0.5        # the CV held within this many reference sds in the incident ...
 STRONG_LOOP_PARTIAL_R = 0.5    # ... and the MV's changes follow its level at least this strongly
 STRONG_RECYCLE_R = 0.2         # a backward stream's partial correlation beyond the target's own past ...
-STRONG_RECYCLE_P = PROPOSE_P ** 2   # ... at this corrected p-value or below
+# ... at this corrected p-value or below: rca_app.core.lagged.PROPOSE_P squared (not imported: it
+# loads scipy, which the window's start-up must not).
+STRONG_RECYCLE_P = 1e-12
 
 
 @dataclass

@@ -73,6 +73,13 @@ def test_a_backward_link_within_a_proposed_loop_is_not_a_recycle():
     assert [w.kind for w in weigh_proposals(dyn, layout)] == ["loop"]
 
 
+def test_a_strong_recycle_is_as_clear_as_the_proposal_bar_twice_over():
+    from rca_app.app.strong_proposals import STRONG_RECYCLE_P
+    from rca_app.core.lagged import PROPOSE_P
+
+    assert pytest.approx(PROPOSE_P ** 2) == STRONG_RECYCLE_P
+
+
 def test_declared_loops_and_recycles_always_win():
     layout = parse_layout(LAYOUT + '\n[[loop]]\ncontrolled = "temp"\nmanipulated = "a"\n\n'
                           '[[recycle]]\nfrom = "B"\nto = "A"\nlag = "3min"\n', "layout.toml")
