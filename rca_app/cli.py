@@ -117,6 +117,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="worker processes for resamples and refits (default: one per core; 1: none)")
     a.add_argument("--scheduler", metavar="tcp://HOST:8786",
                    help="run resamples and refits on this Dask scheduler's workers (needs rca-app[cluster])")
+    a.add_argument("--proposals", choices=["strong", "none"], default="strong",
+                   help="control loops and recycle streams the data show but the layout does not declare: "
+                        "'strong' (default) uses those whose evidence is strong for this run (the layout file is "
+                        "not changed) and reports the rest; 'none' only reports them")
     a.add_argument("--quiet", action="store_true", help="no progress lines")
     a.add_argument("--report", metavar="OUT.pdf", help="write the PDF investigation report here")
     a.add_argument("--export-dir", metavar="DIR",
@@ -220,7 +224,8 @@ def _write_json_atomic(path: Path, obj) -> None:
 
 
 def cmd_analyze(args) -> int:
-    from rca_app.core.analysis import AnalysisSettings, run_analysis
+    from rca_app.app.strong_proposals import analyze_with_proposals
+    from rca_app.core.analysis import AnalysisSettings
     from rca_app.core.progress import ConsoleProgress
 
     notes = _report_preflight(args)
@@ -231,8 +236,9 @@ def cmd_analyze(args) -> int:
                                 rank_bootstrap=args.rank_bootstrap, n_folds=args.folds,
                                 discovery_engine=args.lingam_engine, discovery=args.discovery, n_jobs=args.jobs,
                                 scheduler=args.scheduler)
-    outcome = run_analysis(data, args.anomaly, args.reference, settings,
-                           progress=ConsoleProgress(quiet=args.quiet))
+    # Loops and recycles the data show strongly are used, the others reported (app/strong_proposals.py).
+    outcome, _, _ = analyze_with_proposals(data, args.anomaly, args.reference, settings,
+                                           use=args.proposals == "strong", progress=ConsoleProgress(quiet=args.quiet))
     r = outcome.result
     r.settings["command"] = _analyze_command(args)
     if args.anomaly == "auto":
@@ -355,6 +361,8 @@ def _analyze_command(args) -> str:
         parts += ["--discovery", args.discovery]
     if args.lingam_engine != "fast":
         parts += ["--lingam-engine", args.lingam_engine]
+    if getattr(args, "proposals", "strong") != "strong":
+        parts += ["--proposals", args.proposals]
     return shlex.join(parts)
 
 

@@ -4,7 +4,9 @@ A controller rejects a disturbance by moving its manipulated variable (MV), so t
 variable (CV) stays put and the MV carries the shift. When the MV is ranked above its source,
 the disturbance is followed back through the MV: the upstream sensor whose own incident shift
 explains most of the MV's (through their reference-period relation) is put first, and the result
-says that the controller compensated and how close to its limits it ran.
+says that the controller compensated and how close to its limits it ran. The CV of a loop that
+compensated is ranked last: it held, so it did not change on its own, and what the model credits
+to its own behaviour is the controller's correction read as its noise.
 
 A loop whose MV sat at (or within :data:`SATURATED_BAND` of the travel from) a declared limit for
 a meaningful part of the incident has lost its authority: whatever the CV did after that is the
@@ -234,7 +236,54 @@ def loop_readings(layout, ref: pd.DataFrame, an: pd.DataFrame, ranking, graph, i
             order = [c.node for c in ranking.root_causes]
         at_limit = use >= 0.9      # ran at its limit: the loop's saturation, read with the saturated ones
         messages.append(Note(msg + ".", "limit" if at_limit else "loop", "warning" if at_limit else "caution"))
+        held = _held_cv_last(lp, ranking, source, cv_dev, mv_shift, sp is not None)
+        if held:
+            messages.append(Note(held, "loop", "caution"))
+        order = [c.node for c in ranking.root_causes]
     return out, lead + messages
+
+
+def _held_cv_last(lp, ranking, source: str | None, cv_dev: float, mv_shift: float, to_setpoint: bool) -> str:
+    """Put the controlled variable of a loop that compensated last in the ranking, and say why
+    where its restoration is positive and above a cause it is now behind (empty otherwise).
+
+    Its controller held it, so it did not change on its own. What a model credits to its own
+    behaviour is the controller's correction read as its noise: the relation between its
+    manipulated variable and it, learnt in closed loop (the valve moves because the CV deviated),
+    never captures the whole correction, so when a disturbance moves the valve the CV's noise
+    takes the rest, and "restoring" that noise means switching the compensation off. Its refits
+    ranked first pass to the disturbance's source when one was found.
+    """
+    causes = list(ranking.root_causes)
+    item = next((c for c in causes if c.node == lp.controlled), None)
+    if item is None:
+        return ""
+    credit = getattr(item, "restoration", None)
+    shown = credit is not None and np.isfinite(credit) and round(100 * credit) > 0
+    # Said only where its place would contradict the figure it shows (a positive restoration
+    # behind causes with less); a CV the model already credits nothing is moved silently.
+    behind = causes[causes.index(item) + 1:]
+    contradicts = shown and any(np.isfinite(getattr(c, "restoration", np.nan)) and c.restoration < credit
+                                for c in behind)
+    if causes[-1] is not item:
+        causes.remove(item)
+        causes.append(item)
+        heir = next((c for c in causes if c.node == source), None) or causes[0]
+        if hasattr(item, "share_ranked_first") and hasattr(heir, "share_ranked_first") and heir is not item:
+            heir.share_ranked_first += item.share_ranked_first
+            item.share_ranked_first = 0.0
+        ranking.root_causes[:] = causes
+    if not contradicts or credit is None:
+        return ""
+    credited = f"the {100 * credit:.0f}% restoration the model credits to its own behaviour"
+    at = "its setpoint" if to_setpoint else "its reference level"
+    return (f"{lp.controlled} is ranked last: its controller held it within {abs(cv_dev):.1f} reference sd of {at} "
+            f"while {lp.manipulated} moved {mv_shift:+.1f} sd, so it did not change on its own. {credited[0].upper()}"
+            f"{credited[1:]} is the controller's correction read as {lp.controlled}'s noise (a relation learnt in "
+            f"closed loop never captures the whole correction), not a cause: restoring it would switch the "
+            "compensation off. "
+            f"(If {lp.controlled}'s sensor itself drifted, the controller held the reading, not the process: check it "
+            f"when nothing upstream explains {lp.manipulated}'s move.)")
 
 
 def _saturated_text(lp, sat, when, cv_shift: float, mv_shift: float) -> str:
@@ -453,7 +502,8 @@ def move_before(ranking, node: str, before: str) -> None:
         ahead.share_ranked_first = 0.0
 
 
-# Proposing loops the layout does not declare (never used until the engineer declares them).
+# Proposing loops the layout does not declare (the analysis never uses them itself; the command line
+# re-runs with the strong ones added, rca_app/app/strong_proposals.py).
 PROPOSE_MV_SD = 3.0           # the manipulated variable moved at least this much in the incident ...
 PROPOSE_CV_SD = 1.0           # ... while the controlled one held within this
 PROPOSE_MIN_PARTIAL_R = 0.3   # reference: the MV's changes follow the CV's level this strongly
@@ -496,7 +546,9 @@ def loop_proposals(layout, ref: pd.DataFrame, an: pd.DataFrame, numeric) -> list
     reference the first one's changes follow the second one's level
     (:func:`_integral_signature`). Records, so the window can offer each loop with one button and
     the graph can draw it. Like a proposed recycle, a proposed loop is never
-    used by the analysis: it changes how the disturbance is followed, so the engineer declares it.
+    used by the analysis itself: it changes how the disturbance is followed, so the engineer
+    declares it in the window; the command line uses the strong ones
+    (:mod:`rca_app.app.strong_proposals`).
 
     Parameters
     ----------
