@@ -65,6 +65,8 @@ class IncidentSpec:
         Workbook sheet name or number.
     gaps : {"drop", "impute"}
     seed : int
+    proposals : {"strong", "none"}
+        Loops and recycles the data show with strong evidence used (as ``analyze``), or only reported.
     where : str
         Where it was written, for messages (``"incidents.toml, incident 3"``).
     """
@@ -77,6 +79,7 @@ class IncidentSpec:
     sheet: str | None = None
     gaps: str = "drop"
     seed: int = 0
+    proposals: str = "strong"            # as `analyze --proposals`: strong loop/recycle proposals used
     where: str = ""                      # "incidents.toml, incident 3" for messages
 
 
@@ -229,12 +232,15 @@ def _spec(path: Path, where: str, entry: dict, problems: list[Problem]) -> Incid
     gaps = str(entry.get("gaps", "drop"))
     if gaps not in ("drop", "impute"):
         bad("gaps", f"gaps must be 'drop' or 'impute', not '{gaps}'")
+    proposals = str(entry.get("proposals", "strong"))
+    if proposals not in ("strong", "none"):
+        bad("proposals", f"proposals must be 'strong' or 'none', not '{proposals}'")
     if len(problems) > n_before:
         return None
     return IncidentSpec(name=name, data=resolved["data"], layout=resolved["layout"], anomaly=str(entry["anomaly"]),
                         reference=str(entry["reference"]) if "reference" in entry else None,
                         sheet=str(entry["sheet"]) if "sheet" in entry else None, gaps=gaps, seed=seed,
-                        where=f"{path.name}, {where}")
+                        proposals=proposals, where=f"{path.name}, {where}")
 
 
 @dataclass(frozen=True)
@@ -260,7 +266,7 @@ def run_incident(task: _Task) -> IncidentOutcome:
     IncidentOutcome
         ``status`` "ok" with the top cause and output paths, or "failed" with the problems.
     """
-    from rca_app.core.analysis import run_analysis
+    from rca_app.app.strong_proposals import analyze_with_proposals
     from rca_app.core.data import load_table, prepare
     from rca_app.core.fileio import write_json_atomic
     from rca_app.core.layout import load_layout
@@ -275,7 +281,9 @@ def run_incident(task: _Task) -> IncidentOutcome:
         reference = parse_window(spec.reference) if spec.reference else None
         # The incidents are the parallel tasks: each analysis runs its own refits in one process.
         settings = AnalysisSettings.from_dict({**task.settings, "seed": spec.seed, "n_jobs": 1, "scheduler": None})
-        outcome = run_analysis(data, incident_window(spec.anomaly), reference, settings)
+        # As `analyze`: loops and recycles the data show strongly are used, and said (app/strong_proposals.py).
+        outcome, _, _ = analyze_with_proposals(data, incident_window(spec.anomaly), reference, settings,
+                                               use=spec.proposals == "strong")
         r = outcome.result
         json_path = Path(task.out_dir) / f"{spec.name}.json"
         write_json_atomic(json_path, r.to_dict())

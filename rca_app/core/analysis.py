@@ -352,12 +352,12 @@ def _run_analysis(data: PlantData, anomaly, reference, settings: AnalysisSetting
             layout, layout.target, [n for n in scm.order_ if n in layout.nodes]))   # not lagged copies
     elif shape.method == "unit_restoration":
         ranking = rank_unit(scm, incident, layout, rank_settings, progress=SubProgress(progress, 0.45, 1.0, ""))
+    else:
+        ranking = rank_root_causes(scm, incident, layout, rank_settings, progress=SubProgress(progress, 0.45, 1.0, ""))
     if shape.method == "anomaly" and not shape.kpi_constant:
         # The restoration ranking says it itself; an anomaly ranking must too (audit: a KPI read with
         # -9999 codes "rose" 41 points and only the sensors' anomalies were shown).
         messages[:0] = wrong_way_notes(incident, "the sensors ranked by their own anomaly explain no loss of it")
-    else:
-        ranking = rank_root_causes(scm, incident, layout, rank_settings, progress=SubProgress(progress, 0.45, 1.0, ""))
     noise_only = within_noise_warning(kpi_on_samples(incident), serial) if not shape.short_incident else None
     if noise_only:
         messages.insert(0, noise_only)   # first: it qualifies everything else
