@@ -292,7 +292,10 @@ def pivot_long(frame: pd.DataFrame, columns: LongColumns, file_name: str, *, sam
     tags = frame[columns.tag].astype("string").str.strip()
     value = pd.to_numeric(frame[columns.value], errors="coerce")
     good = _good_quality(frame[columns.quality]) if columns.quality else np.ones(len(frame), dtype=bool)
-    keep = ~bad_time & tags.notna().to_numpy()
+    no_tag = (tags.isna() | (tags == "")).fillna(True).to_numpy()
+    keep = ~bad_time & ~no_tag
+    if (no_tag & ~bad_time).any():
+        problems.append(_no_tag_problem(frame, columns, t, no_tag & ~bad_time, rows, file_name))
     # Overlapping exports pasted together: each repeated sample used once, said once (not a clock change).
     from rca_app.core.data.overlaps import repeated_span
 
@@ -378,6 +381,16 @@ def pivot_long(frame: pd.DataFrame, columns: LongColumns, file_name: str, *, sam
     if settings_errors:
         raise TagSettingsError(settings_errors + problems, pivot)
     return pivot
+
+
+def _no_tag_problem(frame: pd.DataFrame, columns: LongColumns, t: pd.Series, where: np.ndarray, rows: np.ndarray,
+                    file_name: str) -> Problem:
+    """Samples without a tag name: left out, said with how many and when (a sample belongs to no
+    sensor, and dropping it silently would hide a broken export)."""
+    at = np.flatnonzero(where)
+    shown = ", ".join(f"{t.iloc[i]} (row {int(rows[i])})" for i in at[:5]) + (", …" if len(at) > 5 else "")
+    return Problem(f"{len(at)} sample(s) have no tag name in '{columns.tag}' and are left out: {shown}",
+                   file=file_name, column=columns.tag, row=int(rows[at[0]]), severity="warning", code="no_tag")
 
 
 def _unknown_tag_settings(rules: dict, delays: dict, known: set, file_name: str, layout_file: str,

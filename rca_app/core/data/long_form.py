@@ -40,6 +40,13 @@ def _long_columns(raw: RawTable, layout: Layout, fmt: str, pl: ProblemList) -> L
     cols = [str(c) for c in raw.frame.columns]
     found = detect_long_format(cols)
     if fmt == "wide":
+        if found is not None and not set(layout.nodes) <= set(cols):
+            # Else the engineer gets one "not in the data" per sensor and no word about why.
+            pl.add(f"--format wide: the header ({', '.join(quote(c) for c in cols[:6])}) looks like a historian long "
+                   f"export, one sample per row (tag {quote(found.tag)}, time {quote(found.time)}, value "
+                   f"{quote(found.value)}), so the layout's sensors are values of {quote(found.tag)}, not columns; "
+                   "leave out --format wide (or give --format long) to pivot it onto a time grid",
+                   file=raw.file_name, code="looks_long")
         return None
     if fmt == "long":
         if found is None:
@@ -261,7 +268,7 @@ def apply_joins(raw: RawTable, layout: Layout, pl: ProblemList) -> RawTable:
         src = 2 + np.arange(len(frame), dtype=np.int64)
     times = frame[layout.time_column] if raw.pivoted and layout.time_column in frame.columns else None
     places = row_places(src, times, raw.pivoted)
-    joined: list[JoinedTable] = []
+    fingerprints: list[JoinedTable] = []
     said_by_join: set[str] = set()
     # Next to the layout file; a layout read from text (a reopened investigation) has no folder,
     # so the data file's folder is tried too.
@@ -288,7 +295,8 @@ def apply_joins(raw: RawTable, layout: Layout, pl: ProblemList) -> RawTable:
         lot_rows = np.asarray(lots.source_rows, dtype=np.int64)
         if len(lot_rows) != len(lot_keys):
             lot_rows = 2 + np.arange(len(lot_keys), dtype=np.int64)
-        joined.append(JoinedTable(lots.file_name, str(lots.path), lots.sha256, lots.size_bytes, lots.n_rows, j.on))
+        fingerprints.append(JoinedTable(lots.file_name, str(lots.path), lots.sha256, lots.size_bytes, lots.n_rows,
+                                        j.on))
         _report_repeated_lots(lots, lot_keys, lot_rows, j.on, pl)
         # Joined by each lot's first row even when some are listed twice (an error above), so the
         # other problems of both tables are found in the same run instead of a cascade of
@@ -317,9 +325,11 @@ def apply_joins(raw: RawTable, layout: Layout, pl: ProblemList) -> RawTable:
             # Read as missing by the reader ("n/a", "-", empty): a batch without its lot, said as such.
             said_by_join.add(j.on)
             status = raw.status_counts.get(j.on, {})
-            written = ", ".join(f"{quote(k)} ×{v}" for k, v in status.items())
-            pl.warn(f"[[join]] {int(no_id.sum())} row(s) have no lot id in {quote(j.on)} (empty"
-                    f"{', or ' + written if written else ''}): {quote_cells(places[no_id])}; their properties from "
+            empty = int(no_id.sum()) - sum(status.values())
+            written = ", ".join(([f"{empty} empty"] if empty > 0 else [])
+                                + [f"{quote(k)} ×{v}" for k, v in status.items()])
+            pl.warn(f"[[join]] {int(no_id.sum())} row(s) have no lot id in {quote(j.on)} ({written}): "
+                    f"{quote_cells(places[no_id])}; their properties from "
                     f"{lots.file_name} are missing", file=raw.file_name, column=j.on, row=places[no_id].row(),
                     code="join_no_lot_id")
         joined = table.reindex(keys.to_numpy())
@@ -327,7 +337,7 @@ def apply_joins(raw: RawTable, layout: Layout, pl: ProblemList) -> RawTable:
             frame[c] = joined[c].to_numpy()
     # A status text in a key column ("n/a") is said above as a missing lot id, not as a sensor's status.
     problems = [p for p in raw.problems if not (p.column in said_by_join and p.code == "status_values")]
-    return dataclasses.replace(raw, frame=frame, problems=problems, joined=[*raw.joined, *joined])
+    return dataclasses.replace(raw, frame=frame, problems=problems, joined=[*raw.joined, *fingerprints])
 
 
 def _report_repeated_lots(lots: RawTable, lot_keys: pd.Series, lot_rows: np.ndarray, on: str,

@@ -303,6 +303,18 @@ def _grid_text(step: pd.Timedelta) -> str:
 
 # A "last" tag held this many grid rows or more between values is a step function worth a note.
 STEP_FUNCTION_ROWS = 5
+# ... and is called a lab value only when sampled this much more sparsely than the grid (a lab's
+# schedule runs every 15 min to every shift, on grids of a minute or less); a process tag every 5
+# minutes on a 1-minute grid is a slow tag, whatever its treatment.
+LAB_VALUE_ROWS = 15
+
+
+def held_tag_words(every_rows: float) -> str:
+    """What a tag held between its samples is called: "a lab value" only when it is sampled much
+    more sparsely than the grid (:data:`LAB_VALUE_ROWS`), else "a slow tag" with its spacing."""
+    if every_rows >= LAB_VALUE_ROWS:
+        return "a lab value"
+    return f"a slow tag (a new value about every {every_rows:.0f} grid rows)"
 
 
 def _duration(seconds: float | None) -> str:
@@ -496,7 +508,7 @@ def _build_plant_data(raw: RawTable, layout: Layout, want: WantedColumns,
     )
 
 
-_JOIN_FINDINGS = ("join_unknown_lot", "join_empty_cell", "join_no_lot_id")
+_JOIN_FINDINGS = ("join_unknown_lot", "join_empty_cell", "join_no_lot_id", "join_repeated_lot")
 
 
 def _point_to_failed_joins(pl: ProblemList) -> None:

@@ -127,6 +127,8 @@ def plant_summary_text(data: PlantData) -> str:
     lines = []
     where = f"sheet '{raw.sheet}', " if raw.sheet else ""
     lines.append(f"File: {raw.file_name} ({where}{raw.size_bytes:,} bytes, sha256 {raw.sha256[:12]})")
+    for j in getattr(raw, "joined", []):
+        lines.append(f"Joined: {j.file} by '{j.on}' ({j.rows:,} rows, {j.size_bytes:,} bytes, sha256 {j.sha256[:12]})")
     drop_txt = ""
     if data.dropped_rows:
         parts = [f"{n:,} {DROP_REASONS.get(k, k)}" for k, n in data.dropped_rows.items() if n]
