@@ -153,6 +153,7 @@ def plant_summary_text(data: PlantData) -> str:
         lines += [f"  {t.tag}: {t.rule}, {t.samples:,} samples, {t.bad_quality:,} bad"
                   + (f" ({uncertain[t.tag]:,} of them 'Uncertain')" if uncertain.get(t.tag) else "")
                   + f", {t.missing_values:,} empty"
+                  + (f", {t.no_value_samples:,} 'no value' code(s)" if getattr(t, "no_value_samples", 0) else "")
                   + (f", stamped {t.delay_s:g} s late" if t.delay_s else "") for t in data.tag_reports]
     lines.append(f"Target: {data.layout.target} ({data.layout.goal})")
     lines.append("Stations (in process order):")
