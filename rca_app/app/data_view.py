@@ -89,7 +89,8 @@ def tag_rows(tag_reports) -> list[list[str]]:
     rows = []
     for t in tag_reports:
         bad = f"{t.bad_quality:,}" + (f" ({1 - t.good_share:.1%} not good)" if t.bad_quality else "")
-        rows.append([t.tag, t.rule, f"{t.samples:,}", bad, f"{t.missing_values:,}",
+        # "No value" codes (-9999) are missing like status texts; counted with them.
+        rows.append([t.tag, t.rule, f"{t.samples:,}", bad, f"{t.missing_values + t.no_value_samples:,}",
                      fmt_seconds(t.median_interval_s), fmt_seconds(t.delay_s) if t.delay_s else "–"])
     return rows
 

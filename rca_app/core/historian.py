@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -146,6 +146,9 @@ class TagReport:
     compressed : bool
         Stored by exception (deadband compression): its held values are data, not a lab value's
         copies (:mod:`rca_app.core.data.compressed`).
+    no_value_samples : int
+        Samples holding a "no value" code (-9999 far outside its values, or a value declared by
+        ``[tags.NAME] missing``), read as missing.
     """
 
     tag: str
@@ -161,6 +164,7 @@ class TagReport:
     first_good_row: int | None = None       # ... and its spreadsheet row
     sample_times: tuple = ()                # a slow tag's sample times (after its delay)
     compressed: bool = False                # stored by exception: held values are data (core/data/compressed.py)
+    no_value_samples: int = 0               # "no value" codes (-9999) read as missing
 
 
 @dataclass
@@ -215,13 +219,14 @@ def _closest_tag(name: str, tags) -> str:
 def pivot_long(frame: pd.DataFrame, columns: LongColumns, file_name: str, *, sample=None,
                rules: dict[str, str] | None = None, delays: Mapping[str, object] | None = None,
                kpi: str | None = None, times: pd.Series | None = None,
-               source_rows: np.ndarray | None = None, layout_file: str | None = None) -> HistorianPivot:
+               source_rows: np.ndarray | None = None, layout_file: str | None = None,
+               missing: Mapping[str, Sequence[float]] | None = None) -> HistorianPivot:
     """Pivot a long historian export onto one time grid.
 
     Besides putting each tag on the grid, it reports what would otherwise change the data
     silently: several samples of a tag at one timestamp (and how they were combined), a local
-    clock that went back an hour (end of summer time), "no value" codes such as -9999, and tag
-    settings for tags the export does not have.
+    clock that went back an hour (end of summer time), "no value" codes such as -9999 (missing
+    values, not numbers), and tag settings for tags the export does not have.
 
     Parameters
     ----------
@@ -248,6 +253,10 @@ def pivot_long(frame: pd.DataFrame, columns: LongColumns, file_name: str, *, sam
         Spreadsheet row numbers of ``frame`` rows, for messages.
     layout_file : str, optional
         Where ``rules`` and ``delays`` come from, for messages (default ``file_name``).
+    missing : dict, optional
+        Tag -> the values that mean "no value" for it (``[tags.NAME] missing = [-9999]``); an empty
+        list keeps every value a number. A tag not named gets its nines codes found by
+        :func:`no_value_codes`.
 
     Returns
     -------
@@ -262,7 +271,7 @@ def pivot_long(frame: pd.DataFrame, columns: LongColumns, file_name: str, *, sam
         For a bad ``sample``, rule or delay, or an export without a single good sample (the
         message names it).
     """
-    rules, delays = dict(rules or {}), dict(delays or {})
+    rules, delays, missing = dict(rules or {}), dict(delays or {}), dict(missing or {})
     for tag, rule in rules.items():
         if rule not in RULES:
             raise ValueError(f"rule '{rule}' for {tag} is not one of {', '.join(RULES)}")
@@ -283,7 +292,10 @@ def pivot_long(frame: pd.DataFrame, columns: LongColumns, file_name: str, *, sam
     tags = frame[columns.tag].astype("string").str.strip()
     value = pd.to_numeric(frame[columns.value], errors="coerce")
     good = _good_quality(frame[columns.quality]) if columns.quality else np.ones(len(frame), dtype=bool)
-    keep = ~bad_time & tags.notna().to_numpy()
+    no_tag = (tags.isna() | (tags == "")).fillna(True).to_numpy()
+    keep = ~bad_time & ~no_tag
+    if (no_tag & ~bad_time).any():
+        problems.append(_no_tag_problem(frame, columns, t, no_tag & ~bad_time, rows, file_name))
     # Overlapping exports pasted together: each repeated sample used once, said once (not a clock change).
     from rca_app.core.data.overlaps import repeated_span
 
@@ -294,14 +306,17 @@ def pivot_long(frame: pd.DataFrame, columns: LongColumns, file_name: str, *, sam
     d = pd.DataFrame({"tag": tags[keep].to_numpy(), "time": t[keep].to_numpy(),
                       "value": value[keep].to_numpy(dtype=float), "good": good[keep],
                       "row": np.asarray(rows)[keep]})
-    settings_errors = _unknown_tag_settings(rules, delays, set(d["tag"]), file_name, layout_file or file_name)
+    settings_errors = _unknown_tag_settings(rules, delays, set(d["tag"]), file_name, layout_file or file_name,
+                                            missing)
     fold = _clock_went_back(d)
     reports: dict[str, TagReport] = {}
     series: dict[str, pd.DataFrame] = {}
     for tag, g in d.groupby("tag", sort=False):
         g = g.sort_values("time", kind="stable")
         delay = _to_timedelta(delays[tag], f"delay of {tag}") if tag in delays else pd.Timedelta(0)
-        usable = g[g["good"] & g["value"].notna()]
+        coded = _no_value_samples(str(tag), g, missing, file_name, columns.quality is not None,
+                                  layout_file or file_name, problems)
+        usable = g[g["good"] & g["value"].notna() & ~coded]
         distinct = usable["time"].drop_duplicates()
         gaps = distinct.diff().dt.total_seconds().to_numpy()[1:]
         median = float(np.median(gaps)) if len(gaps) else None
@@ -310,7 +325,7 @@ def pivot_long(frame: pd.DataFrame, columns: LongColumns, file_name: str, *, sam
                                  len(usable) / len(g) if len(g) else 0.0, median, rules.get(tag, ""),
                                  delay.total_seconds(), len(distinct),
                                  None if first is None else first["time"],
-                                 None if first is None else int(first["row"]))
+                                 None if first is None else int(first["row"]), no_value_samples=int(coded.sum()))
         series[str(tag)] = usable.assign(stamped=usable["time"], time=usable["time"] - delay)
     if not keep.any() and len(frame):
         first = int(np.argmax(bad_time)) if bad_time.any() else 0
@@ -359,7 +374,6 @@ def pivot_long(frame: pd.DataFrame, columns: LongColumns, file_name: str, *, sam
         if not fast:
             rep.sample_times = tuple(pd.DatetimeIndex(s["time"]))
         out[tag] = _onto_grid(s["time"], s["value"].to_numpy(float), grid, step, rule)
-        problems.extend(_no_value_codes(tag, s, file_name, columns.quality is not None, grid, step, rule))
     if fold is not None:
         problems.append(_fold_problem(fold, grid, step, file_name, columns.time))
     wide = pd.DataFrame(out)
@@ -369,14 +383,27 @@ def pivot_long(frame: pd.DataFrame, columns: LongColumns, file_name: str, *, sam
     return pivot
 
 
-def _unknown_tag_settings(rules: dict, delays: dict, known: set, file_name: str, layout_file: str) -> list[Problem]:
-    """An error per ``[tags.NAME]`` naming a tag the export does not have: otherwise its rule or
-    delay would silently not apply."""
+def _no_tag_problem(frame: pd.DataFrame, columns: LongColumns, t: pd.Series, where: np.ndarray, rows: np.ndarray,
+                    file_name: str) -> Problem:
+    """Samples without a tag name: left out, said with how many and when (a sample belongs to no
+    sensor, and dropping it silently would hide a broken export)."""
+    at = np.flatnonzero(where)
+    shown = ", ".join(f"{t.iloc[i]} (row {int(rows[i])})" for i in at[:5]) + (", …" if len(at) > 5 else "")
+    return Problem(f"{len(at)} sample(s) have no tag name in '{columns.tag}' and are left out: {shown}",
+                   file=file_name, column=columns.tag, row=int(rows[at[0]]), severity="warning", code="no_tag")
+
+
+def _unknown_tag_settings(rules: dict, delays: dict, known: set, file_name: str, layout_file: str,
+                          missing: Mapping | None = None) -> list[Problem]:
+    """An error per ``[tags.NAME]`` naming a tag the export does not have: otherwise its rule,
+    delay or missing codes would silently not apply."""
     out = []
-    for tag in dict.fromkeys([*rules, *delays]):
+    missing = missing or {}
+    for tag in dict.fromkeys([*rules, *delays, *missing]):
         if tag in known:
             continue
-        what = " and ".join(([f"rule '{rules[tag]}'"] if tag in rules else []) + (["delay"] if tag in delays else []))
+        what = " and ".join(([f"rule '{rules[tag]}'"] if tag in rules else []) + (["delay"] if tag in delays else [])
+                            + (["missing"] if tag in missing else []))
         out.append(Problem(f"[tags.{tag}]: {what} given for {tag}, which is not a tag of {file_name}"
                            f"{_closest_tag(tag, known)}; the setting cannot apply", file=layout_file,
                            column=tag, code="unknown_tag"))
@@ -509,15 +536,49 @@ def _combine_repeats(tag: str, s: pd.DataFrame, rule: str, fold: _Fold | None, f
 
 
 def _is_nines(v: float) -> bool:
-    """-9999, 9999, -99999 ...: the 'no value' codes historians and loggers write."""
+    """-9999, 9999, -99999, -999 ...: the 'no value' codes historians and loggers write."""
     return v == int(v) and abs(v) >= 999 and set(str(int(abs(v)))) == {"9"}
 
 
-def no_value_codes(values: np.ndarray) -> list[tuple[float, int, float, float]]:
+# How far from the other values' median a nines value must lie, in robust standard deviations
+# (1.4826 median absolute deviations), to be read as a code. A reading 8 robust sd out is
+# implausible on any plant signal, and the code must also lie outside every other value, so a
+# genuine 999 or 9999 among the tag's usual values stays a number.
+FAR_ROBUST_SD = 8.0
+
+
+@dataclass(frozen=True)
+class NoValueCode:
+    """A value of nines repeated far outside a tag's (or column's) other values.
+
+    Attributes
+    ----------
+    value : float
+        The code (-9999).
+    count : int
+        How often it occurs.
+    median, low, high : float
+        The other values' median and range, for the message.
+    """
+
+    value: float
+    count: int
+    median: float
+    low: float
+    high: float
+
+    def others_text(self) -> str:
+        """The other values, as the message gives them."""
+        return f"median {self.median:.4g}, {self.low:.4g} to {self.high:.4g}"
+
+
+def no_value_codes(values: np.ndarray) -> list[NoValueCode]:
     """Values that look like a 'no value' code rather than a reading.
 
-    A code is a value of nines (-9999, 9999, -99999, ...) repeated exactly at least twice and far
-    outside the other values (beyond three times their range from either end), so a speed that
+    A code is a value of nines (-9999, 9999, -99999, -999, ...) repeated exactly at least twice,
+    outside the range of the other values and more than :data:`FAR_ROBUST_SD` robust standard
+    deviations (1.4826 times the median absolute deviation) from their median. Judged on the
+    median and MAD, one other outlier neither hides a code nor makes a reading one; a speed that
     really reads 9999 among 5000-9500 is left alone.
 
     Parameters
@@ -527,40 +588,76 @@ def no_value_codes(values: np.ndarray) -> list[tuple[float, int, float, float]]:
 
     Returns
     -------
-    list of (value, count, low, high)
-        Each code, how often it occurs, and the range of the other values.
+    list of NoValueCode
     """
     v = np.asarray(values, dtype=float)
     v = v[np.isfinite(v)]
     if len(v) < 3:
         return []
     uniq, counts = np.unique(v, return_counts=True)
-    codes = [(u, c) for u, c in zip(uniq, counts, strict=True) if c >= 2 and _is_nines(float(u))]
+    codes = [(float(u), int(c)) for u, c in zip(uniq, counts, strict=True) if c >= 2 and _is_nines(float(u))]
     if not codes:
         return []
     others = v[~np.isin(v, [u for u, _ in codes])]
-    if not len(others):
+    if len(others) < 2:
         return []
+    med = float(np.median(others))
+    scale = 1.4826 * float(np.median(np.abs(others - med)))
+    if scale <= 0:
+        # Mostly one value (a valve shut, a state tag): the spread of the rest, else a sliver of
+        # the level itself, so that a code next to a constant still stands out.
+        scale = float(np.std(others)) or max(abs(med) * 1e-3, 1e-9)
     lo, hi = float(others.min()), float(others.max())
-    reach = 3 * max(hi - lo, 1e-9 * max(abs(lo), abs(hi)), 1e-12)
-    return [(float(u), int(c), lo, hi) for u, c in codes if u < lo - reach or u > hi + reach]
+    return [NoValueCode(u, c, med, lo, hi) for u, c in codes
+            if (u < lo or u > hi) and abs(u - med) > FAR_ROBUST_SD * scale]
 
 
-def _no_value_codes(tag: str, s: pd.DataFrame, file_name: str, has_quality: bool, grid: pd.DatetimeIndex,
-                    step: pd.Timedelta, rule: str) -> list[Problem]:
-    out = []
-    values = s["value"].to_numpy(float)
-    for code, count, lo, hi in no_value_codes(values):
-        first = s[s["value"] == code].iloc[0]
-        # The grid rows the code reaches by the tag's rule (a held "last" value reaches until the next).
-        hit = _onto_grid(s["time"], (values == code).astype(float), grid, step, "last" if rule == "last" else "max")
-        flag = "" if has_quality else " (the export has no quality column to flag them)"
-        out.append(Problem(
-            f"tag '{tag}': {count} samples are exactly {code:g} (first {first['stamped']}, row {int(first['row'])}), "
-            f"far outside its other values ({lo:g} to {hi:g}): a 'no value' code of the historian? They are used as "
-            f"numbers and reach {int(np.nansum(hit > 0))} grid rows{flag}; delete them, or export with the quality "
-            "column", file=file_name, column=tag, row=int(first["row"]), severity="warning", code="no_value_code"))
-    return out
+def override_text(tag: str, code: float) -> str:
+    """How the engineer keeps a code as a number, or declares the codes of a tag."""
+    return (f"if {code:g} is a real reading of {tag}, write missing = [] under [tags.{tag}] in the layout (or "
+            f"missing = [{code:g}, ...] to name its codes yourself)")
+
+
+def _no_value_problem(tag: str, code: NoValueCode, s: pd.DataFrame, file_name: str, has_quality: bool) -> Problem:
+    first = s[s["value"] == code.value].iloc[0]
+    flag = "" if has_quality else " (the export has no quality column to flag them)"
+    return Problem(
+        f"tag '{tag}': {code.count} samples are exactly {code.value:g} (first at {first['time']}, row "
+        f"{int(first['row'])}), far outside its other values ({code.others_text()}): a 'no value' code of the "
+        f"historian{flag}, so they are missing values, not numbers; {override_text(tag, code.value)}",
+        file=file_name, column=tag, row=int(first["row"]), severity="warning", code="no_value_code")
+
+
+def _declared_missing_problem(tag: str, hits: pd.DataFrame, codes: tuple, file_name: str,
+                              layout_file: str) -> Problem:
+    shown = ", ".join(f"{c:g}" for c in codes)
+    return Problem(
+        f"tag '{tag}': {len(hits)} samples are a value that [tags.{tag}] missing = [{shown}] in {layout_file} "
+        f"declares missing (first {hits['value'].iloc[0]:g} at {hits['time'].iloc[0]}, row {int(hits['row'].iloc[0])})"
+        "; they are missing values, not numbers", file=file_name, column=tag, row=int(hits["row"].iloc[0]),
+        severity="warning", code="declared_missing")
+
+
+def _no_value_samples(tag: str, g: pd.DataFrame, missing: Mapping[str, Sequence[float]], file_name: str,
+                      has_quality: bool, layout_file: str, problems: list[Problem]) -> np.ndarray:
+    """Which of a tag's good samples hold a "no value" code, each code said once.
+
+    Without a quality column nothing else flags them, and one -9999 among yields of 90 would
+    set the reference mean; so they are missing values, as a Bad sample is. A tag whose codes
+    the layout declares (``missing = [...]``, possibly empty) is read by that list alone."""
+    ok = (g["good"] & g["value"].notna()).to_numpy()
+    values = g["value"].to_numpy(dtype=float)
+    if tag in missing:
+        declared = tuple(float(c) for c in missing[tag])
+        coded = ok & np.isin(values, declared)
+        if coded.any():
+            problems.append(_declared_missing_problem(tag, g[coded], declared, file_name, layout_file))
+        return coded
+    found = no_value_codes(values[ok])
+    coded = ok & np.isin(values, [c.value for c in found])
+    for code in found:
+        problems.append(_no_value_problem(tag, code, g[ok], file_name, has_quality))
+    return coded
 
 
 def _onto_grid(times: pd.Series, values: np.ndarray, grid: pd.DatetimeIndex, step: pd.Timedelta,

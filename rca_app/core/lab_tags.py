@@ -481,7 +481,10 @@ def _noise_check(raw: pd.DataFrame, tag: str, parents: list[str], serial: bool) 
 
 def _message(f: LabEdges, n_rows: int) -> str:
     links = [f"{p} -> {f.tag}" for p in f.parents] + [f"{f.tag} -> {c}" for c in f.children]
-    text = (f"{f.tag}: a lab value held on the grid between samples; its links were learnt on the {f.n_samples} "
+    from rca_app.core.data.preparation import held_tag_words
+
+    kind = held_tag_words(n_rows / max(f.n_samples, 1))   # "a lab value" only when sampled sparsely
+    text = (f"{f.tag}: {kind} held on the grid between samples; its links were learnt on the {f.n_samples} "
             f"reference rows where it was sampled, not on the {n_rows:,} rows that hold copies: "
             + (", ".join(links) if links else "none found"))
     if f.undetermined:

@@ -315,8 +315,22 @@ class RankingBasis:
 
 
 @dataclass
+class JoinedTableRecord:
+    """A ``[[join]]`` table (lot properties) as read, fingerprinted like the data file: a changed
+    lot table gives other numbers, so reproducing the result needs the same one."""
+
+    file: str
+    path: str
+    sha256: str
+    size_bytes: int
+    rows: int
+    on: str                              # the key column it was joined by
+
+
+@dataclass
 class InputRecord:
-    """The data file as read: enough to find it again and to prove it is the same file."""
+    """The data file as read: enough to find it again and to prove it is the same file; and so
+    each table joined onto it (``joined``)."""
 
     file: str
     path: str
@@ -329,6 +343,12 @@ class InputRecord:
     sep: str | None
     decimal: str | None
     encoding: str | None
+    joined: list[JoinedTableRecord] = field(default_factory=list)
+
+    @staticmethod
+    def joined_tables(tables) -> list[JoinedTableRecord]:
+        """Records of the data's joined tables (``RawTable.joined``)."""
+        return [JoinedTableRecord(t.file, t.path, t.sha256, t.size_bytes, t.rows, t.on) for t in tables]
 
 
 @dataclass

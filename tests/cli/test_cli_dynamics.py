@@ -20,7 +20,7 @@ def test_format_forces_the_shape(capsys):
     assert main(["validate", *ARGS, "--format", "long"]) == 0
     capsys.readouterr()
     assert main(["validate", *ARGS, "--format", "wide"]) == 2
-    assert "not in the data" in capsys.readouterr().err
+    assert "--format wide: the header" in capsys.readouterr().err   # it looks like a long export, and says so
 
 
 def test_analyze_shows_residence_times_and_the_loop(capsys):

@@ -70,7 +70,7 @@ def test_sample_key_sets_the_grid(export):
 
 
 def test_format_forces_the_reading(export, tmp_path):
-    with pytest.raises(RcaInputError, match="not in the data"):
+    with pytest.raises(RcaInputError, match="--format wide: the header .* looks like a historian long export"):
         prepare(load_table(export), parse_layout(LAYOUT.format(plant="")), format="wide")
     wide = tmp_path / "wide.csv"
     pd.DataFrame({"a": [1, 2], "b": [3, 4]}).to_csv(wide, index=False)

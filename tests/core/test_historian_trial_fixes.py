@@ -145,8 +145,9 @@ def test_impossible_times_of_day_are_named_with_their_row(tmp_path):
     assert p.row == 5 and "time of day that does not exist" in p.message
 
 
-def test_no_value_codes_are_warned_and_kept():
-    assert no_value_codes(np.array([1.0, 2.0, 3.0, -9999, -9999])) == [(-9999.0, 2, 1.0, 3.0)]
+def test_no_value_codes_are_warned_and_missing():
+    assert [(c.value, c.count, c.low, c.high) for c in no_value_codes(np.array([1.0, 2.0, 3.0, -9999, -9999]))] \
+        == [(-9999.0, 2, 1.0, 3.0)]
     assert no_value_codes(np.array([5000.0, 9500.0, 9999.0, 9999.0])) == []     # a real reading near the top
     assert no_value_codes(np.array([1.0, 2.0, 3.0, -9999])) == []               # once: not a code
     rows = _rows(n=30)
@@ -155,8 +156,8 @@ def test_no_value_codes_are_warned_and_kept():
     p = pivot_long(_frame(rows), detect_long_format(COLS), "export.csv", kpi="YIELD")
     (w,) = [q for q in p.problems if q.code == "no_value_code"]
     assert w.column == "YIELD" and w.row == 3 * 4 + 2 + 2 and "3 samples are exactly -9999" in w.message
-    assert "reach 3 grid rows" in w.message
-    assert (p.frame["YIELD"] == -9999).sum() == 3                                  # warned, never dropped
+    assert "so they are missing values, not numbers" in w.message
+    assert (p.frame["YIELD"] == -9999).sum() == 0 and p.frame["YIELD"].isna().sum() == 3
 
 
 def test_tag_settings_for_tags_not_in_the_export_are_named_with_a_suggestion(tmp_path):
@@ -214,8 +215,9 @@ def test_no_value_codes_in_a_wide_table_are_warned_with_their_rows(tmp_path):
     lay = parse_layout(LAYOUT.format(extra="", extra_plant='time_column = "time"').replace('sample = "1min"', ""))
     data = prepare(load_table(path), lay)
     (w,) = [p for p in data.problems if p.code == "no_value_code"]
-    assert w.column == "TI-2" and w.row == 7 and "2 values are exactly -9999 (first at row 7, row 19)" in w.message
-    assert (data.frame["TI-2"] == -9999).sum() == 2
+    assert w.column == "TI-2" and w.row == 7
+    assert "2 values are exactly -9999 (first at 2026-03-01 00:05:00 (row 7); also at row 19)" in w.message
+    assert (data.frame["TI-2"] == -9999).sum() == 0 and data.n_rows == 38     # missing, so dropped by gaps='drop'
 
 
 def test_timestamps_that_cannot_be_read_are_named_not_a_nat_error():

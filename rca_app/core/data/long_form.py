@@ -8,7 +8,8 @@ Runs first in :func:`~rca_app.core.data.preparation.prepare`:
   per-tag rules and delays from ``[tags.NAME]``. Bad-quality samples are counted per tag and
   reported with the first one's timestamp.
 - ``[[join]]`` tables (lot properties) are joined onto the rows by their key column; lots
-  missing from the lot table and lot ids listed twice are reported, naming rows and ids.
+  missing from the lot table, lot ids listed twice and rows without a lot id are reported,
+  naming rows and ids, and each table's fingerprint is kept for the result's record.
 """
 from __future__ import annotations
 
@@ -19,11 +20,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from rca_app.core.data.messages import quote, quote_cells
+from rca_app.core.data.messages import quote, quote_cells, row_places
 from rca_app.core.data.numbers import parse_numbers
 from rca_app.core.data.overlaps import repeated_span
 from rca_app.core.data.quality import decode_hex_quality, uncertain_quality
-from rca_app.core.data.tables import RawTable
+from rca_app.core.data.tables import JoinedTable, RawTable
 from rca_app.core.data.times import parse_times
 from rca_app.core.data.validation import utc_note
 from rca_app.core.errors import ProblemList
@@ -39,6 +40,13 @@ def _long_columns(raw: RawTable, layout: Layout, fmt: str, pl: ProblemList) -> L
     cols = [str(c) for c in raw.frame.columns]
     found = detect_long_format(cols)
     if fmt == "wide":
+        if found is not None and not set(layout.nodes) <= set(cols):
+            # Else the engineer gets one "not in the data" per sensor and no word about why.
+            pl.add(f"--format wide: the header ({', '.join(quote(c) for c in cols[:6])}) looks like a historian long "
+                   f"export, one sample per row (tag {quote(found.tag)}, time {quote(found.time)}, value "
+                   f"{quote(found.value)}), so the layout's sensors are values of {quote(found.tag)}, not columns; "
+                   "leave out --format wide (or give --format long) to pivot it onto a time grid",
+                   file=raw.file_name, code="looks_long")
         return None
     if fmt == "long":
         if found is None:
@@ -114,7 +122,7 @@ def to_wide(raw: RawTable, layout: Layout, fmt: str, dayfirst: bool | None,
     try:
         pivot = pivot_long(numeric, cols, file, sample=layout.sample, rules=layout.tag_rules,
                            delays=layout.tag_delays, kpi=layout.target, times=times, source_rows=src,
-                           layout_file=layout.source)
+                           layout_file=layout.source, missing=layout.tag_missing)
         found = pivot.problems
     except TagSettingsError as e:
         # A [tags.NAME] for a tag the export lacks: said, and every other check still runs on the
@@ -146,8 +154,9 @@ def to_wide(raw: RawTable, layout: Layout, fmt: str, dayfirst: bool | None,
     status = {t.tag: {k: v for k, v in (("bad quality", t.bad_quality - uncertain.get(t.tag, 0)),
                                          (UNCERTAIN_STATUS, uncertain.get(t.tag, 0))) if v}
               for t in pivot.tags if t.bad_quality}
+    # Grid rows are no rows of the export: messages about them name their time (RowPlaces).
     out = dataclasses.replace(raw, frame=wide.reset_index(drop=True), source_rows=2 + np.arange(len(wide)),
-                              status_counts=status, problems=out_problems)
+                              status_counts=status, problems=out_problems, pivoted=True)
     if layout.time_column is None:
         layout = dataclasses.replace(layout, time_column=time_col)
     step = _duration_text(pivot.step)
@@ -257,6 +266,10 @@ def apply_joins(raw: RawTable, layout: Layout, pl: ProblemList) -> RawTable:
     src = np.asarray(raw.source_rows, dtype=np.int64)
     if len(src) != len(frame):
         src = 2 + np.arange(len(frame), dtype=np.int64)
+    times = frame[layout.time_column] if raw.pivoted and layout.time_column in frame.columns else None
+    places = row_places(src, times, raw.pivoted)
+    fingerprints: list[JoinedTable] = []
+    said_by_join: set[str] = set()
     # Next to the layout file; a layout read from text (a reopened investigation) has no folder,
     # so the data file's folder is tried too.
     bases = ([Path(layout.path).parent] if layout.path else []) + [Path(raw.path).parent, Path(".")]
@@ -282,6 +295,8 @@ def apply_joins(raw: RawTable, layout: Layout, pl: ProblemList) -> RawTable:
         lot_rows = np.asarray(lots.source_rows, dtype=np.int64)
         if len(lot_rows) != len(lot_keys):
             lot_rows = 2 + np.arange(len(lot_keys), dtype=np.int64)
+        fingerprints.append(JoinedTable(lots.file_name, str(lots.path), lots.sha256, lots.size_bytes, lots.n_rows,
+                                        j.on))
         _report_repeated_lots(lots, lot_keys, lot_rows, j.on, pl)
         # Joined by each lot's first row even when some are listed twice (an error above), so the
         # other problems of both tables are found in the same run instead of a cascade of
@@ -302,13 +317,27 @@ def apply_joins(raw: RawTable, layout: Layout, pl: ProblemList) -> RawTable:
         if absent.any():
             ids = list(dict.fromkeys(keys[absent]))
             pl.warn(f"[[join]] {int(absent.sum())} row(s) use lot id(s) not in {lots.file_name} "
-                    f"({', '.join(quote(i) for i in ids[:5])}): {quote_cells(src[absent])}; their lot "
+                    f"({', '.join(quote(i) for i in ids[:5])}): {quote_cells(places[absent])}; their lot "
                     f"properties are missing{_near_lot_ids(ids, lot_keys.dropna(), lots.file_name)}",
-                    file=raw.file_name, column=j.on, row=int(src[absent][0]), code="join_unknown_lot")
+                    file=raw.file_name, column=j.on, row=places[absent].row(), code="join_unknown_lot")
+        no_id = keys.isna().to_numpy()
+        if no_id.any():
+            # Read as missing by the reader ("n/a", "-", empty): a batch without its lot, said as such.
+            said_by_join.add(j.on)
+            status = raw.status_counts.get(j.on, {})
+            empty = int(no_id.sum()) - sum(status.values())
+            written = ", ".join(([f"{empty} empty"] if empty > 0 else [])
+                                + [f"{quote(k)} ×{v}" for k, v in status.items()])
+            pl.warn(f"[[join]] {int(no_id.sum())} row(s) have no lot id in {quote(j.on)} ({written}): "
+                    f"{quote_cells(places[no_id])}; their properties from "
+                    f"{lots.file_name} are missing", file=raw.file_name, column=j.on, row=places[no_id].row(),
+                    code="join_no_lot_id")
         joined = table.reindex(keys.to_numpy())
         for c in extra:
             frame[c] = joined[c].to_numpy()
-    return dataclasses.replace(raw, frame=frame, problems=list(raw.problems))
+    # A status text in a key column ("n/a") is said above as a missing lot id, not as a sensor's status.
+    problems = [p for p in raw.problems if not (p.column in said_by_join and p.code == "status_values")]
+    return dataclasses.replace(raw, frame=frame, problems=problems, joined=[*raw.joined, *fingerprints])
 
 
 def _report_repeated_lots(lots: RawTable, lot_keys: pd.Series, lot_rows: np.ndarray, on: str,

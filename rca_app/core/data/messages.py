@@ -2,14 +2,67 @@
 from __future__ import annotations
 
 import difflib
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from rca_app.core.data.rules import QUOTE_CELLS
 from rca_app.core.errors import Problem, RcaInputError
 
-__all__ = ["input_error", "quote", "quote_cells", "suggest"]
+__all__ = ["RowPlaces", "input_error", "quote", "quote_cells", "row_places", "suggest"]
+
+
+@dataclass(frozen=True)
+class RowPlaces:
+    """Where the rows of a table are, for messages.
+
+    A file's rows are its spreadsheet rows. A historian export pivoted onto a grid has rows that
+    are no rows of the file (grid row 97 is not line 97 of the export, which holds some other
+    tag's sample), so they are named by their grid time and a problem points at no row.
+
+    Attributes
+    ----------
+    rows : ndarray of int
+        Spreadsheet row numbers (on a grid: stand-ins, 2 + position, never shown).
+    times : ndarray of object or None
+        Each row's timestamp, where known (the grid's always).
+    grid : bool
+        The rows are a pivoted historian grid.
+    """
+
+    rows: np.ndarray
+    times: np.ndarray | None = None
+    grid: bool = False
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __getitem__(self, key) -> RowPlaces:
+        return RowPlaces(np.asarray(self.rows)[key], None if self.times is None else self.times[key], self.grid)
+
+    def row(self, j: int = 0) -> int | None:
+        """The spreadsheet row of place ``j``, None on a grid (it has none)."""
+        return None if self.grid else int(self.rows[j])
+
+    def name(self, j: int) -> str:
+        """Place ``j`` as a message names it: "row 17", or its time on a grid."""
+        if self.grid and self.times is not None:
+            return str(self.times[j])
+        return f"row {int(self.rows[j])}"
+
+    def when(self, j: int) -> str:
+        """Place ``j`` with its time where known: "2026-05-04 01:49:00 (row 111)"."""
+        if self.times is None:
+            return self.name(j)
+        return str(self.times[j]) if self.grid else f"{self.times[j]} (row {int(self.rows[j])})"
+
+
+def row_places(rows: np.ndarray, times: pd.Series | None = None, grid: bool = False) -> RowPlaces:
+    """:class:`RowPlaces` from spreadsheet rows and, where known, each row's parsed time."""
+    t = None if times is None else np.asarray(times.astype(object).to_numpy(), dtype=object)
+    return RowPlaces(np.asarray(rows, dtype=np.int64), t, grid)
 
 
 def input_error(message: str, file: str | None, **where: Any) -> RcaInputError:
@@ -52,13 +105,13 @@ def quote(value: Any, limit: int = 40) -> str:
     return "'" + text.replace("\n", "\\n").replace("\r", "\\r") + "'"
 
 
-def quote_cells(rows: np.ndarray, values: list | None = None, k: int = QUOTE_CELLS) -> str:
+def quote_cells(rows: np.ndarray | RowPlaces, values: list | None = None, k: int = QUOTE_CELLS) -> str:
     """Where the bad cells are, for a message: ``row 17: '12,5x', row 40: 'abc'``.
 
     Parameters
     ----------
-    rows : ndarray of int
-        Spreadsheet row numbers.
+    rows : ndarray of int or RowPlaces
+        Spreadsheet row numbers (or places, which name a pivoted grid's rows by their time).
     values : list, optional
         The cells' text; without it only the rows are named.
     k : int, default QUOTE_CELLS
@@ -68,9 +121,10 @@ def quote_cells(rows: np.ndarray, values: list | None = None, k: int = QUOTE_CEL
     -------
     str
     """
+    places = rows if isinstance(rows, RowPlaces) else RowPlaces(np.asarray(rows))
     parts = []
-    for j, r in enumerate(rows[:k]):
-        parts.append(f"row {int(r)}: {quote(values[j])}" if values is not None else f"row {int(r)}")
+    for j in range(min(k, len(places))):
+        parts.append(f"{places.name(j)}: {quote(values[j])}" if values is not None else places.name(j))
     more = ", …" if len(rows) > k else ""
     return ", ".join(parts) + more
 

@@ -24,7 +24,7 @@ import pandas as pd
 from rca_app.core.data.compressed import mark_compressed
 from rca_app.core.data.gap_runs import GapRuns, find_gap_runs, long_gap_warnings
 from rca_app.core.data.long_form import UNCERTAIN_STATUS, UNCERTAIN_USE, apply_joins, to_wide
-from rca_app.core.data.messages import quote, quote_cells
+from rca_app.core.data.messages import RowPlaces, quote, quote_cells, row_places
 from rca_app.core.data.numbers import parse_numbers
 from rca_app.core.data.rules import (
     DROP_REASONS,
@@ -135,8 +135,10 @@ def prepare(raw: RawTable, layout: Layout, *, dayfirst: bool | None = None,
         pl.add(f"{layout.source} has no sensors besides the KPI ({layout.target}): nothing could explain "
                "a change of it. List the stations' sensors in the layout", file=layout.source, code="no_sensors")
     _point_to_other_sheet(raw, want, pl)
-    cols = _convert_columns(raw, layout, want, src, pl)
-    rows = _order_by_time(raw, want.time_col, dayfirst, src, pl)
+    # Rows are named by the file's row numbers, or by time on a pivoted historian grid.
+    rows = _order_by_time(raw, want.time_col, dayfirst, row_places(src, grid=raw.pivoted), pl)
+    places = row_places(src, rows.times, raw.pivoted)
+    cols = _convert_columns(raw, layout, want, places, pl)
     if not tag_reports and (layout.tag_rules or layout.tag_delays):
         # A wide table: [tags] rules hold a column blank between samples (core/data/wide_tags.py).
         tag_reports = hold_wide_tags(layout, cols.values, rows.order, rows.times, want.present, want.target,
@@ -149,7 +151,7 @@ def prepare(raw: RawTable, layout: Layout, *, dayfirst: bool | None = None,
     _check_tag_sampling(tag_reports, step, want, cols, n, file, pl)
     good = [c for c in want.present if c not in cols.bad]
     sensors = [c for c in good if c != want.target]
-    keep = _drop_missing_target(cols, rows, want.target in good, want.target, src, file, pl)
+    keep = _drop_missing_target(cols, rows, want.target in good, want.target, places, file, pl)
     gap_runs = _long_gaps(raw, want, cols, rows, keep, sensors, src, gaps, bool(tag_reports), pl)
     if gaps == "drop":
         keep &= ~_drop_gap_rows(cols, rows, sensors, keep, file, pl)
@@ -201,7 +203,7 @@ def _layout_columns(want: WantedColumns) -> set:
     return set(want.nodes) | ({want.time_col} if want.time_col else set())
 
 
-def _convert_columns(raw: RawTable, layout: Layout, want: WantedColumns, src: np.ndarray,
+def _convert_columns(raw: RawTable, layout: Layout, want: WantedColumns, places: RowPlaces,
                      pl: ProblemList) -> _Columns:
     """Numbers for numeric nodes, labels for categorical ones; a column all missing is an error."""
     file, frame, n = raw.file_name, raw.frame, len(raw.frame)
@@ -219,7 +221,7 @@ def _convert_columns(raw: RawTable, layout: Layout, want: WantedColumns, src: np
         if col in want.categorical:
             out.values[col] = category_values(s)
             continue
-        arr = numeric_values(s, col, col == want.target, want.station_of.get(col), layout, raw, src, pl)
+        arr = numeric_values(s, col, col == want.target, want.station_of.get(col), layout, raw, places, pl)
         if arr is None:
             out.bad.add(col)
             arr = np.full(n, np.nan)
@@ -301,6 +303,18 @@ def _grid_text(step: pd.Timedelta) -> str:
 
 # A "last" tag held this many grid rows or more between values is a step function worth a note.
 STEP_FUNCTION_ROWS = 5
+# ... and is called a lab value only when sampled this much more sparsely than the grid (a lab's
+# schedule runs every 15 min to every shift, on grids of a minute or less); a process tag every 5
+# minutes on a 1-minute grid is a slow tag, whatever its treatment.
+LAB_VALUE_ROWS = 15
+
+
+def held_tag_words(every_rows: float) -> str:
+    """What a tag held between its samples is called: "a lab value" only when it is sampled much
+    more sparsely than the grid (:data:`LAB_VALUE_ROWS`), else "a slow tag" with its spacing."""
+    if every_rows >= LAB_VALUE_ROWS:
+        return "a lab value"
+    return f"a slow tag (a new value about every {every_rows:.0f} grid rows)"
 
 
 def _duration(seconds: float | None) -> str:
@@ -328,10 +342,10 @@ def _is_label_column(s: pd.Series, decimal: str | None) -> bool:
     return 2 <= k <= MAX_CATEGORY_LEVELS and k <= len(present) / 2
 
 
-def _order_by_time(raw: RawTable, time_col: str | None, dayfirst: bool | None, src: np.ndarray,
+def _order_by_time(raw: RawTable, time_col: str | None, dayfirst: bool | None, places: RowPlaces,
                    pl: ProblemList) -> _Rows:
     """Rows in time order (stable), rows without a timestamp dropped; file order without time."""
-    frame, file, n = raw.frame, raw.file_name, len(raw.frame)
+    frame, file, n, src = raw.frame, raw.file_name, len(raw.frame), places.rows
     rows = _Rows(order=np.arange(n), dayfirst=dayfirst)
     if not time_col or time_col not in frame.columns:
         return rows
@@ -346,8 +360,8 @@ def _order_by_time(raw: RawTable, time_col: str | None, dayfirst: bool | None, s
     if no_time.any():
         rows.dropped["missing_time"] = int(no_time.sum())
         pl.warn(f"{int(no_time.sum())} row(s) have no timestamp and were dropped: "
-                f"{quote_cells(src[no_time])}", file=file, column=time_col,
-                row=int(src[no_time][0]), code="missing_time")
+                f"{quote_cells(places[no_time])}", file=file, column=time_col,
+                row=places[no_time].row(), code="missing_time")
     order = rows.order[~no_time]
     tnum = time_numbers(times)[order]
     perm = np.argsort(tnum, kind="stable")
@@ -374,17 +388,19 @@ def _order_by_time(raw: RawTable, time_col: str | None, dayfirst: bool | None, s
 
 
 def _drop_missing_target(cols: _Columns, rows: _Rows, target_ok: bool, target: str,
-                         src: np.ndarray, file: str, pl: ProblemList) -> np.ndarray:
-    """Mask over ``rows.order`` of rows to keep: a row without a KPI value says nothing."""
+                         places: RowPlaces, file: str, pl: ProblemList) -> np.ndarray:
+    """Mask over ``rows.order`` of rows to keep: a row without a KPI value says nothing (named by
+    row, or by time on a pivoted grid)."""
     keep = np.ones(len(rows.order), dtype=bool)
     if not target_ok:
         return keep
     tmiss = cols.isna(target)[rows.order]
     if tmiss.any():
         rows.dropped["missing_target"] = int(tmiss.sum())
-        rws = src[rows.order][tmiss]
-        pl.warn(f"{int(tmiss.sum())} row(s) have no target value and were dropped: "
-                f"{quote_cells(rws)}", file=file, column=target, row=int(rws[0]),
+        rws = places[rows.order][tmiss]
+        what = "grid time(s)" if places.grid else "row(s)"
+        pl.warn(f"{int(tmiss.sum())} {what} have no target value and were dropped: "
+                f"{quote_cells(rws)}", file=file, column=target, row=rws.row(),
                 code="missing_target_rows")
     return keep & ~tmiss
 
@@ -492,7 +508,7 @@ def _build_plant_data(raw: RawTable, layout: Layout, want: WantedColumns,
     )
 
 
-_JOIN_FINDINGS = ("join_unknown_lot", "join_empty_cell")
+_JOIN_FINDINGS = ("join_unknown_lot", "join_empty_cell", "join_no_lot_id", "join_repeated_lot")
 
 
 def _point_to_failed_joins(pl: ProblemList) -> None:

@@ -127,6 +127,8 @@ def plant_summary_text(data: PlantData) -> str:
     lines = []
     where = f"sheet '{raw.sheet}', " if raw.sheet else ""
     lines.append(f"File: {raw.file_name} ({where}{raw.size_bytes:,} bytes, sha256 {raw.sha256[:12]})")
+    for j in getattr(raw, "joined", []):
+        lines.append(f"Joined: {j.file} by '{j.on}' ({j.rows:,} rows, {j.size_bytes:,} bytes, sha256 {j.sha256[:12]})")
     drop_txt = ""
     if data.dropped_rows:
         parts = [f"{n:,} {DROP_REASONS.get(k, k)}" for k, n in data.dropped_rows.items() if n]
@@ -151,6 +153,7 @@ def plant_summary_text(data: PlantData) -> str:
         lines += [f"  {t.tag}: {t.rule}, {t.samples:,} samples, {t.bad_quality:,} bad"
                   + (f" ({uncertain[t.tag]:,} of them 'Uncertain')" if uncertain.get(t.tag) else "")
                   + f", {t.missing_values:,} empty"
+                  + (f", {t.no_value_samples:,} 'no value' code(s)" if getattr(t, "no_value_samples", 0) else "")
                   + (f", stamped {t.delay_s:g} s late" if t.delay_s else "") for t in data.tag_reports]
     lines.append(f"Target: {data.layout.target} ({data.layout.goal})")
     lines.append("Stations (in process order):")

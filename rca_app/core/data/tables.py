@@ -13,7 +13,29 @@ from rca_app.core.data.summary import ColumnSummary, plant_summary_text, summari
 from rca_app.core.errors import Problem
 from rca_app.core.layout import Layout
 
-__all__ = ["RawTable", "PlantData"]
+__all__ = ["JoinedTable", "RawTable", "PlantData"]
+
+
+@dataclass(frozen=True)
+class JoinedTable:
+    """A ``[[join]]`` table as read: enough to find it again and to prove it is the same file.
+
+    Attributes
+    ----------
+    file, path, sha256 : str
+        Its name, where it was read from, and its content fingerprint.
+    size_bytes, rows : int
+        Its size and its data rows.
+    on : str
+        The key column it was joined by.
+    """
+
+    file: str
+    path: str
+    sha256: str
+    size_bytes: int
+    rows: int
+    on: str
 
 
 @dataclass
@@ -44,6 +66,11 @@ class RawTable:
     other_sheets : dict
         Workbooks read without a chosen sheet: the header cells of the other sheets, so that
         data sitting on another sheet can be pointed out by name.
+    pivoted : bool
+        A historian long export pivoted onto the analysis grid: its rows are grid times, not rows
+        of the file, so messages name them by time (:class:`~rca_app.core.data.messages.RowPlaces`).
+    joined : list of JoinedTable
+        The ``[[join]]`` tables whose columns were added, each with its fingerprint.
     """
 
     frame: pd.DataFrame
@@ -63,6 +90,8 @@ class RawTable:
     # Workbooks read without a chosen sheet: the header cells of the other sheets, so that data
     # sitting on another sheet can be pointed out by name.
     other_sheets: dict[str, list[str]] = field(default_factory=dict)
+    pivoted: bool = False
+    joined: list[JoinedTable] = field(default_factory=list)
     _summary_cache: list[ColumnSummary] | None = field(default=None, init=False, repr=False,
                                                        compare=False)
 

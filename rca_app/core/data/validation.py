@@ -13,12 +13,12 @@ import pandas as pd
 from pandas.api import types as ptypes
 
 from rca_app.core.data.cells import number_label
-from rca_app.core.data.messages import quote, quote_cells, suggest
+from rca_app.core.data.messages import RowPlaces, quote, quote_cells, suggest
 from rca_app.core.data.numbers import parse_numbers
 from rca_app.core.data.rules import MAX_CATEGORY_LEVELS, QUOTE_CELLS, TIME_FORMATS_HINT
 from rca_app.core.data.times import parse_times
 from rca_app.core.errors import ProblemList
-from rca_app.core.historian import no_value_codes
+from rca_app.core.historian import no_value_codes, override_text
 from rca_app.core.layout import Layout
 
 if TYPE_CHECKING:
@@ -122,7 +122,7 @@ def wanted_columns(layout: Layout, columns: list[str], file: str, pl: ProblemLis
 
 
 def numeric_values(s: pd.Series, col: str, is_target: bool, station: str | None,
-                   layout: Layout, raw: RawTable, src: np.ndarray,
+                   layout: Layout, raw: RawTable, src: np.ndarray | RowPlaces,
                    pl: ProblemList) -> np.ndarray | None:
     """Float values of a numeric node, or None after recording why it cannot be one.
 
@@ -140,17 +140,19 @@ def numeric_values(s: pd.Series, col: str, is_target: bool, station: str | None,
         For the layout file's name in messages.
     raw : RawTable
         For the file name and decimal mark.
-    src : numpy.ndarray
-        Spreadsheet row number of each row.
+    src : numpy.ndarray or RowPlaces
+        Spreadsheet row number of each row (places also name a pivoted grid's rows by time).
     pl : ProblemList
         Receives the problems.
 
     Returns
     -------
     numpy.ndarray or None
-        float64 values (NaN for missing), None if the column is not numeric.
+        float64 values (NaN for missing, and for "no value" codes such as -9999), None if the
+        column is not numeric.
     """
     file = raw.file_name
+    places = src if isinstance(src, RowPlaces) else RowPlaces(np.asarray(src))
     if ptypes.is_datetime64_any_dtype(s.dtype):
         pl.add("column holds timestamps, not numbers; is it the time column?", file=file,
                column=col, code="non_numeric")
@@ -158,7 +160,7 @@ def numeric_values(s: pd.Series, col: str, is_target: bool, station: str | None,
     vals, bad = parse_numbers(s, raw.decimal)
     if bad.any():
         present = int(s.notna().sum())
-        rows = src[bad]
+        rows = places[bad]
         texts = s[bad].astype(str).tolist()
         dec = raw.decimal or "."
         other = "," if dec == "." else "."
@@ -169,7 +171,7 @@ def numeric_values(s: pd.Series, col: str, is_target: bool, station: str | None,
                    f"{dec!r} (first at {quote_cells(rows, texts)}); they look like numbers "
                    f"written with {other!r}. Write all numbers the same way, or load the file "
                    f"with decimal={other!r} (--decimal)", file=file, column=col,
-                   row=int(rows[0]), code="non_numeric")
+                   row=rows.row(), code="non_numeric")
         elif bad.sum() > present / 2:
             if is_target:
                 fix = "the target must be a number (the yield KPI)"
@@ -177,36 +179,57 @@ def numeric_values(s: pd.Series, col: str, is_target: bool, station: str | None,
                 fix = (f"if it is a categorical sensor, add it to 'categorical' of station "
                        f"'{station}' in {layout.source}")
             examples = ", ".join(quote(v) for v in pd.unique(pd.Series(texts))[:QUOTE_CELLS])
-            pl.add(f"column holds text, not numbers (e.g. {examples}, first at row "
-                   f"{int(rows[0])}); {fix}", file=file, column=col, row=int(rows[0]),
+            pl.add(f"column holds text, not numbers (e.g. {examples}, first at "
+                   f"{rows.name(0)}); {fix}", file=file, column=col, row=rows.row(),
                    code="text_column")
         else:
             pl.add(f"{int(bad.sum())} non-numeric value(s), first at "
-                   f"{quote_cells(rows, texts)}", file=file, column=col, row=int(rows[0]),
+                   f"{quote_cells(rows, texts)}", file=file, column=col, row=rows.row(),
                    code="non_numeric")
         return None
     inf = np.isinf(vals)
     if inf.any():
-        rows = src[inf]
+        rows = places[inf]
         pl.add(f"{int(inf.sum())} infinite value(s) at {quote_cells(rows)}; replace them "
                f"with a number or leave the cell empty", file=file, column=col,
-               row=int(rows[0]), code="infinite")
+               row=rows.row(), code="infinite")
         return None
     huge = np.abs(vals) > MAX_MAGNITUDE
     if huge.any():
-        rows = src[huge]
+        rows = places[huge]
         pl.add(f"{int(huge.sum())} value(s) too large to analyse (beyond ±{MAX_MAGNITUDE:.0e}; their squares "
                f"would overflow) at {quote_cells(rows, s[huge].astype(str).tolist())}: a wrong unit, a "
                "placeholder such as 9.9e307 for 'no value', or a typo? Fix them or leave the cells empty",
-               file=file, column=col, row=int(rows[0]), code="huge_value")
+               file=file, column=col, row=rows.row(), code="huge_value")
         return None
-    # -9999 and the like: warned, never dropped (a real reading can be anything; the engineer decides).
-    for code, count, lo, hi in no_value_codes(vals):
-        rows = src[vals == code]
-        pl.warn(f"{count} values are exactly {code:g} (first at {quote_cells(rows)}), far outside the column's other "
-                f"values ({lo:g} to {hi:g}): a 'no value' code of the logger or historian? They are used as numbers; "
-                "leave those cells empty if they are not readings", file=file, column=col, row=int(rows[0]),
-                code="no_value_code")
+    return _no_value_codes_missing(vals, col, layout, places, file, pl)
+
+
+def _no_value_codes_missing(vals: np.ndarray, col: str, layout: Layout, places: RowPlaces, file: str,
+                            pl: ProblemList) -> np.ndarray:
+    """-9999 and the like read as missing, each said with its first row and time.
+
+    A logger's or historian's "no value" code far outside a column's values is no reading: used as
+    a number, two of them would set its mean. ``[tags.NAME] missing = [...]`` in the layout
+    declares a column's codes instead (``[]``: none, every value a number). A historian export
+    arrives here with its codes already missing (:mod:`rca_app.core.historian`)."""
+    if col in layout.tag_missing:
+        declared = np.isin(vals, layout.tag_missing[col])
+        if declared.any() and not places.grid:
+            rows = places[declared]
+            pl.warn(f"{int(declared.sum())} value(s) are one that [tags.{col}] missing in {layout.source} declares "
+                    f"missing, first at {rows.when(0)}; they are missing values, not numbers", file=file, column=col,
+                    row=rows.row(), code="declared_missing")
+        return np.where(declared, np.nan, vals) if declared.any() else vals
+    for code in no_value_codes(vals):
+        at = vals == code.value
+        rows = places[at]
+        also = f"; also at {quote_cells(rows[1:], k=3)}" if len(rows) > 1 else ""
+        pl.warn(f"{code.count} values are exactly {code.value:g} (first at {rows.when(0)}{also}), far outside the "
+                f"column's other values ({code.others_text()}): a 'no value' code of the logger or historian, so "
+                f"they are missing values, not numbers; {override_text(col, code.value)}", file=file, column=col,
+                row=rows.row(), code="no_value_code")
+        vals = np.where(at, np.nan, vals)
     return vals
 
 

@@ -101,6 +101,9 @@ class Layout:
     tag_compressed : dict of str to bool
         Per historian tag: stored by exception (deadband compression), so its held values are
         data (True), or a lab value whatever its spacing looks like (False); unset: detected.
+    tag_missing : dict of str to tuple of float
+        Per tag or column: the values that mean "no value" (-9999); an empty tuple keeps every
+        value a number. Unset: a value of nines far outside the others is found and read as missing.
     recycles, loops, joins : list
         :class:`Recycle` streams, control :class:`Loop` s, :class:`Join` ed tables.
     """
@@ -124,6 +127,7 @@ class Layout:
     tag_rules: dict[str, str] = field(default_factory=dict)
     tag_delays: dict[str, str] = field(default_factory=dict)
     tag_compressed: dict[str, bool] = field(default_factory=dict)
+    tag_missing: dict[str, tuple] = field(default_factory=dict)
     recycles: list[Recycle] = field(default_factory=list)
     loops: list[Loop] = field(default_factory=list)
     joins: list[Join] = field(default_factory=list)
@@ -335,7 +339,8 @@ class Layout:
             units={k: v for k, v in self.units.items() if k in keep},
             source=self.source, text=self.text, warnings=list(self.warnings), path=self.path,
             sample=self.sample, lag_max=self.lag_max, tag_rules=dict(self.tag_rules),
-            tag_delays=dict(self.tag_delays), tag_compressed=dict(self.tag_compressed), recycles=list(self.recycles),
+            tag_delays=dict(self.tag_delays), tag_compressed=dict(self.tag_compressed),
+            tag_missing=dict(self.tag_missing), recycles=list(self.recycles),
             loops=[lp for lp in self.loops if lp.controlled in keep and lp.manipulated in keep],
             joins=list(self.joins),
             kpi_type=self.kpi_type,
@@ -400,7 +405,7 @@ class Layout:
     def _time_toml(self) -> list[str]:
         """The TOML of tags, recycles, loops and joins (see :mod:`.time_keys`)."""
         out: list[str] = []
-        for tag in dict.fromkeys([*self.tag_rules, *self.tag_delays, *self.tag_compressed]):
+        for tag in dict.fromkeys([*self.tag_rules, *self.tag_delays, *self.tag_compressed, *self.tag_missing]):
             out += ["", f"[tags.{_toml_key(tag)}]"]
             if tag in self.tag_rules:
                 out.append(f"rule = {_toml_str(self.tag_rules[tag])}")
@@ -408,6 +413,8 @@ class Layout:
                 out.append(f"delay = {_toml_str(self.tag_delays[tag])}")
             if tag in self.tag_compressed:
                 out.append(f"compressed = {'true' if self.tag_compressed[tag] else 'false'}")
+            if tag in self.tag_missing:
+                out.append(f"missing = [{', '.join(f'{c:g}' for c in self.tag_missing[tag])}]")
         for rc in self.recycles:
             out += ["", "[[recycle]]", f"from = {_toml_str(rc.source)}", f"to = {_toml_str(rc.to)}",
                     f"lag = {_toml_str(rc.lag)}"]

@@ -241,14 +241,15 @@ class _Reader:
 
         tk = TimeKeyReader(self)
         sample, lag_max = tk.plant(plant)
-        rules, delays, compressed = tk.tags(raw.get("tags", {}))
+        rules, delays, compressed, missing = tk.tags(raw.get("tags", {}))
         loops = tk.loops(raw.get("loop", []))
         place_setpoint_tags(stations, loops)   # a setpoint tag in no station is read with its loop
         return Layout(name=name, target=target, goal=goal, stations=stations,  # type: ignore[arg-type]
                       time_column=time_column, forbidden=edges["forbidden"],
                       required=edges["required"], monotone=monotone, units=units,
                       source=self.source, sample=sample, lag_max=lag_max, tag_rules=rules,
-                      tag_delays=delays, tag_compressed=compressed, recycles=tk.recycles(raw.get("recycle", [])),
+                      tag_delays=delays, tag_compressed=compressed, tag_missing=missing,
+                      recycles=tk.recycles(raw.get("recycle", [])),
                       loops=loops, joins=tk.joins(raw.get("join", [])),
                       kpi_type=kpi_type)
 

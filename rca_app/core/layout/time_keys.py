@@ -14,6 +14,7 @@ All optional; a layout without them reads as before. In TOML::
     rule = "last"                # mean, last, max or min
     delay = "40min"              # stamped this long after the sample was taken
     compressed = true            # stored by exception/deadband: held values are data, not a lab value
+    missing = [-9999]            # its "no value" codes ([] keeps a nines value a number)
 
     [[recycle]]                  # a backward stream
     from = "Separator"
@@ -170,18 +171,28 @@ class TimeKeyReader:
             lag_max = self.duration(plant["lag_max"], "[plant] key 'lag_max'")
         return sample, lag_max
 
-    def tags(self, value: Any) -> tuple[dict[str, str], dict[str, str], dict[str, bool]]:
+    def tags(self, value: Any) -> tuple[dict[str, str], dict[str, str], dict[str, bool], dict[str, tuple]]:
         rules: dict[str, str] = {}
         delays: dict[str, str] = {}
         compressed: dict[str, bool] = {}
+        missing: dict[str, tuple] = {}
         if not isinstance(value, dict):
             self.r.add("'tags' must be tables such as [tags.lab_viscosity]", "wrong_type")
-            return rules, delays, compressed
+            return rules, delays, compressed, missing
         for tag, table in value.items():
             if not isinstance(table, dict):
-                self.r.add(f"[tags.{tag}] must be a table with 'rule', 'delay' and/or 'compressed'", "wrong_type")
+                self.r.add(f"[tags.{tag}] must be a table with 'rule', 'delay', 'compressed' and/or 'missing'",
+                           "wrong_type")
                 continue
-            table = self.r.keys(table, ("rule", "delay", "compressed"), f"[tags.{tag}]")
+            table = self.r.keys(table, ("rule", "delay", "compressed", "missing"), f"[tags.{tag}]")
+            if "missing" in table:
+                codes = table["missing"]
+                if isinstance(codes, list) and all(isinstance(c, (int, float)) and not isinstance(c, bool)
+                                                   for c in codes):
+                    missing[tag] = tuple(float(c) for c in codes)
+                else:
+                    self.r.add(f"[tags.{tag}] missing must be a list of numbers such as [-9999] (or [] for none), "
+                               f"got {codes!r}", "wrong_type", column=tag)
             if "compressed" in table:
                 if isinstance(table["compressed"], bool):
                     compressed[tag] = table["compressed"]
@@ -199,7 +210,7 @@ class TimeKeyReader:
                 d = self.duration(table["delay"], f"[tags.{tag}] key 'delay'")
                 if d is not None:
                     delays[tag] = d
-        return rules, delays, compressed
+        return rules, delays, compressed, missing
 
     def _tables(self, value: Any, key: str) -> list[dict]:
         if isinstance(value, dict):

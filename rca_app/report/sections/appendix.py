@@ -166,6 +166,9 @@ def appendix(b: ReportBuilder) -> list:
             ["Size", F.fmt_bytes(inp.size_bytes)], ["SHA-256", sha]]
     if inp.sheet not in (None, ""):
         rows.append(["Sheet", str(inp.sheet)])
+    for j in inp.joined:     # lot tables: a changed one gives other numbers, so fingerprinted too
+        rows += [["Joined table", f"{j.file} (by {j.on}; {j.rows:,} rows, {F.fmt_bytes(j.size_bytes)}), {j.path}"],
+                 ["SHA-256", Paragraph(f'<font name="{MONO}">{escape(j.sha256)}</font>', b.st["cell"])]]
     rows += [["Rows used", _rows_used_text(b)],
              ["Gap policy", str(inp.gaps or r.diagnostics.gaps_policy or F.MISSING)]]
     if inp.dayfirst is not None:
