@@ -626,7 +626,8 @@ def _bridging_note(full: FullGrid, plan, steps: np.ndarray, grid: TimeGrid, refe
                  int(grid.positions[incident.stop - 1]) + 1)
     sources = sorted({src for src, _ in plan.inputs})
     per_tag = [(c, bridged_steps(full, c, span)) for c in sources]
-    bridged = ", ".join(f"{c} {n}" for c, n in per_tag if n) or "none"
+    bridged = ", ".join(f"{c} {n}" for c, n in per_tag if n)
+    bridged = f"; per tag: {bridged}" if bridged else ": none needed"
     carried, lost = set(), set()
     for _, k in plan.inputs:
         back = lag_sources(steps, k)
@@ -636,7 +637,7 @@ def _bridging_note(full: FullGrid, plan, steps: np.ndarray, grid: TimeGrid, refe
         lost |= set(np.flatnonzero(~has & (want >= 0)).tolist())
     n_holes = int(steps[-1]) + 1 - len(steps)
     text = (f"model over time across the time grid's holes: single missing grid steps of the sensors whose past it "
-            f"reads were bridged (interpolated between the neighbouring good samples; per tag: {bridged}); longer "
+            f"reads were bridged (interpolated between the neighbouring good samples{bridged}); longer "
             "outages are not bridged")
     if n_holes:
         text += (f". The incident has {n_holes:,} grid step(s) without a row: a restoration's change was carried "
