@@ -44,6 +44,7 @@ from rca_app.core.grid_holes import (
     full_grid,
     grid_slice,
     holes_note,
+    missing_runs,
     unknown_cells,
 )
 from rca_app.core.lags import LagEstimate, estimate_station_lags
@@ -573,6 +574,10 @@ def lagged_model_step(timed: TimeAlignment, data, layout, frame: pd.DataFrame, r
     if new_ref.stop - new_ref.start < enough or aug.iloc[incident][lagged_cols].isna().any().any():
         for e in timed.record.lagged_edges:
             e.in_model = False
+        if grid is not None:
+            messages.append("the lagged edges (recycles, loops, self-lags) are reported but not in the model: too "
+                            "many of the rows it needs read a sensor's past in an outage (values are never invented "
+                            f"across more than {BRIDGE_STEPS} missing grid step(s))")
         return None, messages
     if grid is not None:
         assert steps is not None and timed.full is not None
@@ -602,13 +607,12 @@ def _outage_sources(aug: pd.DataFrame, plan, first: int, reference: slice, incid
 
 def _outage_text(timed: TimeAlignment, data, src: str, row: int, lag: int) -> str:
     """The outage analysis row ``row`` reads ``src`` in, ``lag`` steps back: its length and start."""
-    from rca_app.core.grid_holes import missing_runs
-
     assert timed.grid is not None and timed.full is not None and timed.step is not None
     pos = int(timed.grid.positions[row]) - timed.record.shifts.get(src, 0) - lag
     miss = timed.full.filled[src].to_numpy(dtype=bool)
     if pos < 0 or not miss[pos]:
-        return f"it has no good sample before {data.time.iloc[row]} - {lag} grid step(s)"
+        return (f"its value {lag} grid step(s) before {data.time.iloc[row]} is unknown (before its first or after "
+                "its last good sample)")
     start = pos
     while start > 0 and miss[start - 1]:
         start -= 1
