@@ -119,3 +119,21 @@ def test_one_percent_more_bad_samples_on_the_kpi_keep_the_model_over_time(tmp_pa
     note = next(t for t in texts if t.startswith("model over time across the time grid's holes"))
     assert "a restoration's change was carried across a one-step hole to" in note
     assert r.root_causes[0].node == truth["root_causes"][0] and r.root_causes[0].restoration > 0.5
+
+
+@pytest.mark.slow
+def test_an_outage_in_the_incident_is_not_bridged_and_the_change_does_not_cross_it(tmp_path):
+    # conversion_pct silent for 30 minutes of the incident: its own past (and its children's
+    # self-lags, which read it) leave the model; the recycle into it stays, and a restoration's
+    # change is not carried across the 30-step hole.
+    r, texts, truth = _analyse(_once_per_step(tmp_path, ("conversion_pct", "2026-03-01T17:30:00",
+                                                         "2026-03-01T18:00:00")))
+    out = next(t for t in texts if t.startswith("conversion_pct: its lagged inputs"))
+    assert "no good sample for 30 grid steps in a row from 2026-03-01 17:31:00" in out and "in the incident" in out
+    edges = {(e.source, e.target, e.kind): e.in_model for e in r.dynamics.lagged_edges}
+    assert not edges[("conversion_pct", "conversion_pct", "self")]
+    assert edges[("recycle_flow_m3h", "conversion_pct", "recycle")]
+    note = next(t for t in texts if t.startswith("model over time across the time grid's holes"))
+    assert "conversion_pct" not in note.split("per tag:")[1].split(")")[0]
+    assert "did not reach" in note and "looks back into a longer hole" in note
+    assert r.root_causes[0].node == truth["root_causes"][0]
