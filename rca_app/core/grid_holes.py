@@ -10,6 +10,11 @@ had no good value (a Bad sample between two good ones, as a historian's interpol
 would give). Residence times are estimated there, sensors are shifted there, and the aligned
 rows are then the analysis rows again (:func:`at_rows`): the analysis itself never sees an
 interpolated value of the row's own time, only of a sensor's past.
+
+The model over time (core/lagged_model.py) reads sensors' pasts as lagged inputs. There a
+sensor's value is bridged only across a single missing grid step (:data:`BRIDGE_STEPS`); in a
+longer run of missing steps (an outage) it is unknown (:func:`unknown_cells`), and the rows
+that would read it are cut or that sensor's lagged inputs leave the model (core/dynamics.py).
 """
 from __future__ import annotations
 
