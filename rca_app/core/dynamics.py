@@ -716,10 +716,11 @@ def response_steps(scm, incident, node: str, value, share: float = 0.9) -> int |
     Returns
     -------
     int or None
-        None when the model has no lagged input on the way (the response is immediate in aligned
-        rows) or the action does not move the KPI.
+        Grid steps (the incident's rows, unless it has holes). None when the model has no lagged
+        input on the way (the response is immediate in aligned rows) or the action does not move
+        the KPI.
     """
-    from rca_app.core.lagged_model import lag_inputs, time_ancestors
+    from rca_app.core.lagged_model import incident_steps, lag_inputs, time_ancestors
     from rca_app.core.rootcause import what_if
 
     lagged = lag_inputs(scm)
@@ -740,4 +741,9 @@ def response_steps(scm, incident, node: str, value, share: float = 0.9) -> int |
     w = min(5, len(d))
     smooth = np.convolve(d, np.ones(w) / w, mode="valid")
     reached = np.flatnonzero(smooth * np.sign(final) >= share * abs(final))
-    return int(reached[0]) + (w - 1) // 2 if len(reached) else None
+    if not len(reached):
+        return None
+    row = min(len(d) - 1, int(reached[0]) + (w - 1) // 2)
+    # Across the incident's holes a row is not a grid step: the response time is counted in steps.
+    steps = incident_steps(scm, len(d))
+    return int(steps[row]) if steps is not None else row
