@@ -45,6 +45,27 @@ def test_one_missing_step_is_bridged_and_an_outage_is_unknown():
                                                         True, True, True, False]
 
 
+def test_a_change_reaches_its_descendants_after_the_lag_in_grid_steps_across_holes():
+    # The recycle plant of test_lagged_model (c returns to b 3 steps later); the incident's rows
+    # at grid steps 1 and 7 were dropped. do(a + 1) reaches y after 3, 6, 9 ... grid steps, not rows.
+    from rca_app.core.lagged_model import Scenario, mark_incident_rows, propagate_in_time
+    from rca_app.core.queries import incident_abduction
+    from tests.core.test_lagged_model import LAG, _model, _recycle_plant
+
+    scm, aug = _model(_recycle_plant(3000))
+    kept = np.array([s for s in range(30) if s not in (1, 7)])
+    an = aug.iloc[-30:].iloc[kept].reset_index(drop=True)
+    mark_incident_rows(scm, an, "y", kept)
+    ab = incident_abduction(scm, an)
+    moved = propagate_in_time(scm, ab.values, ab.noise, [Scenario(setting={"a": ab.values["a"] + 1.0})], "y",
+                              len(an))[0]
+    expected = np.array([0.8 * sum(0.5 ** k for k in range(s // LAG + 1)) for s in kept])
+    assert np.allclose(moved - an["y"].to_numpy(), expected, atol=0.03)
+    # Stepping row by row (the holes ignored) would be late by a step after each hole.
+    by_row = np.array([0.8 * sum(0.5 ** k for k in range(r // LAG + 1)) for r in range(len(kept))])
+    assert not np.allclose(moved - an["y"].to_numpy(), by_row, atol=0.03)
+
+
 def _once_per_step(tmp_path, drop=None, bad=None):
     """The reactor's export with one sample per tag and grid step (its ~1% Bad samples then leave
     holes in the grid); ``drop``: (tag, start, end) samples removed (an outage); ``bad``: (tag,
