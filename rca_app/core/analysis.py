@@ -308,7 +308,8 @@ def _run_analysis(data: PlantData, anomaly, reference, settings: AnalysisSetting
             if lab_rows else None
         scm, invariance = (scm, []) if shape.short_incident else pool_invariant_mechanisms(scm, an, relevant,
                                                                                             serial=serial, lab=lab)
-        mark_incident_rows(scm, an, layout.target)   # time series with lagged inputs: queries in time order
+        # Time series with lagged inputs: queries in time order, by grid step across holes.
+        mark_incident_rows(scm, an, layout.target, timed.model_incident_steps if timed is not None else None)
         return scm, effects, relevant, invariance
 
     scm, effects, relevant, invariance = fit_model(graph, ref, an, SubProgress(progress, 0.35, 0.45, ""))

@@ -34,7 +34,19 @@ from rca_app.core.data.times import TimeGrid
 from rca_app.core.drift_onsets import DEPARTED_SD, cusum_onset, drift_origin, onset_interval
 from rca_app.core.errors import Problem, RcaInputError
 from rca_app.core.graph import CausalGraph
-from rca_app.core.grid_holes import FullGrid, at_rows, data_grid, first_row_from, full_grid, grid_slice, holes_note
+from rca_app.core.grid_holes import (
+    BRIDGE_STEPS,
+    FullGrid,
+    at_rows,
+    bridged_steps,
+    data_grid,
+    first_row_from,
+    full_grid,
+    grid_slice,
+    holes_note,
+    missing_runs,
+    unknown_cells,
+)
 from rca_app.core.lags import LagEstimate, estimate_station_lags
 from rca_app.core.layout.time_keys import AUTO, parse_duration
 from rca_app.core.result_notes import Note
@@ -80,6 +92,9 @@ class TimeAlignment:
         The rows have holes: every grid time, unaligned (:mod:`rca_app.core.grid_holes`).
     grid_aligned : DataFrame or None
         With holes: the aligned table at every grid time (row ``p`` = grid position ``p``).
+    model_incident_steps : ndarray or None
+        With holes and a model over time: each incident row's grid step from the first, for the
+        model's queries (:func:`rca_app.core.lagged_model.mark_incident_rows`).
     """
 
     frame: pd.DataFrame
@@ -93,6 +108,7 @@ class TimeAlignment:
     grid: TimeGrid | None = None
     full: FullGrid | None = None
     grid_aligned: pd.DataFrame | None = None
+    model_incident_steps: np.ndarray | None = None   # the lagged model's incident rows' grid steps (holes)
 
 
 def _steps(duration: str, step: pd.Timedelta) -> int:
@@ -462,7 +478,7 @@ def lagged_model_step(timed: TimeAlignment, data, layout, frame: pd.DataFrame, r
         every lagged column's past (None: nothing lagged goes in the model); and the messages
         proposing recycles.
     """
-    from rca_app.core.lagged_model import apply_lagged_plan, plan_lagged_inputs, stepping_calls
+    from rca_app.core.lagged_model import apply_lagged_plan, lag_name, plan_lagged_inputs, stepping_calls
 
     if timed.step is None or timed.max_lag <= 0:
         return None, []
@@ -475,35 +491,33 @@ def lagged_model_step(timed: TimeAlignment, data, layout, frame: pd.DataFrame, r
              and not layout.is_exogenous(lp.manipulated)]
     plan = plan_lagged_inputs(edges, loops, graph, timed.record.shifts, numeric)
     grid = timed.grid if timed.full is not None else None
-    if grid is not None and plan.inputs:
-        n_span = int(grid.positions[incident.stop - 1] - grid.positions[incident.start]) + 1
-        if n_span != incident.stop - incident.start:
-            # A query through time steps row to row through the incident: across holes a row is
-            # not a grid step, so the lagged part stays out of the model (it is still reported).
-            for e in edges:
-                e.in_model = False
-            messages.append(f"the incident has {n_span - (incident.stop - incident.start)} hole(s) in its time grid "
-                            "(rows dropped for a missing value): the lagged edges (recycles, loops, self-lags) are "
-                            "reported but not in the model, whose counterfactuals step through the incident grid "
-                            "step by grid step")
-            return None, messages
+    # Holes: the model's queries step through the incident by grid step, not by row
+    # (lagged_model.lag_sources); a single missing step is bridged, a longer outage is not.
+    steps = grid.positions[incident] - grid.positions[incident.start] if grid is not None else None
 
     def apply(plan):
         if grid is None:
             return apply_lagged_plan(plan, frame, graph)
-        # Holes: the lagged columns are taken on the complete aligned grid (L grid steps back).
-        assert timed.grid_aligned is not None
+        # Holes: the lagged columns are taken on the complete aligned grid (L grid steps back);
+        # a value read in the source's outage is unknown, never interpolated across hours.
+        assert timed.grid_aligned is not None and timed.full is not None
         full_aug, g = apply_lagged_plan(plan, timed.grid_aligned[list(frame.columns)], graph)
+        unknown = unknown_cells(timed.full, {src for src, _ in plan.inputs})
+        for src, k in plan.inputs:
+            gone = unknown[src].shift(timed.record.shifts.get(src, 0) + k, fill_value=True).to_numpy(dtype=bool)
+            full_aug[lag_name(src, k)] = full_aug[lag_name(src, k)].mask(gone)
         return at_rows(full_aug, grid, frame.index), g
 
     aug, model_graph = apply(plan)
     n_time = incident.stop - incident.start
+    usable = edges
     if stepping_calls(model_graph, n_time) > MAX_STEPPED_CALLS:
         # Self-lags make every query go row by row through the incident: on a long incident with
         # many slow sensors that is too slow, and recycles and loops matter most.
         for e in edges:
             e.in_model = False
-        plan = plan_lagged_inputs([e for e in edges if e.kind != "self"], loops, graph, timed.record.shifts, numeric)
+        usable = [e for e in edges if e.kind != "self"]
+        plan = plan_lagged_inputs(usable, loops, graph, timed.record.shifts, numeric)
         aug, model_graph = apply(plan)
         if stepping_calls(model_graph, n_time) > MAX_STEPPED_CALLS:
             for e in edges:
@@ -515,20 +529,128 @@ def lagged_model_step(timed: TimeAlignment, data, layout, frame: pd.DataFrame, r
             messages.append(f"the incident is long ({n_time} rows): the sensors' own slow dynamics (self-lags) are "
                             "not in the model, whose counterfactuals would otherwise go row by row; recycles and "
                             "control loops are")
+
+    def reference_start(plan) -> int:
+        # A lagged column has no value before its lag has passed: the reference starts later.
+        return (first_row_from(grid, int(grid.positions[reference.start]) + plan.max_lag) if grid is not None
+                else reference.start + plan.max_lag)
+
+    enough = 0.8 * (reference.stop - reference.start)
+    cut_note = None
+    if grid is not None and timed.full is not None:
+        # A lagged input read in a sensor's outage is unknown. Where the model needs it (an incident
+        # row, or a reference row after the first fifth, which a later start would lose), that
+        # sensor's lagged inputs leave the model and the others stay; earlier reference rows are cut.
+        for _ in range(len(plan.inputs)):
+            bad = _outage_sources(aug, plan, reference_start(plan), reference, incident, enough)
+            if not bad:
+                break
+            messages += [f"{src}: its lagged inputs (its own past, a recycle or a loop through it) are left out of "
+                         f"the model: {_outage_text(timed, data, src, r, k)}, where the model reads its past "
+                         f"{'in the incident' if r >= incident.start else 'in the reference'}; values are never "
+                         f"invented across more than {BRIDGE_STEPS} missing grid step(s). The other lagged edges "
+                         "stay in the model." for src, (r, k) in bad.items()]
+            usable = [e for e in usable if e.source not in bad and not (e.kind == "self" and (
+                e.target in bad or set(graph.parents(e.target)) & set(bad)))]
+            loops = [lp for lp in loops if not {lp.controlled, lp.manipulated} & set(bad)]
+            for e in edges:
+                e.in_model = False
+            plan = plan_lagged_inputs(usable, loops, graph, timed.record.shifts, numeric)
+            aug, model_graph = apply(plan)
     if not plan.inputs:
-        return None, messages
-    # A lagged column has no value before its lag has passed: the reference starts later.
-    first = (first_row_from(grid, int(grid.positions[reference.start]) + plan.max_lag) if grid is not None
-             else reference.start + plan.max_lag)
-    new_ref = slice(first, reference.stop)
-    lagged_cols = [c for c in aug.columns if c not in frame.columns]
-    if (new_ref.stop - new_ref.start < 0.8 * (reference.stop - reference.start)
-            or aug.iloc[incident][lagged_cols].isna().any().any()):
-        for e in timed.record.lagged_edges:
+        for e in edges:
             e.in_model = False
         return None, messages
+    first = reference_start(plan)
+    lagged_cols = [c for c in aug.columns if c not in frame.columns]
+    if grid is not None:
+        # Outages read only by early reference rows: the model's reference starts after them.
+        gone = np.flatnonzero(aug.iloc[first:reference.stop][lagged_cols].isna().any(axis=1).to_numpy())
+        if len(gone):
+            first += int(gone[-1]) + 1
+            cut_note = (f"the model's reference starts at {data.time.iloc[first]}: the rows before read a lagged "
+                        "input in an outage")
+    new_ref = slice(first, reference.stop)
+    if new_ref.stop - new_ref.start < enough or aug.iloc[incident][lagged_cols].isna().any().any():
+        for e in timed.record.lagged_edges:
+            e.in_model = False
+        if grid is not None:
+            messages.append("the lagged edges (recycles, loops, self-lags) are reported but not in the model: too "
+                            "many of the rows it needs read a sensor's past in an outage (values are never invented "
+                            f"across more than {BRIDGE_STEPS} missing grid step(s))")
+        return None, messages
+    if grid is not None:
+        assert steps is not None and timed.full is not None
+        messages.append(_bridging_note(timed.full, plan, steps, grid, reference, incident, cut_note))
+        timed.model_incident_steps = steps
     timed.model_loops = set(plan.loops)
     return (aug, model_graph, new_ref), messages
+
+
+def _outage_sources(aug: pd.DataFrame, plan, first: int, reference: slice, incident: slice,
+                    enough: float) -> dict[str, tuple[int, int]]:
+    """Sensors whose lagged input is unknown (an outage) where the model needs it: in an incident
+    row, or in a reference row late enough that starting after it leaves fewer than ``enough``
+    rows. Sensor -> (the first such analysis row, the lag read there)."""
+    from rca_app.core.lagged_model import lag_name
+
+    out: dict[str, tuple[int, int]] = {}
+    for src, k in sorted(plan.inputs):
+        col = aug[lag_name(src, k)].isna().to_numpy()
+        late = int(reference.stop - enough)
+        rows = np.flatnonzero(col[max(first, late):reference.stop]) + max(first, late)
+        rows = np.concatenate([rows, np.flatnonzero(col[incident]) + incident.start])
+        if len(rows) and src not in out:
+            out[src] = (int(rows[0]), k)
+    return out
+
+
+def _outage_text(timed: TimeAlignment, data, src: str, row: int, lag: int) -> str:
+    """The outage analysis row ``row`` reads ``src`` in, ``lag`` steps back: its length and start."""
+    assert timed.grid is not None and timed.full is not None and timed.step is not None
+    pos = int(timed.grid.positions[row]) - timed.record.shifts.get(src, 0) - lag
+    miss = timed.full.filled[src].to_numpy(dtype=bool)
+    if pos < 0 or not miss[pos]:
+        return (f"its value {lag} grid step(s) before {data.time.iloc[row]} is unknown (before its first or after "
+                "its last good sample)")
+    start = pos
+    while start > 0 and miss[start - 1]:
+        start -= 1
+    n = int(missing_runs(miss)[pos])
+    when = data.time.iloc[0] + timed.step * start
+    return f"it had no good sample for {n} grid steps in a row from {when} (an outage)"
+
+
+def _bridging_note(full: FullGrid, plan, steps: np.ndarray, grid: TimeGrid, reference: slice, incident: slice,
+                   cut_note: str | None) -> str:
+    """What the model over time bridged across the grid's holes, per tag."""
+    from rca_app.core.lagged_model import lag_sources
+
+    span = slice(max(0, int(grid.positions[reference.start]) - plan.max_lag),
+                 int(grid.positions[incident.stop - 1]) + 1)
+    sources = sorted({src for src, _ in plan.inputs})
+    per_tag = [(c, bridged_steps(full, c, span)) for c in sources]
+    bridged = ", ".join(f"{c} {n}" for c, n in per_tag if n)
+    bridged = f"; per tag: {bridged}" if bridged else ": none needed"
+    carried, lost = set(), set()
+    for _, k in plan.inputs:
+        back = lag_sources(steps, k)
+        want = steps - k
+        has = back >= 0
+        carried |= set(np.flatnonzero(has & (steps[np.maximum(back, 0)] != want)).tolist())
+        lost |= set(np.flatnonzero(~has & (want >= 0)).tolist())
+    n_holes = int(steps[-1]) + 1 - len(steps)
+    text = (f"model over time across the time grid's holes: single missing grid steps of the sensors whose past it "
+            f"reads were bridged (interpolated between the neighbouring good samples{bridged}); longer "
+            "outages are not bridged")
+    if n_holes:
+        text += (f". The incident has {n_holes:,} grid step(s) without a row: a restoration's change was carried "
+                 f"across a one-step hole to {len(carried):,} incident row(s)")
+        if lost:
+            text += f", and did not reach {len(lost):,} row(s) whose lagged input looks back into a longer hole"
+    if cut_note is not None:
+        text += f"; {cut_note}"
+    return text
 
 
 def _declared_lag_doubts(ref: pd.DataFrame, stations: list[list[str]], given: dict[int, int], target_station: int,
@@ -594,10 +716,11 @@ def response_steps(scm, incident, node: str, value, share: float = 0.9) -> int |
     Returns
     -------
     int or None
-        None when the model has no lagged input on the way (the response is immediate in aligned
-        rows) or the action does not move the KPI.
+        Grid steps (the incident's rows, unless it has holes). None when the model has no lagged
+        input on the way (the response is immediate in aligned rows) or the action does not move
+        the KPI.
     """
-    from rca_app.core.lagged_model import lag_inputs, time_ancestors
+    from rca_app.core.lagged_model import incident_steps, lag_inputs, time_ancestors
     from rca_app.core.rootcause import what_if
 
     lagged = lag_inputs(scm)
@@ -618,4 +741,9 @@ def response_steps(scm, incident, node: str, value, share: float = 0.9) -> int |
     w = min(5, len(d))
     smooth = np.convolve(d, np.ones(w) / w, mode="valid")
     reached = np.flatnonzero(smooth * np.sign(final) >= share * abs(final))
-    return int(reached[0]) + (w - 1) // 2 if len(reached) else None
+    if not len(reached):
+        return None
+    row = min(len(d) - 1, int(reached[0]) + (w - 1) // 2)
+    # Across the incident's holes a row is not a grid step: the response time is counted in steps.
+    steps = incident_steps(scm, len(d))
+    return int(steps[row]) if steps is not None else row

@@ -10,6 +10,11 @@ had no good value (a Bad sample between two good ones, as a historian's interpol
 would give). Residence times are estimated there, sensors are shifted there, and the aligned
 rows are then the analysis rows again (:func:`at_rows`): the analysis itself never sees an
 interpolated value of the row's own time, only of a sensor's past.
+
+The model over time (core/lagged_model.py) reads sensors' pasts as lagged inputs. There a
+sensor's value is bridged only across a single missing grid step (:data:`BRIDGE_STEPS`); in a
+longer run of missing steps (an outage) it is unknown (:func:`unknown_cells`), and the rows
+that would read it are cut or that sensor's lagged inputs leave the model (core/dynamics.py).
 """
 from __future__ import annotations
 
@@ -175,3 +180,73 @@ def holes_note(grid: TimeGrid, used_filled: int, step_text: str) -> str:
         text += (f"; {used_filled:,} aligned value(s) fell where that sensor had no good sample and were "
                  "interpolated from its neighbouring samples")
     return text
+
+
+# The longest run of grid steps a sensor may miss and still be bridged (interpolated between its
+# neighbouring good samples) where the model over time reads its past. Residence times are only
+# resolved to one grid step (an "auto" estimate counts as placed when its resamples agree within
+# one step, core/dynamics.py), so a value bridged across one missing step puts no more timing
+# error into a lagged input than the lag itself already carries. Two or more steps in a row are an
+# outage, not a dropout: those values are unknown and never invented.
+BRIDGE_STEPS = 1
+
+
+def missing_runs(missing: np.ndarray) -> np.ndarray:
+    """The length of the run of missing grid steps each step belongs to (0 where observed).
+
+    Parameters
+    ----------
+    missing : ndarray of bool
+        One entry per grid step.
+
+    Returns
+    -------
+    ndarray of int
+    """
+    m = np.asarray(missing, dtype=bool)
+    out = np.zeros(len(m), dtype=np.int64)
+    if not m.any():
+        return out
+    edges = np.diff(np.concatenate(([0], m.astype(np.int8), [0])))
+    starts, stops = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+    for a, b in zip(starts, stops, strict=True):
+        out[a:b] = b - a
+    return out
+
+
+def unknown_cells(full: FullGrid, columns, limit: int = BRIDGE_STEPS) -> pd.DataFrame:
+    """Cells of the complete grid whose value is unknown: in a run of more than ``limit`` grid
+    steps the sensor had no good sample (an outage), or before its first / after its last good
+    sample (nothing to bridge from).
+
+    Parameters
+    ----------
+    full : FullGrid
+    columns : iterable of str
+    limit : int
+
+    Returns
+    -------
+    DataFrame of bool
+    """
+    out = {}
+    for c in columns:
+        miss = full.filled[c].to_numpy(dtype=bool)
+        unknown = missing_runs(miss) > limit
+        seen = np.flatnonzero(~miss)
+        if len(seen):
+            unknown[: seen[0]] = True
+            unknown[seen[-1] + 1:] = True
+        else:
+            unknown[:] = True
+        out[c] = unknown
+    return pd.DataFrame(out, index=full.frame.index)
+
+
+def bridged_steps(full: FullGrid, column: str, span: slice, limit: int = BRIDGE_STEPS) -> int:
+    """Grid steps within ``span`` where ``column`` had no good sample and was bridged (a run of
+    at most ``limit`` missing steps between good samples)."""
+    miss = full.filled[column].to_numpy(dtype=bool)
+    runs = missing_runs(miss)
+    unknown = unknown_cells(full, [column], limit)[column].to_numpy()
+    return int((miss & ~unknown & (runs > 0))[span].sum())

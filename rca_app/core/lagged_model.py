@@ -46,6 +46,7 @@ import numpy as np
 import pandas as pd
 
 from rca_app.core.graph import CausalGraph, Edge
+from rca_app.core.grid_holes import BRIDGE_STEPS
 from rca_app.core.results import LaggedEdge
 from rca_app.core.support import hold_within, value_bounds
 
@@ -387,6 +388,10 @@ def propagate_in_time(scm, base: dict[str, np.ndarray], noise: dict[str, np.ndar
             stepped |= (set(scm.graph.ancestors(li.source)) | {li.source}) & dirty
     lags = [li for li in by_node.values() if li.source in dirty]
     block = min((li.lag for li in lags), default=n_time)
+    # Incident rows with holes between them (rows dropped for a missing value): a lagged input
+    # looks back in grid steps, not rows (see lag_sources).
+    steps = incident_steps(scm, n_time)
+    sources = {li.node: lag_sources(steps, li.lag) for li in lags} if steps is not None else {}
     vals = {k: np.broadcast_to(base[k].reshape(reps, n_time), (s_count, reps, n_time)).copy()
             for k in dirty}
     noises: dict[str, np.ndarray] = {}
@@ -410,6 +415,16 @@ def propagate_in_time(scm, base: dict[str, np.ndarray], noise: dict[str, np.ndar
 
     def _compute(node: str, t0: int, t1: int) -> None:
         li = by_node.get(node)
+        if li is not None and node in sources:
+            # The scenario's change of the source at the row it looks back to, on the observed
+            # lagged value (which was read on the complete grid, across the holes).
+            rows = np.arange(t0, t1)
+            rows = rows[sources[node][rows] >= 0]
+            if len(rows):
+                back = sources[node][rows]
+                b_node, b_src = base[node].reshape(reps, n_time), base[li.source].reshape(reps, n_time)
+                vals[node][:, :, rows] = b_node[:, rows] + (vals[li.source][:, :, back] - b_src[:, back])
+            return
         if li is not None:
             lo = max(t0, li.lag)
             if lo < t1:
@@ -445,8 +460,7 @@ def propagate_in_time(scm, base: dict[str, np.ndarray], noise: dict[str, np.ndar
 
     order = [n for n in scm.order_ if n in dirty]
     if stepped:
-        for t0 in range(0, n_time, block):
-            t1 = min(n_time, t0 + block)
+        for t0, t1 in _blocks(n_time, block, list(sources.values())):
             for node in order:
                 if node in stepped or node in by_node:
                     _compute(node, t0, t1)
@@ -456,6 +470,60 @@ def propagate_in_time(scm, base: dict[str, np.ndarray], noise: dict[str, np.ndar
     if stop_at in vals:
         return vals[stop_at].reshape(s_count, n)
     return np.broadcast_to(base[stop_at], (s_count, n)).copy()
+
+
+def _blocks(n_time: int, block: int, sources: list[np.ndarray]) -> list[tuple[int, int]]:
+    """Row ranges to compute one after another: every row's lagged inputs look back to rows of
+    earlier ranges. Without holes, ranges of the shortest lag; with holes (``sources`` from
+    :func:`lag_sources`), each range ends before the first row that looks back into it."""
+    if not sources:
+        return [(t0, min(n_time, t0 + block)) for t0 in range(0, n_time, block)]
+    # Rows look back to earlier rows only; the running maximum keeps the search monotone.
+    back = np.maximum.accumulate(np.max(np.vstack(sources), axis=0))
+    out, t0 = [], 0
+    while t0 < n_time:
+        t1 = t0 + 1 + int(np.searchsorted(back[t0 + 1:], t0, side="left"))
+        out.append((t0, min(n_time, t1)))
+        t0 = t1
+    return out
+
+
+def lag_sources(steps: np.ndarray, lag: int, bridge: int = BRIDGE_STEPS) -> np.ndarray:
+    """For each incident row, the incident row whose scenario change its lagged input takes.
+
+    Row ``r`` at grid step ``steps[r]`` looks back to grid step ``steps[r] - lag``: the incident
+    row there, or, where that step is a hole, the last incident row before it when it is at most
+    ``bridge`` steps earlier (the change carried across a dropout, as a sensor's single missing
+    sample is bridged, core/grid_holes.py). Further back, across a longer hole, the change is
+    unknown and the lagged input keeps its observed value, as it does before the incident (-1).
+
+    Parameters
+    ----------
+    steps : ndarray of int
+        Each incident row's grid step from the first (strictly increasing, ``steps[0] = 0``).
+    lag : int
+        In grid steps.
+    bridge : int
+
+    Returns
+    -------
+    ndarray of int
+        Row index, or -1.
+    """
+    want = steps - lag
+    back = np.searchsorted(steps, want, side="right") - 1
+    ok = (want >= 0) & (back >= 0)
+    ok &= want - steps[np.maximum(back, 0)] <= bridge
+    return np.where(ok, back, -1)
+
+
+def incident_steps(scm, n_time: int) -> np.ndarray | None:
+    """The incident rows' grid steps set by :func:`mark_incident_rows` (None: the rows are
+    consecutive grid steps, or the query is on other rows)."""
+    steps = scm.__dict__.get("incident_steps_")
+    if steps is None or len(steps) != n_time:
+        return None
+    return steps
 
 
 def _affine(mech) -> tuple[float, list[tuple[str, float]]] | None:
@@ -478,12 +546,18 @@ def with_setting(scenario: Scenario, node: str, value, n: int, dtype) -> Scenari
     return replace(scenario, setting={**scenario.setting, node: arr})
 
 
-def mark_incident_rows(scm, incident: pd.DataFrame, target: str) -> None:
+def mark_incident_rows(scm, incident: pd.DataFrame, target: str, steps: np.ndarray | None = None) -> None:
     """Tell the model's row-by-row queries (:func:`rca_app.core.queries.propagate`) which rows
     are the incident's, so that replicas of them propagate in time too (rows of another period
-    are recognised by their KPI values and go row by row)."""
+    are recognised by their KPI values and go row by row); ``steps``: each incident row's grid
+    step from the first, when rows were dropped between them (:func:`lag_sources`)."""
     if lag_inputs(scm):
         scm.incident_rows_ = (len(incident), target, incident[target].to_numpy(float))
+        consecutive = steps is None or (len(steps) == len(incident) and np.array_equal(steps, np.arange(len(steps))))
+        if consecutive:
+            scm.__dict__.pop("incident_steps_", None)
+        else:
+            scm.incident_steps_ = np.asarray(steps, dtype=np.int64)
 
 
 def incident_replicas(scm, base: dict[str, np.ndarray]) -> int | None:
