@@ -48,7 +48,7 @@ from rca_app.core.grid_holes import (
     unknown_cells,
 )
 from rca_app.core.lags import LagEstimate, estimate_station_lags
-from rca_app.core.layout.time_keys import AUTO, parse_duration
+from rca_app.core.layout.time_keys import AUTO, duration_text, parse_duration
 from rca_app.core.result_notes import Note
 from rca_app.core.results import DynamicsRecord, LagRecord
 
@@ -113,15 +113,6 @@ class TimeAlignment:
 
 def _steps(duration: str, step: pd.Timedelta) -> int:
     return int(round(parse_duration(duration) / step))
-
-
-def duration_text(td: pd.Timedelta) -> str:
-    """A duration in the layout's words: "2h", "14min", "30s"."""
-    s = td.total_seconds()
-    for unit, size in (("h", 3600), ("min", 60)):
-        if s >= size and s % size == 0:
-            return f"{int(s // size)}{unit}"
-    return f"{s:g}s"
 
 
 def align_for_time(data, layout, reference: slice, incident: slice, seed: int = 0,
