@@ -78,6 +78,9 @@ def no_restoration_text(cause, target: str) -> str | None:
         return (f"no restoration computed: the model learnt from the reference period has no path from "
                 f"{cause.node} to {target}; it is placed first as where the disturbance entered (it moved "
                 "clearly, at or upstream of the cause the model credits most, and earlier)")
+    if getattr(cause, "no_restoration", None) == "no_path_setpoint":
+        return (f"no restoration computed: the model has no path from the loop {cause.node} sets to {target}; it is "
+                "placed first as the setpoint the operators changed")
     return None
 
 

@@ -124,7 +124,7 @@ def followed_setpoint(lp, sp: SetpointReading, cv_shift: float, mv_shift: float,
                      f"({100 * carrier.restoration:.0f}%), which is the setpoint's restoration")
         else:
             text += (f". The model has no path from {lp.controlled} or {lp.manipulated} to the KPI, so the setpoint's "
-                     "restoration is not known (shown as 0%)")
+                     "restoration is not known")
     first = ranking.root_causes[0].node
     if first != lp.setpoint:
         move_before(ranking, lp.setpoint, first)
@@ -140,8 +140,10 @@ def _setpoint_cause(lp, sp: SetpointReading, cv, station: str):
     evidence = Evidence(reference_mean=sp.reference_mean, reference_sd=None, anomaly_mean=sp.incident_mean,
                         anomaly_sd=None, shift_sd=sp.moved_sd, noise_shift_z=None, noise_sd_ratio=None)
     if cv is None:
-        return RootCause(node=lp.setpoint, station=station, restoration=0.0, restoration_ci=(0.0, 0.0),
-                         share_ranked_first=0.0, controllable=True, categorical=False, evidence=evidence)
+        nan = float("nan")
+        return RootCause(node=lp.setpoint, station=station, restoration=nan, restoration_ci=(nan, nan),
+                         share_ranked_first=0.0, controllable=True, categorical=False, evidence=evidence,
+                         no_restoration="no_path_setpoint")
     return RootCause(node=lp.setpoint, station=cv.station, restoration=cv.restoration,
                      restoration_ci=(cv.restoration_ci[0], cv.restoration_ci[1]), share_ranked_first=0.0,
                      controllable=True, categorical=False, evidence=evidence,

@@ -53,8 +53,10 @@ class RootCause:
     # Why the cause has no restoration of its own (None: it has one). "no_path_origin": the model
     # learnt from the reference period has no path from this sensor to the KPI, and the
     # disturbance-origin reading put it first as where the disturbance entered
-    # (core/disturbance_origin.py); its restoration and interval are undefined (NaN), not 0%.
-    no_restoration: Literal["no_path_origin"] | None = None
+    # (core/disturbance_origin.py); "no_path_setpoint": a loop's setpoint tag the operators moved,
+    # ranked first, whose loop has no path to the KPI in the model (core/loop_setpoints.py). Either
+    # way its restoration and interval are undefined (NaN), not 0%.
+    no_restoration: Literal["no_path_origin", "no_path_setpoint"] | None = None
 
     def to_dict(self) -> dict:
         d = asdict(self)
