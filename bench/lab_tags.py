@@ -67,7 +67,7 @@ TRUE_KPI_EFFECT = 0.6
 
 
 def lab_plant(every: int, seed: int, effect: bool = True, n_reference: int = 1500, n_anomaly: int = 200,
-              lab_cause: bool = False, lab_kpi: bool = False):
+              lab_cause: bool = False, lab_kpi: bool = False, kpi_causes: bool = True):
     """A plant with a lab tag sampled every ``every`` minutes (module text).
 
     Parameters
@@ -82,6 +82,9 @@ def lab_plant(every: int, seed: int, effect: bool = True, n_reference: int = 150
         The incident is a step in the lab value's own disturbance (False: in ``feed_b``).
     lab_kpi : bool
         The yield is a lab value too, sampled every ``every`` minutes.
+    kpi_causes : bool
+        False: the yield follows none of the sensors (only its own noise), and the incident is a
+        step in that noise (its true cause is the yield itself).
 
     Returns
     -------
@@ -101,12 +104,13 @@ def lab_plant(every: int, seed: int, effect: bool = True, n_reference: int = 150
         DynNode("sep_temp", "Separator", 95.0, 1.0, [("reactor_y", 0.7, SEPARATOR_LAG)], ar=0.6),
         DynNode(LAB, "Separator", 30.0, 1.0, [("reactor_x", sign * 0.7, SEPARATOR_LAG)], ar=0.3),
         DynNode("yield_pct", "Product", 90.0, 1.0,
-                [("reactor_y", 0.5, SEPARATOR_LAG + PRODUCT_LAG), ("sep_temp", 0.4, PRODUCT_LAG)]
-                + ([(LAB, 0.6, PRODUCT_LAG)] if effect else []), ar=0.3),
+                ([("reactor_y", 0.5, SEPARATOR_LAG + PRODUCT_LAG), ("sep_temp", 0.4, PRODUCT_LAG)]
+                 + ([(LAB, 0.6, PRODUCT_LAG)] if effect else [])) if kpi_causes else [], ar=0.3),
     ]
     # Both faults lower the yield by about one of its reference sds.
     fault = ({"type": "mean_shift", "node": LAB, "delta": -2.0} if lab_cause
-             else {"type": "mean_shift", "node": "feed_b", "delta": 2.0})
+             else {"type": "mean_shift", "node": "feed_b", "delta": 2.0} if kpi_causes
+             else {"type": "mean_shift", "node": "yield_pct", "delta": -1.0})
     df = simulate_dynamic(nodes, n_reference, n_anomaly, [fault], seed)
     ts = pd.date_range("2026-03-01", periods=len(df), freq="1min")
     frame = pd.concat([pd.Series(ts.strftime("%Y-%m-%dT%H:%M:%S"), name="timestamp"), df], axis=1)
@@ -123,7 +127,7 @@ def lab_plant(every: int, seed: int, effect: bool = True, n_reference: int = 150
         "[[station]]", 'name = "Product"', 'sensors = ["yield_pct"]', "",
         f"[tags.{LAB}]", 'rule = "last"', 'delay = "20min"', ""]
         + (["[tags.yield_pct]", 'rule = "last"', ""] if lab_kpi else []))
-    edges = [["reactor_x", LAB]] + ([[LAB, "yield_pct"]] if effect else [])
+    edges = [["reactor_x", LAB]] + ([[LAB, "yield_pct"]] if effect and kpi_causes else [])
     truth = {"edges": edges, "root_cause": fault["node"], "anomaly": (ts[n_reference].strftime("%Y-%m-%dT%H:%M:%S"),
                                          ts[len(df) - 1].strftime("%Y-%m-%dT%H:%M:%S"))}
     return text, layout, truth
