@@ -225,6 +225,7 @@ def realign_for_lab_stations(data, layout, timed, reference: slice, incident: sl
     step = timed.step
     new: dict[int, LabLag] = {}
     said: dict[str, str] = {}
+    unlinked: dict[str, str] = {}
     for s in range(target_station):
         down = stations[s + 1]
         if layout.stations[s].lag not in (None, AUTO) or not down or any(c not in lab for c in down):
@@ -253,7 +254,10 @@ def realign_for_lab_stations(data, layout, timed, reference: slice, incident: sl
             said[a] = (f"{head}: no lag ties them to a sensor upstream more closely than time-shifted copies of the "
                        f"samples do (p = {est.p_value:.2f}; below {PRUNE_ALPHA:g} needed), so "
                        + ("no lag is used" if not used.get(a, 0) else f"the {grid_read} read on every grid row is kept")
-                       + " and its links are learnt without it")
+                       + f" and no link from {a} or the stations before it into {', '.join(down)} is drawn")
+            for t in down:
+                unlinked[t] = (f"no lag up to {duration_text(step * timed.max_lag)} tied its samples to a sensor "
+                               f"upstream more closely than time-shifted copies of them (p = {est.p_value:.2f})")
     if not said:
         return timed
     # The grid's own note on these stations is about held copies: the samples' note replaces it.
@@ -273,4 +277,7 @@ def realign_for_lab_stations(data, layout, timed, reference: slice, incident: sl
         assert out is not None   # the same even grid as ``timed``
     notes: list[str | Note] = list(said.values())
     out.messages = notes + [m for m in out.messages if not str(m).startswith(stale)]
+    # Read by lab_tags.lab_tag_rows: the search over lags was the test of these tags' upstream
+    # links, and it found none.
+    out.lab_unlinked = unlinked
     return out
