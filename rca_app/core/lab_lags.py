@@ -11,25 +11,26 @@ continuous sample plant with a 15-minute yield, Separator -> Product came out 0 
 Here such a residence time is estimated on the samples. Each lab value's samples are set against
 every upstream sensor (all stations above, not only the next one: the yield follows the reactor's
 conversion two stations up), each aligned by the residence times already estimated for the
-stations between, and moved ``k`` more rows back for ``k`` = 0 .. ``lag_max``. Two profiles over
-``k``: the best single sensor's r^2 with the samples' levels, and with their changes from one
-sample to the next (levels carry the most when the samples are few; changes stay sharp when a
-slow sensor makes the levels' profile flat). The lag is where the two, each scaled by its noise
-level, peak together.
+stations between, and moved ``k`` more rows back for ``k`` = 0 .. ``lag_max``. Four statistics per
+``k``: the best single sensor's r^2 with the samples' levels and with their changes from one
+sample to the next, and all sensors' joint R^2 with each (levels carry the most when the samples
+are few; changes stay sharp when a slow sensor makes the levels' profile flat). Each is measured
+in its spread over pairings that cannot be linked, and the four summed: a real link lifts them
+together at its lag. The lag is where the sum peaks.
 
 Whether the samples follow the upstream sensors at all is tested, not assumed from a resample
 agreement: with 30 samples of a 30-minute lab the best of 41 lags and 9 sensors is high by
 chance, and block resamples of so few samples rarely agree on the lag even when it is right (the
-continuous plant at 30 minutes: the right 5 minutes, 33% agreement). The test compares the best
-match with the best matches of time-shifted copies of the samples (each sample paired with the
-plant some hundreds of rows away, wrapped round the reference period), which keep the samples'
-and the sensors' own autocorrelation and the search over every lag and sensor, and break only
-the link between them: its p-value is the share of copies that match as well (the levels' and
-the changes' p-values combined by their minimum, itself compared with the copies'). A lag is
-used when that p-value is below the engine's edge-test level (:data:`~rca_app.core.pruning.PRUNE_ALPHA`):
-the links learnt at it then rest on a relation the search over lags could not have made up.
-Otherwise the lag stays as the grid rows had it, and a note says that the samples showed none.
-A declared lag always wins.
+continuous plant at 30 minutes: the right 5 minutes, 33% agreement; at one sampling offset a
+wrong 2 minutes with 72%). The best is compared with the best of time-shifted copies of the
+samples (each sample paired with the plant some hundreds of rows away, wrapped round the
+reference period), which keep the samples' and the sensors' own autocorrelation and the search
+over every lag and sensor, and break only the link (:func:`_p_value`). A lag is used when the
+p-value is below the engine's edge-test level (:data:`~rca_app.core.pruning.PRUNE_ALPHA`). When
+none is, the lag stays as the grid rows had it, and the station's lab values get no link from the
+stations upstream (:func:`rca_app.core.lab_tags.lab_tag_rows`'s ``unlinked``): the search was that
+test, at every lag, and a second look at the one lag left passed on noise (2 of 20 simulated lab
+KPIs with no cause among the sensors). A note says which. A declared lag always wins.
 """
 from __future__ import annotations
 
@@ -62,7 +63,7 @@ class LabLag:
     sensor : str
         That sensor.
     p_value : float
-        Share of time-shifted copies of the samples that match the upstream as well (module text).
+        How often time-shifted copies of the samples match the upstream as well (:func:`_p_value`).
     n_samples : int
     n_shifts : int
     """
