@@ -14,10 +14,15 @@ yield; the incident is a step in ``feed_b``), "none" (it affects nothing and mus
 out; same incident), "cause" (it drives the yield and the incident is a step in its own
 disturbance), "kpi" (as "drives", and the yield itself is a lab value sampled every ``k`` minutes:
 the KPI's station holds lab values only; its lab -> lab edge from ``sep_lab`` can be learnt only
-where both are sampled on common rows after the alignment, which is every 15 minutes here).
+where both are sampled on common rows after the alignment, which is every 15 minutes here),
+"kpi_none" (a lab KPI as in "kpi" that follows none of the sensors, only its own noise, whose
+step is the incident: it must get no edge in, and its true cause is itself).
 
 Counted per plant and engine: the lab tag's true edges found in their direction (recall), its
-other edges (false edges), its edge into the KPI; and from a whole analysis (no resamples),
+other edges (false edges), its edge into the KPI, the KPI's edges in from the sensors that drive it
+(``reactor_y``, ``sep_temp``; kinds "kpi" and "kpi_none": plants with one at least, and plants
+with an edge in from any other sensor), the Separator -> Product residence time used (true 5);
+and from a whole analysis (no resamples),
 whether the true cause is ranked first, ranked at all, its restoration, and the lab tag's effect
 on the KPI as the result reports it against the true 0.6, and the lab tag's own-noise shift as
 its Evidence reads it (on its incident samples now). Discovery as the analysis runs it
@@ -61,13 +66,15 @@ REACTOR_LAG, SEPARATOR_LAG, PRODUCT_LAG = 6, 4, 5
 
 
 # The lab value drives the KPI / affects nothing / is the incident's cause / drives a lab KPI.
-KINDS = ("drives", "none", "cause", "kpi")
+KINDS = ("drives", "none", "cause", "kpi", "kpi_none")
+# The KPI's parents among the row-rate sensors (its edge from the lab value is counted apart).
+KPI_PARENTS = {"reactor_y", "sep_temp"}
 ENGINES = ("before", "links", "now")
 TRUE_KPI_EFFECT = 0.6
 
 
 def lab_plant(every: int, seed: int, effect: bool = True, n_reference: int = 1500, n_anomaly: int = 200,
-              lab_cause: bool = False, lab_kpi: bool = False):
+              lab_cause: bool = False, lab_kpi: bool = False, kpi_causes: bool = True):
     """A plant with a lab tag sampled every ``every`` minutes (module text).
 
     Parameters
@@ -82,6 +89,9 @@ def lab_plant(every: int, seed: int, effect: bool = True, n_reference: int = 150
         The incident is a step in the lab value's own disturbance (False: in ``feed_b``).
     lab_kpi : bool
         The yield is a lab value too, sampled every ``every`` minutes.
+    kpi_causes : bool
+        False: the yield follows none of the sensors (only its own noise), and the incident is a
+        step in that noise (its true cause is the yield itself).
 
     Returns
     -------
@@ -101,12 +111,13 @@ def lab_plant(every: int, seed: int, effect: bool = True, n_reference: int = 150
         DynNode("sep_temp", "Separator", 95.0, 1.0, [("reactor_y", 0.7, SEPARATOR_LAG)], ar=0.6),
         DynNode(LAB, "Separator", 30.0, 1.0, [("reactor_x", sign * 0.7, SEPARATOR_LAG)], ar=0.3),
         DynNode("yield_pct", "Product", 90.0, 1.0,
-                [("reactor_y", 0.5, SEPARATOR_LAG + PRODUCT_LAG), ("sep_temp", 0.4, PRODUCT_LAG)]
-                + ([(LAB, 0.6, PRODUCT_LAG)] if effect else []), ar=0.3),
+                ([("reactor_y", 0.5, SEPARATOR_LAG + PRODUCT_LAG), ("sep_temp", 0.4, PRODUCT_LAG)]
+                 + ([(LAB, 0.6, PRODUCT_LAG)] if effect else [])) if kpi_causes else [], ar=0.3),
     ]
     # Both faults lower the yield by about one of its reference sds.
     fault = ({"type": "mean_shift", "node": LAB, "delta": -2.0} if lab_cause
-             else {"type": "mean_shift", "node": "feed_b", "delta": 2.0})
+             else {"type": "mean_shift", "node": "feed_b", "delta": 2.0} if kpi_causes
+             else {"type": "mean_shift", "node": "yield_pct", "delta": -1.0})
     df = simulate_dynamic(nodes, n_reference, n_anomaly, [fault], seed)
     ts = pd.date_range("2026-03-01", periods=len(df), freq="1min")
     frame = pd.concat([pd.Series(ts.strftime("%Y-%m-%dT%H:%M:%S"), name="timestamp"), df], axis=1)
@@ -123,7 +134,7 @@ def lab_plant(every: int, seed: int, effect: bool = True, n_reference: int = 150
         "[[station]]", 'name = "Product"', 'sensors = ["yield_pct"]', "",
         f"[tags.{LAB}]", 'rule = "last"', 'delay = "20min"', ""]
         + (["[tags.yield_pct]", 'rule = "last"', ""] if lab_kpi else []))
-    edges = [["reactor_x", LAB]] + ([[LAB, "yield_pct"]] if effect else [])
+    edges = [["reactor_x", LAB]] + ([[LAB, "yield_pct"]] if effect and kpi_causes else [])
     truth = {"edges": edges, "root_cause": fault["node"], "anomaly": (ts[n_reference].strftime("%Y-%m-%dT%H:%M:%S"),
                                          ts[len(df) - 1].strftime("%Y-%m-%dT%H:%M:%S"))}
     return text, layout, truth
@@ -165,7 +176,9 @@ def compare(folder: Path, text: str, layout: str, truth: dict, rank: bool = True
         settings = DiscoverySettings(n_bootstrap=0, time_series=serial)
         rows = lab_tag_rows(data, timed, timed.reference) if serial else None
         disc = discover(ref, data.layout.constraints(), [], settings, lab_rows=rows)
-        out[name] = {"edges": {e.key for e in disc.graph.edges if LAB in e.key}}
+        out[name] = {"edges": {e.key for e in disc.graph.edges if LAB in e.key},
+                     "kpi_parents": sorted(e.source for e in disc.graph.edges if e.target == "yield_pct"),
+                     "product_lag": next((r.lag_steps for r in timed.record.lags if r.station == "Separator"), None)}
         if not rank:
             continue
         with _engine(name):
@@ -195,13 +208,17 @@ def run(seeds: int = 6, rates: tuple[int, ...] = RATES, kinds: tuple[str, ...] =
             for kind in kinds:
                 for seed in range(seeds):
                     text, layout, truth = lab_plant(every, seed, effect=kind != "none", lab_cause=kind == "cause",
-                                                    lab_kpi=kind == "kpi")
+                                                    lab_kpi=kind.startswith("kpi"), kpi_causes=kind != "kpi_none")
                     true = {tuple(e) for e in truth["edges"]}
-                    row: dict = {"every": every, "kind": kind, "seed": seed}
+                    row: dict = {"every": every, "kind": kind, "seed": seed, "n_true": len(true)}
                     for name, got in compare(Path(tmp), text, layout, truth, engines=ENGINES).items():
                         found = got["edges"]
+                        parents = set(got["kpi_parents"]) - {LAB}
+                        truly = KPI_PARENTS if kind != "kpi_none" else set()
                         row[name] = {"found": sorted(map(list, found)), "true_found": len(found & true),
                                      "false": len(found - true), "kpi_edge": (LAB, "yield_pct") in found,
+                                     "kpi_parents": got["kpi_parents"], "kpi_linked": bool(parents & truly),
+                                     "kpi_false_parent": bool(parents - truly), "product_lag": got["product_lag"],
                                      **{k: got[k] for k in ("first", "cause_rank", "cause_restoration", "method",
                                                             "kpi_effect", "lab_noise_z")}}
                     cases.append(row)
@@ -209,7 +226,7 @@ def run(seeds: int = 6, rates: tuple[int, ...] = RATES, kinds: tuple[str, ...] =
     for every in rates:
         for kind in kinds:
             mine = [c for c in cases if c["every"] == every and c["kind"] == kind]
-            n_true = sum(1 + (kind != "none") for _ in mine)
+            n_true = sum(c["n_true"] for c in mine)
             entry: dict = {"every": every, "kind": kind, "plants": len(mine)}
             for name in ENGINES:
                 rest = [c[name]["cause_restoration"] for c in mine if c[name]["cause_restoration"] is not None]
@@ -217,6 +234,11 @@ def run(seeds: int = 6, rates: tuple[int, ...] = RATES, kinds: tuple[str, ...] =
                 lab_z = [c[name]["lab_noise_z"] for c in mine if c[name]["lab_noise_z"] is not None]
                 entry[name] = {"recall": round(sum(c[name]["true_found"] for c in mine) / n_true, 3),
                                "kpi_edge_found": sum(c[name]["kpi_edge"] for c in mine),
+                               # A lab KPI: plants where it has an edge in from a sensor that drives
+                               # it, from one that does not, and where its residence time is the true one.
+                               "kpi_linked": sum(c[name]["kpi_linked"] for c in mine),
+                               "kpi_false_parent": sum(c[name]["kpi_false_parent"] for c in mine),
+                               "product_lag_true": sum(c[name]["product_lag"] == PRODUCT_LAG for c in mine),
                                "false_edges": sum(c[name]["false"] for c in mine),
                                "cause_first": sum(c[name]["cause_rank"] == 1 for c in mine),
                                # First by a causal ranking (not the anomaly ranking used when nothing is linked to the KPI).
@@ -226,7 +248,7 @@ def run(seeds: int = 6, rates: tuple[int, ...] = RATES, kinds: tuple[str, ...] =
                                "cause_median_restoration": float(np.median(rest)) if rest else None,
                                # The lab tag's effect on the KPI as reported, against the true one.
                                "kpi_effect_median": float(np.median(eff)) if eff else None,
-                               "kpi_effect_true": TRUE_KPI_EFFECT if kind != "none" else 0.0,
+                               "kpi_effect_true": TRUE_KPI_EFFECT if kind not in ("none", "kpi_none") else 0.0,
                                # The lab tag's own-noise shift in the incident as Evidence reads it.
                                "lab_noise_z_median": float(np.median(lab_z)) if lab_z else None}
             summary.append(entry)
@@ -241,20 +263,22 @@ def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--seeds", type=int, default=6)
     ap.add_argument("--rates", type=int, nargs="+", default=list(RATES), help="grid rows between lab samples")
+    ap.add_argument("--kinds", nargs="+", default=list(KINDS), choices=KINDS)
     args = ap.parse_args(argv)
-    out = run(args.seeds, tuple(args.rates))
+    out = run(args.seeds, tuple(args.rates), tuple(args.kinds))
     OUT.mkdir(exist_ok=True)
     (OUT / "lab_tags.json").write_text(json.dumps(out, indent=1) + "\n", encoding="utf-8")
     cols = [("recall", "recall"), ("kpi_edge_found", "KPI edge"), ("false_edges", "false"),
             ("cause_first", "cause 1st"), ("cause_first_by_restoration", "1st by restor."),
             ("cause_median_restoration", "restor."), ("kpi_effect_median", "lab->KPI effect"),
-            ("lab_noise_z_median", "lab noise z")]
+            ("lab_noise_z_median", "lab noise z"), ("kpi_linked", "KPI linked"),
+            ("kpi_false_parent", "KPI false in"), ("product_lag_true", "KPI lag 5")]
     print("each cell: before / links / now; 'lab tag is the true cause: ranked first' is 'cause 1st' of kind "
           f"'cause'; true lab->KPI effect {TRUE_KPI_EFFECT}")
-    print(f"{'every':>5} {'kind':<6} {'n':>2} " + " ".join(f"{h:>20}" for _, h in cols))
+    print(f"{'every':>5} {'kind':<8} {'n':>2} " + " ".join(f"{h:>20}" for _, h in cols))
     for s in out["summary"]:
         cells = [" / ".join(_cell(s[e][k]) for e in ENGINES) for k, _ in cols]
-        print(f"{s['every']:>5} {s['kind']:<6} {s['plants']:>2} " + " ".join(f"{c:>20}" for c in cells))
+        print(f"{s['every']:>5} {s['kind']:<8} {s['plants']:>2} " + " ".join(f"{c:>20}" for c in cells))
     print(f"{out['seconds']} s")
 
 

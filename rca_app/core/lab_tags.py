@@ -64,6 +64,8 @@ class LabEdges:
         Sensors with an edge into / out of it.
     undetermined : list of (str, str)
         Its edges whose direction the layout leaves open (as oriented here).
+    unlinked : str or None
+        Why no parent from an earlier station was looked for (None: they were).
     """
 
     tag: str
@@ -71,6 +73,17 @@ class LabEdges:
     parents: list[str] = field(default_factory=list)
     children: list[str] = field(default_factory=list)
     undetermined: list[tuple[str, str]] = field(default_factory=list)
+    unlinked: str | None = None
+
+
+class LabRows(dict):
+    """Lab tag -> its sampled rows (a dict), and ``unlinked``: the tags whose links to the
+    stations upstream are not learnt, with why (their station's residence time was searched on
+    their samples and none was found, :mod:`rca_app.core.lab_lags`)."""
+
+    def __init__(self, rows=(), unlinked: dict[str, str] | None = None):
+        super().__init__(rows)
+        self.unlinked: dict[str, str] = dict(unlinked or {})
 
 
 def lab_tag_rows(data, timed, reference: slice) -> dict[str, np.ndarray]:
@@ -89,11 +102,12 @@ def lab_tag_rows(data, timed, reference: slice) -> dict[str, np.ndarray]:
 
     Returns
     -------
-    dict of str to ndarray of int
-        Tag -> positions within the reference rows, ascending. Empty without lab tags.
+    LabRows
+        Tag -> positions within the reference rows, ascending (empty without lab tags), and the
+        tags the alignment found no upstream link for at any lag (``unlinked``).
     """
     if timed is None or timed.step is None or data.time is None:
-        return {}
+        return LabRows()
     grid = getattr(timed, "grid", None)
     # Rows dropped for gaps are holes in the grid: a shift is k grid steps, and a sample moved onto
     # a hole has no analysis row (core/grid_holes.py).
@@ -110,7 +124,8 @@ def lab_tag_rows(data, timed, reference: slice) -> dict[str, np.ndarray]:
         else:
             rows = fresh + k - reference.start
         out[tag] = rows[(rows >= 0) & (rows < reference.stop - reference.start)]
-    return out
+    unlinked = getattr(timed, "lab_unlinked", None) or {}
+    return LabRows(out, {t: why for t, why in unlinked.items() if t in out})
 
 
 def fresh_rows(data, step) -> dict[str, np.ndarray]:
@@ -202,10 +217,11 @@ def _select_parents(Z: pd.DataFrame, tag: str, candidates: list[str], serial: bo
 
 
 def _lab_edges(Z: pd.DataFrame, tag: str, edges: set[tuple[str, str]], numeric: list[str], constraints,
-               serial: bool) -> tuple[list[str], list[str]]:
+               serial: bool, upstream: bool = True) -> tuple[list[str], list[str]]:
     """The tag's parents and children on the sampled rows ``Z`` (standardised numeric columns),
-    given the other sensors' ``edges``."""
-    parents = _select_parents(Z, tag, [c for c in numeric if c != tag and constraints.allows(c, tag)], serial)
+    given the other sensors' ``edges``; ``upstream`` False: no parent from an earlier station."""
+    parents = _select_parents(Z, tag, [c for c in numeric if c != tag and constraints.allows(c, tag)
+                                       and (upstream or constraints.tier[c] >= constraints.tier[tag])], serial)
     graph_edges = set(edges) | {(p, tag) for p in parents}
     above = _ancestors(tag, graph_edges)
     children = []
@@ -234,7 +250,7 @@ def _ancestors(node: str, edges: set[tuple[str, str]]) -> set[str]:
 
 
 def _confidences(Z: pd.DataFrame, tag: str, edges, numeric, constraints, serial, n_resamples: int,
-                 seed: int) -> dict[tuple[str, str], float]:
+                 seed: int, upstream: bool = True) -> dict[tuple[str, str], float]:
     """Share of block resamples of the sampled rows in which each of the tag's edges is found."""
     counts: dict[tuple[str, str], int] = {}
     if n_resamples <= 0:
@@ -244,7 +260,7 @@ def _confidences(Z: pd.DataFrame, tag: str, edges, numeric, constraints, serial,
         idx = moving_block_rows(len(Z), len(Z), rng)
         sample = Z.iloc[idx].reset_index(drop=True)
         sample = (sample - sample.mean()) / sample.std(ddof=0).replace(0.0, 1.0)
-        ps, cs = _lab_edges(sample, tag, edges, numeric, constraints, serial)
+        ps, cs = _lab_edges(sample, tag, edges, numeric, constraints, serial, upstream)
         for e in [(p, tag) for p in ps] + [(tag, c) for c in cs]:
             counts[e] = counts.get(e, 0) + 1
     return {e: k / n_resamples for e, k in counts.items()}
@@ -274,6 +290,7 @@ def discover_with_lab_tags(frame: pd.DataFrame, constraints, categorical, settin
         The other sensors' result with the lab tags and their edges added.
     """
     tags = [t for t in constraints.nodes if t in lab_rows and t in frame.columns and t not in categorical]
+    unlinked: dict[str, str] = getattr(lab_rows, "unlinked", {})
     result = discover(frame.drop(columns=tags), constraints, categorical, settings, progress, encoder)
     nodes = [n for n in constraints.nodes if n in frame.columns]
     numeric = [n for n in nodes if n not in categorical and (n not in tags)]
@@ -294,9 +311,13 @@ def discover_with_lab_tags(frame: pd.DataFrame, constraints, categorical, settin
         cols = numeric + [tag]
         raw = frame.iloc[rows][cols].reset_index(drop=True)
         Z = (raw - raw.mean()) / raw.std(ddof=0).replace(0.0, 1.0)
-        parents, children = _lab_edges(Z, tag, edges, cols, constraints, settings.time_series)
+        # Its station's residence time was searched on its samples and none tied them to the
+        # sensors upstream: that search was the test of its upstream links (at every lag), and a
+        # second look at the one lag left would pass on noise the search already discounted.
+        upstream = tag not in unlinked
+        parents, children = _lab_edges(Z, tag, edges, cols, constraints, settings.time_series, upstream)
         share = _confidences(Z, tag, edges, cols, constraints, settings.time_series,
-                             settings.n_bootstrap, settings.seed + 7919 * (i + 1))
+                             settings.n_bootstrap, settings.seed + 7919 * (i + 1), upstream)
         new = [(p, tag) for p in parents] + [(tag, c) for c in children]
         new += [e for e in sorted(constraints.required)
                 if tag in e and e not in new and e[0] in nodes and e[1] in nodes]   # the layout's own
@@ -310,7 +331,8 @@ def discover_with_lab_tags(frame: pd.DataFrame, constraints, categorical, settin
         result.unstable_edges += [{"source": a, "target": b, "confidence": c} for (a, b), c in sorted(share.items())
                                   if (a, b) not in edges and c >= 1 / 3]
         order.insert(_order_position(order, tag, parents, children, constraints), tag)
-        found.append(LabEdges(tag, len(rows), parents, children, [e for e in new if e in undetermined]))
+        found.append(LabEdges(tag, len(rows), parents, children, [e for e in new if e in undetermined],
+                              unlinked.get(tag)))
         checks += _noise_check(raw, tag, parents, settings.time_series)
     # Two lab tags: a link learnt on the rows where both were sampled.
     links, pair_messages = _lab_to_lab(frame, [f.tag for f in found], lab_rows, edges, numeric, constraints,
@@ -490,6 +512,8 @@ def _message(f: LabEdges, n_rows: int) -> str:
     if f.undetermined:
         text += (" (" + ", ".join(f"{a} - {b}" for a, b in f.undetermined)
                  + ": within one station, a direction the layout leaves open and the samples do not decide)")
+    if f.unlinked:
+        text += f"; no link from the stations upstream was looked for: {f.unlinked}"
     return text + "."
 
 
