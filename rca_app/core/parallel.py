@@ -199,7 +199,12 @@ def run_tasks(fn: Callable[[T], R], tasks: Sequence[T], settings: ParallelSettin
 
     def start():
         with config:   # joblib's configuration is per thread: enter it in the collecting one
-            return Parallel(n_jobs=n_jobs, return_as="generator")(delayed(fn)(t) for t in tasks)
+            # Every task handed over at the start (pre_dispatch="all"): with the default, each result
+            # makes loky's manager thread submit the next task and wake itself through a pipe, and
+            # in a CI run that thread hung for good writing to its own wake-up pipe (py-spy: the
+            # manager inside submit, both workers idle, the analysis waiting). The tasks are few
+            # (refits, mechanisms, resample groups), so holding them all queued costs little.
+            return Parallel(n_jobs=n_jobs, return_as="generator", pre_dispatch="all")(delayed(fn)(t) for t in tasks)
 
     # The tasks are started and their results collected by a helper thread, so that this one
     # can check for a cancel every _CANCEL_POLL_S seconds instead of only when a task ends: a
