@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
-from rca_app.core.dynamics import MIN_LAG_SCORE
+from rca_app.core.dynamics import lag_is_weak, weak_lag_words
 from rca_app.core.result_notes import TRUST_ORDER, Note, note_from_text, share_text
 
 # A setpoint's reference range, as the engine searches actions over it (core.rootcause's grid):
@@ -353,9 +353,8 @@ def uncertain_lag_note(rec, step) -> str | None:
     conf = f" (confidence {_pct(rec.confidence)})" if rec.confidence is not None else ""
     # Not used because the stations hardly relate at any lag, however steady the estimate (a
     # confidence of 100% on a weak profile is no contradiction, so it must not read "uncertain").
-    weak = rec.score is not None and not rec.score >= MIN_LAG_SCORE
-    why = (f"weak (the downstream sensors' adjusted R2 at that lag is {rec.score:.2f})" if weak
-           else f"uncertain{conf}")
+    weak = rec.score is not None and lag_is_weak(rec.score)
+    why = weak_lag_words(rec.score) if weak else f"uncertain{conf}"
     return (f"the data's estimate, {est}, is {why}, so {rec.lag} is used; declare lag = \"...\" "
             f"on {rec.station} in the layout if you know it")
 

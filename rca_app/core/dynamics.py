@@ -191,7 +191,7 @@ def align_for_time(data, layout, reference: slice, incident: slice, seed: int = 
         e = by_station.get(s)
         if e is None or s in lot_station:
             continue
-        weak = not e.given and not e.score >= MIN_LAG_SCORE
+        weak = not e.given and lag_is_weak(e.score)
         ok = e.given or lag_is_used(e)
         used[s] = e.lag_steps if ok else 0
         records.append(LagRecord(
@@ -301,6 +301,16 @@ def default_lag_search(n_ref: int) -> int:
     return int(min(MAX_AUTO_LAG_STEPS, max(DEFAULT_MAX_LAG_STEPS, n_ref // 10)))
 
 
+def lag_is_weak(score: float | None) -> bool:
+    """The stations show no lagged relation at all (adjusted R^2 below :data:`MIN_LAG_SCORE`, or none)."""
+    return not (score is not None and score >= MIN_LAG_SCORE)
+
+
+def weak_lag_words(score: float) -> str:
+    """Why a weak estimate is not used, as the notes and the window say it."""
+    return f"weak (the downstream sensors' adjusted R2 at that lag is {score:.2f})"
+
+
 def lag_is_used(e: LagEstimate) -> bool:
     """Whether an "auto" residence time is used for the alignment (else the station is left unshifted).
 
@@ -314,7 +324,7 @@ def lag_is_used(e: LagEstimate) -> bool:
     """
     if e.lag_steps == 0:
         return True   # NaN confidence: an estimate of no lag is not resampled
-    if not e.score >= MIN_LAG_SCORE:
+    if lag_is_weak(e.score):
         return False
     if e.confidence >= MIN_CONFIDENCE:
         return True
@@ -346,7 +356,7 @@ def _search_limit_note(layout, s: int, e: LagEstimate, ok: bool, weak: bool, ste
         longer += f"; the reference period ({duration_text(step * n_ref)}) allows lags up to a tenth of its length"
     if not ok and e.lag_steps > 0:
         why = (f"uncertain (confidence {100 * e.confidence:.0f}%)" if not weak
-               else f"weak (the downstream sensors' adjusted R2 at that lag is {e.score:.2f})")
+               else weak_lag_words(e.score))
         return [f"residence time {a} -> {b}: the estimate ({duration_text(step * e.lag_steps)}) is {why}, so no lag "
                 f"is used; {longer}"]
     if at_edge:
